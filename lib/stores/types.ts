@@ -1,0 +1,124 @@
+// The one interface every secret backend implements (embedded, Parameter Store, Secrets Manager).
+// Everything here is metadata: no type in this file can carry a secret value, except the
+// explicit `readValue` / `putValue` calls that the default UI never makes.
+
+export const ITEM_KINDS = ['String', 'StringList', 'SecureString', 'secret'] as const;
+export type ItemKind = (typeof ITEM_KINDS)[number];
+
+export const STORE_KINDS = ['local', 'ssm', 'secretsmanager'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** Names are always '/'-separated and start with '/'; folders also end with '/'. */
+export interface ItemMetadata {
+  /** Full name, e.g. "/prod/payments/stripe-key". Secrets Manager names are shown with a leading '/'. */
+  name: string;
+  /** Parent folder, e.g. "/prod/payments/". */
+  folder: string;
+  kind: ItemKind;
+  description: string | null;
+  tags: Record<string, string>;
+  kmsKeyId: string | null;
+  /** ISO 8601. */
+  lastChangedAt: string;
+  lastChangedBy: string | null;
+  /** SSM: the version number as a string; Secrets Manager: the AWSCURRENT version id. */
+  currentVersion: string;
+  /** Labels (SSM) or staging labels (Secrets Manager) on the current version. */
+  labels: string[];
+}
+
+export interface ItemVersion {
+  /** SSM and embedded: "1", "2", ...; Secrets Manager: the version id. */
+  id: string;
+  /** ISO 8601. */
+  createdAt: string;
+  createdBy: string | null;
+  labels: string[];
+}
+
+export interface ParameterPolicy {
+  type: string; // Expiration | ExpirationNotification | NoChangeNotification
+  status: string | null;
+  text: string;
+}
+
+export interface RotationStatus {
+  enabled: boolean;
+  /** e.g. "rate(30 days)" or "cron(...)" */
+  schedule: string | null;
+  lastRotatedAt: string | null;
+  nextRotationAt: string | null;
+  lastAccessedAt: string | null;
+  lambdaArn: string | null;
+}
+
+/** What a backend knows beyond the common metadata; every field optional. */
+export interface ItemDetails {
+  arn?: string;
+  type?: string;
+  tier?: string;
+  dataType?: string;
+  policies?: ParameterPolicy[];
+  rotation?: RotationStatus;
+  replicationRegions?: { region: string; status: string | null }[];
+}
+
+export interface ItemDetail extends ItemMetadata {
+  /** Newest first. */
+  versions: ItemVersion[];
+  details: ItemDetails;
+}
+
+export interface ListOptions {
+  /** Folder to list, "/" for the root. Must end with '/'. */
+  path: string;
+  /** One level (default) or everything below the path. */
+  recursive?: boolean;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  /** Page size; stores clamp it to what their backend allows. */
+  limit?: number;
+}
+
+export interface ListPage {
+  items: ItemMetadata[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface SecretStore {
+  readonly id: string;
+  readonly kind: StoreKind;
+  /** Human label for pickers, e.g. "prod-params (us-east-1)". */
+  readonly label: string;
+
+  /** Items in a folder (one level or recursive), sorted by name, metadata only. */
+  list(options: ListOptions): Promise<ListPage>;
+  /** Immediate sub-folders of a folder, sorted, each ending with '/'. */
+  listFolders(path: string): Promise<string[]>;
+  /** Metadata plus every version, or null when the item does not exist. Never reads a value. */
+  getItem(name: string): Promise<ItemDetail | null>;
+}
+
+export interface PutValueInput {
+  name: string;
+  value: string;
+  kind?: ItemKind;
+  description?: string | null;
+  tags?: Record<string, string>;
+  actor: string;
+  labels?: string[];
+  /** Defaults to now; the demo seeder back-dates versions. */
+  at?: Date;
+}
+
+/** Stores the app may write to and read values from, always server-side and explicitly. */
+export interface WritableSecretStore extends SecretStore {
+  putValue(input: PutValueInput): Promise<{ name: string; version: string }>;
+  /** Reads a plaintext value. Only for explicit, authorised server-side use (reveal, rotation). */
+  readValue(name: string, version?: string): Promise<string>;
+}
+
+export function isWritable(store: SecretStore): store is WritableSecretStore {
+  return typeof (store as Partial<WritableSecretStore>).putValue === 'function';
+}
