@@ -1,0 +1,23 @@
+import 'server-only';
+import type { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { buildDemoItems } from './demo-data';
+
+/** Fills an empty embedded store with the demo data set in one transaction; returns the item count. */
+export async function seedDemoData(store: EmbeddedStore, now = new Date()): Promise<number> {
+  const items = buildDemoItems(now);
+  await store.putMany(
+    items.flatMap((item) =>
+      item.versions.map((v) => ({
+        name: item.name,
+        value: v.value,
+        kind: item.kind,
+        description: item.description,
+        tags: item.tags,
+        actor: v.actor,
+        labels: v.labels,
+        at: v.at,
+      })),
+    ),
+  );
+  return items.length;
+}

@@ -1,0 +1,271 @@
+import 'server-only';
+import { sql, type Kysely } from 'kysely';
+import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
+import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
+import { StoreError } from '../errors';
+import type {
+  ItemDetail,
+  ItemKind,
+  ItemMetadata,
+  ListOptions,
+  ListPage,
+  PutValueInput,
+  WritableSecretStore,
+} from '../types';
+import { openEmbeddedDatabase, type OpenOptions } from './open';
+import type { EmbeddedDatabase } from './schema';
+
+export const MAX_VERSIONS = 100;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+const LOCAL_KMS_KEY = 'local/master-key';
+
+const encodeCursor = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
+function decodeCursor(storeId: string, cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (checkItemName(name)) throw new StoreError('invalid-name', storeId, 'The page cursor is malformed; start again from the first page.');
+  return name;
+}
+
+/** Same-prefix test that treats '_' and '%' literally (LIKE would not). */
+const startsWith = (column: 'name' | 'folder', prefix: string) =>
+  sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
+
+type ItemRow = {
+  id: number;
+  name: string;
+  folder: string;
+  kind: string;
+  description: string | null;
+  kms_key_id: string | null;
+  tags: string;
+  current_version: number;
+  updated_at: string;
+  updated_by: string | null;
+};
+
+export class EmbeddedStore implements WritableSecretStore {
+  readonly kind = 'local' as const;
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    private readonly db: Kysely<EmbeddedDatabase>,
+    private readonly masterKey: Buffer,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  static open(id: string, label: string, options: OpenOptions): { store: EmbeddedStore; created: boolean } {
+    const opened = openEmbeddedDatabase(options);
+    return { store: new EmbeddedStore(id, label, opened.db, opened.masterKey, opened.close), created: opened.created };
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+
+  private assertName(name: string): void {
+    const problem = checkItemName(name);
+    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+  }
+
+  private assertFolder(path: string): void {
+    const problem = checkFolderPath(path);
+    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+  }
+
+  private selectItems() {
+    return this.db
+      .selectFrom('items')
+      .select(['id', 'name', 'folder', 'kind', 'description', 'kms_key_id', 'tags', 'current_version', 'updated_at', 'updated_by']);
+  }
+
+  private async labelsByItem(itemIds: number[]): Promise<Map<number, { label: string; version: number }[]>> {
+    const map = new Map<number, { label: string; version: number }[]>();
+    if (itemIds.length === 0) return map;
+    const rows = await this.db.selectFrom('labels').select(['item_id', 'label', 'version']).where('item_id', 'in', itemIds).execute();
+    for (const row of rows) map.set(row.item_id, [...(map.get(row.item_id) ?? []), row]);
+    return map;
+  }
+
+  private toMetadata(row: ItemRow, labels: { label: string; version: number }[]): ItemMetadata {
+    return {
+      name: row.name,
+      folder: row.folder,
+      kind: row.kind as ItemKind,
+      description: row.description,
+      tags: JSON.parse(row.tags) as Record<string, string>,
+      kmsKeyId: row.kms_key_id,
+      lastChangedAt: row.updated_at,
+      lastChangedBy: row.updated_by,
+      currentVersion: String(row.current_version),
+      labels: labels.filter((l) => l.version === row.current_version).map((l) => l.label).sort(),
+    };
+  }
+
+  async list({ path, recursive = false, cursor, limit = DEFAULT_PAGE }: ListOptions): Promise<ListPage> {
+    this.assertFolder(path);
+    const pageSize = Math.max(1, Math.min(MAX_PAGE, Math.floor(limit)));
+    let query = this.selectItems();
+    query = recursive ? query.where(startsWith('folder', path)) : query.where('folder', '=', path);
+    if (cursor) query = query.where('name', '>', decodeCursor(this.id, cursor));
+    const rows = await query.orderBy('name').limit(pageSize + 1).execute();
+    const page = rows.slice(0, pageSize);
+    const labels = await this.labelsByItem(page.map((r) => r.id));
+    return {
+      items: page.map((row) => this.toMetadata(row, labels.get(row.id) ?? [])),
+      nextCursor: rows.length > pageSize ? encodeCursor(page.at(-1)!.name) : undefined,
+    };
+  }
+
+  async listFolders(path: string): Promise<string[]> {
+    this.assertFolder(path);
+    const rows = await this.db
+      .selectFrom('items')
+      .select('folder')
+      .distinct()
+      .where(startsWith('folder', path))
+      .where('folder', '!=', path)
+      .execute();
+    const children = new Set(rows.map((r) => path + r.folder.slice(path.length).split('/')[0] + '/'));
+    return [...children].sort();
+  }
+
+  async getItem(name: string): Promise<ItemDetail | null> {
+    this.assertName(name);
+    const row = await this.selectItems().where('name', '=', name).executeTakeFirst();
+    if (!row) return null;
+    const [versions, labels] = await Promise.all([
+      this.db
+        .selectFrom('versions')
+        .select(['version', 'created_at', 'created_by'])
+        .where('item_id', '=', row.id)
+        .orderBy('version', 'desc')
+        .execute(),
+      this.labelsByItem([row.id]).then((m) => m.get(row.id) ?? []),
+    ]);
+    return {
+      ...this.toMetadata(row, labels),
+      versions: versions.map((v) => ({
+        id: String(v.version),
+        createdAt: v.created_at,
+        createdBy: v.created_by,
+        labels: labels.filter((l) => l.version === v.version).map((l) => l.label).sort(),
+      })),
+      details: { type: row.kind, dataType: 'text', tier: 'Standard' },
+    };
+  }
+
+  async putValue(input: PutValueInput): Promise<{ name: string; version: string }> {
+    const [result] = await this.putMany([input]);
+    return result!;
+  }
+
+  /** Writes several values in one transaction: all of them or, on any error, none. */
+  async putMany(inputs: PutValueInput[]): Promise<{ name: string; version: string }[]> {
+    for (const input of inputs) this.assertName(input.name);
+    return this.db.transaction().execute(async (trx) => {
+      const results: { name: string; version: string }[] = [];
+      for (const input of inputs) {
+        const at = (input.at ?? new Date()).toISOString();
+        const kind = input.kind ?? 'SecureString';
+        const existing = await trx.selectFrom('items').select(['id', 'current_version']).where('name', '=', input.name).executeTakeFirst();
+        const version = (existing?.current_version ?? 0) + 1;
+        let itemId: number;
+        if (existing) {
+          itemId = existing.id;
+          await trx
+            .updateTable('items')
+            .set({
+              current_version: version,
+              kind,
+              kms_key_id: kind === 'SecureString' ? LOCAL_KMS_KEY : null,
+              updated_at: at,
+              updated_by: input.actor,
+              ...(input.description !== undefined ? { description: input.description } : {}),
+              ...(input.tags !== undefined ? { tags: JSON.stringify(input.tags) } : {}),
+            })
+            .where('id', '=', itemId)
+            .execute();
+        } else {
+          const inserted = await trx
+            .insertInto('items')
+            .values({
+              name: input.name,
+              folder: folderOf(input.name),
+              kind,
+              description: input.description ?? null,
+              kms_key_id: kind === 'SecureString' ? LOCAL_KMS_KEY : null,
+              tags: JSON.stringify(input.tags ?? {}),
+              current_version: version,
+              created_at: at,
+              updated_at: at,
+              updated_by: input.actor,
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          itemId = inserted.id;
+        }
+        const sealed = encryptValue(this.masterKey, input.value, `${input.name}#${version}`);
+        await trx
+          .insertInto('versions')
+          .values({ item_id: itemId, version, ciphertext: sealed.ciphertext, wrapped_key: sealed.wrappedKey, created_at: at, created_by: input.actor })
+          .execute();
+        for (const label of input.labels ?? []) {
+          await trx
+            .insertInto('labels')
+            .values({ item_id: itemId, label, version })
+            .onConflict((oc) => oc.columns(['item_id', 'label']).doUpdateSet({ version }))
+            .execute();
+        }
+        // Parameter Store keeps the newest 100 versions; so do we.
+        const oldestKept = version - MAX_VERSIONS + 1;
+        if (oldestKept > 1) {
+          await trx.deleteFrom('labels').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
+          await trx.deleteFrom('versions').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
+        }
+        results.push({ name: input.name, version: String(version) });
+      }
+      return results;
+    });
+  }
+
+  async readValue(name: string, version?: string): Promise<string> {
+    this.assertName(name);
+    const item = await this.db.selectFrom('items').select(['id', 'current_version']).where('name', '=', name).executeTakeFirst();
+    if (!item) throw new StoreError('not-found', this.id, `No item named ${name} in store ${this.id}.`);
+    let wanted = item.current_version;
+    if (version !== undefined) {
+      if (/^\d+$/.test(version)) wanted = Number(version);
+      else {
+        const label = await this.db
+          .selectFrom('labels')
+          .select('version')
+          .where('item_id', '=', item.id)
+          .where('label', '=', version)
+          .executeTakeFirst();
+        if (!label) throw new StoreError('not-found', this.id, `${name} has no version or label "${version}".`);
+        wanted = label.version;
+      }
+    }
+    const row = await this.db
+      .selectFrom('versions')
+      .select(['ciphertext', 'wrapped_key'])
+      .where('item_id', '=', item.id)
+      .where('version', '=', wanted)
+      .executeTakeFirst();
+    if (!row) throw new StoreError('not-found', this.id, `${name} has no version ${wanted}.`);
+    try {
+      return decryptValue(this.masterKey, { ciphertext: row.ciphertext, wrappedKey: row.wrapped_key }, `${name}#${wanted}`);
+    } catch (error) {
+      if (error instanceof DecryptionError) throw new StoreError('integrity', this.id, error.message);
+      throw error;
+    }
+  }
+
+  /** Number of items; cheap, for health and seeding decisions. */
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,63 @@
+import 'server-only';
+import { loadStoreConfigs, type StoreConfig } from '@/lib/config/stores';
+import { readEnv } from '@/lib/config/env';
+import { seedDemoData } from '@/lib/demo/seed';
+import { logger } from '@/lib/logger';
+import { EmbeddedStore } from './embedded/store';
+import type { SecretStore } from './types';
+
+// The configured stores, opened once per server process. Pages and route handlers reach stores
+// only through here (and, for permissions, through lib/auth once it exists).
+
+interface Registry {
+  stores: SecretStore[];
+  local: EmbeddedStore | null;
+}
+
+const globalForRegistry = globalThis as unknown as { __storeRegistry?: Promise<Registry> };
+
+async function createStore(config: StoreConfig): Promise<SecretStore> {
+  switch (config.kind) {
+    case 'local': {
+      const env = readEnv();
+      const { store, created } = EmbeddedStore.open(config.id, config.label ?? 'Built-in encrypted store', {
+        dataDir: env.DATA_DIR,
+        masterKeyBase64: env.MASTER_KEY || undefined,
+      });
+      if (created) logger.info({ store: config.id, dataDir: env.DATA_DIR }, 'created the embedded store');
+      if (env.DEMO_DATA && (await store.count()) === 0) {
+        const seeded = await seedDemoData(store);
+        logger.info({ store: config.id, items: seeded }, 'seeded demo data');
+      }
+      return store;
+    }
+  }
+}
+
+async function build(): Promise<Registry> {
+  const stores: SecretStore[] = [];
+  for (const config of loadStoreConfigs()) stores.push(await createStore(config));
+  return { stores, local: (stores.find((s) => s instanceof EmbeddedStore) as EmbeddedStore | undefined) ?? null };
+}
+
+function registry(): Promise<Registry> {
+  if (!globalForRegistry.__storeRegistry) {
+    globalForRegistry.__storeRegistry = build();
+    // A failed open is not cached, so a fixed configuration works without a restart.
+    globalForRegistry.__storeRegistry.catch(() => (globalForRegistry.__storeRegistry = undefined));
+  }
+  return globalForRegistry.__storeRegistry;
+}
+
+export async function getStores(): Promise<SecretStore[]> {
+  return (await registry()).stores;
+}
+
+export async function getStore(id: string): Promise<SecretStore | null> {
+  return (await getStores()).find((s) => s.id === id) ?? null;
+}
+
+/** Opens every configured store; throws the first failure. Used at start-up and by /api/health. */
+export async function openStores(): Promise<SecretStore[]> {
+  return getStores();
+}
