@@ -1,5 +1,6 @@
 import 'server-only';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,11 +77,19 @@ function describeSqliteFailure(dbPath: string, error: unknown): StoreOpenError {
   return new StoreOpenError(`Cannot open ${dbPath}: ${(error as Error).message}. Nothing was changed.`);
 }
 
-/** Read-only checks of an existing database: readable, intact, ours, and sealed with this key. */
+/**
+ * Checks of an existing database: readable, intact, ours, and sealed with this key. SQLite creates
+ * -wal and -shm files even for a read-only connection to a WAL database, so the checks run on a
+ * copy in a temporary folder and the data directory is not touched until they pass.
+ */
 function preflight(dbPath: string, masterKey: Buffer): void {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'secrets-preflight-'));
   let conn: Database.Database | undefined;
   try {
-    conn = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const copy = path.join(scratch, DB_FILE);
+    copyFileSync(dbPath, copy);
+    if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${copy}-wal`);
+    conn = new Database(copy, { fileMustExist: true });
     const check = conn.pragma('quick_check', { simple: true });
     if (check !== 'ok')
       throw new StoreOpenError(`${dbPath} failed its integrity check (${String(check)}). Nothing was changed; restore it from a backup.`);
@@ -105,6 +114,7 @@ function preflight(dbPath: string, masterKey: Buffer): void {
     throw describeSqliteFailure(dbPath, error);
   } finally {
     conn?.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
