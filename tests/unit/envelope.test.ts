@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
 
 const masterKey = randomBytes(32);
+const flip = (buf: Buffer, index: number, mask = 0x01) => buf.writeUInt8(buf.readUInt8(index) ^ mask, index);
 
 describe('envelope encryption', () => {
   it('round-trips a value, including unicode and empty strings', () => {
@@ -22,14 +23,14 @@ describe('envelope encryption', () => {
 
   it.each([0, 12, 20, 30])('fails with a clear error when ciphertext byte %i is flipped', (index) => {
     const sealed = encryptValue(masterKey, 'a secret value', '/a/b#1');
-    sealed.ciphertext[index] ^= 0x01;
+    flip(sealed.ciphertext, index);
     expect(() => decryptValue(masterKey, sealed, '/a/b#1')).toThrow(DecryptionError);
     expect(() => decryptValue(masterKey, sealed, '/a/b#1')).toThrow(/ciphertext was altered/);
   });
 
   it('fails when the wrapped data key is altered', () => {
     const sealed = encryptValue(masterKey, 'a secret value', '/a/b#1');
-    sealed.wrappedKey[sealed.wrappedKey.length - 1] ^= 0x80;
+    flip(sealed.wrappedKey, sealed.wrappedKey.length - 1, 0x80);
     expect(() => decryptValue(masterKey, sealed, '/a/b#1')).toThrow(/wrapped key was altered or the master key/);
   });
 
@@ -46,7 +47,7 @@ describe('envelope encryption', () => {
 
   it('never puts the value or the error detail into the error message', () => {
     const sealed = encryptValue(masterKey, 'TOP-SECRET-VALUE', '/a/b#1');
-    sealed.ciphertext[15] ^= 1;
+    flip(sealed.ciphertext, 15);
     try {
       decryptValue(masterKey, sealed, '/a/b#1');
       expect.unreachable();

@@ -1,0 +1,132 @@
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { Breadcrumbs } from '@/components/breadcrumbs';
+import { KindBadge } from '@/components/kind-badge';
+import { ageInDays, RelativeTime, STALE_AFTER_DAYS } from '@/components/relative-time';
+import { StoreErrorBanner } from '@/components/store-error-banner';
+import { VersionTimeline } from '@/components/version-timeline';
+import { describeStoreFailure, findStore, getItemView, type ItemView } from '@/lib/data/browse';
+import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
+import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { params: Promise<{ store: string; name: string[] }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { name } = await params;
+  const parsed = itemNameFromSegments(name);
+  return { title: parsed.ok ? parsed.value : 'Item' };
+}
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="grid grid-cols-[10rem_1fr] gap-3 py-1.5 text-sm">
+      <dt className="text-slate-500">{label}</dt>
+      <dd className="break-all text-slate-900">{children}</dd>
+    </div>
+  );
+}
+
+export default async function ItemPage({ params }: Props) {
+  const { store: storeParam, name: segments } = await params;
+  const storeId = storeIdSchema.safeParse(storeParam);
+  const name = itemNameFromSegments(segments);
+  if (!storeId.success || !name.ok) notFound();
+  if (!(await findStore(storeId.data))) notFound();
+
+  let view: ItemView | null = null;
+  let failure: ReturnType<typeof describeStoreFailure> = null;
+  try {
+    view = await getItemView(storeId.data, name.value);
+  } catch (error) {
+    failure = describeStoreFailure(error, storeId.data);
+    if (!failure) throw error;
+  }
+  if (failure) return <StoreErrorBanner {...failure} />;
+  if (!view) notFound();
+
+  const { item } = view;
+  const { details } = item;
+  const stale = ageInDays(item.lastChangedAt) > STALE_AFTER_DAYS;
+  return (
+    <div className="space-y-6">
+      <Breadcrumbs storeId={view.store.id} folders={ancestorsOf(item.folder)} current={leafOf(item.name)} />
+      <header className="space-y-1">
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="break-all font-mono text-xl font-semibold">{item.name}</h1>
+          <KindBadge kind={item.kind} />
+        </div>
+        {item.description && <p className="text-slate-600">{item.description}</p>}
+        <p className="text-sm text-slate-500">
+          The value is not shown here: browsing reads metadata only.
+        </p>
+      </header>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <section className="rounded-lg border border-slate-200 bg-white p-4">
+          <h2 className="mb-2 font-semibold">Metadata</h2>
+          <dl className="divide-y divide-slate-100">
+            <Field label="Store">{view.store.label}</Field>
+            {details.arn && <Field label="ARN"><span className="font-mono text-xs">{details.arn}</span></Field>}
+            <Field label="Current version"><span className="font-mono">{item.currentVersion}</span></Field>
+            <Field label="Last changed">
+              <RelativeTime iso={item.lastChangedAt} /> by {item.lastChangedBy ?? 'unknown'}
+              {stale && <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800">stale: over {STALE_AFTER_DAYS} days</span>}
+            </Field>
+            {item.labels.length > 0 && <Field label="Labels">{item.labels.join(', ')}</Field>}
+            {details.type && <Field label="Type">{details.type}</Field>}
+            {details.tier && <Field label="Tier">{details.tier}</Field>}
+            {details.dataType && <Field label="Data type">{details.dataType}</Field>}
+            <Field label="KMS key"><span className="font-mono text-xs">{item.kmsKeyId ?? '—'}</span></Field>
+            <Field label="Tags">
+              {Object.keys(item.tags).length === 0
+                ? '—'
+                : Object.entries(item.tags).map(([k, v]) => (
+                    <span key={k} className="mr-1 inline-block rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs">
+                      {k}={v}
+                    </span>
+                  ))}
+            </Field>
+          </dl>
+        </section>
+
+        {(details.rotation || details.policies?.length || details.replicationRegions?.length) && (
+          <section className="rounded-lg border border-slate-200 bg-white p-4">
+            <h2 className="mb-2 font-semibold">Rotation and policies</h2>
+            <dl className="divide-y divide-slate-100">
+              {details.rotation && (
+                <>
+                  <Field label="Rotation">{details.rotation.enabled ? 'enabled' : 'disabled'}</Field>
+                  {details.rotation.schedule && <Field label="Schedule">{details.rotation.schedule}</Field>}
+                  {details.rotation.lastRotatedAt && <Field label="Last rotated"><RelativeTime iso={details.rotation.lastRotatedAt} /></Field>}
+                  {details.rotation.nextRotationAt && <Field label="Next rotation"><RelativeTime iso={details.rotation.nextRotationAt} /></Field>}
+                  {details.rotation.lastAccessedAt && <Field label="Last accessed"><RelativeTime iso={details.rotation.lastAccessedAt} /></Field>}
+                  {details.rotation.lambdaArn && <Field label="Rotation function"><span className="font-mono text-xs">{details.rotation.lambdaArn}</span></Field>}
+                </>
+              )}
+              {details.policies?.map((policy) => (
+                <Field key={policy.type} label={policy.type}>
+                  <span className="font-mono text-xs">{policy.text}</span>
+                  {policy.status && <span className="ml-2 text-xs text-slate-500">({policy.status})</span>}
+                </Field>
+              ))}
+              {details.replicationRegions && details.replicationRegions.length > 0 && (
+                <Field label="Replicated to">
+                  {details.replicationRegions.map((r) => `${r.region}${r.status ? ` (${r.status})` : ''}`).join(', ')}
+                </Field>
+              )}
+            </dl>
+          </section>
+        )}
+      </div>
+
+      <section className="rounded-lg border border-slate-200 bg-white p-4">
+        <h2 className="mb-4 font-semibold">
+          Version history <span className="text-sm font-normal text-slate-500">({item.versions.length})</span>
+        </h2>
+        <VersionTimeline versions={item.versions} current={item.currentVersion} />
+      </section>
+    </div>
+  );
+}

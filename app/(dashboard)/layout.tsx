@@ -1,0 +1,21 @@
+import Link from 'next/link';
+import { LockIcon } from '@/components/icons';
+
+export default function DashboardLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <div className="flex min-h-screen flex-col">
+      <header className="border-b border-slate-200 bg-white">
+        <nav className="mx-auto flex max-w-7xl items-center gap-6 px-6 py-3" aria-label="Main">
+          <Link href="/browse" className="inline-flex items-center gap-2 font-semibold tracking-tight text-slate-900">
+            <LockIcon className="h-5 w-5 text-emerald-600" />
+            Secrets Dashboard
+          </Link>
+          <Link href="/browse" className="text-sm text-slate-600 hover:text-slate-900">
+            Browse
+          </Link>
+        </nav>
+      </header>
+      <main className="mx-auto w-full max-w-7xl flex-1 px-6 py-6">{children}</main>
+    </div>
+  );
+}

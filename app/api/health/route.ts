@@ -1,0 +1,17 @@
+import { NextResponse } from 'next/server';
+import { openStores } from '@/lib/stores/registry';
+import { logger } from '@/lib/logger';
+
+export const dynamic = 'force-dynamic';
+
+/** 200 once the stores are open; 503 with the reason otherwise. Opening needs no AWS call. */
+export async function GET() {
+  try {
+    const stores = await openStores();
+    return NextResponse.json({ status: 'ok', stores: stores.length }, { headers: { 'cache-control': 'no-store' } });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'unknown error';
+    logger.error({ reason }, 'health check failed');
+    return NextResponse.json({ status: 'unavailable', reason }, { status: 503, headers: { 'cache-control': 'no-store' } });
+  }
+}

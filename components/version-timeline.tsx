@@ -1,0 +1,35 @@
+import type { ItemVersion } from '@/lib/stores/types';
+import { RelativeTime } from './relative-time';
+
+/** Every version, newest first: when, by whom, with which labels. No values. */
+export function VersionTimeline({ versions, current }: { versions: ItemVersion[]; current: string }) {
+  return (
+    <ol className="relative space-y-4 border-l border-slate-200 pl-5" aria-label="Version history">
+      {versions.map((version) => (
+        <li key={version.id} className="relative" data-testid="version">
+          <span
+            aria-hidden
+            className={`absolute -left-[1.65rem] top-1.5 h-3 w-3 rounded-full border-2 border-white ${
+              version.id === current ? 'bg-emerald-500' : 'bg-slate-300'
+            }`}
+          />
+          <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1 text-sm">
+            <span className="font-mono font-medium" title={version.id}>
+              v{version.id.length > 12 ? `${version.id.slice(0, 8)}…` : version.id}
+            </span>
+            {version.id === current && <span className="text-xs font-medium text-emerald-700">current</span>}
+            <span className="text-slate-600">
+              <RelativeTime iso={version.createdAt} />
+            </span>
+            <span className="text-slate-500">{version.createdBy ?? 'unknown author'}</span>
+            {version.labels.map((label) => (
+              <span key={label} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">
+                {label}
+              </span>
+            ))}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}

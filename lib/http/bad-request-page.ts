@@ -1,0 +1,17 @@
+// The 400 page the proxy answers with before any page runs. Plain HTML, so it needs no React
+// render and cannot fail on the input it describes.
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function badRequestPage(address: string, problem: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Bad request · Secrets Dashboard</title>
+<style>body{font-family:system-ui,sans-serif;background:#f8fafc;color:#0f172a;margin:0}main{max-width:40rem;margin:4rem auto;padding:0 1.5rem}
+h1{font-size:1.5rem}code{background:#e2e8f0;padding:.1rem .3rem;border-radius:.25rem;word-break:break-all}a{color:#0f172a}</style></head>
+<body><main><p>400 · Bad request</p><h1>This address cannot be read</h1>
+<p><code>${escapeHtml(address)}</code></p><p>${escapeHtml(problem)}</p>
+<p>Names may hold letters, digits and <code>_ . - /</code>, at most 15 levels and 2048 characters.</p>
+<p><a href="/browse">Back to browsing</a></p></main></body></html>`;
+}

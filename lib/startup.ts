@@ -1,0 +1,16 @@
+import 'server-only';
+import { openStores } from '@/lib/stores/registry';
+
+/**
+ * A wrong master key, a damaged database or a bad configuration stops start-up with a clear
+ * message instead of failing the first request.
+ */
+export async function openStoresOrExit(): Promise<void> {
+  try {
+    const stores = await openStores();
+    console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
+  } catch (error) {
+    console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

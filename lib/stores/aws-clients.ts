@@ -1,0 +1,65 @@
+import 'server-only';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+
+// How the dashboard talks to AWS: one client per store, built on first use so start-up needs no
+// network. Credentials come from the default provider chain, a named profile, or a role assumed
+// from either. Without a per-store endpoint the SDK's own AWS_ENDPOINT_URL* variables still apply.
+
+export interface AwsConnection {
+  region: string;
+  profile?: string;
+  roleArn?: string;
+  externalId?: string;
+  endpoint?: string;
+}
+
+export const AWS_MAX_ATTEMPTS = 3;
+export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
+export const AWS_REQUEST_TIMEOUT_MS = 10_000;
+export const ROLE_SESSION_NAME = 'secrets-dashboard';
+
+export function awsCredentials(connection: AwsConnection) {
+  const base = connection.profile ? fromIni({ profile: connection.profile }) : undefined;
+  if (connection.roleArn) {
+    return fromTemporaryCredentials({
+      params: {
+        RoleArn: connection.roleArn,
+        RoleSessionName: ROLE_SESSION_NAME,
+        ...(connection.externalId ? { ExternalId: connection.externalId } : {}),
+      },
+      // Undefined means the default chain signs the AssumeRole call.
+      ...(base ? { masterCredentials: base } : {}),
+      clientConfig: { region: connection.region, maxAttempts: AWS_MAX_ATTEMPTS },
+    });
+  }
+  return base;
+}
+
+function commonConfig(connection: AwsConnection) {
+  const credentials = awsCredentials(connection);
+  return {
+    region: connection.region,
+    // Adaptive retries back off on throttling; a small bound keeps a page from hanging.
+    retryMode: 'adaptive' as const,
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
+    ...(credentials ? { credentials } : {}),
+    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+  };
+}
+
+export function createSsmClient(connection: AwsConnection): SSMClient {
+  return new SSMClient(commonConfig(connection));
+}
+
+export function createSecretsManagerClient(connection: AwsConnection): SecretsManagerClient {
+  return new SecretsManagerClient(commonConfig(connection));
+}
+
+/** Builds a value once, on first call; used so constructing a store makes no client. */
+export function lazy<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}

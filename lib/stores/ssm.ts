@@ -1,0 +1,236 @@
+import 'server-only';
+import {
+  DescribeParametersCommand,
+  GetParameterHistoryCommand,
+  ListTagsForResourceCommand,
+  type ParameterMetadata,
+  type ParameterStringFilter,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { logger } from '@/lib/logger';
+import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
+import { createSsmClient, lazy, type AwsConnection } from './aws-clients';
+import { toStoreError } from './aws-errors';
+import {
+  childFolders,
+  clampPageSize,
+  decodeCursor,
+  encodeCursor,
+  FOLDER_CACHE_MS,
+  isoDate,
+  listingKey,
+  MAX_FOLDER_PAGES,
+  MAX_PAGES_PER_CALL,
+  tagRecord,
+  TtlCache,
+} from './aws-paging';
+import { StoreError } from './errors';
+import type { ItemDetail, ItemDetails, ItemKind, ItemMetadata, ItemVersion, ListOptions, ListPage, SecretStore } from './types';
+
+// AWS Systems Manager Parameter Store, read-only and metadata only. Browsing uses
+// DescribeParameters, GetParameterHistory (WithDecryption false) and ListTagsForResource; it never
+// calls GetParameter(s)/GetParametersByPath and never asks for decryption.
+
+/** DescribeParameters accepts at most 50 results per call. */
+export const SSM_MAX_RESULTS = 50;
+const HISTORY_PAGE = 50;
+/** Parameter Store keeps 100 versions, so history is at most a few pages. */
+const MAX_HISTORY_PAGES = 10;
+const EPOCH = new Date(0).toISOString();
+const SSM_KINDS: readonly ItemKind[] = ['String', 'StringList', 'SecureString'];
+
+/** A Path filter value: AWS rejects a trailing slash on anything but the root. */
+function pathFilter(path: string, recursive: boolean): ParameterStringFilter {
+  return { Key: 'Path', Option: recursive ? 'Recursive' : 'OneLevel', Values: [path === '/' ? '/' : path.slice(0, -1)] };
+}
+
+function inListing(name: string, path: string, recursive: boolean): boolean {
+  return recursive ? name.startsWith(path) : folderOf(name) === path;
+}
+
+export class SsmStore implements SecretStore {
+  readonly kind = 'ssm' as const;
+  private readonly folders = new TtlCache<string[]>(FOLDER_CACHE_MS);
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    private readonly client: () => SSMClient,
+  ) {}
+
+  /** Opens nothing: the client is made on the first call, so start-up works offline. */
+  static fromConfig(config: AwsConnection & { id: string; label?: string }): SsmStore {
+    return new SsmStore(config.id, config.label ?? `${config.id} (${config.region})`, lazy(() => createSsmClient(config)));
+  }
+
+  private assertName(name: string): void {
+    const problem = checkItemName(name);
+    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+  }
+
+  private assertFolder(path: string): void {
+    const problem = checkFolderPath(path);
+    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+  }
+
+  private async call<T>(action: string, run: (client: SSMClient) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client());
+    } catch (error) {
+      throw toStoreError(this.id, action, error);
+    }
+  }
+
+  private toMetadata(parameter: ParameterMetadata): ItemMetadata | null {
+    const name = parameter.Name;
+    // Names without a leading '/' (or otherwise outside the naming rules) have no place in the
+    // folder tree; they are left out rather than shown as items nobody could open.
+    if (!name || checkItemName(name)) return null;
+    const kind = SSM_KINDS.includes(parameter.Type as ItemKind) ? (parameter.Type as ItemKind) : 'String';
+    return {
+      name,
+      folder: folderOf(name),
+      kind,
+      description: parameter.Description || null,
+      // DescribeParameters carries no tags; they cost one call per item, so only getItem has them.
+      tags: {},
+      kmsKeyId: parameter.KeyId ?? null,
+      lastChangedAt: isoDate(parameter.LastModifiedDate) ?? EPOCH,
+      lastChangedBy: parameter.LastModifiedUser ?? null,
+      currentVersion: String(parameter.Version ?? 0),
+      labels: [],
+    };
+  }
+
+  async list({ path, recursive = false, cursor, limit }: ListOptions): Promise<ListPage> {
+    this.assertFolder(path);
+    const key = listingKey(path, recursive);
+    let token = cursor ? decodeCursor(this.id, cursor, key).t : undefined;
+    const pageSize = clampPageSize(limit, SSM_MAX_RESULTS);
+    for (let page = 0; page < MAX_PAGES_PER_CALL; page++) {
+      const out = await this.call('ssm:DescribeParameters', (client) =>
+        client.send(
+          new DescribeParametersCommand({ ParameterFilters: [pathFilter(path, recursive)], MaxResults: pageSize, NextToken: token }),
+        ),
+      );
+      token = out.NextToken || undefined;
+      const items = (out.Parameters ?? [])
+        .map((p) => this.toMetadata(p))
+        .filter((item): item is ItemMetadata => item !== null && inListing(item.name, path, recursive))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      // Empty pages with a token are normal for DescribeParameters: keep going until something shows.
+      if (items.length > 0 || !token) return { items, nextCursor: token ? encodeCursor({ q: key, s: 0, t: token }) : undefined };
+    }
+    return { items: [], nextCursor: encodeCursor({ q: key, s: 0, t: token }) };
+  }
+
+  async listFolders(path: string): Promise<string[]> {
+    this.assertFolder(path);
+    return this.folders.get(path, async () => {
+      const names: string[] = [];
+      let token: string | undefined;
+      for (let page = 0; page < MAX_FOLDER_PAGES; page++) {
+        const out = await this.call('ssm:DescribeParameters', (client) =>
+          client.send(
+            new DescribeParametersCommand({ ParameterFilters: [pathFilter(path, true)], MaxResults: SSM_MAX_RESULTS, NextToken: token }),
+          ),
+        );
+        for (const p of out.Parameters ?? []) if (p.Name && !checkItemName(p.Name)) names.push(p.Name);
+        token = out.NextToken || undefined;
+        if (!token) return childFolders(path, names);
+      }
+      logger.warn({ store: this.id, path, pages: MAX_FOLDER_PAGES }, 'folder listing stopped early: too many parameters below this path');
+      return childFolders(path, names);
+    });
+  }
+
+  private async describeOne(name: string): Promise<ParameterMetadata | null> {
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES_PER_CALL; page++) {
+      const out = await this.call('ssm:DescribeParameters', (client) =>
+        client.send(
+          new DescribeParametersCommand({
+            ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }],
+            MaxResults: SSM_MAX_RESULTS,
+            NextToken: token,
+          }),
+        ),
+      );
+      const found = out.Parameters?.find((p) => p.Name === name);
+      if (found) return found;
+      token = out.NextToken || undefined;
+      if (!token) return null;
+    }
+    return null;
+  }
+
+  /** Every version, newest first. Each history entry is reduced to its metadata right here: the
+   * Value field AWS includes never leaves this function. */
+  private async history(name: string): Promise<ItemVersion[]> {
+    const versions: ItemVersion[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+      const out = await this.call('ssm:GetParameterHistory', (client) =>
+        client.send(new GetParameterHistoryCommand({ Name: name, WithDecryption: false, MaxResults: HISTORY_PAGE, NextToken: token })),
+      );
+      for (const entry of out.Parameters ?? []) {
+        versions.push({
+          id: String(entry.Version ?? 0),
+          createdAt: isoDate(entry.LastModifiedDate) ?? EPOCH,
+          createdBy: entry.LastModifiedUser ?? null,
+          labels: [...(entry.Labels ?? [])].sort(),
+        });
+      }
+      token = out.NextToken || undefined;
+      if (!token) break;
+    }
+    return versions.sort((a, b) => Number(b.id) - Number(a.id));
+  }
+
+  private async tags(name: string): Promise<Record<string, string>> {
+    const out = await this.call('ssm:ListTagsForResource', (client) =>
+      client.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name })),
+    );
+    return tagRecord(out.TagList);
+  }
+
+  async getItem(name: string): Promise<ItemDetail | null> {
+    this.assertName(name);
+    const parameter = await this.describeOne(name);
+    const metadata = parameter && this.toMetadata(parameter);
+    if (!parameter || !metadata) return null;
+    let versions: ItemVersion[];
+    let tags: Record<string, string>;
+    try {
+      [versions, tags] = await Promise.all([this.history(name), this.tags(name)]);
+    } catch (error) {
+      // Deleted between the calls.
+      if (error instanceof StoreError && error.code === 'not-found') return null;
+      throw error;
+    }
+    const currentVersion = metadata.currentVersion !== '0' ? metadata.currentVersion : (versions[0]?.id ?? '0');
+    const details: ItemDetails = {
+      ...(parameter.ARN ? { arn: parameter.ARN } : {}),
+      ...(parameter.Type ? { type: parameter.Type } : {}),
+      ...(parameter.Tier ? { tier: parameter.Tier } : {}),
+      ...(parameter.DataType ? { dataType: parameter.DataType } : {}),
+      ...(parameter.Policies?.length
+        ? {
+            policies: parameter.Policies.map((p) => ({
+              type: p.PolicyType ?? 'Unknown',
+              status: p.PolicyStatus ?? null,
+              text: p.PolicyText ?? '',
+            })),
+          }
+        : {}),
+    };
+    return {
+      ...metadata,
+      tags,
+      currentVersion,
+      labels: versions.find((v) => v.id === currentVersion)?.labels ?? [],
+      versions,
+      details,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { checkFolderPath, checkItemName, type NameProblem } from './item-name';
+
+// What a browse or item URL may contain. The proxy checks these before any page runs (400 on
+// failure) and the pages parse them again, so both always agree.
+
+export const storeIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'A store id is 1-63 lowercase letters, digits and dashes.');
+
+export const SORT_KEYS = ['name', 'kind', 'version', 'changed', 'by'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export const browseQuerySchema = z.object({
+  q: z.string().max(200, 'The name filter may be at most 200 characters.').optional(),
+  sort: z.enum(SORT_KEYS, { message: `sort must be one of ${SORT_KEYS.join(', ')}.` }).optional(),
+  dir: z.enum(['asc', 'desc'], { message: 'dir must be asc or desc.' }).optional(),
+});
+export type BrowseQuery = z.infer<typeof browseQuerySchema>;
+
+export type SegmentsResult = { ok: true; value: string } | { ok: false; problem: NameProblem };
+
+function decodeSegments(segments: string[]): string[] | NameProblem {
+  try {
+    return segments.map((s) => decodeURIComponent(s));
+  } catch {
+    return { rule: 'encoding', message: 'The address contains a malformed %-escape.' };
+  }
+}
+
+/** ["prod","payments"] -> "/prod/payments/"; [] -> "/". */
+export function folderFromSegments(segments: string[] = []): SegmentsResult {
+  const decoded = decodeSegments(segments);
+  if (!Array.isArray(decoded)) return { ok: false, problem: decoded };
+  const path = decoded.length === 0 ? '/' : `/${decoded.join('/')}/`;
+  const problem = checkFolderPath(path);
+  return problem ? { ok: false, problem } : { ok: true, value: path };
+}
+
+/** ["prod","payments","key"] -> "/prod/payments/key". */
+export function itemNameFromSegments(segments: string[] = []): SegmentsResult {
+  const decoded = decodeSegments(segments);
+  if (!Array.isArray(decoded)) return { ok: false, problem: decoded };
+  const name = `/${decoded.join('/')}`;
+  const problem = checkItemName(name);
+  return problem ? { ok: false, problem } : { ok: true, value: name };
+}
+
+/** URL of a folder view. Names only hold URL-safe characters, so no escaping is needed. */
+export function browseHref(storeId: string, folder: string, query: BrowseQuery = {}): string {
+  const params = new URLSearchParams();
+  if (query.q) params.set('q', query.q);
+  if (query.sort) params.set('sort', query.sort);
+  if (query.dir) params.set('dir', query.dir);
+  const search = params.toString();
+  return `/browse/${storeId}${folder === '/' ? '' : folder.slice(0, -1)}${search ? `?${search}` : ''}`;
+}
+
+export function itemHref(storeId: string, name: string): string {
+  return `/items/${storeId}${name}`;
+}

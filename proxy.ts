@@ -1,0 +1,42 @@
+import { NextResponse, type NextRequest } from 'next/server';
+import { badRequestPage } from '@/lib/http/bad-request-page';
+import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
+
+// Validates browse and item addresses before any page runs: a malformed name gets a 400 page that
+// names the problem (pages cannot set a 400 status themselves). It also passes the request path on,
+// so the 404 page can name what was not found.
+
+function problemWith(request: NextRequest): string | null {
+  const [area, store, ...rest] = request.nextUrl.pathname.split('/').filter(Boolean);
+  if (area !== 'browse' && area !== 'items') return null;
+  if (store === undefined) return null;
+  const storeId = storeIdSchema.safeParse(store);
+  if (!storeId.success) return storeId.error.issues[0]!.message;
+  if (area === 'browse') {
+    const folder = folderFromSegments(rest);
+    if (!folder.ok) return folder.problem.message;
+    const query = browseQuerySchema.safeParse(Object.fromEntries(request.nextUrl.searchParams));
+    if (!query.success) return query.error.issues.map((i) => i.message).join(' ');
+  } else {
+    const name = itemNameFromSegments(rest);
+    if (!name.ok) return rest.length === 0 ? 'Give the item name after the store, e.g. /items/local/prod/app/key.' : name.problem.message;
+  }
+  return null;
+}
+
+export function proxy(request: NextRequest) {
+  const problem = problemWith(request);
+  if (problem) {
+    return new NextResponse(badRequestPage(request.nextUrl.pathname + request.nextUrl.search, problem), {
+      status: 400,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  }
+  const headers = new Headers(request.headers);
+  headers.set('x-request-path', request.nextUrl.pathname);
+  return NextResponse.next({ request: { headers } });
+}
+
+export const config = {
+  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+};
