@@ -1,9 +1,205 @@
-import { readEnv } from './env';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, readEnv, type AppEnv } from './env';
 
-// Which stores the dashboard shows. Without CONFIG_FILE only the embedded store is configured.
-export type StoreConfig = { id: string; kind: 'local'; label?: string };
+// Which stores the dashboard shows. Without CONFIG_FILE only the embedded store is configured;
+// with it, the YAML file's `stores:` list says exactly which stores exist. Every problem stops
+// start-up with a message that names the entry and, where it can, the line.
 
-export function loadStoreConfigs(env = readEnv()): StoreConfig[] {
-  void env;
+export function defaultStores(): StoreConfig[] {
   return [{ id: 'local', kind: 'local', label: 'Built-in encrypted store' }];
+}
+
+export const STORE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** What the AWS CLI and SDK accept as a profile name in a section header. */
+const PROFILE_PATTERN = /^[\w\-@+.%:/]{1,128}$/;
+/** STS's rule for ExternalId. */
+const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
+const id = z.string().regex(STORE_ID_PATTERN, {
+  message: 'id must be 1-63 lowercase letters, digits or "-", starting with a letter or digit (it appears in URLs)',
+});
+const label = z.string().trim().min(1, { message: 'label must not be empty' }).max(100, { message: 'label is at most 100 characters' });
+
+const localStoreSchema = z.strictObject({ id, kind: z.literal('local'), label: label.optional() });
+
+const awsFields = {
+  id,
+  label: label.optional(),
+  region: z
+    .string({ error: 'region is required for AWS stores, e.g. eu-west-1' })
+    .regex(AWS_REGION_PATTERN, { message: 'region must be an AWS region such as us-east-1 or eu-west-2' }),
+  profile: z.string().regex(PROFILE_PATTERN, { message: 'profile must be a profile name from ~/.aws/config or ~/.aws/credentials' }).optional(),
+  roleArn: z
+    .string()
+    .regex(ROLE_ARN_PATTERN, { message: 'roleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role/dashboard-read' })
+    .optional(),
+  externalId: z.string().regex(EXTERNAL_ID_PATTERN, { message: 'externalId must be 2-1224 characters of letters, digits and +=,.@:/-' }).optional(),
+  endpoint: z
+    .url({ protocol: /^https?$/, message: 'endpoint must be an http(s) URL, e.g. http://localhost:4566' })
+    .optional(),
+};
+const externalIdNeedsRole = (entry: { externalId?: string; roleArn?: string }) => entry.externalId === undefined || entry.roleArn !== undefined;
+const externalIdMessage = { message: 'externalId is only used when assuming a role: add roleArn or remove externalId', path: ['externalId'] };
+
+const ssmStoreSchema = z.strictObject({ ...awsFields, kind: z.literal('ssm') }).refine(externalIdNeedsRole, externalIdMessage);
+const secretsManagerStoreSchema = z
+  .strictObject({ ...awsFields, kind: z.literal('secretsmanager') })
+  .refine(externalIdNeedsRole, externalIdMessage);
+
+export const STORE_CONFIG_KINDS = ['local', 'ssm', 'secretsmanager'] as const;
+
+const storeEntrySchema = z.discriminatedUnion('kind', [localStoreSchema, ssmStoreSchema, secretsManagerStoreSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? `kind must be one of ${STORE_CONFIG_KINDS.join(', ')}` : undefined,
+});
+
+export type LocalStoreConfig = z.infer<typeof localStoreSchema>;
+export type SsmStoreConfig = z.infer<typeof ssmStoreSchema>;
+export type SecretsManagerStoreConfig = z.infer<typeof secretsManagerStoreSchema>;
+export type AwsStoreConfig = SsmStoreConfig | SecretsManagerStoreConfig;
+export type StoreConfig = LocalStoreConfig | AwsStoreConfig;
+
+const configFileSchema = z.strictObject({
+  stores: z
+    .array(storeEntrySchema)
+    .superRefine((stores, ctx) => {
+      const seen = new Map<string, number>();
+      stores.forEach((store, index) => {
+        const first = seen.get(store.id);
+        if (first !== undefined)
+          ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `id "${store.id}" is already used by stores[${first}]; ids must be unique` });
+        else seen.set(store.id, index);
+      });
+      // Two embedded stores would open the same database under DATA_DIR.
+      const locals = stores.flatMap((s, i) => (s.kind === 'local' ? [i] : []));
+      for (const index of locals.slice(1))
+        ctx.addIssue({ code: 'custom', path: [index, 'kind'], message: 'only one store may be of kind local' });
+    })
+    .optional(),
+  // Sections other parts of the app read from the same file; validated where they are used.
+  grants: z.unknown().optional(),
+  policies: z.unknown().optional(),
+  freshness: z.unknown().optional(),
+});
+
+/** Where an issue's path points in the YAML, as "line N" (1-based), or null. */
+function lineOf(doc: Document, counter: LineCounter, issuePath: PropertyKey[]): number | null {
+  const keys = issuePath.filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
+  // Walk down as far as the document goes: a missing key points at its parent entry.
+  for (let depth = keys.length; depth >= 0; depth--) {
+    const node = keys.length === 0 && depth === 0 ? doc.contents : doc.getIn(keys.slice(0, depth), true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) return counter.linePos(range[0]).line;
+  }
+  return null;
+}
+
+/** "stores[2] (id "prod-params")" for issues inside an entry, else the dotted path. */
+function describeWhere(raw: unknown, issuePath: PropertyKey[]): string {
+  const [section, index] = issuePath;
+  if (section === 'stores' && typeof index === 'number') {
+    const entry = Array.isArray(raw) ? undefined : (raw as { stores?: unknown[] } | null)?.stores?.[index];
+    const entryId = entry && typeof entry === 'object' ? (entry as { id?: unknown }).id : undefined;
+    return `stores[${index}]${typeof entryId === 'string' ? ` (id "${entryId}")` : ''}`;
+  }
+  return issuePath.length ? issuePath.map(String).join('.') : 'top level';
+}
+
+function fieldOf(issuePath: PropertyKey[]): string {
+  return issuePath.length > 2 ? `${issuePath.slice(2).map(String).join('.')}: ` : '';
+}
+
+/** Where the AWS files are: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else under HOME. */
+export type AwsFileEnv = NodeJS.ProcessEnv;
+
+function awsHome(awsEnv: AwsFileEnv): string {
+  return awsEnv.HOME || awsEnv.USERPROFILE || homedir();
+}
+
+/**
+ * Profile names defined in the shared config and credentials files, read the way the SDK reads
+ * them ("[profile x]" or "[default]" in config, "[x]" in credentials). Start-up is synchronous,
+ * and the SDK's loadSharedConfigFiles is async, so the section headers are scanned here directly.
+ */
+export function knownAwsProfiles(awsEnv: AwsFileEnv = process.env): { profiles: Set<string>; files: string[] } {
+  const home = awsHome(awsEnv);
+  const configFile = awsEnv.AWS_CONFIG_FILE || path.join(home, '.aws', 'config');
+  const credentialsFile = awsEnv.AWS_SHARED_CREDENTIALS_FILE || path.join(home, '.aws', 'credentials');
+  const profiles = new Set<string>();
+  const scan = (file: string, isConfig: boolean) => {
+    if (!existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+      const header = /^\s*\[\s*([^\]]+?)\s*\]\s*(?:[;#].*)?$/.exec(line)?.[1];
+      if (!header) continue;
+      if (!isConfig) profiles.add(header);
+      else if (header === 'default') profiles.add('default');
+      else {
+        const named = /^profile\s+(["']?)(.+)\1$/.exec(header);
+        if (named?.[2]) profiles.add(named[2].trim());
+      }
+    }
+  };
+  scan(configFile, true);
+  scan(credentialsFile, false);
+  return { profiles, files: [configFile, credentialsFile] };
+}
+
+/** Parses and validates the YAML text of a config file. `source` names it in messages. */
+export function parseStoreConfig(text: string, source: string, awsEnv: AwsFileEnv = process.env): StoreConfig[] {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => `${source}${e.linePos?.[0] ? `:${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`);
+    throw new ConfigError(`The configuration file is not valid YAML:\n  ${lines.join('\n  ')}`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (!isMap(doc.contents) && doc.contents !== null) {
+    throw new ConfigError(`${source}: the configuration must be a mapping with a "stores:" list at the top level.`);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const line = lineOf(doc, counter, issue.path);
+      const where = describeWhere(raw, issue.path);
+      return `${source}${line ? `:${line}` : ''}: ${where}: ${fieldOf(issue.path)}${issue.message}`;
+    });
+    throw new ConfigError(`The configuration file has problems:\n  ${lines.join('\n  ')}`);
+  }
+  const stores = parsed.data.stores;
+  if (!stores) return defaultStores();
+  if (stores.length === 0) {
+    throw new ConfigError(`${source}: "stores:" is empty; list at least one store, or remove the key to use the built-in store only.`);
+  }
+
+  const withProfiles = stores.filter((s): s is AwsStoreConfig => s.kind !== 'local' && s.profile !== undefined);
+  if (withProfiles.length > 0) {
+    const known = knownAwsProfiles(awsEnv);
+    const problems = withProfiles
+      .filter((s) => !known.profiles.has(s.profile!))
+      .map((s) => {
+        const index = stores.indexOf(s);
+        const line = lineOf(doc, counter, ['stores', index, 'profile']);
+        return `${source}${line ? `:${line}` : ''}: stores[${index}] (id "${s.id}"): profile "${s.profile}" is not defined in ${known.files.join(' or ')}; add it (aws configure --profile ${s.profile}) or fix the name.`;
+      });
+    if (problems.length > 0) throw new ConfigError(`The configuration file names unknown AWS profiles:\n  ${problems.join('\n  ')}`);
+  }
+  return stores;
+}
+
+export function loadStoreConfigs(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): StoreConfig[] {
+  if (!env.CONFIG_FILE) return defaultStores();
+  let text: string;
+  try {
+    text = readFileSync(env.CONFIG_FILE, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new ConfigError(`CONFIG_FILE points at ${env.CONFIG_FILE}, but ${reason}.`);
+  }
+  return parseStoreConfig(text, env.CONFIG_FILE, awsEnv);
 }

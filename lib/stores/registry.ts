@@ -4,6 +4,8 @@ import { readEnv } from '@/lib/config/env';
 import { seedDemoData } from '@/lib/demo/seed';
 import { logger } from '@/lib/logger';
 import { EmbeddedStore } from './embedded/store';
+import { SecretsManagerStore } from './secrets-manager';
+import { SsmStore } from './ssm';
 import type { SecretStore } from './types';
 
 // The configured stores, opened once per server process. Pages and route handlers reach stores
@@ -31,6 +33,11 @@ async function createStore(config: StoreConfig): Promise<SecretStore> {
       }
       return store;
     }
+    // AWS stores open lazily: no AWS call until a page asks, so start-up works offline.
+    case 'ssm':
+      return SsmStore.fromConfig(config);
+    case 'secretsmanager':
+      return SecretsManagerStore.fromConfig(config);
   }
 }
 

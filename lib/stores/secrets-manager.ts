@@ -1,0 +1,283 @@
+import 'server-only';
+import {
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  type DescribeSecretResponse,
+  type SecretListEntry,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { logger } from '@/lib/logger';
+import { checkFolderPath, checkItemName, folderOf, type NameProblem } from '@/lib/validations/item-name';
+import { createSecretsManagerClient, lazy, type AwsConnection } from './aws-clients';
+import { isAwsNotFound, toStoreError } from './aws-errors';
+import {
+  childFolders,
+  clampPageSize,
+  decodeCursor,
+  encodeCursor,
+  FOLDER_CACHE_MS,
+  isoDate,
+  listingKey,
+  MAX_FOLDER_PAGES,
+  MAX_PAGES_PER_CALL,
+  tagRecord,
+  TtlCache,
+  type ListCursor,
+} from './aws-paging';
+import { StoreError } from './errors';
+import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
+
+// AWS Secrets Manager, read-only and metadata only. Browsing uses ListSecrets, DescribeSecret and
+// ListSecretVersionIds; it never calls GetSecretValue.
+//
+// Secrets Manager has no folders: '/' in a secret's name separates levels, and names are shown
+// with a leading '/'. The secret "prod/db/password" is the item "/prod/db/password". A secret whose
+// real name already starts with '/' ("/prod/db/password") maps to that same item name, because
+// people who mirror Parameter Store paths name them that way. Listing looks under both spellings;
+// getItem tries the name without the slash first. If both spellings exist (rare, and confusing in
+// AWS's own console too) the listing shows both and getItem opens the one without the slash.
+
+/** ListSecrets accepts at most 100 results per call. */
+export const SECRETS_MANAGER_MAX_RESULTS = 100;
+const MAX_VERSION_PAGES = 20;
+const EPOCH = new Date(0).toISOString();
+const CURRENT = 'AWSCURRENT';
+
+export function secretToItemName(secretName: string): string {
+  return secretName.startsWith('/') ? secretName : `/${secretName}`;
+}
+
+/** The secret names an item name may stand for, in the order getItem tries them. */
+export function itemToSecretNames(itemName: string): string[] {
+  return [itemName.slice(1), itemName];
+}
+
+/** Parameter Store's rules, except the "aws"/"ssm" prefix reservation, which Secrets Manager does not have. */
+function checkSecretItemName(name: string): NameProblem | null {
+  const problem = checkItemName(name);
+  return problem && problem.rule !== 'reserved-prefix' ? problem : null;
+}
+
+function inListing(name: string, path: string, recursive: boolean): boolean {
+  return recursive ? name.startsWith(path) : folderOf(name) === path;
+}
+
+function byName(a: ItemMetadata, b: ItemMetadata): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function currentVersionOf(stages: Record<string, string[]> | undefined): { id: string; labels: string[] } | null {
+  for (const [id, labels] of Object.entries(stages ?? {})) if (labels.includes(CURRENT)) return { id, labels: [...labels].sort() };
+  return null;
+}
+
+function rotationOf(secret: DescribeSecretResponse): RotationStatus {
+  const rules = secret.RotationRules;
+  const schedule =
+    rules?.ScheduleExpression ?? (rules?.AutomaticallyAfterDays !== undefined ? `rate(${rules.AutomaticallyAfterDays} days)` : null);
+  return {
+    enabled: secret.RotationEnabled === true,
+    schedule,
+    lastRotatedAt: isoDate(secret.LastRotatedDate),
+    nextRotationAt: isoDate(secret.NextRotationDate),
+    lastAccessedAt: isoDate(secret.LastAccessedDate),
+    lambdaArn: secret.RotationLambdaARN ?? null,
+  };
+}
+
+export class SecretsManagerStore implements SecretStore {
+  readonly kind = 'secretsmanager' as const;
+  private readonly folders = new TtlCache<string[]>(FOLDER_CACHE_MS);
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    private readonly client: () => SecretsManagerClient,
+  ) {}
+
+  /** Opens nothing: the client is made on the first call, so start-up works offline. */
+  static fromConfig(config: AwsConnection & { id: string; label?: string }): SecretsManagerStore {
+    return new SecretsManagerStore(
+      config.id,
+      config.label ?? `${config.id} (${config.region})`,
+      lazy(() => createSecretsManagerClient(config)),
+    );
+  }
+
+  private assertName(name: string): void {
+    const problem = checkSecretItemName(name);
+    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+  }
+
+  private assertFolder(path: string): void {
+    const problem = checkFolderPath(path);
+    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+  }
+
+  private async call<T>(action: string, run: (client: SecretsManagerClient) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client());
+    } catch (error) {
+      throw toStoreError(this.id, action, error);
+    }
+  }
+
+  private toMetadata(secret: SecretListEntry | DescribeSecretResponse): ItemMetadata | null {
+    if (!secret.Name) return null;
+    const name = secretToItemName(secret.Name);
+    // Names outside the shared naming rules (e.g. with '+', '=' or '@') cannot be opened by name
+    // here, so they are left out of the tree.
+    if (checkSecretItemName(name)) return null;
+    const stages = 'SecretVersionsToStages' in secret ? secret.SecretVersionsToStages : (secret as DescribeSecretResponse).VersionIdsToStages;
+    const current = currentVersionOf(stages);
+    return {
+      name,
+      folder: folderOf(name),
+      kind: 'secret',
+      description: secret.Description || null,
+      tags: tagRecord(secret.Tags),
+      kmsKeyId: secret.KmsKeyId ?? null,
+      lastChangedAt: isoDate(secret.LastChangedDate) ?? isoDate(secret.CreatedDate) ?? EPOCH,
+      // Secrets Manager does not say who changed a secret; only CloudTrail knows.
+      lastChangedBy: null,
+      currentVersion: current?.id ?? '',
+      labels: current?.labels ?? [],
+    };
+  }
+
+  /** The name prefixes one listing walks through, one ListSecrets sequence each. */
+  private prefixes(path: string): (string | undefined)[] {
+    return path === '/' ? [undefined] : [path.slice(1), path];
+  }
+
+  private listSecrets(prefix: string | undefined, maxResults: number, token: string | undefined) {
+    return this.call('secretsmanager:ListSecrets', (client) =>
+      client.send(
+        new ListSecretsCommand({
+          MaxResults: maxResults,
+          NextToken: token,
+          IncludePlannedDeletion: false,
+          SortBy: 'name',
+          SortOrder: 'asc',
+          ...(prefix !== undefined ? { Filters: [{ Key: 'name', Values: [prefix] }] } : {}),
+        }),
+      ),
+    );
+  }
+
+  async list({ path, recursive = false, cursor, limit }: ListOptions): Promise<ListPage> {
+    this.assertFolder(path);
+    const key = listingKey(path, recursive);
+    const prefixes = this.prefixes(path);
+    let state: ListCursor | null = cursor ? decodeCursor(this.id, cursor, key) : { q: key, s: 0 };
+    if (state.s >= prefixes.length) throw new StoreError('invalid-name', this.id, `Store "${this.id}": the page cursor is malformed; start again from the first page.`);
+    const pageSize = clampPageSize(limit, SECRETS_MANAGER_MAX_RESULTS);
+    for (let page = 0; page < MAX_PAGES_PER_CALL && state; page++) {
+      const out = await this.listSecrets(prefixes[state.s], pageSize, state.t);
+      // The name filter is a plain prefix match; the exact level is chosen here.
+      const items = (out.SecretList ?? [])
+        .map((s) => this.toMetadata(s))
+        .filter((item): item is ItemMetadata => item !== null && inListing(item.name, path, recursive))
+        .sort(byName);
+      const next: ListCursor | null = out.NextToken
+        ? { q: key, s: state.s, t: out.NextToken }
+        : state.s + 1 < prefixes.length
+          ? { q: key, s: state.s + 1 }
+          : null;
+      state = next;
+      if (items.length > 0 || !state) return { items, nextCursor: state ? encodeCursor(state) : undefined };
+    }
+    return { items: [], nextCursor: state ? encodeCursor(state) : undefined };
+  }
+
+  async listFolders(path: string): Promise<string[]> {
+    this.assertFolder(path);
+    return this.folders.get(path, async () => {
+      const names: string[] = [];
+      let pages = 0;
+      for (const prefix of this.prefixes(path)) {
+        let token: string | undefined;
+        do {
+          if (pages++ >= MAX_FOLDER_PAGES) {
+            logger.warn({ store: this.id, path, pages: MAX_FOLDER_PAGES }, 'folder listing stopped early: too many secrets below this path');
+            return childFolders(path, names);
+          }
+          const out = await this.listSecrets(prefix, SECRETS_MANAGER_MAX_RESULTS, token);
+          for (const s of out.SecretList ?? []) {
+            const name = s.Name && secretToItemName(s.Name);
+            if (name && !checkSecretItemName(name)) names.push(name);
+          }
+          token = out.NextToken || undefined;
+        } while (token);
+      }
+      return childFolders(path, names);
+    });
+  }
+
+  private async describe(name: string): Promise<DescribeSecretResponse | null> {
+    for (const secretId of itemToSecretNames(name)) {
+      try {
+        const out = await this.client().send(new DescribeSecretCommand({ SecretId: secretId }));
+        // A name that looks like a partial ARN can resolve to another secret; only an exact match counts.
+        if (out.Name === secretId) return out;
+      } catch (error) {
+        if (isAwsNotFound(error)) continue;
+        throw toStoreError(this.id, 'secretsmanager:DescribeSecret', error);
+      }
+    }
+    return null;
+  }
+
+  private async versions(secretId: string): Promise<ItemVersion[]> {
+    const versions: { version: ItemVersion; created: number }[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+      const out = await this.call('secretsmanager:ListSecretVersionIds', (client) =>
+        client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true, MaxResults: 100, NextToken: token })),
+      );
+      for (const v of out.Versions ?? []) {
+        if (!v.VersionId) continue;
+        const createdAt = isoDate(v.CreatedDate) ?? EPOCH;
+        versions.push({
+          version: { id: v.VersionId, createdAt, createdBy: null, labels: [...(v.VersionStages ?? [])].sort() },
+          created: Date.parse(createdAt),
+        });
+      }
+      token = out.NextToken || undefined;
+      if (!token) break;
+    }
+    return versions.sort((a, b) => b.created - a.created).map((v) => v.version);
+  }
+
+  async getItem(name: string): Promise<ItemDetail | null> {
+    this.assertName(name);
+    const secret = await this.describe(name);
+    // Secrets scheduled for deletion are hidden from listings, so they are not shown here either.
+    const metadata = secret && !secret.DeletedDate ? this.toMetadata(secret) : null;
+    if (!secret || !metadata) return null;
+    let versions: ItemVersion[];
+    try {
+      versions = await this.versions(secret.ARN ?? secret.Name!);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'not-found') return null;
+      throw error;
+    }
+    const currentVersion = metadata.currentVersion || versions.find((v) => v.labels.includes(CURRENT))?.id || versions[0]?.id || '';
+    const details: ItemDetails = {
+      ...(secret.ARN ? { arn: secret.ARN } : {}),
+      ...(secret.Type ? { type: secret.Type } : {}),
+      rotation: rotationOf(secret),
+      ...(secret.ReplicationStatus?.length
+        ? { replicationRegions: secret.ReplicationStatus.map((r) => ({ region: r.Region ?? '', status: r.Status ?? null })) }
+        : {}),
+    };
+    return {
+      ...metadata,
+      currentVersion,
+      labels: versions.find((v) => v.id === currentVersion)?.labels ?? metadata.labels,
+      versions,
+      details,
+    };
+  }
+}
