@@ -21,12 +21,20 @@ const PROFILE_PATTERN = /^[\w\-@+.%:/]{1,128}$/;
 /** STS's rule for ExternalId. */
 const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 
-const id = z.string().regex(STORE_ID_PATTERN, {
+const unknownKeys = (where: string, known: readonly string[]) => (issue: { code?: string; keys?: string[] }) =>
+  issue.code === 'unrecognized_keys'
+    ? `unknown ${where} ${issue.keys?.map((k) => `"${k}"`).join(', ')}; expected ${known.join(', ')}`
+    : undefined;
+
+const id = z.string({ error: 'id is required: a short URL-safe name such as prod-params' }).regex(STORE_ID_PATTERN, {
   message: 'id must be 1-63 lowercase letters, digits or "-", starting with a letter or digit (it appears in URLs)',
 });
 const label = z.string().trim().min(1, { message: 'label must not be empty' }).max(100, { message: 'label is at most 100 characters' });
 
-const localStoreSchema = z.strictObject({ id, kind: z.literal('local'), label: label.optional() });
+const localStoreSchema = z.strictObject(
+  { id, kind: z.literal('local'), label: label.optional() },
+  { error: unknownKeys('key', ['id', 'kind', 'label']) },
+);
 
 const awsFields = {
   id,
@@ -47,9 +55,12 @@ const awsFields = {
 const externalIdNeedsRole = (entry: { externalId?: string; roleArn?: string }) => entry.externalId === undefined || entry.roleArn !== undefined;
 const externalIdMessage = { message: 'externalId is only used when assuming a role: add roleArn or remove externalId', path: ['externalId'] };
 
-const ssmStoreSchema = z.strictObject({ ...awsFields, kind: z.literal('ssm') }).refine(externalIdNeedsRole, externalIdMessage);
+const awsKeys = ['id', 'kind', ...Object.keys(awsFields).filter((k) => k !== 'id')];
+const ssmStoreSchema = z
+  .strictObject({ ...awsFields, kind: z.literal('ssm') }, { error: unknownKeys('key', awsKeys) })
+  .refine(externalIdNeedsRole, externalIdMessage);
 const secretsManagerStoreSchema = z
-  .strictObject({ ...awsFields, kind: z.literal('secretsmanager') })
+  .strictObject({ ...awsFields, kind: z.literal('secretsmanager') }, { error: unknownKeys('key', awsKeys) })
   .refine(externalIdNeedsRole, externalIdMessage);
 
 export const STORE_CONFIG_KINDS = ['local', 'ssm', 'secretsmanager'] as const;
@@ -64,6 +75,8 @@ export type SsmStoreConfig = z.infer<typeof ssmStoreSchema>;
 export type SecretsManagerStoreConfig = z.infer<typeof secretsManagerStoreSchema>;
 export type AwsStoreConfig = SsmStoreConfig | SecretsManagerStoreConfig;
 export type StoreConfig = LocalStoreConfig | AwsStoreConfig;
+
+export const CONFIG_SECTIONS = ['stores', 'grants', 'policies', 'freshness'] as const;
 
 const configFileSchema = z.strictObject({
   stores: z
@@ -86,7 +99,7 @@ const configFileSchema = z.strictObject({
   grants: z.unknown().optional(),
   policies: z.unknown().optional(),
   freshness: z.unknown().optional(),
-});
+}, { error: unknownKeys('section', CONFIG_SECTIONS) });
 
 /** Where an issue's path points in the YAML, as "line N" (1-based), or null. */
 function lineOf(doc: Document, counter: LineCounter, issuePath: PropertyKey[]): number | null {
@@ -111,12 +124,14 @@ function describeWhere(raw: unknown, issuePath: PropertyKey[]): string {
   return issuePath.length ? issuePath.map(String).join('.') : 'top level';
 }
 
-function fieldOf(issuePath: PropertyKey[]): string {
-  return issuePath.length > 2 ? `${issuePath.slice(2).map(String).join('.')}: ` : '';
+/** "region: " before a message about a field, unless the message already starts with its name. */
+function fieldOf(issuePath: PropertyKey[], message: string): string {
+  const field = issuePath.slice(2).map(String).join('.');
+  return field && !message.startsWith(field) ? `${field}: ` : '';
 }
 
 /** Where the AWS files are: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else under HOME. */
-export type AwsFileEnv = NodeJS.ProcessEnv;
+export type AwsFileEnv = Record<string, string | undefined>;
 
 function awsHome(awsEnv: AwsFileEnv): string {
   return awsEnv.HOME || awsEnv.USERPROFILE || homedir();
@@ -167,7 +182,7 @@ export function parseStoreConfig(text: string, source: string, awsEnv: AwsFileEn
     const lines = parsed.error.issues.map((issue) => {
       const line = lineOf(doc, counter, issue.path);
       const where = describeWhere(raw, issue.path);
-      return `${source}${line ? `:${line}` : ''}: ${where}: ${fieldOf(issue.path)}${issue.message}`;
+      return `${source}${line ? `:${line}` : ''}: ${where}: ${fieldOf(issue.path, issue.message)}${issue.message}`;
     });
     throw new ConfigError(`The configuration file has problems:\n  ${lines.join('\n  ')}`);
   }
