@@ -162,7 +162,7 @@ describe('store configuration', () => {
   });
 
   it('refuses ids that are not URL-safe, unknown keys, a bad endpoint and externalId without a role', () => {
-    expect(failure('stores:\n  - id: Prod_Params\n    kind: local\n')).toMatch(/stores\[0\] \(id "Prod_Params"\): id: id must be/);
+    expect(failure('stores:\n  - id: Prod_Params\n    kind: local\n')).toMatch(/stores\[0\] \(id "Prod_Params"\): id must be/);
     expect(failure('stores:\n  - id: p\n    kind: ssm\n    region: eu-west-1\n    regoin: x\n')).toMatch(/dashboard\.yaml:2: stores\[0\] \(id "p"\).*regoin/);
     expect(failure('stores:\n  - id: p\n    kind: ssm\n    region: eu-west-1\n    endpoint: ftp://x\n')).toMatch(/:5: .*endpoint must be an http\(s\) URL/);
     expect(failure('stores:\n  - id: p\n    kind: ssm\n    region: eu-west-1\n    externalId: abc\n')).toMatch(/externalId is only used when assuming a role/);
