@@ -37,25 +37,37 @@ export function awsCredentials(connection: AwsConnection) {
   return base;
 }
 
-function commonConfig(connection: AwsConnection) {
+/** Limits on one AWS call; tests shorten them to see a timeout quickly. */
+export interface AwsCallLimits {
+  maxAttempts?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+function commonConfig(connection: AwsConnection, limits: AwsCallLimits = {}) {
   const credentials = awsCredentials(connection);
   return {
     region: connection.region,
     // Adaptive retries back off on throttling; a small bound keeps a page from hanging.
     retryMode: 'adaptive' as const,
-    maxAttempts: AWS_MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
+    maxAttempts: limits.maxAttempts ?? AWS_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: limits.connectionTimeoutMs ?? AWS_CONNECTION_TIMEOUT_MS,
+      requestTimeout: limits.requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS,
+      // Without this the handler only logs a warning when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
     ...(credentials ? { credentials } : {}),
     ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
   };
 }
 
-export function createSsmClient(connection: AwsConnection): SSMClient {
-  return new SSMClient(commonConfig(connection));
+export function createSsmClient(connection: AwsConnection, limits?: AwsCallLimits): SSMClient {
+  return new SSMClient(commonConfig(connection, limits));
 }
 
-export function createSecretsManagerClient(connection: AwsConnection): SecretsManagerClient {
-  return new SecretsManagerClient(commonConfig(connection));
+export function createSecretsManagerClient(connection: AwsConnection, limits?: AwsCallLimits): SecretsManagerClient {
+  return new SecretsManagerClient(commonConfig(connection, limits));
 }
 
 /** Builds a value once, on first call; used so constructing a store makes no client. */

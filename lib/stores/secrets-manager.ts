@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '@/lib/logger';
 import { checkFolderPath, checkItemName, folderOf, type NameProblem } from '@/lib/validations/item-name';
-import { createSecretsManagerClient, lazy, type AwsConnection } from './aws-clients';
+import { createSecretsManagerClient, lazy, type AwsCallLimits, type AwsConnection } from './aws-clients';
 import { isAwsNotFound, toStoreError } from './aws-errors';
 import {
   childFolders,
@@ -97,11 +97,11 @@ export class SecretsManagerStore implements SecretStore {
   ) {}
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
-  static fromConfig(config: AwsConnection & { id: string; label?: string }): SecretsManagerStore {
+  static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SecretsManagerStore {
     return new SecretsManagerStore(
       config.id,
       config.label ?? `${config.id} (${config.region})`,
-      lazy(() => createSecretsManagerClient(config)),
+      lazy(() => createSecretsManagerClient(config, limits)),
     );
   }
 

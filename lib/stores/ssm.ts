@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { logger } from '@/lib/logger';
 import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
-import { createSsmClient, lazy, type AwsConnection } from './aws-clients';
+import { createSsmClient, lazy, type AwsCallLimits, type AwsConnection } from './aws-clients';
 import { toStoreError } from './aws-errors';
 import {
   childFolders,
@@ -59,8 +59,8 @@ export class SsmStore implements SecretStore {
   ) {}
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
-  static fromConfig(config: AwsConnection & { id: string; label?: string }): SsmStore {
-    return new SsmStore(config.id, config.label ?? `${config.id} (${config.region})`, lazy(() => createSsmClient(config)));
+  static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SsmStore {
+    return new SsmStore(config.id, config.label ?? `${config.id} (${config.region})`, lazy(() => createSsmClient(config, limits)));
   }
 
   private assertName(name: string): void {

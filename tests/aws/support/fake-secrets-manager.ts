@@ -66,6 +66,24 @@ function checkMaxResults(value: number | undefined) {
 }
 
 export class FakeSecretsManager {
+  /** Errors to throw instead of answering, by command name (e.g. "DescribeParameters"); tests set them. */
+  readonly failures = new Map<string, () => Error>();
+
+  failWith(command: string, error: () => Error): void {
+    this.failures.set(command, error);
+  }
+
+  private answer<T>(command: string, run: () => T): T {
+    const failure = this.failures.get(command);
+    if (failure) throw failure();
+    return run();
+  }
+
+  /** Answers a command by name, or throws the error a test injected for it. */
+  handle<T>(command: string, run: () => T): Promise<T> {
+    return Promise.resolve().then(() => this.answer(command, run));
+  }
+
   readonly secrets: FakeSecret[];
   private readonly emptyPages: number;
 
@@ -209,10 +227,10 @@ export function fakeSecretsManagerClient(options: FakeSecretsManagerOptions = {}
 
 export function installFakeSecretsManager(mock: SecretsManagerMock, fake: FakeSecretsManager): void {
   mock.onAnyCommand().rejects(serviceError('UnsupportedCommand', 'The fake does not answer this command.'));
-  mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsRequest) => fake.listSecrets(input));
-  mock.on(DescribeSecretCommand).callsFake(async (input: DescribeSecretRequest) => fake.describeSecret(input));
-  mock.on(ListSecretVersionIdsCommand).callsFake(async (input: ListSecretVersionIdsRequest) => fake.listSecretVersionIds(input));
-  mock.on(GetSecretValueCommand).callsFake(async (input: { SecretId?: string }) => fake.readValue(input.SecretId));
+  mock.on(ListSecretsCommand).callsFake((input: ListSecretsRequest) => fake.handle('ListSecrets', () => fake.listSecrets(input)));
+  mock.on(DescribeSecretCommand).callsFake((input: DescribeSecretRequest) => fake.handle('DescribeSecret', () => fake.describeSecret(input)));
+  mock.on(ListSecretVersionIdsCommand).callsFake((input: ListSecretVersionIdsRequest) => fake.handle('ListSecretVersionIds', () => fake.listSecretVersionIds(input)));
+  mock.on(GetSecretValueCommand).callsFake((input: { SecretId?: string }) => fake.handle('GetSecretValue', () => fake.readValue(input.SecretId)));
   mock.on(BatchGetSecretValueCommand).callsFake(async (input: { SecretIdList?: string[] }) => ({
     SecretValues: (input.SecretIdList ?? []).map((id) => fake.readValue(id)),
     Errors: [],

@@ -87,6 +87,24 @@ export interface FakeSsmOptions {
 }
 
 export class FakeParameterStore {
+  /** Errors to throw instead of answering, by command name (e.g. "DescribeParameters"); tests set them. */
+  readonly failures = new Map<string, () => Error>();
+
+  failWith(command: string, error: () => Error): void {
+    this.failures.set(command, error);
+  }
+
+  private answer<T>(command: string, run: () => T): T {
+    const failure = this.failures.get(command);
+    if (failure) throw failure();
+    return run();
+  }
+
+  /** Answers a command by name, or throws the error a test injected for it. */
+  handle<T>(command: string, run: () => T): Promise<T> {
+    return Promise.resolve().then(() => this.answer(command, run));
+  }
+
   readonly items: FixtureItem[];
   private readonly emptyPages: number;
 
@@ -191,9 +209,9 @@ export function fakeSsmClient(options: FakeSsmOptions = {}): { client: SSMClient
 
 export function installFakeSsm(mock: SsmMock, fake: FakeParameterStore): void {
   mock.onAnyCommand().rejects(serviceError('UnsupportedCommand', 'The fake does not answer this command.'));
-  mock.on(DescribeParametersCommand).callsFake(async (input: DescribeParametersRequest) => fake.describeParameters(input));
-  mock.on(GetParameterHistoryCommand).callsFake(async (input: GetParameterHistoryRequest) => fake.getParameterHistory(input));
-  mock.on(ListTagsForResourceCommand).callsFake(async (input: ListTagsForResourceRequest) => fake.listTagsForResource(input));
+  mock.on(DescribeParametersCommand).callsFake((input: DescribeParametersRequest) => fake.handle('DescribeParameters', () => fake.describeParameters(input)));
+  mock.on(GetParameterHistoryCommand).callsFake((input: GetParameterHistoryRequest) => fake.handle('GetParameterHistory', () => fake.getParameterHistory(input)));
+  mock.on(ListTagsForResourceCommand).callsFake((input: ListTagsForResourceRequest) => fake.handle('ListTagsForResource', () => fake.listTagsForResource(input)));
   mock.on(GetParameterCommand).callsFake(async (input: { Name?: string }) => ({ Parameter: fake.readValue(input.Name) }));
   mock.on(GetParametersCommand).callsFake(async (input: { Names?: string[] }) => ({
     Parameters: (input.Names ?? []).map((n) => fake.readValue(n)),
