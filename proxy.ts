@@ -7,7 +7,9 @@ import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSch
 // so the 404 page can name what was not found.
 
 function problemWith(request: NextRequest): string | null {
-  const [area, store, ...rest] = request.nextUrl.pathname.split('/').filter(Boolean);
+  // Keep empty segments ("//" is a malformed name), but allow one trailing slash.
+  const segments = request.nextUrl.pathname.replace(/(.)\/$/, '$1').split('/').slice(1);
+  const [area, store, ...rest] = segments;
   if (area !== 'browse' && area !== 'items') return null;
   if (store === undefined) return null;
   const storeId = storeIdSchema.safeParse(store);

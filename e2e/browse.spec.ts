@@ -65,8 +65,13 @@ test.describe('bad addresses', () => {
     const response = await page.goto('/browse/local/prod/bad%20name!');
     expect(response?.status()).toBe(400);
     await expect(page.locator('body')).toContainText('only letters, digits and _ . - / are allowed');
-    const item = await page.goto('/items/local/prod//key');
+    const item = await page.goto('/items/local/prod/key%3Bdrop');
     expect(item?.status()).toBe(400);
+    await expect(page.locator('body')).toContainText('Name contains ";"');
+    const encoding = await page.goto('/items/local/prod/%E0%A4%A');
+    expect(encoding?.status()).toBe(400);
+    const store = await page.goto('/browse/Not_A_Store');
+    expect(store?.status()).toBe(400);
     const sort = await page.goto('/browse/local/prod?sort=value');
     expect(sort?.status()).toBe(400);
     await expect(page.locator('body')).toContainText('sort must be one of');

@@ -34,13 +34,14 @@ test('no seeded plaintext value reaches the browser on any page', async ({ page,
       }
     }
   }
+  console.log(`walked ${visited} pages`);
   expect(visited).toBeGreaterThan(100);
   expect(queue, 'every reachable page was visited').toEqual([]);
 
   // Client-side navigation fetches RSC payloads rather than HTML; walk some links that way too.
   await page.goto('/browse/local');
   for (const name of ['prod', 'payments', 'stripe']) {
-    await page.getByRole('link', { name, exact: true }).first().click();
+    await page.getByRole('row').getByRole('link', { name: `${name}/`, exact: true }).click();
     await page.waitForURL(new RegExp(`/${name}$`));
   }
   await page.getByRole('link', { name: 'secret-key' }).click();
@@ -63,8 +64,8 @@ test('the leak check catches a value rendered on purpose', async ({ page }) => {
     const body = (await response.text()).replace('</main>', `<p data-testid="planted">${planted}</p></main>`);
     await route.fulfill({ response, body });
   });
-  await page.goto('/browse/local/prod');
-  await expect(page.getByTestId('planted')).toHaveText(planted);
+  const response = await page.goto('/browse/local/prod');
+  expect(await response?.text()).toContain(planted);
   const leaks = await recorder.findLeaks(DEMO_VALUES);
   expect(leaks).toEqual([{ url: expect.stringMatching(/\/browse\/local\/prod$/), value: planted }]);
 });

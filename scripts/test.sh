@@ -17,6 +17,9 @@ if [ ! -x "$CHROMIUM" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+echo "== type check"
+npx tsc --noEmit -p .
+
 echo "== unit and integration tests (vitest)"
 npx vitest run
 
