@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { DEMO_ITEMS } from './support/demo-values';
 
 test('the home page opens the embedded store at the root', async ({ page }) => {

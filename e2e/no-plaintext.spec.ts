@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { DEMO_VALUES } from './support/demo-values';
 import { recordResponses } from './support/leak-recorder';
 
