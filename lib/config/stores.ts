@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, readEnv, type AppEnv } from './env';
+import { lineOf as lineOfConfig, parseConfigYaml, readConfigFile, type ConfigDocument } from './yaml-file';
 
 // Which stores the dashboard shows. Without CONFIG_FILE only the embedded store is configured;
 // with it, the YAML file's `stores:` list says exactly which stores exist. Every problem stops
@@ -101,18 +101,6 @@ const configFileSchema = z.strictObject({
   freshness: z.unknown().optional(),
 }, { error: unknownKeys('section', CONFIG_SECTIONS) });
 
-/** Where an issue's path points in the YAML, as "line N" (1-based), or null. */
-function lineOf(doc: Document, counter: LineCounter, issuePath: PropertyKey[]): number | null {
-  const keys = issuePath.filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
-  // Walk down as far as the document goes: a missing key points at its parent entry.
-  for (let depth = keys.length; depth >= 0; depth--) {
-    const node = keys.length === 0 && depth === 0 ? doc.contents : doc.getIn(keys.slice(0, depth), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return counter.linePos(range[0]).line;
-  }
-  return null;
-}
-
 /** "stores[2] (id "prod-params")" for issues inside an entry, else the dotted path. */
 function describeWhere(raw: unknown, issuePath: PropertyKey[]): string {
   const [section, index] = issuePath;
@@ -167,20 +155,16 @@ export function knownAwsProfiles(awsEnv: AwsFileEnv = process.env): { profiles: 
 
 /** Parses and validates the YAML text of a config file. `source` names it in messages. */
 export function parseStoreConfig(text: string, source: string, awsEnv: AwsFileEnv = process.env): StoreConfig[] {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map((e) => `${source}${e.linePos?.[0] ? `:${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`);
-    throw new ConfigError(`The configuration file is not valid YAML:\n  ${lines.join('\n  ')}`);
-  }
-  const raw: unknown = doc.toJS() ?? {};
-  if (!isMap(doc.contents) && doc.contents !== null) {
-    throw new ConfigError(`${source}: the configuration must be a mapping with a "stores:" list at the top level.`);
-  }
+  return storesFromConfig(parseConfigYaml(text, source), awsEnv);
+}
+
+/** The validated `stores:` section of an already parsed config file. */
+export function storesFromConfig(config: ConfigDocument, awsEnv: AwsFileEnv = process.env): StoreConfig[] {
+  const { raw, source } = config;
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
-      const line = lineOf(doc, counter, issue.path);
+      const line = lineOfConfig(config, issue.path);
       const where = describeWhere(raw, issue.path);
       return `${source}${line ? `:${line}` : ''}: ${where}: ${fieldOf(issue.path, issue.message)}${issue.message}`;
     });
@@ -199,7 +183,7 @@ export function parseStoreConfig(text: string, source: string, awsEnv: AwsFileEn
       .filter((s) => !known.profiles.has(s.profile!))
       .map((s) => {
         const index = stores.indexOf(s);
-        const line = lineOf(doc, counter, ['stores', index, 'profile']);
+        const line = lineOfConfig(config, ['stores', index, 'profile']);
         return `${source}${line ? `:${line}` : ''}: stores[${index}] (id "${s.id}"): profile "${s.profile}" is not defined in ${known.files.join(' or ')}; add it (aws configure --profile ${s.profile}) or fix the name.`;
       });
     if (problems.length > 0) throw new ConfigError(`The configuration file names unknown AWS profiles:\n  ${problems.join('\n  ')}`);
@@ -209,12 +193,5 @@ export function parseStoreConfig(text: string, source: string, awsEnv: AwsFileEn
 
 export function loadStoreConfigs(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): StoreConfig[] {
   if (!env.CONFIG_FILE) return defaultStores();
-  let text: string;
-  try {
-    text = readFileSync(env.CONFIG_FILE, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
-    throw new ConfigError(`CONFIG_FILE points at ${env.CONFIG_FILE}, but ${reason}.`);
-  }
-  return parseStoreConfig(text, env.CONFIG_FILE, awsEnv);
+  return storesFromConfig(readConfigFile(env.CONFIG_FILE), awsEnv);
 }
