@@ -17,8 +17,17 @@ export interface AwsConnection {
 
 export const AWS_MAX_ATTEMPTS = 3;
 export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
-export const AWS_REQUEST_TIMEOUT_MS = 10_000;
+/** How long one AWS request may take; AWS_REQUEST_TIMEOUT_MS overrides it (read once, at start). */
+export const AWS_REQUEST_TIMEOUT_MS = requestTimeoutFrom(process.env.AWS_REQUEST_TIMEOUT_MS);
 export const ROLE_SESSION_NAME = 'secrets-dashboard';
+
+export function requestTimeoutFrom(raw: string | undefined, fallback = 10_000): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 300_000)
+    throw new Error(`AWS_REQUEST_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000, not "${raw}".`);
+  return ms;
+}
 
 export function awsCredentials(connection: AwsConnection) {
   const base = connection.profile ? fromIni({ profile: connection.profile }) : undefined;
