@@ -1,10 +1,12 @@
 import { NextResponse, type NextRequest } from 'next/server';
+import { decodeSession, idleTimeoutSeconds, readSessionCookie, renewSession } from '@/lib/auth/session-cookie';
 import { badRequestPage } from '@/lib/http/bad-request-page';
 import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 
 // Validates browse and item addresses before any page runs: a malformed name gets a 400 page that
 // names the problem (pages cannot set a 400 status themselves). It also passes the request path on,
-// so the 404 page can name what was not found.
+// so the 404 page can name what was not found, and renews the session cookie on activity (the
+// idle timeout). Authorization itself is decided by each page and handler, not here.
 
 function problemWith(request: NextRequest): string | null {
   // Keep empty segments ("//" is a malformed name), but allow one trailing slash.
@@ -26,7 +28,7 @@ function problemWith(request: NextRequest): string | null {
   return null;
 }
 
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
   const problem = problemWith(request);
   if (problem) {
     return new NextResponse(badRequestPage(request.nextUrl.pathname + request.nextUrl.search, problem), {
@@ -36,7 +38,26 @@ export function proxy(request: NextRequest) {
   }
   const headers = new Headers(request.headers);
   headers.set('x-request-path', request.nextUrl.pathname);
-  return NextResponse.next({ request: { headers } });
+  const response = NextResponse.next({ request: { headers } });
+  await renewIdleSession(request, response);
+  return response;
+}
+
+async function renewIdleSession(request: NextRequest, response: NextResponse): Promise<void> {
+  if (request.nextUrl.pathname.startsWith('/api/auth')) return;
+  const cookie = readSessionCookie(request.cookies);
+  if (!cookie) return;
+  const claims = await decodeSession(cookie.value);
+  if (!claims) return;
+  // Chunked cookies (very large sessions) are left to next-auth.
+  if (!request.cookies.get(cookie.name)) return;
+  response.cookies.set(cookie.name, await renewSession(claims), {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    secure: cookie.name.startsWith('__Secure-'),
+    maxAge: idleTimeoutSeconds(),
+  });
 }
 
 export const config = {

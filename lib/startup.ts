@@ -1,4 +1,6 @@
 import 'server-only';
+import { ensureFirstAdmin } from '@/lib/auth/first-admin';
+import { grantRules } from '@/lib/auth/effective-grants';
 import { openStores } from '@/lib/stores/registry';
 
 /**
@@ -8,6 +10,8 @@ import { openStores } from '@/lib/stores/registry';
 export async function openStoresOrExit(): Promise<void> {
   try {
     const stores = await openStores();
+    await grantRules();
+    await ensureFirstAdmin();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
     console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,7 +1,12 @@
 import Link from 'next/link';
 import { LockIcon } from '@/components/icons';
+import { SignOutButton } from '@/components/sign-out-button';
+import { can } from '@/lib/auth/authorize';
+import { requireUser } from '@/lib/session';
 
-export default function DashboardLayout({ children }: { children: React.ReactNode }) {
+export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
+  const user = await requireUser();
+  const isAdmin = can(user, 'manage-users');
   return (
     <div className="flex min-h-screen flex-col">
       <header className="border-b border-slate-200 bg-white">
@@ -13,6 +18,21 @@ export default function DashboardLayout({ children }: { children: React.ReactNod
           <Link href="/browse" className="text-sm text-slate-600 hover:text-slate-900">
             Browse
           </Link>
+          {isAdmin && (
+            <>
+              <Link href="/settings/users" className="text-sm text-slate-600 hover:text-slate-900">
+                Users
+              </Link>
+              <Link href="/settings/tokens" className="text-sm text-slate-600 hover:text-slate-900">
+                API tokens
+              </Link>
+            </>
+          )}
+          <span className="ml-auto text-sm text-slate-500" data-testid="current-user">
+            {user.email}
+            {user.role ? ` · ${user.role}` : ''}
+          </span>
+          <SignOutButton />
         </nav>
       </header>
       <main className="mx-auto w-full max-w-7xl flex-1 px-6 py-6">{children}</main>

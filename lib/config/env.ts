@@ -6,6 +6,9 @@ const flag = z
   .optional()
   .transform((v) => v === '1' || v === 'true');
 
+/** An unset variable and an empty one mean the same. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MASTER_KEY: z
@@ -16,6 +19,18 @@ const envSchema = z.object({
     }),
   DEMO_DATA: flag,
   CONFIG_FILE: z.string().optional(),
+  ALLOW_REVEAL: flag,
+  IDLE_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  ADMIN_EMAIL: unsetIfEmpty(z.email({ message: 'ADMIN_EMAIL must be an email address' })),
+  ADMIN_PASSWORD: unsetIfEmpty(z.string().min(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })),
+  OIDC_ISSUER: unsetIfEmpty(z.url({ message: 'OIDC_ISSUER must be the issuer URL, e.g. https://example.okta.com' })),
+  OIDC_CLIENT_ID: unsetIfEmpty(z.string().min(1)),
+  OIDC_CLIENT_SECRET: unsetIfEmpty(z.string().min(1)),
+  OIDC_NAME: z.string().min(1).max(50).default('Single sign-on'),
+  OIDC_GROUPS_CLAIM: z.string().min(1).max(100).default('groups'),
+  OIDC_SCOPE: z.string().min(1).default('openid email profile'),
+  GITHUB_ID: unsetIfEmpty(z.string().min(1)),
+  GITHUB_SECRET: unsetIfEmpty(z.string().min(1)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

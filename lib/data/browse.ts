@@ -1,4 +1,7 @@
 import 'server-only';
+import { can } from '@/lib/auth/authorize';
+import { grantCoversStore } from '@/lib/auth/grants';
+import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
 import { isStoreError } from '@/lib/stores/errors';
 import type { ItemDetail, ItemMetadata, SecretStore, StoreKind } from '@/lib/stores/types';
@@ -6,7 +9,8 @@ import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
 
 // The data access layer for browsing. Pages call these and get small DTOs: metadata the UI shows,
-// never a value (no function here calls readValue), never a raw store record.
+// never a value (no function here calls readValue), never a raw store record. Everything is cut to
+// the caller's grants here: items outside them are not listed at all, not even their names.
 
 export const MAX_FOLDER_ITEMS = 2000;
 const PAGE = 500;
@@ -47,13 +51,13 @@ export interface FolderView {
 
 const summary = (s: SecretStore): StoreSummary => ({ id: s.id, label: s.label, kind: s.kind });
 
-export async function listStoreSummaries(): Promise<StoreSummary[]> {
-  return (await getStores()).map(summary);
+/** The stores the caller holds any grant on. */
+export async function listStoreSummaries(principal: Principal): Promise<StoreSummary[]> {
+  return (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id))).map(summary);
 }
 
-export async function findStore(storeId: string): Promise<StoreSummary | null> {
-  const store = await getStore(storeId);
-  return store ? summary(store) : null;
+export async function findStore(principal: Principal, storeId: string): Promise<StoreSummary | null> {
+  return (await listStoreSummaries(principal)).find((s) => s.id === storeId) ?? null;
 }
 
 function toRow(item: ItemMetadata): ItemRow {
@@ -84,10 +88,14 @@ export function sortAndFilter(rows: ItemRow[], query: BrowseQuery): ItemRow[] {
   return [...filtered].sort((a, b) => sign * compare(a, b) || collator.compare(a.leaf, b.leaf));
 }
 
-async function loadTree(store: SecretStore, path: string): Promise<FolderNode[]> {
+async function visibleFolders(principal: Principal, store: SecretStore, path: string): Promise<string[]> {
+  return (await store.listFolders(path)).filter((folder) => can(principal, 'list', { storeId: store.id, folder }));
+}
+
+async function loadTree(principal: Principal, store: SecretStore, path: string): Promise<FolderNode[]> {
   const open = new Set(ancestorsOf(path));
   const build = async (folder: string): Promise<FolderNode[]> => {
-    const children = await store.listFolders(folder);
+    const children = await visibleFolders(principal, store, folder);
     return Promise.all(
       children.map(async (child) => ({
         path: child,
@@ -100,17 +108,17 @@ async function loadTree(store: SecretStore, path: string): Promise<FolderNode[]>
 }
 
 /** A folder's sub-folders and items; null when the store or the folder does not exist. */
-export async function getFolderView(storeId: string, path: string, query: BrowseQuery): Promise<FolderView | null> {
+export async function getFolderView(principal: Principal, storeId: string, path: string, query: BrowseQuery): Promise<FolderView | null> {
   const store = await getStore(storeId);
-  if (!store) return null;
+  if (!store || !can(principal, 'list', { storeId, folder: path })) return null;
   const items: ItemMetadata[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.list({ path, cursor, limit: PAGE });
-    items.push(...page.items);
+    items.push(...page.items.filter((item) => can(principal, 'list', { storeId, name: item.name })));
     cursor = page.nextCursor;
   } while (cursor && items.length < MAX_FOLDER_ITEMS);
-  const [folders, tree] = await Promise.all([store.listFolders(path), loadTree(store, path)]);
+  const [folders, tree] = await Promise.all([visibleFolders(principal, store, path), loadTree(principal, store, path)]);
   if (path !== '/' && items.length === 0 && folders.length === 0) return null;
   return {
     store: summary(store),
@@ -130,9 +138,9 @@ export interface ItemView {
 }
 
 /** One item's metadata and version history; null when the store or item does not exist. */
-export async function getItemView(storeId: string, name: string): Promise<ItemView | null> {
+export async function getItemView(principal: Principal, storeId: string, name: string): Promise<ItemView | null> {
   const store = await getStore(storeId);
-  if (!store) return null;
+  if (!store || !can(principal, 'view-item', { storeId, name })) return null;
   const detail = await store.getItem(name);
   if (!detail) return null;
   // Explicit field selection: only what the item page renders.

@@ -1,10 +1,17 @@
 import { redirect } from 'next/navigation';
 import { listStoreSummaries } from '@/lib/data/browse';
+import { requireUser } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
 
 export default async function BrowseIndex() {
-  const [first] = await listStoreSummaries();
-  if (!first) return <p className="text-slate-600">No stores are configured. Set CONFIG_FILE or remove it to use the built-in store.</p>;
+  const principal = await requireUser();
+  const [first] = await listStoreSummaries(principal);
+  if (!first)
+    return (
+      <p className="text-slate-600">
+        You have no grants on any store yet. Ask an admin to grant you a role on the paths you need.
+      </p>
+    );
   redirect(`/browse/${first.id}`);
 }

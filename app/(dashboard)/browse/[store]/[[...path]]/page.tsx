@@ -6,6 +6,7 @@ import { ItemsTable } from '@/components/items-table';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { StorePicker } from '@/components/store-picker';
 import { describeStoreFailure, getFolderView, listStoreSummaries, MAX_FOLDER_ITEMS, type FolderView } from '@/lib/data/browse';
+import { requirePermission } from '@/lib/session';
 import { browseHref, browseQuerySchema, folderFromSegments, storeIdSchema } from '@/lib/validations/browse';
 
 export const dynamic = 'force-dynamic';
@@ -29,13 +30,14 @@ export default async function BrowsePage({ params, searchParams }: Props) {
   const query = browseQuerySchema.safeParse(await searchParams);
   if (!storeId.success || !folder.ok || !query.success) notFound();
 
-  const stores = await listStoreSummaries();
+  const principal = await requirePermission('list', { storeId: storeId.data, folder: folder.value });
+  const stores = await listStoreSummaries(principal);
   if (!stores.some((s) => s.id === storeId.data)) notFound();
 
   let view: FolderView | null = null;
   let failure: ReturnType<typeof describeStoreFailure> = null;
   try {
-    view = await getFolderView(storeId.data, folder.value, query.data);
+    view = await getFolderView(principal, storeId.data, folder.value, query.data);
   } catch (error) {
     failure = describeStoreFailure(error, storeId.data);
     if (!failure) throw error;

@@ -6,6 +6,7 @@ import { ageInDays, RelativeTime, STALE_AFTER_DAYS } from '@/components/relative
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VersionTimeline } from '@/components/version-timeline';
 import { describeStoreFailure, findStore, getItemView, type ItemView } from '@/lib/data/browse';
+import { requirePermission } from '@/lib/session';
 import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
 
@@ -33,12 +34,13 @@ export default async function ItemPage({ params }: Props) {
   const storeId = storeIdSchema.safeParse(storeParam);
   const name = itemNameFromSegments(segments);
   if (!storeId.success || !name.ok) notFound();
-  if (!(await findStore(storeId.data))) notFound();
+  const principal = await requirePermission('view-item', { storeId: storeId.data, name: name.value });
+  if (!(await findStore(principal, storeId.data))) notFound();
 
   let view: ItemView | null = null;
   let failure: ReturnType<typeof describeStoreFailure> = null;
   try {
-    view = await getItemView(storeId.data, name.value);
+    view = await getItemView(principal, storeId.data, name.value);
   } catch (error) {
     failure = describeStoreFailure(error, storeId.data);
     if (!failure) throw error;

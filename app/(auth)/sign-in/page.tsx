@@ -1,0 +1,50 @@
+import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import { LockIcon } from '@/components/icons';
+import { SignInForm } from '@/components/sign-in-form';
+import { readEnv } from '@/lib/config/env';
+import { getCurrentUser } from '@/lib/session';
+import { safeCallbackUrl } from '@/lib/validations/callback-url';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Sign in' };
+
+// next-auth's error codes, said the way a person can act on.
+const ERRORS: Record<string, string> = {
+  OAuthSignin: 'The identity provider could not be reached. Try again, or ask an admin to check the OIDC settings.',
+  OAuthCallback: 'The identity provider answered with an error. Try again.',
+  OAuthAccountNotLinked: 'This email is already used by another sign-in method.',
+  Callback: 'Signing in did not complete. Try again.',
+  AccessDenied: 'Access was denied.',
+  NoEmail: 'The identity provider sent no email address; ask an admin to add the email scope.',
+  SessionRequired: 'Sign in to continue.',
+  Default: 'Signing in failed. Try again.',
+};
+
+type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export default async function SignInPage({ searchParams }: Props) {
+  const params = await searchParams;
+  const callbackUrl = safeCallbackUrl(params.callbackUrl);
+  if (await getCurrentUser()) redirect(callbackUrl);
+
+  const env = readEnv();
+  const providers = [
+    ...(env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET ? [{ id: 'oidc', name: env.OIDC_NAME }] : []),
+    ...(env.GITHUB_ID && env.GITHUB_SECRET ? [{ id: 'github', name: 'GitHub' }] : []),
+  ];
+  const errorCode = typeof params.error === 'string' ? params.error : null;
+  const initialError = errorCode ? (ERRORS[errorCode] ?? (errorCode.length < 200 && /^[\w .,'-]+$/.test(errorCode) ? errorCode : ERRORS.Default!)) : null;
+
+  return (
+    <main className="flex min-h-screen items-center justify-center px-4">
+      <div className="w-full max-w-sm space-y-6 rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
+        <div className="flex items-center gap-2">
+          <LockIcon className="h-6 w-6 text-emerald-600" />
+          <h1 className="text-xl font-semibold">Sign in to Secrets Dashboard</h1>
+        </div>
+        <SignInForm callbackUrl={callbackUrl} providers={providers} initialError={initialError} />
+      </div>
+    </main>
+  );
+}

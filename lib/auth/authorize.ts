@@ -1,0 +1,67 @@
+import 'server-only';
+import { appendAudit } from '@/lib/audit/audit-log';
+import { readEnv } from '@/lib/config/env';
+import { grantCoversName, grantCoversStore, grantReachesFolder, isUnrestricted } from './grants';
+import { actorOf, type Principal } from './principal';
+import { PATH_ACTIONS, roleAllows, type Action } from './roles';
+
+// The one place that decides who may do what. Every page, route handler and server action asks
+// here; the UI only hides what this would refuse anyway.
+
+export type Resource =
+  | { storeId: string; name: string }
+  | { storeId: string; folder: string }
+  | undefined;
+
+export function revealEnabled(): boolean {
+  return readEnv().ALLOW_REVEAL;
+}
+
+export function can(principal: Principal | null, action: Action, resource?: Resource): boolean {
+  if (!principal) return false;
+  if (action === 'reveal' && !revealEnabled()) return false;
+  const grants = principal.grants.filter((g) => roleAllows(g.role, action));
+  if (!PATH_ACTIONS.includes(action)) return grants.some(isUnrestricted);
+  if (!resource) return grants.length > 0;
+  return grants.some(
+    (g) =>
+      grantCoversStore(g, resource.storeId) &&
+      ('name' in resource ? grantCoversName(g, resource.name) : grantReachesFolder(g, resource.folder)),
+  );
+}
+
+/** Whether the principal may see the thing at all: outside their grants it answers 404, not 403. */
+export function canSee(principal: Principal | null, resource: Resource): boolean {
+  return can(principal, 'list', resource) || can(principal, 'view-item', resource);
+}
+
+export class AuthorizationError extends Error {
+  /** 401 without a principal, 404 when the resource is outside their grants, else 403. */
+  readonly status: 401 | 403 | 404;
+  constructor(status: 401 | 403 | 404, message: string) {
+    super(message);
+    this.name = 'AuthorizationError';
+    this.status = status;
+  }
+}
+
+function describe(resource: Resource): string {
+  if (!resource) return 'dashboard';
+  return `${resource.storeId}:${'name' in resource ? resource.name : resource.folder}`;
+}
+
+/** Allows or throws; every denial goes into the audit log with who, what and when. */
+export async function authorize(principal: Principal | null, action: Action, resource?: Resource): Promise<void> {
+  if (can(principal, action, resource)) return;
+  const status = !principal ? 401 : resource && !canSee(principal, resource) ? 404 : 403;
+  await appendAudit({ actor: actorOf(principal), action, target: describe(resource), outcome: 'denied', details: { status } });
+  const message =
+    status === 401
+      ? 'Sign in first.'
+      : status === 404
+        ? `Not found: ${describe(resource)}.`
+        : action === 'reveal' && !revealEnabled()
+          ? 'Revealing values is turned off on this dashboard.'
+          : `Your role does not allow ${action} here; ask an admin for a grant.`;
+  throw new AuthorizationError(status, message);
+}

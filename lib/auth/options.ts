@@ -1,0 +1,121 @@
+import 'server-only';
+import type { AuthOptions } from 'next-auth';
+import CredentialsProvider from 'next-auth/providers/credentials';
+import GithubProvider from 'next-auth/providers/github';
+import type { OAuthConfig } from 'next-auth/providers/oauth';
+import { z } from 'zod';
+import { appendAudit } from '@/lib/audit/audit-log';
+import { readEnv } from '@/lib/config/env';
+import { logger } from '@/lib/logger';
+import { authSecret } from './auth-secret';
+import { idleTimeoutSeconds } from './session-cookie';
+import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-limits';
+import { findUserByEmail, touchSignIn, upsertExternalUser, verifyLocalPassword } from './users';
+
+const credentialsSchema = z.object({
+  email: z.email().max(320),
+  password: z.string().min(1).max(1024),
+});
+
+/** The client address as the Next.js server saw it (the last x-forwarded-for hop it appended). */
+function clientAddress(headers: Record<string, string | string[] | undefined> | undefined): string {
+  const forwarded = headers?.['x-forwarded-for'];
+  const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+  return value?.split(',').at(-1)?.trim() || 'unknown';
+}
+
+function groupsFrom(claim: unknown): string[] {
+  if (Array.isArray(claim)) return claim.filter((g): g is string => typeof g === 'string').slice(0, 500);
+  if (typeof claim === 'string') return claim.split(/[\s,]+/).filter(Boolean);
+  return [];
+}
+
+export function authOptions(): AuthOptions {
+  const env = readEnv();
+  // Without NEXTAUTH_URL, build callback URLs from the request's host, so any PORT works.
+  if (!process.env.NEXTAUTH_URL) process.env.AUTH_TRUST_HOST ??= 'true';
+
+  const providers: AuthOptions['providers'] = [
+    CredentialsProvider({
+      id: 'credentials',
+      name: 'Email and password',
+      credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
+      async authorize(credentials, req) {
+        const parsed = credentialsSchema.safeParse(credentials);
+        if (!parsed.success) throw new Error('Enter your email address and password.');
+        const { email, password } = parsed.data;
+        const address = clientAddress(req?.headers as Record<string, string | undefined>);
+        const waitMinutes = await signInBlockedFor(email, address);
+        if (waitMinutes > 0) {
+          await appendAudit({ actor: email, action: 'sign-in', target: 'dashboard', outcome: 'denied', details: { reason: 'rate-limited', address } });
+          throw new Error(`Too many failed sign-ins. Try again in ${waitMinutes} minute${waitMinutes === 1 ? '' : 's'}.`);
+        }
+        const user = await verifyLocalPassword(email, password);
+        if (!user) {
+          await recordSignInFailure(email, address);
+          await appendAudit({ actor: email, action: 'sign-in', target: 'dashboard', outcome: 'failure', details: { address } });
+          throw new Error('Wrong email or password.');
+        }
+        await clearSignInFailures(email);
+        return { id: user.id, email: user.email, name: user.name ?? user.email };
+      },
+    }),
+  ];
+
+  if (env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET) {
+    const oidc: OAuthConfig<Record<string, unknown>> = {
+      id: 'oidc',
+      name: env.OIDC_NAME,
+      type: 'oauth',
+      wellKnown: `${env.OIDC_ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`,
+      clientId: env.OIDC_CLIENT_ID,
+      clientSecret: env.OIDC_CLIENT_SECRET,
+      authorization: { params: { scope: env.OIDC_SCOPE } },
+      idToken: true,
+      checks: ['pkce', 'state'],
+      profile(profile) {
+        const email = typeof profile.email === 'string' ? profile.email : '';
+        const name = [profile.name, profile.preferred_username, email].find((v) => typeof v === 'string' && v) as string;
+        return { id: String(profile.sub), email, name, groups: groupsFrom(profile[env.OIDC_GROUPS_CLAIM]) };
+      },
+    };
+    providers.push(oidc);
+  }
+  if (env.GITHUB_ID && env.GITHUB_SECRET) providers.push(GithubProvider({ clientId: env.GITHUB_ID, clientSecret: env.GITHUB_SECRET }));
+
+  return {
+    secret: authSecret(),
+    session: { strategy: 'jwt', maxAge: idleTimeoutSeconds() },
+    jwt: { maxAge: idleTimeoutSeconds() },
+    pages: { signIn: '/sign-in', error: '/sign-in' },
+    providers,
+    logger: {
+      error: (code) => logger.error({ code }, 'next-auth error'),
+      warn: (code) => logger.warn({ code }, 'next-auth warning'),
+      debug: () => undefined,
+    },
+    callbacks: {
+      async signIn({ user, account }) {
+        if (!account || account.provider === 'credentials') return true;
+        if (!user.email) return '/sign-in?error=NoEmail';
+        await upsertExternalUser({ email: user.email, name: user.name ?? null, provider: account.provider, groups: user.groups ?? [] });
+        return true;
+      },
+      async jwt({ token, user, account }) {
+        if (account && user?.email) {
+          const row = await findUserByEmail(user.email);
+          if (row) {
+            await touchSignIn(row.id);
+            await appendAudit({ actor: row.email, action: 'sign-in', target: 'dashboard', outcome: 'success', details: { provider: account.provider } });
+            return { sub: row.id, uid: row.id, email: row.email, name: row.name ?? row.email, role: row.role, authTime: Math.floor(Date.now() / 1000) };
+          }
+        }
+        return token;
+      },
+      async session({ session, token }) {
+        session.user = { id: token.uid ?? '', email: token.email ?? '', name: token.name ?? null, role: token.role ?? null };
+        return session;
+      },
+    },
+  };
+}

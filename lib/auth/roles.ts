@@ -1,0 +1,26 @@
+// Roles and what each may do. The only place this is decided; lib/auth/authorize.ts applies it.
+
+export const ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'reveal', 'manage-users', 'create-token'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Actions about one store path; the others are about the whole dashboard. */
+export const PATH_ACTIONS: readonly Action[] = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'reveal'];
+
+const VIEWER: Action[] = ['list', 'view-item'];
+export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
+  viewer: VIEWER,
+  auditor: [...VIEWER, 'view-audit'],
+  operator: [...VIEWER, 'rotate', 'generate'],
+  admin: ACTIONS,
+};
+
+export function roleAllows(role: Role, action: Action): boolean {
+  return ROLE_ACTIONS[role].includes(action);
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}

@@ -1,0 +1,62 @@
+import 'server-only';
+import { decode, encode, type JWT } from 'next-auth/jwt';
+import { readEnv } from '@/lib/config/env';
+import { authSecret } from './auth-secret';
+
+// next-auth's session cookie, read directly so pages, route handlers, server actions and the
+// proxy all decide the same way (and so tests can exercise it without a running server).
+
+export const SESSION_COOKIE_NAMES = ['__Secure-next-auth.session-token', 'next-auth.session-token'] as const;
+/** However active, a session ends this long after sign-in. */
+export const ABSOLUTE_SESSION_HOURS = 12;
+const MAX_COOKIE_CHARS = 16_384;
+
+export interface SessionClaims {
+  uid: string;
+  authTime: number;
+}
+
+export function idleTimeoutSeconds(): number {
+  return readEnv().IDLE_TIMEOUT_MINUTES * 60;
+}
+
+type CookieReader = { get(name: string): { name: string; value: string } | undefined; getAll(): { name: string; value: string }[] };
+
+/** The (possibly chunked) session cookie's value and name, or null. */
+export function readSessionCookie(cookies: CookieReader): { name: string; value: string } | null {
+  for (const name of SESSION_COOKIE_NAMES) {
+    const single = cookies.get(name);
+    if (single) return { name, value: single.value };
+    const chunks = cookies
+      .getAll()
+      .filter((c) => c.name.startsWith(`${name}.`))
+      .sort((a, b) => Number(a.name.slice(name.length + 1)) - Number(b.name.slice(name.length + 1)));
+    if (chunks.length) return { name, value: chunks.map((c) => c.value).join('') };
+  }
+  return null;
+}
+
+/** Valid, unexpired claims of a session cookie value; null for anything tampered, expired or malformed. */
+export async function decodeSession(value: string | undefined | null): Promise<(JWT & SessionClaims) | null> {
+  if (!value || value.length > MAX_COOKIE_CHARS) return null;
+  try {
+    const token = await decode({ token: value, secret: authSecret() });
+    if (!token || typeof token.uid !== 'string' || typeof token.authTime !== 'number') return null;
+    if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return null;
+    if (Date.now() - token.authTime * 1000 > ABSOLUTE_SESSION_HOURS * 3_600_000) return null;
+    return token as JWT & SessionClaims;
+  } catch {
+    return null;
+  }
+}
+
+/** A fresh cookie value for the same session, extending the idle timeout (used by the proxy). */
+export async function renewSession(token: JWT): Promise<string> {
+  const { exp: _exp, iat: _iat, jti: _jti, ...claims } = token;
+  return encode({ token: claims, secret: authSecret(), maxAge: idleTimeoutSeconds() });
+}
+
+/** A session cookie value for a user, as next-auth would issue it (sign-in and tests). */
+export async function issueSession(claims: { uid: string; email: string; name?: string | null }, authTime = Math.floor(Date.now() / 1000)): Promise<string> {
+  return encode({ token: { sub: claims.uid, uid: claims.uid, email: claims.email, name: claims.name ?? null, authTime }, secret: authSecret(), maxAge: idleTimeoutSeconds() });
+}
