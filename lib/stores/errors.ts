@@ -13,7 +13,13 @@ export const STORE_ERROR_CODES = [
 ] as const;
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
 
+// Next.js bundles server code more than once (the instrumentation hook that opens the stores, and
+// each page), so a StoreError thrown by a store can come from another copy of this class than the
+// page's: `instanceof` is false across copies. A registry-wide symbol marks every copy's instances.
+const STORE_ERROR = Symbol.for('secrets-dashboard.StoreError');
+
 export class StoreError extends Error {
+  readonly [STORE_ERROR] = true;
   readonly code: StoreErrorCode;
   readonly storeId: string;
 
@@ -26,5 +32,5 @@ export class StoreError extends Error {
 }
 
 export function isStoreError(error: unknown): error is StoreError {
-  return error instanceof StoreError;
+  return error instanceof StoreError || (typeof error === 'object' && error !== null && (error as { [STORE_ERROR]?: unknown })[STORE_ERROR] === true);
 }
