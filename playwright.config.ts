@@ -1,13 +1,94 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { ADMIN } from './e2e/support/accounts';
+import { awsStoresYaml, REGION } from './e2e/support/aws-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
 process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-'));
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
+
+// The 'aws' project: a second server of the same build whose CONFIG_FILE adds AWS stores against a
+// fake AWS (e2e/support/fake-aws-server.ts), healthy ones and one per injected failure.
+process.env.E2E_AWS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-aws-'));
+const awsPort = Number(process.env.E2E_AWS_PORT ?? 3211);
+const awsBaseURL = `http://127.0.0.1:${awsPort}`;
+const fakeAwsPort = Number(process.env.E2E_FAKE_AWS_PORT ?? 3299);
+process.env.E2E_FAKE_AWS_URL = `http://127.0.0.1:${fakeAwsPort}`;
+const awsConfigFile = path.join(process.env.E2E_AWS_DIR, 'stores.yaml');
+if (!existsSync(awsConfigFile)) writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_FAKE_AWS_URL));
+// Matched against absolute paths: only spec files whose own name starts with aws-.
+const AWS_SPECS = /(^|[\\/])aws-[^\\/]*\.spec\.ts$/;
+
+/** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
+function selectedProjects(argv = process.argv): string[] | null {
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--project=')) names.push(arg.slice('--project='.length));
+    else if (arg === '--project') while (argv[i + 1] && !argv[i + 1]!.startsWith('-')) names.push(argv[++i]!);
+  }
+  return names.length > 0 ? names : null;
+}
+const selected = selectedProjects();
+const runs = (project: string) =>
+  !selected ||
+  selected.some((name) => new RegExp(`^${name.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(project));
+
+// Servers start one after another, so only the first `next build`s when sources changed.
+const demoServer = {
+  command: 'node scripts/start.mjs',
+  url: `${baseURL}/api/health`,
+  reuseExistingServer: false,
+  timeout: 240_000,
+  stdout: 'pipe' as const,
+  env: {
+    PORT: String(port),
+    DATA_DIR: process.env.E2E_DATA_DIR,
+    DEMO_DATA: '1',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: 'warn',
+    NEXT_TELEMETRY_DISABLED: '1',
+  },
+};
+const fakeAwsServer = {
+  command: `node --import tsx e2e/support/fake-aws-main.ts ${fakeAwsPort}`,
+  url: `${process.env.E2E_FAKE_AWS_URL}/__health`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+};
+const awsServer = {
+  command: 'node scripts/start.mjs',
+  url: `${awsBaseURL}/api/health`,
+  reuseExistingServer: false,
+  timeout: 240_000,
+  env: {
+    PORT: String(awsPort),
+    DATA_DIR: path.join(process.env.E2E_AWS_DIR, 'data'),
+    CONFIG_FILE: awsConfigFile,
+    DEMO_DATA: '1',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    // Store failures are expected here; warnings about them would only clutter the output.
+    LOG_LEVEL: 'error',
+    NEXT_TELEMETRY_DISABLED: '1',
+    // Dummy credentials, signed into every request; nothing here can reach real AWS.
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEE2E000000000',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key-for-browser-tests',
+    AWS_SESSION_TOKEN: '',
+    AWS_REGION: REGION,
+    AWS_PROFILE: '',
+    AWS_CONFIG_FILE: path.join(process.env.E2E_AWS_DIR, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(process.env.E2E_AWS_DIR, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
+    AWS_REQUEST_TIMEOUT_MS: '1000',
+  },
+};
 
 export default defineConfig({
   testDir: './e2e',
@@ -24,19 +105,9 @@ export default defineConfig({
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },
   },
-  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
-  webServer: {
-    command: 'node scripts/start.mjs',
-    url: `${baseURL}/api/health`,
-    reuseExistingServer: false,
-    timeout: 240_000,
-    stdout: 'pipe',
-    env: {
-      PORT: String(port),
-      DATA_DIR: process.env.E2E_DATA_DIR,
-      DEMO_DATA: '1',
-      LOG_LEVEL: 'warn',
-      NEXT_TELEMETRY_DISABLED: '1',
-    },
-  },
+  projects: [
+    { name: 'chromium', testIgnore: AWS_SPECS, use: { browserName: 'chromium' } },
+    { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
+  ],
+  webServer: [...(runs('chromium') ? [demoServer] : []), ...(runs('aws') ? [fakeAwsServer, awsServer] : [])],
 });

@@ -1,0 +1,245 @@
+import type { APIRequestContext, Page } from '@playwright/test';
+import { expect, test } from './support/test';
+import { FAILING_STORES, HEALTHY_AWS_STORES, REGION } from './support/aws-stores';
+import {
+  KMS_DENIED_PARAMETER,
+  PAYMENTS_KEY_ARN,
+  SENTINELS,
+  VALUE_SENTINEL,
+  VALUE_READING_OPERATIONS,
+  parameterArn,
+  secretArn,
+  type RecordedCall,
+} from './support/fake-aws-server';
+import { recordResponses } from './support/leak-recorder';
+
+// AWS stores in the browser, against the fake AWS of e2e/support/fake-aws-server.ts (project 'aws'
+// in playwright.config.ts): browsing Parameter Store and Secrets Manager, every injected AWS
+// failure as a banner that leaves the other stores working, and proof from the fake's own call log
+// that browsing never read a value.
+
+const FAKE_AWS = process.env.E2E_FAKE_AWS_URL!;
+
+function banner(page: Page, storeId: string) {
+  // Next.js's route announcer is role="alert" too; the banner is the one naming the store.
+  return page.getByRole('alert').filter({ hasText: `Store “${storeId}” could not be read` });
+}
+
+async function fakeCalls(request: APIRequestContext): Promise<RecordedCall[]> {
+  const response = await request.get(`${FAKE_AWS}/__calls`);
+  expect(response.ok()).toBe(true);
+  return ((await response.json()) as { calls: RecordedCall[] }).calls;
+}
+
+function metadataRow(page: Page, label: string) {
+  return page.locator('dl > div').filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+}
+
+test('browses Parameter Store down to an item with its ARN, tier, data type, KMS key, policies and tags', async ({ page }) => {
+  await page.goto('/browse/prod-params');
+  // Several stores are configured, so the picker shows them all.
+  const picker = page.getByRole('navigation', { name: 'Stores' });
+  for (const id of ['local', ...HEALTHY_AWS_STORES.map((s) => s.id), ...FAILING_STORES.map((s) => s.id)])
+    await expect(picker.getByRole('link', { name: id, exact: false })).toBeVisible();
+  await expect(picker.getByRole('link', { name: `prod-params (${REGION})` })).toHaveAttribute('aria-current', 'page');
+
+  const tree = page.getByRole('navigation', { name: 'Folders' });
+  await expect(tree.getByRole('link', { name: /prod$/ })).toBeVisible();
+  await expect(tree.getByRole('link', { name: /staging$/ })).toBeVisible();
+
+  for (const folder of ['prod', 'payments', 'stripe']) {
+    await page.getByRole('row').getByRole('link', { name: `${folder}/`, exact: true }).click();
+    await page.waitForURL(new RegExp(`/${folder}$`));
+  }
+  await expect(page).toHaveURL(/\/browse\/prod-params\/prod\/payments\/stripe$/);
+  await expect(page.getByTestId('item-row')).toHaveCount(2);
+  await expect(page.getByTestId('item-row').nth(0)).toContainText('api-key');
+  await expect(page.getByTestId('item-row').nth(0)).toContainText('SecureString');
+  await expect(page.getByTestId('item-row').nth(1)).toContainText('webhook-secret');
+  // The tree is open along the path.
+  await expect(tree.getByRole('link', { name: /stripe$/ })).toHaveAttribute('aria-current', 'page');
+
+  await page.getByRole('link', { name: 'api-key', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/stripe/api-key');
+  await expect(metadataRow(page, 'ARN')).toHaveText(parameterArn('/prod/payments/stripe/api-key'));
+  await expect(metadataRow(page, 'Type')).toHaveText('SecureString');
+  await expect(metadataRow(page, 'Tier')).toHaveText('Advanced');
+  await expect(metadataRow(page, 'Data type')).toHaveText('text');
+  await expect(metadataRow(page, 'KMS key')).toHaveText(PAYMENTS_KEY_ARN);
+  await expect(metadataRow(page, 'Tags')).toContainText('team=payments');
+  await expect(metadataRow(page, 'Tags')).toContainText('env=prod');
+  await expect(metadataRow(page, 'Current version')).toHaveText('3');
+  await expect(metadataRow(page, 'Labels')).toHaveText('live');
+  await expect(metadataRow(page, 'Expiration')).toContainText('"Timestamp":"2031-12-02T21:34:33.000Z"');
+  await expect(metadataRow(page, 'Expiration')).toContainText('(Pending)');
+  await expect(metadataRow(page, 'ExpirationNotification')).toContainText('(Pending)');
+  await expect(metadataRow(page, 'NoChangeNotification')).toContainText('(Finished)');
+  await expect(page.getByTestId('version')).toHaveCount(3);
+  await expect(page.getByTestId('version').first()).toContainText('v3');
+  await expect(page.getByTestId('version').first()).toContainText('current');
+  await expect(page.getByTestId('version').first()).toContainText('assumed-role/deploy/ci');
+
+  // Another parameter: a data type other than text, and no policies.
+  await page.goto('/items/prod-params/prod/payments/ami-id');
+  await expect(metadataRow(page, 'Data type')).toHaveText('aws:ec2:image');
+  await expect(metadataRow(page, 'Tier')).toHaveText('Standard');
+  await expect(page.getByRole('heading', { name: 'Rotation and policies' })).toHaveCount(0);
+});
+
+test('browses Secrets Manager down to a secret with rotation, version stages and replication', async ({ page }) => {
+  await page.goto('/browse/prod-secrets');
+  await page.getByRole('row').getByRole('link', { name: 'prod/', exact: true }).click();
+  await page.getByRole('row').getByRole('link', { name: 'payments/', exact: true }).click();
+  await expect(page).toHaveURL(/\/browse\/prod-secrets\/prod\/payments$/);
+  // "/prod/payments/webhooks/signing-secret" is named with a leading slash in AWS: same tree.
+  await expect(page.getByRole('row').getByRole('link', { name: 'webhooks/', exact: true })).toBeVisible();
+  await expect(page.getByTestId('item-row')).toHaveCount(2);
+  await expect(page.getByTestId('item-row').nth(0)).toContainText('db-credentials');
+  await expect(page.getByTestId('item-row').nth(1)).toContainText('stripe-api-key');
+
+  await page.getByRole('link', { name: 'stripe-api-key', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/stripe-api-key');
+  await expect(page.locator('header')).toContainText('Stripe key, rotated by Lambda');
+  await expect(metadataRow(page, 'ARN')).toHaveText(secretArn('prod/payments/stripe-api-key'));
+  await expect(metadataRow(page, 'KMS key')).toHaveText(PAYMENTS_KEY_ARN);
+  await expect(metadataRow(page, 'Tags')).toContainText('team=payments');
+  await expect(metadataRow(page, 'Current version')).toHaveText('a1b2c3d4-0002-4000-8000-00000000bbbb');
+  await expect(metadataRow(page, 'Labels')).toHaveText('AWSCURRENT');
+  await expect(metadataRow(page, 'Rotation')).toHaveText('enabled');
+  await expect(metadataRow(page, 'Schedule')).toHaveText('rate(30 days)');
+  await expect(metadataRow(page, 'Last rotated').locator('time')).toHaveAttribute('datetime', /^\d{4}-\d\d-\d\dT/);
+  await expect(metadataRow(page, 'Last rotated')).toContainText('12 days ago');
+  await expect(metadataRow(page, 'Next rotation').locator('time')).toHaveAttribute('datetime', /^\d{4}-\d\d-\d\dT/);
+  await expect(metadataRow(page, 'Rotation function')).toHaveText(/function:rotate-stripe-key$/);
+  await expect(metadataRow(page, 'Replicated to')).toHaveText('eu-west-1 (InSync), us-west-2 (InProgress)');
+
+  // Every version, deprecated ones included, with its staging labels; AWSCURRENT is the current one.
+  const versions = page.getByTestId('version');
+  await expect(versions).toHaveCount(4);
+  await expect(versions.filter({ hasText: 'AWSPENDING' })).toHaveCount(1);
+  await expect(versions.filter({ hasText: 'AWSCURRENT' })).toContainText('current');
+  await expect(versions.filter({ hasText: 'AWSPREVIOUS' })).toHaveCount(1);
+  await expect(versions.first()).toContainText('AWSPENDING');
+
+  // A secret without rotation, and one named with a leading slash.
+  await page.goto('/items/prod-secrets/prod/payments/db-credentials');
+  await expect(metadataRow(page, 'Rotation')).toHaveText('disabled');
+  await expect(metadataRow(page, 'Replicated to')).toHaveCount(0);
+  await page.goto('/items/prod-secrets/prod/payments/webhooks/signing-secret');
+  await expect(metadataRow(page, 'ARN')).toHaveText(secretArn('/prod/payments/webhooks/signing-secret'));
+  await expect(page.getByTestId('version')).toHaveCount(2);
+});
+
+test('a KMS denial on one parameter gives its banner and the rest of the store keeps working', async ({ page }) => {
+  await page.goto(`/items/prod-params${KMS_DENIED_PARAMETER}`);
+  const alert = banner(page, 'prod-params');
+  await expect(alert).toContainText('(access-denied)');
+  await expect(alert).toContainText('AWS KMS denied access during ssm:GetParameterHistory (AccessDeniedException)');
+  await expect(alert).toContainText('kms:DescribeKey');
+  await expect(page.getByRole('heading', { name: 'Version history' })).toHaveCount(0);
+
+  // The folder still lists it, and its neighbours open.
+  await page.goto('/browse/prod-params/prod/payments/legacy');
+  await expect(page.getByTestId('item-row')).toContainText('signing-key');
+  await page.goto('/items/prod-params/prod/payments/stripe/webhook-secret');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/stripe/webhook-secret');
+  await expect(page.getByRole('alert').filter({ hasText: 'could not be read' })).toHaveCount(0);
+});
+
+for (const [index, store] of FAILING_STORES.entries()) {
+  test(`${store.cause} on "${store.id}" gives its banner and the other stores keep working`, async ({ page }) => {
+    const healthy = ['prod-params', 'prod-secrets', 'local'][index % 3]!;
+
+    await page.goto(`/browse/${store.id}`);
+    const alert = banner(page, store.id);
+    await expect(alert).toContainText(`(${store.code})`);
+    await expect(alert).toContainText(`Store "${store.id}"`);
+    await expect(alert).toContainText(`(${store.cause})`);
+    await expect(page.getByRole('navigation', { name: 'Folders' })).toHaveCount(0);
+    // The picker still leads to the other stores, which work.
+    await page.getByRole('navigation', { name: 'Stores' }).getByRole('link', { name: new RegExp(`^${healthy}\\b`) }).click();
+    await expect(page).toHaveURL(new RegExp(`/browse/${healthy}$`));
+    await expect(page.getByRole('row').getByRole('link', { name: 'prod/', exact: true })).toBeVisible();
+    await expect(page.getByRole('alert').filter({ hasText: 'could not be read' })).toHaveCount(0);
+
+    // An item page of the failing store says the same, and the healthy store still answers after it.
+    await page.goto(`/items/${store.id}/prod/payments/stripe/api-key`);
+    await expect(banner(page, store.id)).toContainText(`(${store.cause})`);
+    await page.goto(`/browse/${healthy}/prod/payments`);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/');
+    await expect(page.getByRole('alert').filter({ hasText: 'could not be read' })).toHaveCount(0);
+  });
+}
+
+test('browsing every AWS page reads no value: the fake saw no value-reading call, no decryption, and no value reached the browser', async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  test.setTimeout(90_000);
+  const recorder = recordResponses(page);
+  const origin = new URL(baseURL!).origin;
+  const stores = [...HEALTHY_AWS_STORES.map((s) => s.id), ...FAILING_STORES.map((s) => s.id)];
+  const inAws = (pathname: string) => stores.some((id) => pathname === `/browse/${id}` || pathname.startsWith(`/browse/${id}/`) || pathname.startsWith(`/items/${id}/`));
+
+  const queue = stores.map((id) => `/browse/${id}`);
+  const seen = new Set(queue);
+  const visited: string[] = [];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    const response = await page.goto(next);
+    expect(response?.status(), next).toBe(200);
+    visited.push(next);
+    const hrefs = await page.locator('a[href]').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).href));
+    for (const href of hrefs) {
+      const url = new URL(href);
+      // Paths only: sorted views of a folder make the same AWS calls.
+      if (url.origin !== origin || url.search || !inAws(url.pathname) || seen.has(url.pathname)) continue;
+      seen.add(url.pathname);
+      queue.push(url.pathname);
+    }
+  }
+  expect(visited.filter((p) => p.startsWith('/items/prod-params/'))).toHaveLength(7);
+  expect(visited.filter((p) => p.startsWith('/items/prod-secrets/'))).toHaveLength(4);
+
+  // Client-side navigation fetches RSC payloads instead of HTML; walk one path that way too.
+  await page.goto('/browse/prod-secrets');
+  for (const folder of ['prod', 'payments', 'webhooks']) {
+    await page.getByRole('row').getByRole('link', { name: `${folder}/`, exact: true }).click();
+    await page.waitForURL(new RegExp(`/${folder}$`));
+  }
+  await page.getByRole('link', { name: 'signing-secret', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Version history' })).toBeVisible();
+  await page.waitForLoadState('networkidle');
+
+  const calls = (await fakeCalls(request)).filter((c) => c.scope !== 'probe');
+  // The log is real: every metadata call browsing needs is in it, signed.
+  const operations = new Set(calls.map((c) => `${c.service}:${c.operation}`));
+  for (const op of ['ssm:DescribeParameters', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource', 'secretsmanager:ListSecrets', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'])
+    expect(operations, op).toContain(op);
+  expect(calls.filter((c) => !c.signed)).toEqual([]);
+  expect(calls.filter((c) => VALUE_READING_OPERATIONS.includes(c.operation))).toEqual([]);
+  expect(calls.filter((c) => c.withDecryption)).toEqual([]);
+
+  const responses = await recorder.settle();
+  expect(responses.some((r) => r.contentType.includes('text/x-component')), 'RSC payloads were recorded').toBe(true);
+  expect(await recorder.findLeaks(SENTINELS)).toEqual([]);
+});
+
+test('the fake records a value-reading call and answers it with the sentinel (test of the test)', async ({ request }) => {
+  const response = await request.post(`${FAKE_AWS}/probe`, {
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AmazonSSM.GetParameter',
+      // The fake only checks that a request is signed, not the signature.
+      authorization: 'AWS4-HMAC-SHA256 Credential=AKIAFAKEE2E000000000/20260101/us-east-1/ssm/aws4_request',
+    },
+    data: JSON.stringify({ Name: '/prod/payments/stripe/api-key', WithDecryption: true }),
+  });
+  expect(response.status()).toBe(200);
+  expect(await response.text()).toContain(VALUE_SENTINEL);
+  const probes = (await fakeCalls(request)).filter((c) => c.scope === 'probe');
+  expect(probes).toContainEqual(
+    expect.objectContaining({ service: 'ssm', operation: 'GetParameter', name: '/prod/payments/stripe/api-key', withDecryption: true, signed: true }),
+  );
+});

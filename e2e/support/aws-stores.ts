@@ -1,0 +1,39 @@
+import type { FailureKey } from './fake-aws-server';
+
+// The stores the 'aws' browser tests configure (playwright.config.ts writes them to CONFIG_FILE):
+// the built-in store, a healthy Parameter Store and Secrets Manager against the fake AWS, and one
+// store per injected failure. Shared by the config and the specs.
+
+export const REGION = 'us-east-1';
+
+export const HEALTHY_AWS_STORES = [
+  { id: 'prod-params', kind: 'ssm' },
+  { id: 'prod-secrets', kind: 'secretsmanager' },
+] as const;
+
+export interface FailingStore {
+  id: string;
+  kind: 'ssm' | 'secretsmanager';
+  failure: FailureKey;
+  /** The StoreError code the banner shows. */
+  code: string;
+  /** The AWS error name the banner's message names. */
+  cause: string;
+}
+
+export const FAILING_STORES: FailingStore[] = [
+  { id: 'denied-params', kind: 'ssm', failure: 'access-denied', code: 'access-denied', cause: 'AccessDeniedException' },
+  { id: 'throttled-secrets', kind: 'secretsmanager', failure: 'throttled', code: 'throttled', cause: 'ThrottlingException' },
+  { id: 'missing-params', kind: 'ssm', failure: 'not-found', code: 'not-found', cause: 'ResourceNotFoundException' },
+  { id: 'expired-secrets', kind: 'secretsmanager', failure: 'expired-token', code: 'credentials-expired', cause: 'ExpiredTokenException' },
+  { id: 'slow-params', kind: 'ssm', failure: 'timeout', code: 'timeout', cause: 'TimeoutError' },
+];
+
+/** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash). */
+export function awsStoresYaml(fakeUrl: string): string {
+  const lines = ['stores:', '  - id: local', '    kind: local'];
+  for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
+  for (const store of FAILING_STORES)
+    lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
+  return `${lines.join('\n')}\n`;
+}
