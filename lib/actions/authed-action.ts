@@ -1,0 +1,35 @@
+import 'server-only';
+import type { z } from 'zod';
+import { AuthorizationError, authorize, type Resource } from '@/lib/auth/authorize';
+import type { Principal } from '@/lib/auth/principal';
+import type { Action } from '@/lib/auth/roles';
+import { logger } from '@/lib/logger';
+import { getCurrentUser } from '@/lib/session';
+
+// The one wrapper every server action is built on. A server action is a public POST endpoint, so
+// each one names its own permission here and is checked on every call, whatever the UI showed.
+
+export type ActionResult<T> = { ok: true; data: T } | { ok: false; status: 400 | 401 | 403 | 404 | 409 | 500; error: string };
+
+export class ActionConflict extends Error {}
+
+export function authedAction<S extends z.ZodType, T>(
+  options: { schema: S; permission: Action; resource?: (input: z.infer<S>) => Resource },
+  handler: (input: z.infer<S>, principal: Principal) => Promise<T>,
+): (input: unknown) => Promise<ActionResult<T>> {
+  return async (input) => {
+    const principal = await getCurrentUser();
+    if (!principal) return { ok: false, status: 401, error: 'Your session has ended. Sign in again.' };
+    const parsed = options.schema.safeParse(input);
+    if (!parsed.success) return { ok: false, status: 400, error: parsed.error.issues.map((i) => i.message).join(' ') };
+    try {
+      await authorize(principal, options.permission, options.resource?.(parsed.data));
+      return { ok: true, data: await handler(parsed.data, principal) };
+    } catch (error) {
+      if (error instanceof AuthorizationError) return { ok: false, status: error.status === 401 ? 401 : error.status, error: error.message };
+      if (error instanceof ActionConflict) return { ok: false, status: 409, error: error.message };
+      logger.error({ permission: options.permission, err: error instanceof Error ? error.name : 'unknown' }, 'server action failed');
+      return { ok: false, status: 500, error: 'That did not work; try again, and check the server log if it persists.' };
+    }
+  };
+}
