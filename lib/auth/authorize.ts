@@ -21,13 +21,18 @@ export function can(principal: Principal | null, action: Action, resource?: Reso
   if (!principal) return false;
   if (action === 'reveal' && !revealEnabled()) return false;
   const grants = principal.grants.filter((g) => roleAllows(g.role, action));
-  if (!PATH_ACTIONS.includes(action)) return grants.some(isUnrestricted);
+  if (!PATH_ACTIONS.includes(action)) return canEverywhere(principal, action);
   if (!resource) return grants.length > 0;
   return grants.some(
     (g) =>
       grantCoversStore(g, resource.storeId) &&
       ('name' in resource ? grantCoversName(g, resource.name) : grantReachesFolder(g, resource.folder)),
   );
+}
+
+/** Whether the principal may do `action` on every path of every store. */
+export function canEverywhere(principal: Principal | null, action: Action): boolean {
+  return Boolean(principal?.grants.some((g) => roleAllows(g.role, action) && isUnrestricted(g)));
 }
 
 /** Whether the principal may see the thing at all: outside their grants it answers 404, not 403. */
