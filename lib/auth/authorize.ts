@@ -55,6 +55,13 @@ function describe(resource: Resource): string {
   return `${resource.storeId}:${'name' in resource ? resource.name : resource.folder}`;
 }
 
+/** Worded exactly as a missing item or folder is, so a refusal does not confirm that it exists. */
+export function notFoundMessage(resource: NonNullable<Resource>): string {
+  return 'name' in resource
+    ? `There is no item ${resource.name} in store "${resource.storeId}".`
+    : `There is no folder ${resource.folder} in store "${resource.storeId}".`;
+}
+
 /** Allows or throws; every denial goes into the audit log with who, what and when. */
 export async function authorize(principal: Principal | null, action: Action, resource?: Resource): Promise<void> {
   if (can(principal, action, resource)) return;
@@ -64,7 +71,7 @@ export async function authorize(principal: Principal | null, action: Action, res
     status === 401
       ? 'Sign in first.'
       : status === 404
-        ? `Not found: ${describe(resource)}.`
+        ? notFoundMessage(resource!)
         : action === 'reveal' && !revealEnabled()
           ? 'Revealing values is turned off on this dashboard.'
           : `Your role does not allow ${action} here; ask an admin for a grant.`;

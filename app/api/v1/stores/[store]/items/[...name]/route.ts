@@ -1,4 +1,4 @@
-import { authorize } from '@/lib/auth/authorize';
+import { authorize, notFoundMessage } from '@/lib/auth/authorize';
 import { errorResponse, json, jsonError, UNAUTHENTICATED } from '@/lib/http/api-response';
 import { principalFromRequest } from '@/lib/session';
 import { getStore } from '@/lib/stores/registry';
@@ -22,7 +22,7 @@ export async function GET(request: Request, { params }: Context) {
     await authorize(principal, 'view-item', { storeId: storeId.data, name: name.value });
     const store = await getStore(storeId.data);
     const item = store ? await store.getItem(name.value) : null;
-    if (!item) return jsonError(404, `There is no item ${name.value} in store "${storeId.data}".`);
+    if (!item) return jsonError(404, notFoundMessage({ storeId: storeId.data, name: name.value }));
     return json({
       store: storeId.data,
       name: item.name,

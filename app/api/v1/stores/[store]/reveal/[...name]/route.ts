@@ -1,5 +1,5 @@
 import { appendAudit } from '@/lib/audit/audit-log';
-import { authorize } from '@/lib/auth/authorize';
+import { authorize, notFoundMessage } from '@/lib/auth/authorize';
 import { actorOf } from '@/lib/auth/principal';
 import { errorResponse, json, jsonError, UNAUTHENTICATED } from '@/lib/http/api-response';
 import { principalFromRequest } from '@/lib/session';
@@ -27,7 +27,7 @@ export async function POST(request: Request, { params }: Context) {
 
     await authorize(principal, 'reveal', { storeId: storeId.data, name: name.value });
     const store = await getStore(storeId.data);
-    if (!store || !(await store.getItem(name.value))) return jsonError(404, `There is no item ${name.value} in store "${storeId.data}".`);
+    if (!store || !(await store.getItem(name.value))) return jsonError(404, notFoundMessage({ storeId: storeId.data, name: name.value }));
     if (!isWritable(store)) return jsonError(400, `Store "${store.id}" does not support revealing values from the dashboard yet.`);
     const value = await store.readValue(name.value);
     await appendAudit({ actor: actorOf(principal), action: 'reveal', target: `${store.id}:${name.value}`, outcome: 'success' });

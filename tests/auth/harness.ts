@@ -1,0 +1,76 @@
+// A dashboard in-process for authorization tests: a temp DATA_DIR holding FIXTURE, a CONFIG_FILE
+// with path-scoped grants, one account and one API token per role, and session cookies as
+// next-auth would issue them. Route handlers and server actions are then called directly.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createApiToken } from '@/lib/auth/api-tokens';
+import { resetGrantRules } from '@/lib/auth/effective-grants';
+import { issueSession } from '@/lib/auth/session-cookie';
+import { createLocalUser } from '@/lib/auth/users';
+import type { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { getStore } from '@/lib/stores/registry';
+import { loadFixture } from '../support/load-fixture';
+import { makeTempDir } from '../support/temp-dir';
+
+export const SUBJECTS = ['viewer', 'auditor', 'operator', 'admin', 'scoped-admin'] as const;
+export type Subject = (typeof SUBJECTS)[number];
+
+export const INSIDE = { folder: '/prod/payments/', name: '/prod/payments/stripe-key' };
+export const OUTSIDE = { folder: '/prod/web/', name: '/prod/web/allowed-origins' };
+
+const CONFIG = `
+stores:
+  - id: local
+    kind: local
+grants:
+  - user: viewer@example.com
+    role: viewer
+    paths: [/prod/payments/**]
+  - user: auditor@example.com
+    role: auditor
+    paths: [/prod/payments/**]
+  - user: operator@example.com
+    role: operator
+    paths: [/prod/payments/**]
+  - user: scoped-admin@example.com
+    role: admin
+    paths: [/prod/payments/**]
+`;
+
+export interface Harness {
+  tokens: Record<Subject, string>;
+  userIds: Record<Subject, string>;
+  cookies: Record<Subject, string>;
+  store: EmbeddedStore;
+  cleanup: () => void;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const temp = makeTempDir('secrets-auth-');
+  const configFile = path.join(temp.dir, 'dashboard.yaml');
+  writeFileSync(configFile, CONFIG);
+  Object.assign(process.env, { DATA_DIR: path.join(temp.dir, 'data'), CONFIG_FILE: configFile, ALLOW_REVEAL: '1', DEMO_DATA: '0' });
+  delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
+  resetGrantRules();
+
+  const store = (await getStore('local')) as EmbeddedStore;
+  await loadFixture(store);
+
+  const tokens = {} as Record<Subject, string>;
+  const userIds = {} as Record<Subject, string>;
+  const cookies = {} as Record<Subject, string>;
+  for (const subject of SUBJECTS) {
+    const email = `${subject}@example.com`;
+    // Grants naming a user replace their own role, so only 'admin' (named by no grant) keeps a
+    // role on every path; everyone else is held to /prod/payments/** by CONFIG_FILE.
+    const user = await createLocalUser({ email, role: subject === 'admin' ? 'admin' : 'viewer', password: 'long-enough-password' });
+    userIds[subject] = user.id;
+    tokens[subject] = (await createApiToken({ userId: user.id, name: `${subject}-token`, expiresInDays: 1, createdBy: 'test' })).token;
+    cookies[subject] = await issueSession({ uid: user.id, email });
+  }
+  return { tokens, userIds, cookies, store, cleanup: temp.cleanup };
+}
+
+export function bearer(token: string, init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } };
+}

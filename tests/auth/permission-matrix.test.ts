@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Server actions read the session through next/headers; give them the cookie of the caller.
+const jar = vi.hoisted(() => ({ cookie: null as string | null }));
+vi.mock('next/headers', () => ({
+  cookies: async () => ({
+    get: (name: string) => (name === 'next-auth.session-token' && jar.cookie ? { name, value: jar.cookie } : undefined),
+    getAll: () => (jar.cookie ? [{ name: 'next-auth.session-token', value: jar.cookie }] : []),
+  }),
+  headers: async () => new Headers(),
+}));
+
+import { GET as getItemRoute } from '@/app/api/v1/stores/[store]/items/[...name]/route';
+import { GET as listItemsRoute } from '@/app/api/v1/stores/[store]/items/route';
+import { GET as auditRoute } from '@/app/api/v1/audit/route';
+import { POST as revealRoute } from '@/app/api/v1/stores/[store]/reveal/[...name]/route';
+import { createApiTokenAction } from '@/lib/actions/create-api-token';
+import { createUserAction } from '@/lib/actions/create-user';
+import { authorize } from '@/lib/auth/authorize';
+import { listAudit } from '@/lib/audit/audit-log';
+import { principalForUser } from '@/lib/session';
+import { SENTINEL } from '../contract/fixture';
+import { bearer, INSIDE, OUTSIDE, startHarness, SUBJECTS, type Harness, type Subject } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.cleanup());
+beforeEach(() => {
+  jar.cookie = null;
+});
+
+type Scope = 'inside' | 'outside';
+const where = (scope: Scope) => (scope === 'inside' ? INSIDE : OUTSIDE);
+const segments = (name: string) => name.split('/').filter(Boolean);
+const url = (path: string) => `http://dashboard.test${path}`;
+
+/** Each action, performed for real against its route handler or server action; returns the HTTP status. */
+const perform: Record<string, (subject: Subject, scope: Scope) => Promise<{ status: number; body: string }>> = {
+  list: async (subject, scope) => {
+    const res = await listItemsRoute(new Request(url(`/api/v1/stores/local/items?path=${where(scope).folder}`), bearer(h.tokens[subject])), {
+      params: Promise.resolve({ store: 'local' }),
+    });
+    return { status: res.status, body: await res.text() };
+  },
+  'view-item': async (subject, scope) => {
+    const name = where(scope).name;
+    const res = await getItemRoute(new Request(url(`/api/v1/stores/local/items${name}`), bearer(h.tokens[subject])), {
+      params: Promise.resolve({ store: 'local', name: segments(name) }),
+    });
+    return { status: res.status, body: await res.text() };
+  },
+  reveal: async (subject, scope) => {
+    const name = where(scope).name;
+    const res = await revealRoute(new Request(url(`/api/v1/stores/local/reveal${name}`), bearer(h.tokens[subject], { method: 'POST' })), {
+      params: Promise.resolve({ store: 'local', name: segments(name) }),
+    });
+    return { status: res.status, body: await res.text() };
+  },
+  'view-audit': async (subject) => {
+    const res = await auditRoute(new Request(url('/api/v1/audit'), bearer(h.tokens[subject])));
+    return { status: res.status, body: await res.text() };
+  },
+  'manage-users': async (subject) => {
+    jar.cookie = h.cookies[subject];
+    const result = await createUserAction({ email: `new-${subject}-${Date.now()}@example.com`, role: 'viewer', password: 'a-long-enough-password' });
+    return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
+  },
+  'create-token': async (subject) => {
+    jar.cookie = h.cookies[subject];
+    const result = await createApiTokenAction({ userId: h.userIds.viewer, name: 'matrix', expiresInDays: 7 });
+    return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
+  },
+  // Rotation and generation arrive with their own issue; until then the decision itself is checked.
+  rotate: async (subject, scope) => decision(subject, 'rotate', scope),
+  generate: async (subject, scope) => decision(subject, 'generate', scope),
+};
+
+async function decision(subject: Subject, action: 'rotate' | 'generate', scope: Scope) {
+  const principal = await principalForUser(h.userIds[subject], 'session');
+  try {
+    await authorize(principal, action, { storeId: 'local', name: where(scope).name });
+    return { status: 200, body: '' };
+  } catch (error) {
+    return { status: (error as { status: number }).status, body: String(error) };
+  }
+}
+
+// The expected outcome of every role x action x scope, written out rather than derived from the
+// role table, so a wrong role table fails here. 404 = outside the caller's grants (not even named).
+const A = 200;
+const EXPECTED: Record<string, Record<Subject, [inside: number, outside: number]>> = {
+  list: { viewer: [A, 404], auditor: [A, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] },
+  'view-item': { viewer: [A, 404], auditor: [A, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] },
+  'view-audit': { viewer: [403, 403], auditor: [A, A], operator: [403, 403], admin: [A, A], 'scoped-admin': [A, A] },
+  rotate: { viewer: [403, 404], auditor: [403, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] },
+  generate: { viewer: [403, 404], auditor: [403, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] },
+  reveal: { viewer: [403, 404], auditor: [403, 404], operator: [403, 404], admin: [A, A], 'scoped-admin': [A, 404] },
+  'manage-users': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
+  'create-token': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
+};
+
+const cases = Object.entries(EXPECTED).flatMap(([action, bySubject]) =>
+  SUBJECTS.flatMap((subject) =>
+    (['inside', 'outside'] as const).map((scope) => ({ action, subject, scope, expected: bySubject[subject][scope === 'inside' ? 0 : 1] })),
+  ),
+);
+
+describe.each(cases)('$subject: $action $scope its paths', ({ action, subject, scope, expected }) => {
+  it(`answers ${expected}`, async () => {
+    const { status, body } = await perform[action]!(subject, scope);
+    expect(status).toBe(expected);
+    if (status !== 200) {
+      // A refused caller learns nothing: no value, and no name outside their grants but the one asked for.
+      expect(body).not.toContain(SENTINEL);
+      for (const other of ['/staging/payments/stripe-key', '/dev/app/feature-flags', '/motd']) expect(body).not.toContain(other);
+    }
+  });
+});
+
+describe('what the answers hold', () => {
+  it('an item outside the grants answers exactly like one that does not exist', async () => {
+    const call = async (name: string) => {
+      const res = await getItemRoute(new Request(url(`/api/v1/stores/local/items${name}`), bearer(h.tokens.viewer)), {
+        params: Promise.resolve({ store: 'local', name: segments(name) }),
+      });
+      return { status: res.status, body: (await res.json()).error.replace(name, 'NAME') };
+    };
+    expect(await call(OUTSIDE.name)).toEqual(await call('/prod/web/does-not-exist'));
+  });
+
+  it('a scoped list holds only items inside the grant, and never a value', async () => {
+    const { body } = await perform.list!('viewer', 'inside');
+    expect(JSON.parse(body).items.map((i: { name: string }) => i.name)).toEqual([INSIDE.name]);
+    expect(body).not.toContain(SENTINEL);
+  });
+
+  it('a recursive list from the root drops everything outside the grant', async () => {
+    const res = await listItemsRoute(new Request(url('/api/v1/stores/local/items?path=/&recursive=true&limit=500'), bearer(h.tokens.viewer)), {
+      params: Promise.resolve({ store: 'local' }),
+    });
+    // The root is a folder on the way to the grant, so it may be listed; only granted items come back.
+    const names: string[] = (await res.json()).items.map((i: { name: string }) => i.name);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n.startsWith('/prod/payments/'))).toBe(true);
+  });
+
+  it('reveal answers the value to an admin and audits it by name only', async () => {
+    const { body } = await perform.reveal!('admin', 'inside');
+    expect(JSON.parse(body).value).toBe(`${SENTINEL}-stripe-v3`);
+    const entry = (await listAudit(20)).find((e) => e.action === 'reveal' && e.outcome === 'success');
+    expect(entry?.target).toBe(`local:${INSIDE.name}`);
+    expect(JSON.stringify(entry)).not.toContain(SENTINEL);
+  });
+
+  it('an auditor sees audit entries inside their paths only', async () => {
+    await perform['view-item']!('viewer', 'outside'); // a denial on /prod/web/ gets audited
+    const mine = JSON.parse((await perform['view-audit']!('auditor', 'inside')).body).entries as { target: string }[];
+    const all = JSON.parse((await perform['view-audit']!('admin', 'inside')).body).entries as { target: string }[];
+    expect(all.some((e) => e.target === `local:${OUTSIDE.name}`)).toBe(true);
+    expect(mine.some((e) => e.target.includes('/prod/web/'))).toBe(false);
+  });
+
+  it('every denial is in the audit log with who, what and when', async () => {
+    await perform.reveal!('operator', 'inside');
+    const entry = (await listAudit(50)).find((e) => e.actor.startsWith('operator@example.com') && e.action === 'reveal');
+    expect(entry).toMatchObject({ outcome: 'denied', target: `local:${INSIDE.name}`, details: { status: 403 } });
+    expect(Date.parse(entry!.at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
