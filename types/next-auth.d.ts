@@ -17,5 +17,7 @@ declare module 'next-auth/jwt' {
     /** Seconds since the epoch when the user signed in; sessions end ABSOLUTE_SESSION_HOURS later. */
     authTime?: number;
     role?: string | null;
+    /** Session id; see lib/auth/session-cookie.ts. */
+    sid?: string;
   }
 }

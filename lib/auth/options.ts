@@ -8,7 +8,7 @@ import { appendAudit } from '@/lib/audit/audit-log';
 import { readEnv } from '@/lib/config/env';
 import { logger } from '@/lib/logger';
 import { authSecret } from './auth-secret';
-import { idleTimeoutSeconds } from './session-cookie';
+import { idleTimeoutSeconds, newSessionId, revokeSession } from './session-cookie';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-limits';
 import { findUserByEmail, touchSignIn, upsertExternalUser, verifyLocalPassword } from './users';
 
@@ -94,6 +94,12 @@ export function authOptions(): AuthOptions {
       warn: (code) => logger.warn({ code }, 'next-auth warning'),
       debug: () => undefined,
     },
+    events: {
+      async signOut({ token }) {
+        if (typeof token?.sid === 'string' && typeof token.authTime === 'number') await revokeSession(token.sid, token.authTime);
+        if (token?.email) await appendAudit({ actor: token.email, action: 'sign-out', target: 'dashboard', outcome: 'success' });
+      },
+    },
     callbacks: {
       async signIn({ user, account }) {
         if (!account || account.provider === 'credentials') return true;
@@ -107,7 +113,7 @@ export function authOptions(): AuthOptions {
           if (row) {
             await touchSignIn(row.id);
             await appendAudit({ actor: row.email, action: 'sign-in', target: 'dashboard', outcome: 'success', details: { provider: account.provider } });
-            return { sub: row.id, uid: row.id, email: row.email, name: row.name ?? row.email, role: row.role, authTime: Math.floor(Date.now() / 1000) };
+            return { sub: row.id, uid: row.id, email: row.email, name: row.name ?? row.email, role: row.role, authTime: Math.floor(Date.now() / 1000), sid: newSessionId() };
           }
         }
         return token;

@@ -1,5 +1,7 @@
 import 'server-only';
+import { randomUUID } from 'node:crypto';
 import { decode, encode, type JWT } from 'next-auth/jwt';
+import { appDb } from '@/lib/db/app-db';
 import { readEnv } from '@/lib/config/env';
 import { authSecret } from './auth-secret';
 
@@ -14,6 +16,8 @@ const MAX_COOKIE_CHARS = 16_384;
 export interface SessionClaims {
   uid: string;
   authTime: number;
+  /** Session id, kept across renewals, so signing out can end this session on the server. */
+  sid: string;
 }
 
 export function idleTimeoutSeconds(): number {
@@ -41,14 +45,28 @@ export async function decodeSession(value: string | undefined | null): Promise<(
   if (!value || value.length > MAX_COOKIE_CHARS) return null;
   try {
     const token = await decode({ token: value, secret: authSecret() });
-    if (!token || typeof token.uid !== 'string' || typeof token.authTime !== 'number') return null;
+    if (!token || typeof token.uid !== 'string' || typeof token.authTime !== 'number' || typeof token.sid !== 'string') return null;
     if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return null;
     if (Date.now() - token.authTime * 1000 > ABSOLUTE_SESSION_HOURS * 3_600_000) return null;
+    if (await isRevoked(token.sid)) return null;
     return token as JWT & SessionClaims;
   } catch {
     return null;
   }
 }
+
+async function isRevoked(sid: string): Promise<boolean> {
+  return Boolean(await appDb().selectFrom('revoked_sessions').select('sid').where('sid', '=', sid).executeTakeFirst());
+}
+
+/** Ends a session on the server: its cookie, or any renewal of it still in flight, stops working. */
+export async function revokeSession(sid: string, authTime: number): Promise<void> {
+  const expiresAt = new Date((authTime + ABSOLUTE_SESSION_HOURS * 3600) * 1000).toISOString();
+  await appDb().insertInto('revoked_sessions').values({ sid, expires_at: expiresAt }).onConflict((oc) => oc.doNothing()).execute();
+  await appDb().deleteFrom('revoked_sessions').where('expires_at', '<', new Date().toISOString()).execute();
+}
+
+export const newSessionId = () => randomUUID();
 
 /** A fresh cookie value for the same session, extending the idle timeout (used by the proxy). */
 export async function renewSession(token: JWT): Promise<string> {
@@ -58,5 +76,9 @@ export async function renewSession(token: JWT): Promise<string> {
 
 /** A session cookie value for a user, as next-auth would issue it (sign-in and tests). */
 export async function issueSession(claims: { uid: string; email: string; name?: string | null }, authTime = Math.floor(Date.now() / 1000)): Promise<string> {
-  return encode({ token: { sub: claims.uid, uid: claims.uid, email: claims.email, name: claims.name ?? null, authTime }, secret: authSecret(), maxAge: idleTimeoutSeconds() });
+  return encode({
+    token: { sub: claims.uid, uid: claims.uid, email: claims.email, name: claims.name ?? null, authTime, sid: newSessionId() },
+    secret: authSecret(),
+    maxAge: idleTimeoutSeconds(),
+  });
 }

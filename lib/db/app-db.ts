@@ -51,7 +51,13 @@ export interface SignInFailuresTable {
   at: string;
 }
 
+export interface RevokedSessionsTable {
+  sid: string;
+  expires_at: string;
+}
+
 export interface AppDatabase {
+  revoked_sessions: RevokedSessionsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
@@ -92,6 +98,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, expires_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sign_in_failures (key TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sign_in_failures_key_at ON sign_in_failures (key, at);
 `;

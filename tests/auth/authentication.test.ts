@@ -21,7 +21,7 @@ import { revokeApiTokenAction } from '@/lib/actions/revoke-api-token';
 import { revokeApiToken } from '@/lib/auth/api-tokens';
 import { authSecret } from '@/lib/auth/auth-secret';
 import { authOptions } from '@/lib/auth/options';
-import { ABSOLUTE_SESSION_HOURS, decodeSession, issueSession } from '@/lib/auth/session-cookie';
+import { ABSOLUTE_SESSION_HOURS, decodeSession, issueSession, renewSession, revokeSession } from '@/lib/auth/session-cookie';
 import { MAX_FAILURES_PER_ACCOUNT } from '@/lib/auth/sign-in-limits';
 import { appDb } from '@/lib/db/app-db';
 import { startHarness, type Harness } from './harness';
@@ -94,6 +94,17 @@ describe('tokens and sessions that have ended', () => {
     expect(await decodeSession(old)).toBeNull();
     expect((await list({ cookie: `next-auth.session-token=${old}` })).status).toBe(401);
     expect(await decodeSession(h.cookies.admin)).toMatchObject({ uid: h.userIds.admin });
+  });
+
+  it('a signed-out session stops working, and so does any renewal of it', async () => {
+    const cookie = await issueSession({ uid: h.userIds.viewer, email: 'viewer@example.com' });
+    const claims = (await decodeSession(cookie))!;
+    const renewed = await renewSession(claims);
+    expect((await list({ cookie: `next-auth.session-token=${renewed}` })).status).toBe(200);
+    await revokeSession(claims.sid, claims.authTime);
+    expect((await list({ cookie: `next-auth.session-token=${cookie}` })).status).toBe(401);
+    expect((await list({ cookie: `next-auth.session-token=${renewed}` })).status).toBe(401);
+    expect(await decodeSession(h.cookies.viewer)).not.toBeNull();
   });
 });
 
