@@ -34,3 +34,8 @@ export class StoreError extends Error {
 export function isStoreError(error: unknown): error is StoreError {
   return error instanceof StoreError || (typeof error === 'object' && error !== null && (error as { [STORE_ERROR]?: unknown })[STORE_ERROR] === true);
 }
+
+/** Refuses a name that broke a naming rule, before any backend call. */
+export function refuseBadName(storeId: string, problem: { rule: string; message: string } | null): void {
+  if (problem) throw new StoreError('invalid-name', storeId, `${problem.message} (rule: ${problem.rule})`);
+}

@@ -25,7 +25,7 @@ import {
   TtlCache,
   type ListCursor,
 } from './aws-paging';
-import { StoreError } from './errors';
+import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
 
 // AWS Secrets Manager, read-only and metadata only. Browsing uses ListSecrets, DescribeSecret and
@@ -106,13 +106,11 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   private assertName(name: string): void {
-    const problem = checkSecretItemName(name);
-    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+    refuseBadName(this.id, checkSecretItemName(name));
   }
 
   private assertFolder(path: string): void {
-    const problem = checkFolderPath(path);
-    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+    refuseBadName(this.id, checkFolderPath(path));
   }
 
   private async call<T>(action: string, run: (client: SecretsManagerClient) => Promise<T>): Promise<T> {

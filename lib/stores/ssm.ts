@@ -24,7 +24,7 @@ import {
   tagRecord,
   TtlCache,
 } from './aws-paging';
-import { StoreError } from './errors';
+import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemKind, ItemMetadata, ItemVersion, ListOptions, ListPage, SecretStore } from './types';
 
 // AWS Systems Manager Parameter Store, read-only and metadata only. Browsing uses
@@ -64,13 +64,11 @@ export class SsmStore implements SecretStore {
   }
 
   private assertName(name: string): void {
-    const problem = checkItemName(name);
-    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+    refuseBadName(this.id, checkItemName(name));
   }
 
   private assertFolder(path: string): void {
-    const problem = checkFolderPath(path);
-    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+    refuseBadName(this.id, checkFolderPath(path));
   }
 
   private async call<T>(action: string, run: (client: SSMClient) => Promise<T>): Promise<T> {

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-const jar = vi.hoisted(() => ({ cookie: null as string | null }));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) => (name === 'next-auth.session-token' && jar.cookie ? { name, value: jar.cookie } : undefined),
-    getAll: () => (jar.cookie ? [{ name: 'next-auth.session-token', value: jar.cookie }] : []),
-  }),
-  headers: async () => new Headers(),
-}));
+vi.mock('next/headers', () => import('../support/next-headers-mock'));
 
 import { encode } from 'next-auth/jwt';
 import { GET as auditRoute } from '@/app/api/v1/audit/route';
@@ -24,6 +17,7 @@ import { authOptions } from '@/lib/auth/options';
 import { ABSOLUTE_SESSION_HOURS, decodeSession, issueSession, renewSession, revokeSession } from '@/lib/auth/session-cookie';
 import { MAX_FAILURES_PER_ACCOUNT } from '@/lib/auth/sign-in-limits';
 import { appDb } from '@/lib/db/app-db';
+import { sessionJar } from '../support/next-headers-mock';
 import { startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -115,20 +109,20 @@ describe('server actions without a session', () => {
     ['createApiTokenAction', () => createApiTokenAction({ userId: h.userIds.admin, name: 'x', expiresInDays: 1 })],
     ['revokeApiTokenAction', () => revokeApiTokenAction({ id: h.tokens.admin.split('_')[1]! })],
   ])('%s answers 401 and changes nothing', async (_name, run) => {
-    jar.cookie = null;
+    sessionJar.cookie = null;
     expect(await run()).toMatchObject({ ok: false, status: 401 });
-    jar.cookie = `${h.cookies.admin.slice(0, -3)}xyz`;
+    sessionJar.cookie = `${h.cookies.admin.slice(0, -3)}xyz`;
     expect(await run()).toMatchObject({ ok: false, status: 401 });
-    jar.cookie = null;
+    sessionJar.cookie = null;
   });
 
   it('rejects bad input with a 400 that names the problem', async () => {
-    jar.cookie = h.cookies.admin;
+    sessionJar.cookie = h.cookies.admin;
     expect(await createUserAction({ email: 'not-an-email', role: 'admin', password: 'long-enough-password' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/valid email/) });
     expect(await createUserAction({ email: 'y@example.com', role: 'root', password: 'long-enough-password' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/Role must be one of/) });
     expect(await createApiTokenAction({ userId: h.userIds.admin, name: 'x', expiresInDays: 9999 })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/365 days/) });
     expect(await removeUserAction({ email: 'admin@example.com' })).toMatchObject({ ok: false, status: 409 });
-    jar.cookie = null;
+    sessionJar.cookie = null;
   });
 });
 

@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-// Server actions read the session through next/headers; give them the cookie of the caller.
-const jar = vi.hoisted(() => ({ cookie: null as string | null }));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) => (name === 'next-auth.session-token' && jar.cookie ? { name, value: jar.cookie } : undefined),
-    getAll: () => (jar.cookie ? [{ name: 'next-auth.session-token', value: jar.cookie }] : []),
-  }),
-  headers: async () => new Headers(),
-}));
+// Server actions read the session through next/headers; the mock hands them the caller's cookie.
+vi.mock('next/headers', () => import('../support/next-headers-mock'));
 
 import { GET as getItemRoute } from '@/app/api/v1/stores/[store]/items/[...name]/route';
 import { GET as listItemsRoute } from '@/app/api/v1/stores/[store]/items/route';
@@ -20,6 +13,7 @@ import { authorize } from '@/lib/auth/authorize';
 import { listAudit } from '@/lib/audit/audit-log';
 import { principalForUser } from '@/lib/session';
 import { SENTINEL } from '../contract/fixture';
+import { sessionJar } from '../support/next-headers-mock';
 import { bearer, INSIDE, OUTSIDE, startHarness, SUBJECTS, type Harness, type Subject } from './harness';
 
 let h: Harness;
@@ -28,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.cleanup());
 beforeEach(() => {
-  jar.cookie = null;
+  sessionJar.cookie = null;
 });
 
 type Scope = 'inside' | 'outside';
@@ -63,12 +57,12 @@ const perform: Record<string, (subject: Subject, scope: Scope) => Promise<{ stat
     return { status: res.status, body: await res.text() };
   },
   'manage-users': async (subject) => {
-    jar.cookie = h.cookies[subject];
+    sessionJar.cookie = h.cookies[subject];
     const result = await createUserAction({ email: `new-${subject}-${Date.now()}@example.com`, role: 'viewer', password: 'a-long-enough-password' });
     return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
   },
   'create-token': async (subject) => {
-    jar.cookie = h.cookies[subject];
+    sessionJar.cookie = h.cookies[subject];
     const result = await createApiTokenAction({ userId: h.userIds.viewer, name: 'matrix', expiresInDays: 7 });
     return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
   },

@@ -2,7 +2,7 @@ import 'server-only';
 import { sql, type Kysely } from 'kysely';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
 import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
-import { StoreError } from '../errors';
+import { refuseBadName, StoreError } from '../errors';
 import type {
   ItemDetail,
   ItemKind,
@@ -65,13 +65,11 @@ export class EmbeddedStore implements WritableSecretStore {
   }
 
   private assertName(name: string): void {
-    const problem = checkItemName(name);
-    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+    refuseBadName(this.id, checkItemName(name));
   }
 
   private assertFolder(path: string): void {
-    const problem = checkFolderPath(path);
-    if (problem) throw new StoreError('invalid-name', this.id, `${problem.message} (rule: ${problem.rule})`);
+    refuseBadName(this.id, checkFolderPath(path));
   }
 
   private selectItems() {

@@ -1,8 +1,8 @@
 import { authorize, notFoundMessage } from '@/lib/auth/authorize';
 import { errorResponse, json, jsonError, UNAUTHENTICATED } from '@/lib/http/api-response';
+import { parseItemRouteParams } from '@/lib/http/item-route-params';
 import { principalFromRequest } from '@/lib/session';
 import { getStore } from '@/lib/stores/registry';
-import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,18 +13,16 @@ export async function GET(request: Request, { params }: Context) {
   try {
     const principal = await principalFromRequest(request);
     if (!principal) return jsonError(401, UNAUTHENTICATED);
-    const { store: storeParam, name: segments } = await params;
-    const storeId = storeIdSchema.safeParse(storeParam);
-    if (!storeId.success) return jsonError(400, storeId.error.issues[0]!.message);
-    const name = itemNameFromSegments(segments);
-    if (!name.ok) return jsonError(400, `${name.problem.message} (rule: ${name.problem.rule})`);
+    const address = await parseItemRouteParams(params);
+    if (address.error) return address.error;
+    const { storeId, name } = address;
 
-    await authorize(principal, 'view-item', { storeId: storeId.data, name: name.value });
-    const store = await getStore(storeId.data);
-    const item = store ? await store.getItem(name.value) : null;
-    if (!item) return jsonError(404, notFoundMessage({ storeId: storeId.data, name: name.value }));
+    await authorize(principal, 'view-item', { storeId, name });
+    const store = await getStore(storeId);
+    const item = store ? await store.getItem(name) : null;
+    if (!item) return jsonError(404, notFoundMessage({ storeId, name }));
     return json({
-      store: storeId.data,
+      store: storeId,
       name: item.name,
       kind: item.kind,
       description: item.description,

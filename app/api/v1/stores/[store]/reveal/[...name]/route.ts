@@ -2,10 +2,10 @@ import { appendAudit } from '@/lib/audit/audit-log';
 import { authorize, notFoundMessage } from '@/lib/auth/authorize';
 import { actorOf } from '@/lib/auth/principal';
 import { errorResponse, json, jsonError, UNAUTHENTICATED } from '@/lib/http/api-response';
+import { parseItemRouteParams } from '@/lib/http/item-route-params';
 import { principalFromRequest } from '@/lib/session';
 import { getStore } from '@/lib/stores/registry';
 import { isWritable } from '@/lib/stores/types';
-import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,19 +19,17 @@ export async function POST(request: Request, { params }: Context) {
   try {
     const principal = await principalFromRequest(request);
     if (!principal) return jsonError(401, UNAUTHENTICATED);
-    const { store: storeParam, name: segments } = await params;
-    const storeId = storeIdSchema.safeParse(storeParam);
-    if (!storeId.success) return jsonError(400, storeId.error.issues[0]!.message);
-    const name = itemNameFromSegments(segments);
-    if (!name.ok) return jsonError(400, `${name.problem.message} (rule: ${name.problem.rule})`);
+    const address = await parseItemRouteParams(params);
+    if (address.error) return address.error;
+    const { storeId, name } = address;
 
-    await authorize(principal, 'reveal', { storeId: storeId.data, name: name.value });
-    const store = await getStore(storeId.data);
-    if (!store || !(await store.getItem(name.value))) return jsonError(404, notFoundMessage({ storeId: storeId.data, name: name.value }));
+    await authorize(principal, 'reveal', { storeId, name });
+    const store = await getStore(storeId);
+    if (!store || !(await store.getItem(name))) return jsonError(404, notFoundMessage({ storeId, name }));
     if (!isWritable(store)) return jsonError(400, `Store "${store.id}" does not support revealing values from the dashboard yet.`);
-    const value = await store.readValue(name.value);
-    await appendAudit({ actor: actorOf(principal), action: 'reveal', target: `${store.id}:${name.value}`, outcome: 'success' });
-    return json({ store: store.id, name: name.value, value });
+    const value = await store.readValue(name);
+    await appendAudit({ actor: actorOf(principal), action: 'reveal', target: `${store.id}:${name}`, outcome: 'success' });
+    return json({ store: store.id, name, value });
   } catch (error) {
     return errorResponse(error);
   }
