@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ADMIN } from './e2e/support/accounts';
+import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
 import { awsStoresYaml, REGION } from './e2e/support/aws-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
@@ -22,6 +23,16 @@ const awsConfigFile = path.join(process.env.E2E_AWS_DIR, 'stores.yaml');
 if (!existsSync(awsConfigFile)) writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_FAKE_AWS_URL));
 // Matched against absolute paths: only spec files whose own name starts with aws-.
 const AWS_SPECS = /(^|[\\/])aws-[^\\/]*\.spec\.ts$/;
+
+// The 'oidc' project: a third server that signs people in through a real OpenID Connect provider
+// on loopback (e2e/support/oidc-provider-main.ts), with their groups mapped to roles by CONFIG_FILE.
+process.env.E2E_OIDC_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-oidc-'));
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3212);
+const oidcBaseURL = `http://127.0.0.1:${oidcPort}`;
+const issuerPort = Number(process.env.E2E_ISSUER_PORT ?? 3297);
+const oidcConfigFile = path.join(process.env.E2E_OIDC_DIR, 'dashboard.yaml');
+if (!existsSync(oidcConfigFile)) writeFileSync(oidcConfigFile, `stores:\n  - id: local\n    kind: local\n${OIDC_GRANTS_YAML}`);
+const OIDC_SPECS = /(^|[\\/])oidc-[^\\/]*\.spec\.ts$/;
 
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
 function selectedProjects(argv = process.argv): string[] | null {
@@ -90,6 +101,34 @@ const awsServer = {
   },
 };
 
+const issuerServer = {
+  command: `node --import tsx e2e/support/oidc-provider-main.ts ${issuerPort} ${oidcBaseURL}`,
+  url: `http://127.0.0.1:${issuerPort}/.well-known/openid-configuration`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+};
+const oidcServer = {
+  command: 'node scripts/start.mjs',
+  url: `${oidcBaseURL}/api/health`,
+  reuseExistingServer: false,
+  timeout: 240_000,
+  env: {
+    PORT: String(oidcPort),
+    DATA_DIR: path.join(process.env.E2E_OIDC_DIR, 'data'),
+    CONFIG_FILE: oidcConfigFile,
+    DEMO_DATA: '1',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    OIDC_ISSUER: `http://127.0.0.1:${issuerPort}`,
+    OIDC_CLIENT_ID: OIDC_CLIENT.id,
+    OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
+    OIDC_NAME: 'Test IdP',
+    OIDC_SCOPE: 'openid email profile groups',
+    LOG_LEVEL: 'warn',
+    NEXT_TELEMETRY_DISABLED: '1',
+  },
+};
+
 export default defineConfig({
   testDir: './e2e',
   fullyParallel: true,
@@ -106,8 +145,9 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: AWS_SPECS, use: { browserName: 'chromium' } },
+    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS], use: { browserName: 'chromium' } },
+    { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
   ],
-  webServer: [...(runs('chromium') ? [demoServer] : []), ...(runs('aws') ? [fakeAwsServer, awsServer] : [])],
+  webServer: [...(runs('chromium') ? [demoServer] : []), ...(runs('aws') ? [fakeAwsServer, awsServer] : []), ...(runs('oidc') ? [issuerServer, oidcServer] : [])],
 });
