@@ -19,7 +19,7 @@ export function VersionTimeline({ versions, current }: { versions: ItemVersion[]
             </span>
             {version.id === current && <span className="text-xs font-medium text-emerald-700">current</span>}
             <span className="text-slate-600">
-              <RelativeTime iso={version.createdAt} />
+              <RelativeTime iso={version.createdAt} showDate />
             </span>
             <span className="text-slate-500">{version.createdBy ?? 'unknown author'}</span>
             {version.labels.map((label) => (
