@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readEnv } from '@/lib/config/env';
 import { countUsers, createLocalUser } from './users';
 
-export const DEFAULT_ADMIN_EMAIL = 'admin@localhost';
+export const DEFAULT_ADMIN_EMAIL = 'admin@dashboard.local';
 
 /**
  * On the first start with no users, creates the first admin from ADMIN_EMAIL and ADMIN_PASSWORD,
