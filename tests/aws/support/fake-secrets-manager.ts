@@ -17,6 +17,7 @@ import {
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { FIXTURE, type FixtureItem } from '../../contract/fixture';
 import { serviceError } from './aws-errors';
+import { FailureInjection } from './failure-injection';
 
 // A small in-memory Secrets Manager that answers from FIXTURE with the response shapes of the
 // API reference (ListSecrets, DescribeSecret, ListSecretVersionIds). Fixture names lose their
@@ -65,29 +66,12 @@ function checkMaxResults(value: number | undefined) {
     throw serviceError('ValidationException', `Value '${value}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_RESULTS}`);
 }
 
-export class FakeSecretsManager {
-  /** Errors to throw instead of answering, by command name (e.g. "DescribeParameters"); tests set them. */
-  readonly failures = new Map<string, () => Error>();
-
-  failWith(command: string, error: () => Error): void {
-    this.failures.set(command, error);
-  }
-
-  private answer<T>(command: string, run: () => T): T {
-    const failure = this.failures.get(command);
-    if (failure) throw failure();
-    return run();
-  }
-
-  /** Answers a command by name, or throws the error a test injected for it. */
-  handle<T>(command: string, run: () => T): Promise<T> {
-    return Promise.resolve().then(() => this.answer(command, run));
-  }
-
+export class FakeSecretsManager extends FailureInjection {
   readonly secrets: FakeSecret[];
   private readonly emptyPages: number;
 
   constructor(options: FakeSecretsManagerOptions = {}) {
+    super();
     const keep = new Set(options.keepLeadingSlash ?? []);
     this.emptyPages = options.emptyPages ?? 2;
     this.secrets = (options.items ?? FIXTURE).map((item) => {

@@ -17,6 +17,7 @@ import {
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { FIXTURE, type FixtureItem } from '../../contract/fixture';
 import { serviceError } from './aws-errors';
+import { FailureInjection } from './failure-injection';
 
 // A small in-memory Parameter Store that answers from FIXTURE with the response shapes of the
 // SSM API reference (DescribeParameters, GetParameterHistory, ListTagsForResource). It honours
@@ -86,29 +87,12 @@ export interface FakeSsmOptions {
   emptyPages?: number;
 }
 
-export class FakeParameterStore {
-  /** Errors to throw instead of answering, by command name (e.g. "DescribeParameters"); tests set them. */
-  readonly failures = new Map<string, () => Error>();
-
-  failWith(command: string, error: () => Error): void {
-    this.failures.set(command, error);
-  }
-
-  private answer<T>(command: string, run: () => T): T {
-    const failure = this.failures.get(command);
-    if (failure) throw failure();
-    return run();
-  }
-
-  /** Answers a command by name, or throws the error a test injected for it. */
-  handle<T>(command: string, run: () => T): Promise<T> {
-    return Promise.resolve().then(() => this.answer(command, run));
-  }
-
+export class FakeParameterStore extends FailureInjection {
   readonly items: FixtureItem[];
   private readonly emptyPages: number;
 
   constructor(options: FakeSsmOptions = {}) {
+    super();
     this.items = options.items ?? FIXTURE;
     this.emptyPages = options.emptyPages ?? 2;
   }
