@@ -8,7 +8,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '@/lib/logger';
-import { checkFolderPath, checkItemName, folderOf, type NameProblem } from '@/lib/validations/item-name';
+import { checkItemName, folderOf, type NameProblem } from '@/lib/validations/item-name';
 import { createSecretsManagerClient, lazy, type AwsCallLimits, type AwsConnection } from './aws-clients';
 import { isAwsNotFound, toStoreError } from './aws-errors';
 import {
@@ -16,15 +16,14 @@ import {
   clampPageSize,
   decodeCursor,
   encodeCursor,
-  FOLDER_CACHE_MS,
   isoDate,
   listingKey,
   MAX_FOLDER_PAGES,
   MAX_PAGES_PER_CALL,
   tagRecord,
-  TtlCache,
   type ListCursor,
 } from './aws-paging';
+import { AwsStoreBase } from './aws-store-base';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
 
@@ -86,15 +85,8 @@ function rotationOf(secret: DescribeSecretResponse): RotationStatus {
   };
 }
 
-export class SecretsManagerStore implements SecretStore {
+export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> implements SecretStore {
   readonly kind = 'secretsmanager' as const;
-  private readonly folders = new TtlCache<string[]>(FOLDER_CACHE_MS);
-
-  constructor(
-    readonly id: string,
-    readonly label: string,
-    private readonly client: () => SecretsManagerClient,
-  ) {}
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
   static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SecretsManagerStore {
@@ -107,18 +99,6 @@ export class SecretsManagerStore implements SecretStore {
 
   private assertName(name: string): void {
     refuseBadName(this.id, checkSecretItemName(name));
-  }
-
-  private assertFolder(path: string): void {
-    refuseBadName(this.id, checkFolderPath(path));
-  }
-
-  private async call<T>(action: string, run: (client: SecretsManagerClient) => Promise<T>): Promise<T> {
-    try {
-      return await run(this.client());
-    } catch (error) {
-      throw toStoreError(this.id, action, error);
-    }
   }
 
   private toMetadata(secret: SecretListEntry | DescribeSecretResponse): ItemMetadata | null {

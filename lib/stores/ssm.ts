@@ -8,22 +8,20 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { logger } from '@/lib/logger';
-import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
+import { checkItemName, folderOf } from '@/lib/validations/item-name';
 import { createSsmClient, lazy, type AwsCallLimits, type AwsConnection } from './aws-clients';
-import { toStoreError } from './aws-errors';
 import {
   childFolders,
   clampPageSize,
   decodeCursor,
   encodeCursor,
-  FOLDER_CACHE_MS,
   isoDate,
   listingKey,
   MAX_FOLDER_PAGES,
   MAX_PAGES_PER_CALL,
   tagRecord,
-  TtlCache,
 } from './aws-paging';
+import { AwsStoreBase } from './aws-store-base';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemKind, ItemMetadata, ItemVersion, ListOptions, ListPage, SecretStore } from './types';
 
@@ -48,15 +46,8 @@ function inListing(name: string, path: string, recursive: boolean): boolean {
   return recursive ? name.startsWith(path) : folderOf(name) === path;
 }
 
-export class SsmStore implements SecretStore {
+export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
   readonly kind = 'ssm' as const;
-  private readonly folders = new TtlCache<string[]>(FOLDER_CACHE_MS);
-
-  constructor(
-    readonly id: string,
-    readonly label: string,
-    private readonly client: () => SSMClient,
-  ) {}
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
   static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SsmStore {
@@ -65,18 +56,6 @@ export class SsmStore implements SecretStore {
 
   private assertName(name: string): void {
     refuseBadName(this.id, checkItemName(name));
-  }
-
-  private assertFolder(path: string): void {
-    refuseBadName(this.id, checkFolderPath(path));
-  }
-
-  private async call<T>(action: string, run: (client: SSMClient) => Promise<T>): Promise<T> {
-    try {
-      return await run(this.client());
-    } catch (error) {
-      throw toStoreError(this.id, action, error);
-    }
   }
 
   private toMetadata(parameter: ParameterMetadata): ItemMetadata | null {

@@ -1,0 +1,30 @@
+import 'server-only';
+import { checkFolderPath } from '@/lib/validations/item-name';
+import { toStoreError } from './aws-errors';
+import { FOLDER_CACHE_MS, TtlCache } from './aws-paging';
+import { refuseBadName } from './errors';
+
+/** What the Parameter Store and Secrets Manager adapters share: a lazy client, name checks, error mapping. */
+export abstract class AwsStoreBase<Client> {
+  protected readonly folders = new TtlCache<string[]>(FOLDER_CACHE_MS);
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    /** Made on the first call, so start-up works offline. */
+    protected readonly client: () => Client,
+  ) {}
+
+  protected assertFolder(path: string): void {
+    refuseBadName(this.id, checkFolderPath(path));
+  }
+
+  /** Runs one AWS call; any failure becomes a StoreError that names this store and the cause. */
+  protected async call<T>(action: string, run: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client());
+    } catch (error) {
+      throw toStoreError(this.id, action, error);
+    }
+  }
+}
