@@ -1,4 +1,6 @@
 import type { Page } from '@playwright/test';
+import { DEMO_ITEMS } from './support/demo-values';
+import { recordResponses } from './support/leak-recorder';
 import type { OidcLogin } from './support/oidc-accounts';
 import { expect, test } from './support/test';
 
@@ -56,4 +58,33 @@ test('someone whose groups hold no grant signs in but sees nothing', async ({ pa
   await expect(page.getByText('You have no grants on any store yet')).toBeVisible();
   expect((await page.goto('/browse/local/prod'))?.status()).toBe(404);
   expect((await page.request.get('/api/v1/stores/local/items')).status()).toBe(404);
+});
+
+test('nothing outside a lead\'s grants reaches the browser, not even a name', async ({ page, baseURL }) => {
+  test.setTimeout(120_000);
+  await signInThroughIdp(page, 'lead@example.com');
+  const recorder = recordResponses(page);
+  const origin = new URL(baseURL!).origin;
+  const queue = ['/browse/local'];
+  const seen = new Set(queue);
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    expect((await page.goto(next))?.status(), next).toBeLessThan(400);
+    for (const href of await page.locator('a[href]').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).href))) {
+      const url = new URL(href);
+      if (url.origin !== origin || url.search || seen.has(url.pathname)) continue;
+      seen.add(url.pathname);
+      queue.push(url.pathname);
+    }
+  }
+  expect(seen.size).toBeGreaterThan(5);
+  // Full names of every demo item outside /prod/payments/, and the folders and leaves only they have.
+  const outside = DEMO_ITEMS.map((i) => i.name).filter((n) => !n.startsWith('/prod/payments/'));
+  const markers = [...outside, '/staging', '/dev/', '/prod/web', '/prod/auth', 'session-secret', 'elastic', 'twilio', 'jwt'];
+  const responses = await recorder.settle({ withinMs: 5_000 });
+  expect(responses.length).toBeGreaterThan(10);
+  const leaks = responses.flatMap((r) => markers.filter((m) => r.body.includes(m)).map((m) => `${m} in ${r.url}`));
+  expect(leaks).toEqual([]);
+  // And the walk did see what the lead may see.
+  expect(responses.some((r) => r.body.includes('/prod/payments/stripe'))).toBe(true);
 });
