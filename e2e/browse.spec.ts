@@ -90,6 +90,16 @@ test.describe('bad addresses', () => {
   });
 });
 
+test('pages are sent with security headers', async ({ request }) => {
+  for (const path of ['/browse/local', '/sign-in', '/api/v1/stores/local/items']) {
+    const headers = (await request.get(path)).headers();
+    expect(headers['x-frame-options'], path).toBe('DENY');
+    expect(headers['content-security-policy'], path).toContain("frame-ancestors 'none'");
+    expect(headers['x-content-type-options'], path).toBe('nosniff');
+    expect(headers['referrer-policy'], path).toBe('same-origin');
+  }
+});
+
 test('GET /api/health answers ok once the store is open', async ({ request }) => {
   const response = await request.get('/api/health');
   expect(response.status()).toBe(200);
