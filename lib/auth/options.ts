@@ -17,11 +17,15 @@ const credentialsSchema = z.object({
   password: z.string().min(1).max(1024),
 });
 
-/** The client address as the Next.js server saw it (the last x-forwarded-for hop it appended). */
-function clientAddress(headers: Record<string, string | string[] | undefined> | undefined): string {
+/**
+ * The client address for sign-in limits: the x-forwarded-for hop the Next.js server appended (the
+ * peer it saw), or, behind TRUST_PROXY_HOPS reverse proxies, the hop the outermost one appended.
+ * Hops further left are written by the client and are never trusted.
+ */
+export function clientAddress(headers: Record<string, string | string[] | undefined> | undefined, trustedHops: number): string {
   const forwarded = headers?.['x-forwarded-for'];
-  const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
-  return value?.split(',').at(-1)?.trim() || 'unknown';
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((h) => h.trim()).filter(Boolean);
+  return hops.at(-1 - Math.min(trustedHops, hops.length - 1)) ?? 'unknown';
 }
 
 function groupsFrom(claim: unknown): string[] {
@@ -44,7 +48,7 @@ export function authOptions(): AuthOptions {
         const parsed = credentialsSchema.safeParse(credentials);
         if (!parsed.success) throw new Error('Enter your email address and password.');
         const { email, password } = parsed.data;
-        const address = clientAddress(req?.headers as Record<string, string | undefined>);
+        const address = clientAddress(req?.headers as Record<string, string | undefined>, env.TRUST_PROXY_HOPS);
         const waitMinutes = await signInBlockedFor(email, address);
         if (waitMinutes > 0) {
           await appendAudit({ actor: email, action: 'sign-in', target: 'dashboard', outcome: 'denied', details: { reason: 'rate-limited', address } });

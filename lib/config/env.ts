@@ -20,6 +20,7 @@ const envSchema = z.object({
   DEMO_DATA: flag,
   CONFIG_FILE: z.string().optional(),
   ALLOW_REVEAL: flag,
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   IDLE_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   ADMIN_EMAIL: unsetIfEmpty(z.email({ message: 'ADMIN_EMAIL must be an email address' })),
   ADMIN_PASSWORD: unsetIfEmpty(z.string().min(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })),

@@ -13,7 +13,7 @@ import { removeUserAction } from '@/lib/actions/remove-user';
 import { revokeApiTokenAction } from '@/lib/actions/revoke-api-token';
 import { revokeApiToken } from '@/lib/auth/api-tokens';
 import { authSecret } from '@/lib/auth/auth-secret';
-import { authOptions } from '@/lib/auth/options';
+import { authOptions, clientAddress } from '@/lib/auth/options';
 import { ABSOLUTE_SESSION_HOURS, decodeSession, issueSession, renewSession, revokeSession } from '@/lib/auth/session-cookie';
 import { MAX_FAILURES_PER_ACCOUNT } from '@/lib/auth/sign-in-limits';
 import { appDb } from '@/lib/db/app-db';
@@ -123,6 +123,18 @@ describe('server actions without a session', () => {
     expect(await createApiTokenAction({ userId: h.userIds.admin, name: 'x', expiresInDays: 9999 })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/365 days/) });
     expect(await removeUserAction({ email: 'admin@example.com' })).toMatchObject({ ok: false, status: 409 });
     sessionJar.cookie = null;
+  });
+});
+
+describe('the address failed sign-ins are counted by', () => {
+  it.each([
+    ['1.1.1.1', 0, '1.1.1.1'],
+    ['6.6.6.6, 10.0.0.5', 0, '10.0.0.5'],
+    ['6.6.6.6, 203.0.113.9, 10.0.0.5', 1, '203.0.113.9'],
+    ['203.0.113.9, 10.0.0.5', 5, '203.0.113.9'],
+    [undefined, 0, 'unknown'],
+  ])('x-forwarded-for %j behind %i proxies is %s', (header, hops, expected) => {
+    expect(clientAddress(header === undefined ? {} : { 'x-forwarded-for': header }, hops)).toBe(expected);
   });
 });
 
