@@ -1,7 +1,7 @@
 import 'server-only';
 import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
-import { openStores } from '@/lib/stores/registry';
+import { getStores } from '@/lib/stores/registry';
 
 /**
  * A wrong master key, a damaged database or a bad configuration stops start-up with a clear
@@ -9,7 +9,7 @@ import { openStores } from '@/lib/stores/registry';
  */
 export async function openStoresOrExit(): Promise<void> {
   try {
-    const stores = await openStores();
+    const stores = await getStores();
     await grantRules();
     await ensureFirstAdmin();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);

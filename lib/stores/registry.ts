@@ -11,12 +11,7 @@ import type { SecretStore } from './types';
 // The configured stores, opened once per server process. Pages and route handlers reach stores
 // only through here (and, for permissions, through lib/auth once it exists).
 
-interface Registry {
-  stores: SecretStore[];
-  local: EmbeddedStore | null;
-}
-
-const globalForRegistry = globalThis as unknown as { __storeRegistry?: Promise<Registry> };
+const globalForRegistry = globalThis as unknown as { __storeRegistry?: Promise<SecretStore[]> };
 
 async function createStore(config: StoreConfig): Promise<SecretStore> {
   switch (config.kind) {
@@ -41,13 +36,14 @@ async function createStore(config: StoreConfig): Promise<SecretStore> {
   }
 }
 
-async function build(): Promise<Registry> {
+async function build(): Promise<SecretStore[]> {
   const stores: SecretStore[] = [];
   for (const config of loadStoreConfigs()) stores.push(await createStore(config));
-  return { stores, local: (stores.find((s) => s instanceof EmbeddedStore) as EmbeddedStore | undefined) ?? null };
+  return stores;
 }
 
-function registry(): Promise<Registry> {
+/** Every configured store, opened once per process; throws the first failure (start-up, /api/health). */
+export function getStores(): Promise<SecretStore[]> {
   if (!globalForRegistry.__storeRegistry) {
     globalForRegistry.__storeRegistry = build();
     // A failed open is not cached, so a fixed configuration works without a restart.
@@ -56,15 +52,6 @@ function registry(): Promise<Registry> {
   return globalForRegistry.__storeRegistry;
 }
 
-export async function getStores(): Promise<SecretStore[]> {
-  return (await registry()).stores;
-}
-
 export async function getStore(id: string): Promise<SecretStore | null> {
   return (await getStores()).find((s) => s.id === id) ?? null;
-}
-
-/** Opens every configured store; throws the first failure. Used at start-up and by /api/health. */
-export async function openStores(): Promise<SecretStore[]> {
-  return getStores();
 }

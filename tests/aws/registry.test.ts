@@ -37,8 +37,8 @@ it('opens local, Parameter Store and Secrets Manager stores from CONFIG_FILE, se
     vi.stubEnv('CONFIG_FILE', file);
     vi.stubEnv('DATA_DIR', path.join(temp.dir, 'data'));
     vi.stubEnv('DEMO_DATA', '0');
-    const { openStores } = await import('@/lib/stores/registry');
-    const stores = await openStores();
+    const { getStores } = await import('@/lib/stores/registry');
+    const stores = await getStores();
     expect(stores.map((s) => [s.id, s.kind, s.label])).toEqual([
       ['local', 'local', 'Built-in encrypted store'],
       ['prod-params', 'ssm', 'prod-params (eu-west-1)'],

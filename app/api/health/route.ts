@@ -1,5 +1,5 @@
 import { NextResponse } from 'next/server';
-import { openStores } from '@/lib/stores/registry';
+import { getStores } from '@/lib/stores/registry';
 import { logger } from '@/lib/logger';
 
 export const dynamic = 'force-dynamic';
@@ -7,7 +7,7 @@ export const dynamic = 'force-dynamic';
 /** 200 once the stores are open; 503 with the reason otherwise. Opening needs no AWS call. */
 export async function GET() {
   try {
-    const stores = await openStores();
+    const stores = await getStores();
     return NextResponse.json({ status: 'ok', stores: stores.length }, { headers: { 'cache-control': 'no-store' } });
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'unknown error';
