@@ -32,6 +32,9 @@ test('a payments lead sees only /prod/payments, may not audit, and is not an adm
   await expect(page.getByTestId('item-row')).not.toHaveCount(0);
   await page.getByRole('link', { name: 'password', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/db/password');
+  // An operator here: rotate and generate are offered.
+  await expect(page.getByRole('button', { name: 'Rotate now' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Generate new value' })).toBeVisible();
 
   for (const path of ['/browse/local/staging', '/browse/local/prod/web', '/items/local/prod/web/session-secret', '/settings/users']) {
     const response = await page.goto(path);
@@ -50,6 +53,10 @@ test('a security reviewer sees every environment and the audit trail, but not th
   expect((await rootFolders(page)).map((t) => t.trim()).sort()).toEqual(['dev/', 'prod/', 'staging/']);
   expect((await page.request.get('/api/v1/audit')).status()).toBe(200);
   await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  // An auditor reads but does not change values.
+  await page.goto('/items/local/prod/payments/db/password');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/db/password');
+  await expect(page.getByRole('button', { name: 'Rotate now' })).toHaveCount(0);
   expect((await page.goto('/settings/tokens'))?.status()).toBe(404);
 });
 

@@ -4,7 +4,7 @@ import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
 import { isStoreError } from '@/lib/stores/errors';
-import type { ItemDetail, ItemMetadata, SecretStore, StoreKind } from '@/lib/stores/types';
+import { isWritable, type ItemDetail, type ItemMetadata, type SecretStore, type StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
 
@@ -19,6 +19,8 @@ export interface StoreSummary {
   id: string;
   label: string;
   kind: StoreKind;
+  /** Whether the dashboard can write new values to it (rotate, generate). */
+  writable: boolean;
 }
 
 export interface ItemRow {
@@ -49,7 +51,7 @@ export interface FolderView {
   tree: FolderNode[];
 }
 
-const summary = (s: SecretStore): StoreSummary => ({ id: s.id, label: s.label, kind: s.kind });
+const summary = (s: SecretStore): StoreSummary => ({ id: s.id, label: s.label, kind: s.kind, writable: isWritable(s) });
 
 /** The stores the caller holds any grant on. */
 export async function listStoreSummaries(principal: Principal): Promise<StoreSummary[]> {

@@ -9,6 +9,8 @@ import { GET as listItemsRoute } from '@/app/api/v1/stores/[store]/items/route';
 import { POST as revealRoute } from '@/app/api/v1/stores/[store]/reveal/[...name]/route';
 import { createApiTokenAction } from '@/lib/actions/create-api-token';
 import { createUserAction } from '@/lib/actions/create-user';
+import { generateValueAction } from '@/lib/actions/generate-value';
+import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { removeUserAction } from '@/lib/actions/remove-user';
 import { revokeApiTokenAction } from '@/lib/actions/revoke-api-token';
 import { revokeApiToken } from '@/lib/auth/api-tokens';
@@ -108,6 +110,8 @@ describe('server actions without a session', () => {
     ['removeUserAction', () => removeUserAction({ email: 'viewer@example.com' })],
     ['createApiTokenAction', () => createApiTokenAction({ userId: h.userIds.admin, name: 'x', expiresInDays: 1 })],
     ['revokeApiTokenAction', () => revokeApiTokenAction({ id: h.tokens.admin.split('_')[1]! })],
+    ['generateValueAction', () => generateValueAction({ storeId: 'local', name: '/prod/payments/stripe-key' })],
+    ['rotateSecretAction', () => rotateSecretAction({ storeId: 'local', name: '/prod/payments/stripe-key' })],
   ])('%s answers 401 and changes nothing', async (_name, run) => {
     sessionJar.cookie = null;
     expect(await run()).toMatchObject({ ok: false, status: 401 });

@@ -15,8 +15,9 @@ import { makeTempDir } from '../support/temp-dir';
 export const SUBJECTS = ['viewer', 'auditor', 'operator', 'admin', 'scoped-admin'] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
-export const INSIDE = { folder: '/prod/payments/', name: '/prod/payments/stripe-key' };
-export const OUTSIDE = { folder: '/prod/web/', name: '/prod/web/allowed-origins' };
+/** `written` is the item rotate and generate change, so the others keep their fixture values. */
+export const INSIDE = { folder: '/prod/payments/', name: '/prod/payments/stripe-key', written: '/prod/payments/db/host' };
+export const OUTSIDE = { folder: '/prod/web/', name: '/prod/web/allowed-origins', written: '/prod/web/allowed-origins' };
 
 const CONFIG = `
 stores:

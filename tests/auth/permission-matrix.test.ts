@@ -9,9 +9,9 @@ import { GET as auditRoute } from '@/app/api/v1/audit/route';
 import { POST as revealRoute } from '@/app/api/v1/stores/[store]/reveal/[...name]/route';
 import { createApiTokenAction } from '@/lib/actions/create-api-token';
 import { createUserAction } from '@/lib/actions/create-user';
-import { authorize } from '@/lib/auth/authorize';
+import { generateValueAction } from '@/lib/actions/generate-value';
+import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { listAudit } from '@/lib/audit/audit-log';
-import { principalForUser } from '@/lib/session';
 import { SENTINEL } from '../contract/fixture';
 import { sessionJar } from '../support/next-headers-mock';
 import { bearer, INSIDE, OUTSIDE, startHarness, SUBJECTS, type Harness, type Subject } from './harness';
@@ -66,20 +66,17 @@ const perform: Record<string, (subject: Subject, scope: Scope) => Promise<{ stat
     const result = await createApiTokenAction({ userId: h.userIds.viewer, name: 'matrix', expiresInDays: 7 });
     return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
   },
-  // Rotation and generation arrive with their own issue; until then the decision itself is checked.
-  rotate: async (subject, scope) => decision(subject, 'rotate', scope),
-  generate: async (subject, scope) => decision(subject, 'generate', scope),
+  rotate: async (subject, scope) => {
+    sessionJar.cookie = h.cookies[subject];
+    const result = await rotateSecretAction({ storeId: 'local', name: where(scope).written });
+    return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
+  },
+  generate: async (subject, scope) => {
+    sessionJar.cookie = h.cookies[subject];
+    const result = await generateValueAction({ storeId: 'local', name: where(scope).written, length: 40, alphabet: 'hex' });
+    return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
+  },
 };
-
-async function decision(subject: Subject, action: 'rotate' | 'generate', scope: Scope) {
-  const principal = await principalForUser(h.userIds[subject], 'session');
-  try {
-    await authorize(principal, action, { storeId: 'local', name: where(scope).name });
-    return { status: 200, body: '' };
-  } catch (error) {
-    return { status: (error as { status: number }).status, body: String(error) };
-  }
-}
 
 // The expected outcome of every role x action x scope, written out rather than derived from the
 // role table, so a wrong role table fails here. 404 = outside the caller's grants (not even named).
@@ -154,6 +151,41 @@ describe('what the answers hold', () => {
     const all = JSON.parse((await perform['view-audit']!('admin', 'inside')).body).entries as { target: string }[];
     expect(all.some((e) => e.target === `local:${OUTSIDE.name}`)).toBe(true);
     expect(mine.some((e) => e.target.includes('/prod/web/'))).toBe(false);
+  });
+
+  it('rotate and generate write a new version whose value is never returned, and audit it by name', async () => {
+    const before = await h.store.getItem(INSIDE.written);
+    const oldValue = await h.store.readValue(INSIDE.written);
+    sessionJar.cookie = h.cookies.operator;
+    const generated = await generateValueAction({ storeId: 'local', name: INSIDE.written, length: 48, alphabet: 'hex' });
+    expect(generated).toEqual({ ok: true, data: { version: String(Number(before!.currentVersion) + 1) } });
+    const value = await h.store.readValue(INSIDE.written);
+    expect(value).toMatch(/^[0-9a-f]{48}$/);
+    expect(value).not.toBe(oldValue);
+
+    const rotated = await rotateSecretAction({ storeId: 'local', name: INSIDE.written });
+    expect(rotated).toMatchObject({ ok: true });
+    const after = await h.store.getItem(INSIDE.written);
+    expect(after!.versions[0]).toMatchObject({ createdBy: 'operator@example.com', labels: ['rotated'] });
+    expect(after!.kind).toBe(before!.kind);
+    const rotatedValue = await h.store.readValue(INSIDE.written);
+    expect(rotatedValue).toMatch(/^[A-Za-z0-9]{32}$/);
+
+    const audit = await listAudit(20);
+    const entries = audit.filter((e) => e.target === `local:${INSIDE.written}` && e.outcome === 'success');
+    expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['generate', 'rotate']));
+    expect(JSON.stringify(audit)).not.toContain(value);
+    expect(JSON.stringify(audit)).not.toContain(rotatedValue);
+  });
+
+  it('rejects bad generate input with a 400 that names the problem, writing nothing', async () => {
+    sessionJar.cookie = h.cookies.operator;
+    const before = (await h.store.getItem(INSIDE.written))!.currentVersion;
+    expect(await generateValueAction({ storeId: 'local', name: INSIDE.written, length: 8 })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/at least 16/) });
+    expect(await generateValueAction({ storeId: 'local', name: INSIDE.written, alphabet: 'emoji' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/Alphabet must be one of/) });
+    expect(await generateValueAction({ storeId: 'local', name: '/prod/payments/bad name' })).toMatchObject({ ok: false, status: 400 });
+    expect(await rotateSecretAction({ storeId: 'local', name: '/prod/payments/missing' })).toMatchObject({ ok: false, status: 409, error: expect.stringMatching(/There is no item/) });
+    expect((await h.store.getItem(INSIDE.written))!.currentVersion).toBe(before);
   });
 
   it('every denial is in the audit log with who, what and when', async () => {

@@ -1,10 +1,12 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { Breadcrumbs } from '@/components/breadcrumbs';
+import { ItemWriteActions } from '@/components/item-write-actions';
 import { KindBadge } from '@/components/kind-badge';
 import { ageInDays, RelativeTime, STALE_AFTER_DAYS } from '@/components/relative-time';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VersionTimeline } from '@/components/version-timeline';
+import { can } from '@/lib/auth/authorize';
 import { describeStoreFailure, findStore, getItemView, type ItemView } from '@/lib/data/browse';
 import { requirePermission } from '@/lib/session';
 import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
@@ -122,6 +124,15 @@ export default async function ItemPage({ params }: Props) {
           </section>
         )}
       </div>
+
+      {view.store.writable && (
+        <ItemWriteActions
+          storeId={view.store.id}
+          name={item.name}
+          canGenerate={can(principal, 'generate', { storeId: view.store.id, name: item.name })}
+          canRotate={can(principal, 'rotate', { storeId: view.store.id, name: item.name })}
+        />
+      )}
 
       <section className="rounded-lg border border-slate-200 bg-white p-4">
         <h2 className="mb-4 font-semibold">
