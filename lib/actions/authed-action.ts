@@ -1,6 +1,7 @@
 import 'server-only';
 import type { z } from 'zod';
 import { AuthorizationError, authorize, type Resource } from '@/lib/auth/authorize';
+import { ConflictError } from '@/lib/conflict-error';
 import type { Principal } from '@/lib/auth/principal';
 import type { Action } from '@/lib/auth/roles';
 import { logger } from '@/lib/logger';
@@ -10,8 +11,6 @@ import { getCurrentUser } from '@/lib/session';
 // each one names its own permission here and is checked on every call, whatever the UI showed.
 
 export type ActionResult<T> = { ok: true; data: T } | { ok: false; status: 400 | 401 | 403 | 404 | 409 | 500; error: string };
-
-export class ActionConflict extends Error {}
 
 export function authedAction<S extends z.ZodType, T>(
   options: { schema: S; permission: Action; resource?: (input: z.infer<S>) => Resource },
@@ -27,7 +26,7 @@ export function authedAction<S extends z.ZodType, T>(
       return { ok: true, data: await handler(parsed.data, principal) };
     } catch (error) {
       if (error instanceof AuthorizationError) return { ok: false, status: error.status === 401 ? 401 : error.status, error: error.message };
-      if (error instanceof ActionConflict) return { ok: false, status: 409, error: error.message };
+      if (error instanceof ConflictError) return { ok: false, status: 409, error: error.message };
       logger.error({ permission: options.permission, err: error instanceof Error ? error.name : 'unknown' }, 'server action failed');
       return { ok: false, status: 500, error: 'That did not work; try again, and check the server log if it persists.' };
     }

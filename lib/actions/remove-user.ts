@@ -4,11 +4,12 @@ import { appendAudit } from '@/lib/audit/audit-log';
 import { actorOf } from '@/lib/auth/principal';
 import { removeUser } from '@/lib/auth/users';
 import { removeUserSchema } from '@/lib/validations/user';
-import { ActionConflict, authedAction } from './authed-action';
+import { ConflictError } from '@/lib/conflict-error';
+import { authedAction } from './authed-action';
 
 const run = authedAction({ schema: removeUserSchema, permission: 'manage-users' }, async (input, principal) => {
-  if (input.email.toLowerCase() === principal.email.toLowerCase()) throw new ActionConflict('You cannot remove your own account.');
-  if (!(await removeUser(input.email))) throw new ActionConflict(`There is no user ${input.email}.`);
+  if (input.email.toLowerCase() === principal.email.toLowerCase()) throw new ConflictError('You cannot remove your own account.');
+  if (!(await removeUser(input.email))) throw new ConflictError(`There is no user ${input.email}.`);
   await appendAudit({ actor: actorOf(principal), action: 'remove-user', target: input.email, outcome: 'success' });
   return { email: input.email };
 });

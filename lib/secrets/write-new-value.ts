@@ -1,6 +1,6 @@
 import 'server-only';
 import { appendAudit } from '@/lib/audit/audit-log';
-import { ActionConflict } from '@/lib/actions/authed-action';
+import { ConflictError } from '@/lib/conflict-error';
 import { actorOf, type Principal } from '@/lib/auth/principal';
 import { getStore } from '@/lib/stores/registry';
 import { isWritable } from '@/lib/stores/types';
@@ -16,9 +16,9 @@ export async function writeNewValue(
 ): Promise<{ version: string }> {
   const store = await getStore(input.storeId);
   const item = store ? await store.getItem(input.name) : null;
-  if (!store || !item) throw new ActionConflict(`There is no item ${input.name} in store "${input.storeId}".`);
+  if (!store || !item) throw new ConflictError(`There is no item ${input.name} in store "${input.storeId}".`);
   if (!isWritable(store))
-    throw new ActionConflict(`Store "${store.id}" is read-only in the dashboard for now; ${input.action} it in AWS.`);
+    throw new ConflictError(`Store "${store.id}" is read-only in the dashboard for now; ${input.action} it in AWS.`);
   const { version } = await store.putValue({
     name: item.name,
     value: generateSecretValue(input.length, input.alphabet),
