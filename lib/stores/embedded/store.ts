@@ -1,5 +1,5 @@
 import 'server-only';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
 import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
 import { refuseBadName, StoreError } from '../errors';
@@ -13,7 +13,7 @@ import type {
   WritableSecretStore,
 } from '../types';
 import { openEmbeddedDatabase, type OpenOptions } from './open';
-import type { EmbeddedDatabase } from './schema';
+import type { EmbeddedDatabase, ItemsTable } from './schema';
 
 export const MAX_VERSIONS = 100;
 const DEFAULT_PAGE = 50;
@@ -31,18 +31,7 @@ function decodeCursor(storeId: string, cursor: string): string {
 const startsWith = (column: 'name' | 'folder', prefix: string) =>
   sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
 
-type ItemRow = {
-  id: number;
-  name: string;
-  folder: string;
-  kind: string;
-  description: string | null;
-  kms_key_id: string | null;
-  tags: string;
-  current_version: number;
-  updated_at: string;
-  updated_by: string | null;
-};
+type ItemRow = Omit<Selectable<ItemsTable>, 'created_at'>;
 
 export class EmbeddedStore implements WritableSecretStore {
   readonly kind = 'local' as const;

@@ -1,7 +1,6 @@
-import { authorize, notFoundMessage } from '@/lib/auth/authorize';
-import { errorResponse, json, jsonError, UNAUTHENTICATED } from '@/lib/http/api-response';
-import { parseItemRouteParams } from '@/lib/http/item-route-params';
-import { principalFromRequest } from '@/lib/session';
+import { notFoundMessage } from '@/lib/auth/authorize';
+import { errorResponse, json, jsonError } from '@/lib/http/api-response';
+import { authorizeItemRequest } from '@/lib/http/item-request';
 import { getStore } from '@/lib/stores/registry';
 
 export const dynamic = 'force-dynamic';
@@ -11,13 +10,9 @@ type Context = { params: Promise<{ store: string; name: string[] }> };
 /** GET /api/v1/stores/{store}/items/{name...}: one item's metadata and version history, never its value. */
 export async function GET(request: Request, { params }: Context) {
   try {
-    const principal = await principalFromRequest(request);
-    if (!principal) return jsonError(401, UNAUTHENTICATED);
-    const address = await parseItemRouteParams(params);
-    if (address.error) return address.error;
-    const { storeId, name } = address;
-
-    await authorize(principal, 'view-item', { storeId, name });
+    const caller = await authorizeItemRequest(request, params, 'view-item');
+    if (caller.error) return caller.error;
+    const { storeId, name } = caller;
     const store = await getStore(storeId);
     const item = store ? await store.getItem(name) : null;
     if (!item) return jsonError(404, notFoundMessage({ storeId, name }));

@@ -1,9 +1,8 @@
 import { appendAudit } from '@/lib/audit/audit-log';
-import { authorize, notFoundMessage } from '@/lib/auth/authorize';
+import { notFoundMessage } from '@/lib/auth/authorize';
 import { actorOf } from '@/lib/auth/principal';
-import { errorResponse, json, jsonError, UNAUTHENTICATED } from '@/lib/http/api-response';
-import { parseItemRouteParams } from '@/lib/http/item-route-params';
-import { principalFromRequest } from '@/lib/session';
+import { errorResponse, json, jsonError } from '@/lib/http/api-response';
+import { authorizeItemRequest } from '@/lib/http/item-request';
 import { getStore } from '@/lib/stores/registry';
 import { isWritable } from '@/lib/stores/types';
 
@@ -17,13 +16,9 @@ type Context = { params: Promise<{ store: string; name: string[] }> };
  */
 export async function POST(request: Request, { params }: Context) {
   try {
-    const principal = await principalFromRequest(request);
-    if (!principal) return jsonError(401, UNAUTHENTICATED);
-    const address = await parseItemRouteParams(params);
-    if (address.error) return address.error;
-    const { storeId, name } = address;
-
-    await authorize(principal, 'reveal', { storeId, name });
+    const caller = await authorizeItemRequest(request, params, 'reveal');
+    if (caller.error) return caller.error;
+    const { principal, storeId, name } = caller;
     const store = await getStore(storeId);
     if (!store || !(await store.getItem(name))) return jsonError(404, notFoundMessage({ storeId, name }));
     if (!isWritable(store)) return jsonError(400, `Store "${store.id}" does not support revealing values from the dashboard yet.`);
