@@ -41,6 +41,8 @@ test('a payments lead sees only /prod/payments, may not audit, and is not an adm
     expect(response?.status(), path).toBe(404);
   }
   await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
+  expect((await page.goto('/audit'))?.status()).toBe(404);
   expect((await page.request.get('/api/v1/audit')).status()).toBe(403);
   const listed = await page.request.get('/api/v1/stores/local/items?path=/&recursive=true&limit=500');
   const names: string[] = (await listed.json()).items.map((i: { name: string }) => i.name);
@@ -53,6 +55,9 @@ test('a security reviewer sees every environment and the audit trail, but not th
   expect((await rootFolders(page)).map((t) => t.trim()).sort()).toEqual(['dev/', 'prod/', 'staging/']);
   expect((await page.request.get('/api/v1/audit')).status()).toBe(200);
   await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByTestId('audit-chain')).toHaveText('Hash chain intact');
+  await expect(page.getByTestId('audit-row').filter({ hasText: 'security@example.com' }).first()).toContainText('sign-in');
   // An auditor reads but does not change values.
   await page.goto('/items/local/prod/payments/db/password');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/db/password');

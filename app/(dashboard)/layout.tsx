@@ -7,6 +7,7 @@ import { requireUser } from '@/lib/session';
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
   const isAdmin = can(user, 'manage-users');
+  const isAuditor = can(user, 'view-audit');
   return (
     <div className="flex min-h-screen flex-col">
       <header className="border-b border-slate-200 bg-white">
@@ -18,6 +19,11 @@ export default async function DashboardLayout({ children }: { children: React.Re
           <Link href="/browse" className="text-sm text-slate-600 hover:text-slate-900">
             Browse
           </Link>
+          {isAuditor && (
+            <Link href="/audit" className="text-sm text-slate-600 hover:text-slate-900">
+              Audit log
+            </Link>
+          )}
           {isAdmin && (
             <>
               <Link href="/settings/users" className="text-sm text-slate-600 hover:text-slate-900">

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, listAudit, verifyAuditChain, type AuditEntryInput } from '@/lib/audit/audit-log';
+import { APP_DB_FILE } from '@/lib/db/app-db';
+import { makeTempDir } from '../support/temp-dir';
+
+const temp = makeTempDir('secrets-audit-');
+const saved = process.env.DATA_DIR;
+beforeAll(() => {
+  process.env.DATA_DIR = path.join(temp.dir, 'data');
+});
+afterAll(() => {
+  process.env.DATA_DIR = saved;
+  temp.cleanup();
+});
+
+const raw = () => new Database(path.join(temp.dir, 'data', APP_DB_FILE));
+
+describe('the tamper-evident audit log', () => {
+  it('chains entries and leaves the caller\'s object as it was', async () => {
+    const input: AuditEntryInput = Object.freeze({
+      actor: 'alice@example.com',
+      action: 'rotate',
+      target: 'local:/prod/a',
+      outcome: 'success' as const,
+      details: Object.freeze({ version: '3' }),
+    });
+    const before = JSON.stringify(input);
+    for (let i = 0; i < 5; i++) await appendAudit(i === 2 ? input : { ...input, target: `local:/prod/${i}` });
+    expect(JSON.stringify(input)).toBe(before);
+    const entries = await listAudit(10);
+    expect(entries).toHaveLength(5);
+    expect(entries[0]!.prevHash).toBe(entries[1]!.hash);
+    expect(await verifyAuditChain()).toBeNull();
+  });
+
+  it('detects an edited entry', async () => {
+    const db = raw();
+    db.prepare("UPDATE audit_log SET actor = 'mallory@example.com' WHERE seq = 3").run();
+    db.close();
+    expect(await verifyAuditChain()).toBe(3);
+    const fix = raw();
+    fix.prepare("UPDATE audit_log SET actor = 'alice@example.com' WHERE seq = 3").run();
+    fix.close();
+    expect(await verifyAuditChain()).toBeNull();
+  });
+
+  it('detects a removed entry', async () => {
+    const db = raw();
+    db.prepare('DELETE FROM audit_log WHERE seq = 2').run();
+    db.close();
+    expect(await verifyAuditChain()).toBe(3);
+  });
+});
