@@ -20,8 +20,8 @@ export function revealEnabled(): boolean {
 export function can(principal: Principal | null, action: Action, resource?: Resource): boolean {
   if (!principal) return false;
   if (action === 'reveal' && !revealEnabled()) return false;
-  const grants = principal.grants.filter((g) => roleAllows(g.role, action));
   if (!PATH_ACTIONS.includes(action)) return canEverywhere(principal, action);
+  const grants = principal.grants.filter((g) => roleAllows(g.role, action));
   if (!resource) return grants.length > 0;
   return grants.some(
     (g) =>
