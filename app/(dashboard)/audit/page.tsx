@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { RelativeTime } from '@/components/relative-time';
+import { SimpleTable } from '@/components/simple-table';
 import { auditChainStatus, listAuditFor } from '@/lib/data/audit';
 import { requirePermission } from '@/lib/session';
 
@@ -30,17 +31,7 @@ export default async function AuditPage() {
         The dashboard&apos;s own record of sign-ins, denials, rotations, reveals and account changes on the paths you may audit, newest first.
         Entries name things; they never hold a value.
       </p>
-      <table className="w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
-        <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-3 py-2">When</th>
-            <th className="px-3 py-2">Who</th>
-            <th className="px-3 py-2">Action</th>
-            <th className="px-3 py-2">Target</th>
-            <th className="px-3 py-2">Outcome</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
+      <SimpleTable headers={['When', 'Who', 'Action', 'Target', 'Outcome']}>
           {entries.map((entry) => (
             <tr key={entry.seq} data-testid="audit-row">
               <td className="px-3 py-2 whitespace-nowrap">
@@ -54,8 +45,7 @@ export default async function AuditPage() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </SimpleTable>
       {entries.length === 0 && <p className="text-sm text-slate-500">No entries yet.</p>}
     </div>
   );

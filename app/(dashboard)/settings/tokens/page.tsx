@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { ActionForm } from '@/components/action-form';
 import { RelativeTime } from '@/components/relative-time';
+import { SimpleTable } from '@/components/simple-table';
 import { CreateTokenForm } from '@/components/settings/create-token-form';
 import { revokeApiTokenAction } from '@/lib/actions/revoke-api-token';
 import { listApiTokens } from '@/lib/auth/api-tokens';
@@ -23,18 +24,7 @@ export default async function TokensPage() {
         </p>
         <CreateTokenForm users={users.map((u) => ({ id: u.id, email: u.email }))} />
       </section>
-      <table className="w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
-        <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-3 py-2">Name</th>
-            <th className="px-3 py-2">Acts as</th>
-            <th className="px-3 py-2">Created</th>
-            <th className="px-3 py-2">Expires</th>
-            <th className="px-3 py-2">Last used</th>
-            <th className="px-3 py-2" />
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
+      <SimpleTable headers={['Name', 'Acts as', 'Created', 'Expires', 'Last used', '']}>
           {tokens.map((token) => (
             <tr key={token.id} data-testid="token-row">
               <td className="px-3 py-2 font-mono">{token.name}</td>
@@ -57,8 +47,7 @@ export default async function TokensPage() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </SimpleTable>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { ActionForm } from '@/components/action-form';
 import { RelativeTime } from '@/components/relative-time';
+import { SimpleTable } from '@/components/simple-table';
 import { createUserAction } from '@/lib/actions/create-user';
 import { removeUserAction } from '@/lib/actions/remove-user';
 import { ROLES } from '@/lib/auth/roles';
@@ -40,17 +41,7 @@ export default async function UsersPage() {
           A role applies to every path, unless CONFIG_FILE grants name the user; identity-provider users get their access from group grants.
         </p>
       </section>
-      <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-left text-sm">
-        <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-3 py-2">Email</th>
-            <th className="px-3 py-2">Role</th>
-            <th className="px-3 py-2">Sign-in</th>
-            <th className="px-3 py-2">Last signed in</th>
-            <th className="px-3 py-2" />
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
+      <SimpleTable headers={['Email', 'Role', 'Sign-in', 'Last signed in', '']}>
           {users.map((user) => (
             <tr key={user.id} data-testid="user-row">
               <td className="px-3 py-2">{user.email}</td>
@@ -66,8 +57,7 @@ export default async function UsersPage() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </SimpleTable>
     </div>
   );
 }
