@@ -1,6 +1,7 @@
 import 'server-only';
 import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
+import { startInventorySync } from '@/lib/inventory/inventory';
 import { getStores } from '@/lib/stores/registry';
 
 /**
@@ -12,6 +13,7 @@ export async function openStoresOrExit(): Promise<void> {
     const stores = await getStores();
     await grantRules();
     await ensureFirstAdmin();
+    await startInventorySync();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
     console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);

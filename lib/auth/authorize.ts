@@ -1,7 +1,8 @@
 import 'server-only';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { readEnv } from '@/lib/config/env';
-import { grantCoversName, grantCoversStore, grantReachesFolder, isUnrestricted } from './grants';
+import { globsToRegex } from '@/lib/inventory/schema';
+import { grantCoversName, grantCoversStore, grantCoversSubtree, grantReachesFolder, isUnrestricted } from './grants';
 import { actorOf, type Principal } from './principal';
 import { PATH_ACTIONS, roleAllows, type Action } from './roles';
 
@@ -28,6 +29,22 @@ export function can(principal: Principal | null, action: Action, resource?: Reso
       grantCoversStore(g, resource.storeId) &&
       ('name' in resource ? grantCoversName(g, resource.name) : grantReachesFolder(g, resource.folder)),
   );
+}
+
+/**
+ * The names of a store the principal may list, as one regular expression for the inventory's
+ * queries: null for every name, false for none. It matches exactly what can(…'list'…) allows.
+ */
+export function listableNamePattern(principal: Principal | null, storeId: string): string | null | false {
+  const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, 'list') && grantCoversStore(g, storeId));
+  if (grants.length === 0) return false;
+  if (grants.some((g) => g.paths.includes('/**'))) return null;
+  return globsToRegex(grants.flatMap((g) => g.paths));
+}
+
+/** Whether the principal may list everything at and below a folder (so its counts can be shown). */
+export function canListSubtree(principal: Principal | null, storeId: string, folder: string): boolean {
+  return Boolean(principal?.grants.some((g) => roleAllows(g.role, 'list') && grantCoversStore(g, storeId) && grantCoversSubtree(g, folder)));
 }
 
 /** Whether the principal may do `action` on every path of every store. */

@@ -130,3 +130,16 @@ export function grantReachesFolder(grant: Grant, folder: string): boolean {
 export function isUnrestricted(grant: Grant): boolean {
   return grant.stores === null && grant.paths.includes('/**');
 }
+
+/**
+ * Whether a grant covers everything at and below a folder: a glob "P/**" whose P has no glob
+ * characters and holds the folder (or "/**"). Counts of such folders can be shown as they are.
+ */
+export function grantCoversSubtree(grant: Grant, folder: string): boolean {
+  return grant.paths.some((glob) => {
+    if (glob === '/**') return true;
+    if (!glob.endsWith('/**')) return false;
+    const prefix = glob.slice(0, -2);
+    return !/[*?{},]/.test(prefix) && folder.startsWith(prefix);
+  });
+}

@@ -32,6 +32,11 @@ const envSchema = z.object({
   OIDC_SCOPE: z.string().min(1).default('openid email profile'),
   GITHUB_ID: unsetIfEmpty(z.string().min(1)),
   GITHUB_SECRET: unsetIfEmpty(z.string().min(1)),
+  SYNC_INTERVAL_MINUTES: z.coerce
+    .number({ message: 'SYNC_INTERVAL_MINUTES must be a number of minutes' })
+    .min(0.05, { message: 'SYNC_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
+    .max(24 * 60, { message: 'SYNC_INTERVAL_MINUTES must be at most 1440 (a day)' })
+    .default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

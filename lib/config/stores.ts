@@ -36,8 +36,22 @@ const localStoreSchema = z.strictObject(
   { error: unknownKeys('key', ['id', 'kind', 'label']) },
 );
 
+const rate = (op: string) =>
+  z
+    .number({ message: `rateLimits.${op} must be a number of calls per second` })
+    .positive({ message: `rateLimits.${op} must be above 0` })
+    .max(10_000, { message: `rateLimits.${op} must be at most 10000` })
+    .optional();
+export const RATE_LIMIT_OPERATIONS = ['DescribeParameters', 'ListTagsForResource', 'ListSecrets'] as const;
+/** Calls per second the inventory sync may make, per AWS operation; defaults follow AWS's quotas. */
+const rateLimits = z.strictObject(
+  Object.fromEntries(RATE_LIMIT_OPERATIONS.map((op) => [op, rate(op)])) as Record<(typeof RATE_LIMIT_OPERATIONS)[number], ReturnType<typeof rate>>,
+  { error: unknownKeys('operation in rateLimits', RATE_LIMIT_OPERATIONS) },
+);
+
 const awsFields = {
   id,
+  rateLimits: rateLimits.optional(),
   label: label.optional(),
   region: z
     .string({ error: 'region is required for AWS stores, e.g. eu-west-1' })

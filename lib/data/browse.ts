@@ -1,19 +1,24 @@
 import 'server-only';
-import { can } from '@/lib/auth/authorize';
+import { can, canListSubtree, listableNamePattern } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
+import type { IndexedItem, InventoryIndex } from '@/lib/inventory/inventory-index';
 import { isStoreError } from '@/lib/stores/errors';
-import { isWritable, type ItemDetail, type ItemMetadata, type SecretStore, type StoreKind } from '@/lib/stores/types';
-import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
+import { isWritable, type ItemDetail, type SecretStore, type StoreKind } from '@/lib/stores/types';
+import { ancestorsOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
+import { hasInventory, inventoryIndexOf, inventoryStatusOf } from './inventory-status';
+import type { InventoryStatus, ItemRow } from './inventory-types';
 
-// The data access layer for browsing. Pages call these and get small DTOs: metadata the UI shows,
-// never a value (no function here calls readValue), never a raw store record. Everything is cut to
-// the caller's grants here: items outside them are not listed at all, not even their names.
+// The data access layer for browsing. Pages and /api/v1 call these and get small DTOs: metadata
+// the UI shows, never a value (no function here calls readValue), never a raw store record.
+// Folders, counts and searches come from the inventory; only the item page asks the store itself
+// (history, tags). Everything is cut to the caller's grants here: items outside them are not
+// listed at all, not even their names.
 
-export const MAX_FOLDER_ITEMS = 2000;
-const PAGE = 500;
+/** Rows a folder page renders on the server; the table fetches more as it scrolls. */
+export const FOLDER_PAGE_SIZE = 100;
 
 export interface StoreSummary {
   id: string;
@@ -23,14 +28,7 @@ export interface StoreSummary {
   writable: boolean;
 }
 
-export interface ItemRow {
-  name: string;
-  leaf: string;
-  kind: string;
-  version: string;
-  lastChangedAt: string;
-  lastChangedBy: string | null;
-}
+export type { ItemRow } from './inventory-types';
 
 export interface FolderNode {
   path: string;
@@ -41,14 +39,18 @@ export interface FolderNode {
 
 export interface FolderView {
   store: StoreSummary;
+  status: InventoryStatus;
   path: string;
   ancestors: string[];
-  folders: { path: string; name: string }[];
+  folders: { path: string; name: string; totalItems: number | null }[];
   items: ItemRow[];
-  /** Items before the name filter. */
+  /** Cursor of the page after these items; null at the end. */
+  nextCursor: string | null;
+  /** Items matching the filter in the whole folder. */
   totalItems: number;
-  truncated: boolean;
   tree: FolderNode[];
+  /** The store has no inventory yet (first sync under way or failed): nothing to list. */
+  pending: boolean;
 }
 
 const summary = (s: SecretStore): StoreSummary => ({ id: s.id, label: s.label, kind: s.kind, writable: isWritable(s) });
@@ -62,76 +64,136 @@ export async function findStore(principal: Principal, storeId: string): Promise<
   return (await listStoreSummaries(principal)).find((s) => s.id === storeId) ?? null;
 }
 
-function toRow(item: ItemMetadata): ItemRow {
+export function toItemRow(item: IndexedItem): ItemRow {
   return {
     name: item.name,
-    leaf: leafOf(item.name),
+    leaf: item.leaf,
     kind: item.kind,
-    version: item.currentVersion,
+    version: item.version,
     lastChangedAt: item.lastChangedAt,
     lastChangedBy: item.lastChangedBy,
   };
 }
 
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
-const comparators: Record<SortKey, (a: ItemRow, b: ItemRow) => number> = {
-  name: (a, b) => collator.compare(a.leaf, b.leaf),
-  kind: (a, b) => collator.compare(a.kind, b.kind),
-  version: (a, b) => collator.compare(a.version, b.version),
-  changed: (a, b) => Date.parse(a.lastChangedAt) - Date.parse(b.lastChangedAt),
-  by: (a, b) => collator.compare(a.lastChangedBy ?? '', b.lastChangedBy ?? ''),
-};
-
-export function sortAndFilter(rows: ItemRow[], query: BrowseQuery): ItemRow[] {
-  const needle = query.q?.trim().toLowerCase();
-  const filtered = needle ? rows.filter((r) => r.leaf.toLowerCase().includes(needle)) : rows;
-  const compare = comparators[query.sort ?? 'name'];
-  const sign = query.dir === 'desc' ? -1 : 1;
-  return [...filtered].sort((a, b) => sign * compare(a, b) || collator.compare(a.leaf, b.leaf));
+async function visibleChildFolders(principal: Principal, index: InventoryIndex, storeId: string, path: string) {
+  const children = await index.childFolders(storeId, path);
+  return children
+    .filter((child) => can(principal, 'list', { storeId, folder: child.path }))
+    .map((child) => ({ ...child, totalItems: canListSubtree(principal, storeId, child.path) ? child.totalItems : null }));
 }
 
-async function visibleFolders(principal: Principal, store: SecretStore, path: string): Promise<string[]> {
-  return (await store.listFolders(path)).filter((folder) => can(principal, 'list', { storeId: store.id, folder }));
-}
-
-async function loadTree(principal: Principal, store: SecretStore, path: string): Promise<FolderNode[]> {
+async function loadTree(principal: Principal, index: InventoryIndex, storeId: string, path: string): Promise<FolderNode[]> {
   const open = new Set(ancestorsOf(path));
   const build = async (folder: string): Promise<FolderNode[]> => {
-    const children = await visibleFolders(principal, store, folder);
+    const children = await visibleChildFolders(principal, index, storeId, folder);
     return Promise.all(
-      children.map(async (child) => ({
-        path: child,
-        name: leafOf(child),
-        children: open.has(child) ? await build(child) : null,
-      })),
+      children.map(async (child) => ({ path: child.path, name: child.name, children: open.has(child.path) ? await build(child.path) : null })),
     );
   };
   return build('/');
 }
 
-/** A folder's sub-folders and items; null when the store or the folder does not exist. */
-export async function getFolderView(principal: Principal, storeId: string, path: string, query: BrowseQuery): Promise<FolderView | null> {
+/**
+ * A folder's sub-folders and one page of its items, from the inventory, cut to the caller's
+ * grants in SQL; null when the store or the folder does not exist (for this caller).
+ */
+export async function getFolderView(
+  principal: Principal,
+  storeId: string,
+  path: string,
+  query: BrowseQuery & { after?: string },
+): Promise<FolderView | null> {
   const store = await getStore(storeId);
   if (!store || !can(principal, 'list', { storeId, folder: path })) return null;
-  const items: ItemMetadata[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list({ path, cursor, limit: PAGE });
-    items.push(...page.items.filter((item) => can(principal, 'list', { storeId, name: item.name })));
-    cursor = page.nextCursor;
-  } while (cursor && items.length < MAX_FOLDER_ITEMS);
-  const [folders, tree] = await Promise.all([visibleFolders(principal, store, path), loadTree(principal, store, path)]);
-  if (path !== '/' && items.length === 0 && folders.length === 0) return null;
+  const pattern = listableNamePattern(principal, storeId);
+  if (pattern === false) return null;
+  const status = await inventoryStatusOf(store);
+  const base = { store: summary(store), status, path, ancestors: ancestorsOf(path) };
+  if (!hasInventory(status)) {
+    return { ...base, folders: [], items: [], nextCursor: null, totalItems: 0, tree: [], pending: true };
+  }
+  const index = inventoryIndexOf(store);
+  const folder = await index.getFolder(storeId, path);
+  if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern))))) return null;
+  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern };
+  const [page, totalItems, folders, tree] = await Promise.all([
+    index.folderPage({ ...filter, sort: query.sort, dir: query.dir, cursor: query.after, limit: FOLDER_PAGE_SIZE }),
+    pattern === null && !filter.q ? Promise.resolve(folder?.directItems ?? 0) : index.countItems(filter),
+    visibleChildFolders(principal, index, storeId, path),
+    loadTree(principal, index, storeId, path),
+  ]);
   return {
-    store: summary(store),
-    path,
-    ancestors: ancestorsOf(path),
-    folders: folders.map((f) => ({ path: f, name: leafOf(f) })),
-    items: sortAndFilter(items.slice(0, MAX_FOLDER_ITEMS).map(toRow), query),
-    totalItems: Math.min(items.length, MAX_FOLDER_ITEMS),
-    truncated: Boolean(cursor),
+    ...base,
+    folders: folders.map((f) => ({ path: f.path, name: f.name, totalItems: f.totalItems })),
+    items: page.items.map(toItemRow),
+    nextCursor: page.nextCursor ?? null,
+    totalItems,
     tree,
+    pending: false,
   };
+}
+
+export interface ItemsPageQuery {
+  path: string;
+  recursive?: boolean;
+  sort?: SortKey;
+  dir?: 'asc' | 'desc';
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface ApiItem {
+  name: string;
+  kind: string;
+  description: string | null;
+  version: string;
+  labels: string[];
+  lastChangedAt: string;
+  lastChangedBy: string | null;
+}
+
+/** One page of a folder's items for /api/v1 and the scrolling table; null when the store is not the caller's. */
+export async function listItemsPage(
+  principal: Principal,
+  storeId: string,
+  query: ItemsPageQuery,
+): Promise<{ status: InventoryStatus; items: ApiItem[]; nextCursor: string | null } | null> {
+  const store = await getStore(storeId);
+  const pattern = listableNamePattern(principal, storeId);
+  if (!store || pattern === false) return null;
+  const status = await inventoryStatusOf(store);
+  if (!hasInventory(status)) return { status, items: [], nextCursor: null };
+  const page = await inventoryIndexOf(store).folderPage({
+    storeId,
+    folder: query.path,
+    recursive: query.recursive,
+    sort: query.sort,
+    dir: query.dir,
+    q: query.q?.trim() || undefined,
+    cursor: query.cursor,
+    limit: query.limit,
+    namePattern: pattern,
+  });
+  return {
+    status,
+    items: page.items.map((item) => ({
+      name: item.name,
+      kind: item.kind,
+      description: item.description,
+      version: item.version,
+      labels: item.labels,
+      lastChangedAt: item.lastChangedAt,
+      lastChangedBy: item.lastChangedBy,
+    })),
+    nextCursor: page.nextCursor ?? null,
+  };
+}
+
+/** Every store's inventory status the caller may see. */
+export async function listInventoryStatuses(principal: Principal, storeId?: string): Promise<InventoryStatus[]> {
+  const stores = (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id)) && (!storeId || s.id === storeId));
+  return Promise.all(stores.map(inventoryStatusOf));
 }
 
 export interface ItemView {

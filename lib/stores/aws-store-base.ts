@@ -13,6 +13,8 @@ export abstract class AwsStoreBase<Client> {
     readonly label: string,
     /** Made on the first call, so start-up works offline. */
     protected readonly client: () => Client,
+    /** The same connection with one attempt per call: the inventory sync paces and retries itself. */
+    protected readonly syncClient: () => Client = client,
   ) {}
 
   protected assertFolder(path: string): void {
@@ -23,6 +25,15 @@ export abstract class AwsStoreBase<Client> {
   protected async call<T>(action: string, run: (client: Client) => Promise<T>): Promise<T> {
     try {
       return await run(this.client());
+    } catch (error) {
+      throw toStoreError(this.id, action, error);
+    }
+  }
+
+  /** One attempt of one AWS call for the inventory sync, which paces and retries on its own. */
+  protected async callOnce<T>(action: string, run: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.syncClient());
     } catch (error) {
       throw toStoreError(this.id, action, error);
     }

@@ -24,6 +24,7 @@ import {
   type ListCursor,
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
+import type { InventoryPage } from './inventory-walk';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
 
@@ -71,7 +72,7 @@ function currentVersionOf(stages: Record<string, string[]> | undefined): { id: s
   return null;
 }
 
-function rotationOf(secret: DescribeSecretResponse): RotationStatus {
+function rotationOf(secret: DescribeSecretResponse | SecretListEntry): RotationStatus {
   const rules = secret.RotationRules;
   const schedule =
     rules?.ScheduleExpression ?? (rules?.AutomaticallyAfterDays !== undefined ? `rate(${rules.AutomaticallyAfterDays} days)` : null);
@@ -94,6 +95,7 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
       config.id,
       config.label ?? `${config.id} (${config.region})`,
       lazy(() => createSecretsManagerClient(config, limits)),
+      lazy(() => createSecretsManagerClient(config, { ...limits, maxAttempts: 1 })),
     );
   }
 
@@ -142,6 +144,29 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
         }),
       ),
     );
+  }
+
+  /**
+   * One page of every secret (ListSecrets, 100 a call) for the inventory sync. The listing already
+   * carries tags, rotation and last-accessed dates, so no DescribeSecret per secret is needed.
+   */
+  async inventoryPage(token: string | undefined): Promise<InventoryPage> {
+    const out = await this.callOnce('secretsmanager:ListSecrets', (client) =>
+      client.send(
+        new ListSecretsCommand({ MaxResults: SECRETS_MANAGER_MAX_RESULTS, NextToken: token, IncludePlannedDeletion: false, SortBy: 'name', SortOrder: 'asc' }),
+      ),
+    );
+    const records = [];
+    let skipped = 0;
+    for (const secret of out.SecretList ?? []) {
+      const metadata = this.toMetadata(secret);
+      if (!metadata) {
+        skipped++;
+        continue;
+      }
+      records.push({ ...metadata, extra: { ...(secret.ARN ? { arn: secret.ARN } : {}), type: 'secret', rotation: rotationOf(secret) } });
+    }
+    return { records, skipped, nextToken: out.NextToken || undefined };
   }
 
   async list({ path, recursive = false, cursor, limit }: ListOptions): Promise<ListPage> {

@@ -22,6 +22,7 @@ import {
   tagRecord,
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
+import type { InventoryPage } from './inventory-walk';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemKind, ItemMetadata, ItemVersion, ListOptions, ListPage, SecretStore } from './types';
 
@@ -51,7 +52,12 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
   static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SsmStore {
-    return new SsmStore(config.id, config.label ?? `${config.id} (${config.region})`, lazy(() => createSsmClient(config, limits)));
+    return new SsmStore(
+      config.id,
+      config.label ?? `${config.id} (${config.region})`,
+      lazy(() => createSsmClient(config, limits)),
+      lazy(() => createSsmClient(config, { ...limits, maxAttempts: 1 })),
+    );
   }
 
   private assertName(name: string): void {
@@ -76,6 +82,49 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
       lastChangedBy: parameter.LastModifiedUser ?? null,
       currentVersion: String(parameter.Version ?? 0),
       labels: [],
+    };
+  }
+
+  /** One page of every parameter (DescribeParameters, 50 a call, no filter) for the inventory sync. */
+  async inventoryPage(token: string | undefined): Promise<InventoryPage> {
+    const out = await this.callOnce('ssm:DescribeParameters', (client) =>
+      client.send(new DescribeParametersCommand({ MaxResults: SSM_MAX_RESULTS, NextToken: token })),
+    );
+    const records = [];
+    let skipped = 0;
+    for (const parameter of out.Parameters ?? []) {
+      const metadata = this.toMetadata(parameter);
+      if (!metadata) {
+        skipped++;
+        continue;
+      }
+      records.push({ ...metadata, extra: this.detailsOf(parameter) });
+    }
+    return { records, skipped, nextToken: out.NextToken || undefined };
+  }
+
+  /** One parameter's tags, one call, for the inventory's background tag fetch. */
+  inventoryTags(name: string): Promise<Record<string, string>> {
+    return this.callOnce('ssm:ListTagsForResource', (client) =>
+      client.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name })),
+    ).then((out) => tagRecord(out.TagList));
+  }
+
+  private detailsOf(parameter: ParameterMetadata): ItemDetails {
+    return {
+      ...(parameter.ARN ? { arn: parameter.ARN } : {}),
+      ...(parameter.Type ? { type: parameter.Type } : {}),
+      ...(parameter.Tier ? { tier: parameter.Tier } : {}),
+      ...(parameter.DataType ? { dataType: parameter.DataType } : {}),
+      ...(parameter.Policies?.length
+        ? {
+            policies: parameter.Policies.map((p) => ({
+              type: p.PolicyType ?? 'Unknown',
+              status: p.PolicyStatus ?? null,
+              text: p.PolicyText ?? '',
+            })),
+          }
+        : {}),
     };
   }
 
@@ -186,21 +235,7 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
       throw error;
     }
     const currentVersion = metadata.currentVersion !== '0' ? metadata.currentVersion : (versions[0]?.id ?? '0');
-    const details: ItemDetails = {
-      ...(parameter.ARN ? { arn: parameter.ARN } : {}),
-      ...(parameter.Type ? { type: parameter.Type } : {}),
-      ...(parameter.Tier ? { tier: parameter.Tier } : {}),
-      ...(parameter.DataType ? { dataType: parameter.DataType } : {}),
-      ...(parameter.Policies?.length
-        ? {
-            policies: parameter.Policies.map((p) => ({
-              type: p.PolicyType ?? 'Unknown',
-              status: p.PolicyStatus ?? null,
-              text: p.PolicyText ?? '',
-            })),
-          }
-        : {}),
-    };
+    const details = this.detailsOf(parameter);
     return {
       ...metadata,
       tags,

@@ -15,6 +15,12 @@ export const browseQuerySchema = z.object({
   q: z.string().max(200, 'The name filter may be at most 200 characters.').optional(),
   sort: z.enum(SORT_KEYS, { message: `sort must be one of ${SORT_KEYS.join(', ')}.` }).optional(),
   dir: z.enum(['asc', 'desc'], { message: 'dir must be asc or desc.' }).optional(),
+  /** Keyset position: the page starts after the row this cursor names. */
+  after: z
+    .string()
+    .max(4096, { message: 'The page position (after) is too long.' })
+    .regex(/^[A-Za-z0-9_-]*$/, { message: 'The page position (after) is malformed; start again from the first page.' })
+    .optional(),
 });
 export type BrowseQuery = z.infer<typeof browseQuerySchema>;
 
@@ -52,6 +58,7 @@ export function browseHref(storeId: string, folder: string, query: BrowseQuery =
   if (query.q) params.set('q', query.q);
   if (query.sort) params.set('sort', query.sort);
   if (query.dir) params.set('dir', query.dir);
+  if (query.after) params.set('after', query.after);
   const search = params.toString();
   return `/browse/${storeId}${folder === '/' ? '' : folder.slice(0, -1)}${search ? `?${search}` : ''}`;
 }

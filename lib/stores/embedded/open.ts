@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { decryptValue, encryptValue, KEY_BYTES, type SealedValue } from '@/lib/crypto/envelope';
+import { prepareInventoryConnection } from '@/lib/inventory/schema';
 import { SCHEMA_SQL, SCHEMA_VERSION, type EmbeddedDatabase } from './schema';
 
 // Opening the embedded store. Every check that can fail runs on a read-only connection before
@@ -32,6 +33,8 @@ export interface OpenOptions {
 
 export interface OpenedDatabase {
   db: Kysely<EmbeddedDatabase>;
+  /** The same connection, for synchronous bulk work (rebuilding the inventory). */
+  conn: Database.Database;
   masterKey: Buffer;
   /** True when this call created the database. */
   created: boolean;
@@ -142,6 +145,8 @@ export function openEmbeddedDatabase(options: OpenOptions): OpenedDatabase {
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
     conn.exec(SCHEMA_SQL);
+    // The built-in store is its own inventory: the same tables the AWS sync fills, kept current by its writes.
+    prepareInventoryConnection(conn);
     if (!dbExists) {
       const insert = conn.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       conn.transaction(() => {
@@ -154,5 +159,5 @@ export function openEmbeddedDatabase(options: OpenOptions): OpenedDatabase {
   }
 
   const db = new Kysely<EmbeddedDatabase>({ dialect: new SqliteDialect({ database: conn }) });
-  return { db, masterKey, created: !dbExists, close: () => db.destroy() };
+  return { db, conn, masterKey, created: !dbExists, close: () => db.destroy() };
 }

@@ -2,6 +2,8 @@ import 'server-only';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
 import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
+import { InventoryIndex, upsertInventoryItem } from '@/lib/inventory/inventory-index';
+import type { InventoryDatabase } from '@/lib/inventory/schema';
 import { refuseBadName, StoreError } from '../errors';
 import type {
   ItemDetail,
@@ -12,6 +14,7 @@ import type {
   PutValueInput,
   WritableSecretStore,
 } from '../types';
+import { embeddedRecord, ensureEmbeddedInventory, LOCAL_DETAILS } from './inventory';
 import { openEmbeddedDatabase, type OpenOptions } from './open';
 import type { EmbeddedDatabase, ItemsTable } from './schema';
 
@@ -35,6 +38,8 @@ type ItemRow = Omit<Selectable<ItemsTable>, 'created_at'>;
 
 export class EmbeddedStore implements WritableSecretStore {
   readonly kind = 'local' as const;
+  /** The built-in store is its own inventory: the same tables the AWS sync fills, written with every change. */
+  readonly inventory: InventoryIndex;
 
   constructor(
     readonly id: string,
@@ -42,10 +47,18 @@ export class EmbeddedStore implements WritableSecretStore {
     private readonly db: Kysely<EmbeddedDatabase>,
     private readonly masterKey: Buffer,
     private readonly onClose: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    this.inventory = new InventoryIndex(this.inventoryDb(db));
+  }
+
+  /** The inventory tables share this database; kysely sees them through their own schema type. */
+  private inventoryDb(db: Kysely<EmbeddedDatabase>): Kysely<InventoryDatabase> {
+    return db as unknown as Kysely<InventoryDatabase>;
+  }
 
   static open(id: string, label: string, options: OpenOptions): { store: EmbeddedStore; created: boolean } {
     const opened = openEmbeddedDatabase(options);
+    ensureEmbeddedInventory(opened.conn, id);
     return { store: new EmbeddedStore(id, label, opened.db, opened.masterKey, opened.close), created: opened.created };
   }
 
@@ -139,7 +152,7 @@ export class EmbeddedStore implements WritableSecretStore {
         createdBy: v.created_by,
         labels: labels.filter((l) => l.version === v.version).map((l) => l.label).sort(),
       })),
-      details: { type: row.kind, dataType: 'text', tier: 'Standard' },
+      details: { ...LOCAL_DETAILS, type: row.kind },
     };
   }
 
@@ -211,6 +224,13 @@ export class EmbeddedStore implements WritableSecretStore {
           await trx.deleteFrom('labels').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
           await trx.deleteFrom('versions').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
         }
+        const written = await trx
+          .selectFrom('items')
+          .select(['name', 'folder', 'kind', 'description', 'kms_key_id', 'tags', 'current_version', 'updated_at', 'updated_by'])
+          .where('id', '=', itemId)
+          .executeTakeFirstOrThrow();
+        const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', itemId).where('version', '=', version).execute();
+        await upsertInventoryItem(this.inventoryDb(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
         results.push({ name: input.name, version: String(version) });
       }
       return results;

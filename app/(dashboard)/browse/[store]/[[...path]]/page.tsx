@@ -1,11 +1,16 @@
 import type { Metadata } from 'next';
-import { notFound } from 'next/navigation';
+import Link from 'next/link';
+import { notFound, redirect } from 'next/navigation';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { FolderTree } from '@/components/folder-tree';
-import { ItemsTable } from '@/components/items-table';
+import { InventoryStatusStrip } from '@/components/inventory-status';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { StorePicker } from '@/components/store-picker';
-import { describeStoreFailure, getFolderView, listStoreSummaries, MAX_FOLDER_ITEMS, type FolderView } from '@/lib/data/browse';
+import { VirtualItemsTable } from '@/components/virtual-items-table';
+import { refreshInventoryAction } from '@/lib/actions/refresh-inventory';
+import { can } from '@/lib/auth/authorize';
+import { describeStoreFailure, getFolderView, listStoreSummaries, type FolderView } from '@/lib/data/browse';
+import { isCursorError } from '@/lib/inventory/inventory-index';
 import { requirePermission } from '@/lib/session';
 import { browseHref, browseQuerySchema, folderFromSegments, storeIdSchema } from '@/lib/validations/browse';
 
@@ -39,25 +44,36 @@ export default async function BrowsePage({ params, searchParams }: Props) {
   try {
     view = await getFolderView(principal, storeId.data, folder.value, query.data);
   } catch (error) {
+    // A position from another sort order or an old link: start the folder from the top.
+    if (isCursorError(error)) redirect(browseHref(storeId.data, folder.value, { ...query.data, after: undefined }));
     failure = describeStoreFailure(error, storeId.data);
     if (!failure) throw error;
   }
   if (!view && !failure) notFound();
+  const canRefresh = can(principal, 'refresh-inventory', { storeId: storeId.data, folder: '/' });
 
   return (
-    <div className="space-y-4">
+    <div className="min-w-0 space-y-4">
       <StorePicker stores={stores} current={storeId.data} />
       {failure && <StoreErrorBanner {...failure} />}
-      {view && (
-        <div className="grid gap-6 md:grid-cols-[16rem_1fr]">
-          <aside className="rounded-lg border border-slate-200 bg-white p-3">
+      {view && <InventoryStatusStrip status={view.status} canRefresh={canRefresh && !view.status.live} refresh={refreshInventoryAction} />}
+      {view?.pending && (
+        <p className="rounded-md border border-slate-200 bg-white px-4 py-6 text-sm text-slate-600" data-testid="inventory-pending">
+          {view.status.walking
+            ? 'The first sync of this store is under way; its folders appear here as soon as it finishes.'
+            : 'This store has no inventory yet. It is listed once a sync succeeds.'}
+        </p>
+      )}
+      {view && !view.pending && (
+        <div className="grid min-w-0 gap-6 md:grid-cols-[16rem_minmax(0,1fr)]">
+          <aside className="min-w-0 rounded-lg border border-slate-200 bg-white p-3">
             <FolderTree storeId={view.store.id} tree={view.tree} current={view.path} />
           </aside>
-          <section className="space-y-3">
+          <section className="min-w-0 space-y-3">
             <Breadcrumbs storeId={view.store.id} folders={view.ancestors} />
             <div className="flex flex-wrap items-center justify-between gap-3">
-              <h1 className="font-mono text-xl font-semibold">{view.path}</h1>
-              <form method="get" action={browseHref(view.store.id, view.path)} className="flex gap-2" role="search">
+              <h1 className="break-all font-mono text-xl font-semibold">{view.path}</h1>
+              <form method="get" action={browseHref(view.store.id, view.path)} className="flex min-w-0 gap-2" role="search" aria-label="Filter this folder">
                 {query.data.sort && <input type="hidden" name="sort" value={query.data.sort} />}
                 {query.data.dir && <input type="hidden" name="dir" value={query.data.dir} />}
                 <label className="sr-only" htmlFor="name-filter">
@@ -69,21 +85,29 @@ export default async function BrowsePage({ params, searchParams }: Props) {
                   defaultValue={query.data.q ?? ''}
                   maxLength={200}
                   placeholder="Filter by name"
-                  className="w-56 rounded-md border border-slate-300 px-2 py-1 text-sm"
+                  className="w-40 min-w-0 rounded-md border border-slate-300 px-2 py-1 text-sm sm:w-56"
                 />
                 <button type="submit" className="rounded-md bg-slate-900 px-3 py-1 text-sm text-white">
                   Filter
                 </button>
               </form>
             </div>
-            <div className="overflow-x-auto rounded-lg border border-slate-200">
-              <ItemsTable storeId={view.store.id} path={view.path} query={query.data} folders={view.folders} items={view.items} />
-            </div>
-            <p className="text-xs text-slate-500">
-              {view.items.length} of {view.totalItems} item{view.totalItems === 1 ? '' : 's'} in this folder
-              {query.data.q ? ` match “${query.data.q}”` : ''}, {view.folders.length} sub-folder{view.folders.length === 1 ? '' : 's'}.
-              {view.truncated && ` Only the first ${MAX_FOLDER_ITEMS} items are shown; use the filter to narrow down.`}
-            </p>
+            <VirtualItemsTable
+              key={`${view.store.id}${view.path}?${query.data.q ?? ''}&${query.data.sort ?? ''}&${query.data.dir ?? ''}&${query.data.after ?? ''}`}
+              storeId={view.store.id}
+              path={view.path}
+              query={{ q: query.data.q, sort: query.data.sort, dir: query.data.dir }}
+              folders={view.folders}
+              initialItems={view.items}
+              initialCursor={view.nextCursor}
+              totalItems={view.totalItems}
+              startCursor={query.data.after ?? null}
+            />
+            {query.data.q && (
+              <p className="text-xs text-slate-500">
+                Items whose name contains “{query.data.q}”. <Link href={browseHref(view.store.id, view.path)} className="underline">Clear the filter</Link>
+              </p>
+            )}
           </section>
         </div>
       )}

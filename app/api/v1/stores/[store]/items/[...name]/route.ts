@@ -1,7 +1,7 @@
 import { notFoundMessage } from '@/lib/auth/authorize';
+import { getItemView } from '@/lib/data/browse';
 import { errorResponse, json, jsonError } from '@/lib/http/api-response';
 import { authorizeItemRequest } from '@/lib/http/item-request';
-import { getStore } from '@/lib/stores/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,10 +12,10 @@ export async function GET(request: Request, { params }: Context) {
   try {
     const caller = await authorizeItemRequest(request, params, 'view-item');
     if (caller.error) return caller.error;
-    const { storeId, name } = caller;
-    const store = await getStore(storeId);
-    const item = store ? await store.getItem(name) : null;
-    if (!item) return jsonError(404, notFoundMessage({ storeId, name }));
+    const { principal, storeId, name } = caller;
+    const view = await getItemView(principal, storeId, name);
+    if (!view) return jsonError(404, notFoundMessage({ storeId, name }));
+    const { item } = view;
     return json({
       store: storeId,
       name: item.name,
@@ -27,7 +27,7 @@ export async function GET(request: Request, { params }: Context) {
       labels: item.labels,
       lastChangedAt: item.lastChangedAt,
       lastChangedBy: item.lastChangedBy,
-      versions: item.versions.map((v) => ({ id: v.id, createdAt: v.createdAt, createdBy: v.createdBy, labels: v.labels })),
+      versions: item.versions,
       details: item.details,
     });
   } catch (error) {

@@ -1,10 +1,6 @@
-import { appendAudit } from '@/lib/audit/audit-log';
-import { notFoundMessage } from '@/lib/auth/authorize';
-import { actorOf } from '@/lib/auth/principal';
-import { errorResponse, json, jsonError } from '@/lib/http/api-response';
+import { revealValue } from '@/lib/data/reveal';
+import { errorResponse, json } from '@/lib/http/api-response';
 import { authorizeItemRequest } from '@/lib/http/item-request';
-import { getStore } from '@/lib/stores/registry';
-import { isWritable } from '@/lib/stores/types';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,13 +14,7 @@ export async function POST(request: Request, { params }: Context) {
   try {
     const caller = await authorizeItemRequest(request, params, 'reveal');
     if (caller.error) return caller.error;
-    const { principal, storeId, name } = caller;
-    const store = await getStore(storeId);
-    if (!store || !(await store.getItem(name))) return jsonError(404, notFoundMessage({ storeId, name }));
-    if (!isWritable(store)) return jsonError(400, `Store "${store.id}" does not support revealing values from the dashboard yet.`);
-    const value = await store.readValue(name);
-    await appendAudit({ actor: actorOf(principal), action: 'reveal', target: `${store.id}:${name}`, outcome: 'success' });
-    return json({ store: store.id, name, value });
+    return json(await revealValue(caller.principal, caller.storeId, caller.name));
   } catch (error) {
     return errorResponse(error);
   }

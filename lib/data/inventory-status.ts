@@ -1,0 +1,59 @@
+import 'server-only';
+import { inventoryDb, inventorySync } from '@/lib/inventory/inventory';
+import type { InventoryIndex } from '@/lib/inventory/inventory-index';
+import type { SecretStore } from '@/lib/stores/types';
+import type { InventoryStatus } from './inventory-types';
+
+// Where a store's inventory lives and how fresh it is. The built-in store is its own inventory;
+// the AWS stores share DATA_DIR/inventory.db, filled by the background sync.
+
+/** The built-in store carries its own index. Checked by shape: Next.js bundles server code more
+ * than once, so the store may be an instance of another copy of its class. */
+function ownIndex(store: SecretStore): InventoryIndex | null {
+  return (store as { inventory?: InventoryIndex }).inventory ?? null;
+}
+
+export function inventoryIndexOf(store: SecretStore): InventoryIndex {
+  return ownIndex(store) ?? inventoryDb().index;
+}
+
+export async function inventoryStatusOf(store: SecretStore): Promise<InventoryStatus> {
+  const index = inventoryIndexOf(store);
+  const base = { storeId: store.id, label: store.label, kind: store.kind };
+  if (ownIndex(store)) {
+    return {
+      ...base,
+      live: true,
+      syncedAt: null,
+      items: await index.countStore(store.id),
+      walking: null,
+      queued: false,
+      error: null,
+      unreadable: { items: 0, tags: 0 },
+      tags: null,
+      lastWalk: null,
+    };
+  }
+  const record = await index.syncRecord(store.id);
+  const live = inventorySync()?.progress(store.id) ?? null;
+  const items = record?.synced_at ? await index.countStore(store.id) : 0;
+  return {
+    ...base,
+    live: false,
+    syncedAt: record?.synced_at ?? null,
+    items,
+    walking: live?.walk ? { ...live.walk, retrying: live.walk.retrying && { ...live.walk.retrying } } : null,
+    queued: live?.queued ?? false,
+    error: record?.error_code ? { code: record.error_code, message: record.error_message ?? '', at: record.error_at ?? '' } : null,
+    unreadable: { items: record?.unreadable_items ?? 0, tags: record?.unreadable_tags ?? 0 },
+    tags: store.kind === 'ssm' && record?.synced_at ? { pending: inventoryDb().tagsPending(store.id), running: live?.tags.running ?? false } : null,
+    lastWalk: record?.synced_at
+      ? { durationMs: record.duration_ms, pages: record.pages, calls: JSON.parse(record.calls) as Record<string, number>, throttled: record.throttled }
+      : null,
+  };
+}
+
+/** Whether pages can be served from the store's inventory (the built-in store always can). */
+export function hasInventory(status: InventoryStatus): boolean {
+  return status.live || status.syncedAt !== null;
+}

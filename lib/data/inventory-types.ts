@@ -1,0 +1,75 @@
+import type { StoreKind } from '@/lib/stores/types';
+
+// The inventory's shapes as pages, API responses and client components see them: metadata only.
+
+export interface InventoryStatus {
+  storeId: string;
+  label: string;
+  kind: StoreKind;
+  /** The built-in store is its own inventory: always current, never synced. */
+  live: boolean;
+  /** When the last complete walk was swapped in (ISO); null before the first. */
+  syncedAt: string | null;
+  /** Items in the inventory being served. */
+  items: number;
+  /** A walk under way. */
+  walking: {
+    startedAt: string;
+    items: number;
+    pages: number;
+    /** Items of the previous walk (for a progress fraction); null on the first walk. */
+    expectedItems: number | null;
+    throttled: number;
+    /** The latest retryable failure while the walk goes on, e.g. throttling. */
+    retrying: { code: string; message: string } | null;
+  } | null;
+  /** Another walk is queued behind the running one (Refresh while syncing). */
+  queued: boolean;
+  /** The last walk failed: the inventory served is the one from syncedAt. */
+  error: { code: string; message: string; at: string } | null;
+  /** Items left out (names the tree cannot show) and tags AWS refused to give. */
+  unreadable: { items: number; tags: number };
+  /** Parameter Store only: tags are fetched after the walk, one call each. */
+  tags: { pending: number; running: boolean } | null;
+  lastWalk: { durationMs: number; pages: number; calls: Record<string, number>; throttled: number } | null;
+}
+
+export interface ItemRow {
+  name: string;
+  leaf: string;
+  kind: string;
+  version: string;
+  lastChangedAt: string;
+  lastChangedBy: string | null;
+}
+
+export interface SearchItemResult {
+  storeId: string;
+  storeLabel: string;
+  name: string;
+  leaf: string;
+  folder: string;
+  kind: string;
+  description: string | null;
+  matchedIn: 'name' | 'description' | 'tags';
+  href: string;
+}
+
+export interface SearchFolderResult {
+  storeId: string;
+  storeLabel: string;
+  path: string;
+  /** Items below the folder, when the caller may see all of them; else null. */
+  totalItems: number | null;
+  href: string;
+}
+
+export interface SearchResults {
+  query: string;
+  /** The query was cut to the longest searchable length. */
+  truncated: boolean;
+  items: SearchItemResult[];
+  folders: SearchFolderResult[];
+  /** Stores whose first sync has not finished, so they could not be searched yet. */
+  pending: string[];
+}

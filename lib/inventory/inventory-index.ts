@@ -1,0 +1,359 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { z } from 'zod';
+import type { SortKey } from '@/lib/validations/browse';
+import { ancestorsOf, folderOf, leafOf } from '@/lib/validations/item-name';
+import type { InventoryExtra, InventoryRecord } from './records';
+import { toInventoryRow } from './records';
+import type { InventoryDatabase, InventorySyncTable } from './schema';
+
+// Queries over an inventory: folder pages (keyset-paged, sorted and filtered in SQL), folder
+// children with counts, search, and each store's sync record. Grants arrive as a regular
+// expression over names (see globsToRegex) so that every page and count is already cut to them.
+
+export const MAX_SEARCH_QUERY = 200;
+export const MAX_CHILD_FOLDERS = 1000;
+
+export interface IndexedItem {
+  storeId: string;
+  name: string;
+  folder: string;
+  leaf: string;
+  kind: string;
+  description: string | null;
+  tags: Record<string, string>;
+  kmsKeyId: string | null;
+  lastChangedAt: string;
+  lastChangedBy: string | null;
+  version: string;
+  labels: string[];
+  extra: InventoryExtra;
+}
+
+export interface FolderPageQuery {
+  storeId: string;
+  folder: string;
+  recursive?: boolean;
+  sort?: SortKey;
+  dir?: 'asc' | 'desc';
+  /** Part of the item's last level, any case. */
+  q?: string;
+  cursor?: string;
+  limit: number;
+  /** Only names matching this expression (the caller's grants); null for all. */
+  namePattern: string | null;
+}
+
+export interface FolderPage {
+  items: IndexedItem[];
+  nextCursor?: string;
+}
+
+export interface ChildFolder {
+  path: string;
+  name: string;
+  totalItems: number;
+}
+
+export interface SearchScope {
+  storeId: string;
+  namePattern: string | null;
+}
+
+export interface SearchHit extends IndexedItem {
+  matchedIn: 'name' | 'description' | 'tags';
+}
+
+export class CursorError extends Error {
+  constructor() {
+    super('The page position (cursor) is malformed or belongs to another sort order; start again from the first page.');
+    this.name = 'CursorError';
+  }
+}
+
+/** By name: the index may come from another bundled copy of this module (see lib/stores/errors.ts). */
+export function isCursorError(error: unknown): error is CursorError {
+  return error instanceof Error && error.name === 'CursorError';
+}
+
+const SORT_COLUMNS = {
+  name: 'name',
+  kind: 'kind',
+  version: 'version_key',
+  changed: 'last_changed_at',
+  by: 'last_changed_by',
+} as const satisfies Record<SortKey, keyof InventoryDatabase['inv_items']>;
+
+const cursorSchema = z.tuple([z.enum(['name', 'kind', 'version', 'changed', 'by']), z.enum(['asc', 'desc']), z.string().max(4096), z.string().max(4096)]);
+
+function encodeCursor(sort: SortKey, dir: 'asc' | 'desc', value: string, name: string): string {
+  return Buffer.from(JSON.stringify([sort, dir, value, name]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(raw: string, sort: SortKey, dir: 'asc' | 'desc'): { value: string; name: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw new CursorError();
+  }
+  const result = cursorSchema.safeParse(parsed);
+  if (!result.success || result.data[0] !== sort || result.data[1] !== dir) throw new CursorError();
+  return { value: result.data[2], name: result.data[3] };
+}
+
+/** LIKE pattern for "contains", with LIKE's own wildcards taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** FTS5 phrase: the text in double quotes (quotes doubled), so operators and syntax are plain text. */
+function ftsPhrase(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+export function normalizeSearchQuery(raw: string): string {
+  return raw.replace(/\s+/g, ' ').trim().slice(0, MAX_SEARCH_QUERY);
+}
+
+const ITEM_SELECT = [
+  'store_id',
+  'name',
+  'folder',
+  'leaf',
+  'kind',
+  'description',
+  'tags',
+  'kms_key_id',
+  'last_changed_at',
+  'last_changed_by',
+  'version',
+  'labels',
+  'extra',
+] as const;
+
+type SelectedRow = Pick<InventoryDatabase['inv_items'], (typeof ITEM_SELECT)[number]>;
+
+function toItem(row: SelectedRow): IndexedItem {
+  return {
+    storeId: row.store_id,
+    name: row.name,
+    folder: row.folder,
+    leaf: row.leaf,
+    kind: row.kind,
+    description: row.description,
+    tags: JSON.parse(row.tags) as Record<string, string>,
+    kmsKeyId: row.kms_key_id,
+    lastChangedAt: row.last_changed_at,
+    // Stored as '' so keyset paging never meets NULL.
+    lastChangedBy: row.last_changed_by || null,
+    version: row.version,
+    labels: JSON.parse(row.labels) as string[],
+    extra: JSON.parse(row.extra) as InventoryExtra,
+  };
+}
+
+type ItemsEb = ExpressionBuilder<InventoryDatabase, 'inv_items'>;
+
+function matchesPattern(eb: ItemsEb, pattern: string | null): Expression<SqlBool> {
+  return pattern === null ? eb.lit(true) : sql<SqlBool>`${eb.ref('inv_items.name')} REGEXP ${pattern}`;
+}
+
+export class InventoryIndex {
+  constructor(private readonly db: Kysely<InventoryDatabase>) {}
+
+  async folderPage(query: FolderPageQuery): Promise<FolderPage> {
+    const sort = query.sort ?? 'name';
+    const dir = query.dir ?? 'asc';
+    const column = SORT_COLUMNS[sort];
+    const after = query.cursor ? decodeCursor(query.cursor, sort, dir) : null;
+    const cmp = dir === 'asc' ? '>' : '<';
+    let select = this.db
+      .selectFrom('inv_items')
+      .select(ITEM_SELECT)
+      .select(sql<string>`${sql.ref(column)}`.as('sort_value'))
+      .where('store_id', '=', query.storeId);
+    select = query.recursive
+      ? select.where('name', '>', query.folder).where('name', '<', `${query.folder}\x7f`)
+      : select.where('folder', '=', query.folder);
+    if (query.q) select = select.where(sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`);
+    select = select.where((eb) => matchesPattern(eb, query.namePattern));
+    if (after) {
+      select =
+        column === 'name'
+          ? select.where('name', cmp, after.name)
+          : select.where((eb) => eb.or([eb(column, cmp, after.value), eb.and([eb(column, '=', after.value), eb('name', cmp, after.name)])]));
+    }
+    const rows = await select
+      .orderBy(column, dir)
+      .$if(column !== 'name', (q) => q.orderBy('name', dir))
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toItem),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(sort, dir, String(last.sort_value ?? ''), last.name) : undefined,
+    };
+  }
+
+  /** How many items a folder page would hold in all (same filters, no paging). */
+  async countItems(query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Promise<number> {
+    let select = this.db
+      .selectFrom('inv_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('store_id', '=', query.storeId);
+    select = query.recursive
+      ? select.where('name', '>', query.folder).where('name', '<', `${query.folder}\x7f`)
+      : select.where('folder', '=', query.folder);
+    if (query.q) select = select.where(sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`);
+    select = select.where((eb) => matchesPattern(eb, query.namePattern));
+    const row = await select.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async getFolder(storeId: string, path: string): Promise<{ directItems: number; totalItems: number } | null> {
+    const row = await this.db
+      .selectFrom('inv_folders')
+      .select(['direct_items', 'total_items'])
+      .where('store_id', '=', storeId)
+      .where('path', '=', path)
+      .executeTakeFirst();
+    return row ? { directItems: row.direct_items, totalItems: row.total_items } : null;
+  }
+
+  async childFolders(storeId: string, path: string): Promise<ChildFolder[]> {
+    const rows = await this.db
+      .selectFrom('inv_folders')
+      .select(['path', 'total_items'])
+      .where('store_id', '=', storeId)
+      .where('parent', '=', path)
+      .orderBy('path')
+      .limit(MAX_CHILD_FOLDERS)
+      .execute();
+    return rows.map((r) => ({ path: r.path, name: leafOf(r.path), totalItems: r.total_items }));
+  }
+
+  /** Whether any item the pattern allows lies at or below a folder. */
+  async anyItemBelow(storeId: string, path: string, namePattern: string | null): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('inv_items')
+      .select('id')
+      .where('store_id', '=', storeId)
+      .where('name', '>', path)
+      .where('name', '<', `${path}\x7f`)
+      .where((eb) => matchesPattern(eb, namePattern))
+      .limit(1)
+      .executeTakeFirst();
+    return Boolean(row);
+  }
+
+  async getItem(storeId: string, name: string): Promise<IndexedItem | null> {
+    const row = await this.db.selectFrom('inv_items').select(ITEM_SELECT).where('store_id', '=', storeId).where('name', '=', name).executeTakeFirst();
+    return row ? toItem(row) : null;
+  }
+
+  /**
+   * Items whose name (first) or description or tags contain the text, in the given stores and
+   * cut to each store's pattern. Three characters or more go through the trigram index; shorter
+   * text is matched against names only.
+   */
+  async search(scopes: SearchScope[], rawQuery: string, limit: number): Promise<SearchHit[]> {
+    const text = normalizeSearchQuery(rawQuery);
+    if (!text || scopes.length === 0) return [];
+    const inScope = (eb: ItemsEb) =>
+      eb.or(scopes.map((s) => eb.and([eb('inv_items.store_id', '=', s.storeId), matchesPattern(eb, s.namePattern)])));
+    const base = () => this.db.selectFrom('inv_items').select(ITEM_SELECT.map((c) => `inv_items.${c}` as const));
+    const wide = limit * 10;
+
+    let byName: SelectedRow[];
+    let other: SelectedRow[] = [];
+    if (text.length >= 3) {
+      const phrase = ftsPhrase(text);
+      const fts = (columns: string) =>
+        base()
+          .innerJoin('inv_search', 'inv_search.rowid', 'inv_items.id')
+          .where(sql<SqlBool>`inv_search MATCH ${`{${columns}} : ${phrase}`}`)
+          .where(inScope);
+      byName = await fts('name').limit(wide).execute();
+      if (byName.length < limit) other = await fts('description tag_text').limit(limit).execute();
+    } else {
+      byName = await base().where(sql<SqlBool>`inv_items.name LIKE ${containsPattern(text)} ESCAPE '\\'`).where(inScope).limit(wide).execute();
+    }
+
+    const needle = text.toLowerCase();
+    const rank = (row: SelectedRow) => {
+      const leaf = row.leaf.toLowerCase();
+      return leaf === needle ? 0 : leaf.startsWith(needle) ? 1 : leaf.includes(needle) ? 2 : 3;
+    };
+    const hits: SearchHit[] = byName
+      .sort((a, b) => rank(a) - rank(b) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1))
+      .slice(0, limit)
+      .map((row) => ({ ...toItem(row), matchedIn: 'name' as const }));
+    const seen = new Set(hits.map((h) => `${h.storeId}\n${h.name}`));
+    for (const row of other) {
+      if (hits.length >= limit) break;
+      if (seen.has(`${row.store_id}\n${row.name}`)) continue;
+      const item = toItem(row);
+      const inDescription = item.description?.toLowerCase().includes(needle) ?? false;
+      hits.push({ ...item, matchedIn: inDescription ? 'description' : 'tags' });
+    }
+    return hits;
+  }
+
+  /** Folders whose path contains the text, in the given stores (grants are checked by the caller). */
+  async searchFolders(storeIds: string[], rawQuery: string, limit: number): Promise<{ storeId: string; path: string; totalItems: number }[]> {
+    const text = normalizeSearchQuery(rawQuery);
+    if (!text || storeIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('inv_folders')
+      .select(['store_id', 'path', 'total_items'])
+      .where('store_id', 'in', storeIds)
+      .where('path', '!=', '/')
+      .where(sql<SqlBool>`path LIKE ${containsPattern(text)} ESCAPE '\\'`)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ storeId: r.store_id, path: r.path, totalItems: r.total_items }));
+  }
+
+  async syncRecord(storeId: string): Promise<InventorySyncTable | null> {
+    return (await this.db.selectFrom('inv_sync').selectAll().where('store_id', '=', storeId).executeTakeFirst()) ?? null;
+  }
+
+  async countStore(storeId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('inv_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('store_id', '=', storeId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+/**
+ * Writes one item into an inventory inside the caller's transaction (the built-in store calls it
+ * from its own writes, so its inventory is never behind). New items count into every ancestor folder.
+ */
+export async function upsertInventoryItem(db: Kysely<InventoryDatabase>, storeId: string, record: InventoryRecord): Promise<void> {
+  const row = toInventoryRow(storeId, record);
+  const existing = await db.selectFrom('inv_items').select('id').where('store_id', '=', storeId).where('name', '=', record.name).executeTakeFirst();
+  const values = row;
+  if (existing) {
+    await db.updateTable('inv_items').set(values).where('id', '=', existing.id).execute();
+    return;
+  }
+  await db.insertInto('inv_items').values(values).execute();
+  const folder = folderOf(record.name);
+  for (const path of ancestorsOf(folder)) {
+    const direct = path === folder ? 1 : 0;
+    await db
+      .insertInto('inv_folders')
+      .values({ store_id: storeId, path, parent: path === '/' ? '' : folderOf(path.slice(0, -1)), direct_items: direct, total_items: 1 })
+      .onConflict((oc) =>
+        oc.columns(['store_id', 'path']).doUpdateSet((eb) => ({
+          direct_items: eb('inv_folders.direct_items', '+', direct),
+          total_items: eb('inv_folders.total_items', '+', 1),
+        })),
+      )
+      .execute();
+  }
+}

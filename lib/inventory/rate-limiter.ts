@@ -1,0 +1,58 @@
+// Paces calls to one AWS operation: never above the configured rate, and slower for a while after
+// AWS answers with throttling (someone else in the account is using the same quota). The rate
+// halves on a throttle and creeps back up by a tenth of the ceiling every few calls without one.
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class RateLimiter {
+  private rate: number;
+  private nextSlot = 0;
+  private calmCalls = 0;
+
+  constructor(
+    /** Calls per second this operation may never exceed. */
+    readonly ceiling: number,
+    private readonly clock: Clock = realClock,
+    /** The slowest it gets after repeated throttling. */
+    private readonly floor = Math.min(ceiling, 0.5),
+  ) {
+    if (!(ceiling > 0)) throw new Error(`A rate limit must be above 0 calls per second, not ${ceiling}.`);
+    this.rate = ceiling;
+  }
+
+  get currentRate(): number {
+    return this.rate;
+  }
+
+  /** Waits for this call's slot. Slots are spaced 1/rate apart, so bursts never exceed the rate. */
+  async take(): Promise<void> {
+    const now = this.clock.now();
+    const slot = Math.max(now, this.nextSlot);
+    this.nextSlot = slot + 1000 / this.rate;
+    if (slot > now) await this.clock.sleep(slot - now);
+  }
+
+  /** AWS throttled a call: halve the rate and push the next slot back by one new interval. */
+  throttled(): void {
+    this.rate = Math.max(this.floor, this.rate / 2);
+    this.calmCalls = 0;
+    this.nextSlot = Math.max(this.nextSlot, this.clock.now()) + 1000 / this.rate;
+  }
+
+  /** A call went through: after a run of calm calls, recover toward the ceiling. */
+  succeeded(): void {
+    if (this.rate >= this.ceiling) return;
+    if (++this.calmCalls >= 5) {
+      this.calmCalls = 0;
+      this.rate = Math.min(this.ceiling, this.rate + this.ceiling / 10);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { ItemMetadata, ParameterPolicy, RotationStatus } from '@/lib/stores/types';
+import { leafOf } from '@/lib/validations/item-name';
+import type { InventoryItemsTable } from './schema';
+
+// What the inventory keeps of one item: the common metadata plus the store-specific extras a
+// listing call already returns (Secrets Manager rotation fields, SSM tier and policies). Never a value.
+
+export interface InventoryExtra {
+  arn?: string;
+  tier?: string;
+  type?: string;
+  dataType?: string;
+  policies?: ParameterPolicy[];
+  rotation?: RotationStatus;
+}
+
+export interface InventoryRecord extends ItemMetadata {
+  extra: InventoryExtra;
+}
+
+export type InventoryRow = Omit<InventoryItemsTable, 'id' | 'tags_synced_at'>;
+
+/** Numbers sort as numbers ("2" before "10"); anything else as text after them. */
+export function versionKey(version: string): string {
+  return /^\d{1,15}$/.test(version) ? version.padStart(15, '0') : `~${version}`;
+}
+
+export function tagText(tags: Record<string, string>): string {
+  return Object.entries(tags)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(' ');
+}
+
+/** The row for an item; `withTags: false` leaves tags out of the fingerprint (SSM lists carry none). */
+export function toInventoryRow(storeId: string, record: InventoryRecord, withTags = true): InventoryRow {
+  const base = {
+    store_id: storeId,
+    name: record.name,
+    folder: record.folder,
+    leaf: leafOf(record.name),
+    kind: record.kind,
+    description: record.description,
+    tags: JSON.stringify(record.tags),
+    tag_text: tagText(record.tags),
+    kms_key_id: record.kmsKeyId,
+    last_changed_at: record.lastChangedAt,
+    // '' rather than NULL, so keyset paging by this column never meets NULL.
+    last_changed_by: record.lastChangedBy ?? '',
+    version: record.currentVersion,
+    version_key: versionKey(record.currentVersion),
+    labels: JSON.stringify(record.labels),
+    extra: JSON.stringify(record.extra),
+  };
+  const fingerprinted = withTags ? base : { ...base, tags: '', tag_text: '' };
+  const fingerprint = createHash('sha256').update(JSON.stringify(fingerprinted)).digest('base64url').slice(0, 22);
+  return { ...base, fingerprint };
+}
+
+export const ROW_COLUMNS = [
+  'store_id',
+  'name',
+  'folder',
+  'leaf',
+  'kind',
+  'description',
+  'tags',
+  'tag_text',
+  'kms_key_id',
+  'last_changed_at',
+  'last_changed_by',
+  'version',
+  'version_key',
+  'labels',
+  'extra',
+  'fingerprint',
+] as const satisfies readonly (keyof InventoryRow)[];

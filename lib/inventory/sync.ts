@@ -1,0 +1,270 @@
+import 'server-only';
+import { logger } from '@/lib/logger';
+import { isStoreError, type StoreErrorCode } from '@/lib/stores/errors';
+import type { InventoryWalkable } from '@/lib/stores/inventory-walk';
+import type { InventoryDb } from './inventory-db';
+import { realClock, RateLimiter, type Clock } from './rate-limiter';
+import { toInventoryRow } from './records';
+
+// The background sync: walks each AWS store whole, as fast as its API quota allows and never
+// faster than the configured rate per operation, into staging; then swaps the walk in at once.
+// One walk at a time per store; a request while one runs queues exactly one more. Parameter
+// Store tags (one call per item) are fetched afterwards, at their own lower rate.
+
+/** Calls per second per operation when CONFIG_FILE sets none (AWS's quotas; see the README). */
+export const DEFAULT_RATES: Record<string, number> = {
+  DescribeParameters: 10,
+  ListSecrets: 100,
+  ListTagsForResource: 4,
+};
+
+export const WALK_OPERATION: Record<InventoryWalkable['kind'], string> = {
+  ssm: 'DescribeParameters',
+  secretsmanager: 'ListSecrets',
+};
+
+const RETRYABLE: readonly StoreErrorCode[] = ['throttled', 'timeout', 'unavailable'];
+/** Tags are fetched again after this long, so changed tags show within a day. */
+const TAG_REFRESH_MS = 24 * 3600_000;
+
+export interface SyncOptions {
+  intervalMs: number;
+  /** Per store id, per operation: calls per second (overrides DEFAULT_RATES). */
+  rates?: Record<string, Record<string, number>>;
+  /** Attempts per page before a walk gives up (throttling backs off between them). */
+  maxAttempts?: number;
+  clock?: Clock;
+  /** Whether Parameter Store tags are fetched after each walk. */
+  fetchTags?: boolean;
+}
+
+export interface WalkProgress {
+  startedAt: string;
+  items: number;
+  pages: number;
+  /** Items of the last complete walk, the best guess of where this one ends; null on the first. */
+  expectedItems: number | null;
+  throttled: number;
+  /** The latest retryable failure while the walk goes on (e.g. throttling). */
+  retrying: { code: string; message: string } | null;
+}
+
+export interface TagProgress {
+  running: boolean;
+  fetched: number;
+  denied: number;
+}
+
+interface StoreState {
+  store: InventoryWalkable;
+  limiters: Map<string, RateLimiter>;
+  walk: Promise<void> | null;
+  progress: WalkProgress | null;
+  queued: boolean;
+  tags: TagProgress;
+  tagLoop: Promise<void> | null;
+  deniedTags: Set<string>;
+}
+
+export class InventorySync {
+  private readonly states = new Map<string, StoreState>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly clock: Clock;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly db: InventoryDb,
+    stores: InventoryWalkable[],
+    private readonly options: SyncOptions,
+  ) {
+    this.clock = options.clock ?? realClock;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    for (const store of stores) {
+      const rates = { ...DEFAULT_RATES, ...options.rates?.[store.id] };
+      const limiters = new Map(Object.entries(rates).map(([op, rate]) => [op, new RateLimiter(rate, this.clock)]));
+      this.states.set(store.id, {
+        store,
+        limiters,
+        walk: null,
+        progress: null,
+        queued: false,
+        tags: { running: false, fetched: 0, denied: 0 },
+        tagLoop: null,
+        deniedTags: new Set(),
+      });
+    }
+  }
+
+  get storeIds(): string[] {
+    return [...this.states.keys()];
+  }
+
+  /** Walks every store now, then again every interval. */
+  start(): void {
+    for (const id of this.states.keys()) this.request(id);
+    this.timer = setInterval(() => {
+      for (const id of this.states.keys()) this.request(id);
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.states.values()].flatMap((s) => [s.walk, s.tagLoop]));
+  }
+
+  /** Starts a walk, or queues one behind the walk under way. */
+  request(storeId: string): 'started' | 'queued' | 'unknown' {
+    const state = this.states.get(storeId);
+    if (!state || this.stopped) return 'unknown';
+    if (state.walk) {
+      state.queued = true;
+      return 'queued';
+    }
+    state.walk = this.walk(state).finally(() => {
+      state.walk = null;
+      if (state.queued && !this.stopped) {
+        state.queued = false;
+        this.request(storeId);
+      }
+    });
+    return 'started';
+  }
+
+  /** Resolves when the store has no walk running or queued (tests and the benchmark wait on it). */
+  async idle(storeId: string): Promise<void> {
+    const state = this.states.get(storeId);
+    while (state?.walk) await state.walk;
+  }
+
+  progress(storeId: string): { walk: WalkProgress | null; queued: boolean; tags: TagProgress } | null {
+    const state = this.states.get(storeId);
+    return state ? { walk: state.progress, queued: state.queued, tags: { ...state.tags } } : null;
+  }
+
+  private limiter(state: StoreState, operation: string): RateLimiter {
+    let limiter = state.limiters.get(operation);
+    if (!limiter) state.limiters.set(operation, (limiter = new RateLimiter(DEFAULT_RATES[operation] ?? 1, this.clock)));
+    return limiter;
+  }
+
+  /** One AWS call under the operation's limiter, retried on throttling and transient failures. */
+  private async paced<T>(state: StoreState, operation: string, call: () => Promise<T>, onRetry?: (error: { code: string; message: string }) => void): Promise<T> {
+    const limiter = this.limiter(state, operation);
+    for (let attempt = 1; ; attempt++) {
+      await limiter.take();
+      try {
+        const result = await call();
+        limiter.succeeded();
+        return result;
+      } catch (error) {
+        if (!isStoreError(error) || !RETRYABLE.includes(error.code) || attempt >= this.maxAttempts || this.stopped) throw error;
+        if (error.code === 'throttled') {
+          limiter.throttled();
+          if (state.progress) state.progress.throttled++;
+        } else {
+          // Timeouts and unavailability: wait a little longer each time (up to 20 s).
+          await this.clock.sleep(Math.min(20_000, 250 * 2 ** attempt));
+        }
+        onRetry?.({ code: error.code, message: error.message });
+      }
+    }
+  }
+
+  private async walk(state: StoreState): Promise<void> {
+    const { store } = state;
+    const operation = WALK_OPERATION[store.kind];
+    const started = this.clock.now();
+    const previous = await this.db.index.syncRecord(store.id);
+    const progress: WalkProgress = {
+      startedAt: new Date().toISOString(),
+      items: 0,
+      pages: 0,
+      expectedItems: previous?.synced_at ? previous.items : null,
+      throttled: 0,
+      retrying: null,
+    };
+    state.progress = progress;
+    const calls: Record<string, number> = {};
+    let skipped = 0;
+    try {
+      this.db.beginWalk(store.id);
+      let token: string | undefined;
+      do {
+        const page = await this.paced(
+          state,
+          operation,
+          () => {
+            calls[operation] = (calls[operation] ?? 0) + 1;
+            return store.inventoryPage(token);
+          },
+          (error) => (progress.retrying = error),
+        );
+        progress.retrying = null;
+        this.db.stage(page.records.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm')));
+        progress.items += page.records.length;
+        progress.pages++;
+        skipped += page.skipped;
+        token = page.nextToken;
+      } while (token && !this.stopped);
+      if (this.stopped) return;
+      calls[operation] = calls[operation] ?? 0;
+      const result = this.db.applyWalk(
+        store.id,
+        { items: progress.items, pages: progress.pages, durationMs: this.clock.now() - started, calls, throttled: progress.throttled, unreadableItems: skipped },
+        store.kind === 'ssm',
+      );
+      logger.info({ store: store.id, items: progress.items, pages: progress.pages, ...result, ms: Math.round(this.clock.now() - started) }, 'inventory synced');
+      if (store.inventoryTags && this.options.fetchTags !== false) this.startTagLoop(state);
+    } catch (error) {
+      const code = isStoreError(error) ? error.code : 'unavailable';
+      const message = isStoreError(error) ? error.message : `Store "${store.id}": the inventory walk failed unexpectedly; see the server log.`;
+      if (!isStoreError(error)) logger.error({ store: store.id, err: error instanceof Error ? error.name : 'unknown' }, 'inventory walk failed');
+      else logger.warn({ store: store.id, code }, 'inventory walk failed');
+      this.db.recordFailure(store.id, code, message);
+    } finally {
+      state.progress = null;
+    }
+  }
+
+  private startTagLoop(state: StoreState): void {
+    if (state.tagLoop) return;
+    state.tags.running = true;
+    state.tagLoop = this.fetchTags(state).finally(() => {
+      state.tagLoop = null;
+      state.tags.running = false;
+    });
+  }
+
+  /** Fetches tags for items that have none yet, then for those fetched longest ago, until none is due. */
+  private async fetchTags(state: StoreState): Promise<void> {
+    const { store } = state;
+    const fetchTags = store.inventoryTags!.bind(store);
+    while (!this.stopped) {
+      const due = this.db.tagsDue(store.id, new Date(Date.now() - TAG_REFRESH_MS).toISOString(), 50);
+      if (due.length === 0) break;
+      for (const name of due) {
+        if (this.stopped) return;
+        try {
+          const tags = await this.paced(state, 'ListTagsForResource', () => fetchTags(name));
+          this.db.setTags(store.id, name, tags);
+          state.deniedTags.delete(name);
+          state.tags.fetched++;
+        } catch (error) {
+          if (isStoreError(error) && (error.code === 'access-denied' || error.code === 'not-found')) {
+            // Kept without tags and counted; asked again only after TAG_REFRESH_MS.
+            this.db.setTags(store.id, name, null);
+            if (error.code === 'access-denied') state.deniedTags.add(name);
+          } else {
+            logger.warn({ store: store.id, code: isStoreError(error) ? error.code : 'unknown' }, 'tag fetch stopped; it resumes after the next walk');
+            return;
+          }
+        }
+      }
+      state.tags.denied = state.deniedTags.size;
+      this.db.setUnreadableTags(store.id, state.deniedTags.size);
+    }
+  }
+}
