@@ -25,7 +25,7 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
       ...base,
       live: true,
       syncedAt: null,
-      items: await index.countStore(store.id),
+      items: (await index.getFolder(store.id, '/'))?.totalItems ?? 0,
       walking: null,
       queued: false,
       error: null,
@@ -36,7 +36,8 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
   }
   const record = await index.syncRecord(store.id);
   const live = inventorySync()?.progress(store.id) ?? null;
-  const items = record?.synced_at ? await index.countStore(store.id) : 0;
+  // Folder counts are rebuilt with every walk; the root's is the store's.
+  const items = record?.synced_at ? ((await index.getFolder(store.id, '/'))?.totalItems ?? 0) : 0;
   return {
     ...base,
     live: false,
