@@ -1,0 +1,1809 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+// A simulated AWS for benchmarks and scale tests: Parameter Store and Secrets Manager over the AWS
+// JSON 1.1 protocol, on 127.0.0.1, with a large generated data set, a fixed latency per call and
+// AWS's per-account rate quotas (token buckets answering ThrottlingException as AWS does). The real
+// SDK v3 clients work against it unchanged (`endpoint: url`, region us-east-1, any credentials).
+//
+// The data set is generated deterministically from a few "sets" ({ pattern, count }) and kept
+// compactly: a sorted array of names plus a Map from name to an ordinal (generated items) or a
+// small override object (items added explicitly). Every other field (type, version, dates, user,
+// description, tags, history, rotation, versions) is derived from a hash of the name when asked.
+//
+// Control endpoints (plain JSON, not the AWS protocol):
+//   GET  /__health        {"status":"ok", parameters, secrets}
+//   GET  /__stats         per-operation calls, throttled, errors, max calls in any 1 s window
+//   POST /__stats/reset
+//   POST /__control       a ControlCommand (add/delete items, failAll, latency, quotas, denyTags)
+
+/** What every value-carrying field holds (Value, SecretString). */
+export const SIM_VALUE_SENTINEL = 'SIM-AWS-VALUE-SENTINEL';
+export const SIM_ACCOUNT = '123456789012';
+export const SIM_REGION = 'us-east-1';
+
+export type SimService = 'ssm' | 'secretsmanager';
+
+export interface QuotaGroup {
+  /** The key used in `quotas` overrides, stats and the control endpoint. */
+  group: string;
+  service: SimService;
+  operations: readonly string[];
+  /** Sustained requests per second; the bucket holds as many (burst = rate). */
+  ratePerSecond: number;
+}
+
+/**
+ * AWS's default per-account, per-region request quotas that the simulator enforces. Operations not
+ * listed here are not limited. BatchGetSecretValue is not in the brief's table; 100/s is an assumption.
+ */
+export const DEFAULT_QUOTAS: readonly QuotaGroup[] = Object.freeze([
+  { group: 'ssm:DescribeParameters', service: 'ssm', operations: ['DescribeParameters'], ratePerSecond: 10 },
+  {
+    group: 'ssm:GetParameter+GetParameters+GetParametersByPath',
+    service: 'ssm',
+    operations: ['GetParameter', 'GetParameters', 'GetParametersByPath'],
+    ratePerSecond: 40,
+  },
+  { group: 'ssm:GetParameterHistory', service: 'ssm', operations: ['GetParameterHistory'], ratePerSecond: 10 },
+  { group: 'ssm:ListTagsForResource', service: 'ssm', operations: ['ListTagsForResource'], ratePerSecond: 10 },
+  { group: 'secretsmanager:ListSecrets', service: 'secretsmanager', operations: ['ListSecrets'], ratePerSecond: 100 },
+  { group: 'secretsmanager:DescribeSecret', service: 'secretsmanager', operations: ['DescribeSecret'], ratePerSecond: 40_000 },
+  { group: 'secretsmanager:GetSecretValue', service: 'secretsmanager', operations: ['GetSecretValue'], ratePerSecond: 10_000 },
+  { group: 'secretsmanager:ListSecretVersionIds', service: 'secretsmanager', operations: ['ListSecretVersionIds'], ratePerSecond: 50 },
+  { group: 'secretsmanager:BatchGetSecretValue', service: 'secretsmanager', operations: ['BatchGetSecretValue'], ratePerSecond: 100 },
+] as const);
+
+/** The operations the simulator answers, by service. */
+export const SIM_OPERATIONS = {
+  ssm: ['DescribeParameters', 'GetParameterHistory', 'ListTagsForResource', 'GetParametersByPath', 'GetParameter', 'GetParameters'],
+  secretsmanager: ['ListSecrets', 'DescribeSecret', 'ListSecretVersionIds', 'GetSecretValue', 'BatchGetSecretValue'],
+} as const;
+
+export const DEFAULT_LATENCY_MS = 30;
+/** How many names one listing call examines at most before it answers with what it has and a NextToken. */
+export const DEFAULT_SCAN_WINDOW = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Types of the options.
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+/**
+ * A generated set. Parameter Store patterns: `hierarchy` (names /scale/team{t}/svc{s}/key{k}),
+ * `hierarchy:<root>` (/<root>/team…), `flat:<folder>` (/<folder>/item-000001 …).
+ * Secrets Manager patterns: `hierarchy` (scale/team{t}/svc{s}/secret{k}, every 50th with a leading
+ * slash), `hierarchy:<root>`, `flat:<folder>` (<folder>/secret-000001 …).
+ */
+export interface ItemSet {
+  pattern: string;
+  count: number;
+}
+
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+
+/** An explicit parameter; every field but Name defaults to the generated one. Dates: epoch seconds or ISO. */
+export interface ParameterInput {
+  Name: string;
+  Type?: ParameterType;
+  Description?: string;
+  KeyId?: string;
+  Version?: number;
+  LastModifiedDate?: number | string;
+  LastModifiedUser?: string;
+  Tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+  DataType?: string;
+  Tags?: Tag[];
+}
+
+/** An explicit secret; every field but Name defaults to the generated one. */
+export interface SecretInput {
+  Name: string;
+  Description?: string;
+  KmsKeyId?: string;
+  /** true: rotation every 30 days (or RotationDays); false: none. */
+  RotationEnabled?: boolean;
+  RotationDays?: number;
+  LastChangedDate?: number | string;
+  LastAccessedDate?: number | string | null;
+  CreatedDate?: number | string;
+  /** Scheduled for deletion at this date (listed only with IncludePlannedDeletion). */
+  DeletedDate?: number | string | null;
+  /** How many versions (1 to 20): the newest is AWSCURRENT, the one before AWSPREVIOUS. */
+  VersionCount?: number;
+  Tags?: Tag[];
+}
+
+/** Names to fail: a list, every Nth generated/added item (by ordinal), a predicate, or none. */
+export type DenySpec = readonly string[] | { every: number } | ((name: string) => boolean) | null;
+
+export type QuotaOverrides = Record<string, number | null>;
+
+export interface SimulatedAwsOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  ssm?: ItemSet[];
+  extraParameters?: ParameterInput[];
+  secretsmanager?: ItemSet[];
+  extraSecrets?: SecretInput[];
+  /** Fixed delay before every AWS answer (default 30). */
+  latencyMs?: number;
+  /** Extra uniform random delay 0..jitter ms (default 0). */
+  latencyJitterMs?: number;
+  /** Per group (or per `service:Operation`): requests per second, null = unlimited. */
+  quotas?: QuotaOverrides;
+  /** ListTagsForResource answers AccessDeniedException for these parameters. */
+  denyTags?: DenySpec;
+  /** GetParameterHistory answers AccessDeniedException (kms:Decrypt) for these parameters. */
+  denyHistory?: DenySpec;
+  /** Every AWS call fails with this error type (e.g. AccessDeniedException); null = healthy. */
+  failAll?: string | null;
+  /** Names a listing call examines at most before answering (short pages); default 1000. */
+  scanWindow?: number;
+  /** The "now" the generated dates are relative to (epoch ms); default the start time. */
+  now?: number;
+  /** Seed of the generated fields (default 1). */
+  seed?: number;
+}
+
+export interface ControlCommand {
+  addParameters?: ParameterInput[];
+  deleteParameters?: string[];
+  addSecrets?: SecretInput[];
+  deleteSecrets?: string[];
+  failAll?: string | null;
+  latencyMs?: number;
+  latencyJitterMs?: number;
+  quotas?: QuotaOverrides;
+  /** Lists or { every: N }; predicates only through the library options. */
+  denyTags?: string[] | { every: number } | null;
+  denyHistory?: string[] | { every: number } | null;
+  scanWindow?: number;
+  resetStats?: boolean;
+}
+
+export interface ControlResult {
+  parameters: number;
+  secrets: number;
+  added: number;
+  deleted: number;
+  /** Names asked to be deleted that did not exist. */
+  notFound: string[];
+}
+
+export interface OperationStats {
+  calls: number;
+  ok: number;
+  throttled: number;
+  /** Error answers other than throttling (validation, not found, access denied, 403…). */
+  errors: number;
+  withDecryption: number;
+  /** Most calls that arrived in any 1-second window. */
+  maxCallsPerSecond: number;
+  /** Most calls admitted by the quota (not throttled) in any 1-second window. */
+  maxAcceptedPerSecond: number;
+  /** Time the simulator spent computing answers (excluding latency and I/O), in ms. */
+  computeMs: number;
+}
+
+export interface SimStats {
+  since: string;
+  elapsedMs: number;
+  totals: { calls: number; ok: number; throttled: number; errors: number };
+  /** Keyed `ssm:DescribeParameters`, `secretsmanager:ListSecrets`, … */
+  operations: Record<string, OperationStats>;
+  quotas: { group: string; ratePerSecond: number | null }[];
+  latencyMs: number;
+  failAll: string | null;
+  parameters: number;
+  secrets: number;
+}
+
+export interface SimulatedAws {
+  url: string;
+  port: number;
+  stats(): SimStats;
+  resetStats(): void;
+  control(cmd: ControlCommand): ControlResult;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic pseudo-random fields.
+
+const DAY = 86_400;
+const EIGHTEEN_MONTHS_DAYS = 548;
+
+function hashString(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** mulberry32 */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(list: readonly T[], r: number): T {
+  return list[Math.min(list.length - 1, Math.floor(r * list.length))]!;
+}
+
+const ms3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+const USERS = [
+  `arn:aws:iam::${SIM_ACCOUNT}:user/alice`,
+  `arn:aws:iam::${SIM_ACCOUNT}:user/bob`,
+  `arn:aws:iam::${SIM_ACCOUNT}:user/carol`,
+  `arn:aws:iam::${SIM_ACCOUNT}:user/dave`,
+  `arn:aws:iam::${SIM_ACCOUNT}:role/terraform`,
+  `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/deploy/ci`,
+];
+const OWNERS = ['alice', 'bob', 'carol', 'dave', 'platform', 'security'];
+const ENVS = ['prod', 'staging', 'dev'];
+const CMKS = [
+  `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/1f2e3d4c-0000-4000-8000-sim000000001`,
+  `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/1f2e3d4c-0000-4000-8000-sim000000002`,
+  `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/1f2e3d4c-0000-4000-8000-sim000000003`,
+];
+const DESCRIPTIONS: readonly ((svc: string) => string)[] = [
+  (s) => `Stripe API key for ${s}`,
+  (s) => `Database password for the ${s} service`,
+  (s) => `OAuth token used by ${s}`,
+  (s) => `Connection string for the ${s} database`,
+  (s) => `Webhook signing secret (stripe) for ${s}`,
+  (s) => `Feature flag configuration for ${s}`,
+  (s) => `Service token for ${s} to call the billing API`,
+  (s) => `Read-only database replica host for ${s}`,
+];
+const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'.split('');
+
+function segments(name: string): string[] {
+  return name.split('/').filter((s) => s !== '');
+}
+
+function tagsFor(name: string, count: number, r: () => number): Tag[] {
+  const segs = segments(name);
+  const team = segs.find((s) => /^team\d+$/.test(s)) ?? segs[0] ?? 'root';
+  const all: Tag[] = [
+    { Key: 'team', Value: team },
+    { Key: 'env', Value: pick(ENVS, r()) },
+    { Key: 'owner', Value: pick(OWNERS, r()) },
+  ];
+  return all.slice(0, count);
+}
+
+function hexId(r: () => number): string {
+  const word = () => Math.floor(r() * 0x100000000).toString(16).padStart(8, '0');
+  const a = word();
+  const b = word();
+  const c = word();
+  const d = word();
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-8${c.slice(1, 4)}-${c.slice(4, 8)}${d}`;
+}
+
+function parseDate(value: number | string | undefined | null, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    if (Number.isFinite(ms)) return ms / 1000;
+  }
+  throw new Error(`${what} must be epoch seconds or an ISO date`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorted name index.
+
+class SortedNames {
+  names: string[] = [];
+
+  get length(): number {
+    return this.names.length;
+  }
+
+  /** First index whose name is >= key. */
+  lowerBound(key: string): number {
+    let lo = 0;
+    let hi = this.names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.names[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First index whose name is > key. */
+  upperBound(key: string): number {
+    const i = this.lowerBound(key);
+    return this.names[i] === key ? i + 1 : i;
+  }
+
+  /** One past the last name that starts with prefix. */
+  prefixEnd(prefix: string): number {
+    if (prefix === '') return this.names.length;
+    const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.lowerBound(next);
+  }
+
+  insert(name: string): void {
+    const i = this.lowerBound(name);
+    if (this.names[i] !== name) this.names.splice(i, 0, name);
+  }
+
+  remove(name: string): boolean {
+    const i = this.lowerBound(name);
+    if (this.names[i] !== name) return false;
+    this.names.splice(i, 1);
+    return true;
+  }
+
+  load(names: string[]): void {
+    this.names = names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+/** What a listing scan does with one name: include, skip, or jump to an index past it. */
+type ScanTest = (name: string) => boolean | number;
+
+interface ScanResult {
+  names: string[];
+  /** The last name examined when the scan stopped early; resume after it. */
+  resumeAfter?: string;
+}
+
+/**
+ * Walk names[start..end) ascending (or descending), collecting up to `max` matches, examining at
+ * most `window` names; stops early like AWS listings do (fewer than MaxResults with a NextToken).
+ */
+function runScan(index: SortedNames, start: number, end: number, test: ScanTest, max: number, window: number, desc = false): ScanResult {
+  const names = index.names;
+  const hits: string[] = [];
+  let examined = 0;
+  if (!desc) {
+    let i = start;
+    while (i < end) {
+      if (hits.length >= max) return { names: hits, resumeAfter: names[i - 1]! };
+      if (examined >= window) return { names: hits, resumeAfter: names[i - 1]! };
+      const name = names[i]!;
+      examined++;
+      const verdict = test(name);
+      if (verdict === true) {
+        hits.push(name);
+        i++;
+      } else if (verdict === false) i++;
+      else i = Math.max(i + 1, verdict);
+    }
+    return { names: hits };
+  }
+  let i = end - 1;
+  while (i >= start) {
+    if (hits.length >= max || examined >= window) return { names: hits, resumeAfter: names[i + 1]! };
+    const name = names[i]!;
+    examined++;
+    if (test(name) === true) hits.push(name);
+    i--;
+  }
+  return { names: hits };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The protocol's errors and tokens.
+
+class AwsFault extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+const validation = (value: unknown, member: string, constraint: string) =>
+  new AwsFault('ValidationException', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
+
+function maxResults(body: Body, member: string, min: number, max: number, fallback: number): number {
+  const v = body.MaxResults;
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new AwsFault('SerializationException', `${member} must be an integer`);
+  if (v < min) throw validation(v, member, `Member must have value greater than or equal to ${min}`);
+  if (v > max) throw validation(v, member, `Member must have value less than or equal to ${max}`);
+  return v;
+}
+
+type TokenKind = 'scan' | 'offset';
+
+function encodeToken(kind: TokenKind, value: string | number): string {
+  return `AAEAA${Buffer.from(JSON.stringify({ k: kind, v: value }), 'utf8').toString('base64url')}`;
+}
+
+function decodeToken(token: unknown, kind: 'scan', service: SimService): string | undefined;
+function decodeToken(token: unknown, kind: 'offset', service: SimService): number | undefined;
+function decodeToken(token: unknown, kind: TokenKind, service: SimService): string | number | undefined {
+  if (token === undefined || token === null || token === '') return undefined;
+  const bad = () =>
+    service === 'ssm'
+      ? new AwsFault('InvalidNextToken', 'The specified token isn\'t valid.')
+      : new AwsFault('InvalidNextTokenException', 'The specified token isn\'t valid.');
+  if (typeof token !== 'string' || !token.startsWith('AAEAA')) throw bad();
+  try {
+    const parsed = JSON.parse(Buffer.from(token.slice(5), 'base64url').toString('utf8')) as { k?: unknown; v?: unknown };
+    if (parsed.k !== kind) throw bad();
+    if (kind === 'scan' && typeof parsed.v === 'string') return parsed.v;
+    if (kind === 'offset' && typeof parsed.v === 'number' && Number.isInteger(parsed.v) && parsed.v >= 0) return parsed.v;
+  } catch {
+    throw bad();
+  }
+  throw bad();
+}
+
+type Body = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// Token buckets and windows.
+
+class Bucket {
+  private tokens: number;
+  private last = performance.now();
+  readonly capacity: number;
+
+  constructor(readonly rate: number) {
+    this.capacity = rate <= 0 ? 0 : Math.max(1, rate);
+    this.tokens = this.capacity;
+  }
+
+  take(now: number): boolean {
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Counts arrivals in a sliding 1-second window and remembers the most seen. */
+class WindowCounter {
+  private times: number[] = [];
+  private head = 0;
+  max = 0;
+
+  add(now: number): void {
+    this.times.push(now);
+    while (this.times[this.head]! <= now - 1000) this.head++;
+    const inWindow = this.times.length - this.head;
+    if (inWindow > this.max) this.max = inWindow;
+    if (this.head > 4096 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+interface OpCounters {
+  calls: number;
+  ok: number;
+  throttled: number;
+  errors: number;
+  withDecryption: number;
+  computeMs: number;
+  arrivals: WindowCounter;
+  accepted: WindowCounter;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data.
+
+interface ExplicitParameter extends Omit<ParameterInput, 'LastModifiedDate'> {
+  ordinal: number;
+  LastModifiedDate?: number;
+}
+type ParamRecord = number | ExplicitParameter;
+
+interface ParamMeta {
+  name: string;
+  type: ParameterType;
+  version: number;
+  lastModified: number;
+  created: number;
+  user: string;
+  description?: string;
+  keyId?: string;
+  tier: string;
+  dataType: string;
+  tags: Tag[];
+  hash: number;
+  ordinal: number;
+}
+
+interface ExplicitSecret extends Omit<SecretInput, 'LastChangedDate' | 'LastAccessedDate' | 'CreatedDate' | 'DeletedDate'> {
+  ordinal: number;
+  LastChangedDate?: number;
+  LastAccessedDate?: number | null;
+  CreatedDate?: number;
+  DeletedDate?: number | null;
+}
+type SecretRecord = number | ExplicitSecret;
+
+interface SecretVersion {
+  id: string;
+  created: number;
+  stages: string[];
+}
+
+interface SecretMeta {
+  name: string;
+  arn: string;
+  description?: string;
+  kmsKeyId?: string;
+  rotation?: { days: number; schedule?: string; lambda: string; lastRotated: number; next: number };
+  created: number;
+  lastChanged: number;
+  lastAccessed?: number;
+  deleted?: number;
+  tags: Tag[];
+  /** Oldest first. */
+  versions: SecretVersion[];
+  ordinal: number;
+}
+
+interface Shape {
+  teams: number;
+  svcs: number;
+  perFolder: number;
+}
+
+/** Teams × services × keys for a hierarchy of `count` items, leaf folders of ~100–200 items. */
+function hierarchyShape(count: number): Shape {
+  const leaves = Math.max(1, Math.round(count / 150));
+  const teams = Math.max(1, Math.min(20, Math.round(Math.sqrt(leaves))));
+  const svcs = Math.max(1, Math.ceil(leaves / teams));
+  const perFolder = Math.max(1, Math.ceil(count / (teams * svcs)));
+  return { teams, svcs, perFolder };
+}
+
+function parseSetPattern(pattern: string): { kind: 'hierarchy'; root: string } | { kind: 'flat'; folder: string } {
+  if (pattern === 'hierarchy') return { kind: 'hierarchy', root: 'scale' };
+  if (pattern.startsWith('hierarchy:')) return { kind: 'hierarchy', root: pattern.slice('hierarchy:'.length).replace(/^\/+|\/+$/g, '') };
+  if (pattern.startsWith('flat:')) return { kind: 'flat', folder: pattern.slice('flat:'.length).replace(/^\/+|\/+$/g, '') };
+  throw new Error(`unknown set pattern "${pattern}" (use hierarchy, hierarchy:<root> or flat:<folder>)`);
+}
+
+function* setNames(set: ItemSet, service: SimService): Generator<string> {
+  if (!Number.isInteger(set.count) || set.count < 0) throw new Error(`set count must be a non-negative integer, not ${set.count}`);
+  const p = parseSetPattern(set.pattern);
+  if (p.kind === 'flat') {
+    if (p.folder === '') throw new Error('flat:<folder> needs a folder');
+    for (let i = 1; i <= set.count; i++) {
+      const n = String(i).padStart(6, '0');
+      yield service === 'ssm' ? `/${p.folder}/item-${n}` : `${p.folder}/secret-${n}`;
+    }
+    return;
+  }
+  const { svcs, perFolder } = hierarchyShape(set.count);
+  for (let i = 0; i < set.count; i++) {
+    const t = Math.floor(i / (svcs * perFolder)) + 1;
+    const s = (Math.floor(i / perFolder) % svcs) + 1;
+    const k = (i % perFolder) + 1;
+    if (service === 'ssm') yield `/${p.root}/team${t}/svc${s}/key${k}`;
+    else yield `${i % 50 === 49 ? '/' : ''}${p.root}/team${t}/svc${s}/secret${k}`;
+  }
+}
+
+const PARAM_NAME = /^[a-zA-Z0-9_.\-/]+$/;
+const SECRET_NAME = /^[a-zA-Z0-9/_+=.@-]+$/;
+
+function checkParameterInput(p: unknown): ParameterInput {
+  if (!p || typeof p !== 'object') throw new Error('a parameter must be an object');
+  const input = p as ParameterInput;
+  if (typeof input.Name !== 'string' || !PARAM_NAME.test(input.Name) || input.Name.length > 2048)
+    throw new Error(`bad parameter name ${JSON.stringify(input.Name)}`);
+  if (input.Name.includes('/') && !input.Name.startsWith('/')) throw new Error(`a hierarchical parameter name must begin with "/": ${input.Name}`);
+  if (input.Type !== undefined && !['String', 'StringList', 'SecureString'].includes(input.Type)) throw new Error(`bad Type ${String(input.Type)}`);
+  if (input.Version !== undefined && (!Number.isInteger(input.Version) || input.Version < 1)) throw new Error('Version must be a positive integer');
+  if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
+    throw new Error('Tags must be [{Key, Value}]');
+  return input;
+}
+
+function checkSecretInput(s: unknown): SecretInput {
+  if (!s || typeof s !== 'object') throw new Error('a secret must be an object');
+  const input = s as SecretInput;
+  if (typeof input.Name !== 'string' || !SECRET_NAME.test(input.Name) || input.Name.length > 512)
+    throw new Error(`bad secret name ${JSON.stringify(input.Name)}`);
+  if (input.VersionCount !== undefined && (!Number.isInteger(input.VersionCount) || input.VersionCount < 1 || input.VersionCount > 20))
+    throw new Error('VersionCount must be 1 to 20');
+  if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
+    throw new Error('Tags must be [{Key, Value}]');
+  return input;
+}
+
+function compileDeny(spec: DenySpec | undefined): ((name: string, ordinal: number) => boolean) | null {
+  if (spec === undefined || spec === null) return null;
+  if (typeof spec === 'function') return (name) => spec(name);
+  if (Array.isArray(spec)) {
+    const set = new Set<string>(spec as readonly string[]);
+    return (name) => set.has(name);
+  }
+  const every = (spec as { every: number }).every;
+  if (!Number.isInteger(every) || every < 1) throw new Error('deny { every } must be a positive integer');
+  return (_name, ordinal) => (ordinal + 1) % every === 0;
+}
+
+export const parameterArn = (name: string) => `arn:aws:ssm:${SIM_REGION}:${SIM_ACCOUNT}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+
+class Store {
+  readonly paramIndex = new SortedNames();
+  readonly params = new Map<string, ParamRecord>();
+  readonly secretIndex = new SortedNames();
+  readonly secrets = new Map<string, SecretRecord>();
+  private nextOrdinal = 0;
+  private readonly nowS: number;
+
+  constructor(
+    private readonly seed: number,
+    nowMs: number,
+  ) {
+    this.nowS = nowMs / 1000;
+  }
+
+  generate(ssmSets: ItemSet[], secretSets: ItemSet[]): void {
+    const pNames: string[] = [];
+    for (const set of ssmSets)
+      for (const name of setNames(set, 'ssm')) {
+        if (this.params.has(name)) throw new Error(`duplicate parameter name ${name}; give the sets different roots`);
+        this.params.set(name, this.nextOrdinal++);
+        pNames.push(name);
+      }
+    this.paramIndex.load(pNames);
+    const sNames: string[] = [];
+    for (const set of secretSets)
+      for (const name of setNames(set, 'secretsmanager')) {
+        if (this.secrets.has(name)) throw new Error(`duplicate secret name ${name}; give the sets different roots`);
+        this.secrets.set(name, this.nextOrdinal++);
+        sNames.push(name);
+      }
+    this.secretIndex.load(sNames);
+  }
+
+  addParameter(raw: unknown): void {
+    const input = checkParameterInput(raw);
+    const existing = this.params.get(input.Name);
+    const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
+    const { LastModifiedDate, ...rest } = input;
+    const lm = parseDate(LastModifiedDate, 'LastModifiedDate');
+    this.params.set(input.Name, { ...rest, ordinal, ...(lm !== undefined ? { LastModifiedDate: lm } : {}) });
+    if (existing === undefined) this.paramIndex.insert(input.Name);
+  }
+
+  addSecret(raw: unknown): void {
+    const input = checkSecretInput(raw);
+    const existing = this.secrets.get(input.Name);
+    const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
+    const { LastChangedDate, LastAccessedDate, CreatedDate, DeletedDate, ...rest } = input;
+    const rec: ExplicitSecret = { ...rest, ordinal };
+    const lc = parseDate(LastChangedDate, 'LastChangedDate');
+    if (lc !== undefined) rec.LastChangedDate = lc;
+    const cd = parseDate(CreatedDate, 'CreatedDate');
+    if (cd !== undefined) rec.CreatedDate = cd;
+    if (LastAccessedDate !== undefined) rec.LastAccessedDate = LastAccessedDate === null ? null : parseDate(LastAccessedDate, 'LastAccessedDate')!;
+    if (DeletedDate !== undefined) rec.DeletedDate = DeletedDate === null ? null : parseDate(DeletedDate, 'DeletedDate')!;
+    this.secrets.set(input.Name, rec);
+    if (existing === undefined) this.secretIndex.insert(input.Name);
+  }
+
+  deleteParameter(name: string): boolean {
+    if (!this.params.delete(name)) return false;
+    this.paramIndex.remove(name);
+    return true;
+  }
+
+  deleteSecret(name: string): boolean {
+    if (!this.secrets.delete(name)) return false;
+    this.secretIndex.remove(name);
+    return true;
+  }
+
+  paramMeta(name: string): ParamMeta | undefined {
+    const rec = this.params.get(name);
+    if (rec === undefined) return undefined;
+    const hash = hashString(name, this.seed);
+    const r = rng(hash);
+    const typeRoll = r();
+    const versionRoll = r();
+    const ageRoll = r();
+    const spanRoll = r();
+    const userRoll = r();
+    const descRoll = r();
+    const descPick = r();
+    const keyRoll = r();
+    const keyPick = r();
+    const tierRoll = r();
+    const tagCount = Math.floor(r() * 4);
+    const type: ParameterType = typeRoll < 0.5 ? 'String' : typeRoll < 0.6 ? 'StringList' : 'SecureString';
+    const version = 1 + Math.floor(versionRoll * versionRoll * 12);
+    const lastModified = ms3(this.nowS - ageRoll * EIGHTEEN_MONTHS_DAYS * DAY);
+    const segs = segments(name);
+    const svc = segs.at(-2) ?? segs[0] ?? 'app';
+    const meta: ParamMeta = {
+      name,
+      type,
+      version,
+      lastModified,
+      created: ms3(lastModified - (version > 1 ? spanRoll * 400 * DAY : 0)),
+      user: pick(USERS, userRoll),
+      ...(descRoll < 0.35 ? { description: pick(DESCRIPTIONS, descPick)(svc) } : {}),
+      ...(type === 'SecureString' ? { keyId: keyRoll < 0.6 ? 'alias/aws/ssm' : pick(CMKS, keyPick) } : {}),
+      tier: tierRoll < 0.1 ? 'Advanced' : 'Standard',
+      dataType: 'text',
+      tags: tagsFor(name, tagCount, r),
+      hash,
+      ordinal: typeof rec === 'number' ? rec : rec.ordinal,
+    };
+    if (typeof rec === 'number') return meta;
+    if (rec.Type !== undefined) meta.type = rec.Type;
+    if (rec.Description !== undefined) meta.description = rec.Description;
+    if (rec.KeyId !== undefined) meta.keyId = rec.KeyId;
+    if (meta.type === 'SecureString' && meta.keyId === undefined) meta.keyId = 'alias/aws/ssm';
+    if (meta.type !== 'SecureString') delete meta.keyId;
+    if (rec.Version !== undefined) meta.version = rec.Version;
+    if (rec.LastModifiedDate !== undefined) meta.lastModified = rec.LastModifiedDate;
+    if (meta.version === 1 || meta.created > meta.lastModified) meta.created = meta.lastModified;
+    if (rec.LastModifiedUser !== undefined) meta.user = rec.LastModifiedUser;
+    if (rec.Tier !== undefined) meta.tier = rec.Tier;
+    if (rec.DataType !== undefined) meta.dataType = rec.DataType;
+    if (rec.Tags !== undefined) meta.tags = rec.Tags;
+    return meta;
+  }
+
+  /** Version v (1..version) of a parameter: date, user, labels. */
+  paramVersion(meta: ParamMeta, v: number): { date: number; user: string; labels: string[] } {
+    if (v === meta.version) {
+      return { date: meta.lastModified, user: meta.user, labels: (meta.hash & 7) === 0 ? ['live'] : [] };
+    }
+    const r = rng(meta.hash ^ Math.imul(v, 0x9e3779b1));
+    const date = ms3(meta.created + ((meta.lastModified - meta.created) * (v - 1)) / Math.max(1, meta.version - 1));
+    const labels = v === meta.version - 1 && (meta.hash & 15) === 1 ? ['previous'] : [];
+    return { date, user: pick(USERS, r()), labels };
+  }
+
+  secretArn(name: string): string {
+    let a = hashString(name, this.seed ^ 0x5ec7e7);
+    let b = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) >>> 0;
+    let suffix = '';
+    for (let i = 0; i < 3; i++) {
+      suffix += ARN_ALPHABET[a % 62]! + ARN_ALPHABET[b % 62]!;
+      a = Math.floor(a / 62);
+      b = Math.floor(b / 62);
+    }
+    return `arn:aws:secretsmanager:${SIM_REGION}:${SIM_ACCOUNT}:secret:${name}-${suffix}`;
+  }
+
+  /** When a secret was scheduled for deletion (about 1 in 100), cheaply, without the rest. */
+  secretDeleted(name: string, rec: SecretRecord): number | undefined {
+    if (typeof rec !== 'number' && rec.DeletedDate !== undefined) return rec.DeletedDate ?? undefined;
+    const h = hashString(name, this.seed ^ 0xde1e7e);
+    return h % 100 === 0 ? ms3(this.nowS - ((h >>> 8) % (7 * DAY))) : undefined;
+  }
+
+  isPlannedDeletion(name: string): boolean {
+    const rec = this.secrets.get(name);
+    return rec !== undefined && this.secretDeleted(name, rec) !== undefined;
+  }
+
+  secretMeta(name: string): SecretMeta | undefined {
+    const rec = this.secrets.get(name);
+    if (rec === undefined) return undefined;
+    const hash = hashString(name, this.seed ^ 0x51ab);
+    const r = rng(hash);
+    const changedRoll = r();
+    const createdRoll = r();
+    const accessedRoll = r();
+    const accessedWhen = r();
+    const descRoll = r();
+    const descPick = r();
+    const kmsRoll = r();
+    const kmsPick = r();
+    const rotRoll = r();
+    const rotDays = r();
+    const rotSchedule = r();
+    const versionRoll = r();
+    const previousRoll = r();
+    const pendingRoll = r();
+    const tagCount = Math.floor(r() * 4);
+    const segs = segments(name);
+    const svc = segs.at(-2) ?? segs[0] ?? 'app';
+    const ordinal = typeof rec === 'number' ? rec : rec.ordinal;
+    const explicit = typeof rec === 'number' ? undefined : rec;
+
+    let lastChanged = ms3(this.nowS - changedRoll * EIGHTEEN_MONTHS_DAYS * DAY);
+    if (explicit?.LastChangedDate !== undefined) lastChanged = explicit.LastChangedDate;
+    let created = ms3(lastChanged - createdRoll * 400 * DAY);
+    if (explicit?.CreatedDate !== undefined) created = explicit.CreatedDate;
+    if (created > lastChanged) created = lastChanged;
+    let lastAccessed: number | undefined =
+      accessedRoll < 0.8 ? Math.floor((lastChanged + accessedWhen * (this.nowS - lastChanged)) / DAY) * DAY : undefined;
+    if (explicit?.LastAccessedDate !== undefined) lastAccessed = explicit.LastAccessedDate ?? undefined;
+
+    const rotationOn = explicit?.RotationEnabled ?? rotRoll < 0.3;
+    const days = explicit?.RotationDays ?? pick([30, 60, 90], rotDays);
+    const rotation = rotationOn
+      ? {
+          days,
+          ...(rotSchedule < 0.5 ? { schedule: `rate(${days} days)` } : {}),
+          lambda: `arn:aws:lambda:${SIM_REGION}:${SIM_ACCOUNT}:function:rotate-${svc.replace(/[^a-zA-Z0-9-_]/g, '-')}`,
+          lastRotated: lastChanged,
+          next: ms3(lastChanged + days * DAY),
+        }
+      : undefined;
+
+    const deleted = this.secretDeleted(name, rec);
+
+    const count = explicit?.VersionCount ?? 1 + Math.floor(versionRoll * versionRoll * 5);
+    const vr = rng(hash ^ 0x7e75);
+    const versions: SecretVersion[] = [];
+    for (let i = 0; i < count; i++) {
+      const date = count === 1 ? lastChanged : ms3(created + ((lastChanged - created) * i) / (count - 1));
+      versions.push({ id: hexId(vr), created: date, stages: [] });
+    }
+    versions[count - 1]!.stages.push('AWSCURRENT');
+    if (count >= 2 && previousRoll < 0.7) versions[count - 2]!.stages.push('AWSPREVIOUS');
+    if (rotation && pendingRoll < 0.05) versions.push({ id: hexId(vr), created: ms3(this.nowS - 600), stages: ['AWSPENDING'] });
+
+    const meta: SecretMeta = {
+      name,
+      arn: this.secretArn(name),
+      ...(descRoll < 0.35 ? { description: pick(DESCRIPTIONS, descPick)(svc) } : {}),
+      ...(kmsRoll < 0.3 ? { kmsKeyId: pick(CMKS, kmsPick) } : {}),
+      ...(rotation ? { rotation } : {}),
+      created,
+      lastChanged,
+      ...(lastAccessed !== undefined ? { lastAccessed } : {}),
+      ...(deleted !== undefined ? { deleted } : {}),
+      tags: tagsFor(name, tagCount, r),
+      versions,
+      ordinal,
+    };
+    if (explicit?.Description !== undefined) meta.description = explicit.Description;
+    if (explicit?.KmsKeyId !== undefined) meta.kmsKeyId = explicit.KmsKeyId;
+    if (explicit?.Tags !== undefined) meta.tags = explicit.Tags;
+    return meta;
+  }
+
+  /** A secret by name, full ARN or partial ARN (without the random suffix). */
+  resolveSecret(id: unknown): SecretMeta {
+    const notFound = () => new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (typeof id !== 'string' || id === '') throw validation(id, 'secretId', 'Member must have length greater than or equal to 1');
+    const prefix = `arn:aws:secretsmanager:${SIM_REGION}:${SIM_ACCOUNT}:secret:`;
+    if (id.startsWith('arn:')) {
+      if (!id.startsWith(prefix)) throw notFound();
+      const rest = id.slice(prefix.length);
+      if (this.secrets.has(rest)) return this.secretMeta(rest)!;
+      const name = rest.slice(0, -7);
+      const meta = this.secretMeta(name);
+      if (!meta || meta.arn !== id) throw notFound();
+      return meta;
+    }
+    const meta = this.secretMeta(id);
+    if (!meta) throw notFound();
+    return meta;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter Store.
+
+const PARAMETER_FILTER_KEYS = ['Path', 'Name', 'Type', 'KeyId', 'Tier', 'DataType', 'Label'];
+
+interface ParamQuery {
+  start: number;
+  end: number;
+  test: ScanTest;
+}
+
+class ParameterStoreApi {
+  constructor(
+    private readonly store: Store,
+    private readonly settings: Settings,
+  ) {}
+
+  private get index(): SortedNames {
+    return this.store.paramIndex;
+  }
+
+  private normalizePath(value: unknown): string {
+    if (typeof value !== 'string' || !value.startsWith('/'))
+      throw new AwsFault('ValidationException', 'The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/".');
+    return value.length > 1 ? value.replace(/\/+$/, '') || '/' : value;
+  }
+
+  /** The range and test of a one-level or recursive listing under path. */
+  private pathQuery(path: string, recursive: boolean): ParamQuery {
+    const n = this.index.length;
+    if (path === '/') {
+      if (recursive) return { start: 0, end: n, test: () => true };
+      return { start: 0, end: n, test: (name) => this.oneLevel(name, 1) };
+    }
+    const prefix = `${path}/`;
+    const start = this.index.lowerBound(prefix);
+    const end = this.index.prefixEnd(prefix);
+    if (recursive) return { start, end, test: () => true };
+    return { start, end, test: (name) => this.oneLevel(name, prefix.length) };
+  }
+
+  /** A direct child (include), or the index just past the sub-folder it is in (skip it whole). */
+  private oneLevel(name: string, from: number): boolean | number {
+    const cut = name.indexOf('/', from);
+    if (cut < 0) return true;
+    return this.index.prefixEnd(name.slice(0, cut + 1));
+  }
+
+  private compileFilters(filters: unknown, allowed: readonly string[]): ParamQuery {
+    let start = 0;
+    let end = this.index.length;
+    const tests: ScanTest[] = [];
+    if (filters !== undefined && filters !== null && !Array.isArray(filters)) throw new AwsFault('SerializationException', 'ParameterFilters must be a list');
+    for (const raw of (filters as unknown[] | undefined) ?? []) {
+      const f = raw as { Key?: unknown; Option?: unknown; Values?: unknown };
+      const key = typeof f.Key === 'string' ? f.Key : '';
+      const values = Array.isArray(f.Values) ? f.Values.map(String) : [];
+      if (!allowed.includes(key) && !key.startsWith('tag:'))
+        throw new AwsFault('InvalidFilterKey', `The following filter key is not valid: ${key}. Valid filter keys include: [${allowed.join(', ')}, tag:<key>].`);
+      const option = typeof f.Option === 'string' ? f.Option : undefined;
+      if (key === 'Path') {
+        if (option !== undefined && option !== 'OneLevel' && option !== 'Recursive')
+          throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${option}. Valid options include: [Recursive, OneLevel].`);
+        if (values.length === 0) throw new AwsFault('InvalidFilterValue', 'The Path filter needs a value.');
+        const paths = values.map((v) => {
+          try {
+            return this.normalizePath(v);
+          } catch {
+            throw new AwsFault('InvalidFilterValue', `The parameter filter value ${v} is not valid. A path must begin with "/".`);
+          }
+        });
+        const recursive = option === 'Recursive';
+        if (paths.length === 1) {
+          const q = this.pathQuery(paths[0]!, recursive);
+          start = Math.max(start, q.start);
+          end = Math.min(end, q.end);
+          tests.push(q.test);
+        } else {
+          tests.push((name) =>
+            paths.some((p) => {
+              const prefix = p === '/' ? '/' : `${p}/`;
+              if (p !== '/' && !name.startsWith(prefix)) return false;
+              return recursive || name.indexOf('/', prefix.length) < 0;
+            }),
+          );
+        }
+      } else if (key === 'Name') {
+        const opt = option ?? 'Equals';
+        if (opt !== 'Equals' && opt !== 'BeginsWith' && opt !== 'Contains')
+          throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${opt}. Valid options include: [BeginsWith, Equals, Contains].`);
+        if (values.length === 0) throw new AwsFault('InvalidFilterValue', 'The Name filter needs a value.');
+        if (values.length === 1 && opt !== 'Contains') {
+          const v = values[0]!;
+          const s = this.index.lowerBound(v);
+          start = Math.max(start, s);
+          end = Math.min(end, opt === 'Equals' ? (this.index.names[s] === v ? s + 1 : s) : this.index.prefixEnd(v));
+        }
+        tests.push((name) => values.some((v) => (opt === 'Equals' ? name === v : opt === 'BeginsWith' ? name.startsWith(v) : name.includes(v))));
+      } else if (key === 'Label') {
+        if (values.length === 0) throw new AwsFault('InvalidFilterValue', 'The Label filter needs a value.');
+        tests.push((name) => {
+          const meta = this.store.paramMeta(name)!;
+          return values.some((v) => this.store.paramVersion(meta, meta.version).labels.includes(v));
+        });
+      } else {
+        if (option !== undefined && option !== 'Equals')
+          throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${option}. Valid options include: [Equals].`);
+        tests.push((name) => {
+          const meta = this.store.paramMeta(name)!;
+          if (key.startsWith('tag:')) {
+            const tag = meta.tags.find((t) => t.Key === key.slice(4));
+            return tag !== undefined && (values.length === 0 || values.includes(tag.Value));
+          }
+          const field = key === 'Type' ? meta.type : key === 'KeyId' ? meta.keyId : key === 'Tier' ? meta.tier : meta.dataType;
+          return field !== undefined && values.includes(field);
+        });
+      }
+    }
+    const [only] = tests;
+    const test: ScanTest =
+      tests.length === 0
+        ? () => true
+        : tests.length === 1
+          ? only!
+          : (name) => {
+              // A jump from one test (skipping a sub-folder) holds for the conjunction too.
+              for (const t of tests) {
+                const verdict = t(name);
+                if (verdict !== true) return verdict;
+              }
+              return true;
+            };
+    return { start, end, test };
+  }
+
+  private page(query: ParamQuery, body: Body, max: number): ScanResult {
+    const after = decodeToken(body.NextToken, 'scan', 'ssm');
+    const start = after === undefined ? query.start : Math.max(query.start, this.index.upperBound(after));
+    return runScan(this.index, start, query.end, query.test, max, this.settings.scanWindow);
+  }
+
+  private metadata(meta: ParamMeta) {
+    return {
+      Name: meta.name,
+      ARN: parameterArn(meta.name),
+      Type: meta.type,
+      ...(meta.keyId !== undefined ? { KeyId: meta.keyId } : {}),
+      LastModifiedDate: meta.lastModified,
+      LastModifiedUser: meta.user,
+      ...(meta.description !== undefined ? { Description: meta.description } : {}),
+      Version: meta.version,
+      Tier: meta.tier,
+      Policies: [],
+      DataType: meta.dataType,
+    };
+  }
+
+  private valueOf(meta: ParamMeta, selector?: string) {
+    return {
+      Name: meta.name,
+      Type: meta.type,
+      Value: SIM_VALUE_SENTINEL,
+      Version: meta.version,
+      ...(selector ? { Selector: selector } : {}),
+      LastModifiedDate: meta.lastModified,
+      ARN: parameterArn(meta.name),
+      DataType: meta.dataType,
+    };
+  }
+
+  private find(name: unknown): ParamMeta {
+    const meta = typeof name === 'string' ? this.store.paramMeta(name) : undefined;
+    if (!meta) throw new AwsFault('ParameterNotFound', `Parameter ${String(name)} not found.`);
+    return meta;
+  }
+
+  /** A name, an ARN, with an optional :version or :label selector. */
+  private resolve(raw: unknown): { meta: ParamMeta; selector?: string } {
+    if (typeof raw !== 'string' || raw === '') throw validation(raw, 'name', 'Member must have length greater than or equal to 1');
+    let name = raw;
+    const arnPrefix = `arn:aws:ssm:${SIM_REGION}:${SIM_ACCOUNT}:parameter`;
+    if (name.startsWith(arnPrefix)) name = name.slice(arnPrefix.length);
+    const cut = name.indexOf(':');
+    const selector = cut >= 0 ? name.slice(cut) : undefined;
+    if (cut >= 0) name = name.slice(0, cut);
+    const meta = this.store.paramMeta(name) ?? (raw.startsWith(arnPrefix) ? this.store.paramMeta(name.replace(/^\//, '')) : undefined);
+    if (!meta) throw new AwsFault('ParameterNotFound', `Parameter ${raw} not found.`);
+    if (selector !== undefined) {
+      const label = selector.slice(1);
+      if (/^\d+$/.test(label)) {
+        const v = Number(label);
+        if (v < 1 || v > meta.version)
+          throw new AwsFault('ParameterVersionNotFound', `Systems Manager could not find version ${v} of ${meta.name}. Verify the version and try again.`);
+        return { meta: { ...meta, version: v, lastModified: this.store.paramVersion(meta, v).date }, selector };
+      }
+      for (let v = meta.version; v >= 1; v--)
+        if (this.store.paramVersion(meta, v).labels.includes(label))
+          return { meta: { ...meta, version: v, lastModified: this.store.paramVersion(meta, v).date }, selector };
+      throw new AwsFault('ParameterVersionLabelNotFound', `Systems Manager could not find label ${label} for ${meta.name}.`);
+    }
+    return { meta };
+  }
+
+  call(operation: string, body: Body): unknown {
+    switch (operation) {
+      case 'DescribeParameters': {
+        const max = maxResults(body, 'maxResults', 1, 50, 10);
+        let filters = body.ParameterFilters;
+        if (Array.isArray(body.Filters) && body.Filters.length > 0) {
+          if (Array.isArray(filters) && filters.length > 0)
+            throw new AwsFault('ValidationException', 'You can use either Filters or ParameterFilters in a single request, not both.');
+          filters = (body.Filters as { Key?: string; Values?: string[] }[]).map((f) => ({ Key: f.Key, Option: 'Equals', Values: f.Values }));
+        }
+        const query = this.compileFilters(filters, PARAMETER_FILTER_KEYS);
+        const { names, resumeAfter } = this.page(query, body, max);
+        return {
+          Parameters: names.map((n) => this.metadata(this.store.paramMeta(n)!)),
+          ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
+        };
+      }
+      case 'GetParametersByPath': {
+        const max = maxResults(body, 'maxResults', 1, 10, 10);
+        const path = this.normalizePath(body.Path);
+        const base = this.pathQuery(path, body.Recursive === true);
+        const extra = this.compileFilters(body.ParameterFilters, ['Type', 'KeyId', 'Label']);
+        const query: ParamQuery = {
+          start: base.start,
+          end: base.end,
+          test: (name) => {
+            const verdict = base.test(name);
+            return verdict === true ? extra.test(name) : verdict;
+          },
+        };
+        const { names, resumeAfter } = this.page(query, body, max);
+        return {
+          Parameters: names.map((n) => this.valueOf(this.store.paramMeta(n)!)),
+          ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
+        };
+      }
+      case 'GetParameter': {
+        const { meta, selector } = this.resolve(body.Name);
+        return { Parameter: this.valueOf(meta, selector) };
+      }
+      case 'GetParameters': {
+        const names = body.Names;
+        if (!Array.isArray(names) || names.length < 1) throw validation('[]', 'names', 'Member must have length greater than or equal to 1');
+        if (names.length > 10) throw validation(`[${names.join(', ')}]`, 'names', 'Member must have length less than or equal to 10');
+        const found: unknown[] = [];
+        const invalid: string[] = [];
+        for (const n of names) {
+          try {
+            const { meta, selector } = this.resolve(n);
+            found.push(this.valueOf(meta, selector));
+          } catch (error) {
+            if (!(error instanceof AwsFault) || error.type === 'ValidationException') throw error;
+            invalid.push(String(n));
+          }
+        }
+        return { Parameters: found, InvalidParameters: invalid };
+      }
+      case 'GetParameterHistory': {
+        const max = maxResults(body, 'maxResults', 1, 50, 50);
+        const meta = this.find(body.Name);
+        if (this.settings.denyHistory?.(meta.name, meta.ordinal))
+          throw new AwsFault(
+            'AccessDeniedException',
+            `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: kms:Decrypt on resource: ${meta.keyId ?? CMKS[0]} because no identity-based policy allows the kms:Decrypt action`,
+          );
+        const offset = decodeToken(body.NextToken, 'offset', 'ssm') ?? 0;
+        const entries = [];
+        for (let v = offset + 1; v <= Math.min(meta.version, offset + max); v++) {
+          const version = this.store.paramVersion(meta, v);
+          entries.push({
+            Name: meta.name,
+            Type: meta.type,
+            ...(meta.keyId !== undefined ? { KeyId: meta.keyId } : {}),
+            LastModifiedDate: version.date,
+            LastModifiedUser: version.user,
+            ...(meta.description !== undefined ? { Description: meta.description } : {}),
+            Value: SIM_VALUE_SENTINEL,
+            Version: v,
+            Labels: version.labels,
+            Tier: meta.tier,
+            Policies: [],
+            DataType: meta.dataType,
+          });
+        }
+        const next = offset + max < meta.version ? encodeToken('offset', offset + max) : undefined;
+        return { Parameters: entries, ...(next ? { NextToken: next } : {}) };
+      }
+      case 'ListTagsForResource': {
+        const type = body.ResourceType;
+        if (typeof type !== 'string' || !['Document', 'ManagedInstance', 'MaintenanceWindow', 'Parameter', 'PatchBaseline', 'OpsItem', 'OpsMetadata', 'Automation', 'Association'].includes(type))
+          throw new AwsFault('InvalidResourceType', 'The resource type is not valid. For example, if you are attempting to tag an EC2 instance, the instance must be a registered managed node.');
+        const meta = type === 'Parameter' && typeof body.ResourceId === 'string' ? this.store.paramMeta(body.ResourceId) : undefined;
+        if (!meta) throw new AwsFault('InvalidResourceId', 'The resource ID is not valid. Verify the ID and try again.');
+        if (this.settings.denyTags?.(meta.name, meta.ordinal))
+          throw new AwsFault(
+            'AccessDeniedException',
+            `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ssm:ListTagsForResource on resource: ${parameterArn(meta.name)} because no identity-based policy allows the ssm:ListTagsForResource action`,
+          );
+        return { TagList: meta.tags };
+      }
+      default:
+        throw new AwsFault('UnknownOperationException', `The simulator does not implement AmazonSSM.${operation}.`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets Manager.
+
+const SECRET_FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'];
+const FILTER_VALUE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
+
+interface SecretFilter {
+  key: string;
+  positive: string[];
+  negative: string[];
+}
+
+class SecretsManagerApi {
+  constructor(
+    private readonly store: Store,
+    private readonly settings: Settings,
+  ) {}
+
+  private get index(): SortedNames {
+    return this.store.secretIndex;
+  }
+
+  private compileFilters(raw: unknown): SecretFilter[] {
+    if (raw === undefined || raw === null) return [];
+    if (!Array.isArray(raw)) throw new AwsFault('SerializationException', 'Filters must be a list');
+    if (raw.length > 10) throw validation(`[${raw.length} filters]`, 'filters', 'Member must have length less than or equal to 10');
+    return raw.map((f: { Key?: unknown; Values?: unknown }, i) => {
+      const key = typeof f.Key === 'string' ? f.Key : '';
+      if (!SECRET_FILTER_KEYS.includes(key))
+        throw validation(key, `filters.${i + 1}.member.key`, `Member must satisfy enum value set: [${SECRET_FILTER_KEYS.join(', ')}]`);
+      const values = Array.isArray(f.Values) ? f.Values.map(String) : [];
+      if (values.length < 1) throw validation('[]', `filters.${i + 1}.member.values`, 'Member must have length greater than or equal to 1');
+      if (values.length > 10) throw validation(`[${values.join(', ')}]`, `filters.${i + 1}.member.values`, 'Member must have length less than or equal to 10');
+      for (const v of values) {
+        if (v.length > 512 || !FILTER_VALUE.test(v))
+          throw validation(v, `filters.${i + 1}.member.values`, 'Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$');
+      }
+      return {
+        key,
+        positive: values.filter((v) => !v.startsWith('!')),
+        negative: values.filter((v) => v.startsWith('!')).map((v) => v.slice(1)),
+      };
+    });
+  }
+
+  private matchesValue(meta: SecretMeta, key: string, value: string): boolean {
+    switch (key) {
+      case 'name':
+        return meta.name.startsWith(value);
+      case 'description':
+        return (meta.description ?? '').toLowerCase().startsWith(value.toLowerCase()) && meta.description !== undefined;
+      case 'tag-key':
+        return meta.tags.some((t) => t.Key.startsWith(value));
+      case 'tag-value':
+        return meta.tags.some((t) => t.Value.startsWith(value));
+      case 'primary-region':
+        return SIM_REGION.startsWith(value);
+      case 'owning-service':
+        return false;
+      default: {
+        const haystack = [meta.name, meta.description ?? '', ...meta.tags.flatMap((t) => [t.Key, t.Value])].join(' ').toLowerCase();
+        return value
+          .toLowerCase()
+          .split(/\s+/)
+          .filter((w) => w !== '')
+          .every((w) => haystack.includes(w));
+      }
+    }
+  }
+
+  private matches(name: string, filters: SecretFilter[], includeDeleted: boolean): boolean {
+    if (!includeDeleted && this.store.isPlannedDeletion(name)) return false;
+    const meta = filters.some((f) => f.key !== 'name') ? this.store.secretMeta(name)! : undefined;
+    for (const f of filters) {
+      const test = (v: string) => (f.key === 'name' ? name.startsWith(v) : this.matchesValue(meta!, f.key, v));
+      if (f.positive.length > 0 && !f.positive.some(test)) return false;
+      if (f.negative.some(test)) return false;
+    }
+    return true;
+  }
+
+  /** Matching names in name order, one page. Positive name prefixes narrow the scan. */
+  private scanPage(body: Body, filters: SecretFilter[], includeDeleted: boolean, max: number, desc: boolean): ScanResult {
+    let start = 0;
+    let end = this.index.length;
+    const nameFilters = filters.filter((f) => f.key === 'name' && f.positive.length > 0);
+    let prefixes: string[] = [];
+    if (nameFilters.length > 0) {
+      // Every name filter must match; the first one's prefixes bound the scan.
+      prefixes = [...nameFilters[0]!.positive].sort();
+      start = this.index.lowerBound(prefixes[0]!);
+      end = Math.max(...prefixes.map((p) => this.index.prefixEnd(p)));
+    }
+    const test: ScanTest = (name) => {
+      if (this.matches(name, filters, includeDeleted)) return true;
+      if (prefixes.length > 0 && !desc && !prefixes.some((p) => name.startsWith(p))) {
+        const next = prefixes.find((p) => p > name);
+        return next === undefined ? end : this.index.lowerBound(next);
+      }
+      return false;
+    };
+    const after = decodeToken(body.NextToken, 'scan', 'secretsmanager');
+    if (after !== undefined) {
+      if (desc) end = Math.min(end, this.index.lowerBound(after));
+      else start = Math.max(start, this.index.upperBound(after));
+    }
+    return runScan(this.index, start, end, test, max, this.settings.scanWindow, desc);
+  }
+
+  private listEntry(meta: SecretMeta) {
+    return {
+      ARN: meta.arn,
+      Name: meta.name,
+      ...(meta.description !== undefined ? { Description: meta.description } : {}),
+      ...(meta.kmsKeyId !== undefined ? { KmsKeyId: meta.kmsKeyId } : {}),
+      RotationEnabled: meta.rotation !== undefined,
+      ...(meta.rotation
+        ? {
+            RotationLambdaARN: meta.rotation.lambda,
+            RotationRules: {
+              AutomaticallyAfterDays: meta.rotation.days,
+              ...(meta.rotation.schedule ? { ScheduleExpression: meta.rotation.schedule } : {}),
+            },
+            LastRotatedDate: meta.rotation.lastRotated,
+            NextRotationDate: meta.rotation.next,
+          }
+        : {}),
+      LastChangedDate: meta.lastChanged,
+      ...(meta.lastAccessed !== undefined ? { LastAccessedDate: meta.lastAccessed } : {}),
+      ...(meta.deleted !== undefined ? { DeletedDate: meta.deleted } : {}),
+      Tags: meta.tags,
+      SecretVersionsToStages: Object.fromEntries(meta.versions.filter((v) => v.stages.length > 0).map((v) => [v.id, v.stages])),
+      CreatedDate: meta.created,
+      PrimaryRegion: SIM_REGION,
+    };
+  }
+
+  private value(meta: SecretMeta, versionId: unknown, stage: unknown) {
+    if (meta.deleted !== undefined)
+      throw new AwsFault('InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion.");
+    const version = meta.versions.find((v) =>
+      versionId !== undefined ? v.id === versionId && (stage === undefined || v.stages.includes(String(stage))) : v.stages.includes(stage === undefined ? 'AWSCURRENT' : String(stage)),
+    );
+    if (!version) throw new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: " + String(stage ?? versionId ?? 'AWSCURRENT'));
+    return {
+      ARN: meta.arn,
+      Name: meta.name,
+      VersionId: version.id,
+      SecretString: SIM_VALUE_SENTINEL,
+      VersionStages: version.stages,
+      CreatedDate: version.created,
+    };
+  }
+
+  call(operation: string, body: Body): unknown {
+    switch (operation) {
+      case 'ListSecrets': {
+        const max = maxResults(body, 'maxResults', 1, 100, 100);
+        const filters = this.compileFilters(body.Filters);
+        const order = body.SortOrder ?? 'asc';
+        if (order !== 'asc' && order !== 'desc') throw validation(order, 'sortOrder', 'Member must satisfy enum value set: [asc, desc]');
+        const sortBy = body.SortBy ?? 'name';
+        const includeDeleted = body.IncludePlannedDeletion === true;
+        if (sortBy === 'name') {
+          const { names, resumeAfter } = this.scanPage(body, filters, includeDeleted, max, order === 'desc');
+          return {
+            SecretList: names.map((n) => this.listEntry(this.store.secretMeta(n)!)),
+            ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
+          };
+        }
+        const field = { 'created-date': 'created', 'last-changed-date': 'lastChanged', 'last-accessed-date': 'lastAccessed' }[String(sortBy)] as
+          | 'created'
+          | 'lastChanged'
+          | 'lastAccessed'
+          | undefined;
+        if (!field)
+          throw validation(sortBy, 'sortBy', 'Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]');
+        // Sorting by a date: the whole filtered list, then pages by offset.
+        const all = this.index.names
+          .filter((n) => this.matches(n, filters, includeDeleted))
+          .map((n) => this.store.secretMeta(n)!)
+          .sort((a, b) => (a[field] ?? 0) - (b[field] ?? 0) || (a.name < b.name ? -1 : 1));
+        if (order === 'desc') all.reverse();
+        const offset = decodeToken(body.NextToken, 'offset', 'secretsmanager') ?? 0;
+        const page = all.slice(offset, offset + max);
+        return {
+          SecretList: page.map((m) => this.listEntry(m)),
+          ...(offset + max < all.length ? { NextToken: encodeToken('offset', offset + max) } : {}),
+        };
+      }
+      case 'DescribeSecret': {
+        const meta = this.store.resolveSecret(body.SecretId);
+        const { SecretVersionsToStages, ...entry } = this.listEntry(meta);
+        return { ...entry, VersionIdsToStages: SecretVersionsToStages };
+      }
+      case 'ListSecretVersionIds': {
+        const max = maxResults(body, 'maxResults', 1, 100, 100);
+        const meta = this.store.resolveSecret(body.SecretId);
+        const all = meta.versions
+          .filter((v) => body.IncludeDeprecated === true || v.stages.length > 0)
+          .reverse()
+          .map((v) => ({
+            VersionId: v.id,
+            ...(v.stages.length > 0 ? { VersionStages: v.stages } : {}),
+            ...(v.stages.includes('AWSCURRENT') && meta.lastAccessed !== undefined ? { LastAccessedDate: meta.lastAccessed } : {}),
+            CreatedDate: v.created,
+            KmsKeyIds: [meta.kmsKeyId ?? 'DefaultEncryptionKey'],
+          }));
+        const offset = decodeToken(body.NextToken, 'offset', 'secretsmanager') ?? 0;
+        return {
+          Versions: all.slice(offset, offset + max),
+          ...(offset + max < all.length ? { NextToken: encodeToken('offset', offset + max) } : {}),
+          ARN: meta.arn,
+          Name: meta.name,
+        };
+      }
+      case 'GetSecretValue': {
+        const meta = this.store.resolveSecret(body.SecretId);
+        return this.value(meta, body.VersionId, body.VersionStage);
+      }
+      case 'BatchGetSecretValue': {
+        const ids = body.SecretIdList;
+        const hasIds = Array.isArray(ids) && ids.length > 0;
+        const hasFilters = Array.isArray(body.Filters) && body.Filters.length > 0;
+        if (hasIds === hasFilters) throw new AwsFault('InvalidParameterException', 'Either SecretIdList or Filters must be specified, but not both.');
+        if (hasIds) {
+          if (ids.length > 20) throw validation(`[${ids.length} ids]`, 'secretIdList', 'Member must have length less than or equal to 20');
+          if (body.MaxResults !== undefined) throw new AwsFault('InvalidParameterException', 'MaxResults can only be used with Filters.');
+          const values: unknown[] = [];
+          const errors: unknown[] = [];
+          for (const id of ids) {
+            try {
+              values.push(this.value(this.store.resolveSecret(id), undefined, undefined));
+            } catch (error) {
+              if (!(error instanceof AwsFault)) throw error;
+              errors.push({ SecretId: String(id), ErrorCode: error.type, Message: error.message });
+            }
+          }
+          return { SecretValues: values, Errors: errors };
+        }
+        const max = maxResults(body, 'maxResults', 1, 20, 20);
+        const filters = this.compileFilters(body.Filters);
+        const { names, resumeAfter } = this.scanPage(body, filters, false, max, false);
+        return {
+          SecretValues: names.map((n) => this.value(this.store.secretMeta(n)!, undefined, undefined)),
+          Errors: [],
+          ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
+        };
+      }
+      default:
+        throw new AwsFault('UnknownOperationException', `The simulator does not implement secretsmanager.${operation}.`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings that change at runtime.
+
+interface Settings {
+  latencyMs: number;
+  latencyJitterMs: number;
+  failAll: string | null;
+  scanWindow: number;
+  denyTags: ((name: string, ordinal: number) => boolean) | null;
+  denyHistory: ((name: string, ordinal: number) => boolean) | null;
+  /** group → rate (null: unlimited). */
+  rates: Map<string, number | null>;
+  buckets: Map<string, Bucket>;
+}
+
+const OPERATION_GROUP = new Map<string, string>(DEFAULT_QUOTAS.flatMap((q) => q.operations.map((op) => [`${q.service}:${op}`, q.group] as const)));
+
+function applyQuotas(settings: Settings, overrides: QuotaOverrides): void {
+  for (const [key, rate] of Object.entries(overrides)) {
+    const group = DEFAULT_QUOTAS.some((q) => q.group === key) ? key : OPERATION_GROUP.get(key);
+    if (!group) throw new Error(`unknown quota "${key}"; use one of ${DEFAULT_QUOTAS.map((q) => q.group).join(', ')} (or service:Operation)`);
+    if (rate !== null && (typeof rate !== 'number' || !(rate >= 0))) throw new Error(`quota ${key} must be a number >= 0 or null`);
+    const effective = rate === null || rate === Infinity ? null : rate;
+    settings.rates.set(group, effective);
+    if (effective === null) settings.buckets.delete(group);
+    else settings.buckets.set(group, new Bucket(effective));
+  }
+}
+
+function checkNonNegative(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new Error(`${what} must be a number >= 0`);
+  return value;
+}
+
+const FAILURE_MESSAGES: Record<string, { status: number; message: (service: SimService, op: string) => string }> = {
+  AccessDeniedException: {
+    status: 400,
+    message: (service, op) =>
+      `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ${service}:${op} on resource: arn:aws:${service}:${SIM_REGION}:${SIM_ACCOUNT}:* because no identity-based policy allows the ${service}:${op} action`,
+  },
+  ExpiredTokenException: { status: 400, message: () => 'The security token included in the request is expired' },
+  UnrecognizedClientException: { status: 400, message: () => 'The security token included in the request is invalid.' },
+  ThrottlingException: { status: 400, message: () => 'Rate exceeded' },
+  InternalServerError: { status: 500, message: () => 'An internal error occurred.' },
+  InternalServiceError: { status: 500, message: () => 'An error occurred on the server side.' },
+  InternalFailure: { status: 500, message: () => 'The request processing has failed because of an unknown error, exception or failure.' },
+  ServiceUnavailable: { status: 503, message: () => 'Service Unavailable' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+interface Answer {
+  status: number;
+  body: unknown;
+  type?: string;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
+  res.end(payload);
+}
+
+export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Promise<SimulatedAws> {
+  const store = new Store(options.seed ?? 1, options.now ?? Date.now());
+  store.generate(options.ssm ?? [], options.secretsmanager ?? []);
+  for (const p of options.extraParameters ?? []) store.addParameter(p);
+  for (const s of options.extraSecrets ?? []) store.addSecret(s);
+
+  const settings: Settings = {
+    latencyMs: checkNonNegative(options.latencyMs ?? DEFAULT_LATENCY_MS, 'latencyMs'),
+    latencyJitterMs: checkNonNegative(options.latencyJitterMs ?? 0, 'latencyJitterMs'),
+    failAll: options.failAll ?? null,
+    scanWindow: options.scanWindow ?? DEFAULT_SCAN_WINDOW,
+    denyTags: compileDeny(options.denyTags),
+    denyHistory: compileDeny(options.denyHistory),
+    rates: new Map(DEFAULT_QUOTAS.map((q) => [q.group, q.ratePerSecond])),
+    buckets: new Map(DEFAULT_QUOTAS.map((q) => [q.group, new Bucket(q.ratePerSecond)])),
+  };
+  if (!(settings.scanWindow >= 1)) throw new Error('scanWindow must be >= 1');
+  applyQuotas(settings, options.quotas ?? {});
+
+  const ssmApi = new ParameterStoreApi(store, settings);
+  const smApi = new SecretsManagerApi(store, settings);
+
+  let since = Date.now();
+  let counters = new Map<string, OpCounters>();
+  const countersFor = (key: string): OpCounters => {
+    let c = counters.get(key);
+    if (!c) {
+      c = { calls: 0, ok: 0, throttled: 0, errors: 0, withDecryption: 0, computeMs: 0, arrivals: new WindowCounter(), accepted: new WindowCounter() };
+      counters.set(key, c);
+    }
+    return c;
+  };
+
+  const stats = (): SimStats => {
+    const operations: Record<string, OperationStats> = {};
+    const totals = { calls: 0, ok: 0, throttled: 0, errors: 0 };
+    for (const [key, c] of [...counters.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      operations[key] = {
+        calls: c.calls,
+        ok: c.ok,
+        throttled: c.throttled,
+        errors: c.errors,
+        withDecryption: c.withDecryption,
+        maxCallsPerSecond: c.arrivals.max,
+        maxAcceptedPerSecond: c.accepted.max,
+        computeMs: Math.round(c.computeMs * 10) / 10,
+      };
+      totals.calls += c.calls;
+      totals.ok += c.ok;
+      totals.throttled += c.throttled;
+      totals.errors += c.errors;
+    }
+    return {
+      since: new Date(since).toISOString(),
+      elapsedMs: Date.now() - since,
+      totals,
+      operations,
+      quotas: DEFAULT_QUOTAS.map((q) => ({ group: q.group, ratePerSecond: settings.rates.get(q.group) ?? null })),
+      latencyMs: settings.latencyMs,
+      failAll: settings.failAll,
+      parameters: store.params.size,
+      secrets: store.secrets.size,
+    };
+  };
+
+  const resetStats = () => {
+    counters = new Map();
+    since = Date.now();
+  };
+
+  const control = (cmd: ControlCommand): ControlResult => {
+    if (!cmd || typeof cmd !== 'object') throw new Error('a control command is a JSON object');
+    const known = new Set([
+      'addParameters',
+      'deleteParameters',
+      'addSecrets',
+      'deleteSecrets',
+      'failAll',
+      'latencyMs',
+      'latencyJitterMs',
+      'quotas',
+      'denyTags',
+      'denyHistory',
+      'scanWindow',
+      'resetStats',
+    ]);
+    const unknown = Object.keys(cmd).filter((k) => !known.has(k));
+    if (unknown.length > 0) throw new Error(`unknown control field(s): ${unknown.join(', ')}`);
+    // Validate everything before changing anything.
+    const addParameters = (cmd.addParameters ?? []).map(checkParameterInput);
+    const addSecrets = (cmd.addSecrets ?? []).map(checkSecretInput);
+    for (const list of [cmd.deleteParameters, cmd.deleteSecrets])
+      if (list !== undefined && (!Array.isArray(list) || list.some((n) => typeof n !== 'string'))) throw new Error('delete lists are lists of names');
+    if (cmd.latencyMs !== undefined) checkNonNegative(cmd.latencyMs, 'latencyMs');
+    if (cmd.latencyJitterMs !== undefined) checkNonNegative(cmd.latencyJitterMs, 'latencyJitterMs');
+    if (cmd.scanWindow !== undefined && !(typeof cmd.scanWindow === 'number' && cmd.scanWindow >= 1)) throw new Error('scanWindow must be >= 1');
+    if (cmd.failAll !== undefined && cmd.failAll !== null && (typeof cmd.failAll !== 'string' || !/^[A-Za-z]+$/.test(cmd.failAll)))
+      throw new Error('failAll is an error type such as AccessDeniedException, or null');
+    const denyTags = cmd.denyTags !== undefined ? compileDeny(cmd.denyTags) : undefined;
+    const denyHistory = cmd.denyHistory !== undefined ? compileDeny(cmd.denyHistory) : undefined;
+    if (cmd.quotas !== undefined) {
+      const probe: Settings = { ...settings, rates: new Map(settings.rates), buckets: new Map() };
+      applyQuotas(probe, cmd.quotas);
+    }
+
+    let added = 0;
+    let deleted = 0;
+    const notFound: string[] = [];
+    for (const p of addParameters) {
+      store.addParameter(p);
+      added++;
+    }
+    for (const s of addSecrets) {
+      store.addSecret(s);
+      added++;
+    }
+    for (const n of cmd.deleteParameters ?? []) if (store.deleteParameter(n)) deleted++;
+    else notFound.push(n);
+    for (const n of cmd.deleteSecrets ?? []) if (store.deleteSecret(n)) deleted++;
+    else notFound.push(n);
+    if (cmd.failAll !== undefined) settings.failAll = cmd.failAll;
+    if (cmd.latencyMs !== undefined) settings.latencyMs = cmd.latencyMs;
+    if (cmd.latencyJitterMs !== undefined) settings.latencyJitterMs = cmd.latencyJitterMs;
+    if (cmd.scanWindow !== undefined) settings.scanWindow = cmd.scanWindow;
+    if (denyTags !== undefined) settings.denyTags = denyTags;
+    if (denyHistory !== undefined) settings.denyHistory = denyHistory;
+    if (cmd.quotas !== undefined) applyQuotas(settings, cmd.quotas);
+    if (cmd.resetStats) resetStats();
+    return { parameters: store.params.size, secrets: store.secrets.size, added, deleted, notFound };
+  };
+
+  /** Decide the answer to one AWS call (at arrival); it is sent after the latency. */
+  const answer = (req: IncomingMessage, raw: Buffer): Answer => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const dot = target.indexOf('.');
+    const prefix = dot < 0 ? target : target.slice(0, dot);
+    const operation = dot < 0 ? '' : target.slice(dot + 1);
+    const service: SimService | null = prefix === 'AmazonSSM' ? 'ssm' : prefix === 'secretsmanager' ? 'secretsmanager' : null;
+    const c = countersFor(`${service ?? (prefix || 'unknown')}:${operation || 'unknown'}`);
+    const now = performance.now();
+    c.calls++;
+    c.arrivals.add(now);
+    const fail = (type: string, message: string, status = 400): Answer => {
+      if (type === 'ThrottlingException') c.throttled++;
+      else c.errors++;
+      return { status, type, body: { __type: type, message } };
+    };
+
+    const auth = String(req.headers.authorization ?? '');
+    if (!/^AWS4-HMAC-SHA256 Credential=\S+, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.test(auth) || !req.headers['x-amz-date'])
+      return fail('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
+    if (!service || !(SIM_OPERATIONS[service] as readonly string[]).includes(operation))
+      return fail('UnknownOperationException', `The simulator does not implement ${target || '(no X-Amz-Target)'}.`);
+
+    const group = OPERATION_GROUP.get(`${service}:${operation}`);
+    const bucket = group ? settings.buckets.get(group) : undefined;
+    if (bucket && !bucket.take(now)) return fail('ThrottlingException', 'Rate exceeded');
+    c.accepted.add(now);
+
+    if (settings.failAll) {
+      const known = FAILURE_MESSAGES[settings.failAll];
+      return fail(settings.failAll, known ? known.message(service, operation) : `Simulated failure ${settings.failAll}`, known?.status ?? 400);
+    }
+
+    let body: Body;
+    try {
+      const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Body;
+    } catch {
+      return fail('SerializationException', 'Start of structure or map found where not expected.');
+    }
+    if (body.WithDecryption === true) c.withDecryption++;
+    try {
+      const out = service === 'ssm' ? ssmApi.call(operation, body) : smApi.call(operation, body);
+      c.ok++;
+      return { status: 200, body: out };
+    } catch (error) {
+      if (error instanceof AwsFault) return fail(error.type, error.message, error.status);
+      return fail(service === 'ssm' ? 'InternalServerError' : 'InternalServiceError', `Simulator bug: ${(error as Error).message}`, 500);
+    } finally {
+      c.computeMs += performance.now() - now;
+    }
+  };
+
+  const pending = new Set<NodeJS.Timeout>();
+
+  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): void => {
+    if (req.method === 'GET' && path === '/__health') return sendJson(res, 200, { status: 'ok', parameters: store.params.size, secrets: store.secrets.size });
+    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
+    if (req.method === 'POST' && path === '/__stats/reset') {
+      resetStats();
+      return sendJson(res, 200, { ok: true });
+    }
+    if (req.method === 'POST' && path === '/__control') {
+      let cmd: ControlCommand;
+      try {
+        cmd = JSON.parse(raw.toString('utf8') || '{}') as ControlCommand;
+      } catch {
+        return sendJson(res, 400, { error: 'the body is not JSON' });
+      }
+      try {
+        return sendJson(res, 200, { ok: true, ...control(cmd) });
+      } catch (error) {
+        return sendJson(res, 400, { error: (error as Error).message });
+      }
+    }
+    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const path = new URL(req.url ?? '/', 'http://sim').pathname;
+      if (path.startsWith('/__')) return handleControl(req, res, path, raw);
+      if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
+      const out = answer(req, raw);
+      const payload = Buffer.from(JSON.stringify(out.body), 'utf8');
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(out.status, {
+          'content-type': 'application/x-amz-json-1.1',
+          'content-length': String(payload.length),
+          'x-amzn-requestid': randomUUID(),
+          ...(out.type ? { 'x-amzn-errortype': out.type } : {}),
+        });
+        res.end(payload);
+      };
+      const delay = settings.latencyMs + (settings.latencyJitterMs > 0 ? Math.random() * settings.latencyJitterMs : 0);
+      if (delay <= 0) return send();
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        send();
+      }, delay);
+      pending.add(timer);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    stats,
+    resetStats,
+    control,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of pending) clearTimeout(timer);
+        pending.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
