@@ -12,6 +12,9 @@ const nextConfig = {
   // Native addon: load it from node_modules at run time instead of bundling it.
   serverExternalPackages: ['better-sqlite3', '@node-rs/argon2'],
   poweredByHeader: false,
+  // proxy.ts sees the request's own URL: by default Next.js re-encodes the query first, which turns a
+  // malformed escape ("?q=%ZZ") into a valid one ("?q=%25ZZ") that the proxy could not reject.
+  skipProxyUrlNormalize: true,
   reactStrictMode: true,
   // Tests are type-checked by `npm run typecheck` (part of `npm test`); the build checks the app only.
   typescript: { tsconfigPath: 'tsconfig.build.json' },

@@ -1,12 +1,16 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { decodeSession, idleTimeoutSeconds, readSessionCookie, renewSession } from '@/lib/auth/session-cookie';
 import { badRequestPage } from '@/lib/http/bad-request-page';
+import { malformedUrlProblem } from '@/lib/http/malformed-url';
 import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 
-// Validates browse and item addresses before any page runs: a malformed name gets a 400 page that
-// names the problem (pages cannot set a 400 status themselves). It also passes the request path on,
-// so the 404 page can name what was not found, and renews the session cookie on activity (the
-// idle timeout). Authorization itself is decided by each page and handler, not here.
+// Validates addresses before any page or handler runs. Malformed percent-encoding ("%ZZ", a lone
+// "%", escapes that are not UTF-8) anywhere in the path or query gets a 400 that names it: JSON
+// under /api, the HTML 400 page elsewhere (Next.js's router would otherwise fail on it with a 500).
+// A malformed browse or item name gets the 400 page too (pages cannot set a 400 status themselves).
+// It also passes the request path on, so the 404 page can name what was not found, and renews the
+// session cookie on activity (the idle timeout). Authorization itself is decided by each page and
+// handler, not here.
 
 function problemWith(request: NextRequest): string | null {
   // Keep empty segments ("//" is a malformed name), but allow one trailing slash.
@@ -28,14 +32,22 @@ function problemWith(request: NextRequest): string | null {
   return null;
 }
 
-export async function proxy(request: NextRequest) {
-  const problem = problemWith(request);
-  if (problem) {
-    return new NextResponse(badRequestPage(request.nextUrl.pathname + request.nextUrl.search, problem), {
-      status: 400,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-    });
+function badRequest(request: NextRequest, problem: string): NextResponse {
+  const { pathname, search } = request.nextUrl;
+  if (pathname === '/api' || pathname.startsWith('/api/')) {
+    // The shape of jsonError in lib/http/api-response.ts, which the proxy cannot import (server-only).
+    return NextResponse.json({ error: problem }, { status: 400, headers: { 'cache-control': 'no-store' } });
   }
+  return new NextResponse(badRequestPage(pathname + search, problem), {
+    status: 400,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+export async function proxy(request: NextRequest) {
+  // The raw, still-encoded path and query: URLSearchParams would silently keep or replace bad escapes.
+  const problem = malformedUrlProblem(request.nextUrl.pathname, request.nextUrl.search) ?? problemWith(request);
+  if (problem) return badRequest(request, problem);
   const headers = new Headers(request.headers);
   headers.set('x-request-path', request.nextUrl.pathname);
   const response = NextResponse.next({ request: { headers } });
