@@ -98,6 +98,8 @@ const awsServer = {
     AWS_EC2_METADATA_DISABLED: 'true',
     // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
     AWS_REQUEST_TIMEOUT_MS: '1000',
+    // Failing stores should show their sync failure within seconds, not after 8 patient retries.
+    SYNC_MAX_ATTEMPTS: '2',
   },
 };
 

@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import { browseHref } from '@/lib/validations/browse';
+import { browseHref } from '@/lib/links';
 import { leafOf } from '@/lib/validations/item-name';
 
 /** Root › prod › payments, each a link to its folder; `current` is shown as plain text. */

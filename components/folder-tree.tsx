@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import type { FolderNode } from '@/lib/data/browse';
-import { browseHref } from '@/lib/validations/browse';
+import { browseHref } from '@/lib/links';
 
 function Branch({ storeId, nodes, current }: { storeId: string; nodes: FolderNode[]; current: string }) {
   return (

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { formatDistanceToNowStrict } from 'date-fns';
 import type { InventoryStatus } from '@/lib/data/inventory-types';
-import { browseHref } from '@/lib/validations/browse';
+import { browseHref } from '@/lib/links';
 
 /** In the header of every page: how fresh the AWS stores' inventories are, worst first. */
 export function SyncSummary({ statuses }: { statuses: InventoryStatus[] }) {

@@ -5,7 +5,7 @@ import { format, formatDistanceToNowStrict } from 'date-fns';
 import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ItemRow } from '@/lib/data/inventory-types';
-import { browseHref, itemHref, type SortKey } from '@/lib/validations/browse';
+import { browseHref, itemHref, type SortKey } from '@/lib/links';
 import { FolderIcon } from './icons';
 import { KindBadge } from './kind-badge';
 import { ageInDays, STALE_AFTER_DAYS } from './relative-time';

@@ -37,6 +37,12 @@ const envSchema = z.object({
     .min(0.05, { message: 'SYNC_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
     .max(24 * 60, { message: 'SYNC_INTERVAL_MINUTES must be at most 1440 (a day)' })
     .default(10),
+  SYNC_MAX_ATTEMPTS: z.coerce
+    .number({ message: 'SYNC_MAX_ATTEMPTS must be a whole number' })
+    .int({ message: 'SYNC_MAX_ATTEMPTS must be a whole number' })
+    .min(1, { message: 'SYNC_MAX_ATTEMPTS must be at least 1' })
+    .max(50, { message: 'SYNC_MAX_ATTEMPTS must be at most 50' })
+    .default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

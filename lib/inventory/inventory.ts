@@ -34,7 +34,7 @@ export async function startInventorySync(): Promise<InventorySync> {
   const env = readEnv();
   const stores = (await getStores()).filter(isInventoryWalkable);
   const rates = Object.fromEntries(loadStoreConfigs(env).flatMap((c) => (c.kind !== 'local' && c.rateLimits ? [[c.id, c.rateLimits as Record<string, number>]] : [])));
-  const sync = new InventorySync(current.db, stores, { intervalMs: env.SYNC_INTERVAL_MINUTES * 60_000, rates });
+  const sync = new InventorySync(current.db, stores, { intervalMs: env.SYNC_INTERVAL_MINUTES * 60_000, rates, maxAttempts: env.SYNC_MAX_ATTEMPTS });
   current.sync = sync;
   if (stores.length > 0) {
     logger.info({ stores: stores.map((s) => s.id), everyMinutes: env.SYNC_INTERVAL_MINUTES }, 'inventory sync started');

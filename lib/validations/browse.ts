@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SORT_KEYS } from '@/lib/links';
 import { checkFolderPath, checkItemName, type NameProblem } from './item-name';
 
 // What a browse or item URL may contain. The proxy checks these before any page runs (400 on
@@ -8,8 +9,7 @@ export const storeIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'A store id is 1-63 lowercase letters, digits and dashes.');
 
-export const SORT_KEYS = ['name', 'kind', 'version', 'changed', 'by'] as const;
-export type SortKey = (typeof SORT_KEYS)[number];
+export { SORT_KEYS, type SortKey } from '@/lib/links';
 
 export const browseQuerySchema = z.object({
   q: z.string().max(200, 'The name filter may be at most 200 characters.').optional(),
@@ -52,17 +52,4 @@ export function itemNameFromSegments(segments: string[] = []): SegmentsResult {
   return problem ? { ok: false, problem } : { ok: true, value: name };
 }
 
-/** URL of a folder view. Names only hold URL-safe characters, so no escaping is needed. */
-export function browseHref(storeId: string, folder: string, query: BrowseQuery = {}): string {
-  const params = new URLSearchParams();
-  if (query.q) params.set('q', query.q);
-  if (query.sort) params.set('sort', query.sort);
-  if (query.dir) params.set('dir', query.dir);
-  if (query.after) params.set('after', query.after);
-  const search = params.toString();
-  return `/browse/${storeId}${folder === '/' ? '' : folder.slice(0, -1)}${search ? `?${search}` : ''}`;
-}
-
-export function itemHref(storeId: string, name: string): string {
-  return `/items/${storeId}${name}`;
-}
+export { browseHref, itemHref } from '@/lib/links';
