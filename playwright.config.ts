@@ -4,7 +4,7 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ADMIN } from './e2e/support/accounts';
 import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
-import { awsStoresYaml, REGION } from './e2e/support/aws-stores';
+import { awsStoresYaml, REGION, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -19,8 +19,14 @@ const awsPort = Number(process.env.E2E_AWS_PORT ?? 3211);
 const awsBaseURL = `http://127.0.0.1:${awsPort}`;
 const fakeAwsPort = Number(process.env.E2E_FAKE_AWS_PORT ?? 3299);
 process.env.E2E_FAKE_AWS_URL = `http://127.0.0.1:${fakeAwsPort}`;
+// Two simulated AWS processes (scripts/sim) for scale: a 20,000-item folder, and a slow first sync.
+const scalePort = Number(process.env.E2E_SCALE_AWS_PORT ?? 3296);
+const slowPort = Number(process.env.E2E_SLOW_AWS_PORT ?? 3295);
+process.env.E2E_SCALE_AWS_URL = `http://127.0.0.1:${scalePort}`;
+process.env.E2E_SLOW_AWS_URL = `http://127.0.0.1:${slowPort}`;
 const awsConfigFile = path.join(process.env.E2E_AWS_DIR, 'stores.yaml');
-if (!existsSync(awsConfigFile)) writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_FAKE_AWS_URL));
+if (!existsSync(awsConfigFile))
+  writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_FAKE_AWS_URL, process.env.E2E_SCALE_AWS_URL, process.env.E2E_SLOW_AWS_URL));
 // Matched against absolute paths: only spec files whose own name starts with aws-.
 const AWS_SPECS = /(^|[\\/])aws-[^\\/]*\.spec\.ts$/;
 
@@ -72,6 +78,16 @@ const fakeAwsServer = {
   reuseExistingServer: false,
   timeout: 30_000,
 };
+const simulators = [
+  {
+    command: `node --import tsx scripts/sim/simulated-aws-main.ts --port ${scalePort} --ssm flat:bulk:${SCALE_STORE.folderItems} --ssm hierarchy:500 --latency 2 --quota ssm:DescribeParameters=400`,
+    url: `${process.env.E2E_SCALE_AWS_URL}/__health`,
+  },
+  {
+    command: `node --import tsx scripts/sim/simulated-aws-main.ts --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS}`,
+    url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
+  },
+].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));
 const awsServer = {
   command: 'node scripts/start.mjs',
   url: `${awsBaseURL}/api/health`,
@@ -151,5 +167,5 @@ export default defineConfig({
     { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
   ],
-  webServer: [...(runs('chromium') ? [demoServer] : []), ...(runs('aws') ? [fakeAwsServer, awsServer] : []), ...(runs('oidc') ? [issuerServer, oidcServer] : [])],
+  webServer: [...(runs('chromium') ? [demoServer] : []), ...(runs('aws') ? [fakeAwsServer, ...simulators, awsServer] : []), ...(runs('oidc') ? [issuerServer, oidcServer] : [])],
 });

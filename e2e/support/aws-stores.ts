@@ -29,9 +29,20 @@ export const FAILING_STORES: FailingStore[] = [
   { id: 'slow-params', kind: 'ssm', failure: 'timeout', code: 'timeout', cause: 'TimeoutError' },
 ];
 
-/** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash). */
-export function awsStoresYaml(fakeUrl: string): string {
+/**
+ * Stores on the simulated AWS (scripts/sim): `scale-params` holds a 20,000-parameter folder
+ * /bulk/ and syncs fast; `slow-params` answers every call after SLOW_LATENCY_MS, so its first walk
+ * is still under way when the tests look at it, until a test speeds it up.
+ */
+export const SCALE_STORE = { id: 'scale-params', folderItems: 20_000 } as const;
+export const SLOW_STORE = { id: 'slow-params', items: 3_000 } as const;
+export const SLOW_LATENCY_MS = 3_000;
+
+/** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash) and the two simulators. */
+export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string): string {
   const lines = ['stores:', '  - id: local', '    kind: local'];
+  lines.push(`  - id: ${SCALE_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${scaleUrl}`, '    rateLimits:', '      DescribeParameters: 200');
+  lines.push(`  - id: ${SLOW_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${slowUrl}`);
   for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
   for (const store of FAILING_STORES)
     lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
