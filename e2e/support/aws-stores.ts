@@ -31,11 +31,11 @@ export const FAILING_STORES: FailingStore[] = [
 
 /**
  * Stores on the simulated AWS (scripts/sim): `scale-params` holds a 20,000-parameter folder
- * /bulk/ and syncs fast; `slow-params` answers every call after SLOW_LATENCY_MS, so its first walk
+ * /bulk/ and syncs fast; `first-sync-params` answers every call after SLOW_LATENCY_MS, so its first walk
  * is still under way when the tests look at it, until a test speeds it up.
  */
 export const SCALE_STORE = { id: 'scale-params', folderItems: 20_000 } as const;
-export const SLOW_STORE = { id: 'slow-params', items: 3_000 } as const;
+export const SLOW_STORE = { id: 'first-sync-params', items: 3_000 } as const;
 export const SLOW_LATENCY_MS = 3_000;
 
 /** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash) and the two simulators. */
