@@ -84,7 +84,7 @@ const simulators = [
     url: `${process.env.E2E_SCALE_AWS_URL}/__health`,
   },
   {
-    command: `node --import tsx scripts/sim/simulated-aws-main.ts --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS}`,
+    command: `node --import tsx scripts/sim/simulated-aws-main.ts --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
   },
 ].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));

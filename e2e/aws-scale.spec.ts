@@ -39,9 +39,13 @@ test('a first sync shows its progress, and the folders appear when it finishes',
 test('one search finds items in several stores, name matches first, each a link', async ({ page }) => {
   await expect.poll(() => syncedAt(page, 'prod-params'), { timeout: 30_000 }).not.toBeNull();
   await page.goto('/browse/local');
-  await page.keyboard.press('/');
   const input = page.getByTestId('search-input');
-  await expect(input).toBeFocused();
+  // "/" focuses the box once the page is interactive (hydrated).
+  await expect(async () => {
+    await page.keyboard.press('/');
+    await expect(input).toBeFocused({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(input).toHaveValue('');
   await input.pressSequentially('stripe');
   const results = page.getByTestId('search-result');
   await expect(results.first()).toBeVisible();

@@ -35,14 +35,16 @@ export const FAILING_STORES: FailingStore[] = [
  * is still under way when the tests look at it, until a test speeds it up.
  */
 export const SCALE_STORE = { id: 'scale-params', folderItems: 20_000 } as const;
-export const SLOW_STORE = { id: 'first-sync-params', items: 3_000 } as const;
-export const SLOW_LATENCY_MS = 3_000;
+// 1,000 pages at 0.7 s each: the first walk outlasts the whole test run unless a test speeds it up.
+export const SLOW_STORE = { id: 'first-sync-params', items: 50_000 } as const;
+/** Below the aws project's AWS_REQUEST_TIMEOUT_MS (1 s), so calls are slow but never time out. */
+export const SLOW_LATENCY_MS = 700;
 
 /** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash) and the two simulators. */
 export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string): string {
   const lines = ['stores:', '  - id: local', '    kind: local'];
   lines.push(`  - id: ${SCALE_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${scaleUrl}`, '    rateLimits:', '      DescribeParameters: 200');
-  lines.push(`  - id: ${SLOW_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${slowUrl}`);
+  lines.push(`  - id: ${SLOW_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${slowUrl}`, '    rateLimits:', '      DescribeParameters: 200');
   for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
   for (const store of FAILING_STORES)
     lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
