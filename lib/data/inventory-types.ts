@@ -1,3 +1,4 @@
+import type { WalkProgress } from '@/lib/inventory/sync';
 import type { StoreKind } from '@/lib/stores/types';
 
 // The inventory's shapes as pages, API responses and client components see them: metadata only.
@@ -13,16 +14,7 @@ export interface InventoryStatus {
   /** Items in the inventory being served. */
   items: number;
   /** A walk under way. */
-  walking: {
-    startedAt: string;
-    items: number;
-    pages: number;
-    /** Items of the previous walk (for a progress fraction); null on the first walk. */
-    expectedItems: number | null;
-    throttled: number;
-    /** The latest retryable failure while the walk goes on, e.g. throttling. */
-    retrying: { code: string; message: string } | null;
-  } | null;
+  walking: WalkProgress | null;
   /** Another walk is queued behind the running one (Refresh while syncing). */
   queued: boolean;
   /** The last walk failed: the inventory served is the one from syncedAt. */

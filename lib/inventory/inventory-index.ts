@@ -158,6 +158,16 @@ function matchesPattern(eb: ItemsEb, pattern: string | null): Expression<SqlBool
   return pattern === null ? eb.lit(true) : sql<SqlBool>`${eb.ref('inv_items.name')} REGEXP ${pattern}`;
 }
 
+/** The rows of a folder page before paging: the folder (or everything below it), the name filter, the grants. */
+function inFolder(eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Expression<SqlBool> {
+  return eb.and([
+    eb('store_id', '=', query.storeId),
+    ...(query.recursive ? [eb('name', '>', query.folder), eb('name', '<', `${query.folder}\x7f`)] : [eb('folder', '=', query.folder)]),
+    ...(query.q ? [sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`] : []),
+    matchesPattern(eb, query.namePattern),
+  ]);
+}
+
 export class InventoryIndex {
   constructor(private readonly db: Kysely<InventoryDatabase>) {}
 
@@ -171,12 +181,7 @@ export class InventoryIndex {
       .selectFrom('inv_items')
       .select(ITEM_SELECT)
       .select(sql<string>`${sql.ref(column)}`.as('sort_value'))
-      .where('store_id', '=', query.storeId);
-    select = query.recursive
-      ? select.where('name', '>', query.folder).where('name', '<', `${query.folder}\x7f`)
-      : select.where('folder', '=', query.folder);
-    if (query.q) select = select.where(sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`);
-    select = select.where((eb) => matchesPattern(eb, query.namePattern));
+      .where((eb) => inFolder(eb, query));
     if (after) {
       select =
         column === 'name'
@@ -198,16 +203,11 @@ export class InventoryIndex {
 
   /** How many items a folder page would hold in all (same filters, no paging). */
   async countItems(query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Promise<number> {
-    let select = this.db
+    const row = await this.db
       .selectFrom('inv_items')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('store_id', '=', query.storeId);
-    select = query.recursive
-      ? select.where('name', '>', query.folder).where('name', '<', `${query.folder}\x7f`)
-      : select.where('folder', '=', query.folder);
-    if (query.q) select = select.where(sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`);
-    select = select.where((eb) => matchesPattern(eb, query.namePattern));
-    const row = await select.executeTakeFirstOrThrow();
+      .where((eb) => inFolder(eb, query))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

@@ -89,19 +89,11 @@ export class EmbeddedStore implements WritableSecretStore {
   }
 
   private toMetadata(row: ItemRow, labels: { label: string; version: number }[]): ItemMetadata {
-    return {
-      name: row.name,
-      folder: row.folder,
-      kind: row.kind as ItemKind,
-      description: row.description,
-      tags: JSON.parse(row.tags) as Record<string, string>,
-      kmsKeyId: row.kms_key_id,
-      lastChangedAt: row.updated_at,
-      lastChangedBy: row.updated_by,
-      currentVersion: String(row.current_version),
-      labels: labels.filter((l) => l.version === row.current_version).map((l) => l.label).sort(),
-    };
+    const current = labels.filter((l) => l.version === row.current_version).map((l) => l.label);
+    const { extra: _extra, ...metadata } = embeddedRecord(row, current);
+    return metadata;
   }
+
 
   async list({ path, recursive = false, cursor, limit = DEFAULT_PAGE }: ListOptions): Promise<ListPage> {
     this.assertFolder(path);
