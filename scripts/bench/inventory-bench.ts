@@ -1,0 +1,276 @@
+// npm run bench [-- --sizes 1000,10000 --json]
+// The inventory at 1,000, 10,000 and 100,000 items, against the API-rate floor and over HTTP. For
+// each size: N items in one folder of the built-in store and N parameters in a simulated AWS (its
+// own process: the real wire protocol, 30 ms a call, AWS's quotas), then the production server
+// (`next start`) on that data, and
+//   - the cold sync of the Parameter Store inventory inside the server, the floor (DescribeParameters
+//     calls needed divided by the 10/s allowed) and their ratio;
+//   - the naive inventory (recursive GetParametersByPath, 10 a page, as CLI tools do) and its ratio
+//     to the same floor (run at the same time: its quota is a different one);
+//   - warm folder pages (HTML and API, first, sorted, deep and grant-scoped) and search, p50/p95 of
+//     the server's answer over loopback;
+//   - requests per second with 20 concurrent clients (autocannon): folder pages, and a mix of API
+//     pages and searches;
+//   - the most item rows a 100,000-item folder keeps in Chromium's DOM while scrolled through;
+//   - the server's peak RSS.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import autocannon from 'autocannon';
+import { createLocalUser } from '@/lib/auth/users';
+import { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { ensureBuild, signIn, startDashboard, type DashboardServer } from './dashboard-server';
+import { CHROMIUM_PATH, measureDomRows } from './dom-rows';
+import { percentile, round, timeRuns } from './measure';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const sizesArg = args[args.indexOf('--sizes') + 1];
+const SIZES = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : [1_000, 10_000, 100_000];
+const LATENCY_MS = 30;
+const DESCRIBE_RATE = 10;
+const CONNECTIONS = 20;
+const LOAD_SECONDS = 10;
+const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
+const SCOPED = { email: 'scoped@bench.local', password: 'bench-scoped-password' };
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIABENCH00000000000', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true' };
+Object.assign(process.env, AWS_ENV, { LOG_LEVEL: 'warn' });
+
+async function startSimulator(count: number): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim/simulated-aws-main.ts', '--ssm', `hierarchy:${count}`, '--latency', String(LATENCY_MS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the simulator exited (${code})`)));
+  });
+  return { url: first.trim(), child };
+}
+
+async function naiveWalk(url: string): Promise<number> {
+  const client = new SSMClient({ region: 'us-east-1', endpoint: url, maxAttempts: 10 });
+  const start = performance.now();
+  let token: string | undefined;
+  do {
+    const out = await client.send(new GetParametersByPathCommand({ Path: '/', Recursive: true, MaxResults: 10, WithDecryption: false, NextToken: token }));
+    token = out.NextToken;
+  } while (token);
+  return performance.now() - start;
+}
+
+/** The built-in store with n items in /bulk/, two accounts, and a CONFIG_FILE adding the simulated Parameter Store. */
+async function prepareDataDir(dir: string, n: number, simUrl: string): Promise<Record<string, string>> {
+  const dataDir = path.join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const masterKey = randomBytes(32).toString('base64');
+  const { store } = EmbeddedStore.open('local', 'Built-in', { dataDir, masterKeyBase64: masterKey });
+  for (let i = 0; i < n; i += 2000) {
+    await store.putMany(
+      Array.from({ length: Math.min(2000, n - i) }, (_, j) => ({
+        name: `/bulk/item-${String(i + j + 1).padStart(6, '0')}`,
+        value: 'bench',
+        actor: `user-${(i + j) % 7}`,
+        at: new Date(Date.UTC(2026, 0, 1) + ((i + j) % 500) * 3_600_000),
+      })),
+    );
+  }
+  await store.close();
+  process.env.DATA_DIR = dataDir;
+  await createLocalUser({ ...ADMIN, role: 'admin' });
+  await createLocalUser({ ...SCOPED, role: 'viewer' });
+  const configFile = path.join(dir, 'dashboard.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'stores:',
+      '  - { id: local, kind: local, label: Built-in }',
+      `  - { id: sim-params, kind: ssm, region: us-east-1, endpoint: "${simUrl}", rateLimits: { DescribeParameters: ${DESCRIBE_RATE} } }`,
+      'grants:',
+      `  - { user: ${SCOPED.email}, role: viewer, paths: ["/bulk/**", "/scale/team1/**"] }`,
+      '',
+    ].join('\n'),
+  );
+  return { ...AWS_ENV, DATA_DIR: dataDir, MASTER_KEY: masterKey, CONFIG_FILE: configFile, LOG_LEVEL: 'warn', SYNC_INTERVAL_MINUTES: '1440', DEMO_DATA: '0' };
+}
+
+async function getJson<T>(server: DashboardServer, cookie: string, route: string): Promise<T> {
+  const response = await fetch(`${server.url}${route}`, { headers: { cookie } });
+  if (!response.ok) throw new Error(`GET ${route} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  return (await response.json()) as T;
+}
+
+async function waitForSync(server: DashboardServer, cookie: string, storeId: string): Promise<{ durationMs: number; items: number }> {
+  for (;;) {
+    const { stores } = await getJson<{ stores: { syncedAt: string | null; items: number; error: { message: string } | null; lastWalk: { durationMs: number } | null }[] }>(
+      server,
+      cookie,
+      `/api/v1/inventory?store=${storeId}`,
+    );
+    const status = stores[0];
+    if (status?.syncedAt && status.lastWalk) return { durationMs: status.lastWalk.durationMs, items: status.items };
+    if (status?.error) throw new Error(`the cold sync failed: ${status.error.message}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Times GET requests one after another; every answer must be 200 with a body read to its end. */
+async function timeRoutes(server: DashboardServer, requests: { route: string; cookie: string }[], runs: number): Promise<number[]> {
+  return timeRuns(runs, async (i) => {
+    const { route, cookie } = requests[i % requests.length]!;
+    const response = await fetch(`${server.url}${route}`, { headers: { cookie } });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET ${route} answered ${response.status}`);
+  });
+}
+
+async function load(server: DashboardServer, requests: { route: string; cookie: string }[]): Promise<number> {
+  const result = await autocannon({
+    url: server.url,
+    connections: CONNECTIONS,
+    duration: LOAD_SECONDS,
+    requests: requests.map(({ route, cookie }) => ({ method: 'GET', path: route, headers: { cookie } })),
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`under load: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return Math.round(result.requests.average);
+}
+
+interface Row {
+  items: number;
+  coldSyncS: number;
+  floorS: number;
+  coldRatio: number;
+  naiveS: number;
+  naiveRatio: number;
+  warmPageP50Ms: number;
+  warmPageP95Ms: number;
+  searchP50Ms: number;
+  searchP95Ms: number;
+  rps: number;
+  apiRps: number;
+  domRows: number;
+  domRowsScrolled: number;
+  peakRssMb: number;
+}
+
+async function benchSize(n: number): Promise<Row> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-'));
+  const sim = await startSimulator(n);
+  let server: DashboardServer | null = null;
+  try {
+    log(`[${n}] seeding the built-in store`);
+    const env = await prepareDataDir(dir, n, sim.url);
+
+    log(`[${n}] starting the server; cold sync inside it and the naive walk, against the simulator (${LATENCY_MS} ms a call)`);
+    const naive = naiveWalk(sim.url);
+    server = await startDashboard(env);
+    const admin = await signIn(server.url, ADMIN.email, ADMIN.password);
+    const scoped = await signIn(server.url, SCOPED.email, SCOPED.password);
+    const [cold, naiveMs] = await Promise.all([waitForSync(server, admin, 'sim-params'), naive]);
+    if (cold.items !== n) throw new Error(`the cold sync took in ${cold.items} of ${n} items`);
+    const floorS = Math.ceil(n / 50) / DESCRIBE_RATE;
+
+    log(`[${n}] warm folder pages and search over HTTP`);
+    let deep: string | null = null;
+    for (let i = 0, cursor: string | null = null; i * 500 < n / 2; i++) {
+      const page: { nextCursor: string | null } = await getJson(server, admin, `/api/v1/stores/local/items?path=/bulk/&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      cursor = deep = page.nextCursor;
+      if (!cursor) break;
+    }
+    const pages = [
+      { route: '/browse/local/bulk', cookie: admin },
+      { route: '/browse/local/bulk?sort=changed&dir=desc', cookie: admin },
+      { route: `/browse/local/bulk${deep ? `?after=${deep}` : ''}`, cookie: admin },
+      { route: '/browse/local/bulk?sort=by', cookie: scoped },
+      { route: '/browse/sim-params/scale/team1/svc1', cookie: admin },
+      { route: `/api/v1/stores/local/items?path=/bulk/&limit=100${deep ? `&cursor=${deep}` : ''}`, cookie: admin },
+      { route: '/api/v1/stores/local/items?path=/bulk/&sort=changed&dir=desc&limit=100', cookie: scoped },
+    ];
+    const pageTimes = await timeRoutes(server, pages, 140);
+    const searches = ['item-0042', 'svc1', 'key7', 'team', 'stripe', 'zz-no-match'].flatMap((q) => [
+      { route: `/api/v1/search?q=${q}`, cookie: admin },
+      { route: `/api/v1/search?q=${q}`, cookie: scoped },
+    ]);
+    const searchTimes = await timeRoutes(server, searches, 120);
+
+    log(`[${n}] ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: folder pages, then API pages and searches`);
+    const rps = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
+    const apiRps = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
+
+    log(`[${n}] DOM rows of the ${n.toLocaleString('en-US')}-item folder in Chromium, scrolled through`);
+    const dom = await measureDomRows({
+      url: server.url,
+      cookie: admin,
+      folderPath: '/browse/local/bulk',
+      expectedCount: n.toLocaleString('en-US'),
+      lastItem: `item-${String(n).padStart(6, '0')}`,
+      maxSeconds: 60,
+    });
+    const peak = server.peakRssMb();
+    return {
+      items: n,
+      coldSyncS: round(cold.durationMs / 1000, 1),
+      floorS,
+      coldRatio: round(cold.durationMs / 1000 / floorS),
+      naiveS: round(naiveMs / 1000, 1),
+      naiveRatio: round(naiveMs / 1000 / floorS),
+      warmPageP50Ms: percentile(pageTimes, 50),
+      warmPageP95Ms: percentile(pageTimes, 95),
+      searchP50Ms: percentile(searchTimes, 50),
+      searchP95Ms: percentile(searchTimes, 95),
+      rps,
+      apiRps,
+      domRows: dom.most,
+      domRowsScrolled: dom.scrolledPast,
+      peakRssMb: peak,
+    };
+  } finally {
+    await server?.stop();
+    sim.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  ensureBuild();
+  const rows: Row[] = [];
+  for (const n of SIZES) rows.push(await benchSize(n));
+
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  console.log(`Inventory benchmark on ${machine}; simulated AWS: ${LATENCY_MS} ms a call, DescribeParameters ${DESCRIBE_RATE}/s, GetParametersByPath 40/s; Chromium ${CHROMIUM_PATH}`);
+  console.log('| items | cold sync s | floor s | cold / floor | naive s | naive / floor | page p50 ms | page p95 ms | search p50 ms | search p95 ms | pages req/s | API req/s | DOM rows (of rows scrolled) | peak RSS MB |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows)
+    console.log(
+      `| ${r.items.toLocaleString('en-US')} | ${r.coldSyncS} | ${r.floorS} | ${r.coldRatio} | ${r.naiveS} | ${r.naiveRatio} | ${r.warmPageP50Ms} | ${r.warmPageP95Ms} | ${r.searchP50Ms} | ${r.searchP95Ms} | ${r.rps} | ${r.apiRps} | ${r.domRows} (${r.domRowsScrolled.toLocaleString('en-US')}) | ${r.peakRssMb} |`,
+    );
+  if (json)
+    console.log(
+      JSON.stringify(
+        rows.map((r) => ({
+          items: r.items,
+          coldRatio: r.coldRatio,
+          naiveRatio: r.naiveRatio,
+          warmPageP50Ms: r.warmPageP50Ms,
+          warmPageP95Ms: r.warmPageP95Ms,
+          searchP95Ms: r.searchP95Ms,
+          rps: r.rps,
+          domRows: r.domRows,
+          peakRssMb: r.peakRssMb,
+        })),
+      ),
+    );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`The benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

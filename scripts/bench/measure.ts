@@ -1,0 +1,57 @@
+// Small measuring helpers shared by the benchmarks: percentiles, timed loops, a process's peak RSS.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+}
+
+export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Runs fn `warmup` times unmeasured, then `runs` times, and returns each run's milliseconds. */
+export async function timeRuns(runs: number, fn: (i: number) => Promise<unknown>, warmup = 10): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn(i);
+    samples.push(performance.now() - start);
+  }
+  return samples;
+}
+
+/** Peak resident set (VmHWM) of a process, in MB; 0 when it is gone. */
+export function peakRssMb(pid: number | 'self' = 'self'): number {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Math.round(Number(hwm ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids of a process's descendants (Linux /proc), so a server that forks is measured whole. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const child of children.get(p) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
