@@ -1,14 +1,36 @@
 // npm run import -- FILE --prefix /app/dev/
-// Writes each KEY=VALUE of a dotenv file as a SecureString into the embedded store. Never prints values.
+// Writes each KEY=VALUE of a dotenv file as a SecureString into the embedded store, all or nothing.
+// Never prints values. Each import that got as far as a file and a prefix is one audit entry
+// (prefix, file name, counts, outcome; never a value) with the operating-system user as the actor.
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { appendAudit } from '@/lib/audit/audit-log';
+import { cliActor } from '@/lib/audit/cli-actor';
 import { readEnv } from '@/lib/config/env';
-import { applyDotenvImport, planDotenvImport } from '@/lib/import/import-dotenv';
+import { applyDotenvImport, normalisePrefix, planDotenvImport } from '@/lib/import/import-dotenv';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 
 const usage = 'usage: npm run import -- FILE --prefix /app/dev/ [--actor NAME]';
+const STORE_ID = 'local';
+
+type Attempt = { prefix: string; file: string; changedBy: string | null };
+let attempted: Attempt | null = null;
+
+/** The import's one audit entry; counts and causes only. */
+async function audit(outcome: 'success' | 'failure', details: Record<string, string | number>): Promise<void> {
+  if (!attempted) return;
+  const { prefix, file, changedBy } = attempted;
+  attempted = null; // one entry per import, even if writing it fails and the error handler runs
+  await appendAudit({
+    actor: cliActor(),
+    action: 'import',
+    target: `${STORE_ID}:${prefix}`,
+    outcome,
+    details: { via: 'cli', file: path.basename(file), ...(changedBy ? { changedBy } : {}), ...details },
+  });
+}
 
 const argsSchema = z.object({
   file: z.string({ message: `give the dotenv file to import\n${usage}` }).min(1),
@@ -27,22 +49,27 @@ async function main(): Promise<number> {
   const args = argsSchema.safeParse({
     file: parsed.positionals[0],
     prefix: parsed.values.prefix,
-    actor: parsed.values.actor ?? `import:${userInfo().username}`,
+    actor: parsed.values.actor ?? cliActor(),
   });
   if (!args.success) {
     console.error(args.error.issues.map((i) => i.message).join('\n'));
     return 2;
   }
+  attempted = { prefix: normalisePrefix(args.data.prefix), file: args.data.file, changedBy: parsed.values.actor ?? null };
   let source: string;
   try {
     source = readFileSync(args.data.file, 'utf8');
   } catch (error) {
-    console.error(`Cannot read ${args.data.file}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    await audit('failure', { reason: `cannot read the file (${code})`, created: 0, updated: 0 });
+    console.error(`Cannot read ${args.data.file}: ${code}`);
     return 2;
   }
 
   const plan = planDotenvImport(source, args.data.prefix);
   if (!plan.ok) {
+    // The problems name lines and keys; the entry keeps only their number.
+    await audit('failure', { reason: 'the file has problems', problems: plan.problems.length, created: 0, updated: 0 });
     console.error(`Nothing was imported: ${args.data.file} has ${plan.problems.length} problem(s):`);
     for (const p of plan.problems) console.error(p.line > 0 ? `  line ${p.line}: ${p.message}` : `  ${p.message}`);
     return 1;
@@ -52,6 +79,7 @@ async function main(): Promise<number> {
   const { store } = EmbeddedStore.open('local', 'Built-in encrypted store', { dataDir: env.DATA_DIR, masterKeyBase64: env.MASTER_KEY || undefined });
   try {
     const result = await applyDotenvImport(store, plan, args.data.actor);
+    await audit('success', { created: result.created.length, updated: result.updated.length });
     for (const name of result.created) console.log(`  created  ${name}`);
     for (const name of result.updated) console.log(`  updated  ${name} (new version)`);
     console.log(`Imported ${result.created.length + result.updated.length} item(s): ${result.created.length} new, ${result.updated.length} new version(s).`);
@@ -63,8 +91,14 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: Error) => {
+  async (error: Error) => {
     console.error(`Import failed: ${error.message}`);
+    try {
+      // The store writes in one transaction, so a failure here means nothing was written.
+      await audit('failure', { reason: error.message.slice(0, 200), created: 0, updated: 0 });
+    } catch (auditError) {
+      console.error(`Could not write the audit entry: ${(auditError as Error).message}`);
+    }
     process.exit(1);
   },
 );

@@ -1,11 +1,14 @@
 // npm run users -- add EMAIL --role ROLE [--password-stdin] | remove EMAIL | list
-// Manages local accounts in DATA_DIR's app database. Passwords are read from standard input
-// (--password-stdin) or generated and printed once.
+// Manages local accounts in DATA_DIR's app database (the same DATA_DIR/app.db the server uses).
+// Passwords are read from standard input (--password-stdin) or generated and printed once. Adding
+// and removing are recorded in the audit log with the operating-system user as the actor.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { appendAudit, type AuditEntryInput } from '@/lib/audit/audit-log';
+import { cliActor } from '@/lib/audit/cli-actor';
 import { ROLES } from '@/lib/auth/roles';
-import { createLocalUser, listUsers, removeUser, UserError } from '@/lib/auth/users';
+import { createLocalUser, findUserByEmail, listUsers, removeUser, UserError } from '@/lib/auth/users';
 
 const usage = `usage:
   npm run users -- add EMAIL --role ${ROLES.join('|')} [--password-stdin] [--name NAME]
@@ -23,6 +26,16 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Once the command is known: what it tried, so a failure past that point is audited too. */
+let attempted: Pick<AuditEntryInput, 'action' | 'target' | 'details'> | null = null;
+
+async function audit(outcome: 'success' | 'failure', extra: AuditEntryInput['details'] = {}): Promise<void> {
+  if (!attempted) return;
+  const entry = { ...attempted, actor: cliActor(), outcome, details: { ...attempted.details, ...extra, via: 'cli' } };
+  attempted = null; // one entry per command, even if writing it fails and the error handler runs
+  await appendAudit(entry);
 }
 
 async function main(): Promise<number> {
@@ -46,13 +59,16 @@ async function main(): Promise<number> {
       console.error(`${args.error.issues.map((i) => i.message).join('\n')}\n${usage}`);
       return 2;
     }
+    attempted = { action: 'create-user', target: args.data.email, details: { role: args.data.role } };
     const fromStdin = parsed.values['password-stdin'] ? await readStdin() : null;
     if (fromStdin !== null && fromStdin.length < 12) {
+      await audit('failure', { reason: 'password too short' });
       console.error('The password must be at least 12 characters.');
       return 2;
     }
     const password = fromStdin ?? randomBytes(15).toString('base64url');
     await createLocalUser({ ...args.data, password });
+    await audit('success', { passwordSource: fromStdin ? 'stdin' : 'generated' });
     console.log(`Added ${args.data.email} as ${args.data.role}.`);
     if (!fromStdin) console.log(`Password (shown only this once): ${password}`);
     return 0;
@@ -63,10 +79,14 @@ async function main(): Promise<number> {
       console.error(`${args.error.issues[0]!.message}\n${usage}`);
       return 2;
     }
-    if (!(await removeUser(args.data))) {
+    attempted = { action: 'remove-user', target: args.data, details: {} };
+    const existing = await findUserByEmail(args.data);
+    if (!existing || !(await removeUser(args.data))) {
+      await audit('failure', { reason: 'no such user' });
       console.error(`No user ${args.data}.`);
       return 1;
     }
+    await audit('success', { role: existing.role, provider: existing.provider });
     console.log(`Removed ${args.data}; their API tokens no longer work.`);
     return 0;
   }
@@ -76,8 +96,14 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: Error) => {
+  async (error: Error) => {
     console.error(error instanceof UserError ? error.message : `Failed: ${error.message}`);
+    try {
+      // Error messages name accounts and causes, never a password.
+      await audit('failure', { reason: error.message.slice(0, 200) });
+    } catch (auditError) {
+      console.error(`Could not write the audit entry: ${(auditError as Error).message}`);
+    }
     process.exit(1);
   },
 );

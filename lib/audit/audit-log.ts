@@ -1,6 +1,10 @@
 import 'server-only';
-import { createHash } from 'node:crypto';
-import { appDb } from '@/lib/db/app-db';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { readEnv } from '@/lib/config/env';
+import { APP_DB_FILE, appDb } from '@/lib/db/app-db';
+import { entryHash, GENESIS_HASH } from './entry-hash';
+import { openChainDatabase, verifyChainInAsync, type ChainVerdict } from './verify-chain';
 
 // The app's own tamper-evident log: each entry carries the hash of the one before it, so an edited
 // or deleted entry breaks the chain. Entries hold names and outcomes only, never a value.
@@ -20,26 +24,34 @@ export interface AuditEntry extends Required<AuditEntryInput> {
   hash: string;
 }
 
-export const GENESIS_HASH = '0'.repeat(64);
-
-function entryHash(prevHash: string, entry: { at: string; actor: string; action: string; target: string; outcome: string; details: string }): string {
-  const canonical = JSON.stringify([prevHash, entry.at, entry.actor, entry.action, entry.target, entry.outcome, entry.details]);
-  return createHash('sha256').update(canonical).digest('hex');
-}
+export { GENESIS_HASH };
+export type { ChainBreak, ChainProblem, ChainVerdict } from './verify-chain';
 
 export async function appendAudit(input: AuditEntryInput): Promise<void> {
   // Copy rather than touch the caller's object.
   const details = JSON.stringify({ ...(input.details ?? {}) });
+  // The server and the command-line tools append to the same file. BEGIN IMMEDIATE takes the write
+  // lock before the last hash is read, so no two processes can both append after the same
+  // prev_hash; the other waits (busy_timeout) instead. A plain BEGIN would read first and could
+  // only fail with SQLITE_BUSY when upgrading to write. One connection per process: holding it
+  // here also keeps this process's other queries out of the transaction.
   await appDb()
-    .transaction()
-    .execute(async (trx) => {
-      const last = await trx.selectFrom('audit_log').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const row = { at: new Date().toISOString(), actor: input.actor, action: input.action, target: input.target, outcome: input.outcome, details };
-      await trx
-        .insertInto('audit_log')
-        .values({ ...row, prev_hash: prevHash, hash: entryHash(prevHash, row) })
-        .execute();
+    .connection()
+    .execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const last = await conn.selectFrom('audit_log').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        const prevHash = last?.hash ?? GENESIS_HASH;
+        const row = { at: new Date().toISOString(), actor: input.actor, action: input.action, target: input.target, outcome: input.outcome, details };
+        await conn
+          .insertInto('audit_log')
+          .values({ ...row, prev_hash: prevHash, hash: entryHash(prevHash, row) })
+          .execute();
+        await sql`COMMIT`.execute(conn);
+      } catch (error) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        throw error;
+      }
     });
 }
 
@@ -63,13 +75,16 @@ export async function listAudit(limit = 200): Promise<AuditEntry[]> {
   }));
 }
 
-/** Recomputes the chain; returns the first sequence number that does not verify, or null. */
-export async function verifyAuditChain(): Promise<number | null> {
-  const rows = await appDb().selectFrom('audit_log').selectAll().orderBy('seq').execute();
-  let prev = GENESIS_HASH;
-  for (const row of rows) {
-    if (row.prev_hash !== prev || entryHash(prev, row) !== row.hash) return row.seq;
-    prev = row.hash;
+/**
+ * Recomputes the chain, streaming, on a connection of its own (a snapshot: appends go on meanwhile).
+ * Intact: the count and head hash; broken: the first entry that does not verify and why.
+ */
+export async function verifyAuditChain(): Promise<ChainVerdict> {
+  appDb(); // creates DATA_DIR/app.db and its tables when nothing has been logged yet
+  const conn = openChainDatabase(path.resolve(readEnv().DATA_DIR), APP_DB_FILE);
+  try {
+    return await verifyChainInAsync(conn);
+  } finally {
+    conn.close();
   }
-  return null;
 }

@@ -25,8 +25,12 @@ export async function listAuditFor(principal: Principal, limit = 500): Promise<A
 }
 
 /** Whether the hash chain verifies, for auditors of everything only (it spans every entry). */
-export async function auditChainStatus(principal: Principal): Promise<{ intact: boolean; brokenAt: number | null } | null> {
+export async function auditChainStatus(
+  principal: Principal,
+): Promise<{ intact: boolean; brokenAt: number | null; problem: string | null; entries: number | null } | null> {
   if (!canEverywhere(principal, 'view-audit')) return null;
-  const brokenAt = await verifyAuditChain();
-  return { intact: brokenAt === null, brokenAt };
+  const verdict = await verifyAuditChain();
+  return verdict.intact
+    ? { intact: true, brokenAt: null, problem: null, entries: verdict.entries }
+    : { intact: false, brokenAt: verdict.broken.seq, problem: verdict.broken.message, entries: null };
 }

@@ -32,24 +32,28 @@ describe('the tamper-evident audit log', () => {
     const entries = await listAudit(10);
     expect(entries).toHaveLength(5);
     expect(entries[0]!.prevHash).toBe(entries[1]!.hash);
-    expect(await verifyAuditChain()).toBeNull();
+    expect(await verifyAuditChain()).toEqual({ intact: true, entries: 5, head: entries[0]!.hash });
   });
 
   it('detects an edited entry', async () => {
     const db = raw();
     db.prepare("UPDATE audit_log SET actor = 'mallory@example.com' WHERE seq = 3").run();
     db.close();
-    expect(await verifyAuditChain()).toBe(3);
+    expect(await verifyAuditChain()).toMatchObject({ intact: false, entriesVerified: 2, broken: { seq: 3, action: 'rotate', problem: 'hash-mismatch' } });
     const fix = raw();
     fix.prepare("UPDATE audit_log SET actor = 'alice@example.com' WHERE seq = 3").run();
     fix.close();
-    expect(await verifyAuditChain()).toBeNull();
+    expect(await verifyAuditChain()).toMatchObject({ intact: true, entries: 5 });
   });
 
   it('detects a removed entry', async () => {
     const db = raw();
     db.prepare('DELETE FROM audit_log WHERE seq = 2').run();
     db.close();
-    expect(await verifyAuditChain()).toBe(3);
+    expect(await verifyAuditChain()).toMatchObject({
+      intact: false,
+      entriesVerified: 1,
+      broken: { seq: 3, problem: 'seq-gap', message: expect.stringContaining('entry #2 is missing') },
+    });
   });
 });

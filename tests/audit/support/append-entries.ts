@@ -1,0 +1,29 @@
+// A second process appending to the audit log, for the concurrent-append test: prints "ready" once
+// loaded, waits for a line on standard input (so both processes start together), then appends COUNT
+// entries as fast as it can.
+import { createInterface } from 'node:readline';
+import { appendAudit } from '@/lib/audit/audit-log';
+import { appDb } from '@/lib/db/app-db';
+
+const count = Number(process.env.COUNT ?? '100');
+const writer = process.env.WRITER ?? 'w';
+
+async function main(): Promise<void> {
+  appDb(); // open the database before the start signal
+  const lines = createInterface({ input: process.stdin });
+  const go = new Promise<void>((resolve) => lines.once('line', () => resolve()));
+  console.log('ready');
+  await go;
+  lines.close();
+  for (let i = 0; i < count; i++) {
+    await appendAudit({ actor: `os:${writer}`, action: 'concurrent-append', target: `local:/race/${writer}/${i}`, outcome: 'success', details: { i } });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`append failed: ${error.message}`);
+    process.exit(1);
+  },
+);
