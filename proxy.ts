@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { decodeSession, idleTimeoutSeconds, readSessionCookie, renewSession } from '@/lib/auth/session-cookie';
+import { decodeSession, dueForRenewal, idleTimeoutSeconds, readSessionCookie, renewSession } from '@/lib/auth/session-cookie';
 import { badRequestPage } from '@/lib/http/bad-request-page';
 import { malformedUrlProblem } from '@/lib/http/malformed-url';
 import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
@@ -9,7 +9,7 @@ import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSch
 // under /api, the HTML 400 page elsewhere (Next.js's router would otherwise fail on it with a 500).
 // A malformed browse or item name gets the 400 page too (pages cannot set a 400 status themselves).
 // It also passes the request path on, so the 404 page can name what was not found, and renews the
-// session cookie on activity (the idle timeout). Authorization itself is decided by each page and
+// session cookie on activity (the idle timeout; at most once a minute). Authorization itself is decided by each page and
 // handler, not here.
 
 function problemWith(request: NextRequest): string | null {
@@ -60,7 +60,7 @@ async function renewIdleSession(request: NextRequest, response: NextResponse): P
   const cookie = readSessionCookie(request.cookies);
   if (!cookie) return;
   const claims = await decodeSession(cookie.value);
-  if (!claims) return;
+  if (!claims || !dueForRenewal(claims)) return;
   // Chunked cookies (very large sessions) are left to next-auth.
   if (!request.cookies.get(cookie.name)) return;
   response.cookies.set(cookie.name, await renewSession(claims), {

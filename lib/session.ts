@@ -1,6 +1,7 @@
 import 'server-only';
 import { cookies, headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
+import { cache } from 'react';
 import { AuthorizationError, authorize, type Resource } from '@/lib/auth/authorize';
 import { verifyApiToken } from '@/lib/auth/api-tokens';
 import { effectiveGrants, grantRules } from '@/lib/auth/effective-grants';
@@ -32,10 +33,11 @@ async function principalFromCookies(reader: Parameters<typeof readSessionCookie>
   return claims ? principalForUser(claims.uid, 'session') : null;
 }
 
-/** The signed-in user of the current page or server action, or null. */
-export async function getCurrentUser(): Promise<Principal | null> {
-  return principalFromCookies(await cookies());
-}
+/**
+ * The signed-in user of the current page or server action, or null. Memoized for one render, so the
+ * layout, the page and its components ask the database once (React's cache is per request).
+ */
+export const getCurrentUser = cache(async (): Promise<Principal | null> => principalFromCookies(await cookies()));
 
 /**
  * The caller of a route handler: a bearer token when an Authorization header is sent (and then

@@ -40,11 +40,29 @@ export function readSessionCookie(cookies: CookieReader): { name: string; value:
   return null;
 }
 
+/**
+ * Recently decoded cookie values. Decrypting a session (key derivation and AES-GCM) costs more than
+ * the rest of an API request, and a browser sends the same value many times a minute. Only the
+ * decryption is remembered: expiry, the absolute limit and revocation are checked on every use.
+ */
+const decoded = new Map<string, JWT>();
+const DECODED_CACHE_SIZE = 2_000;
+
+async function decryptSession(value: string): Promise<JWT | null> {
+  const known = decoded.get(value);
+  if (known) return known;
+  const token = await decode({ token: value, secret: authSecret() });
+  if (!token) return null;
+  if (decoded.size >= DECODED_CACHE_SIZE) decoded.delete(decoded.keys().next().value!);
+  decoded.set(value, token);
+  return token;
+}
+
 /** Valid, unexpired claims of a session cookie value; null for anything tampered, expired or malformed. */
 export async function decodeSession(value: string | undefined | null): Promise<(JWT & SessionClaims) | null> {
   if (!value || value.length > MAX_COOKIE_CHARS) return null;
   try {
-    const token = await decode({ token: value, secret: authSecret() });
+    const token = await decryptSession(value);
     if (!token || typeof token.uid !== 'string' || typeof token.authTime !== 'number' || typeof token.sid !== 'string') return null;
     if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return null;
     if (Date.now() - token.authTime * 1000 > ABSOLUTE_SESSION_HOURS * 3_600_000) return null;
@@ -67,6 +85,14 @@ export async function revokeSession(sid: string, authTime: number): Promise<void
 }
 
 export const newSessionId = () => randomUUID();
+
+/** The proxy renews a cookie at most this often, not on every request (each renewal is an encryption). */
+export const RENEW_AFTER_SECONDS = 60;
+
+/** Whether a session cookie was issued long enough ago to be renewed. */
+export function dueForRenewal(token: JWT, now = Date.now()): boolean {
+  return typeof token.iat !== 'number' || now / 1000 - token.iat >= RENEW_AFTER_SECONDS;
+}
 
 /** A fresh cookie value for the same session, extending the idle timeout (used by the proxy). */
 export async function renewSession(token: JWT): Promise<string> {

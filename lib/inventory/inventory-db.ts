@@ -33,10 +33,13 @@ export interface ApplyResult {
 const COLS = ROW_COLUMNS.join(', ');
 const PARAMS = ROW_COLUMNS.map((c) => `@${c}`).join(', ');
 
+const TAGS_PENDING_TTL_MS = 5_000;
+
 export class InventoryDb {
   readonly index: InventoryIndex;
   private readonly kysely: Kysely<InventoryDatabase>;
   private readonly stageStmt: Database.Statement;
+  private readonly pendingCounts = new Map<string, { count: number; at: number }>();
 
   constructor(private readonly conn: Database.Database) {
     prepareInventoryConnection(conn);
@@ -75,6 +78,7 @@ export class InventoryDb {
    * separately (Parameter Store lists carry none).
    */
   applyWalk(storeId: string, totals: WalkTotals, keepTags: boolean): ApplyResult {
+    this.pendingCounts.delete(storeId);
     const run = this.conn.transaction((): ApplyResult => {
       const deleted = this.conn
         .prepare('DELETE FROM inv_items WHERE store_id = ? AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)')
@@ -156,8 +160,14 @@ export class InventoryDb {
     this.conn.prepare('UPDATE inv_sync SET unreadable_tags = ? WHERE store_id = ?').run(count, storeId);
   }
 
+  /** Items whose tags are still to be fetched. Every page's status strip asks, and right after a first walk
+   * the count covers the whole store, so it is remembered for a few seconds. */
   tagsPending(storeId: string): number {
-    return this.conn.prepare('SELECT count(*) FROM inv_items WHERE store_id = ? AND tags_synced_at IS NULL').pluck().get(storeId) as number;
+    const known = this.pendingCounts.get(storeId);
+    if (known && performance.now() - known.at < TAGS_PENDING_TTL_MS) return known.count;
+    const count = this.conn.prepare('SELECT count(*) FROM inv_items WHERE store_id = ? AND tags_synced_at IS NULL').pluck().get(storeId) as number;
+    this.pendingCounts.set(storeId, { count, at: performance.now() });
+    return count;
   }
 
   private countItems(storeId: string): number {

@@ -1,4 +1,4 @@
-// npm run bench [-- --sizes 1000,10000 --json]
+// npm run bench [-- --sizes 1000,10000 --json]   (or -- --serve N: leave a server on N items running)
 // The inventory at 1,000, 10,000 and 100,000 items, against the API-rate floor and over HTTP. For
 // each size: N items in one folder of the built-in store and N parameters in a simulated AWS (its
 // own process: the real wire protocol, 30 ms a call, AWS's quotas), then the production server
@@ -236,8 +236,27 @@ async function benchSize(n: number): Promise<Row> {
   }
 }
 
+/** --serve N: the benchmark's data and server, left running for profiling by hand (Ctrl-C ends it). */
+async function serve(n: number): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-'));
+  const sim = await startSimulator(n);
+  const server = await startDashboard(await prepareDataDir(dir, n, sim.url));
+  const admin = await signIn(server.url, ADMIN.email, ADMIN.password);
+  await waitForSync(server, admin, 'sim-params');
+  console.log(`${server.url} (pid ${server.child.pid})\nCookie: ${admin}`);
+  const end = async () => {
+    await server.stop();
+    sim.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', end);
+  process.on('SIGTERM', end);
+}
+
 async function main(): Promise<void> {
   ensureBuild();
+  if (args.includes('--serve')) return serve(Number(args[args.indexOf('--serve') + 1] ?? 1000));
   const rows: Row[] = [];
   for (const n of SIZES) rows.push(await benchSize(n));
 
@@ -268,7 +287,7 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => (args.includes('--serve') ? undefined : process.exit(0)),
   (error: unknown) => {
     console.error(`The benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
