@@ -69,4 +69,6 @@ export interface StoreLocator {
 export interface IngestResult {
   inserted: number;
   duplicates: number;
+  /** Older than AUDIT_RETENTION_DAYS: not kept. */
+  expired?: number;
 }

@@ -43,6 +43,12 @@ const envSchema = z.object({
     .min(1, { message: 'SYNC_MAX_ATTEMPTS must be at least 1' })
     .max(50, { message: 'SYNC_MAX_ATTEMPTS must be at most 50' })
     .default(8),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number({ message: 'AUDIT_RETENTION_DAYS must be a whole number of days' })
+    .int({ message: 'AUDIT_RETENTION_DAYS must be a whole number of days' })
+    .min(1, { message: 'AUDIT_RETENTION_DAYS must be at least 1' })
+    .max(3650, { message: 'AUDIT_RETENTION_DAYS must be at most 3650 (ten years)' })
+    .default(400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
