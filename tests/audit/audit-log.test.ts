@@ -2,6 +2,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit, verifyAuditChain, type AuditEntryInput } from '@/lib/audit/audit-log';
+import type { Principal } from '@/lib/auth/principal';
+import { auditChainStatus } from '@/lib/data/audit';
 import { APP_DB_FILE } from '@/lib/db/app-db';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -55,5 +57,16 @@ describe('the tamper-evident audit log', () => {
       entriesVerified: 1,
       broken: { seq: 3, problem: 'seq-gap', message: expect.stringContaining('entry #2 is missing') },
     });
+  });
+
+  it("the /audit page's check names the break for auditors of everything, and is withheld from others", async () => {
+    const principal = (grants: Principal['grants']): Principal => ({ via: 'session', userId: 'u', email: 'a@example.com', name: null, role: null, grants });
+    expect(await auditChainStatus(principal([{ role: 'auditor', stores: null, paths: ['/**'] }]))).toEqual({
+      intact: false,
+      brokenAt: 3,
+      problem: 'a gap in seq: entry #2 is missing (removed)',
+      entries: null,
+    });
+    expect(await auditChainStatus(principal([{ role: 'auditor', stores: ['local'], paths: ['/prod/**'] }]))).toBeNull();
   });
 });

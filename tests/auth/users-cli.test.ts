@@ -1,19 +1,36 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/temp-dir';
 
 const temp = makeTempDir('secrets-users-cli-');
 afterAll(() => temp.cleanup());
 
+const dataDir = path.join(temp.dir, 'data');
+
 function users(args: string[], input?: string) {
   return spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/users.ts', ...args], {
     cwd: process.cwd(),
-    env: { ...process.env, DATA_DIR: path.join(temp.dir, 'data') },
+    env: { ...process.env, DATA_DIR: dataDir },
     encoding: 'utf8',
     input,
   });
 }
+
+type AuditRow = { seq: number; actor: string; action: string; target: string; outcome: string; details: string };
+function auditRows(): AuditRow[] {
+  const db = new Database(path.join(dataDir, 'app.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
+  } finally {
+    db.close();
+  }
+}
+const newestAudit = () => auditRows().at(-1)!;
+const osActor = `os:${userInfo().username}`;
 
 describe('npm run users', () => {
   it('adds a user with a generated password shown once, lists and removes them', () => {
@@ -51,5 +68,62 @@ describe('npm run users', () => {
     const run = users(['add', 'g@example.com', '--role', 'viewer', '--password-stdin'], 'short\n');
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/at least 12 characters/);
+  });
+
+  describe('the audit log', () => {
+    const SENTINEL = 'SENTINEL-password-7f3a9c-never-logged';
+
+    it('records add and remove with the operating-system user, via the CLI, and never the password', () => {
+      const before = auditRows().length;
+      expect(users(['add', 'hana@example.com', '--role', 'auditor', '--password-stdin'], `${SENTINEL}\n`).status).toBe(0);
+      const added = newestAudit();
+      expect(added).toMatchObject({ actor: osActor, action: 'create-user', target: 'hana@example.com', outcome: 'success' });
+      expect(JSON.parse(added.details)).toEqual({ role: 'auditor', via: 'cli', passwordSource: 'stdin' });
+
+      expect(users(['remove', 'hana@example.com']).status).toBe(0);
+      const removed = newestAudit();
+      expect(removed).toMatchObject({ actor: osActor, action: 'remove-user', target: 'hana@example.com', outcome: 'success' });
+      expect(JSON.parse(removed.details)).toEqual({ role: 'auditor', provider: 'local', via: 'cli' });
+      expect(auditRows().length).toBe(before + 2);
+
+      // Nowhere in the audit rows, nor anywhere in the database's files.
+      expect(JSON.stringify(auditRows())).not.toContain(SENTINEL);
+      for (const file of ['app.db', 'app.db-wal']) {
+        const full = path.join(dataDir, file);
+        if (existsSync(full)) expect(readFileSync(full).includes(SENTINEL)).toBe(false);
+      }
+    });
+
+    it('records failures once the command knows what it tried, and nothing for unusable arguments', () => {
+      const before = auditRows().length;
+      expect(users(['add', 'eli@example.com', '--role', 'viewer']).status).toBe(1); // exists since an earlier test
+      expect(newestAudit()).toMatchObject({ actor: osActor, action: 'create-user', target: 'eli@example.com', outcome: 'failure' });
+      expect(JSON.parse(newestAudit().details)).toMatchObject({ via: 'cli', reason: expect.stringContaining('already exists') });
+
+      expect(users(['remove', 'nobody@example.com']).status).toBe(1);
+      expect(newestAudit()).toMatchObject({ actor: osActor, action: 'remove-user', target: 'nobody@example.com', outcome: 'failure' });
+      expect(JSON.parse(newestAudit().details)).toEqual({ via: 'cli', reason: 'no such user' });
+
+      expect(users(['add', 'ivy@example.com', '--role', 'viewer', '--password-stdin'], 'short\n').status).toBe(2);
+      expect(newestAudit()).toMatchObject({ action: 'create-user', target: 'ivy@example.com', outcome: 'failure' });
+      expect(auditRows().length).toBe(before + 3);
+
+      // Not an email, an unknown role, no command: nothing was tried.
+      expect(users(['add', 'not-an-email', '--role', 'viewer']).status).toBe(2);
+      expect(users(['add', 'ivy@example.com', '--role', 'superuser']).status).toBe(2);
+      expect(users(['frobnicate']).status).toBe(2);
+      expect(users(['list']).status).toBe(0); // reading is not audited
+      expect(auditRows().length).toBe(before + 3);
+    });
+
+    it('leaves an intact chain behind', () => {
+      const run = spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/audit-verify.ts'], {
+        cwd: process.cwd(),
+        env: { ...process.env, DATA_DIR: dataDir },
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain(`Audit chain intact: ${auditRows().length} entries`);
+    });
   });
 });
