@@ -36,7 +36,20 @@ export interface SyncOptions {
   clock?: Clock;
   /** Whether Parameter Store tags are fetched after each walk. */
   fetchTags?: boolean;
+  /** Chains of one walk in flight at once (Secrets Manager splits its walk; default 8). */
+  walkConcurrency?: number;
+  /** Most chains one walk splits into (default 64). */
+  maxWalkChains?: number;
 }
+
+/** How the last walk of a store ran: chains in all and the most walked at once. */
+export interface WalkShape {
+  chains: number;
+  maxOpenChains: number;
+}
+
+const DEFAULT_WALK_CONCURRENCY = 8;
+const DEFAULT_MAX_WALK_CHAINS = 64;
 
 export interface WalkProgress {
   startedAt: string;
@@ -64,6 +77,7 @@ interface StoreState {
   tags: TagProgress;
   tagLoop: Promise<void> | null;
   deniedTags: Set<string>;
+  lastWalk: WalkShape | null;
 }
 
 export class InventorySync {
@@ -92,6 +106,7 @@ export class InventorySync {
         tags: { running: false, fetched: 0, denied: 0 },
         tagLoop: null,
         deniedTags: new Set(),
+        lastWalk: null,
       });
     }
   }
@@ -144,6 +159,11 @@ export class InventorySync {
     return state ? { walk: state.progress, queued: state.queued, tags: { ...state.tags } } : null;
   }
 
+  /** The shape of the store's last complete walk (chains and concurrency), for tests and the benchmark. */
+  lastWalk(storeId: string): WalkShape | null {
+    return this.states.get(storeId)?.lastWalk ?? null;
+  }
+
   private limiter(state: StoreState, operation: string): RateLimiter {
     let limiter = state.limiters.get(operation);
     if (!limiter) state.limiters.set(operation, (limiter = new RateLimiter(DEFAULT_RATES[operation] ?? 1, this.clock)));
@@ -191,24 +211,8 @@ export class InventorySync {
     let skipped = 0;
     try {
       this.db.beginWalk(store.id);
-      let token: string | undefined;
-      do {
-        const page = await this.paced(
-          state,
-          operation,
-          () => {
-            calls[operation] = (calls[operation] ?? 0) + 1;
-            return store.inventoryPage(token);
-          },
-          (error) => (progress.retrying = error),
-        );
-        progress.retrying = null;
-        this.db.stage(page.records.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm')));
-        progress.items += page.records.length;
-        progress.pages++;
-        skipped += page.skipped;
-        token = page.nextToken;
-      } while (token && !this.stopped);
+      const shape = await this.walkChains(state, operation, progress, calls, (n) => (skipped += n));
+      state.lastWalk = shape;
       if (this.stopped) return;
       calls[operation] = calls[operation] ?? 0;
       const result = this.db.applyWalk(
@@ -216,7 +220,7 @@ export class InventorySync {
         { items: progress.items, pages: progress.pages, durationMs: this.clock.now() - started, calls, throttled: progress.throttled, unreadableItems: skipped },
         store.kind === 'ssm',
       );
-      logger.info({ store: store.id, items: progress.items, pages: progress.pages, ...result, ms: Math.round(this.clock.now() - started) }, 'inventory synced');
+      logger.info({ store: store.id, items: progress.items, pages: progress.pages, chains: shape.chains, ...result, ms: Math.round(this.clock.now() - started) }, 'inventory synced');
       if (store.inventoryTags && this.options.fetchTags !== false) this.startTagLoop(state);
     } catch (error) {
       const code = isStoreError(error) ? error.code : 'unavailable';
@@ -227,6 +231,98 @@ export class InventorySync {
     } finally {
       state.progress = null;
     }
+  }
+
+  /**
+   * Walks every chain of the store's walk: the first from no token, then the chains pages fork
+   * into, up to walkConcurrency at once; each call takes the operation's one shared limiter, so
+   * together they never exceed its rate. Items are counted and staged once (by identity).
+   */
+  private async walkChains(
+    state: StoreState,
+    operation: string,
+    progress: WalkProgress,
+    calls: Record<string, number>,
+    addSkipped: (n: number) => void,
+  ): Promise<WalkShape> {
+    const { store } = state;
+    const concurrency = Math.max(1, this.options.walkConcurrency ?? DEFAULT_WALK_CONCURRENCY);
+    const maxChains = Math.max(1, this.options.maxWalkChains ?? DEFAULT_MAX_WALK_CHAINS);
+    const pending: { token: string | undefined }[] = [{ token: undefined }];
+    const seen = new Set<string>();
+    const shape: WalkShape = { chains: 1, maxOpenChains: 0 };
+    let open = 0;
+    let failure: { error: unknown } | null = null;
+    const waiting: (() => void)[] = [];
+    const wake = () => waiting.splice(0).forEach((resume) => resume());
+
+    const runChain = async (first: string | undefined) => {
+      let token = first;
+      do {
+        const current = token;
+        const page = await this.paced(
+          state,
+          operation,
+          () => {
+            calls[operation] = (calls[operation] ?? 0) + 1;
+            return store.inventoryPage(current, { forkRoom: maxChains - shape.chains });
+          },
+          (error) => (progress.retrying = error),
+        );
+        progress.retrying = null;
+        progress.pages++;
+        let records = page.records;
+        let skippedHere = page.skipped;
+        if (page.identities) {
+          const ids = page.identities;
+          records = records.filter((_, i) => {
+            const id = ids.records[i]!;
+            if (seen.has(id)) return false;
+            seen.add(id);
+            return true;
+          });
+          skippedHere = 0;
+          for (const id of ids.skipped) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+            skippedHere++;
+          }
+        }
+        this.db.stage(records.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm')));
+        progress.items += records.length;
+        addSkipped(skippedHere);
+        if (page.forks?.length) {
+          shape.chains += page.forks.length;
+          pending.push(...page.forks.map((fork) => ({ token: fork })));
+          wake();
+        }
+        token = page.nextToken;
+      } while (token && !this.stopped && !failure);
+    };
+
+    const worker = async () => {
+      while (!failure && !this.stopped) {
+        const next = pending.shift();
+        if (!next) {
+          if (open === 0) return;
+          await new Promise<void>((resume) => waiting.push(resume));
+          continue;
+        }
+        open++;
+        shape.maxOpenChains = Math.max(shape.maxOpenChains, open);
+        try {
+          await runChain(next.token);
+        } catch (error) {
+          failure ??= { error };
+        } finally {
+          open--;
+          wake();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (failure) throw (failure as { error: unknown }).error;
+    return shape;
   }
 
   private startTagLoop(state: StoreState): void {

@@ -2,18 +2,32 @@ import type { InventoryRecord } from '@/lib/inventory/records';
 
 // What an AWS adapter gives the inventory sync: one page of a whole-store walk at a time, each one
 // AWS call made once (the sync paces, retries and counts the calls itself).
+//
+// A walk may be several chains at once: a page can hand back `forks`, tokens of further chains the
+// sync walks concurrently (all under the store's one rate limiter per operation). The chains of a
+// walk may overlap (a chain split part-way re-reads what it had read); pages that can overlap carry
+// `identities`, so the sync counts and stages every item once.
 
 export interface InventoryPage {
   records: InventoryRecord[];
   /** Items left out because their names cannot be shown in the tree (see checkItemName). */
   skipped: number;
   nextToken?: string;
+  /** Tokens of further chains to walk, each from its first page (concurrently with this one). */
+  forks?: string[];
+  /** One identity (unique in the store) per record, in order, and per skipped item. */
+  identities?: { records: string[]; skipped: string[] };
+}
+
+export interface InventoryPageHints {
+  /** How many more chains this walk accepts; a page forks only if all its forks fit. */
+  forkRoom: number;
 }
 
 export interface InventoryWalkable {
   readonly id: string;
   readonly kind: 'ssm' | 'secretsmanager';
-  inventoryPage(token: string | undefined): Promise<InventoryPage>;
+  inventoryPage(token: string | undefined, hints?: InventoryPageHints): Promise<InventoryPage>;
   /** Parameter Store only: tags cost one call per item, so they are fetched apart from the walk. */
   inventoryTags?(name: string): Promise<Record<string, string>>;
 }

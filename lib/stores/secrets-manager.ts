@@ -24,7 +24,8 @@ import {
   type ListCursor,
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
-import type { InventoryPage } from './inventory-walk';
+import type { InventoryPage, InventoryPageHints } from './inventory-walk';
+import { chainFilters, decodeWalkToken, encodeWalkToken, splitChain, wantsSplit } from './secrets-manager-walk';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
 
@@ -147,26 +148,56 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
   }
 
   /**
-   * One page of every secret (ListSecrets, 100 a call) for the inventory sync. The listing already
-   * carries tags, rotation and last-accessed dates, so no DescribeSecret per secret is needed.
+   * One page of the inventory walk (ListSecrets, 100 a call). The listing already carries tags,
+   * rotation and last-accessed dates, so no DescribeSecret per secret is needed. A big store is
+   * walked as several concurrent chains of name filters (see secrets-manager-walk.ts): a chain
+   * that has read its first page(s) and has more asks for its last name (one result, descending)
+   * and splits into disjoint chains, which the sync walks at once under one rate limiter.
    */
-  async inventoryPage(token: string | undefined): Promise<InventoryPage> {
+  async inventoryPage(rawToken: string | undefined, hints?: InventoryPageHints): Promise<InventoryPage> {
+    const token = decodeWalkToken(rawToken);
+    const forkRoom = hints?.forkRoom ?? 0;
+    const filters = chainFilters(token);
+    const base = { IncludePlannedDeletion: false, SortBy: 'name' as const, ...(filters ? { Filters: filters } : {}) };
+    if (token.probe) {
+      const out = await this.callOnce('secretsmanager:ListSecrets', (client) => client.send(new ListSecretsCommand({ ...base, MaxResults: 1, SortOrder: 'desc' })));
+      const page = this.toInventoryPage(out.SecretList ?? []);
+      const last = out.SecretList?.[0]?.Name;
+      const parts = token.f !== undefined && last !== undefined ? splitChain(token, token.f, last, forkRoom) : null;
+      if (parts) return { ...page, forks: parts.map((chain) => encodeWalkToken({ ...chain, k: 0 })) };
+      // No split after all: the chain goes on where it was.
+      return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: token.t, k: token.k, f: token.f }) };
+    }
     const out = await this.callOnce('secretsmanager:ListSecrets', (client) =>
-      client.send(
-        new ListSecretsCommand({ MaxResults: SECRETS_MANAGER_MAX_RESULTS, NextToken: token, IncludePlannedDeletion: false, SortBy: 'name', SortOrder: 'asc' }),
-      ),
+      client.send(new ListSecretsCommand({ ...base, MaxResults: SECRETS_MANAGER_MAX_RESULTS, NextToken: token.t, SortOrder: 'asc' })),
     );
+    const page = this.toInventoryPage(out.SecretList ?? []);
+    const next = out.NextToken || undefined;
+    if (!next) return page;
+    const pagesRead = token.k + 1;
+    const first = token.f ?? out.SecretList?.find((s) => s.Name)?.Name;
+    return {
+      ...page,
+      nextToken: encodeWalkToken({ p: token.p, n: token.n, t: next, k: pagesRead, f: first, ...(wantsSplit(token, pagesRead, forkRoom) ? { probe: true } : {}) }),
+    };
+  }
+
+  private toInventoryPage(secrets: SecretListEntry[]): InventoryPage {
     const records = [];
+    const identities: { records: string[]; skipped: string[] } = { records: [], skipped: [] };
     let skipped = 0;
-    for (const secret of out.SecretList ?? []) {
+    for (const secret of secrets) {
       const metadata = this.toMetadata(secret);
       if (!metadata) {
         skipped++;
+        identities.skipped.push(secret.ARN ?? secret.Name ?? '');
         continue;
       }
       records.push({ ...metadata, extra: { ...(secret.ARN ? { arn: secret.ARN } : {}), type: 'secret', rotation: rotationOf(secret) } });
+      // The secret's own name (ARN when known): "a/b" and "/a/b" are one item name but two secrets.
+      identities.records.push(secret.ARN ?? secret.Name!);
     }
-    return { records, skipped, nextToken: out.NextToken || undefined };
+    return { records, skipped, identities };
   }
 
   async list({ path, recursive = false, cursor, limit }: ListOptions): Promise<ListPage> {

@@ -1316,8 +1316,14 @@ class SecretsManagerApi {
       start = this.index.lowerBound(prefixes[0]!);
       end = Math.max(...prefixes.map((p) => this.index.prefixEnd(p)));
     }
+    // Negated name prefixes are contiguous ranges of the sorted names: the scan steps over them.
+    const excluded = filters.filter((f) => f.key === 'name').flatMap((f) => f.negative);
     const test: ScanTest = (name) => {
       if (this.matches(name, filters, includeDeleted)) return true;
+      if (!desc) {
+        const skip = excluded.find((p) => name.startsWith(p));
+        if (skip !== undefined) return this.index.prefixEnd(skip);
+      }
       if (prefixes.length > 0 && !desc && !prefixes.some((p) => name.startsWith(p))) {
         const next = prefixes.find((p) => p > name);
         return next === undefined ? end : this.index.lowerBound(next);
