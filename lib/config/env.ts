@@ -49,6 +49,11 @@ const envSchema = z.object({
     .min(1, { message: 'AUDIT_RETENTION_DAYS must be at least 1' })
     .max(3650, { message: 'AUDIT_RETENTION_DAYS must be at most 3650 (ten years)' })
     .default(400),
+  CLOUDTRAIL_SYNC_INTERVAL_MINUTES: z.coerce
+    .number({ message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be a number of minutes' })
+    .min(0.05, { message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
+    .max(24 * 60, { message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be at most 1440 (a day)' })
+    .default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

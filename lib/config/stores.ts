@@ -17,11 +17,11 @@ export const STORE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** What the AWS CLI and SDK accept as a profile name in a section header. */
-const PROFILE_PATTERN = /^[\w\-@+.%:/]{1,128}$/;
+export const PROFILE_PATTERN = /^[\w\-@+.%:/]{1,128}$/;
 /** STS's rule for ExternalId. */
-const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 
-const unknownKeys = (where: string, known: readonly string[]) => (issue: { code?: string; keys?: string[] }) =>
+export const unknownKeys = (where: string, known: readonly string[]) => (issue: { code?: string; keys?: string[] }) =>
   issue.code === 'unrecognized_keys'
     ? `unknown ${where} ${issue.keys?.map((k) => `"${k}"`).join(', ')}; expected ${known.join(', ')}`
     : undefined;
@@ -90,7 +90,7 @@ export type SecretsManagerStoreConfig = z.infer<typeof secretsManagerStoreSchema
 export type AwsStoreConfig = SsmStoreConfig | SecretsManagerStoreConfig;
 export type StoreConfig = LocalStoreConfig | AwsStoreConfig;
 
-export const CONFIG_SECTIONS = ['stores', 'grants', 'policies', 'freshness'] as const;
+export const CONFIG_SECTIONS = ['stores', 'grants', 'policies', 'freshness', 'audit'] as const;
 
 const configFileSchema = z.strictObject({
   stores: z
@@ -113,6 +113,7 @@ const configFileSchema = z.strictObject({
   grants: z.unknown().optional(),
   policies: z.unknown().optional(),
   freshness: z.unknown().optional(),
+  audit: z.unknown().optional(),
 }, { error: unknownKeys('section', CONFIG_SECTIONS) });
 
 /** "stores[2] (id "prod-params")" for issues inside an entry, else the dotted path. */

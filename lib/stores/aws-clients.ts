@@ -1,4 +1,6 @@
 import 'server-only';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -77,6 +79,15 @@ export function createSsmClient(connection: AwsConnection, limits?: AwsCallLimit
 
 export function createSecretsManagerClient(connection: AwsConnection, limits?: AwsCallLimits): SecretsManagerClient {
   return new SecretsManagerClient(commonConfig(connection, limits));
+}
+
+export function createCloudTrailClient(connection: AwsConnection, limits?: AwsCallLimits): CloudTrailClient {
+  return new CloudTrailClient(commonConfig(connection, limits));
+}
+
+/** Path-style URLs, so an endpoint such as a local simulator or MinIO works without DNS per bucket. */
+export function createS3Client(connection: AwsConnection, limits?: AwsCallLimits): S3Client {
+  return new S3Client({ ...commonConfig(connection, limits), forcePathStyle: connection.endpoint !== undefined });
 }
 
 /** Builds a value once, on first call; used so constructing a store makes no client. */
