@@ -2,7 +2,8 @@ import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Generated } from 'kysely';
+import { Kysely, type Generated } from 'kysely';
+import { sqliteDialect } from './sqlite-dialect';
 import { readEnv } from '@/lib/config/env';
 
 // The app's own data (users, API tokens, the audit log, sign-in failures), kept apart from the
@@ -112,7 +113,7 @@ export function openAppDatabase(dataDir: string): Kysely<AppDatabase> {
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
   conn.exec(SCHEMA_SQL);
-  return new Kysely<AppDatabase>({ dialect: new SqliteDialect({ database: conn }) });
+  return new Kysely<AppDatabase>({ dialect: sqliteDialect(conn) });
 }
 
 const globalForAppDb = globalThis as unknown as { __appDb?: { dir: string; db: Kysely<AppDatabase> } };

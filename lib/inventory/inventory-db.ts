@@ -2,7 +2,8 @@ import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
+import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex } from './inventory-index';
 import { ROW_COLUMNS, tagText, type InventoryRow } from './records';
@@ -43,7 +44,7 @@ export class InventoryDb {
 
   constructor(private readonly conn: Database.Database) {
     prepareInventoryConnection(conn);
-    this.kysely = new Kysely<InventoryDatabase>({ dialect: new SqliteDialect({ database: conn }) });
+    this.kysely = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });
     this.index = new InventoryIndex(this.kysely);
     this.stageStmt = conn.prepare(`INSERT OR REPLACE INTO inv_staging (${COLS}) VALUES (${PARAMS})`);
   }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
+import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { decryptValue, encryptValue, KEY_BYTES, type SealedValue } from '@/lib/crypto/envelope';
 import { prepareInventoryConnection } from '@/lib/inventory/schema';
 import { SCHEMA_SQL, SCHEMA_VERSION, type EmbeddedDatabase } from './schema';
@@ -158,6 +159,6 @@ export function openEmbeddedDatabase(options: OpenOptions): OpenedDatabase {
     throw describeSqliteFailure(dbPath, error);
   }
 
-  const db = new Kysely<EmbeddedDatabase>({ dialect: new SqliteDialect({ database: conn }) });
+  const db = new Kysely<EmbeddedDatabase>({ dialect: sqliteDialect(conn) });
   return { db, conn, masterKey, created: !dbExists, close: () => db.destroy() };
 }
