@@ -1,0 +1,87 @@
+import type { EventSink, SourceLocation } from '@/lib/cloudtrail/sync';
+import type { CloudTrailRecord, CloudTrailSourceKind, IngestResult, SourceState, SourceStatePatch, StoreLocator } from '@/lib/cloudtrail/types';
+
+// An in-memory event sink with the index's semantics: a page's events (deduplicated by eventID)
+// and the source's new state are applied together or not at all; a failed page records an error
+// and leaves the state. `snapshot()`/`fromSnapshot` stand in for a restart on the same DATA_DIR.
+
+export interface SinkSnapshot {
+  events: [string, CloudTrailRecord][];
+  sources: [string, SourceState][];
+}
+
+export class MemoryEventSink implements EventSink {
+  readonly events = new Map<string, CloudTrailRecord>();
+  readonly sources = new Map<string, SourceState>();
+  ingests = 0;
+  /** Throw from the next N ingests (as a failing database would). */
+  failIngests = 0;
+
+  static fromSnapshot(snapshot: SinkSnapshot): MemoryEventSink {
+    const sink = new MemoryEventSink();
+    for (const [k, v] of snapshot.events) sink.events.set(k, v);
+    for (const [k, v] of snapshot.sources) sink.sources.set(k, structuredClone(v));
+    return sink;
+  }
+
+  snapshot(): SinkSnapshot {
+    return structuredClone({ events: [...this.events], sources: [...this.sources] });
+  }
+
+  private state(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): SourceState {
+    return (
+      this.sources.get(sourceId) ?? {
+        sourceId,
+        kind,
+        account: where.account,
+        region: where.region,
+        cursor: null,
+        lastEventTime: null,
+        lastSuccessAt: null,
+        eventsIndexed: 0,
+        lastError: null,
+      }
+    );
+  }
+
+  registerSource(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): void {
+    this.sources.set(sourceId, { ...this.state(sourceId, kind, where), kind, ...where });
+  }
+
+  ingest(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation, records: CloudTrailRecord[], patch: SourceStatePatch, _stores: readonly StoreLocator[]): IngestResult {
+    this.ingests++;
+    if (this.failIngests > 0) {
+      this.failIngests--;
+      throw new Error('simulated database failure');
+    }
+    const fresh = new Map<string, CloudTrailRecord>();
+    let duplicates = 0;
+    for (const record of records) {
+      const id = String(record.eventID);
+      if (this.events.has(id) || fresh.has(id)) duplicates++;
+      else fresh.set(id, structuredClone(record));
+    }
+    const before = this.state(sourceId, kind, where);
+    const next: SourceState = {
+      ...before,
+      cursor: structuredClone(patch.cursor),
+      lastEventTime: patch.lastEventTime === undefined ? before.lastEventTime : patch.lastEventTime,
+      lastSuccessAt: patch.lastSuccessAt ?? before.lastSuccessAt,
+      lastError: patch.lastSuccessAt ? null : before.lastError,
+      eventsIndexed: before.eventsIndexed + fresh.size,
+    };
+    for (const [id, record] of fresh) this.events.set(id, record);
+    this.sources.set(sourceId, next);
+    return { inserted: fresh.size, duplicates };
+  }
+
+  recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): void {
+    const before = this.state(sourceId, source?.kind ?? 'lookup-events', source ?? { account: null, region: '' });
+    this.sources.set(sourceId, { ...before, lastError: { message, at: new Date().toISOString() } });
+  }
+
+  sourceState(sourceId: string): SourceState | null {
+    const state = this.sources.get(sourceId);
+    return state ? structuredClone(state) : null;
+  }
+}
