@@ -71,6 +71,7 @@ export class EventIndex {
          VALUES (@eventPk, @time, @eventSource, @eventName, @readOnly, @actorArn, @actorType, @actorRoleArn, @principal,
            @sourceIp, @userAgent, @errorCode, @account, @region, @storeId, @itemName, @recursive)`,
       ),
+      insertActor: conn.prepare('INSERT INTO ct_actors (principal, actor_arn) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       registerSource: conn.prepare(
         `INSERT INTO ct_sources (source_id, kind, account, region) VALUES (?, ?, ?, ?)
          ON CONFLICT (source_id) DO UPDATE SET kind = excluded.kind, account = excluded.account, region = excluded.region`,
@@ -143,6 +144,8 @@ export class EventIndex {
         }
         result.inserted++;
         const { items, readOnly, ...columns } = mapped;
+        // '' stands for "none" here: the table's key cannot hold NULLs.
+        this.statements.insertActor.run(mapped.principal ?? '', mapped.actorArn ?? '');
         const targets = items.length > 0 ? items : [{ storeId: null, itemName: null, recursive: null }];
         for (const item of targets) {
           this.statements.insertEntry.run({
@@ -169,11 +172,14 @@ export class EventIndex {
       return result;
     });
     const result = run();
-    if (this.rowsSinceOptimize >= OPTIMIZE_EVERY_ROWS) {
-      this.rowsSinceOptimize = 0;
-      this.conn.pragma('optimize');
-    }
+    if (this.rowsSinceOptimize >= OPTIMIZE_EVERY_ROWS) this.optimize();
     return result;
+  }
+
+  /** Refreshes the query planner's statistics (sampled, so cheap); the index does it itself every 100,000 rows. */
+  optimize(): void {
+    this.rowsSinceOptimize = 0;
+    this.conn.pragma('optimize');
   }
 
   /** A failed page: the position stays, the error shows until the next successful page. */
@@ -213,6 +219,7 @@ export class EventIndex {
         deleteEvent.run(id);
       }
     });
+    // Actors stay: a name without rows only costs the substring lookup an extra candidate.
     let total = 0;
     for (;;) {
       const ids = pick.all(cutoff, PURGE_BATCH) as number[];

@@ -5,7 +5,7 @@ import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { VALUE_READ_EVENTS } from './event-mapping';
 import { redactOtherItems } from './event-redaction';
 import type { EntryRow } from './event-schema';
-import { coversItemSql, isFullScope, scopeAllows, scopeForItem, scopeSql, underPathSql, type AuditScope, type SqlPart } from './event-scope';
+import { anyOf, coversItemBranches, isFullScope, scopeAllows, scopeForItem, scopeSql, underPathBranches, type AuditScope, type SqlPart } from './event-scope';
 
 // Reviewers' questions over the event index: the filtered timeline (newest first, keyset pages on
 // (time, id)), its chart, the export of exactly that set, and one item's Access panel. Every
@@ -138,22 +138,55 @@ const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const READ_LIST = `(${VALUE_READ_EVENTS.map((e) => `'${e}'`).join(', ')})`;
 
-/** The filters and the scope as one WHERE clause over ct_entries. */
-export function whereOf(filters: AuditFilters, scope: AuditScope): SqlPart {
-  const parts: string[] = [];
+/** Beyond this many alternatives a plan is one condition (one walk) instead. */
+const MAX_BRANCHES = 48;
+/** An actor substring matching more principals than this is filtered row by row instead. */
+export const MAX_ACTOR_BRANCHES = 24;
+
+/**
+ * A query over ct_entries: conditions every row meets, and disjoint alternatives (an item and its
+ * folders, a principal or a session ARN, ...). Each alternative walks its own index newest first
+ * and stops after a page; the walks are merged. Without alternatives, one walk.
+ */
+export interface QueryPlan {
+  common: SqlPart;
+  branches: SqlPart[] | null;
+}
+
+function crossProduct(groups: SqlPart[][]): SqlPart[] {
+  return groups.reduce<SqlPart[]>(
+    (acc, group) => acc.flatMap((a) => group.map((g) => ({ sql: `${a.sql} AND ${g.sql}`, params: [...a.params, ...g.params] }))),
+    [{ sql: '1 = 1', params: [] }],
+  );
+}
+
+/**
+ * The filters and the scope as a plan. `actorPrincipals`: the principals an actor substring
+ * matches (see EventQueries.principalsMatching), or null to filter it row by row.
+ */
+export function planOf(filters: AuditFilters, scope: AuditScope, actorPrincipals: string[] | null = null): QueryPlan {
+  const common: string[] = [];
   const params: unknown[] = [];
   const add = (part: SqlPart) => {
-    parts.push(part.sql);
+    common.push(part.sql);
     params.push(...part.params);
   };
+  const groups: SqlPart[][] = [];
   if (filters.actor !== undefined) {
-    if (filters.actorMatch === 'exact') add({ sql: '(principal = ? OR actor_arn = ?)', params: [filters.actor, filters.actor] });
-    else add({ sql: "(actor_arn LIKE ? ESCAPE '\\' OR principal LIKE ? ESCAPE '\\')", params: [likeContains(filters.actor), likeContains(filters.actor)] });
+    if (filters.actorMatch === 'exact') {
+      groups.push([
+        { sql: 'principal = ?', params: [filters.actor] },
+        { sql: '(actor_arn = ? AND (principal IS NULL OR principal <> ?))', params: [filters.actor, filters.actor] },
+      ]);
+    } else {
+      add({ sql: "(actor_arn LIKE ? ESCAPE '\\' OR principal LIKE ? ESCAPE '\\')", params: [likeContains(filters.actor), likeContains(filters.actor)] });
+      if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? { sql: 'principal IS NULL', params: [] } : { sql: 'principal = ?', params: [p] })));
+    }
   }
   if (filters.event?.length) add({ sql: `event_name IN (${placeholders(filters.event.length)})`, params: filters.event });
   if (filters.access) add({ sql: 'read_only = ?', params: [filters.access === 'read' ? 1 : 0] });
-  if (filters.item !== undefined) add(coversItemSql(filters.item));
-  if (filters.path !== undefined) add(underPathSql(filters.path));
+  if (filters.item !== undefined) groups.push(coversItemBranches(filters.item));
+  if (filters.path !== undefined) groups.push(underPathBranches(filters.path));
   if (filters.store !== undefined) add({ sql: 'store_id = ?', params: [filters.store] });
   if (filters.ip !== undefined) add({ sql: 'source_ip = ?', params: [filters.ip] });
   if (filters.from !== undefined) add({ sql: 'event_time >= ?', params: [filters.from] });
@@ -162,7 +195,18 @@ export function whereOf(filters: AuditFilters, scope: AuditScope): SqlPart {
   else if (filters.outcome === 'success') add({ sql: 'error_code IS NULL', params: [] });
   else if (filters.outcome === 'error') add({ sql: 'error_code IS NOT NULL', params: [] });
   add(scopeSql(filters.item !== undefined ? scopeForItem(scope, filters.item) : scope));
-  return { sql: parts.join(' AND '), params };
+
+  const size = groups.reduce((n, g) => n * g.length, 1);
+  if (groups.length > 0 && size <= MAX_BRANCHES) return { common: { sql: common.join(' AND '), params }, branches: crossProduct(groups) };
+  for (const group of groups) add(anyOf(group));
+  return { common: { sql: common.join(' AND '), params }, branches: null };
+}
+
+/** The plan as one condition (for counts and charts, where order does not matter). */
+export function whereOf(plan: QueryPlan): SqlPart {
+  if (!plan.branches) return plan.common;
+  const any = anyOf(plan.branches);
+  return { sql: `${plan.common.sql} AND ${any.sql}`, params: [...plan.common.params, ...any.params] };
 }
 
 type PageRow = EntryRow & { event_id: string; source_id: string; raw: string };
@@ -203,7 +247,7 @@ export class EventQueries {
 
   /** Reads and writes per hour or day over exactly the filtered set. */
   async chart(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket): Promise<ActivityChart> {
-    const where = whereOf(filters, scope);
+    const where = whereOf(this.plan(filters, scope));
     const width = bucket === 'hour' ? 13 : 10;
     const rows = this.conn
       .prepare(
@@ -213,6 +257,21 @@ export class EventQueries {
       .all(...where.params) as { b: string; reads: number; writes: number }[];
     const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
     return { bucket, points: rows.map((r) => ({ start: `${r.b}${suffix}`, reads: r.reads, writes: r.writes })) };
+  }
+
+  /** The principals an actor substring matches (through ct_actors), or null when too many to walk one by one. */
+  principalsMatching(text: string): string[] | null {
+    const pattern = likeContains(text);
+    const found = this.conn
+      .prepare(`SELECT DISTINCT principal FROM ct_actors WHERE principal LIKE ? ESCAPE '\\' OR actor_arn LIKE ? ESCAPE '\\' LIMIT ?`)
+      .pluck()
+      .all(pattern, pattern, MAX_ACTOR_BRANCHES + 1) as string[];
+    return found.length > MAX_ACTOR_BRANCHES ? null : found;
+  }
+
+  private plan(filters: AuditFilters, scope: AuditScope): QueryPlan {
+    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? this.principalsMatching(filters.actor) : null;
+    return planOf(filters, scope, principals);
   }
 
   /**
@@ -242,12 +301,16 @@ export class EventQueries {
   async accessPanel(storeId: string, itemName: string, options: AccessPanelOptions = {}): Promise<AccessPanel> {
     const now = (options.now ?? new Date()).getTime();
     const newReaderDays = options.newReaderDays ?? DEFAULT_NEW_READER_DAYS;
-    const cover = coversItemSql(itemName);
-    const item = { sql: `store_id = ? AND ${cover.sql}`, params: [storeId, ...cover.params] };
-    const reads = { sql: `${item.sql} AND event_name IN ${READ_LIST} AND error_code IS NULL`, params: item.params };
+    const only = (extra: string): QueryPlan => ({
+      common: { sql: `store_id = ?${extra}`, params: [storeId] },
+      branches: coversItemBranches(itemName),
+    });
+    const item = only('');
+    const readPlan = only(` AND event_name IN ${READ_LIST} AND error_code IS NULL`);
+    const reads = whereOf(readPlan);
     const since = (days: number) => new Date(now - days * DAY_MS).toISOString();
 
-    const [lastRead] = this.pageOf(reads, 1);
+    const [lastRead] = this.pageOf(readPlan, 1);
     const recent = this.pageOf(item, PANEL_RECENT_EVENTS);
 
     const readersSince = (days: number) =>
@@ -274,13 +337,12 @@ export class EventQueries {
 
   private timelineSync(filters: AuditFilters, scope: AuditScope, page: PageOptions): TimelinePage {
     const limit = Math.min(Math.max(1, Math.floor(page.limit ?? 50)), MAX_PAGE_SIZE);
-    const where = whereOf(filters, scope);
+    const plan = this.plan(filters, scope);
     if (page.cursor) {
       const after = decodeCursor(page.cursor);
-      where.sql += ' AND (event_time, id) < (?, ?)';
-      where.params.push(after.time, after.id);
+      plan.common = { sql: `${plan.common.sql} AND (event_time, id) < (?, ?)`, params: [...plan.common.params, after.time, after.id] };
     }
-    const rows = this.fetch(where, limit + 1);
+    const rows = this.fetch(plan, limit + 1);
     const kept = rows.slice(0, limit);
     const last = kept.at(-1);
     return {
@@ -290,20 +352,31 @@ export class EventQueries {
   }
 
   /** The newest `limit` rows matching, with their events (the panel is for an authorized item: full raw). */
-  private pageOf(where: SqlPart, limit: number): AuditEntry[] {
-    return this.fetch(where, limit).map((row) => toEntry(row, JSON.parse(row.raw) as Record<string, unknown>));
+  private pageOf(plan: QueryPlan, limit: number): AuditEntry[] {
+    return this.fetch(plan, limit).map((row) => toEntry(row, JSON.parse(row.raw) as Record<string, unknown>));
   }
 
-  private fetch(where: SqlPart, limit: number): PageRow[] {
-    // Entries first (one index walk in order), then their events for just this page.
+  /**
+   * The newest `limit` rows of a plan: each alternative's own walk, newest first, cut at `limit`,
+   * then merged; only then are the page's events joined.
+   */
+  private fetch(plan: QueryPlan, limit: number): PageRow[] {
+    const walk = (where: SqlPart) => ({
+      sql: `SELECT * FROM (SELECT * FROM ct_entries WHERE ${where.sql} ORDER BY event_time DESC, id DESC LIMIT ?)`,
+      params: [...where.params, limit],
+    });
+    const walks = (plan.branches ?? [null]).map((b) =>
+      walk(b === null ? plan.common : { sql: `${b.sql} AND ${plan.common.sql}`, params: [...b.params, ...plan.common.params] }),
+    );
+    const merged = walks.length === 1 ? walks[0]! : { sql: walks.map((w) => w.sql).join(' UNION ALL '), params: walks.flatMap((w) => w.params) };
     return this.conn
       .prepare(
         `SELECT e.*, ev.event_id, ev.source_id, ev.raw
-         FROM (SELECT * FROM ct_entries WHERE ${where.sql} ORDER BY event_time DESC, id DESC LIMIT ?) e
+         FROM (${merged.sql} ORDER BY event_time DESC, id DESC LIMIT ?) e
          JOIN ct_events ev ON ev.id = e.event_pk
          ORDER BY e.event_time DESC, e.id DESC`,
       )
-      .all(...where.params, limit) as PageRow[];
+      .all(...merged.params, limit) as PageRow[];
   }
 
   /** Rows to entries; for scoped callers, raw events naming several items name only the visible ones. */

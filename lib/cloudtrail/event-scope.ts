@@ -72,32 +72,34 @@ export function scopeForItem(scope: AuditScope, itemName: string): AuditScope {
 }
 
 /**
- * The rows that concern an item: its own, reads of its folder, and recursive reads of any folder
- * above (GetParametersByPath with Recursive).
+ * The rows that concern an item, as disjoint alternatives (each walks its own index in time
+ * order): its own, reads of its folder, and recursive reads of each folder above
+ * (GetParametersByPath with Recursive).
  */
-export function coversItemSql(itemName: string): SqlPart {
+export function coversItemBranches(itemName: string): SqlPart[] {
   const folder = folderOf(itemName);
   const above = ancestorsOf(folder).filter((f) => f !== folder);
-  const parts = ['item_name = ?', 'item_name = ?'];
-  const params: unknown[] = [itemName, folder];
-  if (above.length > 0) {
-    parts.push(`(item_name IN (${above.map(() => '?').join(', ')}) AND path_recursive = 1)`);
-    params.push(...above);
-  }
-  return { sql: `(${parts.join(' OR ')})`, params };
+  return [
+    { sql: 'item_name = ?', params: [itemName] },
+    { sql: 'item_name = ?', params: [folder] },
+    ...above.map((f) => ({ sql: '(item_name = ? AND path_recursive = 1)', params: [f] })),
+  ];
 }
 
 /** Highest code point: `name < prefix + this` bounds "starts with prefix" for an index range. */
 const TOP = '\u{10FFFF}';
 
-/** Rows whose item or folder name starts with the prefix, and recursive reads of folders above it. */
-export function underPathSql(prefix: string): SqlPart {
-  const parts = ['(item_name >= ? AND item_name < ?)'];
-  const params: unknown[] = [prefix, `${prefix}${TOP}`];
+/** Rows whose item or folder name starts with the prefix, and recursive reads of folders above it (disjoint). */
+export function underPathBranches(prefix: string): SqlPart[] {
   const above = ancestorsOf(folderOf(prefix)).filter((f) => f !== prefix);
-  if (above.length > 0) {
-    parts.push(`(item_name IN (${above.map(() => '?').join(', ')}) AND path_recursive = 1)`);
-    params.push(...above);
-  }
-  return { sql: `(${parts.join(' OR ')})`, params };
+  return [
+    { sql: '(item_name >= ? AND item_name < ?)', params: [prefix, `${prefix}${TOP}`] },
+    ...above.map((f) => ({ sql: '(item_name = ? AND path_recursive = 1)', params: [f] })),
+  ];
+}
+
+/** Alternatives as one condition. */
+export function anyOf(parts: SqlPart[]): SqlPart {
+  if (parts.length === 0) return { sql: '1 = 0', params: [] };
+  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
