@@ -2,12 +2,19 @@
 // npm start: builds the app when there is no build or the sources are newer than it, then serves
 // it with `next start` (PORT sets the port, default 3000).
 import { spawn } from 'node:child_process';
-import { buildIfNeeded, nextBin, root } from './build-if-needed.mjs';
+import { buildIfNeeded, nextBin, root, serverNodeArgs } from './next-server.mjs';
 
+let nodeArgs;
+try {
+  nodeArgs = serverNodeArgs();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
 const status = buildIfNeeded();
 if (status !== 0) process.exit(status);
 
-const server = spawn(process.execPath, [nextBin, 'start', ...process.argv.slice(2)], {
+const server = spawn(process.execPath, [...nodeArgs, nextBin, 'start', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },

@@ -4,8 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 
-// @ts-expect-error: a plain .mjs module without types, shared with `npm start`.
-import { buildIfNeeded, nextBin, root } from '../build-if-needed.mjs';
+import { buildIfNeeded, nextBin, root, serverNodeArgs } from '../next-server.mjs';
 import { descendants, peakRssMb } from './measure';
 
 export interface DashboardServer {
@@ -29,16 +28,16 @@ export async function freePort(): Promise<number> {
 
 /** Builds when the sources are newer than the build, so a benchmark never measures stale code. */
 export function ensureBuild(): void {
-  if ((buildIfNeeded as () => number)() !== 0) throw new Error('next build failed');
+  if (buildIfNeeded() !== 0) throw new Error('next build failed');
 }
 
 export async function startDashboard(env: Record<string, string>, timeoutMs = 120_000): Promise<DashboardServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // For profiling the server under the benchmark's load, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, nextBin as string, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: root as string,
+  // As `npm start` runs it; and for profiling the server under the benchmark's load, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = [...serverNodeArgs(), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, [...nodeArgs, nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: root,
     env: {
       ...process.env,
       ...env,
