@@ -202,6 +202,18 @@ export function planOf(filters: AuditFilters, scope: AuditScope, actorPrincipals
   return { common: { sql: common.join(' AND '), params }, branches: null };
 }
 
+/**
+ * The plan's alternatives each as its own statement (so each uses its own index), joined by
+ * UNION ALL; the alternatives are disjoint, so totals over the union are exact.
+ */
+export function eachAlternative(plan: QueryPlan, statement: (where: string) => string, extra: SqlPart = { sql: '1 = 1', params: [] }): SqlPart {
+  const parts = (plan.branches ?? [null]).map((b) => {
+    const where = b === null ? plan.common : { sql: `${b.sql} AND ${plan.common.sql}`, params: [...b.params, ...plan.common.params] };
+    return { sql: statement(`${where.sql} AND ${extra.sql}`), params: [...where.params, ...extra.params] };
+  });
+  return { sql: parts.map((p) => p.sql).join(' UNION ALL '), params: parts.flatMap((p) => p.params) };
+}
+
 /** The plan as one condition (for counts and charts, where order does not matter). */
 export function whereOf(plan: QueryPlan): SqlPart {
   if (!plan.branches) return plan.common;
@@ -247,14 +259,14 @@ export class EventQueries {
 
   /** Reads and writes per hour or day over exactly the filtered set. */
   async chart(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket): Promise<ActivityChart> {
-    const where = whereOf(this.plan(filters, scope));
     const width = bucket === 'hour' ? 13 : 10;
+    const parts = eachAlternative(
+      this.plan(filters, scope),
+      (where) => `SELECT * FROM (SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY b)`,
+    );
     const rows = this.conn
-      .prepare(
-        `SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) - sum(read_only) AS writes
-         FROM ct_entries WHERE ${where.sql} GROUP BY b ORDER BY b`,
-      )
-      .all(...where.params) as { b: string; reads: number; writes: number }[];
+      .prepare(`SELECT b, sum(reads) AS reads, sum(n) - sum(reads) AS writes FROM (${parts.sql}) GROUP BY b ORDER BY b`)
+      .all(...parts.params) as { b: string; reads: number; writes: number }[];
     const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
     return { bucket, points: rows.map((r) => ({ start: `${r.b}${suffix}`, reads: r.reads, writes: r.writes })) };
   }
@@ -307,26 +319,31 @@ export class EventQueries {
     });
     const item = only('');
     const readPlan = only(` AND event_name IN ${READ_LIST} AND error_code IS NULL`);
-    const reads = whereOf(readPlan);
     const since = (days: number) => new Date(now - days * DAY_MS).toISOString();
 
     const [lastRead] = this.pageOf(readPlan, 1);
     const recent = this.pageOf(item, PANEL_RECENT_EVENTS);
 
-    const readersSince = (days: number) =>
-      this.conn
-        .prepare(
-          `SELECT principal, count(*) AS reads, max(event_time) AS last, min(event_time) AS first
-           FROM ct_entries WHERE ${reads.sql} AND event_time >= ? GROUP BY principal ORDER BY reads DESC, last DESC`,
-        )
-        .all(...reads.params, since(days)) as { principal: string | null; reads: number; last: string; first: string }[];
+    const readersSince = (days: number) => {
+      const parts = eachAlternative(
+        readPlan,
+        (where) => `SELECT * FROM (SELECT principal, count(*) AS n, max(event_time) AS last, min(event_time) AS first FROM ct_entries WHERE ${where} GROUP BY principal)`,
+        { sql: 'event_time >= ?', params: [since(days)] },
+      );
+      return this.conn
+        .prepare(`SELECT principal, sum(n) AS reads, max(last) AS last, min(first) AS first FROM (${parts.sql}) GROUP BY principal ORDER BY reads DESC, last DESC`)
+        .all(...parts.params) as { principal: string | null; reads: number; last: string; first: string }[];
+    };
 
-    const seenBefore = this.conn.prepare(`SELECT 1 FROM ct_entries WHERE ${reads.sql} AND principal IS ? AND event_time >= ? AND event_time < ? LIMIT 1`);
+    const seenBefore = (principal: string | null, from: string, to: string) => {
+      const parts = eachAlternative(readPlan, (where) => `SELECT * FROM (SELECT 1 FROM ct_entries WHERE ${where} LIMIT 1)`, {
+        sql: 'principal IS ? AND event_time >= ? AND event_time < ?',
+        params: [principal, from, to],
+      });
+      return this.conn.prepare(`${parts.sql} LIMIT 1`).get(...parts.params) !== undefined;
+    };
     const newReaders = readersSince(newReaderDays)
-      .filter((r) => {
-        const lookback = new Date(Date.parse(r.first) - NEW_READER_LOOKBACK_DAYS * DAY_MS).toISOString();
-        return seenBefore.get(...reads.params, r.principal, lookback, r.first) === undefined;
-      })
+      .filter((r) => !seenBefore(r.principal, new Date(Date.parse(r.first) - NEW_READER_LOOKBACK_DAYS * DAY_MS).toISOString(), r.first))
       .map((r) => ({ principal: r.principal, firstReadAt: r.first }));
     const isNew = new Set(newReaders.map((r) => r.principal));
     const toReaders = (rows: ReturnType<typeof readersSince>): Reader[] =>

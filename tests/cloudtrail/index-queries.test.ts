@@ -312,3 +312,36 @@ describe('Access panel', () => {
     expect(panel).toMatchObject({ lastRead: null, readers30: [], readers90: [], newReaders: [], recent: [] });
   });
 });
+
+describe('an actor substring matching many principals', () => {
+  it('is filtered row by row and still returns exactly the matching rows', async () => {
+    const t = makeTempDir('ct-actors-');
+    const many = EventIndex.open(t.dir, { retentionDays: 400, now: () => NOW });
+    try {
+      const records = Array.from({ length: 120 }, (_, i) => ({
+        eventID: `a-${i}`,
+        eventTime: new Date(START + (i % 40) * 3_600_000).toISOString(),
+        eventSource: 'ssm.amazonaws.com',
+        eventName: 'GetParameter',
+        awsRegion: 'eu-west-1',
+        recipientAccountId: WHERE.account,
+        userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${WHERE.account}:user/${i % 3 === 0 ? 'human' : 'svc'}-${i}` },
+        requestParameters: { name: '/prod/payments/a' },
+      }));
+      many.ingest('le-eu', 'lookup-events', WHERE, records, { cursor: {} }, STORES);
+      expect(many.queries.principalsMatching('svc')).toBeNull();
+      expect(many.queries.principalsMatching('human-3')).toHaveLength(5); // human-3, -30, -33, -36, -39
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await many.queries.timeline({ actor: 'SVC' }, FULL_SCOPE, { cursor, limit: 7 });
+        seen.push(...page.entries.map((e) => e.eventId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen.sort()).toEqual(records.filter((_, i) => i % 3 !== 0).map((r) => r.eventID).sort());
+    } finally {
+      many.close();
+      t.cleanup();
+    }
+  });
+});
