@@ -12,10 +12,15 @@ export const realClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** Slack for calls that start a second apart but arrive closer (network and event-loop jitter). */
+const WINDOW_MARGIN_MS = 25;
+
 export class RateLimiter {
   private rate: number;
   private nextSlot = 0;
   private calmCalls = 0;
+  /** Start times of the latest calls (at least the last `ceiling`). */
+  private readonly started: number[] = [];
 
   constructor(
     /** Calls per second this operation may never exceed. */
@@ -32,12 +37,26 @@ export class RateLimiter {
     return this.rate;
   }
 
-  /** Waits for this call's slot. Slots are spaced 1/rate apart, so bursts never exceed the rate. */
+  /**
+   * Waits for this call's slot. Slots are spaced 1/rate apart, so bursts never exceed the rate; and
+   * since a caller may wake late from its slot (a busy event loop) and several callers share one
+   * limiter, no call starts before the one `ceiling` calls earlier is a second (and a margin for the
+   * network) old: any second holds at most `ceiling` calls.
+   */
   async take(): Promise<void> {
     const now = this.clock.now();
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + 1000 / this.rate;
     if (slot > now) await this.clock.sleep(slot - now);
+    const perSecond = Math.max(1, Math.floor(this.ceiling));
+    for (;;) {
+      const oldest = this.started.length >= perSecond ? this.started[this.started.length - perSecond]! : -Infinity;
+      const wait = oldest + 1000 + WINDOW_MARGIN_MS - this.clock.now();
+      if (wait <= 0) break;
+      await this.clock.sleep(wait);
+    }
+    this.started.push(this.clock.now());
+    if (this.started.length > 2 * perSecond) this.started.splice(0, this.started.length - perSecond);
   }
 
   /** AWS throttled a call: halve the rate and push the next slot back by one new interval. */

@@ -36,9 +36,9 @@ export interface SyncOptions {
   clock?: Clock;
   /** Whether Parameter Store tags are fetched after each walk. */
   fetchTags?: boolean;
-  /** Chains of one walk in flight at once (Secrets Manager splits its walk; default 8). */
+  /** Chains of one walk walked at once (Secrets Manager splits its walk; default 32). */
   walkConcurrency?: number;
-  /** Most chains one walk splits into (default 64). */
+  /** Most chains of one walk open at once; splits stop there (default 32). */
   maxWalkChains?: number;
 }
 
@@ -48,8 +48,10 @@ export interface WalkShape {
   maxOpenChains: number;
 }
 
-const DEFAULT_WALK_CONCURRENCY = 8;
-const DEFAULT_MAX_WALK_CHAINS = 64;
+const DEFAULT_WALK_CONCURRENCY = 32;
+const DEFAULT_MAX_WALK_CHAINS = 32;
+/** Below this many open chains a walk cannot use its rate (30 ms a call, 100 calls/s: 3 in flight). */
+const LATENCY_BOUND_CHAINS = 6;
 
 export interface WalkProgress {
   startedAt: string;
@@ -260,12 +262,17 @@ export class InventorySync {
       let token = first;
       do {
         const current = token;
+        // Chains split (early, and again whenever so few are open that the walk is bound by latency
+        // rather than by the rate: its tail) while fewer than maxChains are open or waiting.
+        const live = open + pending.length;
+        const idle = live < LATENCY_BOUND_CHAINS;
+        const forkRoom = Math.max(0, maxChains - live);
         const page = await this.paced(
           state,
           operation,
           () => {
             calls[operation] = (calls[operation] ?? 0) + 1;
-            return store.inventoryPage(current, { forkRoom: maxChains - shape.chains });
+            return store.inventoryPage(current, { forkRoom, idle });
           },
           (error) => (progress.retrying = error),
         );

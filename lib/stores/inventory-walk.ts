@@ -22,6 +22,8 @@ export interface InventoryPage {
 export interface InventoryPageHints {
   /** How many more chains this walk accepts; a page forks only if all its forks fit. */
   forkRoom: number;
+  /** Whether workers of the walk are idle for want of chains (a chain may split now). */
+  idle?: boolean;
 }
 
 export interface InventoryWalkable {

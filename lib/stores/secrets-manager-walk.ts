@@ -11,15 +11,21 @@ import type { Filter } from '@aws-sdk/client-secrets-manager';
 // match. A split of chain (P, N) into children (Q+c, N under Q+c) for a few characters c and a rest
 // (P, N + every Q+c) is therefore an exact partition whatever Q and the characters are, and whatever
 // order AWS sorts in: the choice of Q and c (from the chain's first and last names) only decides how
-// even the slices are. A chain splits after its first page(s) were read; its children re-read those
+// even the slices are. The excluded prefixes go up to 10 to a filter: the simulator (and the natural
+// reading) excludes a name matching any of them; were AWS to read several negated values more
+// loosely, the rest would only overlap its siblings, which the sync's count-once absorbs: no secret
+// is ever missed. Positive prefixes are never combined in one filter, since a stricter reading of
+// that would drop secrets. A chain splits after its first page(s) were read; its children re-read those
 // names, and the sync counts every secret once by name.
 
 /** ListSecrets takes at most 10 filters a call. */
 export const MAX_FILTERS = 10;
 /** Pages the whole-store chain reads before it splits, so stores up to this many pages cost no extra call. */
 export const ROOT_PAGES_BEFORE_SPLIT = 3;
-/** Pages any other chain reads before it splits. */
-export const PAGES_BEFORE_SPLIT = 1;
+/** Pages any other chain reads before it splits (its children re-read them). */
+export const PAGES_BEFORE_SPLIT = 2;
+/** Characters between the first and last names' own that a split also gives chains of their own. */
+export const SPREAD_CHARACTERS = 3;
 /** The characters a secret name may contain, in byte order. */
 export const SECRET_NAME_CHARACTERS = [...'+-./0123456789=@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'];
 
@@ -40,6 +46,10 @@ export interface WalkToken extends WalkChain {
   f?: string;
   /** Set when the next call is the split probe: the chain's last name (descending, 1 result). */
   probe?: true;
+  /** A few names of the chain's first page, spread over it (for the split). */
+  s?: string[];
+  /** Set once a split was tried and could not be made: the chain is not probed again. */
+  x?: true;
 }
 
 export function encodeWalkToken(token: WalkToken): string {
@@ -53,22 +63,40 @@ export function decodeWalkToken(raw: string | undefined): WalkToken {
   return parsed;
 }
 
+/** ListSecrets takes at most 10 values a filter. */
+export const MAX_FILTER_VALUES = 10;
+/** Most prefixes one chain may exclude: every filter but the positive one, full. */
+export const MAX_EXCLUDED = (MAX_FILTERS - 1) * MAX_FILTER_VALUES;
+/** Most children one split makes (besides the rest). */
+export const MAX_CHILDREN = 12;
+
 export function chainFilters(chain: WalkChain): Filter[] | undefined {
-  const filters: Filter[] = [
-    ...(chain.p !== '' ? [{ Key: 'name' as const, Values: [chain.p] }] : []),
-    ...chain.n.map((prefix) => ({ Key: 'name' as const, Values: [`!${prefix}`] })),
-  ];
+  const filters: Filter[] = chain.p !== '' ? [{ Key: 'name', Values: [chain.p] }] : [];
+  for (let i = 0; i < chain.n.length; i += MAX_FILTER_VALUES)
+    filters.push({ Key: 'name', Values: chain.n.slice(i, i + MAX_FILTER_VALUES).map((prefix) => `!${prefix}`) });
   return filters.length > 0 ? filters : undefined;
 }
 
-function filterCount(chain: WalkChain): number {
-  return (chain.p !== '' ? 1 : 0) + chain.n.length;
+/** Pages a chain reads before it may split. */
+export function pagesBeforeSplit(chain: WalkChain): number {
+  return chain.p === '' && chain.n.length === 0 ? ROOT_PAGES_BEFORE_SPLIT : PAGES_BEFORE_SPLIT;
 }
 
-/** Whether this chain should probe for a split now (after reading `pagesRead` pages, more to come). */
-export function wantsSplit(chain: WalkChain, pagesRead: number, forkRoom: number): boolean {
-  const after = chain.p === '' && chain.n.length === 0 ? ROOT_PAGES_BEFORE_SPLIT : PAGES_BEFORE_SPLIT;
-  return pagesRead === after && forkRoom >= 2 && filterCount(chain) < MAX_FILTERS;
+/**
+ * Whether this chain should probe for a split now, having read `pagesRead` pages with more to come:
+ * once when it has read its first page(s), and again later whenever the walk has idle workers (the
+ * tail of a walk is bound by latency, so re-reading a chain's pages in parallel costs no time).
+ */
+export function wantsSplit(chain: WalkToken, pagesRead: number, hints: { forkRoom: number; idle?: boolean }): boolean {
+  if (hints.forkRoom < 2 || chain.n.length >= MAX_EXCLUDED || chain.x) return false;
+  const after = pagesBeforeSplit(chain);
+  return pagesRead === after || (pagesRead > after && hints.idle === true);
+}
+
+/** Up to `count` names spread over a page, for the split. */
+export function sampleNames(names: readonly string[], count = 10): string[] {
+  if (names.length <= count) return [...names];
+  return Array.from({ length: count }, (_, i) => names[Math.floor((i * (names.length - 1)) / (count - 1))]!);
 }
 
 function commonPrefix(a: string, b: string): string {
@@ -78,22 +106,30 @@ function commonPrefix(a: string, b: string): string {
 }
 
 /**
- * Splits chain (P, N) whose first name is `first` and last name `last` into children and a rest,
- * at most `forkRoom` chains in all; null when it cannot split (no room for another filter).
+ * Splits chain (P, N) whose first name is `first` and last name `last` (and whose first page showed
+ * `seen`) into children and a rest, at most `forkRoom` chains in all; null when it cannot split.
  */
-export function splitChain(chain: WalkChain, first: string, last: string, forkRoom: number): WalkChain[] | null {
+export function splitChain(chain: WalkChain, first: string, last: string, forkRoom: number, seen: readonly string[] = []): WalkChain[] | null {
   let q = commonPrefix(first, last);
   // With a case-insensitive filter the names might not start with P; then split right after P.
   if (!q.startsWith(chain.p)) q = chain.p;
   const lo = first[q.length];
   const hi = last[q.length];
-  // The characters most likely to hold the names: the first and last names' own, then those between.
+  // The characters most likely to hold the names: the first and last names' own, those the first
+  // page shows, then a few spread between (names can be anywhere; this only evens the slices).
   const candidates: string[] = [];
-  for (const c of [lo, hi]) if (c !== undefined && SECRET_NAME_CHARACTERS.includes(c) && !candidates.includes(c)) candidates.push(c);
+  const add = (c: string | undefined) => {
+    if (c !== undefined && SECRET_NAME_CHARACTERS.includes(c) && !candidates.includes(c)) candidates.push(c);
+  };
+  add(lo);
+  add(hi);
+  for (const name of seen) if (name.startsWith(q)) add(name[q.length]);
   const from = lo === undefined ? 0 : SECRET_NAME_CHARACTERS.indexOf(lo) + 1;
-  const to = hi === undefined ? -1 : SECRET_NAME_CHARACTERS.indexOf(hi);
-  for (let i = Math.max(0, from); i < to; i++) if (!candidates.includes(SECRET_NAME_CHARACTERS[i]!)) candidates.push(SECRET_NAME_CHARACTERS[i]!);
-  const room = Math.min(MAX_FILTERS - filterCount(chain), forkRoom - 1);
+  const to = hi === undefined ? 0 : SECRET_NAME_CHARACTERS.indexOf(hi);
+  const between = SECRET_NAME_CHARACTERS.slice(Math.max(0, from), Math.max(0, to));
+  const room = Math.min(MAX_CHILDREN, MAX_EXCLUDED - chain.n.length, forkRoom - 1);
+  const spread = Math.min(between.length, SPREAD_CHARACTERS, Math.max(0, room - candidates.length));
+  for (let i = 0; i < spread; i++) add(between[Math.floor(((i + 0.5) * between.length) / spread)]);
   const children: WalkChain[] = [];
   for (const c of candidates) {
     if (children.length >= room) break;

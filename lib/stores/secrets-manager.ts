@@ -25,7 +25,7 @@ import {
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
 import type { InventoryPage, InventoryPageHints } from './inventory-walk';
-import { chainFilters, decodeWalkToken, encodeWalkToken, splitChain, wantsSplit } from './secrets-manager-walk';
+import { chainFilters, decodeWalkToken, encodeWalkToken, sampleNames, splitChain, wantsSplit } from './secrets-manager-walk';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
 
@@ -163,10 +163,10 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
       const out = await this.callOnce('secretsmanager:ListSecrets', (client) => client.send(new ListSecretsCommand({ ...base, MaxResults: 1, SortOrder: 'desc' })));
       const page = this.toInventoryPage(out.SecretList ?? []);
       const last = out.SecretList?.[0]?.Name;
-      const parts = token.f !== undefined && last !== undefined ? splitChain(token, token.f, last, forkRoom) : null;
+      const parts = token.f !== undefined && last !== undefined ? splitChain(token, token.f, last, forkRoom, token.s) : null;
       if (parts) return { ...page, forks: parts.map((chain) => encodeWalkToken({ ...chain, k: 0 })) };
       // No split after all: the chain goes on where it was.
-      return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: token.t, k: token.k, f: token.f }) };
+      return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: token.t, k: token.k, x: true }) };
     }
     const out = await this.callOnce('secretsmanager:ListSecrets', (client) =>
       client.send(new ListSecretsCommand({ ...base, MaxResults: SECRETS_MANAGER_MAX_RESULTS, NextToken: token.t, SortOrder: 'asc' })),
@@ -175,11 +175,11 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
     const next = out.NextToken || undefined;
     if (!next) return page;
     const pagesRead = token.k + 1;
-    const first = token.f ?? out.SecretList?.find((s) => s.Name)?.Name;
-    return {
-      ...page,
-      nextToken: encodeWalkToken({ p: token.p, n: token.n, t: next, k: pagesRead, f: first, ...(wantsSplit(token, pagesRead, forkRoom) ? { probe: true } : {}) }),
-    };
+    const names = (out.SecretList ?? []).flatMap((s) => (s.Name ? [s.Name] : []));
+    // What a split needs (the chain's first name and a sample of its first page) rides along.
+    const sample = token.k === 0 ? { f: names[0], s: sampleNames(names) } : { f: token.f, s: token.s };
+    const probe = wantsSplit(token, pagesRead, { forkRoom, idle: hints?.idle }) ? { probe: true as const } : {};
+    return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: next, k: pagesRead, ...sample, ...(token.x ? { x: true as const } : {}), ...probe }) };
   }
 
   private toInventoryPage(secrets: SecretListEntry[]): InventoryPage {

@@ -194,6 +194,45 @@ describe('ListSecrets', () => {
     expect(tooMany.name).toBe('ValidationException');
   });
 
+  it('ANDs filters, excludes a name matching any negated value, and steps over negated prefixes in one scan', async () => {
+    const all = (await listAllSecrets({ IncludePlannedDeletion: true })).map((s) => s.Name!);
+    // A positive prefix and a negation in separate filters: both must hold.
+    const team1NotSvc1 = (
+      await listAllSecrets({ IncludePlannedDeletion: true, Filters: [{ Key: 'name', Values: ['scale/team1/'] }, { Key: 'name', Values: ['!scale/team1/svc1/'] }] })
+    ).map((s) => s.Name!);
+    expect(team1NotSvc1.length).toBeGreaterThan(0);
+    expect(team1NotSvc1).toEqual(all.filter((n) => n.startsWith('scale/team1/') && !n.startsWith('scale/team1/svc1/')));
+    // Several negated values in one filter: a name matching any of them is left out.
+    const neither = (await listAllSecrets({ IncludePlannedDeletion: true, Filters: [{ Key: 'name', Values: ['!scale/', '!/scale/'] }] })).map((s) => s.Name!);
+    expect(neither).toEqual(all.filter((n) => !n.startsWith('scale/') && !n.startsWith('/scale/')));
+    expect(neither).toEqual(['Scale/upper-case', 'app/prod/db']);
+    // The negated prefix 'scale/' is one range of the sorted names: with a scan window far smaller
+    // than it, the listing still ends in one call instead of one per window.
+    sim.control({ scanWindow: 20, resetStats: true });
+    const out = await sm().send(new ListSecretsCommand({ IncludePlannedDeletion: true, MaxResults: 100, Filters: [{ Key: 'name', Values: ['!scale/', '!/scale/'] }] }));
+    expect(out.SecretList?.map((s) => s.Name)).toEqual(['Scale/upper-case', 'app/prod/db']);
+    expect(out.NextToken).toBeUndefined();
+    expect(sim.stats().operations['secretsmanager:ListSecrets']?.calls).toBe(1);
+    // Negations are not a prefix match on any other character: '!scale' keeps 'Scale/…' (case-sensitive).
+    const lower = (await listAllSecrets({ IncludePlannedDeletion: true, Filters: [{ Key: 'name', Values: ['!scale'] }] })).map((s) => s.Name!);
+    expect(lower).toContain('Scale/upper-case');
+    expect(lower.some((n) => n.startsWith('scale'))).toBe(false);
+  });
+
+  it('counts the calls of the busiest second, so a test can prove a rate ceiling', async () => {
+    sim.control({ resetStats: true });
+    await Promise.all(Array.from({ length: 12 }, () => sm().send(new ListSecretsCommand({ MaxResults: 1 }))));
+    const stats = sim.stats().operations['secretsmanager:ListSecrets']!;
+    expect(stats.calls).toBe(12);
+    expect(stats.maxCallsPerSecond).toBe(12);
+    sim.control({ resetStats: true });
+    for (let i = 0; i < 3; i++) {
+      await sm().send(new ListSecretsCommand({ MaxResults: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 1050));
+    }
+    expect(sim.stats().operations['secretsmanager:ListSecrets']?.maxCallsPerSecond).toBe(1);
+  }, 10_000);
+
   it('hides secrets planned for deletion unless asked, and describes secrets by name or ARN', async () => {
     const all = await listAllSecrets({ IncludePlannedDeletion: true });
     const live = await listAllSecrets({});
