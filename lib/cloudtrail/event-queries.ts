@@ -214,13 +214,6 @@ export function eachAlternative(plan: QueryPlan, statement: (where: string) => s
   return { sql: parts.map((p) => p.sql).join(' UNION ALL '), params: parts.flatMap((p) => p.params) };
 }
 
-/** The plan as one condition (for counts and charts, where order does not matter). */
-export function whereOf(plan: QueryPlan): SqlPart {
-  if (!plan.branches) return plan.common;
-  const any = anyOf(plan.branches);
-  return { sql: `${plan.common.sql} AND ${any.sql}`, params: [...plan.common.params, ...any.params] };
-}
-
 type PageRow = EntryRow & { event_id: string; source_id: string; raw: string };
 
 function toEntry(row: PageRow, raw: Record<string, unknown>): AuditEntry {
