@@ -50,8 +50,10 @@ export interface WalkShape {
 
 const DEFAULT_WALK_CONCURRENCY = 32;
 const DEFAULT_MAX_WALK_CHAINS = 32;
-/** Below this many open chains a walk cannot use its rate (30 ms a call, 100 calls/s: 3 in flight). */
-const LATENCY_BOUND_CHAINS = 6;
+/** Chains kept open per call the rate allows in flight (100 calls/s at 30 ms a call: 3 in flight). */
+const CHAIN_MARGIN = 2;
+/** What a call is taken to cost before the walk has timed one. */
+const INITIAL_CALL_MS = 50;
 
 export interface WalkProgress {
   startedAt: string;
@@ -253,6 +255,8 @@ export class InventorySync {
     const pending: { token: string | undefined }[] = [{ token: undefined }];
     const seen = new Set<string>();
     const shape: WalkShape = { chains: 1, maxOpenChains: 0 };
+    const limiter = this.limiter(state, operation);
+    let callMs = INITIAL_CALL_MS;
     let open = 0;
     let failure: { error: unknown } | null = null;
     const waiting: (() => void)[] = [];
@@ -262,21 +266,29 @@ export class InventorySync {
       let token = first;
       do {
         const current = token;
-        // Chains split (early, and again whenever so few are open that the walk is bound by latency
-        // rather than by the rate: its tail) while fewer than maxChains are open or waiting.
+        // The chains the rate can keep busy: calls per second times the seconds a call takes, with a
+        // margin. Chains split (or get a twin) only while fewer than that are open: early, and at
+        // the walk's tail, where one long chain would otherwise run alone.
         const live = open + pending.length;
-        const idle = live < LATENCY_BOUND_CHAINS;
-        const forkRoom = Math.max(0, maxChains - live);
+        const wanted = Math.ceil(limiter.currentRate * (callMs / 1000) * CHAIN_MARGIN);
+        const idle = live < wanted;
+        const forkRoom = idle ? Math.max(0, maxChains - live) : 0;
         const page = await this.paced(
           state,
           operation,
           () => {
             calls[operation] = (calls[operation] ?? 0) + 1;
-            return store.inventoryPage(current, { forkRoom, idle });
+            const callStarted = this.clock.now();
+            // A running mean of the time AWS takes to answer (the limiter's wait excluded).
+            return store.inventoryPage(current, { forkRoom, idle }).finally(() => (callMs = callMs * 0.8 + (this.clock.now() - callStarted) * 0.2));
           },
           (error) => (progress.retrying = error),
         );
         progress.retrying = null;
+        if (page.noCall) {
+          calls[operation]!--;
+          break;
+        }
         progress.pages++;
         let records = page.records;
         let skippedHere = page.skipped;

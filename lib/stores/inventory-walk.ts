@@ -17,6 +17,8 @@ export interface InventoryPage {
   forks?: string[];
   /** One identity (unique in the store) per record, in order, and per skipped item. */
   identities?: { records: string[]; skipped: string[] };
+  /** The chain ended without calling AWS (e.g. its other half had read it all): not a call. */
+  noCall?: true;
 }
 
 export interface InventoryPageHints {

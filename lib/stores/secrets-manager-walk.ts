@@ -11,7 +11,9 @@ import type { Filter } from '@aws-sdk/client-secrets-manager';
 // match. A split of chain (P, N) into children (Q+c, N under Q+c) for a few characters c and a rest
 // (P, N + every Q+c) is therefore an exact partition whatever Q and the characters are, and whatever
 // order AWS sorts in: the choice of Q and c (from the chain's first and last names) only decides how
-// even the slices are. The excluded prefixes go up to 10 to a filter: the simulator (and the natural
+// even the slices are. A chain too long to split that still runs at the walk's tail gets a twin
+// reading it in descending order; each half stops on a page holding a name the other half read (the
+// descending order is the ascending one reversed, so together they have read it all). The excluded prefixes go up to 10 to a filter: the simulator (and the natural
 // reading) excludes a name matching any of them; were AWS to read several negated values more
 // loosely, the rest would only overlap its siblings, which the sync's count-once absorbs: no secret
 // is ever missed. Positive prefixes are never combined in one filter, since a stricter reading of
@@ -23,8 +25,12 @@ export const MAX_FILTERS = 10;
 /** Pages the whole-store chain reads before it splits, so stores up to this many pages cost no extra call. */
 export const ROOT_PAGES_BEFORE_SPLIT = 3;
 /** Pages any other chain reads before it splits (its children re-read them). */
-export const PAGES_BEFORE_SPLIT = 2;
-/** Characters between the first and last names' own that a split also gives chains of their own. */
+export const PAGES_BEFORE_SPLIT = 1;
+/** Pages a chain reads past its first split chance before it splits at the walk's tail. */
+const LATE_SPLIT_AFTER = 2;
+/** A chain that has read more pages than this does not split any more (its children would re-read them all). */
+const LATE_SPLIT_UNTIL = 4;
+/** Characters between the first and last names' own that a split gives chains of their own when many lie between. */
 export const SPREAD_CHARACTERS = 3;
 /** The characters a secret name may contain, in byte order. */
 export const SECRET_NAME_CHARACTERS = [...'+-./0123456789=@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'];
@@ -50,6 +56,10 @@ export interface WalkToken extends WalkChain {
   s?: string[];
   /** Set once a split was tried and could not be made: the chain is not probed again. */
   x?: true;
+  /** A chain read from both ends: the pair's id (the ascending half and its descending twin). */
+  tw?: string;
+  /** The descending twin. */
+  d?: true;
 }
 
 export function encodeWalkToken(token: WalkToken): string {
@@ -84,13 +94,21 @@ export function pagesBeforeSplit(chain: WalkChain): number {
 
 /**
  * Whether this chain should probe for a split now, having read `pagesRead` pages with more to come:
- * once when it has read its first page(s), and again later whenever the walk has idle workers (the
- * tail of a walk is bound by latency, so re-reading a chain's pages in parallel costs no time).
+ * once when it has read its first page(s), and again, a few pages on, when the walk has idle room
+ * (its tail is bound by latency, so re-reading those pages in parallel costs no time).
  */
 export function wantsSplit(chain: WalkToken, pagesRead: number, hints: { forkRoom: number; idle?: boolean }): boolean {
-  if (hints.forkRoom < 2 || chain.n.length >= MAX_EXCLUDED || chain.x) return false;
+  if (hints.forkRoom < 2 || chain.n.length >= MAX_EXCLUDED || chain.x || chain.tw) return false;
   const after = pagesBeforeSplit(chain);
-  return pagesRead === after || (pagesRead > after && hints.idle === true);
+  return pagesRead === after || (pagesRead >= after + LATE_SPLIT_AFTER && pagesRead <= LATE_SPLIT_UNTIL && hints.idle === true);
+}
+
+/**
+ * Whether a chain too far along to split (its children would re-read it all) should get a twin
+ * reading it from the other end (descending) at the walk's tail; the two stop where they meet.
+ */
+export function wantsTwin(chain: WalkToken, pagesRead: number, hints: { forkRoom: number; idle?: boolean }): boolean {
+  return hints.idle === true && hints.forkRoom >= 1 && !chain.tw && pagesRead > LATE_SPLIT_UNTIL;
 }
 
 /** Up to `count` names spread over a page, for the split. */
@@ -128,7 +146,8 @@ export function splitChain(chain: WalkChain, first: string, last: string, forkRo
   const to = hi === undefined ? 0 : SECRET_NAME_CHARACTERS.indexOf(hi);
   const between = SECRET_NAME_CHARACTERS.slice(Math.max(0, from), Math.max(0, to));
   const room = Math.min(MAX_CHILDREN, MAX_EXCLUDED - chain.n.length, forkRoom - 1);
-  const spread = Math.min(between.length, SPREAD_CHARACTERS, Math.max(0, room - candidates.length));
+  // Few characters between: each its own chain; many (the names are spread out): a few of them.
+  const spread = Math.min(between.length <= MAX_CHILDREN ? between.length : SPREAD_CHARACTERS, Math.max(0, room - candidates.length));
   for (let i = 0; i < spread; i++) add(between[Math.floor(((i + 0.5) * between.length) / spread)]);
   const children: WalkChain[] = [];
   for (const c of candidates) {

@@ -1,4 +1,5 @@
 import 'server-only';
+import { randomUUID } from 'node:crypto';
 import {
   DescribeSecretCommand,
   ListSecretsCommand,
@@ -25,7 +26,7 @@ import {
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
 import type { InventoryPage, InventoryPageHints } from './inventory-walk';
-import { chainFilters, decodeWalkToken, encodeWalkToken, sampleNames, splitChain, wantsSplit } from './secrets-manager-walk';
+import { chainFilters, decodeWalkToken, encodeWalkToken, sampleNames, splitChain, wantsSplit, wantsTwin } from './secrets-manager-walk';
 import { refuseBadName, StoreError } from './errors';
 import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
 
@@ -89,6 +90,8 @@ function rotationOf(secret: DescribeSecretResponse | SecretListEntry): RotationS
 
 export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> implements SecretStore {
   readonly kind = 'secretsmanager' as const;
+  /** The chains of the walk under way read from both ends: the names each half has read. */
+  private readonly twins = new Map<string, { asc: Set<string>; desc: Set<string>; done: boolean }>();
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
   static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SecretsManagerStore {
@@ -168,17 +171,42 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
       // No split after all: the chain goes on where it was.
       return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: token.t, k: token.k, x: true }) };
     }
+    if (rawToken === undefined) this.twins.clear();
+    const pair = token.tw !== undefined ? this.twins.get(token.tw) : undefined;
+    // The other half of a pair has met this one (or finished the chain): nothing is left to read.
+    if (token.tw !== undefined && (!pair || pair.done)) return { records: [], skipped: 0, identities: { records: [], skipped: [] }, noCall: true };
     const out = await this.callOnce('secretsmanager:ListSecrets', (client) =>
-      client.send(new ListSecretsCommand({ ...base, MaxResults: SECRETS_MANAGER_MAX_RESULTS, NextToken: token.t, SortOrder: 'asc' })),
+      client.send(new ListSecretsCommand({ ...base, MaxResults: SECRETS_MANAGER_MAX_RESULTS, NextToken: token.t, SortOrder: token.d ? 'desc' : 'asc' })),
     );
     const page = this.toInventoryPage(out.SecretList ?? []);
-    const next = out.NextToken || undefined;
+    const names = (out.SecretList ?? []).flatMap((s) => (s.Name ? [s.Name] : []));
+    let next = out.NextToken || undefined;
+    if (pair) {
+      const mine = token.d ? pair.desc : pair.asc;
+      const theirs = token.d ? pair.asc : pair.desc;
+      if (names.some((name) => theirs.has(name))) next = undefined;
+      for (const name of names) mine.add(name);
+      if (!next) {
+        pair.done = true;
+        this.twins.delete(token.tw!);
+      }
+    }
     if (!next) return page;
     const pagesRead = token.k + 1;
-    const names = (out.SecretList ?? []).flatMap((s) => (s.Name ? [s.Name] : []));
+    const hintsNow = { forkRoom, idle: hints?.idle };
+    if (!token.d && wantsTwin(token, pagesRead, hintsNow)) {
+      const tw = randomUUID();
+      this.twins.set(tw, { asc: new Set(names), desc: new Set(), done: false });
+      return {
+        ...page,
+        nextToken: encodeWalkToken({ p: token.p, n: token.n, t: next, k: pagesRead, tw }),
+        forks: [encodeWalkToken({ p: token.p, n: token.n, k: 0, tw, d: true })],
+      };
+    }
+    if (token.tw) return { ...page, nextToken: encodeWalkToken({ ...token, t: next, k: pagesRead }) };
     // What a split needs (the chain's first name and a sample of its first page) rides along.
     const sample = token.k === 0 ? { f: names[0], s: sampleNames(names) } : { f: token.f, s: token.s };
-    const probe = wantsSplit(token, pagesRead, { forkRoom, idle: hints?.idle }) ? { probe: true as const } : {};
+    const probe = wantsSplit(token, pagesRead, hintsNow) ? { probe: true as const } : {};
     return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: next, k: pagesRead, ...sample, ...(token.x ? { x: true as const } : {}), ...probe }) };
   }
 

@@ -403,8 +403,9 @@ function runScan(index: SortedNames, start: number, end: number, test: ScanTest,
     if (hits.length >= max || examined >= window) return { names: hits, resumeAfter: names[i + 1]! };
     const name = names[i]!;
     examined++;
-    if (test(name) === true) hits.push(name);
-    i--;
+    const verdict = test(name);
+    if (verdict === true) hits.push(name);
+    i = typeof verdict === 'number' ? Math.min(i - 1, verdict) : i - 1;
   }
   return { names: hits };
 }
@@ -1320,10 +1321,8 @@ class SecretsManagerApi {
     const excluded = filters.filter((f) => f.key === 'name').flatMap((f) => f.negative);
     const test: ScanTest = (name) => {
       if (this.matches(name, filters, includeDeleted)) return true;
-      if (!desc) {
-        const skip = excluded.find((p) => name.startsWith(p));
-        if (skip !== undefined) return this.index.prefixEnd(skip);
-      }
+      const skip = excluded.find((p) => name.startsWith(p));
+      if (skip !== undefined) return desc ? this.index.lowerBound(skip) - 1 : this.index.prefixEnd(skip);
       if (prefixes.length > 0 && !desc && !prefixes.some((p) => name.startsWith(p))) {
         const next = prefixes.find((p) => p > name);
         return next === undefined ? end : this.index.lowerBound(next);

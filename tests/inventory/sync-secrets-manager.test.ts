@@ -31,12 +31,12 @@ afterAll(() => {
   for (const t of temps) t.cleanup();
 });
 
-function setup(sim: SimulatedAws, rates: Record<string, number> = {}) {
+function setup(sim: SimulatedAws, rates: Record<string, number> = {}, maxWalkChains?: number) {
   const temp = makeTempDir('secrets-sm-sync-');
   temps.push(temp);
   const db = InventoryDb.open(temp.dir);
   const sm = SecretsManagerStore.fromConfig({ id: 'secrets', region: 'us-east-1', endpoint: sim.url });
-  const sync = new InventorySync(db, [sm], { intervalMs: 3_600_000, rates: { secrets: rates }, fetchTags: false });
+  const sync = new InventorySync(db, [sm], { intervalMs: 3_600_000, rates: { secrets: rates }, fetchTags: false, maxWalkChains });
   syncs.push(sync);
   return { db, sync };
 }
@@ -121,6 +121,29 @@ describe('a Secrets Manager walk split into chains', () => {
     }
   }, 60_000);
 
+  it('reads a chain from both ends when it may not split, and the halves stop where they meet', async () => {
+    const sim = await startSimulatedAws({ extraSecrets: mixedSecrets(), latencyMs: 5 });
+    try {
+      const listed = await listedNames(sim);
+      sim.resetStats();
+      // Room for two chains only: the whole-store chain cannot split (a split makes three or more),
+      // so after a few pages it gets a descending twin.
+      const { db, sync } = setup(sim, { ListSecrets: 100 }, 2);
+      await walk(sync);
+      expect(sync.lastWalk('secrets')).toEqual({ chains: 2, maxOpenChains: 2 });
+      const record = await db.index.syncRecord('secrets');
+      expect(record!.items + record!.unreadable_items).toBe(listed.length);
+      const readable = listed.map(secretToItemName).filter((name) => !checkItemName(name) || checkItemName(name)!.rule === 'reserved-prefix');
+      expect(new Set(await indexedNames(db))).toEqual(new Set(readable));
+      // Both halves together read each page about once (one overlapping page where they meet).
+      const calls = sim.stats().operations['secretsmanager:ListSecrets']!.calls;
+      expect(calls).toBeLessThanOrEqual(Math.ceil(listed.length / 100) + 2);
+      expect(JSON.parse(record!.calls)).toEqual({ ListSecrets: calls });
+    } finally {
+      await sim.close();
+    }
+  }, 60_000);
+
   it('never goes above the configured rate, and with 30 ms a call comes near the rate floor', async () => {
     const sim = await startSimulatedAws({ secretsmanager: [{ pattern: 'hierarchy', count: 6000 }], latencyMs: 30 });
     try {
@@ -132,6 +155,7 @@ describe('a Secrets Manager walk split into chains', () => {
       expect(record?.error_code).toBeNull();
       const listed = record!.items + record!.unreadable_items;
       expect(await db.index.countStore('secrets')).toBe(record!.items);
+      expect(listed).toBe((await listedNames(sim)).length);
       const stats = sim.stats().operations['secretsmanager:ListSecrets']!;
       expect(stats.maxCallsPerSecond).toBeLessThanOrEqual(40);
       expect(stats.throttled).toBe(0);
