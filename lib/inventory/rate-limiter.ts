@@ -48,7 +48,8 @@ export class RateLimiter {
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + 1000 / this.rate;
     if (slot > now) await this.clock.sleep(slot - now);
-    const perSecond = Math.max(1, Math.floor(this.ceiling));
+    // Rounded up: a ceiling of 1.95 (two calls a second with a margin) must still allow two in a second.
+    const perSecond = Math.max(1, Math.ceil(this.ceiling));
     for (;;) {
       const oldest = this.started.length >= perSecond ? this.started[this.started.length - perSecond]! : -Infinity;
       const wait = oldest + 1000 + WINDOW_MARGIN_MS - this.clock.now();
