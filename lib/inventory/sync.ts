@@ -52,6 +52,8 @@ const DEFAULT_WALK_CONCURRENCY = 32;
 const DEFAULT_MAX_WALK_CHAINS = 32;
 /** Chains kept open per call the rate allows in flight (100 calls/s at 30 ms a call: 3 in flight). */
 const CHAIN_MARGIN = 2;
+/** Chains split on their first pages while fewer than this many times the wanted chains are open (for balance). */
+const SPLIT_WHILE_BELOW = 3;
 /** What a call is taken to cost before the walk has timed one. */
 const INITIAL_CALL_MS = 50;
 
@@ -267,12 +269,13 @@ export class InventorySync {
       do {
         const current = token;
         // The chains the rate can keep busy: calls per second times the seconds a call takes, with a
-        // margin. Chains split (or get a twin) only while fewer than that are open: early, and at
-        // the walk's tail, where one long chain would otherwise run alone.
+        // margin. Chains split on their first pages while fewer than three times that are open (so
+        // big slices split early), and split or get a twin later only while fewer than that are
+        // open: the walk's tail, where one long chain would otherwise run alone.
         const live = open + pending.length;
         const wanted = Math.ceil(limiter.currentRate * (callMs / 1000) * CHAIN_MARGIN);
         const idle = live < wanted;
-        const forkRoom = idle ? Math.max(0, maxChains - live) : 0;
+        const forkRoom = live < wanted * SPLIT_WHILE_BELOW ? Math.max(0, maxChains - live) : 0;
         const page = await this.paced(
           state,
           operation,

@@ -168,8 +168,10 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
       const last = out.SecretList?.[0]?.Name;
       const parts = token.f !== undefined && last !== undefined ? splitChain(token, token.f, last, forkRoom, token.s) : null;
       if (parts) return { ...page, forks: parts.map((chain) => encodeWalkToken({ ...chain, k: 0 })) };
-      // No split after all: the chain goes on where it was.
-      return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: token.t, k: token.k, x: true }) };
+      // No split after all: the chain goes on where it was; it may try again later unless it was
+      // not for want of room (nothing to split on, or no filter left).
+      const never = last === undefined || forkRoom >= 2;
+      return { ...page, nextToken: encodeWalkToken({ p: token.p, n: token.n, t: token.t, k: token.k, f: token.f, s: token.s, ...(never ? { x: true as const } : {}) }) };
     }
     if (rawToken === undefined) this.twins.clear();
     const pair = token.tw !== undefined ? this.twins.get(token.tw) : undefined;
