@@ -9,8 +9,10 @@
 //     to the same floor (run at the same time: its quota is a different one);
 //   - warm folder pages (HTML and API, first, sorted, deep and grant-scoped) and search, p50/p95 of
 //     the server's answer over loopback;
-//   - requests per second with 20 concurrent clients (autocannon): folder pages, and a mix of API
-//     pages and searches;
+//   - requests per second with 20 concurrent clients (autocannon): the folder table's API pages and
+//     searches (what the browser asks for while someone scrolls and types), and whole HTML pages;
+//   - the cold sync of as many secrets in a simulated Secrets Manager (concurrent ListSecrets chains)
+//     against its floor (ListSecrets calls needed divided by the 100/s allowed);
 //   - the most item rows a 100,000-item folder keeps in Chromium's DOM while scrolled through;
 //   - the server's peak RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,6 +28,7 @@ import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { ensureBuild, signIn, startDashboard, type DashboardServer } from './dashboard-server';
 import { CHROMIUM_PATH, measureDomRows } from './dom-rows';
 import { percentile, round, timeRuns } from './measure';
+import { benchSecretsManagerColdSync } from './secrets-manager-sync';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -147,12 +150,17 @@ interface Row {
   coldRatio: number;
   naiveS: number;
   naiveRatio: number;
+  smColdS: number;
+  smFloorS: number;
+  smColdRatio: number;
   warmPageP50Ms: number;
   warmPageP95Ms: number;
   searchP50Ms: number;
   searchP95Ms: number;
+  /** Folder pages (the table's API pages) and searches, 20 clients. */
   rps: number;
-  apiRps: number;
+  /** Whole HTML folder pages (server-rendered), 20 clients. */
+  pageRps: number;
   domRows: number;
   domRowsScrolled: number;
   peakRssMb: number;
@@ -198,9 +206,9 @@ async function benchSize(n: number): Promise<Row> {
     ]);
     const searchTimes = await timeRoutes(server, searches, 120);
 
-    log(`[${n}] ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: folder pages, then API pages and searches`);
-    const rps = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
-    const apiRps = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
+    log(`[${n}] ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: API pages and searches, then HTML pages`);
+    const rps = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
+    const pageRps = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
 
     log(`[${n}] DOM rows of the ${n.toLocaleString('en-US')}-item folder in Chromium, scrolled through`);
     const dom = await measureDomRows({
@@ -212,6 +220,11 @@ async function benchSize(n: number): Promise<Row> {
       maxSeconds: 60,
     });
     const peak = server.peakRssMb();
+    await server.stop();
+    server = null;
+
+    log(`[${n}] cold sync of ${n.toLocaleString('en-US')} secrets (Secrets Manager, concurrent ListSecrets chains)`);
+    const sm = await benchSecretsManagerColdSync(n);
     return {
       items: n,
       coldSyncS: round(cold.durationMs / 1000, 1),
@@ -219,12 +232,15 @@ async function benchSize(n: number): Promise<Row> {
       coldRatio: round(cold.durationMs / 1000 / floorS),
       naiveS: round(naiveMs / 1000, 1),
       naiveRatio: round(naiveMs / 1000 / floorS),
+      smColdS: sm.coldS,
+      smFloorS: sm.floorS,
+      smColdRatio: sm.ratio,
       warmPageP50Ms: percentile(pageTimes, 50),
       warmPageP95Ms: percentile(pageTimes, 95),
       searchP50Ms: percentile(searchTimes, 50),
       searchP95Ms: percentile(searchTimes, 95),
       rps,
-      apiRps,
+      pageRps,
       domRows: dom.most,
       domRowsScrolled: dom.scrolledPast,
       peakRssMb: peak,
@@ -262,11 +278,11 @@ async function main(): Promise<void> {
 
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`Inventory benchmark on ${machine}; simulated AWS: ${LATENCY_MS} ms a call, DescribeParameters ${DESCRIBE_RATE}/s, GetParametersByPath 40/s; Chromium ${CHROMIUM_PATH}`);
-  console.log('| items | cold sync s | floor s | cold / floor | naive s | naive / floor | page p50 ms | page p95 ms | search p50 ms | search p95 ms | pages req/s | API req/s | DOM rows (of rows scrolled) | peak RSS MB |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| items | cold sync s | floor s | cold / floor | naive s | naive / floor | SM cold s | SM floor s | SM cold / floor | page p50 ms | page p95 ms | search p50 ms | search p95 ms | API pages + search req/s | HTML pages req/s | DOM rows (of rows scrolled) | peak RSS MB |');
+  console.log(`|${' ---: |'.repeat(17)}`);
   for (const r of rows)
     console.log(
-      `| ${r.items.toLocaleString('en-US')} | ${r.coldSyncS} | ${r.floorS} | ${r.coldRatio} | ${r.naiveS} | ${r.naiveRatio} | ${r.warmPageP50Ms} | ${r.warmPageP95Ms} | ${r.searchP50Ms} | ${r.searchP95Ms} | ${r.rps} | ${r.apiRps} | ${r.domRows} (${r.domRowsScrolled.toLocaleString('en-US')}) | ${r.peakRssMb} |`,
+      `| ${r.items.toLocaleString('en-US')} | ${r.coldSyncS} | ${r.floorS} | ${r.coldRatio} | ${r.naiveS} | ${r.naiveRatio} | ${r.smColdS} | ${r.smFloorS} | ${r.smColdRatio} | ${r.warmPageP50Ms} | ${r.warmPageP95Ms} | ${r.searchP50Ms} | ${r.searchP95Ms} | ${r.rps} | ${r.pageRps} | ${r.domRows} (${r.domRowsScrolled.toLocaleString('en-US')}) | ${r.peakRssMb} |`,
     );
   if (json)
     console.log(
@@ -275,10 +291,12 @@ async function main(): Promise<void> {
           items: r.items,
           coldRatio: r.coldRatio,
           naiveRatio: r.naiveRatio,
+          smColdRatio: r.smColdRatio,
           warmPageP50Ms: r.warmPageP50Ms,
           warmPageP95Ms: r.warmPageP95Ms,
           searchP95Ms: r.searchP95Ms,
           rps: r.rps,
+          pageRps: r.pageRps,
           domRows: r.domRows,
           peakRssMb: r.peakRssMb,
         })),

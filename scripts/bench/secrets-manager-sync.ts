@@ -1,4 +1,4 @@
-// node --conditions=react-server --import tsx scripts/bench-secrets-manager-sync.ts [1000,10000,100000]
+// node --conditions=react-server --import tsx scripts/bench/secrets-manager-sync.ts [1000,10000,100000]
 // The Secrets Manager cold sync against its API-rate floor: N secrets in a simulated AWS (its own
 // process: real wire protocol, 30 ms per call, ListSecrets throttled above 100/s), one cold walk
 // by the inventory sync (concurrent name-filter chains under one ListSecrets limiter at 100/s),
@@ -87,7 +87,7 @@ export async function benchSecretsManagerColdSync(n: number): Promise<SecretsMan
   }
 }
 
-const runAlone = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve('scripts/bench-secrets-manager-sync.ts');
+const runAlone = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve('scripts/bench/secrets-manager-sync.ts');
 if (runAlone) {
   process.env.LOG_LEVEL ??= 'warn';
   const sizes = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
