@@ -10,8 +10,7 @@ import type { CloudTrailRecord, SourceCursor } from './types';
 // One account and region's CloudTrail through LookupEvents: three lookups (EventSource = ssm,
 // secretsmanager, kms), 50 events a call, under ONE token bucket per account and region shared
 // by the three. AWS allows 2 calls a second there and answers a third within a second with
-// ThrottlingException; the bucket runs a little under (3 calls always span more than a second)
-// and halves on a throttle.
+// ThrottlingException; the bucket never lets 3 calls into one second and halves on a throttle.
 //
 // Each lookup walks a time window newest first: the first window reaches 90 days back (or the
 // index's retention, if shorter); each later one starts at the newest event time the previous
@@ -25,8 +24,11 @@ export type AuditedEventSource = (typeof AUDITED_EVENT_SOURCES)[number];
 
 /** AWS's hard limit per account and region. */
 export const LOOKUP_CALLS_PER_SECOND = 2;
-/** What the bucket runs at: 3 calls span 1025 ms, so no 1-second window ever holds 3 despite jitter. */
-export const LOOKUP_PACED_RATE = (LOOKUP_CALLS_PER_SECOND * 1000) / 1025;
+/**
+ * What the bucket runs at. RateLimiter also holds any second to its ceiling (a call waits until the
+ * one `ceiling` calls earlier is a second and a margin old), so 3 calls always span over a second.
+ */
+export const LOOKUP_PACED_RATE = LOOKUP_CALLS_PER_SECOND;
 export const LOOKUP_PAGE_SIZE = 50;
 export const LOOKUP_MAX_DAYS = 90;
 export const DEFAULT_OVERLAP_MS = 5 * 60_000;
@@ -134,6 +136,15 @@ export class LookupEventsSource implements CloudTrailSource {
     // One attempt per send: retries go through the shared bucket here, never around it.
     this.client = options.client ?? createCloudTrailClient(config.connection, { maxAttempts: 1 });
     this.limiter = options.limiter;
+    // The bucket is taken right before the request goes on the wire (after credentials, signing),
+    // so what it counts is what AWS sees: the SDK's first call of a client can take tens of
+    // milliseconds to get there, enough to put a third call into AWS's second otherwise.
+    const paced = (next: (args: object) => Promise<unknown>) => async (args: object) => {
+      await this.limiter.take();
+      return next(args);
+    };
+    // (The stack's overloaded generic signature is not worth spelling out for a pass-through.)
+    this.client.middlewareStack.addRelativeTo(paced as never, { name: 'auditLookupRateLimit', relation: 'after', toMiddleware: 'httpSigningMiddleware', override: true });
     this.overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
     this.clock = options.clock ?? realClock;
   }
@@ -239,7 +250,6 @@ export class LookupEventsSource implements CloudTrailSource {
   private async page(eventSource: AuditedEventSource, walk: LookupWalk, result: SourceRunResult, context: SourceRunContext) {
     let throttles = 0;
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.take();
       if (context.stopped()) throw new StoppedError();
       try {
         const out = await this.client.send(

@@ -91,10 +91,10 @@ describe('CloudTrail sources from the stores', () => {
   it('loads from CONFIG_FILE; without one there are none', () => {
     const file = path.join(temp.dir, 'config.yaml');
     writeFileSync(file, `${STORES}audit:\n  - { id: trail, kind: cloudtrail-s3, bucket: my-trail, region: eu-west-1 }\n`);
-    const loaded = loadCloudTrailSources(readEnv({ CONFIG_FILE: file } as NodeJS.ProcessEnv), awsEnv);
+    const loaded = loadCloudTrailSources(readEnv({ CONFIG_FILE: file } as unknown as NodeJS.ProcessEnv), awsEnv);
     expect(loaded.sources.map((s) => s.id)).toContain('trail');
     expect(loaded.stores.map((s) => s.storeId)).toEqual(['prod-params', 'prod-secrets', 'us-secrets', 'dev-params', 'dev-sim']);
-    expect(loadCloudTrailSources(readEnv({} as NodeJS.ProcessEnv), awsEnv).sources).toEqual([]);
+    expect(loadCloudTrailSources(readEnv({} as unknown as NodeJS.ProcessEnv), awsEnv).sources).toEqual([]);
   });
 });
 
