@@ -1,6 +1,7 @@
 import 'server-only';
 import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
+import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { startInventorySync } from '@/lib/inventory/inventory';
 import { getStores } from '@/lib/stores/registry';
 
@@ -14,6 +15,7 @@ export async function openStoresOrExit(): Promise<void> {
     await grantRules();
     await ensureFirstAdmin();
     await startInventorySync();
+    await startCloudTrailSync();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
     console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);
