@@ -1,6 +1,7 @@
 import 'server-only';
 import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
+import { startAuditRetention } from '@/lib/cloudtrail/audit-events';
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { startInventorySync } from '@/lib/inventory/inventory';
 import { getStores } from '@/lib/stores/registry';
@@ -15,6 +16,7 @@ export async function openStoresOrExit(): Promise<void> {
     await grantRules();
     await ensureFirstAdmin();
     await startInventorySync();
+    startAuditRetention();
     await startCloudTrailSync();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
