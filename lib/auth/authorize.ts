@@ -42,6 +42,15 @@ export function listableNamePattern(principal: Principal | null, storeId: string
   return globsToRegex(grants.flatMap((g) => g.paths));
 }
 
+/**
+ * listableNamePattern narrowed to one folder: null (every name) when a grant covers the folder's whole
+ * subtree, so queries there skip the per-row match and counts come from the stored folder counts.
+ */
+export function listableNamePatternBelow(principal: Principal | null, storeId: string, folder: string): string | null | false {
+  const pattern = listableNamePattern(principal, storeId);
+  return pattern !== null && pattern !== false && canListSubtree(principal, storeId, folder) ? null : pattern;
+}
+
 /** Whether the principal may list everything at and below a folder (so its counts can be shown). */
 export function canListSubtree(principal: Principal | null, storeId: string, folder: string): boolean {
   return Boolean(principal?.grants.some((g) => roleAllows(g.role, 'list') && grantCoversStore(g, storeId) && grantCoversSubtree(g, folder)));

@@ -1,5 +1,5 @@
 import 'server-only';
-import { can, canListSubtree, listableNamePattern } from '@/lib/auth/authorize';
+import { can, canListSubtree, listableNamePatternBelow } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
@@ -105,7 +105,7 @@ export async function getFolderView(
 ): Promise<FolderView | null> {
   const store = await getStore(storeId);
   if (!store || !can(principal, 'list', { storeId, folder: path })) return null;
-  const pattern = listableNamePattern(principal, storeId);
+  const pattern = listableNamePatternBelow(principal, storeId, path);
   if (pattern === false) return null;
   const status = await inventoryStatusOf(store);
   const base = { store: summary(store), status, path, ancestors: ancestorsOf(path) };
@@ -160,7 +160,7 @@ export async function listItemsPage(
   query: ItemsPageQuery,
 ): Promise<{ status: InventoryStatus; items: ApiItem[]; nextCursor: string | null } | null> {
   const store = await getStore(storeId);
-  const pattern = listableNamePattern(principal, storeId);
+  const pattern = listableNamePatternBelow(principal, storeId, query.path);
   if (!store || pattern === false) return null;
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return { status, items: [], nextCursor: null };

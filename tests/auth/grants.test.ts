@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { listableNamePattern, listableNamePatternBelow } from '@/lib/auth/authorize';
 import { effectiveGrants } from '@/lib/auth/effective-grants';
+import type { Principal } from '@/lib/auth/principal';
 import { grantCoversName, grantReachesFolder, grantsFromConfig, type Grant } from '@/lib/auth/grants';
 import { parseConfigYaml } from '@/lib/config/yaml-file';
 
@@ -75,5 +77,30 @@ grants:
       { role: 'viewer', stores: null, paths: ['/prod/**'] },
     ]);
     expect(effectiveGrants(rules, { email: 'dave@example.com', role: null, groups: ['other'] })).toEqual([]);
+  });
+});
+
+describe('listable names below a folder', () => {
+  const principal = (paths: string[]): Principal => ({ via: 'session', userId: 'u', email: 'u@example.com', name: null, role: null, grants: [{ role: 'viewer', stores: null, paths }] });
+
+  it.each([
+    ['a folder whose whole subtree is granted', ['/prod/payments/**'], '/prod/payments/', null],
+    ['a folder below a granted subtree', ['/prod/payments/**'], '/prod/payments/db/', null],
+  ])('is every name in %s', (_label, paths, folder, expected) => {
+    expect(listableNamePatternBelow(principal(paths), 'local', folder)).toBe(expected);
+  });
+
+  it.each([
+    ['a folder above the grant', ['/prod/payments/**'], '/prod/'],
+    ['a folder granted one level only', ['/prod/payments/*'], '/prod/payments/'],
+  ])('keeps the grant pattern in %s', (_label, paths, folder) => {
+    const pattern = listableNamePatternBelow(principal(paths), 'local', folder);
+    expect(typeof pattern).toBe('string');
+    expect(pattern).toBe(listableNamePattern(principal(paths), 'local'));
+  });
+
+  it('is nothing for a store outside the grants', () => {
+    const p: Principal = { ...principal(['/**']), grants: [{ role: 'viewer', stores: ['other'], paths: ['/**'] }] };
+    expect(listableNamePatternBelow(p, 'local', '/')).toBe(false);
   });
 });
