@@ -55,10 +55,12 @@ export async function appendAudit(input: AuditEntryInput): Promise<void> {
     });
 }
 
-export async function listAudit(limit = 200): Promise<AuditEntry[]> {
+/** The newest entries, or those before `beforeSeq`, newest first (entries are appended in time order). */
+export async function listAudit(limit = 200, beforeSeq?: number): Promise<AuditEntry[]> {
   const rows = await appDb()
     .selectFrom('audit_log')
     .select(['seq', 'at', 'actor', 'action', 'target', 'outcome', 'details', 'prev_hash', 'hash'])
+    .$if(beforeSeq !== undefined, (q) => q.where('seq', '<', beforeSeq!))
     .orderBy('seq', 'desc')
     .limit(limit)
     .execute();

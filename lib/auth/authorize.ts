@@ -1,6 +1,7 @@
 import 'server-only';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { readEnv } from '@/lib/config/env';
+import { FULL_SCOPE, type AuditScope } from '@/lib/cloudtrail/event-scope';
 import { globsToRegex } from '@/lib/inventory/schema';
 import { grantCoversName, grantCoversStore, grantCoversSubtree, grantReachesFolder, isUnrestricted } from './grants';
 import { actorOf, type Principal } from './principal';
@@ -49,6 +50,20 @@ export function listableNamePattern(principal: Principal | null, storeId: string
 export function listableNamePatternBelow(principal: Principal | null, storeId: string, folder: string): string | null | false {
   const pattern = listableNamePattern(principal, storeId);
   return pattern !== null && pattern !== false && canListSubtree(principal, storeId, folder) ? null : pattern;
+}
+
+/**
+ * What of the CloudTrail index the principal may read, for its queries: everything (events that map
+ * to no item too) for auditors of everything; else, per store, the names their view-audit grants cover.
+ */
+export function auditScope(principal: Principal | null, storeIds: readonly string[]): AuditScope {
+  if (canEverywhere(principal, 'view-audit')) return FULL_SCOPE;
+  const stores = storeIds.flatMap((storeId) => {
+    const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, 'view-audit') && grantCoversStore(g, storeId));
+    if (grants.length === 0) return [];
+    return [{ storeId, namePattern: grants.some((g) => g.paths.includes('/**')) ? null : globsToRegex(grants.flatMap((g) => g.paths)) }];
+  });
+  return { stores, includeUnmapped: false };
 }
 
 /** Whether the principal may list everything at and below a folder (so its counts can be shown). */

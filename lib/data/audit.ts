@@ -4,13 +4,13 @@ import type { Principal } from '@/lib/auth/principal';
 import { listAudit, verifyAuditChain, type AuditEntry } from '@/lib/audit/audit-log';
 
 /** "local:/prod/x" -> { storeId, name } when the target is an item or folder of a store. */
-function parseTarget(target: string): { storeId: string; name: string } | null {
+export function parseTarget(target: string): { storeId: string; name: string } | null {
   const match = /^([a-z0-9][a-z0-9-]{0,62}):(\/.*)$/.exec(target);
   return match ? { storeId: match[1]!, name: match[2]! } : null;
 }
 
 /** Whether the caller may read this entry: its target lies in their view-audit grants. */
-function mayRead(principal: Principal, entry: AuditEntry): boolean {
+export function mayRead(principal: Principal, entry: AuditEntry): boolean {
   const target = parseTarget(entry.target);
   // Dashboard-wide entries (sign-ins, users, tokens) are for auditors of everything.
   if (!target) return canEverywhere(principal, 'view-audit');

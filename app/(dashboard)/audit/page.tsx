@@ -1,52 +1,260 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
+import { ActivityChart } from '@/components/activity-chart';
 import { RelativeTime } from '@/components/relative-time';
 import { SimpleTable } from '@/components/simple-table';
-import { auditChainStatus, listAuditFor } from '@/lib/data/audit';
+import { auditChainStatus } from '@/lib/data/audit';
+import { sourceStates, timelineChart, timelinePage, TimelineCursorError } from '@/lib/data/audit-timeline';
+import { isAuditCursorError } from '@/lib/cloudtrail/event-queries';
+import { itemHref } from '@/lib/links';
 import { requirePermission } from '@/lib/session';
+import { parseAuditFilters, type AuditFilterParams } from '@/lib/validations/audit-filters';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Audit log' };
+export const metadata: Metadata = { title: 'Audit' };
 
-const OUTCOME_STYLE: Record<string, string> = {
-  denied: 'bg-red-50 text-red-800',
-  failure: 'bg-amber-50 text-amber-800',
-  success: 'bg-emerald-50 text-emerald-800',
-  allowed: 'bg-slate-100 text-slate-700',
-};
+type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
-export default async function AuditPage() {
+const INPUT = 'w-full rounded border border-slate-300 px-2 py-1 text-sm';
+const TEXT_FILTERS: { name: keyof AuditFilterParams; label: string; placeholder: string }[] = [
+  { name: 'actor', label: 'Actor', placeholder: 'role/deploy or alice@' },
+  { name: 'event', label: 'Event', placeholder: 'GetSecretValue,Decrypt' },
+  { name: 'item', label: 'Item', placeholder: '/prod/db/password' },
+  { name: 'path', label: 'Path prefix', placeholder: '/prod/' },
+  { name: 'store', label: 'Store', placeholder: 'prod-secrets' },
+  { name: 'ip', label: 'Source IP', placeholder: '203.0.113.7' },
+  { name: 'error', label: 'Error code', placeholder: 'AccessDenied' },
+  { name: 'from', label: 'From', placeholder: '2026-01-01' },
+  { name: 'to', label: 'To', placeholder: '2026-01-31T12:00:00Z' },
+];
+
+function flatParams(raw: Record<string, string | string[] | undefined>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(raw)) for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) if (v !== '') params.append(key, v);
+  return params;
+}
+
+function withParams(base: URLSearchParams, changes: Record<string, string | null>): string {
+  const params = new URLSearchParams(base);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) params.delete(key);
+    else params.set(key, value);
+  }
+  const search = params.toString();
+  return search ? `?${search}` : '';
+}
+
+export default async function AuditPage({ searchParams }: Props) {
   const principal = await requirePermission('view-audit');
-  const [entries, chain] = await Promise.all([listAuditFor(principal, 500), auditChainStatus(principal)]);
+  const raw = await searchParams;
+  const params = flatParams(raw);
+  const parsed = parseAuditFilters(raw);
+  const chain = await auditChainStatus(principal);
+  const sources = sourceStates(principal);
+
+  let content: React.ReactNode;
+  if (!parsed.ok) {
+    content = (
+      <div role="alert" data-testid="audit-filter-error" className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
+        <p className="font-medium">These filters cannot be used:</p>
+        <ul className="list-disc pl-5">
+          {parsed.problems.map((p) => (
+            <li key={`${p.field}-${p.message}`}>{p.message}</li>
+          ))}
+        </ul>
+        <Link href="/audit" className="underline">
+          Start again without filters
+        </Link>
+      </div>
+    );
+  } else {
+    const { cursor, bucket: chosenBucket, ...filters } = parsed.value;
+    const bucket = chosenBucket ?? 'day';
+    let page: Awaited<ReturnType<typeof timelinePage>> | null = null;
+    let cursorProblem: string | null = null;
+    try {
+      page = await timelinePage(principal, filters, { cursor });
+    } catch (error) {
+      if (error instanceof TimelineCursorError || isAuditCursorError(error)) cursorProblem = error.message;
+      else throw error;
+    }
+    const chart = await timelineChart(principal, filters, bucket);
+    const exportBase = withParams(params, { cursor: null, bucket: null });
+    content = (
+      <>
+        <section className="space-y-2 rounded-lg border border-slate-200 bg-white p-3">
+          <div className="flex flex-wrap items-baseline justify-between gap-2">
+            <h2 className="text-sm font-medium">Activity</h2>
+            <p className="text-xs">
+              <Link href={withParams(params, { bucket: 'hour', cursor: null })} className={bucket === 'hour' ? 'font-semibold' : 'text-sky-700 underline'}>
+                per hour
+              </Link>{' '}
+              ·{' '}
+              <Link href={withParams(params, { bucket: 'day', cursor: null })} className={bucket === 'day' ? 'font-semibold' : 'text-sky-700 underline'}>
+                per day
+              </Link>
+            </p>
+          </div>
+          <ActivityChart points={chart} bucket={bucket} />
+        </section>
+        <div className="flex flex-wrap gap-3 text-sm">
+          <a href={`/api/v1/audit/export${withParams(new URLSearchParams(exportBase), { format: 'csv' })}`} className="text-sky-700 underline" data-testid="export-csv">
+            Export CSV
+          </a>
+          <a href={`/api/v1/audit/export${withParams(new URLSearchParams(exportBase), { format: 'json' })}`} className="text-sky-700 underline" data-testid="export-json">
+            Export JSON
+          </a>
+        </div>
+        {cursorProblem && (
+          <p role="alert" className="text-sm text-red-700">
+            {cursorProblem} <Link href={`/audit${withParams(params, { cursor: null })}`}>Newest entries</Link>
+          </p>
+        )}
+        {page && (
+          <>
+            <div className="overflow-x-auto">
+              <SimpleTable headers={['When', 'Who', 'Action', 'Item', 'From', 'Outcome']}>
+                {page.entries.map((entry) => (
+                  <tr key={entry.key} data-testid="audit-row" className="align-top">
+                    <td className="px-3 py-2 whitespace-nowrap">
+                      <RelativeTime iso={entry.time} />
+                    </td>
+                    <td className="px-3 py-2 break-all">
+                      {entry.actor}
+                      {entry.actorType && <span className="block text-xs text-slate-500">{entry.actorType}</span>}
+                    </td>
+                    <td className="px-3 py-2 font-mono">
+                      {entry.action}
+                      {entry.access && <span className="block text-xs text-slate-500">{entry.access}</span>}
+                    </td>
+                    <td className="px-3 py-2 font-mono break-all">
+                      {entry.storeId && entry.itemName && !entry.itemName.endsWith('/') ? (
+                        <Link href={itemHref(entry.storeId, entry.itemName)} className="text-sky-700 hover:underline">
+                          {entry.storeId}:{entry.itemName}
+                        </Link>
+                      ) : entry.itemName ? (
+                        `${entry.storeId ? `${entry.storeId}:` : ''}${entry.itemName}`
+                      ) : (
+                        <span className="text-slate-400">—</span>
+                      )}
+                    </td>
+                    <td className="px-3 py-2 text-xs">
+                      {entry.source === 'cloudtrail' ? 'CloudTrail' : 'Dashboard'}
+                      {entry.sourceIp && <span className="block font-mono">{entry.sourceIp}</span>}
+                    </td>
+                    <td className="px-3 py-2">
+                      <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${entry.outcome === 'error' ? 'bg-red-50 text-red-800' : 'bg-emerald-50 text-emerald-800'}`}>
+                        {entry.errorCode ?? entry.outcome}
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </SimpleTable>
+            </div>
+            {page.entries.length === 0 && <p className="text-sm text-slate-500">No entries match these filters.</p>}
+            <nav aria-label="Pages" className="flex gap-4 text-sm">
+              {cursor && (
+                <Link href={`/audit${withParams(params, { cursor: null })}`} className="text-sky-700 underline">
+                  Newest
+                </Link>
+              )}
+              {page.nextCursor && (
+                <Link href={`/audit${withParams(params, { cursor: page.nextCursor })}`} className="text-sky-700 underline" data-testid="audit-older">
+                  Older
+                </Link>
+              )}
+            </nav>
+          </>
+        )}
+      </>
+    );
+  }
+
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-baseline justify-between gap-3">
-        <h1 className="text-xl font-semibold">Audit log</h1>
+        <h1 className="text-xl font-semibold">Audit</h1>
         {chain && (
           <p data-testid="audit-chain" className={`text-sm ${chain.intact ? 'text-emerald-700' : 'font-medium text-red-700'}`}>
-            {chain.intact ? 'Hash chain intact' : `Hash chain broken at entry #${chain.brokenAt}: entries were altered or removed`}
+            {chain.intact
+              ? `Dashboard log: hash chain intact (${chain.entries?.toLocaleString('en-US') ?? 0} entries)`
+              : `Hash chain broken at entry #${chain.brokenAt}: ${chain.problem ?? 'entries were altered or removed'}`}
           </p>
         )}
       </div>
       <p className="text-sm text-slate-600">
-        The dashboard&apos;s own record of sign-ins, denials, rotations, reveals and account changes on the paths you may audit, newest first.
-        Entries name things; they never hold a value.
+        Who read or changed what, newest first: CloudTrail events for the AWS stores and the dashboard&apos;s own log of sign-ins, denials,
+        rotations, reveals and account changes, on the paths you may audit. Entries name things; they never hold a value.
       </p>
-      <SimpleTable headers={['When', 'Who', 'Action', 'Target', 'Outcome']}>
-          {entries.map((entry) => (
-            <tr key={entry.seq} data-testid="audit-row">
-              <td className="px-3 py-2 whitespace-nowrap">
-                <RelativeTime iso={entry.at} />
-              </td>
-              <td className="px-3 py-2">{entry.actor}</td>
-              <td className="px-3 py-2 font-mono">{entry.action}</td>
-              <td className="px-3 py-2 font-mono break-all">{entry.target}</td>
-              <td className="px-3 py-2">
-                <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${OUTCOME_STYLE[entry.outcome] ?? ''}`}>{entry.outcome}</span>
-              </td>
-            </tr>
-          ))}
-      </SimpleTable>
-      {entries.length === 0 && <p className="text-sm text-slate-500">No entries yet.</p>}
+      <form method="get" action="/audit" className="grid grid-cols-2 gap-2 rounded-lg border border-slate-200 bg-white p-3 sm:grid-cols-4" data-testid="audit-filters">
+        {TEXT_FILTERS.map((f) => (
+          <label key={f.name} className="space-y-0.5 text-xs text-slate-600">
+            <span>{f.label}</span>
+            <input name={f.name} defaultValue={params.get(f.name) ?? ''} placeholder={f.placeholder} maxLength={512} className={INPUT} />
+          </label>
+        ))}
+        <label className="space-y-0.5 text-xs text-slate-600">
+          <span>Read or write</span>
+          <select name="access" defaultValue={params.get('access') ?? ''} className={INPUT}>
+            <option value="">Any</option>
+            <option value="read">Read</option>
+            <option value="write">Write</option>
+          </select>
+        </label>
+        <label className="space-y-0.5 text-xs text-slate-600">
+          <span>Outcome</span>
+          <select name="outcome" defaultValue={params.get('outcome') ?? ''} className={INPUT}>
+            <option value="">Any</option>
+            <option value="success">Success</option>
+            <option value="error">Error or denied</option>
+          </select>
+        </label>
+        {params.get('bucket') && <input type="hidden" name="bucket" value={params.get('bucket')!} />}
+        <div className="col-span-2 flex items-end gap-3 sm:col-span-2">
+          <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
+            Apply filters
+          </button>
+          <Link href="/audit" className="text-sm text-sky-700 underline">
+            Clear
+          </Link>
+        </div>
+      </form>
+      {content}
+      {sources.length > 0 && (
+        <section className="space-y-2" data-testid="cloudtrail-sources">
+          <h2 className="text-sm font-medium">CloudTrail sources</h2>
+          <div className="overflow-x-auto">
+            <SimpleTable headers={['Source', 'Account / region', 'Newest event', 'Events', 'State']}>
+              {sources.map((s) => (
+                <tr key={s.sourceId}>
+                  <td className="px-3 py-2 font-mono break-all">
+                    {s.sourceId}
+                    <span className="block text-xs text-slate-500">{s.kind}</span>
+                  </td>
+                  <td className="px-3 py-2 font-mono text-xs">
+                    {s.account ?? 'default'} / {s.region}
+                  </td>
+                  <td className="px-3 py-2">{s.lastEventTime ? <RelativeTime iso={s.lastEventTime} /> : '—'}</td>
+                  <td className="px-3 py-2">{s.eventsIndexed.toLocaleString('en-US')}</td>
+                  <td className="px-3 py-2 text-xs">
+                    {s.lastError ? (
+                      <span className="text-red-700">
+                        Failing: {s.lastError.message} (<RelativeTime iso={s.lastError.at} />)
+                      </span>
+                    ) : s.lastSuccessAt ? (
+                      <span className="text-emerald-700">
+                        Synced <RelativeTime iso={s.lastSuccessAt} />
+                      </span>
+                    ) : (
+                      'First sync under way'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </SimpleTable>
+          </div>
+        </section>
+      )}
     </div>
   );
 }
