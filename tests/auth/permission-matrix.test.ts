@@ -147,10 +147,14 @@ describe('what the answers hold', () => {
 
   it('an auditor sees audit entries inside their paths only', async () => {
     await perform['view-item']!('viewer', 'outside'); // a denial on /prod/web/ gets audited
-    const mine = JSON.parse((await perform['view-audit']!('auditor', 'inside')).body).entries as { target: string }[];
-    const all = JSON.parse((await perform['view-audit']!('admin', 'inside')).body).entries as { target: string }[];
-    expect(all.some((e) => e.target === `local:${OUTSIDE.name}`)).toBe(true);
-    expect(mine.some((e) => e.target.includes('/prod/web/'))).toBe(false);
+    const mineBody = (await perform['view-audit']!('auditor', 'inside')).body;
+    const mine = JSON.parse(mineBody).entries as { storeId: string | null; itemName: string | null }[];
+    const all = JSON.parse((await perform['view-audit']!('admin', 'inside')).body).entries as { storeId: string | null; itemName: string | null }[];
+    expect(all.some((e) => e.storeId === 'local' && e.itemName === OUTSIDE.name)).toBe(true);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((e) => e.itemName?.startsWith('/prod/payments/'))).toBe(true);
+    // Nothing of the denial outside their paths reaches them, in any field.
+    expect(mineBody).not.toContain('/prod/web/');
   });
 
   it('rotate and generate write a new version whose value is never returned, and audit it by name', async () => {
