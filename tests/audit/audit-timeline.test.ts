@@ -4,6 +4,7 @@ vi.mock('next/headers', () => import('../support/next-headers-mock'));
 
 import { GET as exportRoute } from '@/app/api/v1/audit/export/route';
 import { GET as auditRoute } from '@/app/api/v1/audit/route';
+import { GET as accessRoute } from '@/app/api/v1/stores/[store]/access/[...name]/route';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { principalForUser } from '@/lib/session';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
@@ -23,7 +24,8 @@ const url = (path: string) => `http://localhost${path}`;
 function record(i: number, name: string | null, eventName = 'GetParameter', extra: Partial<CloudTrailRecord> = {}): CloudTrailRecord {
   return {
     eventID: `evt-${i}`,
-    eventTime: new Date(Date.UTC(2026, 5, 1, 0, i)).toISOString().replace('.000', ''),
+    // Recent, so the Access panel's 30- and 90-day windows hold them.
+    eventTime: new Date(Math.floor(Date.now() / 60_000) * 60_000 - (30 - i) * 60_000).toISOString().replace('.000', ''),
     eventSource: 'ssm.amazonaws.com',
     eventName,
     awsRegion: 'us-east-1',
@@ -166,5 +168,25 @@ describe('the merged audit timeline', () => {
       expect((await route(new Request(url('/api/v1/audit'), bearer(h.tokens.viewer)))).status).toBe(403);
       expect((await route(new Request(url('/api/v1/audit')))).status).toBe(401);
     }
+  });
+
+  describe('the Access panel of an item', () => {
+    const panel = (token: string, name: string[]) =>
+      accessRoute(new Request(url(`/api/v1/stores/local/access/${name.join('/')}`), bearer(token)), { params: Promise.resolve({ store: 'local', name }) });
+
+    it('names the readers of an item inside the grants, with counts and its latest events', async () => {
+      const response = await panel(h.tokens.auditor, ['prod', 'payments', 'key-1']);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { lastRead: { eventName: string } | null; readers90: { principal: string; reads: number }[]; recent: unknown[] };
+      const reads = events.filter((e) => (e.requestParameters as { name?: string })?.name === '/prod/payments/key-1' && e.eventName === 'GetParameter');
+      expect(body.lastRead?.eventName).toBe('GetParameter');
+      expect(body.readers90.reduce((n, r) => n + r.reads, 0)).toBe(reads.length);
+      expect(body.recent.length).toBeGreaterThanOrEqual(reads.length);
+    });
+
+    it('is refused outside the grants (404, as for a missing item) and to viewers (403)', async () => {
+      expect((await panel(h.tokens.auditor, ['prod', 'web', 'sentinel-outside-grants'])).status).toBe(404);
+      expect((await panel(h.tokens.viewer, ['prod', 'payments', 'key-1'])).status).toBe(403);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
+import { AccessPanel } from '@/components/access-panel';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { ItemWriteActions } from '@/components/item-write-actions';
 import { KindBadge } from '@/components/kind-badge';
@@ -8,6 +9,7 @@ import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VersionTimeline } from '@/components/version-timeline';
 import { can } from '@/lib/auth/authorize';
 import { describeStoreFailure, findStore, getItemView, type ItemView } from '@/lib/data/browse';
+import { itemAccessFor } from '@/lib/data/item-access';
 import { requirePermission } from '@/lib/session';
 import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
@@ -53,6 +55,8 @@ export default async function ItemPage({ params }: Props) {
   const { item } = view;
   const { details } = item;
   const stale = ageInDays(item.lastChangedAt) > STALE_AFTER_DAYS;
+  // CloudTrail knows AWS items only; the built-in store's access is in the dashboard's own log.
+  const access = view.store.kind === 'local' ? null : await itemAccessFor(principal, view.store.id, item.name);
   return (
     <div className="space-y-6">
       <Breadcrumbs storeId={view.store.id} folders={ancestorsOf(item.folder)} current={leafOf(item.name)} />
@@ -133,6 +137,8 @@ export default async function ItemPage({ params }: Props) {
           canRotate={can(principal, 'rotate', { storeId: view.store.id, name: item.name })}
         />
       )}
+
+      {access && <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />}
 
       <section className="rounded-lg border border-slate-200 bg-white p-4">
         <h2 className="mb-4 font-semibold">
