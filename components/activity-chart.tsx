@@ -1,41 +1,45 @@
-import type { ChartPoint } from '@/lib/data/audit-timeline';
+'use client';
 
-// Reads and writes per hour or day as stacked bars: an SVG rendered on the server (no script, so it
-// works under a strict CSP and on a phone), scaled to its container's width.
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
-const HEIGHT = 120;
+// Reads and writes per hour or day as stacked bars (recharts). Fed aggregate counts only: bucket
+// starts and two numbers each, never an entry. The caption states the totals in words, so the
+// server-rendered page says what the chart shows before it is drawn (and to screen readers).
 
-export function ActivityChart({ points, bucket }: { points: ChartPoint[]; bucket: 'hour' | 'day' }) {
+export interface ActivityPoint {
+  start: string;
+  reads: number;
+  writes: number;
+}
+
+const label = (iso: string, bucket: 'hour' | 'day') => (bucket === 'hour' ? `${iso.slice(0, 10)} ${iso.slice(11, 13)}:00` : iso.slice(0, 10));
+
+export function ActivityChart({ points, bucket }: { points: ActivityPoint[]; bucket: 'hour' | 'day' }) {
   if (points.length === 0) return <p className="text-sm text-slate-500">No activity in this view.</p>;
-  const max = Math.max(...points.map((p) => p.reads + p.writes), 1);
-  const width = Math.max(points.length * 6, 300);
-  const bar = width / points.length;
   const reads = points.reduce((n, p) => n + p.reads, 0);
   const writes = points.reduce((n, p) => n + p.writes, 0);
-  const label = (iso: string) => (bucket === 'hour' ? iso.slice(0, 13).replace('T', ' ') + ':00' : iso.slice(0, 10));
+  const data = points.map((p) => ({ ...p, label: label(p.start, bucket) }));
   return (
-    <figure className="space-y-1" data-testid="activity-chart">
-      <svg viewBox={`0 0 ${width} ${HEIGHT}`} preserveAspectRatio="none" className="h-32 w-full" role="img" aria-label={`Activity per ${bucket}: ${reads} reads, ${writes} writes`}>
-        {points.map((p, i) => {
-          const readH = (p.reads / max) * (HEIGHT - 4);
-          const writeH = (p.writes / max) * (HEIGHT - 4);
-          return (
-            <g key={p.start}>
-              <title>{`${label(p.start)}: ${p.reads} reads, ${p.writes} writes`}</title>
-              <rect x={i * bar + 0.5} y={HEIGHT - readH} width={Math.max(bar - 1, 0.5)} height={readH} className="fill-sky-500" />
-              <rect x={i * bar + 0.5} y={HEIGHT - readH - writeH} width={Math.max(bar - 1, 0.5)} height={writeH} className="fill-amber-500" />
-            </g>
-          );
-        })}
-      </svg>
-      <figcaption className="flex flex-wrap justify-between gap-2 text-xs text-slate-500">
-        <span>{label(points[0]!.start)}</span>
+    <figure className="min-w-0 space-y-1" data-testid="activity-chart">
+      <div className="h-40 w-full min-w-0" role="img" aria-label={`Activity per ${bucket}: ${reads} reads, ${writes} writes`}>
+        <ResponsiveContainer width="100%" height="100%" minWidth={0}>
+          <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
+            <XAxis dataKey="label" tick={{ fontSize: 10 }} minTickGap={24} />
+            <YAxis allowDecimals={false} tick={{ fontSize: 10 }} />
+            <Tooltip />
+            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Bar dataKey="reads" name="reads" stackId="a" fill="#0ea5e9" isAnimationActive={false} />
+            <Bar dataKey="writes" name="writes" stackId="a" fill="#f59e0b" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+      <figcaption className="flex flex-wrap justify-between gap-2 text-xs text-slate-500" data-testid="activity-totals">
+        <span>{data[0]!.label}</span>
         <span>
-          <span className="mr-1 inline-block h-2 w-2 bg-sky-500" />
-          {reads.toLocaleString('en-US')} reads <span className="ml-2 mr-1 inline-block h-2 w-2 bg-amber-500" />
-          {writes.toLocaleString('en-US')} writes, per {bucket}
+          {reads.toLocaleString('en-US')} reads, {writes.toLocaleString('en-US')} writes, per {bucket}
         </span>
-        <span>{label(points.at(-1)!.start)}</span>
+        <span>{data.at(-1)!.label}</span>
       </figcaption>
     </figure>
   );
