@@ -6,6 +6,7 @@ export const OIDC_ACCOUNTS = {
   'lead@example.com': { name: 'Pat Lead', groups: ['payments-leads'] },
   'security@example.com': { name: 'Sam Security', groups: ['security', 'everyone'] },
   'stranger@example.com': { name: 'Sid Stranger', groups: ['everyone'] },
+  'payments-auditor@example.com': { name: 'Pia Auditor', groups: ['payments-audit'] },
 } as const;
 
 export type OidcLogin = keyof typeof OIDC_ACCOUNTS;
@@ -18,4 +19,7 @@ grants:
   - group: security
     role: auditor
     paths: ['/**']
+  - group: payments-audit
+    role: auditor
+    paths: [/prod/payments/**]
 `;

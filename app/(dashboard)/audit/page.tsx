@@ -177,7 +177,7 @@ export default async function AuditPage({ searchParams }: Props) {
         {chain && (
           <p data-testid="audit-chain" className={`text-sm ${chain.intact ? 'text-emerald-700' : 'font-medium text-red-700'}`}>
             {chain.intact
-              ? `Dashboard log: hash chain intact (${chain.entries?.toLocaleString('en-US') ?? 0} entries)`
+              ? `Hash chain intact (${chain.entries?.toLocaleString('en-US') ?? 0} dashboard entries)`
               : `Hash chain broken at entry #${chain.brokenAt}: ${chain.problem ?? 'entries were altered or removed'}`}
           </p>
         )}
