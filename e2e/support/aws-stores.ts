@@ -40,6 +40,9 @@ export const SLOW_STORE = { id: 'first-sync-params', items: 50_000 } as const;
 /** Below the aws project's AWS_REQUEST_TIMEOUT_MS (1 s), so calls are slow but never time out. */
 export const SLOW_LATENCY_MS = 700;
 
+/** An auditor of /prod/payments/** only, in every store (the spec creates the account). */
+export const SCOPED_AUDITOR = { email: 'payments-auditor@example.com', password: 'e2e-auditor-password-42', paths: '/prod/payments/**' } as const;
+
 /** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash) and the two simulators. */
 export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string): string {
   const lines = ['stores:', '  - id: local', '    kind: local'];
@@ -48,5 +51,7 @@ export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string
   for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
   for (const store of FAILING_STORES)
     lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
+  // A scoped auditor (e2e/aws-audit-timeline.spec.ts): a grant naming the account replaces its role.
+  lines.push('grants:', `  - user: ${SCOPED_AUDITOR.email}`, '    role: auditor', `    paths: ['${SCOPED_AUDITOR.paths}']`);
   return `${lines.join('\n')}\n`;
 }
