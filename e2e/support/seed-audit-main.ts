@@ -4,8 +4,9 @@
 // the react-server condition (server-only modules refuse other importers):
 //   node --conditions=react-server --import tsx e2e/support/seed-audit-main.ts DATA_DIR JSON
 // where JSON is { auditor: {email,password}, records: CloudTrailRecord[], own: AuditEntryInput[], stores: StoreLocator[] }.
-const [dataDir, json] = process.argv.slice(2);
-if (!dataDir || !json) throw new Error('usage: seed-audit-main.ts DATA_DIR JSON');
+const [dataDirArg, json] = process.argv.slice(2);
+if (!dataDirArg || !json) throw new Error('usage: seed-audit-main.ts DATA_DIR JSON');
+const dataDir: string = dataDirArg;
 process.env.DATA_DIR = dataDir;
 
 const input = JSON.parse(json) as {
