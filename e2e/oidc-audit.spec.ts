@@ -19,11 +19,15 @@ async function signInThroughIdp(page: Page, login: OidcLogin) {
 
 test('a payments auditor sees only their paths on the audit timeline, filters it by URL and exports it', async ({ browser, page }) => {
   test.setTimeout(120_000);
-  // Something to hide: a lead is denied a folder outside /prod/payments (audited as a denial).
+  // Something to hide: a lead is denied an item outside /prod/payments (audited as a denial).
   const lead = await browser.newPage({ storageState: { cookies: [], origins: [] } });
   await signInThroughIdp(lead, 'lead@example.com');
-  expect((await lead.goto('/items/local/staging/api/stripe-key'))?.status()).toBe(404);
-  expect((await lead.goto('/items/local/prod/payments/db/password'))?.status()).toBe(200);
+  expect((await lead.goto('/items/local/staging/api/audit-sentinel'))?.status()).toBe(404);
+  // And something inside their paths: a rotation by the lead.
+  expect((await lead.goto('/items/local/prod/payments/stripe/webhook-secret'))?.status()).toBe(200);
+  const versions = await lead.getByTestId('version').count();
+  await lead.getByRole('button', { name: 'Rotate now' }).click();
+  await expect(lead.getByTestId('version')).toHaveCount(versions + 1);
   await lead.close();
 
   await signInThroughIdp(page, 'payments-auditor@example.com');
@@ -58,7 +62,7 @@ test('a payments auditor sees only their paths on the audit timeline, filters it
 
   const responses = await recorder.settle({ withinMs: 5_000 });
   expect(responses.length).toBeGreaterThan(3);
-  const leaks = responses.filter((r) => r.body.includes('/staging/api/stripe-key') || r.body.includes('local:/staging')).map((r) => r.url);
+  const leaks = responses.filter((r) => r.body.includes('audit-sentinel') || r.body.includes('local:/staging')).map((r) => r.url);
   expect(leaks).toEqual([]);
   // What is inside their paths does reach them.
   expect(responses.some((r) => r.body.includes('/prod/payments/'))).toBe(true);

@@ -196,6 +196,9 @@ export function planOf(filters: AuditFilters, scope: AuditScope, actorPrincipals
   else if (filters.outcome === 'error') add({ sql: 'error_code IS NOT NULL', params: [] });
   add(scopeSql(filters.item !== undefined ? scopeForItem(scope, filters.item) : scope));
 
+  // A group with no alternative (an actor substring no principal matches) matches nothing; as an
+  // empty cross product it would also leave no statement to run.
+  if (groups.some((g) => g.length === 0)) return { common: { sql: [...common, '0 = 1'].join(' AND '), params }, branches: null };
   const size = groups.reduce((n, g) => n * g.length, 1);
   if (groups.length > 0 && size <= MAX_BRANCHES) return { common: { sql: common.join(' AND '), params }, branches: crossProduct(groups) };
   for (const group of groups) add(anyOf(group));

@@ -103,6 +103,10 @@ describe('the merged audit timeline', () => {
     expect(byIp.length).toBeGreaterThan(0);
     expect(byIp.every((e) => e.source === 'cloudtrail' && e.sourceIp === '203.0.113.7')).toBe(true);
 
+    // An actor no one is: an empty page, not a failing query (and no chart points).
+    expect(await everyPage('admin', { actor: 'no-such-actor' })).toEqual([]);
+    expect(await timelineChart(await principal('auditor'), { actor: 'no-such-actor' }, 'hour')).toEqual([]);
+
     const denied = await everyPage('admin', { outcome: 'error' });
     expect(denied.some((e) => e.source === 'dashboard' && e.errorCode === 'denied')).toBe(true);
     expect(denied.every((e) => e.outcome === 'error')).toBe(true);
