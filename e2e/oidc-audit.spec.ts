@@ -1,21 +1,10 @@
-import type { Page } from '@playwright/test';
 import { recordResponses } from './support/leak-recorder';
-import type { OidcLogin } from './support/oidc-accounts';
+import { signInThroughIdp } from './support/oidc-sign-in';
 import { expect, test } from './support/test';
 
 // The audit timeline in the browser: an auditor held to /prod/payments/** filters it by URL, exports
 // it, and receives nothing of what happened outside their paths, in any response.
 test.use({ storageState: { cookies: [], origins: [] } });
-
-async function signInThroughIdp(page: Page, login: OidcLogin) {
-  await page.goto('/browse');
-  await page.getByRole('button', { name: 'Sign in with Test IdP' }).click();
-  await page.locator('input[name=login]').fill(login);
-  await page.locator('input[name=password]').fill('any-password');
-  await page.getByRole('button', { name: 'Sign-in' }).click();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/\/browse/);
-}
 
 test('a payments auditor sees only their paths on the audit timeline, filters it by URL and exports it', async ({ browser, page }) => {
   test.setTimeout(120_000);

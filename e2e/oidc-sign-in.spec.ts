@@ -2,6 +2,7 @@ import type { Page } from '@playwright/test';
 import { DEMO_ITEMS } from './support/demo-values';
 import { recordResponses } from './support/leak-recorder';
 import type { OidcLogin } from './support/oidc-accounts';
+import { signInThroughIdp as signInAs } from './support/oidc-sign-in';
 import { expect, test } from './support/test';
 
 // Signs in through a real OpenID Connect provider started for this run; CONFIG_FILE maps the
@@ -9,13 +10,7 @@ import { expect, test } from './support/test';
 test.use({ storageState: { cookies: [], origins: [] } });
 
 async function signInThroughIdp(page: Page, login: OidcLogin) {
-  await page.goto('/browse');
-  await page.getByRole('button', { name: 'Sign in with Test IdP' }).click();
-  await page.locator('input[name=login]').fill(login);
-  await page.locator('input[name=password]').fill('any-password');
-  await page.getByRole('button', { name: 'Sign-in' }).click();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/\/browse/);
+  await signInAs(page, login);
   await expect(page.getByTestId('current-user')).toContainText(login);
 }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { registerRegexp } from '@/lib/db/sqlite-regexp';
 
 // The event index's tables (DATA_DIR/audit-events.db). Plain SQL types, so PostgreSQL can follow.
 //
@@ -118,21 +119,11 @@ CREATE TABLE IF NOT EXISTS ct_sources (
 );
 `;
 
-const regexCache = new Map<string, RegExp>();
-
 /**
  * Sets up a connection: the tables, and REGEXP for the grants cut (path globs compiled as in
  * lib/inventory/schema.ts globsToRegex), so pages are cut inside SQL and keyset paging stays exact.
  */
 export function prepareEventConnection(conn: Database.Database): void {
-  conn.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
-    if (typeof pattern !== 'string' || typeof value !== 'string') return 0;
-    let re = regexCache.get(pattern);
-    if (!re) {
-      if (regexCache.size > 500) regexCache.clear();
-      regexCache.set(pattern, (re = new RegExp(pattern)));
-    }
-    return re.test(value) ? 1 : 0;
-  });
+  registerRegexp(conn);
   conn.exec(EVENT_SCHEMA_SQL);
 }

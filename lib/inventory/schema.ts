@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Generated } from 'kysely';
 import picomatch from 'picomatch';
+import { registerRegexp } from '@/lib/db/sqlite-regexp';
 
 // The inventory's tables: every item's metadata, folder counts, a trigram search index and each
 // store's sync record. The same tables live in DATA_DIR/inventory.db for the AWS stores (filled by
@@ -146,23 +147,13 @@ CREATE TABLE IF NOT EXISTS inv_staging (
 );
 `;
 
-const regexCache = new Map<string, RegExp>();
-
 /**
  * Sets up the inventory on a connection: its tables and the REGEXP function that cuts queries to
  * a caller's grants (their path globs compiled by picomatch), so grants filter inside SQL and
  * keyset pages stay exact.
  */
 export function prepareInventoryConnection(conn: Database.Database): void {
-  conn.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
-    if (typeof pattern !== 'string' || typeof value !== 'string') return 0;
-    let re = regexCache.get(pattern);
-    if (!re) {
-      if (regexCache.size > 500) regexCache.clear();
-      regexCache.set(pattern, (re = new RegExp(pattern)));
-    }
-    return re.test(value) ? 1 : 0;
-  });
+  registerRegexp(conn);
   conn.exec(INVENTORY_SCHEMA_SQL);
 }
 
