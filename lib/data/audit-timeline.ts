@@ -5,7 +5,7 @@ import { listAudit, type AuditEntry as OwnEntry } from '@/lib/audit/audit-log';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { encodeCursor, type AuditEntry as TrailEntry, type ChartBucket } from '@/lib/cloudtrail/event-queries';
 import type { AuditScope } from '@/lib/cloudtrail/event-scope';
-import { loadStoreConfigs } from '@/lib/config/stores';
+import { getStores } from '@/lib/stores/registry';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { mayRead, parseTarget } from './audit';
 
@@ -85,9 +85,9 @@ function decodePosition(cursor: string | undefined): Position {
   throw new TimelineCursorError('The page position (cursor) is malformed; start again from the newest entries.');
 }
 
-/** What of the CloudTrail index the caller may read. */
-export function scopeFor(principal: Principal): AuditScope {
-  return auditScope(principal, loadStoreConfigs().map((s) => s.id));
+/** What of the CloudTrail index the caller may read (the open stores, not CONFIG_FILE read again). */
+async function scopeFor(principal: Principal): Promise<AuditScope> {
+  return auditScope(principal, (await getStores()).map((s) => s.id));
 }
 
 function ownAccess(action: string): 'read' | 'write' | null {
@@ -197,7 +197,7 @@ export async function timelinePage(
 
   const trailPage = position.trailDone
     ? { entries: [] as TrailEntry[], nextCursor: undefined }
-    : await auditEventIndex().queries.timeline(filters, scopeFor(principal), { cursor: position.trail, limit });
+    : await auditEventIndex().queries.timeline(filters, await scopeFor(principal), { cursor: position.trail, limit });
   const own = position.ownDone
     ? { entries: [] as OwnEntry[], exhausted: true, lastExamined: position.own, horizon: null }
     : await ownCandidates(principal, filters, position.own, limit);
@@ -260,7 +260,7 @@ export interface ChartPoint {
 
 /** Reads and writes per hour or day of the filtered set (CloudTrail and the own log's reads and writes). */
 export async function timelineChart(principal: Principal, filters: AuditFilters, bucket: ChartBucket): Promise<ChartPoint[]> {
-  const chart = await auditEventIndex().queries.chart(filters, scopeFor(principal), bucket);
+  const chart = await auditEventIndex().queries.chart(filters, await scopeFor(principal), bucket);
   const points = new Map(chart.points.map((p) => [p.start, { ...p }]));
   const width = bucket === 'hour' ? 13 : 10;
   let cursor: number | undefined;
