@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 
 // A simulated AWS for benchmarks and scale tests: Parameter Store and Secrets Manager over the AWS
 // JSON 1.1 protocol, on 127.0.0.1, with a large generated data set, a fixed latency per call and
@@ -1766,36 +1765,13 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
       if (path.startsWith('/__')) return handleControl(req, res, path, raw);
       if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
       const out = answer(req, raw);
-      const payload = Buffer.from(JSON.stringify(out.body), 'utf8');
-      const send = () => {
-        if (res.destroyed) return;
-        res.writeHead(out.status, {
-          'content-type': 'application/x-amz-json-1.1',
-          'content-length': String(payload.length),
-          'x-amzn-requestid': randomUUID(),
-          ...(out.type ? { 'x-amzn-errortype': out.type } : {}),
-        });
-        res.end(payload);
-      };
       const delay = settings.latencyMs + (settings.latencyJitterMs > 0 ? Math.random() * settings.latencyJitterMs : 0);
-      if (delay <= 0) return send();
-      const timer = setTimeout(() => {
-        pending.delete(timer);
-        send();
-      }, delay);
-      pending.add(timer);
+      afterLatency(delay, pending, () => sendAwsJson(res, out));
     });
   });
   server.keepAliveTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = options.host ?? '127.0.0.1';
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 
 // A simulated CloudTrail LookupEvents for tests and the audit benchmark: AWS JSON 1.1 on
 // 127.0.0.1, the API reference's shapes (EventTime in epoch seconds, ReadOnly as a string,
@@ -666,35 +666,12 @@ export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptio
       }
       if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
       const out = answer(req, raw);
-      const payload = Buffer.from(JSON.stringify(out.body), 'utf8');
-      const send = () => {
-        if (res.destroyed) return;
-        res.writeHead(out.status, {
-          'content-type': 'application/x-amz-json-1.1',
-          'content-length': String(payload.length),
-          'x-amzn-requestid': randomUUID(),
-          ...(out.type ? { 'x-amzn-errortype': out.type } : {}),
-        });
-        res.end(payload);
-      };
-      if (settings.latencyMs <= 0) return send();
-      const timer = setTimeout(() => {
-        pending.delete(timer);
-        send();
-      }, settings.latencyMs);
-      pending.add(timer);
+      afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
     });
   });
   server.keepAliveTimeout = 30_000;
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, host);
   return {
     url: `http://${host}:${port}`,
     port,

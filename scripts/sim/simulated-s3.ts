@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from './sim-http';
 import { gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 
@@ -214,14 +214,7 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, host);
   return {
     url: `http://${host}:${port}`,
     port,
