@@ -19,11 +19,11 @@ export async function writeNewValue(
   if (!store || !item) throw new ConflictError(`There is no item ${input.name} in store "${input.storeId}".`);
   if (!isWritable(store))
     throw new ConflictError(`Store "${store.id}" is read-only in the dashboard for now; ${input.action} it in AWS.`);
-  const { version } = await store.putValue({
+  const { version } = await store.writeValue({
     name: item.name,
     value: generateSecretValue(input.length, input.alphabet),
-    kind: item.kind,
     actor: actorOf(principal),
+    requestId: crypto.randomUUID(),
     labels: input.action === 'rotate' ? ['rotated'] : [],
   });
   await appendAudit({

@@ -112,13 +112,45 @@ export interface PutValueInput {
   at?: Date;
 }
 
-/** Stores the app may write to and read values from, always server-side and explicitly. */
-export interface WritableSecretStore extends SecretStore {
-  putValue(input: PutValueInput): Promise<{ name: string; version: string }>;
+/** What a write by the dashboard (rotate, generate) answers: the new version, never the value. */
+export interface WrittenVersion {
+  /** SSM and the built-in store: the version number; Secrets Manager: the version id. */
+  version: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** Secrets Manager rotation: the version is AWSPENDING until the rotation function promotes it. */
+  pending?: boolean;
+}
+
+export interface WriteValueInput {
+  name: string;
+  value: string;
+  actor: string;
+  /**
+   * The request's idempotency key (a UUID the browser makes once per confirmed dialog): Secrets
+   * Manager's ClientRequestToken, so a retried request never writes twice.
+   */
+  requestId: string;
+  /** Built-in store: labels for the new version (e.g. "rotated"). */
+  labels?: string[];
+}
+
+/** Stores whose values the server can read, always explicitly (reveal, merging a JSON secret). */
+export interface ValueReader {
   /** Reads a plaintext value. Only for explicit, authorised server-side use (reveal, rotation). */
   readValue(name: string, version?: string): Promise<string>;
 }
 
+/** Stores the dashboard may write new values to (the built-in store; AWS stores with `writable: true`). */
+export interface WritableSecretStore extends SecretStore, ValueReader {
+  readonly writable: true;
+  writeValue(input: WriteValueInput): Promise<WrittenVersion>;
+}
+
 export function isWritable(store: SecretStore): store is WritableSecretStore {
-  return typeof (store as Partial<WritableSecretStore>).putValue === 'function';
+  return (store as Partial<WritableSecretStore>).writable === true && typeof (store as Partial<WritableSecretStore>).writeValue === 'function';
+}
+
+export function canReadValues(store: SecretStore): store is SecretStore & ValueReader {
+  return typeof (store as Partial<ValueReader>).readValue === 'function';
 }

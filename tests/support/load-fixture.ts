@@ -1,8 +1,8 @@
-import type { WritableSecretStore } from '@/lib/stores/types';
+import type { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { FIXTURE } from '../contract/fixture';
 
 /** Writes FIXTURE into a writable store, version by version, as a user would have. */
-export async function loadFixture(store: WritableSecretStore): Promise<void> {
+export async function loadFixture(store: Pick<EmbeddedStore, 'putValue'>): Promise<void> {
   for (const item of FIXTURE) {
     for (const version of item.versions) {
       await store.putValue({

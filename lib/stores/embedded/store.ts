@@ -13,6 +13,8 @@ import type {
   ListPage,
   PutValueInput,
   WritableSecretStore,
+  WriteValueInput,
+  WrittenVersion,
 } from '../types';
 import { embeddedRecord, ensureEmbeddedInventory, LOCAL_DETAILS } from './inventory';
 import { openEmbeddedDatabase, type OpenOptions } from './open';
@@ -38,6 +40,7 @@ type ItemRow = Omit<Selectable<ItemsTable>, 'created_at'>;
 
 export class EmbeddedStore implements WritableSecretStore {
   readonly kind = 'local' as const;
+  readonly writable = true as const;
   /** The built-in store is its own inventory: the same tables the AWS sync fills, written with every change. */
   readonly inventory: InventoryIndex;
 
@@ -146,6 +149,15 @@ export class EmbeddedStore implements WritableSecretStore {
       })),
       details: { ...LOCAL_DETAILS, type: row.kind },
     };
+  }
+
+  /** A new version written by rotate or generate; its kind, description and tags stay as they are. */
+  async writeValue(input: WriteValueInput): Promise<WrittenVersion> {
+    const item = await this.db.selectFrom('items').select('kind').where('name', '=', input.name).executeTakeFirst();
+    if (!item) throw new StoreError('not-found', this.id, `There is no item ${input.name} in store "${this.id}".`);
+    const at = new Date();
+    const { version } = await this.putValue({ name: input.name, value: input.value, kind: item.kind as ItemKind, actor: input.actor, labels: input.labels, at });
+    return { version, createdAt: at.toISOString() };
   }
 
   async putValue(input: PutValueInput): Promise<{ name: string; version: string }> {
