@@ -65,6 +65,8 @@ const awsFields = {
   endpoint: z
     .url({ protocol: /^https?$/, message: 'endpoint must be an http(s) URL, e.g. http://localhost:4566' })
     .optional(),
+  /** Off by default: rotate and generate write to AWS only where the store says so. */
+  writable: z.boolean({ message: 'writable must be true or false' }).optional(),
 };
 const externalIdNeedsRole = (entry: { externalId?: string; roleArn?: string }) => entry.externalId === undefined || entry.roleArn !== undefined;
 const externalIdMessage = { message: 'externalId is only used when assuming a role: add roleArn or remove externalId', path: ['externalId'] };

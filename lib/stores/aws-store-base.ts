@@ -1,6 +1,7 @@
 import 'server-only';
 import { checkFolderPath } from '@/lib/validations/item-name';
 import { toStoreError } from './aws-errors';
+import { toWriteError } from './aws-write-errors';
 import { FOLDER_CACHE_MS, TtlCache } from './aws-paging';
 import { refuseBadName } from './errors';
 
@@ -15,6 +16,8 @@ export abstract class AwsStoreBase<Client> {
     protected readonly client: () => Client,
     /** The same connection with one attempt per call: the inventory sync paces and retries itself. */
     protected readonly syncClient: () => Client = client,
+    /** CONFIG_FILE `writable: true`: rotate and generate may write to AWS. Off by default. */
+    readonly writable: boolean = false,
   ) {}
 
   protected assertFolder(path: string): void {
@@ -27,6 +30,15 @@ export abstract class AwsStoreBase<Client> {
       return await run(this.client());
     } catch (error) {
       throw toStoreError(this.id, action, error);
+    }
+  }
+
+  /** Runs one AWS call that changes something; AWS's refusals become ConflictErrors in the user's terms. */
+  protected async write<T>(action: string, name: string, run: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client());
+    } catch (error) {
+      throw toWriteError(this.id, action, name, error);
     }
   }
 

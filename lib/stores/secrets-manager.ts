@@ -1,9 +1,13 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import {
+  CancelRotateSecretCommand,
   DescribeSecretCommand,
+  GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
   type DescribeSecretResponse,
   type SecretListEntry,
   type SecretsManagerClient,
@@ -27,11 +31,25 @@ import {
 import { AwsStoreBase } from './aws-store-base';
 import type { InventoryPage, InventoryPageHints } from './inventory-walk';
 import { chainFilters, decodeWalkToken, encodeWalkToken, sampleNames, splitChain, wantsSplit, wantsTwin } from './secrets-manager-walk';
+import { ConflictError } from '@/lib/conflict-error';
+import type { InventoryRecord } from '@/lib/inventory/records';
 import { refuseBadName, StoreError } from './errors';
-import type { ItemDetail, ItemDetails, ItemMetadata, ItemVersion, ListOptions, ListPage, RotationStatus, SecretStore } from './types';
+import type {
+  ItemDetail,
+  ItemDetails,
+  ItemMetadata,
+  ItemVersion,
+  ListOptions,
+  ListPage,
+  RotationStatus,
+  SecretStore,
+  WriteValueInput,
+  WrittenVersion,
+} from './types';
 
-// AWS Secrets Manager, read-only and metadata only. Browsing uses ListSecrets, DescribeSecret and
-// ListSecretVersionIds; it never calls GetSecretValue.
+// AWS Secrets Manager. Browsing uses ListSecrets, DescribeSecret and ListSecretVersionIds; it never
+// calls GetSecretValue. Values are read only by explicit calls (reveal, merging a new value into a
+// JSON secret); writes (PutSecretValue, RotateSecret, CancelRotateSecret) only where `writable: true`.
 //
 // Secrets Manager has no folders: '/' in a secret's name separates levels, and names are shown
 // with a leading '/'. The secret "prod/db/password" is the item "/prod/db/password". A secret whose
@@ -94,12 +112,13 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
   private readonly twins = new Map<string, { asc: Set<string>; desc: Set<string>; done: boolean }>();
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
-  static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SecretsManagerStore {
+  static fromConfig(config: AwsConnection & { id: string; label?: string; writable?: boolean }, limits?: AwsCallLimits): SecretsManagerStore {
     return new SecretsManagerStore(
       config.id,
       config.label ?? `${config.id} (${config.region})`,
       lazy(() => createSecretsManagerClient(config, limits)),
       lazy(() => createSecretsManagerClient(config, { ...limits, maxAttempts: 1 })),
+      config.writable === true,
     );
   }
 
@@ -312,6 +331,95 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
       if (!token) break;
     }
     return versions.sort((a, b) => b.created - a.created).map((v) => v.version);
+  }
+
+  /** The secret behind an item name, or a not-found StoreError; secrets scheduled for deletion count as gone. */
+  private async existing(name: string): Promise<DescribeSecretResponse & { ARN: string }> {
+    this.assertName(name);
+    const secret = await this.describe(name);
+    if (!secret || secret.DeletedDate || !secret.ARN) throw new StoreError('not-found', this.id, `There is no item ${name} in store "${this.id}".`);
+    return secret as DescribeSecretResponse & { ARN: string };
+  }
+
+  /** The plaintext of the current version (or a version id or stage): GetSecretValue. Never called by browsing. */
+  async readValue(name: string, version?: string): Promise<string> {
+    const secret = await this.existing(name);
+    const selector = version === undefined ? {} : /^AWS[A-Z]+$/.test(version) ? { VersionStage: version } : { VersionId: version };
+    const out = await this.call('secretsmanager:GetSecretValue', (client) => client.send(new GetSecretValueCommand({ SecretId: secret.ARN, ...selector })));
+    if (out.SecretString === undefined)
+      throw new ConflictError(`${name} holds binary data (SecretBinary); the dashboard reads and writes text secrets only.`);
+    return out.SecretString;
+  }
+
+  /**
+   * A new AWSCURRENT version with PutSecretValue. The request id is the ClientRequestToken, so AWS
+   * itself makes a retried request write once.
+   */
+  async writeValue(input: WriteValueInput): Promise<WrittenVersion> {
+    const secret = await this.existing(input.name);
+    const out = await this.write('secretsmanager:PutSecretValue', input.name, (client) =>
+      client.send(new PutSecretValueCommand({ SecretId: secret.ARN, SecretString: input.value, ClientRequestToken: input.requestId })),
+    );
+    if (!out.VersionId) throw new StoreError('unavailable', this.id, `Store "${this.id}": PutSecretValue answered without a version id; check the secret in AWS.`);
+    return { version: out.VersionId, createdAt: new Date().toISOString() };
+  }
+
+  /**
+   * Starts the secret's rotation function now (RotateSecret, RotateImmediately). AWS answers with
+   * the new version's id at once; it stays AWSPENDING until the function promotes it to AWSCURRENT.
+   * The request id is the ClientRequestToken, so a double click rotates once.
+   */
+  async rotateNow(name: string, requestId: string): Promise<WrittenVersion> {
+    const secret = await this.existing(name);
+    if (!secret.RotationLambdaARN) throw new ConflictError(`${name} has no rotation function in AWS; generate a new value instead.`);
+    const out = await this.write('secretsmanager:RotateSecret', name, (client) =>
+      client.send(new RotateSecretCommand({ SecretId: secret.ARN, ClientRequestToken: requestId, RotateImmediately: true })),
+    );
+    if (!out.VersionId) throw new StoreError('unavailable', this.id, `Store "${this.id}": RotateSecret answered without a version id; check the secret in AWS.`);
+    return { version: out.VersionId, createdAt: new Date().toISOString(), pending: true };
+  }
+
+  /** Whether the item rotates through a function in AWS (RotateSecret) rather than by a new value from the dashboard. */
+  async hasRotationFunction(name: string): Promise<boolean> {
+    return Boolean((await this.existing(name)).RotationLambdaARN);
+  }
+
+  /**
+   * Sets the rotation schedule (RotateSecret with RotationRules, RotateImmediately false: AWS tests
+   * the function but does not rotate now), or turns rotation off (CancelRotateSecret) with null.
+   */
+  async setRotationSchedule(name: string, schedule: { expression: string; window?: string } | null): Promise<RotationStatus> {
+    const secret = await this.existing(name);
+    if (schedule === null) {
+      await this.write('secretsmanager:CancelRotateSecret', name, (client) => client.send(new CancelRotateSecretCommand({ SecretId: secret.ARN })));
+    } else {
+      if (!secret.RotationLambdaARN) throw new ConflictError(`${name} has no rotation function in AWS; set one up in Secrets Manager before giving it a schedule.`);
+      await this.write('secretsmanager:RotateSecret', name, (client) =>
+        client.send(
+          new RotateSecretCommand({
+            SecretId: secret.ARN,
+            RotationLambdaARN: secret.RotationLambdaARN,
+            RotationRules: { ScheduleExpression: schedule.expression, ...(schedule.window ? { Duration: schedule.window } : {}) },
+            RotateImmediately: false,
+          }),
+        ),
+      );
+    }
+    return rotationOf(await this.existing(name));
+  }
+
+  /** Where a version stands in a rotation: its stages now, and the secret's rotation state. */
+  async versionStages(name: string, versionId: string): Promise<{ stages: string[]; rotation: RotationStatus }> {
+    const secret = await this.existing(name);
+    return { stages: [...(secret.VersionIdsToStages?.[versionId] ?? [])].sort(), rotation: rotationOf(secret) };
+  }
+
+  /** The item as the inventory keeps it, straight after a write (one DescribeSecret call). */
+  async inventoryRecord(name: string): Promise<InventoryRecord | null> {
+    this.assertName(name);
+    const secret = await this.describe(name);
+    if (!secret || secret.DeletedDate) return null;
+    return this.toInventoryPage([{ ...secret, SecretVersionsToStages: secret.VersionIdsToStages }]).records[0] ?? null;
   }
 
   async getItem(name: string): Promise<ItemDetail | null> {

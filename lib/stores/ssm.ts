@@ -1,7 +1,9 @@
 import 'server-only';
 import {
   DescribeParametersCommand,
+  GetParameterCommand,
   GetParameterHistoryCommand,
+  PutParameterCommand,
   ListTagsForResourceCommand,
   type ParameterMetadata,
   type ParameterStringFilter,
@@ -23,12 +25,15 @@ import {
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
 import type { InventoryPage } from './inventory-walk';
+import { ConflictError } from '@/lib/conflict-error';
+import type { InventoryRecord } from '@/lib/inventory/records';
 import { refuseBadName, StoreError } from './errors';
-import type { ItemDetail, ItemDetails, ItemKind, ItemMetadata, ItemVersion, ListOptions, ListPage, SecretStore } from './types';
+import type { ItemDetail, ItemDetails, ItemKind, ItemMetadata, ItemVersion, ListOptions, ListPage, SecretStore, WriteValueInput, WrittenVersion } from './types';
 
-// AWS Systems Manager Parameter Store, read-only and metadata only. Browsing uses
-// DescribeParameters, GetParameterHistory (WithDecryption false) and ListTagsForResource; it never
-// calls GetParameter(s)/GetParametersByPath and never asks for decryption.
+// AWS Systems Manager Parameter Store. Browsing uses DescribeParameters, GetParameterHistory
+// (WithDecryption false) and ListTagsForResource; it never calls GetParameter(s)/GetParametersByPath
+// and never asks for decryption. Values are read (GetParameter with decryption) only by explicit
+// calls: reveal, where an admin turned it on. Writes (PutParameter) only where `writable: true`.
 
 /** DescribeParameters accepts at most 50 results per call. */
 export const SSM_MAX_RESULTS = 50;
@@ -51,12 +56,13 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
   readonly kind = 'ssm' as const;
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
-  static fromConfig(config: AwsConnection & { id: string; label?: string }, limits?: AwsCallLimits): SsmStore {
+  static fromConfig(config: AwsConnection & { id: string; label?: string; writable?: boolean }, limits?: AwsCallLimits): SsmStore {
     return new SsmStore(
       config.id,
       config.label ?? `${config.id} (${config.region})`,
       lazy(() => createSsmClient(config, limits)),
       lazy(() => createSsmClient(config, { ...limits, maxAttempts: 1 })),
+      config.writable === true,
     );
   }
 
@@ -218,6 +224,53 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
       client.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name })),
     );
     return tagRecord(out.TagList);
+  }
+
+  /** The plaintext of the current (or a given) version: GetParameter with decryption. Never called by browsing. */
+  async readValue(name: string, version?: string): Promise<string> {
+    this.assertName(name);
+    if (version !== undefined && !/^\d{1,6}$/.test(version)) throw new StoreError('not-found', this.id, `${name} has no version "${version}".`);
+    const out = await this.call('ssm:GetParameter', (client) =>
+      client.send(new GetParameterCommand({ Name: version ? `${name}:${version}` : name, WithDecryption: true })),
+    );
+    const value = out.Parameter?.Value;
+    if (value === undefined) throw new StoreError('not-found', this.id, `There is no item ${name} in store "${this.id}".`);
+    return value;
+  }
+
+  /**
+   * A new version with PutParameter (Overwrite), keeping the parameter's type, KMS key, tier and
+   * data type as they are (AWS would otherwise fall back to its defaults).
+   */
+  async writeValue(input: WriteValueInput): Promise<WrittenVersion> {
+    this.assertName(input.name);
+    const current = await this.describeOne(input.name);
+    if (!current) throw new StoreError('not-found', this.id, `There is no item ${input.name} in store "${this.id}".`);
+    const dataType = current.DataType ?? 'text';
+    if (dataType !== 'text')
+      throw new ConflictError(`${input.name} holds data of type ${dataType} (for example an AMI id); the dashboard generates only text values, so change it in AWS.`);
+    const out = await this.write('ssm:PutParameter', input.name, (client) =>
+      client.send(
+        new PutParameterCommand({
+          Name: input.name,
+          Value: input.value,
+          Type: current.Type,
+          ...(current.Type === 'SecureString' && current.KeyId ? { KeyId: current.KeyId } : {}),
+          ...(current.Tier ? { Tier: current.Tier } : {}),
+          DataType: dataType,
+          Overwrite: true,
+        }),
+      ),
+    );
+    return { version: String(out.Version ?? Number(current.Version ?? 0) + 1), createdAt: new Date().toISOString() };
+  }
+
+  /** The item as the inventory keeps it, straight after a write (one DescribeParameters call). */
+  async inventoryRecord(name: string): Promise<InventoryRecord | null> {
+    this.assertName(name);
+    const parameter = await this.describeOne(name);
+    const metadata = parameter && this.toMetadata(parameter);
+    return parameter && metadata ? { ...metadata, extra: this.detailsOf(parameter) } : null;
   }
 
   async getItem(name: string): Promise<ItemDetail | null> {
