@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
-import { InventoryIndex } from './inventory-index';
-import { ROW_COLUMNS, tagText, type InventoryRow } from './records';
+import { InventoryIndex, upsertInventoryItem } from './inventory-index';
+import { ROW_COLUMNS, tagText, type InventoryRecord, type InventoryRow } from './records';
 import { prepareInventoryConnection, type InventoryDatabase } from './schema';
 
 // The AWS stores' inventory: DATA_DIR/inventory.db, a cache the sync can always rebuild. It is a
@@ -59,6 +59,15 @@ export class InventoryDb {
 
   close(): void {
     this.conn.close();
+  }
+
+  /**
+   * One item the dashboard just wrote (rotate, generate), so pages show it before the next walk.
+   * `keepTags`: Parameter Store records carry no tags, so the ones fetched separately stay.
+   */
+  async upsertItem(storeId: string, record: InventoryRecord, keepTags: boolean): Promise<void> {
+    const existing = keepTags ? await this.index.getItem(storeId, record.name) : null;
+    await upsertInventoryItem(this.kysely, storeId, existing ? { ...record, tags: existing.tags } : record);
   }
 
   /** Starts a walk: anything a failed earlier walk left in staging is dropped. */
