@@ -8,6 +8,8 @@ export interface BrowseLinkQuery {
   q?: string;
   sort?: SortKey;
   dir?: 'asc' | 'desc';
+  /** Freshness statuses (a comma list in the URL). */
+  status?: readonly string[];
   after?: string;
 }
 
@@ -17,6 +19,7 @@ export function browseHref(storeId: string, folder: string, query: BrowseLinkQue
   if (query.q) params.set('q', query.q);
   if (query.sort) params.set('sort', query.sort);
   if (query.dir) params.set('dir', query.dir);
+  if (query.status?.length) params.set('status', query.status.join(','));
   if (query.after) params.set('after', query.after);
   const search = params.toString();
   return `/browse/${storeId}${folder === '/' ? '' : folder.slice(0, -1)}${search ? `?${search}` : ''}`;
@@ -24,4 +27,14 @@ export function browseHref(storeId: string, folder: string, query: BrowseLinkQue
 
 export function itemHref(storeId: string, name: string): string {
   return `/items/${storeId}${name}`;
+}
+
+/** URL of the freshness list: items of the given stores (all when none) with the given statuses (all when none). */
+export function freshnessHref(query: { store?: readonly string[]; status?: readonly string[]; cursor?: string } = {}): string {
+  const params = new URLSearchParams();
+  if (query.store?.length) params.set('store', query.store.join(','));
+  if (query.status?.length) params.set('status', query.status.join(','));
+  if (query.cursor) params.set('cursor', query.cursor);
+  const search = params.toString().replace(/%2C/g, ',');
+  return `/freshness${search ? `?${search}` : ''}`;
 }

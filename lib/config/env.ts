@@ -54,6 +54,21 @@ const envSchema = z.object({
     .min(0.05, { message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
     .max(24 * 60, { message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be at most 1440 (a day)' })
     .default(5),
+  /** Bearer token Prometheus sends to /metrics; without it /metrics does not exist (404). */
+  METRICS_TOKEN: unsetIfEmpty(
+    z
+      .string()
+      .min(32, { message: 'METRICS_TOKEN must be at least 32 characters (try: openssl rand -hex 32)' })
+      .max(512, { message: 'METRICS_TOKEN may be at most 512 characters' })
+      .regex(/^[\x21-\x7e]+$/, { message: 'METRICS_TOKEN must be printable ASCII without spaces' }),
+  ),
+  /** At most this many per-item age series on /metrics, worst items first (each item's name is a label). */
+  METRICS_MAX_ITEM_SERIES: z.coerce
+    .number({ message: 'METRICS_MAX_ITEM_SERIES must be a whole number' })
+    .int({ message: 'METRICS_MAX_ITEM_SERIES must be a whole number' })
+    .min(0, { message: 'METRICS_MAX_ITEM_SERIES must be at least 0 (0: no per-item series)' })
+    .max(100_000, { message: 'METRICS_MAX_ITEM_SERIES must be at most 100000' })
+    .default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

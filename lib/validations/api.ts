@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SORT_KEYS } from './browse';
+import { statusListSchema } from './freshness';
 import { checkFolderPath } from './item-name';
 
 export const listItemsQuerySchema = z.object({
@@ -16,6 +17,8 @@ export const listItemsQuerySchema = z.object({
   sort: z.enum(SORT_KEYS, { message: `sort must be one of ${SORT_KEYS.join(', ')}` }).optional(),
   dir: z.enum(['asc', 'desc'], { message: 'dir must be asc or desc' }).optional(),
   q: z.string().max(200, { message: 'q (the name filter) may be at most 200 characters' }).optional(),
+  /** Freshness statuses, comma-separated: only items with one of them. */
+  status: z.preprocess((v) => (v === '' ? undefined : v), statusListSchema.optional()),
 });
 
 /** Search text is taken as plain text; anything longer than the index searches is cut, not refused. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SORT_KEYS } from '@/lib/links';
+import { statusListSchema } from './freshness';
 import { checkFolderPath, checkItemName, type NameProblem } from './item-name';
 
 // What a browse or item URL may contain. The proxy checks these before any page runs (400 on
@@ -15,6 +16,8 @@ export const browseQuerySchema = z.object({
   q: z.string().max(200, 'The name filter may be at most 200 characters.').optional(),
   sort: z.enum(SORT_KEYS, { message: `sort must be one of ${SORT_KEYS.join(', ')}.` }).optional(),
   dir: z.enum(['asc', 'desc'], { message: 'dir must be asc or desc.' }).optional(),
+  /** Freshness statuses, comma-separated (status=overdue,due-soon); worst first once parsed. */
+  status: z.preprocess((v) => (v === '' ? undefined : v), statusListSchema.optional()),
   /** Keyset position: the page starts after the row this cursor names. */
   after: z
     .string()

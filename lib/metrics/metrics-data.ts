@@ -1,0 +1,29 @@
+import type { FreshnessStatus } from '@/lib/freshness/types';
+
+// What /metrics reports, gathered from the inventory at scrape time and rendered by render-metrics.ts.
+
+export interface StoreMetrics {
+  storeId: string;
+  /** No inventory yet (first sync): no counts are reported for it. */
+  pending: boolean;
+  counts: Record<FreshnessStatus, number>;
+  /** Seconds since the last completed sync (0 for the built-in store); null before the first. */
+  syncAgeSeconds: number | null;
+  /** The last walk failed (the inventory served is older). */
+  syncError: boolean;
+}
+
+export interface ItemAgeMetric {
+  storeId: string;
+  name: string;
+  status: FreshnessStatus;
+  ageDays: number;
+}
+
+export interface MetricsData {
+  stores: StoreMetrics[];
+  /** Worst first, at most the configured cap. */
+  items: ItemAgeMetric[];
+  /** More items exist than the cap let through. */
+  truncated: boolean;
+}
