@@ -1,14 +1,15 @@
 'use server';
 
 import { writeNewValue } from '@/lib/secrets/write-new-value';
-import { itemAddressSchema } from '@/lib/validations/generate';
+import { rotateInputSchema } from '@/lib/validations/generate';
 import { authedAction } from './authed-action';
 
-// Operators and admins: rotate now. In the built-in store a rotation is a new 32-character random
-// version labelled "rotated"; AWS stores rotate through AWS until write support arrives.
+// Operators and admins: rotate now. A Secrets Manager secret with a rotation function rotates
+// through it (RotateSecret); anything else gets a new random value (by default a 32-character
+// password) as its next version. A reason is required; the request id makes a repeat a no-op.
 const run = authedAction(
-  { schema: itemAddressSchema, permission: 'rotate', resource: ({ storeId, name }) => ({ storeId, name }) },
-  (input, principal) => writeNewValue(principal, { ...input, length: 32, alphabet: 'alphanumeric', action: 'rotate' }),
+  { schema: rotateInputSchema, permission: 'rotate', resource: ({ storeId, name }) => ({ storeId, name }) },
+  (input, principal) => writeNewValue(principal, { ...input, action: 'rotate' }),
 );
 
 export async function rotateSecretAction(input: unknown) {

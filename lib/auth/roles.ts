@@ -3,11 +3,11 @@
 export const ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'reveal', 'refresh-inventory', 'manage-users', 'create-token'] as const;
+export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions about one store path; the others are about the whole dashboard. */
-export const PATH_ACTIONS: readonly Action[] = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'reveal', 'refresh-inventory'];
+export const PATH_ACTIONS: readonly Action[] = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory'];
 
 const VIEWER: Action[] = ['list', 'view-item'];
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
