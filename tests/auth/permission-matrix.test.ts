@@ -47,7 +47,8 @@ const perform: Record<string, (subject: Subject, scope: Scope) => Promise<{ stat
   },
   reveal: async (subject, scope) => {
     const name = where(scope).name;
-    const res = await revealRoute(new Request(url(`/api/v1/stores/local/reveal${name}`), bearer(h.tokens[subject], { method: 'POST' })), {
+    const init = bearer(h.tokens[subject], { method: 'POST', body: JSON.stringify({ reason: `matrix: ${subject} ${scope}` }) });
+    const res = await revealRoute(new Request(url(`/api/v1/stores/local/reveal${name}`), init), {
       params: Promise.resolve({ store: 'local', name: segments(name) }),
     });
     return { status: res.status, body: await res.text() };
@@ -137,11 +138,12 @@ describe('what the answers hold', () => {
     expect(names.every((n) => n.startsWith('/prod/payments/'))).toBe(true);
   });
 
-  it('reveal answers the value to an admin and audits it by name only', async () => {
+  it('reveal answers the value to an admin and audits it by name and reason only', async () => {
     const { body } = await perform.reveal!('admin', 'inside');
     expect(JSON.parse(body).value).toBe(`${SENTINEL}-stripe-v3`);
     const entry = (await listAudit(20)).find((e) => e.action === 'reveal' && e.outcome === 'success');
     expect(entry?.target).toBe(`local:${INSIDE.name}`);
+    expect(entry?.details).toMatchObject({ reason: 'matrix: admin inside' });
     expect(JSON.stringify(entry)).not.toContain(SENTINEL);
   });
 
