@@ -1,0 +1,34 @@
+import { FRESHNESS_LABELS, type FreshnessStatus } from '@/lib/freshness/types';
+
+// An item's freshness status as a small badge: the word always (never colour alone), the reason on
+// hover. Used by every table, the search results, the overview and the item page.
+
+export const FRESHNESS_BADGE_STYLES: Record<FreshnessStatus, string> = {
+  'rotation-failing': 'bg-red-100 text-red-900 ring-red-300',
+  overdue: 'bg-orange-100 text-orange-900 ring-orange-300',
+  'never-rotated': 'bg-violet-50 text-violet-800 ring-violet-200',
+  'due-soon': 'bg-amber-50 text-amber-800 ring-amber-200',
+  fresh: 'bg-emerald-50 text-emerald-800 ring-emerald-200',
+};
+
+/** Chart and legend colours, in the same order of alarm as the badges. */
+export const FRESHNESS_COLORS: Record<FreshnessStatus, string> = {
+  'rotation-failing': '#dc2626',
+  overdue: '#ea580c',
+  'never-rotated': '#8b5cf6',
+  'due-soon': '#f59e0b',
+  fresh: '#10b981',
+};
+
+export function FreshnessBadge({ status, reason, className = '' }: { status: FreshnessStatus; reason?: string | null; className?: string }) {
+  return (
+    <span
+      data-testid="freshness-badge"
+      data-status={status}
+      title={reason ?? undefined}
+      className={`inline-flex shrink-0 whitespace-nowrap rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${FRESHNESS_BADGE_STYLES[status]} ${className}`}
+    >
+      {FRESHNESS_LABELS[status]}
+    </span>
+  );
+}
