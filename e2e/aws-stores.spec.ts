@@ -113,9 +113,10 @@ test('browses Secrets Manager down to a secret with rotation, version stages and
   await expect(page).toHaveURL(/\/browse\/prod-secrets\/prod\/payments$/);
   // "/prod/payments/webhooks/signing-secret" is named with a leading slash in AWS: same tree.
   await expect(page.getByRole('row').getByRole('link', { name: 'webhooks/', exact: true })).toBeVisible();
-  await expect(page.getByTestId('item-row')).toHaveCount(2);
+  await expect(page.getByTestId('item-row')).toHaveCount(3);
   await expect(page.getByTestId('item-row').nth(0)).toContainText('db-credentials');
-  await expect(page.getByTestId('item-row').nth(1)).toContainText('stripe-api-key');
+  await expect(page.getByTestId('item-row').nth(1)).toContainText('legacy-rotation');
+  await expect(page.getByTestId('item-row').nth(2)).toContainText('stripe-api-key');
 
   await page.getByRole('link', { name: 'stripe-api-key', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/stripe-api-key');
@@ -224,7 +225,8 @@ test('browsing every AWS page reads no value: the fake saw no value-reading call
     }
   }
   expect(visited.filter((p) => p.startsWith('/items/prod-params/'))).toHaveLength(7);
-  expect(visited.filter((p) => p.startsWith('/items/prod-secrets/'))).toHaveLength(4);
+  // Four secrets, the one whose rotation always fails and the rotatable one (the fake's data set).
+  expect(visited.filter((p) => p.startsWith('/items/prod-secrets/'))).toHaveLength(6);
 
   // Client-side navigation fetches RSC payloads instead of HTML; walk one path that way too.
   await page.goto('/browse/prod-secrets');

@@ -1,29 +1,58 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { afterLatency, listenOn, sendAwsJson } from '../../scripts/sim/sim-http';
+import { ACCOUNT } from './fake-aws-data';
+import { AwsFault, type Body } from './fake-aws-protocol';
+import { DEFAULT_QUOTAS, Quotas, type QuotaName } from './fake-aws-quotas';
+import { secretValues, secretsManager } from './fake-aws-secrets-manager';
+import { parameterValues, ssm } from './fake-aws-ssm';
+import { initialState, type FakeAwsEnv, type FakeAwsState } from './fake-aws-state';
 
 // A small fake AWS for the browser tests: Parameter Store and Secrets Manager over the AWS JSON 1.1
-// protocol, on 127.0.0.1 only, answering from a fixed data set. The dashboard reaches it through a
+// protocol, on 127.0.0.1 only, each instance with its own copy of the data set
+// (e2e/support/fake-aws-data.ts), which writes change. The dashboard reaches it through a
 // per-store `endpoint` in CONFIG_FILE. The endpoint's path picks the behaviour:
 //
-//   http://127.0.0.1:PORT/                  healthy: the data set below
+//   http://127.0.0.1:PORT/                  healthy: the data set, readable and writable
 //   http://127.0.0.1:PORT/fail/<failure>    every call fails the way AWS fails (FAILURES)
 //   http://127.0.0.1:PORT/probe             healthy, but recorded as "probe" (tests of the test)
 //
-// Value-reading calls (GetParameter, GetParameters, GetParametersByPath, GetSecretValue) are
-// answered with VALUE_SENTINEL, and every call is recorded; GET /__calls returns the record, so a
-// test can assert that browsing never read a value and never asked for decryption. Parameter
-// history entries carry HISTORY_SENTINEL as their Value, as AWS sends one even without decryption.
+// Reads answer the stored values (VALUE_SENTINEL for the initial items, DB_CREDENTIALS_VALUE for
+// the JSON secret); parameter history entries carry HISTORY_SENTINEL as their Value, as AWS sends
+// one even without decryption. Writes (PutParameter, PutSecretValue, RotateSecret,
+// CancelRotateSecret, UpdateSecretVersionStage) behave as AWS documents, rotation finishing after
+// a delay. AWS's quotas for value calls are enforced (fake-aws-quotas.ts); latency is optional.
+//
+// Plain-JSON endpoints for tests (not AWS protocol):
+//   GET  /__health
+//   GET  /__calls                                     every AWS call, in order (RecordedCall)
+//   GET  /__values?service=ssm|secretsmanager&name=N  the stored values of an item, old and new
+//   POST /__control {rotationDelayMs?, latencyMs?}    change this instance's timing
+//   POST /__reset                                     back to the initial data set (calls are kept)
 
-/** What a value-reading call returns; must never reach the browser (and is never asked for). */
-export const VALUE_SENTINEL = 'FAKE-AWS-VALUE-SENTINEL-c0ffee-5ecre7';
-/** The Value field of every GetParameterHistory entry; the adapter must drop it. */
-export const HISTORY_SENTINEL = 'FAKE-AWS-HISTORY-SENTINEL-b4dc0de-h1st';
-export const SENTINELS = [VALUE_SENTINEL, HISTORY_SENTINEL];
-
-export const VALUE_READING_OPERATIONS = ['GetParameter', 'GetParameters', 'GetParametersByPath', 'GetSecretValue'];
-
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
+export {
+  ACCOUNT,
+  DB_CREDENTIALS_SECRET,
+  DB_CREDENTIALS_VALUE,
+  FAILING_ROTATION_SECRET,
+  HISTORY_SENTINEL,
+  KMS_DENIED_PARAMETER,
+  PARAMETERS,
+  PAYMENTS_KEY_ARN,
+  PENDING_ROTATION_SECRET,
+  REGION,
+  ROTATABLE_SECRET,
+  SECRETS,
+  SENTINELS,
+  VALUE_READING_OPERATIONS,
+  VALUE_SENTINEL,
+  WRITER_ARN,
+  parameterArn,
+  secretArn,
+  type FakeParameter,
+  type FakeSecret,
+} from './fake-aws-data';
+export { DEFAULT_QUOTAS, type QuotaName } from './fake-aws-quotas';
 
 /** The failures a store can be pointed at, as /fail/<key>, with the error AWS sends. */
 export const FAILURES = {
@@ -40,10 +69,6 @@ export const FAILURES = {
 } as const;
 export type FailureKey = keyof typeof FAILURES;
 
-/** A parameter whose history AWS refuses because its KMS key policy denies the caller. */
-export const KMS_DENIED_PARAMETER = '/prod/payments/legacy/signing-key';
-const KMS_DENIED_MESSAGE = `User: arn:aws:sts::${ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:${REGION}:${ACCOUNT}:key/0b7e-legacy because no identity-based policy allows the kms:Decrypt action`;
-
 export interface RecordedCall {
   seq: number;
   scope: string;
@@ -53,374 +78,69 @@ export interface RecordedCall {
   name: string | null;
   withDecryption: boolean;
   signed: boolean;
+  /** The AWS error type it was answered with (null: answered, or not yet). */
+  error: string | null;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The data set. Dates are relative to the start of the server, in epoch seconds as AWS sends them.
-
-const DAY = 86_400;
-const now = Math.floor(Date.now() / 1000);
-const ago = (days: number) => now - Math.round(days * DAY);
-
-interface FakeParameter {
-  Name: string;
-  Type: 'String' | 'StringList' | 'SecureString';
-  Tier: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
-  DataType: string;
-  KeyId?: string;
-  Description?: string;
-  Policies?: { PolicyText: string; PolicyType: string; PolicyStatus: string }[];
-  Tags: { Key: string; Value: string }[];
-  /** Oldest first: [days ago, user, labels]. */
-  history: [number, string, string[]][];
+/** The timing of one instance; /__control and `control()` change it. */
+export interface FakeAwsSettings {
+  /** Added before every AWS answer. */
+  latencyMs: number;
+  /** How long the simulated rotation function takes to promote AWSPENDING to AWSCURRENT. */
+  rotationDelayMs: number;
 }
 
-export const PAYMENTS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-aaaa-bbbb-cccc-payments0001`;
+export const DEFAULT_SETTINGS: FakeAwsSettings = { latencyMs: 0, rotationDelayMs: 1500 };
 
-export const PARAMETERS: FakeParameter[] = [
-  {
-    Name: '/prod/payments/stripe/api-key',
-    Type: 'SecureString',
-    Tier: 'Advanced',
-    DataType: 'text',
-    KeyId: PAYMENTS_KEY_ARN,
-    Description: 'Stripe live secret key for the payments service',
-    Policies: [
-      { PolicyType: 'Expiration', PolicyStatus: 'Pending', PolicyText: '{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2031-12-02T21:34:33.000Z"}}' },
-      { PolicyType: 'ExpirationNotification', PolicyStatus: 'Pending', PolicyText: '{"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"15","Unit":"Days"}}' },
-      { PolicyType: 'NoChangeNotification', PolicyStatus: 'Finished', PolicyText: '{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"20","Unit":"Days"}}' },
-    ],
-    Tags: [
-      { Key: 'team', Value: 'payments' },
-      { Key: 'env', Value: 'prod' },
-    ],
-    history: [
-      [400, 'arn:aws:iam::123456789012:user/alice', []],
-      [120, 'arn:aws:iam::123456789012:user/bob', ['previous']],
-      [3, 'arn:aws:sts::123456789012:assumed-role/deploy/ci', ['live']],
-    ],
-  },
-  {
-    Name: '/prod/payments/stripe/webhook-secret',
-    Type: 'SecureString',
-    Tier: 'Standard',
-    DataType: 'text',
-    KeyId: 'alias/aws/ssm',
-    Tags: [{ Key: 'team', Value: 'payments' }],
-    history: [[30, 'arn:aws:iam::123456789012:user/alice', []]],
-  },
-  {
-    Name: '/prod/payments/db/host',
-    Type: 'String',
-    Tier: 'Standard',
-    DataType: 'text',
-    Tags: [],
-    history: [
-      [250, 'arn:aws:iam::123456789012:user/carol', []],
-      [200, 'arn:aws:iam::123456789012:user/carol', []],
-    ],
-  },
-  {
-    Name: '/prod/payments/db/allowed-cidrs',
-    Type: 'StringList',
-    Tier: 'Intelligent-Tiering',
-    DataType: 'text',
-    Tags: [{ Key: 'owner', Value: 'network' }],
-    history: [[10, 'arn:aws:iam::123456789012:user/dave', []]],
-  },
-  {
-    Name: '/prod/payments/ami-id',
-    Type: 'String',
-    Tier: 'Standard',
-    DataType: 'aws:ec2:image',
-    Tags: [],
-    history: [[5, 'arn:aws:sts::123456789012:assumed-role/deploy/ci', []]],
-  },
-  {
-    Name: KMS_DENIED_PARAMETER,
-    Type: 'SecureString',
-    Tier: 'Standard',
-    DataType: 'text',
-    KeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b7e-legacy`,
-    Tags: [],
-    history: [[900, 'arn:aws:iam::123456789012:user/legacy', []]],
-  },
-  {
-    Name: '/staging/payments/stripe/api-key',
-    Type: 'SecureString',
-    Tier: 'Standard',
-    DataType: 'text',
-    KeyId: 'alias/aws/ssm',
-    Tags: [{ Key: 'env', Value: 'staging' }],
-    history: [[60, 'arn:aws:iam::123456789012:user/bob', []]],
-  },
-];
-
-interface FakeSecret {
-  Name: string;
-  Description?: string;
-  KmsKeyId?: string;
-  Rotation?: { days: number; schedule?: string; lambda: string; lastRotated: number; next: number };
-  Replication?: { Region: string; Status: string }[];
-  Tags: { Key: string; Value: string }[];
-  /** [version id, days ago, stages] */
-  versions: [string, number, string[]][];
-  lastAccessed?: number;
+export interface FakeAwsOptions extends Partial<FakeAwsSettings> {
+  port?: number;
+  host?: string;
+  /** Calls per second per quota, overriding AWS's defaults (DEFAULT_QUOTAS). */
+  quotas?: Partial<Record<QuotaName, number>>;
 }
 
-export const SECRETS: FakeSecret[] = [
-  {
-    Name: 'prod/payments/stripe-api-key',
-    Description: 'Stripe key, rotated by Lambda',
-    KmsKeyId: PAYMENTS_KEY_ARN,
-    Rotation: {
-      days: 30,
-      schedule: 'rate(30 days)',
-      lambda: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rotate-stripe-key`,
-      lastRotated: 12,
-      next: -18,
-    },
-    Replication: [
-      { Region: 'eu-west-1', Status: 'InSync' },
-      { Region: 'us-west-2', Status: 'InProgress' },
-    ],
-    Tags: [
-      { Key: 'team', Value: 'payments' },
-      { Key: 'env', Value: 'prod' },
-    ],
-    versions: [
-      ['a1b2c3d4-0001-4000-8000-00000000aaaa', 42, ['AWSPREVIOUS']],
-      ['a1b2c3d4-0002-4000-8000-00000000bbbb', 12, ['AWSCURRENT']],
-      ['a1b2c3d4-0003-4000-8000-00000000cccc', 0.01, ['AWSPENDING']],
-      ['a1b2c3d4-0000-4000-8000-000000000000', 90, []],
-    ],
-    lastAccessed: 1,
-  },
-  {
-    Name: 'prod/payments/db-credentials',
-    Description: 'Payments database user',
-    Tags: [{ Key: 'team', Value: 'payments' }],
-    versions: [['b0000000-0001-4000-8000-000000000001', 300, ['AWSCURRENT']]],
-  },
-  {
-    // Named the Parameter Store way, with a leading slash.
-    Name: '/prod/payments/webhooks/signing-secret',
-    Tags: [],
-    versions: [
-      ['c0000000-0001-4000-8000-000000000001', 50, ['AWSPREVIOUS']],
-      ['c0000000-0002-4000-8000-000000000002', 20, ['AWSCURRENT']],
-    ],
-  },
-  {
-    Name: 'staging/app/session-key',
-    Tags: [{ Key: 'env', Value: 'staging' }],
-    versions: [['d0000000-0001-4000-8000-000000000001', 8, ['AWSCURRENT']]],
-  },
-];
-
-export const parameterArn = (name: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
-export const secretArn = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`;
-
-// ---------------------------------------------------------------------------------------------
-// The protocol.
-
-class AwsFault extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
+/** What GET /__values answers: the current value and every version, oldest first. */
+export interface StoredValues {
+  current: string | null;
+  versions: { id: string | number; value: string | null; stages?: string[]; labels?: string[] }[];
 }
-
-type Body = Record<string, unknown>;
-
-function page<T>(all: T[], body: Body, max: number): { items: T[]; NextToken?: string } {
-  const start = typeof body.NextToken === 'string' ? Number(Buffer.from(body.NextToken, 'base64').toString('utf8')) || 0 : 0;
-  const size = Math.min(typeof body.MaxResults === 'number' && body.MaxResults > 0 ? body.MaxResults : max, max);
-  const items = all.slice(start, start + size);
-  return start + size < all.length ? { items, NextToken: Buffer.from(String(start + size)).toString('base64') } : { items };
-}
-
-function parameterMetadata(p: FakeParameter) {
-  const [days, user] = p.history.at(-1)!;
-  return {
-    Name: p.Name,
-    ARN: parameterArn(p.Name),
-    Type: p.Type,
-    ...(p.KeyId ? { KeyId: p.KeyId } : {}),
-    ...(p.Description ? { Description: p.Description } : {}),
-    LastModifiedDate: ago(days),
-    LastModifiedUser: user,
-    Version: p.history.length,
-    Tier: p.Tier,
-    Policies: p.Policies ?? [],
-    DataType: p.DataType,
-  };
-}
-
-function findParameter(name: unknown): FakeParameter {
-  const found = PARAMETERS.find((p) => p.Name === name);
-  if (!found) throw new AwsFault('ParameterNotFound', `Parameter ${String(name)} not found.`);
-  return found;
-}
-
-function parentOf(name: string): string {
-  const cut = name.lastIndexOf('/');
-  return cut <= 0 ? '/' : name.slice(0, cut);
-}
-
-function matchesFilters(p: FakeParameter, filters: unknown): boolean {
-  if (!Array.isArray(filters)) return true;
-  return filters.every((f: { Key?: string; Option?: string; Values?: string[] }) => {
-    const values = f.Values ?? [];
-    if (f.Key === 'Path') {
-      return values.some((v) =>
-        f.Option === 'Recursive' ? v === '/' || p.Name.startsWith(`${v}/`) : parentOf(p.Name) === v,
-      );
-    }
-    if (f.Key === 'Name') return values.some((v) => (f.Option === 'BeginsWith' ? p.Name.startsWith(v) : p.Name === v));
-    throw new AwsFault('InvalidFilterKey', `The filter key ${String(f.Key)} is not supported by the fake.`);
-  });
-}
-
-function ssm(operation: string, body: Body): unknown {
-  switch (operation) {
-    case 'DescribeParameters': {
-      const all = PARAMETERS.filter((p) => matchesFilters(p, body.ParameterFilters)).sort((a, b) => (a.Name < b.Name ? -1 : 1));
-      const { items, NextToken } = page(all, body, 50);
-      return { Parameters: items.map(parameterMetadata), ...(NextToken ? { NextToken } : {}) };
-    }
-    case 'GetParameterHistory': {
-      const p = findParameter(body.Name);
-      if (p.Name === KMS_DENIED_PARAMETER) throw new AwsFault('AccessDeniedException', KMS_DENIED_MESSAGE);
-      const entries = p.history.map(([days, user, labels], i) => ({
-        ...parameterMetadata(p),
-        LastModifiedDate: ago(days),
-        LastModifiedUser: user,
-        Version: i + 1,
-        Labels: labels,
-        // AWS returns the value with every history entry (ciphertext for SecureString without decryption).
-        Value: HISTORY_SENTINEL,
-      }));
-      const { items, NextToken } = page(entries, body, 50);
-      return { Parameters: items, ...(NextToken ? { NextToken } : {}) };
-    }
-    case 'ListTagsForResource': {
-      if (body.ResourceType !== 'Parameter') throw new AwsFault('InvalidResourceType', 'Only Parameter resources are in the fake.');
-      const p = PARAMETERS.find((x) => x.Name === body.ResourceId);
-      if (!p) throw new AwsFault('InvalidResourceId', 'The resource ID is not valid.');
-      return { TagList: p.Tags };
-    }
-    case 'GetParameter': {
-      const p = findParameter(body.Name);
-      return { Parameter: { Name: p.Name, Type: p.Type, Value: VALUE_SENTINEL, Version: p.history.length, ARN: parameterArn(p.Name), DataType: p.DataType } };
-    }
-    case 'GetParameters':
-      return {
-        Parameters: PARAMETERS.filter((p) => (body.Names as string[] | undefined)?.includes(p.Name)).map((p) => ({ Name: p.Name, Type: p.Type, Value: VALUE_SENTINEL, Version: p.history.length })),
-        InvalidParameters: [],
-      };
-    case 'GetParametersByPath':
-      return {
-        Parameters: PARAMETERS.filter((p) => p.Name.startsWith(String(body.Path ?? '/'))).map((p) => ({ Name: p.Name, Type: p.Type, Value: VALUE_SENTINEL, Version: p.history.length })),
-      };
-    default:
-      throw new AwsFault('UnknownOperationException', `The fake does not implement AmazonSSM.${operation}.`);
-  }
-}
-
-function secretListEntry(s: FakeSecret) {
-  const newest = Math.min(...s.versions.map(([, days]) => days));
-  const oldest = Math.max(...s.versions.map(([, days]) => days));
-  return {
-    ARN: secretArn(s.Name),
-    Name: s.Name,
-    ...(s.Description ? { Description: s.Description } : {}),
-    ...(s.KmsKeyId ? { KmsKeyId: s.KmsKeyId } : {}),
-    RotationEnabled: Boolean(s.Rotation),
-    ...(s.Rotation
-      ? {
-          RotationLambdaARN: s.Rotation.lambda,
-          RotationRules: { AutomaticallyAfterDays: s.Rotation.days, ...(s.Rotation.schedule ? { ScheduleExpression: s.Rotation.schedule } : {}) },
-          LastRotatedDate: ago(s.Rotation.lastRotated),
-          NextRotationDate: ago(s.Rotation.next),
-        }
-      : {}),
-    LastChangedDate: ago(newest),
-    ...(s.lastAccessed !== undefined ? { LastAccessedDate: ago(s.lastAccessed) } : {}),
-    Tags: s.Tags,
-    SecretVersionsToStages: Object.fromEntries(s.versions.filter(([, , stages]) => stages.length > 0).map(([id, , stages]) => [id, stages])),
-    CreatedDate: ago(oldest),
-    PrimaryRegion: REGION,
-  };
-}
-
-function findSecret(id: unknown): FakeSecret {
-  const found = SECRETS.find((s) => s.Name === id || secretArn(s.Name) === id);
-  if (!found) throw new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-  return found;
-}
-
-function secretsManager(operation: string, body: Body): unknown {
-  switch (operation) {
-    case 'ListSecrets': {
-      const filters = (body.Filters as { Key?: string; Values?: string[] }[] | undefined) ?? [];
-      const all = SECRETS.filter((s) =>
-        filters.every((f) => {
-          if (f.Key !== 'name') throw new AwsFault('InvalidParameterException', `The fake supports only the name filter, not ${String(f.Key)}.`);
-          return (f.Values ?? []).some((v) => s.Name.startsWith(v));
-        }),
-      ).sort((a, b) => (a.Name < b.Name ? -1 : 1));
-      if (body.SortOrder === 'desc') all.reverse();
-      const { items, NextToken } = page(all, body, 100);
-      return { SecretList: items.map(secretListEntry), ...(NextToken ? { NextToken } : {}) };
-    }
-    case 'DescribeSecret': {
-      const s = findSecret(body.SecretId);
-      const { SecretVersionsToStages, ...entry } = secretListEntry(s);
-      return {
-        ...entry,
-        VersionIdsToStages: SecretVersionsToStages,
-        ...(s.Replication ? { ReplicationStatus: s.Replication.map((r) => ({ ...r, KmsKeyId: 'alias/aws/secretsmanager', LastAccessedDate: ago(2) })) } : {}),
-      };
-    }
-    case 'ListSecretVersionIds': {
-      const s = findSecret(body.SecretId);
-      const all = s.versions
-        .filter(([, , stages]) => body.IncludeDeprecated === true || stages.length > 0)
-        .map(([VersionId, days, VersionStages]) => ({ VersionId, VersionStages, CreatedDate: ago(days), KmsKeyIds: [s.KmsKeyId ?? 'DefaultEncryptionKey'] }));
-      const { items, NextToken } = page(all, body, 100);
-      return { Versions: items, ARN: secretArn(s.Name), Name: s.Name, ...(NextToken ? { NextToken } : {}) };
-    }
-    case 'GetSecretValue': {
-      const s = findSecret(body.SecretId);
-      const current = s.versions.find(([, , stages]) => stages.includes('AWSCURRENT'))!;
-      return { ARN: secretArn(s.Name), Name: s.Name, VersionId: current[0], SecretString: VALUE_SENTINEL, VersionStages: current[2], CreatedDate: ago(current[1]) };
-    }
-    default:
-      throw new AwsFault('UnknownOperationException', `The fake does not implement secretsmanager.${operation}.`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server.
 
 export interface FakeAws {
   url: string;
   port: number;
   calls: RecordedCall[];
+  /** The instance's timing now. */
+  settings: () => FakeAwsSettings;
+  /** Changes the timing (what POST /__control does). */
+  control: (change: Partial<FakeAwsSettings>) => FakeAwsSettings;
+  /** The stored values of an item (what GET /__values answers), or null if there is none. */
+  values: (service: 'ssm' | 'secretsmanager', name: string) => StoredValues | null;
+  /** Back to the initial data set, quotas full, rotations in flight dropped (calls are kept). */
+  reset: () => void;
   close: () => Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, type?: string): void {
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'x-amzn-requestid': `fake-${Math.random().toString(16).slice(2, 10)}`,
-    ...(type ? { 'x-amzn-errortype': type } : {}),
-  });
-  res.end(JSON.stringify(body));
+const settingsSchema = z
+  .object({
+    latencyMs: z.number().int().min(0).max(60_000),
+    rotationDelayMs: z.number().int().min(0).max(600_000),
+  })
+  .partial()
+  .strict();
+
+const valuesQuery = z.object({
+  service: z.enum(['ssm', 'secretsmanager']),
+  name: z.string().min(1),
+});
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length) });
+  res.end(payload);
+}
+
+function problem(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 }
 
 function scopeOf(pathname: string): string {
@@ -428,31 +148,96 @@ function scopeOf(pathname: string): string {
   return trimmed === '' ? 'ok' : trimmed;
 }
 
-export async function startFakeAws(options: { port?: number; host?: string } = {}): Promise<FakeAws> {
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
+  const settings: FakeAwsSettings = settingsSchema.required().parse({
+    latencyMs: options.latencyMs ?? DEFAULT_SETTINGS.latencyMs,
+    rotationDelayMs: options.rotationDelayMs ?? DEFAULT_SETTINGS.rotationDelayMs,
+  });
+  const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
   const calls: RecordedCall[] = [];
   const hanging = new Set<ServerResponse>();
+  // Latency timers and rotations in flight; closing (and resetting, for rotations) cancels them.
+  const answering = new Set<NodeJS.Timeout>();
+  const rotations = new Set<NodeJS.Timeout>();
+  let state: FakeAwsState = initialState(Date.now() / 1000);
+  const env: FakeAwsEnv = {
+    now: () => Date.now() / 1000,
+    rotationDelayMs: () => settings.rotationDelayMs,
+    later: (delayMs, fn) => afterLatency(delayMs, rotations, fn),
+  };
+
+  const control = (change: Partial<FakeAwsSettings>): FakeAwsSettings => {
+    Object.assign(settings, settingsSchema.parse(change));
+    return { ...settings };
+  };
+  const values = (service: 'ssm' | 'secretsmanager', name: string): StoredValues | null =>
+    service === 'ssm' ? parameterValues(state, name) : secretValues(state, name);
+  const reset = (): void => {
+    for (const timer of rotations) clearTimeout(timer);
+    rotations.clear();
+    state = initialState(Date.now() / 1000);
+    quotas.reset();
+  };
+
+  /** The plain-JSON test endpoints; false when the request is not one of them. */
+  function testEndpoint(req: IncomingMessage, url: URL, raw: string, res: ServerResponse): boolean {
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /__health') sendJson(res, 200, { status: 'ok' });
+    else if (route === 'GET /__calls') sendJson(res, 200, { calls });
+    else if (route === 'GET /__values') {
+      const query = valuesQuery.safeParse(Object.fromEntries(url.searchParams));
+      if (!query.success) sendJson(res, 400, { message: `Bad /__values query: ${problem(query.error)}` });
+      else {
+        const found = values(query.data.service, query.data.name);
+        if (found) sendJson(res, 200, found);
+        else sendJson(res, 404, { message: `No ${query.data.service} item named ${query.data.name}.` });
+      }
+    } else if (route === 'POST /__control') {
+      let input: unknown;
+      try {
+        input = JSON.parse(raw || '{}');
+      } catch {
+        input = undefined;
+      }
+      const change = settingsSchema.safeParse(input);
+      if (!change.success) sendJson(res, 400, { message: `Bad /__control body: ${problem(change.error)}` });
+      else sendJson(res, 200, control(change.data));
+    } else if (route === 'POST /__reset') {
+      reset();
+      sendJson(res, 200, { status: 'reset' });
+    } else return false;
+    return true;
+  }
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      if (req.method === 'GET' && url.pathname === '/__health') return send(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && url.pathname === '/__calls') return send(res, 200, { calls });
-      if (req.method !== 'POST') return send(res, 405, { message: 'AWS JSON requests are POSTs' });
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (url.pathname.startsWith('/__') && testEndpoint(req, url, raw, res)) return;
+      if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON requests are POSTs' });
 
       const target = String(req.headers['x-amz-target'] ?? '');
       const [prefix, operation = ''] = target.split('.');
       const service = prefix === 'AmazonSSM' ? 'ssm' : prefix === 'secretsmanager' ? 'secretsmanager' : 'unknown';
+      const answerFault = (fault: AwsFault, call?: RecordedCall) => {
+        if (call) call.error = fault.type;
+        sendAwsJson(res, { status: fault.status, body: { __type: fault.type, message: fault.message }, type: fault.type });
+      };
       let body: Body = {};
       try {
-        body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body) : {};
+        const parsed: unknown = raw ? JSON.parse(raw) : {};
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        body = parsed as Body;
       } catch {
-        return send(res, 400, { __type: 'SerializationException', message: 'Body is not JSON' }, 'SerializationException');
+        return answerFault(new AwsFault('SerializationException', 'Body is not a JSON object'));
       }
       const scope = scopeOf(url.pathname);
       const signed = /^AWS4-HMAC-SHA256 Credential=/.test(String(req.headers.authorization ?? ''));
       const name = [body.Name, body.SecretId, body.ResourceId].find((v): v is string => typeof v === 'string') ?? null;
-      calls.push({ seq: calls.length + 1, scope, service, operation, name, withDecryption: body.WithDecryption === true, signed });
+      const call: RecordedCall = { seq: calls.length + 1, scope, service, operation, name, withDecryption: body.WithDecryption === true, signed, error: null };
+      calls.push(call);
 
       try {
         if (!signed) throw new AwsFault('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
@@ -469,26 +254,41 @@ export async function startFakeAws(options: { port?: number; host?: string } = {
           throw new AwsFault(failure.type, failure.message, failure.status);
         }
         if (scope !== 'ok' && scope !== 'probe') throw new AwsFault('UnknownScope', `The fake serves /, /probe and /fail/<failure>, not /${scope}.`, 404);
-        const out = service === 'ssm' ? ssm(operation, body) : service === 'secretsmanager' ? secretsManager(operation, body) : null;
-        if (out === null) throw new AwsFault('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
-        send(res, 200, out);
+        if (service === 'unknown') throw new AwsFault('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
+        // The quota is counted when the call arrives, as AWS counts it.
+        if (!quotas.admit(service, operation)) throw new AwsFault('ThrottlingException', 'Rate exceeded');
       } catch (error) {
         if (!(error instanceof AwsFault)) throw error;
-        send(res, error.status, { __type: error.type, message: error.message }, error.type);
+        return afterLatency(settings.latencyMs, answering, () => answerFault(error, call));
       }
+
+      afterLatency(settings.latencyMs, answering, () => {
+        try {
+          const out = service === 'ssm' ? ssm(state, env, operation, body) : secretsManager(state, env, operation, body);
+          sendAwsJson(res, { status: 200, body: out });
+        } catch (error) {
+          answerFault(
+            error instanceof AwsFault ? error : new AwsFault('InternalFailure', `The fake failed: ${error instanceof Error ? error.message : String(error)}`, 500),
+            call,
+          );
+        }
+      });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
+    settings: () => ({ ...settings }),
+    control,
+    values,
+    reset,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of [...answering, ...rotations]) clearTimeout(timer);
+        answering.clear();
+        rotations.clear();
         for (const res of hanging) res.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
