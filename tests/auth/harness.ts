@@ -46,10 +46,11 @@ export interface Harness {
   cleanup: () => void;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `extraStores`: more YAML entries under `stores:` (e.g. AWS stores on a fake AWS), indented as list items. */
+export async function startHarness(options: { extraStores?: string } = {}): Promise<Harness> {
   const temp = makeTempDir('secrets-auth-');
   const configFile = path.join(temp.dir, 'dashboard.yaml');
-  writeFileSync(configFile, CONFIG);
+  writeFileSync(configFile, options.extraStores ? CONFIG.replace('grants:', `${options.extraStores.trimEnd()}\ngrants:`) : CONFIG);
   Object.assign(process.env, { DATA_DIR: path.join(temp.dir, 'data'), CONFIG_FILE: configFile, ALLOW_REVEAL: '1', DEMO_DATA: '0' });
   delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
   resetGrantRules();

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Server actions read the session through next/headers; the mock hands them the caller's cookie.
+vi.mock('next/headers', () => import('../support/next-headers-mock'));
+
+import { POST as revealRoute } from '@/app/api/v1/stores/[store]/reveal/[...name]/route';
+import { generateValueAction } from '@/lib/actions/generate-value';
+import { rotateSecretAction } from '@/lib/actions/rotate-secret';
+import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
+import { startFakeAws, VALUE_SENTINEL, type FakeAws } from '../../e2e/support/fake-aws-server';
+import { sessionJar } from '../support/next-headers-mock';
+import { bearer, startHarness, SUBJECTS, type Harness, type Subject } from './harness';
+
+// The permission matrix on AWS stores: rotate, generate, schedule and reveal, performed for real
+// through the server actions and route handlers against the fake AWS (real SDK, real wire
+// protocol), on writable stores and on a store that is not. A refused call writes nothing.
+
+let fake: FakeAws;
+let h: Harness;
+
+beforeAll(async () => {
+  fake = await startFakeAws({ port: 0, rotationDelayMs: 100 });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'AKIAFAKETEST00000000',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  delete process.env.AWS_PROFILE;
+  const aws = (id: string, kind: string, writable: boolean) =>
+    `  - id: ${id}\n    kind: ${kind}\n    region: us-east-1\n    endpoint: ${fake.url}\n${writable ? '    writable: true\n' : ''}`;
+  h = await startHarness({ extraStores: aws('rw-params', 'ssm', true) + aws('rw-secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) + aws('ro-secrets', 'secretsmanager', false) });
+});
+afterAll(async () => {
+  h.cleanup();
+  await fake.close();
+});
+beforeEach(() => {
+  sessionJar.cookie = null;
+});
+
+type Scope = 'inside' | 'outside';
+const PARAM = { inside: '/prod/payments/stripe/webhook-secret', outside: '/staging/payments/stripe/api-key' } as const;
+/** Secrets without a rotation function: rotate writes a new value (PutSecretValue). */
+const SECRET = { inside: '/prod/payments/webhooks/signing-secret', outside: '/staging/app/session-key' } as const;
+const segments = (name: string) => name.split('/').filter(Boolean);
+const secretName = (item: string) => (item === SECRET.inside ? item : item.slice(1));
+
+function versionsOf(service: 'ssm' | 'secretsmanager', item: string): number {
+  return fake.values(service, service === 'ssm' ? item : secretName(item))?.versions.length ?? -1;
+}
+
+async function asAction(subject: Subject, run: () => Promise<{ ok: boolean; status?: number }>) {
+  sessionJar.cookie = h.cookies[subject];
+  const result = await run();
+  return { status: result.ok ? 200 : (result.status ?? 500), body: JSON.stringify(result) };
+}
+
+const reason = 'permission matrix';
+const perform: Record<string, (subject: Subject, scope: Scope, store: 'rw' | 'ro') => Promise<{ status: number; body: string }>> = {
+  'rotate ssm': (subject, scope, store) =>
+    asAction(subject, () => rotateSecretAction({ storeId: `${store}-params`, name: PARAM[scope], reason, requestId: randomUUID() })),
+  'generate ssm': (subject, scope, store) =>
+    asAction(subject, () => generateValueAction({ storeId: `${store}-params`, name: PARAM[scope], reason, requestId: randomUUID(), preset: 'hex', length: 40 })),
+  'rotate secret': (subject, scope, store) =>
+    asAction(subject, () => rotateSecretAction({ storeId: `${store}-secrets`, name: SECRET[scope], reason, requestId: randomUUID() })),
+  'generate secret': (subject, scope, store) =>
+    asAction(subject, () => generateValueAction({ storeId: `${store}-secrets`, name: SECRET[scope], reason, requestId: randomUUID(), preset: 'uuid' })),
+  'schedule secret': (subject, scope, store) =>
+    asAction(subject, () =>
+      setRotationScheduleAction({ storeId: `${store}-secrets`, name: scope === 'inside' ? '/prod/payments/legacy-rotation' : '/staging/app/partner-api-token', enabled: true, expression: 'rate(10 days)', reason }),
+    ),
+  'reveal ssm': async (subject, scope, store) => {
+    const name = PARAM[scope];
+    const res = await revealRoute(
+      new Request(`http://dashboard.test/api/v1/stores/${store}-params/reveal${name}`, bearer(h.tokens[subject], { method: 'POST', body: JSON.stringify({ reason }), headers: { 'content-type': 'application/json' } })),
+      { params: Promise.resolve({ store: `${store}-params`, name: segments(name) }) },
+    );
+    return { status: res.status, body: await res.text() };
+  },
+};
+
+const A = 200;
+/** Who may write, by role, on a writable store: [inside, outside]. 404 = outside the caller's grants. */
+const WRITE = { viewer: [403, 404], auditor: [403, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] } as const;
+const ADMIN_ONLY = { viewer: [403, 404], auditor: [403, 404], operator: [403, 404], admin: [A, A], 'scoped-admin': [A, 404] } as const;
+/** The same on a store that is not writable: whoever may write learns it is read-only (409); nothing is written. */
+const READ_ONLY = (table: Record<Subject, readonly [number, number]>) =>
+  Object.fromEntries(Object.entries(table).map(([s, [i, o]]) => [s, [i === A ? 409 : i, o === A ? 409 : o]])) as Record<Subject, [number, number]>;
+
+const EXPECTED: Record<string, Record<'rw' | 'ro', Record<Subject, readonly [number, number]>>> = {
+  'rotate ssm': { rw: WRITE, ro: READ_ONLY(WRITE) },
+  'generate ssm': { rw: WRITE, ro: READ_ONLY(WRITE) },
+  'rotate secret': { rw: WRITE, ro: READ_ONLY(WRITE) },
+  'generate secret': { rw: WRITE, ro: READ_ONLY(WRITE) },
+  'schedule secret': { rw: ADMIN_ONLY, ro: READ_ONLY(ADMIN_ONLY) },
+  // Reveal does not depend on writable: it reads where an admin turned it on (ALLOW_REVEAL=1 here).
+  'reveal ssm': { rw: ADMIN_ONLY, ro: ADMIN_ONLY },
+};
+
+const cases = Object.entries(EXPECTED).flatMap(([action, byStore]) =>
+  (['rw', 'ro'] as const).flatMap((store) =>
+    SUBJECTS.flatMap((subject) =>
+      (['inside', 'outside'] as const).map((scope) => ({ action, store, subject, scope, expected: byStore[store][subject][scope === 'inside' ? 0 : 1] })),
+    ),
+  ),
+);
+
+describe.each(cases)('$subject: $action on a $store store, $scope its paths', ({ action, store, subject, scope, expected }) => {
+  it(`answers ${expected}`, async () => {
+    const service = action.endsWith('ssm') ? 'ssm' : 'secretsmanager';
+    const item = service === 'ssm' ? PARAM[scope] : SECRET[scope];
+    const before = versionsOf(service, item);
+    const { status, body } = await perform[action]!(subject, scope, store);
+    expect(status).toBe(expected);
+    // Whatever the answer, no value reaches the caller (reveal's success is the one exception).
+    if (!(action.startsWith('reveal') && status === A)) expect(body).not.toContain(VALUE_SENTINEL);
+    // A write that succeeded wrote exactly one version; anything refused wrote none.
+    if (status === A && /^(rotate|generate)/.test(action)) expect(versionsOf(service, item)).toBe(before + 1);
+    if (status !== A) {
+      expect(versionsOf(service, item)).toBe(before);
+      if (status === 409) expect(body).toMatch(/read-only in the dashboard/);
+    }
+  });
+});
