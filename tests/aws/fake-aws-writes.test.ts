@@ -6,6 +6,7 @@ import {
   PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, GetParameterCommand, GetParameterHistoryCommand, GetParametersCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -167,6 +168,24 @@ describe('PutParameter', () => {
     expect(await ssm.send(new PutParameterCommand({ Name: name, Value: 'host-4', Overwrite: true }))).toMatchObject({ Version: 6 });
   });
 
+  it('GetParameter and GetParameters share a 40/s quota', async () => {
+    const started = performance.now();
+    const reads = await Promise.allSettled(
+      Array.from({ length: 80 }, (_, i) =>
+        i % 2 ? ssm.send(new GetParameterCommand({ Name: API_KEY })) : ssm.send(new GetParametersCommand({ Names: [API_KEY] })),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const admitted = reads.filter((r) => r.status === 'fulfilled').length;
+    // A full bucket of 40, plus what refilled while the calls arrived.
+    expect(admitted).toBeGreaterThanOrEqual(40);
+    expect(admitted).toBeLessThanOrEqual(40 + Math.ceil(40 * seconds));
+    const refusals = reads.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).name] : []));
+    expect(new Set(refusals)).toEqual(new Set(['ThrottlingException']));
+    // Other operations have their own quotas.
+    expect((await ssm.send(new DescribeParametersCommand({}))).Parameters?.length).toBeGreaterThan(0);
+  });
+
   it('GetParameters answers unknown names and versions as InvalidParameters', async () => {
     const out = await ssm.send(new GetParametersCommand({ Names: [API_KEY, '/nope', `${API_KEY}:9`], WithDecryption: true }));
     expect(out.Parameters?.map((p) => [p.Name, p.Value])).toEqual([[API_KEY, VALUE_SENTINEL]]);
@@ -265,6 +284,15 @@ describe('RotateSecret', () => {
     expect(again.name).toBe('InvalidRequestException');
     expect(again.message).toBe("A previous rotation isn't complete. That rotation will be reattempted.");
     expect(await versionCount(FAILING_ROTATION_SECRET)).toBe(2);
+  });
+
+  it('once the failed AWSPENDING is removed (UpdateSecretVersionStage), a new rotation is accepted', async () => {
+    await sm.send(new RotateSecretCommand({ SecretId: FAILING_ROTATION_SECRET, ClientRequestToken: token(10) }));
+    const unnamed = await rejection(sm.send(new UpdateSecretVersionStageCommand({ SecretId: FAILING_ROTATION_SECRET, VersionStage: 'AWSPENDING', RemoveFromVersionId: token(99) })));
+    expect(unnamed.name).toBe('InvalidParameterException');
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: FAILING_ROTATION_SECRET, VersionStage: 'AWSPENDING', RemoveFromVersionId: token(10) }));
+    expect((await stages(FAILING_ROTATION_SECRET))[token(10)]).toBeUndefined();
+    expect((await sm.send(new RotateSecretCommand({ SecretId: FAILING_ROTATION_SECRET, ClientRequestToken: token(11) }))).VersionId).toBe(token(11));
   });
 
   it('refuses a rotation while another is pending (a different token), and accepts it once the first finished', async () => {
