@@ -3,6 +3,11 @@ import { notFound } from 'next/navigation';
 import { AccessPanel } from '@/components/access-panel';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { ItemWriteActions } from '@/components/item-write-actions';
+import { RevealValue } from '@/components/reveal-value';
+import { RotationScheduleForm } from '@/components/rotation-schedule-form';
+import { RotationStatePanel } from '@/components/rotation-state-panel';
+import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
+import { rotationStateFor } from '@/lib/data/rotation-state';
 import { KindBadge } from '@/components/kind-badge';
 import { ageInDays, RelativeTime, STALE_AFTER_DAYS } from '@/components/relative-time';
 import { StoreErrorBanner } from '@/components/store-error-banner';
@@ -57,6 +62,8 @@ export default async function ItemPage({ params }: Props) {
   const stale = ageInDays(item.lastChangedAt) > STALE_AFTER_DAYS;
   // CloudTrail knows AWS items only; the built-in store's access is in the dashboard's own log.
   const access = view.store.kind === 'local' ? null : await itemAccessFor(principal, view.store.id, item.name);
+  const address = { storeId: view.store.id, name: item.name };
+  const rotationState = await rotationStateFor(principal, view.store.id, item);
   return (
     <div className="space-y-6">
       <Breadcrumbs storeId={view.store.id} folders={ancestorsOf(item.folder)} current={leafOf(item.name)} />
@@ -129,13 +136,43 @@ export default async function ItemPage({ params }: Props) {
         )}
       </div>
 
+      {rotationState && (rotationState.pending || rotationState.lastFailure) && <RotationStatePanel state={rotationState} />}
+
       {view.store.writable && (
         <ItemWriteActions
           storeId={view.store.id}
           name={item.name}
-          canGenerate={can(principal, 'generate', { storeId: view.store.id, name: item.name })}
-          canRotate={can(principal, 'rotate', { storeId: view.store.id, name: item.name })}
+          canGenerate={can(principal, 'generate', address)}
+          canRotate={can(principal, 'rotate', address)}
+          rotateDescription={
+            details.rotation?.lambdaArn
+              ? 'Runs the secret\'s rotation function in AWS (RotateSecret): the new version is AWSPENDING until the function promotes it to AWSCURRENT.'
+              : `Writes a new random 32-character password as the next version${view.store.kind === 'secretsmanager' ? ' (PutSecretValue)' : view.store.kind === 'ssm' ? ' (PutParameter, keeping type, KMS key and tier)' : ''}.`
+          }
+          generateDescription={`Writes a value drawn from the preset you choose as the next version${view.store.kind === 'secretsmanager' ? ' (PutSecretValue); for a JSON secret, name the key to replace' : ''}.`}
+          mayBeJson={view.store.kind === 'secretsmanager' || view.store.kind === 'local'}
         />
+      )}
+
+      {view.store.writable && details.rotation && can(principal, 'schedule-rotation', address) && (
+        <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Rotation schedule">
+          <h2 className="font-semibold">Rotation schedule</h2>
+          <p className="text-sm text-slate-600">Sets RotationRules in AWS (the function is tested, not run now), or turns automatic rotation off.</p>
+          <RotationScheduleForm
+            storeId={view.store.id}
+            name={item.name}
+            schedule={details.rotation.schedule}
+            enabled={details.rotation.enabled}
+            action={setRotationScheduleAction}
+          />
+        </section>
+      )}
+
+      {can(principal, 'reveal', address) && (
+        <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Reveal the value">
+          <h2 className="font-semibold">Reveal the value</h2>
+          <RevealValue storeId={view.store.id} name={item.name} />
+        </section>
       )}
 
       {access && <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />}
