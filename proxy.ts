@@ -72,6 +72,7 @@ async function renewIdleSession(request: NextRequest, response: NextResponse): P
   });
 }
 
+// Static files and the public/ icons and manifest need neither address checks nor a session.
 export const config = {
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg|icon-192.png|icon-512.png|icon-maskable-512.png|apple-touch-icon.png|site.webmanifest).*)'],
 };

@@ -4,6 +4,15 @@ import './globals.css';
 export const metadata: Metadata = {
   title: { default: 'Secrets Dashboard', template: '%s · Secrets Dashboard' },
   description: 'Browse parameters and secrets by path, with version history, without reading values.',
+  // Files in public/, drawn by scripts/make-icons.ts.
+  icons: {
+    icon: [
+      { url: '/favicon.ico', sizes: '16x16 32x32 48x48' },
+      { url: '/icon.svg', type: 'image/svg+xml' },
+    ],
+    apple: { url: '/apple-touch-icon.png', sizes: '180x180' },
+  },
+  manifest: '/site.webmanifest',
 };
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {
