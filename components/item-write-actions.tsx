@@ -19,14 +19,11 @@ interface Props {
 export function ItemWriteActions(props: Props) {
   if (!props.canGenerate && !props.canRotate) return null;
   return (
-    <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Change the value">
-      <h2 className="font-semibold">Change the value</h2>
-      <WriteValueDialog
-        {...props}
-        rotateAction={rotateSecretAction}
-        generateAction={generateValueAction}
-        renderPending={(version) => <RotationProgress storeId={props.storeId} name={props.name} version={version} />}
-      />
-    </section>
+    <WriteValueDialog
+      {...props}
+      rotateAction={rotateSecretAction}
+      generateAction={generateValueAction}
+      renderPending={(version) => <RotationProgress storeId={props.storeId} name={props.name} version={version} />}
+    />
   );
 }

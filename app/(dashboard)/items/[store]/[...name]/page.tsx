@@ -168,12 +168,7 @@ export default async function ItemPage({ params }: Props) {
         </section>
       )}
 
-      {can(principal, 'reveal', address) && (
-        <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Reveal the value">
-          <h2 className="font-semibold">Reveal the value</h2>
-          <RevealValue storeId={view.store.id} name={item.name} />
-        </section>
-      )}
+      {can(principal, 'reveal', address) && <RevealValue storeId={view.store.id} name={item.name} />}
 
       {access && <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />}
 
