@@ -4,6 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
+import { FRESHNESS_COLUMNS, freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
+import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex, upsertInventoryItem } from './inventory-index';
 import { ROW_COLUMNS, tagText, type InventoryRecord, type InventoryRow } from './records';
@@ -31,8 +33,10 @@ export interface ApplyResult {
   deleted: number;
 }
 
-const COLS = ROW_COLUMNS.join(', ');
-const PARAMS = ROW_COLUMNS.map((c) => `@${c}`).join(', ');
+// Rows carry their freshness columns from staging on, so the swap copies them as they are.
+const STORED_COLUMNS = [...ROW_COLUMNS, ...FRESHNESS_COLUMNS];
+const COLS = STORED_COLUMNS.join(', ');
+const PARAMS = STORED_COLUMNS.map((c) => `@${c}`).join(', ');
 
 const TAGS_PENDING_TTL_MS = 5_000;
 
@@ -42,19 +46,25 @@ export class InventoryDb {
   private readonly stageStmt: Database.Statement;
   private readonly pendingCounts = new Map<string, { count: number; at: number }>();
 
-  constructor(private readonly conn: Database.Database) {
+  constructor(
+    private readonly conn: Database.Database,
+    private readonly policies: FreshnessPolicySet = freshnessPolicies(),
+  ) {
     prepareInventoryConnection(conn);
+    syncFreshnessColumns(conn, policies);
     this.kysely = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });
-    this.index = new InventoryIndex(this.kysely);
+    this.index = new InventoryIndex(this.kysely, policies);
     this.stageStmt = conn.prepare(`INSERT OR REPLACE INTO inv_staging (${COLS}) VALUES (${PARAMS})`);
   }
 
-  static open(dataDir: string): InventoryDb {
+  static open(dataDir: string, policies?: FreshnessPolicySet): InventoryDb {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const conn = new Database(path.join(dataDir, INVENTORY_DB_FILE));
     conn.pragma('journal_mode = WAL');
     conn.pragma('synchronous = NORMAL');
-    return new InventoryDb(conn);
+    // A command-line reader (npm run report) may open it while the server's sync writes.
+    conn.pragma('busy_timeout = 5000');
+    return new InventoryDb(conn, policies);
   }
 
   close(): void {
@@ -78,7 +88,7 @@ export class InventoryDb {
   /** One page of a walk, into staging (invisible to readers until applyWalk). */
   stage(rows: InventoryRow[]): void {
     this.conn.transaction((batch: InventoryRow[]) => {
-      for (const row of batch) this.stageStmt.run(row);
+      for (const row of batch) this.stageStmt.run({ ...row, ...freshnessColumnsOf(row, this.policies) });
     })(rows);
   }
 
@@ -94,7 +104,7 @@ export class InventoryDb {
         .prepare('DELETE FROM inv_items WHERE store_id = ? AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)')
         .run(storeId).changes;
       const before = this.countItems(storeId);
-      const updatable = ROW_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name' && !(keepTags && (c === 'tags' || c === 'tag_text')));
+      const updatable = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name' && !(keepTags && (c === 'tags' || c === 'tag_text')));
       const upsert = this.conn
         .prepare(
           `INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ? ` +

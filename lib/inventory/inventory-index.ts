@@ -1,5 +1,10 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { z } from 'zod';
+import { failingSql, FRESHNESS_COLUMNS, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
+import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
+import { itemFreshness, type ItemFreshnessDetail } from '@/lib/freshness/status';
+import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessStatus } from '@/lib/freshness/types';
+import { AGE_BUCKETS, ageThreshold, decodeWorstCursor, encodeWorstCursor, MAX_RANK, type WorstKey } from '@/lib/freshness/worst-order';
 import type { SortKey } from '@/lib/validations/browse';
 import { ancestorsOf, folderOf, leafOf } from '@/lib/validations/item-name';
 import type { InventoryExtra, InventoryRecord } from './records';
@@ -27,6 +32,8 @@ export interface IndexedItem {
   version: string;
   labels: string[];
   extra: InventoryExtra;
+  /** Status, reason and dates at the time of the query. */
+  freshness: ItemFreshnessDetail;
 }
 
 export interface FolderPageQuery {
@@ -41,6 +48,10 @@ export interface FolderPageQuery {
   limit: number;
   /** Only names matching this expression (the caller's grants); null for all. */
   namePattern: string | null;
+  /** Only items in these freshness statuses (all when absent). */
+  statuses?: FreshnessStatus[];
+  /** The time statuses are computed for (now when absent). */
+  now?: Date;
 }
 
 export interface FolderPage {
@@ -61,6 +72,38 @@ export interface SearchScope {
 
 export interface SearchHit extends IndexedItem {
   matchedIn: 'name' | 'description' | 'tags';
+}
+
+export interface FreshnessSummary {
+  counts: Record<FreshnessStatus, number>;
+  total: number;
+  ages: AgeBucket[];
+}
+
+export interface WorstPageQuery {
+  storeId: string;
+  /** The caller's grants; null for all. */
+  namePattern: string | null;
+  statuses?: FreshnessStatus[];
+  /** From worstPage, or the data layer's cursor over several stores (it pins `now`). */
+  cursor?: string;
+  limit: number;
+  /** Ignored when the cursor pins a time. */
+  now: Date;
+}
+
+export interface WorstItem extends IndexedItem {
+  worstKey: WorstKey;
+}
+
+export interface WorstPage {
+  items: WorstItem[];
+  /** Whether the store has more after these. */
+  hasMore: boolean;
+  /** For this store alone; across stores the data layer encodes its own from worstKey. */
+  nextCursor?: string;
+  /** The time the statuses were computed for (the cursor's when it had one). */
+  now: Date;
 }
 
 export class CursorError extends Error {
@@ -133,7 +176,13 @@ const ITEM_SELECT = [
 
 type SelectedRow = Pick<InventoryDatabase['inv_items'], (typeof ITEM_SELECT)[number]>;
 
-function toItem(row: SelectedRow): IndexedItem {
+interface ReadContext {
+  policies: FreshnessPolicySet;
+  now: Date;
+}
+
+function toItem(row: SelectedRow, ctx: ReadContext): IndexedItem {
+  const extra = JSON.parse(row.extra) as InventoryExtra;
   return {
     storeId: row.store_id,
     name: row.name,
@@ -148,7 +197,8 @@ function toItem(row: SelectedRow): IndexedItem {
     lastChangedBy: row.last_changed_by || null,
     version: row.version,
     labels: JSON.parse(row.labels) as string[],
-    extra: JSON.parse(row.extra) as InventoryExtra,
+    extra,
+    freshness: itemFreshness({ storeId: row.store_id, name: row.name, lastChangedAt: row.last_changed_at, version: row.version, extra }, ctx.policies, ctx.now),
   };
 }
 
@@ -165,11 +215,28 @@ function inFolder(eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' |
     ...(query.recursive ? [eb('name', '>', query.folder), eb('name', '<', `${query.folder}\x7f`)] : [eb('folder', '=', query.folder)]),
     ...(query.q ? [sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`] : []),
     matchesPattern(eb, query.namePattern),
+    ...(query.statuses ? [statusesSql(query.statuses, (query.now ?? new Date()).toISOString()) ?? eb.lit(true)] : []),
   ]);
 }
 
+/** The rows of one rank of the worst-first order that are in a wanted status; null when none can be. */
+function segmentCondition(rank: number, wanted: Set<FreshnessStatus>, now: string): ReturnType<typeof sql<SqlBool>> | null {
+  const statuses = FRESHNESS_STATUSES.filter((s) => wanted.has(s) && (rank === 0 ? s === 'rotation-failing' : rank === 1 ? s === 'overdue' || s === 'never-rotated' : rank === 2 ? s === 'due-soon' : s === 'fresh'));
+  if (statuses.length === 0) return null;
+  if (rank === 3) return sql<SqlBool>`(inv_items.fresh_due_at > ${now} AND ${statusConditionSql('fresh', now)})`;
+  return sql<SqlBool>`(${sql.join(statuses.map((s) => statusConditionSql(s, now)), sql` OR `)})`;
+}
+
 export class InventoryIndex {
-  constructor(private readonly db: Kysely<InventoryDatabase>) {}
+  constructor(
+    private readonly db: Kysely<InventoryDatabase>,
+    /** The policies the rows' freshness columns were computed with (the process's, unless a test says otherwise). */
+    readonly policies: FreshnessPolicySet = freshnessPolicies(),
+  ) {}
+
+  private read(now: Date = new Date()): ReadContext {
+    return { policies: this.policies, now };
+  }
 
   async folderPage(query: FolderPageQuery): Promise<FolderPage> {
     const sort = query.sort ?? 'name';
@@ -196,7 +263,7 @@ export class InventoryIndex {
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
-      items: page.map(toItem),
+      items: page.map((row) => toItem(row, this.read(query.now))),
       nextCursor: rows.length > query.limit && last ? encodeCursor(sort, dir, String(last.sort_value ?? ''), last.name) : undefined,
     };
   }
@@ -247,9 +314,9 @@ export class InventoryIndex {
     return Boolean(row);
   }
 
-  async getItem(storeId: string, name: string): Promise<IndexedItem | null> {
+  async getItem(storeId: string, name: string, now?: Date): Promise<IndexedItem | null> {
     const row = await this.db.selectFrom('inv_items').select(ITEM_SELECT).where('store_id', '=', storeId).where('name', '=', name).executeTakeFirst();
-    return row ? toItem(row) : null;
+    return row ? toItem(row, this.read(now)) : null;
   }
 
   /**
@@ -257,7 +324,8 @@ export class InventoryIndex {
    * cut to each store's pattern. Three characters or more go through the trigram index; shorter
    * text is matched against names only.
    */
-  async search(scopes: SearchScope[], rawQuery: string, limit: number): Promise<SearchHit[]> {
+  async search(scopes: SearchScope[], rawQuery: string, limit: number, now?: Date): Promise<SearchHit[]> {
+    const ctx = this.read(now);
     const text = normalizeSearchQuery(rawQuery);
     if (!text || scopes.length === 0) return [];
     const inScope = (eb: ItemsEb) =>
@@ -288,12 +356,12 @@ export class InventoryIndex {
     const hits: SearchHit[] = byName
       .sort((a, b) => rank(a) - rank(b) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1))
       .slice(0, limit)
-      .map((row) => ({ ...toItem(row), matchedIn: 'name' as const }));
+      .map((row) => ({ ...toItem(row, ctx), matchedIn: 'name' as const }));
     const seen = new Set(hits.map((h) => `${h.storeId}\n${h.name}`));
     for (const row of other) {
       if (hits.length >= limit) break;
       if (seen.has(`${row.store_id}\n${row.name}`)) continue;
-      const item = toItem(row);
+      const item = toItem(row, ctx);
       const inDescription = item.description?.toLowerCase().includes(needle) ?? false;
       hits.push({ ...item, matchedIn: inDescription ? 'description' : 'tags' });
     }
@@ -319,6 +387,140 @@ export class InventoryIndex {
     return (await this.db.selectFrom('inv_sync').selectAll().where('store_id', '=', storeId).executeTakeFirst()) ?? null;
   }
 
+  /**
+   * Counts by freshness status and the age histogram of a store at `now`, cut to a name pattern.
+   * Without a pattern each figure is a range count over one of the (store_id, fresh_*) indexes;
+   * with one, a single pass over the store's rows matches the pattern once per row.
+   */
+  async freshnessSummary(storeId: string, namePattern: string | null, now: Date): Promise<FreshnessSummary> {
+    return namePattern === null ? this.summaryByIndex(storeId, now) : this.summaryByScan(storeId, namePattern, now);
+  }
+
+  async freshnessCounts(storeId: string, namePattern: string | null, now: Date): Promise<{ counts: Record<FreshnessStatus, number>; total: number }> {
+    const { counts, total } = await this.freshnessSummary(storeId, namePattern, now);
+    return { counts, total };
+  }
+
+  async ageHistogram(storeId: string, namePattern: string | null, now: Date): Promise<AgeBucket[]> {
+    return (await this.freshnessSummary(storeId, namePattern, now)).ages;
+  }
+
+  private async summaryByIndex(storeId: string, now: Date): Promise<FreshnessSummary> {
+    const t = now.toISOString();
+    const count = async (condition: ReturnType<typeof sql<SqlBool>>) => {
+      const row = await sql<{ n: number }>`SELECT count(*) AS n FROM inv_items WHERE store_id = ${storeId} AND ${condition}`.execute(this.db);
+      return Number(row.rows[0]?.n ?? 0);
+    };
+    const thresholds = AGE_BUCKETS.slice(1).map((b) => ageThreshold(now, b.minDays));
+    const [total, due, dueFirst, warned, failing, ages] = await Promise.all([
+      this.countStore(storeId),
+      count(sql<SqlBool>`inv_items.fresh_due_at <= ${t}`),
+      count(sql<SqlBool>`inv_items.fresh_due_at <= ${t} AND inv_items.fresh_first_version = 1`),
+      count(sql<SqlBool>`inv_items.fresh_warn_at <= ${t}`),
+      // Failing items are few: read how they split over the other statuses' conditions.
+      sql<{ due: number; first: number; warned: number; n: number }>`
+        SELECT inv_items.fresh_due_at <= ${t} AS due, coalesce(inv_items.fresh_first_version, 0) AS first, inv_items.fresh_warn_at <= ${t} AS warned, count(*) AS n
+        FROM inv_items WHERE store_id = ${storeId} AND ${failingSql(t)} GROUP BY 1, 2, 3`.execute(this.db),
+      // One range over the age index: everything at least 30 days old, split further by the older thresholds.
+      sql<Record<string, number>>`
+        SELECT count(*) AS a0, ${sql.join(thresholds.slice(1).map((th, i) => sql`coalesce(sum(inv_items.fresh_age_from <= ${th}), 0) AS ${sql.ref(`a${i + 1}`)}`))}
+        FROM inv_items WHERE store_id = ${storeId} AND inv_items.fresh_age_from <= ${thresholds[0]!}`.execute(this.db),
+    ]);
+    let failingTotal = 0;
+    let failingOverdue = 0;
+    let failingNever = 0;
+    let failingSoon = 0;
+    for (const r of failing.rows) {
+      const n = Number(r.n);
+      failingTotal += n;
+      if (r.due) (r.first ? (failingNever += n) : (failingOverdue += n));
+      else if (r.warned) failingSoon += n;
+    }
+    const counts: Record<FreshnessStatus, number> = {
+      'rotation-failing': failingTotal,
+      overdue: due - dueFirst - failingOverdue,
+      'never-rotated': dueFirst - failingNever,
+      'due-soon': warned - due - failingSoon,
+      fresh: 0,
+    };
+    counts.fresh = total - counts['rotation-failing'] - counts.overdue - counts['never-rotated'] - counts['due-soon'];
+    // at[i]: items at least AGE_BUCKETS[i].minDays old.
+    const agesRow = ages.rows[0] ?? {};
+    const atLeast = [total, ...thresholds.map((_, i) => Number(agesRow[`a${i}`] ?? 0))];
+    return { counts, total, ages: AGE_BUCKETS.map((b, i) => ({ ...b, count: atLeast[i]! - (atLeast[i + 1] ?? 0) })) };
+  }
+
+  private async summaryByScan(storeId: string, namePattern: string, now: Date): Promise<FreshnessSummary> {
+    const t = now.toISOString();
+    const thresholds = AGE_BUCKETS.slice(1).map((b) => ageThreshold(now, b.minDays));
+    // Bucket index: how many thresholds the item is at least as old as.
+    const bucket = sql<number>`(${sql.join(thresholds.map((th) => sql`(inv_items.fresh_age_from <= ${th})`), sql` + `)})`;
+    const rows = await sql<{ status: FreshnessStatus; bucket: number; n: number }>`
+      SELECT ${statusSql(t)} AS status, ${bucket} AS bucket, count(*) AS n
+      FROM inv_items WHERE store_id = ${storeId} AND inv_items.name REGEXP ${namePattern} GROUP BY 1, 2`.execute(this.db);
+    const counts = Object.fromEntries(FRESHNESS_STATUSES.map((st) => [st, 0])) as Record<FreshnessStatus, number>;
+    const ages = AGE_BUCKETS.map((b) => ({ ...b, count: 0 }));
+    let total = 0;
+    for (const r of rows.rows) {
+      const n = Number(r.n);
+      counts[r.status] += n;
+      ages[Number(r.bucket ?? 0)]!.count += n;
+      total += n;
+    }
+    return { counts, total, ages };
+  }
+
+  /**
+   * Items worst first (see lib/freshness/worst-order.ts), keyset-paged: one query per status rank,
+   * each walking an index in the order it returns rows. The cursor may come from a page over several
+   * stores: items of this store that sort after its position follow.
+   */
+  async worstPage(query: WorstPageQuery): Promise<WorstPage> {
+    const position = query.cursor ? decodeWorstCursor(query.cursor) : null;
+    if (query.cursor && !position) throw new CursorError();
+    const now = position ? new Date(position.now) : query.now;
+    const t = now.toISOString();
+    const wanted = new Set(query.statuses?.length ? query.statuses : FRESHNESS_STATUSES);
+    const ctx = this.read(now);
+    const found: WorstItem[] = [];
+    const startRank = position?.after.rank ?? 0;
+    for (let rank = startRank; rank <= MAX_RANK && found.length <= query.limit; rank++) {
+      const segment = segmentCondition(rank, wanted, t);
+      if (!segment) continue;
+      const timeColumn = rank === 0 ? 'fresh_failing_at' : 'fresh_due_at';
+      const time = sql.ref(`inv_items.${timeColumn}`);
+      let after: ReturnType<typeof sql<SqlBool>> | null = null;
+      if (position && rank === position.after.rank) {
+        const { time: at, storeId, name } = position.after;
+        // Same time: a store sorting before the cursor's has nothing left there, one after it everything.
+        const nameAfter = query.storeId < storeId ? '' : query.storeId > storeId ? '' : name;
+        after = sql<SqlBool>`(${time} >= ${at} AND (${time} > ${at} OR inv_items.name > ${nameAfter}))`;
+      }
+      const rows = await this.db
+        .selectFrom('inv_items')
+        .select(ITEM_SELECT)
+        .select(['fresh_failing_at', 'fresh_due_at'])
+        .where('store_id', '=', query.storeId)
+        .where((eb) => matchesPattern(eb, query.namePattern))
+        .where(segment)
+        .$if(after !== null, (q) => q.where(after!))
+        .orderBy(timeColumn)
+        .orderBy('name')
+        .limit(query.limit + 1 - found.length)
+        .execute();
+      for (const row of rows) {
+        found.push({
+          ...toItem(row, ctx),
+          worstKey: { rank, time: (rank === 0 ? row.fresh_failing_at : row.fresh_due_at) ?? '', storeId: query.storeId, name: row.name },
+        });
+      }
+    }
+    const items = found.slice(0, query.limit);
+    const hasMore = found.length > query.limit;
+    const last = items.at(-1);
+    return { items, hasMore, nextCursor: hasMore && last ? encodeWorstCursor({ now: t, after: last.worstKey }) : undefined, now };
+  }
+
   async countStore(storeId: string): Promise<number> {
     const row = await this.db
       .selectFrom('inv_items')
@@ -333,10 +535,15 @@ export class InventoryIndex {
  * Writes one item into an inventory inside the caller's transaction (the built-in store calls it
  * from its own writes, so its inventory is never behind). New items count into every ancestor folder.
  */
-export async function upsertInventoryItem(db: Kysely<InventoryDatabase>, storeId: string, record: InventoryRecord): Promise<void> {
+export async function upsertInventoryItem(
+  db: Kysely<InventoryDatabase>,
+  storeId: string,
+  record: InventoryRecord,
+  policies: FreshnessPolicySet = freshnessPolicies(),
+): Promise<void> {
   const row = toInventoryRow(storeId, record);
   const existing = await db.selectFrom('inv_items').select('id').where('store_id', '=', storeId).where('name', '=', record.name).executeTakeFirst();
-  const values = row;
+  const values = { ...row, ...freshnessColumnsOf(row, policies) };
   if (existing) {
     await db.updateTable('inv_items').set(values).where('id', '=', existing.id).execute();
     return;

@@ -13,13 +13,20 @@ export interface InventoryExtra {
   dataType?: string;
   policies?: ParameterPolicy[];
   rotation?: RotationStatus;
+  /** Secrets Manager: the version holding AWSPENDING but not AWSCURRENT (a rotation under way, or stuck). */
+  pendingVersion?: string;
+  /** Secrets Manager: how many versions carry a staging label; 1 means the secret still holds its first value. */
+  stagedVersions?: number;
+  /** Built-in store: its last rotation failed (cleared by the next successful write). Never a value. */
+  rotationFailure?: { at: string; message: string };
 }
 
 export interface InventoryRecord extends ItemMetadata {
   extra: InventoryExtra;
 }
 
-export type InventoryRow = Omit<InventoryItemsTable, 'id' | 'tags_synced_at'>;
+/** What a walk or a write produces; the freshness columns are derived from it (lib/freshness/columns.ts). */
+export type InventoryRow = Omit<InventoryItemsTable, 'id' | 'tags_synced_at' | `fresh_${string}`>;
 
 /** Numbers sort as numbers ("2" before "10"); anything else as text after them. */
 export function versionKey(version: string): string {

@@ -34,6 +34,18 @@ export interface InventoryItemsTable {
   fingerprint: string;
   /** SSM tags cost a call each: when they were last fetched (null: not yet). */
   tags_synced_at: string | null;
+  /** Freshness (lib/freshness/columns.ts): derived from the row and the policies when it is written. */
+  fresh_due_at: string | null;
+  fresh_warn_at: string | null;
+  fresh_failing_at: string | null;
+  fresh_first_version: number | null;
+  fresh_age_from: string | null;
+}
+
+/** Small facts about the inventory itself (the freshness policies its rows were computed with). */
+export interface InventoryMetaTable {
+  key: string;
+  value: string;
 }
 
 export interface InventoryFoldersTable {
@@ -72,6 +84,7 @@ export interface InventoryDatabase {
   inv_search: InventorySearchTable;
   inv_folders: InventoryFoldersTable;
   inv_sync: InventorySyncTable;
+  inv_meta: InventoryMetaTable;
 }
 
 const ITEM_COLUMNS = `
@@ -145,7 +158,32 @@ CREATE TABLE IF NOT EXISTS inv_staging (
   ${ITEM_COLUMNS},
   PRIMARY KEY (store_id, name)
 );
+CREATE TABLE IF NOT EXISTS inv_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
+
+/** Freshness columns of inv_items and inv_staging; added by ALTER TABLE to databases from before them. */
+const FRESHNESS_COLUMN_TYPES = {
+  fresh_due_at: 'TEXT',
+  fresh_warn_at: 'TEXT',
+  fresh_failing_at: 'TEXT',
+  fresh_first_version: 'INTEGER',
+  fresh_age_from: 'TEXT',
+} as const;
+
+// The due index carries the other dates too, so status counts and the worst-first list read the index alone.
+const FRESHNESS_INDEX_SQL = `
+CREATE INDEX IF NOT EXISTS inv_items_fresh_due ON inv_items (store_id, fresh_due_at, fresh_warn_at, fresh_failing_at, fresh_first_version);
+CREATE INDEX IF NOT EXISTS inv_items_fresh_warn ON inv_items (store_id, fresh_warn_at);
+CREATE INDEX IF NOT EXISTS inv_items_fresh_failing ON inv_items (store_id, fresh_failing_at);
+CREATE INDEX IF NOT EXISTS inv_items_fresh_age ON inv_items (store_id, fresh_age_from);
+`;
+
+function addMissingColumns(conn: Database.Database, table: string): void {
+  const present = new Set((conn.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  for (const [column, type] of Object.entries(FRESHNESS_COLUMN_TYPES)) {
+    if (!present.has(column)) conn.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+}
 
 /**
  * Sets up the inventory on a connection: its tables and the REGEXP function that cuts queries to
@@ -155,6 +193,10 @@ CREATE TABLE IF NOT EXISTS inv_staging (
 export function prepareInventoryConnection(conn: Database.Database): void {
   registerRegexp(conn);
   conn.exec(INVENTORY_SCHEMA_SQL);
+  // Existing databases keep their rows; the columns are filled by syncFreshnessColumns.
+  addMissingColumns(conn, 'inv_items');
+  addMissingColumns(conn, 'inv_staging');
+  conn.exec(FRESHNESS_INDEX_SQL);
 }
 
 /** One regular expression matching any of the globs, as picomatch matches them. */

@@ -36,11 +36,19 @@ export interface LabelsTable {
   version: number;
 }
 
+/** The last failed rotation of an item, until its next successful write. A message, never a value. */
+export interface RotationFailuresTable {
+  item_id: number;
+  at: string;
+  message: string;
+}
+
 export interface EmbeddedDatabase {
   meta: MetaTable;
   items: ItemsTable;
   versions: VersionsTable;
   labels: LabelsTable;
+  rotation_failures: RotationFailuresTable;
 }
 
 export const SCHEMA_VERSION = '1';
@@ -75,5 +83,10 @@ CREATE TABLE IF NOT EXISTS labels (
   label TEXT NOT NULL,
   version INTEGER NOT NULL,
   PRIMARY KEY (item_id, label)
+);
+CREATE TABLE IF NOT EXISTS rotation_failures (
+  item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  message TEXT NOT NULL
 );
 `;

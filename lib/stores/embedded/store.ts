@@ -234,10 +234,37 @@ export class EmbeddedStore implements WritableSecretStore {
           .where('id', '=', itemId)
           .executeTakeFirstOrThrow();
         const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', itemId).where('version', '=', version).execute();
+        // A successful write ends a failed rotation's record.
+        await trx.deleteFrom('rotation_failures').where('item_id', '=', itemId).execute();
         await upsertInventoryItem(this.inventoryDb(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
         results.push({ name: input.name, version: String(version) });
       }
       return results;
+    });
+  }
+
+  /**
+   * Records that rotating an item failed, so its freshness reads "rotation failing" until the next
+   * successful write. `message` says why and must not hold any value; it is cut to 300 characters.
+   */
+  async recordRotationFailure(name: string, message: string, at: Date = new Date()): Promise<void> {
+    this.assertName(name);
+    const text = message.replace(/[\p{Cc}]+/gu, ' ').trim().slice(0, 300) || 'unknown error';
+    await this.db.transaction().execute(async (trx) => {
+      const item = await trx
+        .selectFrom('items')
+        .select(['id', 'name', 'folder', 'kind', 'description', 'kms_key_id', 'tags', 'current_version', 'updated_at', 'updated_by'])
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!item) throw new StoreError('not-found', this.id, `There is no item ${name} in store "${this.id}".`);
+      const failure = { at: at.toISOString(), message: text };
+      await trx
+        .insertInto('rotation_failures')
+        .values({ item_id: item.id, ...failure })
+        .onConflict((oc) => oc.column('item_id').doUpdateSet(failure))
+        .execute();
+      const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', item.id).where('version', '=', item.current_version).execute();
+      await upsertInventoryItem(this.inventoryDb(trx), this.id, embeddedRecord(item, labels.map((l) => l.label), failure));
     });
   }
 
