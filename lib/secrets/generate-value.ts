@@ -24,20 +24,6 @@ export {
   type PasswordClass,
 } from './generate-presets';
 
-/**
- * The old alphabets of the built-in store's first generate form (components/item-write-actions.tsx),
- * kept only until the write dialog replaces that form.
- * @deprecated use GenerateSpec presets.
- */
-export const ALPHABETS = {
-  alphanumeric: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
-  'ascii-printable': 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_{|}~',
-  hex: '0123456789abcdef',
-  base64url: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
-} as const;
-/** @deprecated use GenerateSpec presets. */
-export type AlphabetName = keyof typeof ALPHABETS;
-
 /** A password that misses a chosen class is drawn again whole; this many misses in a row cannot happen by chance. */
 const MAX_PASSWORD_DRAWS = 10_000;
 
