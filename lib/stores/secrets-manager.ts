@@ -242,7 +242,20 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
         identities.skipped.push(secret.ARN ?? secret.Name ?? '');
         continue;
       }
-      records.push({ ...metadata, extra: { ...(secret.ARN ? { arn: secret.ARN } : {}), type: 'secret', rotation: rotationOf(secret) } });
+      // Stages feed freshness: AWSPENDING on a version that is not AWSCURRENT is a rotation under way (or
+      // stuck), and a secret with one staged version and no rotation still holds its first value.
+      const stages = secret.SecretVersionsToStages;
+      const pending = Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSPENDING') && !labels.includes(CURRENT))?.[0];
+      records.push({
+        ...metadata,
+        extra: {
+          ...(secret.ARN ? { arn: secret.ARN } : {}),
+          type: 'secret',
+          rotation: rotationOf(secret),
+          ...(stages ? { stagedVersions: Object.keys(stages).length } : {}),
+          ...(pending ? { pendingVersion: pending } : {}),
+        },
+      });
       // The secret's own name (ARN when known): "a/b" and "/a/b" are one item name but two secrets.
       identities.records.push(secret.ARN ?? secret.Name!);
     }
