@@ -24,7 +24,7 @@ const OWN_BATCH = 500;
 /** Own-log rows examined at most for one page; past it the page stops at the last row examined. */
 const OWN_SCAN_LIMIT = 20_000;
 const OWN_READS = new Set(['reveal']);
-const OWN_WRITES = new Set(['rotate', 'generate', 'import']);
+const OWN_WRITES = new Set(['rotate', 'generate', 'schedule-rotation', 'import']);
 
 export interface TimelineEntry {
   /** Unique across both sources. */
@@ -43,6 +43,8 @@ export interface TimelineEntry {
   errorCode: string | null;
   /** The CloudTrail source that delivered it, or "dashboard". */
   via: string;
+  /** Own log: the reason the person gave (rotate, generate, schedule, reveal). */
+  reason: string | null;
   /** Exports only: the CloudTrail record as stored (value-like keys dropped), or the own entry's details. */
   raw?: Record<string, unknown>;
 }
@@ -132,6 +134,7 @@ function fromOwn(entry: OwnEntry, withRaw: boolean): TimelineEntry {
     outcome: failed ? 'error' : 'success',
     errorCode: failed ? entry.outcome : null,
     via: 'dashboard',
+    reason: typeof entry.details.reason === 'string' ? entry.details.reason : null,
     ...(withRaw ? { raw: { seq: entry.seq, target: entry.target, outcome: entry.outcome, details: { ...entry.details }, hash: entry.hash } } : {}),
   };
 }
@@ -151,6 +154,7 @@ function fromTrail(entry: TrailEntry, withRaw: boolean): TimelineEntry {
     outcome: entry.errorCode ? 'error' : 'success',
     errorCode: entry.errorCode,
     via: entry.sourceId,
+    reason: null,
     ...(withRaw ? { raw: entry.raw } : {}),
   };
 }

@@ -126,6 +126,7 @@ export default async function AuditPage({ searchParams }: Props) {
                     <td className="px-3 py-2 font-mono">
                       {entry.action}
                       {entry.access && <span className="block text-xs text-slate-500">{entry.access}</span>}
+                      {entry.reason && <span className="block font-sans text-xs text-slate-600 break-words">“{entry.reason}”</span>}
                     </td>
                     <td className="px-3 py-2 font-mono break-all">
                       {entry.storeId && entry.itemName && !entry.itemName.endsWith('/') ? (
