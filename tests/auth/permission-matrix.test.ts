@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 // Server actions read the session through next/headers; the mock hands them the caller's cookie.
@@ -69,12 +70,12 @@ const perform: Record<string, (subject: Subject, scope: Scope) => Promise<{ stat
   },
   rotate: async (subject, scope) => {
     sessionJar.cookie = h.cookies[subject];
-    const result = await rotateSecretAction({ storeId: 'local', name: where(scope).written });
+    const result = await rotateSecretAction({ storeId: 'local', name: where(scope).written, reason: 'matrix', requestId: randomUUID() });
     return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
   },
   generate: async (subject, scope) => {
     sessionJar.cookie = h.cookies[subject];
-    const result = await generateValueAction({ storeId: 'local', name: where(scope).written, length: 40, alphabet: 'hex' });
+    const result = await generateValueAction({ storeId: 'local', name: where(scope).written, reason: 'matrix', requestId: randomUUID(), preset: 'hex', length: 40 });
     return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
   },
 };
@@ -163,19 +164,23 @@ describe('what the answers hold', () => {
     const before = await h.store.getItem(INSIDE.written);
     const oldValue = await h.store.readValue(INSIDE.written);
     sessionJar.cookie = h.cookies.operator;
-    const generated = await generateValueAction({ storeId: 'local', name: INSIDE.written, length: 48, alphabet: 'hex' });
-    expect(generated).toEqual({ ok: true, data: { version: String(Number(before!.currentVersion) + 1) } });
+    const generated = await generateValueAction({ storeId: 'local', name: INSIDE.written, reason: 'matrix', requestId: randomUUID(), preset: 'hex', length: 48 });
+    expect(generated).toEqual({ ok: true, data: { version: String(Number(before!.currentVersion) + 1), createdAt: expect.any(String), via: 'built-in' } });
     const value = await h.store.readValue(INSIDE.written);
     expect(value).toMatch(/^[0-9a-f]{48}$/);
     expect(value).not.toBe(oldValue);
 
-    const rotated = await rotateSecretAction({ storeId: 'local', name: INSIDE.written });
+    const rotated = await rotateSecretAction({ storeId: 'local', name: INSIDE.written, reason: 'matrix', requestId: randomUUID() });
     expect(rotated).toMatchObject({ ok: true });
     const after = await h.store.getItem(INSIDE.written);
     expect(after!.versions[0]).toMatchObject({ createdBy: 'operator@example.com', labels: ['rotated'] });
     expect(after!.kind).toBe(before!.kind);
     const rotatedValue = await h.store.readValue(INSIDE.written);
-    expect(rotatedValue).toMatch(/^[A-Za-z0-9]{32}$/);
+    // The default rotation: a 32-character password with every class of character.
+    expect(rotatedValue).toHaveLength(32);
+    expect(rotatedValue).toMatch(/[a-z]/);
+    expect(rotatedValue).toMatch(/[A-Z]/);
+    expect(rotatedValue).toMatch(/[0-9]/);
 
     const audit = await listAudit(20);
     const entries = audit.filter((e) => e.target === `local:${INSIDE.written}` && e.outcome === 'success');
@@ -187,10 +192,13 @@ describe('what the answers hold', () => {
   it('rejects bad generate input with a 400 that names the problem, writing nothing', async () => {
     sessionJar.cookie = h.cookies.operator;
     const before = (await h.store.getItem(INSIDE.written))!.currentVersion;
-    expect(await generateValueAction({ storeId: 'local', name: INSIDE.written, length: 8 })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/at least 16/) });
-    expect(await generateValueAction({ storeId: 'local', name: INSIDE.written, alphabet: 'emoji' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/Alphabet must be one of/) });
-    expect(await generateValueAction({ storeId: 'local', name: '/prod/payments/bad name' })).toMatchObject({ ok: false, status: 400 });
-    expect(await rotateSecretAction({ storeId: 'local', name: '/prod/payments/missing' })).toMatchObject({ ok: false, status: 409, error: expect.stringMatching(/There is no item/) });
+    const base = { storeId: 'local', name: INSIDE.written, reason: 'matrix', requestId: randomUUID() };
+    expect(await generateValueAction({ ...base, preset: 'password', length: 7 })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/from 8 to 4096/) });
+    expect(await generateValueAction({ ...base, preset: 'emoji' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/preset must be one of/) });
+    expect(await generateValueAction({ ...base, preset: 'hex', reason: '' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/Give a reason/) });
+    expect(await generateValueAction({ ...base, preset: 'hex', requestId: 'not-a-uuid' })).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/requestId must be a UUID/) });
+    expect(await generateValueAction({ ...base, name: '/prod/payments/bad name', preset: 'hex' })).toMatchObject({ ok: false, status: 400 });
+    expect(await rotateSecretAction({ ...base, name: '/prod/payments/missing' })).toMatchObject({ ok: false, status: 409, error: expect.stringMatching(/There is no item/) });
     expect((await h.store.getItem(INSIDE.written))!.currentVersion).toBe(before);
   });
 
