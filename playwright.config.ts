@@ -4,7 +4,7 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ADMIN } from './e2e/support/accounts';
 import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
-import { awsStoresYaml, REGION, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
+import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -29,6 +29,15 @@ if (!existsSync(awsConfigFile))
   writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_FAKE_AWS_URL, process.env.E2E_SCALE_AWS_URL, process.env.E2E_SLOW_AWS_URL));
 // Matched against absolute paths: only spec files whose own name starts with aws-.
 const AWS_SPECS = /(^|[\\/])aws-[^\\/]*\.spec\.ts$/;
+
+// The 'reveal' project: a fourth server with ALLOW_REVEAL=1 over the same fake AWS (writable stores),
+// for the spec that rotates and then reveals; the 'aws' server keeps reveal off.
+process.env.E2E_REVEAL_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-reveal-'));
+const revealPort = Number(process.env.E2E_REVEAL_PORT ?? 3213);
+const revealBaseURL = `http://127.0.0.1:${revealPort}`;
+const revealConfigFile = path.join(process.env.E2E_REVEAL_DIR, 'stores.yaml');
+if (!existsSync(revealConfigFile)) writeFileSync(revealConfigFile, revealStoresYaml(process.env.E2E_FAKE_AWS_URL));
+const REVEAL_SPECS = /(^|[\\/])reveal-[^\\/]*\.spec\.ts$/;
 
 // The 'oidc' project: a third server that signs people in through a real OpenID Connect provider
 // on loopback (e2e/support/oidc-provider-main.ts), with their groups mapped to roles by CONFIG_FILE.
@@ -104,18 +113,42 @@ const awsServer = {
     LOG_LEVEL: 'error',
     NEXT_TELEMETRY_DISABLED: '1',
     // Dummy credentials, signed into every request; nothing here can reach real AWS.
+    ...fakeAwsEnv(process.env.E2E_AWS_DIR),
+    // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
+    AWS_REQUEST_TIMEOUT_MS: '1000',
+    // Failing stores should show their sync failure within seconds, not after 8 patient retries.
+    SYNC_MAX_ATTEMPTS: '2',
+  },
+};
+
+/** The AWS settings both servers on the fake AWS run with: dummy credentials, nothing reaches real AWS. */
+function fakeAwsEnv(dir: string) {
+  return {
     AWS_ACCESS_KEY_ID: 'AKIAFAKEE2E000000000',
     AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key-for-browser-tests',
     AWS_SESSION_TOKEN: '',
     AWS_REGION: REGION,
     AWS_PROFILE: '',
-    AWS_CONFIG_FILE: path.join(process.env.E2E_AWS_DIR, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(process.env.E2E_AWS_DIR, 'no-aws-credentials'),
+    AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
-    // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
-    AWS_REQUEST_TIMEOUT_MS: '1000',
-    // Failing stores should show their sync failure within seconds, not after 8 patient retries.
-    SYNC_MAX_ATTEMPTS: '2',
+  };
+}
+const revealServer = {
+  command: 'node scripts/start.mjs',
+  url: `${revealBaseURL}/api/health`,
+  reuseExistingServer: false,
+  timeout: 240_000,
+  env: {
+    PORT: String(revealPort),
+    DATA_DIR: path.join(process.env.E2E_REVEAL_DIR, 'data'),
+    CONFIG_FILE: revealConfigFile,
+    ALLOW_REVEAL: '1',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: 'error',
+    NEXT_TELEMETRY_DISABLED: '1',
+    ...fakeAwsEnv(process.env.E2E_REVEAL_DIR),
   },
 };
 
@@ -163,9 +196,16 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS], use: { browserName: 'chromium' } },
+    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS], use: { browserName: 'chromium' } },
     { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
+    { name: 'reveal', testMatch: REVEAL_SPECS, use: { browserName: 'chromium', baseURL: revealBaseURL } },
   ],
-  webServer: [...(runs('chromium') ? [demoServer] : []), ...(runs('aws') ? [fakeAwsServer, ...simulators, awsServer] : []), ...(runs('oidc') ? [issuerServer, oidcServer] : [])],
+  webServer: [
+    ...(runs('chromium') ? [demoServer] : []),
+    ...(runs('aws') || runs('reveal') ? [fakeAwsServer] : []),
+    ...(runs('aws') ? [...simulators, awsServer] : []),
+    ...(runs('reveal') ? [revealServer] : []),
+    ...(runs('oidc') ? [issuerServer, oidcServer] : []),
+  ],
 });

@@ -1,0 +1,88 @@
+import { DB_CREDENTIALS_SECRET, ROTATABLE_SECRET, VALUE_SENTINEL } from './support/fake-aws-server';
+import { searchableValues, storedValues } from './support/fake-aws-values';
+import { recordResponses } from './support/leak-recorder';
+import { expect, test } from './support/test';
+import type { Page } from '@playwright/test';
+
+// Rotate and generate on the fake Parameter Store and Secrets Manager through the item page, with
+// reveal off (this server): every response of the session is searched for the old and the new
+// values, which the test reads from the fake AWS. None may appear anywhere.
+
+const PARAMETER = '/prod/payments/db/host';
+
+async function confirmWrite(page: Page, button: 'Rotate now' | 'Generate new value', fill: (dialog: ReturnType<Page['getByRole']>) => Promise<void> = async () => {}) {
+  await page.getByRole('button', { name: `${button}…` }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  await fill(dialog);
+  await dialog.getByLabel(/^Reason/).fill(`e2e: ${button.toLowerCase()} on ${new Date().toISOString()}`);
+  await dialog.getByRole('button', { name: `Confirm: ${button.toLowerCase()}` }).click();
+  return dialog;
+}
+
+test('rotate and generate on AWS stores answer with the new version only, and no value reaches the browser', async ({ page }) => {
+  test.setTimeout(120_000);
+  const recorder = recordResponses(page);
+  const before = {
+    parameter: await storedValues('ssm', PARAMETER),
+    json: await storedValues('secretsmanager', DB_CREDENTIALS_SECRET),
+    rotated: await storedValues('secretsmanager', ROTATABLE_SECRET),
+  };
+
+  // Parameter Store: rotate (a 32-character password), then generate 48 hex characters.
+  await page.goto(`/items/prod-params${PARAMETER}`);
+  await expect(page.getByRole('heading', { name: 'Reveal the value' })).toHaveCount(0);
+  const versionsBefore = before.parameter.versions.length;
+  let dialog = await confirmWrite(page, 'Rotate now');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('status').filter({ hasText: 'New version' })).toContainText(`New version ${versionsBefore + 1}`);
+  await confirmWrite(page, 'Generate new value', async (d) => {
+    await d.getByLabel('Kind').selectOption('hex');
+    await d.getByLabel(/^Length/).fill('48');
+  });
+  await expect(page.getByRole('status').filter({ hasText: 'New version' })).toContainText(`New version ${versionsBefore + 2}`);
+  await expect(page.getByTestId('version')).toHaveCount(versionsBefore + 2);
+  const parameterNow = await storedValues('ssm', PARAMETER);
+  expect(parameterNow.current).toMatch(/^[0-9a-f]{48}$/);
+
+  // A JSON secret: without a key it is refused, naming the keys; with one, only that key changes.
+  await page.goto(`/items/prod-secrets/${DB_CREDENTIALS_SECRET}`);
+  dialog = await confirmWrite(page, 'Generate new value');
+  await expect(dialog.getByRole('alert')).toContainText('holds JSON with the keys "username", "password", "host"');
+  await dialog.getByLabel(/JSON key/).fill('password');
+  await dialog.getByRole('button', { name: 'Confirm: generate new value' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('status').filter({ hasText: 'New version' })).toBeVisible();
+  const jsonNow = JSON.parse((await storedValues('secretsmanager', DB_CREDENTIALS_SECRET)).current!);
+  expect(jsonNow).toMatchObject({ username: 'payments_app', host: 'db.internal' });
+  expect(jsonNow.password).not.toBe(VALUE_SENTINEL);
+
+  // A secret with a rotation function: RotateSecret, followed from AWSPENDING to AWSCURRENT.
+  await page.goto(`/items/prod-secrets/${ROTATABLE_SECRET}`);
+  await confirmWrite(page, 'Rotate now');
+  await expect(page.getByRole('status').filter({ hasText: 'New version' })).toContainText('(pending)');
+  await expect(page.locator('[data-rotation-state]')).toHaveAttribute('data-rotation-state', 'current', { timeout: 20_000 });
+  await expect(page.getByTestId('version').first()).toContainText('AWSCURRENT');
+
+  // A store without `writable: true` offers no writes.
+  await page.goto(`/items/readonly-params${PARAMETER}`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(PARAMETER);
+  await expect(page.getByRole('button', { name: 'Rotate now…' })).toHaveCount(0);
+
+  // Browse, search and the audit log, which now name the writes.
+  await page.goto('/browse/prod-params/prod/payments/db');
+  await page.goto('/audit');
+  await expect(page.getByText('e2e: rotate now', { exact: false }).first()).toBeVisible();
+
+  const after = {
+    parameter: await storedValues('ssm', PARAMETER),
+    json: await storedValues('secretsmanager', DB_CREDENTIALS_SECRET),
+    rotated: await storedValues('secretsmanager', ROTATABLE_SECRET),
+  };
+  const secrets = [...new Set([...Object.values(before), ...Object.values(after)].flatMap(searchableValues))];
+  expect(secrets.length).toBeGreaterThan(6);
+  const responses = await recorder.settle({ withinMs: 10_000 });
+  // The recorder saw the server actions' answers (so a value in them would have been caught).
+  expect(responses.some((r) => r.body.includes(`"version":"${versionsBefore + 2}"`))).toBe(true);
+  expect(await recorder.findLeaks(secrets, { withinMs: 10_000 })).toEqual([]);
+});
