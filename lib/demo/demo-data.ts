@@ -15,6 +15,8 @@ export interface DemoItem {
   description: string | null;
   tags: Record<string, string>;
   versions: DemoVersion[];
+  /** A failed rotation the seeder records (the item then reads "rotation failing"). Never a value. */
+  rotationFailure?: string;
 }
 
 const DAY = 86_400_000;
@@ -123,5 +125,42 @@ export function buildDemoItems(now: Date = new Date()): DemoItem[] {
     }
     for (const [leaf, kind, description] of SHARED) add(`/${env}/${leaf}`, kind, description, { team: 'platform' }, env);
   }
+  shapeForFreshness(items, now);
   return items;
+}
+
+/**
+ * A few items shaped so the demo shows every freshness status under the default policy (90 days,
+ * warned 14 ahead) on any date: most items are fresh and about a fifth overdue by chance; these
+ * make sure of one due soon, one overdue, one never rotated and one whose rotation failed.
+ */
+export const DEMO_FRESHNESS_EXAMPLES = {
+  'due-soon': '/prod/payments/signing-key',
+  overdue: '/prod/search/elastic/api-key',
+  'never-rotated': '/prod/notifications/sendgrid/api-key',
+  'rotation-failing': '/prod/auth/jwt/private-key',
+  fresh: '/prod/web/session-secret',
+} as const;
+
+const ROTATION_FAILURE = 'rotation-lambda: the identity provider refused the new signing key (HTTP 403); the current key stays in use';
+
+function retime(item: DemoItem, now: Date, newestAgoDays: number, spacingDays: number): void {
+  const last = item.versions.length - 1;
+  item.versions.forEach((v, i) => {
+    v.at = new Date(now.getTime() - Math.round((newestAgoDays + (last - i) * spacingDays) * DAY));
+  });
+}
+
+function shapeForFreshness(items: DemoItem[], now: Date): void {
+  const byName = new Map(items.map((i) => [i.name, i]));
+  const example = (name: string) => byName.get(name)!;
+  retime(example(DEMO_FRESHNESS_EXAMPLES['due-soon']), now, 82, 85);
+  retime(example(DEMO_FRESHNESS_EXAMPLES.overdue), now, 130, 90);
+  const first = example(DEMO_FRESHNESS_EXAMPLES['never-rotated']);
+  first.versions = [{ ...first.versions[0]!, labels: ['live'] }];
+  retime(first, now, 140, 0);
+  const failing = example(DEMO_FRESHNESS_EXAMPLES['rotation-failing']);
+  retime(failing, now, 20, 30);
+  failing.rotationFailure = ROTATION_FAILURE;
+  retime(example(DEMO_FRESHNESS_EXAMPLES.fresh), now, 3, 30);
 }

@@ -19,5 +19,7 @@ export async function seedDemoData(store: EmbeddedStore, now = new Date()): Prom
       })),
     ),
   );
+  // After the values: a successful write clears an item's recorded failure.
+  for (const item of items) if (item.rotationFailure) await store.recordRotationFailure(item.name, item.rotationFailure, now);
   return items.length;
 }
