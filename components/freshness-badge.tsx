@@ -20,13 +20,25 @@ export const FRESHNESS_COLORS: Record<FreshnessStatus, string> = {
   fresh: '#10b981',
 };
 
-export function FreshnessBadge({ status, reason, className = '' }: { status: FreshnessStatus; reason?: string | null; className?: string }) {
+const SIZES = { sm: 'px-1.5 py-0.5 text-xs', xs: 'px-1 text-[11px]' } as const;
+
+export function FreshnessBadge({
+  status,
+  reason,
+  size = 'sm',
+  className = '',
+}: {
+  status: FreshnessStatus;
+  reason?: string | null;
+  size?: keyof typeof SIZES;
+  className?: string;
+}) {
   return (
     <span
       data-testid="freshness-badge"
       data-status={status}
       title={reason ?? undefined}
-      className={`inline-flex shrink-0 whitespace-nowrap rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${FRESHNESS_BADGE_STYLES[status]} ${className}`}
+      className={`inline-flex shrink-0 whitespace-nowrap rounded font-medium ring-1 ring-inset ${SIZES[size]} ${FRESHNESS_BADGE_STYLES[status]} ${className}`}
     >
       {FRESHNESS_LABELS[status]}
     </span>

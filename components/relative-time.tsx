@@ -10,9 +10,3 @@ export function RelativeTime({ iso, showDate = false }: { iso: string; showDate?
     </time>
   );
 }
-
-export const STALE_AFTER_DAYS = 180;
-
-export function ageInDays(iso: string, now = Date.now()): number {
-  return Math.floor((now - Date.parse(iso)) / 86_400_000);
-}

@@ -4,6 +4,8 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
 import type { SearchFolderResult, SearchItemResult, SearchResults } from '@/lib/data/inventory-types';
+import { FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
+import { FreshnessBadge } from './freshness-badge';
 import { FolderIcon } from './icons';
 
 // The header's search over every store the user may see: names, descriptions and tags of items, and folder
@@ -277,7 +279,10 @@ export function SearchBox() {
                           <span className="shrink-0 rounded bg-slate-100 px-1 text-[11px] text-slate-500">{item.matchedIn}</span>
                         )}
                       </span>
-                      <span className="block truncate text-xs text-slate-500">{item.storeLabel}</span>
+                      <span className="flex min-w-0 items-center gap-2 text-xs text-slate-500">
+                        <span className="min-w-0 truncate">{item.storeLabel}</span>
+                        {knownStatus(item.status) && <FreshnessBadge status={item.status} size="xs" />}
+                      </span>
                     </ResultOption>
                   ))}
                 </div>
@@ -354,6 +359,11 @@ function ResultOption({
       {children}
     </Link>
   );
+}
+
+/** A status this page knows (an older or newer server may send another, or none). */
+function knownStatus(status: unknown): status is FreshnessStatus {
+  return typeof status === 'string' && (FRESHNESS_STATUSES as readonly string[]).includes(status);
 }
 
 function hasError(body: unknown): body is { error: string } {

@@ -4,11 +4,12 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { format, formatDistanceToNowStrict } from 'date-fns';
 import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ItemRow } from '@/lib/data/inventory-types';
+import type { ItemRow, RowFreshness } from '@/lib/data/inventory-types';
+import { FRESHNESS_LABELS, FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
 import { browseHref, itemHref, type SortKey } from '@/lib/links';
+import { FreshnessBadge } from './freshness-badge';
 import { FolderIcon } from './icons';
 import { KindBadge } from './kind-badge';
-import { ageInDays, STALE_AFTER_DAYS } from './relative-time';
 
 // A folder of up to 100,000 items: only the rows in view (plus an overscan) are in the DOM, further pages
 // are fetched from the items API as the end comes near, and the URL's `after` follows the scroll position
@@ -29,15 +30,15 @@ const COLUMNS: { key: SortKey; label: string; wide: boolean }[] = [
   { key: 'by', label: 'Changed by', wide: true },
 ];
 
-/** Phones: Name and Last changed; from `sm`: all five. The same template for the header and every row. */
-const GRID = 'grid grid-cols-[minmax(0,1fr)_10rem] sm:grid-cols-[minmax(0,2fr)_8rem_6.5rem_10rem_minmax(0,1fr)]';
+/** Phones: Name (with the freshness badge) and Last changed; from `sm`: all five. The same template for the header and every row. */
+const GRID = 'grid grid-cols-[minmax(0,1fr)_7.5rem] sm:grid-cols-[minmax(0,2fr)_8rem_6.5rem_10rem_minmax(0,1fr)]';
 const CELL = 'flex min-w-0 items-center px-2 sm:px-3';
 const WIDE_CELL = 'hidden min-w-0 items-center px-3 sm:flex';
 
 export interface VirtualItemsTableProps {
   storeId: string;
   path: string;
-  query: { q?: string; sort?: SortKey; dir?: 'asc' | 'desc' };
+  query: { q?: string; sort?: SortKey; dir?: 'asc' | 'desc'; status?: FreshnessStatus[] };
   folders: { path: string; name: string; totalItems: number | null }[];
   initialItems: ItemRow[];
   /** The next page's cursor; null when initialItems reach the end. */
@@ -77,7 +78,7 @@ function listId(list: object): number {
 /** The folder table. Another folder, sort, filter, start position or server answer starts over at the top. */
 export function VirtualItemsTable(props: VirtualItemsTableProps) {
   const { storeId, path, query, startCursor, initialItems } = props;
-  const key = [storeId, path, query.q ?? '', query.sort ?? '', query.dir ?? '', startCursor ?? '', listId(initialItems)].join('\u0000');
+  const key = [storeId, path, query.q ?? '', query.sort ?? '', query.dir ?? '', (query.status ?? []).join(','), startCursor ?? '', listId(initialItems)].join('\u0000');
   return <Table key={key} {...props} />;
 }
 
@@ -275,14 +276,14 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
                   </div>
                 );
               }
-              const stale = ageInDays(item.lastChangedAt) > STALE_AFTER_DAYS;
               const shortVersion = item.version.length > 12 ? `${item.version.slice(0, 8)}…` : item.version;
               return (
                 <div key={row.key} role="row" aria-rowindex={rowIndex} data-testid="item-row" className={`${className} hover:bg-slate-50`} style={style}>
-                  <div role="cell" className={CELL}>
-                    <Link href={itemHref(storeId, item.name)} className="truncate font-mono text-slate-900 hover:underline" title={item.name}>
+                  <div role="cell" className={`${CELL} gap-2`}>
+                    <Link href={itemHref(storeId, item.name)} className="min-w-0 truncate font-mono text-slate-900 hover:underline" title={item.name}>
                       {item.leaf}
                     </Link>
+                    <FreshnessBadge status={item.freshness.status} reason={item.freshness.reason} className="ml-auto" />
                   </div>
                   <div role="cell" className={WIDE_CELL}>
                     <KindBadge kind={item.kind} />
@@ -290,9 +291,8 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
                   <div role="cell" className={`${WIDE_CELL} font-mono text-slate-600`} title={item.version}>
                     <span className="truncate">{shortVersion}</span>
                   </div>
-                  <div role="cell" className={`${CELL} gap-2 whitespace-nowrap ${stale ? 'text-amber-700' : 'text-slate-600'}`}>
+                  <div role="cell" className={`${CELL} whitespace-nowrap text-slate-600`}>
                     <ChangedAt iso={item.lastChangedAt} />
-                    {stale && <span className="shrink-0 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium">stale</span>}
                   </div>
                   <div role="cell" className={`${WIDE_CELL} text-slate-600`} title={item.lastChangedBy ?? undefined}>
                     <span className="truncate">{item.lastChangedBy ?? '—'}</span>
@@ -306,6 +306,7 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
       <p className="text-xs text-slate-500" data-testid="items-count">
         {countText({
           q: query.q,
+          status: query.status,
           folders: folders.length,
           totalItems,
           loadedItems: loaded.items.length,
@@ -332,6 +333,7 @@ function ChangedAt({ iso }: { iso: string }) {
 
 function countText(view: {
   q: string | undefined;
+  status: FreshnessStatus[] | undefined;
   folders: number;
   totalItems: number;
   loadedItems: number;
@@ -340,10 +342,12 @@ function countText(view: {
   last: number;
   itemsInView: boolean;
 }): string {
-  const matching = view.q ? ` matching “${view.q}”` : '';
+  const statuses = view.status?.length ? `status ${view.status.map((s) => FRESHNESS_LABELS[s].toLowerCase()).join(' or ')}` : '';
+  const criteria = [view.q ? `“${view.q}”` : '', statuses].filter(Boolean).join(' and ');
+  const matching = criteria ? ` matching ${criteria}` : '';
   const subFolders = view.folders > 0 ? `, ${plural(view.folders, 'sub-folder')}` : '';
-  if (view.totalItems === 0 && view.folders === 0) return view.q ? `No items match “${view.q}”` : 'No items in this folder';
-  if (view.totalItems === 0) return `${plural(view.folders, 'sub-folder')}; ${view.q ? `no items match “${view.q}”` : 'no items'}.`;
+  if (view.totalItems === 0 && view.folders === 0) return criteria ? `No items match ${criteria}` : 'No items in this folder';
+  if (view.totalItems === 0) return `${plural(view.folders, 'sub-folder')}; ${criteria ? `no items match ${criteria}` : 'no items'}.`;
   const total = plural(view.totalItems, 'item');
   if (view.loadedItems === 0 || !view.itemsInView) return `${total}${matching}${subFolders}.`;
   const a = (view.first + 1).toLocaleString('en-US');
@@ -383,6 +387,7 @@ async function fetchItemsPage(
   if (query.sort) params.set('sort', query.sort);
   if (query.dir) params.set('dir', query.dir);
   if (query.q) params.set('q', query.q);
+  if (query.status?.length) params.set('status', query.status.join(','));
   params.set('cursor', cursor);
   params.set('limit', String(PAGE_LIMIT));
   let response: Response;
@@ -419,9 +424,17 @@ async function fetchItemsPage(
       version: String(raw.version ?? ''),
       lastChangedAt: String(raw.lastChangedAt ?? ''),
       lastChangedBy: typeof raw.lastChangedBy === 'string' ? raw.lastChangedBy : null,
+      freshness: freshnessOf(raw.freshness),
     });
   }
   return { ok: true, items, nextCursor: body.nextCursor };
+}
+
+/** An API row's freshness; a status this page does not know reads as its worst, never as fresh. */
+function freshnessOf(raw: unknown): RowFreshness {
+  const status = isRecord(raw) && typeof raw.status === 'string' ? raw.status : '';
+  const reason = isRecord(raw) && typeof raw.reason === 'string' ? raw.reason : 'The server did not say how fresh this item is.';
+  return { status: (FRESHNESS_STATUSES as readonly string[]).includes(status) ? (status as FreshnessStatus) : 'rotation-failing', reason };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

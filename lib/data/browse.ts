@@ -3,13 +3,14 @@ import { can, canListSubtree, listableNamePatternBelow } from '@/lib/auth/author
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
+import type { FreshnessStatus, ItemFreshness } from '@/lib/freshness/types';
 import type { IndexedItem, InventoryIndex } from '@/lib/inventory/inventory-index';
 import { isStoreError } from '@/lib/stores/errors';
 import { isWritable, type ItemDetail, type SecretStore, type StoreKind } from '@/lib/stores/types';
 import { ancestorsOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
 import { hasInventory, inventoryIndexOf, inventoryStatusOf } from './inventory-status';
-import type { InventoryStatus, ItemRow } from './inventory-types';
+import type { InventoryStatus, ItemRow, RowFreshness } from './inventory-types';
 
 // The data access layer for browsing. Pages and /api/v1 call these and get small DTOs: metadata
 // the UI shows, never a value (no function here calls readValue), never a raw store record.
@@ -64,6 +65,11 @@ export async function findStore(principal: Principal, storeId: string): Promise<
   return (await listStoreSummaries(principal)).find((s) => s.id === storeId) ?? null;
 }
 
+/** Only what a row shows of an item's freshness. */
+function rowFreshness(item: IndexedItem): RowFreshness {
+  return { status: item.freshness.status, reason: item.freshness.reason };
+}
+
 export function toItemRow(item: IndexedItem): ItemRow {
   return {
     name: item.name,
@@ -72,6 +78,7 @@ export function toItemRow(item: IndexedItem): ItemRow {
     version: item.version,
     lastChangedAt: item.lastChangedAt,
     lastChangedBy: item.lastChangedBy,
+    freshness: rowFreshness(item),
   };
 }
 
@@ -115,10 +122,12 @@ export async function getFolderView(
   const index = inventoryIndexOf(store);
   const folder = await index.getFolder(storeId, path);
   if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern))))) return null;
-  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern };
+  const now = new Date();
+  const statuses = query.status?.length ? query.status : undefined;
+  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern, statuses, now };
   const [page, totalItems, folders, tree] = await Promise.all([
     index.folderPage({ ...filter, sort: query.sort, dir: query.dir, cursor: query.after, limit: FOLDER_PAGE_SIZE }),
-    pattern === null && !filter.q ? Promise.resolve(folder?.directItems ?? 0) : index.countItems(filter),
+    pattern === null && !filter.q && !statuses ? Promise.resolve(folder?.directItems ?? 0) : index.countItems(filter),
     visibleChildFolders(principal, index, storeId, path),
     loadTree(principal, index, storeId, path),
   ]);
@@ -139,6 +148,8 @@ export interface ItemsPageQuery {
   sort?: SortKey;
   dir?: 'asc' | 'desc';
   q?: string;
+  /** Only items in these freshness statuses. */
+  status?: FreshnessStatus[];
   cursor?: string;
   limit: number;
 }
@@ -151,6 +162,7 @@ export interface ApiItem {
   labels: string[];
   lastChangedAt: string;
   lastChangedBy: string | null;
+  freshness: RowFreshness;
 }
 
 /** One page of a folder's items for /api/v1 and the scrolling table; null when the store is not the caller's. */
@@ -171,6 +183,7 @@ export async function listItemsPage(
     sort: query.sort,
     dir: query.dir,
     q: query.q?.trim() || undefined,
+    ...(query.status?.length ? { statuses: query.status } : {}),
     cursor: query.cursor,
     limit: query.limit,
     namePattern: pattern,
@@ -185,6 +198,7 @@ export async function listItemsPage(
       labels: item.labels,
       lastChangedAt: item.lastChangedAt,
       lastChangedBy: item.lastChangedBy,
+      freshness: rowFreshness(item),
     })),
     nextCursor: page.nextCursor ?? null,
   };
@@ -223,6 +237,20 @@ export async function getItemView(principal: Principal, storeId: string, name: s
     details: detail.details,
   };
   return { store: summary(store), item };
+}
+
+/**
+ * One item's freshness from the inventory (status, why, when due, the policy), for its page; null when the
+ * caller may not view it, the store has no inventory yet, or the inventory does not hold it (yet).
+ */
+export async function getItemFreshness(principal: Principal, storeId: string, name: string): Promise<ItemFreshness | null> {
+  const store = await getStore(storeId);
+  if (!store || !can(principal, 'view-item', { storeId, name })) return null;
+  if (!hasInventory(await inventoryStatusOf(store))) return null;
+  const item = await inventoryIndexOf(store).getItem(storeId, name);
+  if (!item) return null;
+  const { status, reason, dueAt, warnAt, policy } = item.freshness;
+  return { status, reason, dueAt, warnAt, policy };
 }
 
 /** A store failure as the UI shows it: the store, the cause and what to do. */

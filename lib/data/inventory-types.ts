@@ -1,3 +1,4 @@
+import type { FreshnessStatus } from '@/lib/freshness/types';
 import type { WalkProgress } from '@/lib/inventory/sync';
 import type { StoreKind } from '@/lib/stores/types';
 
@@ -26,6 +27,12 @@ export interface InventoryStatus {
   lastWalk: { durationMs: number; pages: number; calls: Record<string, number>; throttled: number } | null;
 }
 
+/** An item's freshness as tables and search results show it: the status and why. */
+export interface RowFreshness {
+  status: FreshnessStatus;
+  reason: string;
+}
+
 export interface ItemRow {
   name: string;
   leaf: string;
@@ -33,6 +40,7 @@ export interface ItemRow {
   version: string;
   lastChangedAt: string;
   lastChangedBy: string | null;
+  freshness: RowFreshness;
 }
 
 export interface SearchItemResult {
@@ -44,6 +52,8 @@ export interface SearchItemResult {
   kind: string;
   description: string | null;
   matchedIn: 'name' | 'description' | 'tags';
+  /** The item's freshness status (the search box shows it as a small badge). */
+  status: FreshnessStatus;
   href: string;
 }
 

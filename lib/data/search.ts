@@ -65,6 +65,7 @@ export async function searchEverything(principal: Principal, rawQuery: string, l
       kind: hit.kind,
       description: hit.description,
       matchedIn: hit.matchedIn,
+      status: hit.freshness.status,
       href: itemHref(hit.storeId, hit.name),
     }));
   return { ...empty, items, folders: folders.sort((a, b) => a.path.length - b.path.length).slice(0, FOLDER_RESULTS) };

@@ -3,12 +3,14 @@ import Link from 'next/link';
 import { notFound, redirect } from 'next/navigation';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { FolderTree } from '@/components/folder-tree';
+import { FreshnessStatusFilter } from '@/components/freshness-status-filter';
 import { InventoryStatusStrip } from '@/components/inventory-status';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { StorePicker } from '@/components/store-picker';
 import { VirtualItemsTable } from '@/components/virtual-items-table';
 import { refreshInventoryAction } from '@/lib/actions/refresh-inventory';
 import { can } from '@/lib/auth/authorize';
+import { FRESHNESS_LABELS } from '@/lib/freshness/types';
 import { describeStoreFailure, getFolderView, listStoreSummaries, type FolderView } from '@/lib/data/browse';
 import { isCursorError } from '@/lib/inventory/inventory-index';
 import { requirePermission } from '@/lib/session';
@@ -76,6 +78,7 @@ export default async function BrowsePage({ params, searchParams }: Props) {
               <form method="get" action={browseHref(view.store.id, view.path)} className="flex min-w-0 gap-2" role="search" aria-label="Filter this folder">
                 {query.data.sort && <input type="hidden" name="sort" value={query.data.sort} />}
                 {query.data.dir && <input type="hidden" name="dir" value={query.data.dir} />}
+                {query.data.status && <input type="hidden" name="status" value={query.data.status.join(',')} />}
                 <label className="sr-only" htmlFor="name-filter">
                   Filter by name
                 </label>
@@ -92,20 +95,28 @@ export default async function BrowsePage({ params, searchParams }: Props) {
                 </button>
               </form>
             </div>
+            <FreshnessStatusFilter
+              selected={query.data.status ?? []}
+              hrefFor={(status) => browseHref(view.store.id, view.path, { q: query.data.q, sort: query.data.sort, dir: query.data.dir, status })}
+            />
             <VirtualItemsTable
-              key={`${view.store.id}${view.path}?${query.data.q ?? ''}&${query.data.sort ?? ''}&${query.data.dir ?? ''}&${query.data.after ?? ''}`}
+              key={`${view.store.id}${view.path}?${query.data.q ?? ''}&${query.data.sort ?? ''}&${query.data.dir ?? ''}&${(query.data.status ?? []).join(',')}&${query.data.after ?? ''}`}
               storeId={view.store.id}
               path={view.path}
-              query={{ q: query.data.q, sort: query.data.sort, dir: query.data.dir }}
+              query={{ q: query.data.q, sort: query.data.sort, dir: query.data.dir, status: query.data.status }}
               folders={view.folders}
               initialItems={view.items}
               initialCursor={view.nextCursor}
               totalItems={view.totalItems}
               startCursor={query.data.after ?? null}
             />
-            {query.data.q && (
+            {(query.data.q || query.data.status) && (
               <p className="text-xs text-slate-500">
-                Items whose name contains “{query.data.q}”. <Link href={browseHref(view.store.id, view.path)} className="underline">Clear the filter</Link>
+                Items{query.data.q ? ` whose name contains “${query.data.q}”` : ''}
+                {query.data.status ? `${query.data.q ? ' and' : ''} with status ${query.data.status.map((s) => FRESHNESS_LABELS[s].toLowerCase()).join(' or ')}` : ''}.{' '}
+                <Link href={browseHref(view.store.id, view.path)} className="underline">
+                  Clear the filters
+                </Link>
               </p>
             )}
           </section>

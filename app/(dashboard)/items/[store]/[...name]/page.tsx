@@ -9,11 +9,12 @@ import { RotationStatePanel } from '@/components/rotation-state-panel';
 import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
 import { rotationStateFor } from '@/lib/data/rotation-state';
 import { KindBadge } from '@/components/kind-badge';
-import { ageInDays, RelativeTime, STALE_AFTER_DAYS } from '@/components/relative-time';
+import { FreshnessBadge } from '@/components/freshness-badge';
+import { RelativeTime } from '@/components/relative-time';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VersionTimeline } from '@/components/version-timeline';
 import { can } from '@/lib/auth/authorize';
-import { describeStoreFailure, findStore, getItemView, type ItemView } from '@/lib/data/browse';
+import { describeStoreFailure, findStore, getItemFreshness, getItemView, type ItemView } from '@/lib/data/browse';
 import { itemAccessFor } from '@/lib/data/item-access';
 import { requirePermission } from '@/lib/session';
 import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
@@ -59,7 +60,8 @@ export default async function ItemPage({ params }: Props) {
 
   const { item } = view;
   const { details } = item;
-  const stale = ageInDays(item.lastChangedAt) > STALE_AFTER_DAYS;
+  // From the inventory, like every table: the status, why, when it is due, and the policy.
+  const freshness = await getItemFreshness(principal, view.store.id, item.name);
   // CloudTrail knows AWS items only; the built-in store's access is in the dashboard's own log.
   const access = view.store.kind === 'local' ? null : await itemAccessFor(principal, view.store.id, item.name);
   const address = { storeId: view.store.id, name: item.name };
@@ -87,7 +89,22 @@ export default async function ItemPage({ params }: Props) {
             <Field label="Current version"><span className="font-mono">{item.currentVersion}</span></Field>
             <Field label="Last changed">
               <RelativeTime iso={item.lastChangedAt} /> by {item.lastChangedBy ?? 'unknown'}
-              {stale && <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800">stale: over {STALE_AFTER_DAYS} days</span>}
+            </Field>
+            <Field label="Freshness">
+              {freshness ? (
+                <span className="block space-y-1 break-normal" data-testid="item-freshness">
+                  <FreshnessBadge status={freshness.status} />
+                  <span className="block text-slate-700" data-testid="freshness-reason">{freshness.reason}</span>
+                  {freshness.dueAt && (
+                    <span className="block text-xs text-slate-500">
+                      Due <RelativeTime iso={freshness.dueAt} showDate /> · policy for <span className="font-mono">{freshness.policy.path}</span>: at most{' '}
+                      {freshness.policy.maxAgeDays} days, due soon {freshness.policy.warnBeforeDays} days before
+                    </span>
+                  )}
+                </span>
+              ) : (
+                <span className="text-slate-500">Not in the inventory yet; it is shown after the next sync.</span>
+              )}
             </Field>
             {item.labels.length > 0 && <Field label="Labels">{item.labels.join(', ')}</Field>}
             {details.type && <Field label="Type">{details.type}</Field>}
