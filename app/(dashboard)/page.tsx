@@ -3,7 +3,6 @@ import Link from 'next/link';
 import { FreshnessAgeChart } from '@/components/freshness-age-chart';
 import { FreshnessItemList } from '@/components/freshness-item-list';
 import { FreshnessOverviewStores } from '@/components/freshness-overview-stores';
-import { RelativeTime } from '@/components/relative-time';
 import { can } from '@/lib/auth/authorize';
 import { listInventoryStatuses, listStoreSummaries } from '@/lib/data/browse';
 import { getFreshnessOverview } from '@/lib/data/freshness';
@@ -42,7 +41,7 @@ export default async function OverviewPage() {
       <header className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
         <h1 className="text-xl font-semibold">Overview</h1>
         <p className="text-xs text-slate-500">
-          Freshness as of <RelativeTime iso={overview.at} /> ·{' '}
+          As of <time dateTime={overview.at}>{overview.at.slice(0, 16).replace('T', ' ')} UTC</time> ·{' '}
           <Link href={freshnessHref()} className="underline-offset-2 hover:underline">
             every item by freshness
           </Link>
@@ -79,7 +78,7 @@ export default async function OverviewPage() {
         </div>
         {overview.worst.length === 0 ? (
           <p className="rounded-lg border border-slate-200 bg-white px-4 py-6 text-sm text-slate-600" data-testid="overview-worst-empty">
-            Nothing to show yet.
+            {overview.stores.some((s) => !s.pending) ? 'Nothing needs attention: every item you may see is fresh.' : 'Nothing to show until the first sync finishes.'}
           </p>
         ) : (
           <FreshnessItemList rows={overview.worst} storeLabels={labels} testId="overview-worst" />

@@ -15,11 +15,9 @@ export const metadata: Metadata = { title: 'Freshness' };
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
-const PAGE_SIZE = 100;
-
 /**
  * /freshness?store=prod-secrets&status=overdue,due-soon&cursor=…: every item of the caller's stores with
- * the chosen statuses, worst first, 100 a page with a link to the next (the overview's counts link here).
+ * the chosen statuses, worst first, 100 a page (or `limit`) with a link to the next (the overview's counts link here).
  */
 export default async function FreshnessListPage({ searchParams }: Props) {
   const principal = await requirePermission('list');
@@ -47,7 +45,8 @@ export default async function FreshnessListPage({ searchParams }: Props) {
     );
   }
 
-  const { stores: chosenStores, statuses, cursor } = parsed.value;
+  // limit (1–1000, default 100) is honoured but not carried into the links: pages are 100 long.
+  const { stores: chosenStores, statuses, cursor, limit } = parsed.value;
   const labels = new Map(stores.map((s) => [s.id, s.label]));
   // A store the caller may not see is answered like one that does not exist.
   const unknown = chosenStores.filter((id) => !labels.has(id));
@@ -59,7 +58,7 @@ export default async function FreshnessListPage({ searchParams }: Props) {
         ...(chosenStores.length ? { storeIds: chosenStores } : {}),
         ...(statuses.length ? { statuses } : {}),
         ...(cursor ? { cursor } : {}),
-        limit: PAGE_SIZE,
+        limit,
       });
     } catch (error) {
       if (!isCursorError(error)) throw error;
