@@ -1,8 +1,8 @@
 import 'server-only';
 import { operatorPrincipal } from '@/lib/auth/operator-principal';
-import { getFreshnessOverview } from '@/lib/data/freshness';
 import { inventoryStatusOf } from '@/lib/data/inventory-status';
-import { freshnessRows, ROWS_PAGE_SIZE } from '@/lib/report/freshness-rows';
+import { getFreshnessOverview, listFreshness } from '@/lib/data/freshness';
+import { ROWS_PAGE_SIZE } from '@/lib/report/freshness-rows';
 import { getStores } from '@/lib/stores/registry';
 import type { ItemAgeMetric, MetricsData, StoreMetrics } from './metrics-data';
 
@@ -33,13 +33,19 @@ export async function collectMetrics(maxItemSeries: number, now = new Date()): P
   const items: ItemAgeMetric[] = [];
   let truncated = false;
   if (maxItemSeries > 0) {
-    // One more than the cap tells whether anything was left out.
-    for await (const row of freshnessRows(principal, {}, now, Math.min(maxItemSeries + 1, ROWS_PAGE_SIZE))) {
-      if (items.length === maxItemSeries) {
+    // Worst first, page by page, asking only for what is still missing; a next page beyond the cap
+    // means items were left out.
+    let cursor: string | undefined;
+    for (;;) {
+      const limit = Math.min(maxItemSeries - items.length, ROWS_PAGE_SIZE);
+      const page = await listFreshness(principal, { limit, ...(cursor ? { cursor } : {}) }, now);
+      items.push(...page.items.map((row) => ({ storeId: row.storeId, name: row.name, status: row.status, ageDays: row.ageDays })));
+      if (!page.nextCursor || page.nextCursor === cursor || page.items.length === 0) break;
+      if (items.length >= maxItemSeries) {
         truncated = true;
         break;
       }
-      items.push({ storeId: row.storeId, name: row.name, status: row.status, ageDays: row.ageDays });
+      cursor = page.nextCursor;
     }
   } else {
     truncated = overview.stores.some((s) => s.total > 0);

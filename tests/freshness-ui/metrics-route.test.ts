@@ -69,6 +69,20 @@ describe('/metrics', () => {
     expect(series.map((status) => STATUS_RANK[status as FreshnessStatus]).sort((a, b) => a - b)).toEqual(ranks.slice(0, 5));
   });
 
+  it('says truncated only when items were left out (a cap of exactly every item, one less, none)', async () => {
+    const total = await h.store.count();
+    for (const [cap, series, truncated] of [
+      [total, total, 0],
+      [total - 1, total - 1, 1],
+      [0, 0, 1],
+    ] as const) {
+      Object.assign(process.env, { METRICS_TOKEN: TOKEN, METRICS_MAX_ITEM_SERIES: String(cap) });
+      const body = await (await scrape(`Bearer ${TOKEN}`)).text();
+      expect(body.match(/^secrets_dashboard_item_age_days\{/gm) ?? []).toHaveLength(series);
+      expect(body).toMatch(new RegExp(`^secrets_dashboard_item_series_truncated ${truncated}$`, 'm'));
+    }
+  });
+
   it('refuses a short METRICS_TOKEN at start-up, naming it', () => {
     expect(() => readEnv({ ...process.env, METRICS_TOKEN: 'too-short' })).toThrow(/METRICS_TOKEN must be at least 32 characters/);
     expect(() => readEnv({ ...process.env, METRICS_MAX_ITEM_SERIES: '-1' })).toThrow(/METRICS_MAX_ITEM_SERIES must be at least 0/);

@@ -92,7 +92,7 @@ export default async function ItemPage({ params }: Props) {
             </Field>
             <Field label="Freshness">
               {freshness ? (
-                <span className="block space-y-1 break-normal" data-testid="item-freshness">
+                <span className="block space-y-1 [overflow-wrap:anywhere] [word-break:normal]" data-testid="item-freshness">
                   <FreshnessBadge status={freshness.status} />
                   <span className="block text-slate-700" data-testid="freshness-reason">{freshness.reason}</span>
                   {freshness.dueAt && (
