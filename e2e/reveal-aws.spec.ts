@@ -38,13 +38,13 @@ test('generate, then reveal with a reason: only the reveal responses hold a valu
   const before = [await storedValues('ssm', PARAMETER), await storedValues('secretsmanager', SECRET)];
 
   // Parameter Store: generate, then reveal the new value.
-  await page.goto(`/items/prod-params${PARAMETER}`);
+  await page.goto(`/items/rw-params${PARAMETER}`);
   await generate(page);
   const parameterNow = (await storedValues('ssm', PARAMETER)).current!;
   expect(parameterNow).toMatch(/^[A-Za-z0-9_-]{40}$/);
 
   // No reason, no reveal: the server names the problem and reads nothing.
-  const refused = await page.request.post(`/api/v1/stores/prod-params/reveal${PARAMETER}`, { data: {} });
+  const refused = await page.request.post(`/api/v1/stores/rw-params/reveal${PARAMETER}`, { data: {} });
   expect(refused.status()).toBe(400);
   expect(await refused.text()).toContain('Give a reason');
 
@@ -61,7 +61,7 @@ test('generate, then reveal with a reason: only the reveal responses hold a valu
   expect(await page.content()).not.toContain(parameterNow);
 
   // Secrets Manager: generate, then reveal.
-  await page.goto(`/items/prod-secrets/${SECRET}`);
+  await page.goto(`/items/rw-secrets/${SECRET}`);
   await generate(page);
   const secretNow = (await storedValues('secretsmanager', SECRET)).current!;
   expect((await reveal(page, 'e2e: checking the secret')).status()).toBe(200);

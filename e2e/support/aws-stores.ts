@@ -43,17 +43,25 @@ export const SLOW_LATENCY_MS = 700;
 /** An auditor of /prod/payments/** only, in every store (the spec creates the account). */
 export const SCOPED_AUDITOR = { email: 'payments-auditor@example.com', password: 'e2e-auditor-password-42', paths: '/prod/payments/**' } as const;
 
-/** The same fake Parameter Store without `writable: true`: rotate and generate are refused there. */
-export const READ_ONLY_STORE = { id: 'readonly-params', kind: 'ssm' } as const;
+/**
+ * The same fake AWS data with `writable: true`, reached under /writes so the fake records their
+ * calls apart from browsing's (which must never read a value). The healthy stores stay read-only.
+ */
+export const WRITABLE_AWS_STORES = [
+  { id: 'rw-params', kind: 'ssm' },
+  { id: 'rw-secrets', kind: 'secretsmanager' },
+] as const;
+
+function writableStoreLines(fakeUrl: string): string[] {
+  return WRITABLE_AWS_STORES.flatMap((store) => [`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/writes`, '    writable: true']);
+}
 
 /**
  * The 'reveal' project's CONFIG_FILE: a server with ALLOW_REVEAL=1 over the built-in store and the
- * same fake AWS, writable, so its spec can rotate and then reveal.
+ * same fake AWS, writable, so its spec can generate and then reveal.
  */
 export function revealStoresYaml(fakeUrl: string): string {
-  const lines = ['stores:', '  - id: local', '    kind: local'];
-  for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`, '    writable: true');
-  return `${lines.join('\n')}\n`;
+  return `${['stores:', '  - id: local', '    kind: local', ...writableStoreLines(fakeUrl)].join('\n')}\n`;
 }
 
 /** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash) and the two simulators. */
@@ -61,9 +69,8 @@ export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string
   const lines = ['stores:', '  - id: local', '    kind: local'];
   lines.push(`  - id: ${SCALE_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${scaleUrl}`, '    rateLimits:', '      DescribeParameters: 200');
   lines.push(`  - id: ${SLOW_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${slowUrl}`, '    rateLimits:', '      DescribeParameters: 200');
-  // The healthy stores are writable (rotate and generate write to the fake AWS).
-  for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`, '    writable: true');
-  lines.push(`  - id: ${READ_ONLY_STORE.id}`, `    kind: ${READ_ONLY_STORE.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
+  for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
+  lines.push(...writableStoreLines(fakeUrl));
   for (const store of FAILING_STORES)
     lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
   // A scoped auditor (e2e/aws-audit-timeline.spec.ts): a grant naming the account replaces its role.

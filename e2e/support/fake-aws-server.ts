@@ -16,6 +16,8 @@ import { initialState, type FakeAwsEnv, type FakeAwsState } from './fake-aws-sta
 //   http://127.0.0.1:PORT/                  healthy: the data set, readable and writable
 //   http://127.0.0.1:PORT/fail/<failure>    every call fails the way AWS fails (FAILURES)
 //   http://127.0.0.1:PORT/probe             healthy, but recorded as "probe" (tests of the test)
+//   http://127.0.0.1:PORT/writes            healthy, recorded as "writes": the stores that rotate,
+//                                           generate and reveal, apart from the ones browsing reads
 //
 // Reads answer the stored values (VALUE_SENTINEL for the initial items, DB_CREDENTIALS_VALUE for
 // the JSON secret); parameter history entries carry HISTORY_SENTINEL as their Value, as AWS sends
@@ -253,7 +255,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           }
           throw new AwsFault(failure.type, failure.message, failure.status);
         }
-        if (scope !== 'ok' && scope !== 'probe') throw new AwsFault('UnknownScope', `The fake serves /, /probe and /fail/<failure>, not /${scope}.`, 404);
+        if (scope !== 'ok' && scope !== 'probe' && scope !== 'writes') throw new AwsFault('UnknownScope', `The fake serves /, /probe, /writes and /fail/<failure>, not /${scope}.`, 404);
         if (service === 'unknown') throw new AwsFault('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
         // The quota is counted when the call arrives, as AWS counts it.
         if (!quotas.admit(service, operation)) throw new AwsFault('ThrottlingException', 'Rate exceeded');
