@@ -1,5 +1,8 @@
 import 'server-only';
 import { listableNamePattern } from '@/lib/auth/authorize';
+import { grantCoversStore } from '@/lib/auth/grants';
+import { roleAllows } from '@/lib/auth/roles';
+import { nameRanges, type NameRanges } from '@/lib/freshness/name-prefixes';
 import type { Principal } from '@/lib/auth/principal';
 import { ageDays } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessOverview, type FreshnessPage, type FreshnessQuery, type FreshnessRow, type FreshnessStatus, type StoreFreshnessSummary } from '@/lib/freshness/types';
@@ -24,6 +27,8 @@ interface StoreScope {
   store: SecretStore;
   /** The caller's listable names in this store; null for all. */
   pattern: string | null;
+  /** Where those names lie, so queries walk only there. */
+  ranges: NameRanges | null;
 }
 
 /** The stores the caller may list anything in (optionally only some), with what they may list. */
@@ -32,17 +37,19 @@ async function scopesOf(principal: Principal, storeIds?: string[]): Promise<Stor
   return stores.flatMap((store) => {
     if (storeIds && !storeIds.includes(store.id)) return [];
     const pattern = listableNamePattern(principal, store.id);
-    return pattern === false ? [] : [{ store, pattern }];
+    if (pattern === false) return [];
+    const globs = principal.grants.filter((g) => roleAllows(g.role, 'list') && grantCoversStore(g, store.id)).flatMap((g) => g.paths);
+    return [{ store, pattern, ranges: pattern === null ? null : nameRanges(globs) }];
   });
 }
 
 const zeroCounts = () => Object.fromEntries(FRESHNESS_STATUSES.map((s) => [s, 0])) as Record<FreshnessStatus, number>;
 const zeroAges = (): AgeBucket[] => AGE_BUCKETS.map((b) => ({ ...b, count: 0 }));
 
-async function summaryOf({ store, pattern }: StoreScope, now: Date): Promise<StoreFreshnessSummary> {
+async function summaryOf({ store, pattern, ranges }: StoreScope, now: Date): Promise<StoreFreshnessSummary> {
   const base = { storeId: store.id, label: store.label, kind: store.kind };
   if (!hasInventory(await inventoryStatusOf(store))) return { ...base, pending: true, counts: zeroCounts(), total: 0, ages: zeroAges() };
-  const summary = await inventoryIndexOf(store).freshnessSummary(store.id, pattern, now);
+  const summary = await inventoryIndexOf(store).freshnessSummary(store.id, pattern, now, ranges);
   return { ...base, pending: false, ...summary };
 }
 
@@ -84,6 +91,7 @@ async function worstAcross(
       inventoryIndexOf(scope.store).worstPage({
         storeId: scope.store.id,
         namePattern: scope.pattern,
+        nameRanges: scope.ranges,
         statuses: query.statuses,
         cursor: query.cursor,
         limit: query.limit,

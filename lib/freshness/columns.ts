@@ -77,11 +77,19 @@ export function recomputeFreshness(conn: Database.Database, policies: FreshnessP
 
 // --- SQL over the columns: the same rule as statusAt in status.ts ---
 
-const col = (name: (typeof FRESHNESS_COLUMNS)[number]) => sql.ref(`inv_items.${name}`);
+type Column = (typeof FRESHNESS_COLUMNS)[number];
+
+/**
+ * A column reference; only the one named `indexed` may drive an index. SQLite has no statistics
+ * here and would otherwise pick, say, the warn index for a folder page and sort 80,000 rows: a
+ * unary + keeps the other terms as plain filters.
+ */
+const col = (name: Column, indexed?: Column) => (name === indexed ? sql.ref(`inv_items.${name}`) : sql`+${sql.ref(`inv_items.${name}`)}`);
 
 /** Failing at `now`. */
-export const failingSql = (now: string) => sql<SqlBool>`(${col('fresh_failing_at')} IS NOT NULL AND ${col('fresh_failing_at')} <= ${now})`;
-export const notFailingSql = (now: string) => sql<SqlBool>`(${col('fresh_failing_at')} IS NULL OR ${col('fresh_failing_at')} > ${now})`;
+export const failingSql = (now: string, indexed?: Column) =>
+  sql<SqlBool>`(${col('fresh_failing_at', indexed)} IS NOT NULL AND ${col('fresh_failing_at', indexed)} <= ${now})`;
+const notFailingSql = (now: string) => sql<SqlBool>`(${col('fresh_failing_at')} IS NULL OR ${col('fresh_failing_at')} > ${now})`;
 
 /** The status at `now`, as SQL. */
 export function statusSql(now: string): RawBuilder<FreshnessStatus> {
@@ -92,19 +100,21 @@ export function statusSql(now: string): RawBuilder<FreshnessStatus> {
     ELSE 'fresh' END`;
 }
 
-/** Rows in one status at `now`, written so each can use the (store_id, fresh_*) indexes. */
-export function statusConditionSql(status: FreshnessStatus, now: string): RawBuilder<SqlBool> {
+/** Rows in one status at `now`; `indexed` names the one column an index may range over (none: a plain filter). */
+export function statusConditionSql(status: FreshnessStatus, now: string, indexed?: Column): RawBuilder<SqlBool> {
+  const c = (name: Column) => col(name, indexed);
   switch (status) {
     case 'rotation-failing':
-      return failingSql(now);
+      return failingSql(now, indexed);
     case 'overdue':
-      return sql<SqlBool>`(${col('fresh_due_at')} <= ${now} AND ${col('fresh_first_version')} = 0 AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} <= ${now} AND ${c('fresh_first_version')} = 0 AND ${notFailingSql(now)})`;
     case 'never-rotated':
-      return sql<SqlBool>`(${col('fresh_due_at')} <= ${now} AND ${col('fresh_first_version')} = 1 AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} <= ${now} AND ${c('fresh_first_version')} = 1 AND ${notFailingSql(now)})`;
     case 'due-soon':
-      return sql<SqlBool>`(${col('fresh_due_at')} > ${now} AND ${col('fresh_warn_at')} <= ${now} AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} > ${now} AND ${c('fresh_warn_at')} <= ${now} AND ${notFailingSql(now)})`;
     case 'fresh':
-      return sql<SqlBool>`(${col('fresh_warn_at')} > ${now} AND ${notFailingSql(now)})`;
+      // warn <= due, so a fresh item's due date is after now too (a range the due index can walk).
+      return sql<SqlBool>`(${c('fresh_due_at')} > ${now} AND ${c('fresh_warn_at')} > ${now} AND ${notFailingSql(now)})`;
   }
 }
 
@@ -112,5 +122,6 @@ export function statusConditionSql(status: FreshnessStatus, now: string): RawBui
 export function statusesSql(statuses: readonly FreshnessStatus[] | undefined, now: string): RawBuilder<SqlBool> | null {
   const wanted = FRESHNESS_STATUSES.filter((s) => statuses?.includes(s));
   if (wanted.length === 0 || wanted.length === FRESHNESS_STATUSES.length) return null;
+  // A plain filter: folder pages walk their own (folder, sort) indexes.
   return sql<SqlBool>`(${sql.join(wanted.map((s) => statusConditionSql(s, now)), sql` OR `)})`;
 }

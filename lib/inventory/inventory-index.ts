@@ -2,9 +2,10 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import { z } from 'zod';
 import { failingSql, FRESHNESS_COLUMNS, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
+import type { NameRanges } from '@/lib/freshness/name-prefixes';
 import { itemFreshness, type ItemFreshnessDetail } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessStatus } from '@/lib/freshness/types';
-import { AGE_BUCKETS, ageThreshold, decodeWorstCursor, encodeWorstCursor, MAX_RANK, type WorstKey } from '@/lib/freshness/worst-order';
+import { AGE_BUCKETS, ageThreshold, decodeWorstCursor, encodeWorstCursor, MAX_RANK, STATUS_RANK, type WorstKey } from '@/lib/freshness/worst-order';
 import type { SortKey } from '@/lib/validations/browse';
 import { ancestorsOf, folderOf, leafOf } from '@/lib/validations/item-name';
 import type { InventoryExtra, InventoryRecord } from './records';
@@ -84,6 +85,8 @@ export interface WorstPageQuery {
   storeId: string;
   /** The caller's grants; null for all. */
   namePattern: string | null;
+  /** Where the grants' names lie (lib/freshness/name-prefixes.ts): only a faster way to the same rows. */
+  nameRanges?: NameRanges | null;
   statuses?: FreshnessStatus[];
   /** From worstPage, or the data layer's cursor over several stores (it pins `now`). */
   cursor?: string;
@@ -208,6 +211,16 @@ function matchesPattern(eb: ItemsEb, pattern: string | null): Expression<SqlBool
   return pattern === null ? eb.lit(true) : sql<SqlBool>`${eb.ref('inv_items.name')} REGEXP ${pattern}`;
 }
 
+/** Names in the ranges, as ranges of the (store_id, name) index; null when absent (every name). */
+function inRanges(ranges: NameRanges | null | undefined): ReturnType<typeof sql<SqlBool>> | null {
+  if (!ranges) return null;
+  const parts = [
+    ...ranges.prefixes.map((p) => sql`(inv_items.name >= ${p} AND inv_items.name < ${`${p}\x7f`})`),
+    ...(ranges.names.length ? [sql`inv_items.name IN (${sql.join(ranges.names)})`] : []),
+  ];
+  return parts.length ? sql<SqlBool>`(${sql.join(parts, sql` OR `)})` : sql<SqlBool>`0`;
+}
+
 /** The rows of a folder page before paging: the folder (or everything below it), the name filter, the grants. */
 function inFolder(eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Expression<SqlBool> {
   return eb.and([
@@ -221,10 +234,14 @@ function inFolder(eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' |
 
 /** The rows of one rank of the worst-first order that are in a wanted status; null when none can be. */
 function segmentCondition(rank: number, wanted: Set<FreshnessStatus>, now: string): ReturnType<typeof sql<SqlBool>> | null {
-  const statuses = FRESHNESS_STATUSES.filter((s) => wanted.has(s) && (rank === 0 ? s === 'rotation-failing' : rank === 1 ? s === 'overdue' || s === 'never-rotated' : rank === 2 ? s === 'due-soon' : s === 'fresh'));
+  const statuses = FRESHNESS_STATUSES.filter((s) => wanted.has(s) && STATUS_RANK[s] === rank);
   if (statuses.length === 0) return null;
-  if (rank === 3) return sql<SqlBool>`(inv_items.fresh_due_at > ${now} AND ${statusConditionSql('fresh', now)})`;
-  return sql<SqlBool>`(${sql.join(statuses.map((s) => statusConditionSql(s, now)), sql` OR `)})`;
+  // Each rank walks the index of the column it is ordered by, in that order (one range, no OR).
+  if (rank === 0) return statusConditionSql('rotation-failing', now, 'fresh_failing_at');
+  if (rank === 1 && statuses.length === 2) {
+    return sql<SqlBool>`(inv_items.fresh_due_at <= ${now} AND NOT ${statusConditionSql('rotation-failing', now)})`;
+  }
+  return statusConditionSql(statuses[0]!, now, 'fresh_due_at');
 }
 
 export class InventoryIndex {
@@ -392,8 +409,9 @@ export class InventoryIndex {
    * Without a pattern each figure is a range count over one of the (store_id, fresh_*) indexes;
    * with one, a single pass over the store's rows matches the pattern once per row.
    */
-  async freshnessSummary(storeId: string, namePattern: string | null, now: Date): Promise<FreshnessSummary> {
-    return namePattern === null ? this.summaryByIndex(storeId, now) : this.summaryByScan(storeId, namePattern, now);
+  async freshnessSummary(storeId: string, namePattern: string | null, now: Date, nameRanges?: NameRanges | null): Promise<FreshnessSummary> {
+    if (namePattern === null) return this.summaryByIndex(storeId, now);
+    return this.summaryByScan(storeId, nameRanges?.exact ? null : namePattern, now, nameRanges);
   }
 
   async freshnessCounts(storeId: string, namePattern: string | null, now: Date): Promise<{ counts: Record<FreshnessStatus, number>; total: number }> {
@@ -412,10 +430,13 @@ export class InventoryIndex {
       return Number(row.rows[0]?.n ?? 0);
     };
     const thresholds = AGE_BUCKETS.slice(1).map((b) => ageThreshold(now, b.minDays));
-    const [total, due, dueFirst, warned, failing, ages] = await Promise.all([
-      this.countStore(storeId),
-      count(sql<SqlBool>`inv_items.fresh_due_at <= ${t}`),
-      count(sql<SqlBool>`inv_items.fresh_due_at <= ${t} AND inv_items.fresh_first_version = 1`),
+    const [total, dueRow, warned, failing, ages] = await Promise.all([
+      // The store's folder counts hold its total.
+      this.getFolder(storeId, '/').then((root) => root?.totalItems ?? 0),
+      // Overdue and first values in one walk of the due index (it carries fresh_first_version).
+      sql<{ n: number; first: number | null }>`
+        SELECT count(*) AS n, sum(inv_items.fresh_first_version = 1) AS first
+        FROM inv_items WHERE store_id = ${storeId} AND inv_items.fresh_due_at <= ${t}`.execute(this.db),
       count(sql<SqlBool>`inv_items.fresh_warn_at <= ${t}`),
       // Failing items are few: read how they split over the other statuses' conditions.
       sql<{ due: number; first: number; warned: number; n: number }>`
@@ -426,6 +447,8 @@ export class InventoryIndex {
         SELECT count(*) AS a0, ${sql.join(thresholds.slice(1).map((th, i) => sql`coalesce(sum(inv_items.fresh_age_from <= ${th}), 0) AS ${sql.ref(`a${i + 1}`)}`))}
         FROM inv_items WHERE store_id = ${storeId} AND inv_items.fresh_age_from <= ${thresholds[0]!}`.execute(this.db),
     ]);
+    const due = Number(dueRow.rows[0]?.n ?? 0);
+    const dueFirst = Number(dueRow.rows[0]?.first ?? 0);
     let failingTotal = 0;
     let failingOverdue = 0;
     let failingNever = 0;
@@ -450,14 +473,16 @@ export class InventoryIndex {
     return { counts, total, ages: AGE_BUCKETS.map((b, i) => ({ ...b, count: atLeast[i]! - (atLeast[i + 1] ?? 0) })) };
   }
 
-  private async summaryByScan(storeId: string, namePattern: string, now: Date): Promise<FreshnessSummary> {
+  private async summaryByScan(storeId: string, namePattern: string | null, now: Date, nameRanges?: NameRanges | null): Promise<FreshnessSummary> {
+    const under = inRanges(nameRanges);
     const t = now.toISOString();
     const thresholds = AGE_BUCKETS.slice(1).map((b) => ageThreshold(now, b.minDays));
     // Bucket index: how many thresholds the item is at least as old as.
     const bucket = sql<number>`(${sql.join(thresholds.map((th) => sql`(inv_items.fresh_age_from <= ${th})`), sql` + `)})`;
     const rows = await sql<{ status: FreshnessStatus; bucket: number; n: number }>`
       SELECT ${statusSql(t)} AS status, ${bucket} AS bucket, count(*) AS n
-      FROM inv_items WHERE store_id = ${storeId} AND inv_items.name REGEXP ${namePattern} GROUP BY 1, 2`.execute(this.db);
+      FROM inv_items WHERE store_id = ${storeId} AND ${under ?? sql`1`} AND ${namePattern === null ? sql`1` : sql`inv_items.name REGEXP ${namePattern}`}
+      GROUP BY 1, 2`.execute(this.db);
     const counts = Object.fromEntries(FRESHNESS_STATUSES.map((st) => [st, 0])) as Record<FreshnessStatus, number>;
     const ages = AGE_BUCKETS.map((b) => ({ ...b, count: 0 }));
     let total = 0;
@@ -501,7 +526,8 @@ export class InventoryIndex {
         .select(ITEM_SELECT)
         .select(['fresh_failing_at', 'fresh_due_at'])
         .where('store_id', '=', query.storeId)
-        .where((eb) => matchesPattern(eb, query.namePattern))
+        .where((eb) => matchesPattern(eb, query.nameRanges?.exact ? null : query.namePattern))
+        .$if(Boolean(query.nameRanges), (q) => q.where(inRanges(query.nameRanges)!))
         .where(segment)
         .$if(after !== null, (q) => q.where(after!))
         .orderBy(timeColumn)

@@ -2,11 +2,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncFreshnessColumns } from '@/lib/freshness/columns';
+import { nameRanges } from '@/lib/freshness/name-prefixes';
 import { policySet, resolvePolicy, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import { freshnessSchedule, itemFreshness, type FreshnessSubject } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
 import { AGE_BUCKETS, compareWorst, STATUS_RANK, type WorstKey } from '@/lib/freshness/worst-order';
-import { InventoryDb, INVENTORY_DB_FILE } from '@/lib/inventory/inventory-db';
+import { InventoryDb, INVENTORY_DB_FILE, writeFolderCounts } from '@/lib/inventory/inventory-db';
 import { CursorError } from '@/lib/inventory/inventory-index';
 import { ROW_COLUMNS, toInventoryRow, type InventoryExtra, type InventoryRecord } from '@/lib/inventory/records';
 import { globsToRegex, INVENTORY_SCHEMA_SQL } from '@/lib/inventory/schema';
@@ -221,6 +222,39 @@ describe.each(STORES)('store %s', (storeId) => {
   });
 });
 
+describe('name ranges', () => {
+  const names = ['/prod', '/prod/', '/prod/a', '/prod/payments', '/prod/payments/x', '/prod/paymentsX/y', '/prodx/a', '/dev/auth/k', '/dev/auth', '/dev/other/k', '/staging/prod/a', '/prod/payments/db/password'];
+  const inRanges = (r: NonNullable<ReturnType<typeof nameRanges>>, n: string) => r.names.includes(n) || r.prefixes.some((p) => n.startsWith(p));
+  it.each([
+    [['/prod/**'], true],
+    [['/prod/payments/**', '/dev/auth/k'], true],
+    [['/prod/**', '/prod/payments/**'], true],
+    [['/prod/pay*/**'], false],
+    [['/dev/{auth,other}/**'], false],
+  ])('%j cover exactly (or at least) the names the globs match', (globs, exact) => {
+    const ranges = nameRanges(globs)!;
+    const re = new RegExp(globsToRegex(globs));
+    expect(ranges.exact).toBe(exact);
+    for (const n of names) {
+      if (re.test(n)) expect(inRanges(ranges, n), n).toBe(true);
+      else if (exact) expect(inRanges(ranges, n), n).toBe(false);
+    }
+  });
+  it('gives up on a glob that may match anything', () => {
+    expect(nameRanges(['/*/auth/**'])).toBeNull();
+  });
+  it('cuts summaries and worst pages exactly like the pattern alone', async () => {
+    for (const globs of [['/prod/**', '/dev/auth/**'], ['/prod/w*/**'], ['/staging/payments/item-00001']]) {
+      const pattern = globsToRegex(globs);
+      const ranges = nameRanges(globs);
+      expect(await db.index.freshnessSummary('secrets', pattern, NOW, ranges)).toEqual(await db.index.freshnessSummary('secrets', pattern, NOW));
+      const a = await db.index.worstPage({ storeId: 'params', namePattern: pattern, nameRanges: ranges, limit: 3000, now: NOW });
+      const b = await db.index.worstPage({ storeId: 'params', namePattern: pattern, limit: 3000, now: NOW });
+      expect(a.items.map((i) => i.name)).toEqual(b.items.map((i) => i.name));
+    }
+  });
+});
+
 describe('cursors', () => {
   it('pin the time: later pages keep the first page’s now', async () => {
     const first = await db.index.worstPage({ storeId: 'params', namePattern: null, limit: 10, now: NOW });
@@ -271,6 +305,7 @@ describe('policy changes', () => {
     expect((conn.prepare('PRAGMA table_info(inv_items)').all() as { name: string }[]).some((c) => c.name.startsWith('fresh_'))).toBe(false);
     const record = RECORDS.params![0]!;
     conn.prepare(`INSERT INTO inv_items (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`).run(toInventoryRow('params', record));
+    writeFolderCounts(conn, 'params', [{ folder: record.folder, n: 1 }]);
     conn.close();
 
     const opened = InventoryDb.open(dir, POLICIES_A);
