@@ -13,10 +13,21 @@ const PARAMETER = '/prod/payments/db/host';
 /** The server actions' answers, read in full as they arrive (a navigation could drop them from the recorder). */
 const actionAnswers: string[] = [];
 
+/** Server actions are POSTs to the page: each is fetched here, its answer kept whole, then handed to the page. */
+async function recordActionAnswers(page: Page) {
+  await page.route('**/items/**', async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback();
+    const response = await route.fetch();
+    const body = await response.text();
+    actionAnswers.push(body);
+    await route.fulfill({ response, body });
+  });
+}
+
 async function confirm(page: Page, dialog: ReturnType<Page['getByRole']>, button: string) {
-  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && (r.headers()['content-type'] ?? '').includes('text/x-component'));
+  const before = actionAnswers.length;
   await dialog.getByRole('button', { name: `Confirm: ${button.toLowerCase()}` }).click();
-  actionAnswers.push(await (await answer).text());
+  await expect.poll(() => actionAnswers.length).toBe(before + 1);
 }
 
 async function confirmWrite(page: Page, button: 'Rotate now' | 'Generate new value', fill: (dialog: ReturnType<Page['getByRole']>) => Promise<void> = async () => {}) {
@@ -32,6 +43,7 @@ async function confirmWrite(page: Page, button: 'Rotate now' | 'Generate new val
 test('rotate and generate on AWS stores answer with the new version only, and no value reaches the browser', async ({ page }) => {
   test.setTimeout(120_000);
   const recorder = recordResponses(page);
+  await recordActionAnswers(page);
   const before = {
     parameter: await storedValues('ssm', PARAMETER),
     json: await storedValues('secretsmanager', DB_CREDENTIALS_SECRET),

@@ -74,6 +74,7 @@ export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string
   for (const store of FAILING_STORES)
     lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
   // A scoped auditor (e2e/aws-audit-timeline.spec.ts): a grant naming the account replaces its role.
-  lines.push('grants:', `  - user: ${SCOPED_AUDITOR.email}`, '    role: auditor', `    paths: ['${SCOPED_AUDITOR.paths}']`);
+  // Not on the writing stores: their entries (other specs' rotations) would land in this auditor's timeline.
+  lines.push('grants:', `  - user: ${SCOPED_AUDITOR.email}`, '    role: auditor', `    paths: ['${SCOPED_AUDITOR.paths}']`, `    stores: [local, ${HEALTHY_AWS_STORES.map((s) => s.id).join(', ')}]`);
   return `${lines.join('\n')}\n`;
 }
