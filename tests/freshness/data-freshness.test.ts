@@ -32,7 +32,7 @@ const PARAMS: InventoryRecord[] = Array.from({ length: 300 }, (_, i) => {
     folder,
     kind: 'SecureString',
     description: null,
-    tags: i % 4 === 0 ? { owner: 'alice' } : i % 4 === 1 ? { team: 'payments' } : {},
+    tags: (i % 4 === 0 ? { owner: 'alice' } : i % 4 === 1 ? { team: 'payments' } : {}) as Record<string, string>,
     kmsKeyId: null,
     lastChangedAt: new Date(NOW.getTime() - (i % 200) * DAY).toISOString(),
     lastChangedBy: null,
