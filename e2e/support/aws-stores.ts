@@ -35,10 +35,10 @@ export const FAILING_STORES: FailingStore[] = [
  * is still under way when the tests look at it, until a test speeds it up.
  */
 export const SCALE_STORE = { id: 'scale-params', folderItems: 20_000 } as const;
-// 1,000 pages at 0.7 s each: the first walk outlasts the whole test run unless a test speeds it up.
+// 1,000 pages at 0.5 s each: the first walk outlasts the whole test run unless a test speeds it up.
 export const SLOW_STORE = { id: 'first-sync-params', items: 50_000 } as const;
-/** Below the aws project's AWS_REQUEST_TIMEOUT_MS (1 s), so calls are slow but never time out. */
-export const SLOW_LATENCY_MS = 700;
+/** Half the aws project's AWS_REQUEST_TIMEOUT_MS (1 s), so calls are slow but do not time out even on a busy machine. */
+export const SLOW_LATENCY_MS = 500;
 
 /** An auditor of /prod/payments/** only, in every store (the spec creates the account). */
 export const SCOPED_AUDITOR = { email: 'payments-auditor@example.com', password: 'e2e-auditor-password-42', paths: '/prod/payments/**' } as const;
