@@ -64,7 +64,7 @@ freshness:
   db.applyWalk('prod-params', { items: PARAMS.length, pages: 6, durationMs: 10, calls: {}, throttled: 0, unreadableItems: 0 }, true);
 });
 afterAll(async () => {
-  for (const store of await getStores()) await store.close?.();
+  for (const store of await getStores()) await (store as { close?: () => Promise<void> }).close?.();
   inventoryDb().close();
   temp.cleanup();
 });
