@@ -206,7 +206,7 @@ function passedSentence(s: FreshnessSchedule, now: number, subject: FreshnessSub
   }
 }
 
-function comingSentence(s: FreshnessSchedule, now: number, subject: FreshnessSubject): string {
+function comingSentence(s: FreshnessSchedule, now: number): string {
   const inTime = span(Date.parse(s.dueAt) - now);
   switch (s.due.kind) {
     case 'age':
@@ -234,7 +234,7 @@ export function freshnessReason(subject: FreshnessSubject, s: FreshnessSchedule,
       return passedSentence(s, t, subject);
     case 'due-soon':
     case 'fresh':
-      return comingSentence(s, t, subject);
+      return comingSentence(s, t);
   }
 }
 

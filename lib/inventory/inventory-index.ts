@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { failingSql, FRESHNESS_COLUMNS, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
+import { failingSql, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import type { NameRanges } from '@/lib/freshness/name-prefixes';
 import { itemFreshness, type ItemFreshnessDetail } from '@/lib/freshness/status';
