@@ -37,7 +37,10 @@ const endpoints: [string, (init: RequestInit) => Promise<Response>][] = [
   ],
   [
     'POST /api/v1/stores/local/reveal/{name}',
-    (init) => revealRoute(new Request(url('/api/v1/stores/local/reveal/prod/payments/stripe-key'), { ...init, method: 'POST' }), { params: Promise.resolve({ store: 'local', name: ['prod', 'payments', 'stripe-key'] }) }),
+    (init) =>
+      revealRoute(new Request(url('/api/v1/stores/local/reveal/prod/payments/stripe-key'), { ...init, method: 'POST', body: JSON.stringify({ reason: 'authentication test' }) }), {
+        params: Promise.resolve({ store: 'local', name: ['prod', 'payments', 'stripe-key'] }),
+      }),
   ],
   ['GET /api/v1/audit', (init) => auditRoute(new Request(url('/api/v1/audit'), init))],
 ];

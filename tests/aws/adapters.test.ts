@@ -5,7 +5,7 @@ import { MAX_PAGES_PER_CALL } from '@/lib/stores/aws-paging';
 import { StoreError } from '@/lib/stores/errors';
 import { SecretsManagerStore } from '@/lib/stores/secrets-manager';
 import { SsmStore } from '@/lib/stores/ssm';
-import type { SecretStore } from '@/lib/stores/types';
+import { isWritable, type SecretStore } from '@/lib/stores/types';
 import { fakeSecretsManagerClient } from './support/fake-secrets-manager';
 import { fakeSsmClient } from './support/fake-ssm';
 
@@ -185,7 +185,13 @@ describe('Secrets Manager requests and mapping', () => {
   });
 });
 
-it('stores satisfy the SecretStore interface and are read-only', () => {
+it('stores satisfy the SecretStore interface and are read-only unless CONFIG_FILE says writable: true', () => {
   const stores: SecretStore[] = [ssmStore().store, smStore().store];
-  for (const store of stores) expect('putValue' in store || 'readValue' in store).toBe(false);
+  for (const store of stores) {
+    expect(isWritable(store)).toBe(false);
+    expect('putValue' in store).toBe(false);
+  }
+  expect(isWritable(SsmStore.fromConfig({ id: 'w', region: 'us-east-1', writable: true }))).toBe(true);
+  expect(isWritable(SecretsManagerStore.fromConfig({ id: 'w', region: 'us-east-1', writable: true }))).toBe(true);
+  expect(isWritable(SsmStore.fromConfig({ id: 'r', region: 'us-east-1', writable: false }))).toBe(false);
 });
