@@ -1,8 +1,8 @@
 import { expect, test } from './support/test';
 import { DEMO_ITEMS } from './support/demo-values';
 
-test('the home page opens the embedded store at the root', async ({ page }) => {
-  await page.goto('/');
+test('Browse opens the embedded store at the root', async ({ page }) => {
+  await page.goto('/browse');
   await expect(page).toHaveURL(/\/browse\/local$/);
   const tree = page.getByRole('navigation', { name: 'Folders' });
   for (const env of ['prod', 'staging', 'dev']) await expect(tree.getByRole('link', { name: env, exact: false }).first()).toBeVisible();

@@ -16,9 +16,12 @@ export default async function DashboardLayout({ children }: { children: React.Re
     <div className="flex min-h-screen flex-col">
       <header className="border-b border-slate-200 bg-white">
         <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6" aria-label="Main">
-          <Link href="/browse" className="inline-flex items-center gap-2 font-semibold tracking-tight text-slate-900">
+          <Link href="/" className="inline-flex items-center gap-2 font-semibold tracking-tight text-slate-900">
             <LockIcon className="h-5 w-5 text-emerald-600" />
             Secrets Dashboard
+          </Link>
+          <Link href="/" className="text-sm text-slate-600 hover:text-slate-900">
+            Overview
           </Link>
           <Link href="/browse" className="text-sm text-slate-600 hover:text-slate-900">
             Browse
