@@ -3,6 +3,7 @@ import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
 import { startAuditRetention } from '@/lib/cloudtrail/audit-events';
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
+import { freshnessPolicies } from '@/lib/freshness/policies';
 import { startInventorySync } from '@/lib/inventory/inventory';
 import { getStores } from '@/lib/stores/registry';
 
@@ -14,6 +15,8 @@ export async function openStoresOrExit(): Promise<void> {
   try {
     const stores = await getStores();
     await grantRules();
+    // A bad freshness: section stops start-up here, naming the line, not on the first page.
+    freshnessPolicies();
     await ensureFirstAdmin();
     await startInventorySync();
     startAuditRetention();

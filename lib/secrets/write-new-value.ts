@@ -80,6 +80,13 @@ async function perform(store: WritableSecretStore, actor: string, request: Write
   return { ...written, via };
 }
 
+/** The built-in store keeps its last failed rotation, so the item shows as "rotation failing" (AWS keeps its own). */
+async function recordRotationFailure(store: SecretStore, name: string, code: string): Promise<void> {
+  const record = (store as { recordRotationFailure?: (name: string, message: string) => Promise<void> }).recordRotationFailure;
+  if (typeof record !== 'function') return;
+  await record.call(store, name, `The dashboard's rotation failed (${code}).`).catch(() => undefined);
+}
+
 async function refreshInventory(store: SecretStore, name: string): Promise<void> {
   const source = recordSource(store);
   if (!source) return; // The built-in store writes its inventory with every change.
@@ -114,6 +121,7 @@ export async function writeNewValue(principal: Principal, request: WriteRequest)
       } catch (error) {
         const code = isStoreError(error) ? error.code : error instanceof ConflictError ? 'refused' : 'error';
         await appendAudit({ actor, action: request.action, target, outcome: 'failure', details: { ...base, error: code } });
+        if (request.action === 'rotate' && isStoreError(error) && error.code !== 'not-found') await recordRotationFailure(store, request.name, code);
         if (isStoreError(error) && error.code === 'not-found') throw new ConflictError(notFoundMessage({ storeId: store.id, name: request.name }));
         throw error;
       }
