@@ -1,13 +1,13 @@
 'use client';
 
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { ReasonField } from '@/components/reason-field';
 
 // Reveal, where the server allows it: asks for a reason, POSTs it, shows the value for 30 seconds
 // and then drops it from state (and so from the DOM). The value lives only in this component's
 // state: never in the URL, storage, a log line or a React key.
 
 const SHOW_FOR_MS = 30_000;
-const MAX_REASON = 500;
 
 type State =
   | { step: 'idle' }
@@ -122,23 +122,7 @@ export function RevealValue({ storeId, name }: { storeId: string; name: string }
 
       {(state.step === 'asking' || state.step === 'loading') && (
         <form onSubmit={onSubmit} className="space-y-2">
-          <label className="block text-sm">
-            <span className="block text-slate-700">Why do you need to see it? (required, goes into the audit log)</span>
-            <textarea
-              ref={reasonRef}
-              name="reason"
-              required
-              maxLength={MAX_REASON}
-              rows={2}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              aria-describedby={`${id}-count`}
-              className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm"
-            />
-            <span id={`${id}-count`} className="block text-right text-xs text-slate-500">
-              {reason.length}/{MAX_REASON} characters
-            </span>
-          </label>
+          <ReasonField id={id} label="Why do you need to see it? (required, goes into the audit log)" value={reason} onChange={setReason} textareaRef={reasonRef} />
           {error && (
             <p role="alert" className="break-words text-sm text-red-700">
               {error}

@@ -4,6 +4,7 @@ import { format } from 'date-fns';
 import { useRouter } from 'next/navigation';
 import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { ActionResult } from '@/lib/actions/authed-action';
+import { ReasonField } from '@/components/reason-field';
 import {
   DEFAULT_GENERATED_LENGTH,
   describeGenerateSpec,
@@ -46,7 +47,6 @@ interface Props {
   renderPending?: (version: string) => ReactNode;
 }
 
-const MAX_REASON = 500;
 const MAX_JSON_KEY = 256;
 
 const PRESET_LABELS: Record<GeneratePreset, string> = {
@@ -312,22 +312,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onW
             </label>
           )}
 
-          <label className="block text-sm">
-            <span className="block text-slate-600">Reason (required, goes into the audit log)</span>
-            <textarea
-              name="reason"
-              required
-              maxLength={MAX_REASON}
-              rows={3}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              aria-describedby={`${id}-count`}
-              className={input}
-            />
-            <span id={`${id}-count`} className="mt-1 block text-right text-xs text-slate-500">
-              {reason.length}/{MAX_REASON} characters
-            </span>
-          </label>
+          <ReasonField id={id} label="Reason (required, goes into the audit log)" value={reason} onChange={setReason} rows={3} />
 
           {error && (
             <p role="alert" className="break-words text-sm text-red-700">
