@@ -145,7 +145,7 @@ test.describe('malformed %-escapes in any route', () => {
     // A few known routes, to show the glob and the sample segments work (not a list to keep up to date).
     expect(pathOf(byFile.get('app/(dashboard)/items/[store]/[...name]/page.tsx')!.segments.map((s) => s.text))).toBe('/items/local/prod/payments/x');
     expect(pathOf(byFile.get('app/(dashboard)/browse/[store]/[[...path]]/page.tsx')!.segments.map((s) => s.text))).toBe('/browse/local/prod/payments');
-    expect(pathOf(byFile.get('app/page.tsx')!.segments.map((s) => s.text))).toBe('/');
+    expect(pathOf(byFile.get('app/(dashboard)/page.tsx')!.segments.map((s) => s.text))).toBe('/');
     expect(byFile.get('app/api/v1/stores/[store]/reveal/[...name]/route.ts')!.methods).toEqual(['GET', 'POST']);
     expect(byFile.get('app/api/auth/[...nextauth]/route.ts')!.methods).toEqual(['GET', 'POST']);
     expect(byFile.get('app/api/health/route.ts')!.methods).toEqual(['GET']);

@@ -15,7 +15,9 @@ test('a payments auditor sees only their paths on the audit timeline, filters it
   // And something inside their paths: a rotation by the lead.
   expect((await lead.goto('/items/local/prod/payments/stripe/webhook-secret'))?.status()).toBe(200);
   const versions = await lead.getByTestId('version').count();
-  await lead.getByRole('button', { name: 'Rotate now' }).click();
+  await lead.getByRole('button', { name: 'Rotate now…' }).click();
+  await lead.getByRole('dialog').getByLabel(/^Reason/).fill('e2e: lead rotates inside their paths');
+  await lead.getByRole('dialog').getByRole('button', { name: 'Confirm: rotate now' }).click();
   await expect(lead.getByTestId('version')).toHaveCount(versions + 1);
   await lead.close();
 
