@@ -1,5 +1,5 @@
 import type { Ref } from 'react';
-import { MAX_REASON_LENGTH } from '@/lib/validations/generate';
+import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
 
 /** The required "why" of a write or a reveal, with a live count against the server's 500-character limit. */
 export function ReasonField({

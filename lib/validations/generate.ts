@@ -8,6 +8,7 @@ import {
   PASSWORD_CLASSES,
   type GenerateSpec,
 } from '@/lib/secrets/generate-presets';
+import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
 import { storeIdSchema } from './browse';
 import { itemNameSchema } from './item-name';
 
@@ -16,7 +17,7 @@ import { itemNameSchema } from './item-name';
 
 export const itemAddressSchema = z.object({ storeId: storeIdSchema, name: itemNameSchema });
 
-export const MAX_REASON_LENGTH = 500;
+export { MAX_REASON_LENGTH };
 const REASON_REQUIRED = `Give a reason (at most ${MAX_REASON_LENGTH} characters).`;
 
 /** Why a write or a reveal is done; it goes into the audit log as given (trimmed). */
