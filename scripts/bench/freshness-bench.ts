@@ -12,9 +12,11 @@
 //   - listFreshness: the first page and a page half-way down, with and without a status filter;
 //   - a folder page and a whole store's items filtered to overdue (the folder table's queries);
 // each next to the naive way (scripts/bench/freshness-naive.ts: read the caller's rows, compute every
-// status in JS, count, sort), whose answers must equal ours. Prints a table per size and the process's
-// peak RSS on stderr; the table again on stdout, and with --json one JSON line last.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// status in JS, count, sort), whose answers must equal ours (checked once before timing). Ours runs
+// first, then the naive way (as many runs as fit in 10 s, at least 10, at most --runs: at 100,000 one
+// naive answer takes seconds), each phase's peak RSS apart. Progress on stderr; a table per size and
+// the process's peak RSS on stdout, and with --json one JSON line last (the largest size's figures).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import type { Principal } from '@/lib/auth/principal';
@@ -181,16 +183,31 @@ interface Question {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** The peak RSS (MB) while fn runs: the kernel's high-water mark reset first (Linux: clear_refs 5), after a GC. */
-async function phasePeak(fn: () => Promise<void>): Promise<number> {
+interface PhaseRss {
+  /** Resident when the phase began (after a GC; V8 keeps freed heap a while). */
+  startMb: number;
+  peakMb: number;
+}
+
+function rssMb(): number {
+  try {
+    return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** The RSS while fn runs: the kernel's high-water mark reset first (Linux: clear_refs 5), after a GC. */
+async function phaseRss(fn: () => Promise<void>): Promise<PhaseRss> {
   gc?.();
   try {
     writeFileSync('/proc/self/clear_refs', '5');
   } catch {
-    // Not Linux, or not allowed: the figure is then the process's peak so far.
+    // Not Linux, or not allowed: the peak is then the process's peak so far.
   }
+  const startMb = rssMb();
   await fn();
-  return peakRssMb();
+  return { startMb, peakMb: peakRssMb() };
 }
 
 interface SizeResult {
@@ -202,8 +219,8 @@ interface SizeResult {
   /** Of the staging, computing the freshness columns alone. */
   columnsMs: number;
   lines: Line[];
-  oursPeakRssMb: number;
-  naivePeakRssMb: number;
+  oursRss: PhaseRss;
+  naiveRss: PhaseRss;
   summary: Record<string, number>;
 }
 
@@ -368,12 +385,12 @@ async function benchSize(n: number): Promise<SizeResult> {
   // Ours first, then the naive way, each phase's peak RSS apart (the peak is reset between them).
   log(`[${n}] ours: ${RUNS} warm runs of each question`);
   const oursSamples = new Map<Question, number[]>();
-  const oursPeak = await phasePeak(async () => {
+  const oursRss = await phaseRss(async () => {
     for (const q of questions) oursSamples.set(q, await timeRuns(RUNS, q.ours));
   });
   log(`[${n}] the naive way: up to ${RUNS} runs of each (as many as fit in ${NAIVE_BUDGET_MS / 1000} s, at least 10)`);
   const naiveSamples = new Map<Question, number[]>();
-  const naivePeak = await phasePeak(async () => {
+  const naiveRss = await phaseRss(async () => {
     for (const q of questions) {
       const runs = Math.min(RUNS, Math.max(10, Math.floor(NAIVE_BUDGET_MS / Math.max(1, q.naiveOnceMs))));
       naiveSamples.set(q, await timeRuns(runs, async () => q.theirs(), 1));
@@ -399,8 +416,8 @@ async function benchSize(n: number): Promise<SizeResult> {
     rewalkApplyMs: round(again.applyMs, 0),
     columnsMs: round(columnsMs, 0),
     lines,
-    oursPeakRssMb: oursPeak,
-    naivePeakRssMb: naivePeak,
+    oursRss,
+    naiveRss,
     summary: {
       items: n,
       overviewAdminP95Ms: p95('overviewAdmin'),
@@ -414,8 +431,8 @@ async function benchSize(n: number): Promise<SizeResult> {
       stageMs: round(first.stageMs, 0),
       applyWalkMs: round(first.applyMs, 0),
       rewalkApplyMs: round(again.applyMs, 0),
-      oursPeakRssMb: oursPeak,
-      naivePeakRssMb: naivePeak,
+      oursPeakRssMb: oursRss.peakMb,
+      naivePeakRssMb: naiveRss.peakMb,
       peakRssMb: peakRssMb(),
     },
   };
@@ -426,7 +443,7 @@ function table(r: SizeResult): string[] {
   return [
     `${r.items.toLocaleString('en-US')} items (${Object.entries(r.statusCounts).map(([s, c]) => `${s} ${c.toLocaleString('en-US')}`).join(', ')}); ` +
       `first walk: staging ${r.stageMs.toLocaleString('en-US')} ms (freshness columns ${r.columnsMs.toLocaleString('en-US')} ms of it), swap (applyWalk) ${r.applyWalkMs.toLocaleString('en-US')} ms; ` +
-      `next walk's swap (1 % changed) ${r.rewalkApplyMs.toLocaleString('en-US')} ms; peak RSS while ours ran ${r.oursPeakRssMb} MB, while the naive way ran ${r.naivePeakRssMb} MB`,
+      `next walk's swap (1 % changed) ${r.rewalkApplyMs.toLocaleString('en-US')} ms; RSS while ours ran ${r.oursRss.startMb} → peak ${r.oursRss.peakMb} MB, while the naive way ran ${r.naiveRss.startMb} → peak ${r.naiveRss.peakMb} MB`,
     '',
     '| query | ours p50 ms | ours p95 ms | naive p50 ms | naive p95 ms | naive / ours (p95) | naive runs |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
