@@ -8,7 +8,8 @@ import { recordResponses } from './support/leak-recorder';
 const MAX_PAGES = 400;
 
 test('no seeded plaintext value reaches the browser on any page', async ({ page, baseURL }) => {
-  test.setTimeout(300_000);
+  // About 280 pages: three to four minutes on two busy cores.
+  test.setTimeout(480_000);
   expect(DEMO_VALUES.length).toBeGreaterThan(100);
   const recorder = recordResponses(page);
   const origin = new URL(baseURL!).origin;
