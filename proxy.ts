@@ -3,11 +3,12 @@ import { decodeSession, dueForRenewal, idleTimeoutSeconds, readSessionCookie, re
 import { badRequestPage } from '@/lib/http/bad-request-page';
 import { malformedUrlProblem } from '@/lib/http/malformed-url';
 import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
+import { parseFreshnessFilters } from '@/lib/validations/freshness';
 
 // Validates addresses before any page or handler runs. Malformed percent-encoding ("%ZZ", a lone
 // "%", escapes that are not UTF-8) anywhere in the path or query gets a 400 that names it: JSON
 // under /api, the HTML 400 page elsewhere (Next.js's router would otherwise fail on it with a 500).
-// A malformed browse or item name gets the 400 page too (pages cannot set a 400 status themselves).
+// A malformed browse or item name, or a bad filter of the freshness list, gets the 400 page too (pages cannot set a 400 status themselves).
 // It also passes the request path on, so the 404 page can name what was not found, and renews the
 // session cookie on activity (the idle timeout; at most once a minute). Authorization itself is decided by each page and
 // handler, not here.
@@ -16,6 +17,10 @@ function problemWith(request: NextRequest): string | null {
   // Keep empty segments ("//" is a malformed name), but allow one trailing slash.
   const segments = request.nextUrl.pathname.replace(/(.)\/$/, '$1').split('/').slice(1);
   const [area, store, ...rest] = segments;
+  if (area === 'freshness' && store === undefined) {
+    const filters = parseFreshnessFilters(request.nextUrl.searchParams);
+    return filters.ok ? null : filters.problems.map((p) => p.message).join(' ');
+  }
   if (area !== 'browse' && area !== 'items') return null;
   if (store === undefined) return null;
   const storeId = storeIdSchema.safeParse(store);

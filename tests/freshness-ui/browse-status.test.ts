@@ -36,6 +36,23 @@ describe('status= on folder pages', () => {
   });
 });
 
+describe('filters of the freshness list (/freshness)', () => {
+  it.each([
+    ['/freshness?status=stale', /stale/],
+    ['/freshness?limit=5000', /limit/],
+    ['/freshness?colour=red', /unknown parameter (&quot;|")colour/],
+  ])('%s answers the 400 page naming the problem', async (path, message) => {
+    const res = await proxy(new NextRequest(url(path)));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(message);
+  });
+
+  it('lets good filters through', async () => {
+    expect((await proxy(new NextRequest(url('/freshness?store=local&status=overdue,due-soon&limit=10')))).status).toBe(200);
+    expect((await proxy(new NextRequest(url('/freshness')))).status).toBe(200);
+  });
+});
+
 describe('status= on /api/v1/stores/{store}/items', () => {
   it('answers 400 naming the field', async () => {
     const res = await listItemsRoute(new Request(url('/api/v1/stores/local/items?path=/prod/&status=stale'), bearer(h.tokens.admin)), params);
