@@ -171,7 +171,8 @@ export default async function ItemPage({ params }: Props) {
         />
       )}
 
-      {view.store.writable && details.rotation && can(principal, 'schedule-rotation', address) && (
+      {/* AWS schedules only secrets that have a rotation function; without one it would refuse. */}
+      {view.store.writable && details.rotation?.lambdaArn && can(principal, 'schedule-rotation', address) && (
         <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Rotation schedule">
           <h2 className="font-semibold">Rotation schedule</h2>
           <p className="text-sm text-slate-600">Sets RotationRules in AWS (the function is tested, not run now), or turns automatic rotation off.</p>
