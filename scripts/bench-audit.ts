@@ -17,6 +17,7 @@ import { FULL_SCOPE, type AuditScope } from '@/lib/cloudtrail/event-scope';
 import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
 import { globsToRegex } from '@/lib/inventory/schema';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
+import { seededRandom } from '../lib/random/seeded-random';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -36,13 +37,7 @@ const STORES: StoreLocator[] = [
 ];
 
 // Deterministic randomness, so every run measures the same index.
-let seed = 12345;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(12345);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 /** Skewed towards the start of the list, as real traffic is (a few hot items and busy actors). */
 const pickSkewed = <T>(list: readonly T[]): T => list[Math.floor(random() ** 2 * list.length)]!;

@@ -2,6 +2,7 @@
 // versions spread over the last 18 months. Deterministic (a seeded PRNG), so the browser tests can
 // recompute every plaintext value and prove that none of them reaches the browser.
 import type { ItemKind } from '@/lib/stores/types';
+import { seededRandom } from '@/lib/random/seeded-random';
 
 export interface DemoVersion {
   value: string;
@@ -22,16 +23,7 @@ export interface DemoItem {
 const DAY = 86_400_000;
 const SPAN_DAYS = 548; // ~18 months
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 const ACTORS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'deploy-bot', 'rotation-lambda'];
 const SERVICES: Record<string, { team: string; secrets: [string, ItemKind, string | null][] }> = {

@@ -24,6 +24,7 @@ import type { InventoryRecord } from '@/lib/inventory/records';
 import { FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
 import type { NaiveScope } from './freshness-naive';
 import { peakRssMb, percentile, round, timeRuns } from './measure';
+import { seededRandom } from '../../lib/random/seeded-random';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -68,13 +69,7 @@ writeFileSync(
 );
 
 // Deterministic randomness, so every run measures the same data.
-let seed = 20261202;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(20261202);
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const iso = (ms: number) => new Date(ms).toISOString();
 

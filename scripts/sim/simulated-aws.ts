@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterLatency, listenOn, sendAwsJson } from './sim-http';
+import { seededRandom } from '../../lib/random/seeded-random';
 
 // A simulated AWS for benchmarks and scale tests: Parameter Store and Secrets Manager over the AWS
 // JSON 1.1 protocol, on 127.0.0.1, with a large generated data set, a fixed latency per call and
@@ -234,16 +235,7 @@ function hashString(s: string, seed: number): number {
   return h >>> 0;
 }
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function pick<T>(list: readonly T[], r: number): T {
   return list[Math.min(list.length - 1, Math.floor(r * list.length))]!;

@@ -20,6 +20,7 @@ import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 //   POST /__control  a CloudTrailControlCommand (add events, generate more, fail calls, latency, rate)
 
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
+import { seededRandom } from '../../lib/random/seeded-random';
 
 export const SIM_CT_ACCOUNT = '123456789012';
 export const SIM_CT_REGION = 'us-east-1';
@@ -118,16 +119,7 @@ export interface SimulatedCloudTrail {
 // ---------------------------------------------------------------------------------------------
 // Generated data.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): (() => number) => seededRandom(seed >>> 0 || 1);
 
 const pick = <T>(list: readonly T[], r: () => number): T => list[Math.floor(r() * list.length)]!;
 

@@ -1,4 +1,5 @@
 import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
+import { seededRandom } from '@/lib/random/seeded-random';
 
 // Seeded CloudTrail records for the index's query tests: a deterministic mix of reads and writes
 // by several kinds of actor over two stores, folders, multi-item events, errors and unmapped events.
@@ -22,15 +23,7 @@ export const ACTORS = [
 ] as const;
 export const IPS = ['203.0.113.7', '198.51.100.2', 'secretsmanager.amazonaws.com'];
 
-export function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 export const START = Date.parse('2026-01-01T00:00:00Z');
 

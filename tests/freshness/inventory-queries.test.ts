@@ -12,6 +12,7 @@ import { CursorError } from '@/lib/inventory/inventory-index';
 import { ROW_COLUMNS, toInventoryRow, type InventoryExtra, type InventoryRecord } from '@/lib/inventory/records';
 import { globsToRegex, INVENTORY_SCHEMA_SQL } from '@/lib/inventory/schema';
 import { makeTempDir } from '../support/temp-dir';
+import { seededRandom } from '@/lib/random/seeded-random';
 
 // The inventory's freshness queries against a brute-force computation (the pure status function
 // over every record) on a few thousand generated items in two stores: counts by status and the age
@@ -31,16 +32,7 @@ const POLICIES_A = policySet([
 ]);
 const POLICIES_B = policySet([{ path: '/', maxAgeDays: 365, warnBeforeDays: 60 }]);
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs).toISOString();
 
