@@ -64,23 +64,23 @@ const runs = (project: string) =>
   !selected ||
   selected.some((name) => new RegExp(`^${name.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(project));
 
+/**
+ * A dashboard server of the production build (as `npm start` runs it) on `port`, whose first start creates
+ * the tests' admin; `env` adds what the project needs (data folder, CONFIG_FILE, log level, …).
+ */
+function dashboardServer(base: string, port: number, env: Record<string, string>, extra: { stdout?: 'pipe' } = {}) {
+  return {
+    command: 'node scripts/start.mjs',
+    url: `${base}/api/health`,
+    reuseExistingServer: false,
+    timeout: 240_000,
+    ...extra,
+    env: { PORT: String(port), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, NEXT_TELEMETRY_DISABLED: '1', ...env },
+  };
+}
+
 // Servers start one after another, so only the first `next build`s when sources changed.
-const demoServer = {
-  command: 'node scripts/start.mjs',
-  url: `${baseURL}/api/health`,
-  reuseExistingServer: false,
-  timeout: 240_000,
-  stdout: 'pipe' as const,
-  env: {
-    PORT: String(port),
-    DATA_DIR: process.env.E2E_DATA_DIR,
-    DEMO_DATA: '1',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOG_LEVEL: 'warn',
-    NEXT_TELEMETRY_DISABLED: '1',
-  },
-};
+const demoServer = dashboardServer(baseURL, port, { DATA_DIR: process.env.E2E_DATA_DIR, DEMO_DATA: '1', LOG_LEVEL: 'warn' }, { stdout: 'pipe' });
 const fakeAwsServer = {
   command: `node --import tsx e2e/support/fake-aws-main.ts ${fakeAwsPort}`,
   url: `${process.env.E2E_FAKE_AWS_URL}/__health`,
@@ -97,29 +97,19 @@ const simulators = [
     url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
   },
 ].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));
-const awsServer = {
-  command: 'node scripts/start.mjs',
-  url: `${awsBaseURL}/api/health`,
-  reuseExistingServer: false,
-  timeout: 240_000,
-  env: {
-    PORT: String(awsPort),
-    DATA_DIR: path.join(process.env.E2E_AWS_DIR, 'data'),
-    CONFIG_FILE: awsConfigFile,
-    DEMO_DATA: '1',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    // Store failures are expected here; warnings about them would only clutter the output.
-    LOG_LEVEL: 'error',
-    NEXT_TELEMETRY_DISABLED: '1',
-    // Dummy credentials, signed into every request; nothing here can reach real AWS.
-    ...fakeAwsEnv(process.env.E2E_AWS_DIR),
-    // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
-    AWS_REQUEST_TIMEOUT_MS: '1000',
-    // Failing stores should show their sync failure within seconds, not after 8 patient retries.
-    SYNC_MAX_ATTEMPTS: '2',
-  },
-};
+const awsServer = dashboardServer(awsBaseURL, awsPort, {
+  DATA_DIR: path.join(process.env.E2E_AWS_DIR, 'data'),
+  CONFIG_FILE: awsConfigFile,
+  DEMO_DATA: '1',
+  // Store failures are expected here; warnings about them would only clutter the output.
+  LOG_LEVEL: 'error',
+  // Dummy credentials, signed into every request; nothing here can reach real AWS.
+  ...fakeAwsEnv(process.env.E2E_AWS_DIR),
+  // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
+  AWS_REQUEST_TIMEOUT_MS: '1000',
+  // Failing stores should show their sync failure within seconds, not after 8 patient retries.
+  SYNC_MAX_ATTEMPTS: '2',
+});
 
 /** The AWS settings both servers on the fake AWS run with: dummy credentials, nothing reaches real AWS. */
 function fakeAwsEnv(dir: string) {
@@ -134,23 +124,13 @@ function fakeAwsEnv(dir: string) {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
-const revealServer = {
-  command: 'node scripts/start.mjs',
-  url: `${revealBaseURL}/api/health`,
-  reuseExistingServer: false,
-  timeout: 240_000,
-  env: {
-    PORT: String(revealPort),
-    DATA_DIR: path.join(process.env.E2E_REVEAL_DIR, 'data'),
-    CONFIG_FILE: revealConfigFile,
-    ALLOW_REVEAL: '1',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOG_LEVEL: 'error',
-    NEXT_TELEMETRY_DISABLED: '1',
-    ...fakeAwsEnv(process.env.E2E_REVEAL_DIR),
-  },
-};
+const revealServer = dashboardServer(revealBaseURL, revealPort, {
+  DATA_DIR: path.join(process.env.E2E_REVEAL_DIR, 'data'),
+  CONFIG_FILE: revealConfigFile,
+  ALLOW_REVEAL: '1',
+  LOG_LEVEL: 'error',
+  ...fakeAwsEnv(process.env.E2E_REVEAL_DIR),
+});
 
 const issuerServer = {
   command: `node --import tsx e2e/support/oidc-provider-main.ts ${issuerPort} ${oidcBaseURL}`,
@@ -158,27 +138,17 @@ const issuerServer = {
   reuseExistingServer: false,
   timeout: 30_000,
 };
-const oidcServer = {
-  command: 'node scripts/start.mjs',
-  url: `${oidcBaseURL}/api/health`,
-  reuseExistingServer: false,
-  timeout: 240_000,
-  env: {
-    PORT: String(oidcPort),
-    DATA_DIR: path.join(process.env.E2E_OIDC_DIR, 'data'),
-    CONFIG_FILE: oidcConfigFile,
-    DEMO_DATA: '1',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    OIDC_ISSUER: `http://127.0.0.1:${issuerPort}`,
-    OIDC_CLIENT_ID: OIDC_CLIENT.id,
-    OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
-    OIDC_NAME: 'Test IdP',
-    OIDC_SCOPE: 'openid email profile groups',
-    LOG_LEVEL: 'warn',
-    NEXT_TELEMETRY_DISABLED: '1',
-  },
-};
+const oidcServer = dashboardServer(oidcBaseURL, oidcPort, {
+  DATA_DIR: path.join(process.env.E2E_OIDC_DIR, 'data'),
+  CONFIG_FILE: oidcConfigFile,
+  DEMO_DATA: '1',
+  OIDC_ISSUER: `http://127.0.0.1:${issuerPort}`,
+  OIDC_CLIENT_ID: OIDC_CLIENT.id,
+  OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
+  OIDC_NAME: 'Test IdP',
+  OIDC_SCOPE: 'openid email profile groups',
+  LOG_LEVEL: 'warn',
+});
 
 export default defineConfig({
   testDir: './e2e',
