@@ -3,13 +3,11 @@
 // next-auth would issue them. Route handlers and server actions are then called directly.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createApiToken } from '@/lib/auth/api-tokens';
 import { resetGrantRules } from '@/lib/auth/effective-grants';
-import { issueSession } from '@/lib/auth/session-cookie';
-import { createLocalUser } from '@/lib/auth/users';
 import type { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { getStore } from '@/lib/stores/registry';
 import { loadFixture } from '../support/load-fixture';
+import { bearer, credentialsFor } from '../support/subject-credentials';
 import { makeTempDir } from '../support/temp-dir';
 
 export const SUBJECTS = ['viewer', 'auditor', 'operator', 'admin', 'scoped-admin'] as const;
@@ -58,21 +56,10 @@ export async function startHarness(options: { extraStores?: string } = {}): Prom
   const store = (await getStore('local')) as EmbeddedStore;
   await loadFixture(store);
 
-  const tokens = {} as Record<Subject, string>;
-  const userIds = {} as Record<Subject, string>;
-  const cookies = {} as Record<Subject, string>;
-  for (const subject of SUBJECTS) {
-    const email = `${subject}@example.com`;
-    // Grants naming a user replace their own role, so only 'admin' (named by no grant) keeps a
-    // role on every path; everyone else is held to /prod/payments/** by CONFIG_FILE.
-    const user = await createLocalUser({ email, role: subject === 'admin' ? 'admin' : 'viewer', password: 'long-enough-password' });
-    userIds[subject] = user.id;
-    tokens[subject] = (await createApiToken({ userId: user.id, name: `${subject}-token`, expiresInDays: 1, createdBy: 'test' })).token;
-    cookies[subject] = await issueSession({ uid: user.id, email });
-  }
+  // Grants naming a user replace their own role, so only 'admin' (named by no grant) keeps a role on
+  // every path; everyone else is held to /prod/payments/** by CONFIG_FILE.
+  const { tokens, userIds, cookies } = await credentialsFor(SUBJECTS, (subject) => (subject === 'admin' ? 'admin' : 'viewer'));
   return { tokens, userIds, cookies, store, cleanup: temp.cleanup };
 }
 
-export function bearer(token: string, init: RequestInit = {}): RequestInit {
-  return { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } };
-}
+export { bearer };

@@ -4,12 +4,10 @@
 // cookie each. Route handlers are then called directly; the report CLI is run against the same files.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createApiToken } from '@/lib/auth/api-tokens';
 import { resetGrantRules } from '@/lib/auth/effective-grants';
-import { issueSession } from '@/lib/auth/session-cookie';
-import { createLocalUser } from '@/lib/auth/users';
 import type { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { getStore } from '@/lib/stores/registry';
+import { bearer, credentialsFor } from '../support/subject-credentials';
 import { makeTempDir } from '../support/temp-dir';
 
 export const SCOPE = '/prod/payments/';
@@ -62,19 +60,10 @@ export async function startFreshnessHarness(): Promise<FreshnessHarness> {
     at: new Date(Date.now() - 400 * 86_400_000),
   });
 
-  const tokens = {} as Record<Subject, string>;
-  const cookies = {} as Record<Subject, string>;
-  for (const subject of SUBJECTS) {
-    const email = `${subject}@example.com`;
-    const user = await createLocalUser({ email, role: subject, password: 'long-enough-password' });
-    tokens[subject] = (await createApiToken({ userId: user.id, name: `${subject}-token`, expiresInDays: 1, createdBy: 'test' })).token;
-    cookies[subject] = await issueSession({ uid: user.id, email });
-  }
+  const { tokens, cookies } = await credentialsFor(SUBJECTS, (subject) => subject);
   return { dataDir, configFile, tokens, cookies, store, cleanup: temp.cleanup };
 }
 
-export function bearer(token: string): RequestInit {
-  return { headers: { authorization: `Bearer ${token}` } };
-}
+export { bearer };
 
 export const url = (p: string) => `http://dashboard.test${p}`;
