@@ -9,8 +9,12 @@ const SECURITY_HEADERS = [
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  // Native addon: load it from node_modules at run time instead of bundling it.
-  serverExternalPackages: ['better-sqlite3', '@node-rs/argon2'],
+  // Native addons (and pg, with its optional native binding): loaded from node_modules at run time
+  // instead of bundled; the standalone build copies them next to the server.
+  serverExternalPackages: ['better-sqlite3', '@node-rs/argon2', 'pg'],
+  // Only the container image's build (Dockerfile) sets NEXT_OUTPUT=standalone: a server folder with
+  // just the files it uses. `npm start` (`next start`) serves the ordinary build.
+  output: process.env.NEXT_OUTPUT === 'standalone' ? 'standalone' : undefined,
   poweredByHeader: false,
   // proxy.ts sees the request's own URL: by default Next.js re-encodes the query first, which turns a
   // malformed escape ("?q=%ZZ") into a valid one ("?q=%25ZZ") that the proxy could not reject.
