@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // A throwaway PostgreSQL (Debian's package) for the suites that run on both dialects.
+    globalSetup: ['tests/support/postgres-global-setup.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 20_000,

@@ -2,6 +2,8 @@ import 'server-only';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { AppDatabase } from '@/lib/db/app-db';
 import { entryHash, GENESIS_HASH, type HashedFields } from './entry-hash';
 
 // One streaming verifier of the audit hash chain, shared by the /audit page and `npm run audit:verify`.
@@ -125,6 +127,35 @@ export async function verifyChainInAsync(conn: Database.Database, yieldEvery = 5
   } finally {
     conn.exec('COMMIT');
   }
+}
+
+const PG_BATCH = 2000;
+
+/**
+ * The chain on PostgreSQL: read in seq order in batches inside one repeatable-read transaction (a
+ * snapshot, as on SQLite), in bounded memory. PostgreSQL hands out no seq of its own (appends
+ * write last + 1), so a removed tail is not visible here; that needs the anchors of issue 11.
+ */
+export async function verifyChainInPostgres(db: Kysely<AppDatabase>): Promise<ChainVerdict> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const verifier = new ChainVerifier();
+      let after = 0;
+      for (;;) {
+        const rows = await trx
+          .selectFrom('audit_log')
+          .select(['seq', 'at', 'actor', 'action', 'target', 'outcome', 'details', 'prev_hash', 'hash'])
+          .where('seq', '>', after)
+          .orderBy('seq')
+          .limit(PG_BATCH)
+          .execute();
+        for (const row of rows) if (verifier.push({ ...row, seq: Number(row.seq) })) return verifier.finish(null);
+        if (rows.length < PG_BATCH) return verifier.finish(null);
+        after = Number(rows[rows.length - 1]!.seq);
+      }
+    });
 }
 
 /** The app database file cannot be checked at all (missing, not SQLite, no audit table). */

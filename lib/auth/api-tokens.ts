@@ -37,7 +37,7 @@ export async function createApiToken(input: z.infer<typeof createTokenSchema> & 
   const secret = randomBytes(32).toString('base64url');
   const now = new Date();
   const expiresAt = new Date(now.getTime() + input.expiresInDays * 86_400_000).toISOString();
-  await appDb()
+  await (await appDb())
     .insertInto('api_tokens')
     .values({ id, user_id: input.userId, name: input.name, token_hash: digest(secret), created_by: input.createdBy, created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null, revoked_at: null })
     .execute();
@@ -49,17 +49,17 @@ export async function verifyApiToken(raw: string): Promise<{ tokenId: string; us
   const match = TOKEN_FORMAT.exec(raw);
   if (!match) return null;
   const [, id, secret] = match as unknown as [string, string, string];
-  const row = await appDb().selectFrom('api_tokens').select(['id', 'user_id', 'token_hash', 'expires_at', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+  const row = await (await appDb()).selectFrom('api_tokens').select(['id', 'user_id', 'token_hash', 'expires_at', 'revoked_at']).where('id', '=', id).executeTakeFirst();
   if (!row || row.revoked_at || Date.parse(row.expires_at) <= Date.now()) return null;
   const expected = Buffer.from(row.token_hash, 'hex');
   const actual = Buffer.from(digest(secret), 'hex');
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
-  await appDb().updateTable('api_tokens').set({ last_used_at: new Date().toISOString() }).where('id', '=', id).execute();
+  await (await appDb()).updateTable('api_tokens').set({ last_used_at: new Date().toISOString() }).where('id', '=', id).execute();
   return { tokenId: row.id, userId: row.user_id };
 }
 
 export async function listApiTokens(): Promise<TokenSummary[]> {
-  const rows = await appDb()
+  const rows = await (await appDb())
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.id', 'api_tokens.user_id')
     .select(['api_tokens.id', 'users.email', 'api_tokens.name', 'api_tokens.created_by', 'api_tokens.created_at', 'api_tokens.expires_at', 'api_tokens.last_used_at', 'api_tokens.revoked_at'])
@@ -69,6 +69,6 @@ export async function listApiTokens(): Promise<TokenSummary[]> {
 }
 
 export async function revokeApiToken(id: string): Promise<boolean> {
-  const result = await appDb().updateTable('api_tokens').set({ revoked_at: new Date().toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await (await appDb()).updateTable('api_tokens').set({ revoked_at: new Date().toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

@@ -74,14 +74,14 @@ export async function decodeSession(value: string | undefined | null): Promise<(
 }
 
 async function isRevoked(sid: string): Promise<boolean> {
-  return Boolean(await appDb().selectFrom('revoked_sessions').select('sid').where('sid', '=', sid).executeTakeFirst());
+  return Boolean(await (await appDb()).selectFrom('revoked_sessions').select('sid').where('sid', '=', sid).executeTakeFirst());
 }
 
 /** Ends a session on the server: its cookie, or any renewal of it still in flight, stops working. */
 export async function revokeSession(sid: string, authTime: number): Promise<void> {
   const expiresAt = new Date((authTime + ABSOLUTE_SESSION_HOURS * 3600) * 1000).toISOString();
-  await appDb().insertInto('revoked_sessions').values({ sid, expires_at: expiresAt }).onConflict((oc) => oc.doNothing()).execute();
-  await appDb().deleteFrom('revoked_sessions').where('expires_at', '<', new Date().toISOString()).execute();
+  await (await appDb()).insertInto('revoked_sessions').values({ sid, expires_at: expiresAt }).onConflict((oc) => oc.doNothing()).execute();
+  await (await appDb()).deleteFrom('revoked_sessions').where('expires_at', '<', new Date().toISOString()).execute();
 }
 
 export const newSessionId = () => randomUUID();

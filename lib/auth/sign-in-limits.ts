@@ -10,7 +10,7 @@ const accountKey = (email: string) => `account:${email.toLowerCase()}`;
 const addressKey = (address: string) => `address:${address}`;
 
 async function recentFailures(key: string, since: string): Promise<{ count: number; oldest: string | null }> {
-  const row = await appDb()
+  const row = await (await appDb())
     .selectFrom('sign_in_failures')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
     .where('key', '=', key)
@@ -35,11 +35,11 @@ export async function signInBlockedFor(email: string, address: string): Promise<
 
 export async function recordSignInFailure(email: string, address: string): Promise<void> {
   const at = new Date().toISOString();
-  await appDb().insertInto('sign_in_failures').values([{ key: accountKey(email), at }, { key: addressKey(address), at }]).execute();
+  await (await appDb()).insertInto('sign_in_failures').values([{ key: accountKey(email), at }, { key: addressKey(address), at }]).execute();
   // Keep the table small: drop what no window can count any more.
-  await appDb().deleteFrom('sign_in_failures').where('at', '<', new Date(Date.now() - 2 * WINDOW_MINUTES * 60_000).toISOString()).execute();
+  await (await appDb()).deleteFrom('sign_in_failures').where('at', '<', new Date(Date.now() - 2 * WINDOW_MINUTES * 60_000).toISOString()).execute();
 }
 
 export async function clearSignInFailures(email: string): Promise<void> {
-  await appDb().deleteFrom('sign_in_failures').where('key', '=', accountKey(email)).execute();
+  await (await appDb()).deleteFrom('sign_in_failures').where('key', '=', accountKey(email)).execute();
 }

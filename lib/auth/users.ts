@@ -1,6 +1,7 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import { sql, type SqlBool } from 'kysely';
 import { appDb } from '@/lib/db/app-db';
 import type { Role } from './roles';
 
@@ -17,6 +18,9 @@ export interface UserSummary {
   createdAt: string;
   lastSignInAt: string | null;
 }
+
+/** Emails compare without case on both dialects (SQLite's NOCASE column, PostgreSQL's lower() index). */
+const sameEmail = (email: string) => sql<SqlBool>`lower(email) = ${email.toLowerCase()}`;
 
 const columns = ['id', 'email', 'name', 'role', 'provider', 'groups', 'created_at', 'last_sign_in_at'] as const;
 type Row = { id: string; email: string; name: string | null; role: string | null; provider: string; groups: string; created_at: string; last_sign_in_at: string | null };
@@ -39,21 +43,21 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export async function countUsers(): Promise<number> {
-  const row = await appDb().selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await (await appDb()).selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 export async function listUsers(): Promise<UserSummary[]> {
-  return (await appDb().selectFrom('users').select(columns).orderBy('email').execute()).map(toSummary);
+  return (await (await appDb()).selectFrom('users').select(columns).orderBy('email').execute()).map(toSummary);
 }
 
 export async function findUserById(id: string): Promise<UserSummary | null> {
-  const row = await appDb().selectFrom('users').select(columns).where('id', '=', id).executeTakeFirst();
+  const row = await (await appDb()).selectFrom('users').select(columns).where('id', '=', id).executeTakeFirst();
   return row ? toSummary(row) : null;
 }
 
 export async function findUserByEmail(email: string): Promise<UserSummary | null> {
-  const row = await appDb().selectFrom('users').select(columns).where('email', '=', email).executeTakeFirst();
+  const row = await (await appDb()).selectFrom('users').select(columns).where(sameEmail(email)).executeTakeFirst();
   return row ? toSummary(row) : null;
 }
 
@@ -70,21 +74,21 @@ export async function createLocalUser(input: { email: string; role: Role; passwo
     created_at: new Date().toISOString(),
     last_sign_in_at: null,
   };
-  await appDb().insertInto('users').values(row).execute();
+  await (await appDb()).insertInto('users').values(row).execute();
   return toSummary(row);
 }
 
 export async function removeUser(email: string): Promise<boolean> {
-  const result = await appDb().deleteFrom('users').where('email', '=', email).executeTakeFirst();
+  const result = await (await appDb()).deleteFrom('users').where(sameEmail(email)).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
 
 /** Checks a local account's password; null when the account or password is wrong. */
 export async function verifyLocalPassword(email: string, password: string): Promise<UserSummary | null> {
-  const row = await appDb()
+  const row = await (await appDb())
     .selectFrom('users')
     .select([...columns, 'password_hash'])
-    .where('email', '=', email)
+    .where(sameEmail(email))
     .where('provider', '=', 'local')
     .executeTakeFirst();
   if (!row?.password_hash) return null;
@@ -100,7 +104,7 @@ export async function upsertExternalUser(input: { email: string; name: string | 
   const now = new Date().toISOString();
   const existing = await findUserByEmail(input.email);
   if (existing) {
-    await appDb()
+    await (await appDb())
       .updateTable('users')
       .set({ name: input.name ?? existing.name, groups: JSON.stringify(input.groups), last_sign_in_at: now })
       .where('id', '=', existing.id)
@@ -108,10 +112,10 @@ export async function upsertExternalUser(input: { email: string; name: string | 
     return { ...existing, groups: input.groups, lastSignInAt: now };
   }
   const row = { id: randomUUID(), email: input.email, name: input.name, role: null, password_hash: null, provider: input.provider, groups: JSON.stringify(input.groups), created_at: now, last_sign_in_at: now };
-  await appDb().insertInto('users').values(row).execute();
+  await (await appDb()).insertInto('users').values(row).execute();
   return toSummary(row);
 }
 
 export async function touchSignIn(userId: string): Promise<void> {
-  await appDb().updateTable('users').set({ last_sign_in_at: new Date().toISOString() }).where('id', '=', userId).execute();
+  await (await appDb()).updateTable('users').set({ last_sign_in_at: new Date().toISOString() }).where('id', '=', userId).execute();
 }

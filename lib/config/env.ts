@@ -11,6 +11,17 @@ const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v 
 
 const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
+  /** postgres://user:password@host:5432/database: the app's data and the built-in store move to PostgreSQL (several replicas share it). */
+  DATABASE_URL: unsetIfEmpty(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/[^\s]+$/, {
+        message: 'DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database (unset it to keep SQLite under DATA_DIR)',
+      })
+      .refine((v) => URL.canParse(v) && new URL(v).hostname !== '' && new URL(v).pathname.length > 1, {
+        message: 'DATABASE_URL must name a host and a database: postgres://user:password@host:5432/database',
+      }),
+  ),
   MASTER_KEY: z
     .string()
     .optional()

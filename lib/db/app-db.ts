@@ -5,9 +5,13 @@ import Database from 'better-sqlite3';
 import { Kysely, type Generated } from 'kysely';
 import { sqliteDialect } from './sqlite-dialect';
 import { readEnv } from '@/lib/config/env';
+import { migrateArea } from './migrate';
+import { APP_MIGRATIONS } from './migrations/app';
+import { checkPostgres, postgresDb } from './postgres';
 
-// The app's own data (users, API tokens, the audit log, sign-in failures), kept apart from the
-// secrets store so it can move to PostgreSQL on its own. Plain SQL types only.
+// The app's own data (users, API tokens, the audit log, sign-in failures, revoked sessions, and
+// what replicas coordinate through): DATA_DIR/app.db, or the "app" schema of DATABASE_URL.
+// Plain SQL types only, the same on both dialects.
 
 export interface UsersTable {
   id: string;
@@ -57,7 +61,26 @@ export interface RevokedSessionsTable {
   expires_at: string;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+  acquired_at: string;
+}
+
+export interface WriteRequestsTable {
+  request_key: string;
+  /** 'running' until the write ends, then 'done' with its answer (JSON) in result. */
+  state: string;
+  result: string | null;
+  holder: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface AppDatabase {
+  leases: LeasesTable;
+  write_requests: WriteRequestsTable;
   revoked_sessions: RevokedSessionsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -65,62 +88,51 @@ export interface AppDatabase {
   sign_in_failures: SignInFailuresTable;
 }
 
-const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS users (
-  id TEXT PRIMARY KEY,
-  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
-  name TEXT,
-  role TEXT,
-  password_hash TEXT,
-  provider TEXT NOT NULL,
-  groups TEXT NOT NULL DEFAULT '[]',
-  created_at TEXT NOT NULL,
-  last_sign_in_at TEXT
-);
-CREATE TABLE IF NOT EXISTS api_tokens (
-  id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  token_hash TEXT NOT NULL,
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  expires_at TEXT NOT NULL,
-  last_used_at TEXT,
-  revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS audit_log (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  target TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  details TEXT NOT NULL DEFAULT '{}',
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, expires_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sign_in_failures (key TEXT NOT NULL, at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS sign_in_failures_key_at ON sign_in_failures (key, at);
-`;
-
 export const APP_DB_FILE = 'app.db';
 
-export function openAppDatabase(dataDir: string): Kysely<AppDatabase> {
+export const APP_SCHEMA = 'app';
+
+/** Opens DATA_DIR/app.db and applies pending migrations. */
+export async function openAppDatabase(dataDir: string): Promise<Kysely<AppDatabase>> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const conn = new Database(path.join(dataDir, APP_DB_FILE));
   conn.pragma('journal_mode = WAL');
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
-  conn.exec(SCHEMA_SQL);
-  return new Kysely<AppDatabase>({ dialect: sqliteDialect(conn) });
+  const db = new Kysely<AppDatabase>({ dialect: sqliteDialect(conn) });
+  try {
+    await migrateArea(db, 'app', APP_MIGRATIONS);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
 }
 
-const globalForAppDb = globalThis as unknown as { __appDb?: { dir: string; db: Kysely<AppDatabase> } };
+/** The "app" schema of a PostgreSQL database, migrated (once across replicas: the Migrator locks). */
+export async function openPostgresAppDatabase(url: string): Promise<Kysely<AppDatabase>> {
+  await checkPostgres(url);
+  const db = postgresDb<AppDatabase>(url, APP_SCHEMA);
+  await migrateArea(db, 'app', APP_MIGRATIONS, APP_SCHEMA);
+  return db;
+}
 
-/** The process-wide app database under DATA_DIR (reopened if DATA_DIR changes, as tests do). */
-export function appDb(): Kysely<AppDatabase> {
-  const dir = path.resolve(readEnv().DATA_DIR);
-  if (globalForAppDb.__appDb?.dir !== dir) globalForAppDb.__appDb = { dir, db: openAppDatabase(dir) };
+const globalForAppDb = globalThis as unknown as { __appDb?: { key: string; db: Promise<Kysely<AppDatabase>> } };
+
+/**
+ * The process-wide app database: PostgreSQL when DATABASE_URL is set, else DATA_DIR/app.db
+ * (reopened when either changes, as tests do). A failed open is not remembered, so the next call
+ * tries again.
+ */
+export function appDb(): Promise<Kysely<AppDatabase>> {
+  const env = readEnv();
+  const key = env.DATABASE_URL ?? `sqlite:${path.resolve(env.DATA_DIR)}`;
+  if (globalForAppDb.__appDb?.key !== key) {
+    const db = env.DATABASE_URL ? openPostgresAppDatabase(env.DATABASE_URL) : openAppDatabase(path.resolve(env.DATA_DIR));
+    db.catch(() => {
+      if (globalForAppDb.__appDb?.db === db) globalForAppDb.__appDb = undefined;
+    });
+    globalForAppDb.__appDb = { key, db };
+  }
   return globalForAppDb.__appDb.db;
 }

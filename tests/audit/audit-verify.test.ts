@@ -54,7 +54,7 @@ describe('npm run audit:verify', () => {
 
   it('exits 0 on an empty log, whose head is the genesis hash', async () => {
     const dataDir = path.join(temp.dir, 'empty');
-    await openAppDatabase(dataDir).destroy(); // the server's schema, nothing logged yet
+    await (await openAppDatabase(dataDir)).destroy(); // the server's schema, nothing logged yet
     const run = verify(dataDir);
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe(`Audit chain intact: 0 entries, head ${GENESIS_HASH}`);

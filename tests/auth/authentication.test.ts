@@ -76,7 +76,7 @@ describe('tokens and sessions that have ended', () => {
   it('an expired token gets 401', async () => {
     const id = h.tokens.operator.split('_')[1]!;
     expect((await list({ authorization: `Bearer ${h.tokens.operator}` })).status).toBe(200);
-    await appDb().updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', id).execute();
+    await (await appDb()).updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', id).execute();
     expect((await list({ authorization: `Bearer ${h.tokens.operator}` })).status).toBe(401);
   });
 

@@ -1,0 +1,51 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { dialectOf, type DialectName } from './dialect';
+
+// One set of migrations per area (app, inventory, cloudtrail, builtin) for both dialects, run by
+// kysely's Migrator at start. On SQLite an area is a file under DATA_DIR; on PostgreSQL a schema.
+// Every pending migration of an area runs in one transaction (PostgreSQL and SQLite both roll DDL
+// back), so a failing one leaves nothing half-applied; on PostgreSQL the Migrator also takes an
+// advisory lock, so replicas starting together apply each migration once.
+
+export interface AreaMigration {
+  /** `dialect`: for the few statements that differ (FTS5 on SQLite, pg_trgm on PostgreSQL). */
+  up(db: Kysely<any>, dialect: DialectName): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export class MigrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}
+
+/**
+ * Applies an area's pending migrations (names sort in order: '0001-initial', '0002-…').
+ * `schema`: the PostgreSQL schema of the area (created when missing); ignored on SQLite.
+ */
+export async function migrateArea(db: Kysely<any>, area: string, migrations: Record<string, AreaMigration>, schema?: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const dialect = dialectOf(db);
+  if (dialect === 'postgres') {
+    if (!schema) throw new Error(`migrations of ${area} on PostgreSQL need a schema`);
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  }
+  const provider: MigrationProvider = {
+    getMigrations: async () =>
+      Object.fromEntries(Object.entries(migrations).map(([name, m]): [string, Migration] => [name, { up: (trx) => m.up(trx, dialect) }])),
+  };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+    ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new MigrationError(
+      `Updating the ${area} database failed${failed ? ` at migration ${failed}` : ''}: ${reason}. Nothing of it was applied; fix the cause and start again.`,
+    );
+  }
+}

@@ -1,0 +1,93 @@
+import { sql, type Kysely } from 'kysely';
+import type { AreaMigration } from '../migrate';
+
+// The app area: users, API tokens, the audit log, sign-in failures, revoked sessions, and the
+// coordination tables replicas share (leases, write claims). The first migration creates with
+// IF NOT EXISTS so that SQLite files from before migrations are adopted as they are.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export const APP_MIGRATIONS: Record<string, AreaMigration> = {
+  '0001-initial': {
+    async up(db: Kysely<any>, dialect) {
+      const pg = dialect === 'postgres';
+      await db.schema
+        .createTable('users')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        // SQLite compares emails without case through the column; PostgreSQL through a lower() index below.
+        .addColumn('email', 'text', (c) => (pg ? c.notNull() : c.notNull().unique().modifyEnd(sql`COLLATE NOCASE`)))
+        .addColumn('name', 'text')
+        .addColumn('role', 'text')
+        .addColumn('password_hash', 'text')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('groups', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_sign_in_at', 'text')
+        .execute();
+      if (pg) await sql`CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower ON users (lower(email))`.execute(db);
+      await db.schema
+        .createTable('api_tokens')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .ifNotExists()
+        .addColumn('seq', pg ? 'bigserial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('revoked_sessions')
+        .ifNotExists()
+        .addColumn('sid', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sign_in_failures')
+        .ifNotExists()
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sign_in_failures_key_at').ifNotExists().on('sign_in_failures').columns(['key', 'at']).execute();
+    },
+  },
+  '0002-coordination': {
+    async up(db: Kysely<any>) {
+      // Background work one replica does at a time: whoever holds an unexpired lease.
+      await db.schema
+        .createTable('leases')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('acquired_at', 'text', (c) => c.notNull())
+        .execute();
+      // A request id carried out once across replicas, with its first answer for repeats.
+      await db.schema
+        .createTable('write_requests')
+        .ifNotExists()
+        .addColumn('request_key', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
