@@ -36,8 +36,10 @@ export async function migrateArea(db: Kysely<any>, area: string, migrations: Rec
   const migrator = new Migrator({
     db,
     provider,
-    migrationTableName: 'schema_migrations',
-    migrationLockTableName: 'schema_migrations_lock',
+    // One bookkeeping table per migration set, so two sets can share a schema (the built-in store's
+    // tables and its inventory's).
+    migrationTableName: `migrations_${area.replace(/[^a-z0-9]+/gi, '_')}`,
+    migrationLockTableName: `migrations_${area.replace(/[^a-z0-9]+/gi, '_')}_lock`,
     ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();

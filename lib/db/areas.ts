@@ -1,0 +1,31 @@
+import type { AreaMigration } from './migrate';
+import { APP_MIGRATIONS } from './migrations/app';
+import { BUILTIN_MIGRATIONS } from './migrations/builtin';
+import { CLOUDTRAIL_MIGRATIONS } from './migrations/cloudtrail';
+import { INVENTORY_MIGRATIONS } from './migrations/inventory';
+
+// Every area of the app's data: a file under DATA_DIR on SQLite, a schema on PostgreSQL, and the
+// migration sets that make its tables (in order). Start-up and `npm run migrate-data` walk this list.
+
+export interface DataArea {
+  name: string;
+  sqliteFile: string;
+  schema: string;
+  /** Applied in this order; each set keeps its own bookkeeping table (migrations_<set name>). */
+  migrationSets: { name: string; migrations: Record<string, AreaMigration> }[];
+}
+
+export const DATA_AREAS: DataArea[] = [
+  { name: 'app', sqliteFile: 'app.db', schema: 'app', migrationSets: [{ name: 'app', migrations: APP_MIGRATIONS }] },
+  { name: 'inventory', sqliteFile: 'inventory.db', schema: 'inventory', migrationSets: [{ name: 'inventory', migrations: INVENTORY_MIGRATIONS }] },
+  { name: 'cloudtrail', sqliteFile: 'audit-events.db', schema: 'cloudtrail', migrationSets: [{ name: 'cloudtrail', migrations: CLOUDTRAIL_MIGRATIONS }] },
+  {
+    name: 'builtin',
+    sqliteFile: 'secrets.db',
+    schema: 'builtin',
+    migrationSets: [
+      { name: 'builtin', migrations: BUILTIN_MIGRATIONS },
+      { name: 'builtin-inventory', migrations: INVENTORY_MIGRATIONS },
+    ],
+  },
+];
