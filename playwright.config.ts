@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { defineConfig } from '@playwright/test';
 import { ADMIN } from './e2e/support/accounts';
 import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
+import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -48,6 +50,14 @@ const issuerPort = Number(process.env.E2E_ISSUER_PORT ?? 3297);
 const oidcConfigFile = path.join(process.env.E2E_OIDC_DIR, 'dashboard.yaml');
 if (!existsSync(oidcConfigFile)) writeFileSync(oidcConfigFile, `stores:\n  - id: local\n    kind: local\n${OIDC_GRANTS_YAML}`);
 const OIDC_SPECS = /(^|[\\/])oidc-[^\\/]*\.spec\.ts$/;
+
+// The 'replicas' project: two servers on one PostgreSQL database (a fresh one on the server that
+// E2E_DATABASE_URL names, an admin's URL; npm test starts a throwaway one). Without it the project
+// does not run.
+const REPLICA_SPECS = /(^|[\\/])replicas-[^\\/]*\.spec\.ts$/;
+const replicaPorts = [Number(process.env.E2E_REPLICA_A_PORT ?? 3214), Number(process.env.E2E_REPLICA_B_PORT ?? 3215)] as const;
+process.env.E2E_REPLICA_A_URL = `http://127.0.0.1:${replicaPorts[0]}`;
+process.env.E2E_REPLICA_B_URL = `http://127.0.0.1:${replicaPorts[1]}`;
 
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
 function selectedProjects(argv = process.argv): string[] | null {
@@ -150,6 +160,31 @@ const oidcServer = dashboardServer(oidcBaseURL, oidcPort, {
   LOG_LEVEL: 'warn',
 });
 
+function replicaServers() {
+  if (!process.env.E2E_DATABASE_URL) {
+    console.warn('E2E_DATABASE_URL is not set: the replicas project (two servers on PostgreSQL) is skipped.');
+    return [];
+  }
+  process.env.E2E_REPLICA_DATABASE_URL ??= execFileSync(process.execPath, ['--import', 'tsx', 'e2e/support/create-database-main.ts', process.env.E2E_DATABASE_URL], {
+    encoding: 'utf8',
+  }).trim();
+  process.env.E2E_REPLICAS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-replicas-'));
+  // One after the other: the first migrates the database, creates the admin and seeds the demo data.
+  return replicaPorts.map((replicaPort, i) =>
+    dashboardServer(`http://127.0.0.1:${replicaPort}`, replicaPort, {
+      DATA_DIR: path.join(process.env.E2E_REPLICAS_DIR!, `replica-${i}`),
+      DATABASE_URL: process.env.E2E_REPLICA_DATABASE_URL!,
+      MASTER_KEY: REPLICA_MASTER_KEY,
+      NEXTAUTH_SECRET: REPLICA_AUTH_SECRET,
+      DEMO_DATA: '1',
+      LOG_LEVEL: 'warn',
+      // Short leases, so the background work changes hands within seconds.
+      LEASE_TTL_MS: '6000',
+      LEASE_RENEW_MS: '2000',
+    }),
+  );
+}
+
 export default defineConfig({
   testDir: './e2e',
   fullyParallel: true,
@@ -166,10 +201,13 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS], use: { browserName: 'chromium' } },
+    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS], use: { browserName: 'chromium' } },
     { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
     { name: 'reveal', testMatch: REVEAL_SPECS, use: { browserName: 'chromium', baseURL: revealBaseURL } },
+    ...(process.env.E2E_DATABASE_URL
+      ? [{ name: 'replicas', testMatch: REPLICA_SPECS, use: { browserName: 'chromium' as const, baseURL: process.env.E2E_REPLICA_A_URL } }]
+      : []),
   ],
   webServer: [
     ...(runs('chromium') ? [demoServer] : []),
@@ -177,5 +215,6 @@ export default defineConfig({
     ...(runs('aws') ? [...simulators, awsServer] : []),
     ...(runs('reveal') ? [revealServer] : []),
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),
+    ...(runs('replicas') ? replicaServers() : []),
   ],
 });

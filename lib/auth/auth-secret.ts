@@ -4,12 +4,15 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { readEnv } from '@/lib/config/env';
 
-// The key that signs and encrypts session cookies: NEXTAUTH_SECRET, or generated once into
-// DATA_DIR/auth.secret (mode 0600) so sessions survive restarts.
+// The key that signs and encrypts session cookies: NEXTAUTH_SECRET (required with DATABASE_URL), or
+// generated once into DATA_DIR/auth.secret (mode 0600) so sessions survive restarts.
 let cached: { dir: string; secret: string } | undefined;
 
 export function authSecret(): string {
   if (process.env.NEXTAUTH_SECRET) return process.env.NEXTAUTH_SECRET;
+  // Replicas share no folder: a key generated into one's DATA_DIR would sign cookies the others refuse.
+  if (process.env.DATABASE_URL)
+    throw new Error('NEXTAUTH_SECRET must be set when DATABASE_URL is: every replica signs session cookies with it (try: openssl rand -base64 32).');
   const dir = path.resolve(readEnv().DATA_DIR);
   if (cached?.dir === dir) return cached.secret;
   const file = path.join(dir, 'auth.secret');
