@@ -78,8 +78,17 @@ export interface WriteRequestsTable {
   expires_at: string;
 }
 
+export interface BackgroundRequestsTable {
+  /** The background work asked for (a lease name, e.g. 'inventory-sync'). */
+  name: string;
+  /** JSON: what to run (e.g. {"storeId":"prod"}). */
+  payload: string;
+  requested_at: string;
+}
+
 export interface AppDatabase {
   leases: LeasesTable;
+  background_requests: BackgroundRequestsTable;
   write_requests: WriteRequestsTable;
   revoked_sessions: RevokedSessionsTable;
   users: UsersTable;

@@ -90,4 +90,18 @@ export const APP_MIGRATIONS: Record<string, AreaMigration> = {
         .execute();
     },
   },
+  '0003-background-requests': {
+    async up(db: Kysely<any>) {
+      // A replica that does not lead some background work asks the one that does to run it now
+      // (lib/background/run-requests.ts). The same request twice before it is taken counts once.
+      await db.schema
+        .createTable('background_requests')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('background_requests_pk', ['name', 'payload'])
+        .execute();
+    },
+  },
 };
