@@ -17,6 +17,29 @@ if [ ! -x "$CHROMIUM" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# One throwaway PostgreSQL for the whole run (vitest's suites on both dialects make databases of
+# their own in it; Playwright's later). TEST_DATABASE_URL set by the caller (a superuser's URL)
+# means an existing server is used instead. The server reads its standard input from this shell:
+# it stops on the trap below, and also when this shell dies without running it.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  echo "== a throwaway PostgreSQL for the tests"
+  coproc THROWAWAY_PG { exec node --import tsx scripts/throwaway-postgres-cli.ts; }
+  THROWAWAY_PG_PROCESS=$THROWAWAY_PG_PID
+  trap 'kill "$THROWAWAY_PG_PROCESS" 2>/dev/null || true; wait "$THROWAWAY_PG_PROCESS" 2>/dev/null || true' EXIT
+  while :; do
+    if ! IFS= read -r -t 600 line <&"${THROWAWAY_PG[0]}"; then
+      echo "The throwaway PostgreSQL did not start (see above)." >&2
+      exit 1
+    fi
+    case "$line" in
+      postgres://*) TEST_DATABASE_URL="$line"; break ;;
+      *) echo "$line" >&2 ;;
+    esac
+  done
+fi
+export TEST_DATABASE_URL
+export E2E_DATABASE_URL="${E2E_DATABASE_URL:-$TEST_DATABASE_URL}"
+
 echo "== type check"
 npx tsc --noEmit -p .
 
