@@ -1,0 +1,213 @@
+import 'server-only';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type pg from 'pg';
+import { verifyChainIn, verifyChainInPostgres, type ChainVerdict } from '@/lib/audit/verify-chain';
+import type { AppDatabase } from './app-db';
+import { DATA_AREAS, type DataArea } from './areas';
+import {
+  copyTableRows,
+  countPostgresRows,
+  countSqliteRows,
+  inDependencyOrder,
+  postgresTableHasRows,
+  postgresTables,
+  resetSequences,
+  sqliteTables,
+  type SkippedTable,
+} from './copy-tables';
+import { migrateArea } from './migrate';
+import { checkPostgres, postgresDb, postgresPool } from './postgres';
+
+// `npm run migrate-data`: a SQLite deployment (DATA_DIR) copied into an empty PostgreSQL database.
+// Every area whose file exists is read in a snapshot, its schema is made by the same migrations the
+// server runs, and the rows of every area go over in ONE PostgreSQL transaction: a failure leaves
+// no row behind, so the copy can simply be run again. Then counts and the audit chain are compared.
+
+/** Nothing was written: the arguments, the SQLite files or the target do not allow a copy. */
+export class CopyRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CopyRefusedError';
+  }
+}
+
+/** The copy failed part-way and was rolled back: PostgreSQL holds none of its rows. */
+export class CopyFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CopyFailedError';
+  }
+}
+
+export interface TableCount {
+  area: string;
+  schema: string;
+  table: string;
+  sqliteRows: number;
+  postgresRows: number;
+}
+
+export interface AreaCopy {
+  area: DataArea;
+  file: string;
+  /** SQLite tables left out on purpose (search indexes, staging). */
+  skipped: SkippedTable[];
+  /** SQLite tables PostgreSQL has no table for (not copied). */
+  withoutTwin: string[];
+  /** SQLite columns PostgreSQL's table does not have (not copied). */
+  withoutTwinColumns: { table: string; columns: string[] }[];
+}
+
+export interface ChainComparison {
+  sqlite: ChainVerdict;
+  postgres: ChainVerdict;
+  /** Both intact, with the same number of entries and the same head hash. */
+  same: boolean;
+}
+
+export interface CopyResult {
+  areas: AreaCopy[];
+  counts: TableCount[];
+  /** null when the data directory has no app.db (no audit log to compare). */
+  chain: ChainComparison | null;
+}
+
+/** The areas with a file under `dataDir`, in DATA_AREAS order. */
+export function areasIn(dataDir: string): { area: DataArea; file: string }[] {
+  return DATA_AREAS.map((area) => ({ area, file: path.join(dataDir, area.sqliteFile) })).filter(({ file }) => existsSync(file));
+}
+
+function openReadOnly(file: string): Database.Database {
+  let conn: Database.Database | undefined;
+  try {
+    conn = new Database(file, { readonly: true, fileMustExist: true });
+    conn.pragma('busy_timeout = 5000');
+    conn.prepare('SELECT count(*) FROM sqlite_master').get(); // reads the header: not a database fails here
+    return conn;
+  } catch (error) {
+    conn?.close();
+    throw new CopyRefusedError(`Cannot read ${file} as a SQLite database: ${(error as Error).message}. Nothing was written.`);
+  }
+}
+
+/** Refuses unless every table already in the target's area schemas is empty (nothing is written before). */
+async function refuseUnlessEmpty(client: pg.ClientBase, areas: { area: DataArea }[]): Promise<void> {
+  for (const { area } of areas) {
+    for (const table of (await postgresTables(client, area.schema)).keys()) {
+      if (await postgresTableHasRows(client, area.schema, table)) {
+        throw new CopyRefusedError(
+          `PostgreSQL already holds data in ${area.schema}.${table}; migrate-data copies into an empty database only. ` +
+            'Nothing was written. Point --to at a new database (createdb), or drop what is there first if it is not needed.',
+        );
+      }
+    }
+  }
+}
+
+async function copyArea(
+  conn: Database.Database,
+  client: pg.ClientBase,
+  area: DataArea,
+  file: string,
+  progress: (line: string) => void,
+): Promise<{ copy: AreaCopy; sqliteCounts: Map<string, number> }> {
+  const { tables, skipped } = sqliteTables(conn);
+  const target = await postgresTables(client, area.schema);
+  const copy: AreaCopy = { area, file, skipped, withoutTwin: [], withoutTwinColumns: [] };
+  const twins = tables.filter((t) => target.has(t.name));
+  copy.withoutTwin = tables.filter((t) => !target.has(t.name)).map((t) => t.name);
+  const sqliteCounts = new Map<string, number>();
+  for (const name of await inDependencyOrder(client, area.schema, twins.map((t) => t.name))) {
+    const source = twins.find((t) => t.name === name)!;
+    const columns = target.get(name)!.filter((c) => !c.generated && source.columns.includes(c.name));
+    const missing = source.columns.filter((c) => !columns.some((pc) => pc.name === c));
+    if (missing.length) copy.withoutTwinColumns.push({ table: name, columns: missing });
+    // Checked again inside the transaction: a dashboard started on the target meanwhile would have written.
+    if (await postgresTableHasRows(client, area.schema, name)) {
+      throw new CopyFailedError(`${area.schema}.${name} received rows while the copy ran (is a dashboard running on the target?)`);
+    }
+    const rows = await copyTableRows(conn, client, area.schema, name, columns);
+    await resetSequences(client, area.schema, name, columns);
+    sqliteCounts.set(name, countSqliteRows(conn, name));
+    progress(`  ${area.schema}.${name}: ${rows} row(s)`);
+  }
+  return { copy, sqliteCounts };
+}
+
+function chainOnSqlite(file: string): ChainVerdict {
+  // A connection of its own: verifyChainIn reads in a transaction of its own.
+  const conn = openReadOnly(file);
+  try {
+    return verifyChainIn(conn);
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * Copies the SQLite deployment in `from` into the empty PostgreSQL database `to`.
+ * Throws DatabaseStartError (target unreachable), CopyRefusedError (nothing written),
+ * MigrationError (the schema could not be made; no row written) or CopyFailedError (rolled back).
+ */
+export async function copySqliteToPostgres(from: string, to: string, progress: (line: string) => void = () => undefined): Promise<CopyResult> {
+  const present = areasIn(from);
+  if (!present.length) throw new CopyRefusedError(`${from} holds none of ${DATA_AREAS.map((a) => a.sqliteFile).join(', ')}. Nothing was written.`);
+  await checkPostgres(to);
+  const opened: { area: DataArea; file: string; conn: Database.Database }[] = [];
+  const client = await postgresPool(to, 'public').connect();
+  try {
+    for (const { area, file } of present) opened.push({ area, file, conn: openReadOnly(file) });
+    await refuseUnlessEmpty(client, present);
+
+    // The schemas, exactly as the server makes them at start (each set in a transaction of its own).
+    for (const { area } of present) {
+      const db = postgresDb(to, area.schema);
+      for (const set of area.migrationSets) await migrateArea(db, set.name, set.migrations, area.schema);
+      progress(`${area.name}: schema ${area.schema} migrated`);
+    }
+
+    const areas: AreaCopy[] = [];
+    const sqliteCounts = new Map<string, Map<string, number>>();
+    await client.query('BEGIN');
+    try {
+      for (const { area, file, conn } of opened) {
+        conn.exec('BEGIN'); // one snapshot per file: rows and counts agree even if something writes
+        try {
+          progress(`${area.name}: copying ${file}`);
+          const result = await copyArea(conn, client, area, file, progress);
+          areas.push(result.copy);
+          sqliteCounts.set(area.name, result.sqliteCounts);
+        } finally {
+          conn.exec('COMMIT');
+        }
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CopyFailedError(`The copy failed and was rolled back (PostgreSQL holds none of its rows): ${reason}`);
+    }
+
+    const counts: TableCount[] = [];
+    for (const copy of areas) {
+      for (const [table, sqliteRows] of sqliteCounts.get(copy.area.name)!) {
+        counts.push({ area: copy.area.name, schema: copy.area.schema, table, sqliteRows, postgresRows: await countPostgresRows(client, copy.area.schema, table) });
+      }
+    }
+
+    const app = opened.find((o) => o.area.name === 'app');
+    let chain: ChainComparison | null = null;
+    if (app) {
+      const sqlite = chainOnSqlite(app.file);
+      const postgres = await verifyChainInPostgres(postgresDb<AppDatabase>(to, app.area.schema));
+      const same = sqlite.intact && postgres.intact && sqlite.entries === postgres.entries && sqlite.head === postgres.head;
+      chain = { sqlite, postgres, same };
+    }
+    return { areas, counts, chain };
+  } finally {
+    client.release();
+    for (const { conn } of opened) conn.close();
+  }
+}

@@ -1,0 +1,178 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, listAudit } from '@/lib/audit/audit-log';
+import { createLocalUser } from '@/lib/auth/users';
+import { appDb, APP_DB_FILE } from '@/lib/db/app-db';
+import { closePostgres } from '@/lib/db/postgres';
+import { createTestDatabase } from '../support/databases';
+import { makeTempDir } from '../support/temp-dir';
+
+// `npm run migrate-data`: a SQLite deployment made by the app's own code, copied into a fresh
+// PostgreSQL database by the command as an operator runs it; counts and the audit chain compared.
+
+const temp = makeTempDir('secrets-migrate-data-');
+const saved = { ...process.env };
+const databases: { drop: () => Promise<void> }[] = [];
+
+afterAll(async () => {
+  process.env = { ...saved };
+  await closePostgres();
+  for (const db of databases) await db.drop();
+  temp.cleanup();
+});
+
+let dirs = 0;
+
+/** A SQLite DATA_DIR written through the app: two users, an audit log of `entries` entries. */
+async function sqliteDeployment(entries = 5): Promise<{ dataDir: string; head: string }> {
+  const dataDir = path.join(temp.dir, `data-${++dirs}`);
+  delete process.env.DATABASE_URL;
+  process.env.DATA_DIR = dataDir;
+  await createLocalUser({ email: 'alice@example.com', role: 'admin', password: 'correct horse battery' });
+  await createLocalUser({ email: 'bob@example.com', role: 'viewer', password: 'correct horse battery' });
+  for (let i = 0; i < entries; i++) {
+    await appendAudit({ actor: 'alice@example.com', action: i % 2 ? 'reveal' : 'rotate', target: `local:/prod/item-${i}`, outcome: 'success', details: { n: i } });
+  }
+  const [newest] = await listAudit(1);
+  // Closed as a stopped server leaves it (the copy reads a file nobody writes).
+  await (await appDb()).destroy();
+  delete (globalThis as { __appDb?: unknown }).__appDb;
+  return { dataDir, head: newest!.hash };
+}
+
+async function freshDatabase(): Promise<string> {
+  const db = await createTestDatabase();
+  databases.push(db);
+  return db.url;
+}
+
+function migrateData(...args: string[]) {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  return spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/migrate-data.ts', ...args], {
+    cwd: process.cwd(),
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+async function postgresRows(url: string, query: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(query)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The printed table's line for a table: area, table, rows in SQLite, rows in PostgreSQL. */
+function countLine(stdout: string, area: string, table: string): string[] | undefined {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((cells) => cells[0] === area && cells[1] === table);
+}
+
+describe('npm run migrate-data', () => {
+  let dataDir: string;
+  let head: string;
+  let url: string;
+  let first: ReturnType<typeof migrateData>;
+
+  beforeAll(async () => {
+    ({ dataDir, head } = await sqliteDeployment(5));
+    url = await freshDatabase();
+    first = migrateData('--from', dataDir, '--to', url);
+  }, 180_000);
+
+  it('copies every table, prints equal counts and the same audit chain, exits 0', async () => {
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(countLine(first.stdout, 'app', 'users')).toEqual(['app', 'users', '2', '2']);
+    expect(countLine(first.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '5', '5']);
+    expect(first.stdout).toContain(`Audit chain on SQLite:     intact, 5 entries, head ${head}`);
+    expect(first.stdout).toContain(`Audit chain on PostgreSQL: intact, 5 entries, head ${head}`);
+    expect(first.stdout).toMatch(/Done: every table's rows and the audit chain match/);
+
+    const users = await postgresRows(url, 'SELECT email, role FROM app.users ORDER BY email');
+    expect(users).toEqual([
+      { email: 'alice@example.com', role: 'admin' },
+      { email: 'bob@example.com', role: 'viewer' },
+    ]);
+    const audit = await postgresRows(url, 'SELECT seq, target, hash FROM app.audit_log ORDER BY seq');
+    expect(audit.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(audit.at(-1)!.hash).toBe(head);
+  });
+
+  it('runs the app on the copy: sign-in data and the audit log carry on from where SQLite stopped', async () => {
+    process.env.DATABASE_URL = url;
+    try {
+      const { verifyLocalPassword } = await import('@/lib/auth/users');
+      expect((await verifyLocalPassword('alice@example.com', 'correct horse battery'))?.role).toBe('admin');
+      await appendAudit({ actor: 'alice@example.com', action: 'sign-in', target: 'dashboard', outcome: 'success' });
+      const { verifyAuditChain } = await import('@/lib/audit/audit-log');
+      expect(await verifyAuditChain()).toMatchObject({ intact: true, entries: 6 });
+    } finally {
+      delete process.env.DATABASE_URL;
+      delete (globalThis as { __appDb?: unknown }).__appDb;
+      await closePostgres();
+    }
+  });
+
+  it('refuses a target that already holds data, naming the table, and writes nothing (exit 2)', async () => {
+    const before = await postgresRows(url, 'SELECT count(*)::int AS n FROM app.audit_log');
+    const again = migrateData('--from', dataDir, '--to', url);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/PostgreSQL already holds data in app\.\w+; migrate-data copies into an empty database only\. Nothing was written\./);
+    expect(await postgresRows(url, 'SELECT count(*)::int AS n FROM app.audit_log')).toEqual(before);
+    expect(await postgresRows(url, 'SELECT count(*)::int AS n FROM app.users')).toEqual([{ n: 2 }]);
+  });
+
+  it('exits 1 naming the entry when the SQLite audit chain was tampered with', async () => {
+    const tampered = await sqliteDeployment(5);
+    const conn = new Database(path.join(tampered.dataDir, APP_DB_FILE));
+    conn.prepare(`UPDATE audit_log SET target = 'local:/prod/other' WHERE seq = 3`).run();
+    conn.close();
+    const run = migrateData('--from', tampered.dataDir, '--to', await freshDatabase());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/Audit chain on SQLite: +BROKEN at entry #3 \(\d{4}-\d\d-\d\dT[\d:.]+Z, rotate\): hash mismatch/);
+    expect(run.stdout).toMatch(/Audit chain on PostgreSQL: BROKEN at entry #3 \(.+, rotate\): hash mismatch/);
+    expect(run.stderr).toMatch(/The audit chain on SQLite does not verify/);
+    expect(countLine(run.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '5', '5']);
+  });
+
+  it('exits 2 naming authentication on a wrong password, never printing it', async () => {
+    const wrong = new URL(await freshDatabase());
+    wrong.password = 'not-the-password-0451';
+    const run = migrateData('--from', dataDir, '--to', wrong.toString());
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/refused user "postgres" \(authentication failed\)/);
+    expect(run.stdout + run.stderr).not.toContain('not-the-password-0451');
+    expect(run.stdout).toContain('postgres://postgres:***@127.0.0.1');
+  });
+
+  it.each([
+    [['--to', 'postgres://u:secret-pw@127.0.0.1:1/db'], /--from is required/],
+    [['--from', '/nonexistent/dir', '--to', 'postgres://u:secret-pw@127.0.0.1:1/db'], /--from: \/nonexistent\/dir is not a directory/],
+    [['--from', '.'], /--to is required/],
+    [['--from', '.', '--to', 'mysql://u:secret-pw@h/db'], /--from: .+ holds neither app\.db nor secrets\.db[^]*--to must be a PostgreSQL URL/],
+    [['--from', '.', 'postgres://u:secret-pw@h/db'], /Unexpected argument 'postgres:\/\/u:\*\*\*@h\/db'/],
+  ])('exits 2 on bad arguments %j without echoing a password', (args, message) => {
+    const run = migrateData(...args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toContain('usage: npm run migrate-data');
+    expect(run.stdout + run.stderr).not.toContain('secret-pw');
+  });
+
+  it('--help prints the usage', () => {
+    const run = migrateData('--help');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run migrate-data -- --from DATA_DIR --to postgres:/);
+  });
+});
