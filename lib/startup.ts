@@ -1,6 +1,9 @@
 import 'server-only';
 import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
+import { readEnv } from '@/lib/config/env';
+import { appDb } from '@/lib/db/app-db';
+import { checkPostgres } from '@/lib/db/postgres';
 import { startAuditRetention } from '@/lib/cloudtrail/audit-events';
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { freshnessPolicies } from '@/lib/freshness/policies';
@@ -13,6 +16,12 @@ import { getStores } from '@/lib/stores/registry';
  */
 export async function openStoresOrExit(): Promise<void> {
   try {
+    // The database first: an unreachable or wrong DATABASE_URL is named as such (host,
+    // authentication, database) before anything reads or writes, and the app area's migrations run
+    // here (the other areas' as the stores, inventory and CloudTrail index open below).
+    const { DATABASE_URL } = readEnv();
+    if (DATABASE_URL) await checkPostgres(DATABASE_URL);
+    await appDb();
     const stores = await getStores();
     await grantRules();
     // A bad freshness: section stops start-up here, naming the line, not on the first page.

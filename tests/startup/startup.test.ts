@@ -50,7 +50,7 @@ describe('start-up', () => {
 
   it('stops on a wrong master key, naming the cause', async () => {
     const dir = freshStart({});
-    const { store } = EmbeddedStore.open('local', 'x', { dataDir: path.join(dir, 'data'), masterKeyBase64: randomBytes(32).toString('base64') });
+    const { store } = await EmbeddedStore.open('local', 'x', { dataDir: path.join(dir, 'data'), masterKeyBase64: randomBytes(32).toString('base64') });
     await store.close();
     process.env.MASTER_KEY = randomBytes(32).toString('base64');
     const { exitCode, errors } = await start();

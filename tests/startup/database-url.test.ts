@@ -1,0 +1,106 @@
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { resetGrantRules } from '@/lib/auth/effective-grants';
+import { closePostgres } from '@/lib/db/postgres';
+import { openStoresOrExit } from '@/lib/startup';
+import { postgresAdminUrl } from '../support/databases';
+import { makeTempDir } from '../support/temp-dir';
+
+// An unreachable or wrong DATABASE_URL stops start-up before anything else, with a message that
+// names the cause (the host and port, the host name, authentication, the database) and never the
+// password.
+
+const PASSWORD = 'the-password-never-printed-7731';
+const saved = { ...process.env };
+const temp = makeTempDir('secrets-startup-db-');
+
+afterEach(async () => {
+  process.env = { ...saved };
+  vi.restoreAllMocks();
+  delete (globalThis as { __appDb?: unknown }).__appDb;
+  await closePostgres();
+});
+afterAll(() => temp.cleanup());
+
+/** A port on 127.0.0.1 nothing listens on (taken, then let go). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startWith(databaseUrl: string): Promise<{ exitCode: number | null; errors: string; logs: string }> {
+  delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
+  delete (globalThis as { __appDb?: unknown }).__appDb;
+  resetGrantRules();
+  delete process.env.CONFIG_FILE;
+  delete process.env.MASTER_KEY;
+  Object.assign(process.env, {
+    DATA_DIR: path.join(temp.dir, 'data'),
+    DEMO_DATA: '0',
+    ADMIN_EMAIL: 'admin@example.com',
+    ADMIN_PASSWORD: 'long-enough-password',
+    DATABASE_URL: databaseUrl,
+  });
+  let exitCode: number | null = null;
+  const errors: string[] = [];
+  const logs: string[] = [];
+  vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+    exitCode = code ?? 0;
+    return undefined as never;
+  }) as typeof process.exit);
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logs.push(args.join(' ')));
+  await openStoresOrExit();
+  return { exitCode, errors: errors.join('\n'), logs: logs.join('\n') };
+}
+
+function adminUrlWith(change: (url: URL) => void): string {
+  const url = new URL(postgresAdminUrl());
+  change(url);
+  return url.toString();
+}
+
+describe('start-up with a bad DATABASE_URL', () => {
+  it('names host and port when nothing listens there', async () => {
+    const port = await closedPort();
+    const { exitCode, errors } = await startWith(`postgres://dashboard:${PASSWORD}@127.0.0.1:${port}/dashboard`);
+    expect(exitCode).toBe(1);
+    expect(errors).toMatch(new RegExp(`cannot start:\\s+DATABASE_URL: nothing accepts connections at 127\\.0\\.0\\.1:${port}\\. Check the host and port`));
+    expect(errors).not.toContain(PASSWORD);
+  });
+
+  it('names the host when it does not resolve', async () => {
+    const { exitCode, errors } = await startWith(`postgres://dashboard:${PASSWORD}@db.nowhere.invalid:5432/dashboard`);
+    expect(exitCode).toBe(1);
+    expect(errors).toMatch(/cannot start:\s+DATABASE_URL: the host db\.nowhere\.invalid was not found \(DNS\)/);
+    expect(errors).not.toContain(PASSWORD);
+  });
+
+  it('names authentication and the user on a wrong password', async () => {
+    const { exitCode, errors } = await startWith(adminUrlWith((u) => (u.password = PASSWORD)));
+    expect(exitCode).toBe(1);
+    expect(errors).toMatch(/cannot start:\s+DATABASE_URL: PostgreSQL at 127\.0\.0\.1:\d+ refused user "postgres" \(authentication failed\)/);
+    expect(errors).not.toContain(PASSWORD);
+  });
+
+  it('names the database when it does not exist', async () => {
+    const { exitCode, errors } = await startWith(adminUrlWith((u) => (u.pathname = '/no_such_dashboard_db')));
+    expect(exitCode).toBe(1);
+    expect(errors).toMatch(/cannot start:\s+DATABASE_URL: the database "no_such_dashboard_db" does not exist on 127\.0\.0\.1:\d+\. Create it/);
+    expect(errors).not.toContain(new URL(postgresAdminUrl()).password);
+  });
+
+  it('stops on a DATABASE_URL that is not a PostgreSQL URL, saying what one looks like', async () => {
+    const { exitCode, errors } = await startWith(`mysql://dashboard:${PASSWORD}@db/dashboard`);
+    expect(exitCode).toBe(1);
+    expect(errors).toMatch(/DATABASE_URL must be a PostgreSQL URL: postgres:\/\/user:password@host:5432\/database/);
+    expect(errors).not.toContain(PASSWORD);
+  });
+});
