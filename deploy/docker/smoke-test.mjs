@@ -160,8 +160,13 @@ async function checkPages(base) {
 async function stop(server) {
   if (server.exit) return;
   server.child.kill('SIGTERM');
-  const killed = await Promise.race([server.exited.then(() => true), sleep(5000).then(() => false)]);
-  if (!killed) {
+  let timer;
+  const gaveUp = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(true), 5000);
+  });
+  const timedOut = await Promise.race([server.exited.then(() => false), gaveUp]);
+  clearTimeout(timer);
+  if (timedOut) {
     server.child.kill('SIGKILL');
     await server.exited;
   }

@@ -83,7 +83,7 @@ describe('next.config.js', () => {
   const config = (env: Record<string, string>) =>
     spawnSync(process.execPath, ['-p', "const c = require('./next.config.js'); JSON.stringify({ output: c.output ?? null, external: c.serverExternalPackages })"], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
       encoding: 'utf8',
     });
 
