@@ -76,7 +76,11 @@ async function main(): Promise<number> {
   }
 
   const env = readEnv();
-  const { store } = EmbeddedStore.open('local', 'Built-in encrypted store', { dataDir: env.DATA_DIR, masterKeyBase64: env.MASTER_KEY || undefined });
+  const { store } = await EmbeddedStore.open('local', 'Built-in encrypted store', {
+    dataDir: env.DATA_DIR,
+    masterKeyBase64: env.MASTER_KEY || undefined,
+    databaseUrl: env.DATABASE_URL,
+  });
   try {
     const result = await applyDotenvImport(store, plan, args.data.actor);
     await audit('success', { created: result.created.length, updated: result.updated.length });

@@ -17,11 +17,14 @@ async function createStore(config: StoreConfig): Promise<SecretStore> {
   switch (config.kind) {
     case 'local': {
       const env = readEnv();
-      const { store, created } = EmbeddedStore.open(config.id, config.label ?? 'Built-in encrypted store', {
+      // DATABASE_URL: the "builtin" schema of that database (MASTER_KEY required); else DATA_DIR/secrets.db.
+      const { store, created } = await EmbeddedStore.open(config.id, config.label ?? 'Built-in encrypted store', {
         dataDir: env.DATA_DIR,
         masterKeyBase64: env.MASTER_KEY || undefined,
+        databaseUrl: env.DATABASE_URL,
       });
-      if (created) logger.info({ store: config.id, dataDir: env.DATA_DIR }, 'created the embedded store');
+      if (created)
+        logger.info({ store: config.id, ...(env.DATABASE_URL ? { database: 'postgres' } : { dataDir: env.DATA_DIR }) }, 'created the embedded store');
       if (env.DEMO_DATA && (await store.count()) === 0) {
         const seeded = await seedDemoData(store);
         logger.info({ store: config.id, items: seeded }, 'seeded demo data');

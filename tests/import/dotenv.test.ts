@@ -70,7 +70,7 @@ describe('import into the embedded store', () => {
   afterAll(() => temp.cleanup());
 
   it('writes SecureStrings and a new version where the item exists', async () => {
-    const { store } = EmbeddedStore.open('local', 'Built-in', { dataDir });
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
     try {
       const first = planDotenvImport('DB_PASSWORD=one\nAPI_KEY=two', '/app/dev/');
       if (!first.ok) throw new Error('plan failed');
@@ -111,7 +111,7 @@ describe('import into the embedded store', () => {
     expect(run.stderr).toContain('line 2:');
     expect(run.stderr).toContain('Nothing was imported');
     expect(run.stdout + run.stderr).not.toContain('fine-VALUE');
-    const { store } = EmbeddedStore.open('local', 'Built-in', { dataDir });
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
     try {
       expect((await store.list({ path: '/cli-bad/' })).items).toEqual([]);
     } finally {

@@ -81,7 +81,7 @@ describe('npm run import in the audit log', () => {
     expect(entries.at(-1)).toMatchObject({ actor: osActor, target: 'local:/app/bad/', outcome: 'failure' });
     expect(JSON.parse(entries.at(-1)!.details)).toEqual({ via: 'cli', file: 'bad.env', reason: 'the file has problems', problems: 1, created: 0, updated: 0 });
     expect(JSON.stringify(entries)).not.toContain(SENTINEL);
-    const { store } = EmbeddedStore.open('local', 'Built-in', { dataDir });
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
     try {
       expect((await store.list({ path: '/app/bad/' })).items).toEqual([]);
     } finally {
@@ -110,7 +110,7 @@ describe('npm run import in the audit log', () => {
     expect(importEntries()).toHaveLength(before + 1);
     expect(importEntries().at(-1)).toMatchObject({ actor: osActor, target: 'local:/app/wrong-key/', outcome: 'failure' });
     expect(JSON.stringify(importEntries())).not.toContain(SENTINEL);
-    const { store } = EmbeddedStore.open('local', 'Built-in', { dataDir });
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
     try {
       expect((await store.list({ path: '/app/wrong-key/' })).items).toEqual([]);
     } finally {

@@ -1,24 +1,29 @@
+import { describe } from 'vitest';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { describeStoreContract } from '../contract/store-contract';
 import { loadFixture } from '../support/load-fixture';
-import { makeTempDir } from '../support/temp-dir';
+import { DATABASES } from '../support/databases';
+import { builtinTarget, newKey, type BuiltinTarget } from './builtin-target';
 
-const temp = makeTempDir();
-let store: EmbeddedStore;
+describe.each(DATABASES)('built-in store on %s', (kind) => {
+  let target: BuiltinTarget;
+  let store: EmbeddedStore;
 
-describeStoreContract(
-  'embedded',
-  async () => {
-    store = EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir }).store;
-    await loadFixture(store);
-    return store;
-  },
-  {
-    preservesKind: true,
-    reportsChangedBy: true,
-    teardown: async () => {
-      await store.close();
-      temp.cleanup();
+  describeStoreContract(
+    `embedded (${kind})`,
+    async () => {
+      target = await builtinTarget(kind);
+      store = (await EmbeddedStore.open('local', 'Built-in', target.options(newKey()))).store;
+      await loadFixture(store);
+      return store;
     },
-  },
-);
+    {
+      preservesKind: true,
+      reportsChangedBy: true,
+      teardown: async () => {
+        await store?.close();
+        await target?.cleanup();
+      },
+    },
+  );
+});

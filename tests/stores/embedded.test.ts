@@ -1,46 +1,179 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DB_FILE, KEY_FILE, StoreOpenError } from '@/lib/stores/embedded/open';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DB_FILE, KEY_FILE, StoreOpenError, type OpenOptions } from '@/lib/stores/embedded/open';
 import { EmbeddedStore, MAX_VERSIONS } from '@/lib/stores/embedded/store';
+import { DATABASES } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
+import { builtinTarget, newKey, type BuiltinTarget } from './builtin-target';
 
-const temps: { cleanup: () => void }[] = [];
 const stores: EmbeddedStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-  temps.splice(0).forEach((t) => t.cleanup());
-});
 
-function freshDir() {
-  const temp = makeTempDir();
-  temps.push(temp);
-  return temp.dir;
-}
-
-function open(dataDir: string, masterKeyBase64?: string) {
-  const opened = EmbeddedStore.open('local', 'Built-in', { dataDir, masterKeyBase64 });
+async function openWith(options: OpenOptions) {
+  const opened = await EmbeddedStore.open('local', 'Built-in', options);
   stores.push(opened.store);
   return opened;
-}
-
-/** Name, size and hash of every file in a folder: proof that nothing on disk changed. */
-function snapshot(dir: string) {
-  return readdirSync(dir)
-    .sort()
-    .map((f) => `${f}:${statSync(path.join(dir, f)).size}:${createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex')}`);
 }
 
 async function closeAll() {
   await Promise.all(stores.splice(0).map((s) => s.close()));
 }
 
-describe('embedded store: opening', () => {
+describe.each(DATABASES)('embedded store on %s', (kind) => {
+  let target: BuiltinTarget;
+  beforeAll(async () => {
+    target = await builtinTarget(kind);
+  });
+  afterEach(async () => {
+    await closeAll();
+    await target.reset();
+  });
+  afterAll(async () => {
+    await target.cleanup();
+  });
+
+  const open = (key: string = newKey()) => openWith(target.options(key));
+
+  describe('opening', () => {
+    it('creates the store on first open and keeps its data when reopened with the same key', async () => {
+      const key = newKey();
+      const first = await open(key);
+      expect(first.created).toBe(true);
+      await first.store.putValue({ name: '/a/b', value: 'v1', actor: 'test' });
+      await closeAll();
+      const again = await open(key);
+      expect(again.created).toBe(false);
+      expect(await again.store.readValue('/a/b')).toBe('v1');
+    });
+
+    it('stops with a clear message on a wrong master key and changes nothing', async () => {
+      const key = newKey();
+      await (await open(key)).store.putValue({ name: '/a/b', value: 'v1', actor: 'test' });
+      await closeAll();
+      const before = await target.snapshot();
+      await expect(open(newKey())).rejects.toThrow(StoreOpenError);
+      await expect(open(newKey())).rejects.toThrow(/master key does not match.*Nothing was changed/);
+      expect(await target.snapshot()).toEqual(before);
+      // The right key still opens it.
+      expect(await (await open(key)).store.readValue('/a/b')).toBe('v1');
+    });
+
+    it('rejects a MASTER_KEY of the wrong length', async () => {
+      await expect(open(Buffer.from('short').toString('base64'))).rejects.toThrow(/exactly 32 bytes/);
+    });
+  });
+
+  describe('values and versions', () => {
+    it('creates versions, reads each one back and moves labels', async () => {
+      const { store } = await open();
+      await store.putValue({ name: '/app/key', value: 'one', actor: 'alice', labels: ['live'] });
+      await store.putValue({ name: '/app/key', value: 'two', actor: 'bob', labels: ['live'] });
+      expect(await store.readValue('/app/key')).toBe('two');
+      expect(await store.readValue('/app/key', '1')).toBe('one');
+      expect(await store.readValue('/app/key', 'live')).toBe('two');
+      const detail = await store.getItem('/app/key');
+      expect(detail?.versions.map((v) => [v.id, v.createdBy, v.labels])).toEqual([
+        ['2', 'bob', ['live']],
+        ['1', 'alice', []],
+      ]);
+      expect(detail?.lastChangedBy).toBe('bob');
+      await expect(store.readValue('/app/key', '9')).rejects.toMatchObject({ code: 'not-found' });
+      await expect(store.readValue('/app/missing')).rejects.toMatchObject({ code: 'not-found' });
+    });
+
+    it(`keeps only the newest ${MAX_VERSIONS} versions`, async () => {
+      const { store } = await open();
+      await store.putMany(Array.from({ length: MAX_VERSIONS + 5 }, (_, i) => ({ name: '/app/many', value: `v${i + 1}`, actor: 't' })));
+      const detail = await store.getItem('/app/many');
+      expect(detail?.versions).toHaveLength(MAX_VERSIONS);
+      expect(detail?.versions[0]?.id).toBe(String(MAX_VERSIONS + 5));
+      expect(detail?.versions.at(-1)?.id).toBe('6');
+      await expect(store.readValue('/app/many', '5')).rejects.toMatchObject({ code: 'not-found' });
+    });
+
+    it('writes all of a batch or nothing, inventory included', async () => {
+      const { store } = await open();
+      await expect(
+        store.putMany([
+          { name: '/ok/one', value: 'a', actor: 't' },
+          { name: '/bad name', value: 'b', actor: 't' },
+        ]),
+      ).rejects.toMatchObject({ code: 'invalid-name' });
+      expect(await store.count()).toBe(0);
+      expect((await store.inventory.folderPage({ storeId: 'local', folder: '/', recursive: true, limit: 10, namePattern: null })).items).toEqual([]);
+    });
+
+    it('keeps its inventory in the same transaction as its writes', async () => {
+      const { store } = await open();
+      await store.putValue({ name: '/app/db/password', value: 'p1', actor: 'alice', labels: ['live'] });
+      await store.writeValue({ name: '/app/db/password', value: 'p2', actor: 'bob', requestId: randomUUID() });
+      const indexed = await store.inventory.getItem('local', '/app/db/password');
+      expect(indexed).toMatchObject({ version: '2', lastChangedBy: 'bob', labels: [] });
+      const children = await store.inventory.childFolders('local', '/app/');
+      expect(children.map((c) => [c.path, c.totalItems])).toEqual([['/app/db/', 1]]);
+    });
+
+    it('stores values encrypted and reports a flipped ciphertext byte as an integrity error', async () => {
+      const key = newKey();
+      const { store } = await open(key);
+      await store.putValue({ name: '/app/token', value: 'PLAINTEXT-MARKER-123', actor: 't' });
+      await closeAll();
+      if (kind === 'sqlite') {
+        const file = path.join(target.dataDir(), DB_FILE);
+        expect(readFileSync(file).includes(Buffer.from('PLAINTEXT-MARKER-123'))).toBe(false);
+        const conn = new Database(file);
+        const row = conn.prepare('SELECT ciphertext FROM versions').get() as { ciphertext: Buffer };
+        row.ciphertext[row.ciphertext.length - 1]! ^= 0x01;
+        conn.prepare('UPDATE versions SET ciphertext = ?').run(row.ciphertext);
+        conn.close();
+      } else {
+        expect((await target.snapshot()).join('\n')).not.toContain('PLAINTEXT-MARKER-123');
+        const client = await target.client();
+        try {
+          const { rows } = await client.query<{ ciphertext: Buffer }>('SELECT ciphertext FROM versions');
+          const ciphertext = rows[0]!.ciphertext;
+          expect(Buffer.isBuffer(ciphertext)).toBe(true);
+          expect(ciphertext.includes(Buffer.from('PLAINTEXT-MARKER-123'))).toBe(false);
+          ciphertext[ciphertext.length - 1]! ^= 0x01;
+          await client.query('UPDATE versions SET ciphertext = $1', [ciphertext]);
+        } finally {
+          await client.end();
+        }
+      }
+      const reopened = (await open(key)).store;
+      await expect(reopened.readValue('/app/token')).rejects.toMatchObject({ code: 'integrity' });
+      await expect(reopened.readValue('/app/token')).rejects.toThrow(/ciphertext was altered/);
+    });
+  });
+});
+
+describe('embedded store on SQLite: the data directory', () => {
+  const temps: { cleanup: () => void }[] = [];
+  afterEach(async () => {
+    await closeAll();
+    temps.splice(0).forEach((t) => t.cleanup());
+  });
+
+  function freshDir() {
+    const temp = makeTempDir();
+    temps.push(temp);
+    return temp.dir;
+  }
+
+  const open = (dataDir: string, masterKeyBase64?: string) => openWith({ dataDir, masterKeyBase64 });
+
+  /** Name, size and hash of every file in a folder: proof that nothing on disk changed. */
+  function snapshot(dir: string) {
+    return readdirSync(dir)
+      .sort()
+      .map((f) => `${f}:${statSync(path.join(dir, f)).size}:${createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex')}`);
+  }
+
   it('generates a master key file with mode 0600 on first start', async () => {
     const dir = freshDir();
-    const { created } = open(dir);
+    const { created } = await open(dir);
     expect(created).toBe(true);
     const keyPath = path.join(dir, KEY_FILE);
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
@@ -49,47 +182,49 @@ describe('embedded store: opening', () => {
 
   it('uses MASTER_KEY when given and writes no key file', async () => {
     const dir = freshDir();
-    open(dir, randomBytes(32).toString('base64'));
+    await open(dir, randomBytes(32).toString('base64'));
     expect(existsSync(path.join(dir, KEY_FILE))).toBe(false);
-  });
-
-  it('reopens with the same key and keeps the data', async () => {
-    const dir = freshDir();
-    const first = open(dir).store;
-    await first.putValue({ name: '/a/b', value: 'v1', actor: 'test' });
-    await closeAll();
-    const again = open(dir);
-    expect(again.created).toBe(false);
-    expect(await again.store.readValue('/a/b')).toBe('v1');
-  });
-
-  it('stops with a clear message on a wrong master key and changes nothing on disk', async () => {
-    const dir = freshDir();
-    const key = randomBytes(32).toString('base64');
-    await open(dir, key).store.putValue({ name: '/a/b', value: 'v1', actor: 'test' });
-    await closeAll();
-    const before = snapshot(dir);
-    expect(() => open(dir, randomBytes(32).toString('base64'))).toThrow(StoreOpenError);
-    expect(() => open(dir, randomBytes(32).toString('base64'))).toThrow(/master key does not match/);
-    expect(snapshot(dir)).toEqual(before);
   });
 
   it('refuses to invent a new key for an existing database whose key is missing', async () => {
     const dir = freshDir();
-    open(dir);
+    await open(dir);
     await closeAll();
     const keyPath = path.join(dir, KEY_FILE);
     const key = readFileSync(keyPath);
     rmSync(keyPath);
     const before = snapshot(dir);
-    expect(() => open(dir)).toThrow(/there is no master key/);
+    await expect(open(dir)).rejects.toThrow(/there is no master key/);
     expect(snapshot(dir)).toEqual(before);
     writeFileSync(keyPath, key, { mode: 0o600 });
-    expect(open(dir).created).toBe(false);
+    expect((await open(dir)).created).toBe(false);
   });
 
-  it('rejects a MASTER_KEY of the wrong length', () => {
-    expect(() => open(freshDir(), Buffer.from('short').toString('base64'))).toThrow(/exactly 32 bytes/);
+  it('adopts a secrets.db made before migrations, keeping its items and schema version', async () => {
+    const dir = freshDir();
+    const key = newKey();
+    const { store } = await open(dir, key);
+    await store.putValue({ name: '/old/item', value: 'kept', actor: 't' });
+    await closeAll();
+    // As the code before migrations left it: no bookkeeping tables, no rotation_failures.
+    const conn = new Database(path.join(dir, DB_FILE));
+    const bookkeeping = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'migrations%'").all() as { name: string }[];
+    expect(bookkeeping.length).toBeGreaterThan(0);
+    for (const { name } of bookkeeping) conn.exec(`DROP TABLE ${name}`);
+    conn.exec('DROP TABLE rotation_failures');
+    conn.close();
+    const again = await open(dir, key);
+    expect(again.created).toBe(false);
+    expect(await again.store.readValue('/old/item')).toBe('kept');
+    await again.store.recordRotationFailure('/old/item', 'rotation function timed out');
+    await closeAll();
+    const check = new Database(path.join(dir, DB_FILE), { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '1' });
+    check.close();
+  });
+
+  it('rejects a MASTER_KEY of the wrong length', async () => {
+    await expect(open(freshDir(), Buffer.from('short').toString('base64'))).rejects.toThrow(/exactly 32 bytes/);
   });
 
   it.each([
@@ -113,79 +248,18 @@ describe('embedded store: opening', () => {
   ])('stops with a clear message on %s and changes nothing on disk', async (_label, damage) => {
     const dir = freshDir();
     const key = randomBytes(32).toString('base64');
-    await open(dir, key).store.putValue({ name: '/a/b', value: 'v1', actor: 'test' });
+    await (await open(dir, key)).store.putValue({ name: '/a/b', value: 'v1', actor: 'test' });
     await closeAll();
     damage(path.join(dir, DB_FILE));
     const before = snapshot(dir);
-    let message = '';
-    try {
-      open(dir, key);
-    } catch (error) {
-      expect(error).toBeInstanceOf(StoreOpenError);
-      message = (error as Error).message;
-    }
+    const error = await open(dir, key).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreOpenError);
+    const message = (error as Error).message;
     expect(message).toMatch(/damaged|not a secrets dashboard database|integrity/);
     expect(message).toMatch(/Nothing was changed/);
     expect(snapshot(dir)).toEqual(before);
-  });
-});
-
-describe('embedded store: values and versions', () => {
-  it('creates versions, reads each one back and moves labels', async () => {
-    const store = open(freshDir()).store;
-    await store.putValue({ name: '/app/key', value: 'one', actor: 'alice', labels: ['live'] });
-    await store.putValue({ name: '/app/key', value: 'two', actor: 'bob', labels: ['live'] });
-    expect(await store.readValue('/app/key')).toBe('two');
-    expect(await store.readValue('/app/key', '1')).toBe('one');
-    expect(await store.readValue('/app/key', 'live')).toBe('two');
-    const detail = await store.getItem('/app/key');
-    expect(detail?.versions.map((v) => [v.id, v.createdBy, v.labels])).toEqual([
-      ['2', 'bob', ['live']],
-      ['1', 'alice', []],
-    ]);
-    expect(detail?.lastChangedBy).toBe('bob');
-    await expect(store.readValue('/app/key', '9')).rejects.toMatchObject({ code: 'not-found' });
-    await expect(store.readValue('/app/missing')).rejects.toMatchObject({ code: 'not-found' });
-  });
-
-  it(`keeps only the newest ${MAX_VERSIONS} versions`, async () => {
-    const store = open(freshDir()).store;
-    await store.putMany(Array.from({ length: MAX_VERSIONS + 5 }, (_, i) => ({ name: '/app/many', value: `v${i + 1}`, actor: 't' })));
-    const detail = await store.getItem('/app/many');
-    expect(detail?.versions).toHaveLength(MAX_VERSIONS);
-    expect(detail?.versions[0]?.id).toBe(String(MAX_VERSIONS + 5));
-    expect(detail?.versions.at(-1)?.id).toBe('6');
-    await expect(store.readValue('/app/many', '5')).rejects.toMatchObject({ code: 'not-found' });
-  });
-
-  it('writes all of a batch or nothing', async () => {
-    const store = open(freshDir()).store;
-    await expect(
-      store.putMany([
-        { name: '/ok/one', value: 'a', actor: 't' },
-        { name: '/bad name', value: 'b', actor: 't' },
-      ]),
-    ).rejects.toMatchObject({ code: 'invalid-name' });
-    expect(await store.count()).toBe(0);
-  });
-
-  it('stores values encrypted and reports a flipped ciphertext byte as an integrity error', async () => {
-    const dir = freshDir();
-    const store = open(dir).store;
-    await store.putValue({ name: '/app/token', value: 'PLAINTEXT-MARKER-123', actor: 't' });
-    await closeAll();
-    const raw = readFileSync(path.join(dir, DB_FILE));
-    expect(raw.includes(Buffer.from('PLAINTEXT-MARKER-123'))).toBe(false);
-
-    const conn = new Database(path.join(dir, DB_FILE));
-    const row = conn.prepare('SELECT ciphertext FROM versions').get() as { ciphertext: Buffer };
-    row.ciphertext[row.ciphertext.length - 1]! ^= 0x01;
-    conn.prepare('UPDATE versions SET ciphertext = ?').run(row.ciphertext);
-    conn.close();
-
-    const reopened = open(dir).store;
-    const failure = reopened.readValue('/app/token');
-    await expect(failure).rejects.toMatchObject({ code: 'integrity' });
-    await expect(reopened.readValue('/app/token')).rejects.toThrow(/ciphertext was altered/);
   });
 });

@@ -1,10 +1,13 @@
 import 'server-only';
-import type Database from 'better-sqlite3';
-import { FRESHNESS_COLUMNS, freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '@/lib/db/dialect';
+import { freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import { writeFolderCounts } from '@/lib/inventory/inventory-db';
-import { ROW_COLUMNS, toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
+import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
+import type { InventoryDatabase } from '@/lib/inventory/schema';
 import type { ItemKind } from '../types';
+import type { EmbeddedDatabase } from './schema';
 
 // The built-in store's inventory rows, derived from its own tables. Its writes keep them current;
 // this rebuilds them when they are missing or out of step (a database from before the inventory,
@@ -12,7 +15,8 @@ import type { ItemKind } from '../types';
 
 export const LOCAL_DETAILS = { type: 'SecureString', dataType: 'text', tier: 'Standard' } as const;
 
-interface ItemWithLabels {
+interface ItemRow {
+  id: number;
   name: string;
   folder: string;
   kind: string;
@@ -22,7 +26,6 @@ interface ItemWithLabels {
   current_version: number;
   updated_at: string;
   updated_by: string | null;
-  labels: string | null;
   failure_at: string | null;
   failure_message: string | null;
 }
@@ -34,7 +37,7 @@ export interface RecordedRotationFailure {
 
 /** The inventory's record of an item; a recorded rotation failure makes it "rotation failing". */
 export function embeddedRecord(
-  row: Omit<ItemWithLabels, 'labels' | 'failure_at' | 'failure_message'>,
+  row: Omit<ItemRow, 'id' | 'failure_at' | 'failure_message'>,
   labels: string[],
   failure: RecordedRotationFailure | null = null,
 ): InventoryRecord {
@@ -53,41 +56,93 @@ export function embeddedRecord(
   };
 }
 
+/** The inventory tables share the store's database; kysely sees them through their own schema type. */
+export function inventoryDbOf(db: Kysely<EmbeddedDatabase>): Kysely<InventoryDatabase> {
+  return db as unknown as Kysely<InventoryDatabase>;
+}
+
+/** Rows per INSERT: well under both dialects' limits on bound parameters (about 22 a row). */
+const INSERT_BATCH = 200;
+
 /**
  * Rebuilds the store's inventory when its item count differs from the store's; returns whether it
  * did. Either way the freshness columns are brought in line with the policies.
  */
-export function ensureEmbeddedInventory(conn: Database.Database, storeId: string, policies: FreshnessPolicySet = freshnessPolicies()): boolean {
-  const rebuilt = rebuildIfOutOfStep(conn, storeId, policies);
-  syncFreshnessColumns(conn, policies);
+export async function ensureEmbeddedInventory(
+  db: Kysely<EmbeddedDatabase>,
+  storeId: string,
+  policies: FreshnessPolicySet = freshnessPolicies(),
+): Promise<boolean> {
+  const rebuilt = (await outOfStep(db, storeId)) ? await rebuild(db, storeId, policies) : false;
+  await syncFreshnessColumns(inventoryDbOf(db), policies);
   return rebuilt;
 }
 
-function rebuildIfOutOfStep(conn: Database.Database, storeId: string, policies: FreshnessPolicySet): boolean {
-  const items = conn.prepare('SELECT count(*) FROM items').pluck().get() as number;
-  const indexed = conn.prepare('SELECT count(*) FROM inv_items WHERE store_id = ?').pluck().get(storeId) as number;
-  const others = conn.prepare('SELECT count(*) FROM inv_items WHERE store_id != ?').pluck().get(storeId) as number;
-  if (items === indexed && others === 0) return false;
-  const rows = conn
-    .prepare(
-      `SELECT i.name, i.folder, i.kind, i.description, i.kms_key_id, i.tags, i.current_version, i.updated_at, i.updated_by,
-              (SELECT json_group_array(l.label) FROM labels l WHERE l.item_id = i.id AND l.version = i.current_version) AS labels,
-              f.at AS failure_at, f.message AS failure_message
-       FROM items i LEFT JOIN rotation_failures f ON f.item_id = i.id`,
-    )
-    .all() as ItemWithLabels[];
-  const columns = [...ROW_COLUMNS, ...FRESHNESS_COLUMNS];
-  const insert = conn.prepare(`INSERT INTO inv_items (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
-  conn.transaction(() => {
-    conn.prepare('DELETE FROM inv_items').run();
-    for (const row of rows) {
-      const failure = row.failure_at ? { at: row.failure_at, message: row.failure_message ?? '' } : null;
-      const record = toInventoryRow(storeId, embeddedRecord(row, JSON.parse(row.labels ?? '[]') as string[], failure));
-      insert.run({ ...record, ...freshnessColumnsOf(record, policies) });
+async function outOfStep(db: Kysely<EmbeddedDatabase>, storeId: string): Promise<boolean> {
+  const inv = inventoryDbOf(db);
+  const count = (n: { n: number | string | bigint } | undefined) => Number(n?.n ?? 0);
+  const items = count(await db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst());
+  const countOf = (op: '=' | '!=') =>
+    inv.selectFrom('inv_items').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', op, storeId).executeTakeFirst();
+  const indexed = count(await countOf('='));
+  const others = count(await countOf('!='));
+  return items !== indexed || others !== 0;
+}
+
+async function rebuild(db: Kysely<EmbeddedDatabase>, storeId: string, policies: FreshnessPolicySet): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    // Replicas starting together would each rebuild, and a write meanwhile could be lost from the
+    // rebuilt rows: this lock waits for writes under way, holds new ones back and lets one
+    // rebuilder at a time in; the next one finds the inventory in step.
+    if (dialectOf(db) === 'postgres') {
+      await sql`LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+      if (!(await outOfStep(trx, storeId))) return false;
     }
-    const direct = conn.prepare('SELECT folder, count(*) AS n FROM inv_items WHERE store_id = ? GROUP BY folder').all(storeId) as { folder: string; n: number }[];
-    conn.prepare('DELETE FROM inv_folders').run();
-    writeFolderCounts(conn, storeId, direct);
-  })();
-  return true;
+    const inv = inventoryDbOf(trx);
+    const rows: ItemRow[] = await trx
+      .selectFrom('items as i')
+      .leftJoin('rotation_failures as f', 'f.item_id', 'i.id')
+      .select([
+        'i.id',
+        'i.name',
+        'i.folder',
+        'i.kind',
+        'i.description',
+        'i.kms_key_id',
+        'i.tags',
+        'i.current_version',
+        'i.updated_at',
+        'i.updated_by',
+        'f.at as failure_at',
+        'f.message as failure_message',
+      ])
+      .execute();
+    // Labels on each item's current version, grouped here (json_group_array has no PostgreSQL twin).
+    const labelRows = await trx
+      .selectFrom('labels as l')
+      .innerJoin('items as i', (join) => join.onRef('i.id', '=', 'l.item_id').onRef('i.current_version', '=', 'l.version'))
+      .select(['l.item_id', 'l.label'])
+      .execute();
+    const labels = new Map<number, string[]>();
+    for (const { item_id, label } of labelRows) labels.set(item_id, [...(labels.get(item_id) ?? []), label]);
+
+    await inv.deleteFrom('inv_items').execute();
+    for (let start = 0; start < rows.length; start += INSERT_BATCH) {
+      const values = rows.slice(start, start + INSERT_BATCH).map((row) => {
+        const failure = row.failure_at ? { at: row.failure_at, message: row.failure_message ?? '' } : null;
+        const record = toInventoryRow(storeId, embeddedRecord(row, labels.get(row.id) ?? [], failure));
+        return { ...record, ...freshnessColumnsOf(record, policies) };
+      });
+      await inv.insertInto('inv_items').values(values).execute();
+    }
+    const direct = await inv
+      .selectFrom('inv_items')
+      .select((eb) => ['folder', eb.fn.countAll<number>().as('n')])
+      .where('store_id', '=', storeId)
+      .groupBy('folder')
+      .execute();
+    await inv.deleteFrom('inv_folders').execute();
+    await writeFolderCounts(inv, storeId, direct.map((d) => ({ folder: d.folder, n: Number(d.n) })));
+    return true;
+  });
 }

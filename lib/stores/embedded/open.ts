@@ -4,20 +4,28 @@ import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
+import { DATA_AREAS } from '@/lib/db/areas';
+import { migrateArea, MigrationError } from '@/lib/db/migrate';
+import { checkPostgres, postgresDb } from '@/lib/db/postgres';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
+import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { decryptValue, encryptValue, KEY_BYTES, type SealedValue } from '@/lib/crypto/envelope';
-import { prepareInventoryConnection } from '@/lib/inventory/schema';
-import { SCHEMA_SQL, SCHEMA_VERSION, type EmbeddedDatabase } from './schema';
+import { SCHEMA_VERSION, type EmbeddedDatabase } from './schema';
 
-// Opening the embedded store. Every check that can fail runs on a read-only connection before
-// anything is written, so a wrong master key or a damaged database stops start-up and leaves
-// the data directory exactly as it was.
+// Opening the embedded store: DATA_DIR/secrets.db, or the "builtin" schema of DATABASE_URL. Every
+// check that can fail runs before anything is written (on SQLite on a read-only copy, on
+// PostgreSQL with reads only), so a wrong master key or a damaged database stops start-up and
+// leaves the data exactly as it was.
 
 export const DB_FILE = 'secrets.db';
 export const KEY_FILE = 'master.key';
 const KEY_CHECK_CONTEXT = 'key-check';
 const KEY_CHECK_PLAINTEXT = 'secrets-dashboard master key check';
+
+const AREA = DATA_AREAS.find((a) => a.name === 'builtin')!;
+/** The PostgreSQL schema of the built-in store: its tables and its inventory's. */
+export const BUILTIN_SCHEMA = AREA.schema;
 
 export class StoreOpenError extends Error {
   constructor(message: string) {
@@ -28,16 +36,16 @@ export class StoreOpenError extends Error {
 
 export interface OpenOptions {
   dataDir: string;
-  /** base64 of 32 bytes; when absent the key file in dataDir is used or created. */
+  /** base64 of 32 bytes; when absent the key file in dataDir is used or created (SQLite only). */
   masterKeyBase64?: string;
+  /** DATABASE_URL: the store lives in its "builtin" schema instead of DATA_DIR/secrets.db. */
+  databaseUrl?: string;
 }
 
 export interface OpenedDatabase {
   db: Kysely<EmbeddedDatabase>;
-  /** The same connection, for synchronous bulk work (rebuilding the inventory). */
-  conn: Database.Database;
   masterKey: Buffer;
-  /** True when this call created the database. */
+  /** True when this call created the store (on PostgreSQL: this replica wrote its key check). */
   created: boolean;
   close(): Promise<void>;
 }
@@ -81,12 +89,35 @@ function describeSqliteFailure(dbPath: string, error: unknown): StoreOpenError {
   return new StoreOpenError(`Cannot open ${dbPath}: ${(error as Error).message}. Nothing was changed.`);
 }
 
+function sealKeyCheck(masterKey: Buffer): string {
+  const sealed: SealedValue = encryptValue(masterKey, KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT);
+  return JSON.stringify({ ciphertext: sealed.ciphertext.toString('base64'), wrappedKey: sealed.wrappedKey.toString('base64') });
+}
+
+/** Whether the sealed key check (meta 'key_check') opens with this key. */
+function keyCheckOpens(masterKey: Buffer, value: string): boolean {
+  try {
+    const sealed = JSON.parse(value) as { ciphertext: string; wrappedKey: string };
+    decryptValue(
+      masterKey,
+      { ciphertext: Buffer.from(sealed.ciphertext, 'base64'), wrappedKey: Buffer.from(sealed.wrappedKey, 'base64') },
+      KEY_CHECK_CONTEXT,
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const wrongKey = (where: string, remedy: string) =>
+  new StoreOpenError(`The master key does not match the one ${where} was created with. Nothing was changed; ${remedy}`);
+
 /**
  * Checks of an existing database: readable, intact, ours, and sealed with this key. SQLite creates
  * -wal and -shm files even for a read-only connection to a WAL database, so the checks run on a
  * copy in a temporary folder and the data directory is not touched until they pass.
  */
-function preflight(dbPath: string, masterKey: Buffer): void {
+function preflightSqlite(dbPath: string, masterKey: Buffer): void {
   const scratch = mkdtempSync(path.join(tmpdir(), 'secrets-preflight-'));
   let conn: Database.Database | undefined;
   try {
@@ -101,18 +132,8 @@ function preflight(dbPath: string, masterKey: Buffer): void {
     if (!hasMeta) throw new StoreOpenError(`${dbPath} is not a secrets dashboard database (no meta table). Nothing was changed.`);
     const row = conn.prepare("SELECT value FROM meta WHERE key = 'key_check'").get() as { value: string } | undefined;
     if (!row) throw new StoreOpenError(`${dbPath} has no master key check; it is incomplete or damaged. Nothing was changed.`);
-    const sealed = JSON.parse(row.value) as { ciphertext: string; wrappedKey: string };
-    try {
-      decryptValue(
-        masterKey,
-        { ciphertext: Buffer.from(sealed.ciphertext, 'base64'), wrappedKey: Buffer.from(sealed.wrappedKey, 'base64') },
-        KEY_CHECK_CONTEXT,
-      );
-    } catch {
-      throw new StoreOpenError(
-        `The master key does not match the one ${dbPath} was created with. Nothing was changed; set MASTER_KEY (or restore ${KEY_FILE}) to the original key.`,
-      );
-    }
+    if (!keyCheckOpens(masterKey, row.value))
+      throw wrongKey(dbPath, `set MASTER_KEY (or restore ${KEY_FILE}) to the original key.`);
   } catch (error) {
     if (error instanceof StoreOpenError) throw error;
     throw describeSqliteFailure(dbPath, error);
@@ -122,18 +143,63 @@ function preflight(dbPath: string, masterKey: Buffer): void {
   }
 }
 
-function sealKeyCheck(masterKey: Buffer): string {
-  const sealed: SealedValue = encryptValue(masterKey, KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT);
-  return JSON.stringify({ ciphertext: sealed.ciphertext.toString('base64'), wrappedKey: sealed.wrappedKey.toString('base64') });
+const POSTGRES_WHERE = `the built-in store in DATABASE_URL (schema "${BUILTIN_SCHEMA}")`;
+
+/**
+ * The PostgreSQL twin of the preflight, with reads only: an existing store must open with this key.
+ * A schema with a meta table but no key check yet may be another replica starting at this moment;
+ * the key check written (or found) after the migrations settles it.
+ */
+async function preflightPostgres(db: Kysely<EmbeddedDatabase>, masterKey: Buffer): Promise<void> {
+  const { rows } = await sql<{ meta: string | null; items: string | null }>`
+    SELECT to_regclass(${`${BUILTIN_SCHEMA}.meta`})::text AS meta, to_regclass(${`${BUILTIN_SCHEMA}.items`})::text AS items`.execute(db);
+  if (!rows[0]?.meta) return;
+  const check = await db.selectFrom('meta').select('value').where('key', '=', 'key_check').executeTakeFirst();
+  if (check) {
+    if (!keyCheckOpens(masterKey, check.value)) throw wrongKey(POSTGRES_WHERE, 'set MASTER_KEY to the original key (the same on every replica).');
+    return;
+  }
+  const holdsItems = rows[0].items ? await db.selectFrom('items').select('id').limit(1).executeTakeFirst() : undefined;
+  if (holdsItems)
+    throw new StoreOpenError(`${POSTGRES_WHERE} holds items but no master key check; it is incomplete or damaged. Nothing was changed.`);
 }
 
-export function openEmbeddedDatabase(options: OpenOptions): OpenedDatabase {
+async function migrateBuiltin(db: Kysely<EmbeddedDatabase>): Promise<void> {
+  // The store's tables, then the inventory's (the same migrations as the AWS stores' inventory).
+  for (const set of AREA.migrationSets) await migrateArea(db, set.name, set.migrations, AREA.schema);
+}
+
+/**
+ * Writes the key check unless one is there (replicas starting together: the first one wins) and
+ * checks the stored one opens with this key; in one transaction, so a refusal writes nothing.
+ * Returns whether this call wrote it, i.e. created the store.
+ */
+async function settleKeyCheck(db: Kysely<EmbeddedDatabase>, masterKey: Buffer, where: string, remedy: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('meta')
+      .values({ key: 'key_check', value: sealKeyCheck(masterKey) })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    await trx
+      .insertInto('meta')
+      .values({ key: 'schema_version', value: SCHEMA_VERSION })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const stored = await trx.selectFrom('meta').select('value').where('key', '=', 'key_check').executeTakeFirstOrThrow();
+    if (!keyCheckOpens(masterKey, stored.value)) throw wrongKey(where, remedy);
+    return inserted !== undefined;
+  });
+}
+
+async function openSqlite(options: OpenOptions): Promise<OpenedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const dbPath = path.join(dataDir, DB_FILE);
   const dbExists = existsSync(dbPath);
   const { key: masterKey, write: writeKeyFile } = resolveMasterKey({ ...options, dataDir }, dbExists);
 
-  if (dbExists) preflight(dbPath, masterKey);
+  if (dbExists) preflightSqlite(dbPath, masterKey);
   else {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeKeyFile?.();
@@ -145,20 +211,42 @@ export function openEmbeddedDatabase(options: OpenOptions): OpenedDatabase {
     conn.pragma('journal_mode = WAL');
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
-    conn.exec(SCHEMA_SQL);
-    // The built-in store is its own inventory: the same tables the AWS sync fills, kept current by its writes.
-    prepareInventoryConnection(conn);
-    if (!dbExists) {
-      const insert = conn.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-      conn.transaction(() => {
-        insert.run('schema_version', SCHEMA_VERSION);
-        insert.run('key_check', sealKeyCheck(masterKey));
-      })();
-    }
+    // The inventory's queries cut to a caller's grants with REGEXP.
+    registerRegexp(conn);
   } catch (error) {
     throw describeSqliteFailure(dbPath, error);
   }
-
   const db = new Kysely<EmbeddedDatabase>({ dialect: sqliteDialect(conn) });
-  return { db, conn, masterKey, created: !dbExists, close: () => db.destroy() };
+  try {
+    await migrateBuiltin(db);
+    const created = await settleKeyCheck(db, masterKey, dbPath, `set MASTER_KEY (or restore ${KEY_FILE}) to the original key.`);
+    return { db, masterKey, created, close: () => db.destroy() };
+  } catch (error) {
+    await db.destroy();
+    if (error instanceof StoreOpenError || error instanceof MigrationError) throw error;
+    throw describeSqliteFailure(dbPath, error);
+  }
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<OpenedDatabase> {
+  // Replicas share only the database: a key file on one replica's disk would not reach the others.
+  if (!options.masterKeyBase64)
+    throw new StoreOpenError(
+      'DATABASE_URL is set, so the built-in store keeps its data in PostgreSQL, and every replica needs the same master key: set MASTER_KEY ' +
+        `(base64 of ${KEY_BYTES} bytes). For a store that began under DATA_DIR use the key in ${path.join(options.dataDir, KEY_FILE)}; ` +
+        'for a new one: openssl rand -base64 32. Nothing was changed.',
+    );
+  const masterKey = decodeMasterKey(options.masterKeyBase64, 'MASTER_KEY');
+  await checkPostgres(url);
+  const db = postgresDb<EmbeddedDatabase>(url, BUILTIN_SCHEMA);
+  await preflightPostgres(db, masterKey);
+  await migrateBuiltin(db);
+  const created = await settleKeyCheck(db, masterKey, POSTGRES_WHERE, 'set MASTER_KEY to the original key (the same on every replica).');
+  // The pool is the process's for this schema (lib/db/postgres.ts); closePostgres() ends it.
+  return { db, masterKey, created, close: async () => {} };
+}
+
+/** Opens (creating when new, migrating when behind) the built-in store's database. */
+export function openEmbeddedDatabase(options: OpenOptions): Promise<OpenedDatabase> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options);
 }

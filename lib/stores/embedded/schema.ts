@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-// Tables of the embedded store. Plain SQL types only, so the same schema can move to PostgreSQL.
+// Tables of the embedded store: the same on SQLite and PostgreSQL (see lib/db/migrations/builtin.ts).
 export interface MetaTable {
   key: string;
   value: string;
@@ -51,42 +51,8 @@ export interface EmbeddedDatabase {
   rotation_failures: RotationFailuresTable;
 }
 
+/** Kept in meta for readers of the database; the tables themselves come from lib/db/migrations/builtin.ts. */
 export const SCHEMA_VERSION = '1';
 
-export const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS items (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL UNIQUE,
-  folder TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  description TEXT,
-  kms_key_id TEXT,
-  tags TEXT NOT NULL DEFAULT '{}',
-  current_version INTEGER NOT NULL,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  updated_by TEXT
-);
-CREATE INDEX IF NOT EXISTS items_folder_name ON items (folder, name);
-CREATE TABLE IF NOT EXISTS versions (
-  item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
-  version INTEGER NOT NULL,
-  ciphertext BLOB NOT NULL,
-  wrapped_key BLOB NOT NULL,
-  created_at TEXT NOT NULL,
-  created_by TEXT,
-  PRIMARY KEY (item_id, version)
-);
-CREATE TABLE IF NOT EXISTS labels (
-  item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
-  label TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  PRIMARY KEY (item_id, label)
-);
-CREATE TABLE IF NOT EXISTS rotation_failures (
-  item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
-  at TEXT NOT NULL,
-  message TEXT NOT NULL
-);
-`;
+/** The PostgreSQL schema of the built-in store (its tables and its inventory's). */
+export const BUILTIN_SCHEMA = 'builtin';

@@ -1,9 +1,10 @@
 import 'server-only';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
 import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex, upsertInventoryItem } from '@/lib/inventory/inventory-index';
-import type { InventoryDatabase } from '@/lib/inventory/schema';
 import { refuseBadName, StoreError } from '../errors';
 import type {
   ItemDetail,
@@ -16,7 +17,7 @@ import type {
   WriteValueInput,
   WrittenVersion,
 } from '../types';
-import { embeddedRecord, ensureEmbeddedInventory, LOCAL_DETAILS } from './inventory';
+import { embeddedRecord, ensureEmbeddedInventory, inventoryDbOf, LOCAL_DETAILS } from './inventory';
 import { openEmbeddedDatabase, type OpenOptions } from './open';
 import type { EmbeddedDatabase, ItemsTable } from './schema';
 
@@ -38,11 +39,20 @@ const startsWith = (column: 'name' | 'folder', prefix: string) =>
 
 type ItemRow = Omit<Selectable<ItemsTable>, 'created_at'>;
 
+/** First key of the PostgreSQL advisory locks on items (the two-number key space, apart from the audit log's). */
+const ITEM_LOCK_SPACE = 0x6275_696c;
+
+/** The second key: 32 bits of the name's hash. Computed here, so batches can take their locks in one order. */
+function itemLockKey(name: string): number {
+  return createHash('sha256').update(name).digest().readInt32BE(0);
+}
+
 export class EmbeddedStore implements WritableSecretStore {
   readonly kind = 'local' as const;
   readonly writable = true as const;
   /** The built-in store is its own inventory: the same tables the AWS sync fills, written with every change. */
   readonly inventory: InventoryIndex;
+  private readonly dialect: DialectName;
 
   constructor(
     readonly id: string,
@@ -51,18 +61,34 @@ export class EmbeddedStore implements WritableSecretStore {
     private readonly masterKey: Buffer,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
-    this.inventory = new InventoryIndex(this.inventoryDb(db));
+    this.inventory = new InventoryIndex(inventoryDbOf(db));
+    this.dialect = dialectOf(db);
   }
 
-  /** The inventory tables share this database; kysely sees them through their own schema type. */
-  private inventoryDb(db: Kysely<EmbeddedDatabase>): Kysely<InventoryDatabase> {
-    return db as unknown as Kysely<InventoryDatabase>;
-  }
-
-  static open(id: string, label: string, options: OpenOptions): { store: EmbeddedStore; created: boolean } {
-    const opened = openEmbeddedDatabase(options);
-    ensureEmbeddedInventory(opened.conn, id);
+  /**
+   * Opens the store (DATA_DIR/secrets.db, or the "builtin" schema of `options.databaseUrl`), checks
+   * its master key, applies pending migrations and brings its inventory in step.
+   */
+  static async open(id: string, label: string, options: OpenOptions): Promise<{ store: EmbeddedStore; created: boolean }> {
+    const opened = await openEmbeddedDatabase(options);
+    try {
+      await ensureEmbeddedInventory(opened.db, id);
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
     return { store: new EmbeddedStore(id, label, opened.db, opened.masterKey, opened.close), created: opened.created };
+  }
+
+  /**
+   * Replicas writing the same item queue here until the first one commits, so its versions stay
+   * gap-free and none is written twice (on PostgreSQL; SQLite has one writer at a time anyway).
+   * Taken in one order, so two batches never wait on each other in a circle.
+   */
+  private async lockItems(trx: Transaction<EmbeddedDatabase>, names: string[]): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    const keys = [...new Set(names.map(itemLockKey))].sort((a, b) => a - b);
+    for (const key of keys) await sql`SELECT pg_advisory_xact_lock(${ITEM_LOCK_SPACE}, ${key})`.execute(trx);
   }
 
   close(): Promise<void> {
@@ -169,6 +195,7 @@ export class EmbeddedStore implements WritableSecretStore {
   async putMany(inputs: PutValueInput[]): Promise<{ name: string; version: string }[]> {
     for (const input of inputs) this.assertName(input.name);
     return this.db.transaction().execute(async (trx) => {
+      await this.lockItems(trx, inputs.map((i) => i.name));
       const results: { name: string; version: string }[] = [];
       for (const input of inputs) {
         const at = (input.at ?? new Date()).toISOString();
@@ -236,7 +263,7 @@ export class EmbeddedStore implements WritableSecretStore {
         const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', itemId).where('version', '=', version).execute();
         // A successful write ends a failed rotation's record.
         await trx.deleteFrom('rotation_failures').where('item_id', '=', itemId).execute();
-        await upsertInventoryItem(this.inventoryDb(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
+        await upsertInventoryItem(inventoryDbOf(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
         results.push({ name: input.name, version: String(version) });
       }
       return results;
@@ -251,6 +278,7 @@ export class EmbeddedStore implements WritableSecretStore {
     this.assertName(name);
     const text = message.replace(/[\p{Cc}]+/gu, ' ').trim().slice(0, 300) || 'unknown error';
     await this.db.transaction().execute(async (trx) => {
+      await this.lockItems(trx, [name]);
       const item = await trx
         .selectFrom('items')
         .select(['id', 'name', 'folder', 'kind', 'description', 'kms_key_id', 'tags', 'current_version', 'updated_at', 'updated_by'])
@@ -264,7 +292,7 @@ export class EmbeddedStore implements WritableSecretStore {
         .onConflict((oc) => oc.column('item_id').doUpdateSet(failure))
         .execute();
       const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', item.id).where('version', '=', item.current_version).execute();
-      await upsertInventoryItem(this.inventoryDb(trx), this.id, embeddedRecord(item, labels.map((l) => l.label), failure));
+      await upsertInventoryItem(inventoryDbOf(trx), this.id, embeddedRecord(item, labels.map((l) => l.label), failure));
     });
   }
 
