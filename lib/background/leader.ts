@@ -51,6 +51,8 @@ export interface LeaderOptions {
   ttlMs?: number;
   /** Overrides LEASE_RENEW_MS; must be shorter than ttlMs. */
   renewEveryMs?: number;
+  /** Who holds the lease; defaults to this process (tests run two candidates in one process). */
+  holder?: string;
   /** Overrides BACKGROUND_REQUEST_POLL_MS. */
   requestPollMs?: number;
   /** This process now leads: start the work. A failure gives the lead up (and calls onLoseLead). */
@@ -76,7 +78,7 @@ export function runWhileLeader(name: string, options: LeaderOptions): LeaderHand
   const renewEveryMs = options.renewEveryMs ?? env.renewEveryMs;
   const requestPollMs = options.requestPollMs ?? env.requestPollMs;
   if (!(renewEveryMs < ttlMs)) throw new Error(`lease "${name}": renewing every ${renewEveryMs} ms cannot keep a ${ttlMs} ms lease; renew more often than it expires`);
-  const holder = processHolderId();
+  const holder = options.holder ?? processHolderId();
   const log = logger.child({ lease: name });
 
   let leading = false;
@@ -110,7 +112,8 @@ export function runWhileLeader(name: string, options: LeaderOptions): LeaderHand
     leading = false;
     deadline = clearTimer(deadline);
     pollTimer = clearTimer(pollTimer);
-    log.warn({ holder, why }, 'no longer leading');
+    if (why === 'stopping') log.info({ holder }, 'stopped leading');
+    else log.warn({ holder, why }, 'no longer leading');
     return queue('onLoseLead', options.onLoseLead);
   };
 
