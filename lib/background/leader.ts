@@ -37,7 +37,7 @@ export interface LeaseTimings {
 }
 
 /** The lease timings from the environment (defaults: 30 s, renewed every 10 s; requests every 2 s). */
-export function leaseTimings(source: NodeJS.ProcessEnv = process.env): LeaseTimings {
+export function leaseTimings(source: Record<string, string | undefined> = process.env): LeaseTimings {
   const parsed = timingSchema.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
