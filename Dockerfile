@@ -36,9 +36,6 @@ RUN DATA_DIR=/tmp/build-data npm run build \
  && rm -rf /tmp/build-data \
  && cp -r public .next/standalone/public \
  && cp -r .next/static .next/standalone/.next/static
-# Start the standalone server away from this stage's node_modules and ask it for /api/health, a page
-# and a static asset: a file the tracing missed fails the build, not the container.
-RUN node deploy/docker/smoke-test.mjs .next/standalone
 
 # `docker build --target tools -t secrets-dashboard-tools .`: the full source and dependencies for the
 # command-line tools (npm run users | import | report | audit:verify) against the same DATA_DIR or
@@ -61,6 +58,11 @@ ENV NODE_ENV=production \
 # Next's cache folder.
 COPY --from=build /app/.next/standalone ./
 COPY deploy/docker/healthcheck.mjs /usr/local/lib/secrets-dashboard/healthcheck.mjs
+# Start this very folder (as copied, links included, with no other node_modules in the image) and ask
+# it for /api/health, a page and a static asset: a file the tracing missed fails the build, not the
+# container. The script is mounted for this step only and leaves nothing behind.
+RUN --mount=type=bind,source=deploy/docker,target=/tmp/deploy-docker \
+    node /tmp/deploy-docker/smoke-test.mjs /app
 RUN mkdir -p /data /app/.next/cache \
  && chown 10001:10001 /data /app/.next/cache \
  && chmod 0700 /data

@@ -76,6 +76,9 @@ describe('Dockerfile', () => {
     expect(dockerfileProblems(replaceOnce(dockerfile, ' \\\n && cp -r .next/static .next/standalone/.next/static', ''), repo)).toContain(
       'the build stage does not copy .next/static into the standalone folder',
     );
+    expect(dockerfileProblems(replaceOnce(dockerfile, /RUN --mount=type=bind[^\n]*\\\n[^\n]*smoke-test\.mjs \/app\n/, ''), repo)).toEqual([
+      'the final stage does not smoke-test the server folder it ships (smoke-test.mjs /app)',
+    ]);
   });
 });
 

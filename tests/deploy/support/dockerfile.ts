@@ -156,6 +156,10 @@ export function dockerfileProblems(text: string, repo: RepoFiles): string[] {
     problems.push('the final stage does not copy .next/standalone from a build stage');
   }
 
+  if (!final.instructions.some((i) => i.keyword === 'RUN' && /smoke-test\.mjs\s+\/app\b/.test(i.args))) {
+    problems.push('the final stage does not smoke-test the server folder it ships (smoke-test.mjs /app)');
+  }
+
   const buildStage = file.stages.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /\b(npm run build|next build)\b/.test(i.args)));
   if (!buildStage) {
     problems.push('no stage runs the build');
