@@ -14,7 +14,10 @@ import { MigrationError } from '@/lib/db/migrate';
 import { closePostgres, DatabaseStartError } from '@/lib/db/postgres';
 import type { ChainVerdict } from '@/lib/audit/verify-chain';
 
-const KEY_FILE = 'master.key'; // lib/stores/embedded/open.ts's key file, named here without loading the store
+// Files DATA_DIR keeps beside the databases (lib/stores/embedded/open.ts, lib/auth/auth-secret.ts):
+// keys, not data, so they are not copied; the operator moves them into the environment.
+const KEY_FILE = 'master.key';
+const AUTH_SECRET_FILE = 'auth.secret';
 
 const usage = `usage: npm run migrate-data -- --from DATA_DIR --to postgres://user:password@host:5432/database
 
@@ -66,7 +69,7 @@ function verdictText(verdict: ChainVerdict): string {
   return `BROKEN at ${which}: ${message} (${verdict.entriesVerified} entries before it verify)`;
 }
 
-function printReport(result: CopyResult, from: string): boolean {
+function printReport(result: CopyResult): boolean {
   let allMatch = true;
   for (const copy of result.areas) {
     for (const { table, why } of copy.skipped) say(`note: ${copy.area.sqliteFile} ${table} not copied: ${why}`);
@@ -100,15 +103,29 @@ function printReport(result: CopyResult, from: string): boolean {
   } else {
     say('Audit chain: no app.db in the data directory, nothing to compare.');
   }
-  const keyFile = path.join(from, KEY_FILE);
-  if (result.areas.some((a) => a.area.name === 'builtin')) {
-    say();
-    say("MASTER_KEY: the built-in store's values were copied sealed, as they are. The dashboard on PostgreSQL");
-    say('needs the same master key in MASTER_KEY (there is no key file on PostgreSQL).');
-    if (existsSync(keyFile)) say(`This deployment's key is in ${keyFile}: set MASTER_KEY to its content.`);
-    else say('This deployment had no key file: keep the MASTER_KEY it ran with.');
-  }
   return allMatch;
+}
+
+/** What the dashboard on PostgreSQL needs that stayed in files under DATA_DIR (paths only, never contents). */
+function printWhatToSet(result: CopyResult, from: string): void {
+  say();
+  say('Before starting the dashboard on PostgreSQL (every replica):');
+  say('  DATABASE_URL    the --to URL');
+  if (result.areas.some((a) => a.area.name === 'builtin')) {
+    const keyFile = path.join(from, KEY_FILE);
+    say("  MASTER_KEY      the built-in store's values were copied sealed, as they are: set the key this");
+    say(
+      existsSync(keyFile)
+        ? `                  deployment used, the content of ${keyFile} (PostgreSQL has no key file)`
+        : '                  deployment ran with (it had no key file, so MASTER_KEY was set)',
+    );
+  }
+  const authFile = path.join(from, AUTH_SECRET_FILE);
+  say(
+    existsSync(authFile)
+      ? `  NEXTAUTH_SECRET the content of ${authFile} keeps current sessions signed in`
+      : '  NEXTAUTH_SECRET the one this deployment ran with keeps current sessions signed in',
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -133,10 +150,11 @@ async function main(argv: string[]): Promise<number> {
   say(`Copying ${from} (SQLite) to ${to} (PostgreSQL)`);
   try {
     const result = await copySqliteToPostgres(from, to, (line) => say(line));
-    const allMatch = printReport(result, from);
+    const allMatch = printReport(result);
     if (allMatch) {
       say();
-      say(`Done: every table's rows and the audit chain match. Set DATABASE_URL (and MASTER_KEY) and start the dashboard.`);
+      say("Done: every table's rows and the audit chain match.");
+      printWhatToSet(result, from);
       return 0;
     }
     complain('\nThe copy does not match the SQLite data (see above).');

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -7,6 +8,9 @@ import { appendAudit, listAudit } from '@/lib/audit/audit-log';
 import { createLocalUser } from '@/lib/auth/users';
 import { appDb, APP_DB_FILE } from '@/lib/db/app-db';
 import { closePostgres } from '@/lib/db/postgres';
+import { buildDemoItems } from '@/lib/demo/demo-data';
+import { seedDemoData } from '@/lib/demo/seed';
+import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { createTestDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -26,11 +30,21 @@ afterAll(async () => {
 
 let dirs = 0;
 
-/** A SQLite DATA_DIR written through the app: two users, an audit log of `entries` entries. */
+const DEMO = buildDemoItems();
+const DEMO_VERSIONS = DEMO.reduce((n, item) => n + item.versions.length, 0);
+const A_DEMO_ITEM = DEMO.find((item) => item.versions.length > 2)!;
+
+/**
+ * A SQLite DATA_DIR written through the app: the built-in store with the demo data (its key in
+ * DATA_DIR/master.key) and its inventory, two users, an audit log of `entries` entries.
+ */
 async function sqliteDeployment(entries = 5): Promise<{ dataDir: string; head: string }> {
   const dataDir = path.join(temp.dir, `data-${++dirs}`);
   delete process.env.DATABASE_URL;
   process.env.DATA_DIR = dataDir;
+  const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
+  await seedDemoData(store);
+  await store.close();
   await createLocalUser({ email: 'alice@example.com', role: 'admin', password: 'correct horse battery' });
   await createLocalUser({ email: 'bob@example.com', role: 'viewer', password: 'correct horse battery' });
   for (let i = 0; i < entries; i++) {
@@ -95,9 +109,25 @@ describe('npm run migrate-data', () => {
     expect(first.status).toBe(0);
     expect(countLine(first.stdout, 'app', 'users')).toEqual(['app', 'users', '2', '2']);
     expect(countLine(first.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '5', '5']);
+    const items = String(DEMO.length);
+    const versions = String(DEMO_VERSIONS);
+    expect(countLine(first.stdout, 'builtin', 'items')).toEqual(['builtin', 'items', items, items]);
+    expect(countLine(first.stdout, 'builtin', 'versions')).toEqual(['builtin', 'versions', versions, versions]);
+    expect(countLine(first.stdout, 'builtin', 'inv_items')).toEqual(['builtin', 'inv_items', items, items]);
+    // Every table of the printed list, equal on both sides; the search index and staging are named as left out.
+    const tableLines = first.stdout.split('\n').filter((l) => /^(app|builtin) /.test(l));
+    expect(tableLines.length).toBeGreaterThanOrEqual(12);
+    for (const line of tableLines) expect(line).toMatch(/^\w+ +\w+ +(\d+) +\1$/);
+    expect(first.stdout).toContain('note: secrets.db inv_search not copied: full-text index');
+    expect(first.stdout).toContain('note: secrets.db inv_staging not copied');
     expect(first.stdout).toContain(`Audit chain on SQLite:     intact, 5 entries, head ${head}`);
     expect(first.stdout).toContain(`Audit chain on PostgreSQL: intact, 5 entries, head ${head}`);
     expect(first.stdout).toMatch(/Done: every table's rows and the audit chain match/);
+    // The key file is named, never shown.
+    const keyFile = path.join(dataDir, 'master.key');
+    expect(first.stdout).toContain(`MASTER_KEY      the built-in store's values were copied sealed`);
+    expect(first.stdout).toContain(`the content of ${keyFile}`);
+    expect(first.stdout).not.toContain(readFileSync(keyFile, 'utf8').trim());
 
     const users = await postgresRows(url, 'SELECT email, role FROM app.users ORDER BY email');
     expect(users).toEqual([
@@ -107,6 +137,24 @@ describe('npm run migrate-data', () => {
     const audit = await postgresRows(url, 'SELECT seq, target, hash FROM app.audit_log ORDER BY seq');
     expect(audit.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(audit.at(-1)!.hash).toBe(head);
+  });
+
+  it("opens the built-in store on the copy with the key file's content as MASTER_KEY: the same values", async () => {
+    const masterKeyBase64 = readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim();
+    const { store: onSqlite } = await EmbeddedStore.open('local', 'Built-in', { dataDir, masterKeyBase64 });
+    const { store: onPostgres } = await EmbeddedStore.open('local', 'Built-in', { dataDir: path.join(temp.dir, 'unused'), masterKeyBase64, databaseUrl: url });
+    try {
+      expect(await onPostgres.count()).toBe(DEMO.length);
+      expect(await onPostgres.readValue(A_DEMO_ITEM.name)).toBe(A_DEMO_ITEM.versions.at(-1)!.value);
+      expect(await onPostgres.readValue(A_DEMO_ITEM.name, '1')).toBe(await onSqlite.readValue(A_DEMO_ITEM.name, '1'));
+      // The identity sequence moved past the copied ids: a new item gets an id of its own.
+      await onPostgres.putValue({ name: '/prod/after-the-copy', value: 'new-value', actor: 'alice@example.com' });
+      expect(await onPostgres.readValue('/prod/after-the-copy')).toBe('new-value');
+    } finally {
+      await onSqlite.close();
+      await onPostgres.close();
+      await closePostgres();
+    }
   });
 
   it('runs the app on the copy: sign-in data and the audit log carry on from where SQLite stopped', async () => {
