@@ -72,7 +72,7 @@ async function prepareDataDir(dir: string, n: number, simUrl: string): Promise<R
   const dataDir = path.join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const masterKey = randomBytes(32).toString('base64');
-  const { store } = EmbeddedStore.open('local', 'Built-in', { dataDir, masterKeyBase64: masterKey });
+  const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir, masterKeyBase64: masterKey });
   for (let i = 0; i < n; i += 2000) {
     await store.putMany(
       Array.from({ length: Math.min(2000, n - i) }, (_, j) => ({

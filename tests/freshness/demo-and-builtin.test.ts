@@ -21,7 +21,7 @@ let store: EmbeddedStore;
 beforeAll(async () => {
   delete process.env.CONFIG_FILE;
   resetFreshnessPolicies();
-  store = EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir, masterKeyBase64: key }).store;
+  store = (await EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir, masterKeyBase64: key })).store;
   await seedDemoData(store, NOW);
 });
 afterAll(async () => {
@@ -88,7 +88,7 @@ describe('rotation failures in the built-in store', () => {
     writeFileSync(config, 'freshness:\n  - { path: /, maxAge: 1000d, warnBefore: 10d }\n');
     process.env.CONFIG_FILE = config;
     resetFreshnessPolicies();
-    store = EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir, masterKeyBase64: key }).store;
+    store = (await EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir, masterKeyBase64: key })).store;
     expect((await store.inventory.getItem('local', DEMO_FRESHNESS_EXAMPLES['rotation-failing'], NOW))?.freshness.status).toBe('rotation-failing');
     const overdue = await store.inventory.getItem('local', DEMO_FRESHNESS_EXAMPLES.overdue, NOW);
     expect(overdue?.freshness).toMatchObject({ status: 'fresh', policy: { path: '/', maxAgeDays: 1000 } });

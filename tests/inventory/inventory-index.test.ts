@@ -14,7 +14,7 @@ let store: EmbeddedStore;
 const BULK = 1234;
 
 beforeAll(async () => {
-  store = EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir, masterKeyBase64: randomBytes(32).toString('base64') }).store;
+  store = (await EmbeddedStore.open('local', 'Built-in', { dataDir: temp.dir, masterKeyBase64: randomBytes(32).toString('base64') })).store;
   const inputs = Array.from({ length: BULK }, (_, i) => ({
     name: `/bulk/item-${String(i).padStart(5, '0')}`,
     value: 'v',
@@ -146,11 +146,11 @@ describe('opening a store', () => {
     const dir = makeTempDir('secrets-inventory-rebuild-');
     const key = randomBytes(32).toString('base64');
     try {
-      const first = EmbeddedStore.open('local', 'x', { dataDir: dir.dir, masterKeyBase64: key }).store;
+      const first = (await EmbeddedStore.open('local', 'x', { dataDir: dir.dir, masterKeyBase64: key })).store;
       await first.putMany([{ name: '/a/b', value: 'v', actor: 't' }, { name: '/a/c/d', value: 'v', actor: 't' }]);
       await first.close();
       // Opened under another id: the rows are rebuilt under the new one.
-      const renamed = EmbeddedStore.open('vault', 'x', { dataDir: dir.dir, masterKeyBase64: key }).store;
+      const renamed = (await EmbeddedStore.open('vault', 'x', { dataDir: dir.dir, masterKeyBase64: key })).store;
       expect(await renamed.inventory.countStore('vault')).toBe(2);
       expect(await renamed.inventory.countStore('local')).toBe(0);
       expect(await renamed.inventory.getFolder('vault', '/a/')).toEqual({ directItems: 1, totalItems: 2 });
