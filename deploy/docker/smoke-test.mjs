@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Run by the Dockerfile on the server folder the image ships (/app): proves it runs on its own
-// before it becomes the image. Next's file tracing decides what goes into that folder, and a missing
+// Run by the Dockerfile on the server folder the image ships (/app, Next's standalone output): proves
+// it runs on its own before it becomes the image. Next's file tracing decides what goes into that folder, and a missing
 // native addon (better-sqlite3, @node-rs/argon2) or a dangling link to an external package only shows
 // when the server starts, so the build fails here instead of the container at its first request.
 //
 //   node deploy/docker/smoke-test.mjs /app [--timeout-ms 120000] [--require a,b]   (or .next/standalone)
 //
-// It copies the folder somewhere with no node_modules above it (so nothing resolves from the build's
-// own node_modules), checks every symbolic link in it stays inside it, loads the external packages
+// It copies the folder somewhere with no node_modules above it (so nothing resolves from outside it:
+// the same run on a build stage's .next/standalone proves as much), checks every symbolic link in it stays inside it, loads the external packages
 // from it, then starts `node server.js` on a throwaway data directory with throwaway keys (SQLite,
 // which opens the store, runs the migrations and hashes the first admin's password with argon2) and
 // asks for /api/health, /sign-in and one static asset. Everything it made is removed.
