@@ -119,7 +119,7 @@ export async function getFolderView(
   if (!hasInventory(status)) {
     return { ...base, folders: [], items: [], nextCursor: null, totalItems: 0, tree: [], pending: true };
   }
-  const index = inventoryIndexOf(store);
+  const index = await inventoryIndexOf(store);
   const folder = await index.getFolder(storeId, path);
   if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern))))) return null;
   const now = new Date();
@@ -176,7 +176,7 @@ export async function listItemsPage(
   if (!store || pattern === false) return null;
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return { status, items: [], nextCursor: null };
-  const page = await inventoryIndexOf(store).folderPage({
+  const page = await (await inventoryIndexOf(store)).folderPage({
     storeId,
     folder: query.path,
     recursive: query.recursive,
@@ -247,7 +247,7 @@ export async function getItemFreshness(principal: Principal, storeId: string, na
   const store = await getStore(storeId);
   if (!store || !can(principal, 'view-item', { storeId, name })) return null;
   if (!hasInventory(await inventoryStatusOf(store))) return null;
-  const item = await inventoryIndexOf(store).getItem(storeId, name);
+  const item = await (await inventoryIndexOf(store)).getItem(storeId, name);
   if (!item) return null;
   const { status, reason, dueAt, warnAt, policy } = item.freshness;
   return { status, reason, dueAt, warnAt, policy };

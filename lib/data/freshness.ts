@@ -49,7 +49,7 @@ const zeroAges = (): AgeBucket[] => AGE_BUCKETS.map((b) => ({ ...b, count: 0 }))
 async function summaryOf({ store, pattern, ranges }: StoreScope, now: Date): Promise<StoreFreshnessSummary> {
   const base = { storeId: store.id, label: store.label, kind: store.kind };
   if (!hasInventory(await inventoryStatusOf(store))) return { ...base, pending: true, counts: zeroCounts(), total: 0, ages: zeroAges() };
-  const summary = await inventoryIndexOf(store).freshnessSummary(store.id, pattern, now, ranges);
+  const summary = await (await inventoryIndexOf(store)).freshnessSummary(store.id, pattern, now, ranges);
   return { ...base, pending: false, ...summary };
 }
 
@@ -87,8 +87,8 @@ async function worstAcross(
     (s): s is StoreScope => s !== null,
   );
   const pages = await Promise.all(
-    ready.map((scope) =>
-      inventoryIndexOf(scope.store).worstPage({
+    ready.map(async (scope) =>
+      (await inventoryIndexOf(scope.store)).worstPage({
         storeId: scope.store.id,
         namePattern: scope.pattern,
         nameRanges: scope.ranges,

@@ -5,7 +5,8 @@ import type { SecretStore } from '@/lib/stores/types';
 import type { InventoryStatus } from './inventory-types';
 
 // Where a store's inventory lives and how fresh it is. The built-in store is its own inventory;
-// the AWS stores share DATA_DIR/inventory.db, filled by the background sync.
+// the AWS stores share one (DATA_DIR/inventory.db or PostgreSQL's "inventory" schema), filled by
+// the background sync.
 
 /** The built-in store carries its own index. Checked by shape: Next.js bundles server code more
  * than once, so the store may be an instance of another copy of its class. */
@@ -13,12 +14,12 @@ function ownIndex(store: SecretStore): InventoryIndex | null {
   return (store as { inventory?: InventoryIndex }).inventory ?? null;
 }
 
-export function inventoryIndexOf(store: SecretStore): InventoryIndex {
-  return ownIndex(store) ?? inventoryDb().index;
+export async function inventoryIndexOf(store: SecretStore): Promise<InventoryIndex> {
+  return ownIndex(store) ?? (await inventoryDb()).index;
 }
 
 export async function inventoryStatusOf(store: SecretStore): Promise<InventoryStatus> {
-  const index = inventoryIndexOf(store);
+  const index = await inventoryIndexOf(store);
   const base = { storeId: store.id, label: store.label, kind: store.kind };
   if (ownIndex(store)) {
     return {
@@ -47,7 +48,7 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
     queued: live?.queued ?? false,
     error: record?.error_code ? { code: record.error_code, message: record.error_message ?? '', at: record.error_at ?? '' } : null,
     unreadable: { items: record?.unreadable_items ?? 0, tags: record?.unreadable_tags ?? 0 },
-    tags: store.kind === 'ssm' && record?.synced_at ? { pending: inventoryDb().tagsPending(store.id), running: live?.tags.running ?? false } : null,
+    tags: store.kind === 'ssm' && record?.synced_at ? { pending: await (await inventoryDb()).tagsPending(store.id), running: live?.tags.running ?? false } : null,
     lastWalk: record?.synced_at
       ? { durationMs: record.duration_ms, pages: record.pages, calls: JSON.parse(record.calls) as Record<string, number>, throttled: record.throttled }
       : null,

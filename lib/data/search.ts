@@ -21,7 +21,7 @@ export async function searchEverything(principal: Principal, rawQuery: string, l
 
   const stores = (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id)));
   const labels = new Map(stores.map((s) => [s.id, s.label]));
-  // Stores sharing an index (the AWS ones share inventory.db) are searched in one query.
+  // Stores sharing an index (the AWS ones share one inventory) are searched in one query.
   const byIndex = new Map<InventoryIndex, SearchScope[]>();
   for (const store of stores) {
     const pattern = listableNamePattern(principal, store.id);
@@ -30,7 +30,7 @@ export async function searchEverything(principal: Principal, rawQuery: string, l
       empty.pending.push(store.id);
       continue;
     }
-    const index = inventoryIndexOf(store);
+    const index = await inventoryIndexOf(store);
     byIndex.set(index, [...(byIndex.get(index) ?? []), { storeId: store.id, namePattern: pattern }]);
   }
 

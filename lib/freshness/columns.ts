@@ -1,5 +1,6 @@
-import type Database from 'better-sqlite3';
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { dialectOf, type DialectName } from '@/lib/db/dialect';
+import type { InventoryDatabase } from '@/lib/inventory/schema';
 import type { InventoryExtra, InventoryRow } from '@/lib/inventory/records';
 import { resolvePolicy, type FreshnessPolicySet } from './policies';
 import { freshnessSchedule } from './status';
@@ -8,7 +9,8 @@ import { FRESHNESS_STATUSES, type FreshnessStatus } from './types';
 // Freshness in the inventory: each row stores its due, warn and failing dates (computed from the
 // row and the policies when it is written), so the status at any `now` is a comparison of indexed
 // columns: counts and filters are index range scans, even at 100,000 items. When the policies
-// change (their hash, kept in inv_meta, differs) every row is recomputed once at open.
+// change (their hash, kept in inv_meta, differs) every row is recomputed once at open. The same
+// on SQLite and PostgreSQL.
 
 export const FRESHNESS_COLUMNS = ['fresh_due_at', 'fresh_warn_at', 'fresh_failing_at', 'fresh_first_version', 'fresh_age_from'] as const;
 
@@ -46,33 +48,64 @@ const stamp = (policies: FreshnessPolicySet) => `${COLUMNS_VERSION}:${policies.h
  * Makes every row's columns agree with the policies: when the stored hash differs (new columns,
  * changed policies) all rows are recomputed in one transaction. Returns how many rows it rewrote.
  */
-export function syncFreshnessColumns(conn: Database.Database, policies: FreshnessPolicySet): number {
-  const stored = conn.prepare('SELECT value FROM inv_meta WHERE key = ?').pluck().get(POLICY_HASH_KEY) as string | undefined;
-  if (stored === stamp(policies)) return 0;
-  return recomputeFreshness(conn, policies);
+export async function syncFreshnessColumns(db: Kysely<InventoryDatabase>, policies: FreshnessPolicySet): Promise<number> {
+  const stored = await db.selectFrom('inv_meta').select('value').where('key', '=', POLICY_HASH_KEY).executeTakeFirst();
+  if (stored?.value === stamp(policies)) return 0;
+  return recomputeFreshness(db, policies);
 }
 
+/** Rows read per round (100,000 rows at once would cost memory). */
 const CHUNK = 5000;
+/** Rows written per UPDATE statement (6 parameters each, far below either database's limit). */
+const UPDATE_BATCH = 500;
 
-export function recomputeFreshness(conn: Database.Database, policies: FreshnessPolicySet): number {
-  const select = conn.prepare('SELECT id, store_id, name, last_changed_at, version, extra FROM inv_items WHERE id > ? ORDER BY id LIMIT ?');
-  const update = conn.prepare(
-    `UPDATE inv_items SET ${FRESHNESS_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+type ColumnsRow = FreshnessColumns & { id: number };
+
+/** One UPDATE for many rows: the new values as a VALUES list joined on id (both dialects have UPDATE … FROM). */
+async function updateColumns(db: Kysely<InventoryDatabase>, rows: ColumnsRow[]): Promise<void> {
+  const values = rows.map(
+    (r) =>
+      // Typed, so PostgreSQL needs no guess for the VALUES list's columns.
+      sql`(CAST(${r.id} AS BIGINT), ${r.fresh_due_at}, ${r.fresh_warn_at}, ${r.fresh_failing_at}, CAST(${r.fresh_first_version} AS INTEGER), ${r.fresh_age_from})`,
   );
-  return conn.transaction(() => {
+  await sql`WITH v (id, due, warn, failing, first_version, age_from) AS (VALUES ${sql.join(values)})
+    UPDATE inv_items SET fresh_due_at = v.due, fresh_warn_at = v.warn, fresh_failing_at = v.failing,
+      fresh_first_version = v.first_version, fresh_age_from = v.age_from
+    FROM v WHERE inv_items.id = v.id`.execute(db);
+}
+
+export async function recomputeFreshness(db: Kysely<InventoryDatabase>, policies: FreshnessPolicySet): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    if (dialectOf(trx) === 'postgres') {
+      // Replicas starting together recompute one after the other (the lock ends with the
+      // transaction); the later ones find the rows done.
+      await sql`SELECT pg_advisory_xact_lock(hashtext('secrets-dashboard:freshness:' || current_schema()))`.execute(trx);
+      const stored = await trx.selectFrom('inv_meta').select('value').where('key', '=', POLICY_HASH_KEY).executeTakeFirst();
+      if (stored?.value === stamp(policies)) return 0;
+    }
     let after = 0;
     let total = 0;
     for (;;) {
-      // In chunks: an open iterator would block the updates, and 100,000 rows at once cost memory.
-      const rows = select.all(after, CHUNK) as (Source & { id: number })[];
-      for (const row of rows) update.run({ id: row.id, ...freshnessColumnsOf(row, policies) });
+      const rows = await trx
+        .selectFrom('inv_items')
+        .select(['id', 'store_id', 'name', 'last_changed_at', 'version', 'extra'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(CHUNK)
+        .execute();
+      const computed = rows.map((row) => ({ id: Number(row.id), ...freshnessColumnsOf(row, policies) }));
+      for (let i = 0; i < computed.length; i += UPDATE_BATCH) await updateColumns(trx, computed.slice(i, i + UPDATE_BATCH));
       total += rows.length;
       if (rows.length < CHUNK) break;
-      after = rows.at(-1)!.id;
+      after = Number(rows.at(-1)!.id);
     }
-    conn.prepare('INSERT INTO inv_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(POLICY_HASH_KEY, stamp(policies));
+    await trx
+      .insertInto('inv_meta')
+      .values({ key: POLICY_HASH_KEY, value: stamp(policies) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: stamp(policies) }))
+      .execute();
     return total;
-  })();
+  });
 }
 
 // --- SQL over the columns: the same rule as statusAt in status.ts ---
@@ -82,46 +115,51 @@ type Column = (typeof FRESHNESS_COLUMNS)[number];
 /**
  * A column reference; only the one named `indexed` may drive an index. SQLite has no statistics
  * here and would otherwise pick, say, the warn index for a folder page and sort 80,000 rows: a
- * unary + keeps the other terms as plain filters.
+ * unary + keeps the other terms as plain filters. PostgreSQL plans by its statistics (and has no
+ * unary + for text), so there every term is the plain column.
  */
-const col = (name: Column, indexed?: Column) => (name === indexed ? sql.ref(`inv_items.${name}`) : sql`+${sql.ref(`inv_items.${name}`)}`);
+const col = (dialect: DialectName, name: Column, indexed?: Column) =>
+  dialect === 'postgres' || name === indexed ? sql.ref(`inv_items.${name}`) : sql`+${sql.ref(`inv_items.${name}`)}`;
 
 /** Failing at `now`. */
-export const failingSql = (now: string, indexed?: Column) =>
-  sql<SqlBool>`(${col('fresh_failing_at', indexed)} IS NOT NULL AND ${col('fresh_failing_at', indexed)} <= ${now})`;
-const notFailingSql = (now: string) => sql<SqlBool>`(${col('fresh_failing_at')} IS NULL OR ${col('fresh_failing_at')} > ${now})`;
+export const failingSql = (dialect: DialectName, now: string, indexed?: Column) =>
+  sql<SqlBool>`(${col(dialect, 'fresh_failing_at', indexed)} IS NOT NULL AND ${col(dialect, 'fresh_failing_at', indexed)} <= ${now})`;
+const notFailingSql = (dialect: DialectName, now: string) =>
+  sql<SqlBool>`(${col(dialect, 'fresh_failing_at')} IS NULL OR ${col(dialect, 'fresh_failing_at')} > ${now})`;
 
 /** The status at `now`, as SQL. */
-export function statusSql(now: string): RawBuilder<FreshnessStatus> {
+export function statusSql(dialect: DialectName, now: string): RawBuilder<FreshnessStatus> {
+  const c = (name: Column) => col(dialect, name);
   return sql<FreshnessStatus>`CASE
-    WHEN ${failingSql(now)} THEN 'rotation-failing'
-    WHEN ${col('fresh_due_at')} <= ${now} THEN (CASE WHEN ${col('fresh_first_version')} = 1 THEN 'never-rotated' ELSE 'overdue' END)
-    WHEN ${col('fresh_warn_at')} <= ${now} THEN 'due-soon'
+    WHEN ${failingSql(dialect, now)} THEN 'rotation-failing'
+    WHEN ${c('fresh_due_at')} <= ${now} THEN (CASE WHEN ${c('fresh_first_version')} = 1 THEN 'never-rotated' ELSE 'overdue' END)
+    WHEN ${c('fresh_warn_at')} <= ${now} THEN 'due-soon'
     ELSE 'fresh' END`;
 }
 
 /** Rows in one status at `now`; `indexed` names the one column an index may range over (none: a plain filter). */
-export function statusConditionSql(status: FreshnessStatus, now: string, indexed?: Column): RawBuilder<SqlBool> {
-  const c = (name: Column) => col(name, indexed);
+export function statusConditionSql(dialect: DialectName, status: FreshnessStatus, now: string, indexed?: Column): RawBuilder<SqlBool> {
+  const c = (name: Column) => col(dialect, name, indexed);
+  const notFailing = notFailingSql(dialect, now);
   switch (status) {
     case 'rotation-failing':
-      return failingSql(now, indexed);
+      return failingSql(dialect, now, indexed);
     case 'overdue':
-      return sql<SqlBool>`(${c('fresh_due_at')} <= ${now} AND ${c('fresh_first_version')} = 0 AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} <= ${now} AND ${c('fresh_first_version')} = 0 AND ${notFailing})`;
     case 'never-rotated':
-      return sql<SqlBool>`(${c('fresh_due_at')} <= ${now} AND ${c('fresh_first_version')} = 1 AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} <= ${now} AND ${c('fresh_first_version')} = 1 AND ${notFailing})`;
     case 'due-soon':
-      return sql<SqlBool>`(${c('fresh_due_at')} > ${now} AND ${c('fresh_warn_at')} <= ${now} AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} > ${now} AND ${c('fresh_warn_at')} <= ${now} AND ${notFailing})`;
     case 'fresh':
       // warn <= due, so a fresh item's due date is after now too (a range the due index can walk).
-      return sql<SqlBool>`(${c('fresh_due_at')} > ${now} AND ${c('fresh_warn_at')} > ${now} AND ${notFailingSql(now)})`;
+      return sql<SqlBool>`(${c('fresh_due_at')} > ${now} AND ${c('fresh_warn_at')} > ${now} AND ${notFailing})`;
   }
 }
 
 /** Rows in any of the statuses; null (no condition) for all of them or an empty list. */
-export function statusesSql(statuses: readonly FreshnessStatus[] | undefined, now: string): RawBuilder<SqlBool> | null {
+export function statusesSql(dialect: DialectName, statuses: readonly FreshnessStatus[] | undefined, now: string): RawBuilder<SqlBool> | null {
   const wanted = FRESHNESS_STATUSES.filter((s) => statuses?.includes(s));
   if (wanted.length === 0 || wanted.length === FRESHNESS_STATUSES.length) return null;
   // A plain filter: folder pages walk their own (folder, sort) indexes.
-  return sql<SqlBool>`(${sql.join(wanted.map((s) => statusConditionSql(s, now)), sql` OR `)})`;
+  return sql<SqlBool>`(${sql.join(wanted.map((s) => statusConditionSql(dialect, s, now)), sql` OR `)})`;
 }

@@ -2,21 +2,27 @@ import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
+import { migrateArea } from '@/lib/db/migrate';
+import { INVENTORY_MIGRATIONS } from '@/lib/db/migrations/inventory';
+import { checkPostgres, postgresDb } from '@/lib/db/postgres';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
-import { FRESHNESS_COLUMNS, freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
+import { registerRegexp } from '@/lib/db/sqlite-regexp';
+import { freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex, upsertInventoryItem } from './inventory-index';
 import { ROW_COLUMNS, tagText, type InventoryRecord, type InventoryRow } from './records';
-import { prepareInventoryConnection, type InventoryDatabase } from './schema';
+import type { InventoryDatabase, InventoryStagingTable } from './schema';
 
-// The AWS stores' inventory: DATA_DIR/inventory.db, a cache the sync can always rebuild. It is a
-// file of its own because the sync writes in bulk: its transactions are synchronous (never held
-// across an await) and no other writer shares the file, so neither the audit log nor a page waits
-// on it. Readers see the last committed walk (WAL), never half of one.
+// The AWS stores' inventory, a cache the sync can always rebuild: DATA_DIR/inventory.db, or the
+// "inventory" schema of DATABASE_URL. On SQLite it is a file of its own because the sync writes in
+// bulk and no other writer shares the file, so neither the audit log nor a page waits on it.
+// Readers see the last committed walk, never half of one: a walk is staged, then swapped in by
+// one transaction.
 
 export const INVENTORY_DB_FILE = 'inventory.db';
+export const INVENTORY_SCHEMA = 'inventory';
 
 export interface WalkTotals {
   items: number;
@@ -34,41 +40,65 @@ export interface ApplyResult {
 }
 
 // Rows carry their freshness columns from staging on, so the swap copies them as they are.
-const STORED_COLUMNS = [...ROW_COLUMNS, ...FRESHNESS_COLUMNS];
-const COLS = STORED_COLUMNS.join(', ');
-const PARAMS = STORED_COLUMNS.map((c) => `@${c}`).join(', ');
+const STORED_COLUMNS = [
+  ...ROW_COLUMNS,
+  'fresh_due_at',
+  'fresh_warn_at',
+  'fresh_failing_at',
+  'fresh_first_version',
+  'fresh_age_from',
+] as const satisfies readonly (keyof InventoryStagingTable)[];
+const COLS = sql.raw(STORED_COLUMNS.join(', '));
 
+/** Rows per INSERT when staging or writing folder counts (a walk page is 50–100 rows; 21 parameters each). */
+const INSERT_BATCH = 500;
 const TAGS_PENDING_TTL_MS = 5_000;
+
+type Db = Kysely<InventoryDatabase>;
 
 export class InventoryDb {
   readonly index: InventoryIndex;
-  private readonly kysely: Kysely<InventoryDatabase>;
-  private readonly stageStmt: Database.Statement;
   private readonly pendingCounts = new Map<string, { count: number; at: number }>();
 
+  /** Over a migrated database whose freshness columns agree with `policies` (see the open functions). */
   constructor(
-    private readonly conn: Database.Database,
+    private readonly db: Db,
     private readonly policies: FreshnessPolicySet = freshnessPolicies(),
+    private readonly onClose: () => Promise<void> = async () => {},
   ) {
-    prepareInventoryConnection(conn);
-    syncFreshnessColumns(conn, policies);
-    this.kysely = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });
-    this.index = new InventoryIndex(this.kysely, policies);
-    this.stageStmt = conn.prepare(`INSERT OR REPLACE INTO inv_staging (${COLS}) VALUES (${PARAMS})`);
+    this.index = new InventoryIndex(db, policies);
   }
 
-  static open(dataDir: string, policies?: FreshnessPolicySet): InventoryDb {
+  /** DATA_DIR/inventory.db, created or brought up to date (a file from an earlier version keeps its rows). */
+  static async open(dataDir: string, policies: FreshnessPolicySet = freshnessPolicies()): Promise<InventoryDb> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const conn = new Database(path.join(dataDir, INVENTORY_DB_FILE));
     conn.pragma('journal_mode = WAL');
     conn.pragma('synchronous = NORMAL');
     // A command-line reader (npm run report) may open it while the server's sync writes.
     conn.pragma('busy_timeout = 5000');
-    return new InventoryDb(conn, policies);
+    // Grants cut queries with REGEXP (see globsToRegex).
+    registerRegexp(conn);
+    const db = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });
+    try {
+      await prepareInventory(db, INVENTORY_SCHEMA, policies);
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return new InventoryDb(db, policies, () => db.destroy());
   }
 
-  close(): void {
-    this.conn.close();
+  /** The "inventory" schema of a PostgreSQL database, migrated. Its pool is the process's (closePostgres ends it). */
+  static async openPostgres(url: string, policies: FreshnessPolicySet = freshnessPolicies()): Promise<InventoryDb> {
+    await checkPostgres(url);
+    const db = postgresDb<InventoryDatabase>(url, INVENTORY_SCHEMA);
+    await prepareInventory(db, INVENTORY_SCHEMA, policies);
+    return new InventoryDb(db, policies);
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
   }
 
   /**
@@ -77,19 +107,28 @@ export class InventoryDb {
    */
   async upsertItem(storeId: string, record: InventoryRecord, keepTags: boolean): Promise<void> {
     const existing = keepTags ? await this.index.getItem(storeId, record.name) : null;
-    await upsertInventoryItem(this.kysely, storeId, existing ? { ...record, tags: existing.tags } : record);
+    await upsertInventoryItem(this.db, storeId, existing ? { ...record, tags: existing.tags } : record, this.policies);
   }
 
   /** Starts a walk: anything a failed earlier walk left in staging is dropped. */
-  beginWalk(storeId: string): void {
-    this.conn.prepare('DELETE FROM inv_staging WHERE store_id = ?').run(storeId);
+  async beginWalk(storeId: string): Promise<void> {
+    await this.db.deleteFrom('inv_staging').where('store_id', '=', storeId).execute();
   }
 
-  /** One page of a walk, into staging (invisible to readers until applyWalk). */
-  stage(rows: InventoryRow[]): void {
-    this.conn.transaction((batch: InventoryRow[]) => {
-      for (const row of batch) this.stageStmt.run({ ...row, ...freshnessColumnsOf(row, this.policies) });
-    })(rows);
+  /** One page of a walk, into staging (invisible to readers until applyWalk). A name seen again replaces the earlier row. */
+  async stage(rows: InventoryRow[]): Promise<void> {
+    // One statement may not touch a row twice (PostgreSQL refuses), so a page's repeats are folded first.
+    const byKey = new Map<string, InventoryStagingTable>();
+    for (const row of rows) byKey.set(`${row.store_id}\n${row.name}`, { ...row, ...freshnessColumnsOf(row, this.policies) });
+    const staged = [...byKey.values()];
+    const updatable = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name');
+    for (let i = 0; i < staged.length; i += INSERT_BATCH) {
+      await this.db
+        .insertInto('inv_staging')
+        .values(staged.slice(i, i + INSERT_BATCH))
+        .onConflict((oc) => oc.columns(['store_id', 'name']).doUpdateSet((eb) => Object.fromEntries(updatable.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+        .execute();
+    }
   }
 
   /**
@@ -97,114 +136,128 @@ export class InventoryDb {
    * ones written, folder counts rebuilt, the sync record updated. `keepTags` keeps tags fetched
    * separately (Parameter Store lists carry none).
    */
-  applyWalk(storeId: string, totals: WalkTotals, keepTags: boolean): ApplyResult {
+  async applyWalk(storeId: string, totals: WalkTotals, keepTags: boolean): Promise<ApplyResult> {
     this.pendingCounts.delete(storeId);
-    const run = this.conn.transaction((): ApplyResult => {
-      const deleted = this.conn
-        .prepare('DELETE FROM inv_items WHERE store_id = ? AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)')
-        .run(storeId).changes;
-      const before = this.countItems(storeId);
-      const updatable = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name' && !(keepTags && (c === 'tags' || c === 'tag_text')));
-      const upsert = this.conn
-        .prepare(
-          `INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ? ` +
-            `ON CONFLICT (store_id, name) DO UPDATE SET ${updatable.map((c) => `${c} = excluded.${c}`).join(', ')} ` +
-            'WHERE inv_items.fingerprint != excluded.fingerprint',
-        )
-        .run(storeId).changes;
-      const after = this.countItems(storeId);
+    const updatable = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name' && !(keepTags && (c === 'tags' || c === 'tag_text')));
+    const result = await this.db.transaction().execute(async (trx) => {
+      const deleted = await sql`DELETE FROM inv_items WHERE store_id = ${storeId}
+        AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)`.execute(trx);
+      const before = await countItems(trx, storeId);
+      // The WHERE of the SELECT also keeps SQLite from reading ON CONFLICT as a join's ON.
+      const upserted = await sql`INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ${storeId}
+        ON CONFLICT (store_id, name) DO UPDATE SET ${sql.raw(updatable.map((c) => `${c} = excluded.${c}`).join(', '))}
+        WHERE inv_items.fingerprint != excluded.fingerprint`.execute(trx);
+      const after = await countItems(trx, storeId);
+      await rebuildFolders(trx, storeId);
+      await trx.deleteFrom('inv_staging').where('store_id', '=', storeId).execute();
+      const record = {
+        synced_at: new Date().toISOString(),
+        items: after,
+        pages: totals.pages,
+        duration_ms: Math.round(totals.durationMs),
+        calls: JSON.stringify(totals.calls),
+        throttled: totals.throttled,
+        unreadable_items: totals.unreadableItems,
+        error_code: null,
+        error_message: null,
+        error_at: null,
+      };
+      await trx
+        .insertInto('inv_sync')
+        .values({ store_id: storeId, ...record })
+        .onConflict((oc) => oc.column('store_id').doUpdateSet(record))
+        .execute();
       const added = after - before;
-      this.rebuildFolders(storeId);
-      this.conn.prepare('DELETE FROM inv_staging WHERE store_id = ?').run(storeId);
-      this.conn
-        .prepare(
-          `INSERT INTO inv_sync (store_id, synced_at, items, pages, duration_ms, calls, throttled, unreadable_items, error_code, error_message, error_at)
-           VALUES (@store_id, @synced_at, @items, @pages, @duration_ms, @calls, @throttled, @unreadable_items, NULL, NULL, NULL)
-           ON CONFLICT (store_id) DO UPDATE SET synced_at = excluded.synced_at, items = excluded.items, pages = excluded.pages,
-             duration_ms = excluded.duration_ms, calls = excluded.calls, throttled = excluded.throttled,
-             unreadable_items = excluded.unreadable_items, error_code = NULL, error_message = NULL, error_at = NULL`,
-        )
-        .run({
-          store_id: storeId,
-          synced_at: new Date().toISOString(),
-          items: after,
-          pages: totals.pages,
-          duration_ms: Math.round(totals.durationMs),
-          calls: JSON.stringify(totals.calls),
-          throttled: totals.throttled,
-          unreadable_items: totals.unreadableItems,
-        });
-      return { added, changed: upsert - added, deleted };
+      return { added, changed: Number(upserted.numAffectedRows ?? 0) - added, deleted: Number(deleted.numAffectedRows ?? 0) };
     });
-    return run();
+    this.pendingCounts.delete(storeId);
+    return result;
   }
 
   /** A failed walk: the last inventory stays as it was; the record names the cause. */
-  recordFailure(storeId: string, code: string, message: string): void {
-    this.conn
-      .prepare(
-        `INSERT INTO inv_sync (store_id, error_code, error_message, error_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (store_id) DO UPDATE SET error_code = excluded.error_code, error_message = excluded.error_message, error_at = excluded.error_at`,
-      )
-      .run(storeId, code, message, new Date().toISOString());
-    this.conn.prepare('DELETE FROM inv_staging WHERE store_id = ?').run(storeId);
+  async recordFailure(storeId: string, code: string, message: string): Promise<void> {
+    const failure = { error_code: code, error_message: message, error_at: new Date().toISOString() };
+    await this.db
+      .insertInto('inv_sync')
+      .values({ store_id: storeId, ...failure })
+      .onConflict((oc) => oc.column('store_id').doUpdateSet(failure))
+      .execute();
+    await this.db.deleteFrom('inv_staging').where('store_id', '=', storeId).execute();
   }
 
   /** Items whose tags were never fetched, then those fetched longest ago (before `staleBefore`). */
-  tagsDue(storeId: string, staleBefore: string, limit: number): string[] {
-    const never = this.conn
-      .prepare('SELECT name FROM inv_items WHERE store_id = ? AND tags_synced_at IS NULL LIMIT ?')
-      .pluck()
-      .all(storeId, limit) as string[];
-    if (never.length >= limit) return never;
-    const stale = this.conn
-      .prepare('SELECT name FROM inv_items WHERE store_id = ? AND tags_synced_at < ? ORDER BY tags_synced_at LIMIT ?')
-      .pluck()
-      .all(storeId, staleBefore, limit - never.length) as string[];
-    return [...never, ...stale];
+  async tagsDue(storeId: string, staleBefore: string, limit: number): Promise<string[]> {
+    const never = await this.db.selectFrom('inv_items').select('name').where('store_id', '=', storeId).where('tags_synced_at', 'is', null).limit(limit).execute();
+    if (never.length >= limit) return never.map((r) => r.name);
+    const stale = await this.db
+      .selectFrom('inv_items')
+      .select('name')
+      .where('store_id', '=', storeId)
+      .where('tags_synced_at', '<', staleBefore)
+      .orderBy('tags_synced_at')
+      .limit(limit - never.length)
+      .execute();
+    return [...never, ...stale].map((r) => r.name);
   }
 
   /** Tags fetched for one item; null when AWS refused them (counted, and not asked again soon). */
-  setTags(storeId: string, name: string, tags: Record<string, string> | null): void {
-    const now = new Date().toISOString();
-    if (tags === null) {
-      this.conn.prepare("UPDATE inv_items SET tags_synced_at = ?, tags = '{}', tag_text = '' WHERE store_id = ? AND name = ?").run(now, storeId, name);
-      return;
-    }
-    this.conn
-      .prepare('UPDATE inv_items SET tags = ?, tag_text = ?, tags_synced_at = ? WHERE store_id = ? AND name = ?')
-      .run(JSON.stringify(tags), tagText(tags), now, storeId, name);
+  async setTags(storeId: string, name: string, tags: Record<string, string> | null): Promise<void> {
+    const known = tags ?? {};
+    await this.db
+      .updateTable('inv_items')
+      .set({ tags: JSON.stringify(known), tag_text: tagText(known), tags_synced_at: new Date().toISOString() })
+      .where('store_id', '=', storeId)
+      .where('name', '=', name)
+      .execute();
   }
 
-  setUnreadableTags(storeId: string, count: number): void {
-    this.conn.prepare('UPDATE inv_sync SET unreadable_tags = ? WHERE store_id = ?').run(count, storeId);
+  async setUnreadableTags(storeId: string, count: number): Promise<void> {
+    await this.db.updateTable('inv_sync').set({ unreadable_tags: count }).where('store_id', '=', storeId).execute();
   }
 
   /** Items whose tags are still to be fetched. Every page's status strip asks, and right after a first walk
    * the count covers the whole store, so it is remembered for a few seconds. */
-  tagsPending(storeId: string): number {
+  async tagsPending(storeId: string): Promise<number> {
     const known = this.pendingCounts.get(storeId);
     if (known && performance.now() - known.at < TAGS_PENDING_TTL_MS) return known.count;
-    const count = this.conn.prepare('SELECT count(*) FROM inv_items WHERE store_id = ? AND tags_synced_at IS NULL').pluck().get(storeId) as number;
+    const row = await this.db
+      .selectFrom('inv_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('store_id', '=', storeId)
+      .where('tags_synced_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    const count = Number(row.n);
     this.pendingCounts.set(storeId, { count, at: performance.now() });
     return count;
   }
-
-  private countItems(storeId: string): number {
-    return this.conn.prepare('SELECT count(*) FROM inv_items WHERE store_id = ?').pluck().get(storeId) as number;
-  }
-
-  private rebuildFolders(storeId: string): void {
-    const direct = this.conn.prepare('SELECT folder, count(*) AS n FROM inv_items WHERE store_id = ? GROUP BY folder').all(storeId) as {
-      folder: string;
-      n: number;
-    }[];
-    writeFolderCounts(this.conn, storeId, direct);
-  }
 }
 
-/** Replaces a store's folder rows with counts derived from the items per folder. */
-export function writeFolderCounts(conn: Database.Database, storeId: string, direct: { folder: string; n: number }[]): void {
+/** Applies the inventory's migrations and brings the freshness columns in line with the policies. */
+async function prepareInventory(db: Db, schema: string, policies: FreshnessPolicySet): Promise<void> {
+  await migrateArea(db, 'inventory', INVENTORY_MIGRATIONS, schema);
+  await syncFreshnessColumns(db, policies);
+}
+
+async function countItems(db: Db, storeId: string): Promise<number> {
+  const row = await db.selectFrom('inv_items').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', storeId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+async function rebuildFolders(db: Db, storeId: string): Promise<void> {
+  const direct = await db
+    .selectFrom('inv_items')
+    .select((eb) => ['folder', eb.fn.countAll<number>().as('n')])
+    .where('store_id', '=', storeId)
+    .groupBy('folder')
+    .execute();
+  await writeFolderCounts(db, storeId, direct.map((r) => ({ folder: r.folder, n: Number(r.n) })));
+}
+
+/**
+ * Replaces a store's folder rows with counts derived from the items per folder. Pass a transaction
+ * (kysely's `trx`) to make it part of a larger write, as the walk's swap and the built-in store do.
+ */
+export async function writeFolderCounts(db: Db, storeId: string, direct: { folder: string; n: number }[]): Promise<void> {
   const folders = new Map<string, { direct: number; total: number }>([['/', { direct: 0, total: 0 }]]);
   for (const { folder, n } of direct) {
     for (const path of ancestorsOf(folder)) {
@@ -214,7 +267,13 @@ export function writeFolderCounts(conn: Database.Database, storeId: string, dire
       folders.set(path, entry);
     }
   }
-  conn.prepare('DELETE FROM inv_folders WHERE store_id = ?').run(storeId);
-  const insert = conn.prepare('INSERT INTO inv_folders (store_id, path, parent, direct_items, total_items) VALUES (?, ?, ?, ?, ?)');
-  for (const [path, counts] of folders) insert.run(storeId, path, path === '/' ? '' : folderOf(path.slice(0, -1)), counts.direct, counts.total);
+  await db.deleteFrom('inv_folders').where('store_id', '=', storeId).execute();
+  const rows = [...folders].map(([path, counts]) => ({
+    store_id: storeId,
+    path,
+    parent: path === '/' ? '' : folderOf(path.slice(0, -1)),
+    direct_items: counts.direct,
+    total_items: counts.total,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) await db.insertInto('inv_folders').values(rows.slice(i, i + INSERT_BATCH)).execute();
 }

@@ -1,4 +1,5 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
 import { z } from 'zod';
 import { failingSql, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
@@ -10,11 +11,13 @@ import type { SortKey } from '@/lib/validations/browse';
 import { ancestorsOf, folderOf, leafOf } from '@/lib/validations/item-name';
 import type { InventoryExtra, InventoryRecord } from './records';
 import { toInventoryRow } from './records';
-import type { InventoryDatabase, InventorySyncTable } from './schema';
+import type { InventoryDatabase, InventorySyncRecord } from './schema';
 
 // Queries over an inventory: folder pages (keyset-paged, sorted and filtered in SQL), folder
 // children with counts, search, and each store's sync record. Grants arrive as a regular
 // expression over names (see globsToRegex) so that every page and count is already cut to them.
+// The same answers on SQLite and PostgreSQL: text compares bytewise on both (the columns are
+// COLLATE "C" there), sort columns are never NULL, and search matches the same substrings.
 
 export const MAX_SEARCH_QUERY = 200;
 export const MAX_CHILD_FOLDERS = 1000;
@@ -152,6 +155,17 @@ function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/**
+ * The column contains the text, in any case (ASCII). SQLite's LIKE ignores case already; PostgreSQL's
+ * does not, so both sides are lowered there (lower(column) is what its trigram indexes hold).
+ */
+function containsSql(dialect: DialectName, column: string, text: string): RawBuilder<SqlBool> {
+  const pattern = containsPattern(text);
+  return dialect === 'postgres'
+    ? sql<SqlBool>`lower(${sql.ref(column)}) LIKE lower(${pattern}) ESCAPE '\\'`
+    : sql<SqlBool>`${sql.ref(column)} LIKE ${pattern} ESCAPE '\\'`;
+}
+
 /** FTS5 phrase: the text in double quotes (quotes doubled), so operators and syntax are plain text. */
 function ftsPhrase(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
@@ -207,8 +221,13 @@ function toItem(row: SelectedRow, ctx: ReadContext): IndexedItem {
 
 type ItemsEb = ExpressionBuilder<InventoryDatabase, 'inv_items'>;
 
-function matchesPattern(eb: ItemsEb, pattern: string | null): Expression<SqlBool> {
-  return pattern === null ? eb.lit(true) : sql<SqlBool>`${eb.ref('inv_items.name')} REGEXP ${pattern}`;
+function matchesPattern(dialect: DialectName, eb: ItemsEb, pattern: string | null): Expression<SqlBool> {
+  return pattern === null ? eb.lit(true) : regexpMatch(dialect, eb.ref('inv_items.name'), pattern);
+}
+
+/** A condition as 0 or 1, to add up (PostgreSQL adds no booleans; SQLite's comparisons are 0/1 already). */
+function asInt(dialect: DialectName, condition: RawBuilder<SqlBool>): RawBuilder<number> {
+  return dialect === 'postgres' ? sql<number>`(${condition})::int` : sql<number>`(${condition})`;
 }
 
 /** Names in the ranges, as ranges of the (store_id, name) index; null when absent (every name). */
@@ -218,7 +237,7 @@ function inRanges(ranges: NameRanges | null | undefined): ReturnType<typeof sql<
     ...ranges.prefixes.map((p) => sql`(inv_items.name >= ${p} AND inv_items.name < ${`${p}\x7f`})`),
     ...(ranges.names.length ? [sql`inv_items.name IN (${sql.join(ranges.names)})`] : []),
   ];
-  return parts.length ? sql<SqlBool>`(${sql.join(parts, sql` OR `)})` : sql<SqlBool>`0`;
+  return parts.length ? sql<SqlBool>`(${sql.join(parts, sql` OR `)})` : sql<SqlBool>`false`;
 }
 
 /**
@@ -233,38 +252,42 @@ function disjointRanges(ranges: NameRanges | null | undefined): ReturnType<typeo
     ...prefixes.map((p) => sql<SqlBool>`(inv_items.name >= ${p} AND inv_items.name < ${`${p}\x7f`})`),
     ...(names.length ? [sql<SqlBool>`inv_items.name IN (${sql.join(names)})`] : []),
   ];
-  return parts.length ? parts : [sql<SqlBool>`0`];
+  return parts.length ? parts : [sql<SqlBool>`false`];
 }
 
 /** The rows of a folder page before paging: the folder (or everything below it), the name filter, the grants. */
-function inFolder(eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Expression<SqlBool> {
+function inFolder(dialect: DialectName, eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Expression<SqlBool> {
   return eb.and([
     eb('store_id', '=', query.storeId),
     ...(query.recursive ? [eb('name', '>', query.folder), eb('name', '<', `${query.folder}\x7f`)] : [eb('folder', '=', query.folder)]),
-    ...(query.q ? [sql<SqlBool>`leaf LIKE ${containsPattern(query.q)} ESCAPE '\\'`] : []),
-    matchesPattern(eb, query.namePattern),
-    ...(query.statuses ? [statusesSql(query.statuses, (query.now ?? new Date()).toISOString()) ?? eb.lit(true)] : []),
+    ...(query.q ? [containsSql(dialect, 'inv_items.leaf', query.q)] : []),
+    matchesPattern(dialect, eb, query.namePattern),
+    ...(query.statuses ? [statusesSql(dialect, query.statuses, (query.now ?? new Date()).toISOString()) ?? eb.lit(true)] : []),
   ]);
 }
 
 /** The rows of one rank of the worst-first order that are in a wanted status; null when none can be. */
-function segmentCondition(rank: number, wanted: Set<FreshnessStatus>, now: string): ReturnType<typeof sql<SqlBool>> | null {
+function segmentCondition(dialect: DialectName, rank: number, wanted: Set<FreshnessStatus>, now: string): ReturnType<typeof sql<SqlBool>> | null {
   const statuses = FRESHNESS_STATUSES.filter((s) => wanted.has(s) && STATUS_RANK[s] === rank);
   if (statuses.length === 0) return null;
   // Each rank walks the index of the column it is ordered by, in that order (one range, no OR).
-  if (rank === 0) return statusConditionSql('rotation-failing', now, 'fresh_failing_at');
+  if (rank === 0) return statusConditionSql(dialect, 'rotation-failing', now, 'fresh_failing_at');
   if (rank === 1 && statuses.length === 2) {
-    return sql<SqlBool>`(inv_items.fresh_due_at <= ${now} AND NOT ${statusConditionSql('rotation-failing', now)})`;
+    return sql<SqlBool>`(inv_items.fresh_due_at <= ${now} AND NOT ${statusConditionSql(dialect, 'rotation-failing', now)})`;
   }
-  return statusConditionSql(statuses[0]!, now, 'fresh_due_at');
+  return statusConditionSql(dialect, statuses[0]!, now, 'fresh_due_at');
 }
 
 export class InventoryIndex {
+  private readonly dialect: DialectName;
+
   constructor(
     private readonly db: Kysely<InventoryDatabase>,
     /** The policies the rows' freshness columns were computed with (the process's, unless a test says otherwise). */
     readonly policies: FreshnessPolicySet = freshnessPolicies(),
-  ) {}
+  ) {
+    this.dialect = dialectOf(db);
+  }
 
   private read(now: Date = new Date()): ReadContext {
     return { policies: this.policies, now };
@@ -280,7 +303,7 @@ export class InventoryIndex {
       .selectFrom('inv_items')
       .select(ITEM_SELECT)
       .select(sql<string>`${sql.ref(column)}`.as('sort_value'))
-      .where((eb) => inFolder(eb, query));
+      .where((eb) => inFolder(this.dialect, eb, query));
     if (after) {
       select =
         column === 'name'
@@ -305,7 +328,7 @@ export class InventoryIndex {
     const row = await this.db
       .selectFrom('inv_items')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where((eb) => inFolder(eb, query))
+      .where((eb) => inFolder(this.dialect, eb, query))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -340,7 +363,7 @@ export class InventoryIndex {
       .where('store_id', '=', storeId)
       .where('name', '>', path)
       .where('name', '<', `${path}\x7f`)
-      .where((eb) => matchesPattern(eb, namePattern))
+      .where((eb) => matchesPattern(this.dialect, eb, namePattern))
       .limit(1)
       .executeTakeFirst();
     return Boolean(row);
@@ -361,23 +384,38 @@ export class InventoryIndex {
     const text = normalizeSearchQuery(rawQuery);
     if (!text || scopes.length === 0) return [];
     const inScope = (eb: ItemsEb) =>
-      eb.or(scopes.map((s) => eb.and([eb('inv_items.store_id', '=', s.storeId), matchesPattern(eb, s.namePattern)])));
+      eb.or(scopes.map((s) => eb.and([eb('inv_items.store_id', '=', s.storeId), matchesPattern(this.dialect, eb, s.namePattern)])));
     const base = () => this.db.selectFrom('inv_items').select(ITEM_SELECT.map((c) => `inv_items.${c}` as const));
     const wide = limit * 10;
 
+    // Candidates come in id order on both dialects (the order FTS5 yields its matches in), so a
+    // limit cuts the same rows; they are ranked below.
     let byName: SelectedRow[];
     let other: SelectedRow[] = [];
-    if (text.length >= 3) {
+    if (this.dialect === 'postgres') {
+      // The trigram indexes on lower(column) serve these; the matches are the FTS5 phrase's (a substring, any case).
+      const contains = (column: 'name' | 'description' | 'tag_text') => containsSql(this.dialect, `inv_items.${column}`, text);
+      byName = await base().where(contains('name')).where(inScope).orderBy('inv_items.id').limit(wide).execute();
+      if (text.length >= 3 && byName.length < limit) {
+        other = await base()
+          .where((eb) => eb.or([contains('description'), contains('tag_text')]))
+          .where(inScope)
+          .orderBy('inv_items.id')
+          .limit(limit)
+          .execute();
+      }
+    } else if (text.length >= 3) {
       const phrase = ftsPhrase(text);
       const fts = (columns: string) =>
         base()
           .innerJoin('inv_search', 'inv_search.rowid', 'inv_items.id')
           .where(sql<SqlBool>`inv_search MATCH ${`{${columns}} : ${phrase}`}`)
-          .where(inScope);
+          .where(inScope)
+          .orderBy('inv_search.rowid');
       byName = await fts('name').limit(wide).execute();
       if (byName.length < limit) other = await fts('description tag_text').limit(limit).execute();
     } else {
-      byName = await base().where(sql<SqlBool>`inv_items.name LIKE ${containsPattern(text)} ESCAPE '\\'`).where(inScope).limit(wide).execute();
+      byName = await base().where(containsSql(this.dialect, 'inv_items.name', text)).where(inScope).orderBy('inv_items.id').limit(wide).execute();
     }
 
     const needle = text.toLowerCase();
@@ -409,13 +447,13 @@ export class InventoryIndex {
       .select(['store_id', 'path', 'total_items'])
       .where('store_id', 'in', storeIds)
       .where('path', '!=', '/')
-      .where(sql<SqlBool>`path LIKE ${containsPattern(text)} ESCAPE '\\'`)
+      .where(containsSql(this.dialect, 'path', text))
       .limit(limit)
       .execute();
     return rows.map((r) => ({ storeId: r.store_id, path: r.path, totalItems: r.total_items }));
   }
 
-  async syncRecord(storeId: string): Promise<InventorySyncTable | null> {
+  async syncRecord(storeId: string): Promise<InventorySyncRecord | null> {
     return (await this.db.selectFrom('inv_sync').selectAll().where('store_id', '=', storeId).executeTakeFirst()) ?? null;
   }
 
@@ -450,16 +488,17 @@ export class InventoryIndex {
       this.getFolder(storeId, '/').then((root) => root?.totalItems ?? 0),
       // Overdue and first values in one walk of the due index (it carries fresh_first_version).
       sql<{ n: number; first: number | null }>`
-        SELECT count(*) AS n, sum(inv_items.fresh_first_version = 1) AS first
+        SELECT count(*) AS n, sum(${asInt(this.dialect, sql<SqlBool>`inv_items.fresh_first_version = 1`)}) AS first
         FROM inv_items WHERE store_id = ${storeId} AND inv_items.fresh_due_at <= ${t}`.execute(this.db),
       count(sql<SqlBool>`inv_items.fresh_warn_at <= ${t}`),
       // Failing items are few: read how they split over the other statuses' conditions.
       sql<{ due: number; first: number; warned: number; n: number }>`
-        SELECT inv_items.fresh_due_at <= ${t} AS due, coalesce(inv_items.fresh_first_version, 0) AS first, inv_items.fresh_warn_at <= ${t} AS warned, count(*) AS n
-        FROM inv_items WHERE store_id = ${storeId} AND ${failingSql(t)} GROUP BY 1, 2, 3`.execute(this.db),
+        SELECT ${asInt(this.dialect, sql<SqlBool>`inv_items.fresh_due_at <= ${t}`)} AS due, coalesce(inv_items.fresh_first_version, 0) AS first,
+          ${asInt(this.dialect, sql<SqlBool>`inv_items.fresh_warn_at <= ${t}`)} AS warned, count(*) AS n
+        FROM inv_items WHERE store_id = ${storeId} AND ${failingSql(this.dialect, t)} GROUP BY 1, 2, 3`.execute(this.db),
       // One range over the age index: everything at least 30 days old, split further by the older thresholds.
       sql<Record<string, number>>`
-        SELECT count(*) AS a0, ${sql.join(thresholds.slice(1).map((th, i) => sql`coalesce(sum(inv_items.fresh_age_from <= ${th}), 0) AS ${sql.ref(`a${i + 1}`)}`))}
+        SELECT count(*) AS a0, ${sql.join(thresholds.slice(1).map((th, i) => sql`coalesce(sum(${asInt(this.dialect, sql<SqlBool>`inv_items.fresh_age_from <= ${th}`)}), 0) AS ${sql.ref(`a${i + 1}`)}`))}
         FROM inv_items WHERE store_id = ${storeId} AND inv_items.fresh_age_from <= ${thresholds[0]!}`.execute(this.db),
     ]);
     const due = Number(dueRow.rows[0]?.n ?? 0);
@@ -492,11 +531,11 @@ export class InventoryIndex {
     const t = now.toISOString();
     const thresholds = AGE_BUCKETS.slice(1).map((b) => ageThreshold(now, b.minDays));
     // Bucket index: how many thresholds the item is at least as old as.
-    const bucket = sql<number>`(${sql.join(thresholds.map((th) => sql`(inv_items.fresh_age_from <= ${th})`), sql` + `)})`;
+    const bucket = sql<number>`(${sql.join(thresholds.map((th) => asInt(this.dialect, sql<SqlBool>`inv_items.fresh_age_from <= ${th}`)), sql` + `)})`;
     const scan = (under: ReturnType<typeof sql<SqlBool>> | null) =>
       sql<{ status: FreshnessStatus; bucket: number; n: number }>`
-        SELECT ${statusSql(t)} AS status, ${bucket} AS bucket, count(*) AS n
-        FROM inv_items WHERE store_id = ${storeId} AND ${under ?? sql`1`} AND ${namePattern === null ? sql`1` : sql`inv_items.name REGEXP ${namePattern}`}
+        SELECT ${statusSql(this.dialect, t)} AS status, ${bucket} AS bucket, count(*) AS n
+        FROM inv_items WHERE store_id = ${storeId} AND ${under ?? sql`true`} AND ${namePattern === null ? sql`true` : regexpMatch(this.dialect, sql.ref('inv_items.name'), namePattern)}
         GROUP BY 1, 2`.execute(this.db);
     // Several ranges ORed together make SQLite walk the whole store; one query per (disjoint) range
     // walks only that range of the name index.
@@ -529,7 +568,7 @@ export class InventoryIndex {
     const found: WorstItem[] = [];
     const startRank = position?.after.rank ?? 0;
     for (let rank = startRank; rank <= MAX_RANK && found.length <= query.limit; rank++) {
-      const segment = segmentCondition(rank, wanted, t);
+      const segment = segmentCondition(this.dialect, rank, wanted, t);
       if (!segment) continue;
       const timeColumn = rank === 0 ? 'fresh_failing_at' : 'fresh_due_at';
       const time = sql.ref(`inv_items.${timeColumn}`);
@@ -545,7 +584,7 @@ export class InventoryIndex {
         .select(ITEM_SELECT)
         .select(['fresh_failing_at', 'fresh_due_at'])
         .where('store_id', '=', query.storeId)
-        .where((eb) => matchesPattern(eb, query.nameRanges?.exact ? null : query.namePattern))
+        .where((eb) => matchesPattern(this.dialect, eb, query.nameRanges?.exact ? null : query.namePattern))
         .$if(Boolean(query.nameRanges), (q) => q.where(inRanges(query.nameRanges)!))
         .where(segment)
         .$if(after !== null, (q) => q.where(after!))
@@ -587,25 +626,33 @@ export async function upsertInventoryItem(
   policies: FreshnessPolicySet = freshnessPolicies(),
 ): Promise<void> {
   const row = toInventoryRow(storeId, record);
-  const existing = await db.selectFrom('inv_items').select('id').where('store_id', '=', storeId).where('name', '=', record.name).executeTakeFirst();
   const values = { ...row, ...freshnessColumnsOf(row, policies) };
-  if (existing) {
-    await db.updateTable('inv_items').set(values).where('id', '=', existing.id).execute();
+  // Insert unless it is there (no read first, so two writers of a new item cannot both insert).
+  const inserted = await db
+    .insertInto('inv_items')
+    .values(values)
+    .onConflict((oc) => oc.columns(['store_id', 'name']).doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+    await db.updateTable('inv_items').set(values).where('store_id', '=', storeId).where('name', '=', record.name).execute();
     return;
   }
-  await db.insertInto('inv_items').values(values).execute();
   const folder = folderOf(record.name);
-  for (const path of ancestorsOf(folder)) {
-    const direct = path === folder ? 1 : 0;
-    await db
-      .insertInto('inv_folders')
-      .values({ store_id: storeId, path, parent: path === '/' ? '' : folderOf(path.slice(0, -1)), direct_items: direct, total_items: 1 })
-      .onConflict((oc) =>
-        oc.columns(['store_id', 'path']).doUpdateSet((eb) => ({
-          direct_items: eb('inv_folders.direct_items', '+', direct),
-          total_items: eb('inv_folders.total_items', '+', 1),
-        })),
-      )
-      .execute();
-  }
+  const folders = ancestorsOf(folder).map((path) => ({
+    store_id: storeId,
+    path,
+    parent: path === '/' ? '' : folderOf(path.slice(0, -1)),
+    direct_items: path === folder ? 1 : 0,
+    total_items: 1,
+  }));
+  await db
+    .insertInto('inv_folders')
+    .values(folders)
+    .onConflict((oc) =>
+      oc.columns(['store_id', 'path']).doUpdateSet((eb) => ({
+        direct_items: eb('inv_folders.direct_items', '+', eb.ref('excluded.direct_items')),
+        total_items: eb('inv_folders.total_items', '+', 1),
+      })),
+    )
+    .execute();
 }

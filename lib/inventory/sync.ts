@@ -203,12 +203,11 @@ export class InventorySync {
     const { store } = state;
     const operation = WALK_OPERATION[store.kind];
     const started = this.clock.now();
-    const previous = await this.db.index.syncRecord(store.id);
     const progress: WalkProgress = {
       startedAt: new Date().toISOString(),
       items: 0,
       pages: 0,
-      expectedItems: previous?.synced_at ? previous.items : null,
+      expectedItems: null,
       throttled: 0,
       retrying: null,
     };
@@ -216,12 +215,14 @@ export class InventorySync {
     const calls: Record<string, number> = {};
     let skipped = 0;
     try {
-      this.db.beginWalk(store.id);
+      const previous = await this.db.index.syncRecord(store.id);
+      progress.expectedItems = previous?.synced_at ? previous.items : null;
+      await this.db.beginWalk(store.id);
       const shape = await this.walkChains(state, operation, progress, calls, (n) => (skipped += n));
       state.lastWalk = shape;
       if (this.stopped) return;
       calls[operation] = calls[operation] ?? 0;
-      const result = this.db.applyWalk(
+      const result = await this.db.applyWalk(
         store.id,
         { items: progress.items, pages: progress.pages, durationMs: this.clock.now() - started, calls, throttled: progress.throttled, unreadableItems: skipped },
         store.kind === 'ssm',
@@ -233,7 +234,8 @@ export class InventorySync {
       const message = isStoreError(error) ? error.message : `Store "${store.id}": the inventory walk failed unexpectedly; see the server log.`;
       if (!isStoreError(error)) logger.error({ store: store.id, err: error instanceof Error ? error.name : 'unknown' }, 'inventory walk failed');
       else logger.warn({ store: store.id, code }, 'inventory walk failed');
-      this.db.recordFailure(store.id, code, message);
+      // The database itself may be what failed; the next walk records again.
+      await this.db.recordFailure(store.id, code, message).catch(() => logger.error({ store: store.id }, 'could not record the failed inventory walk'));
     } finally {
       state.progress = null;
     }
@@ -310,7 +312,7 @@ export class InventorySync {
             skippedHere++;
           }
         }
-        this.db.stage(records.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm')));
+        await this.db.stage(records.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm')));
         progress.items += records.length;
         addSkipped(skippedHere);
         if (page.forks?.length) {
@@ -350,10 +352,15 @@ export class InventorySync {
   private startTagLoop(state: StoreState): void {
     if (state.tagLoop) return;
     state.tags.running = true;
-    state.tagLoop = this.fetchTags(state).finally(() => {
-      state.tagLoop = null;
-      state.tags.running = false;
-    });
+    state.tagLoop = this.fetchTags(state)
+      .catch((error: unknown) => {
+        // The inventory's database failed (AWS errors are handled inside); the next walk starts again.
+        logger.warn({ store: state.store.id, err: error instanceof Error ? error.name : 'unknown' }, 'tag fetch stopped; it resumes after the next walk');
+      })
+      .finally(() => {
+        state.tagLoop = null;
+        state.tags.running = false;
+      });
   }
 
   /** Fetches tags for items that have none yet, then for those fetched longest ago, until none is due. */
@@ -361,19 +368,19 @@ export class InventorySync {
     const { store } = state;
     const fetchTags = store.inventoryTags!.bind(store);
     while (!this.stopped) {
-      const due = this.db.tagsDue(store.id, new Date(Date.now() - TAG_REFRESH_MS).toISOString(), 50);
+      const due = await this.db.tagsDue(store.id, new Date(Date.now() - TAG_REFRESH_MS).toISOString(), 50);
       if (due.length === 0) break;
       for (const name of due) {
         if (this.stopped) return;
         try {
           const tags = await this.paced(state, 'ListTagsForResource', () => fetchTags(name));
-          this.db.setTags(store.id, name, tags);
+          await this.db.setTags(store.id, name, tags);
           state.deniedTags.delete(name);
           state.tags.fetched++;
         } catch (error) {
           if (isStoreError(error) && (error.code === 'access-denied' || error.code === 'not-found')) {
             // Kept without tags and counted; asked again only after TAG_REFRESH_MS.
-            this.db.setTags(store.id, name, null);
+            await this.db.setTags(store.id, name, null);
             if (error.code === 'access-denied') state.deniedTags.add(name);
           } else {
             logger.warn({ store: store.id, code: isStoreError(error) ? error.code : 'unknown' }, 'tag fetch stopped; it resumes after the next walk');
@@ -382,7 +389,7 @@ export class InventorySync {
         }
       }
       state.tags.denied = state.deniedTags.size;
-      this.db.setUnreadableTags(store.id, state.deniedTags.size);
+      await this.db.setUnreadableTags(store.id, state.deniedTags.size);
     }
   }
 }

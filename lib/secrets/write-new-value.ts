@@ -92,7 +92,7 @@ async function refreshInventory(store: SecretStore, name: string): Promise<void>
   if (!source) return; // The built-in store writes its inventory with every change.
   try {
     const record = await source(name);
-    if (record) await inventoryDb().upsertItem(store.id, record, store.kind === 'ssm');
+    if (record) await (await inventoryDb()).upsertItem(store.id, record, store.kind === 'ssm');
   } catch (error) {
     // The write happened; the next walk brings the inventory up to date.
     logger.warn({ store: store.id, name, err: isStoreError(error) ? error.code : 'unknown' }, 'could not refresh the inventory after a write');
