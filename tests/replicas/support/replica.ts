@@ -26,8 +26,8 @@ const ops: Record<string, (args: Args) => Promise<unknown>> = {
   },
   async lead(args) {
     runWhileLeader(String(args.name), {
-      onLead: () => say({ event: 'lead' }),
-      onLoseLead: () => say({ event: 'lose' }),
+      onLead: () => void say({ event: 'lead' }),
+      onLoseLead: () => void say({ event: 'lose' }),
     });
     return null;
   },
