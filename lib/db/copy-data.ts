@@ -92,6 +92,37 @@ function openReadOnly(file: string): Database.Database {
   }
 }
 
+/** The bookkeeping table of a migration set (as lib/db/migrate.ts names it). */
+const bookkeepingTable = (set: string) => `migrations_${set.replace(/[^a-z0-9]+/gi, '_')}`;
+
+/**
+ * Refuses a file whose migrations are not exactly this version's: PostgreSQL's tables are made by
+ * this version's migrations, so an older file (columns missing, values not yet brought up to date)
+ * or a newer one would not copy faithfully. Starting this version on the SQLite data once updates it.
+ */
+function refuseUnlessUpToDate(conn: Database.Database, area: DataArea, file: string): void {
+  for (const set of area.migrationSets) {
+    const table = bookkeepingTable(set.name);
+    const known = Object.keys(set.migrations);
+    const hasTable = conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+    const applied = hasTable ? (conn.prepare(`SELECT name FROM "${table}"`).all() as { name: string }[]).map((r) => r.name) : [];
+    const missing = known.filter((name) => !applied.includes(name));
+    const unknown = applied.filter((name) => !known.includes(name));
+    if (unknown.length) {
+      throw new CopyRefusedError(
+        `${file} was written by a newer version of the dashboard (migration ${unknown.join(', ')} of ${set.name} is unknown here). ` +
+          'Run migrate-data from that version. Nothing was written.',
+      );
+    }
+    if (missing.length) {
+      throw new CopyRefusedError(
+        `${file} lacks this version's migration ${missing.join(', ')} of ${set.name}. Start this version of the dashboard on the ` +
+          'SQLite data once (it brings the files up to date), stop it, then copy. Nothing was written.',
+      );
+    }
+  }
+}
+
 /** Refuses unless every table already in the target's area schemas is empty (nothing is written before). */
 async function refuseUnlessEmpty(client: pg.ClientBase, areas: { area: DataArea }[]): Promise<void> {
   for (const { area } of areas) {
@@ -158,7 +189,11 @@ export async function copySqliteToPostgres(from: string, to: string, progress: (
   const opened: { area: DataArea; file: string; conn: Database.Database }[] = [];
   const client = await postgresPool(to, 'public').connect();
   try {
-    for (const { area, file } of present) opened.push({ area, file, conn: openReadOnly(file) });
+    for (const { area, file } of present) {
+      const conn = openReadOnly(file);
+      opened.push({ area, file, conn });
+      refuseUnlessUpToDate(conn, area, file);
+    }
     await refuseUnlessEmpty(client, present);
 
     // The schemas, exactly as the server makes them at start (each set in a transaction of its own).

@@ -194,6 +194,18 @@ describe('npm run migrate-data', () => {
     expect(countLine(run.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '5', '5']);
   });
 
+  it('refuses SQLite files from an older version (a migration not applied), writing nothing (exit 2)', async () => {
+    const old = await sqliteDeployment(1);
+    const conn = new Database(path.join(old.dataDir, APP_DB_FILE));
+    conn.prepare(`DELETE FROM migrations_app WHERE name = '0002-coordination'`).run();
+    conn.close();
+    const target = await freshDatabase();
+    const run = migrateData('--from', old.dataDir, '--to', target);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/app\.db lacks this version's migration 0002-coordination of app\. Start this version of the dashboard on the SQLite data once/);
+    expect(await postgresRows(target, `SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('app', 'builtin')`)).toEqual([]);
+  });
+
   it('exits 2 naming authentication on a wrong password, never printing it', async () => {
     const wrong = new URL(await freshDatabase());
     wrong.password = 'not-the-password-0451';
