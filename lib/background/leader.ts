@@ -79,9 +79,12 @@ export function runWhileLeader(name: string, options: LeaderOptions): LeaderHand
   const requestPollMs = options.requestPollMs ?? env.requestPollMs;
   if (!(renewEveryMs < ttlMs)) throw new Error(`lease "${name}": renewing every ${renewEveryMs} ms cannot keep a ${ttlMs} ms lease; renew more often than it expires`);
   const holder = options.holder ?? processHolderId();
+  const stopMarginMs = Math.min(renewEveryMs, ttlMs / 4);
   const log = logger.child({ lease: name });
 
   let leading = false;
+  /** Counts the times this process took the lead, so a request poll of an earlier term ends with it. */
+  let term = 0;
   let stopped = false;
   let tickTimer: NodeJS.Timeout | null = null;
   let deadline: NodeJS.Timeout | null = null;
@@ -117,20 +120,21 @@ export function runWhileLeader(name: string, options: LeaderOptions): LeaderHand
     return queue('onLoseLead', options.onLoseLead);
   };
 
-  const pollRequests = () => {
-    if (!leading || stopped || !options.onRequests) return;
+  const pollRequests = (pollTerm: number) => {
+    if (!leading || stopped || pollTerm !== term || !options.onRequests) return;
     pollTimer = setTimeout(() => {
       void queue('onRequests', async () => {
-        if (!leading) return;
+        if (!leading || pollTerm !== term) return;
         const payloads = await takeRequests(name);
         if (payloads.length > 0) await options.onRequests!(payloads);
-      }).then(pollRequests);
+      }).then(() => pollRequests(pollTerm));
     }, requestPollMs);
     pollTimer.unref();
   };
 
   const takeLead = () => {
     leading = true;
+    const myTerm = ++term;
     log.info({ holder }, 'leading');
     void queue('onLead', async () => {
       try {
@@ -145,13 +149,13 @@ export function runWhileLeader(name: string, options: LeaderOptions): LeaderHand
         }
         throw error;
       }
-      pollRequests();
+      pollRequests(myTerm);
     });
   };
 
   const tick = async () => {
     // The lease runs from when the database saw the statement, which is after this moment: a
-    // local deadline of startedAt + ttl always falls before the lease really expires.
+    // local deadline counted from startedAt falls before the lease really expires.
     const startedAt = Date.now();
     let held = false;
     try {
@@ -164,8 +168,10 @@ export function runWhileLeader(name: string, options: LeaderOptions): LeaderHand
       if (leading) await loseLead('the lease could not be renewed');
       return;
     }
+    // A renewal that hangs ends the lead a little before the lease runs out, so the work has that
+    // long to stop before another replica may start it.
     deadline = clearTimer(deadline);
-    deadline = setTimeout(() => void loseLead('the lease expired before a renewal succeeded'), Math.max(0, startedAt + ttlMs - Date.now()));
+    deadline = setTimeout(() => void loseLead('no renewal succeeded in time'), Math.max(0, startedAt + ttlMs - stopMarginMs - Date.now()));
     deadline.unref();
     if (!leading) takeLead();
   };
