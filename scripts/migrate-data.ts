@@ -27,7 +27,9 @@ same migrations the server runs at start. All rows go over in one transaction, t
 of every table and the audit chain are compared. Stop the dashboard before copying.
 
   --from DATA_DIR   the SQLite deployment's data directory (holds app.db or secrets.db)
-  --to URL          the PostgreSQL database to fill (the future DATABASE_URL); it must be empty
+  --to URL          the PostgreSQL database to fill (the future DATABASE_URL); it must be empty.
+                    Without --to, DATABASE_URL is used (a password in the environment stays out of
+                    the process list, where other users of the machine could read an argument)
   --help            this text
 
 Exit codes: 0 copied and everything matches; 1 a count or the audit chain differs, or the copy
@@ -55,7 +57,7 @@ const argsSchema = z.object({
     }),
   // Messages never repeat the value: it carries the password.
   to: z
-    .string({ error: '--to is required: postgres://user:password@host:5432/database' })
+    .string({ error: '--to (or DATABASE_URL) is required: postgres://user:password@host:5432/database' })
     .regex(/^postgres(ql)?:\/\/\S+$/, { error: '--to must be a PostgreSQL URL: postgres://user:password@host:5432/database' })
     .refine((v) => URL.canParse(v) && new URL(v).hostname !== '' && new URL(v).pathname.length > 1, {
       error: '--to must name a host and a database: postgres://user:password@host:5432/database',
@@ -140,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     say(usage);
     return 0;
   }
-  const args = argsSchema.safeParse(parsed.values);
+  const args = argsSchema.safeParse({ ...parsed.values, to: parsed.values.to ?? (process.env.DATABASE_URL || undefined) });
   if (!args.success) {
     for (const issue of args.error.issues) complain(issue.message);
     complain(`\n${usage}`);

@@ -64,8 +64,12 @@ async function freshDatabase(): Promise<string> {
 }
 
 function migrateData(...args: string[]) {
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
+  return migrateDataWith({}, ...args);
+}
+
+function migrateDataWith(extraEnv: Record<string, string>, ...args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
+  if (!extraEnv.DATABASE_URL) delete env.DATABASE_URL;
   return spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/migrate-data.ts', ...args], {
     cwd: process.cwd(),
     env,
@@ -219,7 +223,7 @@ describe('npm run migrate-data', () => {
   it.each([
     [['--to', 'postgres://u:secret-pw@127.0.0.1:1/db'], /--from is required/],
     [['--from', '/nonexistent/dir', '--to', 'postgres://u:secret-pw@127.0.0.1:1/db'], /--from: \/nonexistent\/dir is not a directory/],
-    [['--from', '.'], /--to is required/],
+    [['--from', '.'], /--to \(or DATABASE_URL\) is required/],
     [['--from', '.', '--to', 'mysql://u:secret-pw@h/db'], /--from: .+ holds neither app\.db nor secrets\.db[^]*--to must be a PostgreSQL URL/],
     [['--from', '.', 'postgres://u:secret-pw@h/db'], /Unexpected argument 'postgres:\/\/u:\*\*\*@h\/db'/],
   ])('exits 2 on bad arguments %j without echoing a password', (args, message) => {
@@ -228,6 +232,16 @@ describe('npm run migrate-data', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toContain('usage: npm run migrate-data');
     expect(run.stdout + run.stderr).not.toContain('secret-pw');
+  });
+
+  it('takes the target from DATABASE_URL when --to is not given (the password stays out of the process list)', async () => {
+    const deployment = await sqliteDeployment(2);
+    const target = await freshDatabase();
+    const run = migrateDataWith({ DATABASE_URL: target }, '--from', deployment.dataDir);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(countLine(run.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '2', '2']);
+    expect(run.stdout).not.toContain(new URL(target).password);
   });
 
   it('--help prints the usage', () => {
