@@ -27,7 +27,7 @@ async function createStore(config: StoreConfig): Promise<SecretStore> {
         logger.info({ store: config.id, ...(env.DATABASE_URL ? { database: 'postgres' } : { dataDir: env.DATA_DIR }) }, 'created the embedded store');
       if (env.DEMO_DATA && (await store.count()) === 0) {
         const seeded = await seedDemoData(store);
-        logger.info({ store: config.id, items: seeded }, 'seeded demo data');
+        if (seeded > 0) logger.info({ store: config.id, items: seeded }, 'seeded demo data');
       }
       return store;
     }

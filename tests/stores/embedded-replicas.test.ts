@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemoItems } from '@/lib/demo/demo-data';
+import { seedDemoData } from '@/lib/demo/seed';
 import { BUILTIN_SCHEMA, StoreOpenError } from '@/lib/stores/embedded/open';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { builtinTarget, newKey, type BuiltinTarget } from './builtin-target';
@@ -117,5 +119,17 @@ describe('built-in store on PostgreSQL: replicas', () => {
     );
     for (const name of names) expect((await a.getItem(name))?.currentVersion).toBe('8');
     expect(await b.inventory.getFolder('local', '/batch/')).toEqual({ directItems: 3, totalItems: 3 });
+  });
+
+  it('demo data is seeded once when two replicas start together on an empty database', async () => {
+    const key = newKey();
+    const [a, b] = await Promise.all([replica(key), replica(key)]);
+    const now = new Date();
+    const seeded = await Promise.all([seedDemoData(a.store, now), seedDemoData(b.store, now)]);
+    const demo = buildDemoItems(now);
+    expect(seeded.sort((x, y) => x - y)).toEqual([0, demo.length]);
+    expect(await b.store.count()).toBe(demo.length);
+    for (const item of demo.slice(0, 5)) expect((await a.store.getItem(item.name))?.currentVersion).toBe(String(item.versions.length));
+    expect(await a.store.inventory.countStore('local')).toBe(demo.length);
   });
 });

@@ -115,6 +115,27 @@ describe.each(DATABASES)('embedded store on %s', (kind) => {
       expect(children.map((c) => [c.path, c.totalItems])).toEqual([['/app/db/', 1]]);
     });
 
+    it('rebuilds its inventory when opened under another store id, labels and rotation failures included', async () => {
+      const key = newKey();
+      const first = (await open(key)).store;
+      await first.putMany([
+        { name: '/a/b', value: 'v', actor: 't', labels: ['live'] },
+        { name: '/a/c/d', value: 'v', actor: 't' },
+        { name: '/a/c/d', value: 'v2', actor: 'u', labels: ['rotated'] },
+      ]);
+      await first.recordRotationFailure('/a/b', 'rotation function timed out');
+      await closeAll();
+      const vault = (await EmbeddedStore.open('vault', 'Built-in', target.options(key))).store;
+      stores.push(vault);
+      expect(await vault.inventory.countStore('vault')).toBe(2);
+      expect(await vault.inventory.countStore('local')).toBe(0);
+      expect(await vault.inventory.getFolder('vault', '/a/')).toEqual({ directItems: 1, totalItems: 2 });
+      expect(await vault.inventory.getItem('vault', '/a/c/d')).toMatchObject({ version: '2', labels: ['rotated'], lastChangedBy: 'u' });
+      const failing = await vault.inventory.getItem('vault', '/a/b');
+      expect(failing).toMatchObject({ labels: ['live'], extra: { rotationFailure: { message: 'rotation function timed out' } } });
+      expect(failing?.freshness.status).toBe('rotation-failing');
+    });
+
     it('stores values encrypted and reports a flipped ciphertext byte as an integrity error', async () => {
       const key = newKey();
       const { store } = await open(key);

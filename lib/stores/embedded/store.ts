@@ -194,80 +194,102 @@ export class EmbeddedStore implements WritableSecretStore {
   /** Writes several values in one transaction: all of them or, on any error, none. */
   async putMany(inputs: PutValueInput[]): Promise<{ name: string; version: string }[]> {
     for (const input of inputs) this.assertName(input.name);
+    return this.db.transaction().execute((trx) => this.writeBatch(trx, inputs));
+  }
+
+  /**
+   * putMany into a store that holds no items (demo data); null, with nothing written, when it holds
+   * some. Replicas starting together on an empty database: one writes, the others find it filled.
+   */
+  async putManyIntoEmptyStore(inputs: PutValueInput[]): Promise<{ name: string; version: string }[] | null> {
+    for (const input of inputs) this.assertName(input.name);
     return this.db.transaction().execute(async (trx) => {
-      await this.lockItems(trx, inputs.map((i) => i.name));
-      const results: { name: string; version: string }[] = [];
-      for (const input of inputs) {
-        const at = (input.at ?? new Date()).toISOString();
-        const kind = input.kind ?? 'SecureString';
-        const existing = await trx.selectFrom('items').select(['id', 'current_version']).where('name', '=', input.name).executeTakeFirst();
-        const version = (existing?.current_version ?? 0) + 1;
-        let itemId: number;
-        if (existing) {
-          itemId = existing.id;
-          await trx
-            .updateTable('items')
-            .set({
-              current_version: version,
-              kind,
-              kms_key_id: kind === 'SecureString' ? LOCAL_KMS_KEY : null,
-              updated_at: at,
-              updated_by: input.actor,
-              ...(input.description !== undefined ? { description: input.description } : {}),
-              ...(input.tags !== undefined ? { tags: JSON.stringify(input.tags) } : {}),
-            })
-            .where('id', '=', itemId)
-            .execute();
-        } else {
-          const inserted = await trx
-            .insertInto('items')
-            .values({
-              name: input.name,
-              folder: folderOf(input.name),
-              kind,
-              description: input.description ?? null,
-              kms_key_id: kind === 'SecureString' ? LOCAL_KMS_KEY : null,
-              tags: JSON.stringify(input.tags ?? {}),
-              current_version: version,
-              created_at: at,
-              updated_at: at,
-              updated_by: input.actor,
-            })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          itemId = inserted.id;
-        }
-        const sealed = encryptValue(this.masterKey, input.value, `${input.name}#${version}`);
-        await trx
-          .insertInto('versions')
-          .values({ item_id: itemId, version, ciphertext: sealed.ciphertext, wrapped_key: sealed.wrappedKey, created_at: at, created_by: input.actor })
-          .execute();
-        for (const label of input.labels ?? []) {
-          await trx
-            .insertInto('labels')
-            .values({ item_id: itemId, label, version })
-            .onConflict((oc) => oc.columns(['item_id', 'label']).doUpdateSet({ version }))
-            .execute();
-        }
-        // Parameter Store keeps the newest 100 versions; so do we.
-        const oldestKept = version - MAX_VERSIONS + 1;
-        if (oldestKept > 1) {
-          await trx.deleteFrom('labels').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
-          await trx.deleteFrom('versions').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
-        }
-        const written = await trx
-          .selectFrom('items')
-          .select(['name', 'folder', 'kind', 'description', 'kms_key_id', 'tags', 'current_version', 'updated_at', 'updated_by'])
-          .where('id', '=', itemId)
-          .executeTakeFirstOrThrow();
-        const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', itemId).where('version', '=', version).execute();
-        // A successful write ends a failed rotation's record.
-        await trx.deleteFrom('rotation_failures').where('item_id', '=', itemId).execute();
-        await upsertInventoryItem(inventoryDbOf(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
-        results.push({ name: input.name, version: String(version) });
-      }
-      return results;
+      // Waits for writes under way and holds back new ones (and other seeders) until this commits.
+      if (this.dialect === 'postgres') await sql`LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+      if (await trx.selectFrom('items').select('id').limit(1).executeTakeFirst()) return null;
+      // No item locks: the table lock already keeps every other writer out, and a writer holding an
+      // item lock while it waits for the table would otherwise wait in a circle with this one.
+      return this.writeBatch(trx, inputs, false);
     });
+  }
+
+  private async writeBatch(
+    trx: Transaction<EmbeddedDatabase>,
+    inputs: PutValueInput[],
+    lockItems = true,
+  ): Promise<{ name: string; version: string }[]> {
+    if (lockItems) await this.lockItems(trx, inputs.map((i) => i.name));
+    const results: { name: string; version: string }[] = [];
+    for (const input of inputs) {
+      const at = (input.at ?? new Date()).toISOString();
+      const kind = input.kind ?? 'SecureString';
+      const existing = await trx.selectFrom('items').select(['id', 'current_version']).where('name', '=', input.name).executeTakeFirst();
+      const version = (existing?.current_version ?? 0) + 1;
+      let itemId: number;
+      if (existing) {
+        itemId = existing.id;
+        await trx
+          .updateTable('items')
+          .set({
+            current_version: version,
+            kind,
+            kms_key_id: kind === 'SecureString' ? LOCAL_KMS_KEY : null,
+            updated_at: at,
+            updated_by: input.actor,
+            ...(input.description !== undefined ? { description: input.description } : {}),
+            ...(input.tags !== undefined ? { tags: JSON.stringify(input.tags) } : {}),
+          })
+          .where('id', '=', itemId)
+          .execute();
+      } else {
+        const inserted = await trx
+          .insertInto('items')
+          .values({
+            name: input.name,
+            folder: folderOf(input.name),
+            kind,
+            description: input.description ?? null,
+            kms_key_id: kind === 'SecureString' ? LOCAL_KMS_KEY : null,
+            tags: JSON.stringify(input.tags ?? {}),
+            current_version: version,
+            created_at: at,
+            updated_at: at,
+            updated_by: input.actor,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        itemId = inserted.id;
+      }
+      const sealed = encryptValue(this.masterKey, input.value, `${input.name}#${version}`);
+      await trx
+        .insertInto('versions')
+        .values({ item_id: itemId, version, ciphertext: sealed.ciphertext, wrapped_key: sealed.wrappedKey, created_at: at, created_by: input.actor })
+        .execute();
+      for (const label of input.labels ?? []) {
+        await trx
+          .insertInto('labels')
+          .values({ item_id: itemId, label, version })
+          .onConflict((oc) => oc.columns(['item_id', 'label']).doUpdateSet({ version }))
+          .execute();
+      }
+      // Parameter Store keeps the newest 100 versions; so do we.
+      const oldestKept = version - MAX_VERSIONS + 1;
+      if (oldestKept > 1) {
+        await trx.deleteFrom('labels').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
+        await trx.deleteFrom('versions').where('item_id', '=', itemId).where('version', '<', oldestKept).execute();
+      }
+      const written = await trx
+        .selectFrom('items')
+        .select(['name', 'folder', 'kind', 'description', 'kms_key_id', 'tags', 'current_version', 'updated_at', 'updated_by'])
+        .where('id', '=', itemId)
+        .executeTakeFirstOrThrow();
+      const labels = await trx.selectFrom('labels').select('label').where('item_id', '=', itemId).where('version', '=', version).execute();
+      // A successful write ends a failed rotation's record.
+      await trx.deleteFrom('rotation_failures').where('item_id', '=', itemId).execute();
+      await upsertInventoryItem(inventoryDbOf(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
+      results.push({ name: input.name, version: String(version) });
+    }
+    return results;
   }
 
   /**
