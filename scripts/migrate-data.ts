@@ -1,4 +1,4 @@
-// npm run migrate-data -- --from DATA_DIR --to postgres://user:password@host:5432/database
+// npm run migrate-data -- --from DATA_DIR [--to postgres://user:password@host:5432/database]   (default: DATABASE_URL)
 // Copies a SQLite deployment (app.db, inventory.db, audit-events.db, secrets.db under DATA_DIR)
 // into an empty PostgreSQL database, then checks every table's row count and the audit chain on
 // both sides. Stop the dashboard first. Exit codes: 0 copied and everything matches; 1 a count or

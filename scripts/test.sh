@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm test: every test. Unit and integration tests (vitest), then a production build and the
-# browser tests (Playwright on Debian's Chromium, installed here with apt-get when missing).
+# npm test: every test. Unit and integration tests (vitest, on SQLite and a throwaway PostgreSQL
+# started here for the whole run), then a production build and the browser tests (Playwright on
+# Debian's Chromium, installed here with apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +25,12 @@ fi
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   echo "== a throwaway PostgreSQL for the tests"
   coproc THROWAWAY_PG { exec node --import tsx scripts/throwaway-postgres-cli.ts; }
+  # Bash forgets a coproc's pid and pipe once it exits: keep both.
   THROWAWAY_PG_PROCESS=$THROWAWAY_PG_PID
+  exec {THROWAWAY_PG_OUT}<&"${THROWAWAY_PG[0]}"
   trap 'kill "$THROWAWAY_PG_PROCESS" 2>/dev/null || true; wait "$THROWAWAY_PG_PROCESS" 2>/dev/null || true' EXIT
   while :; do
-    if ! IFS= read -r -t 600 line <&"${THROWAWAY_PG[0]}"; then
+    if ! IFS= read -r -t 600 line <&"$THROWAWAY_PG_OUT"; then
       echo "The throwaway PostgreSQL did not start (see above)." >&2
       exit 1
     fi
