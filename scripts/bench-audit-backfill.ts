@@ -27,7 +27,7 @@ export async function measureLookupBackfill({ events = 3000, latencyMs = 30 }: {
     process.env[key] ??= value;
   const sim = await startSimulatedCloudTrail({ latencyMs, ratePerSecond: LOOKUP_CALLS_PER_SECOND, generate: [{ events, days: 30, seed: 3, items: 500, actors: 200 }] });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-audit-backfill-'));
-  const index = EventIndex.open(dir, { retentionDays: 400 });
+  const index = await EventIndex.open(dir, { retentionDays: 400 });
   try {
     const audited = AUDITED_EVENT_SOURCES.reduce((n, eventSource) => n + sim.count({ eventSource }), 0);
     const sources = createLookupSources([{ id: 'bench-backfill', kind: 'lookup-events', connection: { region: 'us-east-1', endpoint: sim.url }, account: null, stores: [] }]);
@@ -49,7 +49,7 @@ export async function measureLookupBackfill({ events = 3000, latencyMs = 30 }: {
       maxCallsPerSecond: stats.maxCallsPerSecond,
     };
   } finally {
-    index.close();
+    await index.close();
     rmSync(dir, { recursive: true, force: true });
     await sim.close();
   }

@@ -153,19 +153,19 @@ async function main() {
   // --keep leaves the index behind for a look at query plans.
   const keep = args.includes('--keep');
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-audit-'));
-  const index = EventIndex.open(dir, { retentionDays: 400 });
+  const index = await EventIndex.open(dir, { retentionDays: 400 });
   try {
     log(`bench:audit — ${EVENTS.toLocaleString('en')} events over ${ITEMS} items and ${ACTORS} actors; ${cpus().length} CPUs; index in ${dir}`);
     const fillStart = performance.now();
     for (let i = 0; i < EVENTS; i += BATCH) {
       const records = Array.from({ length: Math.min(BATCH, EVENTS - i) }, (_, k) => makeRecord(i + k));
-      index.ingest('bench', 'lookup-events', { account: ACCOUNT, region: 'eu-west-1' }, records, { cursor: { i }, lastEventTime: records.at(-1)!.eventTime! }, STORES);
+      await index.ingest('bench', 'lookup-events', { account: ACCOUNT, region: 'eu-west-1' }, records, { cursor: { i }, lastEventTime: records.at(-1)!.eventTime! }, STORES);
       if ((i / BATCH) % 20 === 0) log(`  ${(i + records.length).toLocaleString('en')} events, ${((performance.now() - fillStart) / 1000).toFixed(0)} s`);
     }
     const fillSeconds = (performance.now() - fillStart) / 1000;
     // As a restart would (the index also does it every 100,000 rows).
-    index.optimize();
-    const counts = index.counts();
+    await index.optimize();
+    const counts = await index.counts();
     log(`filled: ${counts.events.toLocaleString('en')} events, ${counts.entries.toLocaleString('en')} rows in ${fillSeconds.toFixed(1)} s (${Math.round(counts.events / fillSeconds).toLocaleString('en')} events/s)`);
 
     const table: { query: string; p50: number; p95: number; rows: number }[] = [];
@@ -223,7 +223,7 @@ async function main() {
     log(`LookupEvents backfill: ${backfillRatio === null ? 'not measured (no backfill function yet)' : `${backfillRatio} of the 100 events/s floor (target >= 0.95)`}`);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
-    index.close();
+    await index.close();
     if (keep) log(`index kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -244,7 +244,7 @@ async function measureBackfill(): Promise<number | null> {
   ]);
   const sim = await startSimulatedCloudTrail({ latencyMs: 30, ratePerSecond: LOOKUP_CALLS_PER_SECOND, generate: [{ events: count, days: 30, seed: 3 }] });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-audit-backfill-'));
-  const target = EventIndex.open(dir, { retentionDays: 400 });
+  const target = await EventIndex.open(dir, { retentionDays: 400 });
   try {
     const audited = AUDITED_EVENT_SOURCES.reduce((n, eventSource) => n + sim.count({ eventSource }), 0);
     const [source] = createLookupSources([{ id: 'bench-backfill', kind: 'lookup-events', connection: { region: 'us-east-1', endpoint: sim.url }, account: null, stores: [] }]);
@@ -260,7 +260,7 @@ async function measureBackfill(): Promise<number | null> {
     );
     return result.error ? null : Math.round((rate / floor) * 1000) / 1000;
   } finally {
-    target.close();
+    await target.close();
     rmSync(dir, { recursive: true, force: true });
     await sim.close();
   }

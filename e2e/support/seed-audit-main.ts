@@ -21,9 +21,9 @@ const { EventIndex } = await import('@/lib/cloudtrail/event-index');
 const { appendAudit } = await import('@/lib/audit/audit-log');
 const { createLocalUser, findUserByEmail } = await import('@/lib/auth/users');
 
-const index = EventIndex.open(dataDir, { retentionDays: 400 });
-index.ingest('e2e-seed', 'lookup-events', { account: '111122223333', region: 'us-east-1' }, input.records, { cursor: { seeded: true }, lastSuccessAt: new Date().toISOString() }, input.stores);
-index.close();
+const index = await EventIndex.open(dataDir, { retentionDays: 400 });
+await index.ingest('e2e-seed', 'lookup-events', { account: '111122223333', region: 'us-east-1' }, input.records, { cursor: { seeded: true }, lastSuccessAt: new Date().toISOString() }, input.stores);
+await index.close();
 for (const entry of input.own) await appendAudit(entry);
 // Grants naming the account in CONFIG_FILE replace this role, so it only needs to exist.
 if (!(await findUserByEmail(input.auditor.email))) await createLocalUser({ email: input.auditor.email, role: 'viewer', password: input.auditor.password });

@@ -10,7 +10,7 @@ import { CloudTrailSync, type CloudTrailSource } from './sync';
 // The process-wide CloudTrail sync (like lib/inventory/inventory.ts). Next.js bundles server code
 // more than once, so it lives on globalThis: every copy sees one sync.
 
-const g = globalThis as unknown as { __cloudTrailSync?: CloudTrailSync };
+const g = globalThis as unknown as { __cloudTrailSync?: CloudTrailSync; __cloudTrailSyncStarting?: Promise<CloudTrailSync> };
 
 export function cloudTrailSync(): CloudTrailSync | null {
   return g.__cloudTrailSync ?? null;
@@ -19,9 +19,17 @@ export function cloudTrailSync(): CloudTrailSync | null {
 /** Starts the background sync of every CloudTrail source (once per process): a run now, then every interval. */
 export async function startCloudTrailSync(): Promise<CloudTrailSync> {
   if (g.__cloudTrailSync) return g.__cloudTrailSync;
+  // Two callers at once (the index opens asynchronously) get the one sync.
+  g.__cloudTrailSyncStarting ??= createAndStart().finally(() => {
+    g.__cloudTrailSyncStarting = undefined;
+  });
+  return g.__cloudTrailSyncStarting;
+}
+
+async function createAndStart(): Promise<CloudTrailSync> {
   const env = readEnv();
   const { sources: configs, stores } = loadCloudTrailSources(env);
-  const index = auditEventIndex();
+  const index = await auditEventIndex();
   const lookups = createLookupSources(
     configs.filter((c): c is LookupEventsSourceConfig => c.kind === 'lookup-events'),
     { retentionDays: env.AUDIT_RETENTION_DAYS },

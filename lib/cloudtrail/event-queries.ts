@@ -1,15 +1,32 @@
 import 'server-only';
-import type Database from 'better-sqlite3';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
+import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { VALUE_READ_EVENTS } from './event-mapping';
 import { redactOtherItems } from './event-redaction';
-import type { EntryRow } from './event-schema';
-import { anyOf, coversItemBranches, isFullScope, scopeAllows, scopeForItem, scopeSql, underPathBranches, type AuditScope, type SqlPart } from './event-scope';
+import type { CloudTrailDatabase, EntryRow } from './event-schema';
+import {
+  allOf,
+  ALWAYS,
+  anyOf,
+  coversItemBranches,
+  isFullScope,
+  NEVER,
+  scopeAllows,
+  scopeForItem,
+  scopeSql,
+  underPathBranches,
+  type AuditScope,
+  type SqlCondition,
+} from './event-scope';
 
 // Reviewers' questions over the event index: the filtered timeline (newest first, keyset pages on
 // (time, id)), its chart, the export of exactly that set, and one item's Access panel. Every
-// filter and the caller's grants are conditions in one SQL statement over ct_entries.
+// filter and the caller's grants are conditions in one SQL statement over ct_entries. The SQL is
+// written out (kysely `sql` templates, values bound) rather than built, because its shape is the
+// query plan: one index walk per alternative, cut to a page, merged. It runs as it is on SQLite
+// and PostgreSQL; the differences (case-insensitive LIKE, REGEXP) are chosen by dialect.
 
 export const MAX_PAGE_SIZE = 500;
 export const EXPORT_PAGE_SIZE = 500;
@@ -135,8 +152,10 @@ export function decodeCursor(raw: string): { time: string; id: number } {
 }
 
 const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-const READ_LIST = `(${VALUE_READ_EVENTS.map((e) => `'${e}'`).join(', ')})`;
+/** The value reads, as a constant list in the SQL (the same text every time, so one cached plan). */
+const READ_LIST = sql.raw(`(${VALUE_READ_EVENTS.map((e) => `'${e}'`).join(', ')})`);
+/** LIKE ignores ASCII case on SQLite; PostgreSQL's ILIKE does the same over the "C" collation. */
+const likeOperator = (dialect: DialectName) => sql.raw(dialect === 'postgres' ? 'ILIKE' : 'LIKE');
 
 /** Beyond this many alternatives a plan is one condition (one walk) instead. */
 const MAX_BRANCHES = 48;
@@ -149,72 +168,68 @@ export const MAX_ACTOR_BRANCHES = 24;
  * and stops after a page; the walks are merged. Without alternatives, one walk.
  */
 export interface QueryPlan {
-  common: SqlPart;
-  branches: SqlPart[] | null;
+  common: SqlCondition;
+  branches: SqlCondition[] | null;
 }
 
-function crossProduct(groups: SqlPart[][]): SqlPart[] {
-  return groups.reduce<SqlPart[]>(
-    (acc, group) => acc.flatMap((a) => group.map((g) => ({ sql: `${a.sql} AND ${g.sql}`, params: [...a.params, ...g.params] }))),
-    [{ sql: '1 = 1', params: [] }],
-  );
+function crossProduct(groups: SqlCondition[][]): SqlCondition[] {
+  return groups.reduce<SqlCondition[][]>((acc, group) => acc.flatMap((a) => group.map((g) => [...a, g])), [[]]).map(allOf);
 }
 
 /**
  * The filters and the scope as a plan. `actorPrincipals`: the principals an actor substring
  * matches (see EventQueries.principalsMatching), or null to filter it row by row.
  */
-export function planOf(filters: AuditFilters, scope: AuditScope, actorPrincipals: string[] | null = null): QueryPlan {
-  const common: string[] = [];
-  const params: unknown[] = [];
-  const add = (part: SqlPart) => {
-    common.push(part.sql);
-    params.push(...part.params);
-  };
-  const groups: SqlPart[][] = [];
+export function planOf(filters: AuditFilters, scope: AuditScope, dialect: DialectName, actorPrincipals: string[] | null = null): QueryPlan {
+  const common: SqlCondition[] = [];
+  const add = (part: SqlCondition) => common.push(part);
+  const groups: SqlCondition[][] = [];
   if (filters.actor !== undefined) {
+    const actor = filters.actor;
     if (filters.actorMatch === 'exact') {
-      groups.push([
-        { sql: 'principal = ?', params: [filters.actor] },
-        { sql: '(actor_arn = ? AND (principal IS NULL OR principal <> ?))', params: [filters.actor, filters.actor] },
-      ]);
+      groups.push([sql<SqlBool>`principal = ${actor}`, sql<SqlBool>`(actor_arn = ${actor} AND (principal IS NULL OR principal <> ${actor}))`]);
     } else {
-      add({ sql: "(actor_arn LIKE ? ESCAPE '\\' OR principal LIKE ? ESCAPE '\\')", params: [likeContains(filters.actor), likeContains(filters.actor)] });
-      if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? { sql: 'principal IS NULL', params: [] } : { sql: 'principal = ?', params: [p] })));
+      const like = likeOperator(dialect);
+      const pattern = likeContains(actor);
+      add(sql<SqlBool>`(actor_arn ${like} ${pattern} ESCAPE '\\' OR principal ${like} ${pattern} ESCAPE '\\')`);
+      if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${p}`)));
     }
   }
-  if (filters.event?.length) add({ sql: `event_name IN (${placeholders(filters.event.length)})`, params: filters.event });
-  if (filters.access) add({ sql: 'read_only = ?', params: [filters.access === 'read' ? 1 : 0] });
+  if (filters.event?.length) add(sql<SqlBool>`event_name IN (${sql.join(filters.event)})`);
+  if (filters.access) add(sql<SqlBool>`read_only = ${filters.access === 'read' ? 1 : 0}`);
   if (filters.item !== undefined) groups.push(coversItemBranches(filters.item));
   if (filters.path !== undefined) groups.push(underPathBranches(filters.path));
-  if (filters.store !== undefined) add({ sql: 'store_id = ?', params: [filters.store] });
-  if (filters.ip !== undefined) add({ sql: 'source_ip = ?', params: [filters.ip] });
-  if (filters.from !== undefined) add({ sql: 'event_time >= ?', params: [filters.from] });
-  if (filters.to !== undefined) add({ sql: 'event_time <= ?', params: [filters.to] });
-  if (filters.error !== undefined) add({ sql: 'error_code = ?', params: [filters.error] });
-  else if (filters.outcome === 'success') add({ sql: 'error_code IS NULL', params: [] });
-  else if (filters.outcome === 'error') add({ sql: 'error_code IS NOT NULL', params: [] });
-  add(scopeSql(filters.item !== undefined ? scopeForItem(scope, filters.item) : scope));
+  if (filters.store !== undefined) add(sql<SqlBool>`store_id = ${filters.store}`);
+  if (filters.ip !== undefined) add(sql<SqlBool>`source_ip = ${filters.ip}`);
+  if (filters.from !== undefined) add(sql<SqlBool>`event_time >= ${filters.from}`);
+  if (filters.to !== undefined) add(sql<SqlBool>`event_time <= ${filters.to}`);
+  if (filters.error !== undefined) add(sql<SqlBool>`error_code = ${filters.error}`);
+  else if (filters.outcome === 'success') add(sql<SqlBool>`error_code IS NULL`);
+  else if (filters.outcome === 'error') add(sql<SqlBool>`error_code IS NOT NULL`);
+  add(scopeSql(filters.item !== undefined ? scopeForItem(scope, filters.item) : scope, dialect));
 
   // A group with no alternative (an actor substring no principal matches) matches nothing; as an
   // empty cross product it would also leave no statement to run.
-  if (groups.some((g) => g.length === 0)) return { common: { sql: [...common, '0 = 1'].join(' AND '), params }, branches: null };
+  if (groups.some((g) => g.length === 0)) return { common: allOf([...common, NEVER]), branches: null };
   const size = groups.reduce((n, g) => n * g.length, 1);
-  if (groups.length > 0 && size <= MAX_BRANCHES) return { common: { sql: common.join(' AND '), params }, branches: crossProduct(groups) };
+  if (groups.length > 0 && size <= MAX_BRANCHES) return { common: allOf(common), branches: crossProduct(groups) };
   for (const group of groups) add(anyOf(group));
-  return { common: { sql: common.join(' AND '), params }, branches: null };
+  return { common: allOf(common), branches: null };
+}
+
+/** Each alternative's full condition (its branch, the common part, and `extra`). */
+function alternatives(plan: QueryPlan, extra: SqlCondition = ALWAYS): SqlCondition[] {
+  return (plan.branches ?? [null]).map((b) => allOf([...(b === null ? [] : [b]), plan.common, extra]));
 }
 
 /**
  * The plan's alternatives each as its own statement (so each uses its own index), joined by
- * UNION ALL; the alternatives are disjoint, so totals over the union are exact.
+ * UNION ALL; the alternatives are disjoint, so totals over the union are exact. Each statement is
+ * a subquery of its own (aliased: PostgreSQL wants a name for every one).
  */
-export function eachAlternative(plan: QueryPlan, statement: (where: string) => string, extra: SqlPart = { sql: '1 = 1', params: [] }): SqlPart {
-  const parts = (plan.branches ?? [null]).map((b) => {
-    const where = b === null ? plan.common : { sql: `${b.sql} AND ${plan.common.sql}`, params: [...b.params, ...plan.common.params] };
-    return { sql: statement(`${where.sql} AND ${extra.sql}`), params: [...where.params, ...extra.params] };
-  });
-  return { sql: parts.map((p) => p.sql).join(' UNION ALL '), params: parts.flatMap((p) => p.params) };
+export function eachAlternative(plan: QueryPlan, statement: (where: SqlCondition) => RawBuilder<unknown>, extra: SqlCondition = ALWAYS): RawBuilder<unknown> {
+  const parts = alternatives(plan, extra).map((where, i) => sql`SELECT * FROM (${statement(where)}) AS ${sql.raw(`alt${i}`)}`);
+  return sql.join(parts, sql` UNION ALL `);
 }
 
 type PageRow = EntryRow & { event_id: string; source_id: string; raw: string };
@@ -246,40 +261,53 @@ function toEntry(row: PageRow, raw: Record<string, unknown>): AuditEntry {
 }
 
 export class EventQueries {
-  constructor(private readonly conn: Database.Database) {}
+  private readonly dialect: DialectName;
+
+  constructor(private readonly db: Kysely<CloudTrailDatabase>) {
+    this.dialect = dialectOf(db);
+  }
 
   /** One page of the filtered timeline, newest first. Throws AuditCursorError for a bad cursor. */
   async timeline(filters: AuditFilters, scope: AuditScope, page: PageOptions = {}): Promise<TimelinePage> {
-    return this.timelineSync(filters, scope, page);
+    const limit = Math.min(Math.max(1, Math.floor(page.limit ?? 50)), MAX_PAGE_SIZE);
+    const after = page.cursor ? decodeCursor(page.cursor) : null;
+    const plan = await this.plan(filters, scope);
+    if (after) plan.common = allOf([plan.common, sql<SqlBool>`(event_time, id) < (${after.time}, ${after.id})`]);
+    const rows = await this.fetch(plan, limit + 1);
+    const kept = rows.slice(0, limit);
+    const last = kept.at(-1);
+    return {
+      entries: await this.toEntries(kept, scope),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.event_time, last.id) : undefined,
+    };
   }
 
   /** Reads and writes per hour or day over exactly the filtered set. */
   async chart(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket): Promise<ActivityChart> {
-    const width = bucket === 'hour' ? 13 : 10;
+    const width = sql.raw(bucket === 'hour' ? '13' : '10');
     const parts = eachAlternative(
-      this.plan(filters, scope),
-      (where) => `SELECT * FROM (SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY b)`,
+      await this.plan(filters, scope),
+      (where) => sql`SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY 1`,
     );
-    const rows = this.conn
-      .prepare(`SELECT b, sum(reads) AS reads, sum(n) - sum(reads) AS writes FROM (${parts.sql}) GROUP BY b ORDER BY b`)
-      .all(...parts.params) as { b: string; reads: number; writes: number }[];
+    const { rows } = await sql<{ b: string; reads: number; writes: number }>`
+      SELECT b, sum(reads) AS reads, sum(n) - sum(reads) AS writes FROM (${parts}) AS buckets GROUP BY b ORDER BY b`.execute(this.db);
     const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
-    return { bucket, points: rows.map((r) => ({ start: `${r.b}${suffix}`, reads: r.reads, writes: r.writes })) };
+    return { bucket, points: rows.map((r) => ({ start: `${r.b}${suffix}`, reads: Number(r.reads), writes: Number(r.writes) })) };
   }
 
   /** The principals an actor substring matches (through ct_actors), or null when too many to walk one by one. */
-  principalsMatching(text: string): string[] | null {
+  async principalsMatching(text: string): Promise<string[] | null> {
     const pattern = likeContains(text);
-    const found = this.conn
-      .prepare(`SELECT DISTINCT principal FROM ct_actors WHERE principal LIKE ? ESCAPE '\\' OR actor_arn LIKE ? ESCAPE '\\' LIMIT ?`)
-      .pluck()
-      .all(pattern, pattern, MAX_ACTOR_BRANCHES + 1) as string[];
-    return found.length > MAX_ACTOR_BRANCHES ? null : found;
+    const like = likeOperator(this.dialect);
+    const { rows } = await sql<{ principal: string }>`
+      SELECT DISTINCT principal FROM ct_actors WHERE principal ${like} ${pattern} ESCAPE '\\' OR actor_arn ${like} ${pattern} ESCAPE '\\'
+      LIMIT ${MAX_ACTOR_BRANCHES + 1}`.execute(this.db);
+    return rows.length > MAX_ACTOR_BRANCHES ? null : rows.map((r) => r.principal);
   }
 
-  private plan(filters: AuditFilters, scope: AuditScope): QueryPlan {
-    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? this.principalsMatching(filters.actor) : null;
-    return planOf(filters, scope, principals);
+  private async plan(filters: AuditFilters, scope: AuditScope): Promise<QueryPlan> {
+    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? await this.principalsMatching(filters.actor) : null;
+    return planOf(filters, scope, this.dialect, principals);
   }
 
   /**
@@ -288,14 +316,13 @@ export class EventQueries {
    * included: the export is the set as of its first page.
    */
   async *exportEntries(filters: AuditFilters, scope: AuditScope, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<AuditEntry> {
-    const bound = this.conn.prepare('SELECT event_time, id FROM ct_entries ORDER BY event_time DESC, id DESC LIMIT 1').get() as
-      | { event_time: string; id: number }
-      | undefined;
+    const { rows } = await sql<{ event_time: string; id: number }>`SELECT event_time, id FROM ct_entries ORDER BY event_time DESC, id DESC LIMIT 1`.execute(this.db);
+    const bound = rows[0];
     if (!bound) return;
     // Start just above the newest row at the start, so the walk is one fixed set.
     let cursor: string | undefined = encodeCursor(bound.event_time, bound.id + 1);
     while (cursor) {
-      const page = this.timelineSync(filters, scope, { cursor, limit: pageSize });
+      const page = await this.timeline(filters, scope, { cursor, limit: pageSize });
       for (const entry of page.entries) yield entry;
       cursor = page.nextCursor;
       if (cursor) await new Promise((resolve) => setImmediate(resolve));
@@ -309,98 +336,78 @@ export class EventQueries {
   async accessPanel(storeId: string, itemName: string, options: AccessPanelOptions = {}): Promise<AccessPanel> {
     const now = (options.now ?? new Date()).getTime();
     const newReaderDays = options.newReaderDays ?? DEFAULT_NEW_READER_DAYS;
-    const only = (extra: string): QueryPlan => ({
-      common: { sql: `store_id = ?${extra}`, params: [storeId] },
+    const only = (...extra: SqlCondition[]): QueryPlan => ({
+      common: allOf([sql<SqlBool>`store_id = ${storeId}`, ...extra]),
       branches: coversItemBranches(itemName),
     });
-    const item = only('');
-    const readPlan = only(` AND event_name IN ${READ_LIST} AND error_code IS NULL`);
+    const item = only();
+    const readPlan = only(sql<SqlBool>`event_name IN ${READ_LIST}`, sql<SqlBool>`error_code IS NULL`);
     const since = (days: number) => new Date(now - days * DAY_MS).toISOString();
 
-    const [lastRead] = this.pageOf(readPlan, 1);
-    const recent = this.pageOf(item, PANEL_RECENT_EVENTS);
-
-    const readersSince = (days: number) => {
+    const readersSince = async (days: number) => {
       const parts = eachAlternative(
         readPlan,
-        (where) => `SELECT * FROM (SELECT principal, count(*) AS n, max(event_time) AS last, min(event_time) AS first FROM ct_entries WHERE ${where} GROUP BY principal)`,
-        { sql: 'event_time >= ?', params: [since(days)] },
+        (where) => sql`SELECT principal, count(*) AS n, max(event_time) AS last_at, min(event_time) AS first_at FROM ct_entries WHERE ${where} GROUP BY principal`,
+        sql<SqlBool>`event_time >= ${since(days)}`,
       );
-      return this.conn
-        .prepare(`SELECT principal, sum(n) AS reads, max(last) AS last, min(first) AS first FROM (${parts.sql}) GROUP BY principal ORDER BY reads DESC, last DESC`)
-        .all(...parts.params) as { principal: string | null; reads: number; last: string; first: string }[];
+      // Ties (same count, same last read) in one order on both dialects: named principals first, by name.
+      const { rows } = await sql<{ principal: string | null; reads: number; last_at: string; first_at: string }>`
+        SELECT principal, sum(n) AS reads, max(last_at) AS last_at, min(first_at) AS first_at FROM (${parts}) AS readers
+        GROUP BY principal ORDER BY reads DESC, last_at DESC, CASE WHEN principal IS NULL THEN 1 ELSE 0 END, principal`.execute(this.db);
+      return rows.map((r) => ({ ...r, reads: Number(r.reads) }));
     };
 
-    const seenBefore = (principal: string | null, from: string, to: string) => {
-      const parts = eachAlternative(readPlan, (where) => `SELECT * FROM (SELECT 1 FROM ct_entries WHERE ${where} LIMIT 1)`, {
-        sql: 'principal IS ? AND event_time >= ? AND event_time < ?',
-        params: [principal, from, to],
-      });
-      return this.conn.prepare(`${parts.sql} LIMIT 1`).get(...parts.params) !== undefined;
+    const seenBefore = async (principal: string | null, from: string, to: string) => {
+      const who = principal === null ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${principal}`;
+      const parts = eachAlternative(readPlan, (where) => sql`SELECT 1 AS seen FROM ct_entries WHERE ${where} LIMIT 1`, allOf([who, sql<SqlBool>`event_time >= ${from}`, sql<SqlBool>`event_time < ${to}`]));
+      const { rows } = await sql`${parts} LIMIT 1`.execute(this.db);
+      return rows.length > 0;
     };
-    const newReaders = readersSince(newReaderDays)
-      .filter((r) => !seenBefore(r.principal, new Date(Date.parse(r.first) - NEW_READER_LOOKBACK_DAYS * DAY_MS).toISOString(), r.first))
-      .map((r) => ({ principal: r.principal, firstReadAt: r.first }));
+
+    const [[lastRead], recent, recentReaders, readers30, readers90] = await Promise.all([
+      this.pageOf(readPlan, 1),
+      this.pageOf(item, PANEL_RECENT_EVENTS),
+      readersSince(newReaderDays),
+      readersSince(30),
+      readersSince(90),
+    ]);
+    const before = await Promise.all(
+      recentReaders.map((r) => seenBefore(r.principal, new Date(Date.parse(r.first_at) - NEW_READER_LOOKBACK_DAYS * DAY_MS).toISOString(), r.first_at)),
+    );
+    const newReaders = recentReaders.filter((_, i) => !before[i]).map((r) => ({ principal: r.principal, firstReadAt: r.first_at }));
     const isNew = new Set(newReaders.map((r) => r.principal));
-    const toReaders = (rows: ReturnType<typeof readersSince>): Reader[] =>
-      rows.map((r) => ({ principal: r.principal, reads: r.reads, lastReadAt: r.last, isNew: isNew.has(r.principal) }));
+    const toReaders = (rows: typeof readers30): Reader[] => rows.map((r) => ({ principal: r.principal, reads: r.reads, lastReadAt: r.last_at, isNew: isNew.has(r.principal) }));
 
-    return { lastRead: lastRead ?? null, readers30: toReaders(readersSince(30)), readers90: toReaders(readersSince(90)), newReaders, recent, newReaderDays };
-  }
-
-  private timelineSync(filters: AuditFilters, scope: AuditScope, page: PageOptions): TimelinePage {
-    const limit = Math.min(Math.max(1, Math.floor(page.limit ?? 50)), MAX_PAGE_SIZE);
-    const plan = this.plan(filters, scope);
-    if (page.cursor) {
-      const after = decodeCursor(page.cursor);
-      plan.common = { sql: `${plan.common.sql} AND (event_time, id) < (?, ?)`, params: [...plan.common.params, after.time, after.id] };
-    }
-    const rows = this.fetch(plan, limit + 1);
-    const kept = rows.slice(0, limit);
-    const last = kept.at(-1);
-    return {
-      entries: this.toEntries(kept, scope),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.event_time, last.id) : undefined,
-    };
+    return { lastRead: lastRead ?? null, readers30: toReaders(readers30), readers90: toReaders(readers90), newReaders, recent, newReaderDays };
   }
 
   /** The newest `limit` rows matching, with their events (the panel is for an authorized item: full raw). */
-  private pageOf(plan: QueryPlan, limit: number): AuditEntry[] {
-    return this.fetch(plan, limit).map((row) => toEntry(row, JSON.parse(row.raw) as Record<string, unknown>));
+  private async pageOf(plan: QueryPlan, limit: number): Promise<AuditEntry[]> {
+    return (await this.fetch(plan, limit)).map((row) => toEntry(row, JSON.parse(row.raw) as Record<string, unknown>));
   }
 
   /**
    * The newest `limit` rows of a plan: each alternative's own walk, newest first, cut at `limit`,
    * then merged; only then are the page's events joined.
    */
-  private fetch(plan: QueryPlan, limit: number): PageRow[] {
-    const walk = (where: SqlPart) => ({
-      sql: `SELECT * FROM (SELECT * FROM ct_entries WHERE ${where.sql} ORDER BY event_time DESC, id DESC LIMIT ?)`,
-      params: [...where.params, limit],
-    });
-    const walks = (plan.branches ?? [null]).map((b) =>
-      walk(b === null ? plan.common : { sql: `${b.sql} AND ${plan.common.sql}`, params: [...b.params, ...plan.common.params] }),
-    );
-    const merged = walks.length === 1 ? walks[0]! : { sql: walks.map((w) => w.sql).join(' UNION ALL '), params: walks.flatMap((w) => w.params) };
-    return this.conn
-      .prepare(
-        `SELECT e.*, ev.event_id, ev.source_id, ev.raw
-         FROM (${merged.sql} ORDER BY event_time DESC, id DESC LIMIT ?) e
-         JOIN ct_events ev ON ev.id = e.event_pk
-         ORDER BY e.event_time DESC, e.id DESC`,
-      )
-      .all(...merged.params, limit) as PageRow[];
+  private async fetch(plan: QueryPlan, limit: number): Promise<PageRow[]> {
+    const merged = eachAlternative(plan, (where) => sql`SELECT * FROM ct_entries WHERE ${where} ORDER BY event_time DESC, id DESC LIMIT ${limit}`);
+    const { rows } = await sql<PageRow>`
+      SELECT e.*, ev.event_id, ev.source_id, ev.raw
+      FROM (${merged} ORDER BY event_time DESC, id DESC LIMIT ${limit}) AS e
+      JOIN ct_events ev ON ev.id = e.event_pk
+      ORDER BY e.event_time DESC, e.id DESC`.execute(this.db);
+    return rows;
   }
 
   /** Rows to entries; for scoped callers, raw events naming several items name only the visible ones. */
-  private toEntries(rows: PageRow[], scope: AuditScope): AuditEntry[] {
+  private async toEntries(rows: PageRow[], scope: AuditScope): Promise<AuditEntry[]> {
     if (rows.length === 0) return [];
     const visibleByEvent = new Map<number, Set<string>>();
     if (!isFullScope(scope)) {
       const pks = [...new Set(rows.map((r) => r.event_pk))];
-      const siblings = this.conn
-        .prepare(`SELECT event_pk, store_id, item_name FROM ct_entries WHERE event_pk IN (${placeholders(pks.length)})`)
-        .all(...pks) as { event_pk: number; store_id: string | null; item_name: string | null }[];
+      const { rows: siblings } = await sql<{ event_pk: number; store_id: string | null; item_name: string | null }>`
+        SELECT event_pk, store_id, item_name FROM ct_entries WHERE event_pk IN (${sql.join(pks)})`.execute(this.db);
       const counts = new Map<number, number>();
       for (const s of siblings) counts.set(s.event_pk, (counts.get(s.event_pk) ?? 0) + 1);
       for (const s of siblings) {

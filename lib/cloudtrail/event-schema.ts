@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
-import { registerRegexp } from '@/lib/db/sqlite-regexp';
+import type { Generated } from 'kysely';
 
-// The event index's tables (DATA_DIR/audit-events.db). Plain SQL types, so PostgreSQL can follow.
+// The event index's tables: DATA_DIR/audit-events.db, or the "cloudtrail" schema of DATABASE_URL
+// (lib/db/migrations/cloudtrail.ts). Plain SQL types, the same values on both dialects.
 //
 // ct_events holds each CloudTrail event once (its id for dedupe, the guarded raw JSON).
 // ct_entries holds what reviewers filter on, one row per item the event touched (one row with no
@@ -58,72 +58,10 @@ export interface SourceRow {
   last_error_at: string | null;
 }
 
-// Every timeline filter that narrows sharply has an index that ends in (event_time, id), so
-// "newest first, 50 after this position" walks an index in order and stops after 50 rows.
-export const EVENT_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS ct_events (
-  id INTEGER PRIMARY KEY,
-  event_id TEXT NOT NULL UNIQUE,
-  source_id TEXT NOT NULL,
-  event_time TEXT NOT NULL,
-  raw TEXT NOT NULL,
-  ingested_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ct_events_time ON ct_events (event_time);
-CREATE TABLE IF NOT EXISTS ct_entries (
-  id INTEGER PRIMARY KEY,
-  event_pk INTEGER NOT NULL,
-  event_time TEXT NOT NULL,
-  event_source TEXT,
-  event_name TEXT,
-  read_only INTEGER NOT NULL,
-  actor_arn TEXT,
-  actor_type TEXT,
-  actor_role_arn TEXT,
-  principal TEXT,
-  source_ip TEXT,
-  user_agent TEXT,
-  error_code TEXT,
-  account TEXT,
-  region TEXT,
-  store_id TEXT,
-  item_name TEXT,
-  path_recursive INTEGER
-);
-CREATE INDEX IF NOT EXISTS ct_entries_time ON ct_entries (event_time, id);
-CREATE INDEX IF NOT EXISTS ct_entries_event ON ct_entries (event_pk);
-CREATE INDEX IF NOT EXISTS ct_entries_item ON ct_entries (item_name, event_time, id);
-CREATE INDEX IF NOT EXISTS ct_entries_principal ON ct_entries (principal, event_time, id);
-CREATE INDEX IF NOT EXISTS ct_entries_actor ON ct_entries (actor_arn, event_time, id);
-CREATE INDEX IF NOT EXISTS ct_entries_name ON ct_entries (event_name, event_time, id);
-CREATE INDEX IF NOT EXISTS ct_entries_ip ON ct_entries (source_ip, event_time, id);
-CREATE INDEX IF NOT EXISTS ct_entries_error ON ct_entries (error_code, event_time, id) WHERE error_code IS NOT NULL;
--- Every distinct (principal, actor ARN), so an actor substring resolves to a few principals
--- whose own index walks are merged, instead of a scan of every row.
-CREATE TABLE IF NOT EXISTS ct_actors (
-  principal TEXT NOT NULL,
-  actor_arn TEXT NOT NULL,
-  PRIMARY KEY (principal, actor_arn)
-);
-CREATE TABLE IF NOT EXISTS ct_sources (
-  source_id TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  account TEXT,
-  region TEXT NOT NULL,
-  cursor TEXT,
-  last_event_time TEXT,
-  last_success_at TEXT,
-  events_indexed INTEGER NOT NULL DEFAULT 0,
-  last_error_message TEXT,
-  last_error_at TEXT
-);
-`;
-
-/**
- * Sets up a connection: the tables, and REGEXP for the grants cut (path globs compiled as in
- * lib/inventory/schema.ts globsToRegex), so pages are cut inside SQL and keyset paging stays exact.
- */
-export function prepareEventConnection(conn: Database.Database): void {
-  registerRegexp(conn);
-  conn.exec(EVENT_SCHEMA_SQL);
+/** The index's tables for kysely (the migrations in lib/db/migrations/cloudtrail.ts make them). */
+export interface CloudTrailDatabase {
+  ct_events: Omit<EventRow, 'id'> & { id: Generated<number> };
+  ct_entries: Omit<EntryRow, 'id'> & { id: Generated<number> };
+  ct_actors: { principal: string; actor_arn: string };
+  ct_sources: Omit<SourceRow, 'events_indexed'> & { events_indexed: Generated<number> };
 }

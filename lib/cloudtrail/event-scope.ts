@@ -1,6 +1,8 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { regexpMatch, type DialectName } from '@/lib/db/dialect';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 
-// Who may see which rows, and which rows concern an item. Both are SQL fragments over ct_entries
+// Who may see which rows, and which rows concern an item. Both are SQL conditions over ct_entries
 // (so grants cut pages inside SQL and keyset paging stays exact) with a JavaScript twin for what
 // is decided after the query (redacting other items' names in a raw event).
 
@@ -22,9 +24,15 @@ export interface AuditStoreScope {
 
 export const FULL_SCOPE: AuditScope = { stores: 'all', includeUnmapped: true };
 
-export interface SqlPart {
-  sql: string;
-  params: unknown[];
+/** A condition on ct_entries (columns unqualified), its values bound as parameters. */
+export type SqlCondition = RawBuilder<SqlBool>;
+
+export const ALWAYS: SqlCondition = sql<SqlBool>`1 = 1`;
+export const NEVER: SqlCondition = sql<SqlBool>`1 = 0`;
+
+/** Conditions that must all hold. */
+export function allOf(parts: SqlCondition[]): SqlCondition {
+  return parts.length === 0 ? ALWAYS : sql<SqlBool>`${sql.join(parts, sql` AND `)}`;
 }
 
 export function isFullScope(scope: AuditScope): boolean {
@@ -32,21 +40,15 @@ export function isFullScope(scope: AuditScope): boolean {
 }
 
 /** The scope as a condition on ct_entries (columns unqualified). */
-export function scopeSql(scope: AuditScope): SqlPart {
-  if (scope.stores === 'all') return scope.includeUnmapped ? { sql: '1 = 1', params: [] } : { sql: 'store_id IS NOT NULL', params: [] };
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  for (const store of scope.stores) {
-    if (store.namePattern === null) {
-      parts.push('store_id = ?');
-      params.push(store.storeId);
-    } else {
-      parts.push('(store_id = ? AND item_name REGEXP ?)');
-      params.push(store.storeId, store.namePattern);
-    }
-  }
-  if (scope.includeUnmapped) parts.push('store_id IS NULL');
-  return parts.length === 0 ? { sql: '1 = 0', params: [] } : { sql: `(${parts.join(' OR ')})`, params };
+export function scopeSql(scope: AuditScope, dialect: DialectName): SqlCondition {
+  if (scope.stores === 'all') return scope.includeUnmapped ? ALWAYS : sql<SqlBool>`store_id IS NOT NULL`;
+  const parts: SqlCondition[] = scope.stores.map((store) =>
+    store.namePattern === null
+      ? sql<SqlBool>`store_id = ${store.storeId}`
+      : sql<SqlBool>`(store_id = ${store.storeId} AND ${regexpMatch(dialect, sql.ref('item_name'), store.namePattern)})`,
+  );
+  if (scope.includeUnmapped) parts.push(sql<SqlBool>`store_id IS NULL`);
+  return anyOf(parts);
 }
 
 /** The JavaScript twin of scopeSql. */
@@ -76,30 +78,31 @@ export function scopeForItem(scope: AuditScope, itemName: string): AuditScope {
  * order): its own, reads of its folder, and recursive reads of each folder above
  * (GetParametersByPath with Recursive).
  */
-export function coversItemBranches(itemName: string): SqlPart[] {
+export function coversItemBranches(itemName: string): SqlCondition[] {
   const folder = folderOf(itemName);
   const above = ancestorsOf(folder).filter((f) => f !== folder);
   return [
-    { sql: 'item_name = ?', params: [itemName] },
-    { sql: 'item_name = ?', params: [folder] },
-    ...above.map((f) => ({ sql: '(item_name = ? AND path_recursive = 1)', params: [f] })),
+    sql<SqlBool>`item_name = ${itemName}`,
+    sql<SqlBool>`item_name = ${folder}`,
+    ...above.map((f) => sql<SqlBool>`(item_name = ${f} AND path_recursive = 1)`),
   ];
 }
 
-/** Highest code point: `name < prefix + this` bounds "starts with prefix" for an index range. */
+/** Highest code point: `name < prefix + this` bounds "starts with prefix" for an index range
+ * (byte-wise comparison: SQLite's, and the "C" collation of the PostgreSQL columns). */
 const TOP = '\u{10FFFF}';
 
 /** Rows whose item or folder name starts with the prefix, and recursive reads of folders above it (disjoint). */
-export function underPathBranches(prefix: string): SqlPart[] {
+export function underPathBranches(prefix: string): SqlCondition[] {
   const above = ancestorsOf(folderOf(prefix)).filter((f) => f !== prefix);
   return [
-    { sql: '(item_name >= ? AND item_name < ?)', params: [prefix, `${prefix}${TOP}`] },
-    ...above.map((f) => ({ sql: '(item_name = ? AND path_recursive = 1)', params: [f] })),
+    sql<SqlBool>`(item_name >= ${prefix} AND item_name < ${`${prefix}${TOP}`})`,
+    ...above.map((f) => sql<SqlBool>`(item_name = ${f} AND path_recursive = 1)`),
   ];
 }
 
 /** Alternatives as one condition. */
-export function anyOf(parts: SqlPart[]): SqlPart {
-  if (parts.length === 0) return { sql: '1 = 0', params: [] };
-  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+export function anyOf(parts: SqlCondition[]): SqlCondition {
+  if (parts.length === 0) return NEVER;
+  return sql<SqlBool>`(${sql.join(parts, sql` OR `)})`;
 }

@@ -126,6 +126,8 @@ export class LookupEventsSource implements CloudTrailSource {
   private cursor: LookupEventsCursor | null = null;
   /** Lookups whose last page failed: while any is, pages do not mark the source healthy. */
   private readonly failing = new Set<AuditedEventSource>();
+  /** The last write to the index, which the next one waits for (see inTurn). */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly config: LookupEventsSourceConfig,
@@ -151,7 +153,7 @@ export class LookupEventsSource implements CloudTrailSource {
 
   async run(context: SourceRunContext): Promise<SourceRunResult> {
     // Re-read each run: the index is the truth (another process may have moved it).
-    this.cursor = parseLookupCursor(context.sink.sourceState(this.id)?.cursor);
+    this.cursor = parseLookupCursor((await context.sink.sourceState(this.id))?.cursor);
     const results = await Promise.all(AUDITED_EVENT_SOURCES.map((eventSource) => this.walkLookup(eventSource, context)));
     return results.reduce(
       (sum, r) => ({
@@ -198,7 +200,7 @@ export class LookupEventsSource implements CloudTrailSource {
         }
         result.error = `LookupEvents ${eventSource}: ${describeAwsError(error)}`;
         this.failing.add(eventSource);
-        this.recordError(context, result.error);
+        await this.recordError(context, result.error);
         break;
       }
       tokenRetried = false;
@@ -206,33 +208,36 @@ export class LookupEventsSource implements CloudTrailSource {
       const times = events.flatMap((e) => (e.EventTime instanceof Date && !Number.isNaN(e.EventTime.getTime()) ? [e.EventTime.toISOString()] : []));
       const pageNewest = times.reduce<string | null>((a, t) => laterOf(a, t), null);
       const pageOldest = times.reduce<string | null>((a, t) => earlierOf(a, t), null);
-      const previous = this.lookup(eventSource);
       const walked: LookupWalk = { ...walk, nextToken: nextToken ?? null, newest: laterOf(walk.newest, pageNewest), oldest: earlierOf(walk.oldest, pageOldest) };
-      const next: LookupCursor = nextToken
-        ? { ...previous, walk: walked, newest: laterOf(previous.newest, pageNewest) }
-        : { walk: null, resumeFrom: this.resumePoint(walked), newest: laterOf(previous.newest, pageNewest) };
-      const cursor: LookupEventsCursor = { version: 1, lookups: { ...this.cursor!.lookups, [eventSource]: next } };
-      this.failing.delete(eventSource);
-      const newest = Object.values(cursor.lookups).reduce<string | null>((a, l) => laterOf(a, l?.newest ?? null), null);
       try {
-        const ingested = context.sink.ingest(
-          this.id,
-          this.kind,
-          this.where,
-          records,
-          { cursor, lastEventTime: newest, ...(this.failing.size === 0 ? { lastSuccessAt: new Date(context.now()).toISOString() } : {}) },
-          context.stores,
-        );
-        result.inserted += ingested.inserted;
-        result.duplicates += ingested.duplicates;
+        await this.inTurn(async () => {
+          // The source's cursor as last written, with this lookup's new position.
+          const previous = this.lookup(eventSource);
+          const next: LookupCursor = nextToken
+            ? { ...previous, walk: walked, newest: laterOf(previous.newest, pageNewest) }
+            : { walk: null, resumeFrom: this.resumePoint(walked), newest: laterOf(previous.newest, pageNewest) };
+          const cursor: LookupEventsCursor = { version: 1, lookups: { ...this.cursor!.lookups, [eventSource]: next } };
+          this.failing.delete(eventSource);
+          const newest = Object.values(cursor.lookups).reduce<string | null>((a, l) => laterOf(a, l?.newest ?? null), null);
+          const ingested = await context.sink.ingest(
+            this.id,
+            this.kind,
+            this.where,
+            records,
+            { cursor, lastEventTime: newest, ...(this.failing.size === 0 ? { lastSuccessAt: new Date(context.now()).toISOString() } : {}) },
+            context.stores,
+          );
+          result.inserted += ingested.inserted;
+          result.duplicates += ingested.duplicates;
+          this.cursor = cursor;
+        });
       } catch (error) {
         // Not written, so not moved: the same page comes again next run.
         result.error = `Indexing LookupEvents ${eventSource} failed: ${error instanceof Error ? error.message : String(error)}`;
         this.failing.add(eventSource);
-        this.recordError(context, result.error);
+        await this.recordError(context, result.error);
         break;
       }
-      this.cursor = cursor;
       result.pages++;
       if (!nextToken) break;
       walk = walked;
@@ -277,12 +282,23 @@ export class LookupEventsSource implements CloudTrailSource {
     }
   }
 
-  private recordError(context: SourceRunContext, message: string): void {
+  private async recordError(context: SourceRunContext, message: string): Promise<void> {
     try {
-      context.sink.recordSourceError(this.id, message, { kind: this.kind, ...this.where });
+      await this.inTurn(() => context.sink.recordSourceError(this.id, message, { kind: this.kind, ...this.where }));
     } catch {
       // The index is failing too; the sync's log line carries the message.
     }
+  }
+
+  /**
+   * The three lookups write one at a time, in the order they ask: each page carries the whole
+   * source's cursor built from the last one written (so none overwrites another's position), and a
+   * page marked healthy never lands after a lookup's error (which would clear it).
+   */
+  private inTurn<T>(write: () => Promise<T>): Promise<T> {
+    const turn = this.writes.then(write);
+    this.writes = turn.catch(() => undefined);
+    return turn;
   }
 }
 

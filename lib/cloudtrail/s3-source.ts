@@ -67,12 +67,12 @@ export class S3CloudTrailSource implements CloudTrailSource {
 
   async run(context: SourceRunContext): Promise<SourceRunResult> {
     const result: SourceRunResult = { pages: 0, inserted: 0, duplicates: 0, error: null, throttled: 0 };
-    let cursor = parseS3Cursor(context.sink.sourceState(this.id)?.cursor);
+    let cursor = parseS3Cursor((await context.sink.sourceState(this.id))?.cursor);
     let folders: string[];
     try {
       folders = await this.folders();
     } catch (error) {
-      return this.fail(context, result, `Listing s3://${this.config.bucket}/${this.root}: ${describeAwsError(error)}`);
+      return await this.fail(context, result, `Listing s3://${this.config.bucket}/${this.root}: ${describeAwsError(error)}`);
     }
     let failed = false;
     // Once a file was skipped this run, pages no longer mark the source healthy (its notice stays).
@@ -92,7 +92,7 @@ export class S3CloudTrailSource implements CloudTrailSource {
           keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])).sort();
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } catch (error) {
-          this.fail(context, result, `Listing s3://${this.config.bucket}/${folder}: ${describeAwsError(error)}`);
+          await this.fail(context, result, `Listing s3://${this.config.bucket}/${folder}: ${describeAwsError(error)}`);
           failed = true;
           break;
         }
@@ -112,16 +112,16 @@ export class S3CloudTrailSource implements CloudTrailSource {
               }
             } catch (error) {
               // Not fetched: the position stays before this file, it comes again next run.
-              this.fail(context, result, `Reading s3://${this.config.bucket}/${key}: ${describeAwsError(error)}`);
+              await this.fail(context, result, `Reading s3://${this.config.bucket}/${key}: ${describeAwsError(error)}`);
               failed = true;
               break;
             }
           }
           const next: S3Cursor = { version: 1, folders: { ...cursor.folders, [folder]: key } };
           const newest = records.reduce<string | null>((a, r) => (typeof r.eventTime === 'string' && (a === null || r.eventTime > a) ? r.eventTime : a), null);
-          const previous = context.sink.sourceState(this.id)?.lastEventTime ?? null;
+          const previous = (await context.sink.sourceState(this.id))?.lastEventTime ?? null;
           try {
-            const ingested = context.sink.ingest(
+            const ingested = await context.sink.ingest(
               this.id,
               this.kind,
               this.where,
@@ -136,12 +136,11 @@ export class S3CloudTrailSource implements CloudTrailSource {
             result.inserted += ingested.inserted;
             result.duplicates += ingested.duplicates;
           } catch (error) {
-            this.fail(context, result, `Indexing s3://${this.config.bucket}/${key} failed: ${error instanceof Error ? error.message : String(error)}`);
-            return result;
+            return await this.fail(context, result, `Indexing s3://${this.config.bucket}/${key} failed: ${error instanceof Error ? error.message : String(error)}`);
           }
           if (skipped) {
             warned = true;
-            this.fail(context, result, skipped);
+            await this.fail(context, result, skipped);
           }
           cursor = next;
           startAfter = key;
@@ -200,10 +199,10 @@ export class S3CloudTrailSource implements CloudTrailSource {
     }
   }
 
-  private fail(context: SourceRunContext, result: SourceRunResult, message: string): SourceRunResult {
+  private async fail(context: SourceRunContext, result: SourceRunResult, message: string): Promise<SourceRunResult> {
     result.error ??= message;
     try {
-      context.sink.recordSourceError(this.id, message, { kind: this.kind, ...this.where });
+      await context.sink.recordSourceError(this.id, message, { kind: this.kind, ...this.where });
     } catch {
       // The index is failing too; the sync's log line carries the message.
     }

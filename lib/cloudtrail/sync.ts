@@ -6,7 +6,7 @@ import type { CloudTrailRecord, CloudTrailSourceKind, IngestResult, SourceState,
 // The background CloudTrail sync: every source now, then every interval, one run at a time per
 // source. A source fetches pages and hands each to the sink (the event index) with its new
 // position; the sink writes both in one transaction, so a stop at any point resumes exactly where
-// the last written page ended. Sources never throw out of a run: a failed page is recorded on the
+// the last written page ended. A source writes its pages one at a time, in order. Sources never throw out of a run: a failed page is recorded on the
 // source (recordSourceError) and retried on the next run from the position it kept.
 
 export interface SourceLocation {
@@ -16,6 +16,7 @@ export interface SourceLocation {
 
 /** What the sync needs of the event index (lib/cloudtrail/event-index.ts satisfies it). */
 export interface EventSink {
+  /** The page's events and the source's new state, in one transaction (all or nothing). */
   ingest(
     sourceId: string,
     kind: CloudTrailSourceKind,
@@ -23,10 +24,10 @@ export interface EventSink {
     records: CloudTrailRecord[],
     state: SourceStatePatch,
     stores: readonly StoreLocator[],
-  ): IngestResult;
-  recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): void;
-  sourceState(sourceId: string): SourceState | null;
-  registerSource?(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): void;
+  ): Promise<IngestResult>;
+  recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): Promise<void>;
+  sourceState(sourceId: string): Promise<SourceState | null>;
+  registerSource?(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): Promise<void>;
 }
 
 export interface SourceRunContext {
@@ -97,10 +98,17 @@ export class CloudTrailSync {
     return [...this.slots.keys()];
   }
 
-  /** Every source now, then every interval (a source still running is left to finish). */
+  /** Every source now (once registered, so each shows before its first page), then every interval (a source still running is left to finish). */
   start(): void {
-    for (const { source } of this.slots.values()) this.sink.registerSource?.(source.id, source.kind, source.where);
-    this.runAll();
+    const registered = [...this.slots.values()].map(async ({ source }) => {
+      try {
+        await this.sink.registerSource?.(source.id, source.kind, source.where);
+      } catch (error) {
+        // Its first page registers it too; the run records what fails.
+        logger.warn({ source: source.id, err: error instanceof Error ? error.message : String(error) }, 'cloudtrail source could not be registered');
+      }
+    });
+    void Promise.all(registered).then(() => this.runAll());
     this.timer = setInterval(() => this.runAll(), this.options.intervalMs);
     this.timer.unref();
   }
@@ -121,12 +129,12 @@ export class CloudTrailSync {
     const started = this.context.now();
     slot.run = slot.source
       .run(this.context)
-      .catch((error: unknown): SourceRunResult => {
+      .catch(async (error: unknown): Promise<SourceRunResult> => {
         // A bug, not an AWS failure: keep the sync alive, show it on the source.
         const message = `The ${slot.source.kind} sync failed unexpectedly (${error instanceof Error ? error.name : 'error'}); see the server log.`;
         logger.error({ source: sourceId, err: error instanceof Error ? error.message : String(error) }, 'cloudtrail source run failed');
         try {
-          this.sink.recordSourceError(sourceId, message, { kind: slot.source.kind, ...slot.source.where });
+          await this.sink.recordSourceError(sourceId, message, { kind: slot.source.kind, ...slot.source.where });
         } catch {
           // The index itself is failing; the log line above is all there is.
         }

@@ -5,6 +5,7 @@ import { listAudit, type AuditEntry as OwnEntry } from '@/lib/audit/audit-log';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { encodeCursor, type AuditEntry as TrailEntry, type ChartBucket } from '@/lib/cloudtrail/event-queries';
 import type { AuditScope } from '@/lib/cloudtrail/event-scope';
+import type { SourceState } from '@/lib/cloudtrail/types';
 import { getStores } from '@/lib/stores/registry';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { mayRead, parseTarget } from './audit';
@@ -201,7 +202,7 @@ export async function timelinePage(
 
   const trailPage = position.trailDone
     ? { entries: [] as TrailEntry[], nextCursor: undefined }
-    : await auditEventIndex().queries.timeline(filters, await scopeFor(principal), { cursor: position.trail, limit });
+    : await (await auditEventIndex()).queries.timeline(filters, await scopeFor(principal), { cursor: position.trail, limit });
   const own = position.ownDone
     ? { entries: [] as OwnEntry[], exhausted: true, lastExamined: position.own, horizon: null }
     : await ownCandidates(principal, filters, position.own, limit);
@@ -264,7 +265,7 @@ export interface ChartPoint {
 
 /** Reads and writes per hour or day of the filtered set (CloudTrail and the own log's reads and writes). */
 export async function timelineChart(principal: Principal, filters: AuditFilters, bucket: ChartBucket): Promise<ChartPoint[]> {
-  const chart = await auditEventIndex().queries.chart(filters, await scopeFor(principal), bucket);
+  const chart = await (await auditEventIndex()).queries.chart(filters, await scopeFor(principal), bucket);
   const points = new Map(chart.points.map((p) => [p.start, { ...p }]));
   const width = bucket === 'hour' ? 13 : 10;
   let cursor: number | undefined;
@@ -292,7 +293,7 @@ function bucketStart(iso: string, width: number): string {
 }
 
 /** CloudTrail sources' states, for auditors of everything (they name accounts and regions). */
-export function sourceStates(principal: Principal) {
+export async function sourceStates(principal: Principal): Promise<SourceState[]> {
   if (!canEverywhere(principal, 'view-audit')) return [];
-  return auditEventIndex().listSourceStates();
+  return (await auditEventIndex()).listSourceStates();
 }

@@ -48,7 +48,7 @@ function toEvent(entry: AuditEntry): AccessEvent {
 /** The panel, or null when the caller may not audit this item. */
 export async function itemAccessFor(principal: Principal, storeId: string, name: string): Promise<ItemAccess | null> {
   if (!can(principal, 'view-audit', { storeId, name })) return null;
-  const panel = await auditEventIndex().queries.accessPanel(storeId, name);
+  const panel = await (await auditEventIndex()).queries.accessPanel(storeId, name);
   const readers = (list: typeof panel.readers30) => list.map((r) => ({ principal: r.principal, reads: r.reads, lastReadAt: r.lastReadAt, isNew: r.isNew }));
   return {
     lastRead: panel.lastRead ? toEvent(panel.lastRead) : null,

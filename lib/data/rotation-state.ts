@@ -36,7 +36,7 @@ async function lastFailureOf(storeId: string, name: string): Promise<RotationFai
   const filters = parseAuditFilters({ store: storeId, item: name, event: FAILURE_EVENTS });
   if (!filters.ok) return null;
   try {
-    const page = await auditEventIndex().queries.timeline(filters.value, FULL_SCOPE, { limit: 20 });
+    const page = await (await auditEventIndex()).queries.timeline(filters.value, FULL_SCOPE, { limit: 20 });
     const failure = page.entries.find((e) => e.eventName !== 'RotateSecret' || e.errorCode !== null);
     if (!failure) return null;
     return { at: failure.time, event: failure.eventName ?? 'RotateSecret', errorCode: failure.errorCode, errorMessage: failure.errorMessage };

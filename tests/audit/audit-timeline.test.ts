@@ -46,7 +46,7 @@ beforeAll(async () => {
   for (let i = 0; i < 12; i++) events.push(record(i, `/prod/payments/key-${i % 4}`, i % 5 === 0 ? 'PutParameter' : 'GetParameter'));
   events.push(record(20, SENTINEL_OUTSIDE));
   events.push(record(21, null, 'DescribeParameters'));
-  auditEventIndex().ingest('test-source', 'lookup-events', { account: '111122223333', region: 'us-east-1' }, events, { cursor: {} }, STORES);
+  await (await auditEventIndex()).ingest('test-source', 'lookup-events', { account: '111122223333', region: 'us-east-1' }, events, { cursor: {} }, STORES);
   for (let i = 0; i < 7; i++) await appendAudit({ actor: 'operator@example.com', action: i % 2 ? 'rotate' : 'reveal', target: `local:/prod/payments/key-${i}`, outcome: 'success' });
   await appendAudit({ actor: 'operator@example.com', action: 'rotate', target: `local:${SENTINEL_OUTSIDE}`, outcome: 'denied' });
 }, 60_000);

@@ -45,7 +45,7 @@ describe('LookupEvents sync', () => {
     expect(Math.min(...stats.log.map((c) => c.startTime!))).toBeLessThan(NOW - 89 * 86_400_000);
     expect(stats.throttled).toBe(0);
     expect(stats.maxCallsPerSecond).toBeLessThanOrEqual(2);
-    const state = sink.sourceState('ct-main')!;
+    const state = (await sink.sourceState('ct-main'))!;
     expect(state.lastError).toBeNull();
     // The newest generated event is a minute old (within its second).
     expect(Date.parse(state.lastEventTime!)).toBeGreaterThan(NOW - 62_000);
@@ -65,8 +65,8 @@ describe('LookupEvents sync', () => {
     try {
       await sync.runOnce();
       const before = sink.events.size;
-      const newest = Date.parse(sink.sourceState('ct-incremental')!.lastEventTime!);
-      const smNewest = Date.parse(parseLookupCursor(sink.sourceState('ct-incremental')!.cursor).lookups['secretsmanager.amazonaws.com']!.newest!);
+      const newest = Date.parse((await sink.sourceState('ct-incremental'))!.lastEventTime!);
+      const smNewest = Date.parse(parseLookupCursor((await sink.sourceState('ct-incremental'))!.cursor).lookups['secretsmanager.amazonaws.com']!.newest!);
       const added = Array.from({ length: 70 }, (_, i) => ({
         eventID: `new-${i}`,
         eventSource: 'secretsmanager.amazonaws.com',
@@ -115,7 +115,7 @@ describe('LookupEvents sync', () => {
     expect(result.throttled).toBeGreaterThan(0);
     expect(sim.stats().throttled).toBeGreaterThan(0);
     expect(sink.events.size).toBe(auditedCount(sim));
-    expect(sink.sourceState('ct-contended')!.lastError).toBeNull();
+    expect((await sink.sourceState('ct-contended'))!.lastError).toBeNull();
     // The sync's own calls never exceed the limit: what was admitted stayed at 2 in any second.
     expect(sim.stats().maxAcceptedPerSecond).toBeLessThanOrEqual(2);
     expect(sources[0]).toBeDefined();
@@ -143,7 +143,7 @@ describe('LookupEvents sync', () => {
       sim.control({ failAll: 'AccessDeniedException' });
       const first = (await run).get('ct-failing')!;
       expect(first.error).toMatch(/AccessDeniedException/);
-      const state = sink.sourceState('ct-failing')!;
+      const state = (await sink.sourceState('ct-failing'))!;
       expect(state.lastError?.message).toMatch(/^LookupEvents [a-z]+\.amazonaws\.com: AccessDeniedException \(HTTP 400\)/);
       const indexed = sink.events.size;
       const total = auditedCount(sim);
@@ -155,8 +155,8 @@ describe('LookupEvents sync', () => {
       // Still failing: the position does not move, the error stays.
       const again = (await sync.runOnce()).get('ct-failing')!;
       expect(again.inserted).toBe(0);
-      expect(sink.sourceState('ct-failing')!.cursor).toEqual(state.cursor);
-      expect(sink.sourceState('ct-failing')!.lastError).not.toBeNull();
+      expect((await sink.sourceState('ct-failing'))!.cursor).toEqual(state.cursor);
+      expect((await sink.sourceState('ct-failing'))!.lastError).not.toBeNull();
 
       sim.control({ failAll: null, resetStats: true });
       const resumed = (await sync.runOnce()).get('ct-failing')!;
@@ -165,7 +165,7 @@ describe('LookupEvents sync', () => {
       expect(resumed.duplicates).toBe(0);
       // It went on from the saved pages, not from the top.
       expect(sim.stats().returned).toBe(total - indexed);
-      expect(sink.sourceState('ct-failing')!.lastError).toBeNull();
+      expect((await sink.sourceState('ct-failing'))!.lastError).toBeNull();
     } finally {
       sim.control({ ratePerSecond: 2, failAll: null });
     }

@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventIndex } from '@/lib/cloudtrail/event-index';
 import { parseLookupCursor } from '@/lib/cloudtrail/lookup-events-source';
 import type { EventSink } from '@/lib/cloudtrail/sync';
 import type { SimulatedCloudTrail } from '@/scripts/sim/simulated-cloudtrail';
-import { makeTempDir } from '../support/temp-dir';
+import { DATABASES, type DatabaseKind } from '../support/databases';
+import { dropIndexPlaces, newIndexPlace } from './support/index-databases';
 import { MemoryEventSink } from './support/memory-event-sink';
 import { auditedCount, lookupConfig, lookupSync, startSim, useSimulatedCredentials, waitFor } from './support/lookup-harness';
 
 // Stopped in the middle of a walk and started again on the same data, the sync loses and doubles
 // nothing: each page was written with its position, so the restart goes on from the next page.
-// Against the real event index (DATA_DIR/audit-events.db reopened) and the in-memory sink.
+// Against the real event index (reopened on the same SQLite file or PostgreSQL database) and the
+// in-memory sink.
 
 let sim: SimulatedCloudTrail;
 const NOW = Date.now();
-const temps: { cleanup: () => void }[] = [];
 
 beforeAll(async () => {
   useSimulatedCredentials();
@@ -21,116 +21,126 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sim.close();
-  for (const t of temps) t.cleanup();
+  await dropIndexPlaces();
 });
 
-interface Backend {
-  name: string;
-  open(): { sink: EventSink; count(): number; close(): void };
+interface Opened {
+  sink: EventSink;
+  count(): Promise<number>;
+  close(): Promise<void>;
 }
 
-function indexBackend(): Backend {
-  const temp = makeTempDir('ct-restart-');
-  temps.push(temp);
+interface Backend {
+  open(): Promise<Opened>;
+}
+
+async function indexBackend(kind: DatabaseKind): Promise<Backend> {
+  const place = await newIndexPlace(kind);
   return {
-    name: 'event index',
-    open: () => {
-      const index = EventIndex.open(temp.dir, { retentionDays: 400 });
-      return { sink: index, count: () => index.counts().events, close: () => index.close() };
+    open: async () => {
+      const index = await place.open({ retentionDays: 400 });
+      return { sink: index, count: async () => (await index.counts()).events, close: () => index.close() };
     },
   };
 }
 
-function memoryBackend(): Backend {
+async function memoryBackend(): Promise<Backend> {
   let saved = new MemoryEventSink().snapshot();
   return {
-    name: 'memory sink',
-    open: () => {
+    open: async () => {
       const sink = MemoryEventSink.fromSnapshot(saved);
-      return { sink, count: () => sink.events.size, close: () => (saved = sink.snapshot()) };
+      return {
+        sink,
+        count: async () => sink.events.size,
+        close: async () => {
+          saved = sink.snapshot();
+        },
+      };
     },
   };
 }
 
-describe.each([['event index', indexBackend], ['memory sink', memoryBackend]])('restart mid-walk (%s)', (_name, make) => {
+const BACKENDS: [string, () => Promise<Backend>][] = [...DATABASES.map((kind): [string, () => Promise<Backend>] => [`event index, ${kind}`, () => indexBackend(kind)]), ['memory sink', memoryBackend]];
+
+describe.each(BACKENDS)('restart mid-walk (%s)', (_name, make) => {
   it('stop() in the middle, then a new process on the same data: every event indexed exactly once, no page fetched twice', async () => {
-    const backend = make();
+    const backend = await make();
     const total = auditedCount(sim);
     sim.control({ resetStats: true });
 
-    const first = backend.open();
+    const first = await backend.open();
     const one = lookupSync(first.sink, [lookupConfig(sim.url, 'ct-restart')], { rate: 10 });
     const run = one.sync.runOnce();
-    await waitFor(() => first.count() >= 200);
+    await waitFor(async () => (await first.count()) >= 200);
     await one.sync.stop();
     const firstRun = (await run).get('ct-restart')!;
-    const atStop = first.count();
+    const atStop = await first.count();
     expect(atStop).toBeLessThan(total);
-    const saved = parseLookupCursor(first.sink.sourceState('ct-restart')!.cursor);
+    const saved = parseLookupCursor((await first.sink.sourceState('ct-restart'))!.cursor);
     expect(Object.values(saved.lookups).some((l) => l?.walk?.nextToken)).toBe(true);
-    first.close();
+    await first.close();
 
-    const second = backend.open();
-    expect(second.count()).toBe(atStop);
+    const second = await backend.open();
+    expect(await second.count()).toBe(atStop);
     const two = lookupSync(second.sink, [lookupConfig(sim.url, 'ct-restart')], { rate: 10 });
     const secondRun = (await two.sync.runOnce()).get('ct-restart')!;
     expect(secondRun.error).toBeNull();
-    expect(second.count()).toBe(total);
+    expect(await second.count()).toBe(total);
     expect(firstRun.inserted + secondRun.inserted).toBe(total);
     expect(firstRun.duplicates + secondRun.duplicates).toBe(0);
     // The simulator answered each event once over both runs.
     expect(sim.stats().returned).toBe(total);
-    expect(second.sink.sourceState('ct-restart')!.eventsIndexed).toBe(total);
-    second.close();
+    expect((await second.sink.sourceState('ct-restart'))!.eventsIndexed).toBe(total);
+    await second.close();
   }, 60_000);
 
   it('a NextToken that expired while stopped: the window is walked on from the oldest time reached', async () => {
-    const backend = make();
+    const backend = await make();
     const total = auditedCount(sim);
-    const first = backend.open();
+    const first = await backend.open();
     const one = lookupSync(first.sink, [lookupConfig(sim.url, 'ct-expired')], { rate: 10 });
     const run = one.sync.runOnce();
-    await waitFor(() => first.count() >= 150);
+    await waitFor(async () => (await first.count()) >= 150);
     await one.sync.stop();
     await run;
-    const atStop = first.count();
-    first.close();
+    const atStop = await first.count();
+    await first.close();
     sim.control({ expireTokens: true, resetStats: true });
 
-    const second = backend.open();
+    const second = await backend.open();
     const two = lookupSync(second.sink, [lookupConfig(sim.url, 'ct-expired')], { rate: 10 });
     const result = (await two.sync.runOnce()).get('ct-expired')!;
     expect(result.error).toBeNull();
-    expect(second.count()).toBe(total);
+    expect(await second.count()).toBe(total);
     expect(result.inserted).toBe(total - atStop);
     const stats = sim.stats();
     expect(stats.log.some((c) => c.error === 'InvalidNextTokenException')).toBe(true);
     // Only events at the second where each walk stopped come again.
     expect(result.duplicates).toBeLessThanOrEqual(3);
-    second.close();
+    await second.close();
   }, 60_000);
 
   it('a failure injected mid-walk, then a restart: nothing lost or doubled', async () => {
-    const backend = make();
+    const backend = await make();
     const total = auditedCount(sim);
-    const first = backend.open();
+    const first = await backend.open();
     const one = lookupSync(first.sink, [lookupConfig(sim.url, 'ct-injected')], { rate: 10 });
     const run = one.sync.runOnce();
-    await waitFor(() => first.count() >= 250);
+    await waitFor(async () => (await first.count()) >= 250);
     sim.control({ failNext: { count: 1, type: 'ExpiredTokenException' } });
     const failed = (await run).get('ct-injected')!;
     expect(failed.error).toMatch(/ExpiredTokenException/);
-    expect(first.sink.sourceState('ct-injected')!.lastError?.message).toMatch(/ExpiredTokenException/);
+    expect((await first.sink.sourceState('ct-injected'))!.lastError?.message).toMatch(/ExpiredTokenException/);
     await one.sync.stop();
-    first.close();
+    await first.close();
 
-    const second = backend.open();
+    const second = await backend.open();
     const two = lookupSync(second.sink, [lookupConfig(sim.url, 'ct-injected')], { rate: 10 });
     const result = (await two.sync.runOnce()).get('ct-injected')!;
     expect(result.error).toBeNull();
-    expect(second.count()).toBe(total);
+    expect(await second.count()).toBe(total);
     expect(failed.inserted + result.inserted).toBe(total);
-    expect(second.sink.sourceState('ct-injected')!.lastError).toBeNull();
-    second.close();
+    expect((await second.sink.sourceState('ct-injected'))!.lastError).toBeNull();
+    await second.close();
   }, 60_000);
 });

@@ -81,17 +81,17 @@ describe('CloudTrail S3 source', () => {
   it('indexes the three services of every gzipped file once, then reads only new files by key', async () => {
     const temp = makeTempDir('ct-s3-');
     temps.push(temp);
-    const index = EventIndex.open(temp.dir, { retentionDays: 3650 });
+    const index = await EventIndex.open(temp.dir, { retentionDays: 3650 });
     try {
       s3.control({ resetStats: true });
       const sync = syncOf(index, new S3CloudTrailSource(config()));
       const first = (await sync.runOnce()).get('trail')!;
       expect(first.error).toBeNull();
       expect(first.inserted).toBe(expected.size);
-      expect(index.counts().events).toBe(expected.size);
+      expect((await index.counts()).events).toBe(expected.size);
       const ids = new Set(await allEventIds(index));
       expect(ids).toEqual(expected);
-      const state = index.sourceState('trail')!;
+      const state = (await index.sourceState('trail'))!;
       expect(state.lastError).toBeNull();
       expect(state.lastEventTime).toBe(day(39).toISOString());
       const cursor = parseS3Cursor(state.cursor);
@@ -104,9 +104,9 @@ describe('CloudTrail S3 source', () => {
       expect(second.inserted).toBe(added.length);
       expect(second.duplicates).toBe(0);
       expect(s3.stats().fetched).toHaveLength(2);
-      expect(index.counts().events).toBe(expected.size + added.length);
+      expect((await index.counts()).events).toBe(expected.size + added.length);
     } finally {
-      index.close();
+      await index.close();
     }
   }, 30_000);
 
@@ -120,7 +120,7 @@ describe('CloudTrail S3 source', () => {
     s3.control({ failNextGets: 10 });
     const failed = (await run).get('trail-failing')!;
     expect(failed.error).toMatch(/^Reading s3:\/\/org-trail-logs\/cloudtrail\/AWSLogs\/111111111111\/CloudTrail\/us-east-1\/2026\/01\/.*InternalError/);
-    const state = sink.sourceState('trail-failing')!;
+    const state = (await sink.sourceState('trail-failing'))!;
     expect(state.lastError?.message).toBe(failed.error);
     const indexedFiles = failed.pages;
     expect(indexedFiles).toBeGreaterThan(0);
@@ -131,7 +131,7 @@ describe('CloudTrail S3 source', () => {
     // 41 files in that folder (days 0-39 and 41): each read once over both runs.
     expect(indexedFiles + resumed.pages).toBe(41);
     expect(sink.events.size).toBe(41 * 3);
-    expect(sink.sourceState('trail-failing')!.lastError).toBeNull();
+    expect((await sink.sourceState('trail-failing'))!.lastError).toBeNull();
   }, 30_000);
 
   it('a damaged file is passed over, said so on the source, and the rest is read', async () => {
@@ -142,13 +142,12 @@ describe('CloudTrail S3 source', () => {
     const sync = syncOf(sink, new S3CloudTrailSource(config({ id: 'trail-broken', prefix: 'broken' })));
     const result = (await sync.runOnce()).get('trail-broken')!;
     expect(result.error).toMatch(/_bad\.json\.gz is not a readable CloudTrail log file and was skipped/);
-    expect(sink.sourceState('trail-broken')!.lastError?.message).toMatch(/was skipped/);
+    expect((await sink.sourceState('trail-broken'))!.lastError?.message).toMatch(/was skipped/);
     expect([...sink.events.keys()].sort()).toEqual(['after-bad-kms', 'after-bad-sm', 'after-bad-ssm']);
   });
 });
 
 async function allEventIds(index: EventIndex): Promise<string[]> {
   // The raw rows, read directly: what the index holds.
-  const conn = (index as unknown as { conn: { prepare(sql: string): { pluck(): { all(): string[] } } } }).conn;
-  return conn.prepare('SELECT event_id FROM ct_events').pluck().all();
+  return (await index.db.selectFrom('ct_events').select('event_id').execute()).map((r) => r.event_id);
 }

@@ -50,7 +50,7 @@ export default async function AuditPage({ searchParams }: Props) {
   const params = flatParams(raw);
   const parsed = parseAuditFilters(raw);
   const chain = await auditChainStatus(principal);
-  const sources = sourceStates(principal);
+  const sources = await sourceStates(principal);
 
   let content: React.ReactNode;
   if (!parsed.ok) {

@@ -1,4 +1,89 @@
+import { sql, type Kysely } from 'kysely';
+import type { DialectName } from '../dialect';
 import type { AreaMigration } from '../migrate';
 
-// Placeholder: filled in by the cloudtrail area's port to PostgreSQL.
-export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {};
+// The CloudTrail event index (lib/cloudtrail/event-schema.ts describes the tables): DATA_DIR/
+// audit-events.db, or the "cloudtrail" schema of DATABASE_URL. The first migration creates with
+// IF NOT EXISTS, so audit-events.db files from before migrations are adopted as they are (their
+// tables and indexes are exactly these; nothing was ever added to them later).
+//
+// PostgreSQL: text columns compare byte-wise (COLLATE "C"), as SQLite does. Keyset pages order by
+// event_time, the path filters are index ranges on item_name (`>= prefix AND < prefix || U+10FFFF`),
+// and under a language collation both would order differently from SQLite and from each other.
+
+/** Every timeline filter that narrows sharply has an index ending in (event_time, id), so "newest
+ * first, 50 after this position" walks an index in order and stops after 50 rows. */
+function initialStatements(dialect: DialectName): string[] {
+  const pg = dialect === 'postgres';
+  const text = pg ? 'TEXT COLLATE "C"' : 'TEXT';
+  const id = pg ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY';
+  const ref = pg ? 'BIGINT' : 'INTEGER';
+  const count = pg ? 'BIGINT' : 'INTEGER';
+  return [
+    `CREATE TABLE IF NOT EXISTS ct_events (
+      id ${id},
+      event_id ${text} NOT NULL UNIQUE,
+      source_id ${text} NOT NULL,
+      event_time ${text} NOT NULL,
+      raw TEXT NOT NULL,
+      ingested_at ${text} NOT NULL
+    )`,
+    'CREATE INDEX IF NOT EXISTS ct_events_time ON ct_events (event_time)',
+    `CREATE TABLE IF NOT EXISTS ct_entries (
+      id ${id},
+      event_pk ${ref} NOT NULL,
+      event_time ${text} NOT NULL,
+      event_source ${text},
+      event_name ${text},
+      read_only INTEGER NOT NULL,
+      actor_arn ${text},
+      actor_type ${text},
+      actor_role_arn ${text},
+      principal ${text},
+      source_ip ${text},
+      user_agent ${text},
+      error_code ${text},
+      account ${text},
+      region ${text},
+      store_id ${text},
+      item_name ${text},
+      path_recursive INTEGER
+    )`,
+    'CREATE INDEX IF NOT EXISTS ct_entries_time ON ct_entries (event_time, id)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_event ON ct_entries (event_pk)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_item ON ct_entries (item_name, event_time, id)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_principal ON ct_entries (principal, event_time, id)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_actor ON ct_entries (actor_arn, event_time, id)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_name ON ct_entries (event_name, event_time, id)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_ip ON ct_entries (source_ip, event_time, id)',
+    'CREATE INDEX IF NOT EXISTS ct_entries_error ON ct_entries (error_code, event_time, id) WHERE error_code IS NOT NULL',
+    // Every distinct (principal, actor ARN), so an actor substring resolves to a few principals
+    // whose own index walks are merged, instead of a scan of every row.
+    `CREATE TABLE IF NOT EXISTS ct_actors (
+      principal ${text} NOT NULL,
+      actor_arn ${text} NOT NULL,
+      PRIMARY KEY (principal, actor_arn)
+    )`,
+    `CREATE TABLE IF NOT EXISTS ct_sources (
+      source_id ${text} PRIMARY KEY,
+      kind ${text} NOT NULL,
+      account ${text},
+      region ${text} NOT NULL,
+      cursor TEXT,
+      last_event_time ${text},
+      last_success_at ${text},
+      events_indexed ${count} NOT NULL DEFAULT 0,
+      last_error_message TEXT,
+      last_error_at ${text}
+    )`,
+  ];
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
+  '0001-initial': {
+    async up(db: Kysely<any>, dialect) {
+      for (const statement of initialStatements(dialect)) await sql.raw(statement).execute(db);
+    },
+  },
+};

@@ -27,9 +27,9 @@ export function auditedCount(sim: { count(f?: { eventSource?: string }): number 
   return AUDITED_EVENT_SOURCES.reduce((n, eventSource) => n + sim.count({ eventSource }), 0);
 }
 
-export async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 10));
   }

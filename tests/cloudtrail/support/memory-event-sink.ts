@@ -44,11 +44,18 @@ export class MemoryEventSink implements EventSink {
     );
   }
 
-  registerSource(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): void {
+  async registerSource(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): Promise<void> {
     this.sources.set(sourceId, { ...this.state(sourceId, kind, where), kind, ...where });
   }
 
-  ingest(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation, records: CloudTrailRecord[], patch: SourceStatePatch, _stores: readonly StoreLocator[]): IngestResult {
+  async ingest(
+    sourceId: string,
+    kind: CloudTrailSourceKind,
+    where: SourceLocation,
+    records: CloudTrailRecord[],
+    patch: SourceStatePatch,
+    _stores: readonly StoreLocator[],
+  ): Promise<IngestResult> {
     this.ingests++;
     if (this.failIngests > 0) {
       this.failIngests--;
@@ -75,12 +82,12 @@ export class MemoryEventSink implements EventSink {
     return { inserted: fresh.size, duplicates };
   }
 
-  recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): void {
+  async recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): Promise<void> {
     const before = this.state(sourceId, source?.kind ?? 'lookup-events', source ?? { account: null, region: '' });
     this.sources.set(sourceId, { ...before, lastError: { message, at: new Date().toISOString() } });
   }
 
-  sourceState(sourceId: string): SourceState | null {
+  async sourceState(sourceId: string): Promise<SourceState | null> {
     const state = this.sources.get(sourceId);
     return state ? structuredClone(state) : null;
   }
