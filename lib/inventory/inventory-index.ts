@@ -388,14 +388,21 @@ export class InventoryIndex {
     const base = () => this.db.selectFrom('inv_items').select(ITEM_SELECT.map((c) => `inv_items.${c}` as const));
     const wide = limit * 10;
 
-    // Candidates come in id order on both dialects (the order FTS5 yields its matches in), so a
-    // limit cuts the same rows; they are ranked below.
+    // Candidates come in the same order on both dialects, so a limit cuts the same rows (they are
+    // ranked below): in id order through the trigram index (the order FTS5 yields its matches in,
+    // no sort on SQLite), by name for short text (the order SQLite's (store_id, name) index reads).
     let byName: SelectedRow[];
     let other: SelectedRow[] = [];
     if (this.dialect === 'postgres') {
       // The trigram indexes on lower(column) serve these; the matches are the FTS5 phrase's (a substring, any case).
       const contains = (column: 'name' | 'description' | 'tag_text') => containsSql(this.dialect, `inv_items.${column}`, text);
-      byName = await base().where(contains('name')).where(inScope).orderBy('inv_items.id').limit(wide).execute();
+      byName = await base()
+        .where(contains('name'))
+        .where(inScope)
+        .$if(text.length >= 3, (q) => q.orderBy('inv_items.id'))
+        .$if(text.length < 3, (q) => q.orderBy('inv_items.store_id').orderBy('inv_items.name'))
+        .limit(wide)
+        .execute();
       if (text.length >= 3 && byName.length < limit) {
         other = await base()
           .where((eb) => eb.or([contains('description'), contains('tag_text')]))
@@ -415,7 +422,13 @@ export class InventoryIndex {
       byName = await fts('name').limit(wide).execute();
       if (byName.length < limit) other = await fts('description tag_text').limit(limit).execute();
     } else {
-      byName = await base().where(containsSql(this.dialect, 'inv_items.name', text)).where(inScope).orderBy('inv_items.id').limit(wide).execute();
+      byName = await base()
+        .where(containsSql(this.dialect, 'inv_items.name', text))
+        .where(inScope)
+        .orderBy('inv_items.store_id')
+        .orderBy('inv_items.name')
+        .limit(wide)
+        .execute();
     }
 
     const needle = text.toLowerCase();
@@ -448,6 +461,9 @@ export class InventoryIndex {
       .where('store_id', 'in', storeIds)
       .where('path', '!=', '/')
       .where(containsSql(this.dialect, 'path', text))
+      // The primary key's order: no sort on SQLite, and the same rows on both dialects.
+      .orderBy('store_id')
+      .orderBy('path')
       .limit(limit)
       .execute();
     return rows.map((r) => ({ storeId: r.store_id, path: r.path, totalItems: r.total_items }));

@@ -220,7 +220,7 @@ interface SizeResult {
 }
 
 async function benchSize(n: number): Promise<SizeResult> {
-  const [{ inventoryDb }, { getFreshnessOverview, listFreshness }, { listItemsPage }, { listableNamePattern }, { toInventoryRow }, { freshnessPolicies }, { freshnessColumnsOf }, { NaiveFreshness }] =
+  const [{ inventoryDb, closeInventoryDb }, { getFreshnessOverview, listFreshness }, { listItemsPage }, { listableNamePattern }, { toInventoryRow }, { freshnessPolicies }, { freshnessColumnsOf }, { NaiveFreshness }] =
     await Promise.all([
       import('@/lib/inventory/inventory'),
       import('@/lib/data/freshness'),
@@ -234,7 +234,7 @@ async function benchSize(n: number): Promise<SizeResult> {
   const dataDir = path.join(root, `data-${n}`);
   mkdirSync(dataDir, { recursive: true });
   process.env.DATA_DIR = dataDir;
-  const db = inventoryDb();
+  const db = await inventoryDb();
   const now = Date.now();
   const secrets = Math.round(n * 0.4);
   const byStore = [
@@ -243,27 +243,27 @@ async function benchSize(n: number): Promise<SizeResult> {
   ] as const;
   const records = byStore.map((s) => Array.from({ length: s.count }, (_, i) => s.make(i, now)));
 
-  /** One walk of every store as the sync does it: staged a page at a time (each a transaction), then swapped in. */
-  const walk = () => {
+  /** One walk of every store as the sync does it: staged a page at a time (one statement each), then swapped in. */
+  const walk = async () => {
     let stageMs = 0;
     let applyMs = 0;
-    byStore.forEach((s, k) => {
+    for (const [k, s] of byStore.entries()) {
       let start = performance.now();
-      db.beginWalk(s.storeId);
+      await db.beginWalk(s.storeId);
       for (let i = 0; i < s.count; i += s.page)
-        db.stage(records[k]!.slice(i, i + s.page).map((record) => toInventoryRow(s.storeId, record, s.kind !== 'ssm')));
+        await db.stage(records[k]!.slice(i, i + s.page).map((record) => toInventoryRow(s.storeId, record, s.kind !== 'ssm')));
       stageMs += performance.now() - start;
       start = performance.now();
-      db.applyWalk(s.storeId, { items: s.count, pages: Math.ceil(s.count / s.page), durationMs: 0, calls: {}, throttled: 0, unreadableItems: 0 }, s.kind === 'ssm');
+      await db.applyWalk(s.storeId, { items: s.count, pages: Math.ceil(s.count / s.page), durationMs: 0, calls: {}, throttled: 0, unreadableItems: 0 }, s.kind === 'ssm');
       applyMs += performance.now() - start;
-    });
+    }
     return { stageMs, applyMs };
   };
   log(`[${n}] writing ${n.toLocaleString('en-US')} items through the sync's path (stage, applyWalk)`);
-  const first = walk();
+  const first = await walk();
   // The next walk: 1 % of the items changed since.
   for (const list of records) for (let i = 0; i < list.length; i += 100) list[i] = { ...list[i]!, lastChangedAt: iso(now - 60_000), currentVersion: `${list[i]!.currentVersion}-2` };
-  const again = walk();
+  const again = await walk();
   // What the freshness columns add to staging: computing them alone, for every row.
   const rows = byStore.flatMap((s, k) => records[k]!.map((record) => toInventoryRow(s.storeId, record, s.kind !== 'ssm')));
   const started = performance.now();
@@ -392,7 +392,7 @@ async function benchSize(n: number): Promise<SizeResult> {
     }
   });
   naive.close();
-  db.close();
+  await closeInventoryDb();
 
   const samples: Record<string, number[]> = {};
   const lines: Line[] = questions.map((q) => {

@@ -54,7 +54,7 @@ export async function benchSecretsManagerColdSync(n: number): Promise<SecretsMan
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-sm-'));
   const sim = await startSimulator(n);
   try {
-    const db = InventoryDb.open(dir);
+    const db = await InventoryDb.open(dir);
     const store = SecretsManagerStore.fromConfig({ id: STORE_ID, region: 'us-east-1', endpoint: sim.url });
     const sync = new InventorySync(db, [store], { intervalMs: 86_400_000, fetchTags: false, rates: { [STORE_ID]: { ListSecrets: LIST_SECRETS_RATE } } });
     const started = performance.now();
@@ -67,7 +67,7 @@ export async function benchSecretsManagerColdSync(n: number): Promise<SecretsMan
     const list = stats.operations['secretsmanager:ListSecrets'];
     const shape = sync.lastWalk(STORE_ID);
     await sync.stop();
-    db.close();
+    await db.close();
     const listed = record.items + record.unreadable_items;
     const floorS = Math.max(1, Math.ceil(listed / PAGE)) / LIST_SECRETS_RATE;
     return {

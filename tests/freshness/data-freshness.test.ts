@@ -5,7 +5,7 @@ import type { Principal } from '@/lib/auth/principal';
 import { getFreshnessOverview, listFreshness } from '@/lib/data/freshness';
 import { resetFreshnessPolicies } from '@/lib/freshness/policies';
 import { FRESHNESS_STATUSES, type FreshnessRow, type FreshnessStatus } from '@/lib/freshness/types';
-import { inventoryDb } from '@/lib/inventory/inventory';
+import { closeInventoryDb, inventoryDb } from '@/lib/inventory/inventory';
 import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
 import { getStores } from '@/lib/stores/registry';
 import { makeTempDir } from '../support/temp-dir';
@@ -58,14 +58,14 @@ freshness:
   Object.assign(process.env, { DATA_DIR: path.join(temp.dir, 'data'), CONFIG_FILE: config, DEMO_DATA: '1', LOG_LEVEL: 'silent' });
   resetFreshnessPolicies();
   await getStores();
-  const db = inventoryDb();
-  db.beginWalk('prod-params');
-  db.stage(PARAMS.map((r) => toInventoryRow('prod-params', r, false)));
-  db.applyWalk('prod-params', { items: PARAMS.length, pages: 6, durationMs: 10, calls: {}, throttled: 0, unreadableItems: 0 }, true);
+  const db = await inventoryDb();
+  await db.beginWalk('prod-params');
+  await db.stage(PARAMS.map((r) => toInventoryRow('prod-params', r, false)));
+  await db.applyWalk('prod-params', { items: PARAMS.length, pages: 6, durationMs: 10, calls: {}, throttled: 0, unreadableItems: 0 }, true);
 });
 afterAll(async () => {
   for (const store of await getStores()) await (store as { close?: () => Promise<void> }).close?.();
-  inventoryDb().close();
+  await closeInventoryDb();
   temp.cleanup();
 });
 

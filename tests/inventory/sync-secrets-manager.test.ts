@@ -31,10 +31,10 @@ afterAll(() => {
   for (const t of temps) t.cleanup();
 });
 
-function setup(sim: SimulatedAws, rates: Record<string, number> = {}, maxWalkChains?: number) {
+async function setup(sim: SimulatedAws, rates: Record<string, number> = {}, maxWalkChains?: number) {
   const temp = makeTempDir('secrets-sm-sync-');
   temps.push(temp);
-  const db = InventoryDb.open(temp.dir);
+  const db = await InventoryDb.open(temp.dir);
   const sm = SecretsManagerStore.fromConfig({ id: 'secrets', region: 'us-east-1', endpoint: sim.url });
   const sync = new InventorySync(db, [sm], { intervalMs: 3_600_000, rates: { secrets: rates }, fetchTags: false, maxWalkChains });
   syncs.push(sync);
@@ -90,7 +90,7 @@ describe('a Secrets Manager walk split into chains', () => {
       const listed = await listedNames(sim);
       expect(listed).toHaveLength(5000);
       sim.resetStats();
-      const { db, sync } = setup(sim, { ListSecrets: 100 });
+      const { db, sync } = await setup(sim, { ListSecrets: 100 });
       await walk(sync);
 
       const readable = listed.map(secretToItemName).filter((name) => {
@@ -128,7 +128,7 @@ describe('a Secrets Manager walk split into chains', () => {
       sim.resetStats();
       // Room for two chains only: the whole-store chain cannot split (a split makes three or more),
       // so after a few pages it gets a descending twin.
-      const { db, sync } = setup(sim, { ListSecrets: 100 }, 2);
+      const { db, sync } = await setup(sim, { ListSecrets: 100 }, 2);
       await walk(sync);
       expect(sync.lastWalk('secrets')).toEqual({ chains: 2, maxOpenChains: 2 });
       const record = await db.index.syncRecord('secrets');
@@ -147,7 +147,7 @@ describe('a Secrets Manager walk split into chains', () => {
   it('never goes above the configured rate, and with 30 ms a call comes near the rate floor', async () => {
     const sim = await startSimulatedAws({ secretsmanager: [{ pattern: 'hierarchy', count: 6000 }], latencyMs: 30 });
     try {
-      const { db, sync } = setup(sim, { ListSecrets: 40 });
+      const { db, sync } = await setup(sim, { ListSecrets: 40 });
       const started = performance.now();
       await walk(sync);
       const seconds = (performance.now() - started) / 1000;
@@ -178,7 +178,7 @@ describe('a Secrets Manager walk split into chains', () => {
         [small, 1],
         [medium, 3],
       ] as const) {
-        const { db, sync } = setup(sim);
+        const { db, sync } = await setup(sim);
         await walk(sync);
         expect(sim.stats().operations['secretsmanager:ListSecrets']?.calls).toBe(calls);
         expect(sync.lastWalk('secrets')).toEqual({ chains: 1, maxOpenChains: 1 });
@@ -192,7 +192,7 @@ describe('a Secrets Manager walk split into chains', () => {
   it('fails as a whole when a chain fails, keeping the last inventory', async () => {
     const sim = await startSimulatedAws({ secretsmanager: [{ pattern: 'hierarchy', count: 3000 }], latencyMs: 20 });
     try {
-      const { db, sync } = setup(sim);
+      const { db, sync } = await setup(sim);
       await walk(sync);
       const items = await db.index.countStore('secrets');
       expect(items).toBeGreaterThan(2000);

@@ -60,7 +60,7 @@ describe('Parameter Store', () => {
     // The answer holds the version and time only.
     expect(JSON.stringify(result)).not.toContain(currentValue('ssm', PARAM));
     // The inventory shows the new version before the next walk.
-    expect((await inventoryDb().index.getItem('params', PARAM))?.version).toBe(String(Number(before.Version) + 1));
+    expect((await (await inventoryDb()).index.getItem('params', PARAM))?.version).toBe(String(Number(before.Version) + 1));
   });
 
   it('refuses a parameter whose data type is not text, writing nothing', async () => {
