@@ -1,9 +1,13 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventIndex } from '@/lib/cloudtrail/event-index';
+import { AUDIT_EVENTS_DB_FILE, EventIndex } from '@/lib/cloudtrail/event-index';
 import { FULL_SCOPE } from '@/lib/cloudtrail/event-scope';
 import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
 import { DATABASES } from '../support/databases';
+import { makeTempDir } from '../support/temp-dir';
 import { dropIndexPlaces, failCursorUpdates, newIndexPlace, type IndexPlace } from './support/index-databases';
+import { LEGACY_EVENT_SCHEMA_SQL } from './support/legacy-event-schema';
 
 // Writing the index: dedupe by eventID (and by content without one), events and the source's
 // state in one transaction, the value guard on what is stored, errors, retention. On SQLite and
@@ -196,5 +200,44 @@ describe.each(DATABASES)('event index (%s)', (kind) => {
       expect(await index.counts()).toEqual({ events: 2, entries: 2 });
       expect(await index.purgeOlderThan(30)).toBe(0);
     });
+  });
+});
+
+describe('an audit-events.db from before migrations', () => {
+  it('is adopted as it is: its events and sources are kept, and later pages go on from its position', async () => {
+    const temp = makeTempDir('ct-legacy-');
+    try {
+      const legacy = new Database(path.join(temp.dir, AUDIT_EVENTS_DB_FILE));
+      legacy.exec(LEGACY_EVENT_SCHEMA_SQL);
+      legacy
+        .prepare('INSERT INTO ct_events (event_id, source_id, event_time, raw, ingested_at) VALUES (?, ?, ?, ?, ?)')
+        .run('ev-0', 'le-eu', '2026-03-01T11:00:00.000Z', JSON.stringify(getParameter(0)), '2026-03-01T11:00:01.000Z');
+      legacy
+        .prepare(
+          `INSERT INTO ct_entries (event_pk, event_time, event_source, event_name, read_only, actor_arn, principal, store_id, item_name)
+           VALUES (1, '2026-03-01T11:00:00.000Z', 'ssm.amazonaws.com', 'GetParameter', 1, 'arn:aws:iam::111122223333:user/alice', 'arn:aws:iam::111122223333:user/alice', 'prod-params', '/prod/item-0')`,
+        )
+        .run();
+      legacy
+        .prepare("INSERT INTO ct_sources (source_id, kind, account, region, cursor, events_indexed) VALUES ('le-eu', 'lookup-events', '111122223333', 'eu-west-1', ?, 1)")
+        .run(JSON.stringify({ token: 'old' }));
+      legacy.close();
+
+      const index = await EventIndex.open(temp.dir, { retentionDays: 400, now: () => NOW });
+      try {
+        expect(await index.sourceState('le-eu')).toMatchObject({ cursor: { token: 'old' }, eventsIndexed: 1 });
+        expect(await index.ingest('le-eu', 'lookup-events', WHERE, [getParameter(0), getParameter(1)], { cursor: { token: 'new' } }, STORES)).toMatchObject({ inserted: 1, duplicates: 1 });
+        const entries = (await index.queries.timeline({}, FULL_SCOPE)).entries;
+        expect(entries.map((e) => [e.eventId, e.itemName])).toEqual([
+          ['ev-1', '/prod/item-1'],
+          ['ev-0', '/prod/item-0'],
+        ]);
+        expect(await index.sourceState('le-eu')).toMatchObject({ cursor: { token: 'new' }, eventsIndexed: 2 });
+      } finally {
+        await index.close();
+      }
+    } finally {
+      temp.cleanup();
+    }
   });
 });
