@@ -10,7 +10,12 @@ import { appDb, APP_DB_FILE } from '@/lib/db/app-db';
 import { closePostgres } from '@/lib/db/postgres';
 import { buildDemoItems } from '@/lib/demo/demo-data';
 import { seedDemoData } from '@/lib/demo/seed';
+import { EventIndex } from '@/lib/cloudtrail/event-index';
+import { FULL_SCOPE } from '@/lib/cloudtrail/event-scope';
+import { InventoryDb } from '@/lib/inventory/inventory-db';
+import { toInventoryRow } from '@/lib/inventory/records';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { seedRecords, STORES as CLOUDTRAIL_STORES, WHERE as CLOUDTRAIL_WHERE } from '../cloudtrail/index-fixtures';
 import { createTestDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -34,9 +39,50 @@ const DEMO = buildDemoItems();
 const DEMO_VERSIONS = DEMO.reduce((n, item) => n + item.versions.length, 0);
 const A_DEMO_ITEM = DEMO.find((item) => item.versions.length > 2)!;
 
+const AWS_STORE = 'prod-params';
+const CLOUDTRAIL_EVENTS = 300;
+
+/** An AWS store's inventory as a walk leaves it: the demo items' metadata under another store id. */
+async function writeAwsInventory(dataDir: string): Promise<void> {
+  const inventory = await InventoryDb.open(dataDir);
+  try {
+    await inventory.beginWalk(AWS_STORE);
+    await inventory.stage(
+      DEMO.map((item, i) =>
+        toInventoryRow(AWS_STORE, {
+          name: item.name,
+          folder: item.name.slice(0, item.name.lastIndexOf('/') + 1),
+          kind: item.kind,
+          description: item.description,
+          tags: item.tags,
+          kmsKeyId: null,
+          lastChangedAt: item.versions.at(-1)!.at.toISOString(),
+          lastChangedBy: item.versions.at(-1)!.actor,
+          currentVersion: String(item.versions.length),
+          labels: item.versions.at(-1)!.labels,
+          extra: { tier: i % 5 ? 'Standard' : 'Advanced' },
+        }),
+      ),
+    );
+    await inventory.applyWalk(AWS_STORE, { items: DEMO.length, pages: 2, durationMs: 120, calls: { DescribeParameters: 2 }, throttled: 0, unreadableItems: 0 }, false);
+  } finally {
+    await inventory.close();
+  }
+}
+
+async function writeCloudTrailIndex(dataDir: string): Promise<void> {
+  const index = await EventIndex.open(dataDir, { retentionDays: 3650 });
+  try {
+    await index.ingest('le-eu', 'lookup-events', CLOUDTRAIL_WHERE, seedRecords(CLOUDTRAIL_EVENTS), { cursor: { startTime: 'x' } }, CLOUDTRAIL_STORES);
+  } finally {
+    await index.close();
+  }
+}
+
 /**
  * A SQLite DATA_DIR written through the app: the built-in store with the demo data (its key in
- * DATA_DIR/master.key) and its inventory, two users, an audit log of `entries` entries.
+ * DATA_DIR/master.key) and its inventory, an AWS store's inventory, a CloudTrail index, two users,
+ * an audit log of `entries` entries.
  */
 async function sqliteDeployment(entries = 5): Promise<{ dataDir: string; head: string }> {
   const dataDir = path.join(temp.dir, `data-${++dirs}`);
@@ -45,6 +91,8 @@ async function sqliteDeployment(entries = 5): Promise<{ dataDir: string; head: s
   const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
   await seedDemoData(store);
   await store.close();
+  await writeAwsInventory(dataDir);
+  await writeCloudTrailIndex(dataDir);
   await createLocalUser({ email: 'alice@example.com', role: 'admin', password: 'correct horse battery' });
   await createLocalUser({ email: 'bob@example.com', role: 'viewer', password: 'correct horse battery' });
   for (let i = 0; i < entries; i++) {
@@ -118,12 +166,17 @@ describe('npm run migrate-data', () => {
     expect(countLine(first.stdout, 'builtin', 'items')).toEqual(['builtin', 'items', items, items]);
     expect(countLine(first.stdout, 'builtin', 'versions')).toEqual(['builtin', 'versions', versions, versions]);
     expect(countLine(first.stdout, 'builtin', 'inv_items')).toEqual(['builtin', 'inv_items', items, items]);
+    expect(countLine(first.stdout, 'inventory', 'inv_items')).toEqual(['inventory', 'inv_items', items, items]);
+    const events = String(CLOUDTRAIL_EVENTS);
+    expect(countLine(first.stdout, 'cloudtrail', 'ct_events')).toEqual(['cloudtrail', 'ct_events', events, events]);
+    expect(Number(countLine(first.stdout, 'cloudtrail', 'ct_entries')![2])).toBeGreaterThan(CLOUDTRAIL_EVENTS);
     // Every table of the printed list, equal on both sides; the search index and staging are named as left out.
-    const tableLines = first.stdout.split('\n').filter((l) => /^(app|builtin) /.test(l));
-    expect(tableLines.length).toBeGreaterThanOrEqual(12);
+    const tableLines = first.stdout.split('\n').filter((l) => /^(app|builtin|inventory|cloudtrail) /.test(l));
+    expect(tableLines.length).toBeGreaterThanOrEqual(20);
     for (const line of tableLines) expect(line).toMatch(/^\w+ +\w+ +(\d+) +\1$/);
     expect(first.stdout).toContain('note: secrets.db inv_search not copied: full-text index');
     expect(first.stdout).toContain('note: secrets.db inv_staging not copied');
+    expect(first.stdout).toContain('note: inventory.db inv_search not copied: full-text index');
     expect(first.stdout).toContain(`Audit chain on SQLite:     intact, 5 entries, head ${head}`);
     expect(first.stdout).toContain(`Audit chain on PostgreSQL: intact, 5 entries, head ${head}`);
     expect(first.stdout).toMatch(/Done: every table's rows and the audit chain match/);
@@ -157,6 +210,29 @@ describe('npm run migrate-data', () => {
     } finally {
       await onSqlite.close();
       await onPostgres.close();
+      await closePostgres();
+    }
+  });
+
+  it('answers searches and timelines on the copy as on SQLite (search indexes built from the copied rows)', async () => {
+    const onSqlite = { inventory: await InventoryDb.open(dataDir), events: await EventIndex.open(dataDir, { retentionDays: 3650 }) };
+    const onPostgres = { inventory: await InventoryDb.openPostgres(url), events: await EventIndex.openPostgres(url, { retentionDays: 3650 }) };
+    try {
+      const scopes = [{ storeId: AWS_STORE, namePattern: null }];
+      for (const query of ['payments', 'DB', 'team platform']) {
+        const names = async (db: InventoryDb) => (await db.index.search(scopes, query, 50)).map((hit) => `${hit.name} ${hit.matchedIn}`);
+        const expected = await names(onSqlite.inventory);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(await names(onPostgres.inventory)).toEqual(expected);
+      }
+      const timeline = async (index: EventIndex) => (await index.queries.timeline({}, FULL_SCOPE, { limit: 500 })).entries.map((e) => JSON.stringify(e));
+      const entries = await timeline(onSqlite.events);
+      expect(entries.length).toBeGreaterThan(CLOUDTRAIL_EVENTS);
+      expect(await timeline(onPostgres.events)).toEqual(entries);
+    } finally {
+      await onSqlite.inventory.close();
+      await onSqlite.events.close();
+      await onPostgres.inventory.close();
       await closePostgres();
     }
   });
