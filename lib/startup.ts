@@ -4,7 +4,7 @@ import { grantRules } from '@/lib/auth/effective-grants';
 import { readEnv } from '@/lib/config/env';
 import { appDb } from '@/lib/db/app-db';
 import { checkPostgres } from '@/lib/db/postgres';
-import { startAuditRetention } from '@/lib/cloudtrail/audit-events';
+import { auditEventIndex, startAuditRetention } from '@/lib/cloudtrail/audit-events';
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { freshnessPolicies } from '@/lib/freshness/policies';
 import { startInventorySync } from '@/lib/inventory/inventory';
@@ -17,11 +17,13 @@ import { getStores } from '@/lib/stores/registry';
 export async function openStoresOrExit(): Promise<void> {
   try {
     // The database first: an unreachable or wrong DATABASE_URL is named as such (host,
-    // authentication, database) before anything reads or writes, and the app area's migrations run
-    // here (the other areas' as the stores, inventory and CloudTrail index open below).
+    // authentication, database) before anything reads or writes. Then every area's migrations run
+    // here, so a failing one stops start-up: the app's and the CloudTrail index's (with CloudTrail
+    // sources or not) now, the built-in store's and the inventory's as they open below.
     const { DATABASE_URL } = readEnv();
     if (DATABASE_URL) await checkPostgres(DATABASE_URL);
     await appDb();
+    await auditEventIndex();
     const stores = await getStores();
     await grantRules();
     // A bad freshness: section stops start-up here, naming the line, not on the first page.

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { resetGrantRules } from '@/lib/auth/effective-grants';
+import { DATA_AREAS } from '@/lib/db/areas';
 import { closePostgres } from '@/lib/db/postgres';
 import { openStoresOrExit } from '@/lib/startup';
-import { postgresAdminUrl } from '../support/databases';
+import { createTestDatabase, postgresAdminUrl } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 
 // An unreachable or wrong DATABASE_URL stops start-up before anything else, with a message that
@@ -35,7 +38,7 @@ function closedPort(): Promise<number> {
   });
 }
 
-async function startWith(databaseUrl: string): Promise<{ exitCode: number | null; errors: string; logs: string }> {
+async function startWith(databaseUrl: string, env: Record<string, string> = {}): Promise<{ exitCode: number | null; errors: string; logs: string }> {
   delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
   delete (globalThis as { __appDb?: unknown }).__appDb;
   resetGrantRules();
@@ -47,6 +50,7 @@ async function startWith(databaseUrl: string): Promise<{ exitCode: number | null
     ADMIN_EMAIL: 'admin@example.com',
     ADMIN_PASSWORD: 'long-enough-password',
     DATABASE_URL: databaseUrl,
+    ...env,
   });
   let exitCode: number | null = null;
   const errors: string[] = [];
@@ -66,6 +70,33 @@ function adminUrlWith(change: (url: URL) => void): string {
   change(url);
   return url.toString();
 }
+
+describe('start-up on PostgreSQL', () => {
+  it("migrates every area's schema before serving, on an empty database", async () => {
+    const database = await createTestDatabase();
+    try {
+      const { exitCode, errors } = await startWith(database.url, { MASTER_KEY: randomBytes(32).toString('base64'), NEXTAUTH_SECRET: randomBytes(32).toString('base64') });
+      expect(errors).toBe('');
+      expect(exitCode).toBeNull();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        for (const area of DATA_AREAS) {
+          for (const set of area.migrationSets) {
+            const table = `migrations_${set.name.replace(/[^a-z0-9]+/gi, '_')}`;
+            const { rows } = await client.query(`SELECT name FROM ${area.schema}.${table} ORDER BY name`);
+            expect(rows.map((r) => r.name), `${area.schema}.${table}`).toEqual(Object.keys(set.migrations).sort());
+          }
+        }
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await closePostgres();
+      await database.drop();
+    }
+  });
+});
 
 describe('start-up with a bad DATABASE_URL', () => {
   it('names host and port when nothing listens there', async () => {
