@@ -1,5 +1,6 @@
 import 'server-only';
 import { readEnv } from '@/lib/config/env';
+import { runWhileLeader, type LeaderHandle } from '@/lib/background/leader';
 import { logger } from '@/lib/logger';
 import { auditEventIndex } from './audit-events';
 import { createLookupSources } from './lookup-events-source';
@@ -8,22 +9,29 @@ import { loadCloudTrailSources, type LookupEventsSourceConfig, type S3SourceConf
 import { CloudTrailSync, type CloudTrailSource } from './sync';
 
 // The process-wide CloudTrail sync (like lib/inventory/inventory.ts). Next.js bundles server code
-// more than once, so it lives on globalThis: every copy sees one sync.
+// more than once, so it lives on globalThis: every copy sees one sync. With several replicas only
+// the one holding the 'cloudtrail-sync' lease runs it; another takes over when that one dies.
 
-const g = globalThis as unknown as { __cloudTrailSync?: CloudTrailSync; __cloudTrailSyncStarting?: Promise<CloudTrailSync> };
+const g = globalThis as unknown as { __cloudTrailSync?: CloudTrailSync; __cloudTrailLeader?: LeaderHandle };
 
 export function cloudTrailSync(): CloudTrailSync | null {
   return g.__cloudTrailSync ?? null;
 }
 
-/** Starts the background sync of every CloudTrail source (once per process): a run now, then every interval. */
-export async function startCloudTrailSync(): Promise<CloudTrailSync> {
-  if (g.__cloudTrailSync) return g.__cloudTrailSync;
-  // Two callers at once (the index opens asynchronously) get the one sync.
-  g.__cloudTrailSyncStarting ??= createAndStart().finally(() => {
-    g.__cloudTrailSyncStarting = undefined;
+/** Starts leading the CloudTrail sync when this replica can (once per process): a run at once, then every interval. */
+export async function startCloudTrailSync(): Promise<void> {
+  if (g.__cloudTrailLeader) return;
+  const env = readEnv();
+  const { sources: configs } = loadCloudTrailSources(env);
+  if (configs.length === 0) return;
+  await auditEventIndex(); // the index and its migrations are ready before anyone leads
+  g.__cloudTrailLeader = runWhileLeader('cloudtrail-sync', {
+    // A new sync each time this replica leads: stop() is final.
+    onLead: async () => {
+      g.__cloudTrailSync = await createAndStart();
+    },
+    onLoseLead: stopRunningSync,
   });
-  return g.__cloudTrailSyncStarting;
 }
 
 async function createAndStart(): Promise<CloudTrailSync> {
@@ -37,17 +45,21 @@ async function createAndStart(): Promise<CloudTrailSync> {
   const buckets = configs.filter((c): c is S3SourceConfig => c.kind === 'cloudtrail-s3').map((c) => new S3CloudTrailSource(c));
   const sources: CloudTrailSource[] = [...lookups, ...buckets];
   const sync = new CloudTrailSync(index, sources, { intervalMs: env.CLOUDTRAIL_SYNC_INTERVAL_MINUTES * 60_000, stores });
-  g.__cloudTrailSync = sync;
-  if (sources.length > 0) {
-    logger.info({ sources: sync.sourceIds, everyMinutes: env.CLOUDTRAIL_SYNC_INTERVAL_MINUTES }, 'cloudtrail sync started');
-    sync.start();
-  }
+  logger.info({ sources: sync.sourceIds, everyMinutes: env.CLOUDTRAIL_SYNC_INTERVAL_MINUTES }, 'cloudtrail sync started');
+  sync.start();
   return sync;
 }
 
-/** Stops the sync after the pages in hand are written (tests, shutdown). */
-export async function stopCloudTrailSync(): Promise<void> {
+async function stopRunningSync(): Promise<void> {
   const sync = g.__cloudTrailSync;
   g.__cloudTrailSync = undefined;
   await sync?.stop();
+}
+
+/** Stops the sync after the pages in hand are written and hands the lease on (tests, shutdown). */
+export async function stopCloudTrailSync(): Promise<void> {
+  const leader = g.__cloudTrailLeader;
+  g.__cloudTrailLeader = undefined;
+  if (leader) await leader.stop();
+  else await stopRunningSync();
 }
