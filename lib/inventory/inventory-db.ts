@@ -143,8 +143,9 @@ export class InventoryDb {
       const deleted = await sql`DELETE FROM inv_items WHERE store_id = ${storeId}
         AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)`.execute(trx);
       const before = await countItems(trx, storeId);
-      // The WHERE of the SELECT also keeps SQLite from reading ON CONFLICT as a join's ON.
-      const upserted = await sql`INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ${storeId}
+      // New rows get ids in name order on both dialects (search reads candidates in id order); SQLite
+      // reads staging in that order anyway. The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+      const upserted = await sql`INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ${storeId} ORDER BY name
         ON CONFLICT (store_id, name) DO UPDATE SET ${sql.raw(updatable.map((c) => `${c} = excluded.${c}`).join(', '))}
         WHERE inv_items.fingerprint != excluded.fingerprint`.execute(trx);
       const after = await countItems(trx, storeId);

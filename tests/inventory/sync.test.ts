@@ -97,6 +97,18 @@ describe.each(DATABASES)('the inventory sync (%s)', (kind) => {
       );
       expect(rotated.length).toBeGreaterThan(0);
       expect(rotated[0]!.extra.rotation).toMatchObject({ enabled: true, schedule: expect.any(String), lambdaArn: expect.stringContaining('arn:aws:lambda') });
+
+      // Search reads its candidates (10 × the limit) in the walk's name order, then ranks them: the same hits on both dialects.
+      const names = (await db.index.folderPage({ storeId: 'params', folder: '/', recursive: true, limit: 5000, namePattern: null })).items.map((i) => i.name);
+      const leaf = (n: string) => n.slice(n.lastIndexOf('/') + 1);
+      const rankOf = (n: string) => (leaf(n).startsWith('key1') ? 1 : leaf(n).includes('key1') ? 2 : 3);
+      const expected = names
+        .filter((n) => n.toLowerCase().includes('key1'))
+        .slice(0, 50)
+        .sort((a, b) => rankOf(a) - rankOf(b) || a.length - b.length || (a < b ? -1 : 1))
+        .slice(0, 5);
+      expect(expected).toHaveLength(5);
+      expect((await db.index.search([{ storeId: 'params', namePattern: null }], 'KEY1', 5)).map((h) => h.name)).toEqual(expected);
     });
 
     it('never goes above the configured rate, and slows down when AWS throttles below it', async () => {
