@@ -31,6 +31,42 @@ function checkArguments(name: string, holder: string, ttlMs?: number): void {
  * the condition against what the winner wrote; SQLite runs one writer at a time.
  */
 export async function tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
+  if (await acquireOnce(name, holder, ttlMs)) return true;
+  // On SQLite every process sharing the file runs on this host: a restarted server need not wait
+  // out its dead predecessor's lease. (On PostgreSQL replicas live on other hosts; the ttl decides.)
+  if (dialectOf(await appDb()) !== 'sqlite') return false;
+  return (await releaseDeadLocalHolder(name, holder)) && acquireOnce(name, holder, ttlMs);
+}
+
+/**
+ * Frees the lease when its holder is a process of this host that is gone (holder ids are
+ * host:pid:random): one with our pid is our predecessor (a container restarted as pid 1), another
+ * pid that no longer runs has died. True when it freed it.
+ */
+async function releaseDeadLocalHolder(name: string, me: string): Promise<boolean> {
+  const current = await leaseHolder(name);
+  if (!current || current.holder === me) return false;
+  const [host, pidText] = current.holder.split(':');
+  const [myHost, myPid] = me.split(':');
+  if (host !== myHost || !pidText || !/^\d+$/.test(pidText)) return false;
+  const pid = Number(pidText);
+  if (String(pid) !== myPid && processRuns(pid)) return false;
+  const db = await appDb();
+  const freed = await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', current.holder).executeTakeFirst();
+  return Number(freed.numDeletedRows) > 0;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquireOnce(name: string, holder: string, ttlMs: number): Promise<boolean> {
   checkArguments(name, holder, ttlMs);
   const db = await appDb();
   const dialect = dialectOf(db);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { appDb } from '@/lib/db/app-db';
 import { leaseHolder, release, tryAcquire } from '@/lib/db/lease';
@@ -44,6 +45,20 @@ describe.each(DATABASES)('leases (%s)', (kind) => {
     expect(after.holder).toBe('b');
     expect(after.acquiredAt >= before.expiresAt).toBe(true);
     expect(await tryAcquire('expiring', 'a', 60_000)).toBe(false);
+  });
+
+  it('a lease left by a dead process of this host is taken at once on SQLite; on PostgreSQL it waits for the expiry', async () => {
+    const me = `${hostname()}:${process.pid}:mine`;
+    // A pid no process has, and this very pid with another random part (a predecessor in a restarted container).
+    for (const [i, dead] of [`${hostname()}:2147483646:gone`, `${hostname()}:${process.pid}:predecessor`].entries()) {
+      expect(await tryAcquire(`dead-${i}`, dead, 600_000)).toBe(true);
+      expect(await tryAcquire(`dead-${i}`, me, 60_000)).toBe(kind === 'sqlite');
+    }
+    // A live process of this host, or any process of another host, keeps its lease.
+    expect(await tryAcquire('alive', `${hostname()}:${process.ppid}:parent`, 600_000)).toBe(true);
+    expect(await tryAcquire('alive', me, 60_000)).toBe(false);
+    expect(await tryAcquire('elsewhere', 'other-host:2147483646:x', 600_000)).toBe(true);
+    expect(await tryAcquire('elsewhere', me, 60_000)).toBe(false);
   });
 
   it('release frees the lease for others at once, but only when the releaser holds it', async () => {
