@@ -1,6 +1,6 @@
 // npm run report -- [--store ID]... [--overdue] [--due-soon] [--never-rotated] [--rotation-failing] [--fresh]
 //                   [--status a,b] [--format json|csv] [--output FILE]
-// Every item's freshness, worst first, from the inventory in DATA_DIR (the stores CONFIG_FILE names),
+// Every item's freshness, worst first, from the inventory in DATA_DIR or DATABASE_URL (the stores CONFIG_FILE names),
 // as JSON or CSV on standard output or into FILE. It reads the inventory only: no AWS call, no value.
 // It runs on the server's machine as its operator, so it sees every store (a viewer on every path).
 // Exit codes: 0 written, 1 failed while reading or writing, 2 bad arguments or nothing to read.
@@ -45,11 +45,12 @@ async function main(): Promise<number> {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
+  // With DATABASE_URL everything is in PostgreSQL; otherwise DATA_DIR must be the server's.
   const dataDir = path.resolve(env.DATA_DIR);
-  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
+  if (!env.DATABASE_URL && (!existsSync(dataDir) || !statSync(dataDir).isDirectory())) {
     throw new UsageError(`DATA_DIR ${dataDir} does not exist; set DATA_DIR to the dashboard server's data directory.`);
   }
-  if (configs.some((c) => c.kind === 'local') && !existsSync(path.join(dataDir, DB_FILE))) {
+  if (!env.DATABASE_URL && configs.some((c) => c.kind === 'local') && !existsSync(path.join(dataDir, DB_FILE))) {
     throw new UsageError(`DATA_DIR ${dataDir} holds no built-in store (${DB_FILE}); set DATA_DIR to the dashboard server's data directory.`);
   }
   const known = configs.map((c) => c.id);

@@ -41,6 +41,8 @@ function entryFor(url: string, schema = 'public'): PoolEntry {
       max: POOL_SIZE,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
+      // Command-line tools end when their work is done, not when idle connections time out.
+      allowExitOnIdle: true,
       options: `-c search_path=${schema},public`,
       application_name: `secrets-dashboard:${schema}`,
     });

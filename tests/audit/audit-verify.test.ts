@@ -4,7 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit, GENESIS_HASH, listAudit } from '@/lib/audit/audit-log';
-import { APP_DB_FILE, openAppDatabase } from '@/lib/db/app-db';
+import { sql } from 'kysely';
+import { APP_DB_FILE, appDb, openAppDatabase } from '@/lib/db/app-db';
+import { createTestDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 
 const temp = makeTempDir('secrets-audit-verify-');
@@ -144,5 +146,39 @@ describe('npm run audit:verify', () => {
     const garbage = verify(garbageDir);
     expect(garbage.status).toBe(2);
     expect(garbage.stderr).toMatch(/Cannot read .*app\.db/);
+  });
+});
+
+describe('npm run audit:verify with DATABASE_URL (PostgreSQL)', () => {
+  it('verifies the chain in the app schema: 0 when intact, 1 naming an edited entry, 2 for a database without one', async () => {
+    const database = await createTestDatabase();
+    const empty = await createTestDatabase();
+    const run = (url: string) =>
+      spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/audit-verify.ts'], {
+        cwd: process.cwd(),
+        env: { ...process.env, DATABASE_URL: url, DATA_DIR: path.join(temp.dir, 'unused') },
+        encoding: 'utf8',
+      });
+    try {
+      process.env.DATABASE_URL = database.url;
+      for (const action of ACTIONS) await appendAudit({ actor: 'alice@example.com', action, target: 'local:/prod/a', outcome: 'success' });
+      const [newest] = await listAudit(1);
+      const intact = run(database.url);
+      expect(intact.status).toBe(0);
+      expect(intact.stdout.trim()).toBe(`Audit chain intact: 5 entries, head ${newest!.hash}`);
+
+      await sql`UPDATE audit_log SET target = 'local:/prod/b' WHERE seq = 3`.execute(await appDb());
+      const broken = run(database.url);
+      expect(broken.status).toBe(1);
+      expect(broken.stderr).toContain('Audit chain BROKEN at entry #3');
+
+      const none = run(empty.url);
+      expect(none.status).toBe(2);
+      expect(none.stderr).toContain('no dashboard audit log');
+    } finally {
+      delete process.env.DATABASE_URL;
+      await database.drop();
+      await empty.drop();
+    }
   });
 });
