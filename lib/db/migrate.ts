@@ -19,6 +19,13 @@ export class MigrationError extends Error {
   }
 }
 
+const SQLITE_BUSY_RETRIES = 40;
+
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return code.startsWith('SQLITE_BUSY') || (error instanceof Error && /database is locked/.test(error.message));
+}
+
 /**
  * Applies an area's pending migrations (names sort in order: '0001-initial', '0002-…').
  * `schema`: the PostgreSQL schema of the area (created when missing); ignored on SQLite.
@@ -42,7 +49,15 @@ export async function migrateArea(db: Kysely<any>, area: string, migrations: Rec
     migrationLockTableName: `migrations_${area.replace(/[^a-z0-9]+/gi, '_')}_lock`,
     ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Two processes opening one new SQLite file (the server and a command-line tool) both start a
+  // migration: the later one's transaction cannot take the write lock and fails at once with
+  // SQLITE_BUSY (no busy wait on a lock upgrade). It rolled back whole, so running it again is
+  // safe, and then finds the other's migrations applied.
+  for (let attempt = 1; error && dialect === 'sqlite' && isSqliteBusy(error) && attempt <= SQLITE_BUSY_RETRIES; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 50));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     const reason = error instanceof Error ? error.message : String(error);
