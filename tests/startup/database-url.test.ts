@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from '@/scripts/free-port';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -25,18 +25,6 @@ afterEach(async () => {
   await closePostgres();
 });
 afterAll(() => temp.cleanup());
-
-/** A port on 127.0.0.1 nothing listens on (taken, then let go). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startWith(databaseUrl: string, env: Record<string, string> = {}): Promise<{ exitCode: number | null; errors: string; logs: string }> {
   delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
@@ -100,7 +88,7 @@ describe('start-up on PostgreSQL', () => {
 
 describe('start-up with a bad DATABASE_URL', () => {
   it('names host and port when nothing listens there', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { exitCode, errors } = await startWith(`postgres://dashboard:${PASSWORD}@127.0.0.1:${port}/dashboard`);
     expect(exitCode).toBe(1);
     expect(errors).toMatch(new RegExp(`cannot start:\\s+DATABASE_URL: nothing accepts connections at 127\\.0\\.0\\.1:${port}\\. Check the host and port`));

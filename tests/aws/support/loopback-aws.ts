@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@/scripts/free-port';
 
 // A stand-in AWS endpoint on 127.0.0.1 for tests that go through the real SDK stack (signing,
 // retries, JSON protocol, error parsing, timeouts). It records the X-Amz-Target of each request
@@ -49,10 +50,4 @@ export async function startLoopbackAws(reply: (target: string) => ScriptedReply)
 }
 
 /** A loopback port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export const closedPort = freePort;
