@@ -33,7 +33,7 @@ beforeAll(async () => {
   h = await startHarness({ extraStores: aws('rw-params', 'ssm', true) + aws('rw-secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) + aws('ro-secrets', 'secretsmanager', false) });
 });
 afterAll(async () => {
-  h.cleanup();
+  await h.cleanup();
   await fake.close();
 });
 beforeEach(() => {
