@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 
 const temp = makeTempDir('secrets-users-cli-');
@@ -11,12 +13,14 @@ afterAll(() => temp.cleanup());
 
 const dataDir = path.join(temp.dir, 'data');
 
-function users(args: string[], input?: string) {
+function users(args: string[], input?: string, env: Record<string, string> = { DATA_DIR: dataDir }) {
   return spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/users.ts', ...args], {
     cwd: process.cwd(),
-    env: { ...process.env, DATA_DIR: dataDir },
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     input,
+    // A tool that keeps running once its work is done (an open pool) is killed here and fails below.
+    timeout: 30_000,
   });
 }
 
@@ -126,4 +130,58 @@ describe('npm run users', () => {
       expect(run.stdout).toContain(`Audit chain intact: ${auditRows().length} entries`);
     });
   });
+});
+
+describe('npm run users with DATABASE_URL', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  // No DATA_DIR of its own: nothing may be written there when the data is in PostgreSQL.
+  const unusedDataDir = path.join(temp.dir, 'unused-data');
+  const env = () => ({ DATA_DIR: unusedDataDir, DATABASE_URL: database.url });
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database?.drop());
+
+  async function auditRowsIn(url: string): Promise<AuditRow[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<AuditRow>('SELECT * FROM app.audit_log ORDER BY seq')).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('adds, lists and removes a user in the database, audited, each run exiting by itself', async () => {
+    const added = users(['add', 'pat@example.com', '--role', 'auditor'], undefined, env());
+    expect(added.error).toBeUndefined();
+    expect(added.status).toBe(0);
+    expect(added.stdout).toMatch(/Added pat@example.com as auditor\.\nPassword \(shown only this once\): \S{12,}/);
+
+    const listed = users(['list'], undefined, env());
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(/pat@example.com\tauditor\tlocal\tnever signed in/);
+
+    const removed = users(['remove', 'pat@example.com'], undefined, env());
+    expect(removed.status).toBe(0);
+    expect(removed.stdout).toContain('Removed pat@example.com');
+    expect(users(['list'], undefined, env()).stdout).toContain('No users yet.');
+
+    const rows = await auditRowsIn(database.url);
+    expect(rows.map((r) => ({ actor: r.actor, action: r.action, target: r.target, outcome: r.outcome }))).toEqual([
+      { actor: osActor, action: 'create-user', target: 'pat@example.com', outcome: 'success' },
+      { actor: osActor, action: 'remove-user', target: 'pat@example.com', outcome: 'success' },
+    ]);
+    expect(JSON.parse(rows[0]!.details)).toEqual({ role: 'auditor', via: 'cli', passwordSource: 'generated' });
+    expect(existsSync(unusedDataDir)).toBe(false);
+
+    const verified = spawnSync(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'scripts/audit-verify.ts'], {
+      cwd: process.cwd(),
+      env: { ...process.env, ...env() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toContain('Audit chain intact: 2 entries');
+  }, 60_000); // five runs of a tool, each starting node and tsx
 });
