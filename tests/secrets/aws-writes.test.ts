@@ -32,7 +32,7 @@ beforeAll(async () => {
   h = await startHarness({ extraStores: aws('params', 'ssm', true) + aws('secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) });
 });
 afterAll(async () => {
-  h.cleanup();
+  await h.cleanup();
   await fake.close();
 });
 beforeEach(() => {
