@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -27,26 +27,27 @@ import { createLocalUser } from '@/lib/auth/users';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { ensureBuild, signIn, startDashboard, type DashboardServer } from './dashboard-server';
 import { CHROMIUM_PATH, measureDomRows } from './dom-rows';
-import { percentile, round, timeRuns } from './measure';
+import { machineDescription, percentile, round, timeRuns } from './measure';
 import { benchSecretsManagerColdSync } from './secrets-manager-sync';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const sizesArg = args[args.indexOf('--sizes') + 1];
 const SIZES = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : [1_000, 10_000, 100_000];
-const LATENCY_MS = 30;
-const DESCRIBE_RATE = 10;
+export const LATENCY_MS = 30;
+export const DESCRIBE_RATE = 10;
 const CONNECTIONS = 20;
 const LOAD_SECONDS = 10;
 const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
 const SCOPED = { email: 'scoped@bench.local', password: 'bench-scoped-password' };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIABENCH00000000000', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true' };
+export const AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIABENCH00000000000', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true' };
 Object.assign(process.env, AWS_ENV, { LOG_LEVEL: 'warn' });
 
-async function startSimulator(count: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim/simulated-aws-main.ts', '--ssm', `hierarchy:${count}`, '--latency', String(LATENCY_MS)], {
+/** The simulated AWS in its own process with these Parameter Store sets (e.g. `hierarchy:1000`, `flat:bulk:500`). */
+export async function startSimulator(ssmSets: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim/simulated-aws-main.ts', ...ssmSets.flatMap((set) => ['--ssm', set]), '--latency', String(LATENCY_MS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolve, reject) => {
@@ -55,6 +56,9 @@ async function startSimulator(count: number): Promise<{ url: string; child: Chil
   });
   return { url: first.trim(), child };
 }
+
+/** The cold sync's floor in seconds: DescribeParameters calls needed (50 a page) at the rate allowed. */
+export const describeFloorS = (items: number) => Math.ceil(items / 50) / DESCRIBE_RATE;
 
 async function naiveWalk(url: string): Promise<number> {
   const client = new SSMClient({ region: 'us-east-1', endpoint: url, maxAttempts: 10 });
@@ -102,13 +106,13 @@ async function prepareDataDir(dir: string, n: number, simUrl: string): Promise<R
   return { ...AWS_ENV, DATA_DIR: dataDir, MASTER_KEY: masterKey, CONFIG_FILE: configFile, LOG_LEVEL: 'warn', SYNC_INTERVAL_MINUTES: '1440', DEMO_DATA: '0' };
 }
 
-async function getJson<T>(server: DashboardServer, cookie: string, route: string): Promise<T> {
+export async function getJson<T>(server: DashboardServer, cookie: string, route: string): Promise<T> {
   const response = await fetch(`${server.url}${route}`, { headers: { cookie } });
   if (!response.ok) throw new Error(`GET ${route} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
   return (await response.json()) as T;
 }
 
-async function waitForSync(server: DashboardServer, cookie: string, storeId: string): Promise<{ durationMs: number; items: number }> {
+export async function waitForSync(server: DashboardServer, cookie: string, storeId: string): Promise<{ durationMs: number; items: number }> {
   for (;;) {
     const { stores } = await getJson<{ stores: { syncedAt: string | null; items: number; error: { message: string } | null; lastWalk: { durationMs: number } | null }[] }>(
       server,
@@ -123,7 +127,7 @@ async function waitForSync(server: DashboardServer, cookie: string, storeId: str
 }
 
 /** Times GET requests one after another; every answer must be 200 with a body read to its end. */
-async function timeRoutes(server: DashboardServer, requests: { route: string; cookie: string }[], runs: number): Promise<number[]> {
+export async function timeRoutes(server: DashboardServer, requests: { route: string; cookie: string }[], runs: number): Promise<number[]> {
   return timeRuns(runs, async (i) => {
     const { route, cookie } = requests[i % requests.length]!;
     const response = await fetch(`${server.url}${route}`, { headers: { cookie } });
@@ -168,7 +172,7 @@ interface Row {
 
 async function benchSize(n: number): Promise<Row> {
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-'));
-  const sim = await startSimulator(n);
+  const sim = await startSimulator([`hierarchy:${n}`]);
   let server: DashboardServer | null = null;
   try {
     log(`[${n}] seeding the built-in store`);
@@ -181,7 +185,7 @@ async function benchSize(n: number): Promise<Row> {
     const scoped = await signIn(server.url, SCOPED.email, SCOPED.password);
     const [cold, naiveMs] = await Promise.all([waitForSync(server, admin, 'sim-params'), naive]);
     if (cold.items !== n) throw new Error(`the cold sync took in ${cold.items} of ${n} items`);
-    const floorS = Math.ceil(n / 50) / DESCRIBE_RATE;
+    const floorS = describeFloorS(n);
 
     log(`[${n}] warm folder pages and search over HTTP`);
     let deep: string | null = null;
@@ -255,7 +259,7 @@ async function benchSize(n: number): Promise<Row> {
 /** --serve N: the benchmark's data and server, left running for profiling by hand (Ctrl-C ends it). */
 async function serve(n: number): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-'));
-  const sim = await startSimulator(n);
+  const sim = await startSimulator([`hierarchy:${n}`]);
   const server = await startDashboard(await prepareDataDir(dir, n, sim.url));
   const admin = await signIn(server.url, ADMIN.email, ADMIN.password);
   await waitForSync(server, admin, 'sim-params');
@@ -276,8 +280,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const n of SIZES) rows.push(await benchSize(n));
 
-  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  console.log(`Inventory benchmark on ${machine}; simulated AWS: ${LATENCY_MS} ms a call, DescribeParameters ${DESCRIBE_RATE}/s, GetParametersByPath 40/s; Chromium ${CHROMIUM_PATH}`);
+  console.log(`Inventory benchmark on ${machineDescription()}; simulated AWS: ${LATENCY_MS} ms a call, DescribeParameters ${DESCRIBE_RATE}/s, GetParametersByPath 40/s; Chromium ${CHROMIUM_PATH}`);
   console.log('| items | cold sync s | floor s | cold / floor | naive s | naive / floor | SM cold s | SM floor s | SM cold / floor | page p50 ms | page p95 ms | search p50 ms | search p95 ms | API pages + search req/s | HTML pages req/s | DOM rows (of rows scrolled) | peak RSS MB |');
   console.log(`|${' ---: |'.repeat(17)}`);
   for (const r of rows)
@@ -304,10 +307,13 @@ async function main(): Promise<void> {
     );
 }
 
-main().then(
-  () => (args.includes('--serve') ? undefined : process.exit(0)),
-  (error: unknown) => {
-    console.error(`The benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+// Other benchmarks import the helpers above; only `npm run bench` runs this one.
+const runAlone = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve('scripts/bench/inventory-bench.ts');
+if (runAlone)
+  main().then(
+    () => (args.includes('--serve') ? undefined : process.exit(0)),
+    (error: unknown) => {
+      console.error(`The benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );

@@ -1,5 +1,6 @@
 // Small measuring helpers shared by the benchmarks: percentiles, timed loops, a process's peak RSS.
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 
 export function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
@@ -55,3 +56,8 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+
+/** The machine a run was on, as the README's benchmark sections name it. */
+export function machineDescription(): string {
+  return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
