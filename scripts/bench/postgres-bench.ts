@@ -181,7 +181,7 @@ async function benchDialect(dialect: Dialect, dir: string, simUrl: string, datab
     items('/scale/team2/svc3/', '&sort=changed&dir=desc'),
   ].map((route) => ({ route, cookie: admin }));
   const pageTimes = await timeRoutes(server, pages, pages.length * 20);
-  logPerRoute('admin', pages, pageTimes.slice());
+  logPerRoute('admin', pages, pageTimes);
   const scopedPages = [
     items('/bulk/'),
     items('/bulk/', deepQuery),
@@ -267,7 +267,7 @@ function slowStatementLog(file: string) {
         const match = /duration: ([\d.]+) ms {2}(?:(?:execute|bind|parse) [^:]*: |statement: )?(.*)$/.exec(line);
         if (!match) return;
         const ms = Number(match[1]);
-        const parameters = /DETAIL: {2}Parameters: (.*)$/.exec(lines[i + 1] ?? '')?.[1] ?? '';
+        const parameters = /DETAIL: {2}parameters: (.*)$/i.exec(lines[i + 1] ?? '')?.[1] ?? '';
         const seen = statements.get(match[2]!) ?? { count: 0, maxMs: 0, parameters };
         statements.set(match[2]!, { count: seen.count + 1, maxMs: Math.max(seen.maxMs, ms), parameters: ms >= seen.maxMs ? parameters : seen.parameters });
       });
