@@ -34,7 +34,12 @@ export async function migrateArea(db: Kysely<any>, area: string, migrations: Rec
   const dialect = dialectOf(db);
   if (dialect === 'postgres') {
     if (!schema) throw new Error(`migrations of ${area} on PostgreSQL need a schema`);
-    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+    // IF NOT EXISTS is no guard against a replica doing the same at the same moment (both see no
+    // schema, the second insert fails on the catalog's unique index): take turns.
+    await db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`create-schema:${schema}`}, 0))`.execute(trx);
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
+    });
   }
   const provider: MigrationProvider = {
     getMigrations: async () =>

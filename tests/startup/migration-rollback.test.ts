@@ -98,3 +98,25 @@ describe.each(DATABASES)('a failing migration rolls back (%s)', (kind) => {
     if (kind === 'sqlite') await db.destroy();
   });
 });
+
+describe('replicas migrating one new PostgreSQL database at the same moment', () => {
+  it('all succeed, and each migration is applied once', async () => {
+    const database = await createTestDatabase();
+    dropped.push(database.drop);
+    let applied = 0;
+    const migrations: Record<string, AreaMigration> = {
+      '0001-create': {
+        async up(db) {
+          applied++;
+          await db.schema.createTable('shared').addColumn('id', 'integer', (c) => c.primaryKey()).execute();
+        },
+      },
+    };
+    // Several pools (as several replicas have) racing to create the schema and apply the set.
+    const replicas = ['race_a', 'race_b', 'race_c', 'race_d'].map(() => postgresDb<any>(database.url, 'race'));
+    await Promise.all(replicas.map((db) => migrateArea(db, 'race', migrations, 'race')));
+    expect(applied).toBe(1);
+    const rows = await sql<{ name: string }>`SELECT name FROM race.migrations_race`.execute(replicas[0]!);
+    expect(rows.rows.map((r) => r.name)).toEqual(['0001-create']);
+  });
+});
