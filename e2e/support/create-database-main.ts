@@ -7,11 +7,22 @@ if (!adminUrl) {
   console.error('usage: create-database-main.ts postgres://admin@host:port/postgres');
   process.exit(2);
 }
-const name = `e2e_replicas_${randomBytes(4).toString('hex')}`;
-const client = new pg.Client({ connectionString: adminUrl });
-await client.connect();
-await client.query(`CREATE DATABASE ${name}`);
-await client.end();
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-process.stdout.write(url.toString());
+
+async function main(admin: string): Promise<void> {
+  const name = `e2e_replicas_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  process.stdout.write(url.toString());
+}
+
+main(adminUrl).catch((error: Error) => {
+  console.error(`Creating the replicas' database failed: ${error.message}`);
+  process.exit(1);
+});
