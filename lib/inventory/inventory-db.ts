@@ -6,6 +6,7 @@ import { Kysely, sql } from 'kysely';
 import { migrateArea } from '@/lib/db/migrate';
 import { INVENTORY_MIGRATIONS } from '@/lib/db/migrations/inventory';
 import { checkPostgres, postgresDb } from '@/lib/db/postgres';
+import { dialectOf } from '@/lib/db/dialect';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
@@ -52,6 +53,9 @@ const COLS = sql.raw(STORED_COLUMNS.join(', '));
 
 /** Rows per INSERT when staging or writing folder counts (a walk page is 50–100 rows; 21 parameters each). */
 const INSERT_BATCH = 500;
+/** Rows a walk must change before the planner's statistics are refreshed (PostgreSQL). */
+const ANALYZE_AFTER_CHANGED_ROWS = 1000;
+
 const TAGS_PENDING_TTL_MS = 5_000;
 
 type Db = Kysely<InventoryDatabase>;
@@ -172,7 +176,20 @@ export class InventoryDb {
       return { added, changed: Number(upserted.numAffectedRows ?? 0) - added, deleted: Number(deleted.numAffectedRows ?? 0) };
     });
     this.pendingCounts.delete(storeId);
+    await this.refreshPlannerStatistics(result);
     return result;
+  }
+
+  /**
+   * PostgreSQL plans from statistics that autovacuum refreshes only later: right after a first walk
+   * it still believes the table nearly empty and scans every row for a search (0.1–0.8 s at
+   * 100,000 items instead of milliseconds through the trigram indexes). A walk that changed many
+   * rows refreshes them at once. SQLite plans without them.
+   */
+  private async refreshPlannerStatistics(result: ApplyResult): Promise<void> {
+    if (dialectOf(this.db) !== 'postgres') return;
+    if (result.added + result.changed + result.deleted < ANALYZE_AFTER_CHANGED_ROWS) return;
+    await sql`ANALYZE inv_items, inv_folders`.execute(this.db);
   }
 
   /** A failed walk: the last inventory stays as it was; the record names the cause. */
