@@ -6,7 +6,7 @@ import { expect, test } from './support/test';
 // Two servers on one PostgreSQL database, each with a data folder of its own: what one does, the
 // other shows, and a session ended on one is over on both.
 
-const ITEM = '/dev/app/feature-flags';
+const ITEM = '/prod/web/feature-flags';
 
 async function versionCount(page: Page, base: string): Promise<number> {
   await page.goto(`${base}/items/local${ITEM}`);
