@@ -261,7 +261,8 @@ async function countItems(db: Db, storeId: string): Promise<number> {
   return Number(row.n);
 }
 
-async function rebuildFolders(db: Db, storeId: string): Promise<void> {
+/** Rebuilds a store's folder rows from its items (pass a transaction to keep them in step). */
+export async function rebuildFolders(db: Db, storeId: string): Promise<void> {
   const direct = await db
     .selectFrom('inv_items')
     .select((eb) => ['folder', eb.fn.countAll<number>().as('n')])
@@ -275,7 +276,7 @@ async function rebuildFolders(db: Db, storeId: string): Promise<void> {
  * Replaces a store's folder rows with counts derived from the items per folder. Pass a transaction
  * (kysely's `trx`) to make it part of a larger write, as the walk's swap and the built-in store do.
  */
-export async function writeFolderCounts(db: Db, storeId: string, direct: { folder: string; n: number }[]): Promise<void> {
+async function writeFolderCounts(db: Db, storeId: string, direct: { folder: string; n: number }[]): Promise<void> {
   const folders = new Map<string, { direct: number; total: number }>([['/', { direct: 0, total: 0 }]]);
   for (const { folder, n } of direct) {
     for (const path of ancestorsOf(folder)) {

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { dialectOf } from '@/lib/db/dialect';
 import { freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
-import { writeFolderCounts } from '@/lib/inventory/inventory-db';
+import { rebuildFolders } from '@/lib/inventory/inventory-db';
 import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
 import type { InventoryDatabase } from '@/lib/inventory/schema';
 import type { ItemKind } from '../types';
@@ -135,14 +135,9 @@ async function rebuild(db: Kysely<EmbeddedDatabase>, storeId: string, policies: 
       });
       await inv.insertInto('inv_items').values(values).execute();
     }
-    const direct = await inv
-      .selectFrom('inv_items')
-      .select((eb) => ['folder', eb.fn.countAll<number>().as('n')])
-      .where('store_id', '=', storeId)
-      .groupBy('folder')
-      .execute();
+    // Folder rows of any earlier store id go too, as its items did.
     await inv.deleteFrom('inv_folders').execute();
-    await writeFolderCounts(inv, storeId, direct.map((d) => ({ folder: d.folder, n: Number(d.n) })));
+    await rebuildFolders(inv, storeId);
     return true;
   });
 }
