@@ -9,7 +9,7 @@ const count = Number(process.env.COUNT ?? '100');
 const writer = process.env.WRITER ?? 'w';
 
 async function main(): Promise<void> {
-  appDb(); // open the database before the start signal
+  await appDb(); // open (and migrate) the database before the start signal, so both processes append from the first entry
   const lines = createInterface({ input: process.stdin });
   const go = new Promise<void>((resolve) => lines.once('line', () => resolve()));
   console.log('ready');
