@@ -17,6 +17,10 @@ async function main(): Promise<void> {
   lines.close();
   for (let i = 0; i < count; i++) {
     await appendAudit({ actor: `os:${writer}`, action: 'concurrent-append', target: `local:/race/${writer}/${i}`, outcome: 'success', details: { i } });
+    // A breath between appends, as real writers leave: without it the process that holds SQLite's
+    // write lock takes it again at once while the other sleeps in its busy handler, and on a loaded
+    // machine could write all its entries before the other writes one (no overlap to test).
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 
