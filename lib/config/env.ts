@@ -29,6 +29,58 @@ const envSchema = z.object({
       message: 'MASTER_KEY must be the base64 encoding of exactly 32 bytes (try: openssl rand -base64 32)',
     }),
   DEMO_DATA: flag,
+  /**
+   * A KMS key (id, ARN or alias) that seals the master key: the master key is kept only as a KMS
+   * ciphertext (DATA_DIR/master.key.kms, or the database with DATABASE_URL) and decrypted once at start.
+   */
+  MASTER_KEY_KMS_KEY_ID: unsetIfEmpty(
+    z
+      .string()
+      .max(2048)
+      .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w\/+=,.@-]+|alias\/[\w\/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/, {
+        message: 'MASTER_KEY_KMS_KEY_ID must be a KMS key id, key ARN, alias name (alias/…) or alias ARN',
+      }),
+  ),
+  /** The KMS key's region (default: AWS_REGION, then us-east-1). */
+  MASTER_KEY_KMS_REGION: unsetIfEmpty(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'MASTER_KEY_KMS_REGION must be an AWS region such as eu-west-1' })),
+  /** Another KMS endpoint (a VPC endpoint, or a fake AWS in tests). */
+  MASTER_KEY_KMS_ENDPOINT: unsetIfEmpty(z.url({ message: 'MASTER_KEY_KMS_ENDPOINT must be a URL such as https://kms.eu-west-1.amazonaws.com' })),
+  /** Names this deployment in the KMS encryption context (and in audit anchors): a ciphertext of another deployment does not open here. */
+  DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: 'DEPLOYMENT_NAME must be 1–63 letters, digits, dots, dashes or underscores' })
+    .default('secrets-dashboard'),
+  /** An S3 bucket that receives the audit chain's anchors (with Object Lock where the bucket has it). */
+  AUDIT_ANCHOR_S3_BUCKET: unsetIfEmpty(
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'AUDIT_ANCHOR_S3_BUCKET must be an S3 bucket name (3–63 lowercase letters, digits, dots, dashes)' }),
+  ),
+  AUDIT_ANCHOR_S3_PREFIX: z
+    .string()
+    .max(200)
+    .regex(/^[\w!\-.*'()/]*$/, { message: 'AUDIT_ANCHOR_S3_PREFIX may hold letters, digits and !-_.*\'()/ only' })
+    .default('audit-anchors/'),
+  AUDIT_ANCHOR_S3_REGION: unsetIfEmpty(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'AUDIT_ANCHOR_S3_REGION must be an AWS region such as eu-west-1' })),
+  /** Another S3 endpoint (path-style; a fake AWS in tests). */
+  AUDIT_ANCHOR_S3_ENDPOINT: unsetIfEmpty(z.url({ message: 'AUDIT_ANCHOR_S3_ENDPOINT must be a URL' })),
+  /** Days each anchor object is locked for (Object Lock retention) when the bucket has Object Lock. */
+  AUDIT_ANCHOR_RETENTION_DAYS: z.coerce
+    .number({ message: 'AUDIT_ANCHOR_RETENTION_DAYS must be a whole number of days' })
+    .int({ message: 'AUDIT_ANCHOR_RETENTION_DAYS must be a whole number of days' })
+    .min(1, { message: 'AUDIT_ANCHOR_RETENTION_DAYS must be at least 1' })
+    .max(36500, { message: 'AUDIT_ANCHOR_RETENTION_DAYS must be at most 36500' })
+    .default(400),
+  /** An anchor every this many entries (and every AUDIT_ANCHOR_INTERVAL_MINUTES). */
+  AUDIT_ANCHOR_EVERY: z.coerce
+    .number({ message: 'AUDIT_ANCHOR_EVERY must be a whole number of entries' })
+    .int({ message: 'AUDIT_ANCHOR_EVERY must be a whole number of entries' })
+    .min(1, { message: 'AUDIT_ANCHOR_EVERY must be at least 1' })
+    .max(1_000_000, { message: 'AUDIT_ANCHOR_EVERY must be at most 1000000' })
+    .default(1000),
+  AUDIT_ANCHOR_INTERVAL_MINUTES: z.coerce
+    .number({ message: 'AUDIT_ANCHOR_INTERVAL_MINUTES must be a number of minutes' })
+    .min(0.05, { message: 'AUDIT_ANCHOR_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
+    .max(24 * 60, { message: 'AUDIT_ANCHOR_INTERVAL_MINUTES must be at most 1440 (a day)' })
+    .default(60),
   CONFIG_FILE: z.string().optional(),
   ALLOW_REVEAL: flag,
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
@@ -98,5 +150,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): AppEnv {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid environment settings:\n  ${lines.join('\n  ')}`);
   }
+  if (parsed.data.MASTER_KEY && parsed.data.MASTER_KEY_KMS_KEY_ID)
+    throw new ConfigError(
+      'Invalid environment settings:\n  MASTER_KEY and MASTER_KEY_KMS_KEY_ID are both set: the master key comes either from MASTER_KEY or sealed by KMS, not both (unset one).',
+    );
   return parsed.data;
 }

@@ -3,6 +3,7 @@ import { loadStoreConfigs, type StoreConfig } from '@/lib/config/stores';
 import { readEnv } from '@/lib/config/env';
 import { seedDemoData } from '@/lib/demo/seed';
 import { logger } from '@/lib/logger';
+import { getKeyring } from '@/lib/crypto/keyring';
 import { EmbeddedStore } from './embedded/store';
 import { SecretsManagerStore } from './secrets-manager';
 import { SsmStore } from './ssm';
@@ -18,11 +19,10 @@ async function createStore(config: StoreConfig): Promise<SecretStore> {
     case 'local': {
       const env = readEnv();
       // DATABASE_URL: the "builtin" schema of that database (MASTER_KEY required); else DATA_DIR/secrets.db.
-      const { store, created } = await EmbeddedStore.open(config.id, config.label ?? 'Built-in encrypted store', {
-        dataDir: env.DATA_DIR,
-        masterKeyBase64: env.MASTER_KEY || undefined,
-        databaseUrl: env.DATABASE_URL,
-      });
+      // Opened once per process with the keyring (the master key and the audit chain key live there).
+      const opened = await getKeyring();
+      const created = opened.created;
+      const store = await EmbeddedStore.fromOpened(config.id, config.label ?? 'Built-in encrypted store', opened);
       if (created)
         logger.info({ store: config.id, ...(env.DATABASE_URL ? { database: 'postgres' } : { dataDir: env.DATA_DIR }) }, 'created the embedded store');
       if (env.DEMO_DATA && (await store.count()) === 0) {

@@ -58,10 +58,14 @@ export async function useDatabase(kind: DatabaseKind): Promise<{ url?: string; c
   }
   const database = await createTestDatabase();
   process.env.DATABASE_URL = database.url;
+  // Replicas share no key file: on PostgreSQL the master key (and with it the audit chain key) comes from MASTER_KEY.
+  const keyBefore = process.env.MASTER_KEY;
+  if (!keyBefore) process.env.MASTER_KEY = randomBytes(32).toString('base64');
   return {
     url: database.url,
     cleanup: async () => {
       restore();
+      if (keyBefore === undefined) delete process.env.MASTER_KEY;
       await database.drop();
     },
   };

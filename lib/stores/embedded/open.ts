@@ -1,7 +1,7 @@
 import 'server-only';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
@@ -20,8 +20,12 @@ import { SCHEMA_VERSION, type EmbeddedDatabase } from './schema';
 
 export const DB_FILE = 'secrets.db';
 export const KEY_FILE = 'master.key';
-const KEY_CHECK_CONTEXT = 'key-check';
+export const KEY_CHECK_CONTEXT = 'key-check';
 const KEY_CHECK_PLAINTEXT = 'secrets-dashboard master key check';
+/** The audit chain's HMAC key, sealed under the master key like a data key (rotation re-wraps it). */
+export const AUDIT_CHAIN_KEY_CONTEXT = 'audit-chain-key';
+/** HKDF's purpose label for the audit chain key: no other use of the master key derives the same bytes. */
+export const AUDIT_CHAIN_KEY_INFO = 'secrets-dashboard/audit-chain/v1';
 
 const AREA = DATA_AREAS.find((a) => a.name === 'builtin')!;
 /** The PostgreSQL schema of the built-in store: its tables and its inventory's. */
@@ -45,6 +49,8 @@ export interface OpenOptions {
 export interface OpenedDatabase {
   db: Kysely<EmbeddedDatabase>;
   masterKey: Buffer;
+  /** The audit chain's HMAC key (derived from the master key with HKDF when first made; kept sealed under it). */
+  auditChainKey: Buffer;
   /** True when this call created the store (on PostgreSQL: this replica wrote its key check). */
   created: boolean;
   close(): Promise<void>;
@@ -90,22 +96,37 @@ function describeSqliteFailure(dbPath: string, error: unknown): StoreOpenError {
 }
 
 function sealKeyCheck(masterKey: Buffer): string {
-  const sealed: SealedValue = encryptValue(masterKey, KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT);
-  return JSON.stringify({ ciphertext: sealed.ciphertext.toString('base64'), wrappedKey: sealed.wrappedKey.toString('base64') });
+  return sealMeta(masterKey, KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT);
 }
 
 /** Whether the sealed key check (meta 'key_check') opens with this key. */
-function keyCheckOpens(masterKey: Buffer, value: string): boolean {
+export function keyCheckOpens(masterKey: Buffer, value: string): boolean {
   try {
-    const sealed = JSON.parse(value) as { ciphertext: string; wrappedKey: string };
-    decryptValue(
-      masterKey,
-      { ciphertext: Buffer.from(sealed.ciphertext, 'base64'), wrappedKey: Buffer.from(sealed.wrappedKey, 'base64') },
-      KEY_CHECK_CONTEXT,
-    );
+    openMeta(masterKey, value, KEY_CHECK_CONTEXT);
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Seals a value under the master key as JSON {ciphertext, wrappedKey} (base64), for meta rows. */
+export function sealMeta(masterKey: Buffer, plaintext: string, context: string): string {
+  const sealed: SealedValue = encryptValue(masterKey, plaintext, context);
+  return JSON.stringify({ ciphertext: sealed.ciphertext.toString('base64'), wrappedKey: sealed.wrappedKey.toString('base64') });
+}
+
+/** Opens a meta row sealed by sealMeta; throws DecryptionError on a wrong key or an altered row. */
+export function openMeta(masterKey: Buffer, value: string, context: string): string {
+  const sealed = JSON.parse(value) as { ciphertext: string; wrappedKey: string };
+  return decryptValue(masterKey, { ciphertext: Buffer.from(sealed.ciphertext, 'base64'), wrappedKey: Buffer.from(sealed.wrappedKey, 'base64') }, context);
+}
+
+function newAuditChainKey(masterKey: Buffer): string {
+  const key = Buffer.from(hkdfSync('sha256', masterKey, randomBytes(16), AUDIT_CHAIN_KEY_INFO, KEY_BYTES));
+  try {
+    return sealMeta(masterKey, key.toString('base64'), AUDIT_CHAIN_KEY_CONTEXT);
+  } finally {
+    key.fill(0);
   }
 }
 
@@ -174,7 +195,12 @@ async function migrateBuiltin(db: Kysely<EmbeddedDatabase>): Promise<void> {
  * checks the stored one opens with this key; in one transaction, so a refusal writes nothing.
  * Returns whether this call wrote it, i.e. created the store.
  */
-async function settleKeyCheck(db: Kysely<EmbeddedDatabase>, masterKey: Buffer, where: string, remedy: string): Promise<boolean> {
+async function settleKeyCheck(
+  db: Kysely<EmbeddedDatabase>,
+  masterKey: Buffer,
+  where: string,
+  remedy: string,
+): Promise<{ created: boolean; auditChainKey: Buffer }> {
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('meta')
@@ -189,7 +215,20 @@ async function settleKeyCheck(db: Kysely<EmbeddedDatabase>, masterKey: Buffer, w
       .execute();
     const stored = await trx.selectFrom('meta').select('value').where('key', '=', 'key_check').executeTakeFirstOrThrow();
     if (!keyCheckOpens(masterKey, stored.value)) throw wrongKey(where, remedy);
-    return inserted !== undefined;
+    // Stores made before the keyed audit chain get their chain key here, once (the first replica wins).
+    await trx
+      .insertInto('meta')
+      .values({ key: 'audit_chain_key', value: newAuditChainKey(masterKey) })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const chainKey = await trx.selectFrom('meta').select('value').where('key', '=', 'audit_chain_key').executeTakeFirstOrThrow();
+    let auditChainKey: Buffer;
+    try {
+      auditChainKey = Buffer.from(openMeta(masterKey, chainKey.value, AUDIT_CHAIN_KEY_CONTEXT), 'base64');
+    } catch {
+      throw new StoreOpenError(`The audit chain key in ${where} does not open with the master key: it was altered. Nothing was changed; restore it from a backup.`);
+    }
+    return { created: inserted !== undefined, auditChainKey };
   });
 }
 
@@ -219,8 +258,8 @@ async function openSqlite(options: OpenOptions): Promise<OpenedDatabase> {
   const db = new Kysely<EmbeddedDatabase>({ dialect: sqliteDialect(conn) });
   try {
     await migrateBuiltin(db);
-    const created = await settleKeyCheck(db, masterKey, dbPath, `set MASTER_KEY (or restore ${KEY_FILE}) to the original key.`);
-    return { db, masterKey, created, close: () => db.destroy() };
+    const { created, auditChainKey } = await settleKeyCheck(db, masterKey, dbPath, `set MASTER_KEY (or restore ${KEY_FILE}) to the original key.`);
+    return { db, masterKey, auditChainKey, created, close: () => db.destroy() };
   } catch (error) {
     await db.destroy();
     if (error instanceof StoreOpenError || error instanceof MigrationError) throw error;
@@ -241,9 +280,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<OpenedDa
   const db = postgresDb<EmbeddedDatabase>(url, BUILTIN_SCHEMA);
   await preflightPostgres(db, masterKey);
   await migrateBuiltin(db);
-  const created = await settleKeyCheck(db, masterKey, POSTGRES_WHERE, 'set MASTER_KEY to the original key (the same on every replica).');
+  const { created, auditChainKey } = await settleKeyCheck(db, masterKey, POSTGRES_WHERE, 'set MASTER_KEY to the original key (the same on every replica).');
   // The pool is the process's for this schema (lib/db/postgres.ts); closePostgres() ends it.
-  return { db, masterKey, created, close: async () => {} };
+  return { db, masterKey, auditChainKey, created, close: async () => {} };
 }
 
 /** Opens (creating when new, migrating when behind) the built-in store's database. */

@@ -18,7 +18,7 @@ import type {
   WrittenVersion,
 } from '../types';
 import { embeddedRecord, ensureEmbeddedInventory, inventoryDbOf, LOCAL_DETAILS } from './inventory';
-import { openEmbeddedDatabase, type OpenOptions } from './open';
+import { openEmbeddedDatabase, type OpenedDatabase, type OpenOptions } from './open';
 import type { EmbeddedDatabase, ItemsTable } from './schema';
 
 export const MAX_VERSIONS = 100;
@@ -72,12 +72,17 @@ export class EmbeddedStore implements WritableSecretStore {
   static async open(id: string, label: string, options: OpenOptions): Promise<{ store: EmbeddedStore; created: boolean }> {
     const opened = await openEmbeddedDatabase(options);
     try {
-      await ensureEmbeddedInventory(opened.db, id);
+      return { store: await EmbeddedStore.fromOpened(id, label, opened, opened.close), created: opened.created };
     } catch (error) {
       await opened.close();
       throw error;
     }
-    return { store: new EmbeddedStore(id, label, opened.db, opened.masterKey, opened.close), created: opened.created };
+  }
+
+  /** The store over an already opened database (the process's keyring, lib/crypto/keyring.ts); onClose is the caller's. */
+  static async fromOpened(id: string, label: string, opened: OpenedDatabase, onClose: () => Promise<void> = async () => {}): Promise<EmbeddedStore> {
+    await ensureEmbeddedInventory(opened.db, id);
+    return new EmbeddedStore(id, label, opened.db, opened.masterKey, onClose);
   }
 
   /**
