@@ -35,11 +35,19 @@ export async function migrateArea(db: Kysely<any>, area: string, migrations: Rec
   if (dialect === 'postgres') {
     if (!schema) throw new Error(`migrations of ${area} on PostgreSQL need a schema`);
     // IF NOT EXISTS is no guard against a replica doing the same at the same moment (both see no
-    // schema, the second insert fails on the catalog's unique index): take turns.
-    await db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`create-schema:${schema}`}, 0))`.execute(trx);
-      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
-    });
+    // schema, the second insert fails on the catalog's unique index): take turns. Even in turn, a
+    // connection's catalog cache may still say "no schema" inside its transaction (invalidations
+    // are read at transaction start, not when an advisory lock is granted), so the loser's
+    // duplicate-key error means the schema is there.
+    try {
+      await db.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`create-schema:${schema}`}, 0))`.execute(trx);
+        await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw error;
+    }
   }
   const provider: MigrationProvider = {
     getMigrations: async () =>
