@@ -124,11 +124,14 @@ class KmsFault extends Error {
 class TokenBucket {
   private tokens: number;
   private last = performance.now();
+  private readonly capacity: number;
   constructor(readonly rate: number) {
-    this.tokens = Math.max(1, rate);
+    // A rate of 0 admits nothing (every call throttled); otherwise at least one call fits.
+    this.capacity = rate <= 0 ? 0 : Math.max(1, rate);
+    this.tokens = this.capacity;
   }
   take(now: number): boolean {
-    this.tokens = Math.min(Math.max(1, this.rate), this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
