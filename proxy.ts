@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { decodeSession, dueForRenewal, idleTimeoutSeconds, readSessionCookie, renewSession } from '@/lib/auth/session-cookie';
 import { badRequestPage } from '@/lib/http/bad-request-page';
+import { createNonce, securityHeaders } from '@/lib/http/content-security-policy';
 import { malformedUrlProblem } from '@/lib/http/malformed-url';
 import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { parseFreshnessFilters } from '@/lib/validations/freshness';
@@ -12,6 +13,9 @@ import { parseFreshnessFilters } from '@/lib/validations/freshness';
 // It also passes the request path on, so the 404 page can name what was not found, and renews the
 // session cookie on activity (the idle timeout; at most once a minute). Authorization itself is decided by each page and
 // handler, not here.
+// Every answer it lets through or makes gets the Content-Security-Policy with a fresh nonce (and HSTS
+// when NEXTAUTH_URL is https): the policy also goes on the request, where Next.js reads the nonce and
+// puts it on the page's own scripts and stylesheets (lib/http/content-security-policy.ts).
 
 function problemWith(request: NextRequest): string | null {
   // Keep empty segments ("//" is a malformed name), but allow one trailing slash.
@@ -37,26 +41,36 @@ function problemWith(request: NextRequest): string | null {
   return null;
 }
 
-function badRequest(request: NextRequest, problem: string): NextResponse {
+function badRequest(request: NextRequest, problem: string, nonce: string): NextResponse {
   const { pathname, search } = request.nextUrl;
   if (pathname === '/api' || pathname.startsWith('/api/')) {
     // The shape of jsonError in lib/http/api-response.ts, which the proxy cannot import (server-only).
     return NextResponse.json({ error: problem }, { status: 400, headers: { 'cache-control': 'no-store' } });
   }
-  return new NextResponse(badRequestPage(pathname + search, problem), {
+  return new NextResponse(badRequestPage(pathname + search, problem, nonce), {
     status: 400,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   });
 }
 
 export async function proxy(request: NextRequest) {
+  const nonce = createNonce();
+  // `next dev` only: React's dev tools need eval and hot reloading injects style tags.
+  const security = securityHeaders({ nonce, development: process.env.NODE_ENV === 'development', publicUrl: process.env.NEXTAUTH_URL });
   // The raw, still-encoded path and query: URLSearchParams would silently keep or replace bad escapes.
   const problem = malformedUrlProblem(request.nextUrl.pathname, request.nextUrl.search) ?? problemWith(request);
-  if (problem) return badRequest(request, problem);
+  if (problem) return withHeaders(badRequest(request, problem, nonce), security);
   const headers = new Headers(request.headers);
   headers.set('x-request-path', request.nextUrl.pathname);
-  const response = NextResponse.next({ request: { headers } });
+  // Next.js takes the nonce for its scripts from the request's policy (any policy the client sent is replaced).
+  headers.set('content-security-policy', security['Content-Security-Policy']!);
+  const response = withHeaders(NextResponse.next({ request: { headers } }), security);
   await renewIdleSession(request, response);
+  return response;
+}
+
+function withHeaders(response: NextResponse, headers: Record<string, string>): NextResponse {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
 }
 

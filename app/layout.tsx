@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { connection } from 'next/server';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -15,7 +16,10 @@ export const metadata: Metadata = {
   manifest: '/site.webmanifest',
 };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  // Every page renders per request, never at build time: Next.js puts the request's CSP nonce (set by
+  // proxy.ts) on its scripts only while rendering, so a page prerendered without it could not run.
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-screen">{children}</body>

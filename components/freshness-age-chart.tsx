@@ -1,6 +1,7 @@
 'use client';
 
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useHydrated } from './use-hydrated';
 
 // How old the caller's items are: one bar per age bucket, stacked by store (recharts). Fed the
 // bucket counts only, never an item. The caption states the totals in words for the server-rendered
@@ -16,6 +17,9 @@ export interface AgeChartStore {
 const PALETTE = ['#0f766e', '#0ea5e9', '#6366f1', '#f59e0b', '#ec4899', '#84cc16', '#64748b', '#a855f7'];
 
 export function FreshnessAgeChart({ buckets, stores }: { buckets: string[]; stores: AgeChartStore[] }) {
+  // Drawn in the browser only: recharts' server HTML carries style="" attributes, which the CSP refuses
+  // (and it cannot measure the box there anyway, so it would draw nothing).
+  const drawn = useHydrated();
   const totals = buckets.map((_, i) => stores.reduce((n, s) => n + (s.counts[i] ?? 0), 0));
   const all = totals.reduce((a, b) => a + b, 0);
   if (all === 0) return <p className="text-sm text-slate-500">No items to chart yet.</p>;
@@ -25,18 +29,20 @@ export function FreshnessAgeChart({ buckets, stores }: { buckets: string[]; stor
   return (
     <figure className="min-w-0 space-y-1" data-testid="age-chart">
       <div className="h-48 w-full min-w-0" role="img" aria-label={`Items by age: ${caption}`}>
-        <ResponsiveContainer width="100%" height="100%" minWidth={0}>
-          <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
-            <XAxis dataKey="label" tick={{ fontSize: 10 }} interval={0} />
-            <YAxis allowDecimals={false} tick={{ fontSize: 10 }} />
-            <Tooltip />
-            {stores.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
-            {stores.map((store, j) => (
-              <Bar key={store.id} dataKey={`s${j}`} name={store.label} stackId="age" fill={PALETTE[j % PALETTE.length]} isAnimationActive={false} />
-            ))}
-          </BarChart>
-        </ResponsiveContainer>
+        {drawn && (
+          <ResponsiveContainer width="100%" height="100%" minWidth={0}>
+            <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
+              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
+              <XAxis dataKey="label" tick={{ fontSize: 10 }} interval={0} />
+              <YAxis allowDecimals={false} tick={{ fontSize: 10 }} />
+              <Tooltip />
+              {stores.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+              {stores.map((store, j) => (
+                <Bar key={store.id} dataKey={`s${j}`} name={store.label} stackId="age" fill={PALETTE[j % PALETTE.length]} isAnimationActive={false} />
+              ))}
+            </BarChart>
+          </ResponsiveContainer>
+        )}
       </div>
       <figcaption className="text-xs text-slate-500" data-testid="age-totals">
         {all.toLocaleString('en-US')} items by age since the last change or rotation — {caption}.

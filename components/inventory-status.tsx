@@ -4,6 +4,7 @@ import { format, formatDistanceStrict } from 'date-fns';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import type { InventoryStatus } from '@/lib/data/inventory-types';
+import { useHydrated } from './use-hydrated';
 
 // How old the inventory behind the page is, a running sync's progress, the last failure, and (for
 // operators) a Refresh button. While a sync runs the strip polls the inventory API and re-renders the page
@@ -38,6 +39,8 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
     currentRef.current = current;
   }, [current]);
 
+  // The bar's width is a style, which the CSP refuses in server HTML: the server draws it indeterminate.
+  const hydrated = useHydrated();
   const [now, setNow] = useState(() => Date.now());
   const [notice, setNotice] = useState<Notice | null>(null);
   const [pending, setPending] = useState(false);
@@ -193,7 +196,7 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
             aria-valuetext={percent !== null ? `${percent}% (${plural(walking.items, 'item')})` : `${plural(walking.items, 'item')} so far`}
             className="h-1.5 w-full max-w-md overflow-hidden rounded-full bg-slate-200"
           >
-            {percent !== null ? (
+            {percent !== null && hydrated ? (
               <div className="h-full rounded-full bg-sky-500 transition-[width]" style={{ width: `${Math.max(2, percent)}%` }} />
             ) : (
               <div className="h-full w-1/3 animate-pulse rounded-full bg-sky-500" />

@@ -10,13 +10,17 @@ import { browseHref, itemHref, type SortKey } from '@/lib/links';
 import { FreshnessBadge } from './freshness-badge';
 import { FolderIcon } from './icons';
 import { KindBadge } from './kind-badge';
+import { useHydrated } from './use-hydrated';
 
 // A folder of up to 100,000 items: only the rows in view (plus an overscan) are in the DOM, further pages
 // are fetched from the items API as the end comes near, and the URL's `after` follows the scroll position
 // so a reload or a link comes back to the same place. Metadata only: no value ever passes through here.
 
+// Heights in pixels, and as classes (the server's HTML may not carry style attributes, see use-hydrated.ts).
 const ROW_HEIGHT = 40;
 const HEADER_HEIGHT = 36;
+const ROW_HEIGHT_CLASS = 'h-[40px]';
+const HEADER_HEIGHT_CLASS = 'h-[36px]';
 const OVERSCAN = 10;
 const PAGE_LIMIT = 250;
 /** Fetch the next page when the last rendered row is this close to the end of what is loaded. */
@@ -113,6 +117,9 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
     },
   });
   const virtualRows = virtualizer.getVirtualItems();
+  // Server HTML and hydration: the first screenful as rows in normal flow, at the same places the
+  // positioned rows take once React runs (positions need style attributes, which the CSP refuses in HTML).
+  const positioned = useHydrated();
   const lastRendered = virtualRows.at(-1)?.index ?? -1;
 
   const loadMore = useCallback(() => {
@@ -201,8 +208,7 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
             <div
               role="row"
               aria-rowindex={positionKnown ? 1 : undefined}
-              className={`${GRID} border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500`}
-              style={{ height: HEADER_HEIGHT }}
+              className={`${GRID} ${HEADER_HEIGHT_CLASS} border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500`}
             >
               {COLUMNS.map((column) => {
                 const active = sort === column.key;
@@ -226,11 +232,11 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
               })}
             </div>
           </div>
-          <div role="rowgroup" className="relative" style={{ height: virtualizer.getTotalSize() }}>
+          <div role="rowgroup" className="relative" style={positioned ? { height: virtualizer.getTotalSize() } : undefined}>
             {virtualRows.map((row) => {
-              const style = { height: ROW_HEIGHT, transform: `translateY(${row.start - HEADER_HEIGHT}px)` };
+              const style = positioned ? { transform: `translateY(${row.start - HEADER_HEIGHT}px)` } : undefined;
               const rowIndex = positionKnown ? row.index + 2 : undefined;
-              const className = `${GRID} absolute left-0 top-0 w-full border-b border-slate-100`;
+              const className = `${GRID} ${ROW_HEIGHT_CLASS} ${positioned ? 'absolute left-0 top-0 w-full' : ''} border-b border-slate-100`;
               if (row.index < folders.length) {
                 const folder = folders[row.index]!;
                 return (

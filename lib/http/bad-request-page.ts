@@ -1,14 +1,16 @@
 // The 400 page the proxy answers with before any page runs. Plain HTML, so it needs no React
-// render and cannot fail on the input it describes.
+// render and cannot fail on the input it describes. It is sent with the same Content-Security-Policy
+// as every page: its one <style> element carries the request's nonce, and it has no script and no
+// style="" or on…="" attributes.
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function badRequestPage(address: string, problem: string): string {
+export function badRequestPage(address: string, problem: string, nonce: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Bad request · Secrets Dashboard</title>
-<style>body{font-family:system-ui,sans-serif;background:#f8fafc;color:#0f172a;margin:0}main{max-width:40rem;margin:4rem auto;padding:0 1.5rem}
+<style nonce="${escapeHtml(nonce)}">body{font-family:system-ui,sans-serif;background:#f8fafc;color:#0f172a;margin:0}main{max-width:40rem;margin:4rem auto;padding:0 1.5rem}
 h1{font-size:1.5rem}code{background:#e2e8f0;padding:.1rem .3rem;border-radius:.25rem;word-break:break-all}a{color:#0f172a}</style></head>
 <body><main><p>400 · Bad request</p><h1>This address cannot be read</h1>
 <p><code>${escapeHtml(address)}</code></p><p>${escapeHtml(problem)}</p>
