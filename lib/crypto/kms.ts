@@ -50,8 +50,8 @@ export const sealedMasterKeySchema: z.ZodType<SealedMasterKey> = z
     encryptionContext: z.record(z.string().min(1).max(256), z.string().max(1024)),
     ciphertextBlob: z
       .string()
-      .min(4)
-      .max(8192)
+      .min(4, { message: 'ciphertextBlob is too short to be a KMS ciphertext' })
+      .max(8192, { message: 'ciphertextBlob is too long to be a KMS ciphertext' })
       .regex(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'ciphertextBlob must be base64' }),
     sealedAt: z.iso.datetime({ offset: true }),
   })
@@ -221,12 +221,14 @@ function toSealError(cfg: KmsSealConfig, op: Operation, error: unknown, sealed?:
     case 'KMSInternalException':
       return new KmsSealError(`${at}: KMS could not use the key right now (${name}). Retry in a moment.`, 'kms-failure', name);
   }
-  if (THROTTLED.has(name))
+  if (THROTTLED.has(name)) {
+    const attempts = (error as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
     return new KmsSealError(
-      `${at}: KMS kept throttling ${permission} after ${KMS_MAX_ATTEMPTS} attempts (${name}). Wait a moment and start again, or raise the account's KMS request quota.`,
+      `${at}: KMS kept throttling ${permission}${typeof attempts === 'number' ? ` after ${attempts} attempts` : ''} (${name}). Wait a moment and start again, or raise the account's KMS request quota.`,
       'throttled',
       name,
     );
+  }
   if (CREDENTIALS.has(name))
     return new KmsSealError(
       `${at}: no valid AWS credentials for KMS (${name}). Give the server credentials (environment, profile, or an instance/task role) allowed ${permission} on this key.`,
