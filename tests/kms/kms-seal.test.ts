@@ -24,6 +24,8 @@ const savedEnv: Record<string, string | undefined> = {};
 const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE'] as const;
 
 const cfg = (over: Partial<KmsSealConfig> = {}): KmsSealConfig => ({ keyId: 'alias/dashboard', region: 'us-east-1', endpoint: sim.url, deployment: 'prod', ...over });
+/** The app's settings from just these variables. */
+const settings = (vars: Record<string, string>) => readEnv({ NODE_ENV: 'test', ...vars });
 /** Few attempts and short timeouts where a failure is expected, so the suite stays fast. */
 const quick = { maxAttempts: 1, connectionTimeoutMs: 500, requestTimeoutMs: 2_000 };
 
@@ -66,21 +68,21 @@ beforeEach(() => {
 describe('KMS seal: settings and format', () => {
   it('is off without MASTER_KEY_KMS_KEY_ID and takes region, endpoint and deployment from the settings', () => {
     delete process.env.AWS_REGION;
-    expect(kmsSealConfigFromEnv(readEnv({}))).toBeNull();
-    expect(kmsSealConfigFromEnv(readEnv({ MASTER_KEY_KMS_KEY_ID: '' }))).toBeNull();
-    expect(kmsSealConfigFromEnv(readEnv({ MASTER_KEY_KMS_KEY_ID: 'alias/x' }))).toEqual({ keyId: 'alias/x', region: 'us-east-1', deployment: 'secrets-dashboard' });
+    expect(kmsSealConfigFromEnv(settings({}))).toBeNull();
+    expect(kmsSealConfigFromEnv(settings({ MASTER_KEY_KMS_KEY_ID: '' }))).toBeNull();
+    expect(kmsSealConfigFromEnv(settings({ MASTER_KEY_KMS_KEY_ID: 'alias/x' }))).toEqual({ keyId: 'alias/x', region: 'us-east-1', deployment: 'secrets-dashboard' });
     process.env.AWS_REGION = 'eu-central-1';
-    expect(kmsSealConfigFromEnv(readEnv({ MASTER_KEY_KMS_KEY_ID: KEY_A }))?.region).toBe('eu-central-1');
+    expect(kmsSealConfigFromEnv(settings({ MASTER_KEY_KMS_KEY_ID: KEY_A }))?.region).toBe('eu-central-1');
     expect(
-      kmsSealConfigFromEnv(readEnv({ MASTER_KEY_KMS_KEY_ID: KEY_A, MASTER_KEY_KMS_REGION: 'eu-west-1', MASTER_KEY_KMS_ENDPOINT: 'http://127.0.0.1:1', DEPLOYMENT_NAME: 'prod-eu' })),
+      kmsSealConfigFromEnv(settings({ MASTER_KEY_KMS_KEY_ID: KEY_A, MASTER_KEY_KMS_REGION: 'eu-west-1', MASTER_KEY_KMS_ENDPOINT: 'http://127.0.0.1:1', DEPLOYMENT_NAME: 'prod-eu' })),
     ).toEqual({ keyId: KEY_A, region: 'eu-west-1', endpoint: 'http://127.0.0.1:1', deployment: 'prod-eu' });
     // A key ARN names its region, ahead of AWS_REGION.
-    expect(kmsSealConfigFromEnv(readEnv({ MASTER_KEY_KMS_KEY_ID: `arn:aws:kms:ap-south-1:123456789012:key/${KEY_A}` }))?.region).toBe('ap-south-1');
+    expect(kmsSealConfigFromEnv(settings({ MASTER_KEY_KMS_KEY_ID: `arn:aws:kms:ap-south-1:123456789012:key/${KEY_A}` }))?.region).toBe('ap-south-1');
     delete process.env.AWS_REGION;
   });
 
   it('refuses a key ARN in another region than MASTER_KEY_KMS_REGION, naming both', () => {
-    const run = () => kmsSealConfigFromEnv(readEnv({ MASTER_KEY_KMS_KEY_ID: `arn:aws:kms:ap-south-1:123456789012:key/${KEY_A}`, MASTER_KEY_KMS_REGION: 'eu-west-1' }));
+    const run = () => kmsSealConfigFromEnv(settings({ MASTER_KEY_KMS_KEY_ID: `arn:aws:kms:ap-south-1:123456789012:key/${KEY_A}`, MASTER_KEY_KMS_REGION: 'eu-west-1' }));
     expect(run).toThrow(KmsSealError);
     expect(run).toThrow(/ap-south-1.*eu-west-1.*MASTER_KEY_KMS_REGION=ap-south-1/);
   });
