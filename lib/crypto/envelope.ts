@@ -82,3 +82,24 @@ export function decryptValue(masterKey: Buffer, sealed: SealedValue, context: st
     dataKey.fill(0);
   }
 }
+
+/**
+ * The same data key wrapped under another master key (npm run rotate-master-key): the value's own
+ * ciphertext is left as it is. Throws DecryptionError when the old key does not unwrap it.
+ */
+export function rewrapDataKey(oldMasterKey: Buffer, newMasterKey: Buffer, wrappedKey: Buffer, context: string): Buffer {
+  assertMasterKey(oldMasterKey);
+  assertMasterKey(newMasterKey);
+  const aad = Buffer.from(context, 'utf8');
+  let dataKey: Buffer;
+  try {
+    dataKey = open(oldMasterKey, wrappedKey, aad);
+  } catch {
+    throw new DecryptionError(`Cannot unwrap the data key of ${context}: the wrapped key was altered or the master key is not the one it was written with.`);
+  }
+  try {
+    return seal(newMasterKey, dataKey, aad);
+  } finally {
+    dataKey.fill(0);
+  }
+}
