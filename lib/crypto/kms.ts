@@ -1,5 +1,5 @@
 import 'server-only';
-import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import type { AppEnv } from '@/lib/config/env';
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, type AwsCallLimits } from '@/lib/stores/aws-clients';
@@ -157,7 +157,7 @@ const UNREACHABLE = new Set([
   'RequestTimeout',
 ]);
 
-type Operation = 'Decrypt' | 'Encrypt' | 'GenerateDataKey';
+type Operation = 'Decrypt' | 'Encrypt' | 'GenerateDataKey' | 'DescribeKey';
 
 /** Turns what the SDK threw into a KmsSealError; `sealed` is the stored key when unsealing. */
 function toSealError(cfg: KmsSealConfig, op: Operation, error: unknown, sealed?: SealedMasterKey): KmsSealError {
@@ -206,7 +206,7 @@ function toSealError(cfg: KmsSealConfig, op: Operation, error: unknown, sealed?:
     case 'AccessDeniedException':
     case 'KMSAccessDeniedException':
       return new KmsSealError(
-        `${at}: access denied for ${permission} (${name}). Allow ${permission} on this key for the server's identity, in the key policy or an IAM policy (with the encryption context condition kms:EncryptionContext:deployment = "${cfg.deployment}" if you use one).`,
+        `${at}: access denied for ${permission} (${name}). Allow ${permission} on this key for the server's identity, in the key policy or an IAM policy${op === 'DescribeKey' ? '' : ` (with the encryption context condition kms:EncryptionContext:deployment = "${cfg.deployment}" if you use one)`}.`,
         'access-denied',
         name,
       );
@@ -337,5 +337,33 @@ export async function unsealMasterKey(cfg: KmsSealConfig, sealed: SealedMasterKe
     return requireMasterKeySize(cfg, out.Plaintext, 'the key KMS decrypted');
   } catch (error) {
     throw toSealError(cfg, 'Decrypt', error, sealed);
+  }
+}
+
+export interface SealKeyDescription {
+  /** The key ARN an id or alias resolves to (what SealedMasterKey.kmsKeyId holds). */
+  keyArn: string;
+  /** Enabled, Disabled, PendingDeletion, … */
+  keyState: string;
+  /** A symmetric ENCRYPT_DECRYPT key: one that can seal a master key. */
+  canSeal: boolean;
+}
+
+/**
+ * DescribeKey: which key the configured id or alias is, and whether it can seal a master key now.
+ * Lets a caller check a target key before it changes anything (e.g. before a rotation) and tell
+ * whether a sealed key belongs to an alias without a Decrypt.
+ */
+export async function describeSealKey(cfg: KmsSealConfig, limits?: AwsCallLimits): Promise<SealKeyDescription> {
+  try {
+    const out = await withKms(cfg, limits, (kms) => kms.send(new DescribeKeyCommand({ KeyId: cfg.keyId })));
+    const meta = out.KeyMetadata;
+    if (!meta?.Arn || !KEY_ARN.test(meta.Arn))
+      throw new KmsSealError(`${where(cfg)}: KMS answered DescribeKey without a key ARN. Check MASTER_KEY_KMS_ENDPOINT points at KMS.`, 'invalid-response');
+    const keyState = meta.KeyState ?? (meta.Enabled ? 'Enabled' : 'Disabled');
+    const symmetric = (meta.KeySpec ?? meta.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT';
+    return { keyArn: meta.Arn, keyState, canSeal: keyState === 'Enabled' && meta.KeyUsage === 'ENCRYPT_DECRYPT' && symmetric };
+  } catch (error) {
+    throw toSealError(cfg, 'DescribeKey', error);
   }
 }

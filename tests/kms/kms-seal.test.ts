@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEnv } from '@/lib/config/env';
 import {
+  describeSealKey,
   generateSealedMasterKey,
   KmsSealError,
   kmsSealConfigFromEnv,
@@ -129,6 +130,18 @@ describe('KMS seal: round trips', () => {
     expect(sealed.kmsKeyId).toBe(sim.keyArn(KEY_A));
     for (const keyId of ['alias/dashboard', KEY_A, sim.keyArn(KEY_A), 'arn:aws:kms:us-east-1:123456789012:alias/dashboard'])
       expect((await unsealMasterKey(cfg({ keyId }), sealed)).equals(masterKey), keyId).toBe(true);
+  });
+
+  it('DescribeKey resolves an alias to the key ARN a sealed key records and tells whether the key can seal now', async () => {
+    const { sealed } = await generateSealedMasterKey(cfg());
+    await expect(describeSealKey(cfg())).resolves.toEqual({ keyArn: sealed.kmsKeyId, keyState: 'Enabled', canSeal: true });
+    sim.control({ disable: [KEY_A] });
+    await expect(describeSealKey(cfg({ keyId: KEY_A }))).resolves.toEqual({ keyArn: sim.keyArn(KEY_A), keyState: 'Disabled', canSeal: false });
+    const missing = await sealError(describeSealKey(cfg({ keyId: 'alias/typo' })));
+    expect(missing.reason).toBe('wrong-key');
+    sim.control({ deny: [{ key: KEY_B, operations: ['DescribeKey'] }] });
+    const denied = await sealError(describeSealKey(cfg({ keyId: KEY_B })));
+    expect(denied.message).toMatch(/access denied for kms:DescribeKey/);
   });
 
   it('refuses to seal anything but a 32-byte key, before calling KMS', async () => {
