@@ -51,6 +51,32 @@ export interface AuditLogTable {
   hash: string;
 }
 
+/** Facts about the audit chain itself; one row today: 'keyed_from_seq' (lib/audit/verify-chain.ts). */
+export interface AuditChainMetaTable {
+  name: string;
+  value: string;
+  /** HMAC of the value under the audit chain key, hex: the row cannot be changed without the key. */
+  mac: string;
+}
+
+/** The chain's head as written out (server log, S3): the /audit page shows the newest. */
+export interface AuditAnchorsTable {
+  seq: number;
+  hash: string;
+  /** The anchored entry's own time. */
+  entry_at: string;
+  anchored_at: string;
+  deployment: string;
+  /** 'every' (the append that reached a multiple of AUDIT_ANCHOR_EVERY) or 'interval' (the timer). */
+  reason: string;
+  /** s3://bucket/key once the S3 object is written. */
+  s3_url: string | null;
+  /** Object Lock retention (COMPLIANCE) end, when the bucket has Object Lock. */
+  object_lock_until: string | null;
+  /** Why the S3 write failed (the anchor is still in the server log). */
+  s3_error: string | null;
+}
+
 export interface SignInFailuresTable {
   key: string;
   at: string;
@@ -94,6 +120,8 @@ export interface AppDatabase {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
+  audit_chain_meta: AuditChainMetaTable;
+  audit_anchors: AuditAnchorsTable;
   sign_in_failures: SignInFailuresTable;
 }
 

@@ -1,9 +1,11 @@
 import 'server-only';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { verifyChainIn, verifyChainInPostgres, type ChainVerdict } from '@/lib/audit/verify-chain';
+import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
 import type { AppDatabase } from './app-db';
 import { DATA_AREAS, type DataArea } from './areas';
 import {
@@ -23,7 +25,8 @@ import { checkPostgres, postgresDb, postgresPool } from './postgres';
 // `npm run migrate-data`: a SQLite deployment (DATA_DIR) copied into an empty PostgreSQL database.
 // Every area whose file exists is read in a snapshot, its schema is made by the same migrations the
 // server runs, and the rows of every area go over in ONE PostgreSQL transaction: a failure leaves
-// no row behind, so the copy can simply be run again. Then counts and the audit chain are compared.
+// no row behind, so the copy can simply be run again. Then counts and the audit chain are compared
+// (verified on both sides with the copied deployment's audit chain key).
 
 /** Nothing was written: the arguments, the SQLite files or the target do not allow a copy. */
 export class CopyRefusedError extends Error {
@@ -167,13 +170,48 @@ async function copyArea(
   return { copy, sqliteCounts };
 }
 
-function chainOnSqlite(file: string): ChainVerdict {
+function chainOnSqlite(file: string, key: Buffer): ChainVerdict {
   // A connection of its own: verifyChainIn reads in a transaction of its own.
   const conn = openReadOnly(file);
   try {
-    return verifyChainIn(conn);
+    return verifyChainIn(conn, key);
   } finally {
     conn.close();
+  }
+}
+
+/**
+ * The audit chain key of the deployment in `from`: its keyring is `from`/secrets.db, opened with
+ * the master key as the server would (MASTER_KEY, `from`/master.key, or KMS). The keyring follows
+ * DATA_DIR and DATABASE_URL, so they point at `from` while it opens (DATABASE_URL is the target here).
+ */
+export async function chainKeyOfDeployment(from: string): Promise<Buffer> {
+  if (!existsSync(path.join(from, 'secrets.db'))) {
+    throw new Error(`${from} has no secrets.db, where the audit chain key is kept (sealed under the master key)`);
+  }
+  const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL };
+  process.env.DATA_DIR = from;
+  delete process.env.DATABASE_URL;
+  try {
+    return await auditChainKey();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+async function chainKeyFor(from: string, app: Database.Database, chainKey: (from: string) => Promise<Buffer>): Promise<Buffer> {
+  // An empty log verifies under any key: a deployment that never logged needs no keyring.
+  if (!app.prepare('SELECT 1 FROM audit_log LIMIT 1').get()) return randomBytes(32);
+  try {
+    return await chainKey(from);
+  } catch (error) {
+    throw new CopyRefusedError(
+      `The audit log cannot be checked without its key: ${(error as Error).message}. Set MASTER_KEY (or the KMS settings) as the ` +
+        'dashboard on this data directory runs with. Nothing was written.',
+    );
   }
 }
 
@@ -182,7 +220,12 @@ function chainOnSqlite(file: string): ChainVerdict {
  * Throws DatabaseStartError (target unreachable), CopyRefusedError (nothing written),
  * MigrationError (the schema could not be made; no row written) or CopyFailedError (rolled back).
  */
-export async function copySqliteToPostgres(from: string, to: string, progress: (line: string) => void = () => undefined): Promise<CopyResult> {
+export async function copySqliteToPostgres(
+  from: string,
+  to: string,
+  progress: (line: string) => void = () => undefined,
+  chainKey: (from: string) => Promise<Buffer> = chainKeyOfDeployment,
+): Promise<CopyResult> {
   const present = areasIn(from);
   if (!present.length) throw new CopyRefusedError(`${from} holds none of ${DATA_AREAS.map((a) => a.sqliteFile).join(', ')}. Nothing was written.`);
   await checkPostgres(to);
@@ -195,6 +238,9 @@ export async function copySqliteToPostgres(from: string, to: string, progress: (
       refuseUnlessUpToDate(conn, area, file);
     }
     await refuseUnlessEmpty(client, present);
+    const appConn = opened.find((o) => o.area.name === 'app')?.conn;
+    // Before anything is written: without the key the copy could not be checked.
+    const key = appConn ? await chainKeyFor(from, appConn, chainKey) : null;
 
     // The schemas, exactly as the server makes them at start (each set in a transaction of its own).
     for (const { area } of present) {
@@ -234,9 +280,9 @@ export async function copySqliteToPostgres(from: string, to: string, progress: (
 
     const app = opened.find((o) => o.area.name === 'app');
     let chain: ChainComparison | null = null;
-    if (app) {
-      const sqlite = chainOnSqlite(app.file);
-      const postgres = await verifyChainInPostgres(postgresDb<AppDatabase>(to, app.area.schema));
+    if (app && key) {
+      const sqlite = chainOnSqlite(app.file, key);
+      const postgres = await verifyChainInPostgres(postgresDb<AppDatabase>(to, app.area.schema), key);
       const same = sqlite.intact && postgres.intact && sqlite.entries === postgres.entries && sqlite.head === postgres.head;
       chain = { sqlite, postgres, same };
     }
@@ -244,5 +290,6 @@ export async function copySqliteToPostgres(from: string, to: string, progress: (
   } finally {
     client.release();
     for (const { conn } of opened) conn.close();
+    await closeKeyrings();
   }
 }

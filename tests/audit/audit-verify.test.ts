@@ -114,7 +114,7 @@ describe('npm run audit:verify', () => {
     const { dataDir } = await logOfFive();
     const db = new Database(path.join(dataDir, APP_DB_FILE));
     const row = db.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as Record<string, string>;
-    const { entryHash } = await import('@/lib/audit/entry-hash');
+    const { legacyEntryHash: entryHash } = await import('@/lib/audit/entry-hash');
     const forged = { ...row, actor: 'mallory@example.com' };
     db.prepare('UPDATE audit_log SET actor = ?, hash = ? WHERE seq = 2').run(forged.actor, entryHash(row.prev_hash!, forged as never));
     db.close();

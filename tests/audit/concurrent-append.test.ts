@@ -3,11 +3,18 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyChainIn } from '@/lib/audit/verify-chain';
+import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
 import { APP_DB_FILE } from '@/lib/db/app-db';
 import { makeTempDir } from '../support/temp-dir';
 
 const temp = makeTempDir('secrets-audit-race-');
-afterAll(() => temp.cleanup());
+const savedDataDir = process.env.DATA_DIR;
+afterAll(async () => {
+  await closeKeyrings();
+  if (savedDataDir === undefined) delete process.env.DATA_DIR;
+  else process.env.DATA_DIR = savedDataDir;
+  temp.cleanup();
+});
 const dataDir = path.join(temp.dir, 'data');
 const COUNT = 300;
 
@@ -29,6 +36,9 @@ function startWriter(name: string): { child: ChildProcess; ready: Promise<void>;
 
 describe('two processes appending to the audit log at once', () => {
   it('keeps one intact chain: every entry links to the one before, none lost, none forked', async () => {
+    // The keyring (master key file, audit chain key) exists before the writers start, as a server makes it.
+    process.env.DATA_DIR = dataDir;
+    const key = await auditChainKey();
     const writers = [startWriter('a'), startWriter('b')];
     await Promise.all(writers.map((w) => w.ready));
     for (const w of writers) w.child.stdin!.end('go\n');
@@ -47,7 +57,7 @@ describe('two processes appending to the audit log at once', () => {
       // The writers really overlapped (otherwise this test proves nothing about concurrency).
       const switches = rows.filter((r, i) => i > 0 && r.actor !== rows[i - 1]!.actor).length;
       expect(switches).toBeGreaterThan(1);
-      expect(verifyChainIn(db)).toMatchObject({ intact: true, entries: 2 * COUNT });
+      expect(verifyChainIn(db, key)).toMatchObject({ intact: true, entries: 2 * COUNT });
     } finally {
       db.close();
     }

@@ -104,4 +104,40 @@ export const APP_MIGRATIONS: Record<string, AreaMigration> = {
         .execute();
     },
   },
+  '0004-keyed-audit-chain': {
+    async up(db: Kysely<any>, dialect) {
+      const pg = dialect === 'postgres';
+      // Where the keyed (HMAC) chain begins: entries before it were written with plain SHA-256 links.
+      await db.schema
+        .createTable('audit_chain_meta')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('mac', 'text', (c) => c.notNull())
+        .execute();
+      // Heads written out to the server log and S3 (one row per anchored seq: replicas anchoring
+      // the same head at once write it once).
+      await db.schema
+        .createTable('audit_anchors')
+        .ifNotExists()
+        .addColumn('seq', pg ? 'bigint' : 'integer', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('entry_at', 'text', (c) => c.notNull())
+        .addColumn('anchored_at', 'text', (c) => c.notNull())
+        .addColumn('deployment', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('s3_url', 'text')
+        .addColumn('object_lock_until', 'text')
+        .addColumn('s3_error', 'text')
+        .execute();
+      // A log from before the keyed chain keeps its SHA-256 links; the marker, sealed with the
+      // chain key in this same transaction, says where they end. A new log needs none (keyed from 1).
+      const last = await db.selectFrom('audit_log').select(sql<number | string | null>`max(seq)`.as('seq')).executeTakeFirst();
+      const lastSeq = Number(last?.seq ?? 0);
+      if (lastSeq > 0) {
+        const { recordKeyedFrom } = await import('@/lib/audit/chain-marker');
+        await recordKeyedFrom(db, lastSeq + 1);
+      }
+    },
+  },
 };
