@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { blockedOrigin, createReportLimiter, directiveName, MAX_REPORT_BYTES, MAX_REPORTS_PER_BODY } from '@/lib/http/csp-report';
 
 // POST /api/csp-report: both report formats browsers send are accepted and logged as the directive
@@ -6,14 +6,15 @@ import { blockedOrigin, createReportLimiter, directiveName, MAX_REPORT_BYTES, MA
 
 type Route = typeof import('@/app/api/csp-report/route');
 let route: Route;
-let warn: ReturnType<typeof vi.spyOn>;
+/** logger.warn, as the route calls it: (fields, message). */
+let warn: MockInstance<(fields: object, message: string) => void>;
 
 beforeEach(async () => {
   // A fresh module per test: its rate limit and counters start over.
   vi.resetModules();
   route = await import('@/app/api/csp-report/route');
   const { logger: freshLogger } = await import('@/lib/logger');
-  warn = vi.spyOn(freshLogger, 'warn').mockImplementation(() => undefined);
+  warn = vi.spyOn(freshLogger, 'warn').mockImplementation(() => undefined) as unknown as typeof warn;
 });
 afterEach(() => {
   vi.restoreAllMocks();
