@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, readEnv } from '@/lib/config/env';
+import { backupExitCode } from '@/lib/backup/exit-codes';
 import { BackupFailedError, BackupRefusedError, takeBackup } from '@/lib/backup/take-backup';
 
 const usage = `usage: npm run backup -- FILE
@@ -76,13 +77,9 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (error) {
-    if (error instanceof BackupRefusedError) {
+    if (error instanceof BackupRefusedError || error instanceof BackupFailedError) {
       console.error(error.message);
-      return 2;
-    }
-    if (error instanceof BackupFailedError) {
-      console.error(error.message);
-      return 1;
+      return backupExitCode(error);
     }
     console.error(`Backup failed: ${(error as Error).message}. Nothing was written.`);
     return 1;

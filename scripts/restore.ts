@@ -10,10 +10,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, readEnv } from '@/lib/config/env';
-import { DamagedBackupError, NotABackupError, UnsupportedBackupError } from '@/lib/backup/container';
-import { RestoreCheckError } from '@/lib/backup/check-restored';
-import { RestoreKeyError } from '@/lib/backup/restore-key';
-import { restoreBackup, RestoreRefusedError } from '@/lib/backup/restore-backup';
+import { isExpectedRestoreError, restoreExitCode } from '@/lib/backup/exit-codes';
+import { restoreBackup } from '@/lib/backup/restore-backup';
 
 const usage = `usage: npm run restore -- FILE [--key-file PATH]
 
@@ -92,13 +90,9 @@ async function main(argv: string[]): Promise<number> {
     console.log('  the AWS stores\' inventory and CloudTrail events are not in a backup: the first sync reads them again.');
     return 0;
   } catch (error) {
-    if (error instanceof RestoreRefusedError || error instanceof RestoreKeyError || error instanceof NotABackupError || error instanceof UnsupportedBackupError) {
+    if (isExpectedRestoreError(error)) {
       console.error(error.message);
-      return 2;
-    }
-    if (error instanceof DamagedBackupError || error instanceof RestoreCheckError) {
-      console.error(error.message);
-      return 1;
+      return restoreExitCode(error);
     }
     console.error(`Restore failed: ${(error as Error).message}. Nothing was restored.`);
     return 1;

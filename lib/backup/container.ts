@@ -26,6 +26,7 @@ const CHECKSUM_BYTES = 32;
 /** A manifest is a few hundred bytes; anything much larger is damage, not a manifest. */
 const MAX_MANIFEST_BYTES = 1 << 20;
 const CHUNK_BYTES = 1 << 20;
+const NOTHING_RESTORED = 'Nothing was restored; use another backup.';
 
 /** The files a backup may hold: names only (no folders), so a restore can never write outside its target. */
 export const BACKUP_FILE_NAMES = ['secrets.db', 'app.db', 'master.key.kms'] as const;
@@ -174,29 +175,29 @@ export function readContainerHeader(file: string): OpenedContainer {
     const size = fstatSync(fd).size;
     const head = readExactly(fd, BACKUP_MAGIC.length + LENGTH_BYTES, 0);
     if (head.length < BACKUP_MAGIC.length || !head.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC))
-      throw new NotABackupError(`${file} is not a secrets-dashboard backup (it does not start with the backup signature).`);
-    if (head.length < BACKUP_MAGIC.length + LENGTH_BYTES) throw new DamagedBackupError(`${file} is truncated: it ends inside its header.`);
+      throw new NotABackupError(`${file} is not a secrets-dashboard backup (it does not start with the backup signature). Nothing was changed.`);
+    if (head.length < BACKUP_MAGIC.length + LENGTH_BYTES) throw new DamagedBackupError(`${file} is truncated: it ends inside its header. ${NOTHING_RESTORED}`);
     const manifestLength = head.readUInt32BE(BACKUP_MAGIC.length);
     if (manifestLength === 0 || manifestLength > MAX_MANIFEST_BYTES)
-      throw new DamagedBackupError(`${file} is damaged: its manifest length (${manifestLength} bytes) is not plausible.`);
+      throw new DamagedBackupError(`${file} is damaged: its manifest length (${manifestLength} bytes) is not plausible. ${NOTHING_RESTORED}`);
     const bodyOffset = BACKUP_MAGIC.length + LENGTH_BYTES + manifestLength;
-    if (size < bodyOffset) throw new DamagedBackupError(`${file} is truncated: it ends inside its manifest (${size} of at least ${bodyOffset + CHECKSUM_BYTES} bytes).`);
+    if (size < bodyOffset) throw new DamagedBackupError(`${file} is truncated: it ends inside its manifest (${size} of at least ${bodyOffset + CHECKSUM_BYTES} bytes). ${NOTHING_RESTORED}`);
     let json: unknown;
     try {
       json = JSON.parse(readExactly(fd, manifestLength, BACKUP_MAGIC.length + LENGTH_BYTES).toString('utf8'));
     } catch {
-      throw new DamagedBackupError(`${file} is damaged: its manifest is not readable JSON.`);
+      throw new DamagedBackupError(`${file} is damaged: its manifest is not readable JSON. ${NOTHING_RESTORED}`);
     }
     const version = (json as { version?: unknown } | null)?.version;
     if (typeof version === 'number' && version > BACKUP_VERSION)
       throw new UnsupportedBackupError(
-        `${file} was written by a newer version of the dashboard (backup format version ${version}; this one reads version ${BACKUP_VERSION}). Restore it with that version.`,
+        `${file} was written by a newer version of the dashboard (backup format version ${version}; this one reads version ${BACKUP_VERSION}). Restore it with that version. Nothing was changed.`,
       );
     const parsed = manifestSchema.safeParse(json);
-    if (!parsed.success) throw new DamagedBackupError(`${file} is damaged: its manifest is not valid (${describeIssues(parsed.error)}).`);
+    if (!parsed.success) throw new DamagedBackupError(`${file} is damaged: its manifest is not valid (${describeIssues(parsed.error)}). ${NOTHING_RESTORED}`);
     const expected = bodyOffset + parsed.data.files.reduce((n, f) => n + f.bytes, 0) + CHECKSUM_BYTES;
-    if (size < expected) throw new DamagedBackupError(`${file} is truncated: it holds ${size} bytes, its manifest says ${expected}.`);
-    if (size > expected) throw new DamagedBackupError(`${file} is damaged: it holds ${size} bytes, ${size - expected} more than its manifest says (${expected}).`);
+    if (size < expected) throw new DamagedBackupError(`${file} is truncated: it holds ${size} bytes, its manifest says ${expected}. ${NOTHING_RESTORED}`);
+    if (size > expected) throw new DamagedBackupError(`${file} is damaged: it holds ${size} bytes, ${size - expected} more than its manifest says (${expected}). ${NOTHING_RESTORED}`);
     return { manifest: parsed.data, bodyOffset, size };
   } finally {
     closeSync(fd);
@@ -223,7 +224,7 @@ export function extractContainer(file: string, opened: OpenedContainer, targetDi
         let left = entry.bytes;
         while (left > 0) {
           const n = readSync(fd, chunk, 0, Math.min(CHUNK_BYTES, left), position);
-          if (n === 0) throw new DamagedBackupError(`${file} is truncated: it ends inside ${entry.name}.`);
+          if (n === 0) throw new DamagedBackupError(`${file} is truncated: it ends inside ${entry.name}. ${NOTHING_RESTORED}`);
           const data = chunk.subarray(0, n);
           whole.update(data);
           fileHash.update(data);
