@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
+import { MASTER_KEY_ID_META, masterKeyId } from '@/lib/crypto/master-key';
 import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex, upsertInventoryItem } from '@/lib/inventory/inventory-index';
 import { refuseBadName, StoreError } from '../errors';
@@ -53,6 +54,8 @@ export class EmbeddedStore implements WritableSecretStore {
   /** The built-in store is its own inventory: the same tables the AWS sync fills, written with every change. */
   readonly inventory: InventoryIndex;
   private readonly dialect: DialectName;
+  /** The one-way id of this process's master key, compared with meta 'master_key_id' on every write. */
+  private readonly masterKeyId: string;
 
   constructor(
     readonly id: string,
@@ -63,6 +66,26 @@ export class EmbeddedStore implements WritableSecretStore {
   ) {
     this.inventory = new InventoryIndex(inventoryDbOf(db));
     this.dialect = dialectOf(db);
+    this.masterKeyId = masterKeyId(masterKey);
+  }
+
+  private keyRotatedError(writing: boolean): StoreError {
+    return new StoreError(
+      'unavailable',
+      this.id,
+      `The master key of store "${this.id}" was rotated (npm run rotate-master-key) after this server started; restart the server so it uses the new key.${writing ? ' Nothing was written.' : ''}`,
+    );
+  }
+
+  /**
+   * Refuses to commit data keys wrapped under a master key that is no longer the store's (a rotation
+   * ran while this server was up). Called after the batch's writes: by then this transaction holds
+   * SQLite's write lock, and on PostgreSQL a rotation (which locks versions) has either committed
+   * before this statement, which then sees its new id, or waits for this transaction to end.
+   */
+  private async assertKeyCurrent(trx: Transaction<EmbeddedDatabase>): Promise<void> {
+    const row = await trx.selectFrom('meta').select('value').where('key', '=', MASTER_KEY_ID_META).executeTakeFirst();
+    if (row && row.value !== this.masterKeyId) throw this.keyRotatedError(true);
   }
 
   /**
@@ -294,6 +317,7 @@ export class EmbeddedStore implements WritableSecretStore {
       await upsertInventoryItem(inventoryDbOf(trx), this.id, embeddedRecord(written, labels.map((l) => l.label)));
       results.push({ name: input.name, version: String(version) });
     }
+    if (inputs.length > 0) await this.assertKeyCurrent(trx);
     return results;
   }
 
@@ -351,7 +375,12 @@ export class EmbeddedStore implements WritableSecretStore {
     try {
       return decryptValue(this.masterKey, { ciphertext: row.ciphertext, wrappedKey: row.wrapped_key }, `${name}#${wanted}`);
     } catch (error) {
-      if (error instanceof DecryptionError) throw new StoreError('integrity', this.id, error.message);
+      if (error instanceof DecryptionError) {
+        // Not an altered row when the store simply moved to another master key under this server.
+        const current = await this.db.selectFrom('meta').select('value').where('key', '=', MASTER_KEY_ID_META).executeTakeFirst();
+        if (current && current.value !== this.masterKeyId) throw this.keyRotatedError(false);
+        throw new StoreError('integrity', this.id, error.message);
+      }
       throw error;
     }
   }
