@@ -1,10 +1,10 @@
 import 'server-only';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import * as auditChain from '@/lib/audit/verify-chain';
-import type { ChainVerdict } from '@/lib/audit/verify-chain';
+import { verifyChainIn } from '@/lib/audit/verify-chain';
 import { APP_DB_FILE } from '@/lib/db/app-db';
 import { decryptValue, DecryptionError, KEY_BYTES } from '@/lib/crypto/envelope';
+import { MASTER_KEY_ID_META, masterKeyId } from '@/lib/crypto/master-key';
 import { AUDIT_CHAIN_KEY_CONTEXT, DB_FILE, keyCheckOpens, openMeta } from '@/lib/stores/embedded/open';
 import type { BackupManifest } from './container';
 import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy } from './sqlite-files';
@@ -28,12 +28,6 @@ export interface RestoredSummary {
   auditEntries: number;
   auditHead: { seq: number; hash: string };
 }
-
-/**
- * verifyChainIn(conn, key): the keyed chain (helper "audit" adds the key; until then the function
- * takes the connection only and ignores the extra argument).
- */
-const verifyChainIn = auditChain.verifyChainIn as (conn: Database.Database, key: Buffer) => ChainVerdict;
 
 function open(dir: string, name: string): Database.Database {
   try {
@@ -76,6 +70,12 @@ function checkStore(conn: Database.Database, manifest: BackupManifest, masterKey
     throw new RestoreCheckError(
       'The master key given does not open this backup: it is not the key its data was written with (or the key check was altered). ' +
         'Nothing was restored; give the right key (--key-file, MASTER_KEY, or the KMS settings of the deployment the backup came from).',
+    );
+  // The store refuses writes under a key whose id is not the one recorded (a rotated-out key).
+  const recordedKeyId = metaValue(conn, MASTER_KEY_ID_META);
+  if (recordedKeyId !== undefined && recordedKeyId !== masterKeyId(masterKey))
+    throw new RestoreCheckError(
+      `${DB_FILE} in the backup records another master key id than the key given (meta ${MASTER_KEY_ID_META}), though the key opens its key check: it was altered. Nothing was restored; use another backup.`,
     );
   const sealedChainKey = metaValue(conn, 'audit_chain_key');
   if (!sealedChainKey) throw new RestoreCheckError(`${DB_FILE} in the backup has no audit chain key; the backup is damaged. Nothing was restored.`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { GENESIS_HASH } from '@/lib/audit/entry-hash';
 import { APP_DB_FILE } from '@/lib/db/app-db';
 import { sealedMasterKeySchema } from '@/lib/crypto/kms';
+import { homePaths, KMS_KEY_FILE } from '@/lib/crypto/master-key';
 import { DB_FILE } from '@/lib/stores/embedded/open';
 import { BACKUP_FORMAT, BACKUP_VERSION, hashFile, writeContainer, type BackupFileName, type BackupManifest } from './container';
 import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy, snapshotSqlite } from './sqlite-files';
@@ -14,9 +15,7 @@ import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy, 
 // plaintext master key (DATA_DIR/master.key): a backup holds ciphertext only.
 
 /** DATA_DIR's KMS-sealed master key (lib/crypto/master-key.ts): ciphertext, safe to keep with the data. */
-export const SEALED_KEY_FILE = 'master.key.kms';
-/** Left by a master-key rotation until it settles: the databases may be wrapped under either key then. */
-export const PENDING_KEY_FILES = ['master.key.pending', 'master.key.kms.pending'] as const;
+export const SEALED_KEY_FILE = KMS_KEY_FILE;
 
 /** Nothing was written: the request cannot be carried out as given (exit code 2). */
 export class BackupRefusedError extends Error {
@@ -55,11 +54,13 @@ function readSealedKey(dataDir: string): Buffer | null {
   return bytes;
 }
 
+/** A rotation's pending home (lib/crypto/master-key.ts): until it settles the data keys may be wrapped under either key. */
 function refuseDuringRotation(dataDir: string): void {
-  const pending = PENDING_KEY_FILES.filter((name) => existsSync(path.join(dataDir, name)));
-  if (pending.length > 0)
+  const { keyPending, kmsPending, envPending } = homePaths(dataDir);
+  const pending = [keyPending, kmsPending, envPending].find((file) => existsSync(file));
+  if (pending)
     throw new BackupRefusedError(
-      `${path.join(dataDir, pending[0]!)} exists: a master-key rotation is under way or was interrupted, so the data keys may be wrapped under either key. ` +
+      `${pending} exists: a master-key rotation is under way or was interrupted, so the data keys may be wrapped under either key. ` +
         'Nothing was written; let the rotation finish (or start the server once, which settles it), then back up.',
     );
 }

@@ -7,7 +7,6 @@ import { restoreBackup } from '@/lib/backup/restore-backup';
 import { RestoreKeyError } from '@/lib/backup/restore-key';
 import { takeBackup } from '@/lib/backup/take-backup';
 import { readEnv } from '@/lib/config/env';
-import { generateSealedMasterKey } from '@/lib/crypto/kms';
 import { startSimulatedKms, type SimulatedKms } from '@/scripts/sim/simulated-kms';
 import { useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
@@ -44,7 +43,7 @@ async function refusedBackup(dataDir: string, file: string): Promise<{ code: num
 
 describe('npm run backup refuses, writing nothing', () => {
   const dataDir = path.join(temp.dir, 'deployment');
-  beforeAll(() => makeDeployment(dataDir, newMasterKey(), 2, 1));
+  beforeAll(() => makeDeployment(dataDir, { MASTER_KEY: newMasterKey() }, 2, 1));
 
   it('never overwrites an existing FILE', async () => {
     const out = path.join(temp.dir, 'out-exists');
@@ -126,11 +125,10 @@ describe('a deployment whose master key is sealed by KMS', () => {
   let sealedBytes: Buffer;
 
   beforeAll(async () => {
-    const { plaintext, sealed } = await generateSealedMasterKey({ keyId: KMS_KEY, region: 'us-east-1', endpoint: kms.url, deployment: 'secrets-dashboard' });
-    await makeDeployment(dataDir, plaintext.toString('base64'), 3, 2);
-    plaintext.fill(0);
-    sealedBytes = Buffer.from(JSON.stringify(sealed, null, 2) + '\n');
-    writeFileSync(path.join(dataDir, 'master.key.kms'), sealedBytes, { mode: 0o600 });
+    // The app seals its new master key with KMS itself (lib/crypto/master-key.ts): only master.key.kms is written.
+    await makeDeployment(dataDir, { MASTER_KEY_KMS_KEY_ID: KMS_KEY, MASTER_KEY_KMS_REGION: 'us-east-1', MASTER_KEY_KMS_ENDPOINT: kms.url }, 3, 2);
+    expect(listing(dataDir).map((l) => l.split(' ')[0])).not.toContain('master.key');
+    sealedBytes = readFileSync(path.join(dataDir, 'master.key.kms'));
     await takeBackup({ dataDir, file });
   });
 

@@ -274,7 +274,7 @@ async function restoreInProcess(file: string, args: string[], env: Record<string
 
 beforeAll(async () => {
   writeFileSync(notes, 'just some notes\n');
-  await makeDeployment(path.join(temp.dir, 'source'), masterKey, 5, 2);
+  await makeDeployment(path.join(temp.dir, 'source'), { MASTER_KEY: masterKey }, 5, 2);
   await takeBackup({ dataDir: path.join(temp.dir, 'source'), file: good });
   const run = async (c: RefusalCase, i: number) => {
     const place = path.join(temp.dir, 'targets', String(i));

@@ -61,15 +61,22 @@ export function listing(dir: string): string[] {
 export const valueOf = (name: string, version: number | string) => `value of ${name}#${version}`;
 export const newMasterKey = () => randomBytes(32).toString('base64');
 
+/** The master key settings a deployment runs with (unset ones are removed from the environment). */
+export type KeySettings = Partial<Record<'MASTER_KEY' | 'MASTER_KEY_KMS_KEY_ID' | 'MASTER_KEY_KMS_REGION' | 'MASTER_KEY_KMS_ENDPOINT', string>>;
+const KEY_SETTINGS = ['MASTER_KEY', 'MASTER_KEY_KMS_KEY_ID', 'MASTER_KEY_KMS_REGION', 'MASTER_KEY_KMS_ENDPOINT'] as const;
+
 /**
- * A deployment made by the app's own code in `dataDir`: `items` items with `versions` versions
- * each, and an audit entry per write. Uses (and afterwards restores) DATA_DIR and MASTER_KEY.
+ * A deployment made by the app's own code in `dataDir` (its keyring: the key file, MASTER_KEY or a
+ * KMS-sealed key, as `keys` says): `items` items with `versions` versions each, and an audit entry
+ * per write. DATA_DIR and the key settings are restored afterwards.
  */
-export async function makeDeployment(dataDir: string, masterKey: string | undefined, items = 5, versions = 2): Promise<string[]> {
-  const saved = { DATA_DIR: process.env.DATA_DIR, MASTER_KEY: process.env.MASTER_KEY };
+export async function makeDeployment(dataDir: string, keys: KeySettings, items = 5, versions = 2): Promise<string[]> {
+  const saved = Object.fromEntries(['DATA_DIR', ...KEY_SETTINGS].map((name) => [name, process.env[name]]));
   process.env.DATA_DIR = dataDir;
-  if (masterKey) process.env.MASTER_KEY = masterKey;
-  else delete process.env.MASTER_KEY;
+  for (const name of KEY_SETTINGS) {
+    if (keys[name] === undefined) delete process.env[name];
+    else process.env[name] = keys[name];
+  }
   try {
     const store = await EmbeddedStore.fromOpened('local', 'Built-in', await getKeyring());
     const names = Array.from({ length: items }, (_, i) => `/prod/service-${i}/password`);
