@@ -51,7 +51,7 @@ test('a security reviewer sees every environment and the audit trail, but not th
   expect((await page.request.get('/api/v1/audit')).status()).toBe(200);
   await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
   await page.getByRole('link', { name: 'Audit log' }).click();
-  await expect(page.getByTestId('audit-chain')).toContainText('Hash chain intact');
+  await expect(page.getByTestId('audit-chain')).toContainText('Keyed hash chain intact');
   await expect(page.getByTestId('audit-row').filter({ hasText: 'security@example.com' }).first()).toContainText('sign-in');
   // An auditor reads but does not change values.
   await page.goto('/items/local/prod/payments/db/password');

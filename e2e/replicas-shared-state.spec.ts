@@ -41,7 +41,7 @@ test('a rotation made through one replica shows on the other, and both append to
   // Both replicas wrote to the one chain; either verifies it whole.
   for (const base of [a, b]) {
     await page.goto(`${base}/audit`);
-    await expect(page.getByTestId('audit-chain')).toContainText('Hash chain intact');
+    await expect(page.getByTestId('audit-chain')).toContainText('Keyed hash chain intact');
   }
 });
 

@@ -3,6 +3,8 @@ import { ensureFirstAdmin } from '@/lib/auth/first-admin';
 import { grantRules } from '@/lib/auth/effective-grants';
 import { readEnv } from '@/lib/config/env';
 import { appDb } from '@/lib/db/app-db';
+import { startAnchorTimer } from '@/lib/audit/anchors';
+import { auditChainKey } from '@/lib/crypto/keyring';
 import { checkPostgres } from '@/lib/db/postgres';
 import { auditEventIndex, startAuditRetention } from '@/lib/cloudtrail/audit-events';
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
@@ -22,6 +24,9 @@ export async function openStoresOrExit(): Promise<void> {
     // sources or not) now, the built-in store's and the inventory's as they open below.
     const { DATABASE_URL } = readEnv();
     if (DATABASE_URL) await checkPostgres(DATABASE_URL);
+    // The audit chain key (with the master key) before the app database: a log from before the
+    // keyed chain needs it in migration 0004, and a wrong key stops start-up here, not an append later.
+    await auditChainKey();
     await appDb();
     await auditEventIndex();
     const stores = await getStores();
@@ -31,6 +36,8 @@ export async function openStoresOrExit(): Promise<void> {
     await ensureFirstAdmin();
     await startInventorySync();
     startAuditRetention();
+    // The audit chain's head to the log (and S3) every AUDIT_ANCHOR_INTERVAL_MINUTES when it moved.
+    startAnchorTimer();
     await startCloudTrailSync();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {

@@ -97,22 +97,23 @@ function explain(cfg: AnchorS3Config, doing: string, permission: string, error: 
 }
 
 /** Whether a bucket has Object Lock, asked once per bucket every 10 minutes (it can be turned on later). */
-const lockKnown = new Map<string, { enabled: boolean; until: number }>();
+const lockKnown = new Map<string, { enabled: Promise<boolean>; until: number }>();
 const LOCK_RECHECK_MS = 10 * 60_000;
 
-export async function bucketHasObjectLock(cfg: AnchorS3Config): Promise<boolean> {
+export function bucketHasObjectLock(cfg: AnchorS3Config): Promise<boolean> {
   const known = lockKnown.get(cfg.bucket);
   if (known && known.until > Date.now()) return known.enabled;
-  let enabled: boolean;
-  try {
-    const answer = await clientFor(cfg).send(new GetObjectLockConfigurationCommand({ Bucket: cfg.bucket }));
-    enabled = answer.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'ObjectLockConfigurationNotFoundError') {
-      throw explain(cfg, 'read the Object Lock configuration of', 's3:GetBucketObjectLockConfiguration', error);
-    }
-    enabled = false;
-  }
+  // One question for concurrent anchors; a failed answer is not kept.
+  const enabled = clientFor(cfg)
+    .send(new GetObjectLockConfigurationCommand({ Bucket: cfg.bucket }))
+    .then(
+      (answer) => answer.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled',
+      (error: unknown) => {
+        if ((error as { name?: string }).name === 'ObjectLockConfigurationNotFoundError') return false;
+        lockKnown.delete(cfg.bucket);
+        throw explain(cfg, 'read the Object Lock configuration of', 's3:GetBucketObjectLockConfiguration', error);
+      },
+    );
   lockKnown.set(cfg.bucket, { enabled, until: Date.now() + LOCK_RECHECK_MS });
   return enabled;
 }
@@ -144,10 +145,43 @@ export async function writeAnchorObject(cfg: AnchorS3Config, anchor: AnchorObjec
     );
   } catch (error) {
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) return { url, lockedUntil: null, existed: true };
-    throw explain(cfg, 'write the anchor object to', `s3:PutObject${locked ? ' and s3:PutObjectRetention' : ''}`, error);
+    if (e.name !== 'PreconditionFailed' && e.$metadata?.httpStatusCode !== 412) {
+      throw explain(cfg, 'write the anchor object to', `s3:PutObject${locked ? ' and s3:PutObjectRetention' : ''}`, error);
+    }
+    // There already: another replica anchored this head, or (another hash) this log is not the one
+    // that was anchored: rewritten, or restored from an older backup.
+    const there = await readAnchorObject(cfg, key);
+    if (there.hash !== anchor.hash) {
+      throw new AnchorSinkError(
+        `${url} already records entry #${anchor.seq} with another hash (${there.hash.slice(0, 12)}…, not ${anchor.hash.slice(0, 12)}…): ` +
+          'the log was rewritten or restored from an older backup since that anchor was written. Run npm run audit:verify -- --anchors-from-s3.',
+      );
+    }
+    return { url, lockedUntil: null, existed: true };
   }
   return { url, lockedUntil: lockedUntil?.toISOString() ?? null, existed: false };
+}
+
+async function readAnchorObject(cfg: AnchorS3Config, key: string): Promise<AnchorObject> {
+  const url = `s3://${cfg.bucket}/${key}`;
+  let text: string;
+  try {
+    const answer = await clientFor(cfg).send(new GetObjectCommand({ Bucket: cfg.bucket, Key: key }));
+    text = (await answer.Body?.transformToString('utf8')) ?? '';
+  } catch (error) {
+    throw explain(cfg, `read the anchor ${key} in`, 's3:GetObject', error);
+  }
+  let parsed: AnchorObject;
+  try {
+    parsed = anchorObjectSchema.parse(JSON.parse(text));
+  } catch {
+    throw new AnchorSinkError(`${url} is not an audit anchor (expected JSON {format: "${ANCHOR_FORMAT}", seq, hash, …}); remove it from the prefix or fix AUDIT_ANCHOR_S3_PREFIX.`);
+  }
+  if (parsed.deployment !== cfg.deployment || anchorObjectKey(cfg, parsed.seq) !== key) {
+    // An object whose content disagrees with its name was copied or edited: say so rather than trust either.
+    throw new AnchorSinkError(`${url} names deployment "${parsed.deployment}" entry #${parsed.seq}, which does not match its key: it was copied or altered.`);
+  }
+  return parsed;
 }
 
 const READ_CONCURRENCY = 8;
@@ -175,25 +209,8 @@ export async function readAnchorsFromS3(cfg: AnchorS3Config): Promise<ChainAncho
     while (next < keys.length) {
       const i = next++;
       const key = keys[i]!;
-      const url = `s3://${cfg.bucket}/${key}`;
-      let text: string;
-      try {
-        const answer = await client.send(new GetObjectCommand({ Bucket: cfg.bucket, Key: key }));
-        text = (await answer.Body?.transformToString('utf8')) ?? '';
-      } catch (error) {
-        throw explain(cfg, `read the anchor ${key} in`, 's3:GetObject', error);
-      }
-      let parsed: AnchorObject;
-      try {
-        parsed = anchorObjectSchema.parse(JSON.parse(text));
-      } catch {
-        throw new AnchorSinkError(`${url} is not an audit anchor (expected JSON {format: "${ANCHOR_FORMAT}", seq, hash, …}); remove it from the prefix or fix AUDIT_ANCHOR_S3_PREFIX.`);
-      }
-      if (parsed.deployment !== cfg.deployment || anchorObjectKey(cfg, parsed.seq) !== key) {
-        // An object whose content disagrees with its name was copied or edited: say so rather than trust either.
-        throw new AnchorSinkError(`${url} names deployment "${parsed.deployment}" entry #${parsed.seq}, which does not match its key: it was copied or altered.`);
-      }
-      anchors[i] = { seq: parsed.seq, hash: parsed.hash, source: url };
+      const parsed = await readAnchorObject(cfg, key);
+      anchors[i] = { seq: parsed.seq, hash: parsed.hash, source: `s3://${cfg.bucket}/${key}` };
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, worker));

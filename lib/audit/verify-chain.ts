@@ -204,10 +204,11 @@ export class ChainVerifier {
   finish(lastIssuedSeq: number | null): ChainVerdict {
     if (this.broken) return { intact: false, entriesVerified: this.verified, broken: this.broken };
     const lastSeq = this.expectedSeq - 1;
+    // What says the log went further; on a tie the one that explains more is named.
     const evidence: { seq: number; why: string }[] = [];
-    if (lastIssuedSeq !== null) evidence.push({ seq: lastIssuedSeq, why: '' });
-    if (this.keyedFrom > 1) evidence.push({ seq: this.keyedFrom - 1, why: `: the keyed chain begins at entry #${this.keyedFrom}, after ${this.keyedFrom - 1} older entries` });
     for (const [seq, anchors] of this.bySeq) if (seq > lastSeq) evidence.push({ seq, why: `: the anchor ${anchors[0]!.source} names entry #${seq}` });
+    if (this.keyedFrom > 1) evidence.push({ seq: this.keyedFrom - 1, why: `: the keyed chain begins at entry #${this.keyedFrom}, after ${this.keyedFrom - 1} older entries` });
+    if (lastIssuedSeq !== null) evidence.push({ seq: lastIssuedSeq, why: '' });
     const furthest = evidence.filter((e) => e.seq > lastSeq).sort((a, b) => b.seq - a.seq)[0];
     if (furthest) {
       return {

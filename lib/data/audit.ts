@@ -2,6 +2,8 @@ import 'server-only';
 import { can, canEverywhere } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
 import { listAudit, verifyAuditChain, type AuditEntry } from '@/lib/audit/audit-log';
+import { lastAnchor, type AnchorRecord } from '@/lib/audit/anchors';
+import { readEnv } from '@/lib/config/env';
 
 /** "local:/prod/x" -> { storeId, name } when the target is an item or folder of a store. */
 export function parseTarget(target: string): { storeId: string; name: string } | null {
@@ -24,13 +26,37 @@ export async function listAuditFor(principal: Principal, limit = 500): Promise<A
   return (await listAudit(limit)).filter((entry) => mayRead(principal, entry));
 }
 
-/** Whether the hash chain verifies, for auditors of everything only (it spans every entry). */
-export async function auditChainStatus(
-  principal: Principal,
-): Promise<{ intact: boolean; brokenAt: number | null; problem: string | null; entries: number | null } | null> {
+export interface AuditChainStatus {
+  intact: boolean;
+  brokenAt: number | null;
+  problem: string | null;
+  entries: number | null;
+  /** Entries from this seq on are HMAC-linked under the audit chain key (older ones: plain SHA-256). */
+  keyedFromSeq: number | null;
+  /** The newest anchor written out (server log, S3), or null before the first. */
+  lastAnchor: Pick<AnchorRecord, 'seq' | 'anchoredAt' | 's3Url' | 'objectLockUntil' | 's3Error'> | null;
+  /** When anchors are written: every this many entries and every this many minutes. */
+  anchorEvery: number;
+  anchorIntervalMinutes: number;
+  /** The S3 bucket anchors go to, or null (server log only). */
+  anchorBucket: string | null;
+}
+
+/** Whether the keyed chain verifies, and its last anchor, for auditors of everything only (it spans every entry). */
+export async function auditChainStatus(principal: Principal): Promise<AuditChainStatus | null> {
   if (!canEverywhere(principal, 'view-audit')) return null;
   const verdict = await verifyAuditChain();
-  return verdict.intact
-    ? { intact: true, brokenAt: null, problem: null, entries: verdict.entries }
-    : { intact: false, brokenAt: verdict.broken.seq, problem: verdict.broken.message, entries: null };
+  const anchor = await lastAnchor();
+  const env = readEnv();
+  return {
+    ...(verdict.intact
+      ? { intact: true, brokenAt: null, problem: null, entries: verdict.entries, keyedFromSeq: verdict.keyedFromSeq }
+      : { intact: false, brokenAt: verdict.broken.seq, problem: verdict.broken.message, entries: null, keyedFromSeq: null }),
+    lastAnchor: anchor
+      ? { seq: anchor.seq, anchoredAt: anchor.anchoredAt, s3Url: anchor.s3Url, objectLockUntil: anchor.objectLockUntil, s3Error: anchor.s3Error }
+      : null,
+    anchorEvery: env.AUDIT_ANCHOR_EVERY,
+    anchorIntervalMinutes: env.AUDIT_ANCHOR_INTERVAL_MINUTES,
+    anchorBucket: env.AUDIT_ANCHOR_S3_BUCKET ?? null,
+  };
 }

@@ -1,15 +1,21 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from './sim-http';
-import { gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 
-// A simulated S3 for a trail's log bucket: ListObjectsV2 (REST XML, path-style URLs, Prefix,
-// Delimiter, StartAfter, ContinuationToken, MaxKeys) and GetObject, SigV4 header required. The
-// real S3 client works against it with `forcePathStyle: true`. Objects are kept in memory; the
-// helpers below lay out CloudTrail's keys and gzipped files.
+// A simulated S3 for a trail's log bucket and the audit chain's anchor bucket: ListObjectsV2 (REST
+// XML, path-style URLs, Prefix, Delimiter, StartAfter, ContinuationToken, MaxKeys), GetObject,
+// PutObject (If-None-Match, Object Lock headers, Content-MD5 / x-amz-checksum-crc32 checked, the
+// SDK's aws-chunked bodies), DeleteObject and GetObjectLockConfiguration; SigV4 header required.
+// A bucket made with Object Lock is versioned as on AWS: a PUT adds a version, a DELETE without a
+// version id adds a delete marker, and deleting a version under COMPLIANCE retention (or
+// GOVERNANCE without the bypass header) is refused with AccessDenied. AWS's request rates per
+// prefix (3,500 writes and 5,500 reads a second) answer 503 SlowDown. The real S3 client works
+// against it with `forcePathStyle: true`. Objects are kept in memory; the helpers below lay out
+// CloudTrail's keys and gzipped files.
 //
-// Control endpoints (plain JSON): GET /__stats, POST /__control { putObjects, failAll, resetStats }.
+// Control endpoints (plain JSON): GET /__stats, POST /__control { putObjects, buckets, failAll, resetStats, … }.
 
 export interface SimObject {
   bucket: string;
@@ -17,11 +23,23 @@ export interface SimObject {
   body: Buffer;
 }
 
+export interface SimBucket {
+  name: string;
+  /** Object Lock enabled (which makes the bucket versioned), optionally with a default retention. */
+  objectLock?: boolean | { defaultMode?: 'COMPLIANCE' | 'GOVERNANCE'; defaultDays?: number };
+}
+
 export interface SimulatedS3Options {
   port?: number;
   host?: string;
   latencyMs?: number;
   objects?: SimObject[];
+  /** Buckets made up front (a bucket an object is put into is otherwise made plain, without Object Lock). */
+  buckets?: SimBucket[];
+  /** Writes (PUT, DELETE) per second before SlowDown; AWS: 3,500 per prefix. */
+  writesPerSecond?: number;
+  /** Reads (GET, LIST) per second before SlowDown; AWS: 5,500 per prefix. */
+  readsPerSecond?: number;
 }
 
 export interface S3ControlCommand {
@@ -31,7 +49,25 @@ export interface S3ControlCommand {
   failAll?: string | null;
   /** The next N GetObject calls fail with InternalError. */
   failNextGets?: number;
+  /** Every PutObject fails with this S3 error code (e.g. AccessDenied); null = healthy. */
+  failPuts?: string | null;
+  /** Buckets to make (or, for one already there, to give Object Lock). */
+  buckets?: SimBucket[];
+  writesPerSecond?: number;
+  readsPerSecond?: number;
   resetStats?: boolean;
+}
+
+/** A PutObject as received: what the client sent about retention and integrity. */
+export interface SimPut {
+  bucket: string;
+  key: string;
+  status: number;
+  lockMode: string | null;
+  retainUntil: string | null;
+  /** Content-MD5 or an x-amz-checksum-* header came with it. */
+  checksum: boolean;
+  ifNoneMatch: string | null;
 }
 
 export interface S3SimStats {
@@ -40,6 +76,21 @@ export interface S3SimStats {
   errors: number;
   /** Keys fetched with GetObject, in order. */
   fetched: string[];
+  /** Every PutObject, in order. */
+  puts: SimPut[];
+  deletes: number;
+  lockConfigReads: number;
+  throttled: number;
+}
+
+/** One stored version of an object (a bucket without versioning keeps one). */
+export interface SimObjectVersion {
+  versionId: string;
+  body: Buffer;
+  deleteMarker: boolean;
+  lockMode: 'COMPLIANCE' | 'GOVERNANCE' | null;
+  retainUntil: Date | null;
+  contentType: string;
 }
 
 export interface SimulatedS3 {
@@ -48,6 +99,8 @@ export interface SimulatedS3 {
   stats(): S3SimStats;
   control(cmd: S3ControlCommand): { objects: number };
   put(object: SimObject): void;
+  /** Every version of an object, oldest first (delete markers included); [] when there is none. */
+  versions(bucket: string, key: string): SimObjectVersion[];
   close(): Promise<void>;
 }
 
@@ -79,21 +132,92 @@ function s3Error(res: ServerResponse, status: number, code: string, message: str
   sendXml(res, status, `<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`);
 }
 
-export async function startSimulatedS3(options: SimulatedS3Options = {}): Promise<SimulatedS3> {
-  const buckets = new Map<string, Map<string, Buffer>>();
-  const put = (o: SimObject) => {
-    let bucket = buckets.get(o.bucket);
-    if (!bucket) buckets.set(o.bucket, (bucket = new Map()));
-    bucket.set(o.key, o.body);
+interface StoredBucket {
+  objectLock: { defaultMode: 'COMPLIANCE' | 'GOVERNANCE' | null; defaultDays: number | null } | null;
+  objects: Map<string, SimObjectVersion[]>;
+}
+
+/** The current version of an object, or undefined when it has none or a delete marker is newest. */
+function current(versions: SimObjectVersion[] | undefined): SimObjectVersion | undefined {
+  const latest = versions?.[versions.length - 1];
+  return latest && !latest.deleteMarker ? latest : undefined;
+}
+
+/** The payload of an aws-chunked body (`<hex size>[;chunk-signature=…]\r\n<data>\r\n…0\r\n<trailers>`). */
+function decodeAwsChunked(raw: Buffer): { body: Buffer; trailers: Record<string, string> } {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = raw.indexOf('\r\n', at);
+    if (eol < 0) throw new Error('truncated aws-chunked body');
+    const size = parseInt(raw.subarray(at, eol).toString('latin1').split(';')[0]!, 16);
+    if (!Number.isFinite(size)) throw new Error('bad aws-chunked chunk size');
+    at = eol + 2;
+    if (size === 0) break;
+    parts.push(raw.subarray(at, at + size));
+    at += size + 2;
+  }
+  const trailers: Record<string, string> = {};
+  for (const line of raw.subarray(at).toString('latin1').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { body: Buffer.concat(parts), trailers };
+}
+
+/** A token bucket of `perSecond` requests a second (bursts up to one second's worth). */
+function rateLimiter(perSecond: number) {
+  let tokens = perSecond;
+  let last = Date.now();
+  return {
+    set(rate: number) {
+      perSecond = rate;
+      tokens = Math.min(tokens, rate);
+    },
+    take(): boolean {
+      const now = Date.now();
+      tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
+      last = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
   };
+}
+
+const emptyStats = (): S3SimStats => ({ list: 0, get: 0, errors: 0, fetched: [], puts: [], deletes: 0, lockConfigReads: 0, throttled: 0 });
+
+export async function startSimulatedS3(options: SimulatedS3Options = {}): Promise<SimulatedS3> {
+  const buckets = new Map<string, StoredBucket>();
+  const makeBucket = (b: SimBucket): StoredBucket => {
+    let bucket = buckets.get(b.name);
+    if (!bucket) buckets.set(b.name, (bucket = { objectLock: null, objects: new Map() }));
+    if (b.objectLock) {
+      const rule = typeof b.objectLock === 'object' ? b.objectLock : {};
+      bucket.objectLock = { defaultMode: rule.defaultMode ?? null, defaultDays: rule.defaultDays ?? null };
+    }
+    return bucket;
+  };
+  const put = (o: SimObject) => {
+    const bucket = buckets.get(o.bucket) ?? makeBucket({ name: o.bucket });
+    bucket.objects.set(o.key, [{ versionId: 'null', body: o.body, deleteMarker: false, lockMode: null, retainUntil: null, contentType: 'application/octet-stream' }]);
+  };
+  for (const b of options.buckets ?? []) makeBucket(b);
   for (const o of options.objects ?? []) put(o);
-  let counters: S3SimStats = { list: 0, get: 0, errors: 0, fetched: [] };
-  const settings = { failAll: null as string | null, failNextGets: 0, latencyMs: options.latencyMs ?? 5 };
+  let counters: S3SimStats = emptyStats();
+  const settings = { failAll: null as string | null, failPuts: null as string | null, failNextGets: 0, latencyMs: options.latencyMs ?? 5 };
+  const writes = rateLimiter(options.writesPerSecond ?? 3500);
+  const reads = rateLimiter(options.readsPerSecond ?? 5500);
 
   const list = (res: ServerResponse, bucketName: string, query: URLSearchParams) => {
     counters.list++;
-    const bucket = buckets.get(bucketName);
-    if (!bucket) return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+    const stored = buckets.get(bucketName);
+    if (!stored) return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+    const bucket = new Map<string, Buffer>();
+    for (const [key, versions] of stored.objects) {
+      const live = current(versions);
+      if (live) bucket.set(key, live.body);
+    }
     const prefix = query.get('prefix') ?? '';
     const delimiter = query.get('delimiter') ?? '';
     const startAfter = query.get('start-after') ?? '';
@@ -143,21 +267,173 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
     sendXml(res, 200, xml);
   };
 
-  const get = (res: ServerResponse, bucketName: string, key: string) => {
+  const get = (res: ServerResponse, bucketName: string, key: string, versionId: string | null) => {
     counters.get++;
     if (settings.failNextGets > 0) {
       settings.failNextGets--;
       counters.errors++;
       return s3Error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
     }
-    const body = buckets.get(bucketName)?.get(key);
-    if (!body) {
+    const versions = buckets.get(bucketName)?.objects.get(key);
+    const version = versionId ? versions?.find((v) => v.versionId === versionId && !v.deleteMarker) : current(versions);
+    if (!version) {
       counters.errors++;
       return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
     }
+    const body = version.body;
     counters.fetched.push(key);
-    res.writeHead(200, { 'content-type': 'application/x-gzip', 'content-length': String(body.length), etag: `"${key.length.toString(16)}"`, 'x-amz-request-id': randomUUID() });
+    res.writeHead(200, {
+      'content-type': version.contentType === 'application/octet-stream' ? 'application/x-gzip' : version.contentType,
+      'content-length': String(body.length),
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      'x-amz-request-id': randomUUID(),
+      ...(version.versionId !== 'null' ? { 'x-amz-version-id': version.versionId } : {}),
+      ...(version.lockMode && version.retainUntil
+        ? { 'x-amz-object-lock-mode': version.lockMode, 'x-amz-object-lock-retain-until-date': version.retainUntil.toISOString() }
+        : {}),
+    });
     res.end(body);
+  };
+
+  const putObject = (req: IncomingMessage, res: ServerResponse, bucketName: string, key: string, raw: Buffer) => {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0]! : (v ?? null);
+    };
+    const lockMode = header('x-amz-object-lock-mode');
+    const retainUntilText = header('x-amz-object-lock-retain-until-date');
+    const ifNoneMatch = header('if-none-match');
+    const checksumHeaders = Object.keys(req.headers).filter((h) => h.startsWith('x-amz-checksum-'));
+    const trailerNames = (header('x-amz-trailer') ?? '').toLowerCase();
+    const record: SimPut = {
+      bucket: bucketName,
+      key,
+      status: 200,
+      lockMode,
+      retainUntil: retainUntilText,
+      checksum: Boolean(header('content-md5')) || checksumHeaders.length > 0 || trailerNames.startsWith('x-amz-checksum-'),
+      ifNoneMatch,
+    };
+    counters.puts.push(record);
+    const fail = (status: number, code: string, message: string) => {
+      record.status = status;
+      counters.errors++;
+      s3Error(res, status, code, message);
+    };
+    if (settings.failPuts) return fail(settings.failPuts === 'AccessDenied' ? 403 : 500, settings.failPuts, `Simulated failure ${settings.failPuts}`);
+    const bucket = buckets.get(bucketName);
+    if (!bucket) return fail(404, 'NoSuchBucket', 'The specified bucket does not exist');
+
+    let body = raw;
+    const checksums: Record<string, string> = {};
+    for (const h of checksumHeaders) checksums[h] = String(req.headers[h]);
+    if ((header('content-encoding') ?? '').includes('aws-chunked') || /^STREAMING-/.test(header('x-amz-content-sha256') ?? '')) {
+      try {
+        const decoded = decodeAwsChunked(raw);
+        body = decoded.body;
+        for (const [name, value] of Object.entries(decoded.trailers)) if (name.startsWith('x-amz-checksum-')) checksums[name] = value;
+      } catch (error) {
+        return fail(400, 'IncompleteBody', `The request body is not valid aws-chunked encoding: ${(error as Error).message}`);
+      }
+    }
+    const md5 = header('content-md5');
+    if (md5 && md5 !== createHash('md5').update(body).digest('base64')) return fail(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    const crc = checksums['x-amz-checksum-crc32'];
+    if (crc) {
+      const mine = Buffer.alloc(4);
+      mine.writeUInt32BE(crc32(body) >>> 0);
+      if (crc !== mine.toString('base64')) return fail(400, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    }
+
+    let mode: SimObjectVersion['lockMode'] = null;
+    let retainUntil: Date | null = null;
+    if (lockMode || retainUntilText) {
+      if (!bucket.objectLock) return fail(400, 'InvalidRequest', 'Bucket is missing Object Lock Configuration');
+      if (!lockMode || !retainUntilText) return fail(400, 'InvalidArgument', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied');
+      if (lockMode !== 'COMPLIANCE' && lockMode !== 'GOVERNANCE') return fail(400, 'InvalidArgument', 'Unknown wormMode directive.');
+      retainUntil = new Date(retainUntilText);
+      if (Number.isNaN(retainUntil.getTime())) return fail(400, 'InvalidArgument', 'The retain until date must be an ISO 8601 date.');
+      if (retainUntil.getTime() <= Date.now()) return fail(400, 'InvalidArgument', 'The retain until date must be in the future!');
+      if (!record.checksum) {
+        return fail(400, 'InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+      }
+      mode = lockMode;
+    } else if (bucket.objectLock?.defaultMode && bucket.objectLock.defaultDays) {
+      mode = bucket.objectLock.defaultMode;
+      retainUntil = new Date(Date.now() + bucket.objectLock.defaultDays * 86_400_000);
+    }
+
+    const versions = bucket.objects.get(key) ?? [];
+    if (ifNoneMatch === '*' && current(versions)) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    const version: SimObjectVersion = {
+      versionId: bucket.objectLock ? randomUUID().replace(/-/g, '') : 'null',
+      body,
+      deleteMarker: false,
+      lockMode: mode,
+      retainUntil,
+      contentType: header('content-type') ?? 'binary/octet-stream',
+    };
+    // A versioned (Object Lock) bucket keeps every version: an overwrite leaves a locked one in place.
+    bucket.objects.set(key, bucket.objectLock ? [...versions, version] : [version]);
+    res.writeHead(200, {
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      'x-amz-request-id': randomUUID(),
+      ...(bucket.objectLock ? { 'x-amz-version-id': version.versionId } : {}),
+      'content-length': '0',
+    });
+    res.end();
+  };
+
+  const deleteObject = (req: IncomingMessage, res: ServerResponse, bucketName: string, key: string, versionId: string | null) => {
+    counters.deletes++;
+    const bucket = buckets.get(bucketName);
+    if (!bucket) {
+      counters.errors++;
+      return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+    }
+    const versions = bucket.objects.get(key) ?? [];
+    if (!versionId) {
+      if (bucket.objectLock) {
+        // Versioned: a delete marker hides the object; every version stays.
+        const marker: SimObjectVersion = { versionId: randomUUID().replace(/-/g, ''), body: Buffer.alloc(0), deleteMarker: true, lockMode: null, retainUntil: null, contentType: '' };
+        bucket.objects.set(key, [...versions, marker]);
+        res.writeHead(204, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId, 'x-amz-request-id': randomUUID() });
+        return res.end();
+      }
+      bucket.objects.delete(key);
+      res.writeHead(204, { 'x-amz-request-id': randomUUID() });
+      return res.end();
+    }
+    const version = versions.find((v) => v.versionId === versionId);
+    if (version && version.retainUntil && version.retainUntil.getTime() > Date.now()) {
+      const bypass = String(req.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true';
+      if (version.lockMode === 'COMPLIANCE' || !bypass) {
+        counters.errors++;
+        return s3Error(res, 403, 'AccessDenied', 'Access Denied because object protected by object lock.');
+      }
+    }
+    bucket.objects.set(
+      key,
+      versions.filter((v) => v.versionId !== versionId),
+    );
+    res.writeHead(204, { 'x-amz-request-id': randomUUID() });
+    res.end();
+  };
+
+  const objectLockConfiguration = (res: ServerResponse, bucketName: string) => {
+    counters.lockConfigReads++;
+    const bucket = buckets.get(bucketName);
+    if (!bucket) {
+      counters.errors++;
+      return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+    }
+    if (!bucket.objectLock) {
+      counters.errors++;
+      return s3Error(res, 404, 'ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket');
+    }
+    const { defaultMode, defaultDays } = bucket.objectLock;
+    const rule = defaultMode && defaultDays ? `<Rule><DefaultRetention><Mode>${defaultMode}</Mode><Days>${defaultDays}</Days></DefaultRetention></Rule>` : '';
+    sendXml(res, 200, `<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled>${rule}</ObjectLockConfiguration>`);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
@@ -182,21 +458,42 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
       counters.errors++;
       return s3Error(res, settings.failAll === 'AccessDenied' ? 403 : 500, settings.failAll, `Simulated failure ${settings.failAll}`);
     }
-    if (req.method !== 'GET') return s3Error(res, 405, 'MethodNotAllowed', 'The simulator answers GET only.');
+    if (req.method !== 'GET' && req.method !== 'PUT' && req.method !== 'DELETE') return s3Error(res, 405, 'MethodNotAllowed', 'The simulator answers GET, PUT and DELETE.');
+    // AWS's request rates: 503 SlowDown, which the SDK retries with backoff.
+    if (!(req.method === 'GET' ? reads : writes).take()) {
+      counters.throttled++;
+      counters.errors++;
+      return s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
+    }
     // Path style: /<bucket>/<key...>
-    const [, bucket = '', ...rest] = url.pathname.split('/');
+    const [, bucketPart = '', ...rest] = url.pathname.split('/');
+    const bucket = decodeURIComponent(bucketPart);
     const key = rest.map(decodeURIComponent).join('/');
-    if (!key && url.searchParams.get('list-type') === '2') return list(res, decodeURIComponent(bucket), url.searchParams);
+    const versionId = url.searchParams.get('versionId');
+    if (req.method === 'PUT') {
+      if (!key) return s3Error(res, 400, 'InvalidRequest', 'The simulator does not make buckets over the wire (use options.buckets or control).');
+      return putObject(req, res, bucket, key, raw);
+    }
+    if (req.method === 'DELETE') {
+      if (!key) return s3Error(res, 400, 'InvalidRequest', 'The simulator does not delete buckets.');
+      return deleteObject(req, res, bucket, key, versionId);
+    }
+    if (!key && url.searchParams.has('object-lock')) return objectLockConfiguration(res, bucket);
+    if (!key && url.searchParams.get('list-type') === '2') return list(res, bucket, url.searchParams);
     if (!key) return s3Error(res, 400, 'InvalidRequest', 'The simulator lists with list-type=2 only.');
-    return get(res, decodeURIComponent(bucket), key);
+    return get(res, bucket, key, versionId);
   };
 
   const control = (cmd: S3ControlCommand) => {
+    for (const b of cmd.buckets ?? []) makeBucket(b);
     for (const o of cmd.putObjects ?? []) put({ bucket: o.bucket, key: o.key, body: 'records' in o ? cloudTrailLogFile(o.records) : Buffer.from(o.base64, 'base64') });
     if (cmd.failAll !== undefined) settings.failAll = cmd.failAll;
+    if (cmd.failPuts !== undefined) settings.failPuts = cmd.failPuts;
     if (cmd.failNextGets !== undefined) settings.failNextGets = cmd.failNextGets;
-    if (cmd.resetStats) counters = { list: 0, get: 0, errors: 0, fetched: [] };
-    return { objects: [...buckets.values()].reduce((n, b) => n + b.size, 0) };
+    if (cmd.writesPerSecond !== undefined) writes.set(cmd.writesPerSecond);
+    if (cmd.readsPerSecond !== undefined) reads.set(cmd.readsPerSecond);
+    if (cmd.resetStats) counters = emptyStats();
+    return { objects: [...buckets.values()].reduce((n, b) => n + [...b.objects.values()].filter((v) => current(v)).length, 0) };
   };
 
   const pending = new Set<NodeJS.Timeout>();
@@ -218,9 +515,10 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: () => ({ ...counters, fetched: [...counters.fetched] }),
+    stats: () => ({ ...counters, fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) }),
     control,
     put,
+    versions: (bucket, key) => (buckets.get(bucket)?.objects.get(key) ?? []).map((v) => ({ ...v })),
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of pending) clearTimeout(t);

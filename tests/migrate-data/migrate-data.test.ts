@@ -8,6 +8,7 @@ import { appendAudit, listAudit } from '@/lib/audit/audit-log';
 import { createLocalUser } from '@/lib/auth/users';
 import { appDb, APP_DB_FILE } from '@/lib/db/app-db';
 import { closePostgres } from '@/lib/db/postgres';
+import { closeKeyrings } from '@/lib/crypto/keyring';
 import { buildDemoItems } from '@/lib/demo/demo-data';
 import { seedDemoData } from '@/lib/demo/seed';
 import { EventIndex } from '@/lib/cloudtrail/event-index';
@@ -239,6 +240,8 @@ describe('npm run migrate-data', () => {
 
   it('runs the app on the copy: sign-in data and the audit log carry on from where SQLite stopped', async () => {
     process.env.DATABASE_URL = url;
+    // As the copy tells the operator: the key file's content becomes MASTER_KEY (the audit chain key is sealed under it).
+    process.env.MASTER_KEY = readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim();
     try {
       const { verifyLocalPassword } = await import('@/lib/auth/users');
       expect((await verifyLocalPassword('alice@example.com', 'correct horse battery'))?.role).toBe('admin');
@@ -247,7 +250,10 @@ describe('npm run migrate-data', () => {
       expect(await verifyAuditChain()).toMatchObject({ intact: true, entries: 6 });
     } finally {
       delete process.env.DATABASE_URL;
+      if (saved.MASTER_KEY === undefined) delete process.env.MASTER_KEY;
+      else process.env.MASTER_KEY = saved.MASTER_KEY;
       delete (globalThis as { __appDb?: unknown }).__appDb;
+      await closeKeyrings();
       await closePostgres();
     }
   });

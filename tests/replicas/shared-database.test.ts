@@ -13,7 +13,9 @@ describe('two replicas sharing one PostgreSQL database', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let a: ReplicaProcess;
   let b: ReplicaProcess;
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, DATA_DIR: process.env.DATA_DIR };
+  const saved = { DATABASE_URL: process.env.DATABASE_URL, DATA_DIR: process.env.DATA_DIR, MASTER_KEY: process.env.MASTER_KEY };
+  // Every replica on PostgreSQL has the same master key (the audit chain key is sealed under it).
+  const masterKey = Buffer.alloc(32, 11).toString('base64');
 
   async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
     const client = new pg.Client({ connectionString: database.url });
@@ -29,8 +31,9 @@ describe('two replicas sharing one PostgreSQL database', () => {
     database = await createTestDatabase();
     await query('CREATE TABLE public.guard_runs (id bigserial PRIMARY KEY, request text NOT NULL, replica text NOT NULL)');
     await query('CREATE TABLE public.guard_events (id bigserial PRIMARY KEY, replica text NOT NULL, n integer NOT NULL, kind text NOT NULL)');
-    // Sessions are sealed with one key every replica shares (NEXTAUTH_SECRET); nothing else is shared.
-    const shared = { DATABASE_URL: database.url, NEXTAUTH_SECRET: 'replicas-test-secret-0123456789abcdef' };
+    // Sessions are sealed with one key every replica shares (NEXTAUTH_SECRET), the data keys and the
+    // audit chain key with another (MASTER_KEY); nothing else is shared.
+    const shared = { DATABASE_URL: database.url, NEXTAUTH_SECRET: 'replicas-test-secret-0123456789abcdef', MASTER_KEY: masterKey };
     a = startReplica('a', { ...shared, DATA_DIR: `${temp.dir}/a` });
     b = startReplica('b', { ...shared, DATA_DIR: `${temp.dir}/b` });
     await Promise.all([a.eventSeen('ready'), b.eventSeen('ready')]);
@@ -55,6 +58,7 @@ describe('two replicas sharing one PostgreSQL database', () => {
 
     process.env.DATABASE_URL = database.url;
     process.env.DATA_DIR = `${temp.dir}/verifier`;
+    process.env.MASTER_KEY = masterKey;
     expect(await verifyAuditChain()).toMatchObject({ intact: true, entries: 100 });
   }, 60_000);
 

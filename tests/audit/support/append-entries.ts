@@ -3,6 +3,7 @@
 // entries as fast as it can.
 import { createInterface } from 'node:readline';
 import { appendAudit } from '@/lib/audit/audit-log';
+import { flushAnchors } from '@/lib/audit/anchors';
 import { appDb } from '@/lib/db/app-db';
 
 const count = Number(process.env.COUNT ?? '100');
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
     // machine could write all its entries before the other writes one (no overlap to test).
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+  // Anchors go out in the background after an append; a tool lets them finish before it exits.
+  await flushAnchors();
 }
 
 main().then(
