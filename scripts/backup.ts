@@ -4,6 +4,7 @@
 // online backup API: safe while the server runs. Never the plaintext master key. Exit codes: 0
 // written; 1 the backup failed (nothing left behind); 2 nothing written (bad arguments, FILE
 // exists, DATA_DIR is not a deployment, DATABASE_URL set: use pg_dump).
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, readEnv } from '@/lib/config/env';
@@ -75,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
         ? '  The master key is in it sealed by KMS only: restoring needs that KMS key (kms:Decrypt).'
         : '  The master key is NOT in it: keep DATA_DIR/master.key (or MASTER_KEY) safe, somewhere else; restoring needs it.',
     );
+    if (!path.relative(path.resolve(env.DATA_DIR), file).startsWith('..'))
+      console.log('  Note: the backup is inside DATA_DIR; copy it to another disk or host, where it survives the loss of this one.');
     return 0;
   } catch (error) {
     if (error instanceof BackupRefusedError || error instanceof BackupFailedError) {

@@ -10,7 +10,8 @@ import { readEnv } from '@/lib/config/env';
 import { startSimulatedKms, type SimulatedKms } from '@/scripts/sim/simulated-kms';
 import { useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
-import { listing, makeDeployment, newMasterKey, runCli } from './support/backup-helpers';
+import { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { listing, makeDeployment, newMasterKey, runCli, valueOf } from './support/backup-helpers';
 
 // npm run backup's refusals (an existing FILE, no deployment, a rotation under way, PostgreSQL),
 // and a deployment whose master key is sealed by KMS: the sealed key travels in the backup, and
@@ -145,6 +146,16 @@ describe('a deployment whose master key is sealed by KMS', () => {
     expect(kms.stats().operations.Decrypt?.ok).toBe(1);
     expect(readFileSync(path.join(restored, 'master.key.kms'))).toEqual(sealedBytes);
     expect(listing(restored).map((l) => l.split(' ')[0])).toEqual(['app.db', 'master.key.kms', 'secrets.db']);
+    // The restored deployment starts as the old one did: its key unsealed by KMS.
+    const { store } = await EmbeddedStore.open('local', 'Built-in', {
+      dataDir: restored,
+      kms: { keyId: KMS_KEY, region: 'us-east-1', endpoint: kms.url, deployment: 'secrets-dashboard' },
+    });
+    try {
+      expect(await store.readValue('/prod/service-2/password')).toBe(valueOf('/prod/service-2/password', 2));
+    } finally {
+      await store.close();
+    }
   }, 20_000);
 
   it('refuses when KMS will not decrypt (key disabled), changing nothing', async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -161,7 +161,10 @@ describe('npm run backup while another process writes, then npm run restore', ()
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`copy the key file to ${path.join(restored, 'master.key')}`);
     expect(existsSync(path.join(restored, 'master.key'))).toBe(false);
-    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir: restored, masterKeyBase64: keyText });
+    // As the restore says: the key file goes back beside the data, and the deployment starts.
+    copyFileSync(keyFile, path.join(restored, 'master.key'));
+    chmodSync(path.join(restored, 'master.key'), 0o600);
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir: restored });
     try {
       for (const name of names) expect(await store.readValue(name)).toBe(valueOf(name, 2));
     } finally {

@@ -314,4 +314,15 @@ describe('npm run restore refuses, changing nothing on disk', () => {
     expect(listing(temp.dir).filter((line) => line.includes('.restore-'))).toEqual([]);
     expect(readContainerHeader(good).manifest.auditHead.hash).not.toBe(GENESIS_HASH);
   }, 20_000);
+
+  it('restores into a mount point\'s root that holds only lost+found, file by file', async () => {
+    // The folder cannot be replaced whole (it is not empty), so the files are linked in one by one.
+    const dataDir = path.join(temp.dir, 'volume-root');
+    mkdirSync(path.join(dataDir, 'lost+found'), { recursive: true });
+    const env = readEnv({ ...process.env, DATA_DIR: dataDir, MASTER_KEY: masterKey });
+    const result = await restoreBackup({ file: good, dataDir, env });
+    expect(result.versions).toBe(10);
+    expect(listing(dataDir).map((line) => line.split(' ')[0])).toEqual(['app.db', 'lost+found/', 'secrets.db']);
+    expect(listing(temp.dir).filter((line) => line.includes('.restore-') || line.includes('.restoring-'))).toEqual([]);
+  });
 });
