@@ -410,9 +410,10 @@ export async function settlePendingHomes(settings: MasterKeySettings, dbPath: st
     if (!keyCheck) return;
     const opens = (key: Buffer | null) => key !== null && keyCheckOpens(key, keyCheck);
 
-    // The key the store had before the rotation still opens it: the rotation never committed.
+    // A plaintext key of before (MASTER_KEY, master.key) that still opens the store: a rotation to a
+    // key file or to KMS (whose new key is random) never committed.
     const current = settings.masterKeyBase64
-      ? decodeMasterKey(settings.masterKeyBase64, 'MASTER_KEY')
+      ? tryRead(() => decodeMasterKey(settings.masterKeyBase64!, 'MASTER_KEY'))
       : existsSync(paths.keyFile)
         ? tryRead(() => readKeyFile(paths.keyFile))
         : null;
@@ -428,9 +429,12 @@ export async function settlePendingHomes(settings: MasterKeySettings, dbPath: st
 
     for (const [kind, file] of pending) {
       let committed = false;
-      if (!currentOpens) {
+      if (kind === 'env') {
+        // The new key is MASTER_KEY itself once the operator has set it, so "the current key opens
+        // the store" proves nothing here: the id the rotation commits with the re-wrap decides.
+        committed = storedId !== undefined && tryRead(() => (JSON.parse(readFileSync(file, 'utf8')) as { masterKeyId?: string }).masterKeyId) === storedId;
+      } else if (!currentOpens) {
         if (kind === 'file') committed = opens(tryRead(() => decodeMasterKey(readFileSync(file, 'utf8'), file)));
-        else if (kind === 'env') committed = storedId !== undefined && tryRead(() => (JSON.parse(readFileSync(file, 'utf8')) as { masterKeyId?: string }).masterKeyId) === storedId;
         else {
           // A pending file cut short by a kill while being written is not a sealed key: that rotation never began its re-wrap.
           const sealed = tryRead(() => parseSealed(readFileSync(file, 'utf8'), file));
