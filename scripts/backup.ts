@@ -22,10 +22,11 @@ somewhere else than the backups. Restore with: npm run restore -- FILE
 Exit codes: 0 written; 1 the backup failed (nothing left behind); 2 nothing written (bad
 arguments, FILE exists, DATA_DIR is not a deployment, DATABASE_URL set).`;
 
-const PG_DUMP_HELP = `DATABASE_URL is set: the data is in PostgreSQL, not under DATA_DIR, and npm run backup copies SQLite files only. Back up PostgreSQL with its own tools, e.g.
+const PG_DUMP_HELP = `DATABASE_URL is set: the data is in PostgreSQL, not under DATA_DIR, and npm run backup copies SQLite files only. Back up PostgreSQL with its own tools (one consistent snapshot, safe while the dashboard runs):
   pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=builtin -f dashboard.dump "$DATABASE_URL"
 and restore into an empty database with
-  pg_restore --exit-on-error --single-transaction -d "$NEW_DATABASE_URL" dashboard.dump
+  psql "$NEW_DATABASE_URL" -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public'
+  pg_restore --exit-on-error --single-transaction --no-owner -d "$NEW_DATABASE_URL" dashboard.dump
 The dump holds the built-in store's values sealed: keep MASTER_KEY (or the KMS key) somewhere else. Nothing was written.`;
 
 const argsSchema = z.object({

@@ -31,9 +31,10 @@ Exit codes: 0 restored; 1 a check failed (the backup is damaged or altered, or t
 key), nothing restored; 2 nothing done (bad arguments, not a backup, DATA_DIR not empty, no usable
 master key, DATABASE_URL set).`;
 
-const PG_RESTORE_HELP = `DATABASE_URL is set: the data lives in PostgreSQL, and npm run restore restores SQLite backups (npm run backup) into DATA_DIR only. Restore a pg_dump of the dashboard's database into an empty database with
-  pg_restore --exit-on-error --single-transaction -d "$DATABASE_URL" dashboard.dump
-then start the dashboard with the same MASTER_KEY (or KMS settings) and run npm run audit:verify. To restore a backup file here, unset DATABASE_URL and set DATA_DIR to an empty folder. Nothing was changed.`;
+const PG_RESTORE_HELP = `DATABASE_URL is set: the data lives in PostgreSQL, and npm run restore restores SQLite backups (npm run backup) into DATA_DIR only. Restore a pg_dump of the dashboard's schemas into an empty database with
+  psql "$DATABASE_URL" -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public'
+  pg_restore --exit-on-error --single-transaction --no-owner -d "$DATABASE_URL" dashboard.dump
+then run npm run audit:verify and start the dashboard with the same MASTER_KEY (or KMS settings). To restore a backup file here, unset DATABASE_URL and set DATA_DIR to an empty folder. Nothing was changed.`;
 
 const argsSchema = z.object({
   file: z.string({ error: 'FILE is required: the backup to restore' }).trim().min(1, { error: 'FILE must not be empty' }),

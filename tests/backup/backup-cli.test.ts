@@ -104,7 +104,9 @@ describe('with DATABASE_URL (PostgreSQL)', () => {
     expect(backup.stderr).toContain('DATABASE_URL is set: the data is in PostgreSQL');
     expect(backup.stderr).toContain('pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=builtin');
     expect(restore.status).toBe(2);
-    expect(restore.stderr).toContain('pg_restore --exit-on-error --single-transaction');
+    expect(backup.stderr).toContain('pg_restore --exit-on-error --single-transaction --no-owner -d "$NEW_DATABASE_URL" dashboard.dump');
+    expect(restore.stderr).toContain("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public");
+    expect(restore.stderr).toContain('pg_restore --exit-on-error --single-transaction --no-owner -d "$DATABASE_URL" dashboard.dump');
     // The URL's password is never printed.
     expect(backup.stderr + restore.stderr).not.toContain(new URL(database.url!).password);
     expect(listing(temp.dir).filter((l) => l.startsWith('pg'))).toEqual([]);
