@@ -6,6 +6,7 @@
 // does not verify. Safe while the server runs (it reads a snapshot).
 // Exit codes: 0 intact; 1 broken (an entry, the marker or an anchor does not verify, or entries are
 // missing); 2 nothing checked (bad arguments, no database, no key, the anchors cannot be read).
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -91,15 +92,26 @@ function report(verdict: ChainVerdict): number {
   return 1;
 }
 
-/** The audit chain key, without ever creating a keyring where there is none. */
-async function chainKey(env: AppEnv): Promise<Buffer> {
-  if (!env.DATABASE_URL && !existsSync(path.join(path.resolve(env.DATA_DIR), 'secrets.db'))) {
-    throw new CannotCheck(`No keyring at ${path.join(path.resolve(env.DATA_DIR), 'secrets.db')}: the audit chain key is kept there, sealed under the master key. Is DATA_DIR right?`);
-  }
+/**
+ * The audit chain key, without ever creating a keyring where there is none. An empty log verifies
+ * under any key, so a deployment that never logged needs no keyring.
+ */
+async function chainKey(env: AppEnv, logIsEmpty: boolean): Promise<Buffer> {
+  let keyringThere: boolean;
+  let where: string;
   if (env.DATABASE_URL) {
     const db = postgresDb<AppDatabase>(env.DATABASE_URL, APP_SCHEMA);
     const { rows } = await sql<{ meta: string | null }>`SELECT to_regclass(${`${BUILTIN_SCHEMA}.meta`})::text AS meta`.execute(db);
-    if (!rows[0]?.meta) throw new CannotCheck(`DATABASE_URL holds no keyring (no ${BUILTIN_SCHEMA}.meta table): the audit chain key is kept there. Is it the dashboard's database?`);
+    keyringThere = Boolean(rows[0]?.meta);
+    where = `DATABASE_URL holds no keyring (no ${BUILTIN_SCHEMA}.meta table), where the audit chain key is kept: is it the dashboard's database?`;
+  } else {
+    const file = path.join(path.resolve(env.DATA_DIR), 'secrets.db');
+    keyringThere = existsSync(file);
+    where = `No keyring at ${file}: the audit chain key is kept there, sealed under the master key. Is DATA_DIR right?`;
+  }
+  if (!keyringThere) {
+    if (logIsEmpty) return randomBytes(32);
+    throw new CannotCheck(where);
   }
   try {
     return await auditChainKey();
@@ -132,7 +144,8 @@ async function verifyPostgres(env: AppEnv & { DATABASE_URL: string }, anchors: C
   const db = postgresDb<AppDatabase>(env.DATABASE_URL, APP_SCHEMA);
   const table = await sql<{ n: number }>`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = ${APP_SCHEMA} AND table_name = 'audit_log'`.execute(db);
   if (!table.rows[0]?.n) throw new CannotCheck("DATABASE_URL holds no dashboard audit log (no app.audit_log table): is it the dashboard's database?");
-  const key = await chainKey(env);
+  const entry = await db.selectFrom('audit_log').select('seq').limit(1).executeTakeFirst();
+  const key = await chainKey(env, !entry);
   return report(await verifyChainInPostgres(db, key, anchors));
 }
 
@@ -157,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
     throw error instanceof ChainUnreadableError ? new CannotCheck(error.message) : error;
   }
   try {
-    const key = await chainKey(env);
+    const key = await chainKey(env, !conn.prepare('SELECT 1 FROM audit_log LIMIT 1').get());
     return report(verifyChainIn(conn, key, anchors));
   } finally {
     conn.close();
