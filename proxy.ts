@@ -22,7 +22,11 @@ function problemWith(request: NextRequest): string | null {
   const segments = request.nextUrl.pathname.replace(/(.)\/$/, '$1').split('/').slice(1);
   const [area, store, ...rest] = segments;
   if (area === 'freshness' && store === undefined) {
-    const filters = parseFreshnessFilters(request.nextUrl.searchParams);
+    // Next.js adds _rsc (a cache key) to its own requests for the page's payload (client navigation,
+    // prefetch); it is not a filter, and refusing it made every link to the list fail in the browser.
+    const params = new URLSearchParams(request.nextUrl.searchParams);
+    params.delete('_rsc');
+    const filters = parseFreshnessFilters(params);
     return filters.ok ? null : filters.problems.map((p) => p.message).join(' ');
   }
   if (area !== 'browse' && area !== 'items') return null;

@@ -5,7 +5,7 @@ import { expect, test } from './support/test';
 
 // The strict Content-Security-Policy on the AWS stores' pages (project 'aws'; e2e/csp.spec.ts walks
 // the built-in store's): Parameter Store and Secrets Manager folders and items, a store whose sync
-// fails (its banner), and a store in its first sync (the progress strip). No violation, no console
+// fails (its banner), a store in its first sync (the progress strip) and the audit log. No violation, no console
 // refusal, no report; every document carries its own nonce and no inline handler or style.
 
 const CRAWL_LIMIT = 20;
@@ -46,8 +46,8 @@ test('AWS store pages load under the policy with no violation, console refusal o
   }
   expect([...seen].some((p) => p.startsWith('/items/'))).toBe(true);
 
-  // A failing store's banner, and a store in its first sync (its progress strip).
-  for (const path of [`/browse/${FAILING_STORES[0]!.id}`, `/items/${FAILING_STORES[0]!.id}/prod/payments/stripe/api-key`, `/browse/${SLOW_STORE.id}`]) {
+  // A failing store's banner, a store in its first sync (its progress strip), the audit log with AWS activity.
+  for (const path of [`/browse/${FAILING_STORES[0]!.id}`, `/items/${FAILING_STORES[0]!.id}/prod/payments/stripe/api-key`, `/browse/${SLOW_STORE.id}`, '/audit']) {
     await page.goto(path);
     await nextRuntimeStarted(page);
   }

@@ -80,8 +80,6 @@ test('every page loads under the policy with no violation, console refusal or re
   // What the browser draws with styles after hydration (through the CSSOM, which the policy allows).
   await page.goto('/');
   await expect(page.getByTestId('age-chart').locator('svg.recharts-surface')).toBeVisible();
-  await page.goto('/audit');
-  await expect(page.getByTestId('activity-chart').locator('svg.recharts-surface')).toBeVisible();
   await page.goto('/browse/local/prod/payments/stripe');
   await expect(page.getByTestId('item-row').first()).toHaveAttribute('style', /translateY/);
   await page.getByTestId('items-scroller').evaluate((el) => el.scrollTo(0, el.scrollHeight));

@@ -105,3 +105,13 @@ describe('proxy: Strict-Transport-Security', () => {
     }
   });
 });
+
+describe('proxy: requests of Next.js itself', () => {
+  // Found while checking the policy in a browser: every prefetch of /freshness answered 400.
+  it('lets the _rsc cache key of client navigation and prefetch through on /freshness, still refusing unknown filters', async () => {
+    const rsc = { headers: { rsc: '1', 'next-router-prefetch': '1' } };
+    expect((await proxy(new NextRequest(url('/freshness?_rsc=5cb68'), rsc))).status).toBe(200);
+    expect((await proxy(new NextRequest(url('/freshness?store=local&status=overdue&_rsc=5cb68'), rsc))).status).toBe(200);
+    expect((await proxy(new NextRequest(url('/freshness?colour=red&_rsc=5cb68'), rsc))).status).toBe(400);
+  });
+});
