@@ -2,9 +2,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit, verifyAuditChain, type AuditEntryInput } from '@/lib/audit/audit-log';
+import { flushAnchors } from '@/lib/audit/anchors';
 import type { Principal } from '@/lib/auth/principal';
 import { auditChainStatus } from '@/lib/data/audit';
 import { APP_DB_FILE } from '@/lib/db/app-db';
+import { closeKeyrings } from '@/lib/crypto/keyring';
 import { makeTempDir } from '../support/temp-dir';
 
 const temp = makeTempDir('secrets-audit-');
@@ -12,12 +14,14 @@ const saved = process.env.DATA_DIR;
 beforeAll(() => {
   process.env.DATA_DIR = path.join(temp.dir, 'data');
 });
-afterAll(() => {
-  process.env.DATA_DIR = saved;
+afterAll(async () => {
+  await closeKeyrings();
+  if (saved === undefined) delete process.env.DATA_DIR;
+  else process.env.DATA_DIR = saved;
   temp.cleanup();
 });
 
-const raw = () => new Database(path.join(temp.dir, 'data', APP_DB_FILE));
+const raw = () => new Database(path.join(process.env.DATA_DIR!, APP_DB_FILE));
 
 describe('the tamper-evident audit log', () => {
   it('chains entries and leaves the caller\'s object as it was', async () => {
@@ -66,7 +70,41 @@ describe('the tamper-evident audit log', () => {
       brokenAt: 3,
       problem: 'a gap in seq: entry #2 is missing (removed)',
       entries: null,
+      keyedFromSeq: null,
+      lastAnchor: null,
+      anchorEvery: 1000,
+      anchorIntervalMinutes: 60,
+      anchorBucket: null,
     });
     expect(await auditChainStatus(principal([{ role: 'auditor', stores: ['local'], paths: ['/prod/**'] }]))).toBeNull();
+  });
+
+  it("the /audit page's check says the keyed chain is intact and shows the last anchor", async () => {
+    process.env.DATA_DIR = path.join(temp.dir, 'anchored');
+    process.env.AUDIT_ANCHOR_EVERY = '3';
+    try {
+      for (let i = 0; i < 4; i++) await appendAudit({ actor: 'alice@example.com', action: 'reveal', target: `local:/prod/${i}`, outcome: 'success' });
+      await flushAnchors();
+      const auditor: Principal = { via: 'session', userId: 'u', email: 'a@example.com', name: null, role: null, grants: [{ role: 'auditor', stores: null, paths: ['/**'] }] };
+      expect(await auditChainStatus(auditor)).toMatchObject({
+        intact: true,
+        entries: 4,
+        keyedFromSeq: 1,
+        lastAnchor: { seq: 3, s3Url: null, s3Error: null, anchoredAt: expect.stringMatching(/^\d{4}-/) },
+        anchorEvery: 3,
+      });
+      // The anchor is checked too: the entry it names, edited, breaks the chain at that entry.
+      const db = raw();
+      db.prepare('DELETE FROM audit_log WHERE seq >= 3').run();
+      db.prepare("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit_log'").run();
+      db.close();
+      expect(await auditChainStatus(auditor)).toMatchObject({
+        intact: false,
+        brokenAt: 3,
+        problem: expect.stringContaining('entry #3 is missing from the end of the log (removed): the anchor recorded in audit_anchors (entry #3) names entry #3'),
+      });
+    } finally {
+      delete process.env.AUDIT_ANCHOR_EVERY;
+    }
   });
 });

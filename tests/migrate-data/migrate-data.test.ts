@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit } from '@/lib/audit/audit-log';
+import { flushAnchors } from '@/lib/audit/anchors';
 import { createLocalUser } from '@/lib/auth/users';
 import { appDb, APP_DB_FILE } from '@/lib/db/app-db';
 import { closePostgres } from '@/lib/db/postgres';
@@ -19,6 +20,7 @@ import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { seedRecords, STORES as CLOUDTRAIL_STORES, WHERE as CLOUDTRAIL_WHERE } from '../cloudtrail/index-fixtures';
 import { createTestDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
+import { writeLegacyLog } from '../audit/support/chain-db';
 
 // `npm run migrate-data`: a SQLite deployment made by the app's own code, copied into a fresh
 // PostgreSQL database by the command as an operator runs it; counts and the audit chain compared.
@@ -96,9 +98,12 @@ async function sqliteDeployment(entries = 5): Promise<{ dataDir: string; head: s
   await writeCloudTrailIndex(dataDir);
   await createLocalUser({ email: 'alice@example.com', role: 'admin', password: 'correct horse battery' });
   await createLocalUser({ email: 'bob@example.com', role: 'viewer', password: 'correct horse battery' });
+  process.env.AUDIT_ANCHOR_EVERY = '2'; // anchors (audit_anchors rows) are copied like any table
   for (let i = 0; i < entries; i++) {
     await appendAudit({ actor: 'alice@example.com', action: i % 2 ? 'reveal' : 'rotate', target: `local:/prod/item-${i}`, outcome: 'success', details: { n: i } });
   }
+  await flushAnchors();
+  delete process.env.AUDIT_ANCHOR_EVERY;
   const [newest] = await listAudit(1);
   // Closed as a stopped server leaves it (the copy reads a file nobody writes).
   await (await appDb()).destroy();
@@ -162,6 +167,8 @@ describe('npm run migrate-data', () => {
     expect(first.status).toBe(0);
     expect(countLine(first.stdout, 'app', 'users')).toEqual(['app', 'users', '2', '2']);
     expect(countLine(first.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '5', '5']);
+    expect(countLine(first.stdout, 'app', 'audit_anchors')).toEqual(['app', 'audit_anchors', '2', '2']);
+    expect(countLine(first.stdout, 'app', 'audit_chain_meta')).toEqual(['app', 'audit_chain_meta', '0', '0']);
     const items = String(DEMO.length);
     const versions = String(DEMO_VERSIONS);
     expect(countLine(first.stdout, 'builtin', 'items')).toEqual(['builtin', 'items', items, items]);
@@ -278,6 +285,35 @@ describe('npm run migrate-data', () => {
     expect(run.stdout).toMatch(/Audit chain on PostgreSQL: BROKEN at entry #3 \(.+, rotate\): hash mismatch/);
     expect(run.stderr).toMatch(/The audit chain on SQLite does not verify/);
     expect(countLine(run.stdout, 'app', 'audit_log')).toEqual(['app', 'audit_log', '5', '5']);
+  });
+
+  it('copies a log from before the keyed chain with its marker: both sides verify, keyed from the same entry', async () => {
+    const dataDir = path.join(temp.dir, `data-${++dirs}`);
+    delete process.env.DATABASE_URL;
+    process.env.DATA_DIR = dataDir;
+    await writeLegacyLog(3);
+    for (let i = 0; i < 2; i++) await appendAudit({ actor: 'alice@example.com', action: 'reveal', target: `local:/prod/${i}`, outcome: 'success' });
+    const [newest] = await listAudit(1);
+    await (await appDb()).destroy();
+    delete (globalThis as { __appDb?: unknown }).__appDb;
+    await closeKeyrings();
+    const target = await freshDatabase();
+    const run = migrateData('--from', dataDir, '--to', target);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Audit chain on PostgreSQL: intact, 5 entries, head ${newest!.hash}`);
+    expect(await postgresRows(target, "SELECT value FROM app.audit_chain_meta WHERE name = 'keyed_from_seq'")).toEqual([{ value: '4' }]);
+  });
+
+  it('refuses to copy a log it cannot check (no keyring beside it), writing nothing (exit 2)', async () => {
+    const keyless = await sqliteDeployment(2);
+    await closeKeyrings();
+    renameSync(path.join(keyless.dataDir, 'secrets.db'), path.join(temp.dir, `secrets-${dirs}.db`));
+    const target = await freshDatabase();
+    const run = migrateData('--from', keyless.dataDir, '--to', target);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/The audit log cannot be checked without its key: .* has no secrets\.db, where the audit chain key is kept .* Nothing was written\./);
+    expect(await postgresRows(target, "SELECT count(*)::int AS n FROM information_schema.schemata WHERE schema_name IN ('app', 'builtin', 'inventory', 'cloudtrail')")).toEqual([{ n: 0 }]);
   });
 
   it('refuses SQLite files from an older version (a migration not applied), writing nothing (exit 2)', async () => {
