@@ -66,10 +66,11 @@ function appeared(file: string): RestoreRefusedError {
   return new RestoreRefusedError(`${file} appeared while the restore ran (is a server using DATA_DIR?). Nothing was restored; stop it and restore into an empty folder.`);
 }
 
-function checkTarget(dataDir: string): boolean {
+/** Whether DATA_DIR exists (empty); refuses one that holds anything but `ownStaging` (our staging folder inside it). */
+function checkTarget(dataDir: string, ownStaging?: string): boolean {
   if (!existsSync(dataDir)) return false;
   if (!statSync(dataDir).isDirectory()) throw new RestoreRefusedError(`DATA_DIR ${dataDir} exists and is not a directory. Nothing was changed.`);
-  const entries = readdirSync(dataDir).filter((name) => !IGNORED_ENTRIES.has(name));
+  const entries = readdirSync(dataDir).filter((name) => !IGNORED_ENTRIES.has(name) && (!ownStaging || path.join(dataDir, name) !== ownStaging));
   if (entries.length > 0) {
     const shown = entries.sort().slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
     throw new RestoreRefusedError(
@@ -205,7 +206,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     say(`The master key (${key.from}) opens the key check; every one of the ${summary.versions} versions decrypts.`);
     say(`Integrity check ok; counts match the manifest; audit chain intact (${summary.auditEntries} entries, head ${summary.auditHead.hash}).`);
     // Re-checked just before: a server started meanwhile must not find its files replaced.
-    checkTarget(dataDir);
+    checkTarget(dataDir, inside ? staging : undefined);
     placeRestored(staging, inside, dataDir, targetExisted, names);
     syncDirectory(dataDir);
     syncDirectory(path.dirname(dataDir));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -303,7 +303,9 @@ describe('npm run restore refuses, changing nothing on disk', () => {
     expect(run.stderr + run.stdout).not.toContain(masterKey);
     expect(run.stderr + run.stdout).not.toContain('value of ');
   });
+});
 
+describe('npm run restore into an empty place', () => {
   it('restores the same backup, untouched, into an existing empty folder', async () => {
     const dataDir = path.join(temp.dir, 'empty-target');
     mkdirSync(dataDir);
@@ -313,6 +315,31 @@ describe('npm run restore refuses, changing nothing on disk', () => {
     expect(listing(dataDir).map((line) => line.split(' ')[0])).toEqual(['app.db', 'secrets.db']);
     expect(listing(temp.dir).filter((line) => line.includes('.restore-'))).toEqual([]);
     expect(readContainerHeader(good).manifest.auditHead.hash).not.toBe(GENESIS_HASH);
+  }, 20_000);
+
+  it('restores into a folder whose parent the restoring user cannot write (the container image\'s /data volume)', async () => {
+    // The staging folder then goes inside DATA_DIR and the files are moved out of it one by one.
+    // As root (who may write anywhere) the restore runs as nobody; otherwise the parent is made read-only.
+    const asRoot = process.getuid?.() === 0;
+    const nobody = { uid: 65534, gid: 65534 };
+    const place = path.join(temp.dir, 'volume-parent');
+    const dataDir = path.join(place, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const readable = path.join(temp.dir, 'readable.backup');
+    copyFileSync(good, readable);
+    chmodSync(readable, 0o644);
+    chmodSync(temp.dir, 0o755);
+    if (asRoot) chownSync(dataDir, nobody.uid, nobody.gid);
+    else chmodSync(place, 0o555);
+    try {
+      const run = await runCli('restore', [readable], { DATA_DIR: dataDir, MASTER_KEY: masterKey }, asRoot ? nobody : undefined);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(listing(place).map((line) => line.split(' ')[0])).toEqual(['data/', 'data/app.db', 'data/secrets.db']);
+    } finally {
+      chmodSync(place, 0o755);
+      chmodSync(temp.dir, 0o700);
+    }
   }, 20_000);
 
   it('restores into a mount point\'s root that holds only lost+found, file by file', async () => {

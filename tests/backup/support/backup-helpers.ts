@@ -18,7 +18,12 @@ export interface CliRun {
 }
 
 /** Runs scripts/<name>.ts as `npm run <name>` does, with `env` over a copy of this process's environment. */
-export function runCli(script: 'backup' | 'restore' | 'audit-verify', args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+export function runCli(
+  script: 'backup' | 'restore' | 'audit-verify',
+  args: string[],
+  env: Record<string, string | undefined>,
+  as?: { uid: number; gid: number },
+): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[name];
@@ -29,6 +34,7 @@ export function runCli(script: 'backup' | 'restore' | 'audit-verify', args: stri
       cwd: process.cwd(),
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...as,
     });
     let stdout = '';
     let stderr = '';
