@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { cliActor } from '@/lib/audit/cli-actor';
 import { readEnv } from '@/lib/config/env';
+import { kmsSealConfigFromEnv } from '@/lib/crypto/kms';
 import { applyDotenvImport, normalisePrefix, planDotenvImport } from '@/lib/import/import-dotenv';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 
@@ -80,6 +81,8 @@ async function main(): Promise<number> {
     dataDir: env.DATA_DIR,
     masterKeyBase64: env.MASTER_KEY || undefined,
     databaseUrl: env.DATABASE_URL,
+    // A master key sealed by KMS (MASTER_KEY_KMS_KEY_ID) opens here as it does in the server.
+    kms: kmsSealConfigFromEnv(env),
   });
   try {
     const result = await applyDotenvImport(store, plan, args.data.actor);

@@ -1,13 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listAudit } from '@/lib/audit/audit-log';
+import { listAudit, verifyAuditChain } from '@/lib/audit/audit-log';
 import { readEnv } from '@/lib/config/env';
 import { closeKeyrings } from '@/lib/crypto/keyring';
 import { kmsSealConfigFromEnv } from '@/lib/crypto/kms';
 import { KEY_FILE, KMS_KEY_FILE, MASTER_KEY_KMS_META, type MasterKeyKind } from '@/lib/crypto/master-key';
 import { rotateMasterKey, RotationFailed, RotationRefused, type RotationRequest } from '@/lib/crypto/rotate-master-key';
-import { openEmbeddedDatabase, type OpenOptions } from '@/lib/stores/embedded/open';
+import { DB_FILE, openEmbeddedDatabase, type OpenOptions } from '@/lib/stores/embedded/open';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import type { SimulatedKms } from '@/scripts/sim/simulated-kms';
 import { DATABASES, useDatabase, type DatabaseKind } from '../support/databases';
@@ -161,6 +163,9 @@ describe.each(DATABASES)('rotate-master-key on %s', (kind) => {
     if (to === 'kms') expect(entry?.details.kmsKeyId).toBe(kms.keyArn(kmsKeyId!));
     const text = JSON.stringify(entry);
     for (const key of [oldKey, newKey]) for (const form of [key.toString('base64'), key.toString('hex')]) expect(text).not.toContain(form);
+    // The audit chain key was re-wrapped, not changed: a server on the new settings verifies the chain, rotation entry included.
+    await closeKeyrings();
+    expect(await verifyAuditChain()).toMatchObject({ intact: true });
   });
 
   it('a server still holding the old key refuses to write or read after a rotation: restart it', async () => {
@@ -217,6 +222,35 @@ describe.each(DATABASES)('rotate-master-key on %s', (kind) => {
 
     expect(await snapshot()).toEqual(before);
     expect((await listAudit(50)).length).toBe(auditBefore);
+  });
+
+  it('a data key the current key cannot unwrap stops the rotation: rolled back whole, named, audited as a failure', async () => {
+    useHome('env');
+    const values = seedValues(6, 2);
+    await seedStore(serverOptions(), values);
+    // One version's wrapped key altered after the fact.
+    const alter = 'UPDATE versions SET wrapped_key = $1 WHERE version = 2 AND item_id = (SELECT min(item_id) FROM versions)';
+    const garbage = Buffer.alloc(60, 7);
+    if (database.url) {
+      const client = new pg.Client({ connectionString: database.url, options: '-c search_path=builtin' });
+      await client.connect();
+      await client.query(alter, [garbage]).finally(() => client.end());
+    } else {
+      const conn = new Database(path.join(temp.dir, DB_FILE));
+      conn.prepare(alter.replace('$1', '?')).run(garbage);
+      conn.close();
+    }
+    const storeFiles = () => dirSnapshot(temp.dir).filter((f) => !f.startsWith('app.db'));
+    const before = [...storeFiles(), ...(database.url ? await schemaSnapshot(database.url) : [])];
+
+    const error = await rotateMasterKey(request({ to: 'env', newKeyBase64: newKeyBase64() })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RotationFailed);
+    expect((error as Error).message).toMatch(/Version 2 of \/app\/\S+ cannot be unwrapped with the current master key.*Nothing was changed/);
+    await closeKeyrings();
+    expect([...storeFiles(), ...(database.url ? await schemaSnapshot(database.url) : [])]).toEqual(before);
+    const entry = (await listAudit(5)).find((e) => e.action === 'master-key.rotate');
+    expect(entry).toMatchObject({ outcome: 'failure', details: { from: 'env', to: 'env' } });
+    expect(String(entry?.details.reason)).toMatch(/cannot be unwrapped/);
   });
 
   it('refuses when there is no store to rotate, creating none', async () => {
