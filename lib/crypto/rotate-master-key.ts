@@ -334,12 +334,15 @@ function nextSteps(req: RotationRequest, from: MasterKeyHome, to: MasterKeyHome)
   } else {
     steps.push(`The new master key is sealed by KMS key ${to.kmsKeyId} in ${to.where}; no plaintext key is kept on disk.`);
     const configured = env.MASTER_KEY_KMS_KEY_ID;
-    if (configured !== to.kmsKeyId && configured !== req.kmsKeyId)
+    // The settings already name the key when it came from them, or when --kms-key-id named the same one.
+    const namedBySettings = configured !== undefined && (req.kmsKeyId === undefined || configured === req.kmsKeyId || configured === to.kmsKeyId);
+    if (!namedBySettings)
       steps.push(`Set MASTER_KEY_KMS_KEY_ID=${to.kmsKeyId} (and MASTER_KEY_KMS_REGION=${to.sealed?.region ?? 'its region'})${everywhere}.`);
     if (env.MASTER_KEY) steps.push(`Unset MASTER_KEY${everywhere}.`);
   }
-  if (from.kind !== 'env' || to.kind !== 'env') steps.push('Backups taken before now need the old master key to be restored: keep it with them, or take a new backup.');
-  else steps.push('Backups taken before now need the old MASTER_KEY to be restored: keep it with them, or take a new backup.');
+  steps.push(
+    `Backups taken before now open only with the old master key (${from.kind === 'kms' ? `its sealed key and KMS key ${from.kmsKeyId}` : from.kind === 'env' ? 'the old MASTER_KEY' : 'the old key file, if you saved a copy'}): take a new backup now.`,
+  );
   steps.push('Then start the servers.');
   return steps;
 }
