@@ -81,12 +81,16 @@ function checkTarget(dataDir: string, ownStaging?: string): boolean {
   return true;
 }
 
+/** Flushes a folder's entries (the renames) to disk; some file systems refuse fsync on a folder, and the renames stand anyway. */
 function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+  let fd: number | undefined;
   try {
+    fd = openSync(dir, 'r');
     fsyncSync(fd);
+  } catch {
+    // best effort, see above
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -186,6 +190,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     `Backup of ${manifest.createdAt}: ${names.join(', ')}; ${manifest.counts.items} items, ${manifest.counts.versions} versions, ${manifest.counts.auditEntries} audit entries.`,
   );
 
+  // No key given and none sealed in the backup: nothing could open it, so say so before extracting.
+  if (!names.includes(SEALED_KEY_FILE) && !options.keyFile && !options.env.MASTER_KEY) await resolveRestoreKey({ env: options.env, sealedKey: null });
+
   const { staging, inside, createdParent } = makeStaging(dataDir, targetExisted);
   let done = false;
   try {
@@ -203,8 +210,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     } finally {
       key.key.fill(0);
     }
+    say('Integrity check ok; counts match the manifest.');
     say(`The master key (${key.from}) opens the key check; every one of the ${summary.versions} versions decrypts.`);
-    say(`Integrity check ok; counts match the manifest; audit chain intact (${summary.auditEntries} entries, head ${summary.auditHead.hash}).`);
+    say(`Audit chain intact: ${summary.auditEntries} entries, head ${summary.auditHead.hash}.`);
     // Re-checked just before: a server started meanwhile must not find its files replaced.
     checkTarget(dataDir, inside ? staging : undefined);
     placeRestored(staging, inside, dataDir, targetExisted, names);

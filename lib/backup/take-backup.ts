@@ -80,12 +80,16 @@ function placeWithoutOverwrite(built: string, file: string): void {
   renameSync(built, file);
 }
 
+/** Flushes a folder's entries (the new link) to disk; some file systems refuse fsync on a folder, and the link stands anyway. */
 function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+  let fd: number | undefined;
   try {
+    fd = openSync(dir, 'r');
     fsyncSync(fd);
+  } catch {
+    // best effort, see above
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

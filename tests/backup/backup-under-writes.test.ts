@@ -85,7 +85,7 @@ describe('npm run backup while another process writes, then npm run restore', ()
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`every one of the ${manifest.counts.versions} versions decrypts`);
-    expect(run.stdout).toContain(`audit chain intact (${manifest.counts.auditEntries} entries, head ${manifest.auditHead.hash})`);
+    expect(run.stdout).toContain(`Audit chain intact: ${manifest.counts.auditEntries} entries, head ${manifest.auditHead.hash}.`);
     expect(listing(restored)).toEqual([expect.stringMatching(/^app\.db \d+ /), expect.stringMatching(/^secrets\.db \d+ /)]);
 
     // Independently of restore's own checks: SQLite's integrity and the counts.
