@@ -136,7 +136,9 @@ describe('npm run users with DATABASE_URL', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   // No DATA_DIR of its own: nothing may be written there when the data is in PostgreSQL.
   const unusedDataDir = path.join(temp.dir, 'unused-data');
-  const env = () => ({ DATA_DIR: unusedDataDir, DATABASE_URL: database.url });
+  // On PostgreSQL the master key (and the audit chain key sealed under it) comes from MASTER_KEY.
+  const masterKey = Buffer.alloc(32, 5).toString('base64');
+  const env = () => ({ DATA_DIR: unusedDataDir, DATABASE_URL: database.url, MASTER_KEY: masterKey });
   beforeAll(async () => {
     database = await createTestDatabase();
   });
