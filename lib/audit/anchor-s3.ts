@@ -79,7 +79,7 @@ function clientFor(cfg: AnchorS3Config): S3Client {
   return client;
 }
 
-function describe(error: unknown): string {
+function errorSummary(error: unknown): string {
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
   return `${name}${e.message ?? String(error)}`;
@@ -92,7 +92,7 @@ function explain(cfg: AnchorS3Config, doing: string, permission: string, error: 
       ? `access denied: the dashboard's AWS identity needs ${permission} on the bucket`
       : name === 'NoSuchBucket'
         ? 'the bucket does not exist (check AUDIT_ANCHOR_S3_BUCKET and AUDIT_ANCHOR_S3_REGION)'
-        : describe(error);
+        : errorSummary(error);
   return new AnchorSinkError(`Cannot ${doing} s3://${cfg.bucket} (region ${cfg.region}): ${why}`);
 }
 

@@ -119,11 +119,6 @@ export async function flushAnchors(): Promise<void> {
   while (inFlight.size) await Promise.all([...inFlight]);
 }
 
-/** Whether the append that wrote `seq` is one that anchors (every AUDIT_ANCHOR_EVERY entries). */
-export function anchorsAt(seq: number, every = readEnv().AUDIT_ANCHOR_EVERY): boolean {
-  return seq % every === 0;
-}
-
 /** The timer's work: anchors the head when it moved past the last anchor. Returns what it wrote. */
 export async function anchorIfHeadMoved(): Promise<AnchorRecord | null> {
   const db = await appDb();

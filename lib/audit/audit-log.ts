@@ -5,7 +5,7 @@ import { readEnv } from '@/lib/config/env';
 import { APP_DB_FILE, appDb, type AppDatabase } from '@/lib/db/app-db';
 import { dialectOf } from '@/lib/db/dialect';
 import { auditChainKey } from '@/lib/crypto/keyring';
-import { anchorsAt, scheduleAnchor, type ChainHead } from './anchors';
+import { scheduleAnchor, type ChainHead } from './anchors';
 import { GENESIS_HASH, keyedEntryHash } from './entry-hash';
 import { openChainDatabase, verifyChainInAsync, verifyChainInPostgres, type ChainAnchor, type ChainVerdict } from './verify-chain';
 
@@ -37,6 +37,7 @@ const AUDIT_APPEND_LOCK = 0x5d_a0d17;
 export async function appendAudit(input: AuditEntryInput): Promise<void> {
   // Copy rather than touch the caller's object.
   const details = JSON.stringify({ ...(input.details ?? {}) });
+  const { AUDIT_ANCHOR_EVERY } = readEnv();
   // The key before the lock: opening the keyring the first time must not hold every writer up.
   const key = await auditChainKey();
   const db = await appDb();
@@ -66,11 +67,7 @@ export async function appendAudit(input: AuditEntryInput): Promise<void> {
     head = await appendOnSqlite(db, append);
   }
   // After the commit and in the background: an anchor never fails or slows an append.
-  try {
-    if (anchorsAt(head.seq)) scheduleAnchor(head, 'every');
-  } catch {
-    // The settings were read moments ago by appDb(); nothing to add here (the timer anchors later).
-  }
+  if (head.seq % AUDIT_ANCHOR_EVERY === 0) scheduleAnchor(head, 'every');
 }
 
 async function appendOnSqlite(db: Kysely<AppDatabase>, append: (trx: Kysely<AppDatabase>) => Promise<ChainHead>): Promise<ChainHead> {

@@ -96,13 +96,10 @@ export class ChainVerifier {
     anchors: readonly ChainAnchor[] = [],
   ) {
     checkKey(key);
-    for (const anchor of anchors) {
-      const hash = anchor.hash.toLowerCase();
-      const map = anchor.seq === null ? this.byHash : this.bySeq;
-      const keyOf = anchor.seq === null ? hash : anchor.seq;
-      const list = (map as Map<string | number, ChainAnchor[]>).get(keyOf) ?? [];
-      list.push({ ...anchor, hash });
-      (map as Map<string | number, ChainAnchor[]>).set(keyOf, list);
+    for (const given of anchors) {
+      const anchor = { ...given, hash: given.hash.toLowerCase() };
+      if (anchor.seq === null) this.byHash.set(anchor.hash, [...(this.byHash.get(anchor.hash) ?? []), anchor]);
+      else this.bySeq.set(anchor.seq, [...(this.bySeq.get(anchor.seq) ?? []), anchor]);
     }
     if (marker) {
       const seq = /^[1-9]\d{0,15}$/.test(marker.value) ? Number(marker.value) : null;
