@@ -12,6 +12,7 @@ import { readEnv } from '@/lib/config/env';
 import { kmsSealConfigFromEnv } from '@/lib/crypto/kms';
 import { applyDotenvImport, normalisePrefix, planDotenvImport } from '@/lib/import/import-dotenv';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { flushAnchors } from '@/lib/audit/anchors';
 
 const usage = 'usage: npm run import -- FILE --prefix /app/dev/ [--actor NAME]';
 const STORE_ID = 'local';
@@ -96,8 +97,11 @@ async function main(): Promise<number> {
   }
 }
 
+// An anchor due from this run's audit entries is written before the process ends.
+const exitAfterAnchors = (code: number) => flushAnchors().finally(() => process.exit(code));
+
 main().then(
-  (code) => process.exit(code),
+  (code) => exitAfterAnchors(code),
   async (error: Error) => {
     console.error(`Import failed: ${error.message}`);
     try {
@@ -106,6 +110,6 @@ main().then(
     } catch (auditError) {
       console.error(`Could not write the audit entry: ${(auditError as Error).message}`);
     }
-    process.exit(1);
+    await exitAfterAnchors(1);
   },
 );

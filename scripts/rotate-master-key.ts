@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cliActor } from '@/lib/audit/cli-actor';
 import { ConfigError, readEnv } from '@/lib/config/env';
+import { flushAnchors } from '@/lib/audit/anchors';
 import { closeKeyrings } from '@/lib/crypto/keyring';
 import { kmsKeyIdSchema, rotateMasterKey, RotationFailed, RotationRefused } from '@/lib/crypto/rotate-master-key';
 import { closePostgres } from '@/lib/db/postgres';
@@ -87,6 +88,7 @@ async function main(): Promise<number> {
 
 main()
   .then(async (code) => {
+    await flushAnchors().catch(() => undefined);
     await closeKeyrings().catch(() => undefined);
     await closePostgres().catch(() => undefined);
     process.exit(code);

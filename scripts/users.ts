@@ -9,6 +9,7 @@ import { appendAudit, type AuditEntryInput } from '@/lib/audit/audit-log';
 import { cliActor } from '@/lib/audit/cli-actor';
 import { ROLES } from '@/lib/auth/roles';
 import { createLocalUser, findUserByEmail, listUsers, removeUser, UserError } from '@/lib/auth/users';
+import { flushAnchors } from '@/lib/audit/anchors';
 
 const usage = `usage:
   npm run users -- add EMAIL --role ${ROLES.join('|')} [--password-stdin] [--name NAME]
@@ -94,8 +95,11 @@ async function main(): Promise<number> {
   return 2;
 }
 
+// An anchor due from this run's audit entries is written before the process ends.
+const exitAfterAnchors = (code: number) => flushAnchors().finally(() => process.exit(code));
+
 main().then(
-  (code) => process.exit(code),
+  (code) => exitAfterAnchors(code),
   async (error: Error) => {
     console.error(error instanceof UserError ? error.message : `Failed: ${error.message}`);
     try {
@@ -104,6 +108,6 @@ main().then(
     } catch (auditError) {
       console.error(`Could not write the audit entry: ${(auditError as Error).message}`);
     }
-    process.exit(1);
+    await exitAfterAnchors(1);
   },
 );
