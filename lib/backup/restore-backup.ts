@@ -24,6 +24,7 @@ import { extractContainer, readContainerHeader, type BackupFileName, type Backup
 import { checkRestoredFiles, type RestoredSummary } from './check-restored';
 import { checkKeyOptions, resolveRestoreKey } from './restore-key';
 import { SEALED_KEY_FILE } from './take-backup';
+import { syncDirectory } from '@/lib/files/sync-directory';
 
 // npm run restore: a backup into an empty (or absent) DATA_DIR, never over data. Everything is
 // extracted and checked in a staging folder beside DATA_DIR (or, when DATA_DIR is a mount point
@@ -81,18 +82,6 @@ function checkTarget(dataDir: string, ownStaging?: string): boolean {
   return true;
 }
 
-/** Flushes a folder's entries (the renames) to disk; some file systems refuse fsync on a folder, and the renames stand anyway. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // best effort, see above
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** Makes the staging folder: beside DATA_DIR, else inside it (a mount point's parent may be read-only). */
 function makeStaging(dataDir: string, targetExists: boolean): { staging: string; inside: boolean; createdParent?: string } {

@@ -8,6 +8,7 @@ import { homePaths, KMS_KEY_FILE } from '@/lib/crypto/master-key';
 import { DB_FILE } from '@/lib/stores/embedded/open';
 import { BACKUP_FORMAT, BACKUP_VERSION, hashFile, writeContainer, type BackupFileName, type BackupManifest } from './container';
 import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy, snapshotSqlite } from './sqlite-files';
+import { syncDirectory } from '@/lib/files/sync-directory';
 
 // npm run backup: a consistent online copy of DATA_DIR's built-in store (secrets.db, which also
 // holds the sealed data keys, the key check and the sealed audit chain key) and app database
@@ -80,18 +81,6 @@ function placeWithoutOverwrite(built: string, file: string): void {
   renameSync(built, file);
 }
 
-/** Flushes a folder's entries (the new link) to disk; some file systems refuse fsync on a folder, and the link stands anyway. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // best effort, see above
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /**
  * Writes a backup of `dataDir` to `file`. Safe while the server runs. Refuses (BackupRefusedError,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { decryptValue, encryptValue, KEY_BYTES, rewrapDataKey, type SealedValue } from './envelope';
 import { generateSealedMasterKey, KmsSealError, sealedMasterKeySchema, unsealMasterKey, type KmsSealConfig, type SealedMasterKey } from './kms';
+import { syncDirectory } from '@/lib/files/sync-directory';
 
 // Where the master key lives (its "home") and how a start-up finds it:
 //   env   MASTER_KEY (base64 of 32 bytes), the same on every replica;
@@ -125,18 +126,6 @@ export function homePaths(dataDir: string): HomePaths {
   };
 }
 
-/** So a rename or an unlink survives a power cut as well as the data it goes with. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** Creates a file readable by its owner only, refusing to replace one, and flushes it to disk. */
 export function writePrivateFile(file: string, content: string): void {
@@ -148,7 +137,7 @@ export function writePrivateFile(file: string, content: string): void {
     closeSync(fd);
   }
   chmodSync(file, 0o600);
-  fsyncDir(path.dirname(file));
+  syncDirectory(path.dirname(file));
 }
 
 export function serializeSealed(sealed: SealedMasterKey): string {
@@ -350,7 +339,7 @@ export function finishPendingHome(dataDir: string, kind: MasterKeyKind): void {
     rmSync(paths.kmsFile, { force: true });
     rmSync(paths.envPending, { force: true });
   }
-  fsyncDir(path.dirname(paths.keyFile));
+  syncDirectory(path.dirname(paths.keyFile));
 }
 
 /** Writes the pending home of a rotation (the caller holds the database's write lock). */
@@ -365,7 +354,7 @@ export function writePendingHome(dataDir: string, kind: MasterKeyKind, content: 
 export function discardPendingHome(dataDir: string, kind: MasterKeyKind): void {
   const paths = homePaths(dataDir);
   rmSync(kind === 'file' ? paths.keyPending : kind === 'kms' ? paths.kmsPending : paths.envPending, { force: true });
-  fsyncDir(path.dirname(paths.keyFile));
+  syncDirectory(path.dirname(paths.keyFile));
 }
 
 /**
