@@ -115,6 +115,8 @@ export interface HomePaths {
   envPending: string;
 }
 
+// The files' paths come from DATA_DIR at run time; the turbopackIgnore comments on the calls that
+// read them keep Next's build from tracing (and shipping) the whole project because of them.
 export function homePaths(dataDir: string): HomePaths {
   const dir = path.resolve(dataDir);
   return {
@@ -230,11 +232,11 @@ function kmsHome(where: string, sealed: SealedMasterKey): MasterKeyHome {
 /** The master key of the store in DATA_DIR/secrets.db (after settlePendingHomes). */
 export async function resolveSqliteMasterKey(settings: MasterKeySettings, dbPath: string, dbExists: boolean): Promise<ResolvedMasterKey> {
   const paths = homePaths(settings.dataDir);
-  const sealed = existsSync(paths.kmsFile) ? parseSealed(readFileSync(paths.kmsFile, 'utf8'), paths.kmsFile) : null;
+  const sealed = existsSync(/*turbopackIgnore: true*/ paths.kmsFile) ? parseSealed(readFileSync(/*turbopackIgnore: true*/ paths.kmsFile, 'utf8'), paths.kmsFile) : null;
   if (sealed) {
     const cfg = settings.masterKeyBase64 && !settings.anyHome ? null : unsealConfig(settings, sealed);
     if (cfg) {
-      if (existsSync(paths.keyFile))
+      if (existsSync(/*turbopackIgnore: true*/ paths.keyFile))
         console.warn(`warning: ${paths.keyFile} is present next to ${paths.kmsFile}; the store uses the KMS-sealed key. Remove ${KEY_FILE} once you no longer need it for old backups.`);
       return { key: await unsealOrExplain(cfg, sealed, paths.kmsFile), home: kmsHome(paths.kmsFile, sealed) };
     }
@@ -246,7 +248,7 @@ export async function resolveSqliteMasterKey(settings: MasterKeySettings, dbPath
     );
   }
   if (settings.masterKeyBase64) return { key: decodeMasterKey(settings.masterKeyBase64, 'MASTER_KEY'), home: { kind: 'env', where: 'MASTER_KEY' } };
-  const keyFileExists = existsSync(paths.keyFile);
+  const keyFileExists = existsSync(/*turbopackIgnore: true*/ paths.keyFile);
   if (settings.kms && !settings.anyHome) {
     if (dbExists || keyFileExists)
       throw new StoreOpenError(
@@ -366,7 +368,7 @@ export function discardPendingHome(dataDir: string, kind: MasterKeyKind): void {
  */
 export async function settlePendingHomes(settings: MasterKeySettings, dbPath: string): Promise<void> {
   const paths = homePaths(settings.dataDir);
-  const pending = ([['file', paths.keyPending], ['kms', paths.kmsPending], ['env', paths.envPending]] as const).filter(([, file]) => existsSync(file));
+  const pending = ([['file', paths.keyPending], ['kms', paths.kmsPending], ['env', paths.envPending]] as const).filter(([, file]) => existsSync(/*turbopackIgnore: true*/ file));
   if (pending.length === 0) return;
   const names = pending.map(([, file]) => file).join(', ');
   if (!existsSync(dbPath))
@@ -403,14 +405,14 @@ export async function settlePendingHomes(settings: MasterKeySettings, dbPath: st
     // key file or to KMS (whose new key is random) never committed.
     const current = settings.masterKeyBase64
       ? tryRead(() => decodeMasterKey(settings.masterKeyBase64!, 'MASTER_KEY'))
-      : existsSync(paths.keyFile)
+      : existsSync(/*turbopackIgnore: true*/ paths.keyFile)
         ? tryRead(() => readKeyFile(paths.keyFile))
         : null;
     const currentOpens = opens(current);
 
     // A kms→kms rotation: the current key is the sealed one; opened only when the pending one cannot tell.
     const currentKmsOpens = async () => {
-      const sealed = existsSync(paths.kmsFile) ? tryRead(() => parseSealed(readFileSync(paths.kmsFile, 'utf8'), paths.kmsFile)) : null;
+      const sealed = existsSync(/*turbopackIgnore: true*/ paths.kmsFile) ? tryRead(() => parseSealed(readFileSync(/*turbopackIgnore: true*/ paths.kmsFile, 'utf8'), paths.kmsFile)) : null;
       const cfg = sealed ? ownUnsealConfig(settings, sealed) : null;
       if (!sealed || !cfg) return false;
       return opens(await unsealMasterKey(cfg, sealed).catch(() => null));
