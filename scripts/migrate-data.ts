@@ -13,6 +13,7 @@ import { copySqliteToPostgres, CopyFailedError, CopyRefusedError, type CopyResul
 import { MigrationError } from '@/lib/db/migrate';
 import { closePostgres, DatabaseStartError } from '@/lib/db/postgres';
 import type { ChainVerdict } from '@/lib/audit/verify-chain';
+import { KMS_KEY_FILE } from '@/lib/crypto/master-key';
 
 // Files DATA_DIR keeps beside the databases (lib/stores/embedded/open.ts, lib/auth/auth-secret.ts):
 // keys, not data, so they are not copied; the operator moves them into the environment.
@@ -113,7 +114,10 @@ function printWhatToSet(result: CopyResult, from: string): void {
   say();
   say('Before starting the dashboard on PostgreSQL (every replica):');
   say('  DATABASE_URL    the --to URL');
-  if (result.areas.some((a) => a.area.name === 'builtin')) {
+  if (result.areas.some((a) => a.area.name === 'builtin') && existsSync(path.join(from, KMS_KEY_FILE))) {
+    say('  MASTER_KEY_KMS_KEY_ID (and MASTER_KEY_KMS_REGION, DEPLOYMENT_NAME) as this deployment ran with: the master key');
+    say('                  sealed by KMS was copied into the database (KMS ciphertext only); leave MASTER_KEY unset');
+  } else if (result.areas.some((a) => a.area.name === 'builtin')) {
     const keyFile = path.join(from, KEY_FILE);
     say("  MASTER_KEY      the built-in store's values were copied sealed, as they are: set the key this");
     say(

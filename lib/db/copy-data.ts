@@ -1,11 +1,12 @@
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { verifyChainIn, verifyChainInPostgres, type ChainVerdict } from '@/lib/audit/verify-chain';
 import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
+import { KMS_KEY_FILE, MASTER_KEY_KMS_META, parseSealed, serializeSealed } from '@/lib/crypto/master-key';
 import type { AppDatabase } from './app-db';
 import { DATA_AREAS, type DataArea } from './areas';
 import {
@@ -216,6 +217,20 @@ async function chainKeyFor(from: string, app: Database.Database, chainKey: (from
 }
 
 /**
+ * A master key sealed by KMS lives in `from`/master.key.kms on SQLite and in the builtin schema's
+ * meta row on PostgreSQL (replicas share no folder): the sealed key (KMS ciphertext only) moves
+ * with the copy, so the same KMS settings open the store on PostgreSQL.
+ */
+async function carrySealedMasterKey(client: pg.ClientBase, from: string, hasBuiltin: boolean, progress: (line: string) => void): Promise<void> {
+  const file = path.join(from, KMS_KEY_FILE);
+  if (!hasBuiltin || !existsSync(file)) return;
+  const sealed = parseSealed(readFileSync(file, 'utf8'), file);
+  const schema = DATA_AREAS.find((a) => a.name === 'builtin')!.schema;
+  await client.query(`INSERT INTO ${schema}.meta (key, value) VALUES ($1, $2)`, [MASTER_KEY_KMS_META, serializeSealed(sealed)]);
+  progress(`  ${schema}.meta: the master key sealed by KMS (${sealed.kmsKeyId}) from ${file}`);
+}
+
+/**
  * Copies the SQLite deployment in `from` into the empty PostgreSQL database `to`.
  * Throws DatabaseStartError (target unreachable), CopyRefusedError (nothing written),
  * MigrationError (the schema could not be made; no row written) or CopyFailedError (rolled back).
@@ -264,6 +279,7 @@ export async function copySqliteToPostgres(
           conn.exec('COMMIT');
         }
       }
+      await carrySealedMasterKey(client, from, opened.some((o) => o.area.name === 'builtin'), progress);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
