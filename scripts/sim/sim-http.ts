@@ -38,3 +38,17 @@ export function afterLatency(delayMs: number, pending: Set<NodeJS.Timeout>, fn: 
   }, delayMs);
   pending.add(timer);
 }
+
+/** A simulator run as a process closes on SIGTERM/SIGINT, and exits within 2 s whatever close does. */
+export function closeOnSignals(name: string, close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stderr.write(`${name}: ${signal}, closing\n`);
+    void close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LATENCY_MS, DEFAULT_QUOTAS, DEFAULT_SCAN_WINDOW, startSimulatedAws, type ItemSet, type QuotaOverrides } from './simulated-aws';
+import { closeOnSignals } from './sim-http';
 
 // Runs the simulated AWS until SIGTERM/SIGINT. The first line on stdout is the URL; a summary
 // (item counts, memory, quotas) goes to stderr.
@@ -129,16 +130,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let closing = false;
-  const stop = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    process.stderr.write(`simulated-aws: ${signal}, closing\n`);
-    void sim.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  closeOnSignals('simulated-aws', () => sim.close());
 }
 
 void main();

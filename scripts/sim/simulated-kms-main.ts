@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KMS_CRYPTO_QUOTA_PER_SECOND, KMS_DEFAULT_LATENCY_MS, startSimulatedKms, type SimKmsKey } from './simulated-kms';
+import { closeOnSignals } from './sim-http';
 
 // Runs the simulated KMS until SIGTERM/SIGINT. The first line on stdout is the URL; the keys go to stderr.
 //
@@ -86,16 +87,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  let closing = false;
-  const stop = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    process.stderr.write(`simulated-kms: ${signal}, closing\n`);
-    void sim.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  closeOnSignals('simulated-kms', () => sim.close());
 }
 
 void main();
