@@ -15,7 +15,7 @@ import path from 'node:path';
 import { EventIndex } from '@/lib/cloudtrail/event-index';
 import { FULL_SCOPE, type AuditScope } from '@/lib/cloudtrail/event-scope';
 import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
-import { globsToRegex } from '@/lib/inventory/schema';
+import { globsPattern } from '@/lib/auth/path-glob';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { seededRandom } from '../lib/random/seeded-random';
 
@@ -120,7 +120,7 @@ const randomItem = () => pickSkewed(ITEM_REFS);
 
 /** An auditor of two teams' prod and staging paths in both stores. */
 const AUDITOR: AuditScope = {
-  stores: STORES.map((s) => ({ storeId: s.storeId, namePattern: globsToRegex(['/prod/payments/**', '/staging/payments/**', '/prod/web/**']) })),
+  stores: STORES.map((s) => ({ storeId: s.storeId, namePattern: globsPattern(['/prod/payments/**', '/staging/payments/**', '/prod/web/**']) })),
   includeUnmapped: false,
 };
 

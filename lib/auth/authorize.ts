@@ -2,10 +2,10 @@ import 'server-only';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { readEnv } from '@/lib/config/env';
 import { FULL_SCOPE, type AuditScope } from '@/lib/cloudtrail/event-scope';
-import { globsToRegex } from '@/lib/inventory/schema';
+import { globsPattern } from './path-glob';
 import { grantCoversName, grantCoversStore, grantCoversSubtree, grantReachesFolder, isUnrestricted } from './grants';
 import { actorOf, type Principal } from './principal';
-import { PATH_ACTIONS, roleAllows, type Action } from './roles';
+import { PATH_ACTIONS, roleAllows, STORE_ACTIONS, type Action } from './roles';
 
 // The one place that decides who may do what. Every page, route handler and server action asks
 // here; the UI only hides what this would refuse anyway.
@@ -25,6 +25,7 @@ export function can(principal: Principal | null, action: Action, resource?: Reso
   if (!PATH_ACTIONS.includes(action)) return canEverywhere(principal, action);
   const grants = principal.grants.filter((g) => roleAllows(g.role, action));
   if (!resource) return grants.length > 0;
+  if (STORE_ACTIONS.includes(action)) return grants.some((g) => grantCoversStore(g, resource.storeId) && grantCoversSubtree(g, '/'));
   return grants.some(
     (g) =>
       grantCoversStore(g, resource.storeId) &&
@@ -32,15 +33,20 @@ export function can(principal: Principal | null, action: Action, resource?: Reso
   );
 }
 
+/** The names of a store that `action`'s grants cover, as one pattern: null for every name, false for none. */
+function namePatternFor(principal: Principal | null, action: Action, storeId: string): string | null | false {
+  const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, action) && grantCoversStore(g, storeId));
+  if (grants.length === 0) return false;
+  if (grants.some((g) => grantCoversSubtree(g, '/'))) return null;
+  return globsPattern(grants.flatMap((g) => g.paths));
+}
+
 /**
  * The names of a store the principal may list, as one regular expression for the inventory's
  * queries: null for every name, false for none. It matches exactly what can(…'list'…) allows.
  */
 export function listableNamePattern(principal: Principal | null, storeId: string): string | null | false {
-  const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, 'list') && grantCoversStore(g, storeId));
-  if (grants.length === 0) return false;
-  if (grants.some((g) => g.paths.includes('/**'))) return null;
-  return globsToRegex(grants.flatMap((g) => g.paths));
+  return namePatternFor(principal, 'list', storeId);
 }
 
 /**
@@ -59,9 +65,8 @@ export function listableNamePatternBelow(principal: Principal | null, storeId: s
 export function auditScope(principal: Principal | null, storeIds: readonly string[]): AuditScope {
   if (canEverywhere(principal, 'view-audit')) return FULL_SCOPE;
   const stores = storeIds.flatMap((storeId) => {
-    const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, 'view-audit') && grantCoversStore(g, storeId));
-    if (grants.length === 0) return [];
-    return [{ storeId, namePattern: grants.some((g) => g.paths.includes('/**')) ? null : globsToRegex(grants.flatMap((g) => g.paths)) }];
+    const namePattern = namePatternFor(principal, 'view-audit', storeId);
+    return namePattern === false ? [] : [{ storeId, namePattern }];
   });
   return { stores, includeUnmapped: false };
 }

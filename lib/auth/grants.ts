@@ -1,7 +1,7 @@
-import picomatch from 'picomatch';
 import { z } from 'zod';
 import { ConfigError, readEnv } from '@/lib/config/env';
 import { at, readConfigFile, type ConfigDocument } from '@/lib/config/yaml-file';
+import { globCoversSubtree, globMatchesName, globNeverMatches, globReachesFolder } from './path-glob';
 import { ROLES, type Role } from './roles';
 
 // Path-scoped grants from CONFIG_FILE's `grants:` section: who (a user's email or an identity
@@ -35,7 +35,7 @@ function globProblem(glob: string): string | null {
     if (depth < 0 || depth > 1) return 'a path glob has unbalanced or nested { }';
   }
   if (depth !== 0) return 'a path glob has an unclosed {';
-  return null;
+  return globNeverMatches(glob);
 }
 
 const pathGlob = z.string().superRefine((glob, ctx) => {
@@ -91,55 +91,32 @@ export function grantsFor(rules: GrantRule[], identity: { email: string; groups:
     .map(({ role, stores, paths }) => ({ role, stores, paths }));
 }
 
-const matcherCache = new Map<string, (name: string) => boolean>();
-function matcher(glob: string) {
-  let m = matcherCache.get(glob);
-  if (!m) matcherCache.set(glob, (m = picomatch(glob, { dot: true })));
-  return m;
-}
-
 export function grantCoversStore(grant: Grant, storeId: string): boolean {
   return grant.stores === null || grant.stores.includes(storeId);
 }
 
+// What a grant's paths hold, each asked of the one matcher (lib/auth/path-glob.ts).
+
 /** Whether an item name lies inside one of the grant's globs. */
 export function grantCoversName(grant: Grant, name: string): boolean {
-  return grant.paths.some((glob) => matcher(glob)(name));
+  return grant.paths.some((glob) => globMatchesName(glob, name));
 }
 
 /**
- * Whether a folder leads to or lies inside one of the grant's globs, compared level by level: a
- * user granted /prod/payments/** sees the folders /prod/ and /prod/payments/ (to get there) and
- * everything below, but not /prod/web/.
+ * Whether a folder leads to or lies inside one of the grant's globs: a user granted
+ * /prod/payments/** sees the folders /prod/ and /prod/payments/ (to get there) and everything
+ * below, but not /prod/web/.
  */
 export function grantReachesFolder(grant: Grant, folder: string): boolean {
-  const levels = folder.split('/').filter(Boolean);
-  return grant.paths.some((glob) => {
-    const parts = glob.split('/').slice(1);
-    for (let i = 0; i < levels.length; i++) {
-      const part = parts[i];
-      if (part === undefined) return false;
-      if (part === '**') return true;
-      if (!picomatch.isMatch(levels[i]!, part, { dot: true })) return false;
-    }
-    return parts.length > levels.length;
-  });
+  return grant.paths.some((glob) => globReachesFolder(glob, folder));
+}
+
+/** Whether the grant covers every name below a folder (so the folder's counts can be shown as they are). */
+export function grantCoversSubtree(grant: Grant, folder: string): boolean {
+  return grant.paths.some((glob) => globCoversSubtree(glob, folder));
 }
 
 /** A grant on every path of every store. */
 export function isUnrestricted(grant: Grant): boolean {
-  return grant.stores === null && grant.paths.includes('/**');
-}
-
-/**
- * Whether a grant covers everything at and below a folder: a glob "P/**" whose P has no glob
- * characters and holds the folder (or "/**"). Counts of such folders can be shown as they are.
- */
-export function grantCoversSubtree(grant: Grant, folder: string): boolean {
-  return grant.paths.some((glob) => {
-    if (glob === '/**') return true;
-    if (!glob.endsWith('/**')) return false;
-    const prefix = glob.slice(0, -2);
-    return !/[*?{},]/.test(prefix) && folder.startsWith(prefix);
-  });
+  return grant.stores === null && grantCoversSubtree(grant, '/');
 }

@@ -9,6 +9,9 @@ export type Action = (typeof ACTIONS)[number];
 /** Actions about one store path; the others are about the whole dashboard. */
 export const PATH_ACTIONS: readonly Action[] = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory'];
 
+/** Path actions on a whole store at once: they need a grant covering every path of it. */
+export const STORE_ACTIONS: readonly Action[] = ['refresh-inventory'];
+
 const VIEWER: Action[] = ['list', 'view-item'];
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   viewer: VIEWER,

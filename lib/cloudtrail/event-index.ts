@@ -101,7 +101,7 @@ export class EventIndex {
     conn.pragma('synchronous = NORMAL');
     conn.pragma('busy_timeout = 5000');
     conn.pragma('analysis_limit = 1000');
-    // The grants cut: path globs compiled to one regular expression (lib/inventory/schema.ts globsToRegex).
+    // The grants cut: path globs compiled to one regular expression (lib/auth/path-glob.ts globsPattern).
     registerRegexp(conn);
     const db = new Kysely<CloudTrailDatabase>({ dialect: sqliteDialect(conn) });
     try {

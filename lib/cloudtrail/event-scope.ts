@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { matchesNamePattern } from '@/lib/auth/path-glob';
 import { regexpMatch, type DialectName } from '@/lib/db/dialect';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 
@@ -8,7 +9,7 @@ import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 
 /**
  * What the caller may see, built by the caller from its grants ('view-audit'), e.g. for each store
- * the caller audits, lib/inventory/schema.ts globsToRegex over the grant's path globs.
+ * the caller audits, lib/auth/path-glob.ts globsPattern over the grant's path globs.
  */
 export interface AuditScope {
   /** 'all': every store, every name. Else the stores the caller audits, each with a name pattern (null: every name). */
@@ -57,7 +58,7 @@ export function scopeAllows(scope: AuditScope, storeId: string | null, itemName:
   if (scope.stores === 'all') return true;
   const store = scope.stores.find((s) => s.storeId === storeId);
   if (!store) return false;
-  return store.namePattern === null || (itemName !== null && new RegExp(store.namePattern).test(itemName));
+  return store.namePattern === null || (itemName !== null && matchesNamePattern(store.namePattern, itemName));
 }
 
 /**
@@ -69,7 +70,7 @@ export function scopeForItem(scope: AuditScope, itemName: string): AuditScope {
   if (scope.stores === 'all') return scope;
   return {
     ...scope,
-    stores: scope.stores.map((s) => (s.namePattern !== null && new RegExp(s.namePattern).test(itemName) ? { ...s, namePattern: null } : s)),
+    stores: scope.stores.map((s) => (s.namePattern !== null && matchesNamePattern(s.namePattern, itemName) ? { ...s, namePattern: null } : s)),
   };
 }
 

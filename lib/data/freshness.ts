@@ -2,7 +2,7 @@ import 'server-only';
 import { listableNamePattern } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import { roleAllows } from '@/lib/auth/roles';
-import { nameRanges, type NameRanges } from '@/lib/freshness/name-prefixes';
+import { nameRanges, type NameRanges } from '@/lib/auth/path-glob';
 import type { Principal } from '@/lib/auth/principal';
 import { ageDays } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessOverview, type FreshnessPage, type FreshnessQuery, type FreshnessRow, type FreshnessStatus, type StoreFreshnessSummary } from '@/lib/freshness/types';

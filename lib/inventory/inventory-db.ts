@@ -81,7 +81,7 @@ export class InventoryDb {
     conn.pragma('synchronous = NORMAL');
     // A command-line reader (npm run report) may open it while the server's sync writes.
     conn.pragma('busy_timeout = 5000');
-    // Grants cut queries with REGEXP (see globsToRegex).
+    // Grants cut queries with REGEXP (see lib/auth/path-glob.ts).
     registerRegexp(conn);
     const db = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });
     try {

@@ -3,7 +3,7 @@ import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
 import { z } from 'zod';
 import { failingSql, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
-import type { NameRanges } from '@/lib/freshness/name-prefixes';
+import type { NameRanges } from '@/lib/auth/path-glob';
 import { itemFreshness, type ItemFreshnessDetail } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessStatus } from '@/lib/freshness/types';
 import { AGE_BUCKETS, ageThreshold, decodeWorstCursor, encodeWorstCursor, MAX_RANK, STATUS_RANK, type WorstKey } from '@/lib/freshness/worst-order';
@@ -15,7 +15,7 @@ import type { InventoryDatabase, InventorySyncRecord } from './schema';
 
 // Queries over an inventory: folder pages (keyset-paged, sorted and filtered in SQL), folder
 // children with counts, search, and each store's sync record. Grants arrive as a regular
-// expression over names (see globsToRegex) so that every page and count is already cut to them.
+// expression over names (see lib/auth/path-glob.ts) so that every page and count is already cut to them.
 // The same answers on SQLite and PostgreSQL: text compares bytewise on both (the columns are
 // COLLATE "C" there), sort columns are never NULL, and search matches the same substrings.
 
@@ -88,7 +88,7 @@ export interface WorstPageQuery {
   storeId: string;
   /** The caller's grants; null for all. */
   namePattern: string | null;
-  /** Where the grants' names lie (lib/freshness/name-prefixes.ts): only a faster way to the same rows. */
+  /** Where the grants' names lie (lib/auth/path-glob.ts nameRanges): only a faster way to the same rows. */
   nameRanges?: NameRanges | null;
   statuses?: FreshnessStatus[];
   /** From worstPage, or the data layer's cursor over several stores (it pins `now`). */

@@ -1,5 +1,4 @@
 import type { Generated, Selectable } from 'kysely';
-import picomatch from 'picomatch';
 
 // The inventory's tables: every item's metadata, folder counts, a trigram search index and each
 // store's sync record. The same tables live in DATA_DIR/inventory.db for the AWS stores (filled by
@@ -91,9 +90,4 @@ export interface InventoryDatabase {
   inv_folders: InventoryFoldersTable;
   inv_sync: InventorySyncTable;
   inv_meta: InventoryMetaTable;
-}
-
-/** One regular expression matching any of the globs, as picomatch matches them. */
-export function globsToRegex(globs: string[]): string {
-  return globs.map((glob) => `(?:${picomatch.makeRe(glob, { dot: true }).source})`).join('|');
 }

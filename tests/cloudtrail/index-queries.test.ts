@@ -4,7 +4,7 @@ import { VALUE_READ_EVENTS } from '@/lib/cloudtrail/event-mapping';
 import { AuditCursorError, type AuditEntry } from '@/lib/cloudtrail/event-queries';
 import { FULL_SCOPE, type AuditScope } from '@/lib/cloudtrail/event-scope';
 import type { EntryRow } from '@/lib/cloudtrail/event-schema';
-import { globsToRegex } from '@/lib/inventory/schema';
+import { globsPattern } from '@/lib/auth/path-glob';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { DATABASES } from '../support/databases';
@@ -117,10 +117,10 @@ describe.each(DATABASES)('event queries (%s)', (kind) => {
   const SCOPES: [string, AuditScope][] = [
     ['everything', FULL_SCOPE],
     ['every store, no unmapped', { stores: 'all', includeUnmapped: false }],
-    ['payments paths of the parameters', { stores: [{ storeId: 'prod-params', namePattern: globsToRegex(['/prod/payments/**']) }], includeUnmapped: false }],
+    ['payments paths of the parameters', { stores: [{ storeId: 'prod-params', namePattern: globsPattern(['/prod/payments/**']) }], includeUnmapped: false }],
     [
       'two globs and a whole store',
-      { stores: [{ storeId: 'prod-params', namePattern: globsToRegex(['/dev/*', '/prod/web/**']) }, { storeId: 'prod-secrets', namePattern: null }], includeUnmapped: false },
+      { stores: [{ storeId: 'prod-params', namePattern: globsPattern(['/dev/*', '/prod/web/**']) }, { storeId: 'prod-secrets', namePattern: null }], includeUnmapped: false },
     ],
     ['nothing', { stores: [], includeUnmapped: false }],
   ];
@@ -162,7 +162,7 @@ describe.each(DATABASES)('event queries (%s)', (kind) => {
   });
 
   describe('grants cut', () => {
-    const payments: AuditScope = { stores: [{ storeId: 'prod-params', namePattern: globsToRegex(['/prod/payments/**']) }], includeUnmapped: false };
+    const payments: AuditScope = { stores: [{ storeId: 'prod-params', namePattern: globsPattern(['/prod/payments/**']) }], includeUnmapped: false };
 
     it('an auditor of payments parameters sees only those rows; admins see unmapped ones too', async () => {
       const seen = await walk({}, payments, 200);
@@ -198,7 +198,7 @@ describe.each(DATABASES)('event queries (%s)', (kind) => {
   describe('export', () => {
     it('yields exactly the filtered set, in order', async () => {
       const filters: AuditFilters = { access: 'read', store: 'prod-params' };
-      const scope: AuditScope = { stores: [{ storeId: 'prod-params', namePattern: globsToRegex(['/prod/**']) }], includeUnmapped: false };
+      const scope: AuditScope = { stores: [{ storeId: 'prod-params', namePattern: globsPattern(['/prod/**']) }], includeUnmapped: false };
       const exported: number[] = [];
       for await (const entry of index.queries.exportEntries(filters, scope, 64)) exported.push(entry.id);
       expect(exported).toEqual(bruteForce(filters, scope).map((r) => r.id));

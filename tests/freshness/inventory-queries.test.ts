@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncFreshnessColumns } from '@/lib/freshness/columns';
-import { nameRanges } from '@/lib/freshness/name-prefixes';
+import { globsPattern, nameRanges, namePatternRegExp } from '@/lib/auth/path-glob';
 import { policySet, resolvePolicy, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import { freshnessSchedule, itemFreshness, type FreshnessSubject } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
@@ -11,7 +11,6 @@ import { AGE_BUCKETS, compareWorst, STATUS_RANK, type WorstKey } from '@/lib/fre
 import { InventoryDb, INVENTORY_DB_FILE } from '@/lib/inventory/inventory-db';
 import { CursorError } from '@/lib/inventory/inventory-index';
 import { ROW_COLUMNS, toInventoryRow, type InventoryExtra, type InventoryRecord } from '@/lib/inventory/records';
-import { globsToRegex } from '@/lib/inventory/schema';
 import { DATABASES } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { inventoryPlace, type InventoryPlace } from '../inventory/open-inventory';
@@ -120,7 +119,7 @@ function agesOf(rows: Expected[]) {
   return AGE_BUCKETS.map((b) => rows.filter((r) => r.ageDays >= b.minDays && (b.maxDays === null || r.ageDays < b.maxDays)).length);
 }
 
-const PATTERN = globsToRegex(['/prod/**', '/dev/auth/**']);
+const PATTERN = globsPattern(['/prod/**', '/dev/auth/**']);
 const inPattern = (name: string) => new RegExp(PATTERN).test(name);
 
 async function fill(target: InventoryDb) {
@@ -230,7 +229,7 @@ describe.each(DATABASES)('freshness in the inventory (%s)', (kind) => {
       [['/dev/{auth,other}/**'], false],
     ])('%j cover exactly (or at least) the names the globs match', (globs, exact) => {
       const ranges = nameRanges(globs)!;
-      const re = new RegExp(globsToRegex(globs));
+      const re = namePatternRegExp(globsPattern(globs));
       expect(ranges.exact).toBe(exact);
       for (const n of names) {
         if (re.test(n)) expect(inRanges(ranges, n), n).toBe(true);
@@ -243,7 +242,7 @@ describe.each(DATABASES)('freshness in the inventory (%s)', (kind) => {
     it('cuts summaries and worst pages exactly like the pattern alone', async () => {
       // Overlapping grants (a folder inside another, a name inside a folder) are counted once.
       for (const globs of [['/prod/**', '/dev/auth/**'], ['/prod/w*/**'], ['/staging/payments/item-00001'], ['/prod/**', '/prod/payments/**', '/prod/payments/db/password', '/dev/auth/**']]) {
-        const pattern = globsToRegex(globs);
+        const pattern = globsPattern(globs);
         const ranges = nameRanges(globs);
         expect(await db.index.freshnessSummary('secrets', pattern, NOW, ranges)).toEqual(await db.index.freshnessSummary('secrets', pattern, NOW));
         const a = await db.index.worstPage({ storeId: 'params', namePattern: pattern, nameRanges: ranges, limit: 3000, now: NOW });

@@ -1,0 +1,191 @@
+// The one matcher behind every grant. A path glob is compiled once into its levels and one regular
+// expression; whether a grant covers a name, reaches a folder or covers a folder's whole subtree,
+// and the SQL shortcuts (name ranges, the regular expression queries run) all come from here, so
+// no two places can disagree about which names a grant holds.
+//
+// Names are taken literally: "." and ".." are levels like any other (AWS does not resolve them,
+// and the built-in store refuses to write them). Globs: "**" as a whole level is any number of
+// levels (none included); "*" is any run of characters within one level; "?" one character;
+// "{a,b}" alternatives (expanded before anything else, so they may hold "/").
+
+/** One level of a glob: any number of levels, or a pattern for exactly one level. */
+export type GlobLevel = { anyDepth: true } | { anyDepth: false; literal: string | null; source: string };
+
+export interface CompiledGlob {
+  /** The brace-free glob this was compiled from. */
+  glob: string;
+  /** Its levels after the leading "/". */
+  levels: GlobLevel[];
+  /** The whole glob as one anchored regular expression: the same in JavaScript (flag u), SQLite and PostgreSQL. */
+  regex: string;
+}
+
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\]/g;
+const escape = (text: string) => text.replace(REGEX_SPECIAL, '\\$&');
+const WILDCARD = /[*?]/;
+
+/** "{a,b}" alternatives expanded, left to right ("/x/{a,b}/{c,d}" gives four globs). */
+export function expandBraces(glob: string): string[] {
+  const open = glob.indexOf('{');
+  if (open < 0) return [glob];
+  const close = glob.indexOf('}', open);
+  if (close < 0) return [glob];
+  const head = glob.slice(0, open);
+  const tail = expandBraces(glob.slice(close + 1));
+  return glob
+    .slice(open + 1, close)
+    .split(',')
+    .flatMap((alternative) => tail.map((rest) => `${head}${alternative}${rest}`));
+}
+
+function compileLevel(level: string): GlobLevel {
+  if (level === '**') return { anyDepth: true };
+  if (!WILDCARD.test(level)) return { anyDepth: false, literal: level, source: escape(level) };
+  // "**" inside a level is a "*" (as picomatch reads it): neither crosses a "/".
+  const source = level
+    .replace(/\*+/g, '*')
+    .split('')
+    .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : escape(c)))
+    .join('');
+  return { anyDepth: false, literal: null, source };
+}
+
+const compiledCache = new Map<string, CompiledGlob[]>();
+
+/** A glob as written in a grant, compiled: one entry per brace alternative. */
+export function compileGlob(glob: string): CompiledGlob[] {
+  let compiled = compiledCache.get(glob);
+  if (!compiled) {
+    compiled = expandBraces(glob).map((plain) => {
+      const levels = plain.split('/').slice(1).map(compileLevel);
+      const regex = `^${levels.map((l) => (l.anyDepth ? '(?:/[^/]*)*' : `/${l.source}`)).join('')}$`;
+      return { glob: plain, levels, regex };
+    });
+    if (compiledCache.size > 10_000) compiledCache.clear();
+    compiledCache.set(glob, compiled);
+  }
+  return compiled;
+}
+
+const regexCache = new Map<string, RegExp>();
+
+/** A pattern from this module (or several joined with "|") as a JavaScript RegExp, as SQL applies it. */
+export function namePatternRegExp(pattern: string): RegExp {
+  let re = regexCache.get(pattern);
+  if (!re) {
+    if (regexCache.size > 1_000) regexCache.clear();
+    regexCache.set(pattern, (re = new RegExp(pattern, 'u')));
+  }
+  return re;
+}
+
+/** Whether a name matches a pattern from globsPattern, exactly as SQL's REGEXP / ~ decides. */
+export function matchesNamePattern(pattern: string, name: string): boolean {
+  return namePatternRegExp(pattern).test(name);
+}
+
+/** One regular expression matching a name when any of the globs does. */
+export function globsPattern(globs: readonly string[]): string {
+  return globs.flatMap(compileGlob).map((c) => `(?:${c.regex})`).join('|');
+}
+
+function levelMatches(level: GlobLevel & { anyDepth: false }, text: string): boolean {
+  return level.literal !== null ? level.literal === text : namePatternRegExp(`^${level.source}$`).test(text);
+}
+
+/** The levels of a folder path: "/a/b/" -> ["a", "b"], "/" -> []. */
+export function folderLevels(folder: string): string[] {
+  return folder === '/' ? [] : folder.slice(1, -1).split('/');
+}
+
+/** Whether the glob matches a name. */
+export function globMatchesName(glob: string, name: string): boolean {
+  return compileGlob(glob).some((c) => matchesNamePattern(c.regex, name));
+}
+
+/**
+ * Whether some name strictly below the folder could match the glob: the folder's levels are a
+ * beginning the glob's levels accept, with at least one level of the glob left for the rest.
+ */
+export function globReachesFolder(glob: string, folder: string): boolean {
+  const levels = folderLevels(folder);
+  return compileGlob(glob).some((c) => {
+    const reach = (i: number, j: number): boolean => {
+      if (j === levels.length) return i < c.levels.length;
+      const level = c.levels[i];
+      if (level === undefined) return false;
+      if (level.anyDepth) return reach(i + 1, j) || reach(i, j + 1);
+      return levelMatches(level, levels[j]!) && reach(i + 1, j + 1);
+    };
+    return reach(0, 0);
+  });
+}
+
+/**
+ * Whether every name strictly below the folder matches the glob: the folder's levels match the
+ * glob's levels one for one and all the glob has left is "**". (A glob that covers a subtree in a
+ * more roundabout way, such as "/a/*\/**" below "/a/", is answered false: callers then match
+ * name by name, which is slower but never wrong.)
+ */
+export function globCoversSubtree(glob: string, folder: string): boolean {
+  const levels = folderLevels(folder);
+  return compileGlob(glob).some((c) => {
+    for (let i = 0; i < c.levels.length; i++) {
+      const level = c.levels[i]!;
+      if (level.anyDepth) return c.levels.slice(i).every((l) => l.anyDepth);
+      if (i >= levels.length || !levelMatches(level, levels[i]!)) return false;
+    }
+    return false;
+  });
+}
+
+/** Why a glob in a grant can never match a name, or null. */
+export function globNeverMatches(glob: string): string | null {
+  for (const plain of expandBraces(glob)) {
+    const levels = plain.split('/').slice(1);
+    if (levels.length === 0 || levels.some((l) => l === '')) return `"${plain}" has an empty level (a "//" or a trailing "/"); write /prod/** for a folder`;
+    const dots = levels.find((l) => l === '.' || l === '..');
+    if (dots) return `"${plain}" has a "${dots}" level, and no name can: names are taken literally, never resolved`;
+  }
+  return null;
+}
+
+/** Ranges of names for index scans: what the globs match lies within them. */
+export interface NameRanges {
+  /** Names beginning with any of these. */
+  prefixes: string[];
+  /** And these names exactly. */
+  names: string[];
+  /** The ranges hold exactly the globs' names (no regular expression needed). */
+  exact: boolean;
+}
+
+/** Ranges covering every name the globs match; null when a glob may match names with any beginning. */
+export function nameRanges(globs: readonly string[]): NameRanges | null {
+  const prefixes = new Set<string>();
+  const names = new Set<string>();
+  let exact = true;
+  for (const c of globs.flatMap(compileGlob)) {
+    const literalCount = c.levels.findIndex((l) => l.anyDepth || l.literal === null);
+    if (literalCount < 0) {
+      names.add(c.glob);
+      continue;
+    }
+    const literal = `/${c.levels.slice(0, literalCount).map((l) => (l.anyDepth ? '' : l.literal)).join('/')}`;
+    if (literalCount > 0 && c.levels.slice(literalCount).every((l) => l.anyDepth)) {
+      // "P/**" matches the name P, and P/ with everything after it.
+      prefixes.add(`${literal}/`);
+      names.add(literal);
+      continue;
+    }
+    exact = false;
+    // The glob's text up to its first wildcard is a beginning every name it matches shares.
+    const head = c.glob.slice(0, c.glob.search(WILDCARD));
+    if (head === '/' || head === '') return null;
+    prefixes.add(head);
+  }
+  // A prefix inside another one adds nothing; nor does a name under a prefix.
+  const sorted = [...prefixes].sort();
+  const kept = sorted.filter((p, i) => !sorted.slice(0, i).some((q) => p.startsWith(q)));
+  return { prefixes: kept, names: [...names].filter((n) => !kept.some((p) => n.startsWith(p))).sort(), exact };
+}
