@@ -71,9 +71,22 @@ export function auditScope(principal: Principal | null, storeIds: readonly strin
   return { stores, includeUnmapped: false };
 }
 
+function grantsCoverSubtree(principal: Principal | null, action: Action, storeId: string, folder: string): boolean {
+  return Boolean(principal?.grants.some((g) => roleAllows(g.role, action) && grantCoversStore(g, storeId) && grantCoversSubtree(g, folder)));
+}
+
 /** Whether the principal may list everything at and below a folder (so its counts can be shown). */
 export function canListSubtree(principal: Principal | null, storeId: string, folder: string): boolean {
-  return Boolean(principal?.grants.some((g) => roleAllows(g.role, 'list') && grantCoversStore(g, storeId) && grantCoversSubtree(g, folder)));
+  return grantsCoverSubtree(principal, 'list', storeId, folder);
+}
+
+/**
+ * Whether the principal may audit everything at and below a folder: an entry about a folder (a
+ * refresh of the store, an import, a denial there) is about the whole subtree, so a grant that only
+ * reaches the folder on the way to its paths is not enough.
+ */
+export function canAuditSubtree(principal: Principal | null, storeId: string, folder: string): boolean {
+  return grantsCoverSubtree(principal, 'view-audit', storeId, folder);
 }
 
 /** Whether the principal may do `action` on every path of every store. */
