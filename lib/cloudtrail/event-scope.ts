@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { matchesNamePattern } from '@/lib/auth/path-glob';
 import { regexpMatch, type DialectName } from '@/lib/db/dialect';
+import { prefixEnd } from '@/lib/db/prefix-range';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 
 // Who may see which rows, and which rows concern an item. Both are SQL conditions over ct_entries
@@ -89,15 +90,12 @@ export function coversItemBranches(itemName: string): SqlCondition[] {
   ];
 }
 
-/** Highest code point: `name < prefix + this` bounds "starts with prefix" for an index range
- * (byte-wise comparison: SQLite's, and the "C" collation of the PostgreSQL columns). */
-const TOP = '\u{10FFFF}';
 
 /** Rows whose item or folder name starts with the prefix, and recursive reads of folders above it (disjoint). */
 export function underPathBranches(prefix: string): SqlCondition[] {
   const above = ancestorsOf(folderOf(prefix)).filter((f) => f !== prefix);
   return [
-    sql<SqlBool>`(item_name >= ${prefix} AND item_name < ${`${prefix}${TOP}`})`,
+    sql<SqlBool>`(item_name >= ${prefix} AND item_name < ${prefixEnd(prefix)})`,
     ...above.map((f) => sql<SqlBool>`(item_name = ${f} AND path_recursive = 1)`),
   ];
 }

@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
+import { prefixEnd } from '@/lib/db/prefix-range';
 import { z } from 'zod';
 import { failingSql, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
@@ -234,7 +235,7 @@ function asInt(dialect: DialectName, condition: RawBuilder<SqlBool>): RawBuilder
 function inRanges(ranges: NameRanges | null | undefined): ReturnType<typeof sql<SqlBool>> | null {
   if (!ranges) return null;
   const parts = [
-    ...ranges.prefixes.map((p) => sql`(inv_items.name >= ${p} AND inv_items.name < ${`${p}\x7f`})`),
+    ...ranges.prefixes.map((p) => sql`(inv_items.name >= ${p} AND inv_items.name < ${prefixEnd(p)})`),
     ...(ranges.names.length ? [sql`inv_items.name IN (${sql.join(ranges.names)})`] : []),
   ];
   return parts.length ? sql<SqlBool>`(${sql.join(parts, sql` OR `)})` : sql<SqlBool>`false`;
@@ -249,7 +250,7 @@ function disjointRanges(ranges: NameRanges | null | undefined): ReturnType<typeo
   const prefixes = [...new Set(ranges.prefixes)].filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(q)));
   const names = [...new Set(ranges.names)].filter((n) => !prefixes.some((p) => n.startsWith(p)));
   const parts = [
-    ...prefixes.map((p) => sql<SqlBool>`(inv_items.name >= ${p} AND inv_items.name < ${`${p}\x7f`})`),
+    ...prefixes.map((p) => sql<SqlBool>`(inv_items.name >= ${p} AND inv_items.name < ${prefixEnd(p)})`),
     ...(names.length ? [sql<SqlBool>`inv_items.name IN (${sql.join(names)})`] : []),
   ];
   return parts.length ? parts : [sql<SqlBool>`false`];
@@ -259,7 +260,7 @@ function disjointRanges(ranges: NameRanges | null | undefined): ReturnType<typeo
 function inFolder(dialect: DialectName, eb: ItemsEb, query: Omit<FolderPageQuery, 'cursor' | 'limit' | 'sort' | 'dir'>): Expression<SqlBool> {
   return eb.and([
     eb('store_id', '=', query.storeId),
-    ...(query.recursive ? [eb('name', '>', query.folder), eb('name', '<', `${query.folder}\x7f`)] : [eb('folder', '=', query.folder)]),
+    ...(query.recursive ? [eb('name', '>', query.folder), eb('name', '<', prefixEnd(query.folder))] : [eb('folder', '=', query.folder)]),
     ...(query.q ? [containsSql(dialect, 'inv_items.leaf', query.q)] : []),
     matchesPattern(dialect, eb, query.namePattern),
     ...(query.statuses ? [statusesSql(dialect, query.statuses, (query.now ?? new Date()).toISOString()) ?? eb.lit(true)] : []),
@@ -362,7 +363,7 @@ export class InventoryIndex {
       .select('id')
       .where('store_id', '=', storeId)
       .where('name', '>', path)
-      .where('name', '<', `${path}\x7f`)
+      .where('name', '<', prefixEnd(path))
       .where((eb) => matchesPattern(this.dialect, eb, namePattern))
       .limit(1)
       .executeTakeFirst();
