@@ -1,9 +1,9 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { decodeSession, dueForRenewal, idleTimeoutSeconds, readSessionCookie, renewSession } from '@/lib/auth/session-cookie';
+import { decodeSession, dueForRenewal, idleTimeoutSeconds, readSessionCookie, renewSession, requestIsHttps } from '@/lib/auth/session-cookie';
 import { badRequestPage } from '@/lib/http/bad-request-page';
 import { createNonce, securityHeaders } from '@/lib/http/content-security-policy';
 import { malformedUrlProblem } from '@/lib/http/malformed-url';
-import { browseQuerySchema, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
+import { browseQuerySchema, decodePathSegments, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { parseFreshnessFilters } from '@/lib/validations/freshness';
 
 // Validates addresses before any page or handler runs. Malformed percent-encoding ("%ZZ", a lone
@@ -20,7 +20,7 @@ import { parseFreshnessFilters } from '@/lib/validations/freshness';
 function problemWith(request: NextRequest): string | null {
   // Keep empty segments ("//" is a malformed name), but allow one trailing slash.
   const segments = request.nextUrl.pathname.replace(/(.)\/$/, '$1').split('/').slice(1);
-  const [area, store, ...rest] = segments;
+  const [area, store, ...encoded] = segments;
   if (area === 'freshness' && store === undefined) {
     // Next.js adds _rsc (a cache key) to its own requests for the page's payload (client navigation,
     // prefetch); it is not a filter, and refusing it made every link to the list fail in the browser.
@@ -33,6 +33,10 @@ function problemWith(request: NextRequest): string | null {
   if (store === undefined) return null;
   const storeId = storeIdSchema.safeParse(store);
   if (!storeId.success) return storeId.error.issues[0]!.message;
+  // The path here is still encoded; decoded once, as Next.js will decode the page's parameters.
+  const decoded = decodePathSegments(encoded);
+  if (!decoded.ok) return decoded.problem.message;
+  const rest = decoded.value;
   if (area === 'browse') {
     const folder = folderFromSegments(rest);
     if (!folder.ok) return folder.problem.message;
@@ -80,7 +84,8 @@ function withHeaders(response: NextResponse, headers: Record<string, string>): N
 
 async function renewIdleSession(request: NextRequest, response: NextResponse): Promise<void> {
   if (request.nextUrl.pathname.startsWith('/api/auth')) return;
-  const cookie = readSessionCookie(request.cookies);
+  // Over plain http a __Secure- cookie is no session, so it is not renewed either.
+  const cookie = readSessionCookie(request.cookies, requestIsHttps(request.headers));
   if (!cookie) return;
   const claims = await decodeSession(cookie.value);
   if (!claims || !dueForRenewal(claims)) return;

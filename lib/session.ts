@@ -7,7 +7,7 @@ import { verifyApiToken } from '@/lib/auth/api-tokens';
 import { effectiveGrants, grantRules } from '@/lib/auth/effective-grants';
 import type { Principal } from '@/lib/auth/principal';
 import type { Action } from '@/lib/auth/roles';
-import { decodeSession, readSessionCookie } from '@/lib/auth/session-cookie';
+import { decodeSession, readSessionCookie, requestIsHttps } from '@/lib/auth/session-cookie';
 import { findUserById } from '@/lib/auth/users';
 
 // Who is asking, for pages, route handlers and server actions. Nothing else reads sessions.
@@ -28,8 +28,9 @@ export async function principalForUser(userId: string, via: Principal['via'], to
   };
 }
 
-async function principalFromCookies(reader: Parameters<typeof readSessionCookie>[0]): Promise<Principal | null> {
-  const claims = await decodeSession(readSessionCookie(reader)?.value);
+/** The principal of the session cookie in `reader`; `https` says whether a __Secure- cookie counts (requestIsHttps). */
+async function principalFromCookies(reader: Parameters<typeof readSessionCookie>[0], https: boolean): Promise<Principal | null> {
+  const claims = await decodeSession(readSessionCookie(reader, https)?.value);
   return claims ? principalForUser(claims.uid, 'session') : null;
 }
 
@@ -37,7 +38,7 @@ async function principalFromCookies(reader: Parameters<typeof readSessionCookie>
  * The signed-in user of the current page or server action, or null. Memoized for one render, so the
  * layout, the page and its components ask the database once (React's cache is per request).
  */
-export const getCurrentUser = cache(async (): Promise<Principal | null> => principalFromCookies(await cookies()));
+export const getCurrentUser = cache(async (): Promise<Principal | null> => principalFromCookies(await cookies(), requestIsHttps(await headers())));
 
 /**
  * The caller of a route handler: a bearer token when an Authorization header is sent (and then
@@ -62,10 +63,13 @@ export async function principalFromRequest(request: Request): Promise<Principal 
       // A malformed cookie is ignored, like a missing one.
     }
   }
-  return principalFromCookies({
-    get: (name) => (jar.has(name) ? { name, value: jar.get(name)! } : undefined),
-    getAll: () => [...jar].map(([name, value]) => ({ name, value })),
-  });
+  return principalFromCookies(
+    {
+      get: (name) => (jar.has(name) ? { name, value: jar.get(name)! } : undefined),
+      getAll: () => [...jar].map(([name, value]) => ({ name, value })),
+    },
+    requestIsHttps(request.headers),
+  );
 }
 
 /** The signed-in user, or a redirect to the sign-in page that comes back here afterwards. */

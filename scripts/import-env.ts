@@ -10,7 +10,7 @@ import { appendAudit } from '@/lib/audit/audit-log';
 import { cliActor } from '@/lib/audit/cli-actor';
 import { readEnv } from '@/lib/config/env';
 import { kmsSealConfigFromEnv } from '@/lib/crypto/kms';
-import { applyDotenvImport, normalisePrefix, planDotenvImport } from '@/lib/import/import-dotenv';
+import { applyDotenvImport, normalisePrefix, planDotenvImport, prefixProblem } from '@/lib/import/import-dotenv';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { flushAnchors } from '@/lib/audit/anchors';
 
@@ -36,7 +36,15 @@ async function audit(outcome: 'success' | 'failure', details: Record<string, str
 
 const argsSchema = z.object({
   file: z.string({ message: `give the dotenv file to import\n${usage}` }).min(1),
-  prefix: z.string({ message: `give --prefix, the folder to import into, e.g. /app/dev/\n${usage}` }).min(1),
+  // A prefix no name may be written under (a "..", ".", empty level or a control character) is a
+  // wrong argument: exit 2 naming the level, before the file is read or anything is opened.
+  prefix: z
+    .string({ message: `give --prefix, the folder to import into, e.g. /app/dev/\n${usage}` })
+    .min(1)
+    .superRefine((prefix, ctx) => {
+      const problem = prefixProblem(prefix);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem}\nNothing was imported.` });
+    }),
   actor: z.string().min(1).max(200),
 });
 

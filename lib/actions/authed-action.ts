@@ -5,6 +5,7 @@ import { ConflictError } from '@/lib/conflict-error';
 import type { Principal } from '@/lib/auth/principal';
 import type { Action } from '@/lib/auth/roles';
 import { logger } from '@/lib/logger';
+import { isStoreError } from '@/lib/stores/errors';
 import { getCurrentUser } from '@/lib/session';
 
 // The one wrapper every server action is built on. A server action is a public POST endpoint, so
@@ -27,6 +28,9 @@ export function authedAction<S extends z.ZodType, T>(
     } catch (error) {
       if (error instanceof AuthorizationError) return { ok: false, status: error.status === 401 ? 401 : error.status, error: error.message };
       if (error instanceof ConflictError) return { ok: false, status: 409, error: error.message };
+      // A store's own refusal of a name (its last line of checks) or a store that is not there.
+      if (isStoreError(error) && error.code === 'invalid-name') return { ok: false, status: 400, error: error.message };
+      if (isStoreError(error) && error.code === 'not-found') return { ok: false, status: 404, error: error.message };
       logger.error({ permission: options.permission, err: error instanceof Error ? error.name : 'unknown' }, 'server action failed');
       return { ok: false, status: 500, error: 'That did not work; try again, and check the server log if it persists.' };
     }

@@ -3,12 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { decode, encode, type JWT } from 'next-auth/jwt';
 import { appDb } from '@/lib/db/app-db';
 import { readEnv } from '@/lib/config/env';
+import { servedOverHttps } from '@/lib/http/content-security-policy';
 import { authSecret } from './auth-secret';
 
 // next-auth's session cookie, read directly so pages, route handlers, server actions and the
 // proxy all decide the same way (and so tests can exercise it without a running server).
 
-export const SESSION_COOKIE_NAMES = ['__Secure-next-auth.session-token', 'next-auth.session-token'] as const;
+/** The session cookie next-auth issues over https (its __Secure- prefix) and over plain http. */
+export const SECURE_SESSION_COOKIE = '__Secure-next-auth.session-token';
+export const PLAIN_SESSION_COOKIE = 'next-auth.session-token';
 /** However active, a session ends this long after sign-in. */
 export const ABSOLUTE_SESSION_HOURS = 12;
 const MAX_COOKIE_CHARS = 16_384;
@@ -25,18 +28,42 @@ export function idleTimeoutSeconds(): number {
 }
 
 type CookieReader = { get(name: string): { name: string; value: string } | undefined; getAll(): { name: string; value: string }[] };
+type HeaderReader = { get(name: string): string | null };
 
-/** The (possibly chunked) session cookie's value and name, or null. */
-export function readSessionCookie(cookies: CookieReader): { name: string; value: string } | null {
-  for (const name of SESSION_COOKIE_NAMES) {
-    const single = cookies.get(name);
-    if (single) return { name, value: single.value };
-    const chunks = cookies
-      .getAll()
-      .filter((c) => c.name.startsWith(`${name}.`))
-      .sort((a, b) => Number(a.name.slice(name.length + 1)) - Number(b.name.slice(name.length + 1)));
-    if (chunks.length) return { name, value: chunks.map((c) => c.value).join('') };
-  }
+/**
+ * Whether the dashboard is reached over https, decided as HSTS is (lib/http/content-security-policy.ts):
+ * by NEXTAUTH_URL's scheme when it is set. Without it, only behind TRUST_PROXY_HOPS reverse proxies
+ * does x-forwarded-proto count (the entry the outermost trusted one wrote); a client talking to the
+ * server directly could send any x-forwarded-proto, so there the answer is plain http.
+ */
+export function requestIsHttps(headers: HeaderReader): boolean {
+  const publicUrl = process.env.NEXTAUTH_URL;
+  if (publicUrl) return servedOverHttps(publicUrl);
+  const hops = readEnv().TRUST_PROXY_HOPS;
+  if (hops === 0) return false;
+  const protos = (headers.get('x-forwarded-proto') ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  return protos.length > 0 && protos.at(-Math.min(hops, protos.length)) === 'https';
+}
+
+/**
+ * The session cookie's name for a scheme. A __Secure- (or __Host-) cookie only means something over
+ * https, where a browser sets and sends it; over plain http it is ignored. Over https next-auth
+ * issues only the __Secure- one, so a plain one there (planted over http) is ignored too.
+ */
+export function sessionCookieName(https: boolean): string {
+  return https ? SECURE_SESSION_COOKIE : PLAIN_SESSION_COOKIE;
+}
+
+/** The (possibly chunked) session cookie's value and name for the request's scheme, or null. */
+export function readSessionCookie(cookies: CookieReader, https: boolean): { name: string; value: string } | null {
+  const name = sessionCookieName(https);
+  const single = cookies.get(name);
+  if (single) return { name, value: single.value };
+  const chunks = cookies
+    .getAll()
+    .filter((c) => c.name.startsWith(`${name}.`))
+    .sort((a, b) => Number(a.name.slice(name.length + 1)) - Number(b.name.slice(name.length + 1)));
+  if (chunks.length) return { name, value: chunks.map((c) => c.value).join('') };
   return null;
 }
 

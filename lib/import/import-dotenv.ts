@@ -1,5 +1,5 @@
 import 'server-only';
-import { checkFolderPath, checkItemName } from '@/lib/validations/item-name';
+import { checkFolderToWrite, checkNameToWrite } from '@/lib/validations/item-name';
 import type { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { parseDotenv, type DotenvProblem } from './dotenv';
 
@@ -12,15 +12,22 @@ export function normalisePrefix(prefix: string): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
 }
 
+/** Why --prefix cannot be imported into (naming the level at fault), or null. */
+export function prefixProblem(prefixInput: string): string | null {
+  const prefix = normalisePrefix(prefixInput);
+  const problem = checkFolderToWrite(prefix);
+  return problem ? `--prefix ${JSON.stringify(prefix)}: ${problem.message}` : null;
+}
+
 /** Checks the whole file and every resulting name before anything is opened or written. */
 export function planDotenvImport(source: string, prefixInput: string): ImportPlan {
   const prefix = normalisePrefix(prefixInput);
-  const prefixProblem = checkFolderPath(prefix);
-  if (prefixProblem) return { ok: false, problems: [{ line: 0, message: `--prefix ${prefix}: ${prefixProblem.message}` }] };
+  const badPrefix = prefixProblem(prefix);
+  if (badPrefix) return { ok: false, problems: [{ line: 0, message: badPrefix }] };
 
   const { entries, problems } = parseDotenv(source);
   for (const entry of entries) {
-    const nameProblem = checkItemName(prefix + entry.key);
+    const nameProblem = checkNameToWrite(prefix + entry.key);
     if (nameProblem) problems.push({ line: entry.line, message: `${prefix}${entry.key}: ${nameProblem.message}` });
   }
   if (problems.length > 0) return { ok: false, problems: problems.sort((a, b) => a.line - b.line) };

@@ -29,28 +29,30 @@ export type BrowseQuery = z.infer<typeof browseQuerySchema>;
 
 export type SegmentsResult = { ok: true; value: string } | { ok: false; problem: NameProblem };
 
-function decodeSegments(segments: string[]): string[] | NameProblem {
+// Route parameters reach pages and route handlers already decoded once by Next.js ("%2F" -> "/",
+// "%252F" -> "%2F"), so the functions below take DECODED segments and never decode again: a
+// "%252F" stays the literal "%2F" (refused for its "%"), never a "/". Only the proxy sees the
+// address still encoded, and decodes it once with decodePathSegments first.
+
+/** Raw (still encoded) path segments decoded once, as Next.js decodes route parameters. */
+export function decodePathSegments(segments: string[]): { ok: true; value: string[] } | { ok: false; problem: NameProblem } {
   try {
-    return segments.map((s) => decodeURIComponent(s));
+    return { ok: true, value: segments.map((s) => decodeURIComponent(s)) };
   } catch {
-    return { rule: 'encoding', message: 'The address contains a malformed %-escape.' };
+    return { ok: false, problem: { rule: 'encoding', message: 'The address contains a malformed %-escape.' } };
   }
 }
 
-/** ["prod","payments"] -> "/prod/payments/"; [] -> "/". */
+/** Decoded segments ["prod","payments"] -> "/prod/payments/"; [] -> "/". */
 export function folderFromSegments(segments: string[] = []): SegmentsResult {
-  const decoded = decodeSegments(segments);
-  if (!Array.isArray(decoded)) return { ok: false, problem: decoded };
-  const path = decoded.length === 0 ? '/' : `/${decoded.join('/')}/`;
+  const path = segments.length === 0 ? '/' : `/${segments.join('/')}/`;
   const problem = checkFolderPath(path);
   return problem ? { ok: false, problem } : { ok: true, value: path };
 }
 
-/** ["prod","payments","key"] -> "/prod/payments/key". */
+/** Decoded segments ["prod","payments","key"] -> "/prod/payments/key". */
 export function itemNameFromSegments(segments: string[] = []): SegmentsResult {
-  const decoded = decodeSegments(segments);
-  if (!Array.isArray(decoded)) return { ok: false, problem: decoded };
-  const name = `/${decoded.join('/')}`;
+  const name = `/${segments.join('/')}`;
   const problem = checkItemName(name);
   return problem ? { ok: false, problem } : { ok: true, value: name };
 }

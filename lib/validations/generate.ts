@@ -10,12 +10,13 @@ import {
 } from '@/lib/secrets/generate-presets';
 import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
 import { storeIdSchema } from './browse';
-import { itemNameSchema } from './item-name';
+import { nameToWriteSchema } from './item-name';
 
 // Inputs of rotate, generate and reveal. They come from forms as often as from JSON, so numbers may
 // arrive as strings, classes as a comma list and checkboxes as "on"; each failure names the field.
 
-export const itemAddressSchema = z.object({ storeId: storeIdSchema, name: itemNameSchema });
+/** The item a write changes; its name must be one a write may create (no "." or ".." level). */
+export const itemAddressSchema = z.object({ storeId: storeIdSchema, name: nameToWriteSchema });
 
 export { MAX_REASON_LENGTH };
 const REASON_REQUIRED = `Give a reason (at most ${MAX_REASON_LENGTH} characters).`;

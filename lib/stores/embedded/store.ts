@@ -4,7 +4,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
 import { MASTER_KEY_ID_META, masterKeyId } from '@/lib/crypto/master-key';
-import { checkFolderPath, checkItemName, folderOf } from '@/lib/validations/item-name';
+import { checkFolderPath, checkItemName, checkNameToWrite, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex, upsertInventoryItem } from '@/lib/inventory/inventory-index';
 import { refuseBadName, StoreError } from '../errors';
 import type {
@@ -127,6 +127,11 @@ export class EmbeddedStore implements WritableSecretStore {
     refuseBadName(this.id, checkItemName(name));
   }
 
+  /** The last line before a write: whatever the caller checked, no name a write may not create is stored. */
+  private assertNameToWrite(name: string): void {
+    refuseBadName(this.id, checkNameToWrite(name));
+  }
+
   private assertFolder(path: string): void {
     refuseBadName(this.id, checkFolderPath(path));
   }
@@ -207,6 +212,7 @@ export class EmbeddedStore implements WritableSecretStore {
 
   /** A new version written by rotate or generate; its kind, description and tags stay as they are. */
   async writeValue(input: WriteValueInput): Promise<WrittenVersion> {
+    this.assertNameToWrite(input.name);
     const item = await this.db.selectFrom('items').select('kind').where('name', '=', input.name).executeTakeFirst();
     if (!item) throw new StoreError('not-found', this.id, `There is no item ${input.name} in store "${this.id}".`);
     const at = new Date();
@@ -221,7 +227,7 @@ export class EmbeddedStore implements WritableSecretStore {
 
   /** Writes several values in one transaction: all of them or, on any error, none. */
   async putMany(inputs: PutValueInput[]): Promise<{ name: string; version: string }[]> {
-    for (const input of inputs) this.assertName(input.name);
+    for (const input of inputs) this.assertNameToWrite(input.name);
     return this.db.transaction().execute((trx) => this.writeBatch(trx, inputs));
   }
 
@@ -230,7 +236,7 @@ export class EmbeddedStore implements WritableSecretStore {
    * some. Replicas starting together on an empty database: one writes, the others find it filled.
    */
   async putManyIntoEmptyStore(inputs: PutValueInput[]): Promise<{ name: string; version: string }[] | null> {
-    for (const input of inputs) this.assertName(input.name);
+    for (const input of inputs) this.assertNameToWrite(input.name);
     return this.db.transaction().execute(async (trx) => {
       // Waits for writes under way and holds back new ones (and other seeders) until this commits.
       if (this.dialect === 'postgres') await sql`LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
