@@ -8,7 +8,8 @@ import { FRESHNESS_BADGE_STYLES, FRESHNESS_COLORS } from './freshness-badge';
 // of the proportions; "first sync under way" for stores that have no inventory yet.
 
 function pendingText(status: InventoryStatus | undefined): string {
-  if (status?.walking) return `First sync under way (${status.walking.items.toLocaleString('en-US')} items so far).`;
+  if (status?.walking)
+    return status.walking.items === null ? 'First sync under way.' : `First sync under way (${status.walking.items.toLocaleString('en-US')} items so far).`;
   if (status?.error) return `No inventory yet: the first sync failed (${status.error.code}). It is retried on the next sync.`;
   return 'First sync under way; counts appear when it finishes.';
 }

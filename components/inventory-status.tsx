@@ -149,7 +149,9 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
   }
 
   const { walking, error, unreadable, tags } = current;
-  const percent = walking && walking.expectedItems ? Math.min(100, Math.round((walking.items / walking.expectedItems) * 100)) : null;
+  // A walk's counts are the whole store's: a caller whose grants do not cover it gets none (null).
+  const walked = walking?.items ?? null;
+  const percent = walked !== null && walking?.expectedItems ? Math.min(100, Math.round((walked / walking.expectedItems) * 100)) : null;
 
   return (
     <div data-testid="inventory-status" className="space-y-2 text-xs">
@@ -161,8 +163,8 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
         ) : (
           <span data-testid="synced-age">Not synced yet</span>
         )}
-        <span>{plural(current.items, 'item')}</span>
-        {tags && tags.pending > 0 && <span>tags: {tags.pending.toLocaleString('en-US')} still to fetch</span>}
+        <span data-testid="inventory-items">{current.scope === 'store' ? plural(current.items, 'item') : `${plural(current.items, 'item')} you may see`}</span>
+        {tags && tags.pending !== null && tags.pending > 0 && <span>tags: {tags.pending.toLocaleString('en-US')} still to fetch</span>}
         {current.queued && <span>another sync is queued</span>}
         {canRefresh && (
           <span className="ml-auto inline-flex items-center gap-2">
@@ -193,7 +195,7 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
             aria-valuemin={0}
             aria-valuemax={100}
             aria-valuenow={percent ?? undefined}
-            aria-valuetext={percent !== null ? `${percent}% (${plural(walking.items, 'item')})` : `${plural(walking.items, 'item')} so far`}
+            aria-valuetext={percent !== null && walked !== null ? `${percent}% (${plural(walked, 'item')})` : walked !== null ? `${plural(walked, 'item')} so far` : 'under way'}
             className="h-1.5 w-full max-w-md overflow-hidden rounded-full bg-slate-200"
           >
             {percent !== null && hydrated ? (
@@ -203,8 +205,9 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
             )}
           </div>
           <p className="text-slate-600">
-            Syncing: {plural(walking.items, 'item')}, {plural(walking.pages, 'page')} so far
-            {walking.expectedItems ? ` (about ${walking.expectedItems.toLocaleString('en-US')} last time)` : ''}
+            {walked !== null && walking.pages !== null
+              ? `Syncing: ${plural(walked, 'item')}, ${plural(walking.pages, 'page')} so far${walking.expectedItems ? ` (about ${walking.expectedItems.toLocaleString('en-US')} last time)` : ''}`
+              : 'Syncing…'}
           </p>
           {walking.retrying && (
             <p className="text-amber-800" title={walking.retrying.code}>
@@ -229,7 +232,7 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
         </div>
       )}
 
-      {(unreadable.items > 0 || unreadable.tags > 0) && (
+      {unreadable && (unreadable.items > 0 || unreadable.tags > 0) && (
         <p data-testid="inventory-unreadable" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-amber-800">
           {plural(unreadable.items, 'item')} and {plural(unreadable.tags, 'tag')} could not be read (access denied or names the tree cannot
           show).

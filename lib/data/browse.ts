@@ -9,7 +9,7 @@ import { isStoreError } from '@/lib/stores/errors';
 import { isWritable, type ItemDetail, type SecretStore, type StoreKind } from '@/lib/stores/types';
 import { ancestorsOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
-import { hasInventory, inventoryIndexOf, inventoryStatusOf } from './inventory-status';
+import { hasInventory, inventoryIndexOf, inventoryStatusFor, inventoryStatusOf } from './inventory-status';
 import type { InventoryStatus, ItemRow, RowFreshness } from './inventory-types';
 
 // The data access layer for browsing. Pages and /api/v1 call these and get small DTOs: metadata
@@ -114,7 +114,7 @@ export async function getFolderView(
   if (!store || !can(principal, 'list', { storeId, folder: path })) return null;
   const pattern = listableNamePatternBelow(principal, storeId, path);
   if (pattern === false) return null;
-  const status = await inventoryStatusOf(store);
+  const status = await inventoryStatusFor(principal, store);
   const base = { store: summary(store), status, path, ancestors: ancestorsOf(path) };
   if (!hasInventory(status)) {
     return { ...base, folders: [], items: [], nextCursor: null, totalItems: 0, tree: [], pending: true };
@@ -174,7 +174,7 @@ export async function listItemsPage(
   const store = await getStore(storeId);
   const pattern = listableNamePatternBelow(principal, storeId, query.path);
   if (!store || pattern === false) return null;
-  const status = await inventoryStatusOf(store);
+  const status = await inventoryStatusFor(principal, store);
   if (!hasInventory(status)) return { status, items: [], nextCursor: null };
   const page = await (await inventoryIndexOf(store)).folderPage({
     storeId,
@@ -204,10 +204,13 @@ export async function listItemsPage(
   };
 }
 
-/** Every store's inventory status the caller may see. */
+/**
+ * The inventory status of every store the caller holds a grant on, cut to them: the whole store's
+ * counts only when their grants cover the whole store, else their own (see inventoryStatusFor).
+ */
 export async function listInventoryStatuses(principal: Principal, storeId?: string): Promise<InventoryStatus[]> {
   const stores = (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id)) && (!storeId || s.id === storeId));
-  return Promise.all(stores.map(inventoryStatusOf));
+  return Promise.all(stores.map((store) => inventoryStatusFor(principal, store)));
 }
 
 export interface ItemView {

@@ -1,4 +1,6 @@
 import 'server-only';
+import { canListSubtree, listableNamePattern } from '@/lib/auth/authorize';
+import type { Principal } from '@/lib/auth/principal';
 import { inventoryDb, inventorySync } from '@/lib/inventory/inventory';
 import type { InventoryIndex } from '@/lib/inventory/inventory-index';
 import type { SecretStore } from '@/lib/stores/types';
@@ -18,9 +20,13 @@ export async function inventoryIndexOf(store: SecretStore): Promise<InventoryInd
   return ownIndex(store) ?? (await inventoryDb()).index;
 }
 
+/**
+ * The store's status with the whole store's figures, for the server's own decisions (is there an
+ * inventory yet?) and /metrics. What a caller is shown comes from inventoryStatusFor.
+ */
 export async function inventoryStatusOf(store: SecretStore): Promise<InventoryStatus> {
   const index = await inventoryIndexOf(store);
-  const base = { storeId: store.id, label: store.label, kind: store.kind };
+  const base = { storeId: store.id, label: store.label, kind: store.kind, scope: 'store' as const };
   if (ownIndex(store)) {
     return {
       ...base,
@@ -53,6 +59,40 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
       ? { durationMs: record.duration_ms, pages: record.pages, calls: JSON.parse(record.calls) as Record<string, number>, throttled: record.throttled }
       : null,
   };
+}
+
+/**
+ * A status cut for a caller whose grants do not cover the whole store: `items` becomes their own
+ * count, and every figure of the walk (which counts the whole store) is left out. What the UI needs
+ * to follow a sync stays: when, whether one runs or is queued, why the last one failed (the message
+ * names the call and the cause, never an item). A new object.
+ */
+export function statusForGrants(status: InventoryStatus, ownItems: number): InventoryStatus {
+  return {
+    ...status,
+    scope: 'grants',
+    items: ownItems,
+    walking: status.walking && { ...status.walking, items: null, pages: null, expectedItems: null, throttled: null },
+    unreadable: null,
+    tags: status.tags && { pending: null, running: status.tags.running },
+    lastWalk: null,
+  };
+}
+
+/**
+ * The store's status as the caller may see it: the whole store's figures only when their grants
+ * cover the whole store; else their own item count (the names their grants list, counted in the
+ * inventory as a recursive listing from "/" would return them) and none of the walk's figures.
+ */
+export async function inventoryStatusFor(principal: Principal, store: SecretStore): Promise<InventoryStatus> {
+  const status = await inventoryStatusOf(store);
+  if (canListSubtree(principal, store.id, '/')) return status;
+  const pattern = listableNamePattern(principal, store.id);
+  const ownItems =
+    pattern === false || !hasInventory(status)
+      ? 0
+      : await (await inventoryIndexOf(store)).countItems({ storeId: store.id, folder: '/', recursive: true, namePattern: pattern });
+  return statusForGrants(status, ownItems);
 }
 
 /** Whether pages can be served from the store's inventory (the built-in store always can). */

@@ -86,6 +86,7 @@ describe('server HTML without style attributes', () => {
       label: 'AWS',
       kind: 'ssm',
       live: false,
+      scope: 'store',
       syncedAt: '2026-11-01T10:00:00.000Z',
       items: 100,
       walking: { startedAt: '2026-11-01T11:00:00.000Z', items: 40, pages: 4, expectedItems: 100, throttled: 0, retrying: null },

@@ -28,7 +28,7 @@ export async function GET(request: Request, { params }: Context) {
     if (!page.status.live && !page.status.syncedAt) {
       const walking = page.status.walking;
       const message = walking
-        ? `Store "${storeId.data}" is still being synced for the first time (${walking.items} items so far); try again shortly.`
+        ? `Store "${storeId.data}" is still being synced for the first time${walking.items === null ? '' : ` (${walking.items} items so far)`}; try again shortly.`
         : `Store "${storeId.data}" has no inventory yet${page.status.error ? `: ${page.status.error.message}` : ''}.`;
       return jsonError(503, message, { store: storeId.data, code: 'not-synced' });
     }
