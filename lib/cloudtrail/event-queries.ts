@@ -400,27 +400,30 @@ export class EventQueries {
     return rows;
   }
 
-  /** Rows to entries; for scoped callers, raw events naming several items name only the visible ones. */
+  /**
+   * Rows to entries. For scoped callers every raw event is cut to the items they may see (see
+   * event-redaction.ts), whether it maps one item or many: its rows the scope allows, and the row
+   * itself (shown, so already theirs). A name also carried by a row they may not see is hidden.
+   */
   private async toEntries(rows: PageRow[], scope: AuditScope): Promise<AuditEntry[]> {
     if (rows.length === 0) return [];
-    const visibleByEvent = new Map<number, Set<string>>();
-    if (!isFullScope(scope)) {
-      const pks = [...new Set(rows.map((r) => r.event_pk))];
-      const { rows: siblings } = await sql<{ event_pk: number; store_id: string | null; item_name: string | null }>`
-        SELECT event_pk, store_id, item_name FROM ct_entries WHERE event_pk IN (${sql.join(pks)})`.execute(this.db);
-      const counts = new Map<number, number>();
-      for (const s of siblings) counts.set(s.event_pk, (counts.get(s.event_pk) ?? 0) + 1);
-      for (const s of siblings) {
-        if ((counts.get(s.event_pk) ?? 0) < 2) continue;
-        const visible = visibleByEvent.get(s.event_pk) ?? new Set<string>();
-        if (s.item_name !== null && scopeAllows(scope, s.store_id, s.item_name)) visible.add(s.item_name);
-        visibleByEvent.set(s.event_pk, visible);
-      }
-    }
+    if (isFullScope(scope)) return rows.map((row) => toEntry(row, JSON.parse(row.raw) as Record<string, unknown>));
+    const pks = [...new Set(rows.map((r) => r.event_pk))];
+    const { rows: siblings } = await sql<{ event_pk: number; store_id: string | null; item_name: string | null }>`
+      SELECT event_pk, store_id, item_name FROM ct_entries WHERE event_pk IN (${sql.join(pks)})`.execute(this.db);
+    const byEvent = new Map<number, typeof siblings>();
+    for (const s of siblings) byEvent.set(s.event_pk, [...(byEvent.get(s.event_pk) ?? []), s]);
     return rows.map((row) => {
       const raw = JSON.parse(row.raw) as Record<string, unknown>;
-      const visible = visibleByEvent.get(row.event_pk);
-      return toEntry(row, visible ? redactOtherItems(raw, visible) : raw);
+      const items = byEvent.get(row.event_pk) ?? [];
+      const allowed = (s: (typeof siblings)[number]) =>
+        (s.store_id === row.store_id && s.item_name === row.item_name) || (s.item_name !== null && scopeAllows(scope, s.store_id, s.item_name));
+      const visible = new Set<string>();
+      const hidden = new Set<string>();
+      for (const s of items) if (s.item_name !== null) (allowed(s) ? visible : hidden).add(s.item_name);
+      for (const name of hidden) visible.delete(name);
+      if (row.item_name !== null) visible.add(row.item_name);
+      return toEntry(row, redactOtherItems(raw, { visible, everyItemVisible: items.every(allowed) }));
     });
   }
 }

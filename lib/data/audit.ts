@@ -1,5 +1,5 @@
 import 'server-only';
-import { can, canEverywhere } from '@/lib/auth/authorize';
+import { can, canAuditSubtree, canEverywhere } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
 import { listAudit, verifyAuditChain, type AuditEntry } from '@/lib/audit/audit-log';
 import { lastAnchor, type AnchorRecord } from '@/lib/audit/anchors';
@@ -11,13 +11,26 @@ export function parseTarget(target: string): { storeId: string; name: string } |
   return match ? { storeId: match[1]!, name: match[2]! } : null;
 }
 
-/** Whether the caller may read this entry: its target lies in their view-audit grants. */
+/** Whether the entry is the caller's own doing (signed in, or through one of their API tokens; see actorOf). */
+function isOwnEntry(principal: Principal, entry: AuditEntry): boolean {
+  const actor = entry.actor.toLowerCase();
+  const email = principal.email.toLowerCase();
+  return actor === email || actor.startsWith(`${email} (token `);
+}
+
+/**
+ * Whether the caller may read this entry of the app's own log. On an item: when they may audit the
+ * item. On a folder (a refresh of the store at "/", an import, a denial): only when they may audit
+ * its whole subtree, since the entry is about all of it; a grant that merely reaches the folder on
+ * the way to its paths shows nothing there but the caller's own entries. Dashboard-wide entries
+ * (sign-ins, users, tokens, the master key) are for auditors of everything.
+ */
 export function mayRead(principal: Principal, entry: AuditEntry): boolean {
   const target = parseTarget(entry.target);
-  // Dashboard-wide entries (sign-ins, users, tokens) are for auditors of everything.
   if (!target) return canEverywhere(principal, 'view-audit');
+  if (!can(principal, 'view-audit')) return false;
   return target.name.endsWith('/')
-    ? can(principal, 'view-audit', { storeId: target.storeId, folder: target.name })
+    ? canAuditSubtree(principal, target.storeId, target.name) || isOwnEntry(principal, entry)
     : can(principal, 'view-audit', { storeId: target.storeId, name: target.name });
 }
 
