@@ -10,7 +10,10 @@ import { logger } from '@/lib/logger';
 import { authSecret } from './auth-secret';
 import { idleTimeoutSeconds, newSessionId, revokeSession } from './session-cookie';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-limits';
-import { findUserByEmail, touchSignIn, upsertExternalUser, verifyLocalPassword } from './users';
+import { externalAssertion } from './external-assertion';
+import { boundUserId } from './external-identities';
+import { admitExternalSignIn } from './external-sign-in';
+import { findUserById, touchSignIn, verifyLocalPassword } from './users';
 
 const credentialsSchema = z.object({
   email: z.email().max(320),
@@ -105,15 +108,20 @@ export function authOptions(): AuthOptions {
       },
     },
     callbacks: {
-      async signIn({ user, account }) {
+      async signIn({ user, account, profile }) {
         if (!account || account.provider === 'credentials') return true;
-        if (!user.email) return '/sign-in?error=NoEmail';
-        await upsertExternalUser({ email: user.email, name: user.name ?? null, provider: account.provider, groups: user.groups ?? [] });
-        return true;
+        // Bound to its provider and subject; an email reaches an existing account only when
+        // verified and linking is on (lib/auth/external-sign-in.ts). Refusals go to a page that says why.
+        const assertion = externalAssertion(user, account, profile);
+        if ('error' in assertion) return `/sign-in?error=${assertion.error}`;
+        const verdict = await admitExternalSignIn(assertion);
+        return verdict.ok ? true : `/sign-in?error=${verdict.code}`;
       },
       async jwt({ token, user, account }) {
-        if (account && user?.email) {
-          const row = await findUserByEmail(user.email);
+        if (account && user) {
+          // The account signIn admitted: the password's account, or the one the identity is bound to.
+          const userId = account.provider === 'credentials' ? user.id : await boundUserId({ provider: account.provider, subject: account.providerAccountId });
+          const row = userId ? await findUserById(userId) : null;
           if (row) {
             await touchSignIn(row.id);
             await appendAudit({ actor: row.email, action: 'sign-in', target: 'dashboard', outcome: 'success', details: { provider: account.provider } });

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { sql, type SqlBool } from 'kysely';
 import { appDb } from '@/lib/db/app-db';
+import { bindIdentity, type ExternalIdentity } from './external-identities';
 import type { Role } from './roles';
 
 // Accounts. Local accounts have argon2id password hashes; identity-provider accounts get a row at
-// their first sign-in so API tokens and the audit log can refer to them.
+// their first sign-in, bound to the provider's subject (lib/auth/external-identities.ts), so API
+// tokens and the audit log can refer to them.
 
 export interface UserSummary {
   id: string;
@@ -99,21 +101,36 @@ export async function verifyLocalPassword(email: string, password: string): Prom
   }
 }
 
-/** Records an identity-provider sign-in: creates the row the first time, refreshes groups after. */
-export async function upsertExternalUser(input: { email: string; name: string | null; provider: string; groups: string[] }): Promise<UserSummary> {
+/**
+ * A new account for an identity-provider sign-in, bound to that identity in the same transaction
+ * (no account without its binding). No role: access comes from grants naming the email or groups.
+ */
+export async function createExternalUser(input: { email: string; name: string | null; groups: string[]; identity: ExternalIdentity }): Promise<UserSummary> {
   const now = new Date().toISOString();
-  const existing = await findUserByEmail(input.email);
-  if (existing) {
-    await (await appDb())
-      .updateTable('users')
-      .set({ name: input.name ?? existing.name, groups: JSON.stringify(input.groups), last_sign_in_at: now })
-      .where('id', '=', existing.id)
-      .execute();
-    return { ...existing, groups: input.groups, lastSignInAt: now };
-  }
-  const row = { id: randomUUID(), email: input.email, name: input.name, role: null, password_hash: null, provider: input.provider, groups: JSON.stringify(input.groups), created_at: now, last_sign_in_at: now };
-  await (await appDb()).insertInto('users').values(row).execute();
+  const row = {
+    id: randomUUID(),
+    email: input.email,
+    name: input.name,
+    role: null,
+    password_hash: null,
+    provider: input.identity.provider,
+    groups: JSON.stringify(input.groups),
+    created_at: now,
+    last_sign_in_at: now,
+  };
+  await (await appDb()).transaction().execute(async (trx) => {
+    await trx.insertInto('users').values(row).execute();
+    const boundTo = await bindIdentity(input.identity, row.id, trx);
+    // Another sign-in of the same identity bound it first: roll this account back.
+    if (boundTo !== row.id) throw new UserError(`This ${input.identity.provider} identity was bound to another account at the same moment; sign in again.`);
+  });
   return toSummary(row);
+}
+
+/** What an identity provider says at each sign-in: the name and groups now. The email stays as it is. */
+export async function refreshExternalUser(userId: string, input: { name: string | null; groups: string[] }): Promise<void> {
+  const update = { groups: JSON.stringify(input.groups), last_sign_in_at: new Date().toISOString(), ...(input.name ? { name: input.name } : {}) };
+  await (await appDb()).updateTable('users').set(update).where('id', '=', userId).execute();
 }
 
 export async function touchSignIn(userId: string): Promise<void> {

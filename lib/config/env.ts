@@ -95,6 +95,13 @@ const envSchema = z.object({
   OIDC_SCOPE: z.string().min(1).default('openid email profile'),
   GITHUB_ID: unsetIfEmpty(z.string().min(1)),
   GITHUB_SECRET: unsetIfEmpty(z.string().min(1)),
+  /**
+   * Let a sign-in whose identity is bound to no account yet reach the existing account with its
+   * email, when the provider says the email is verified (OIDC email_verified; GitHub's verified
+   * primary address). Off: such a sign-in is refused (lib/auth/external-sign-in.ts).
+   */
+  OIDC_LINK_VERIFIED_EMAIL: flag,
+  GITHUB_LINK_VERIFIED_EMAIL: flag,
   SYNC_INTERVAL_MINUTES: z.coerce
     .number({ message: 'SYNC_INTERVAL_MINUTES must be a number of minutes' })
     .min(0.05, { message: 'SYNC_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })

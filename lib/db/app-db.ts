@@ -9,9 +9,9 @@ import { migrateArea } from './migrate';
 import { APP_MIGRATIONS } from './migrations/app';
 import { checkPostgres, postgresDb } from './postgres';
 
-// The app's own data (users, API tokens, the audit log, sign-in failures, revoked sessions, and
-// what replicas coordinate through): DATA_DIR/app.db, or the "app" schema of DATABASE_URL.
-// Plain SQL types only, the same on both dialects.
+// The app's own data (users and their identity-provider bindings, API tokens, the audit log,
+// sign-in failures, revoked sessions, and what replicas coordinate through): DATA_DIR/app.db, or
+// the "app" schema of DATABASE_URL. Plain SQL types only, the same on both dialects.
 
 export interface UsersTable {
   id: string;
@@ -25,6 +25,16 @@ export interface UsersTable {
   groups: string;
   created_at: string;
   last_sign_in_at: string | null;
+}
+
+/** An identity-provider identity (provider + subject) bound to an account (lib/auth/external-identities.ts). */
+export interface ExternalIdentitiesTable {
+  /** The next-auth provider id: 'oidc' or 'github'. */
+  provider: string;
+  /** OIDC `sub`, or GitHub's numeric user id (as text). */
+  subject: string;
+  user_id: string;
+  created_at: string;
 }
 
 export interface ApiTokensTable {
@@ -118,6 +128,7 @@ export interface AppDatabase {
   write_requests: WriteRequestsTable;
   revoked_sessions: RevokedSessionsTable;
   users: UsersTable;
+  external_identities: ExternalIdentitiesTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
   audit_chain_meta: AuditChainMetaTable;

@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { AreaMigration } from '../migrate';
 
-// The app area: users, API tokens, the audit log, sign-in failures, revoked sessions, and the
-// coordination tables replicas share (leases, write claims). The first migration creates with
-// IF NOT EXISTS so that SQLite files from before migrations are adopted as they are.
+// The app area: users and their identity-provider bindings, API tokens, the audit log, sign-in
+// failures, revoked sessions, and the coordination tables replicas share (leases, write claims).
+// The first migration creates with IF NOT EXISTS so that SQLite files from before migrations are
+// adopted as they are.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export const APP_MIGRATIONS: Record<string, AreaMigration> = {
@@ -138,6 +139,24 @@ export const APP_MIGRATIONS: Record<string, AreaMigration> = {
         const { recordKeyedFrom } = await import('@/lib/audit/chain-marker');
         await recordKeyedFrom(db, lastSeq + 1);
       }
+    },
+  },
+  '0005-external-identities': {
+    async up(db: Kysely<any>) {
+      // An identity-provider sign-in is bound to its provider and subject (OIDC sub, GitHub's
+      // numeric id) at the first sign-in, and is that account from then on whatever email it
+      // asserts. Rows of users created before this migration have no binding: their next sign-in
+      // through the provider that created them, with the same email, binds them (lib/auth/external-sign-in.ts).
+      await db.schema
+        .createTable('external_identities')
+        .ifNotExists()
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('external_identities_pk', ['provider', 'subject'])
+        .execute();
+      await db.schema.createIndex('external_identities_user').ifNotExists().on('external_identities').columns(['user_id', 'provider']).execute();
     },
   },
 };
