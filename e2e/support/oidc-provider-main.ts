@@ -2,7 +2,7 @@
 // Usage: node --import tsx e2e/support/oidc-provider-main.ts PORT APP_URL
 // Its built-in development login form accepts any password for the accounts in oidc-accounts.ts.
 import Provider from 'oidc-provider';
-import { OIDC_ACCOUNTS, OIDC_CLIENT, type OidcLogin } from './oidc-accounts';
+import { OIDC_ACCOUNTS, OIDC_CLIENT, type OidcAccount, type OidcLogin } from './oidc-accounts';
 
 const port = Number(process.argv[2] ?? 3297);
 const appUrl = process.argv[3] ?? 'http://127.0.0.1:3212';
@@ -26,12 +26,12 @@ const provider = new Provider(issuer, {
   features: { devInteractions: { enabled: true } },
   cookies: { keys: ['e2e-oidc-cookie-key'] },
   async findAccount(_ctx, id) {
-    const account = OIDC_ACCOUNTS[id as OidcLogin];
+    const account: OidcAccount | undefined = OIDC_ACCOUNTS[id as OidcLogin];
     if (!account) return undefined;
     return {
       accountId: id,
       async claims() {
-        return { sub: id, email: id, email_verified: true, name: account.name, groups: [...account.groups] };
+        return { sub: id, email: account.email ?? id, email_verified: account.emailVerified ?? true, name: account.name, groups: [...account.groups] };
       },
     };
   },
