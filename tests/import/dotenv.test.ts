@@ -64,6 +64,23 @@ describe('import plan', () => {
   });
 });
 
+// Names are taken literally, so a prefix with a ".." level would not land where it reads: it is
+// refused, naming the level, before anything is read or written.
+const BAD_PREFIXES = [
+  ['a ".." level', '/prod/payments/../../staging/', /Folder "\/prod\/payments\/\.\.\/\.\.\/staging\/" has a "\.\." level \(level 3\): names are taken literally/],
+  ['a "." level', '/prod/./payments/', /has a "\." level \(level 2\)/],
+  ['an empty level', '/prod//payments/', /has an empty level \(level 2, a "\/\/"\)/],
+  ['a control character', '/prod/pay\u0001ments/', /contains "\\u0001" \(first in level 2\)/],
+] as const;
+
+describe('import plan: prefixes no name may be written under', () => {
+  it.each(BAD_PREFIXES)('refuses a prefix with %s, naming it', (_label, prefix, message) => {
+    const plan = planDotenvImport('KEY=1', prefix);
+    expect(plan.ok).toBe(false);
+    if (!plan.ok) expect(plan.problems.map((p) => p.message).join('\n')).toMatch(message);
+  });
+});
+
 describe('import into the embedded store', () => {
   const temp = makeTempDir();
   const dataDir = path.join(temp.dir, 'data');
@@ -114,6 +131,25 @@ describe('import into the embedded store', () => {
     const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
     try {
       expect((await store.list({ path: '/cli-bad/' })).items).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.each(BAD_PREFIXES)('the CLI refuses a --prefix with %s: exit 2 naming the level, nothing written', async (_label, prefix, message) => {
+    const file = path.join(temp.dir, 'dots.env');
+    writeFileSync(file, 'KEY=dots-VALUE\nOTHER=dots-VALUE\n');
+    const run = runCli(file, '--prefix', prefix);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toContain('Nothing was imported');
+    expect(run.stdout + run.stderr).not.toContain('dots-VALUE');
+    // A control character never reaches the terminal as it is.
+    expect(run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
+    try {
+      const { items } = await store.list({ path: '/', recursive: true });
+      expect(items.map((i) => i.name).filter((n) => /\/(KEY|OTHER)$/.test(n))).toEqual([]);
     } finally {
       await store.close();
     }

@@ -120,6 +120,21 @@ describe('npm run import in the audit log', () => {
     }
   });
 
+  it('records nothing, and writes nothing, when --prefix has a ".." level (a wrong argument: exit 2)', async () => {
+    const before = importEntries().length;
+    const run = runImport(envFile('dots.env', `KEY=${SENTINEL}\n`), '--prefix', '/prod/payments/../../staging/');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/has a "\.\." level \(level 3\)/);
+    expect(importEntries()).toHaveLength(before);
+    const { store } = await EmbeddedStore.open('local', 'Built-in', { dataDir });
+    try {
+      const { items } = await store.list({ path: '/', recursive: true });
+      expect(items.map((i) => i.name).filter((n) => n.endsWith('/KEY'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('records nothing when the arguments say nothing about what to import', () => {
     const before = importEntries().length;
     expect(runImport(envFile('no-prefix.env', 'A=1\n')).status).toBe(2);
