@@ -12,6 +12,12 @@ const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no
  * GET /metrics for Prometheus (`Authorization: Bearer <METRICS_TOKEN>`): items by store and freshness
  * status, inventory sync age and failures, and the worst items' ages, from the inventory. Without
  * METRICS_TOKEN the endpoint does not exist (404); a missing or wrong token is 401.
+ *
+ * Who sees what: every store, every path, with item names. That is sound only because no dashboard
+ * principal is ever accepted here: not a session, not an API token, not even an admin's (grants
+ * could not cut Prometheus series anyway). METRICS_TOKEN is a deployment secret set in the server's
+ * environment next to NEXTAUTH_SECRET and MASTER_KEY, so whoever holds it already runs the server
+ * and could read its whole inventory; hand it to monitoring only, never to a user.
  */
 export async function GET(request: Request) {
   const env = readEnv();

@@ -11,26 +11,20 @@ export function parseTarget(target: string): { storeId: string; name: string } |
   return match ? { storeId: match[1]!, name: match[2]! } : null;
 }
 
-/** Whether the entry is the caller's own doing (signed in, or through one of their API tokens; see actorOf). */
-function isOwnEntry(principal: Principal, entry: AuditEntry): boolean {
-  const actor = entry.actor.toLowerCase();
-  const email = principal.email.toLowerCase();
-  return actor === email || actor.startsWith(`${email} (token `);
-}
-
 /**
  * Whether the caller may read this entry of the app's own log. On an item: when they may audit the
- * item. On a folder (a refresh of the store at "/", an import, a denial): only when they may audit
- * its whole subtree, since the entry is about all of it; a grant that merely reaches the folder on
- * the way to its paths shows nothing there but the caller's own entries. Dashboard-wide entries
- * (sign-ins, users, tokens, the master key) are for auditors of everything.
+ * item. On a folder (a refresh of the store at "/", an import, a denial there): only when they may
+ * audit its whole subtree, since the entry is about all of it; a grant that merely reaches the
+ * folder on the way to its paths shows nothing there, not even the caller's own entries (one rule,
+ * and a scoped auditor's own denials outside their paths stay out of their view like everyone
+ * else's). Dashboard-wide entries (sign-ins, users, tokens, the master key) are for auditors of
+ * everything.
  */
 export function mayRead(principal: Principal, entry: AuditEntry): boolean {
   const target = parseTarget(entry.target);
   if (!target) return canEverywhere(principal, 'view-audit');
-  if (!can(principal, 'view-audit')) return false;
   return target.name.endsWith('/')
-    ? canAuditSubtree(principal, target.storeId, target.name) || isOwnEntry(principal, entry)
+    ? canAuditSubtree(principal, target.storeId, target.name)
     : can(principal, 'view-audit', { storeId: target.storeId, name: target.name });
 }
 

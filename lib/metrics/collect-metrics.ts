@@ -8,7 +8,8 @@ import type { ItemAgeMetric, MetricsData, StoreMetrics } from './metrics-data';
 
 // One scrape's figures, read from the inventory (never from AWS): counts per store and status, each
 // store's sync age and failure, and the worst items' ages up to the cap. Every store, every path:
-// /metrics is for the operator's monitoring, behind METRICS_TOKEN.
+// /metrics is for the operator's monitoring, behind METRICS_TOKEN, which no dashboard principal can
+// present (see app/metrics/route.ts); the store-wide status here is never a caller's.
 
 const ACTOR = 'metrics';
 
