@@ -30,6 +30,8 @@ export async function openStoresOrExit(): Promise<void> {
     await appDb();
     await auditEventIndex();
     const stores = await getStores();
+    // The grants, read and checked once here (then kept): a glob that can never match (an empty,
+    // "." or ".." level) or an unknown store stops start-up naming the line, not the first sign-in.
     await grantRules();
     // A bad freshness: section stops start-up here, naming the line, not on the first page.
     freshnessPolicies();

@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { listableNamePattern, listableNamePatternBelow } from '@/lib/auth/authorize';
-import { effectiveGrants } from '@/lib/auth/effective-grants';
+import { effectiveGrants, resetGrantRules } from '@/lib/auth/effective-grants';
 import type { Principal } from '@/lib/auth/principal';
 import { grantCoversName, grantReachesFolder, grantsFromConfig, type Grant } from '@/lib/auth/grants';
 import { parseConfigYaml } from '@/lib/config/yaml-file';
+import { openStoresOrExit } from '@/lib/startup';
+import { makeTempDir } from '../support/temp-dir';
 
 const parse = (yaml: string, stores?: string[]) => grantsFromConfig(parseConfigYaml(yaml, 'dashboard.yaml'), stores);
 
@@ -35,6 +39,84 @@ grants:
     ['an unknown store', 'grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    stores: [nope]\n', /dashboard\.yaml:5: grants\[0\]: store "nope" is not configured/],
   ])('stops start-up on %s with a message naming the line', (_label, yaml, message) => {
     expect(() => parse(yaml, ['local'])).toThrow(message);
+  });
+});
+
+// Names are taken literally, so a glob with an empty, "." or ".." level matches no name at all: a
+// grant holding one would silently grant nothing. It stops start-up instead, naming file, line and glob.
+const NEVER_MATCHING = [
+  ['an empty level', '/prod//x', /"\/prod\/\/x" has an empty level/],
+  ['a trailing "/"', '/prod/', /"\/prod\/" has an empty level \(a "\/\/" or a trailing "\/"\); write \/prod\/\*\* for a folder/],
+  ['a ".." level', '/prod/../x', /"\/prod\/\.\.\/x" has a "\.\." level, and no name can: names are taken literally/],
+  ['a "." level', '/prod/./x/**', /"\/prod\/\.\/x\/\*\*" has a "\." level/],
+  ['an empty level in one brace alternative', '/prod/{a,}/x', /"\/prod\/\/x" has an empty level/],
+  ['a ".." level in one brace alternative', '/prod/{payments,..}/**', /"\/prod\/\.\.\/\*\*" has a "\.\." level/],
+] as const;
+
+const grantWith = (glob: string) => `stores:\n  - id: local\n    kind: local\ngrants:\n  - group: g\n    role: operator\n    paths:\n      - /ok/**\n      - "${glob}"\n`;
+
+describe('grants that can never match', () => {
+  it.each(NEVER_MATCHING)('refuses a glob with %s, naming the file, the line and the glob', (_label, glob, message) => {
+    let error: Error | null = null;
+    try {
+      parse(grantWith(glob), ['local']);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(message);
+    // The glob is on line 9 of the file, the second of the grant's paths.
+    expect(error?.message).toContain(`dashboard.yaml:9: grants[0]: "${glob}": `);
+  });
+
+  it.each(['/prod/**', '/prod/*/db', '/prod/{payments,web}/**', '/prod/.hidden/**', '/prod/a.b/..x'])('accepts %s', (glob) => {
+    expect(parse(grantWith(glob), ['local'])[0]!.paths).toEqual(['/ok/**', glob]);
+  });
+});
+
+describe('start-up with grants that can never match', () => {
+  const saved = { ...process.env };
+  const temps: { cleanup: () => void }[] = [];
+  afterEach(() => {
+    process.env = { ...saved };
+    temps.splice(0).forEach((t) => t.cleanup());
+    delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
+    resetGrantRules();
+    vi.restoreAllMocks();
+  });
+
+  /** Runs start-up as `npm start` does, on a fresh data directory with this config file; what it exits with and says. */
+  async function startWith(yaml: string): Promise<{ exitCode: number | null; errors: string }> {
+    const temp = makeTempDir('secrets-grants-startup-');
+    temps.push(temp);
+    const file = path.join(temp.dir, 'dashboard.yaml');
+    writeFileSync(file, yaml);
+    delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
+    resetGrantRules();
+    delete process.env.MASTER_KEY;
+    delete process.env.DATABASE_URL;
+    Object.assign(process.env, { DATA_DIR: path.join(temp.dir, 'data'), CONFIG_FILE: file, DEMO_DATA: '0', ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long-enough-password' });
+    let exitCode: number | null = null;
+    const errors: string[] = [];
+    vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      exitCode = code ?? 0;
+      return undefined as never;
+    }) as typeof process.exit);
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await openStoresOrExit();
+    return { exitCode, errors: errors.join('\n') };
+  }
+
+  it.each(NEVER_MATCHING)('stops start-up on a glob with %s, naming the file, the line and the glob', async (_label, glob, message) => {
+    const { exitCode, errors } = await startWith(grantWith(glob));
+    expect(exitCode).toBe(1);
+    expect(errors).toMatch(/Secrets Dashboard cannot start:/);
+    expect(errors).toContain(`dashboard.yaml:9: grants[0]: "${glob}": `);
+    expect(errors).toMatch(message);
+  });
+
+  it('starts with the same grant when its globs can match', async () => {
+    expect(await startWith(grantWith('/prod/**'))).toEqual({ exitCode: null, errors: '' });
   });
 });
 
