@@ -10,7 +10,7 @@ test.use({ storageState: { cookies: [], origins: [] } });
 
 async function expectRefused(page: Page) {
   await page.waitForURL(/\/sign-in\?error=IdentityNotLinked/);
-  const alert = page.getByRole('alert');
+  const alert = page.getByRole('alert').filter({ hasText: 'An account with this email address' });
   await expect(alert).toContainText('An account with this email address already exists here');
   await expect(alert).toContainText('nothing was changed');
   await expect(alert).toContainText('OIDC_LINK_VERIFIED_EMAIL');
