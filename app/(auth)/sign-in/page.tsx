@@ -22,7 +22,7 @@ const ERRORS: Record<string, string> = {
     'An account with this email address already exists here, and this sign-in is not linked to it, so it was refused and nothing was changed. An admin can turn on linking by verified email for this provider (OIDC_LINK_VERIFIED_EMAIL or GITHUB_LINK_VERIFIED_EMAIL), or remove the existing account so that your next sign-in creates a new one.',
   EmailNotVerified:
     'An account with this email address already exists here, and your identity provider does not say the address is verified, so the sign-in was refused and nothing was changed. Verify the address with your identity provider (on GitHub: make it your verified primary address) and try again, or ask an admin to remove the existing account so that your next sign-in creates a new one.',
-  InvalidIdentity: 'The identity provider sent no usable account id (OIDC sub claim). Ask an admin to check the identity provider.',
+  InvalidIdentity: "The identity provider sent no usable account id (the OIDC sub claim, or GitHub's user id), so the sign-in was refused. Ask an admin to check the identity provider's settings.",
   SessionRequired: 'Sign in to continue.',
   Default: 'Signing in failed. Try again.',
 };
