@@ -2,7 +2,7 @@ import 'server-only';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { readEnv } from '@/lib/config/env';
 import { FULL_SCOPE, type AuditScope } from '@/lib/cloudtrail/event-scope';
-import { globsPattern } from './path-glob';
+import { globsPattern, nameRanges, type NameRanges } from './path-glob';
 import { grantCoversName, grantCoversStore, grantCoversSubtree, grantReachesFolder, isUnrestricted } from './grants';
 import { actorOf, type Principal } from './principal';
 import { PATH_ACTIONS, roleAllows, STORE_ACTIONS, type Action } from './roles';
@@ -47,6 +47,15 @@ function namePatternFor(principal: Principal | null, action: Action, storeId: st
  */
 export function listableNamePattern(principal: Principal | null, storeId: string): string | null | false {
   return namePatternFor(principal, 'list', storeId);
+}
+
+/**
+ * Where the names listableNamePattern matches lie (lib/auth/path-glob.ts nameRanges), so a query
+ * walks only those ranges of the name index: only a faster way to the same rows. null: anywhere.
+ */
+export function listableNameRanges(principal: Principal | null, storeId: string): NameRanges | null {
+  const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, 'list') && grantCoversStore(g, storeId));
+  return nameRanges(grants.flatMap((g) => g.paths));
 }
 
 /**
