@@ -1,5 +1,5 @@
 import 'server-only';
-import { can, canListSubtree, listableNamePatternBelow } from '@/lib/auth/authorize';
+import { can, canListSubtree, listableNamePattern, listableNamePatternBelow } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
@@ -82,10 +82,24 @@ export function toItemRow(item: IndexedItem): ItemRow {
   };
 }
 
+/**
+ * Whether a folder of the inventory is shown to the caller: it holds an item they may list. A glob
+ * with a wildcard level reaches folders that may hold none of its names (a grant on "/prod/ * /db"
+ * reaches /prod/web/); such a folder is shown only when one of them is there, so a folder's name
+ * never tells of items outside the grants.
+ */
+export async function folderVisible(principal: Principal, index: InventoryIndex, storeId: string, path: string): Promise<boolean> {
+  if (!can(principal, 'list', { storeId, folder: path })) return false;
+  if (canListSubtree(principal, storeId, path)) return true;
+  const pattern = listableNamePattern(principal, storeId);
+  return pattern !== false && index.anyItemBelow(storeId, path, pattern);
+}
+
 async function visibleChildFolders(principal: Principal, index: InventoryIndex, storeId: string, path: string) {
   const children = await index.childFolders(storeId, path);
+  const visible = await Promise.all(children.map((child) => folderVisible(principal, index, storeId, child.path)));
   return children
-    .filter((child) => can(principal, 'list', { storeId, folder: child.path }))
+    .filter((_, i) => visible[i])
     .map((child) => ({ ...child, totalItems: canListSubtree(principal, storeId, child.path) ? child.totalItems : null }));
 }
 

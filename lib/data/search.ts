@@ -1,10 +1,11 @@
 import 'server-only';
-import { can, canListSubtree, listableNamePattern } from '@/lib/auth/authorize';
+import { canListSubtree, listableNamePattern } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { MAX_SEARCH_QUERY, normalizeSearchQuery, type InventoryIndex, type SearchHit, type SearchScope } from '@/lib/inventory/inventory-index';
 import { getStores } from '@/lib/stores/registry';
 import { browseHref, itemHref } from '@/lib/validations/browse';
+import { folderVisible } from './browse';
 import { hasInventory, inventoryIndexOf, inventoryStatusOf } from './inventory-status';
 import type { SearchFolderResult, SearchItemResult, SearchResults } from './inventory-types';
 
@@ -40,7 +41,7 @@ export async function searchEverything(principal: Principal, rawQuery: string, l
     hits.push(...(await index.search(scopes, query, limit)));
     const candidates = await index.searchFolders(scopes.map((s) => s.storeId), query, FOLDER_RESULTS * 4);
     for (const folder of candidates) {
-      if (!can(principal, 'list', { storeId: folder.storeId, folder: folder.path })) continue;
+      if (!(await folderVisible(principal, index, folder.storeId, folder.path))) continue;
       folders.push({
         storeId: folder.storeId,
         storeLabel: labels.get(folder.storeId) ?? folder.storeId,

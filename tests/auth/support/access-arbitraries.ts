@@ -11,10 +11,10 @@ export const FC_PARAMS = { numRuns: Number(process.env.FC_RUNS ?? 300), seed: FC
 console.info(`property tests: fast-check seed ${FC_SEED} (FC_SEED=${FC_SEED} runs the same cases again)`);
 
 /** Levels of names: shared prefixes, dots, look-alike unicode, literal "." and "..", a rare empty level. */
-export const NAME_LEVELS = [
+export const NAME_LEVELS: readonly string[] = [
   'prod', 'payments', 'paymentsx', 'pay', 'staging', 'web', 'db', 'one', 'key', 'a.b', '.hidden', '.', '..',
   'payments.old', 'x-1', 'k_2', 'ＰＲＯＤ', 'prоd', 'pаyments', '😀', 'p?y', 'db*', 'a\nb',
-] as const;
+];
 
 /** Levels of globs: the name vocabulary a grant may write, and wildcards. */
 const GLOB_LITERALS = ['prod', 'payments', 'paymentsx', 'pay', 'staging', 'web', 'db', 'one', 'key', 'a.b', '.hidden', 'payments.old', 'x-1', 'k_2'] as const;
