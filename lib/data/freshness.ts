@@ -1,8 +1,6 @@
 import 'server-only';
-import { listableNamePattern } from '@/lib/auth/authorize';
-import { grantCoversStore } from '@/lib/auth/grants';
-import { roleAllows } from '@/lib/auth/roles';
-import { nameRanges, type NameRanges } from '@/lib/auth/path-glob';
+import { listableNamePattern, listableNameRanges } from '@/lib/auth/authorize';
+import type { NameRanges } from '@/lib/auth/path-glob';
 import type { Principal } from '@/lib/auth/principal';
 import { ageDays } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessOverview, type FreshnessPage, type FreshnessQuery, type FreshnessRow, type FreshnessStatus, type StoreFreshnessSummary } from '@/lib/freshness/types';
@@ -38,8 +36,7 @@ async function scopesOf(principal: Principal, storeIds?: string[]): Promise<Stor
     if (storeIds && !storeIds.includes(store.id)) return [];
     const pattern = listableNamePattern(principal, store.id);
     if (pattern === false) return [];
-    const globs = principal.grants.filter((g) => roleAllows(g.role, 'list') && grantCoversStore(g, store.id)).flatMap((g) => g.paths);
-    return [{ store, pattern, ranges: pattern === null ? null : nameRanges(globs) }];
+    return [{ store, pattern, ranges: pattern === null ? null : listableNameRanges(principal, store.id) }];
   });
 }
 
