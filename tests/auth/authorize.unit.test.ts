@@ -16,12 +16,13 @@ import {
   canSee,
   listableNamePattern,
   listableNamePatternBelow,
+  listableNameRanges,
   notFoundMessage,
   revealEnabled,
   type Resource,
 } from '@/lib/auth/authorize';
 import type { Grant } from '@/lib/auth/grants';
-import { globsPattern } from '@/lib/auth/path-glob';
+import { globsPattern, type NameRanges } from '@/lib/auth/path-glob';
 import type { Principal } from '@/lib/auth/principal';
 import { ACTIONS, type Action, type Role } from '@/lib/auth/roles';
 import { FULL_SCOPE } from '@/lib/cloudtrail/event-scope';
@@ -46,6 +47,9 @@ const P = {
   localAdmin: principal(grant('admin', ['/**'], ['local'])),
   // A wide viewer grant and a narrow operator grant: each action is allowed by a grant whose role allows it.
   mixed: principal(grant('viewer', ['/**']), grant('operator', ['/prod/payments/**'])),
+  // "/*/**" matches every name, but only "/**" is read as a grant on the whole store (path-glob.ts
+  // globCoversSubtree): store actions and the unfiltered shortcuts need it written so.
+  roundabout: principal(grant('admin', ['/*/**'])),
   twoStores: principal(grant('viewer', ['/prod/**'], ['aws']), grant('viewer', ['/dev/**'], ['local'])),
 } satisfies Record<string, Principal | null>;
 type Who = keyof typeof P;
@@ -112,6 +116,8 @@ describe('can', () => {
     ['admin', 'refresh-inventory', folder('/'), true],
     ['mixed', 'refresh-inventory', folder('/'), false],
     ['scopedAdmin', 'refresh-inventory', folder('/'), false],
+    ['roundabout', 'refresh-inventory', folder('/'), false],
+    ['roundabout', 'rotate', item('/prod/k'), true],
     // Dashboard actions need the role on every path of every store.
     ['admin', 'manage-users', undefined, true],
     ['admin', 'create-token', item('/x'), true],
@@ -163,6 +169,7 @@ describe('canEverywhere', () => {
     ['admin', 'view-audit', true],
     ['localAdmin', 'view-audit', false],
     ['scopedAdmin', 'view-audit', false],
+    ['roundabout', 'view-audit', false],
     ['mixed', 'list', true],
     ['mixed', 'rotate', false],
     ['auditor', 'view-audit', false],
@@ -202,6 +209,7 @@ describe('listableNamePattern', () => {
     ['viewer', 'local', globsPattern(['/prod/payments/**'])],
     ['localOperator', 'aws', false],
     ['mixed', 'local', null],
+    ['roundabout', 'local', globsPattern(['/*/**'])],
     ['twoStores', 'aws', globsPattern(['/prod/**'])],
     ['twoStores', 'local', globsPattern(['/dev/**'])],
   ])('%s in %s: %j', (who, storeId, expected) => {
@@ -223,6 +231,17 @@ describe('listableNamePattern', () => {
     ['localOperator', '/prod/payments/', null],
   ])('%s below %s: %j', (who, path, expected) => {
     expect(listableNamePatternBelow(P[who], 'local', path)).toBe(expected);
+  });
+
+  it.each<[string, Principal | null, string, NameRanges | null]>([
+    ['no one', null, 'local', { prefixes: [], names: [], exact: true }],
+    ['a store outside the grants', P.localOperator, 'aws', { prefixes: [], names: [], exact: true }],
+    ['one subtree', P.viewer, 'local', { prefixes: ['/prod/payments/'], names: ['/prod/payments'], exact: true }],
+    ['the grants of the store only', P.twoStores, 'local', { prefixes: ['/dev/'], names: ['/dev'], exact: true }],
+    ['every grant that allows listing', principal(grant('viewer', ['/a/k']), grant('operator', ['/b/**'], ['local'])), 'local', { prefixes: ['/b/'], names: ['/a/k', '/b'], exact: true }],
+    ['everything', P.admin, 'local', null],
+  ])('listableNameRanges: %s', (_label, who, storeId, expected) => {
+    expect(listableNameRanges(who, storeId)).toEqual(expected);
   });
 
   it('below a folder is nothing in a store outside the grants', () => {

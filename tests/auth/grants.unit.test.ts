@@ -157,6 +157,10 @@ describe('grant rules in CONFIG_FILE', () => {
     ['an empty stores list', 'grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    stores: []\n', 'dashboard.yaml:5: grants[0]: '],
     ['a bad store id', 'grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    stores: [Local]\n', 'dashboard.yaml:5: grants[0]: stores must list store ids'],
     ['an unknown key', 'grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    roles: [admin]\n', 'grants[0]: unknown key roles; expected user or group, role, paths, stores'],
+    ['a store id with other characters', 'grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    stores: [local_2]\n', 'dashboard.yaml:5: grants[0]: stores must list store ids'],
+    ['a store id too long', `grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    stores: [${'s'.repeat(64)}]\n`, 'dashboard.yaml:5: grants[0]: stores must list store ids'],
+    ['a rule that is not a mapping', 'grants:\n  - viewer\n', 'dashboard.yaml:2: grants[0]: Invalid input: expected object, received string'],
+    ['two unknown keys', 'grants:\n  - group: g\n    role: viewer\n    paths: [/a/**]\n    path: /x\n    store: s\n', 'grants[0]: unknown key path, store; expected'],
     ['a bad role', 'grants:\n  - group: g\n    role: root\n    paths: [/a/**]\n', 'grants[0]: role must be one of viewer, auditor, operator, admin'],
   ])('refuses %s', (_label, yaml, message) => {
     expect(() => parse(yaml, ['local'])).toThrow('The grants in the configuration file have problems:\n  ');
@@ -295,5 +299,6 @@ describe('what a grant covers', () => {
     ['every path of some stores', { ...everywhere, stores: ['local'] }, false],
     ['some paths of every store', { ...everywhere, paths: ['/dev/**'] }, false],
     ['every path by one glob of several', { ...everywhere, paths: ['/a/**', '/**'] }, true],
+    ['every name, written roundabout ("/**" is the one way to say it)', { ...everywhere, paths: ['/*/**'] }, false],
   ])('isUnrestricted: %s is %s', (_label, g, expected) => expect(isUnrestricted(g)).toBe(expected));
 });

@@ -172,6 +172,20 @@ describe('rows about an item or below a path', () => {
     expect(await idsWhere(anyOf(underPathBranches(prefix)))).toEqual(expected);
   });
 
+  // Each alternative is walked and counted on its own (lib/cloudtrail/event-queries.ts), so a row
+  // matched by two of them would be counted twice.
+  const disjoint = async (branches: SqlCondition[]) => {
+    const matched = (await Promise.all(branches.map(idsWhere))).flat();
+    expect(matched.length).toBeGreaterThan(0);
+    expect(matched).toEqual([...new Set(matched)]);
+  };
+  it.each([['/prod/payments/db/pw'], ['/prod/payments/k'], ['/prod/pay']])('splits the rows about item %s into disjoint alternatives', async (name) => {
+    await disjoint(coversItemBranches(name));
+  });
+  it.each([['/prod/payments/db/pw'], ['/prod/payments/'], ['/prod/pay'], ['/']])('splits the rows below %s into disjoint alternatives', async (prefix) => {
+    await disjoint(underPathBranches(prefix));
+  });
+
   it('reaches names going on in any script below a prefix', async () => {
     conn.prepare('INSERT INTO ct_entries (id, store_id, item_name, path_recursive) VALUES (100, ?, ?, 0)').run('local', '/prod/payments/😀');
     try {
