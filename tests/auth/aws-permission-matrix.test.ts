@@ -10,7 +10,7 @@ import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
 import { startFakeAws, VALUE_SENTINEL, type FakeAws } from '../../e2e/support/fake-aws-server';
 import { sessionJar } from '../support/next-headers-mock';
-import { bearer, startHarness, SUBJECTS, type Harness, type Subject } from './harness';
+import { awsStoreYaml, bearer, startHarness, SUBJECTS, useFakeAwsCredentials, type Harness, type Subject } from './harness';
 
 // The permission matrix on AWS stores: rotate, generate, schedule and reveal, performed for real
 // through the server actions and route handlers against the fake AWS (real SDK, real wire
@@ -21,15 +21,8 @@ let h: Harness;
 
 beforeAll(async () => {
   fake = await startFakeAws({ port: 0, rotationDelayMs: 100 });
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIAFAKETEST00000000',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-  delete process.env.AWS_PROFILE;
-  const aws = (id: string, kind: string, writable: boolean) =>
-    `  - id: ${id}\n    kind: ${kind}\n    region: us-east-1\n    endpoint: ${fake.url}\n${writable ? '    writable: true\n' : ''}`;
+  useFakeAwsCredentials();
+  const aws = (id: string, kind: 'ssm' | 'secretsmanager', writable: boolean) => awsStoreYaml(id, kind, fake.url, writable);
   h = await startHarness({ extraStores: aws('rw-params', 'ssm', true) + aws('rw-secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) + aws('ro-secrets', 'secretsmanager', false) });
 });
 afterAll(async () => {

@@ -95,4 +95,20 @@ export async function startHarness(options: { extraStores?: string; database?: D
   return { tokens, userIds, cookies, store, cleanup };
 }
 
+/** The AWS SDK's default credential chain on the fake AWS's test keys (it checks none), and no profile or instance metadata. */
+export function useFakeAwsCredentials(): void {
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'AKIAFAKETEST00000000',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  delete process.env.AWS_PROFILE;
+}
+
+/** A CONFIG_FILE entry for an AWS store on `endpoint`, indented as an item of `stores:` (startHarness's extraStores). */
+export function awsStoreYaml(id: string, kind: 'ssm' | 'secretsmanager', endpoint: string, writable = false): string {
+  return `  - id: ${id}\n    kind: ${kind}\n    region: us-east-1\n    endpoint: ${endpoint}\n${writable ? '    writable: true\n' : ''}`;
+}
+
 export { bearer };

@@ -17,7 +17,7 @@ import { SENTINEL } from '../contract/fixture';
 import { DATABASES } from '../support/databases';
 import { sessionJar } from '../support/next-headers-mock';
 import { credentialsFor } from '../support/subject-credentials';
-import { bearer, startHarness, type Harness } from './harness';
+import { awsStoreYaml, bearer, startHarness, useFakeAwsCredentials, type Harness } from './harness';
 
 // Refresh (queue an inventory walk now) is a STORE action: it needs a grant covering the whole
 // store ('/' subtree) or admin. The route (POST /api/v1/stores/{store}/sync), the server action
@@ -63,15 +63,8 @@ describe.each(DATABASES)('refresh-inventory (%s)', (database) => {
 
   beforeAll(async () => {
     fake = await startFakeAws({ port: 0 });
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'AKIAFAKETEST00000000',
-      AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    });
-    delete process.env.AWS_PROFILE;
-    const aws = (id: string, kind: string) => `  - id: ${id}\n    kind: ${kind}\n    region: us-east-1\n    endpoint: ${fake.url}\n`;
-    h = await startHarness({ database, extraStores: aws('aws-params', 'ssm') + aws('aws-secrets', 'secretsmanager') });
+    useFakeAwsCredentials();
+    h = await startHarness({ database, extraStores: awsStoreYaml('aws-params', 'ssm', fake.url) + awsStoreYaml('aws-secrets', 'secretsmanager', fake.url) });
     // The harness's grants section ends its CONFIG_FILE: two more callers are added below it.
     appendFileSync(process.env.CONFIG_FILE!, EXTRA_GRANTS);
     resetGrantRules();

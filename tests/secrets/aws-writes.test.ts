@@ -13,7 +13,7 @@ import { inventoryDb } from '@/lib/inventory/inventory';
 import { getStore } from '@/lib/stores/registry';
 import type { SecretsManagerStore } from '@/lib/stores/secrets-manager';
 import { DB_CREDENTIALS_SECRET, FAILING_ROTATION_SECRET, startFakeAws, VALUE_SENTINEL, type FakeAws } from '../../e2e/support/fake-aws-server';
-import { startHarness, type Harness } from '../auth/harness';
+import { awsStoreYaml, startHarness, useFakeAwsCredentials, type Harness } from '../auth/harness';
 import { sessionJar } from '../support/next-headers-mock';
 
 // Rotate and generate against the fake AWS through the real server actions: what is written, what
@@ -25,10 +25,8 @@ let h: Harness;
 
 beforeAll(async () => {
   fake = await startFakeAws({ port: 0, rotationDelayMs: 300 });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAFAKETEST00000000', AWS_SECRET_ACCESS_KEY: 'fake', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' });
-  delete process.env.AWS_PROFILE;
-  const aws = (id: string, kind: string, writable: boolean) =>
-    `  - id: ${id}\n    kind: ${kind}\n    region: us-east-1\n    endpoint: ${fake.url}\n${writable ? '    writable: true\n' : ''}`;
+  useFakeAwsCredentials();
+  const aws = (id: string, kind: 'ssm' | 'secretsmanager', writable: boolean) => awsStoreYaml(id, kind, fake.url, writable);
   h = await startHarness({ extraStores: aws('params', 'ssm', true) + aws('secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) });
 });
 afterAll(async () => {

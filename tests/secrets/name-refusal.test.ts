@@ -11,7 +11,7 @@ import { generateValueAction } from '@/lib/actions/generate-value';
 import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
 import { startFakeAws, type FakeAws } from '../../e2e/support/fake-aws-server';
-import { bearer, startHarness, type Harness, type Subject } from '../auth/harness';
+import { awsStoreYaml, bearer, startHarness, useFakeAwsCredentials, type Harness, type Subject } from '../auth/harness';
 import { DATABASES } from '../support/databases';
 import { sessionJar } from '../support/next-headers-mock';
 
@@ -47,14 +47,8 @@ describe.each(DATABASES)('names a write may not create (%s)', (database) => {
   let h: Harness;
   beforeAll(async () => {
     fake = await startFakeAws({ port: 0 });
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'AKIAFAKETEST00000000',
-      AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    });
-    delete process.env.AWS_PROFILE;
-    h = await startHarness({ database, extraStores: `  - id: rw-params\n    kind: ssm\n    region: us-east-1\n    endpoint: ${fake.url}\n    writable: true\n` });
+    useFakeAwsCredentials();
+    h = await startHarness({ database, extraStores: awsStoreYaml('rw-params', 'ssm', fake.url, true) });
   });
   afterAll(async () => {
     await h?.cleanup();
