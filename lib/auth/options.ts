@@ -37,7 +37,12 @@ function groupsFrom(claim: unknown): string[] {
   return [];
 }
 
-export function authOptions(): AuthOptions {
+/**
+ * `https`: whether this request reached the dashboard over https (requestIsHttps). next-auth then
+ * issues the __Secure- session cookie, and only then: exactly the cookie lib/session.ts accepts for
+ * that scheme, so the two never disagree (left to itself next-auth would trust x-forwarded-proto).
+ */
+export function authOptions(request: { https: boolean } = { https: false }): AuthOptions {
   const env = readEnv();
   // Without NEXTAUTH_URL, build callback URLs from the request's host, so any PORT works.
   if (!process.env.NEXTAUTH_URL) process.env.AUTH_TRUST_HOST ??= 'true';
@@ -92,6 +97,7 @@ export function authOptions(): AuthOptions {
 
   return {
     secret: authSecret(),
+    useSecureCookies: request.https,
     session: { strategy: 'jwt', maxAge: idleTimeoutSeconds() },
     jwt: { maxAge: idleTimeoutSeconds() },
     pages: { signIn: '/sign-in', error: '/sign-in' },

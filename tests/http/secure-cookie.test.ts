@@ -13,6 +13,7 @@ vi.mock('next/headers', () => ({
 
 import { GET as listItemsRoute } from '@/app/api/v1/stores/[store]/items/route';
 import { issueSession, requestIsHttps } from '@/lib/auth/session-cookie';
+import { authOptions } from '@/lib/auth/options';
 import { getCurrentUser, requireUser } from '@/lib/session';
 import { proxy } from '@/proxy';
 import { startHarness, type Harness } from '../auth/harness';
@@ -61,6 +62,12 @@ describe.each(SCHEMES)('$label', (scheme) => {
   it(`is ${scheme.https ? 'https' : 'plain http'}`, () => {
     useScheme(scheme);
     expect(requestIsHttps(new Headers(scheme.headers))).toBe(scheme.https);
+  });
+
+  it(`has next-auth issue ${scheme.https ? '__Secure-' : 'plain'} session cookies, the ones read back here`, () => {
+    useScheme(scheme);
+    // app/api/auth/[...nextauth]/route.ts builds the options with the request's scheme.
+    expect(authOptions({ https: requestIsHttps(new Headers(scheme.headers)) }).useSecureCookies).toBe(scheme.https);
   });
 
   /** Which cookie name is a session here: the __Secure- one over https, the plain one over http. */
