@@ -13,7 +13,26 @@ export interface BrowseLinkQuery {
   after?: string;
 }
 
-/** URL of a folder view. Names only hold URL-safe characters, so no escaping is needed. */
+/**
+ * A name or folder as a URL path. AWS names hold only URL-safe characters, but may have "." and ".."
+ * levels, which a browser would resolve away before asking (so /a/../b would open /b). Such a level
+ * is joined to its neighbour with an escaped "/" ("a%2F.."), which no browser resolves and the
+ * route's decoding turns back into two levels of the same literal name.
+ */
+export function namePath(name: string): string {
+  const levels = name.split('/').slice(1);
+  const parts: string[] = [];
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i]!;
+    const dots = level === '.' || level === '..';
+    if (dots && i + 1 < levels.length) levels[i + 1] = `${level}%2F${levels[i + 1]}`;
+    else if (dots && parts.length > 0) parts.push(`${parts.pop()}%2F${level}`);
+    else parts.push(level);
+  }
+  return parts.map((p) => `/${p}`).join('');
+}
+
+/** URL of a folder view. */
 export function browseHref(storeId: string, folder: string, query: BrowseLinkQuery = {}): string {
   const params = new URLSearchParams();
   if (query.q) params.set('q', query.q);
@@ -22,11 +41,11 @@ export function browseHref(storeId: string, folder: string, query: BrowseLinkQue
   if (query.status?.length) params.set('status', query.status.join(','));
   if (query.after) params.set('after', query.after);
   const search = params.toString();
-  return `/browse/${storeId}${folder === '/' ? '' : folder.slice(0, -1)}${search ? `?${search}` : ''}`;
+  return `/browse/${storeId}${folder === '/' ? '' : namePath(folder.slice(0, -1))}${search ? `?${search}` : ''}`;
 }
 
 export function itemHref(storeId: string, name: string): string {
-  return `/items/${storeId}${name}`;
+  return `/items/${storeId}${namePath(name)}`;
 }
 
 /** URL of the freshness list: items of the given stores (all when none) with the given statuses (all when none). */
