@@ -49,6 +49,7 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   // Reported, not enforced: npm run mutate is a tool to run by hand, not a gate.
   thresholds: { high: 95, low: 90, break: null },
-  ignorePatterns: ['.next', 'data', 'test-results', 'playwright-report', 'e2e', 'docs', 'public', 'deploy', 'reports'],
+  // Anchored (.gitignore syntax): a bare 'data' would also leave out lib/data.
+  ignorePatterns: ['/.next', '/data', '/test-results', '/playwright-report', '/e2e', '/docs', '/public', '/deploy', '/reports'],
   tempDirName: '.stryker-tmp',
 };

@@ -43,6 +43,7 @@ export default defineConfig({
       'tests/cloudtrail/event-redaction.test.ts',
       // Every listing surface against can(), item by item, over a real inventory (SQLite).
       'tests/auth/access-surfaces.property.test.ts',
+      'tests/auth/folder-view-cuts.test.ts',
     ],
     // No PostgreSQL server: nothing here runs on it.
     globalSetup: [],

@@ -52,6 +52,8 @@ describe('parseTarget', () => {
     [`${'s'.repeat(64)}:/a`, null],
     ['local:prod/x', null],
     ['see local:/x', null],
+    // A line break ends the address: what follows is not part of a name, so it is no address.
+    ['local:/x\nlocal:/y', null],
   ])('%s is %j', (target, expected) => expect(parseTarget(target)).toEqual(expected));
 });
 
