@@ -42,7 +42,8 @@ function namesVisibleItem(text: string, field: string, visible: ReadonlySet<stri
 function cut(value: unknown, field: string, visible: ReadonlySet<string>, top = false): Cut {
   if (typeof value === 'string') {
     if (NAME_FIELDS.has(field) || value.trimStart().startsWith('arn:')) return namesVisibleItem(value.trim(), field, visible) ? value : HIDDEN;
-    return value;
+    // Free text (a description, a message) goes when it quotes an ARN of anything the caller may not see.
+    return quotesOnlyVisibleArns(value, visible) ? value : HIDDEN;
   }
   if (Array.isArray(value)) return value.map((v) => cut(v, field, visible)).filter((v) => v !== HIDDEN);
   if (value === null || typeof value !== 'object') return value;
@@ -57,11 +58,14 @@ function cut(value: unknown, field: string, visible: ReadonlySet<string>, top = 
   return copy;
 }
 
+function quotesOnlyVisibleArns(text: string, visible: ReadonlySet<string>): boolean {
+  return (text.match(ARN_TOKEN) ?? []).every((arn) => namesVisibleItem(arn.replace(/[.:]+$/, ''), 'arn', visible));
+}
+
 /** A free-text message is shown when every item of the event is visible and it quotes no other ARN. */
 function messageVisible(message: unknown, visibility: EventVisibility): boolean {
   if (typeof message !== 'string') return true;
-  if (!visibility.everyItemVisible) return false;
-  return (message.match(ARN_TOKEN) ?? []).every((arn) => namesVisibleItem(arn.replace(/[.:]+$/, ''), 'arn', visibility.visible));
+  return visibility.everyItemVisible && quotesOnlyVisibleArns(message, visibility.visible);
 }
 
 /** The raw event naming only the visible items (see the top of this file). A new object. */

@@ -58,6 +58,11 @@ describe('redactOtherItems', () => {
       { requestParameters: { secretId: 'prod/payments/a' }, addendum: {} },
     ],
     [
+      'free text quoting the ARN of an item outside the grants is removed; quoting the caller\'s own, kept',
+      { requestParameters: { secretId: 'prod/payments/a', description: `copy of ${secretArn('prod/web/b')}`, clientRequestToken: 't-1' }, responseElements: { note: `see ${secretArn('prod/payments/a')}` } },
+      { requestParameters: { secretId: 'prod/payments/a', clientRequestToken: 't-1' }, responseElements: { note: `see ${secretArn('prod/payments/a')}` } },
+    ],
+    [
       'a GetParametersByPath path is a folder: kept when the caller may see that folder row',
       { requestParameters: { path: '/prod/payments', recursive: true } },
       { requestParameters: { path: '/prod/payments', recursive: true } },
