@@ -29,8 +29,9 @@ const ARN_TOKEN = /arn:[^\s"',;()[\]{}]+/g;
 const HIDDEN = Symbol('hidden');
 type Cut = unknown | typeof HIDDEN;
 
-function namesVisibleItem(text: string, field: string, visible: ReadonlySet<string>): boolean {
-  const refs = field === 'path' ? [ssmPathRef(text, true)] : [ssmParameterRef(text), secretRef(text), arnRef(text)];
+/** Whether the text names a visible item: a folder when it is a GetParametersByPath `path`, else a parameter, secret or ARN. */
+function namesVisibleItem(text: string, visible: ReadonlySet<string>, isPath = false): boolean {
+  const refs = isPath ? [ssmPathRef(text, true)] : [ssmParameterRef(text), secretRef(text), arnRef(text)];
   return refs.some((ref) => ref !== null && visible.has(ref.itemName));
 }
 
@@ -41,8 +42,8 @@ function namesVisibleItem(text: string, field: string, visible: ReadonlySet<stri
  */
 function cut(value: unknown, field: string, visible: ReadonlySet<string>, top = false): Cut {
   if (typeof value === 'string') {
-    if (NAME_FIELDS.has(field) || value.trimStart().startsWith('arn:')) return namesVisibleItem(value.trim(), field, visible) ? value : HIDDEN;
-    // Free text (a description, a message) goes when it quotes an ARN of anything the caller may not see.
+    if (NAME_FIELDS.has(field)) return namesVisibleItem(value.trim(), visible, field === 'path') ? value : HIDDEN;
+    // Any other text (an ARN on its own, a description, a message) goes when it quotes an ARN of anything the caller may not see.
     return quotesOnlyVisibleArns(value, visible) ? value : HIDDEN;
   }
   if (Array.isArray(value)) return value.map((v) => cut(v, field, visible)).filter((v) => v !== HIDDEN);
@@ -59,7 +60,7 @@ function cut(value: unknown, field: string, visible: ReadonlySet<string>, top = 
 }
 
 function quotesOnlyVisibleArns(text: string, visible: ReadonlySet<string>): boolean {
-  return (text.match(ARN_TOKEN) ?? []).every((arn) => namesVisibleItem(arn.replace(/[.:]+$/, ''), 'arn', visible));
+  return (text.match(ARN_TOKEN) ?? []).every((arn) => namesVisibleItem(arn.replace(/[.:]+$/, ''), visible));
 }
 
 /** A free-text message is shown when every item of the event is visible and it quotes no other ARN. */
