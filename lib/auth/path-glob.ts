@@ -110,14 +110,14 @@ export function globMatchesName(glob: string, name: string): boolean {
 export function globReachesFolder(glob: string, folder: string): boolean {
   const levels = folderLevels(folder);
   return compileGlob(glob).some((c) => {
-    const reach = (i: number, j: number): boolean => {
-      if (j === levels.length) return i < c.levels.length;
+    for (let i = 0; i < levels.length; i++) {
       const level = c.levels[i];
       if (level === undefined) return false;
-      if (level.anyDepth) return reach(i + 1, j) || reach(i, j + 1);
-      return levelMatches(level, levels[j]!) && reach(i + 1, j + 1);
-    };
-    return reach(0, 0);
+      // "**" takes whatever levels the folder has left, and stays a level for the names below it.
+      if (level.anyDepth) return true;
+      if (!levelMatches(level, levels[i]!)) return false;
+    }
+    return c.levels.length > levels.length;
   });
 }
 
@@ -166,13 +166,18 @@ export function nameRanges(globs: readonly string[]): NameRanges | null {
   const names = new Set<string>();
   let exact = true;
   for (const c of globs.flatMap(compileGlob)) {
-    const literalCount = c.levels.findIndex((l) => l.anyDepth || l.literal === null);
-    if (literalCount < 0) {
+    // The literal levels before the first wildcard.
+    const literals: string[] = [];
+    for (const level of c.levels) {
+      if (level.anyDepth || level.literal === null) break;
+      literals.push(level.literal);
+    }
+    if (literals.length === c.levels.length) {
       names.add(c.glob);
       continue;
     }
-    const literal = `/${c.levels.slice(0, literalCount).map((l) => (l.anyDepth ? '' : l.literal)).join('/')}`;
-    if (literalCount > 0 && c.levels.slice(literalCount).every((l) => l.anyDepth)) {
+    const literal = `/${literals.join('/')}`;
+    if (literals.length > 0 && c.levels.slice(literals.length).every((l) => l.anyDepth)) {
       // "P/**" matches the name P, and P/ with everything after it.
       prefixes.add(`${literal}/`);
       names.add(literal);
