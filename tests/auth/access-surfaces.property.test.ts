@@ -4,19 +4,20 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { can } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
+import type { Role } from '@/lib/auth/roles';
 import { getFolderView, listInventoryStatuses, listItemsPage } from '@/lib/data/browse';
 import { getFreshnessOverview, listFreshness } from '@/lib/data/freshness';
 import { searchEverything } from '@/lib/data/search';
 import { resetFreshnessPolicies } from '@/lib/freshness/policies';
 import { FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
 import { closeInventoryDb, inventoryDb } from '@/lib/inventory/inventory';
-import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
+import type { InventoryRecord } from '@/lib/inventory/records';
 import { getStores } from '@/lib/stores/registry';
 import { folderOf } from '@/lib/validations/item-name';
 import { DATABASES, useDatabase } from '../support/databases';
+import { inventoryRecord, walkInto } from '../support/inventory-records';
 import { makeTempDir } from '../support/temp-dir';
 import { FC_PARAMS, FC_SEED, foldersAbove, globArb, NAME_LEVELS } from './support/access-arbitraries';
-import type { Role } from '@/lib/auth/roles';
 
 // Every surface that lists or counts, against the brute-force answer of the one check: random grants
 // (overlapping, nested, wildcards, several per user) over a random inventory of names chosen to trip
@@ -40,19 +41,15 @@ function universe(storeId: string, seed: number): InventoryRecord[] {
   // A name that is also a folder of another is a valid AWS name, but keep it simple: items only at leaves.
   return names
     .filter((n) => !folders.has(`${n}/`))
-    .map((name, i) => ({
-      name,
-      folder: folderOf(name),
-      kind: storeId === 'params' ? 'SecureString' : 'secret',
-      description: i % 5 === 0 ? `about ${name.split('/').at(-1)}` : null,
-      tags: (i % 7 === 0 ? { team: 'payments' } : {}) as Record<string, string>,
-      kmsKeyId: null,
-      lastChangedAt: new Date(NOW.getTime() - ((i * 37) % 400) * DAY).toISOString(),
-      lastChangedBy: null,
-      currentVersion: String(1 + (i % 4)),
-      labels: [],
-      extra: {},
-    }));
+    .map((name, i) =>
+      inventoryRecord(name, {
+        kind: storeId === 'params' ? 'SecureString' : 'secret',
+        description: i % 5 === 0 ? `about ${name.split('/').at(-1)}` : null,
+        tags: i % 7 === 0 ? { team: 'payments' } : {},
+        lastChangedAt: new Date(NOW.getTime() - ((i * 37) % 400) * DAY).toISOString(),
+        currentVersion: String(1 + (i % 4)),
+      }),
+    );
 }
 
 const principalOf = (grants: Principal['grants']): Principal => ({ via: 'session', userId: 'u', email: 'u@example.com', name: null, role: null, grants });
@@ -101,9 +98,7 @@ freshness:
     for (const storeId of STORES) {
       const records = universe(storeId, FC_SEED);
       items.set(storeId, records);
-      await db.beginWalk(storeId);
-      await db.stage(records.map((r) => toInventoryRow(storeId, r, true)));
-      await db.applyWalk(storeId, { items: records.length, pages: 1, durationMs: 1, calls: {}, throttled: 0, unreadableItems: 0 }, true);
+      await walkInto(db, storeId, records);
     }
     items.set('local', []);
     // Each item's status as an admin sees it: the brute-force side only filters, never recomputes.

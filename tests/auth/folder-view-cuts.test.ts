@@ -6,10 +6,9 @@ import type { Principal } from '@/lib/auth/principal';
 import { getFolderView, listItemsPage } from '@/lib/data/browse';
 import { resetFreshnessPolicies } from '@/lib/freshness/policies';
 import { closeInventoryDb, inventoryDb } from '@/lib/inventory/inventory';
-import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
 import { getStores } from '@/lib/stores/registry';
-import { folderOf } from '@/lib/validations/item-name';
 import { DATABASES, useDatabase } from '../support/databases';
+import { inventoryRecord, walkInto } from '../support/inventory-records';
 import { makeTempDir } from '../support/temp-dir';
 
 // A folder page (lib/data/browse.ts getFolderView) over a real inventory, case by case: which folder
@@ -19,19 +18,6 @@ import { makeTempDir } from '../support/temp-dir';
 // store that is not there, filters).
 
 const NAMES = ['/prod/payments/a', '/prod/payments/b', '/prod/payments/db/pw', '/prod/web/x', '/prod/web/db', '/dev/k'];
-const record = (name: string): InventoryRecord => ({
-  name,
-  folder: folderOf(name),
-  kind: 'SecureString',
-  description: null,
-  tags: {},
-  kmsKeyId: null,
-  lastChangedAt: '2026-01-01T00:00:00.000Z',
-  lastChangedBy: null,
-  currentVersion: '1',
-  labels: [],
-  extra: {},
-});
 
 const principal = (...grants: Grant[]): Principal => ({ via: 'session', userId: 'u', email: 'u@example.com', name: null, role: null, grants });
 const P = {
@@ -60,9 +46,7 @@ describe.each(DATABASES)('folder pages cut by the one check (%s)', (database) =>
     await getStores();
     const db = await inventoryDb();
     for (const [storeId, names] of [['params', NAMES], ['empty', []]] as const) {
-      await db.beginWalk(storeId);
-      await db.stage(names.map((n) => toInventoryRow(storeId, record(n), true)));
-      await db.applyWalk(storeId, { items: names.length, pages: 1, durationMs: 1, calls: {}, throttled: 0, unreadableItems: 0 }, true);
+      await walkInto(db, storeId, names.map((n) => inventoryRecord(n)));
     }
   }, 60_000);
 
