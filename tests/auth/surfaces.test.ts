@@ -16,6 +16,7 @@ import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
 import { principalForUser } from '@/lib/session';
 import { SENTINEL } from '../contract/fixture';
 import { DATABASES } from '../support/databases';
+import { inventoryRecord } from '../support/inventory-records';
 import { bearer, INSIDE, OUTSIDE, startHarness, type Harness, type Subject } from './harness';
 
 // Issue 18, "every surface cut by the one check": the inventory status (API and the browse page's
@@ -49,19 +50,7 @@ const LOCATORS: StoreLocator[] = [
 const PARAMS: InventoryRecord[] = [
   ...['a', 'b', 'c', 'd', 'e'].map((leaf) => `/prod/payments/param-${leaf}`),
   ...Array.from({ length: 9 }, (_, i) => `/prod/web/${OUTSIDER}-param-${i}`),
-].map((name) => ({
-  name,
-  folder: name.slice(0, name.lastIndexOf('/') + 1),
-  kind: 'SecureString',
-  description: null,
-  tags: {},
-  kmsKeyId: null,
-  lastChangedAt: '2026-01-01T00:00:00.000Z',
-  lastChangedBy: null,
-  currentVersion: '1',
-  labels: [],
-  extra: {},
-}));
+].map((name) => inventoryRecord(name));
 const OWN_ITEMS = { local: 3, 'aws-params': 5, 'aws-secrets': 0 } as const;
 
 /** Own-log entries: whose target is inside the grants (shown to the auditor) or not (never shown to them). */
