@@ -1,7 +1,7 @@
 import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { Kysely, sql, type Transaction } from 'kysely';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { migrateArea } from '@/lib/db/migrate';
@@ -96,11 +96,7 @@ export class EventIndex {
   /** DATA_DIR/audit-events.db, created or brought up to date. */
   static async open(dataDir: string, options: EventIndexOptions): Promise<EventIndex> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const conn = new Database(path.join(dataDir, AUDIT_EVENTS_DB_FILE));
-    conn.pragma('journal_mode = WAL');
-    conn.pragma('synchronous = NORMAL');
-    conn.pragma('busy_timeout = 5000');
-    conn.pragma('analysis_limit = 1000');
+    const conn = await openSqliteFile(path.join(dataDir, AUDIT_EVENTS_DB_FILE), ['synchronous = NORMAL', 'analysis_limit = 1000']);
     // The grants cut: path globs compiled to one regular expression (lib/auth/path-glob.ts globsPattern).
     registerRegexp(conn);
     const db = new Kysely<CloudTrailDatabase>({ dialect: sqliteDialect(conn) });

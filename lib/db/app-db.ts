@@ -1,9 +1,9 @@
 import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { Kysely, type Generated } from 'kysely';
 import { sqliteDialect } from './sqlite-dialect';
+import { openSqliteFile } from './sqlite-file';
 import { readEnv } from '@/lib/config/env';
 import { migrateArea } from './migrate';
 import { APP_MIGRATIONS } from './migrations/app';
@@ -143,10 +143,7 @@ export const APP_SCHEMA = 'app';
 /** Opens DATA_DIR/app.db and applies pending migrations. */
 export async function openAppDatabase(dataDir: string): Promise<Kysely<AppDatabase>> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const conn = new Database(path.join(dataDir, APP_DB_FILE));
-  conn.pragma('journal_mode = WAL');
-  conn.pragma('foreign_keys = ON');
-  conn.pragma('busy_timeout = 5000');
+  const conn = await openSqliteFile(path.join(dataDir, APP_DB_FILE), ['foreign_keys = ON']);
   const db = new Kysely<AppDatabase>({ dialect: sqliteDialect(conn) });
   try {
     await migrateArea(db, 'app', APP_MIGRATIONS);

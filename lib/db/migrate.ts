@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { dialectOf, type DialectName } from './dialect';
+import { isSqliteBusy } from './sqlite-file';
 
 // One set of migrations per area (app, inventory, cloudtrail, builtin) for both dialects, run by
 // kysely's Migrator at start. On SQLite an area is a file under DATA_DIR; on PostgreSQL a schema.
@@ -20,11 +21,6 @@ export class MigrationError extends Error {
 }
 
 const SQLITE_BUSY_RETRIES = 40;
-
-function isSqliteBusy(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return code.startsWith('SQLITE_BUSY') || (error instanceof Error && /database is locked/.test(error.message));
-}
 
 /**
  * Applies an area's pending migrations (names sort in order: '0001-initial', '0002-…').

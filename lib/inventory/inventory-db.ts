@@ -1,7 +1,7 @@
 import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { Kysely, sql } from 'kysely';
 import { migrateArea } from '@/lib/db/migrate';
 import { INVENTORY_MIGRATIONS } from '@/lib/db/migrations/inventory';
@@ -76,11 +76,8 @@ export class InventoryDb {
   /** DATA_DIR/inventory.db, created or brought up to date (a file from an earlier version keeps its rows). */
   static async open(dataDir: string, policies: FreshnessPolicySet = freshnessPolicies()): Promise<InventoryDb> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const conn = new Database(path.join(dataDir, INVENTORY_DB_FILE));
-    conn.pragma('journal_mode = WAL');
-    conn.pragma('synchronous = NORMAL');
     // A command-line reader (npm run report) may open it while the server's sync writes.
-    conn.pragma('busy_timeout = 5000');
+    const conn = await openSqliteFile(path.join(dataDir, INVENTORY_DB_FILE), ['synchronous = NORMAL']);
     // Grants cut queries with REGEXP (see lib/auth/path-glob.ts).
     registerRegexp(conn);
     const db = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { Kysely, sql } from 'kysely';
 import { DATA_AREAS } from '@/lib/db/areas';
 import { migrateArea, MigrationError } from '@/lib/db/migrate';
@@ -261,10 +262,7 @@ async function openSqlite(options: OpenOptions): Promise<OpenedDatabase> {
 
   let conn: Database.Database;
   try {
-    conn = new Database(dbPath);
-    conn.pragma('journal_mode = WAL');
-    conn.pragma('foreign_keys = ON');
-    conn.pragma('busy_timeout = 5000');
+    conn = await openSqliteFile(dbPath, ['foreign_keys = ON']);
     // The inventory's queries cut to a caller's grants with REGEXP.
     registerRegexp(conn);
   } catch (error) {
