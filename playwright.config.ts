@@ -21,7 +21,7 @@ const awsPort = Number(process.env.E2E_AWS_PORT ?? 3211);
 const awsBaseURL = `http://127.0.0.1:${awsPort}`;
 const fakeAwsPort = Number(process.env.E2E_FAKE_AWS_PORT ?? 3299);
 process.env.E2E_FAKE_AWS_URL = `http://127.0.0.1:${fakeAwsPort}`;
-// Two simulated AWS processes (scripts/sim) for scale: a 20,000-item folder, and a slow first sync.
+// Two simulated AWS processes (simulator) for scale: a 20,000-item folder, and a slow first sync.
 const scalePort = Number(process.env.E2E_SCALE_AWS_PORT ?? 3296);
 const slowPort = Number(process.env.E2E_SLOW_AWS_PORT ?? 3295);
 process.env.E2E_SCALE_AWS_URL = `http://127.0.0.1:${scalePort}`;
@@ -99,11 +99,11 @@ const fakeAwsServer = {
 };
 const simulators = [
   {
-    command: `node --import tsx scripts/sim/simulated-aws-main.ts --port ${scalePort} --ssm flat:bulk:${SCALE_STORE.folderItems} --ssm hierarchy:500 --latency 2 --quota ssm:DescribeParameters=400`,
+    command: `node --import tsx simulator/simulated-aws-main.ts --port ${scalePort} --ssm flat:bulk:${SCALE_STORE.folderItems} --ssm hierarchy:500 --latency 2 --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SCALE_AWS_URL}/__health`,
   },
   {
-    command: `node --import tsx scripts/sim/simulated-aws-main.ts --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --quota ssm:DescribeParameters=400`,
+    command: `node --import tsx simulator/simulated-aws-main.ts --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
   },
 ].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));

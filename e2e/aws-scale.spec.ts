@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './support/test';
 import { SCALE_STORE, SLOW_STORE } from './support/aws-stores';
 
-// The inventory at scale, in the browser, against the simulated AWS of scripts/sim (project 'aws'):
+// The inventory at scale, in the browser, against the simulated AWS of simulator (project 'aws'):
 // a first sync's progress, one search across several stores, and a 20,000-item folder scrolled
 // to its end while the page keeps fewer than 200 rows in the DOM.
 

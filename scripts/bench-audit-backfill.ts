@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { EventIndex } from '@/lib/cloudtrail/event-index';
 import { createLookupSources, LOOKUP_CALLS_PER_SECOND, LOOKUP_PAGE_SIZE } from '@/lib/cloudtrail/lookup-events-source';
 import { CloudTrailSync } from '@/lib/cloudtrail/sync';
-import { AUDITED_EVENT_SOURCES, startSimulatedCloudTrail } from './sim/simulated-cloudtrail';
+import { AUDITED_EVENT_SOURCES, startSimulatedCloudTrail } from '../simulator/simulated-cloudtrail';
 
 // The LookupEvents backfill rate: the real sync (three lookups under one bucket per account and
 // region) against the simulated CloudTrail at AWS's 2 calls a second and a latency per call, into

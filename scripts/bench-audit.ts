@@ -238,7 +238,7 @@ async function measureBackfill(): Promise<number | null> {
   const count = args.includes('--backfill-events') ? Number(args[args.indexOf('--backfill-events') + 1]) : 3000;
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIABENCH00000000000', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true' });
   const [{ startSimulatedCloudTrail, AUDITED_EVENT_SOURCES }, { createLookupSources, LOOKUP_PAGE_SIZE, LOOKUP_CALLS_PER_SECOND }, { realClock }] = await Promise.all([
-    import('./sim/simulated-cloudtrail'),
+    import('../simulator/simulated-cloudtrail'),
     import('@/lib/cloudtrail/lookup-events-source'),
     import('@/lib/inventory/rate-limiter'),
   ]);

@@ -30,7 +30,7 @@ export const FAILING_STORES: FailingStore[] = [
 ];
 
 /**
- * Stores on the simulated AWS (scripts/sim): `scale-params` holds a 20,000-parameter folder
+ * Stores on the simulated AWS (simulator): `scale-params` holds a 20,000-parameter folder
  * /bulk/ and syncs fast; `first-sync-params` answers every call after SLOW_LATENCY_MS, so its first walk
  * is still under way when the tests look at it, until a test speeds it up.
  */

@@ -1,7 +1,7 @@
 // AWS's default request quotas for the calls that read and write values, as token buckets per fake
 // instance: a bucket holds a second's worth of calls and refills continuously; a call that finds it
 // empty is answered with ThrottlingException. Browsing calls are not limited here (the scale
-// simulator in scripts/sim covers those quotas).
+// simulator in simulator covers those quotas).
 
 /** Calls per second, per quota; operations sharing a quota share its bucket. */
 export const DEFAULT_QUOTAS = {

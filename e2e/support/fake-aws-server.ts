@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { afterLatency, listenOn, sendAwsJson } from '../../scripts/sim/sim-http';
+import { afterLatency, listenOn, sendAwsJson } from '../../simulator/sim-http';
 import { ACCOUNT } from './fake-aws-data';
 import { AwsFault, type Body } from './fake-aws-protocol';
 import { DEFAULT_QUOTAS, Quotas, type QuotaName } from './fake-aws-quotas';

@@ -47,7 +47,7 @@ Object.assign(process.env, AWS_ENV, { LOG_LEVEL: 'warn' });
 
 /** The simulated AWS in its own process with these Parameter Store sets (e.g. `hierarchy:1000`, `flat:bulk:500`). */
 export async function startSimulator(ssmSets: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim/simulated-aws-main.ts', ...ssmSets.flatMap((set) => ['--ssm', set]), '--latency', String(LATENCY_MS)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/simulated-aws-main.ts', ...ssmSets.flatMap((set) => ['--ssm', set]), '--latency', String(LATENCY_MS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolve, reject) => {

@@ -34,7 +34,7 @@ export interface SecretsManagerColdSync {
 }
 
 async function startSimulator(count: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim/simulated-aws-main.ts', '--secrets', `hierarchy:${count}`, '--latency', String(LATENCY_MS)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/simulated-aws-main.ts', '--secrets', `hierarchy:${count}`, '--latency', String(LATENCY_MS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { anchorIfHeadMoved, flushAnchors, lastAnchor, recordAnchor, startAnchorT
 import { resetAnchorS3 } from '@/lib/audit/anchor-s3';
 import { closeKeyrings } from '@/lib/crypto/keyring';
 import { appDb } from '@/lib/db/app-db';
-import { startSimulatedS3, type SimulatedS3 } from '@/scripts/sim/simulated-s3';
+import { startSimulatedS3, type SimulatedS3 } from '@/simulator/simulated-s3';
 import { DATABASES, useDatabase, type DatabaseKind } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 

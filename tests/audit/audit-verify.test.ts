@@ -10,7 +10,7 @@ import { resetAnchorS3 } from '@/lib/audit/anchor-s3';
 import { keyedEntryHash, legacyEntryHash } from '@/lib/audit/entry-hash';
 import { closeKeyrings } from '@/lib/crypto/keyring';
 import { APP_DB_FILE, openAppDatabase } from '@/lib/db/app-db';
-import { startSimulatedS3 } from '@/scripts/sim/simulated-s3';
+import { startSimulatedS3 } from '@/simulator/simulated-s3';
 import { createTestDatabase, useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { tamper } from './support/chain-db';

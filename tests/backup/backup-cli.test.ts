@@ -7,7 +7,7 @@ import { restoreBackup } from '@/lib/backup/restore-backup';
 import { RestoreKeyError } from '@/lib/backup/restore-key';
 import { takeBackup } from '@/lib/backup/take-backup';
 import { readEnv } from '@/lib/config/env';
-import { startSimulatedKms, type SimulatedKms } from '@/scripts/sim/simulated-kms';
+import { startSimulatedKms, type SimulatedKms } from '@/simulator/simulated-kms';
 import { useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';

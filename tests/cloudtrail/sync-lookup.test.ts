@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { DEFAULT_OVERLAP_MS, parseLookupCursor } from '@/lib/cloudtrail/lookup-events-source';
-import type { SimulatedCloudTrail } from '@/scripts/sim/simulated-cloudtrail';
+import type { SimulatedCloudTrail } from '@/simulator/simulated-cloudtrail';
 import { MemoryEventSink } from './support/memory-event-sink';
 import { auditedCount, lookupConfig, lookupSync, startSim, useSimulatedCredentials, waitFor } from './support/lookup-harness';
 

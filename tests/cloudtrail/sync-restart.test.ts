@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLookupCursor } from '@/lib/cloudtrail/lookup-events-source';
 import type { EventSink } from '@/lib/cloudtrail/sync';
-import type { SimulatedCloudTrail } from '@/scripts/sim/simulated-cloudtrail';
+import type { SimulatedCloudTrail } from '@/simulator/simulated-cloudtrail';
 import { DATABASES, type DatabaseKind } from '../support/databases';
 import { dropIndexPlaces, newIndexPlace } from './support/index-databases';
 import { MemoryEventSink } from './support/memory-event-sink';

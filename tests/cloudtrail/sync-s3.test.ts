@@ -4,7 +4,7 @@ import { parseS3Cursor, S3CloudTrailSource } from '@/lib/cloudtrail/s3-source';
 import type { S3SourceConfig } from '@/lib/cloudtrail/sources-config';
 import { CloudTrailSync, type EventSink } from '@/lib/cloudtrail/sync';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
-import { cloudTrailLogFile, cloudTrailLogKey, startSimulatedS3, type SimulatedS3 } from '@/scripts/sim/simulated-s3';
+import { cloudTrailLogFile, cloudTrailLogKey, startSimulatedS3, type SimulatedS3 } from '@/simulator/simulated-s3';
 import { makeTempDir } from '../support/temp-dir';
 import { MemoryEventSink } from './support/memory-event-sink';
 import { useSimulatedCredentials } from './support/lookup-harness';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startSimulatedAws, type SecretInput, type SimulatedAws } from '@/scripts/sim/simulated-aws';
+import { startSimulatedAws, type SecretInput, type SimulatedAws } from '@/simulator/simulated-aws';
 import { InventoryDb } from '@/lib/inventory/inventory-db';
 import { InventorySync } from '@/lib/inventory/sync';
 import { SecretsManagerStore, secretToItemName } from '@/lib/stores/secrets-manager';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startSimulatedAws, type SimulatedAws } from '@/scripts/sim/simulated-aws';
+import { startSimulatedAws, type SimulatedAws } from '@/simulator/simulated-aws';
 import { InventorySync } from '@/lib/inventory/sync';
 import { SecretsManagerStore } from '@/lib/stores/secrets-manager';
 import { SsmStore } from '@/lib/stores/ssm';

@@ -12,7 +12,7 @@ import {
   type KmsSealConfig,
   type SealedMasterKey,
 } from '@/lib/crypto/kms';
-import { startSimulatedKms, type SimulatedKms } from '@/scripts/sim/simulated-kms';
+import { startSimulatedKms, type SimulatedKms } from '@/simulator/simulated-kms';
 
 // The KMS seal of the master key against the simulated KMS through the real SDK (default credential
 // chain from the environment, endpoint override): round trips, and each failure a start-up can meet

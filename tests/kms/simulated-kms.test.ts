@@ -1,7 +1,7 @@
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { isThrottlingError } from '@smithy/core/retry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulatedKms, type SimulatedKms } from '@/scripts/sim/simulated-kms';
+import { startSimulatedKms, type SimulatedKms } from '@/simulator/simulated-kms';
 
 // The simulated KMS against the real SDK v3 client and raw HTTP: what it answers, what it refuses
 // and how (the error types KMS uses), the ciphertext's binding to key and encryption context,

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { closeKeyrings } from '@/lib/crypto/keyring';
 import { homePaths } from '@/lib/crypto/master-key';
 import type { OpenOptions } from '@/lib/stores/embedded/open';
-import type { SimulatedKms } from '@/scripts/sim/simulated-kms';
+import type { SimulatedKms } from '@/simulator/simulated-kms';
 import { DATABASES, useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { childEnv, DEPLOYMENT, dirSnapshot, newKeyBase64, readAll, runRotateCli, schemaSnapshot, seedStore, seedValues, startKms } from './support';

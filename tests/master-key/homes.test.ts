@@ -5,7 +5,7 @@ import { closeKeyrings, getKeyring } from '@/lib/crypto/keyring';
 import { sealedMasterKeySchema } from '@/lib/crypto/kms';
 import { homePaths, KMS_KEY_FILE, MASTER_KEY_KMS_META } from '@/lib/crypto/master-key';
 import { openEmbeddedDatabase, StoreOpenError, type OpenOptions } from '@/lib/stores/embedded/open';
-import type { SimulatedKms } from '@/scripts/sim/simulated-kms';
+import type { SimulatedKms } from '@/simulator/simulated-kms';
 import { DATABASES, useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { AWS_TEST_ENV, DEPLOYMENT, dirSnapshot, KMS_KEY_A, KMS_KEY_B, kmsConfig, metaRow, newKeyBase64, readAll, schemaSnapshot, seedStore, seedValues, startKms } from './support';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { closeKeyrings } from '@/lib/crypto/keyring';
 import { homePaths, MASTER_KEY_KMS_META } from '@/lib/crypto/master-key';
 import { openEmbeddedDatabase, StoreOpenError, type OpenOptions } from '@/lib/stores/embedded/open';
-import type { SimulatedKms } from '@/scripts/sim/simulated-kms';
+import type { SimulatedKms } from '@/simulator/simulated-kms';
 import { DATABASES, useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { childEnv, DEPLOYMENT, KMS_KEY_A, kmsConfig, metaRow, newKeyBase64, openWith, rawVersions, readAll, runRotateCli, seedStore, seedValues, startKms } from './support';

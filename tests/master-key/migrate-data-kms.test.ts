@@ -5,7 +5,7 @@ import { copySqliteToPostgres, CopyFailedError } from '@/lib/db/copy-data';
 import { closePostgres } from '@/lib/db/postgres';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SimulatedKms } from '@/scripts/sim/simulated-kms';
+import type { SimulatedKms } from '@/simulator/simulated-kms';
 import { createTestDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { AWS_TEST_ENV, dirSnapshot, kmsConfig, metaRow, readAll, seedStore, seedValues, startKms } from './support';

@@ -11,7 +11,7 @@ import { KEY_FILE, KMS_KEY_FILE, MASTER_KEY_KMS_META, type MasterKeyKind } from 
 import { rotateMasterKey, RotationFailed, RotationRefused, type RotationRequest } from '@/lib/crypto/rotate-master-key';
 import { DB_FILE, openEmbeddedDatabase, type OpenOptions } from '@/lib/stores/embedded/open';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
-import type { SimulatedKms } from '@/scripts/sim/simulated-kms';
+import type { SimulatedKms } from '@/simulator/simulated-kms';
 import { DATABASES, useDatabase, type DatabaseKind } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import {

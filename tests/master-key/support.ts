@@ -8,7 +8,7 @@ import { decryptValue } from '@/lib/crypto/envelope';
 import type { KmsSealConfig } from '@/lib/crypto/kms';
 import { BUILTIN_SCHEMA, DB_FILE, type OpenOptions } from '@/lib/stores/embedded/open';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
-import { startSimulatedKms, type SimulatedKms } from '@/scripts/sim/simulated-kms';
+import { startSimulatedKms, type SimulatedKms } from '@/simulator/simulated-kms';
 
 // Shared by the master key suites: a store with values in it, the raw versions rows (to prove which
 // key wraps what), a simulated KMS, and the rotation CLI as a child process.

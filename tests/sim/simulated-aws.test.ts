@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { isThrottlingError } from '@smithy/core/retry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SIM_VALUE_SENTINEL, startSimulatedAws, type SimulatedAws } from '@/scripts/sim/simulated-aws';
+import { SIM_VALUE_SENTINEL, startSimulatedAws, type SimulatedAws } from '@/simulator/simulated-aws';
 
 // The simulated AWS against the real SDK v3 clients: paging, path levels, filters, validation,
 // throttling as the SDK classifies it, runtime control, and signatures. Each test checks both what

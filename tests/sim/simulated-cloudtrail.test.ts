@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
-import { SIM_CT_ACCOUNT, startSimulatedCloudTrail, type SimulatedCloudTrail } from '@/scripts/sim/simulated-cloudtrail';
-import { cloudTrailLogFile, cloudTrailLogKey, startSimulatedS3, type SimulatedS3 } from '@/scripts/sim/simulated-s3';
+import { SIM_CT_ACCOUNT, startSimulatedCloudTrail, type SimulatedCloudTrail } from '@/simulator/simulated-cloudtrail';
+import { cloudTrailLogFile, cloudTrailLogKey, startSimulatedS3, type SimulatedS3 } from '@/simulator/simulated-s3';
 
 // The simulated CloudTrail and S3 speak the real wire protocols to the real SDK clients.
 

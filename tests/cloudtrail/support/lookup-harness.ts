@@ -1,7 +1,7 @@
 import { createLookupSources, LOOKUP_PACED_RATE, type LookupEventsSource } from '@/lib/cloudtrail/lookup-events-source';
 import type { LookupEventsSourceConfig } from '@/lib/cloudtrail/sources-config';
 import { CloudTrailSync, type EventSink } from '@/lib/cloudtrail/sync';
-import { AUDITED_EVENT_SOURCES, startSimulatedCloudTrail, type SimulatedCloudTrailOptions } from '@/scripts/sim/simulated-cloudtrail';
+import { AUDITED_EVENT_SOURCES, startSimulatedCloudTrail, type SimulatedCloudTrailOptions } from '@/simulator/simulated-cloudtrail';
 
 // Shared set-up of the LookupEvents sync tests: the simulated CloudTrail and a sync of one source.
 

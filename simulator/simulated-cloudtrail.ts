@@ -20,7 +20,7 @@ import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 //   POST /__control  a CloudTrailControlCommand (add events, generate more, fail calls, latency, rate)
 
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
-import { seededRandom } from '../../lib/random/seeded-random';
+import { seededRandom } from '../lib/random/seeded-random';
 
 export const SIM_CT_ACCOUNT = '123456789012';
 export const SIM_CT_REGION = 'us-east-1';

@@ -4,10 +4,10 @@ import { closeOnSignals } from './sim-http';
 
 // Runs the simulated KMS until SIGTERM/SIGINT. The first line on stdout is the URL; the keys go to stderr.
 //
-//   node --import tsx scripts/sim/simulated-kms-main.ts --port 3299 \
+//   node --import tsx simulator/simulated-kms-main.ts --port 3299 \
 //     --key 1234abcd-12ab-34cd-56ef-1234567890ab:alias/secrets-dashboard
 
-const USAGE = `Usage: node --import tsx scripts/sim/simulated-kms-main.ts [options]
+const USAGE = `Usage: node --import tsx simulator/simulated-kms-main.ts [options]
 
   --port N            port on 127.0.0.1 (default 0: a free one)
   --host H            address to listen on (default 127.0.0.1)

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterLatency, listenOn, sendAwsJson } from './sim-http';
-import { seededRandom } from '../../lib/random/seeded-random';
+import { seededRandom } from '../lib/random/seeded-random';
 
 // A simulated AWS for benchmarks and scale tests: Parameter Store and Secrets Manager over the AWS
 // JSON 1.1 protocol, on 127.0.0.1, with a large generated data set, a fixed latency per call and

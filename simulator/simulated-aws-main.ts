@@ -5,10 +5,10 @@ import { closeOnSignals } from './sim-http';
 // Runs the simulated AWS until SIGTERM/SIGINT. The first line on stdout is the URL; a summary
 // (item counts, memory, quotas) goes to stderr.
 //
-//   node --import tsx scripts/sim/simulated-aws-main.ts --port 3298 \
+//   node --import tsx simulator/simulated-aws-main.ts --port 3298 \
 //     --ssm hierarchy:20000 --ssm flat:bulk:5000 --secrets hierarchy:2000 --latency 30
 
-const USAGE = `Usage: node --import tsx scripts/sim/simulated-aws-main.ts [options]
+const USAGE = `Usage: node --import tsx simulator/simulated-aws-main.ts [options]
 
   --port N                 port on 127.0.0.1 (default 0: a free one)
   --host H                 address to listen on (default 127.0.0.1)
