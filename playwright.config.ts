@@ -85,7 +85,9 @@ function dashboardServer(base: string, port: number, env: Record<string, string>
     reuseExistingServer: false,
     timeout: 240_000,
     ...extra,
-    env: { PORT: String(port), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, NEXT_TELEMETRY_DISABLED: '1', ...env },
+    // DEMO_AWS=0: these servers keep DEMO_DATA=1's built-in items without the simulated AWS organisation
+    // (the 'demo' project runs that one).
+    env: { PORT: String(port), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, NEXT_TELEMETRY_DISABLED: '1', DEMO_AWS: '0', ...env },
   };
 }
 
