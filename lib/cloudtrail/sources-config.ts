@@ -3,13 +3,17 @@ import { z } from 'zod';
 import { ConfigError, readEnv, type AppEnv } from '@/lib/config/env';
 import {
   AWS_REGION_PATTERN,
+  credentialsFileField,
+  credentialsFileMessage,
+  credentialsFileNeedsProfile,
   EXTERNAL_ID_PATTERN,
-  knownAwsProfiles,
   loadStoreConfigs,
   PROFILE_PATTERN,
   ROLE_ARN_PATTERN,
+  resolveCredentialsFile,
   STORE_ID_PATTERN,
   unknownKeys,
+  unknownProfileProblem,
   type AwsFileEnv,
   type StoreConfig,
 } from '@/lib/config/stores';
@@ -59,6 +63,7 @@ const connectionFields = {
   }),
   region,
   profile: z.string().regex(PROFILE_PATTERN, { message: 'profile must be a profile name from ~/.aws/config or ~/.aws/credentials' }).optional(),
+  credentialsFile: credentialsFileField,
   roleArn: z
     .string()
     .regex(ROLE_ARN_PATTERN, { message: 'roleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role/audit-read' })
@@ -69,10 +74,11 @@ const connectionFields = {
 const externalIdNeedsRole = (entry: { externalId?: string; roleArn?: string }) => entry.externalId === undefined || entry.roleArn !== undefined;
 const externalIdMessage = { message: 'externalId is only used when assuming a role: add roleArn or remove externalId', path: ['externalId'] };
 
-const lookupKeys = ['id', 'kind', 'region', 'profile', 'roleArn', 'externalId', 'endpoint'];
+const lookupKeys = ['id', 'kind', 'region', 'profile', 'credentialsFile', 'roleArn', 'externalId', 'endpoint'];
 const lookupEntry = z
   .strictObject({ ...connectionFields, kind: z.literal('lookup-events') }, { error: unknownKeys('key', lookupKeys) })
-  .refine(externalIdNeedsRole, externalIdMessage);
+  .refine(externalIdNeedsRole, externalIdMessage)
+  .refine(credentialsFileNeedsProfile, credentialsFileMessage);
 
 const s3Keys = [...lookupKeys, 'bucket', 'prefix', 'accounts', 'regions'];
 const s3Entry = z
@@ -95,7 +101,8 @@ const s3Entry = z
     },
     { error: unknownKeys('key', s3Keys) },
   )
-  .refine(externalIdNeedsRole, externalIdMessage);
+  .refine(externalIdNeedsRole, externalIdMessage)
+  .refine(credentialsFileNeedsProfile, credentialsFileMessage);
 
 export const AUDIT_SOURCE_KINDS = ['lookup-events', 'cloudtrail-s3'] as const;
 const auditEntry = z.discriminatedUnion('kind', [lookupEntry, s3Entry], {
@@ -118,10 +125,11 @@ export function accountOfRole(roleArn: string | undefined): string | null {
   return roleArn ? (roleArn.split(':')[4] ?? null) : null;
 }
 
-function connectionOf(entry: { region: string; profile?: string; roleArn?: string; externalId?: string; endpoint?: string }): AwsConnection {
+function connectionOf(entry: { region: string; profile?: string; credentialsFile?: string; roleArn?: string; externalId?: string; endpoint?: string }): AwsConnection {
   return {
     region: entry.region,
     ...(entry.profile ? { profile: entry.profile } : {}),
+    ...(entry.credentialsFile ? { credentialsFile: entry.credentialsFile } : {}),
     ...(entry.roleArn ? { roleArn: entry.roleArn } : {}),
     ...(entry.externalId ? { externalId: entry.externalId } : {}),
     ...(entry.endpoint ? { endpoint: entry.endpoint } : {}),
@@ -130,7 +138,10 @@ function connectionOf(entry: { region: string; profile?: string; roleArn?: strin
 
 /** Two sources with the same key read the same account's CloudTrail in the same region. */
 export function connectionKey(connection: AwsConnection): string {
-  return [connection.region, connection.roleArn ?? '', connection.profile ?? '', connection.endpoint ?? ''].join('|');
+  const key = [connection.region, connection.roleArn ?? '', connection.profile ?? '', connection.endpoint ?? ''];
+  // Only when set, so the ids derived from connections without one stay as they were.
+  if (connection.credentialsFile) key.push(connection.credentialsFile);
+  return key.join('|');
 }
 
 /** `audit:` entries of an already parsed config file (none when the section is absent). */
@@ -149,18 +160,12 @@ export function auditSourcesFromConfig(config: ConfigDocument, awsEnv: AwsFileEn
     });
     throw new ConfigError(`The audit sources in the configuration file have problems:\n  ${lines.join('\n  ')}`);
   }
-  const entries = parsed.data;
-  const withProfiles = entries.filter((e) => e.profile !== undefined);
-  if (withProfiles.length > 0) {
-    const known = knownAwsProfiles(awsEnv);
-    const problems = withProfiles
-      .filter((e) => !known.profiles.has(e.profile!))
-      .map((e) => {
-        const index = entries.indexOf(e);
-        return `${at(config, ['audit', index, 'profile'])}: audit[${index}] (id "${e.id}"): profile "${e.profile}" is not defined in ${known.files.join(' or ')}`;
-      });
-    if (problems.length > 0) throw new ConfigError(`The audit sources name unknown AWS profiles:\n  ${problems.join('\n  ')}`);
-  }
+  const entries = parsed.data.map((e) => (e.credentialsFile ? { ...e, credentialsFile: resolveCredentialsFile(config.source, e.credentialsFile) } : e));
+  const problems = entries.flatMap((e, index) => {
+    const problem = unknownProfileProblem(e, awsEnv);
+    return problem ? [`${at(config, ['audit', index, problem.missingFile ? 'credentialsFile' : 'profile'])}: audit[${index}] (id "${e.id}"): ${problem.message}`] : [];
+  });
+  if (problems.length > 0) throw new ConfigError(`The audit sources name AWS profiles that cannot be found:\n  ${problems.join('\n  ')}`);
   return entries.map(toSourceConfig);
 }
 

@@ -49,6 +49,26 @@ const rateLimits = z.strictObject(
   { error: unknownKeys('operation in rateLimits', RATE_LIMIT_OPERATIONS) },
 );
 
+/**
+ * A shared-credentials file read instead of ~/.aws/credentials for this entry's profile (the demo's
+ * simulated accounts use one, so a user's own AWS files are never touched). Relative paths are taken
+ * from CONFIG_FILE's folder.
+ */
+export const credentialsFileField = z
+  .string({ message: 'credentialsFile must be the path of an AWS shared-credentials file' })
+  .trim()
+  .min(1, { message: 'credentialsFile must not be empty' })
+  .max(4096, { message: 'credentialsFile is at most 4096 characters' })
+  .refine((v) => !v.includes('\0'), { message: 'credentialsFile must be a path' })
+  .optional();
+export const credentialsFileNeedsProfile = (entry: { credentialsFile?: string; profile?: string }) => entry.credentialsFile === undefined || entry.profile !== undefined;
+export const credentialsFileMessage = { message: 'credentialsFile is read for a profile: add profile or remove credentialsFile', path: ['credentialsFile'] };
+
+/** A credentialsFile as written in CONFIG_FILE, made absolute against the file's folder. */
+export function resolveCredentialsFile(configSource: string, credentialsFile: string): string {
+  return path.resolve(path.dirname(path.resolve(configSource)), credentialsFile);
+}
+
 const awsFields = {
   id,
   rateLimits: rateLimits.optional(),
@@ -57,6 +77,7 @@ const awsFields = {
     .string({ error: 'region is required for AWS stores, e.g. eu-west-1' })
     .regex(AWS_REGION_PATTERN, { message: 'region must be an AWS region such as us-east-1 or eu-west-2' }),
   profile: z.string().regex(PROFILE_PATTERN, { message: 'profile must be a profile name from ~/.aws/config or ~/.aws/credentials' }).optional(),
+  credentialsFile: credentialsFileField,
   roleArn: z
     .string()
     .regex(ROLE_ARN_PATTERN, { message: 'roleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role/dashboard-read' })
@@ -74,10 +95,12 @@ const externalIdMessage = { message: 'externalId is only used when assuming a ro
 const awsKeys = ['id', 'kind', ...Object.keys(awsFields).filter((k) => k !== 'id')];
 const ssmStoreSchema = z
   .strictObject({ ...awsFields, kind: z.literal('ssm') }, { error: unknownKeys('key', awsKeys) })
-  .refine(externalIdNeedsRole, externalIdMessage);
+  .refine(externalIdNeedsRole, externalIdMessage)
+  .refine(credentialsFileNeedsProfile, credentialsFileMessage);
 const secretsManagerStoreSchema = z
   .strictObject({ ...awsFields, kind: z.literal('secretsmanager') }, { error: unknownKeys('key', awsKeys) })
-  .refine(externalIdNeedsRole, externalIdMessage);
+  .refine(externalIdNeedsRole, externalIdMessage)
+  .refine(credentialsFileNeedsProfile, credentialsFileMessage);
 
 export const STORE_CONFIG_KINDS = ['local', 'ssm', 'secretsmanager'] as const;
 
@@ -193,19 +216,34 @@ export function storesFromConfig(config: ConfigDocument, awsEnv: AwsFileEnv = pr
     throw new ConfigError(`${source}: "stores:" is empty; list at least one store, or remove the key to use the built-in store only.`);
   }
 
-  const withProfiles = stores.filter((s): s is AwsStoreConfig => s.kind !== 'local' && s.profile !== undefined);
-  if (withProfiles.length > 0) {
-    const known = knownAwsProfiles(awsEnv);
-    const problems = withProfiles
-      .filter((s) => !known.profiles.has(s.profile!))
-      .map((s) => {
-        const index = stores.indexOf(s);
-        const line = lineOfConfig(config, ['stores', index, 'profile']);
-        return `${source}${line ? `:${line}` : ''}: stores[${index}] (id "${s.id}"): profile "${s.profile}" is not defined in ${known.files.join(' or ')}; add it (aws configure --profile ${s.profile}) or fix the name.`;
-      });
-    if (problems.length > 0) throw new ConfigError(`The configuration file names unknown AWS profiles:\n  ${problems.join('\n  ')}`);
-  }
-  return stores;
+  const resolved = stores.map((s) => (s.kind !== 'local' && s.credentialsFile ? { ...s, credentialsFile: resolveCredentialsFile(source, s.credentialsFile) } : s));
+  const withProfiles = resolved.filter((s): s is AwsStoreConfig => s.kind !== 'local' && s.profile !== undefined);
+  const problems = withProfiles.flatMap((s) => {
+    const problem = unknownProfileProblem(s, awsEnv);
+    if (!problem) return [];
+    const index = resolved.indexOf(s);
+    const line = lineOfConfig(config, ['stores', index, s.credentialsFile && problem.missingFile ? 'credentialsFile' : 'profile']);
+    const fix = problem.missingFile ? 'fix the path' : s.credentialsFile ? `add a [${s.profile}] section to it or fix the name` : `add it (aws configure --profile ${s.profile}) or fix the name`;
+    return [`${source}${line ? `:${line}` : ''}: stores[${index}] (id "${s.id}"): ${problem.message}; ${fix}.`];
+  });
+  if (problems.length > 0) throw new ConfigError(`The configuration file names AWS profiles that cannot be found:\n  ${problems.join('\n  ')}`);
+  return resolved;
+}
+
+/**
+ * Why an entry's profile cannot be found, or null when it can: with a credentialsFile the profile is
+ * looked for there (and in the shared config file), else in the usual AWS files.
+ */
+export function unknownProfileProblem(
+  entry: { profile?: string; credentialsFile?: string },
+  awsEnv: AwsFileEnv = process.env,
+): { message: string; missingFile: boolean } | null {
+  if (entry.profile === undefined) return null;
+  if (entry.credentialsFile !== undefined && !existsSync(entry.credentialsFile))
+    return { message: `credentialsFile ${entry.credentialsFile} does not exist`, missingFile: true };
+  const known = knownAwsProfiles(entry.credentialsFile ? { ...awsEnv, AWS_SHARED_CREDENTIALS_FILE: entry.credentialsFile } : awsEnv);
+  if (known.profiles.has(entry.profile)) return null;
+  return { message: `profile "${entry.profile}" is not defined in ${known.files.join(' or ')}`, missingFile: false };
 }
 
 export function loadStoreConfigs(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): StoreConfig[] {

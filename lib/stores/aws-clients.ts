@@ -6,12 +6,15 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 
 // How the dashboard talks to AWS: one client per store, built on first use so start-up needs no
-// network. Credentials come from the default provider chain, a named profile, or a role assumed
-// from either. Without a per-store endpoint the SDK's own AWS_ENDPOINT_URL* variables still apply.
+// network. Credentials come from the default provider chain, a named profile (read from the store's
+// credentialsFile when it names one), or a role assumed from either. Without a per-store endpoint
+// the SDK's own AWS_ENDPOINT_URL* variables still apply.
 
 export interface AwsConnection {
   region: string;
   profile?: string;
+  /** The shared-credentials file the profile is read from, instead of ~/.aws/credentials (absolute). */
+  credentialsFile?: string;
   roleArn?: string;
   externalId?: string;
   endpoint?: string;
@@ -32,7 +35,9 @@ export function requestTimeoutFrom(raw: string | undefined, fallback = 10_000): 
 }
 
 export function awsCredentials(connection: AwsConnection) {
-  const base = connection.profile ? fromIni({ profile: connection.profile }) : undefined;
+  const base = connection.profile
+    ? fromIni({ profile: connection.profile, ...(connection.credentialsFile ? { filepath: connection.credentialsFile } : {}) })
+    : undefined;
   if (connection.roleArn) {
     return fromTemporaryCredentials({
       params: {
