@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // What every simulated AWS service shares: listening on loopback, answering in AWS JSON 1.1, and
-// holding an answer back for the simulated latency (timers kept, so closing cancels them).
+// holding an answer back for the simulated latency (timers kept, so closing cancels them), and
+// serving a handler that has no server of its own (each service is one, so a gateway can route to it).
 
 export async function listenOn(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -51,4 +52,45 @@ export function closeOnSignals(name: string, close: () => Promise<void>): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** JSON for the control endpoints (plain JSON, not the AWS protocol). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length) });
+  res.end(payload);
+}
+
+/** One simulated service without a server: answers a request whose body was already read. */
+export type SimRequestHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+/** A loopback server that reads each request's body and hands it to `handle`; for the thin `start*` wrappers and the gateway. */
+export async function serveOn(handle: SimRequestHandler, port: number, host: string): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+  });
+  server.keepAliveTimeout = 30_000;
+  const bound = await listenOn(server, port, host);
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The path of a request without its query. */
+export const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'http://sim').pathname;
+
+/** The SigV4 credential scope of a request (`Credential=<key>/<date>/<region>/<service>/aws4_request`), or null when unsigned. */
+export function credentialScope(req: IncomingMessage): { accessKeyId: string; region: string; service: string } | null {
+  const auth = String(req.headers.authorization ?? '');
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.exec(auth);
+  return m ? { accessKeyId: m[1]!, region: m[2]!, service: m[3]! } : null;
 }

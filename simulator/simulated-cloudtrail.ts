@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, listenOn, sendAwsJson } from './sim-http';
+import { afterLatency, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http';
 
 // A simulated CloudTrail LookupEvents for tests and the audit benchmark: AWS JSON 1.1 on
 // 127.0.0.1, the API reference's shapes (EventTime in epoch seconds, ReadOnly as a string,
@@ -103,6 +103,20 @@ export interface CloudTrailSimStats {
   maxAcceptedPerSecond: number;
   events: number;
   log: LookupCallRecord[];
+}
+
+/** The simulated CloudTrail without a server of its own (a gateway routes requests to it). */
+export interface SimulatedCloudTrailHandler {
+  /** Answers one LookupEvents request whose body was already read (latency applied inside). */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
+  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control). */
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  stats(): CloudTrailSimStats;
+  resetStats(): void;
+  control(cmd: CloudTrailControlCommand): { events: number; added: number };
+  count(filter?: { account?: string; region?: string; eventSource?: string }): number;
+  /** Cancels answers still held back for latency. */
+  close(): void;
 }
 
 export interface SimulatedCloudTrail {
@@ -423,13 +437,7 @@ interface TokenBody {
   g: number;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
-  res.end(payload);
-}
-
-export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptions = {}): Promise<SimulatedCloudTrail> {
+export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = {}): SimulatedCloudTrailHandler {
   const now = options.now ?? Date.now();
   const store = new EventStore();
   const fallback = { account: SIM_CT_ACCOUNT, region: SIM_CT_REGION };
@@ -634,49 +642,64 @@ export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptio
   });
 
   const pending = new Set<NodeJS.Timeout>();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const path = new URL(req.url ?? '/', 'http://sim').pathname;
-      if (path.startsWith('/__')) {
-        if (req.method === 'GET' && path === '/__health') return sendJson(res, 200, { status: 'ok', events: store.ids.size });
-        if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
-        if (req.method === 'POST' && path === '/__stats/reset') {
-          resetStats();
-          return sendJson(res, 200, { ok: true });
-        }
-        if (req.method === 'POST' && path === '/__control') {
-          try {
-            return sendJson(res, 200, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as CloudTrailControlCommand) });
-          } catch (error) {
-            return sendJson(res, 400, { error: (error as Error).message });
-          }
-        }
-        return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
+    // Decided at arrival (so the rate sees arrival times), sent after the latency.
+    const out = answer(req, raw);
+    afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
+  };
+  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): void => {
+    if (req.method === 'GET' && path === '/__health') return sendJson(res, 200, { status: 'ok', events: store.ids.size });
+    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
+    if (req.method === 'POST' && path === '/__stats/reset') {
+      resetStats();
+      return sendJson(res, 200, { ok: true });
+    }
+    if (req.method === 'POST' && path === '/__control') {
+      try {
+        return sendJson(res, 200, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as CloudTrailControlCommand) });
+      } catch (error) {
+        return sendJson(res, 400, { error: (error as Error).message });
       }
-      if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
-      const out = answer(req, raw);
-      afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  const host = options.host ?? '127.0.0.1';
-  const port = await listenOn(server, options.port ?? 0, host);
+    }
+    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
+  };
   return {
-    url: `http://${host}:${port}`,
-    port,
+    handle,
+    handleControl,
     stats,
     resetStats,
     control,
     count: (filter = {}) => store.count(filter),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of pending) clearTimeout(timer);
-        pending.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+    },
+  };
+}
+
+/** The simulated CloudTrail on a server of its own, with its control endpoints under /__. */
+export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptions = {}): Promise<SimulatedCloudTrail> {
+  const sim = createSimulatedCloudTrail(options);
+  const server = await serveOn(
+    (req, res, raw) => {
+      const path = pathOf(req);
+      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
+      sim.handle(req, res, raw);
+    },
+    options.port ?? 0,
+    options.host ?? '127.0.0.1',
+  );
+  return {
+    url: server.url,
+    port: server.port,
+    stats: sim.stats,
+    resetStats: sim.resetStats,
+    control: sim.control,
+    count: sim.count,
+    close: async () => {
+      sim.close();
+      await server.close();
+    },
   };
 }

@@ -1,11 +1,12 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, listenOn, sendAwsJson } from './sim-http';
+import { afterLatency, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http';
 
 // A simulated AWS KMS for tests: Encrypt, Decrypt, GenerateDataKey and DescribeKey over AWS JSON 1.1
 // (X-Amz-Target TrentService.<Op>) on 127.0.0.1, so the real @aws-sdk/client-kms works against it
-// (`endpoint: url`, any credentials, region us-east-1). Like KMS it holds symmetric keys addressed by
+// (`endpoint: url`, any credentials, region us-east-1 or options.region). createSimulatedKms is the
+// service without a server, for the organisation's gateway. Like KMS it holds symmetric keys addressed by
 // id, key ARN, alias name or alias ARN; a CiphertextBlob is real AES-256-GCM under the key's secret
 // with the canonical encryption context as additional authenticated data and the key id embedded,
 // so Decrypt needs no KeyId and a changed context or byte fails with InvalidCiphertextException.
@@ -53,6 +54,9 @@ export interface SimulatedKmsOptions {
   describeKeyQuotaPerSecond?: number | null;
   /** Mixed into every key's secret (default ''): simulators with different seeds cannot open each other's ciphertexts. */
   seed?: string;
+  /** The account and region in every ARN, and the only region a request may be scoped to (default 123456789012, us-east-1). */
+  account?: string;
+  region?: string;
 }
 
 export interface KmsControlCommand {
@@ -91,6 +95,19 @@ export interface KmsSimStats {
   latencyMs: number;
   cryptoQuotaPerSecond: number | null;
   describeKeyQuotaPerSecond: number | null;
+}
+
+/** The simulated KMS without a server of its own (a gateway routes requests to it). */
+export interface SimulatedKmsHandler {
+  /** Answers one AWS JSON 1.1 request whose body was already read (latency applied inside). */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
+  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control). */
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  keyArn(keyId: string): string;
+  control(cmd: KmsControlCommand): { keys: number };
+  stats(): KmsSimStats;
+  /** Cancels answers still held back for latency. */
+  close(): void;
 }
 
 export interface SimulatedKms {
@@ -239,17 +256,13 @@ function checkRate(value: unknown, what: string): number | null {
   return value;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length) });
-  res.end(payload);
-}
-
-export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Promise<SimulatedKms> {
+export function createSimulatedKms(options: SimulatedKmsOptions = {}): SimulatedKmsHandler {
   const seed = options.seed ?? '';
+  const account = options.account ?? KMS_SIM_ACCOUNT;
+  const region = options.region ?? KMS_SIM_REGION;
   const keys = new Map<string, KeyState>();
   const aliases = new Map<string, string>();
-  const arnPrefix = `arn:aws:kms:${KMS_SIM_REGION}:${KMS_SIM_ACCOUNT}:`;
+  const arnPrefix = `arn:aws:kms:${region}:${account}:`;
   const keyArn = (keyId: string) => `${arnPrefix}key/${keyId}`;
 
   const addKey = (input: SimKmsKey) => {
@@ -296,7 +309,7 @@ export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Prom
     if (keyIdInput.startsWith('arn:')) {
       const m = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):(key|alias)\/(.+)$/.exec(keyIdInput);
       if (!m) throw new KmsFault('NotFoundException', `Invalid keyId ${keyIdInput}`);
-      if (m[1] === KMS_SIM_REGION && m[2] === KMS_SIM_ACCOUNT) id = m[3] === 'key' ? m[4] : aliases.get(`alias/${m[4]}`);
+      if (m[1] === region && m[2] === account) id = m[3] === 'key' ? m[4] : aliases.get(`alias/${m[4]}`);
     } else if (keyIdInput.startsWith('alias/')) {
       id = aliases.get(keyIdInput);
     } else {
@@ -315,7 +328,7 @@ export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Prom
     if (key.denied.has(op))
       throw new KmsFault(
         'AccessDeniedException',
-        `User: arn:aws:sts::${KMS_SIM_ACCOUNT}:assumed-role/secrets-dashboard/server is not authorized to perform: kms:${op} on resource: ${keyArn(key.keyId)} because no identity-based policy allows the kms:${op} action`,
+        `User: arn:aws:sts::${account}:assumed-role/secrets-dashboard/server is not authorized to perform: kms:${op} on resource: ${keyArn(key.keyId)} because no identity-based policy allows the kms:${op} action`,
       );
     if (key.pendingDeletion) throw new KmsFault('KMSInvalidStateException', `${keyArn(key.keyId)} is pending deletion.`);
     if (!key.enabled) throw new KmsFault('DisabledException', `${keyArn(key.keyId)} is disabled.`);
@@ -391,7 +404,7 @@ export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Prom
       const state = key.pendingDeletion ? 'PendingDeletion' : key.enabled ? 'Enabled' : 'Disabled';
       return {
         KeyMetadata: {
-          AWSAccountId: KMS_SIM_ACCOUNT,
+          AWSAccountId: account,
           KeyId: key.keyId,
           Arn: keyArn(key.keyId),
           CreationDate: key.created,
@@ -436,7 +449,7 @@ export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Prom
     const signed = /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=\S+, ?Signature=[0-9a-f]{64}$/.exec(auth);
     if (!signed || !req.headers['x-amz-date']) return fail('MissingAuthenticationTokenException', 'Missing Authentication Token');
     if (signed[2] !== 'kms') return fail('InvalidSignatureException', `Credential should be scoped to correct service: 'kms'.`);
-    if (signed[1] !== KMS_SIM_REGION) return fail('InvalidSignatureException', `Credential should be scoped to a valid region.`);
+    if (signed[1] !== region) return fail('InvalidSignatureException', `Credential should be scoped to a valid region.`);
     if (!known) return fail('UnknownOperationException', '');
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1'))
       return fail('SerializationException', 'Content-Type must be application/x-amz-json-1.1');
@@ -534,35 +547,46 @@ export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Prom
     return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
   };
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const path = new URL(req.url ?? '/', 'http://sim').pathname;
-      if (path.startsWith('/__')) return handleControl(req, res, path, raw);
-      if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
-      // Decided at arrival (so the quota sees arrival times), sent after the latency.
-      const out = answer(req, raw);
-      afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-
-  const host = options.host ?? '127.0.0.1';
-  const port = await listenOn(server, options.port ?? 0, host);
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
+    // Decided at arrival (so the quota sees arrival times), sent after the latency.
+    const out = answer(req, raw);
+    afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
+  };
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
+    handle,
+    handleControl,
     keyArn,
     control,
     stats,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of pending) clearTimeout(timer);
-        pending.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+    },
+  };
+}
+
+/** The simulated KMS on a server of its own, with its control endpoints under /__. */
+export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Promise<SimulatedKms> {
+  const sim = createSimulatedKms(options);
+  const server = await serveOn(
+    (req, res, raw) => {
+      const path = pathOf(req);
+      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
+      sim.handle(req, res, raw);
+    },
+    options.port ?? 0,
+    options.host ?? '127.0.0.1',
+  );
+  return {
+    url: server.url,
+    port: server.port,
+    keyArn: sim.keyArn,
+    control: sim.control,
+    stats: sim.stats,
+    close: async () => {
+      sim.close();
+      await server.close();
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOn } from './sim-http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterLatency, pathOf, sendJson, serveOn } from './sim-http';
 import { crc32, gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 
@@ -15,7 +15,8 @@ import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 // against it with `forcePathStyle: true`. Objects are kept in memory; the helpers below lay out
 // CloudTrail's keys and gzipped files.
 //
-// Control endpoints (plain JSON): GET /__stats, POST /__control { putObjects, buckets, failAll, resetStats, … }.
+// createSimulatedS3 is the service without a server (for the organisation's gateway); startSimulatedS3
+// serves it alone. Control endpoints (plain JSON): GET /__stats, POST /__control { putObjects, buckets, failAll, resetStats, … }.
 
 export interface SimObject {
   bucket: string;
@@ -91,6 +92,21 @@ export interface SimObjectVersion {
   lockMode: 'COMPLIANCE' | 'GOVERNANCE' | null;
   retainUntil: Date | null;
   contentType: string;
+}
+
+/** The simulated S3 without a server of its own (a gateway routes requests to it). */
+export interface SimulatedS3Handler {
+  /** Answers one S3 REST request whose body was already read (latency applied inside). */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
+  /** Answers a control request (GET /__stats, POST /__control). */
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  stats(): S3SimStats;
+  control(cmd: S3ControlCommand): { objects: number };
+  put(object: SimObject): void;
+  versions(bucket: string, key: string): SimObjectVersion[];
+  hasBucket(name: string): boolean;
+  /** Cancels answers still held back for latency. */
+  close(): void;
 }
 
 export interface SimulatedS3 {
@@ -187,7 +203,7 @@ function rateLimiter(perSecond: number) {
 
 const emptyStats = (): S3SimStats => ({ list: 0, get: 0, errors: 0, fetched: [], puts: [], deletes: 0, lockConfigReads: 0, throttled: 0 });
 
-export async function startSimulatedS3(options: SimulatedS3Options = {}): Promise<SimulatedS3> {
+export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3Handler {
   const buckets = new Map<string, StoredBucket>();
   const makeBucket = (b: SimBucket): StoredBucket => {
     let bucket = buckets.get(b.name);
@@ -436,19 +452,8 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
     sendXml(res, 200, `<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled>${rule}</ObjectLockConfiguration>`);
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+  const answer = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://sim');
-    if (url.pathname.startsWith('/__')) {
-      if (req.method === 'GET' && url.pathname === '/__stats') return sendJsonOk(res, counters);
-      if (req.method === 'POST' && url.pathname === '/__control') {
-        try {
-          return sendJsonOk(res, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as S3ControlCommand) });
-        } catch (error) {
-          res.writeHead(400, { 'content-type': 'application/json' });
-          return res.end(JSON.stringify({ error: (error as Error).message }));
-        }
-      }
-    }
     const auth = String(req.headers.authorization ?? '');
     if (!/^AWS4-HMAC-SHA256 Credential=\S+\/s3\/aws4_request, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.test(auth) || !req.headers['x-amz-date']) {
       counters.errors++;
@@ -497,39 +502,59 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
   };
 
   const pending = new Set<NodeJS.Timeout>();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const run = () => handle(req, res, Buffer.concat(chunks));
-      if (settings.latencyMs <= 0) return run();
-      const timer = setTimeout(() => {
-        pending.delete(timer);
-        if (!res.destroyed) run();
-      }, settings.latencyMs);
-      pending.add(timer);
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) =>
+    afterLatency(settings.latencyMs, pending, () => {
+      if (!res.destroyed) answer(req, res, raw);
     });
-  });
-  const host = options.host ?? '127.0.0.1';
-  const port = await listenOn(server, options.port ?? 0, host);
+  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer) => {
+    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
+    if (req.method === 'POST' && path === '/__control') {
+      try {
+        return sendJson(res, 200, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as S3ControlCommand) });
+      } catch (error) {
+        return sendJson(res, 400, { error: (error as Error).message });
+      }
+    }
+    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
+  };
+  const stats = (): S3SimStats => ({ ...counters, fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) });
   return {
-    url: `http://${host}:${port}`,
-    port,
-    stats: () => ({ ...counters, fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) }),
+    handle,
+    handleControl,
+    stats,
     control,
     put,
     versions: (bucket, key) => (buckets.get(bucket)?.objects.get(key) ?? []).map((v) => ({ ...v })),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of pending) clearTimeout(t);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    hasBucket: (name) => buckets.has(name),
+    close: () => {
+      for (const t of pending) clearTimeout(t);
+      pending.clear();
+    },
   };
 }
 
-function sendJsonOk(res: ServerResponse, body: unknown): void {
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(payload.length) });
-  res.end(payload);
+/** The simulated S3 on a server of its own, with its control endpoints under /__. */
+export async function startSimulatedS3(options: SimulatedS3Options = {}): Promise<SimulatedS3> {
+  const sim = createSimulatedS3(options);
+  const server = await serveOn(
+    (req, res, raw) => {
+      const path = pathOf(req);
+      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
+      sim.handle(req, res, raw);
+    },
+    options.port ?? 0,
+    options.host ?? '127.0.0.1',
+  );
+  return {
+    url: server.url,
+    port: server.port,
+    stats: sim.stats,
+    control: sim.control,
+    put: sim.put,
+    versions: sim.versions,
+    close: async () => {
+      sim.close();
+      await server.close();
+    },
+  };
 }
