@@ -87,9 +87,21 @@ export interface ItemSet {
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
+/** An older version of an explicit parameter (metadata only: its value is the sentinel). */
+export interface ParameterHistoryInput {
+  Version: number;
+  LastModifiedDate: number | string;
+  LastModifiedUser?: string;
+  Labels?: string[];
+}
+
 /** An explicit parameter; every field but Name defaults to the generated one. Dates: epoch seconds or ISO. */
 export interface ParameterInput {
   Name: string;
+  /** The current value (default SIM_VALUE_SENTINEL); kept in memory only, never logged. */
+  Value?: string;
+  /** Older versions, any order (the current one is Version/LastModifiedDate). */
+  History?: ParameterHistoryInput[];
   Type?: ParameterType;
   Description?: string;
   KeyId?: string;
@@ -117,6 +129,17 @@ export interface SecretInput {
   /** How many versions (1 to 20): the newest is AWSCURRENT, the one before AWSPREVIOUS. */
   VersionCount?: number;
   Tags?: Tag[];
+  /** The current value (default SIM_VALUE_SENTINEL); kept in memory only, never logged. */
+  SecretString?: string;
+  /** The rotation function (with RotationEnabled; default a generated one). */
+  RotationLambdaARN?: string;
+  LastRotatedDate?: number | string;
+  /** Every rotation of it fails in the rotation function: AWSPENDING left behind, AWSCURRENT unchanged, as on AWS. */
+  RotationFails?: boolean;
+  /** An AWSPENDING version already left behind at this date (a rotation that failed before the simulator started). */
+  PendingSince?: number | string;
+  /** JSON text, for GetResourcePolicy. */
+  ResourcePolicy?: string;
 }
 
 /** Names to fail: a list, every Nth generated/added item (by ordinal), a predicate, or none. */
@@ -124,7 +147,63 @@ export type DenySpec = readonly string[] | { every: number } | ((name: string) =
 
 export type QuotaOverrides = Record<string, number | null>;
 
+/** One AWS call as the simulator answered it, for a call hook (CloudTrail recording). Never a value. */
+export interface SimCall {
+  service: SimService;
+  /** e.g. 'GetSecretValue'; for service events (eventType 'AwsServiceEvent') e.g. 'RotationSucceeded'. */
+  operation: string;
+  /** Epoch ms. */
+  at: number;
+  /** From the SigV4 Authorization header (null: unsigned, or a service event). */
+  accessKeyId: string | null;
+  userAgent: string | null;
+  /** Request parameters as CloudTrail records them (lower-camel keys; never a value: no Value, SecretString, SecretBinary). */
+  requestParameters: Record<string, unknown>;
+  /** Item ARNs the call touched, for CloudTrail's resources. */
+  resources: { type: 'AWS::SSM::Parameter' | 'AWS::SecretsManager::Secret'; arn: string }[];
+  readOnly: boolean;
+  errorCode?: string;
+  errorMessage?: string;
+  /** 'AwsApiCall' (default, absent) or 'AwsServiceEvent' (what the rotation function reports: RotationSucceeded, RotationFailed). */
+  eventType?: 'AwsApiCall' | 'AwsServiceEvent';
+  /** The endpoint path's scope ('ok', 'writes', 'fail/access-denied', …). */
+  scope?: string;
+}
+
+/** One recorded call (GET /__calls), when recording is on. */
+export interface SimRecordedCall {
+  seq: number;
+  /** 'ok' for /, else the path without slashes ('writes', 'probe', 'fail/throttled'). */
+  scope: string;
+  service: SimService | 'unknown';
+  operation: string;
+  /** Name, SecretId or ResourceId of the request, when it has one. */
+  name: string | null;
+  withDecryption: boolean;
+  signed: boolean;
+  /** The AWS error type it was answered with (null: answered without error, or not yet). */
+  error: string | null;
+}
+
+/** What GET /__values answers (tests only): the current value and every version, oldest first. */
+export interface StoredValues {
+  current: string | null;
+  versions: { id: string | number; value: string | null; stages?: string[]; labels?: string[] }[];
+}
+
 export interface SimulatedAwsOptions {
+  /** The account in every ARN and message (default SIM_ACCOUNT). */
+  account?: string;
+  /** The region in every ARN (default SIM_REGION). */
+  region?: string;
+  /** Called after every AWS call is answered (not control calls), and for rotation service events. */
+  onCall?: (call: SimCall) => void;
+  /** Record calls for GET /__calls (default false, so benchmarks stay lean). */
+  recordCalls?: boolean;
+  /** How long the simulated rotation function takes (default 1500 ms). */
+  rotationDelayMs?: number;
+  /** When set, every GetParameterHistory entry carries this as its Value (a sentinel proving a reader drops it). */
+  historyValue?: string;
   /** 0 (default) picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -167,6 +246,10 @@ export interface ControlCommand {
   denyHistory?: string[] | { every: number } | null;
   scanWindow?: number;
   resetStats?: boolean;
+  rotationDelayMs?: number;
+  recordCalls?: boolean;
+  /** Forget the recorded calls. */
+  clearCalls?: boolean;
 }
 
 export interface ControlResult {
@@ -206,12 +289,30 @@ export interface SimStats {
   secrets: number;
 }
 
-export interface SimulatedAws {
-  url: string;
-  port: number;
+/** The simulator without a server of its own, for a gateway that routes requests to it. */
+export interface SimulatedAwsHandler {
+  readonly account: string;
+  readonly region: string;
+  /** Answers one AWS JSON 1.1 request whose body was already read (latency applied inside). */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
+  /** Answers a plain-JSON control request (/__health, /__stats, /__control, /__calls, /__values, /__reset); false if the path is none of them. */
+  handleControl(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean;
   stats(): SimStats;
   resetStats(): void;
   control(cmd: ControlCommand): ControlResult;
+  /** Recorded calls (only with recordCalls). */
+  calls(): SimRecordedCall[];
+  /** An item's stored values (tests only), or null if there is no such item. */
+  values(service: SimService, name: string): StoredValues | null;
+  /** Back to the initial data set, quotas full, rotations in flight dropped (recorded calls are kept). */
+  reset(): void;
+  /** Cancels pending answers and rotations, and drops requests left hanging. */
+  close(): void;
+}
+
+export interface SimulatedAws extends Omit<SimulatedAwsHandler, 'close' | 'handle' | 'handleControl'> {
+  url: string;
+  port: number;
   close(): Promise<void>;
 }
 
@@ -243,21 +344,22 @@ function pick<T>(list: readonly T[], r: number): T {
 
 const ms3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
 
-const USERS = [
-  `arn:aws:iam::${SIM_ACCOUNT}:user/alice`,
-  `arn:aws:iam::${SIM_ACCOUNT}:user/bob`,
-  `arn:aws:iam::${SIM_ACCOUNT}:user/carol`,
-  `arn:aws:iam::${SIM_ACCOUNT}:user/dave`,
-  `arn:aws:iam::${SIM_ACCOUNT}:role/terraform`,
-  `arn:aws:sts::${SIM_ACCOUNT}:assumed-role/deploy/ci`,
-];
+/** Who generated items name as their authors, in this account. */
+function usersOf(account: string): string[] {
+  return [
+    `arn:aws:iam::${account}:user/alice`,
+    `arn:aws:iam::${account}:user/bob`,
+    `arn:aws:iam::${account}:user/carol`,
+    `arn:aws:iam::${account}:user/dave`,
+    `arn:aws:iam::${account}:role/terraform`,
+    `arn:aws:sts::${account}:assumed-role/deploy/ci`,
+  ];
+}
 const OWNERS = ['alice', 'bob', 'carol', 'dave', 'platform', 'security'];
 const ENVS = ['prod', 'staging', 'dev'];
-const CMKS = [
-  `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/1f2e3d4c-0000-4000-8000-sim000000001`,
-  `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/1f2e3d4c-0000-4000-8000-sim000000002`,
-  `arn:aws:kms:${SIM_REGION}:${SIM_ACCOUNT}:key/1f2e3d4c-0000-4000-8000-sim000000003`,
-];
+function cmksOf(account: string, region: string): string[] {
+  return [1, 2, 3].map((n) => `arn:aws:kms:${region}:${account}:key/1f2e3d4c-0000-4000-8000-sim00000000${n}`);
+}
 const DESCRIPTIONS: readonly ((svc: string) => string)[] = [
   (s) => `Stripe API key for ${s}`,
   (s) => `Database password for the ${s} service`,
@@ -646,7 +748,8 @@ function compileDeny(spec: DenySpec | undefined): ((name: string, ordinal: numbe
   return (_name, ordinal) => (ordinal + 1) % every === 0;
 }
 
-export const parameterArn = (name: string) => `arn:aws:ssm:${SIM_REGION}:${SIM_ACCOUNT}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+export const parameterArn = (name: string, account = SIM_ACCOUNT, region = SIM_REGION) =>
+  `arn:aws:ssm:${region}:${account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
 
 class Store {
   readonly paramIndex = new SortedNames();
@@ -655,12 +758,22 @@ class Store {
   readonly secrets = new Map<string, SecretRecord>();
   private nextOrdinal = 0;
   private readonly nowS: number;
+  readonly users: string[];
+  readonly cmks: string[];
 
   constructor(
     private readonly seed: number,
     nowMs: number,
+    readonly account: string,
+    readonly region: string,
   ) {
     this.nowS = nowMs / 1000;
+    this.users = usersOf(account);
+    this.cmks = cmksOf(account, region);
+  }
+
+  parameterArn(name: string): string {
+    return parameterArn(name, this.account, this.region);
   }
 
   generate(ssmSets: ItemSet[], secretSets: ItemSet[]): void {
@@ -747,9 +860,9 @@ class Store {
       version,
       lastModified,
       created: ms3(lastModified - (version > 1 ? spanRoll * 400 * DAY : 0)),
-      user: pick(USERS, userRoll),
+      user: pick(this.users, userRoll),
       ...(descRoll < 0.35 ? { description: pick(DESCRIPTIONS, descPick)(svc) } : {}),
-      ...(type === 'SecureString' ? { keyId: keyRoll < 0.6 ? 'alias/aws/ssm' : pick(CMKS, keyPick) } : {}),
+      ...(type === 'SecureString' ? { keyId: keyRoll < 0.6 ? 'alias/aws/ssm' : pick(this.cmks, keyPick) } : {}),
       tier: tierRoll < 0.1 ? 'Advanced' : 'Standard',
       dataType: 'text',
       tags: tagsFor(name, tagCount, r),
@@ -780,7 +893,7 @@ class Store {
     const r = rng(meta.hash ^ Math.imul(v, 0x9e3779b1));
     const date = ms3(meta.created + ((meta.lastModified - meta.created) * (v - 1)) / Math.max(1, meta.version - 1));
     const labels = v === meta.version - 1 && (meta.hash & 15) === 1 ? ['previous'] : [];
-    return { date, user: pick(USERS, r()), labels };
+    return { date, user: pick(this.users, r()), labels };
   }
 
   secretArn(name: string): string {
@@ -792,7 +905,7 @@ class Store {
       a = Math.floor(a / 62);
       b = Math.floor(b / 62);
     }
-    return `arn:aws:secretsmanager:${SIM_REGION}:${SIM_ACCOUNT}:secret:${name}-${suffix}`;
+    return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`;
   }
 
   /** When a secret was scheduled for deletion (about 1 in 100), cheaply, without the rest. */
@@ -847,7 +960,7 @@ class Store {
       ? {
           days,
           ...(rotSchedule < 0.5 ? { schedule: `rate(${days} days)` } : {}),
-          lambda: `arn:aws:lambda:${SIM_REGION}:${SIM_ACCOUNT}:function:rotate-${svc.replace(/[^a-zA-Z0-9-_]/g, '-')}`,
+          lambda: `arn:aws:lambda:${this.region}:${this.account}:function:rotate-${svc.replace(/[^a-zA-Z0-9-_]/g, '-')}`,
           lastRotated: lastChanged,
           next: ms3(lastChanged + days * DAY),
         }
@@ -870,7 +983,7 @@ class Store {
       name,
       arn: this.secretArn(name),
       ...(descRoll < 0.35 ? { description: pick(DESCRIPTIONS, descPick)(svc) } : {}),
-      ...(kmsRoll < 0.3 ? { kmsKeyId: pick(CMKS, kmsPick) } : {}),
+      ...(kmsRoll < 0.3 ? { kmsKeyId: pick(this.cmks, kmsPick) } : {}),
       ...(rotation ? { rotation } : {}),
       created,
       lastChanged,
@@ -886,11 +999,30 @@ class Store {
     return meta;
   }
 
+  /** An item's values for the test endpoint: the sentinel for every version of an item never written. */
+  storedValues(service: SimService, name: string): StoredValues | null {
+    if (service === 'ssm') {
+      const meta = this.paramMeta(name);
+      if (!meta) return null;
+      const versions = [];
+      for (let v = 1; v <= meta.version; v++) versions.push({ id: v, value: SIM_VALUE_SENTINEL, labels: this.paramVersion(meta, v).labels });
+      return { current: SIM_VALUE_SENTINEL, versions };
+    }
+    let meta: SecretMeta;
+    try {
+      meta = this.resolveSecret(name);
+    } catch {
+      return null;
+    }
+    const current = meta.versions.some((v) => v.stages.includes('AWSCURRENT')) ? SIM_VALUE_SENTINEL : null;
+    return { current, versions: meta.versions.map((v) => ({ id: v.id, value: SIM_VALUE_SENTINEL, stages: v.stages })) };
+  }
+
   /** A secret by name, full ARN or partial ARN (without the random suffix). */
   resolveSecret(id: unknown): SecretMeta {
     const notFound = () => new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     if (typeof id !== 'string' || id === '') throw validation(id, 'secretId', 'Member must have length greater than or equal to 1');
-    const prefix = `arn:aws:secretsmanager:${SIM_REGION}:${SIM_ACCOUNT}:secret:`;
+    const prefix = `arn:aws:secretsmanager:${this.region}:${this.account}:secret:`;
     if (id.startsWith('arn:')) {
       if (!id.startsWith(prefix)) throw notFound();
       const rest = id.slice(prefix.length);
@@ -1050,7 +1182,7 @@ class ParameterStoreApi {
   private metadata(meta: ParamMeta) {
     return {
       Name: meta.name,
-      ARN: parameterArn(meta.name),
+      ARN: this.store.parameterArn(meta.name),
       Type: meta.type,
       ...(meta.keyId !== undefined ? { KeyId: meta.keyId } : {}),
       LastModifiedDate: meta.lastModified,
@@ -1071,7 +1203,7 @@ class ParameterStoreApi {
       Version: meta.version,
       ...(selector ? { Selector: selector } : {}),
       LastModifiedDate: meta.lastModified,
-      ARN: parameterArn(meta.name),
+      ARN: this.store.parameterArn(meta.name),
       DataType: meta.dataType,
     };
   }
@@ -1086,7 +1218,7 @@ class ParameterStoreApi {
   private resolve(raw: unknown): { meta: ParamMeta; selector?: string } {
     if (typeof raw !== 'string' || raw === '') throw validation(raw, 'name', 'Member must have length greater than or equal to 1');
     let name = raw;
-    const arnPrefix = `arn:aws:ssm:${SIM_REGION}:${SIM_ACCOUNT}:parameter`;
+    const arnPrefix = `arn:aws:ssm:${this.store.region}:${this.store.account}:parameter`;
     if (name.startsWith(arnPrefix)) name = name.slice(arnPrefix.length);
     const cut = name.indexOf(':');
     const selector = cut >= 0 ? name.slice(cut) : undefined;
@@ -1172,7 +1304,7 @@ class ParameterStoreApi {
         if (this.settings.denyHistory?.(meta.name, meta.ordinal))
           throw new AwsFault(
             'AccessDeniedException',
-            `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: kms:Decrypt on resource: ${meta.keyId ?? CMKS[0]} because no identity-based policy allows the kms:Decrypt action`,
+            `User: arn:aws:sts::${this.store.account}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: kms:Decrypt on resource: ${meta.keyId ?? this.store.cmks[0]} because no identity-based policy allows the kms:Decrypt action`,
           );
         const offset = decodeToken(body.NextToken, 'offset', 'ssm') ?? 0;
         const entries = [];
@@ -1205,7 +1337,7 @@ class ParameterStoreApi {
         if (this.settings.denyTags?.(meta.name, meta.ordinal))
           throw new AwsFault(
             'AccessDeniedException',
-            `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ssm:ListTagsForResource on resource: ${parameterArn(meta.name)} because no identity-based policy allows the ssm:ListTagsForResource action`,
+            `User: arn:aws:sts::${this.store.account}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ssm:ListTagsForResource on resource: ${this.store.parameterArn(meta.name)} because no identity-based policy allows the ssm:ListTagsForResource action`,
           );
         return { TagList: meta.tags };
       }
@@ -1271,7 +1403,7 @@ class SecretsManagerApi {
       case 'tag-value':
         return meta.tags.some((t) => t.Value.startsWith(value));
       case 'primary-region':
-        return SIM_REGION.startsWith(value);
+        return this.store.region.startsWith(value);
       case 'owning-service':
         return false;
       default: {
@@ -1352,7 +1484,7 @@ class SecretsManagerApi {
       Tags: meta.tags,
       SecretVersionsToStages: Object.fromEntries(meta.versions.filter((v) => v.stages.length > 0).map((v) => [v.id, v.stages])),
       CreatedDate: meta.created,
-      PrimaryRegion: SIM_REGION,
+      PrimaryRegion: this.store.region,
     };
   }
 
@@ -1487,6 +1619,9 @@ interface Settings {
   /** group → rate (null: unlimited). */
   rates: Map<string, number | null>;
   buckets: Map<string, Bucket>;
+  rotationDelayMs: number;
+  recordCalls: boolean;
+  historyValue: string | null;
 }
 
 const OPERATION_GROUP = new Map<string, string>(DEFAULT_QUOTAS.flatMap((q) => q.operations.map((op) => [`${q.service}:${op}`, q.group] as const)));
@@ -1508,23 +1643,45 @@ function checkNonNegative(value: unknown, what: string): number {
   return value;
 }
 
-const FAILURE_MESSAGES: Record<string, { status: number; message: (service: SimService, op: string) => string }> = {
+const FAILURE_MESSAGES: Record<string, { status: number; message: (service: SimService, op: string, account: string, region: string) => string }> = {
   AccessDeniedException: {
     status: 400,
-    message: (service, op) =>
-      `User: arn:aws:sts::${SIM_ACCOUNT}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ${service}:${op} on resource: arn:aws:${service}:${SIM_REGION}:${SIM_ACCOUNT}:* because no identity-based policy allows the ${service}:${op} action`,
+    message: (service, op, account, region) =>
+      `User: arn:aws:sts::${account}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ${service}:${op} on resource: arn:aws:${service}:${region}:${account}:* because no identity-based policy allows the ${service}:${op} action`,
   },
   ExpiredTokenException: { status: 400, message: () => 'The security token included in the request is expired' },
   UnrecognizedClientException: { status: 400, message: () => 'The security token included in the request is invalid.' },
   ThrottlingException: { status: 400, message: () => 'Rate exceeded' },
+  ResourceNotFoundException: { status: 400, message: () => "The resource can't be found." },
   InternalServerError: { status: 500, message: () => 'An internal error occurred.' },
   InternalServiceError: { status: 500, message: () => 'An error occurred on the server side.' },
   InternalFailure: { status: 500, message: () => 'The request processing has failed because of an unknown error, exception or failure.' },
   ServiceUnavailable: { status: 503, message: () => 'Service Unavailable' },
 };
 
+/**
+ * Endpoint paths that fail every call the way AWS fails (`/fail/<key>`), as the browser tests'
+ * stores are pointed at them. `timeout` is never answered: the client's own timeout decides.
+ */
+export const SCOPE_FAILURES = {
+  'access-denied': 'AccessDeniedException',
+  throttled: 'ThrottlingException',
+  'not-found': 'ResourceNotFoundException',
+  'expired-token': 'ExpiredTokenException',
+  timeout: null,
+} as const;
+export type ScopeFailure = keyof typeof SCOPE_FAILURES;
+
+export const DEFAULT_ROTATION_DELAY_MS = 1500;
+
+/** The scope of an endpoint path: 'ok' for /, else the path without its outer slashes. */
+function scopeOf(pathname: string): string {
+  const trimmed = pathname.replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? 'ok' : trimmed;
+}
+
 // ---------------------------------------------------------------------------------------------
-// The server.
+// The handler, and the server around it.
 
 interface Answer {
   status: number;
@@ -1532,17 +1689,43 @@ interface Answer {
   type?: string;
 }
 
+/** What one arriving call is: decided at arrival, answered after the latency. */
+interface Arrival {
+  out: Answer | 'hang';
+  service: SimService | null;
+  operation: string;
+  body: Body;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
   res.end(payload);
 }
 
-export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Promise<SimulatedAws> {
-  const store = new Store(options.seed ?? 1, options.now ?? Date.now());
-  store.generate(options.ssm ?? [], options.secretsmanager ?? []);
-  for (const p of options.extraParameters ?? []) store.addParameter(p);
-  for (const s of options.extraSecrets ?? []) store.addSecret(s);
+const VALUE_FIELDS = new Set(['Value', 'SecretString', 'SecretBinary']);
+
+/** A request body as CloudTrail records it: lower-camel keys, never a value field. */
+export function cloudTrailParameters(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(cloudTrailParameters);
+  if (!body || typeof body !== 'object') return body;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (VALUE_FIELDS.has(key)) continue;
+    out[key.charAt(0).toLowerCase() + key.slice(1)] = cloudTrailParameters(value);
+  }
+  return out;
+}
+
+const READ_ONLY = /^(Get|Describe|List|BatchGet)/;
+
+export function createSimulatedAws(options: SimulatedAwsOptions = {}): SimulatedAwsHandler {
+  const account = options.account ?? SIM_ACCOUNT;
+  const region = options.region ?? SIM_REGION;
+  if (!/^\d{12}$/.test(account)) throw new Error(`account must be 12 digits, not ${JSON.stringify(account)}`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new Error(`region must look like us-east-1, not ${JSON.stringify(region)}`);
+  const startedAt = options.now ?? Date.now();
 
   const settings: Settings = {
     latencyMs: checkNonNegative(options.latencyMs ?? DEFAULT_LATENCY_MS, 'latencyMs'),
@@ -1553,12 +1736,27 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
     denyHistory: compileDeny(options.denyHistory),
     rates: new Map(DEFAULT_QUOTAS.map((q) => [q.group, q.ratePerSecond])),
     buckets: new Map(DEFAULT_QUOTAS.map((q) => [q.group, new Bucket(q.ratePerSecond)])),
+    rotationDelayMs: checkNonNegative(options.rotationDelayMs ?? DEFAULT_ROTATION_DELAY_MS, 'rotationDelayMs'),
+    recordCalls: options.recordCalls === true,
+    historyValue: options.historyValue ?? null,
   };
   if (!(settings.scanWindow >= 1)) throw new Error('scanWindow must be >= 1');
   applyQuotas(settings, options.quotas ?? {});
 
-  const ssmApi = new ParameterStoreApi(store, settings);
-  const smApi = new SecretsManagerApi(store, settings);
+  // Latency timers, rotations in flight, and requests never answered (/fail/timeout).
+  const pending = new Set<NodeJS.Timeout>();
+  const rotations = new Set<NodeJS.Timeout>();
+  const hanging = new Set<ServerResponse>();
+  const recorded: SimRecordedCall[] = [];
+
+  const build = () => {
+    const store = new Store(options.seed ?? 1, startedAt, account, region);
+    store.generate(options.ssm ?? [], options.secretsmanager ?? []);
+    for (const p of options.extraParameters ?? []) store.addParameter(p);
+    for (const s of options.extraSecrets ?? []) store.addSecret(s);
+    return { store, ssmApi: new ParameterStoreApi(store, settings), smApi: new SecretsManagerApi(store, settings) };
+  };
+  let world = build();
 
   let since = Date.now();
   let counters = new Map<string, OpCounters>();
@@ -1598,8 +1796,8 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
       quotas: DEFAULT_QUOTAS.map((q) => ({ group: q.group, ratePerSecond: settings.rates.get(q.group) ?? null })),
       latencyMs: settings.latencyMs,
       failAll: settings.failAll,
-      parameters: store.params.size,
-      secrets: store.secrets.size,
+      parameters: world.store.params.size,
+      secrets: world.store.secrets.size,
     };
   };
 
@@ -1623,6 +1821,9 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
       'denyHistory',
       'scanWindow',
       'resetStats',
+      'rotationDelayMs',
+      'recordCalls',
+      'clearCalls',
     ]);
     const unknown = Object.keys(cmd).filter((k) => !known.has(k));
     if (unknown.length > 0) throw new Error(`unknown control field(s): ${unknown.join(', ')}`);
@@ -1633,6 +1834,9 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
       if (list !== undefined && (!Array.isArray(list) || list.some((n) => typeof n !== 'string'))) throw new Error('delete lists are lists of names');
     if (cmd.latencyMs !== undefined) checkNonNegative(cmd.latencyMs, 'latencyMs');
     if (cmd.latencyJitterMs !== undefined) checkNonNegative(cmd.latencyJitterMs, 'latencyJitterMs');
+    if (cmd.rotationDelayMs !== undefined) checkNonNegative(cmd.rotationDelayMs, 'rotationDelayMs');
+    for (const flag of ['recordCalls', 'clearCalls', 'resetStats'] as const)
+      if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') throw new Error(`${flag} must be true or false`);
     if (cmd.scanWindow !== undefined && !(typeof cmd.scanWindow === 'number' && cmd.scanWindow >= 1)) throw new Error('scanWindow must be >= 1');
     if (cmd.failAll !== undefined && cmd.failAll !== null && (typeof cmd.failAll !== 'string' || !/^[A-Za-z]+$/.test(cmd.failAll)))
       throw new Error('failAll is an error type such as AccessDeniedException, or null');
@@ -1643,6 +1847,7 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
       applyQuotas(probe, cmd.quotas);
     }
 
+    const store = world.store;
     let added = 0;
     let deleted = 0;
     const notFound: string[] = [];
@@ -1661,6 +1866,9 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
     if (cmd.failAll !== undefined) settings.failAll = cmd.failAll;
     if (cmd.latencyMs !== undefined) settings.latencyMs = cmd.latencyMs;
     if (cmd.latencyJitterMs !== undefined) settings.latencyJitterMs = cmd.latencyJitterMs;
+    if (cmd.rotationDelayMs !== undefined) settings.rotationDelayMs = cmd.rotationDelayMs;
+    if (cmd.recordCalls !== undefined) settings.recordCalls = cmd.recordCalls;
+    if (cmd.clearCalls) recorded.length = 0;
     if (cmd.scanWindow !== undefined) settings.scanWindow = cmd.scanWindow;
     if (denyTags !== undefined) settings.denyTags = denyTags;
     if (denyHistory !== undefined) settings.denyHistory = denyHistory;
@@ -1670,7 +1878,7 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
   };
 
   /** Decide the answer to one AWS call (at arrival); it is sent after the latency. */
-  const answer = (req: IncomingMessage, raw: Buffer): Answer => {
+  const arrive = (req: IncomingMessage, raw: Buffer, scope: string): Arrival => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.indexOf('.');
     const prefix = dot < 0 ? target : target.slice(0, dot);
@@ -1680,17 +1888,34 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
     const now = performance.now();
     c.calls++;
     c.arrivals.add(now);
-    const fail = (type: string, message: string, status = 400): Answer => {
+    let body: Body = {};
+    const fail = (type: string, message: string, status = 400): Arrival => {
       if (type === 'ThrottlingException') c.throttled++;
       else c.errors++;
-      return { status, type, body: { __type: type, message } };
+      return { out: { status, type, body: { __type: type, message } }, service, operation, body };
     };
 
     const auth = String(req.headers.authorization ?? '');
     if (!/^AWS4-HMAC-SHA256 Credential=\S+, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.test(auth) || !req.headers['x-amz-date'])
       return fail('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
+    try {
+      const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Body;
+    } catch {
+      return fail('SerializationException', 'Start of structure or map found where not expected.');
+    }
     if (!service || !(SIM_OPERATIONS[service] as readonly string[]).includes(operation))
       return fail('UnknownOperationException', `The simulator does not implement ${target || '(no X-Amz-Target)'}.`);
+
+    if (scope.startsWith('fail/')) {
+      const key = scope.slice('fail/'.length);
+      if (!(key in SCOPE_FAILURES)) return fail('UnknownFailure', `The simulator has no failure "${key}"; use one of ${Object.keys(SCOPE_FAILURES).join(', ')}.`, 404);
+      const type = SCOPE_FAILURES[key as ScopeFailure];
+      if (type === null) return { out: 'hang', service, operation, body };
+      const known = FAILURE_MESSAGES[type]!;
+      return fail(type, known.message(service, operation, account, region), known.status);
+    }
 
     const group = OPERATION_GROUP.get(`${service}:${operation}`);
     const bucket = group ? settings.buckets.get(group) : undefined;
@@ -1699,22 +1924,14 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
 
     if (settings.failAll) {
       const known = FAILURE_MESSAGES[settings.failAll];
-      return fail(settings.failAll, known ? known.message(service, operation) : `Simulated failure ${settings.failAll}`, known?.status ?? 400);
+      return fail(settings.failAll, known ? known.message(service, operation, account, region) : `Simulated failure ${settings.failAll}`, known?.status ?? 400);
     }
 
-    let body: Body;
-    try {
-      const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Body;
-    } catch {
-      return fail('SerializationException', 'Start of structure or map found where not expected.');
-    }
     if (body.WithDecryption === true) c.withDecryption++;
     try {
-      const out = service === 'ssm' ? ssmApi.call(operation, body) : smApi.call(operation, body);
+      const out = service === 'ssm' ? world.ssmApi.call(operation, body) : world.smApi.call(operation, body);
       c.ok++;
-      return { status: 200, body: out };
+      return { out: { status: 200, body: out }, service, operation, body };
     } catch (error) {
       if (error instanceof AwsFault) return fail(error.type, error.message, error.status);
       return fail(service === 'ssm' ? 'InternalServerError' : 'InternalServiceError', `Simulator bug: ${(error as Error).message}`, 500);
@@ -1723,58 +1940,179 @@ export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Prom
     }
   };
 
-  const pending = new Set<NodeJS.Timeout>();
-
-  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): void => {
-    if (req.method === 'GET' && path === '/__health') return sendJson(res, 200, { status: 'ok', parameters: store.params.size, secrets: store.secrets.size });
-    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
-    if (req.method === 'POST' && path === '/__stats/reset') {
-      resetStats();
-      return sendJson(res, 200, { ok: true });
+  /** The items a call names, as CloudTrail lists them in resources. */
+  const resourcesOf = (service: SimService, body: Body): SimCall['resources'] => {
+    if (service === 'ssm') {
+      const names = [body.Name, body.ResourceType === 'Parameter' ? body.ResourceId : undefined, ...(Array.isArray(body.Names) ? body.Names : [])];
+      return names
+        .filter((n): n is string => typeof n === 'string' && n !== '')
+        .map((n) => ({ type: 'AWS::SSM::Parameter' as const, arn: n.startsWith('arn:') ? n.replace(/:\d+$|:[A-Za-z][\w.-]*$/, '') : world.store.parameterArn(n.replace(/:[^/]*$/, '')) }));
     }
-    if (req.method === 'POST' && path === '/__control') {
+    const ids = [body.SecretId, ...(Array.isArray(body.SecretIdList) ? body.SecretIdList : [])];
+    const out: SimCall['resources'] = [];
+    for (const id of ids) {
+      if (typeof id !== 'string' || id === '') continue;
+      try {
+        out.push({ type: 'AWS::SecretsManager::Secret', arn: world.store.resolveSecret(id).arn });
+      } catch {
+        // An unknown secret: CloudTrail names no resource.
+      }
+    }
+    return out;
+  };
+
+  const simCall = (req: IncomingMessage, arrival: Arrival, at: number, scope: string): SimCall | null => {
+    if (!arrival.service || arrival.out === 'hang') return null;
+    const credential = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''));
+    const out = arrival.out;
+    const error = out.type ? (out.body as { message?: string }).message : undefined;
+    return {
+      service: arrival.service,
+      operation: arrival.operation,
+      at,
+      accessKeyId: credential?.[1] ?? null,
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
+      requestParameters: cloudTrailParameters(arrival.body) as Record<string, unknown>,
+      resources: resourcesOf(arrival.service, arrival.body),
+      readOnly: READ_ONLY.test(arrival.operation),
+      ...(out.type ? { errorCode: out.type, ...(error !== undefined ? { errorMessage: error } : {}) } : {}),
+      scope,
+    };
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs' });
+    const scope = scopeOf(new URL(req.url ?? '/', 'http://sim').pathname);
+    const at = Date.now();
+    const arrival = arrive(req, raw, scope);
+    if (settings.recordCalls) {
+      const body = arrival.body;
+      recorded.push({
+        seq: recorded.length + 1,
+        scope,
+        service: arrival.service ?? 'unknown',
+        operation: arrival.operation,
+        name: [body.Name, body.SecretId, body.ResourceId].find((v): v is string => typeof v === 'string') ?? null,
+        withDecryption: body.WithDecryption === true,
+        signed: /^AWS4-HMAC-SHA256 Credential=/.test(String(req.headers.authorization ?? '')),
+        error: arrival.out === 'hang' ? null : (arrival.out.type ?? null),
+      });
+    }
+    if (arrival.out === 'hang') {
+      // Never answered; the client gives up (and closes the socket) when its timeout passes.
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    const out = arrival.out;
+    const call = options.onCall ? simCall(req, arrival, at, scope) : null;
+    const delay = settings.latencyMs + (settings.latencyJitterMs > 0 ? Math.random() * settings.latencyJitterMs : 0);
+    afterLatency(delay, pending, () => {
+      sendAwsJson(res, out);
+      if (call) options.onCall!(call);
+    });
+  };
+
+  const values = (service: SimService, name: string): StoredValues | null => world.store.storedValues(service, name);
+
+  const reset = (): void => {
+    for (const timer of rotations) clearTimeout(timer);
+    rotations.clear();
+    world = build();
+    for (const q of DEFAULT_QUOTAS) {
+      const rate = settings.rates.get(q.group);
+      if (rate !== null && rate !== undefined) settings.buckets.set(q.group, new Bucket(rate));
+    }
+  };
+
+  const handleControl = (req: IncomingMessage, res: ServerResponse, raw: Buffer): boolean => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const route = `${req.method ?? ''} ${url.pathname}`;
+    const store = world.store;
+    if (route === 'GET /__health') sendJson(res, 200, { status: 'ok', account, region, parameters: store.params.size, secrets: store.secrets.size });
+    else if (route === 'GET /__stats') sendJson(res, 200, stats());
+    else if (route === 'POST /__stats/reset') {
+      resetStats();
+      sendJson(res, 200, { ok: true });
+    } else if (route === 'GET /__calls') sendJson(res, 200, { recording: settings.recordCalls, calls: recorded });
+    else if (route === 'GET /__values') {
+      const service = url.searchParams.get('service');
+      const name = url.searchParams.get('name');
+      if ((service !== 'ssm' && service !== 'secretsmanager') || !name) sendJson(res, 400, { error: 'GET /__values?service=ssm|secretsmanager&name=<name>' });
+      else {
+        const found = values(service, name);
+        if (found) sendJson(res, 200, found);
+        else sendJson(res, 404, { error: `no ${service} item named ${name}` });
+      }
+    } else if (route === 'POST /__reset') {
+      reset();
+      sendJson(res, 200, { ok: true, status: 'reset' });
+    } else if (route === 'POST /__control') {
       let cmd: ControlCommand;
       try {
         cmd = JSON.parse(raw.toString('utf8') || '{}') as ControlCommand;
       } catch {
-        return sendJson(res, 400, { error: 'the body is not JSON' });
+        sendJson(res, 400, { error: 'the body is not JSON' });
+        return true;
       }
       try {
-        return sendJson(res, 200, { ok: true, ...control(cmd) });
+        sendJson(res, 200, { ok: true, ...control(cmd) });
       } catch (error) {
-        return sendJson(res, 400, { error: (error as Error).message });
+        sendJson(res, 400, { error: (error as Error).message });
       }
-    }
-    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
+    } else return false;
+    return true;
   };
 
+  return {
+    account,
+    region,
+    handle,
+    handleControl,
+    stats,
+    resetStats,
+    control,
+    calls: () => [...recorded],
+    values,
+    reset,
+    close: () => {
+      for (const timer of [...pending, ...rotations]) clearTimeout(timer);
+      pending.clear();
+      rotations.clear();
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+    },
+  };
+}
+
+/** The simulator with its own loopback server: AWS calls at any path, control endpoints under /__. */
+export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Promise<SimulatedAws> {
+  const sim = createSimulatedAws(options);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const path = new URL(req.url ?? '/', 'http://sim').pathname;
-      if (path.startsWith('/__')) return handleControl(req, res, path, raw);
-      if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
-      const out = answer(req, raw);
-      const delay = settings.latencyMs + (settings.latencyJitterMs > 0 ? Math.random() * settings.latencyJitterMs : 0);
-      afterLatency(delay, pending, () => sendAwsJson(res, out));
+      if (path.startsWith('/__')) {
+        if (!sim.handleControl(req, res, raw)) sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
+        return;
+      }
+      sim.handle(req, res, raw);
     });
   });
   server.keepAliveTimeout = 30_000;
 
-  const port = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = options.host ?? '127.0.0.1';
+  const port = await listenOn(server, options.port ?? 0, host);
+  const { handle: _handle, handleControl: _handleControl, close: closeHandler, ...rest } = sim;
   return {
+    ...rest,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    stats,
-    resetStats,
-    control,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const timer of pending) clearTimeout(timer);
-        pending.clear();
+        closeHandler();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
