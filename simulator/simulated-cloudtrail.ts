@@ -17,7 +17,10 @@ import { afterLatency, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http
 //
 // Control endpoints (plain JSON):
 //   GET  /__health   GET /__stats   POST /__stats/reset
-//   POST /__control  a CloudTrailControlCommand (add events, generate more, fail calls, latency, rate)
+//   POST /__control  a CloudTrailControlCommand (add or forget events, generate more, fail calls, latency, rate)
+//
+// createSimulatedCloudTrail is the service without a server (for the organisation's gateway);
+// startSimulatedCloudTrail serves it alone.
 
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 import { seededRandom } from '../lib/random/seeded-random';
@@ -73,6 +76,8 @@ export interface CloudTrailControlCommand {
   ratePerSecond?: number | null;
   /** Every NextToken issued so far becomes invalid (as when tokens expire). */
   expireTokens?: boolean;
+  /** Event ids to drop (a gateway bounding the events it records). */
+  forgetEvents?: string[];
   resetStats?: boolean;
 }
 
@@ -315,6 +320,17 @@ class EventStore {
     this.unsorted.add(key);
     this.ids.add(id);
     return true;
+  }
+
+  /** Drops these events (by id) wherever they are; how many were held. */
+  remove(ids: ReadonlySet<string>): number {
+    let removed = 0;
+    for (const [key, list] of this.lists) {
+      const kept = list.filter((e) => !ids.has(e.id));
+      if (kept.length !== list.length) this.lists.set(key, kept);
+    }
+    for (const id of ids) if (this.ids.delete(id)) removed++;
+    return removed;
   }
 
   list(account: string, region: string, eventSource: string | null): StoredEvent[] {
@@ -613,13 +629,15 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
 
   const control = (cmd: CloudTrailControlCommand) => {
     if (!cmd || typeof cmd !== 'object') throw new Error('a control command is a JSON object');
-    const known = ['addEvents', 'generate', 'failNext', 'failAll', 'latencyMs', 'ratePerSecond', 'expireTokens', 'resetStats'];
+    const known = ['addEvents', 'generate', 'failNext', 'failAll', 'latencyMs', 'ratePerSecond', 'expireTokens', 'forgetEvents', 'resetStats'];
     const unknown = Object.keys(cmd).filter((k) => !known.includes(k));
     if (unknown.length > 0) throw new Error(`unknown control field(s): ${unknown.join(', ')}`);
     if (cmd.latencyMs !== undefined && !(typeof cmd.latencyMs === 'number' && cmd.latencyMs >= 0)) throw new Error('latencyMs must be a number >= 0');
     if (cmd.ratePerSecond !== undefined && cmd.ratePerSecond !== null && !(typeof cmd.ratePerSecond === 'number' && cmd.ratePerSecond > 0))
       throw new Error('ratePerSecond must be a number > 0 or null');
     if (cmd.addEvents !== undefined && !Array.isArray(cmd.addEvents)) throw new Error('addEvents is a list of CloudTrail records');
+    if (cmd.forgetEvents !== undefined && !Array.isArray(cmd.forgetEvents)) throw new Error('forgetEvents is a list of event ids');
+    if (cmd.forgetEvents?.length) store.remove(new Set(cmd.forgetEvents));
     let added = 0;
     for (const record of cmd.addEvents ?? []) if (store.add(record, fallback)) added++;
     added += generate(cmd.generate ?? []);

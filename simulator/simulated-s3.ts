@@ -144,8 +144,13 @@ function sendXml(res: ServerResponse, status: number, xml: string): void {
   res.end(payload);
 }
 
-function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
-  sendXml(res, status, `<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`);
+/** An S3 error as S3 writes it (XML); `extra` adds elements such as AuthorizationHeaderMalformed's Region. */
+export function s3Error(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  const more = Object.entries(extra)
+    .map(([name, value]) => `<${name}>${xmlEscape(value)}</${name}>`)
+    .join('');
+  sendXml(res, status, `<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${more}<RequestId>${randomUUID()}</RequestId></Error>`);
 }
 
 interface StoredBucket {
