@@ -1,32 +1,42 @@
-import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAGES_PER_CALL } from '@/lib/stores/aws-paging';
 import { StoreError } from '@/lib/stores/errors';
 import { SecretsManagerStore } from '@/lib/stores/secrets-manager';
 import { SsmStore } from '@/lib/stores/ssm';
 import { isWritable, type SecretStore } from '@/lib/stores/types';
-import { fakeSecretsManagerClient } from './support/fake-secrets-manager';
-import { fakeSsmClient } from './support/fake-ssm';
+import { startSimulatedAws, type SimulatedAws } from '@/simulator/simulated-aws';
+import { FIXTURE, SENTINEL } from '../contract/fixture';
+import { FIXTURE_ACCOUNT, FIXTURE_REGION, ROTATION_FUNCTION, fixtureParameters, fixtureSecrets, startFixtureAws } from './support/fixture-aws';
+import { startLoopbackAws, type LoopbackAws } from './support/loopback-aws';
+import { recordedSecretsManagerClient, recordedSsmClient } from './support/recorded-clients';
 
 // What the contract suite does not pin down: the exact requests each adapter sends, the details
-// they fill in, how they page over empty pages, and that bad names never reach AWS.
+// they fill in, how they page over empty pages, and that bad names never reach AWS. AWS is the
+// project's simulated AWS holding FIXTURE (tests/aws/support/fixture-aws.ts).
 
-const restores: (() => void)[] = [];
-afterEach(() => {
-  while (restores.length) restores.pop()!();
+let sim: SimulatedAws;
+beforeAll(async () => {
+  sim = await startFixtureAws();
 });
+afterAll(() => sim.close());
 
-function ssmStore(options?: Parameters<typeof fakeSsmClient>[0]) {
-  const fake = fakeSsmClient(options);
-  restores.push(() => fake.mock.restore());
-  return { ...fake, store: new SsmStore('params', 'params', () => fake.client) };
+function ssmStore(url = sim.url) {
+  const client = recordedSsmClient(url, { region: FIXTURE_REGION });
+  return { log: client.log, store: new SsmStore('params', 'params', () => client) };
 }
 
-function smStore(options?: Parameters<typeof fakeSecretsManagerClient>[0]) {
-  const fake = fakeSecretsManagerClient(options);
-  restores.push(() => fake.mock.restore());
-  return { ...fake, store: new SecretsManagerStore('secrets', 'secrets', () => fake.client) };
+function smStore(url = sim.url) {
+  const client = recordedSecretsManagerClient(url, { region: FIXTURE_REGION });
+  return { log: client.log, store: new SecretsManagerStore('secrets', 'secrets', () => client) };
+}
+
+/** A simulator of its own for one test (a different data set or scan window), closed at the end of the file. */
+const ownSims: SimulatedAws[] = [];
+afterAll(() => Promise.all(ownSims.map((s) => s.close())));
+async function ownSim(options: Parameters<typeof startSimulatedAws>[0]): Promise<SimulatedAws> {
+  const own = await startSimulatedAws({ account: FIXTURE_ACCOUNT, region: FIXTURE_REGION, latencyMs: 0, quotas: { 'ssm:DescribeParameters': null, 'secretsmanager:ListSecrets': null }, ...options });
+  ownSims.push(own);
+  return own;
 }
 
 describe('names AWS would reject are refused before any call', () => {
@@ -45,58 +55,74 @@ describe('names AWS would reject are refused before any call', () => {
     ['Parameter Store', () => ssmStore()],
     ['Secrets Manager', () => smStore()],
   ] as const)('%s', async (_label, make) => {
-    const { store, mock } = make();
+    const { store, log } = make();
     for (const name of badNames) await expect(store.getItem(name), name).rejects.toMatchObject({ code: 'invalid-name', storeId: store.id });
     for (const path of badFolders) {
       await expect(store.list({ path }), path).rejects.toMatchObject({ code: 'invalid-name' });
       await expect(store.listFolders(path), path).rejects.toMatchObject({ code: 'invalid-name' });
     }
     const foreignCursor = (await store.list({ path: '/bulk/', limit: 10 })).nextCursor!;
-    mock.resetHistory();
+    log.clear();
     await expect(store.list({ path: '/prod/', cursor: foreignCursor })).rejects.toMatchObject({ code: 'invalid-name' });
     await expect(store.list({ path: '/prod/', cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(StoreError);
-    expect(mock.calls()).toHaveLength(0);
+    expect(log.sent).toHaveLength(0);
     // The allowed side: a good name does reach AWS.
     await store.getItem('/prod/payments/stripe-key');
-    expect(mock.calls().length).toBeGreaterThan(0);
+    expect(log.sent.length).toBeGreaterThan(0);
   });
 
   it('Parameter Store refuses the reserved aws/ssm prefixes; Secrets Manager, which has no such rule, looks them up', async () => {
     const ssm = ssmStore();
     await expect(ssm.store.getItem('/aws/reference/x')).rejects.toMatchObject({ code: 'invalid-name' });
     await expect(ssm.store.getItem('/ssm-config')).rejects.toMatchObject({ code: 'invalid-name' });
-    expect(ssm.mock.calls()).toHaveLength(0);
+    expect(ssm.log.sent).toHaveLength(0);
     const sm = smStore();
     expect(await sm.store.getItem('/aws/reference/x')).toBeNull();
-    expect(sm.mock.calls().length).toBe(2);
+    expect(sm.log.sent.map((s) => [s.command, s.input.SecretId, s.error?.name])).toEqual([
+      ['DescribeSecretCommand', 'aws/reference/x', 'ResourceNotFoundException'],
+      ['DescribeSecretCommand', '/aws/reference/x', 'ResourceNotFoundException'],
+    ]);
   });
 });
 
 describe('Parameter Store requests and paging', () => {
   it('uses a Path filter without the trailing slash (except the root), OneLevel or Recursive, MaxResults up to 50', async () => {
-    const { store, mock } = ssmStore();
+    const { store, log } = ssmStore();
     await store.list({ path: '/prod/payments/' });
     await store.list({ path: '/', recursive: true, limit: 500 });
     await store.list({ path: '/bulk/', limit: 7 });
-    const inputs = mock.commandCalls(DescribeParametersCommand).map((c) => c.args[0].input);
-    expect(inputs.map((i) => [i.ParameterFilters, i.MaxResults])).toContainEqual([[{ Key: 'Path', Option: 'OneLevel', Values: ['/prod/payments'] }], 50]);
-    expect(inputs.map((i) => [i.ParameterFilters, i.MaxResults])).toContainEqual([[{ Key: 'Path', Option: 'Recursive', Values: ['/'] }], 50]);
-    expect(inputs.map((i) => [i.ParameterFilters, i.MaxResults])).toContainEqual([[{ Key: 'Path', Option: 'OneLevel', Values: ['/bulk'] }], 7]);
+    const inputs = log.inputsOf('DescribeParametersCommand').map((i) => [i.ParameterFilters, i.MaxResults]);
+    expect(inputs).toContainEqual([[{ Key: 'Path', Option: 'OneLevel', Values: ['/prod/payments'] }], 50]);
+    expect(inputs).toContainEqual([[{ Key: 'Path', Option: 'Recursive', Values: ['/'] }], 50]);
+    expect(inputs).toContainEqual([[{ Key: 'Path', Option: 'OneLevel', Values: ['/bulk'] }], 7]);
   });
 
   it('follows empty pages that carry a NextToken within one call, and stops after a bound with a cursor', async () => {
-    const { store, mock } = ssmStore({ emptyPages: 3 });
-    const page = await store.list({ path: '/prod/', recursive: true });
-    expect(page.items).toHaveLength(4);
-    expect(mock.commandCalls(DescribeParametersCommand)).toHaveLength(4);
+    // AWS examines a window of names per call and may answer with none of them and a NextToken:
+    // here 30 sub-folders come before the folder's own 4 parameters, each one name to examine.
+    const parameters = [
+      ...Array.from({ length: 30 }, (_, i) => ({ Name: `/paged/sub-${String(i).padStart(2, '0')}/deeper` })),
+      ...[1, 2, 3, 4].map((i) => ({ Name: `/paged/zz-${i}` })),
+    ];
+    const windowed = await ownSim({ extraParameters: parameters, scanWindow: 10 });
+    const { store, log } = ssmStore(windowed.url);
+    const page = await store.list({ path: '/paged/' });
+    expect(page.items.map((i) => i.name)).toEqual(['/paged/zz-1', '/paged/zz-2', '/paged/zz-3', '/paged/zz-4']);
+    expect(page.nextCursor).toBeUndefined();
+    // Three empty pages (ten names each), then the one with the items.
+    expect(log.inputsOf('DescribeParametersCommand')).toHaveLength(4);
 
-    const stubborn = ssmStore({ emptyPages: MAX_PAGES_PER_CALL + 5 });
-    const first = await stubborn.store.list({ path: '/prod/', recursive: true });
+    const stubborn = await ownSim({ extraParameters: parameters, scanWindow: 1 });
+    const slow = ssmStore(stubborn.url);
+    const first = await slow.store.list({ path: '/paged/' });
     expect(first.items).toEqual([]);
     expect(first.nextCursor).toBeDefined();
-    expect(stubborn.mock.commandCalls(DescribeParametersCommand)).toHaveLength(MAX_PAGES_PER_CALL);
-    const second = await stubborn.store.list({ path: '/prod/', recursive: true, cursor: first.nextCursor });
+    expect(slow.log.inputsOf('DescribeParametersCommand')).toHaveLength(MAX_PAGES_PER_CALL);
+    // The cursor goes on where the bound stopped (AWS now examining enough names in one call).
+    stubborn.control({ scanWindow: 1000 });
+    const second = await slow.store.list({ path: '/paged/', cursor: first.nextCursor });
     expect(second.items).toHaveLength(4);
+    expect(slow.log.inputsOf('DescribeParametersCommand')).toHaveLength(MAX_PAGES_PER_CALL + 1);
   });
 
   it('getItem fills in details, tags, labels and versions without a value', async () => {
@@ -108,66 +134,77 @@ describe('Parameter Store requests and paging', () => {
       kind: 'SecureString',
       kmsKeyId: 'alias/aws/ssm',
       currentVersion: '3',
-      labels: ['live'],
       tags: { team: 'payments', env: 'prod' },
       lastChangedBy: 'alice@example.com',
       details: {
-        arn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/prod/payments/stripe-key',
+        arn: `arn:aws:ssm:${FIXTURE_REGION}:${FIXTURE_ACCOUNT}:parameter/prod/payments/stripe-key`,
         type: 'SecureString',
         tier: 'Standard',
         dataType: 'text',
-        policies: [{ type: 'Expiration', status: 'Pending', text: expect.stringContaining('"Expiration"') }],
       },
     });
-    expect(item!.versions.map((v) => [v.id, v.createdBy, v.labels])).toEqual([
-      ['3', 'alice@example.com', ['live']],
-      ['2', 'bob@example.com', []],
-      ['1', 'alice@example.com', []],
+    // Labels of the current version are mapped in the describe block of fields not modelled yet.
+    expect(item!.versions.map((v) => [v.id, v.createdBy])).toEqual([
+      ['3', 'alice@example.com'],
+      ['2', 'bob@example.com'],
+      ['1', 'alice@example.com'],
     ]);
+    expect(item!.labels).toEqual(item!.versions[0]!.labels);
     for (const version of item!.versions) expect(Object.keys(version).sort()).toEqual(['createdAt', 'createdBy', 'id', 'labels']);
+    expect(JSON.stringify(item)).not.toContain(SENTINEL);
   });
 
   it('caches folder listings briefly per store', async () => {
-    const { store, mock } = ssmStore();
+    const { store, log } = ssmStore();
     expect(await store.listFolders('/')).toEqual(['/bulk/', '/dev/', '/prod/', '/staging/']);
-    const calls = mock.calls().length;
+    const calls = log.sent.length;
+    expect(calls).toBeGreaterThan(0);
     expect(await store.listFolders('/')).toEqual(['/bulk/', '/dev/', '/prod/', '/staging/']);
-    expect(mock.calls()).toHaveLength(calls);
+    expect(log.sent).toHaveLength(calls);
   });
 });
 
 describe('Secrets Manager requests and mapping', () => {
   it('lists with a name prefix for each spelling, sorted by name, without planned deletions, MaxResults up to 100', async () => {
-    const { store, mock } = smStore({ emptyPages: 0 });
+    const { store, log } = smStore();
     await store.list({ path: '/prod/', limit: 1000 });
-    const inputs = mock.commandCalls(ListSecretsCommand).map((c) => c.args[0].input);
-    expect(inputs).toEqual([
+    expect(log.inputsOf('ListSecretsCommand')).toEqual([
       { MaxResults: 100, IncludePlannedDeletion: false, SortBy: 'name', SortOrder: 'asc', Filters: [{ Key: 'name', Values: ['prod/'] }] },
       { MaxResults: 100, IncludePlannedDeletion: false, SortBy: 'name', SortOrder: 'asc', Filters: [{ Key: 'name', Values: ['/prod/'] }] },
     ]);
   });
 
   it('keeps only the exact level, across empty pages', async () => {
-    const { store } = smStore({ emptyPages: 2 });
+    // Secrets scheduled for deletion are examined but not listed: with a window of two names per
+    // call, the first pages under prod/payments/ come back empty with a NextToken.
+    const gone = [0, 1, 2, 3].map((i) => ({ Name: `prod/payments/archived-${i}`, DeletedDate: '2026-05-01T00:00:00.000Z' }));
+    const windowed = await ownSim({ extraSecrets: [...fixtureSecrets(), ...gone], scanWindow: 2 });
+    const { store, log } = smStore(windowed.url);
     expect((await store.list({ path: '/prod/payments/' })).items.map((i) => i.name)).toEqual(['/prod/payments/stripe-key']);
+    // Both spellings' sequences, the first of them over several pages.
+    expect(log.inputsOf('ListSecretsCommand').length).toBeGreaterThan(3);
   });
 
-  it('getItem: versions by date with staging labels, AWSCURRENT as current, deprecated versions included, rotation and replication', async () => {
-    const { store } = smStore();
+  it('getItem: versions by date with staging labels, AWSCURRENT as current, deprecated versions included, rotation', async () => {
+    const { store, log } = smStore();
     const item = await store.getItem('/prod/payments/stripe-key');
     expect(item).toMatchObject({ kind: 'secret', lastChangedBy: null, tags: { team: 'payments', env: 'prod' } });
-    expect(item!.versions.map((v) => v.labels)).toEqual([['AWSCURRENT', 'live'], ['AWSPREVIOUS'], []]);
+    // Three versions: the two without a staging label are deprecated, listed only because asked for.
+    expect(item!.versions).toHaveLength(3);
+    expect(item!.versions[0]!.labels).toContain('AWSCURRENT');
+    const times = item!.versions.map((v) => Date.parse(v.createdAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(log.inputsOf('ListSecretVersionIdsCommand')).toEqual([expect.objectContaining({ IncludeDeprecated: true })]);
     expect(item!.currentVersion).toBe(item!.versions[0]!.id);
     expect(item!.currentVersion).toMatch(/^[0-9a-f-]{36}$/);
-    expect(item!.labels).toEqual(['AWSCURRENT', 'live']);
-    expect(item!.details.replicationRegions).toEqual([{ region: 'eu-central-1', status: 'InSync' }]);
-    expect(item!.details.arn).toMatch(/^arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod\/payments\/stripe-key-/);
+    expect(item!.labels).toEqual(['AWSCURRENT']);
+    expect(item!.details.arn).toMatch(new RegExp(`^arn:aws:secretsmanager:${FIXTURE_REGION}:${FIXTURE_ACCOUNT}:secret:prod/payments/stripe-key-`));
 
     const rotating = await store.getItem('/prod/payments/db/password');
     expect(rotating!.details.rotation).toMatchObject({
       enabled: true,
       schedule: 'rate(30 days)',
-      lambdaArn: 'arn:aws:lambda:eu-west-1:123456789012:function:rotate-db',
+      lambdaArn: ROTATION_FUNCTION,
       lastRotatedAt: expect.any(String),
       nextRotationAt: expect.any(String),
       lastAccessedAt: expect.any(String),
@@ -176,12 +213,73 @@ describe('Secrets Manager requests and mapping', () => {
   });
 
   it('opens a secret whose real name has a leading slash under the same item name', async () => {
-    const { store, mock } = smStore({ keepLeadingSlash: ['/prod/payments/db/host'] });
+    const slashed = await ownSim({ extraSecrets: fixtureSecrets({ keepLeadingSlash: ['/prod/payments/db/host'] }) });
+    const { store, log } = smStore(slashed.url);
     const item = await store.getItem('/prod/payments/db/host');
     expect(item?.name).toBe('/prod/payments/db/host');
     expect(item?.details.arn).toContain(':secret:/prod/payments/db/host-');
-    expect(mock.calls()[0]!.args[0].input).toEqual({ SecretId: 'prod/payments/db/host' });
-    expect(mock.calls()[1]!.args[0].input).toEqual({ SecretId: '/prod/payments/db/host' });
+    expect(log.sent[0]!.input).toEqual({ SecretId: 'prod/payments/db/host' });
+    expect(log.sent[0]!.error?.name).toBe('ResourceNotFoundException');
+    expect(log.sent[1]!.input).toEqual({ SecretId: '/prod/payments/db/host' });
+  });
+});
+
+describe('fields the simulated AWS does not model yet, from AWS answers as the API reference shows them', () => {
+  // Parameter policies, custom staging labels with AWSPREVIOUS, and replication: scripted answers on
+  // a loopback endpoint, through the real SDK client and protocol.
+  let loopback: LoopbackAws;
+  beforeAll(async () => {
+    const [stripe] = fixtureParameters(FIXTURE.filter((i) => i.name === '/prod/payments/stripe-key'));
+    const arn = `arn:aws:secretsmanager:${FIXTURE_REGION}:${FIXTURE_ACCOUNT}:secret:prod/payments/stripe-key-AbCdEf`;
+    const stages = { 'v3-aaaaaaaa-0000-4000-8000-000000000003': ['AWSCURRENT', 'live'], 'v2-aaaaaaaa-0000-4000-8000-000000000002': ['AWSPREVIOUS'] };
+    const answers: Record<string, unknown> = {
+      'AmazonSSM.DescribeParameters': {
+        Parameters: [
+          {
+            Name: stripe!.Name,
+            Type: 'SecureString',
+            Version: 3,
+            LastModifiedDate: 1767312000,
+            Policies: [{ PolicyType: 'Expiration', PolicyStatus: 'Pending', PolicyText: '{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2027-01-01T00:00:00.000Z"}}' }],
+          },
+        ],
+      },
+      'AmazonSSM.GetParameterHistory': { Parameters: [{ Name: stripe!.Name, Version: 3, LastModifiedDate: 1767312000, Labels: ['live'], Value: SENTINEL }] },
+      'AmazonSSM.ListTagsForResource': { TagList: [] },
+      'secretsmanager.DescribeSecret': {
+        ARN: arn,
+        Name: 'prod/payments/stripe-key',
+        VersionIdsToStages: stages,
+        ReplicationStatus: [{ Region: 'eu-central-1', KmsKeyId: 'alias/aws/secretsmanager', Status: 'InSync', StatusMessage: 'Replication succeeded' }],
+      },
+      'secretsmanager.ListSecretVersionIds': {
+        ARN: arn,
+        Name: 'prod/payments/stripe-key',
+        Versions: [
+          { VersionId: 'v1-aaaaaaaa-0000-4000-8000-000000000001', CreatedDate: 1767225600 },
+          { VersionId: 'v2-aaaaaaaa-0000-4000-8000-000000000002', VersionStages: ['AWSPREVIOUS'], CreatedDate: 1767312000 },
+          { VersionId: 'v3-aaaaaaaa-0000-4000-8000-000000000003', VersionStages: ['AWSCURRENT', 'live'], CreatedDate: 1767398400 },
+        ],
+      },
+    };
+    loopback = await startLoopbackAws((target) => (target in answers ? { status: 200, body: answers[target] } : { status: 400, body: { __type: 'ValidationException', message: 'unexpected' } }));
+  });
+  afterAll(() => loopback.close());
+
+  it('Parameter Store: policies, type, status and text', async () => {
+    const item = await ssmStore(loopback.url).store.getItem('/prod/payments/stripe-key');
+    expect(item!.details.policies).toEqual([{ type: 'Expiration', status: 'Pending', text: expect.stringContaining('"Expiration"') }]);
+    expect(item!.labels).toEqual(['live']);
+    expect(JSON.stringify(item)).not.toContain(SENTINEL);
+  });
+
+  it('Secrets Manager: a custom staging label next to AWSCURRENT, AWSPREVIOUS, a deprecated version, and replication', async () => {
+    const item = await smStore(loopback.url).store.getItem('/prod/payments/stripe-key');
+    expect(item!.versions.map((v) => v.labels)).toEqual([['AWSCURRENT', 'live'], ['AWSPREVIOUS'], []]);
+    expect(item!.currentVersion).toBe('v3-aaaaaaaa-0000-4000-8000-000000000003');
+    expect(item!.labels).toEqual(['AWSCURRENT', 'live']);
+    expect(item!.details.replicationRegions).toEqual([{ region: 'eu-central-1', status: 'InSync' }]);
+    expect(loopback.targets).toContain('secretsmanager.ListSecretVersionIds');
   });
 });
 

@@ -1,6 +1,5 @@
-// The data set every store backend is loaded with before the contract suite runs. Backends that
-// cannot be written to (AWS adapters under aws-sdk-client-mock) build their mocked responses
-// from it instead.
+// The data set every store backend is loaded with before the contract suite runs (the AWS
+// adapters' simulated AWS is started with it: tests/aws/support/fixture-aws.ts).
 import type { ItemKind } from '@/lib/stores/types';
 
 export interface FixtureVersion {
