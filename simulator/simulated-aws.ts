@@ -1,5 +1,8 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { AwsFault } from './aws-fault';
+import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
 import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
@@ -54,12 +57,32 @@ export const DEFAULT_QUOTAS: readonly QuotaGroup[] = Object.freeze([
   { group: 'secretsmanager:GetSecretValue', service: 'secretsmanager', operations: ['GetSecretValue'], ratePerSecond: 10_000 },
   { group: 'secretsmanager:ListSecretVersionIds', service: 'secretsmanager', operations: ['ListSecretVersionIds'], ratePerSecond: 50 },
   { group: 'secretsmanager:BatchGetSecretValue', service: 'secretsmanager', operations: ['BatchGetSecretValue'], ratePerSecond: 100 },
+  { group: 'ssm:PutParameter', service: 'ssm', operations: ['PutParameter'], ratePerSecond: 3 },
+  {
+    group: 'secretsmanager:PutSecretValue+RotateSecret+UpdateSecretVersionStage',
+    service: 'secretsmanager',
+    operations: ['PutSecretValue', 'RotateSecret', 'UpdateSecretVersionStage'],
+    ratePerSecond: 50,
+  },
+  { group: 'secretsmanager:CancelRotateSecret', service: 'secretsmanager', operations: ['CancelRotateSecret'], ratePerSecond: 50 },
+  { group: 'secretsmanager:GetResourcePolicy', service: 'secretsmanager', operations: ['GetResourcePolicy'], ratePerSecond: 50 },
 ] as const);
 
 /** The operations the simulator answers, by service. */
 export const SIM_OPERATIONS = {
-  ssm: ['DescribeParameters', 'GetParameterHistory', 'ListTagsForResource', 'GetParametersByPath', 'GetParameter', 'GetParameters'],
-  secretsmanager: ['ListSecrets', 'DescribeSecret', 'ListSecretVersionIds', 'GetSecretValue', 'BatchGetSecretValue'],
+  ssm: ['DescribeParameters', 'GetParameterHistory', 'ListTagsForResource', 'GetParametersByPath', 'GetParameter', 'GetParameters', 'PutParameter'],
+  secretsmanager: [
+    'ListSecrets',
+    'DescribeSecret',
+    'ListSecretVersionIds',
+    'GetSecretValue',
+    'BatchGetSecretValue',
+    'PutSecretValue',
+    'RotateSecret',
+    'CancelRotateSecret',
+    'UpdateSecretVersionStage',
+    'GetResourcePolicy',
+  ],
 } as const;
 
 export const DEFAULT_LATENCY_MS = 30;
@@ -204,6 +227,10 @@ export interface SimulatedAwsOptions {
   rotationDelayMs?: number;
   /** When set, every GetParameterHistory entry carries this as its Value (a sentinel proving a reader drops it). */
   historyValue?: string;
+  /** Who each access key is (CloudTrail's principal), for LastModifiedUser of writes. */
+  principals?: Record<string, string>;
+  /** The author of writes made with a key not in `principals` (default arn:aws:sts::<account>:assumed-role/dashboard-write/secrets-dashboard). */
+  writerArn?: string;
   /** 0 (default) picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -506,16 +533,6 @@ function runScan(index: SortedNames, start: number, end: number, test: ScanTest,
 // ---------------------------------------------------------------------------------------------
 // The protocol's errors and tokens.
 
-class AwsFault extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 const validation = (value: unknown, member: string, constraint: string) =>
   new AwsFault('ValidationException', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
 
@@ -555,6 +572,45 @@ function decodeToken(token: unknown, kind: TokenKind, service: SimService): stri
 }
 
 type Body = Record<string, unknown>;
+
+/** Who makes a call, and when (epoch seconds): writes record them. */
+interface Caller {
+  principal: string;
+  now: number;
+}
+
+/** A string field of the body, or undefined; a present non-string is the SerializationException AWS sends. */
+function optionalString(body: Body, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new AwsFault('SerializationException', `${field} must be a string.`);
+  return value;
+}
+
+/** A required string field; Parameter Store says ValidationException, Secrets Manager InvalidParameterException. */
+function requiredString(body: Body, field: string, faultType = 'ValidationException'): string {
+  const value = optionalString(body, field);
+  if (value === undefined)
+    throw new AwsFault(faultType, `1 validation error detected: Value null at '${field[0]!.toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  return value;
+}
+
+/** PutParameter's Policies (a JSON array of policies) as GetParameterHistory shows them. */
+function parsePolicies(text: string | undefined): ParameterPolicy[] | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AwsFault('InvalidPolicyTypeException', 'The policy is not valid JSON.');
+  }
+  if (!Array.isArray(parsed)) throw new AwsFault('InvalidPolicyTypeException', 'Policies must be a JSON array.');
+  return parsed.map((policy: { Type?: unknown }) => {
+    if (!['Expiration', 'ExpirationNotification', 'NoChangeNotification'].includes(String(policy?.Type)))
+      throw new AwsFault('InvalidPolicyTypeException', `The policy type ${String(policy?.Type)} is not supported.`);
+    return { PolicyText: JSON.stringify(policy), PolicyType: String(policy.Type), PolicyStatus: 'Pending' };
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Token buckets and windows.
@@ -612,11 +668,42 @@ interface OpCounters {
 // ---------------------------------------------------------------------------------------------
 // The data.
 
-interface ExplicitParameter extends Omit<ParameterInput, 'LastModifiedDate'> {
+interface ExplicitParameter extends Omit<ParameterInput, 'LastModifiedDate' | 'Value' | 'History'> {
   ordinal: number;
   LastModifiedDate?: number;
 }
-type ParamRecord = number | ExplicitParameter;
+
+export interface ParameterPolicy {
+  PolicyText: string;
+  PolicyType: string;
+  PolicyStatus: string;
+}
+
+/** One version of a parameter kept whole, with the attributes it was written with. */
+interface ParamVersionRecord {
+  version: number;
+  date: number;
+  user: string;
+  labels: string[];
+  /** undefined: the sentinel (values are kept only for items written or given one). */
+  value?: string;
+  type: ParameterType;
+  keyId?: string;
+  description?: string;
+  tier: string;
+  dataType: string;
+  allowedPattern?: string;
+  policies: ParameterPolicy[];
+}
+
+/** A parameter kept whole: written, or given a value or a history. Oldest version first. */
+interface MaterialParameter {
+  material: true;
+  ordinal: number;
+  tags: Tag[];
+  versions: ParamVersionRecord[];
+}
+type ParamRecord = number | ExplicitParameter | MaterialParameter;
 
 interface ParamMeta {
   name: string;
@@ -632,29 +719,69 @@ interface ParamMeta {
   tags: Tag[];
   hash: number;
   ordinal: number;
+  material?: MaterialParameter;
+  allowedPattern?: string;
+  policies?: ParameterPolicy[];
 }
 
-interface ExplicitSecret extends Omit<SecretInput, 'LastChangedDate' | 'LastAccessedDate' | 'CreatedDate' | 'DeletedDate'> {
+interface ExplicitSecret
+  extends Omit<
+    SecretInput,
+    'LastChangedDate' | 'LastAccessedDate' | 'CreatedDate' | 'DeletedDate' | 'SecretString' | 'RotationLambdaARN' | 'LastRotatedDate' | 'RotationFails' | 'PendingSince' | 'ResourcePolicy'
+  > {
   ordinal: number;
   LastChangedDate?: number;
   LastAccessedDate?: number | null;
   CreatedDate?: number;
   DeletedDate?: number | null;
 }
-type SecretRecord = number | ExplicitSecret;
-
 interface SecretVersion {
   id: string;
   created: number;
   stages: string[];
+  /** undefined (and no binary): the sentinel. */
+  value?: string;
+  /** Base64, as the JSON protocol carries blobs. */
+  binary?: string;
 }
+
+interface SecretRotation {
+  enabled: boolean;
+  lambda?: string;
+  rules?: RotationRules;
+  lastRotated?: number;
+  next?: number;
+}
+
+/** A secret kept whole: written, or given a value or rotation details. */
+interface MaterialSecret {
+  material: true;
+  ordinal: number;
+  description?: string;
+  kmsKeyId?: string;
+  tags: Tag[];
+  created: number;
+  lastChanged: number;
+  lastAccessed?: number;
+  deleted?: number;
+  rotation: SecretRotation & {
+    /** The simulated rotation function fails every rotation. */
+    fails: boolean;
+    /** The ClientRequestToken of the rotation the function is running now (CancelRotateSecret stops it). */
+    running?: string;
+  };
+  /** Oldest first. */
+  versions: SecretVersion[];
+  resourcePolicy?: string;
+}
+type SecretRecord = number | ExplicitSecret | MaterialSecret;
 
 interface SecretMeta {
   name: string;
   arn: string;
   description?: string;
   kmsKeyId?: string;
-  rotation?: { days: number; schedule?: string; lambda: string; lastRotated: number; next: number };
+  rotation?: SecretRotation;
   created: number;
   lastChanged: number;
   lastAccessed?: number;
@@ -663,6 +790,8 @@ interface SecretMeta {
   /** Oldest first. */
   versions: SecretVersion[];
   ordinal: number;
+  material?: MaterialSecret;
+  resourcePolicy?: string;
 }
 
 interface Shape {
@@ -721,6 +850,21 @@ function checkParameterInput(p: unknown): ParameterInput {
   if (input.Version !== undefined && (!Number.isInteger(input.Version) || input.Version < 1)) throw new Error('Version must be a positive integer');
   if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
     throw new Error('Tags must be [{Key, Value}]');
+  if (input.Value !== undefined && (typeof input.Value !== 'string' || input.Value === '')) throw new Error(`${input.Name}: Value must be a non-empty string`);
+  if (
+    input.History !== undefined &&
+    (!Array.isArray(input.History) ||
+      input.History.some(
+        (h) =>
+          !h ||
+          !Number.isInteger(h.Version) ||
+          h.Version < 1 ||
+          (h.Labels !== undefined && (!Array.isArray(h.Labels) || h.Labels.some((l) => typeof l !== 'string'))) ||
+          (h.LastModifiedUser !== undefined && typeof h.LastModifiedUser !== 'string'),
+      ) ||
+      new Set(input.History.map((h) => h.Version)).size !== input.History.length)
+  )
+    throw new Error(`${input.Name}: History is a list of {Version (distinct positive integers), LastModifiedDate, LastModifiedUser?, Labels?}`);
   return input;
 }
 
@@ -733,6 +877,17 @@ function checkSecretInput(s: unknown): SecretInput {
     throw new Error('VersionCount must be 1 to 20');
   if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
     throw new Error('Tags must be [{Key, Value}]');
+  if (input.SecretString !== undefined && typeof input.SecretString !== 'string') throw new Error(`${input.Name}: SecretString must be a string`);
+  if (input.RotationLambdaARN !== undefined && (typeof input.RotationLambdaARN !== 'string' || !LAMBDA_ARN.test(input.RotationLambdaARN)))
+    throw new Error(`${input.Name}: RotationLambdaARN must be a Lambda function ARN`);
+  if (input.RotationFails !== undefined && typeof input.RotationFails !== 'boolean') throw new Error(`${input.Name}: RotationFails must be true or false`);
+  if (input.ResourcePolicy !== undefined) {
+    try {
+      JSON.parse(input.ResourcePolicy);
+    } catch {
+      throw new Error(`${input.Name}: ResourcePolicy must be JSON text`);
+    }
+  }
   return input;
 }
 
@@ -799,17 +954,30 @@ class Store {
     const input = checkParameterInput(raw);
     const existing = this.params.get(input.Name);
     const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
-    const { LastModifiedDate, ...rest } = input;
+    const { LastModifiedDate, Value, History, ...rest } = input;
     const lm = parseDate(LastModifiedDate, 'LastModifiedDate');
-    this.params.set(input.Name, { ...rest, ordinal, ...(lm !== undefined ? { LastModifiedDate: lm } : {}) });
+    const history = (History ?? []).map((h) => ({ ...h, date: parseDate(h.LastModifiedDate, 'History LastModifiedDate')! })).sort((a, b) => a.Version - b.Version);
+    // With a history, the current version follows its newest entry unless given.
+    const version = rest.Version ?? (history.length > 0 ? history.at(-1)!.Version + 1 : undefined);
+    if (version !== undefined && history.some((h) => h.Version >= version)) throw new Error(`${input.Name}: History versions must be older than the current Version ${version}`);
+    this.params.set(input.Name, { ...rest, ordinal, ...(version !== undefined ? { Version: version } : {}), ...(lm !== undefined ? { LastModifiedDate: lm } : {}) });
     if (existing === undefined) this.paramIndex.insert(input.Name);
+    if (Value === undefined && History === undefined) return;
+    const meta = this.paramMeta(input.Name)!;
+    const versions =
+      History === undefined
+        ? Array.from({ length: meta.version - 1 }, (_, i) => this.versionRecord(meta, i + 1))
+        : history.map((h) => ({ ...this.versionRecord(meta, h.Version), date: h.date, user: h.LastModifiedUser ?? meta.user, labels: h.Labels ?? [] }));
+    const current = this.versionRecord(meta, meta.version);
+    if (Value !== undefined) current.value = Value;
+    this.params.set(input.Name, { material: true, ordinal, tags: meta.tags, versions: [...versions, current] });
   }
 
   addSecret(raw: unknown): void {
     const input = checkSecretInput(raw);
     const existing = this.secrets.get(input.Name);
     const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
-    const { LastChangedDate, LastAccessedDate, CreatedDate, DeletedDate, ...rest } = input;
+    const { LastChangedDate, LastAccessedDate, CreatedDate, DeletedDate, SecretString, RotationLambdaARN, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy, ...rest } = input;
     const rec: ExplicitSecret = { ...rest, ordinal };
     const lc = parseDate(LastChangedDate, 'LastChangedDate');
     if (lc !== undefined) rec.LastChangedDate = lc;
@@ -819,6 +987,73 @@ class Store {
     if (DeletedDate !== undefined) rec.DeletedDate = DeletedDate === null ? null : parseDate(DeletedDate, 'DeletedDate')!;
     this.secrets.set(input.Name, rec);
     if (existing === undefined) this.secretIndex.insert(input.Name);
+    if ([SecretString, RotationLambdaARN, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy].every((v) => v === undefined)) return;
+
+    const m = this.materialSecret(input.Name);
+    if (SecretString !== undefined) m.versions.find((v) => v.stages.includes('AWSCURRENT'))!.value = SecretString;
+    if (RotationLambdaARN !== undefined) {
+      m.rotation.lambda = RotationLambdaARN;
+      m.rotation.enabled = input.RotationEnabled ?? true;
+      m.rotation.rules ??= { AutomaticallyAfterDays: input.RotationDays ?? 30 };
+    }
+    const lastRotated = parseDate(LastRotatedDate, 'LastRotatedDate');
+    if (lastRotated !== undefined) m.rotation.lastRotated = lastRotated;
+    if (m.rotation.rules && (lastRotated !== undefined || RotationLambdaARN !== undefined)) {
+      const from = m.rotation.lastRotated ?? m.lastChanged;
+      m.rotation.next = nextRotation(m.rotation.rules, from, from);
+    }
+    if (RotationFails !== undefined) m.rotation.fails = RotationFails;
+    const pendingSince = parseDate(PendingSince, 'PendingSince');
+    if (pendingSince !== undefined && !m.versions.some((v) => v.stages.includes('AWSPENDING')))
+      m.versions.push({ id: hexId(rng(hashString(input.Name, this.seed ^ 0x9e4d))), created: pendingSince, stages: ['AWSPENDING'] });
+    if (ResourcePolicy !== undefined) m.resourcePolicy = ResourcePolicy;
+  }
+
+  /** A parameter kept whole from now on (before its first write); its generated fields become its record. */
+  materialParameter(name: string): MaterialParameter | undefined {
+    const rec = this.params.get(name);
+    if (rec === undefined) return undefined;
+    if (typeof rec !== 'number' && 'material' in rec) return rec;
+    const meta = this.paramMeta(name)!;
+    const m: MaterialParameter = {
+      material: true,
+      ordinal: meta.ordinal,
+      tags: meta.tags,
+      versions: Array.from({ length: meta.version }, (_, i) => this.versionRecord(meta, i + 1)),
+    };
+    this.params.set(name, m);
+    return m;
+  }
+
+  /** A new parameter, kept whole (PutParameter without an existing one). */
+  createParameter(name: string, tags: Tag[], first: ParamVersionRecord): MaterialParameter {
+    const m: MaterialParameter = { material: true, ordinal: this.nextOrdinal++, tags, versions: [first] };
+    this.params.set(name, m);
+    this.paramIndex.insert(name);
+    return m;
+  }
+
+  /** A secret kept whole from now on (before its first write). */
+  materialSecret(name: string): MaterialSecret {
+    const rec = this.secrets.get(name);
+    if (rec === undefined) throw new Error(`no secret ${name}`);
+    if (typeof rec !== 'number' && 'material' in rec) return rec;
+    const meta = this.secretMeta(name)!;
+    const m: MaterialSecret = {
+      material: true,
+      ordinal: meta.ordinal,
+      ...(meta.description !== undefined ? { description: meta.description } : {}),
+      ...(meta.kmsKeyId !== undefined ? { kmsKeyId: meta.kmsKeyId } : {}),
+      tags: meta.tags,
+      created: meta.created,
+      lastChanged: meta.lastChanged,
+      ...(meta.lastAccessed !== undefined ? { lastAccessed: meta.lastAccessed } : {}),
+      ...(meta.deleted !== undefined ? { deleted: meta.deleted } : {}),
+      rotation: { ...(meta.rotation ?? { enabled: false }), fails: false },
+      versions: meta.versions.map((v) => ({ ...v, stages: [...v.stages] })),
+    };
+    this.secrets.set(name, m);
+    return m;
   }
 
   deleteParameter(name: string): boolean {
@@ -837,6 +1072,27 @@ class Store {
     const rec = this.params.get(name);
     if (rec === undefined) return undefined;
     const hash = hashString(name, this.seed);
+    if (typeof rec !== 'number' && 'material' in rec) {
+      const cur = rec.versions.at(-1)!;
+      return {
+        name,
+        type: cur.type,
+        version: cur.version,
+        lastModified: cur.date,
+        created: rec.versions[0]!.date,
+        user: cur.user,
+        ...(cur.description !== undefined ? { description: cur.description } : {}),
+        ...(cur.keyId !== undefined ? { keyId: cur.keyId } : {}),
+        tier: cur.tier,
+        dataType: cur.dataType,
+        tags: rec.tags,
+        hash,
+        ordinal: rec.ordinal,
+        material: rec,
+        ...(cur.allowedPattern !== undefined ? { allowedPattern: cur.allowedPattern } : {}),
+        policies: cur.policies,
+      };
+    }
     const r = rng(hash);
     const typeRoll = r();
     const versionRoll = r();
@@ -887,6 +1143,10 @@ class Store {
 
   /** Version v (1..version) of a parameter: date, user, labels. */
   paramVersion(meta: ParamMeta, v: number): { date: number; user: string; labels: string[] } {
+    if (meta.material) {
+      const rec = meta.material.versions.find((x) => x.version === v);
+      return rec ? { date: rec.date, user: rec.user, labels: rec.labels } : { date: meta.lastModified, user: meta.user, labels: [] };
+    }
     if (v === meta.version) {
       return { date: meta.lastModified, user: meta.user, labels: (meta.hash & 7) === 0 ? ['live'] : [] };
     }
@@ -894,6 +1154,28 @@ class Store {
     const date = ms3(meta.created + ((meta.lastModified - meta.created) * (v - 1)) / Math.max(1, meta.version - 1));
     const labels = v === meta.version - 1 && (meta.hash & 15) === 1 ? ['previous'] : [];
     return { date, user: pick(this.users, r()), labels };
+  }
+
+  /** The version numbers a parameter still has (AWS keeps the newest 100), oldest first. */
+  paramVersionNumbers(meta: ParamMeta): number[] {
+    if (meta.material) return meta.material.versions.map((v) => v.version);
+    return Array.from({ length: meta.version }, (_, i) => i + 1);
+  }
+
+  /** Version v of a parameter whole: its attributes, and its value when one is kept. */
+  versionRecord(meta: ParamMeta, v: number): ParamVersionRecord {
+    const kept = meta.material?.versions.find((x) => x.version === v);
+    if (kept) return { ...kept, labels: [...kept.labels] };
+    return {
+      version: v,
+      ...this.paramVersion(meta, v),
+      type: meta.type,
+      ...(meta.keyId !== undefined ? { keyId: meta.keyId } : {}),
+      ...(meta.description !== undefined ? { description: meta.description } : {}),
+      tier: meta.tier,
+      dataType: meta.dataType,
+      policies: [],
+    };
   }
 
   secretArn(name: string): string {
@@ -910,6 +1192,7 @@ class Store {
 
   /** When a secret was scheduled for deletion (about 1 in 100), cheaply, without the rest. */
   secretDeleted(name: string, rec: SecretRecord): number | undefined {
+    if (typeof rec !== 'number' && 'material' in rec) return rec.deleted;
     if (typeof rec !== 'number' && rec.DeletedDate !== undefined) return rec.DeletedDate ?? undefined;
     const h = hashString(name, this.seed ^ 0xde1e7e);
     return h % 100 === 0 ? ms3(this.nowS - ((h >>> 8) % (7 * DAY))) : undefined;
@@ -923,6 +1206,24 @@ class Store {
   secretMeta(name: string): SecretMeta | undefined {
     const rec = this.secrets.get(name);
     if (rec === undefined) return undefined;
+    if (typeof rec !== 'number' && 'material' in rec) {
+      return {
+        name,
+        arn: this.secretArn(name),
+        ...(rec.description !== undefined ? { description: rec.description } : {}),
+        ...(rec.kmsKeyId !== undefined ? { kmsKeyId: rec.kmsKeyId } : {}),
+        rotation: rec.rotation,
+        created: rec.created,
+        lastChanged: rec.lastChanged,
+        ...(rec.lastAccessed !== undefined ? { lastAccessed: rec.lastAccessed } : {}),
+        ...(rec.deleted !== undefined ? { deleted: rec.deleted } : {}),
+        tags: rec.tags,
+        versions: rec.versions,
+        ordinal: rec.ordinal,
+        material: rec,
+        ...(rec.resourcePolicy !== undefined ? { resourcePolicy: rec.resourcePolicy } : {}),
+      };
+    }
     const hash = hashString(name, this.seed ^ 0x51ab);
     const r = rng(hash);
     const changedRoll = r();
@@ -956,11 +1257,11 @@ class Store {
 
     const rotationOn = explicit?.RotationEnabled ?? rotRoll < 0.3;
     const days = explicit?.RotationDays ?? pick([30, 60, 90], rotDays);
-    const rotation = rotationOn
+    const rotation: SecretRotation | undefined = rotationOn
       ? {
-          days,
-          ...(rotSchedule < 0.5 ? { schedule: `rate(${days} days)` } : {}),
+          enabled: true,
           lambda: `arn:aws:lambda:${this.region}:${this.account}:function:rotate-${svc.replace(/[^a-zA-Z0-9-_]/g, '-')}`,
+          rules: { AutomaticallyAfterDays: days, ...(rotSchedule < 0.5 ? { ScheduleExpression: `rate(${days} days)` } : {}) },
           lastRotated: lastChanged,
           next: ms3(lastChanged + days * DAY),
         }
@@ -977,7 +1278,8 @@ class Store {
     }
     versions[count - 1]!.stages.push('AWSCURRENT');
     if (count >= 2 && previousRoll < 0.7) versions[count - 2]!.stages.push('AWSPREVIOUS');
-    if (rotation && pendingRoll < 0.05) versions.push({ id: hexId(vr), created: ms3(this.nowS - 600), stages: ['AWSPENDING'] });
+    // Only generated items may be caught mid-rotation; explicit ones say so with PendingSince.
+    if (rotation && !explicit && pendingRoll < 0.05) versions.push({ id: hexId(vr), created: ms3(this.nowS - 600), stages: ['AWSPENDING'] });
 
     const meta: SecretMeta = {
       name,
@@ -1005,8 +1307,11 @@ class Store {
       const meta = this.paramMeta(name);
       if (!meta) return null;
       const versions = [];
-      for (let v = 1; v <= meta.version; v++) versions.push({ id: v, value: SIM_VALUE_SENTINEL, labels: this.paramVersion(meta, v).labels });
-      return { current: SIM_VALUE_SENTINEL, versions };
+      for (const v of this.paramVersionNumbers(meta)) {
+        const rec = this.versionRecord(meta, v);
+        versions.push({ id: v, value: rec.value ?? SIM_VALUE_SENTINEL, labels: rec.labels });
+      }
+      return { current: versions.at(-1)!.value, versions };
     }
     let meta: SecretMeta;
     try {
@@ -1014,8 +1319,9 @@ class Store {
     } catch {
       return null;
     }
-    const current = meta.versions.some((v) => v.stages.includes('AWSCURRENT')) ? SIM_VALUE_SENTINEL : null;
-    return { current, versions: meta.versions.map((v) => ({ id: v.id, value: SIM_VALUE_SENTINEL, stages: v.stages })) };
+    const valueOf = (v: SecretVersion) => v.value ?? v.binary ?? SIM_VALUE_SENTINEL;
+    const current = meta.versions.find((v) => v.stages.includes('AWSCURRENT'));
+    return { current: current ? valueOf(current) : null, versions: meta.versions.map((v) => ({ id: v.id, value: valueOf(v), stages: [...v.stages] })) };
   }
 
   /** A secret by name, full ARN or partial ARN (without the random suffix). */
@@ -1190,16 +1496,24 @@ class ParameterStoreApi {
       ...(meta.description !== undefined ? { Description: meta.description } : {}),
       Version: meta.version,
       Tier: meta.tier,
-      Policies: [],
+      Policies: meta.policies ?? [],
       DataType: meta.dataType,
+      ...(meta.allowedPattern !== undefined ? { AllowedPattern: meta.allowedPattern } : {}),
     };
   }
 
-  private valueOf(meta: ParamMeta, selector?: string) {
+  /** The value as a read returns it: a SecureString without decryption is ciphertext (a stand-in, never the plaintext). */
+  private shownValue(meta: ParamMeta, version: number, withDecryption: boolean): string {
+    const value = this.store.versionRecord(meta, version).value ?? SIM_VALUE_SENTINEL;
+    if (meta.type !== 'SecureString' || withDecryption) return value;
+    return `AQICAHh${createHash('sha256').update(`${meta.name}\0${version}\0${value}`).digest('base64')}`;
+  }
+
+  private valueOf(meta: ParamMeta, withDecryption: boolean, selector?: string) {
     return {
       Name: meta.name,
       Type: meta.type,
-      Value: SIM_VALUE_SENTINEL,
+      Value: this.shownValue(meta, meta.version, withDecryption),
       Version: meta.version,
       ...(selector ? { Selector: selector } : {}),
       LastModifiedDate: meta.lastModified,
@@ -1229,11 +1543,11 @@ class ParameterStoreApi {
       const label = selector.slice(1);
       if (/^\d+$/.test(label)) {
         const v = Number(label);
-        if (v < 1 || v > meta.version)
+        if (!this.store.paramVersionNumbers(meta).includes(v))
           throw new AwsFault('ParameterVersionNotFound', `Systems Manager could not find version ${v} of ${meta.name}. Verify the version and try again.`);
         return { meta: { ...meta, version: v, lastModified: this.store.paramVersion(meta, v).date }, selector };
       }
-      for (let v = meta.version; v >= 1; v--)
+      for (const v of this.store.paramVersionNumbers(meta).reverse())
         if (this.store.paramVersion(meta, v).labels.includes(label))
           return { meta: { ...meta, version: v, lastModified: this.store.paramVersion(meta, v).date }, selector };
       throw new AwsFault('ParameterVersionLabelNotFound', `Systems Manager could not find label ${label} for ${meta.name}.`);
@@ -1241,7 +1555,118 @@ class ParameterStoreApi {
     return { meta };
   }
 
-  call(operation: string, body: Body): unknown {
+  /** PutParameter as AWS documents it: a new version (Overwrite), or a new parameter at version 1. */
+  private putParameter(body: Body, caller: Caller) {
+    const name = requiredString(body, 'Name');
+    const value = requiredString(body, 'Value');
+    const invalid = (message: string) => new AwsFault('ValidationException', message);
+    if (!/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(name)) throw invalid('Parameter name must only contain letters, numbers and the symbols .-_/ (at most 2048 characters).');
+    if (name.includes('/') && !name.startsWith('/'))
+      throw invalid('Parameter name must be a fully qualified name. A hierarchical parameter name must begin with a forward slash "/".');
+    if (/^\/?(aws|ssm)/i.test(name)) throw invalid(`Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).`);
+    if (value.length === 0) throw invalid("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    const overwrite = body.Overwrite === true;
+    const tags = body.Tags;
+    if (tags !== undefined && (!Array.isArray(tags) || tags.some((t: { Key?: unknown; Value?: unknown }) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
+      throw new AwsFault('SerializationException', 'Tags must be a list of {Key, Value}.');
+    if (Array.isArray(tags) && tags.length > 0 && overwrite)
+      throw invalid(
+        "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
+      );
+    const existing = this.store.paramMeta(name);
+    if (existing && !overwrite)
+      throw new AwsFault('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    const before = existing ? this.store.versionRecord(existing, existing.version) : undefined;
+
+    const type = (optionalString(body, 'Type') ?? before?.type) as ParameterType | undefined;
+    if (!type) throw invalid('A parameter type is required when you create a parameter.');
+    if (!['String', 'StringList', 'SecureString'].includes(type))
+      throw invalid(`1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`);
+    const sentKeyId = optionalString(body, 'KeyId');
+    if (sentKeyId !== undefined && type !== 'SecureString') throw invalid('KeyId is required for SecureString type parameter only.');
+    // Without a KeyId a SecureString is encrypted with the account's default key (AWS does not keep the old one).
+    const keyId = type === 'SecureString' ? (sentKeyId ?? 'alias/aws/ssm') : undefined;
+
+    const dataType = optionalString(body, 'DataType') ?? before?.dataType ?? 'text';
+    if (!['text', 'aws:ec2:image', 'aws:ssm:integration'].includes(dataType))
+      throw invalid(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
+    // Never echo the value in an error: it may be a secret sent to the wrong parameter.
+    if (dataType === 'aws:ec2:image') {
+      if (type !== 'String') throw invalid('The aws:ec2:image data type is only supported for parameters of type String.');
+      if (!/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(value)) throw invalid('Parameter value is not a valid AMI ID. An AMI ID has the format ami-12345abcdeEXAMPLE.');
+    }
+    const allowedPattern = optionalString(body, 'AllowedPattern') ?? before?.allowedPattern;
+    if (allowedPattern !== undefined) {
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(allowedPattern);
+      } catch {
+        throw invalid('The AllowedPattern is not a valid regular expression.');
+      }
+      if (!pattern.test(value)) throw invalid('Parameter value failed to satisfy constraint specified by allowed pattern.');
+    }
+    const policies = parsePolicies(optionalString(body, 'Policies')) ?? before?.policies ?? [];
+
+    const bytes = Buffer.byteLength(value, 'utf8');
+    const sentTier = optionalString(body, 'Tier');
+    if (sentTier !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(sentTier))
+      throw invalid(`1 validation error detected: Value '${sentTier}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering]`);
+    const wasAdvanced = before?.tier === 'Advanced';
+    // Intelligent-Tiering picks Advanced only when the parameter needs it; an advanced parameter stays advanced.
+    const tier =
+      sentTier === 'Advanced' || (sentTier === undefined && wasAdvanced)
+        ? 'Advanced'
+        : sentTier === 'Intelligent-Tiering' && (wasAdvanced || bytes > 4096 || policies.length > 0)
+          ? 'Advanced'
+          : 'Standard';
+    if (wasAdvanced && tier === 'Standard')
+      throw invalid(
+        "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+      );
+    if (bytes > (tier === 'Advanced' ? 8192 : 4096))
+      throw invalid(
+        tier === 'Standard'
+          ? 'Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html'
+          : 'Advanced tier parameters support a maximum parameter value of 8192 characters.',
+      );
+    if (policies.length > 0 && tier === 'Standard') throw invalid('Parameter policies are supported only for advanced parameters. Use the advanced-parameter tier.');
+
+    const description = optionalString(body, 'Description') ?? before?.description;
+    const next: ParamVersionRecord = {
+      version: (before?.version ?? 0) + 1,
+      date: caller.now,
+      user: caller.principal,
+      labels: [],
+      value,
+      type,
+      ...(keyId !== undefined ? { keyId } : {}),
+      ...(description !== undefined ? { description } : {}),
+      tier,
+      dataType,
+      ...(allowedPattern !== undefined ? { allowedPattern } : {}),
+      policies,
+    };
+    if (!existing) {
+      this.store.createParameter(name, Array.isArray(tags) ? (tags as Tag[]).map((t) => ({ Key: t.Key, Value: t.Value })) : [], next);
+      return { Version: next.version, Tier: next.tier };
+    }
+    const m = this.store.materialParameter(name)!;
+    if (m.versions.length >= 100) {
+      // AWS drops the oldest version to make room, unless a label holds it.
+      const oldest = m.versions[0]!;
+      if (oldest.labels.length > 0)
+        throw new AwsFault(
+          'ParameterMaxVersionLimitExceeded',
+          `You attempted to create a new version of ${name} by calling the PutParameter API with the overwrite flag. Version ${oldest.version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
+        );
+      m.versions.shift();
+    }
+    m.versions.push(next);
+    return { Version: next.version, Tier: next.tier };
+  }
+
+  call(operation: string, body: Body, caller: Caller): unknown {
+    const withDecryption = body.WithDecryption === true;
     switch (operation) {
       case 'DescribeParameters': {
         const max = maxResults(body, 'maxResults', 1, 50, 10);
@@ -1273,13 +1698,13 @@ class ParameterStoreApi {
         };
         const { names, resumeAfter } = this.page(query, body, max);
         return {
-          Parameters: names.map((n) => this.valueOf(this.store.paramMeta(n)!)),
+          Parameters: names.map((n) => this.valueOf(this.store.paramMeta(n)!, withDecryption)),
           ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
         };
       }
       case 'GetParameter': {
         const { meta, selector } = this.resolve(body.Name);
-        return { Parameter: this.valueOf(meta, selector) };
+        return { Parameter: this.valueOf(meta, withDecryption, selector) };
       }
       case 'GetParameters': {
         const names = body.Names;
@@ -1290,7 +1715,7 @@ class ParameterStoreApi {
         for (const n of names) {
           try {
             const { meta, selector } = this.resolve(n);
-            found.push(this.valueOf(meta, selector));
+            found.push(this.valueOf(meta, withDecryption, selector));
           } catch (error) {
             if (!(error instanceof AwsFault) || error.type === 'ValidationException') throw error;
             invalid.push(String(n));
@@ -1307,25 +1732,27 @@ class ParameterStoreApi {
             `User: arn:aws:sts::${this.store.account}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: kms:Decrypt on resource: ${meta.keyId ?? this.store.cmks[0]} because no identity-based policy allows the kms:Decrypt action`,
           );
         const offset = decodeToken(body.NextToken, 'offset', 'ssm') ?? 0;
-        const entries = [];
-        for (let v = offset + 1; v <= Math.min(meta.version, offset + max); v++) {
-          const version = this.store.paramVersion(meta, v);
-          entries.push({
+        const numbers = this.store.paramVersionNumbers(meta);
+        const entries = numbers.slice(offset, offset + max).map((v) => {
+          const version = this.store.versionRecord(meta, v);
+          return {
             Name: meta.name,
-            Type: meta.type,
-            ...(meta.keyId !== undefined ? { KeyId: meta.keyId } : {}),
+            Type: version.type,
+            ...(version.keyId !== undefined ? { KeyId: version.keyId } : {}),
             LastModifiedDate: version.date,
             LastModifiedUser: version.user,
-            ...(meta.description !== undefined ? { Description: meta.description } : {}),
-            Value: SIM_VALUE_SENTINEL,
+            ...(version.description !== undefined ? { Description: version.description } : {}),
+            // AWS sends every version's value (ciphertext for a SecureString without decryption).
+            Value: this.settings.historyValue ?? this.shownValue({ ...meta, type: version.type }, v, withDecryption),
+            ...(version.allowedPattern !== undefined ? { AllowedPattern: version.allowedPattern } : {}),
             Version: v,
             Labels: version.labels,
-            Tier: meta.tier,
-            Policies: [],
-            DataType: meta.dataType,
-          });
-        }
-        const next = offset + max < meta.version ? encodeToken('offset', offset + max) : undefined;
+            Tier: version.tier,
+            Policies: version.policies,
+            DataType: version.dataType,
+          };
+        });
+        const next = offset + max < numbers.length ? encodeToken('offset', offset + max) : undefined;
         return { Parameters: entries, ...(next ? { NextToken: next } : {}) };
       }
       case 'ListTagsForResource': {
@@ -1341,6 +1768,8 @@ class ParameterStoreApi {
           );
         return { TagList: meta.tags };
       }
+      case 'PutParameter':
+        return this.putParameter(body, caller);
       default:
         throw new AwsFault('UnknownOperationException', `The simulator does not implement AmazonSSM.${operation}.`);
     }
@@ -1359,11 +1788,196 @@ interface SecretFilter {
   negative: string[];
 }
 
+/** What the simulated rotation function needs from its simulator: a timer (cancelled on reset and close) and the service events it reports. */
+interface RotationEnv {
+  later(delayMs: number, fn: () => void): void;
+  /** A Secrets Manager service event (RotationStarted, RotationSucceeded, RotationFailed) for the call hook. */
+  event(operation: string, secretArn: string, token: string, failure?: { code: string; message: string }): void;
+}
+
+const CURRENT = 'AWSCURRENT';
+const PREVIOUS = 'AWSPREVIOUS';
+const PENDING = 'AWSPENDING';
+
+const invalidParameter = (message: string) => new AwsFault('InvalidParameterException', message);
+const invalidRequest = (message: string) => new AwsFault('InvalidRequestException', message);
+
+const withStage = (m: MaterialSecret, stage: string) => m.versions.find((v) => v.stages.includes(stage));
+
+/** A rotation AWS considers unfinished: AWSPENDING on a version that is not also AWSCURRENT. */
+const unfinishedRotation = (m: MaterialSecret) => m.versions.find((v) => v.stages.includes(PENDING) && !v.stages.includes(CURRENT));
+
+function attachStage(m: MaterialSecret, stage: string, to: SecretVersion): void {
+  for (const v of m.versions) if (v !== to) v.stages = v.stages.filter((x) => x !== stage);
+  if (!to.stages.includes(stage)) to.stages.push(stage);
+}
+
+/** AWSCURRENT moves to `to`; the version it leaves gets AWSPREVIOUS, as AWS does. */
+function makeCurrent(m: MaterialSecret, to: SecretVersion): void {
+  const old = withStage(m, CURRENT);
+  if (old === to) return;
+  attachStage(m, CURRENT, to);
+  if (old) attachStage(m, PREVIOUS, old);
+}
+
+function checkToken(token: string): void {
+  if (token.length < 32 || token.length > 64) throw invalidParameter('ClientRequestToken must be between 32 and 64 characters long.');
+}
+
 class SecretsManagerApi {
   constructor(
     private readonly store: Store,
     private readonly settings: Settings,
+    private readonly rotation: RotationEnv,
   ) {}
+
+  /** A secret a write may change, kept whole from now on. */
+  private writable(id: unknown): { meta: SecretMeta; m: MaterialSecret } {
+    const meta = this.store.resolveSecret(id);
+    if (meta.deleted !== undefined)
+      throw invalidRequest("You can't perform this operation on the secret because it was marked for deletion.");
+    return { meta, m: this.store.materialSecret(meta.name) };
+  }
+
+  private putSecretValue(body: Body, caller: Caller) {
+    const { meta, m } = this.writable(body.SecretId);
+    const token = optionalString(body, 'ClientRequestToken') ?? randomUUID();
+    checkToken(token);
+    const secretString = optionalString(body, 'SecretString');
+    const secretBinary = optionalString(body, 'SecretBinary');
+    if ((secretString === undefined) === (secretBinary === undefined)) throw invalidParameter('You must provide either SecretString or SecretBinary, but not both.');
+    const bytes = secretString !== undefined ? Buffer.byteLength(secretString, 'utf8') : Buffer.from(secretBinary!, 'base64').length;
+    if (bytes > 65_536) throw invalidParameter('The secret value exceeds the maximum size of 65536 bytes.');
+    const stages = body.VersionStages === undefined ? [CURRENT] : body.VersionStages;
+    if (!Array.isArray(stages) || stages.length < 1 || stages.length > 20 || !stages.every((x) => typeof x === 'string' && x.length >= 1 && x.length <= 256))
+      throw invalidParameter('VersionStages must list 1 to 20 staging labels.');
+    const answer = { ARN: meta.arn, Name: meta.name };
+
+    const existing = m.versions.find((v) => v.id === token);
+    if (existing) {
+      // A retry: the same token with the same value is ignored; a version can never change.
+      if (existing.value !== secretString || existing.binary !== secretBinary)
+        throw new AwsFault('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+      return { ...answer, VersionId: existing.id, VersionStages: [...existing.stages] };
+    }
+    const version: SecretVersion = {
+      id: token,
+      created: caller.now,
+      stages: [],
+      ...(secretString !== undefined ? { value: secretString } : { binary: secretBinary! }),
+    };
+    m.versions.push(version);
+    for (const stage of stages as string[]) {
+      if (stage === CURRENT) makeCurrent(m, version);
+      else attachStage(m, stage, version);
+    }
+    m.lastChanged = caller.now;
+    return { ...answer, VersionId: version.id, VersionStages: [...version.stages] };
+  }
+
+  /**
+   * RotateSecret: the simulated rotation function creates AWSPENDING at once (its createSecret step)
+   * and, after the rotation delay, promotes it to AWSCURRENT (finishSecret); a function that fails
+   * leaves AWSPENDING behind and AWSCURRENT unchanged, as on AWS.
+   */
+  private rotateSecret(body: Body, caller: Caller) {
+    const { meta, m } = this.writable(body.SecretId);
+    const token = optionalString(body, 'ClientRequestToken') ?? randomUUID();
+    checkToken(token);
+    const rules = body.RotationRules === undefined || body.RotationRules === null ? undefined : validateRotationRules(body.RotationRules);
+    const sentLambda = optionalString(body, 'RotationLambdaARN');
+    if (sentLambda !== undefined && !LAMBDA_ARN.test(sentLambda)) throw invalidParameter('RotationLambdaARN must be the ARN of a Lambda function.');
+    const lambda = sentLambda ?? m.rotation.lambda;
+    if (!lambda) throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
+    if (body.RotateImmediately !== undefined && typeof body.RotateImmediately !== 'boolean') throw new AwsFault('SerializationException', 'RotateImmediately must be a boolean.');
+    const immediately = body.RotateImmediately !== false;
+    const answer = { ARN: meta.arn, Name: meta.name };
+
+    // A retry of a rotation already started with this token: it rotates once.
+    if (immediately && m.versions.some((v) => v.id === token)) return { ...answer, VersionId: token };
+    if (unfinishedRotation(m)) throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
+
+    const now = caller.now;
+    m.rotation.lambda = lambda;
+    if (rules) m.rotation.rules = rules;
+    m.rotation.rules ??= { AutomaticallyAfterDays: 30 };
+    m.rotation.enabled = true;
+    if (!immediately) {
+      m.rotation.next = nextRotation(m.rotation.rules, m.rotation.lastRotated, now);
+      return answer;
+    }
+    const current = withStage(m, CURRENT);
+    m.versions.push({ id: token, created: now, stages: [PENDING], value: rotatedValue(current?.value) });
+    m.lastChanged = now;
+    m.rotation.running = token;
+    this.rotation.event('RotationStarted', meta.arn, token);
+    this.rotation.later(this.settings.rotationDelayMs, () => this.finishRotation(meta.name, meta.arn, m, token));
+    return { ...answer, VersionId: token };
+  }
+
+  /** The simulated function's last step: the pending version becomes current, or the function fails. */
+  private finishRotation(name: string, arn: string, m: MaterialSecret, token: string): void {
+    if (m.rotation.running !== token || this.store.secrets.get(name) !== m) return; // cancelled, or the item was replaced
+    m.rotation.running = undefined;
+    const version = m.versions.find((v) => v.id === token);
+    if (!version || !version.stages.includes(PENDING)) return;
+    if (m.rotation.fails) {
+      // Its setSecret step errors: AWSPENDING stays on the new version, AWSCURRENT where it was.
+      this.rotation.event('RotationFailed', arn, token, {
+        code: 'RotationFailed',
+        message: `Secrets Manager rotation failed: the rotation function ${m.rotation.lambda ?? ''} returned an error in step setSecret.`,
+      });
+      return;
+    }
+    makeCurrent(m, version);
+    version.stages = version.stages.filter((x) => x !== PENDING);
+    const now = Date.now() / 1000;
+    m.rotation.lastRotated = now;
+    m.rotation.next = m.rotation.rules ? nextRotation(m.rotation.rules, now, now) : undefined;
+    m.lastChanged = now;
+    this.rotation.event('RotationSucceeded', arn, token);
+  }
+
+  private cancelRotateSecret(body: Body) {
+    const { meta, m } = this.writable(body.SecretId);
+    // The rules and the function stay, so RotateSecret can turn rotation back on; AWSPENDING stays too, as AWS warns.
+    m.rotation.enabled = false;
+    m.rotation.next = undefined;
+    m.rotation.running = undefined;
+    const pending = unfinishedRotation(m);
+    return { ARN: meta.arn, Name: meta.name, ...(pending ? { VersionId: pending.id } : {}) };
+  }
+
+  private updateSecretVersionStage(body: Body, caller: Caller) {
+    const { meta, m } = this.writable(body.SecretId);
+    const stage = requiredString(body, 'VersionStage', 'InvalidParameterException');
+    const moveTo = optionalString(body, 'MoveToVersionId');
+    const removeFrom = optionalString(body, 'RemoveFromVersionId');
+    const version = (id: string) => {
+      const found = m.versions.find((v) => v.id === id);
+      if (!found) throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret version: ${id}`);
+      return found;
+    };
+    const holder = withStage(m, stage);
+    if (removeFrom !== undefined && holder?.id !== removeFrom) throw invalidParameter(`The staging label ${stage} is not attached to version ${removeFrom}.`);
+    if (moveTo !== undefined) {
+      const target = version(moveTo);
+      if (holder && holder !== target && removeFrom === undefined)
+        throw invalidParameter(
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
+      if (stage === CURRENT) makeCurrent(m, target);
+      else attachStage(m, stage, target);
+    } else if (removeFrom !== undefined) {
+      if (stage === CURRENT) throw invalidParameter('You can only move staging label AWSCURRENT to a different secret version. It can’t be completely removed.');
+      const from = version(removeFrom);
+      from.stages = from.stages.filter((x) => x !== stage);
+    }
+    // A pending version taken away ends the rotation the function was running on it.
+    if (stage === PENDING && m.rotation.running !== undefined && !unfinishedRotation(m)) m.rotation.running = undefined;
+    m.lastChanged = caller.now;
+    return { ARN: meta.arn, Name: meta.name };
+  }
 
   private get index(): SortedNames {
     return this.store.secretIndex;
@@ -1466,18 +2080,12 @@ class SecretsManagerApi {
       Name: meta.name,
       ...(meta.description !== undefined ? { Description: meta.description } : {}),
       ...(meta.kmsKeyId !== undefined ? { KmsKeyId: meta.kmsKeyId } : {}),
-      RotationEnabled: meta.rotation !== undefined,
-      ...(meta.rotation
-        ? {
-            RotationLambdaARN: meta.rotation.lambda,
-            RotationRules: {
-              AutomaticallyAfterDays: meta.rotation.days,
-              ...(meta.rotation.schedule ? { ScheduleExpression: meta.rotation.schedule } : {}),
-            },
-            LastRotatedDate: meta.rotation.lastRotated,
-            NextRotationDate: meta.rotation.next,
-          }
-        : {}),
+      RotationEnabled: meta.rotation?.enabled === true,
+      ...(meta.rotation?.lambda !== undefined ? { RotationLambdaARN: meta.rotation.lambda } : {}),
+      ...(meta.rotation?.rules !== undefined ? { RotationRules: meta.rotation.rules } : {}),
+      ...(meta.rotation?.lastRotated !== undefined ? { LastRotatedDate: meta.rotation.lastRotated } : {}),
+      // AWS shows no next rotation once rotation is off (CancelRotateSecret keeps the function and rules).
+      ...(meta.rotation?.enabled && meta.rotation.next !== undefined ? { NextRotationDate: meta.rotation.next } : {}),
       LastChangedDate: meta.lastChanged,
       ...(meta.lastAccessed !== undefined ? { LastAccessedDate: meta.lastAccessed } : {}),
       ...(meta.deleted !== undefined ? { DeletedDate: meta.deleted } : {}),
@@ -1494,19 +2102,39 @@ class SecretsManagerApi {
     const version = meta.versions.find((v) =>
       versionId !== undefined ? v.id === versionId && (stage === undefined || v.stages.includes(String(stage))) : v.stages.includes(stage === undefined ? 'AWSCURRENT' : String(stage)),
     );
-    if (!version) throw new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: " + String(stage ?? versionId ?? 'AWSCURRENT'));
+    if (!version)
+      throw new AwsFault(
+        'ResourceNotFoundException',
+        versionId !== undefined
+          ? `Secrets Manager can't find the specified secret value for VersionId: ${String(versionId)}`
+          : `Secrets Manager can't find the specified secret value for staging label: ${String(stage ?? 'AWSCURRENT')}`,
+      );
+    // AWS keeps the date of the last access only (kept for items held whole; generated ones stay light).
+    if (meta.material) meta.material.lastAccessed = Math.floor(Date.now() / 1000 / DAY) * DAY;
     return {
       ARN: meta.arn,
       Name: meta.name,
       VersionId: version.id,
-      SecretString: SIM_VALUE_SENTINEL,
-      VersionStages: version.stages,
+      ...(version.binary !== undefined ? { SecretBinary: version.binary } : { SecretString: version.value ?? SIM_VALUE_SENTINEL }),
+      VersionStages: [...version.stages],
       CreatedDate: version.created,
     };
   }
 
-  call(operation: string, body: Body): unknown {
+  call(operation: string, body: Body, caller: Caller): unknown {
     switch (operation) {
+      case 'PutSecretValue':
+        return this.putSecretValue(body, caller);
+      case 'RotateSecret':
+        return this.rotateSecret(body, caller);
+      case 'CancelRotateSecret':
+        return this.cancelRotateSecret(body);
+      case 'UpdateSecretVersionStage':
+        return this.updateSecretVersionStage(body, caller);
+      case 'GetResourcePolicy': {
+        const meta = this.store.resolveSecret(body.SecretId);
+        return { ARN: meta.arn, Name: meta.name, ...(meta.resourcePolicy !== undefined ? { ResourcePolicy: meta.resourcePolicy } : {}) };
+      }
       case 'ListSecrets': {
         const max = maxResults(body, 'maxResults', 1, 100, 100);
         const filters = this.compileFilters(body.Filters);
@@ -1749,12 +2377,30 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
   const hanging = new Set<ServerResponse>();
   const recorded: SimRecordedCall[] = [];
 
+  const writerArn = options.writerArn ?? `arn:aws:sts::${account}:assumed-role/dashboard-write/secrets-dashboard`;
+  const rotationEnv: RotationEnv = {
+    later: (delayMs, fn) => afterLatency(delayMs, rotations, fn),
+    event: (operation, secretArn, token, failure) =>
+      options.onCall?.({
+        service: 'secretsmanager',
+        operation,
+        at: Date.now(),
+        accessKeyId: null,
+        userAgent: 'secretsmanager.amazonaws.com',
+        requestParameters: { clientRequestToken: token },
+        resources: [{ type: 'AWS::SecretsManager::Secret', arn: secretArn }],
+        readOnly: false,
+        eventType: 'AwsServiceEvent',
+        ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
+      }),
+  };
+
   const build = () => {
     const store = new Store(options.seed ?? 1, startedAt, account, region);
     store.generate(options.ssm ?? [], options.secretsmanager ?? []);
     for (const p of options.extraParameters ?? []) store.addParameter(p);
     for (const s of options.extraSecrets ?? []) store.addSecret(s);
-    return { store, ssmApi: new ParameterStoreApi(store, settings), smApi: new SecretsManagerApi(store, settings) };
+    return { store, ssmApi: new ParameterStoreApi(store, settings), smApi: new SecretsManagerApi(store, settings, rotationEnv) };
   };
   let world = build();
 
@@ -1929,7 +2575,9 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
 
     if (body.WithDecryption === true) c.withDecryption++;
     try {
-      const out = service === 'ssm' ? world.ssmApi.call(operation, body) : world.smApi.call(operation, body);
+      const accessKeyId = /Credential=([^/,\s]+)\//.exec(auth)?.[1];
+      const caller: Caller = { principal: (accessKeyId !== undefined ? options.principals?.[accessKeyId] : undefined) ?? writerArn, now: Date.now() / 1000 };
+      const out = service === 'ssm' ? world.ssmApi.call(operation, body, caller) : world.smApi.call(operation, body, caller);
       c.ok++;
       return { out: { status: 200, body: out }, service, operation, body };
     } catch (error) {

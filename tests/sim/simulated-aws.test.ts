@@ -152,7 +152,7 @@ describe('GetParametersByPath and the other Parameter Store reads', () => {
 
   it('gives a history with one entry per version, and tags unless denied', async () => {
     const meta = (await ssm().send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['/bulk/item-000007'] }] }))).Parameters![0]!;
-    const history = await ssm().send(new GetParameterHistoryCommand({ Name: '/bulk/item-000007' }));
+    const history = await ssm().send(new GetParameterHistoryCommand({ Name: '/bulk/item-000007', WithDecryption: true }));
     expect(history.Parameters).toHaveLength(meta.Version!);
     expect(history.Parameters!.at(-1)!.LastModifiedDate).toEqual(meta.LastModifiedDate);
     expect(history.Parameters!.every((p) => p.Value === SIM_VALUE_SENTINEL)).toBe(true);
