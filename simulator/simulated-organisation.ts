@@ -68,7 +68,7 @@ export interface SimulatedOrganisationOptions {
   recordCalls?: boolean;
   /** Recorded events kept per account and region (default 20,000): the oldest recorded go first. */
   recordLimit?: number;
-  /** How often recorded events are delivered to the trail bucket, in ms (default 300,000, as CloudTrail's about 5 minutes); null: never. */
+  /** How often recorded events are delivered to the trail bucket, in ms (default 300,000, as CloudTrail's about 5 minutes); null: only by flushTrail. */
   trailDeliveryMs?: number | null;
   /** Further options of every account's simulated Parameter Store and Secrets Manager (quotas, rotationDelayMs, recordCalls, …). */
   awsOptions?: Omit<SimulatedAwsOptions, 'account' | 'region' | 'onCall' | 'port' | 'host' | 'extraParameters' | 'extraSecrets' | 'now'>;
@@ -202,7 +202,9 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     cloudTrail.control({ addEvents: [event] });
     recordedCount++;
     recording.ids.push(event.eventID!);
-    if (options.trailDeliveryMs !== null) recording.undelivered.push(event);
+    // Without timed delivery (trailDeliveryMs null) flushTrail still delivers; the backlog is bounded too.
+    recording.undelivered.push(event);
+    if (recording.undelivered.length > recordLimit) recording.undelivered.splice(0, recording.undelivered.length - recordLimit);
     // Forget in batches, so the bound costs one pass over the events per tenth of the limit.
     if (recording.ids.length > recordLimit + Math.max(1, Math.floor(recordLimit / 10))) {
       cloudTrail.control({ forgetEvents: recording.ids.splice(0, recording.ids.length - recordLimit) });
