@@ -1,0 +1,70 @@
+import { seededRandom } from '../../lib/random/seeded-random';
+import type { SimulatedAccountSpec } from '../simulated-organisation';
+import { castOf, changersOf, routineActivity } from './activity';
+import { DAY_MS, parametersOf, secretsOf, type Env } from './catalogue';
+import { idGenerator } from './records';
+import { prodStories, stagingStories } from './stories';
+import { trailFiles } from './trail-files';
+
+// The demo's simulated AWS organisation: two accounts, prod (us-east-1) and staging (eu-west-1),
+// each with a few thousand parameters and a hundred or more secrets under team paths, 90 days of
+// CloudTrail for LookupEvents and the 90 days before that as trail files in S3, and the stories
+// of stories.ts. Deterministic for a given `now`; built in a fraction of a second.
+
+export interface DemoAccount extends SimulatedAccountSpec {
+  /** How the dashboard labels the account's stores. */
+  label: string;
+}
+
+/**
+ * The dashboard's keys for the two accounts: they only route requests inside the simulator and are
+ * written to the demo's own credentials file (never the user's). Not in any real key's format.
+ */
+export const DEMO_ACCOUNTS = [
+  { alias: 'prod', account: '111111111111', region: 'us-east-1', accessKeyId: 'demo-prod-dashboard-key', secretAccessKey: 'demo-prod-not-a-real-secret-key' },
+  { alias: 'staging', account: '222222222222', region: 'eu-west-1', accessKeyId: 'demo-staging-dashboard-key', secretAccessKey: 'demo-staging-not-a-real-secret-key' },
+] as const satisfies readonly { alias: Env; account: string; region: string; accessKeyId: string; secretAccessKey: string }[];
+
+/** LookupEvents keeps 90 days; the trail bucket has what came before, back this far. */
+const LOOKUP_DAYS = 90;
+const TRAIL_DAYS = 180;
+
+const LABELS: Record<Env, string> = { prod: 'Production (simulated)', staging: 'Staging (simulated)' };
+/** Feature flags per service: the bulk of the parameters. */
+const FLAGS_PER_SERVICE: Record<Env, number> = { prod: 50, staging: 16 };
+
+function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAccount {
+  const env = spec.alias;
+  const { account, region } = spec;
+  const r = seededRandom(env === 'prod' ? 0x5eed_0001 : 0x5eed_0002);
+  const cast = castOf(account, env);
+  const base = { env, account, region, now, changers: changersOf(cast), r };
+  const catalogue = parametersOf({ ...base, flagsPerService: FLAGS_PER_SERVICE[env] });
+  const plans = secretsOf({ ...base, flagsPerService: 0 });
+  const lookupCtx = { account, region, nextId: idGenerator(`${account}-lookup`) };
+  const stories = env === 'prod' ? prodStories(lookupCtx, cast, now, r) : stagingStories(lookupCtx, now, r);
+  const secrets = [...plans, ...stories.secrets];
+
+  const activity = { env, cast, catalogue, secrets: plans, r };
+  const recent = routineActivity({ ...activity, ctx: lookupCtx, from: now - LOOKUP_DAYS * DAY_MS, to: now });
+  const older = routineActivity({ ...activity, ctx: { account, region, nextId: idGenerator(`${account}-trail`) }, from: now - TRAIL_DAYS * DAY_MS, to: now - LOOKUP_DAYS * DAY_MS });
+  const trailBucket = `demo-cloudtrail-${env}-${account}`;
+  return {
+    alias: env,
+    label: LABELS[env],
+    account,
+    region,
+    accessKeyId: spec.accessKeyId,
+    secretAccessKey: spec.secretAccessKey,
+    principalArn: `arn:aws:sts::${account}:assumed-role/secrets-dashboard/dashboard`,
+    parameters: catalogue.parameters,
+    secrets: secrets.map((s) => s.input),
+    events: [...recent, ...stories.events].filter((e) => Date.parse(e.eventTime!) <= now),
+    trailBucket,
+    trailObjects: trailFiles(trailBucket, account, region, older),
+  };
+}
+
+export function demoOrganisation(now: number): DemoAccount[] {
+  return DEMO_ACCOUNTS.map((spec) => demoAccount(spec, now));
+}

@@ -1,0 +1,224 @@
+import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
+import type { SecretInput } from '../simulated-aws';
+import { rotationCalls, type Cast } from './activity';
+import { DAY_MS, demoValue, rotationLambdaArn, TEAMS, type Draw, type SecretPlan, type Team } from './catalogue';
+import { ciRole } from './principals';
+import { record, type Call, type RecordContext } from './records';
+
+// The demo's stories, the things a reviewer, a lead and an on-call engineer look for:
+//  - a role that started reading the production database password a few days ago (a new reader);
+//  - a CI role denied again and again on a staging secret;
+//  - secrets no one has read in months;
+//  - a person who read a secret's value in the middle of the night;
+//  - one rotation that keeps failing (AWSPENDING left behind).
+// Each story is its items (added to the account's secrets) and its CloudTrail events.
+
+const HOUR_MS = 3_600_000;
+const team = (name: string): Team => TEAMS.find((t) => t.team === name)!;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What the stories are about, for the tests and the README. */
+export const STORIES = {
+  newReader: {
+    account: '111111111111',
+    secret: 'prod/payments/db-password',
+    role: 'arn:aws:iam::111111111111:role/data-platform-etl',
+    /** Within the dashboard's new-reader window (7 days): the role first read it this many days ago. */
+    startedDaysAgo: 5,
+    regularReaders: ['arn:aws:iam::111111111111:role/payments-api', 'arn:aws:iam::111111111111:role/payments-ledger'],
+  },
+  deniedCi: {
+    account: '222222222222',
+    secret: 'staging/checkout/stripe-webhook-secret',
+    role: 'arn:aws:iam::222222222222:role/ci-integration-tests',
+    days: 21,
+    perDay: 6,
+  },
+  unread: {
+    account: '111111111111',
+    secrets: ['prod/data-platform/legacy-redshift-password', 'prod/search/elasticsearch-admin-password'],
+  },
+  nightReveal: {
+    account: '111111111111',
+    secret: 'prod/identity/jwt-signing-key',
+    person: 'maria.lopez@example.com',
+    daysAgo: 9,
+    /** UTC time of day. */
+    at: '02:47',
+  },
+  failingRotation: {
+    account: '111111111111',
+    secret: 'prod/identity/ldap-bind-password',
+    pendingHoursAgo: 3,
+  },
+} as const;
+
+export interface StoryPart {
+  secrets: SecretPlan[];
+  events: CloudTrailRecord[];
+}
+
+function plan(teamName: string, service: string | null, input: SecretInput): SecretPlan {
+  const t = team(teamName);
+  return {
+    team: t,
+    service,
+    readBy: 'people',
+    input: { ...input, Tags: input.Tags ?? [{ Key: 'owner', Value: t.owner }, { Key: 'team', Value: t.team }] },
+  };
+}
+
+export function prodStories(ctx: RecordContext, cast: Cast, now: number, r: Draw): StoryPart {
+  const { account, region } = ctx;
+  const calls: Call[] = [];
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const secrets: SecretPlan[] = [];
+
+  // The production database password: read by the payments services for months, rotated every
+  // 30 days, and since a few days also by data-platform's ETL role.
+  const { newReader } = STORIES;
+  const lastRotated = now - 9 * DAY_MS - 4 * HOUR_MS;
+  const dbPassword = plan('payments', 'api', {
+    Name: newReader.secret,
+    Description: 'Primary PostgreSQL password of the payments database (rotated monthly)',
+    SecretString: JSON.stringify({ username: 'payments_app', password: demoValue(r) }),
+    RotationEnabled: true,
+    RotationDays: 30,
+    RotationLambdaARN: rotationLambdaArn(account, region, 'payments'),
+    LastRotatedDate: iso(lastRotated),
+    LastChangedDate: iso(lastRotated),
+    CreatedDate: iso(now - 610 * DAY_MS),
+    LastAccessedDate: iso(today),
+    VersionCount: 14,
+  });
+  secrets.push(dbPassword);
+  for (let day = today - 89 * DAY_MS; day <= today; day += DAY_MS) {
+    for (const [i, service] of ['api', 'ledger'].entries()) {
+      const at = day + (3 + i * 7) * HOUR_MS + Math.floor(r() * HOUR_MS);
+      if (at < now) calls.push({ at, by: cast.services.get(`payments/${service}`)!, session: `ecs-task-${i}${Math.round(day / DAY_MS) % 1000}`, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: newReader.secret } });
+    }
+  }
+  for (let at = lastRotated; at > now - 90 * DAY_MS; at -= 30 * DAY_MS) calls.push(...rotationCalls(cast, dbPassword, at));
+  const etl = cast.services.get('data-platform/etl')!;
+  for (let day = today - newReader.startedDaysAgo * DAY_MS; day <= today; day += DAY_MS) {
+    for (const hour of [1, 7, 13, 19]) {
+      const at = day + hour * HOUR_MS + Math.floor(r() * 20 * 60_000);
+      if (at < now) calls.push({ at, by: etl, session: `glue-job-nightly-export-${Math.round(day / DAY_MS) % 1000}`, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: newReader.secret } });
+    }
+  }
+
+  // Secrets no one has read in months (AWS's LastAccessedDate says so; no event in 90 days).
+  const [redshift, elastic] = STORIES.unread.secrets;
+  secrets.push(
+    plan('data-platform', 'warehouse-loader', {
+      Name: redshift,
+      Description: 'Password of the old Redshift cluster (migrated to Snowflake)',
+      SecretString: demoValue(r),
+      RotationEnabled: false,
+      LastChangedDate: iso(now - 410 * DAY_MS),
+      CreatedDate: iso(now - 800 * DAY_MS),
+      LastAccessedDate: iso(today - 163 * DAY_MS),
+      VersionCount: 3,
+    }),
+    plan('search', 'indexer', {
+      Name: elastic,
+      Description: 'Admin password of the self-managed Elasticsearch cluster',
+      SecretString: demoValue(r),
+      RotationEnabled: false,
+      LastChangedDate: iso(now - 260 * DAY_MS),
+      CreatedDate: iso(now - 260 * DAY_MS),
+      LastAccessedDate: iso(today - 128 * DAY_MS),
+      VersionCount: 1,
+      Tags: [{ Key: 'service', Value: 'indexer' }],
+    }),
+  );
+
+  // A secret's value read at night by a person, from a laptop.
+  const { nightReveal } = STORIES;
+  const person = cast.people.find((p) => p.email === nightReveal.person)!;
+  const [hh, mm] = nightReveal.at.split(':').map(Number) as [number, number];
+  const nightAt = today - nightReveal.daysAgo * DAY_MS + hh * HOUR_MS + mm * 60_000;
+  secrets.push(
+    plan('identity', 'auth', {
+      Name: nightReveal.secret,
+      Description: 'Private key that signs the identity service\'s JWTs',
+      SecretString: demoValue(r),
+      RotationEnabled: false,
+      LastChangedDate: iso(now - 61 * DAY_MS),
+      CreatedDate: iso(now - 500 * DAY_MS),
+      LastAccessedDate: iso(today),
+      VersionCount: 4,
+    }),
+  );
+  calls.push(
+    { at: nightAt - 95_000, by: person.principal, session: person.email, eventSource: 'secretsmanager.amazonaws.com', eventName: 'DescribeSecret', readOnly: true, requestParameters: { secretId: nightReveal.secret } },
+    { at: nightAt, by: { ...person.principal, sourceIp: '203.0.113.77' }, session: person.email, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: nightReveal.secret } },
+  );
+  const authRole = cast.services.get('identity/auth')!;
+  for (let day = today - 89 * DAY_MS; day <= today; day += 3 * DAY_MS)
+    calls.push({ at: day + 11 * HOUR_MS, by: authRole, session: `ecs-task-${Math.round(day / DAY_MS) % 1000}`, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: nightReveal.secret } });
+
+  // The one rotation that keeps failing: the function put AWSPENDING and never finished.
+  const { failingRotation } = STORIES;
+  const pendingSince = now - failingRotation.pendingHoursAgo * HOUR_MS;
+  const ldap = plan('identity', 'sso-bridge', {
+    Name: failingRotation.secret,
+    Description: 'Bind password the SSO bridge uses against the corporate LDAP',
+    SecretString: demoValue(r),
+    RotationEnabled: true,
+    RotationDays: 30,
+    RotationLambdaARN: rotationLambdaArn(account, region, 'identity'),
+    // Its schedule came round when the failing attempt started.
+    LastRotatedDate: iso(pendingSince - 30 * DAY_MS),
+    LastChangedDate: iso(pendingSince - 30 * DAY_MS),
+    CreatedDate: iso(now - 400 * DAY_MS),
+    LastAccessedDate: iso(today),
+    VersionCount: 6,
+    RotationFails: true,
+    PendingSince: iso(pendingSince),
+  });
+  secrets.push(ldap);
+  calls.push(...rotationCalls(cast, ldap, pendingSince - 30 * DAY_MS), ...rotationCalls(cast, ldap, pendingSince - 60 * DAY_MS));
+  // This time the last step never came: AWSPENDING stays.
+  calls.push(...rotationCalls(cast, ldap, pendingSince).slice(0, 3));
+
+  return { secrets, events: calls.filter((c) => c.at < now).map((c) => record(ctx, c)) };
+}
+
+export function stagingStories(ctx: RecordContext, now: number, r: Draw): StoryPart {
+  const { deniedCi } = STORIES;
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const secrets = [
+    plan('checkout', 'web', {
+      Name: deniedCi.secret,
+      Description: 'Signing secret of the payment provider\'s webhooks (staging)',
+      SecretString: demoValue(r),
+      RotationEnabled: false,
+      LastChangedDate: iso(now - 45 * DAY_MS),
+      CreatedDate: iso(now - 300 * DAY_MS),
+      LastAccessedDate: iso(today - 2 * DAY_MS),
+      VersionCount: 2,
+    }),
+  ];
+  const ci = ciRole(ctx.account, 'ci-integration-tests');
+  const calls: Call[] = [];
+  for (let day = today - deniedCi.days * DAY_MS; day <= today; day += DAY_MS) {
+    for (let i = 0; i < deniedCi.perDay; i++) {
+      const at = day + 9 * HOUR_MS + Math.floor(r() * 9 * HOUR_MS);
+      const session = `gh-run-${Math.round(day / DAY_MS) % 10_000}${i}`;
+      if (at >= now) continue;
+      calls.push({
+        at,
+        by: ci,
+        session,
+        eventSource: 'secretsmanager.amazonaws.com',
+        eventName: 'GetSecretValue',
+        readOnly: true,
+        requestParameters: { secretId: deniedCi.secret },
+        errorCode: 'AccessDenied',
+        errorMessage: `User: ${ci.identity(session).arn} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${deniedCi.secret} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+      });
+    }
+  }
+  return { secrets, events: calls.map((c) => record(ctx, c)) };
+}

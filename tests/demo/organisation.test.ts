@@ -1,0 +1,184 @@
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mapRecord } from '@/lib/cloudtrail/event-mapping';
+import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
+import { DEMO_ACCOUNTS, demoOrganisation, type DemoAccount } from '@/simulator/demo/organisation';
+import { STORIES } from '@/simulator/demo/stories';
+
+// The demo organisation's data: deterministic, the size the brief asks for, fake values only, and
+// every story there as the dashboard will read it (mapped with the dashboard's own event mapping).
+
+const NOW = Date.parse('2026-12-05T01:30:00Z');
+const DAY = 86_400_000;
+let org: DemoAccount[];
+let prod: DemoAccount;
+let staging: DemoAccount;
+
+const STORES: StoreLocator[] = [
+  { storeId: 'sim-prod-ssm', kind: 'ssm', region: 'us-east-1', account: null },
+  { storeId: 'sim-prod-secrets', kind: 'secretsmanager', region: 'us-east-1', account: null },
+  { storeId: 'sim-staging-ssm', kind: 'ssm', region: 'eu-west-1', account: null },
+  { storeId: 'sim-staging-secrets', kind: 'secretsmanager', region: 'eu-west-1', account: null },
+];
+const mapped = (r: CloudTrailRecord) => mapRecord(r, { account: null, region: null, ingestedAt: new Date(NOW).toISOString() }, STORES);
+const reads = (account: DemoAccount, itemName: string) =>
+  account.events.map(mapped).filter((e) => e.readOnly && e.errorCode === null && e.items.some((i) => i.itemName === itemName));
+const trailRecords = (account: DemoAccount) => account.trailObjects.flatMap((o) => (JSON.parse(gunzipSync(o.body).toString('utf8')) as { Records: CloudTrailRecord[] }).Records);
+
+beforeAll(() => {
+  org = demoOrganisation(NOW);
+  [prod, staging] = org as [DemoAccount, DemoAccount];
+});
+
+describe('demoOrganisation', () => {
+  it('is two accounts, prod in us-east-1 and staging in eu-west-1, each with its own key and trail bucket', () => {
+    expect(org.map((a) => [a.alias, a.account, a.region, a.label])).toEqual([
+      ['prod', '111111111111', 'us-east-1', 'Production (simulated)'],
+      ['staging', '222222222222', 'eu-west-1', 'Staging (simulated)'],
+    ]);
+    expect(org.map((a) => a.accessKeyId)).toEqual(DEMO_ACCOUNTS.map((a) => a.accessKeyId));
+    expect(new Set(org.map((a) => a.accessKeyId)).size).toBe(2);
+    expect(prod.principalArn).toBe('arn:aws:sts::111111111111:assumed-role/secrets-dashboard/dashboard');
+    expect(new Set(org.map((a) => a.trailBucket)).size).toBe(2);
+  });
+
+  it('is the same for the same now, and moves with now', () => {
+    const again = demoOrganisation(NOW);
+    expect(JSON.stringify(again.map(({ trailObjects, ...rest }) => rest))).toBe(JSON.stringify(org.map(({ trailObjects, ...rest }) => rest)));
+    expect(again[0]!.trailObjects.map((o) => o.key)).toEqual(prod.trailObjects.map((o) => o.key));
+    expect(Buffer.concat(again[1]!.trailObjects.map((o) => o.body)).equals(Buffer.concat(staging.trailObjects.map((o) => o.body)))).toBe(true);
+    const later = demoOrganisation(NOW + DAY);
+    expect(later[0]!.events.length).toBeGreaterThan(1000);
+    expect(later[0]!.events[0]!.eventTime).not.toBe(prod.events[0]!.eventTime);
+  });
+
+  it('holds a few thousand parameters and a few hundred secrets under team paths, of every kind, most with owners', () => {
+    const parameters = org.flatMap((a) => a.parameters);
+    const secrets = org.flatMap((a) => a.secrets);
+    expect(parameters.length).toBeGreaterThanOrEqual(2000);
+    expect(parameters.length).toBeLessThanOrEqual(5000);
+    expect(secrets.length).toBeGreaterThanOrEqual(200);
+    expect(secrets.length).toBeLessThanOrEqual(500);
+    expect(new Set(parameters.map((p) => p.Name.split('/')[1]))).toEqual(new Set(['payments', 'checkout', 'identity', 'data-platform', 'search', 'notifications', 'platform']));
+    expect(prod.parameters.some((p) => p.Name.startsWith('/payments/api/'))).toBe(true);
+    expect(prod.secrets.every((s) => s.Name.startsWith('prod/'))).toBe(true);
+    expect(staging.secrets.every((s) => s.Name.startsWith('staging/'))).toBe(true);
+    const kinds = new Set(parameters.map((p) => p.Type));
+    expect(kinds).toEqual(new Set(['String', 'StringList', 'SecureString']));
+    // Credentials are SecureStrings, configuration is not.
+    for (const p of parameters) expect(p.Type === 'SecureString').toBe(/password|key/.test(p.Name));
+    const owned = parameters.filter((p) => p.Tags?.some((t) => t.Key === 'owner'));
+    expect(owned.length / parameters.length).toBeGreaterThan(0.8);
+    expect(owned.length).toBeLessThan(parameters.length);
+    expect(secrets.some((s) => !s.Tags?.some((t) => t.Key === 'owner'))).toBe(true);
+  });
+
+  it('spreads the items over every freshness status of the default 90-day policy', () => {
+    const ageDays = (date: string | number | undefined) => (NOW - Date.parse(String(date))) / DAY;
+    const bands = { fresh: 0, dueSoon: 0, overdue: 0, neverRotated: 0 };
+    for (const p of org.flatMap((a) => a.parameters)) {
+      const age = ageDays(p.LastModifiedDate);
+      if (age < 76) bands.fresh++;
+      else if (age < 90) bands.dueSoon++;
+      else if (p.Version === 1) bands.neverRotated++;
+      else bands.overdue++;
+    }
+    for (const count of Object.values(bands)) expect(count).toBeGreaterThan(50);
+    const secrets = org.flatMap((a) => a.secrets);
+    const rotating = secrets.filter((s) => s.RotationEnabled);
+    expect(rotating.length).toBeGreaterThan(50);
+    // Rotation on schedule: the last one within the schedule (but for the failing one), by the team's function.
+    for (const s of rotating.filter((s) => !s.RotationFails)) {
+      expect(ageDays(s.LastRotatedDate)).toBeLessThan(s.RotationDays!);
+      expect(s.RotationLambdaARN).toMatch(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-z-]+-secret-rotation$/);
+    }
+    expect(secrets.filter((s) => !s.RotationEnabled && s.VersionCount === 1 && ageDays(s.LastChangedDate) > 90).length).toBeGreaterThan(3);
+    expect(secrets.filter((s) => !s.RotationEnabled && (s.VersionCount ?? 0) > 1 && ageDays(s.LastChangedDate) > 90).length).toBeGreaterThan(3);
+  });
+
+  it('has exactly one rotation that keeps failing, its AWSPENDING left over an hour ago', () => {
+    const failing = org.flatMap((a) => a.secrets).filter((s) => s.RotationFails || s.PendingSince !== undefined);
+    expect(failing.map((s) => s.Name)).toEqual([STORIES.failingRotation.secret]);
+    expect(NOW - Date.parse(String(failing[0]!.PendingSince))).toBeGreaterThanOrEqual(60 * 60_000);
+    expect(failing[0]!.RotationEnabled).toBe(true);
+  });
+
+  it('uses obviously fake values only, and no event carries one', () => {
+    const values = [
+      ...org.flatMap((a) => a.parameters.filter((p) => p.Type === 'SecureString').map((p) => p.Value!)),
+      ...org.flatMap((a) => a.secrets.map((s) => s.SecretString!)),
+    ];
+    for (const value of values) expect(value).toMatch(/demo-[a-z0-9]{20}/);
+    const everything = JSON.stringify(org.map(({ trailObjects, ...rest }) => rest));
+    // Nothing a secret scanner would flag: AWS key ids, private keys, provider token prefixes.
+    expect(everything).not.toMatch(/(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}|BEGIN [A-Z ]*PRIVATE KEY|sk_live_|ghp_[A-Za-z0-9]{20}|xox[bp]-/);
+    const events = JSON.stringify(org.flatMap((a) => [...a.events, ...trailRecords(a)]));
+    expect(events).not.toMatch(/demo-[a-z0-9]{20}/);
+  });
+
+  it('has 90 days of LookupEvents history, tens of thousands of events with the trail files, and the trail only before that', () => {
+    for (const account of org) {
+      for (const e of account.events) {
+        const t = Date.parse(e.eventTime!);
+        expect(t).toBeLessThanOrEqual(NOW);
+        expect(t).toBeGreaterThan(NOW - 90 * DAY - DAY);
+        expect(e.recipientAccountId).toBe(account.account);
+        expect(e.awsRegion).toBe(account.region);
+      }
+      expect(new Set(account.events.map((e) => e.eventID)).size).toBe(account.events.length);
+      const older = trailRecords(account);
+      for (const e of older) expect(Date.parse(e.eventTime!)).toBeLessThan(NOW - 89 * DAY);
+      expect(Math.min(...older.map((e) => Date.parse(e.eventTime!)))).toBeLessThan(NOW - 170 * DAY);
+      for (const o of account.trailObjects) {
+        expect(o.bucket).toBe(account.trailBucket);
+        expect(o.key).toMatch(new RegExp(`^AWSLogs/${account.account}/CloudTrail/${account.region}/\\d{4}/\\d{2}/\\d{2}/${account.account}_CloudTrail_${account.region}_\\d{8}T\\d{4}Z_[0-9a-f]{16}\\.json\\.gz$`));
+      }
+    }
+    const total = org.reduce((n, a) => n + a.events.length + trailRecords(a).length, 0);
+    expect(total).toBeGreaterThan(20_000);
+    const names = new Set(org.flatMap((a) => a.events.map((e) => e.eventName)));
+    for (const name of ['GetParameter', 'GetParametersByPath', 'PutParameter', 'GetSecretValue', 'PutSecretValue', 'RotateSecret', 'DescribeSecret', 'Decrypt']) expect(names).toContain(name);
+  });
+
+  it('maps every recent event to an item of the demo stores', () => {
+    for (const account of org) {
+      const unmapped = account.events.map(mapped).filter((e) => e.items.length === 0 || e.items.some((i) => i.storeId === null));
+      expect(unmapped).toEqual([]);
+    }
+  });
+
+  it('story: a role started reading the production database password a few days ago (a new reader)', () => {
+    const { newReader } = STORIES;
+    const byRole = (role: string) => reads(prod, `/${newReader.secret}`).filter((e) => e.principal === role);
+    const etl = byRole(newReader.role);
+    expect(etl.length).toBeGreaterThan(10);
+    const first = Math.min(...etl.map((e) => Date.parse(e.time)));
+    expect(NOW - first).toBeGreaterThan((newReader.startedDaysAgo - 1) * DAY);
+    expect(NOW - first).toBeLessThan(7 * DAY);
+    for (const role of newReader.regularReaders) expect(Math.min(...byRole(role).map((e) => Date.parse(e.time)))).toBeLessThan(NOW - 80 * DAY);
+  });
+
+  it('story: a CI role denied again and again on a staging secret', () => {
+    const { deniedCi } = STORIES;
+    const denied = staging.events.map(mapped).filter((e) => e.errorCode === 'AccessDenied' && e.items.some((i) => i.itemName === `/${deniedCi.secret}`));
+    expect(denied.length).toBeGreaterThanOrEqual(deniedCi.days * deniedCi.perDay - deniedCi.perDay);
+    expect(new Set(denied.map((e) => e.principal))).toEqual(new Set([deniedCi.role]));
+    expect(staging.secrets.some((s) => s.Name === deniedCi.secret)).toBe(true);
+  });
+
+  it('story: secrets no one has read in months', () => {
+    for (const name of STORIES.unread.secrets) {
+      const secret = prod.secrets.find((s) => s.Name === name)!;
+      expect(NOW - Date.parse(String(secret.LastAccessedDate))).toBeGreaterThan(120 * DAY);
+      expect(prod.events.map(mapped).filter((e) => e.items.some((i) => i.itemName === `/${name}`))).toEqual([]);
+    }
+  });
+
+  it('story: a person read a secret\'s value in the middle of the night', () => {
+    const { nightReveal } = STORIES;
+    const atNight = reads(prod, `/${nightReveal.secret}`).filter((e) => e.eventName === 'GetSecretValue' && new Date(e.time).getUTCHours() < 5);
+    expect(atNight).toHaveLength(1);
+    expect(atNight[0]!.actorArn).toMatch(new RegExp(`assumed-role/AWSReservedSSO_AdministratorAccess_[0-9a-f]+/${nightReveal.person}$`));
+    expect(atNight[0]!.time.slice(11, 16)).toBe(nightReveal.at);
+  });
+});
