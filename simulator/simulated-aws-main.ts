@@ -1,5 +1,19 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LATENCY_MS, DEFAULT_QUOTAS, DEFAULT_SCAN_WINDOW, startSimulatedAws, type ItemSet, type QuotaOverrides } from './simulated-aws';
+import {
+  DEFAULT_LATENCY_MS,
+  DEFAULT_QUOTAS,
+  DEFAULT_ROTATION_DELAY_MS,
+  DEFAULT_SCAN_WINDOW,
+  SIM_ACCOUNT,
+  SIM_REGION,
+  startSimulatedAws,
+  type ItemSet,
+  type ParameterInput,
+  type QuotaOverrides,
+  type SecretInput,
+} from './simulated-aws';
 import { closeOnSignals } from './sim-http';
 
 // Runs the simulated AWS until SIGTERM/SIGINT. The first line on stdout is the URL; a summary
@@ -12,9 +26,16 @@ const USAGE = `Usage: node --import tsx simulator/simulated-aws-main.ts [options
 
   --port N                 port on 127.0.0.1 (default 0: a free one)
   --host H                 address to listen on (default 127.0.0.1)
+  --account ID             the account in every ARN (default ${SIM_ACCOUNT})
+  --region R               the region in every ARN (default ${SIM_REGION})
   --ssm PATTERN:COUNT      Parameter Store set, repeatable: hierarchy:N, hierarchy:<root>:N, flat:<folder>:N
   --secrets PATTERN:COUNT  Secrets Manager set, repeatable (same patterns)
-                           (with neither --ssm nor --secrets: --ssm hierarchy:1000 --secrets hierarchy:200)
+                           (with none of --ssm, --secrets, --data: --ssm hierarchy:1000 --secrets hierarchy:200)
+  --data MODULE            a .ts/.js/.json module exporting { parameters, secrets } (ParameterInput[],
+                           SecretInput[]; named exports or the default export), added to the sets
+  --rotation-delay MS      how long the simulated rotation function takes (default ${DEFAULT_ROTATION_DELAY_MS})
+  --record-calls           record every call for GET /__calls (off by default, so benchmarks stay lean)
+  --history-value TEXT     every GetParameterHistory entry carries TEXT as its Value
   --latency MS             fixed latency per call (default ${DEFAULT_LATENCY_MS})
   --jitter MS              extra random latency 0..MS (default 0)
   --quota GROUP=RATE       override a quota (requests/s; "off" = unlimited), repeatable;
@@ -50,6 +71,21 @@ function parseNumber(value: string | undefined, what: string): number | undefine
   return n;
 }
 
+/** A data set module: { parameters, secrets } as named exports or as its default export. */
+async function loadData(path: string): Promise<{ parameters: ParameterInput[]; secrets: SecretInput[] }> {
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(pathToFileURL(resolve(path)).href, path.endsWith('.json') ? { with: { type: 'json' } } : undefined)) as Record<string, unknown>;
+  } catch (error) {
+    fail(`cannot load --data ${path}: ${(error as Error).message}`);
+  }
+  const source = (loaded.parameters !== undefined || loaded.secrets !== undefined ? loaded : (loaded.default ?? {})) as Record<string, unknown>;
+  const parameters = source.parameters ?? [];
+  const secrets = source.secrets ?? [];
+  if (!Array.isArray(parameters) || !Array.isArray(secrets)) fail(`--data ${path} must export parameters and secrets as lists`);
+  return { parameters: parameters as ParameterInput[], secrets: secrets as SecretInput[] };
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -57,6 +93,12 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        account: { type: 'string' },
+        region: { type: 'string' },
+        data: { type: 'string' },
+        'rotation-delay': { type: 'string' },
+        'record-calls': { type: 'boolean' },
+        'history-value': { type: 'string' },
         ssm: { type: 'string', multiple: true },
         secrets: { type: 'string', multiple: true },
         latency: { type: 'string' },
@@ -82,7 +124,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const noData = v.ssm === undefined && v.secrets === undefined;
+  const noData = v.ssm === undefined && v.secrets === undefined && v.data === undefined;
+  const data = v.data !== undefined ? await loadData(v.data) : { parameters: [], secrets: [] };
   const ssm = (v.ssm ?? (noData ? ['hierarchy:1000'] : [])).map(parseSet);
   const secretsmanager = (v.secrets ?? (noData ? ['hierarchy:200'] : [])).map(parseSet);
 
@@ -103,8 +146,15 @@ async function main(): Promise<void> {
     sim = await startSimulatedAws({
       port: parseNumber(v.port, '--port'),
       host: v.host,
+      account: v.account,
+      region: v.region,
       ssm,
       secretsmanager,
+      extraParameters: data.parameters,
+      extraSecrets: data.secrets,
+      rotationDelayMs: parseNumber(v['rotation-delay'], '--rotation-delay'),
+      recordCalls: v['record-calls'] === true,
+      historyValue: v['history-value'],
       latencyMs: parseNumber(v.latency, '--latency'),
       latencyJitterMs: parseNumber(v.jitter, '--jitter'),
       quotas,
@@ -125,7 +175,8 @@ async function main(): Promise<void> {
     [
       `simulated AWS listening on ${sim.url} (${s.parameters} parameters, ${s.secrets} secrets, generated in ${Math.round(performance.now() - started)} ms, rss ${mb(process.memoryUsage().rss)})`,
       `latency ${s.latencyMs} ms; quotas (requests/s): ${s.quotas.map((q) => `${q.group}=${q.ratePerSecond ?? 'off'}`).join(', ')}`,
-      `control: GET ${sim.url}/__health, GET ${sim.url}/__stats, POST ${sim.url}/__stats/reset, POST ${sim.url}/__control`,
+      `control: GET ${sim.url}/__health, GET ${sim.url}/__stats, POST ${sim.url}/__stats/reset, POST ${sim.url}/__control, GET ${sim.url}/__calls, GET ${sim.url}/__values?service=&name=, POST ${sim.url}/__reset`,
+      `failures: point a client at ${sim.url}/fail/<access-denied|throttled|not-found|expired-token|timeout>; any other path is a scope recorded with the call`,
       '',
     ].join('\n'),
   );
