@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { gunzipSync } from 'node:zlib';
-import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
+import { mapRecord } from '@/lib/cloudtrail/event-mapping';
+import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
 import { cloudTrailLogFile, cloudTrailLogKey } from '@/simulator/simulated-s3';
 import { startSimulatedOrganisation, type SimulatedAccountSpec, type SimulatedOrganisation } from '@/simulator/simulated-organisation';
 
@@ -59,7 +60,7 @@ let org: SimulatedOrganisation;
 
 beforeAll(async () => {
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  org = await startSimulatedOrganisation({ accounts: [PROD, STAGING], latencyMs: 0, now: NOW, trailDeliveryMs: null });
+  org = await startSimulatedOrganisation({ accounts: [PROD, STAGING], latencyMs: 0, now: NOW, trailDeliveryMs: null, awsOptions: { rotationDelayMs: 20 } });
   // LookupEvents' 2 calls a second are tested on their own below.
   org.cloudTrail.control({ ratePerSecond: null });
 });
@@ -155,7 +156,9 @@ describe('CloudTrail recording of the calls made to the organisation', () => {
   it('records a refused call with its error code', async () => {
     await expect(ssm(PROD, 'us-east-1').send(new GetParameterCommand({ Name: '/prod/missing' }))).rejects.toMatchObject({ name: 'ParameterNotFound' });
     const events = await lookup(PROD, 'us-east-1', 'GetParameter');
-    expect(events[0]!.record).toMatchObject({ errorCode: 'ParameterNotFound', requestParameters: { name: '/prod/missing' } });
+    // Calls within one second have one eventTime (CloudTrail's are to the second): find it by its name.
+    const refused = events.find((e) => (e.record.requestParameters as { name?: string } | null)?.name === '/prod/missing');
+    expect(refused?.record).toMatchObject({ errorCode: 'ParameterNotFound', errorMessage: expect.any(String), readOnly: true });
   });
 
   it('records nothing when recordCalls is false', async () => {
@@ -197,6 +200,56 @@ describe('CloudTrail recording of the calls made to the organisation', () => {
     expect(records.every((r) => r.recipientAccountId === '222222222222')).toBe(true);
     // Nothing new: nothing written.
     expect(org.flushTrail()).toBe(0);
+  });
+});
+
+// The demo's stores, as CONFIG_FILE names them.
+const STORES: StoreLocator[] = [
+  { storeId: 'sim-prod-ssm', kind: 'ssm', region: 'us-east-1', account: '111111111111' },
+  { storeId: 'sim-prod-secrets', kind: 'secretsmanager', region: 'us-east-1', account: '111111111111' },
+  { storeId: 'sim-staging-ssm', kind: 'ssm', region: 'eu-west-1', account: '222222222222' },
+  { storeId: 'sim-staging-secrets', kind: 'secretsmanager', region: 'eu-west-1', account: '222222222222' },
+];
+const mapped = (record: CloudTrailRecord) => mapRecord(record, { account: null, region: null, ingestedAt: new Date().toISOString() }, STORES).items.map((i) => `${i.storeId} ${i.itemName}`);
+
+describe("recorded events, read with the dashboard's own mapping", () => {
+  it('map a reveal, a write and a rotation to their item in its store', async () => {
+    const secrets = sm(PROD, 'us-east-1');
+    await secrets.send(new PutSecretValueCommand({ SecretId: 'prod/db/password', SecretString: 'written-value-91c2' }));
+    const { ARN: secretArn } = await secrets.send(new GetSecretValueCommand({ SecretId: 'prod/db/password' }));
+    await secrets.send(new RotateSecretCommand({ SecretId: 'prod/db/password', RotationLambdaARN: 'arn:aws:lambda:us-east-1:111111111111:function:rotate-db' }));
+    const parameters = ssm(STAGING, 'eu-west-1');
+    await parameters.send(new PutParameterCommand({ Name: '/staging/db/host', Value: 'new-host.internal', Type: 'String', Overwrite: true }));
+    await parameters.send(new GetParameterCommand({ Name: '/staging/db/host' }));
+    // The rotation function finishes after rotationDelayMs and reports it as a service event.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // The events CloudTrail lists for the item (by its ARN in resources; the mapping reads requestParameters).
+    const ofItem = async (who: Who, region: string, arn: string, name: string) => {
+      const out = await trail(who, region).send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: arn }] }));
+      const events = (out.Events ?? []).filter((e) => e.EventName === name && e.EventTime!.getTime() >= NOW - 1000);
+      expect(events.length, name).toBeGreaterThan(0);
+      for (const e of events) expect(e.CloudTrailEvent).not.toMatch(/written-value-91c2|new-host\.internal/);
+      return events.map((e) => JSON.parse(e.CloudTrailEvent!) as CloudTrailRecord);
+    };
+    for (const name of ['GetSecretValue', 'PutSecretValue', 'RotateSecret', 'RotationSucceeded']) {
+      for (const record of await ofItem(PROD, 'us-east-1', secretArn!, name)) {
+        expect(record.errorCode, name).toBeUndefined();
+        expect(mapped(record), name).toEqual(['sim-prod-secrets /prod/db/password']);
+      }
+    }
+    const [put] = await ofItem(PROD, 'us-east-1', secretArn!, 'PutSecretValue');
+    expect(put!.readOnly).toBe(false);
+    const [succeeded] = await ofItem(PROD, 'us-east-1', secretArn!, 'RotationSucceeded');
+    expect(succeeded!.userIdentity).toEqual({ accountId: '111111111111', invokedBy: 'secretsmanager.amazonaws.com' });
+    for (const name of ['PutParameter', 'GetParameter']) {
+      for (const record of await ofItem(STAGING, 'eu-west-1', 'arn:aws:ssm:eu-west-1:222222222222:parameter/staging/db/host', name)) {
+        expect(record.errorCode, name).toBeUndefined();
+        expect(mapped(record), name).toEqual(['sim-staging-ssm /staging/db/host']);
+      }
+    }
+    // A staging write is not prod's.
+    expect((await lookup(PROD, 'us-east-1', 'PutParameter')).map((e) => mapped(e.record))).not.toContainEqual(['sim-staging-ssm /staging/db/host']);
   });
 });
 
