@@ -5,6 +5,7 @@ import { DAY_MS, parametersOf, secretsOf, type Env } from './catalogue';
 import { idGenerator } from './records';
 import { prodStories, stagingStories } from './stories';
 import { trailFiles } from './trail-files';
+import accountsFile from './accounts.json';
 
 // The demo's simulated AWS organisation: two accounts, prod (us-east-1) and staging (eu-west-1),
 // each with a few thousand parameters and a hundred or more secrets under team paths, 90 days of
@@ -17,19 +18,19 @@ export interface DemoAccount extends SimulatedAccountSpec {
 }
 
 /**
- * The dashboard's keys for the two accounts: they only route requests inside the simulator and are
- * written to the demo's own credentials file (never the user's). Not in any real key's format.
+ * The two accounts and the dashboard's keys for them (accounts.json, which the launcher reads too):
+ * the keys only route requests inside the simulator and are written to the demo's own credentials
+ * file, never the user's. Not in any real key's format.
  */
-export const DEMO_ACCOUNTS = [
-  { alias: 'prod', account: '111111111111', region: 'us-east-1', accessKeyId: 'demo-prod-dashboard-key', secretAccessKey: 'demo-prod-not-a-real-secret-key' },
-  { alias: 'staging', account: '222222222222', region: 'eu-west-1', accessKeyId: 'demo-staging-dashboard-key', secretAccessKey: 'demo-staging-not-a-real-secret-key' },
-] as const satisfies readonly { alias: Env; account: string; region: string; accessKeyId: string; secretAccessKey: string }[];
+export const DEMO_ACCOUNTS: readonly { alias: Env; account: string; region: string; label: string; accessKeyId: string; secretAccessKey: string }[] = accountsFile.accounts.map((a) => {
+  if (a.alias !== 'prod' && a.alias !== 'staging') throw new Error(`accounts.json: unknown alias ${a.alias}`);
+  return { ...a, alias: a.alias };
+});
 
 /** LookupEvents keeps 90 days; the trail bucket has what came before, back this far. */
 const LOOKUP_DAYS = 90;
 const TRAIL_DAYS = 180;
 
-const LABELS: Record<Env, string> = { prod: 'Production (simulated)', staging: 'Staging (simulated)' };
 /** Feature flags per service: the bulk of the parameters. */
 const FLAGS_PER_SERVICE: Record<Env, number> = { prod: 50, staging: 16 };
 
@@ -51,7 +52,7 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
   const trailBucket = `demo-cloudtrail-${env}-${account}`;
   return {
     alias: env,
-    label: LABELS[env],
+    label: spec.label,
     account,
     region,
     accessKeyId: spec.accessKeyId,

@@ -1,0 +1,47 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface DemoAccountEntry {
+  alias: 'prod' | 'staging';
+  account: string;
+  region: string;
+  label: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+export declare const ACCOUNTS_FILE: string;
+export declare function demoIds(accounts: readonly DemoAccountEntry[]): { stores: string[]; audit: string[] };
+export declare function readDemoAccounts(file?: string): DemoAccountEntry[];
+export declare function demoAwsWanted(env?: Record<string, string | undefined>): boolean;
+export declare class DemoConfigError extends Error {}
+export declare function credentialsText(accounts: readonly DemoAccountEntry[]): string;
+export declare function profileOf(account: DemoAccountEntry): string;
+export declare function mergeDemoConfig(options: {
+  userText: string | null;
+  userPath: string | null;
+  accounts: readonly DemoAccountEntry[];
+  endpoint: string;
+  credentialsFile: string;
+}): { text: string; storeIds: string[]; auditIds: string[] };
+export declare function freePort(): Promise<number>;
+export declare function startSimulator(options: {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  timeoutMs?: number;
+  log?: (message: string) => void;
+}): Promise<{ child: ChildProcess; up: boolean }>;
+export declare function stopSimulator(child: ChildProcess | null | undefined): void;
+export declare function launchDemoAws(options: {
+  root: string;
+  env?: Record<string, string | undefined>;
+  log?: (message: string) => void;
+  simulatorCommand?: { command: string; args: (port: number) => string[] };
+  timeoutMs?: number;
+}): Promise<{
+  child: ChildProcess | null;
+  endpoint: string;
+  configFile: string;
+  credentialsFile: string;
+  serverEnv: { CONFIG_FILE: string; SIMULATED_AWS_STORES: string; CLOUDTRAIL_SYNC_INTERVAL_MINUTES: string };
+}>;

@@ -1,0 +1,179 @@
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { auditSourcesFromConfig, cloudTrailSources } from '@/lib/cloudtrail/sources-config';
+import { storesFromConfig, type AwsStoreConfig } from '@/lib/config/stores';
+import { parseConfigYaml } from '@/lib/config/yaml-file';
+import { demoOrganisation } from '@/simulator/demo/organisation';
+import {
+  credentialsText,
+  DemoConfigError,
+  demoAwsWanted,
+  launchDemoAws,
+  mergeDemoConfig,
+  readDemoAccounts,
+  stopSimulator,
+} from '../../scripts/demo-aws.mjs';
+import { makeTempDir } from '../support/temp-dir';
+
+// The launcher of the demo's simulated AWS (scripts/demo-aws.mjs): the CONFIG_FILE it writes is
+// the user's plus the demo's stores and trail sources, which the dashboard's own validation
+// accepts; ids it needs that the user's file already uses are refused; the simulator is started,
+// and a simulator that does not start leaves the dashboard starting anyway.
+
+const temp = makeTempDir('demo-launcher-');
+afterAll(() => temp.cleanup());
+
+const accounts = readDemoAccounts();
+const endpoint = 'http://127.0.0.1:45999';
+const credentialsFile = path.join(temp.dir, 'credentials');
+writeFileSync(credentialsFile, credentialsText(accounts));
+/** The user's own AWS files: none (HOME is empty), so only the demo's credentials file can hold the profiles. */
+const awsEnv = { HOME: path.join(temp.dir, 'home') };
+
+function validated(text: string, source = path.join(temp.dir, 'merged.yaml')) {
+  const config = parseConfigYaml(text, source);
+  const stores = storesFromConfig(config, awsEnv);
+  const audit = auditSourcesFromConfig(config, awsEnv);
+  return { stores, audit, sources: cloudTrailSources(stores, audit) };
+}
+
+describe('mergeDemoConfig', () => {
+  it('without a CONFIG_FILE: the built-in store and the two accounts\' stores and trails, valid for the dashboard', () => {
+    const { text, storeIds } = mergeDemoConfig({ userText: null, userPath: null, accounts, endpoint, credentialsFile });
+    const { stores, audit, sources } = validated(text);
+    expect(stores.map((s) => s.id)).toEqual(['local', 'sim-prod-ssm', 'sim-prod-secrets', 'sim-staging-ssm', 'sim-staging-secrets']);
+    expect(storeIds).toEqual(['sim-prod-ssm', 'sim-prod-secrets', 'sim-staging-ssm', 'sim-staging-secrets']);
+    const prodSsm = stores[1] as AwsStoreConfig;
+    expect(prodSsm).toMatchObject({ kind: 'ssm', region: 'us-east-1', endpoint, profile: 'simulated-prod', credentialsFile, writable: true, label: 'Production (simulated): Parameter Store' });
+    expect((stores[4] as AwsStoreConfig).region).toBe('eu-west-1');
+    // The trail buckets are the simulated organisation's.
+    const buckets = demoOrganisation(Date.now()).map((a) => a.trailBucket);
+    expect(audit.map((s) => [s.id, s.kind, s.connection.region, s.kind === 'cloudtrail-s3' ? s.bucket : null])).toEqual([
+      ['sim-prod-trail', 'cloudtrail-s3', 'us-east-1', buckets[0]],
+      ['sim-staging-trail', 'cloudtrail-s3', 'eu-west-1', buckets[1]],
+    ]);
+    // LookupEvents comes with the stores: one source per account.
+    const lookups = sources.filter((s) => s.kind === 'lookup-events');
+    expect(lookups.map((s) => (s.kind === 'lookup-events' ? s.stores : []))).toEqual([
+      ['sim-prod-ssm', 'sim-prod-secrets'],
+      ['sim-staging-ssm', 'sim-staging-secrets'],
+    ]);
+  });
+
+  it('keeps the user\'s stores, audit sources and other sections, with relative paths made absolute', () => {
+    const userDir = path.join(temp.dir, 'user');
+    mkdirSync(path.join(userDir, 'aws'), { recursive: true });
+    writeFileSync(path.join(userDir, 'aws', 'creds'), '[team]\naws_access_key_id = x\naws_secret_access_key = y\n');
+    const userPath = path.join(userDir, 'dashboard.yaml');
+    const userText = `# mine
+stores:
+  - id: local
+    kind: local
+    label: Our store
+  - id: team-params
+    kind: ssm
+    region: eu-central-1
+    profile: team
+    credentialsFile: aws/creds
+audit:
+  - id: team-trail
+    kind: cloudtrail-s3
+    region: eu-central-1
+    bucket: team-trail-bucket
+    profile: team
+    credentialsFile: aws/creds
+grants:
+  - group: security
+    role: auditor
+    paths: ['/**']
+freshness:
+  - paths: ['/payments/**']
+    maxAge: 30d
+`;
+    const { text } = mergeDemoConfig({ userText, userPath, accounts, endpoint, credentialsFile });
+    const { stores, audit } = validated(text);
+    expect(stores.map((s) => s.id)).toEqual(['local', 'team-params', 'sim-prod-ssm', 'sim-prod-secrets', 'sim-staging-ssm', 'sim-staging-secrets']);
+    expect(stores[0]).toMatchObject({ label: 'Our store' });
+    expect((stores[1] as AwsStoreConfig).credentialsFile).toBe(path.join(userDir, 'aws', 'creds'));
+    expect(audit.map((s) => s.id)).toEqual(['team-trail', 'sim-prod-trail', 'sim-staging-trail']);
+    expect(audit[0]!.connection.credentialsFile).toBe(path.join(userDir, 'aws', 'creds'));
+    const raw = parseConfigYaml(text, 'merged.yaml').raw as Record<string, unknown>;
+    expect(raw.grants).toEqual([{ group: 'security', role: 'auditor', paths: ['/**'] }]);
+    expect(raw.freshness).toEqual([{ paths: ['/payments/**'], maxAge: '30d' }]);
+  });
+
+  it('refuses a CONFIG_FILE that already uses one of the demo\'s ids, naming it and the way out', () => {
+    const refuse = (userText: string) => {
+      try {
+        mergeDemoConfig({ userText, userPath: '/etc/dashboard.yaml', accounts, endpoint, credentialsFile });
+      } catch (error) {
+        expect(error).toBeInstanceOf(DemoConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    const store = refuse('stores:\n  - id: local\n    kind: local\n  - id: sim-prod-ssm\n    kind: ssm\n    region: us-east-1\n');
+    expect(store).toContain('/etc/dashboard.yaml: stores[1] uses the id "sim-prod-ssm"');
+    expect(store).toContain('DEMO_AWS=0');
+    const trail = refuse('audit:\n  - id: sim-staging-trail\n    kind: lookup-events\n    region: eu-west-1\n');
+    expect(trail).toContain('audit[0] uses the id "sim-staging-trail"');
+    // Ids that merely look alike are the user's to use.
+    expect(() => mergeDemoConfig({ userText: 'stores:\n  - id: sim-prod\n    kind: local\n', userPath: '/x.yaml', accounts, endpoint, credentialsFile })).not.toThrow();
+  });
+});
+
+describe('demoAwsWanted', () => {
+  it('only with DEMO_DATA on, and not with DEMO_AWS=0', () => {
+    expect(demoAwsWanted({ DEMO_DATA: '1' })).toBe(true);
+    expect(demoAwsWanted({ DEMO_DATA: 'true', DEMO_AWS: '1' })).toBe(true);
+    expect(demoAwsWanted({ DEMO_DATA: '1', DEMO_AWS: '0' })).toBe(false);
+    expect(demoAwsWanted({ DEMO_DATA: '1', DEMO_AWS: 'false' })).toBe(false);
+    expect(demoAwsWanted({})).toBe(false);
+    expect(demoAwsWanted({ DEMO_DATA: '0' })).toBe(false);
+  });
+});
+
+describe('launchDemoAws', () => {
+  // Stand-ins for simulator/main.ts: one that answers as it does (first line, then runs until
+  // stdin closes), one that crashes at start.
+  const standIn = (script: string) => ({ command: process.execPath, args: (port: number) => ['-e', script, String(port)] });
+  const working = standIn("console.log('SIMULATOR_URL=http://127.0.0.1:' + process.argv[1]); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));");
+  const crashing = standIn("console.error('port taken'); process.exit(3);");
+
+  it('starts the simulator, writes the demo\'s credentials (0600) and config under DATA_DIR, and names the simulated stores', async () => {
+    const logs: string[] = [];
+    const dataDir = path.join(temp.dir, 'data-1');
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: dataDir }, log: (m) => logs.push(m), simulatorCommand: working });
+    try {
+      expect(demo.child!.exitCode).toBeNull();
+      expect(demo.credentialsFile).toBe(path.join(dataDir, 'simulated-aws', 'credentials'));
+      expect(statSync(demo.credentialsFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(demo.credentialsFile, 'utf8')).toContain('[simulated-prod]\naws_access_key_id = demo-prod-dashboard-key');
+      expect(demo.serverEnv).toEqual({
+        CONFIG_FILE: path.join(dataDir, 'simulated-aws', 'config.yaml'),
+        SIMULATED_AWS_STORES: 'sim-prod-ssm,sim-prod-secrets,sim-staging-ssm,sim-staging-secrets',
+        CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '1',
+      });
+      const { stores } = validated(readFileSync(demo.configFile, 'utf8'), demo.configFile);
+      expect((stores[1] as AwsStoreConfig).endpoint).toBe(demo.endpoint);
+      expect(logs.join('\n')).not.toContain('did not start');
+    } finally {
+      const exited = new Promise((resolve) => demo.child!.once('exit', resolve));
+      stopSimulator(demo.child);
+      await exited;
+    }
+  });
+
+  it('a simulator that does not start leaves the dashboard starting, its stores pointing where it should have been', async () => {
+    const logs: string[] = [];
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-2') }, log: (m) => logs.push(m), simulatorCommand: crashing });
+    expect(logs.join('\n')).toMatch(/Simulated AWS did not start \(it exited with code 3\)/);
+    expect(demo.serverEnv.SIMULATED_AWS_STORES).toContain('sim-prod-ssm');
+    expect(validated(readFileSync(demo.configFile, 'utf8')).stores).toHaveLength(5);
+  });
+
+  it('refuses when CONFIG_FILE is missing, before starting anything', async () => {
+    await expect(launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-3'), CONFIG_FILE: 'nowhere.yaml' }, simulatorCommand: working })).rejects.toThrow(/CONFIG_FILE points at .*nowhere\.yaml, but it does not exist/);
+  });
+});
