@@ -1,8 +1,14 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
+  CancelRotateSecretCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
@@ -12,12 +18,13 @@ import {
   GetParameterHistoryCommand,
   GetParametersByPathCommand,
   ListTagsForResourceCommand,
+  PutParameterCommand,
   SSMClient,
   type ParameterStringFilter,
 } from '@aws-sdk/client-ssm';
 import { isThrottlingError } from '@smithy/core/retry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SIM_VALUE_SENTINEL, startSimulatedAws, type SimulatedAws } from '@/simulator/simulated-aws';
+import { SIM_VALUE_SENTINEL, createSimulatedAws, startSimulatedAws, type SimCall, type SimulatedAws } from '@/simulator/simulated-aws';
 
 // The simulated AWS against the real SDK v3 clients: paging, path levels, filters, validation,
 // throttling as the SDK classifies it, runtime control, and signatures. Each test checks both what
@@ -345,5 +352,307 @@ describe('control and signatures', () => {
     expect(signed.Parameters).toHaveLength(1);
     const health = await (await fetch(`${sim.url}/__health`)).json();
     expect(health).toMatchObject({ status: 'ok', secrets: 302 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// One account of a simulated organisation: its own account and region, writes, the rotation
+// function, the call hook, failure scopes and the call log.
+
+describe('an account of its own: writes, rotation, the call hook, failure scopes', () => {
+  const ACCOUNT = '111111111111';
+  const REGION = 'eu-west-1';
+  const KEY = 'AKIDPRODWRITER';
+  const PRINCIPAL = `arn:aws:sts::${ACCOUNT}:assumed-role/secrets-dashboard/dashboard`;
+  // Values only this block writes or gives: no SimCall may ever contain one.
+  const GIVEN_PARAMETER_VALUE = 'S1-GIVEN-PARAMETER-VALUE-7f3a';
+  const WRITTEN_PARAMETER_VALUE = 'S1-WRITTEN-PARAMETER-VALUE-91bc';
+  const GIVEN_SECRET_VALUE = JSON.stringify({ username: 'app', password: 'S1-GIVEN-SECRET-PASSWORD-44d0' });
+  const WRITTEN_SECRET_VALUE = 'S1-WRITTEN-SECRET-VALUE-0e6d';
+  const VALUES = ['S1-GIVEN-PARAMETER-VALUE', 'S1-WRITTEN-PARAMETER-VALUE', 'S1-GIVEN-SECRET-PASSWORD', 'S1-WRITTEN-SECRET-VALUE'];
+  const LAMBDA = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rotate-db`;
+  const token = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+  let org: SimulatedAws;
+  const hooked: SimCall[] = [];
+  const orgCredentials = { accessKeyId: KEY, secretAccessKey: 'simulated' };
+  const orgSsm = (path = '', extra: Partial<ConstructorParameters<typeof SSMClient>[0]> = {}) =>
+    new SSMClient({ endpoint: `${org.url}${path}`, region: REGION, credentials: orgCredentials, maxAttempts: 1, ...extra });
+  const orgSm = (path = '', extra: Partial<ConstructorParameters<typeof SecretsManagerClient>[0]> = {}) =>
+    new SecretsManagerClient({ endpoint: `${org.url}${path}`, region: REGION, credentials: orgCredentials, maxAttempts: 1, ...extra });
+  const stagesOf = async (id: string) => (await orgSm().send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
+  const waitFor = async (check: () => Promise<boolean>, ms = 3000) => {
+    const until = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > until) throw new Error('timed out waiting');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  beforeAll(async () => {
+    org = await startSimulatedAws({
+      account: ACCOUNT,
+      region: REGION,
+      latencyMs: 0,
+      rotationDelayMs: 150,
+      recordCalls: true,
+      principals: { [KEY]: PRINCIPAL },
+      onCall: (call) => hooked.push(call),
+      quotas: { 'ssm:PutParameter': null },
+      ssm: [{ pattern: 'flat:gen', count: 5 }],
+      secretsmanager: [{ pattern: 'flat:gen', count: 3 }],
+      extraParameters: [
+        {
+          Name: '/prod/db/password',
+          Type: 'SecureString',
+          Value: GIVEN_PARAMETER_VALUE,
+          Version: 3,
+          LastModifiedDate: '2026-11-01T00:00:00Z',
+          History: [
+            { Version: 1, LastModifiedDate: '2026-01-01T00:00:00Z', LastModifiedUser: `arn:aws:iam::${ACCOUNT}:user/alice` },
+            { Version: 2, LastModifiedDate: '2026-06-01T00:00:00Z', Labels: ['previous'] },
+          ],
+        },
+      ],
+      extraSecrets: [
+        { Name: 'prod/db/credentials', SecretString: GIVEN_SECRET_VALUE, RotationLambdaARN: LAMBDA, RotationDays: 30, LastRotatedDate: '2026-11-20T00:00:00Z' },
+        { Name: 'prod/legacy/credential', RotationLambdaARN: LAMBDA, RotationFails: true },
+        { Name: 'prod/stuck/credential', RotationLambdaARN: LAMBDA, PendingSince: '2026-12-01T00:00:00Z' },
+        { Name: 'prod/plain/token', RotationEnabled: false, ResourcePolicy: '{"Version":"2012-10-17","Statement":[]}' },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await org?.close();
+  });
+
+  it('names its own account and region in every ARN and message, and refuses an ARN of another account', async () => {
+    const params = (await orgSsm().send(new DescribeParametersCommand({ MaxResults: 50 }))).Parameters!;
+    expect(params.map((p) => p.ARN)).toContain(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/prod/db/password`);
+    expect(params.every((p) => p.ARN!.startsWith(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/`))).toBe(true);
+    const secrets = (await orgSm().send(new ListSecretsCommand({}))).SecretList!;
+    expect(secrets.every((s) => s.ARN!.startsWith(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:`) && s.PrimaryRegion === REGION)).toBe(true);
+    const own = secrets.find((s) => s.Name === 'prod/db/credentials')!;
+    expect((await orgSm().send(new DescribeSecretCommand({ SecretId: own.ARN }))).Name).toBe('prod/db/credentials');
+    const foreign = await rejection(orgSm().send(new DescribeSecretCommand({ SecretId: own.ARN!.replace(ACCOUNT, '123456789012') })));
+    expect(foreign.name).toBe('ResourceNotFoundException');
+    const denied = await rejection(orgSm('/fail/access-denied').send(new ListSecretsCommand({})));
+    expect(denied.message).toContain(`arn:aws:sts::${ACCOUNT}:`);
+    expect(denied.message).not.toContain('123456789012');
+  });
+
+  it('PutParameter overwrites with a new version by the caller, keeps the history, and refuses to overwrite without Overwrite', async () => {
+    const name = '/prod/db/password';
+    const before = await orgSsm().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    expect(before.Parameter).toMatchObject({ Value: GIVEN_PARAMETER_VALUE, Version: 3 });
+    // Without decryption a SecureString is ciphertext, never the value.
+    const cipher = await orgSsm().send(new GetParameterCommand({ Name: name }));
+    expect(cipher.Parameter!.Value).not.toContain(GIVEN_PARAMETER_VALUE);
+
+    const refused = await rejection(orgSsm().send(new PutParameterCommand({ Name: name, Value: WRITTEN_PARAMETER_VALUE, Type: 'SecureString' })));
+    expect(refused.name).toBe('ParameterAlreadyExists');
+    const put = await orgSsm().send(new PutParameterCommand({ Name: name, Value: WRITTEN_PARAMETER_VALUE, Type: 'SecureString', Overwrite: true }));
+    expect(put.Version).toBe(4);
+    expect((await orgSsm().send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter).toMatchObject({ Value: WRITTEN_PARAMETER_VALUE, Version: 4 });
+    expect((await orgSsm().send(new GetParameterCommand({ Name: `${name}:3`, WithDecryption: true }))).Parameter!.Value).toBe(GIVEN_PARAMETER_VALUE);
+    expect((await orgSsm().send(new GetParameterCommand({ Name: `${name}:previous`, WithDecryption: true }))).Parameter!.Version).toBe(2);
+
+    const history = (await orgSsm().send(new GetParameterHistoryCommand({ Name: name, WithDecryption: false }))).Parameters!;
+    expect(history.map((h) => h.Version)).toEqual([1, 2, 3, 4]);
+    expect(history[0]!.LastModifiedUser).toBe(`arn:aws:iam::${ACCOUNT}:user/alice`);
+    expect(history[0]!.LastModifiedDate).toEqual(new Date('2026-01-01T00:00:00Z'));
+    expect(history[3]!.LastModifiedUser).toBe(PRINCIPAL);
+    expect(history.some((h) => VALUES.some((v) => h.Value!.includes(v)))).toBe(false);
+    const described = (await orgSsm().send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }))).Parameters![0]!;
+    expect(described).toMatchObject({ Version: 4, LastModifiedUser: PRINCIPAL, Type: 'SecureString', KeyId: 'alias/aws/ssm' });
+
+    // A generated parameter becomes a written one; a new parameter starts at version 1.
+    const generated = await orgSsm().send(new GetParameterHistoryCommand({ Name: '/gen/item-000001' }));
+    const next = await orgSsm().send(new PutParameterCommand({ Name: '/gen/item-000001', Value: 'plain-new', Overwrite: true }));
+    expect(next.Version).toBe(generated.Parameters!.length + 1);
+    const created = await orgSsm().send(new PutParameterCommand({ Name: '/gen/new-one', Value: 'v1', Type: 'String', Tags: [{ Key: 'team', Value: 'x' }] }));
+    expect(created.Version).toBe(1);
+    expect((await orgSsm().send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/gen/new-one' }))).TagList).toEqual([{ Key: 'team', Value: 'x' }]);
+    const untyped = await rejection(orgSsm().send(new PutParameterCommand({ Name: '/gen/untyped', Value: 'v' })));
+    expect(untyped.name).toBe('ValidationException');
+
+    const values = (await (await fetch(`${org.url}/__values?service=ssm&name=${encodeURIComponent(name)}`)).json()) as { current: string; versions: { value: string }[] };
+    expect(values.current).toBe(WRITTEN_PARAMETER_VALUE);
+    expect(values.versions.map((v) => v.value)).toEqual([SIM_VALUE_SENTINEL, SIM_VALUE_SENTINEL, GIVEN_PARAMETER_VALUE, WRITTEN_PARAMETER_VALUE]);
+  });
+
+  it('PutSecretValue makes a new AWSCURRENT, the old one AWSPREVIOUS, once per token; the same token with another value is refused', async () => {
+    const id = 'prod/plain/token';
+    const [oldId] = Object.entries(await stagesOf(id)).find(([, stages]) => stages.includes('AWSCURRENT'))!;
+    const put = await orgSm().send(new PutSecretValueCommand({ SecretId: id, SecretString: WRITTEN_SECRET_VALUE, ClientRequestToken: token(1) }));
+    expect(put).toMatchObject({ VersionId: token(1), VersionStages: ['AWSCURRENT'] });
+    const again = await orgSm().send(new PutSecretValueCommand({ SecretId: id, SecretString: WRITTEN_SECRET_VALUE, ClientRequestToken: token(1) }));
+    expect(again.VersionId).toBe(token(1));
+    const stages = await stagesOf(id);
+    expect(stages[token(1)]).toEqual(['AWSCURRENT']);
+    expect(stages[oldId]).toEqual(['AWSPREVIOUS']);
+    const versions = (await orgSm().send(new ListSecretVersionIdsCommand({ SecretId: id }))).Versions!;
+    expect(versions.filter((v) => v.VersionId === token(1))).toHaveLength(1);
+    expect((await orgSm().send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe(WRITTEN_SECRET_VALUE);
+    expect((await orgSm().send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe(SIM_VALUE_SENTINEL);
+
+    const changed = await rejection(orgSm().send(new PutSecretValueCommand({ SecretId: id, SecretString: 'another', ClientRequestToken: token(1) })));
+    expect(changed.name).toBe('ResourceExistsException');
+    expect((await orgSm().send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe(WRITTEN_SECRET_VALUE);
+    const policy = await orgSm().send(new GetResourcePolicyCommand({ SecretId: id }));
+    expect(JSON.parse(policy.ResourcePolicy!)).toEqual({ Version: '2012-10-17', Statement: [] });
+    expect((await orgSm().send(new GetResourcePolicyCommand({ SecretId: 'prod/db/credentials' }))).ResourcePolicy).toBeUndefined();
+  });
+
+  it('RotateSecret creates AWSPENDING, refuses a second rotation while it is pending, and the function promotes it after the delay', async () => {
+    const id = 'prod/db/credentials';
+    const before = await orgSm().send(new DescribeSecretCommand({ SecretId: id }));
+    expect(before).toMatchObject({ RotationEnabled: true, RotationLambdaARN: LAMBDA, RotationRules: { AutomaticallyAfterDays: 30 } });
+    expect(before.LastRotatedDate).toEqual(new Date('2026-11-20T00:00:00Z'));
+    const [oldId] = Object.entries(before.VersionIdsToStages!).find(([, s]) => s.includes('AWSCURRENT'))!;
+
+    const started = Date.now();
+    const rotated = await orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(10), RotateImmediately: true }));
+    expect(rotated.VersionId).toBe(token(10));
+    expect((await stagesOf(id))[token(10)]).toEqual(['AWSPENDING']);
+    expect((await orgSm().send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe(GIVEN_SECRET_VALUE);
+    // A retry with the same token rotates once; another rotation is refused while this one runs.
+    expect((await orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(10) }))).VersionId).toBe(token(10));
+    const second = await rejection(orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(11) })));
+    expect(second.name).toBe('InvalidRequestException');
+    expect(second.message).toBe("A previous rotation isn't complete. That rotation will be reattempted.");
+
+    await waitFor(async () => (await stagesOf(id))[token(10)]?.includes('AWSCURRENT') === true);
+    const after = await orgSm().send(new DescribeSecretCommand({ SecretId: id }));
+    expect(after.VersionIdsToStages![token(10)]).toEqual(['AWSCURRENT']);
+    expect(after.VersionIdsToStages![oldId]).toEqual(['AWSPREVIOUS']);
+    expect(after.LastRotatedDate!.getTime()).toBeGreaterThanOrEqual(started - 1000);
+    expect(after.NextRotationDate!.getTime() - after.LastRotatedDate!.getTime()).toBe(30 * 86_400_000);
+    // The function kept the JSON shape with a new password.
+    const value = JSON.parse((await orgSm().send(new GetSecretValueCommand({ SecretId: id }))).SecretString!) as { username: string; password: string };
+    expect(value.username).toBe('app');
+    expect(value.password).not.toBe('S1-GIVEN-SECRET-PASSWORD-44d0');
+    expect(hooked.filter((c) => c.eventType === 'AwsServiceEvent' && c.resources[0]?.arn === after.ARN).map((c) => c.operation)).toEqual(['RotationStarted', 'RotationSucceeded']);
+  });
+
+  it('a failing rotation function leaves AWSPENDING and AWSCURRENT as they were; a secret left pending or without a function is refused', async () => {
+    const id = 'prod/legacy/credential';
+    const [currentId] = Object.entries(await stagesOf(id)).find(([, s]) => s.includes('AWSCURRENT'))!;
+    await orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(20) }));
+    await waitFor(async () => hooked.some((c) => c.operation === 'RotationFailed'));
+    const stages = await stagesOf(id);
+    expect(stages[token(20)]).toEqual(['AWSPENDING']);
+    expect(stages[currentId]).toEqual(['AWSCURRENT']);
+    const failed = hooked.find((c) => c.operation === 'RotationFailed')!;
+    expect(failed).toMatchObject({ service: 'secretsmanager', eventType: 'AwsServiceEvent', errorCode: 'RotationFailed', readOnly: false });
+    expect((await rejection(orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(21) })))).name).toBe('InvalidRequestException');
+
+    const stuck = await stagesOf('prod/stuck/credential');
+    expect(Object.values(stuck).filter((s) => s.includes('AWSPENDING'))).toHaveLength(1);
+    expect((await rejection(orgSm().send(new RotateSecretCommand({ SecretId: 'prod/stuck/credential', ClientRequestToken: token(22) })))).name).toBe('InvalidRequestException');
+
+    const noFunction = await rejection(orgSm().send(new RotateSecretCommand({ SecretId: 'prod/plain/token', ClientRequestToken: token(23) })));
+    expect(noFunction.name).toBe('InvalidRequestException');
+    expect(noFunction.message).toBe('No Lambda rotation function ARN is associated with this secret.');
+  });
+
+  it('RotateImmediately false sets the schedule without a new version; CancelRotateSecret turns rotation off, keeping the function and the rules', async () => {
+    const id = 'prod/plain/token';
+    const versionsBefore = Object.keys(await stagesOf(id)).length;
+    await orgSm().send(
+      new RotateSecretCommand({ SecretId: id, RotationLambdaARN: LAMBDA, RotationRules: { ScheduleExpression: 'rate(10 days)', Duration: '2h' }, RotateImmediately: false }),
+    );
+    const on = await orgSm().send(new DescribeSecretCommand({ SecretId: id }));
+    expect(on).toMatchObject({ RotationEnabled: true, RotationLambdaARN: LAMBDA, RotationRules: { AutomaticallyAfterDays: 10, ScheduleExpression: 'rate(10 days)', Duration: '2h' } });
+    expect(on.NextRotationDate).toBeInstanceOf(Date);
+    expect(Object.keys(on.VersionIdsToStages!)).toHaveLength(versionsBefore);
+    const badRules = await rejection(orgSm().send(new RotateSecretCommand({ SecretId: id, RotationRules: { ScheduleExpression: 'rate(2 hours)' }, RotateImmediately: false })));
+    expect(badRules.name).toBe('InvalidParameterException');
+
+    await orgSm().send(new CancelRotateSecretCommand({ SecretId: id }));
+    const off = await orgSm().send(new DescribeSecretCommand({ SecretId: id }));
+    expect(off).toMatchObject({ RotationEnabled: false, RotationLambdaARN: LAMBDA, RotationRules: { ScheduleExpression: 'rate(10 days)' } });
+    expect(off.NextRotationDate).toBeUndefined();
+    const listed = (await orgSm().send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [id] }] }))).SecretList![0]!;
+    expect(listed).toMatchObject({ RotationEnabled: false, RotationLambdaARN: LAMBDA });
+  });
+
+  it('the call hook gets every answered call with its caller, parameters and resources, and never a value', async () => {
+    const calls = hooked.filter((c) => c.eventType === undefined);
+    const json = JSON.stringify(hooked);
+    for (const value of VALUES) expect(json).not.toContain(value);
+    expect(json).not.toContain('"value"');
+    expect(json).not.toContain('secretString');
+
+    const put = calls.find((c) => c.operation === 'PutParameter' && c.errorCode === undefined)!;
+    expect(put).toMatchObject({
+      service: 'ssm',
+      accessKeyId: KEY,
+      readOnly: false,
+      requestParameters: { name: '/prod/db/password', type: 'SecureString', overwrite: true },
+      resources: [{ type: 'AWS::SSM::Parameter', arn: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/prod/db/password` }],
+    });
+    expect(put.userAgent).toContain('aws-sdk-js');
+    const refused = calls.find((c) => c.operation === 'PutParameter' && c.errorCode !== undefined)!;
+    expect(refused.errorCode).toBe('ParameterAlreadyExists');
+    const read = calls.find((c) => c.operation === 'GetSecretValue')!;
+    expect(read.readOnly).toBe(true);
+    expect(read.resources[0]!.arn).toMatch(new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/plain/token-[A-Za-z0-9]{6}$`));
+    const putSecret = calls.find((c) => c.operation === 'PutSecretValue')!;
+    expect(putSecret.requestParameters).toEqual({ secretId: 'prod/plain/token', clientRequestToken: token(1) });
+  });
+
+  it('fails calls sent to /fail/<failure> as AWS does (timeout: never answered), records scopes, and /__reset restores the data set', async () => {
+    const expectations = { 'access-denied': 'AccessDeniedException', throttled: 'ThrottlingException', 'not-found': 'ResourceNotFoundException', 'expired-token': 'ExpiredTokenException' };
+    for (const [path, type] of Object.entries(expectations)) {
+      const error = await rejection(orgSsm(`/fail/${path}`).send(new DescribeParametersCommand({})));
+      expect(error.name).toBe(type);
+    }
+    const started = Date.now();
+    const timedOut = await rejection(orgSm('/fail/timeout', { requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } }).send(new ListSecretsCommand({})));
+    expect(timedOut.name).toBe('TimeoutError');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    // Any other path serves as usual, and is recorded as the call's scope.
+    expect((await orgSsm('/writes').send(new GetParameterCommand({ Name: '/gen/item-000002', WithDecryption: true }))).Parameter!.Value).toBe(SIM_VALUE_SENTINEL);
+    await orgSsm().send(new DescribeParametersCommand({ MaxResults: 1 }));
+
+    const { calls } = (await (await fetch(`${org.url}/__calls`)).json()) as { calls: { scope: string; operation: string; name: string | null; error: string | null; withDecryption: boolean; signed: boolean }[] };
+    expect(calls.find((c) => c.scope === 'fail/throttled')).toMatchObject({ operation: 'DescribeParameters', error: 'ThrottlingException', signed: true });
+    expect(calls.find((c) => c.scope === 'fail/timeout')).toMatchObject({ operation: 'ListSecrets', error: null });
+    expect(calls.find((c) => c.scope === 'writes')).toMatchObject({ operation: 'GetParameter', name: '/gen/item-000002', withDecryption: true, error: null });
+    expect(calls.filter((c) => c.scope === 'ok').at(-1)).toMatchObject({ operation: 'DescribeParameters', error: null });
+    expect(JSON.stringify(calls)).not.toContain('S1-');
+    // The healthy instance records nothing unless asked.
+    expect(((await (await fetch(`${sim.url}/__calls`)).json()) as { calls: unknown[] }).calls).toEqual([]);
+
+    expect((await fetch(`${org.url}/__reset`, { method: 'POST' })).status).toBe(200);
+    expect((await orgSsm().send(new GetParameterCommand({ Name: '/prod/db/password', WithDecryption: true }))).Parameter).toMatchObject({ Value: GIVEN_PARAMETER_VALUE, Version: 3 });
+    expect((await rejection(orgSsm().send(new GetParameterCommand({ Name: '/gen/new-one' })))).name).toBe('ParameterNotFound');
+    expect((await fetch(`${org.url}/__values?service=secretsmanager&name=no/such`)).status).toBe(404);
+    expect((await fetch(`${org.url}/__values?service=kms&name=x`)).status).toBe(400);
+  });
+
+  it('a server-less handler answers requests routed to it, and PutParameter keeps its 3/s quota', async () => {
+    const handler = createSimulatedAws({ account: '222222222222', region: 'eu-west-1', latencyMs: 0, extraParameters: [{ Name: '/h/one', Value: 'x' }] });
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => handler.handle(req, res, Buffer.concat(chunks)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new SSMClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: 'eu-west-1', credentials, maxAttempts: 1 });
+      const got = await client.send(new GetParameterCommand({ Name: '/h/one', WithDecryption: true }));
+      expect(got.Parameter).toMatchObject({ ARN: 'arn:aws:ssm:eu-west-1:222222222222:parameter/h/one' });
+      const results = await Promise.allSettled([1, 2, 3, 4].map((n) => client.send(new PutParameterCommand({ Name: '/h/one', Value: `v${n}`, Overwrite: true }))));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.name).toBe('ThrottlingException');
+      expect(() => createSimulatedAws({ account: '12' })).toThrow(/12 digits/);
+    } finally {
+      handler.close();
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });
