@@ -106,7 +106,8 @@ const accountSpecSchema = z.object({
   account: z.string().regex(/^\d{12}$/, 'an account id is 12 digits'),
   alias: z.string().regex(/^[a-z0-9-]{1,63}$/, 'an alias is lowercase letters, digits and -'),
   region: z.string().regex(REGION, 'a region looks like us-east-1'),
-  accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'an access key id is 16 to 128 upper-case letters and digits'),
+  // Any key without '/', ',' or spaces routes (the demo's are deliberately not in a real key's format).
+  accessKeyId: z.string().regex(/^[A-Za-z0-9_.-]{3,128}$/, 'an access key id is 3 to 128 letters, digits, _ . -'),
   secretAccessKey: z.string().min(1),
   principalArn: z.string().regex(/^arn:aws:(sts|iam)::\d{12}:\S+$/, 'principalArn is an sts or iam ARN'),
   trailBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name is 3 to 63 lowercase letters, digits, . and -'),
