@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it, vi } from 'vitest';
+import { startSimulatedAws } from '@/simulator/simulated-aws';
 import { makeTempDir } from '../support/temp-dir';
-import { startLoopbackAws } from './support/loopback-aws';
 
 // The registry opens AWS stores from CONFIG_FILE without any AWS call, so start-up works offline.
 const temp = makeTempDir('registry-aws-');
@@ -12,7 +12,7 @@ afterAll(() => {
 });
 
 it('opens local, Parameter Store and Secrets Manager stores from CONFIG_FILE, sending nothing', async () => {
-  const server = await startLoopbackAws(() => ({ status: 500, body: {} }));
+  const server = await startSimulatedAws({ latencyMs: 0, recordCalls: true });
   try {
     const file = path.join(temp.dir, 'dashboard.yaml');
     writeFileSync(
@@ -37,6 +37,9 @@ it('opens local, Parameter Store and Secrets Manager stores from CONFIG_FILE, se
     vi.stubEnv('CONFIG_FILE', file);
     vi.stubEnv('DATA_DIR', path.join(temp.dir, 'data'));
     vi.stubEnv('DEMO_DATA', '0');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'example-secret');
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
     const { getStores } = await import('@/lib/stores/registry');
     const stores = await getStores();
     expect(stores.map((s) => [s.id, s.kind, s.label])).toEqual([
@@ -44,7 +47,10 @@ it('opens local, Parameter Store and Secrets Manager stores from CONFIG_FILE, se
       ['prod-params', 'ssm', 'prod-params (eu-west-1)'],
       ['prod-secrets', 'secretsmanager', 'Production secrets'],
     ]);
-    expect(server.targets).toEqual([]);
+    expect(server.calls()).toEqual([]);
+    // The allowed side: the first read of an AWS store does reach it.
+    await stores[1]!.list({ path: '/' });
+    expect(server.calls().map((c) => c.operation)).toEqual(['DescribeParameters']);
   } finally {
     await server.close();
   }

@@ -57,15 +57,28 @@ export interface ClientOptions {
   /** Default 1: an error reaches the test as AWS sent it, not retried. */
   maxAttempts?: number;
   requestTimeoutMs?: number;
+  /** Credentials that cannot be had: the provider throws this (nothing is sent). */
+  credentialsError?: () => Error;
+  /**
+   * A failure of the connection itself (what Node's HTTP stack throws), for the few cases no AWS
+   * endpoint can produce on loopback (a connect timeout to a far address): the request handler
+   * rejects with it, and the SDK's own middleware (retries, error handling) sees it as usual.
+   */
+  transportError?: () => Error;
 }
 
 function config(endpoint: string, options: ClientOptions) {
+  const { credentialsError, transportError } = options;
   return {
     endpoint,
     region: options.region,
-    credentials: TEST_CREDENTIALS,
+    credentials: credentialsError ? () => Promise.reject(credentialsError()) : TEST_CREDENTIALS,
     maxAttempts: options.maxAttempts ?? 1,
-    ...(options.requestTimeoutMs !== undefined ? { requestHandler: { requestTimeout: options.requestTimeoutMs } } : {}),
+    ...(transportError
+      ? { requestHandler: { handle: () => Promise.reject(transportError()), updateHttpClientConfig: () => {}, httpHandlerConfigs: () => ({}) } }
+      : options.requestTimeoutMs !== undefined
+        ? { requestHandler: { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }
+        : {}),
   };
 }
 
