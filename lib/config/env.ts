@@ -30,6 +30,17 @@ const envSchema = z.object({
     }),
   DEMO_DATA: flag,
   /**
+   * Store ids served by the demo's simulated AWS organisation (set by scripts/demo-aws.mjs for
+   * DEMO_DATA=1 npm start): every page says these stores are simulated.
+   */
+  SIMULATED_AWS_STORES: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62})*)?$/, {
+      message: 'SIMULATED_AWS_STORES must be store ids separated by commas, e.g. sim-prod-ssm,sim-prod-secrets',
+    })
+    .default('')
+    .transform((v) => (v === '' ? [] : v.split(','))),
+  /**
    * A KMS key (id, ARN or alias) that seals the master key: the master key is kept only as a KMS
    * ciphertext (DATA_DIR/master.key.kms, or the database with DATABASE_URL) and decrypted once at start.
    */
