@@ -51,11 +51,13 @@ describe('SimulatedAwsBanner', () => {
   });
 });
 
+const env = (vars: Record<string, string>) => vars as NodeJS.ProcessEnv;
+
 describe('SIMULATED_AWS_STORES', () => {
   it('is a comma-separated list of store ids', () => {
-    expect(readEnv({ SIMULATED_AWS_STORES: 'sim-prod-ssm,sim-prod-secrets' } as NodeJS.ProcessEnv).SIMULATED_AWS_STORES).toEqual(['sim-prod-ssm', 'sim-prod-secrets']);
-    expect(readEnv({} as NodeJS.ProcessEnv).SIMULATED_AWS_STORES).toEqual([]);
-    expect(() => readEnv({ SIMULATED_AWS_STORES: 'Prod Store' } as NodeJS.ProcessEnv)).toThrow(ConfigError);
-    expect(() => readEnv({ SIMULATED_AWS_STORES: 'a,,b' } as NodeJS.ProcessEnv)).toThrow(/SIMULATED_AWS_STORES must be store ids/);
+    expect(readEnv(env({ SIMULATED_AWS_STORES: 'sim-prod-ssm,sim-prod-secrets' })).SIMULATED_AWS_STORES).toEqual(['sim-prod-ssm', 'sim-prod-secrets']);
+    expect(readEnv(env({})).SIMULATED_AWS_STORES).toEqual([]);
+    expect(() => readEnv(env({ SIMULATED_AWS_STORES: 'Prod Store' }))).toThrow(ConfigError);
+    expect(() => readEnv(env({ SIMULATED_AWS_STORES: 'a,,b' }))).toThrow(/SIMULATED_AWS_STORES must be store ids/);
   });
 });
