@@ -316,7 +316,8 @@ class EventStore {
     const key = `${record.recipientAccountId ?? fallback.account}|${record.awsRegion ?? fallback.region}|${record.eventSource ?? ''}`;
     let list = this.lists.get(key);
     if (!list) this.lists.set(key, (list = []));
-    list.push({ time, id, record: { ...record, eventID: id } });
+    // Kept as given when it has its id (no copy: the demo holds tens of thousands).
+    list.push({ time, id, record: record.eventID === id ? record : { ...record, eventID: id } });
     this.unsorted.add(key);
     this.ids.add(id);
     return true;

@@ -146,6 +146,17 @@ function placed(record: CloudTrailRecord, account: string, region: string): Clou
   return { ...record, recipientAccountId: record.recipientAccountId ?? account, awsRegion: record.awsRegion ?? region };
 }
 
+/** What the organisation keeps of an account after start: not its data (the services hold that). */
+interface AccountPlace {
+  account: string;
+  alias: string;
+  region: string;
+  principalArn: string;
+  trailBucket: string;
+  trailPrefix: string | undefined;
+  kmsKeys: SimKmsKey[];
+}
+
 interface Recording {
   /** Ids recorded into CloudTrail, oldest first (for the bound). */
   ids: string[];
@@ -155,9 +166,9 @@ interface Recording {
 
 export async function startSimulatedOrganisation(options: SimulatedOrganisationOptions): Promise<SimulatedOrganisation> {
   if (!Array.isArray(options.accounts) || options.accounts.length === 0) throw new Error('a simulated organisation needs at least one account');
-  const keys = new Map<string, SimulatedAccountSpec>();
+  const keys = new Map<string, AccountPlace>();
   const aliases = new Map<string, string>();
-  const specs = new Map<string, SimulatedAccountSpec>();
+  const specs = new Map<string, AccountPlace>();
   const regionsOf = new Map<string, string[]>();
   const bucketHome = new Map<string, { account: string; region: string }>();
   for (const spec of options.accounts) {
@@ -171,18 +182,31 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     if (aliasOwner && aliasOwner !== spec.account) throw new Error(`alias ${spec.alias} names two accounts (${aliasOwner}, ${spec.account})`);
     const home = bucketHome.get(spec.trailBucket);
     if (home && home.account !== spec.account) throw new Error(`bucket ${spec.trailBucket} is given to two accounts (${home.account}, ${spec.account})`);
-    specs.set(place, spec);
-    keys.set(spec.accessKeyId, spec);
+    const kept: AccountPlace = {
+      account: spec.account,
+      alias: spec.alias,
+      region: spec.region,
+      principalArn: spec.principalArn,
+      trailBucket: spec.trailBucket,
+      trailPrefix: trailPrefixOf(spec),
+      kmsKeys: spec.kmsKeys ?? [],
+    };
+    specs.set(place, kept);
+    keys.set(spec.accessKeyId, keyOwner ?? kept);
     aliases.set(spec.alias, spec.account);
     regionsOf.set(spec.account, [...(regionsOf.get(spec.account) ?? []), spec.region]);
     if (!home) bucketHome.set(spec.trailBucket, { account: spec.account, region: spec.region });
   }
+  // Only these are kept: the accounts' data goes to the services, once.
+  const places = [...specs.values()];
   const aliasOf = (account: string) => [...aliases].find(([, id]) => id === account)?.[0] ?? account;
 
   const recordCalls = options.recordCalls ?? true;
   const recordLimit = options.recordLimit ?? DEFAULT_RECORD_LIMIT;
   if (!(Number.isInteger(recordLimit) && recordLimit >= 1)) throw new Error('recordLimit must be a whole number >= 1');
   const latency = options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs };
+  // No closure below refers to `options`, so the accounts' data is not kept alive through it.
+  const awsDefaults = { ...options.awsOptions, ...latency, ...(options.now !== undefined ? { now: options.now } : {}) };
 
   const cloudTrail = createSimulatedCloudTrail({
     ...latency,
@@ -215,19 +239,16 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
   const awsHandlers = new Map<string, SimulatedAwsHandler>();
   const kmsHandlers = new Map<string, SimulatedKmsHandler>();
   /** An account's services in a region; a region the organisation does not list is there, empty (as AWS's are). */
-  const awsIn = (account: string, region: string): SimulatedAwsHandler => {
+  const awsIn = (account: string, region: string, data?: Pick<SimulatedAccountSpec, 'parameters' | 'secrets'>): SimulatedAwsHandler => {
     const place = `${account}|${region}`;
     let handler = awsHandlers.get(place);
     if (!handler) {
-      const spec = specs.get(place);
       handler = createSimulatedAws({
-        ...options.awsOptions,
-        ...latency,
-        ...(options.now !== undefined ? { now: options.now } : {}),
+        ...awsDefaults,
         account,
         region,
-        extraParameters: spec?.parameters ?? [],
-        extraSecrets: spec?.secrets ?? [],
+        extraParameters: data?.parameters ?? [],
+        extraSecrets: data?.secrets ?? [],
         ...(recordCalls
           ? {
               onCall: (call) => {
@@ -248,7 +269,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     return handler;
   };
   for (const spec of options.accounts) {
-    awsIn(spec.account, spec.region);
+    awsIn(spec.account, spec.region, spec);
     kmsIn(spec.account, spec.region);
   }
 
@@ -266,11 +287,12 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     for (const [place, recording] of recordings) {
       if (recording.undelivered.length === 0) continue;
       const [account, region] = place.split('|') as [string, string];
-      const spec = specs.get(place) ?? options.accounts.find((s) => s.account === account)!;
+      // A region the organisation does not list delivers to the account's (first) trail bucket.
+      const spec = specs.get(place) ?? [...specs.values()].find((s) => s.account === account)!;
       const records = recording.undelivered.splice(0);
       s3.put({
         bucket: spec.trailBucket,
-        key: cloudTrailLogKey({ prefix: trailPrefixOf(spec), account, region, time: new Date() }),
+        key: cloudTrailLogKey({ prefix: spec.trailPrefix, account, region, time: new Date() }),
         body: cloudTrailLogFile(records),
       });
       files++;
@@ -315,7 +337,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
 
   const health = () => ({
     status: 'ok',
-    accounts: options.accounts.map((spec) => {
+    accounts: places.map((spec) => {
       const stats = awsIn(spec.account, spec.region).stats();
       return {
         alias: spec.alias,
@@ -400,7 +422,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
   return {
     url: server.url,
     port: server.port,
-    accounts: options.accounts.map((s) => ({ alias: s.alias, account: s.account, region: s.region })),
+    accounts: places.map((s) => ({ alias: s.alias, account: s.account, region: s.region })),
     aws: (who, region) => {
       const place = locate(who, region);
       return awsIn(place.account, place.region);
