@@ -116,6 +116,8 @@ export interface ParameterHistoryInput {
   LastModifiedDate: number | string;
   LastModifiedUser?: string;
   Labels?: string[];
+  /** That version's value (default SIM_VALUE_SENTINEL). */
+  Value?: string;
 }
 
 /** An explicit parameter; every field but Name defaults to the generated one. Dates: epoch seconds or ISO. */
@@ -125,8 +127,14 @@ export interface ParameterInput {
   Value?: string;
   /** Older versions, any order (the current one is Version/LastModifiedDate). */
   History?: ParameterHistoryInput[];
+  /** Labels of the current version. */
+  Labels?: string[];
+  /** Parameter policies of the current version (Advanced tier), as DescribeParameters shows them. */
+  Policies?: ParameterPolicy[];
+  AllowedPattern?: string;
   Type?: ParameterType;
-  Description?: string;
+  /** null: no description (undefined: a generated one, for about a third of the items). */
+  Description?: string | null;
   KeyId?: string;
   Version?: number;
   LastModifiedDate?: number | string;
@@ -137,10 +145,29 @@ export interface ParameterInput {
 }
 
 /** An explicit secret; every field but Name defaults to the generated one. */
+/** One version of an explicit secret. */
+export interface SecretVersionInput {
+  VersionId: string;
+  CreatedDate: number | string;
+  Stages: string[];
+  /** Default SIM_VALUE_SENTINEL (the secret's SecretString for its AWSCURRENT version). */
+  SecretString?: string;
+}
+
+export interface SecretReplicaInput {
+  Region: string;
+  Status: 'InSync' | 'Failed' | 'InProgress';
+  StatusMessage?: string;
+  KmsKeyId?: string;
+  LastAccessedDate?: number | string;
+}
+
 export interface SecretInput {
   Name: string;
-  Description?: string;
-  KmsKeyId?: string;
+  /** null: no description (undefined: a generated one, for about a third of the items). */
+  Description?: string | null;
+  /** null: the account's default key (undefined: sometimes a generated customer key). */
+  KmsKeyId?: string | null;
   /** true: rotation every 30 days (or RotationDays); false: none. */
   RotationEnabled?: boolean;
   RotationDays?: number;
@@ -163,6 +190,10 @@ export interface SecretInput {
   PendingSince?: number | string;
   /** JSON text, for GetResourcePolicy. */
   ResourcePolicy?: string;
+  /** The versions, oldest first, exactly one AWSCURRENT (instead of VersionCount's generated ones). */
+  Versions?: SecretVersionInput[];
+  /** Replicas, as DescribeSecret shows them in ReplicationStatus. */
+  ReplicationStatus?: SecretReplicaInput[];
 }
 
 /** Names to fail: a list, every Nth generated/added item (by ordinal), a predicate, or none. */
@@ -668,7 +699,7 @@ interface OpCounters {
 // ---------------------------------------------------------------------------------------------
 // The data.
 
-interface ExplicitParameter extends Omit<ParameterInput, 'LastModifiedDate' | 'Value' | 'History'> {
+interface ExplicitParameter extends Omit<ParameterInput, 'LastModifiedDate' | 'Value' | 'History' | 'Labels' | 'Policies' | 'AllowedPattern'> {
   ordinal: number;
   LastModifiedDate?: number;
 }
@@ -727,7 +758,18 @@ interface ParamMeta {
 interface ExplicitSecret
   extends Omit<
     SecretInput,
-    'LastChangedDate' | 'LastAccessedDate' | 'CreatedDate' | 'DeletedDate' | 'SecretString' | 'RotationLambdaARN' | 'LastRotatedDate' | 'RotationFails' | 'PendingSince' | 'ResourcePolicy'
+    | 'LastChangedDate'
+    | 'LastAccessedDate'
+    | 'CreatedDate'
+    | 'DeletedDate'
+    | 'SecretString'
+    | 'RotationLambdaARN'
+    | 'LastRotatedDate'
+    | 'RotationFails'
+    | 'PendingSince'
+    | 'ResourcePolicy'
+    | 'Versions'
+    | 'ReplicationStatus'
   > {
   ordinal: number;
   LastChangedDate?: number;
@@ -773,6 +815,7 @@ interface MaterialSecret {
   /** Oldest first. */
   versions: SecretVersion[];
   resourcePolicy?: string;
+  replication?: { Region: string; Status: string; StatusMessage?: string; KmsKeyId: string; LastAccessedDate?: number }[];
 }
 type SecretRecord = number | ExplicitSecret | MaterialSecret;
 
@@ -792,6 +835,7 @@ interface SecretMeta {
   ordinal: number;
   material?: MaterialSecret;
   resourcePolicy?: string;
+  replication?: MaterialSecret['replication'];
 }
 
 interface Shape {
@@ -878,6 +922,15 @@ function checkSecretInput(s: unknown): SecretInput {
   if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
     throw new Error('Tags must be [{Key, Value}]');
   if (input.SecretString !== undefined && typeof input.SecretString !== 'string') throw new Error(`${input.Name}: SecretString must be a string`);
+  if (input.Versions !== undefined) {
+    const ok =
+      Array.isArray(input.Versions) &&
+      input.Versions.length >= 1 &&
+      input.Versions.every((v) => v && typeof v.VersionId === 'string' && v.VersionId !== '' && Array.isArray(v.Stages) && v.Stages.every((x) => typeof x === 'string')) &&
+      new Set(input.Versions.map((v) => v.VersionId)).size === input.Versions.length &&
+      input.Versions.filter((v) => v.Stages.includes('AWSCURRENT')).length === 1;
+    if (!ok) throw new Error(`${input.Name}: Versions are {VersionId (distinct), CreatedDate, Stages, SecretString?}, exactly one with AWSCURRENT`);
+  }
   if (input.RotationLambdaARN !== undefined && (typeof input.RotationLambdaARN !== 'string' || !LAMBDA_ARN.test(input.RotationLambdaARN)))
     throw new Error(`${input.Name}: RotationLambdaARN must be a Lambda function ARN`);
   if (input.RotationFails !== undefined && typeof input.RotationFails !== 'boolean') throw new Error(`${input.Name}: RotationFails must be true or false`);
@@ -954,7 +1007,7 @@ class Store {
     const input = checkParameterInput(raw);
     const existing = this.params.get(input.Name);
     const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
-    const { LastModifiedDate, Value, History, ...rest } = input;
+    const { LastModifiedDate, Value, History, Labels, Policies, AllowedPattern, ...rest } = input;
     const lm = parseDate(LastModifiedDate, 'LastModifiedDate');
     const history = (History ?? []).map((h) => ({ ...h, date: parseDate(h.LastModifiedDate, 'History LastModifiedDate')! })).sort((a, b) => a.Version - b.Version);
     // With a history, the current version follows its newest entry unless given.
@@ -962,14 +1015,20 @@ class Store {
     if (version !== undefined && history.some((h) => h.Version >= version)) throw new Error(`${input.Name}: History versions must be older than the current Version ${version}`);
     this.params.set(input.Name, { ...rest, ordinal, ...(version !== undefined ? { Version: version } : {}), ...(lm !== undefined ? { LastModifiedDate: lm } : {}) });
     if (existing === undefined) this.paramIndex.insert(input.Name);
-    if (Value === undefined && History === undefined) return;
+    if ([Value, History, Labels, Policies, AllowedPattern].every((v) => v === undefined)) return;
     const meta = this.paramMeta(input.Name)!;
     const versions =
       History === undefined
         ? Array.from({ length: meta.version - 1 }, (_, i) => this.versionRecord(meta, i + 1))
-        : history.map((h) => ({ ...this.versionRecord(meta, h.Version), date: h.date, user: h.LastModifiedUser ?? meta.user, labels: h.Labels ?? [] }));
+        : history.map((h) => {
+            const { value: _generated, ...base } = this.versionRecord(meta, h.Version);
+            return { ...base, date: h.date, user: h.LastModifiedUser ?? meta.user, labels: h.Labels ?? [], ...(h.Value !== undefined ? { value: h.Value } : {}) };
+          });
     const current = this.versionRecord(meta, meta.version);
     if (Value !== undefined) current.value = Value;
+    if (Labels !== undefined) current.labels = [...Labels];
+    if (Policies !== undefined) current.policies = Policies.map((p) => ({ ...p }));
+    if (AllowedPattern !== undefined) current.allowedPattern = AllowedPattern;
     this.params.set(input.Name, { material: true, ordinal, tags: meta.tags, versions: [...versions, current] });
   }
 
@@ -977,7 +1036,21 @@ class Store {
     const input = checkSecretInput(raw);
     const existing = this.secrets.get(input.Name);
     const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
-    const { LastChangedDate, LastAccessedDate, CreatedDate, DeletedDate, SecretString, RotationLambdaARN, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy, ...rest } = input;
+    const {
+      LastChangedDate,
+      LastAccessedDate,
+      CreatedDate,
+      DeletedDate,
+      SecretString,
+      RotationLambdaARN,
+      LastRotatedDate,
+      RotationFails,
+      PendingSince,
+      ResourcePolicy,
+      Versions,
+      ReplicationStatus,
+      ...rest
+    } = input;
     const rec: ExplicitSecret = { ...rest, ordinal };
     const lc = parseDate(LastChangedDate, 'LastChangedDate');
     if (lc !== undefined) rec.LastChangedDate = lc;
@@ -987,10 +1060,30 @@ class Store {
     if (DeletedDate !== undefined) rec.DeletedDate = DeletedDate === null ? null : parseDate(DeletedDate, 'DeletedDate')!;
     this.secrets.set(input.Name, rec);
     if (existing === undefined) this.secretIndex.insert(input.Name);
-    if ([SecretString, RotationLambdaARN, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy].every((v) => v === undefined)) return;
+    if ([SecretString, RotationLambdaARN, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy, Versions, ReplicationStatus].every((v) => v === undefined)) return;
 
     const m = this.materialSecret(input.Name);
-    if (SecretString !== undefined) m.versions.find((v) => v.stages.includes('AWSCURRENT'))!.value = SecretString;
+    if (Versions !== undefined) {
+      m.versions = Versions.map((v) => ({
+        id: v.VersionId,
+        created: parseDate(v.CreatedDate, 'Versions CreatedDate')!,
+        stages: [...v.Stages],
+        ...(v.SecretString !== undefined ? { value: v.SecretString } : {}),
+      }));
+      const first = Math.min(...m.versions.map((v) => v.created));
+      if (cd === undefined || m.created > first) m.created = first;
+      if (lc === undefined) m.lastChanged = Math.max(...m.versions.map((v) => v.created));
+    }
+    const current = m.versions.find((v) => v.stages.includes('AWSCURRENT'))!;
+    if (SecretString !== undefined && current.value === undefined) current.value = SecretString;
+    if (ReplicationStatus !== undefined)
+      m.replication = ReplicationStatus.map((r) => ({
+        Region: r.Region,
+        Status: r.Status,
+        ...(r.StatusMessage !== undefined ? { StatusMessage: r.StatusMessage } : {}),
+        KmsKeyId: r.KmsKeyId ?? 'alias/aws/secretsmanager',
+        ...(r.LastAccessedDate !== undefined ? { LastAccessedDate: parseDate(r.LastAccessedDate, 'ReplicationStatus LastAccessedDate')! } : {}),
+      }));
     if (RotationLambdaARN !== undefined) {
       m.rotation.lambda = RotationLambdaARN;
       m.rotation.enabled = input.RotationEnabled ?? true;
@@ -1127,7 +1220,8 @@ class Store {
     };
     if (typeof rec === 'number') return meta;
     if (rec.Type !== undefined) meta.type = rec.Type;
-    if (rec.Description !== undefined) meta.description = rec.Description;
+    if (rec.Description === null) delete meta.description;
+    else if (rec.Description !== undefined) meta.description = rec.Description;
     if (rec.KeyId !== undefined) meta.keyId = rec.KeyId;
     if (meta.type === 'SecureString' && meta.keyId === undefined) meta.keyId = 'alias/aws/ssm';
     if (meta.type !== 'SecureString') delete meta.keyId;
@@ -1222,6 +1316,7 @@ class Store {
         ordinal: rec.ordinal,
         material: rec,
         ...(rec.resourcePolicy !== undefined ? { resourcePolicy: rec.resourcePolicy } : {}),
+        ...(rec.replication !== undefined ? { replication: rec.replication } : {}),
       };
     }
     const hash = hashString(name, this.seed ^ 0x51ab);
@@ -1295,8 +1390,10 @@ class Store {
       versions,
       ordinal,
     };
-    if (explicit?.Description !== undefined) meta.description = explicit.Description;
-    if (explicit?.KmsKeyId !== undefined) meta.kmsKeyId = explicit.KmsKeyId;
+    if (explicit?.Description === null) delete meta.description;
+    else if (explicit?.Description !== undefined) meta.description = explicit.Description;
+    if (explicit?.KmsKeyId === null) delete meta.kmsKeyId;
+    else if (explicit?.KmsKeyId !== undefined) meta.kmsKeyId = explicit.KmsKeyId;
     if (explicit?.Tags !== undefined) meta.tags = explicit.Tags;
     return meta;
   }
@@ -2172,7 +2269,7 @@ class SecretsManagerApi {
       case 'DescribeSecret': {
         const meta = this.store.resolveSecret(body.SecretId);
         const { SecretVersionsToStages, ...entry } = this.listEntry(meta);
-        return { ...entry, VersionIdsToStages: SecretVersionsToStages };
+        return { ...entry, VersionIdsToStages: SecretVersionsToStages, ...(meta.replication ? { ReplicationStatus: meta.replication } : {}) };
       }
       case 'ListSecretVersionIds': {
         const max = maxResults(body, 'maxResults', 1, 100, 100);

@@ -633,6 +633,61 @@ describe('an account of its own: writes, rotation, the call hook, failure scopes
     expect((await fetch(`${org.url}/__values?service=kms&name=x`)).status).toBe(400);
   });
 
+  it('takes an item whole from its input: labels, policies, older values, no description, explicit secret versions and replicas', async () => {
+    const policy = { PolicyType: 'Expiration', PolicyStatus: 'Pending', PolicyText: '{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2031-01-01T00:00:00.000Z"}}' };
+    const given = await startSimulatedAws({
+      latencyMs: 0,
+      extraParameters: [
+        {
+          Name: '/given/key',
+          Type: 'String',
+          Tier: 'Advanced',
+          Description: null,
+          Value: 'current-value',
+          Labels: ['live'],
+          Policies: [policy],
+          History: [{ Version: 1, LastModifiedDate: 1_700_000_000, Value: 'first-value', Labels: ['old'] }],
+        },
+      ],
+      extraSecrets: [
+        {
+          Name: 'given/secret',
+          Description: null,
+          KmsKeyId: null,
+          Versions: [
+            { VersionId: 'a1b2c3d4-0001-4000-8000-00000000aaaa', CreatedDate: '2026-01-01T00:00:00Z', Stages: ['AWSPREVIOUS'], SecretString: 'older' },
+            { VersionId: 'a1b2c3d4-0002-4000-8000-00000000bbbb', CreatedDate: '2026-02-01T00:00:00Z', Stages: ['AWSCURRENT'] },
+          ],
+          SecretString: 'newest',
+          ReplicationStatus: [{ Region: 'eu-west-1', Status: 'InSync' }],
+        },
+      ],
+    });
+    try {
+      const client = new SSMClient({ endpoint: given.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+      const described = (await client.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['/given/key'] }] }))).Parameters![0]!;
+      expect(described).toMatchObject({ Version: 2, Tier: 'Advanced', Policies: [policy] });
+      expect(described.Description).toBeUndefined();
+      expect((await client.send(new GetParameterCommand({ Name: '/given/key:live' }))).Parameter).toMatchObject({ Value: 'current-value', Version: 2 });
+      expect((await client.send(new GetParameterCommand({ Name: '/given/key:old' }))).Parameter).toMatchObject({ Value: 'first-value', Version: 1 });
+      const missing = await rejection(client.send(new GetParameterCommand({ Name: '/given/key:3' })));
+      expect(missing.name).toBe('ParameterVersionNotFound');
+
+      const sm2 = new SecretsManagerClient({ endpoint: given.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+      const secret = await sm2.send(new DescribeSecretCommand({ SecretId: 'given/secret' }));
+      expect(secret.VersionIdsToStages).toEqual({ 'a1b2c3d4-0001-4000-8000-00000000aaaa': ['AWSPREVIOUS'], 'a1b2c3d4-0002-4000-8000-00000000bbbb': ['AWSCURRENT'] });
+      expect(secret.Description).toBeUndefined();
+      expect(secret.KmsKeyId).toBeUndefined();
+      expect(secret.CreatedDate).toEqual(new Date('2026-01-01T00:00:00Z'));
+      expect(secret.ReplicationStatus).toEqual([{ Region: 'eu-west-1', Status: 'InSync', KmsKeyId: 'alias/aws/secretsmanager' }]);
+      expect((await sm2.send(new GetSecretValueCommand({ SecretId: 'given/secret' }))).SecretString).toBe('newest');
+      expect((await sm2.send(new GetSecretValueCommand({ SecretId: 'given/secret', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe('older');
+      await expect(startSimulatedAws({ extraSecrets: [{ Name: 'bad', Versions: [{ VersionId: 'x', CreatedDate: 1, Stages: [] }] }] })).rejects.toThrow(/exactly one with AWSCURRENT/);
+    } finally {
+      await given.close();
+    }
+  });
+
   it('a server-less handler answers requests routed to it, and PutParameter keeps its 3/s quota', async () => {
     const handler = createSimulatedAws({ account: '222222222222', region: 'eu-west-1', latencyMs: 0, extraParameters: [{ Name: '/h/one', Value: 'x' }] });
     const server = createServer((req, res) => {
