@@ -6,21 +6,32 @@ import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type Rot
 import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
-// A simulated AWS for benchmarks and scale tests: Parameter Store and Secrets Manager over the AWS
-// JSON 1.1 protocol, on 127.0.0.1, with a large generated data set, a fixed latency per call and
-// AWS's per-account rate quotas (token buckets answering ThrottlingException as AWS does). The real
-// SDK v3 clients work against it unchanged (`endpoint: url`, region us-east-1, any credentials).
+// The simulated AWS Parameter Store and Secrets Manager of one account in one region, over the AWS
+// JSON 1.1 protocol, for the demo, the tests and the benchmarks. The real SDK v3 clients work
+// against it unchanged (`endpoint: url`, any signed credentials). A fixed latency per call and
+// AWS's per-account rate quotas (token buckets answering ThrottlingException as AWS does) apply.
+// `createSimulatedAws` is the simulator without a server (a gateway routes requests to it);
+// `startSimulatedAws` puts it on its own loopback port.
 //
 // The data set is generated deterministically from a few "sets" ({ pattern, count }) and kept
 // compactly: a sorted array of names plus a Map from name to an ordinal (generated items) or a
 // small override object (items added explicitly). Every other field (type, version, dates, user,
 // description, tags, history, rotation, versions) is derived from a hash of the name when asked.
+// An item that is written (PutParameter, PutSecretValue, RotateSecret, …) or given a value is kept
+// whole from then on, values included: in memory only, never logged, never in a SimCall.
 //
-// Control endpoints (plain JSON, not the AWS protocol):
-//   GET  /__health        {"status":"ok", parameters, secrets}
+// The endpoint's path is a scope: /fail/<access-denied|throttled|not-found|expired-token|timeout>
+// fails every call that way (timeout: never answered); any other path serves as usual and is
+// recorded with the call (e.g. /writes, /probe).
+//
+// Control endpoints (plain JSON, not the AWS protocol; tests only, loopback):
+//   GET  /__health        {"status":"ok", account, region, parameters, secrets}
 //   GET  /__stats         per-operation calls, throttled, errors, max calls in any 1 s window
 //   POST /__stats/reset
-//   POST /__control       a ControlCommand (add/delete items, failAll, latency, quotas, denyTags)
+//   POST /__control       a ControlCommand (add/delete items, failAll, latency, rotation delay, quotas, denyTags, recordCalls)
+//   GET  /__calls         the recorded calls (recordCalls), in order
+//   GET  /__values?service=ssm|secretsmanager&name=N   an item's stored values, every version
+//   POST /__reset         back to the initial data set (recorded calls are kept)
 
 /** What every value-carrying field holds (Value, SecretString). */
 export const SIM_VALUE_SENTINEL = 'SIM-AWS-VALUE-SENTINEL';
