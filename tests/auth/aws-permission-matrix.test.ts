@@ -8,26 +8,28 @@ import { POST as revealRoute } from '@/app/api/v1/stores/[store]/reveal/[...name
 import { generateValueAction } from '@/lib/actions/generate-value';
 import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
-import { startFakeAws, VALUE_SENTINEL, type FakeAws } from '../../e2e/support/fake-aws-server';
+import type { SimulatedAws } from '@/simulator/simulated-aws';
+import { VALUE_SENTINEL } from '../../e2e/support/aws-fixtures';
+import { startBrowserDataAws } from '../aws/support/browser-data-aws';
 import { sessionJar } from '../support/next-headers-mock';
 import { awsStoreYaml, bearer, startHarness, SUBJECTS, useFakeAwsCredentials, type Harness, type Subject } from './harness';
 
 // The permission matrix on AWS stores: rotate, generate, schedule and reveal, performed for real
-// through the server actions and route handlers against the fake AWS (real SDK, real wire
+// through the server actions and route handlers against the simulated AWS (real SDK, real wire
 // protocol), on writable stores and on a store that is not. A refused call writes nothing.
 
-let fake: FakeAws;
+let sim: SimulatedAws;
 let h: Harness;
 
 beforeAll(async () => {
-  fake = await startFakeAws({ port: 0, rotationDelayMs: 100 });
+  sim = await startBrowserDataAws({ rotationDelayMs: 100 });
   useFakeAwsCredentials();
-  const aws = (id: string, kind: 'ssm' | 'secretsmanager', writable: boolean) => awsStoreYaml(id, kind, fake.url, writable);
+  const aws = (id: string, kind: 'ssm' | 'secretsmanager', writable: boolean) => awsStoreYaml(id, kind, sim.url, writable);
   h = await startHarness({ extraStores: aws('rw-params', 'ssm', true) + aws('rw-secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) + aws('ro-secrets', 'secretsmanager', false) });
 });
 afterAll(async () => {
   await h.cleanup();
-  await fake.close();
+  await sim.close();
 });
 beforeEach(() => {
   sessionJar.cookie = null;
@@ -41,7 +43,7 @@ const segments = (name: string) => name.split('/').filter(Boolean);
 const secretName = (item: string) => (item === SECRET.inside ? item : item.slice(1));
 
 function versionsOf(service: 'ssm' | 'secretsmanager', item: string): number {
-  return fake.values(service, service === 'ssm' ? item : secretName(item))?.versions.length ?? -1;
+  return sim.values(service, service === 'ssm' ? item : secretName(item))?.versions.length ?? -1;
 }
 
 async function asAction(subject: Subject, run: () => Promise<{ ok: boolean; status?: number }>) {

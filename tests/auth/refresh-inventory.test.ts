@@ -12,7 +12,9 @@ import { POST as syncRoute } from '@/app/api/v1/stores/[store]/sync/route';
 import { refreshInventoryAction } from '@/lib/actions/refresh-inventory';
 import { listAudit } from '@/lib/audit/audit-log';
 import { resetGrantRules } from '@/lib/auth/effective-grants';
-import { startFakeAws, VALUE_SENTINEL, type FakeAws } from '../../e2e/support/fake-aws-server';
+import type { SimulatedAws } from '@/simulator/simulated-aws';
+import { VALUE_SENTINEL } from '../../e2e/support/aws-fixtures';
+import { startBrowserDataAws } from '../aws/support/browser-data-aws';
 import { SENTINEL } from '../contract/fixture';
 import { DATABASES } from '../support/databases';
 import { sessionJar } from '../support/next-headers-mock';
@@ -56,15 +58,15 @@ const EXPECTED: Record<Caller, Record<StoreId, number>> = {
 const rows = (Object.keys(EXPECTED) as Caller[]).flatMap((caller) => STORES.map((store) => ({ caller, store, expected: EXPECTED[caller][store] })));
 
 describe.each(DATABASES)('refresh-inventory (%s)', (database) => {
-  let fake: FakeAws;
+  let sim: SimulatedAws;
   let h: Harness;
   const cookies = {} as Record<Caller, string | null>;
   const tokens = {} as Record<Caller, string | null>;
 
   beforeAll(async () => {
-    fake = await startFakeAws({ port: 0 });
+    sim = await startBrowserDataAws();
     useFakeAwsCredentials();
-    h = await startHarness({ database, extraStores: awsStoreYaml('aws-params', 'ssm', fake.url) + awsStoreYaml('aws-secrets', 'secretsmanager', fake.url) });
+    h = await startHarness({ database, extraStores: awsStoreYaml('aws-params', 'ssm', sim.url) + awsStoreYaml('aws-secrets', 'secretsmanager', sim.url) });
     // The harness's grants section ends its CONFIG_FILE: two more callers are added below it.
     appendFileSync(process.env.CONFIG_FILE!, EXTRA_GRANTS);
     resetGrantRules();
@@ -83,7 +85,7 @@ describe.each(DATABASES)('refresh-inventory (%s)', (database) => {
   });
   afterAll(async () => {
     await h?.cleanup();
-    await fake?.close();
+    await sim?.close();
   });
   beforeEach(() => {
     sessionJar.cookie = null;

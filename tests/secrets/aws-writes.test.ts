@@ -12,29 +12,31 @@ import { rotationProgressOf } from '@/lib/data/rotation-state';
 import { inventoryDb } from '@/lib/inventory/inventory';
 import { getStore } from '@/lib/stores/registry';
 import type { SecretsManagerStore } from '@/lib/stores/secrets-manager';
-import { DB_CREDENTIALS_SECRET, FAILING_ROTATION_SECRET, startFakeAws, VALUE_SENTINEL, type FakeAws } from '../../e2e/support/fake-aws-server';
+import type { SimulatedAws } from '@/simulator/simulated-aws';
+import { DB_CREDENTIALS_SECRET, FAILING_ROTATION_SECRET, VALUE_SENTINEL } from '../../e2e/support/aws-fixtures';
+import { startBrowserDataAws } from '../aws/support/browser-data-aws';
 import { awsStoreYaml, startHarness, useFakeAwsCredentials, type Harness } from '../auth/harness';
 import { sessionJar } from '../support/next-headers-mock';
 
-// Rotate and generate against the fake AWS through the real server actions: what is written, what
+// Rotate and generate against the simulated AWS through the real server actions: what is written, what
 // is kept, what is refused (and then nothing is written), what concurrent and repeated requests do,
 // and that the audit log has the reason and never a value.
 
-let fake: FakeAws;
+let sim: SimulatedAws;
 let h: Harness;
 
 beforeAll(async () => {
-  fake = await startFakeAws({ port: 0, rotationDelayMs: 300 });
+  sim = await startBrowserDataAws({ rotationDelayMs: 300 });
   useFakeAwsCredentials();
-  const aws = (id: string, kind: 'ssm' | 'secretsmanager', writable: boolean) => awsStoreYaml(id, kind, fake.url, writable);
+  const aws = (id: string, kind: 'ssm' | 'secretsmanager', writable: boolean) => awsStoreYaml(id, kind, sim.url, writable);
   h = await startHarness({ extraStores: aws('params', 'ssm', true) + aws('secrets', 'secretsmanager', true) + aws('ro-params', 'ssm', false) });
 });
 afterAll(async () => {
   await h.cleanup();
-  await fake.close();
+  await sim.close();
 });
 beforeEach(() => {
-  fake.reset();
+  sim.reset();
   sessionJar.cookie = h.cookies.admin;
 });
 
@@ -42,12 +44,12 @@ const reason = 'quarterly rotation INC-42';
 const PARAM = '/prod/payments/stripe/api-key';
 const JSON_ITEM = `/${DB_CREDENTIALS_SECRET}`;
 const generate = (input: Record<string, unknown>) => generateValueAction({ reason, requestId: randomUUID(), preset: 'password', length: 24, ...input });
-const currentValue = (service: 'ssm' | 'secretsmanager', name: string) => fake.values(service, name)!.current!;
-const versionCount = (service: 'ssm' | 'secretsmanager', name: string) => fake.values(service, name)!.versions.length;
+const currentValue = (service: 'ssm' | 'secretsmanager', name: string) => sim.values(service, name)!.current!;
+const versionCount = (service: 'ssm' | 'secretsmanager', name: string) => sim.values(service, name)!.versions.length;
 
 describe('Parameter Store', () => {
   it('writes a new version with PutParameter, keeping type, KMS key, tier and data type', async () => {
-    const client = new SSMClient({ endpoint: fake.url, region: 'us-east-1' });
+    const client = new SSMClient({ endpoint: sim.url, region: 'us-east-1' });
     const describe = async () => (await client.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [PARAM] }] }))).Parameters![0]!;
     const before = await describe();
     const result = await generate({ storeId: 'params', name: PARAM, preset: 'hex', length: 64 });
@@ -73,7 +75,7 @@ describe('Parameter Store', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     const versions = results.map((r) => Number((r as { data: { version: string } }).data.version)).sort((a, b) => a - b);
     expect(versions).toEqual(Array.from({ length: 10 }, (_, i) => before + 1 + i));
-    const values = fake.values('ssm', PARAM)!.versions.slice(before).map((v) => v.value);
+    const values = sim.values('ssm', PARAM)!.versions.slice(before).map((v) => v.value);
     expect(new Set(values).size).toBe(10);
   });
 

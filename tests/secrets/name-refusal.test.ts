@@ -10,7 +10,8 @@ import { POST as revealRoute } from '@/app/api/v1/stores/[store]/reveal/[...name
 import { generateValueAction } from '@/lib/actions/generate-value';
 import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
-import { startFakeAws, type FakeAws } from '../../e2e/support/fake-aws-server';
+import type { SimulatedAws } from '@/simulator/simulated-aws';
+import { startBrowserDataAws } from '../aws/support/browser-data-aws';
 import { awsStoreYaml, bearer, startHarness, useFakeAwsCredentials, type Harness, type Subject } from '../auth/harness';
 import { DATABASES } from '../support/databases';
 import { sessionJar } from '../support/next-headers-mock';
@@ -43,16 +44,16 @@ const WRITES: Record<string, (storeId: string, name: string) => Promise<unknown>
 type ActionAnswer = { ok: true } | { ok: false; status: number; error: string };
 
 describe.each(DATABASES)('names a write may not create (%s)', (database) => {
-  let fake: FakeAws;
+  let sim: SimulatedAws;
   let h: Harness;
   beforeAll(async () => {
-    fake = await startFakeAws({ port: 0 });
+    sim = await startBrowserDataAws();
     useFakeAwsCredentials();
-    h = await startHarness({ database, extraStores: awsStoreYaml('rw-params', 'ssm', fake.url, true) });
+    h = await startHarness({ database, extraStores: awsStoreYaml('rw-params', 'ssm', sim.url, true) });
   });
   afterAll(async () => {
     await h?.cleanup();
-    await fake?.close();
+    await sim?.close();
   });
   beforeEach(() => {
     sessionJar.cookie = null;
@@ -94,7 +95,7 @@ describe.each(DATABASES)('names a write may not create (%s)', (database) => {
     const LITERAL = '/prod/payments/../legacy/api-key';
     const segments = (name: string) => name.split('/').slice(1);
     beforeAll(async () => {
-      const ssm = new SSMClient({ endpoint: fake.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIAFAKETEST00000000', secretAccessKey: 'fake-secret-access-key' }, maxAttempts: 1 });
+      const ssm = new SSMClient({ endpoint: sim.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIAFAKETEST00000000', secretAccessKey: 'fake-secret-access-key' }, maxAttempts: 1 });
       try {
         await ssm.send(new PutParameterCommand({ Name: LITERAL, Value: 'literal-dots-VALUE', Type: 'SecureString' }));
       } catch (error) {
@@ -122,11 +123,11 @@ describe.each(DATABASES)('names a write may not create (%s)', (database) => {
     });
 
     it.each(Object.keys(WRITES))('but %s of it is refused with a 400 naming the level, and AWS keeps its versions', async (action) => {
-      const versions = fake.values('ssm', LITERAL)!.versions.length;
+      const versions = sim.values('ssm', LITERAL)!.versions.length;
       const answer = await as('admin', () => WRITES[action]!('rw-params', LITERAL));
       expect(answer).toMatchObject({ ok: false, status: 400 });
       expect(answer.ok === false && answer.error).toMatch(/has a "\.\." level \(level 3\)/);
-      expect(fake.values('ssm', LITERAL)!.versions).toHaveLength(versions);
+      expect(sim.values('ssm', LITERAL)!.versions).toHaveLength(versions);
     });
   });
 });
