@@ -10,6 +10,7 @@ import {
   PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
 import {
@@ -547,6 +548,11 @@ describe('an account of its own: writes, rotation, the call hook, failure scopes
     const failed = hooked.find((c) => c.operation === 'RotationFailed')!;
     expect(failed).toMatchObject({ service: 'secretsmanager', eventType: 'AwsServiceEvent', errorCode: 'RotationFailed', readOnly: false });
     expect((await rejection(orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(21) })))).name).toBe('InvalidRequestException');
+    // Once the failed AWSPENDING is taken away (naming the version it is on), a new rotation is accepted.
+    const unnamed = await rejection(orgSm().send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSPENDING', RemoveFromVersionId: token(99) })));
+    expect(unnamed.name).toBe('InvalidParameterException');
+    await orgSm().send(new UpdateSecretVersionStageCommand({ SecretId: id, VersionStage: 'AWSPENDING', RemoveFromVersionId: token(20) }));
+    expect((await orgSm().send(new RotateSecretCommand({ SecretId: id, ClientRequestToken: token(24) }))).VersionId).toBe(token(24));
 
     const stuck = await stagesOf('prod/stuck/credential');
     expect(Object.values(stuck).filter((s) => s.includes('AWSPENDING'))).toHaveLength(1);
