@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import {
   DEFAULT_LATENCY_MS,
   DEFAULT_QUOTAS,
@@ -79,11 +80,12 @@ async function loadData(path: string): Promise<{ parameters: ParameterInput[]; s
   } catch (error) {
     fail(`cannot load --data ${path}: ${(error as Error).message}`);
   }
-  const source = (loaded.parameters !== undefined || loaded.secrets !== undefined ? loaded : (loaded.default ?? {})) as Record<string, unknown>;
-  const parameters = source.parameters ?? [];
-  const secrets = source.secrets ?? [];
-  if (!Array.isArray(parameters) || !Array.isArray(secrets)) fail(`--data ${path} must export parameters and secrets as lists`);
-  return { parameters: parameters as ParameterInput[], secrets: secrets as SecretInput[] };
+  const source = loaded.parameters !== undefined || loaded.secrets !== undefined ? loaded : (loaded.default ?? {});
+  // The shape here; each item's fields are checked by the simulator as it loads them.
+  const shape = z.object({ parameters: z.array(z.object({ Name: z.string() }).passthrough()).default([]), secrets: z.array(z.object({ Name: z.string() }).passthrough()).default([]) });
+  const data = shape.safeParse(source);
+  if (!data.success) fail(`--data ${path} must export { parameters, secrets }, lists of items with a Name: ${data.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return { parameters: data.data.parameters as unknown as ParameterInput[], secrets: data.data.secrets as unknown as SecretInput[] };
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
 import { AwsFault } from './aws-fault';
 import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
 import { afterLatency, listenOn, sendAwsJson } from './sim-http';
@@ -2456,6 +2457,8 @@ export function cloudTrailParameters(body: unknown): unknown {
 
 const READ_ONLY = /^(Get|Describe|List|BatchGet)/;
 
+const VALUES_QUERY = z.object({ service: z.enum(['ssm', 'secretsmanager']), name: z.string().min(1).max(2048) }).strict();
+
 export function createSimulatedAws(options: SimulatedAwsOptions = {}): SimulatedAwsHandler {
   const account = options.account ?? SIM_ACCOUNT;
   const region = options.region ?? SIM_REGION;
@@ -2792,13 +2795,12 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
       sendJson(res, 200, { ok: true });
     } else if (route === 'GET /__calls') sendJson(res, 200, { recording: settings.recordCalls, calls: recorded });
     else if (route === 'GET /__values') {
-      const service = url.searchParams.get('service');
-      const name = url.searchParams.get('name');
-      if ((service !== 'ssm' && service !== 'secretsmanager') || !name) sendJson(res, 400, { error: 'GET /__values?service=ssm|secretsmanager&name=<name>' });
+      const query = VALUES_QUERY.safeParse(Object.fromEntries(url.searchParams));
+      if (!query.success) sendJson(res, 400, { error: `GET /__values?service=ssm|secretsmanager&name=<name>: ${query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
       else {
-        const found = values(service, name);
+        const found = values(query.data.service, query.data.name);
         if (found) sendJson(res, 200, found);
-        else sendJson(res, 404, { error: `no ${service} item named ${name}` });
+        else sendJson(res, 404, { error: `no ${query.data.service} item named ${query.data.name}` });
       }
     } else if (route === 'POST /__reset') {
       reset();
