@@ -23,8 +23,7 @@ function storeOn(id: string, options: FixtureAwsOptions = {}) {
   return () => store;
 }
 
-// The simulated Secrets Manager knows only its own staging labels so far (not the fixture's 'live').
-const contract = { preservesKind: false, reportsChangedBy: false, keepsCustomLabels: false } as const;
+const contract = { preservesKind: false, reportsChangedBy: false } as const;
 
 describeStoreContract('aws secrets manager (simulated)', storeOn('prod-secrets'), contract);
 

@@ -16,6 +16,4 @@ afterAll(() => sim.close());
 describeStoreContract('aws ssm (simulated)', () => new SsmStore('prod-params', `prod-params (${FIXTURE_REGION})`, () => recordedSsmClient(sim.url, { region: FIXTURE_REGION })), {
   preservesKind: true,
   reportsChangedBy: true,
-  // The simulator cannot label a current version yet (adapters.test.ts maps a labelled one).
-  keepsCustomLabels: false,
 });

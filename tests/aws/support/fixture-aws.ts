@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FIXTURE, SENTINEL, type FixtureItem } from '../../contract/fixture';
 import {
   DEFAULT_QUOTAS,
@@ -25,6 +26,16 @@ export const LAST_ACCESSED = '2026-06-01T00:00:00.000Z';
 
 const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
+/** The one fixture parameter with a policy (an expiration), as DescribeParameters shows it. */
+export const EXPIRING_PARAMETER = '/prod/payments/stripe-key';
+export const EXPIRATION_POLICY = {
+  PolicyType: 'Expiration',
+  PolicyStatus: 'Pending',
+  PolicyText: '{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2027-01-01T00:00:00.000Z"}}',
+};
+/** The one fixture secret replicated to another region. */
+export const REPLICATED_SECRET = '/prod/payments/stripe-key';
+
 /** FIXTURE as Parameter Store parameters: the newest version is current, the older ones its history. */
 export function fixtureParameters(items: FixtureItem[] = FIXTURE): ParameterInput[] {
   return items.map((item) => {
@@ -32,43 +43,59 @@ export function fixtureParameters(items: FixtureItem[] = FIXTURE): ParameterInpu
     return {
       Name: item.name,
       Type: item.kind === 'secret' ? 'SecureString' : item.kind,
-      // '' is "no description" to the adapters (undefined would let the simulator make one up).
-      Description: item.description ?? '',
+      Description: item.description,
       Version: item.versions.length,
       LastModifiedDate: last.createdAt,
       LastModifiedUser: last.createdBy,
+      Labels: last.labels,
       Tier: 'Standard',
       DataType: 'text',
       Tags: tagList(item.tags),
       Value: last.value,
-      // The current version's labels cannot be given yet (the simulator has no LabelParameterVersion).
-      History: item.versions.slice(0, -1).map((v, i) => ({ Version: i + 1, LastModifiedDate: v.createdAt, LastModifiedUser: v.createdBy, Labels: v.labels })),
+      ...(item.name === EXPIRING_PARAMETER ? { Policies: [EXPIRATION_POLICY] } : {}),
+      History: item.versions
+        .slice(0, -1)
+        .map((v, i) => ({ Version: i + 1, LastModifiedDate: v.createdAt, LastModifiedUser: v.createdBy, Labels: v.labels, Value: v.value })),
     };
   });
+}
+
+/** UUID-shaped, stable per name and version, like AWS's ClientRequestToken-derived ids. */
+export function fixtureVersionId(secretName: string, index: number): string {
+  const hex = createHash('sha256').update(`${secretName}#${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
  * FIXTURE as Secrets Manager secrets. Names lose their leading '/' ("/prod/db/password" is the
  * secret "prod/db/password"), as real secret names usually do, unless `keepLeadingSlash` lists them.
+ * The newest version is AWSCURRENT, the one before AWSPREVIOUS, older ones keep only the fixture's
+ * labels (none: deprecated); the fixture's labels are staging labels of their own.
  */
 export function fixtureSecrets(options: { items?: FixtureItem[]; keepLeadingSlash?: readonly string[] } = {}): SecretInput[] {
   const keep = new Set(options.keepLeadingSlash ?? []);
   return (options.items ?? FIXTURE).map((item) => {
-    const first = item.versions[0]!;
-    const last = item.versions.at(-1)!;
+    const name = keep.has(item.name) ? item.name : item.name.slice(1);
+    const last = item.versions.length - 1;
     const rotating = item.name === ROTATING_SECRET;
     return {
-      Name: keep.has(item.name) ? item.name : item.name.slice(1),
-      Description: item.description ?? '',
-      CreatedDate: first.createdAt,
-      LastChangedDate: last.createdAt,
+      Name: name,
+      Description: item.description,
+      KmsKeyId: item.kind === 'SecureString' ? `arn:aws:kms:${FIXTURE_REGION}:${FIXTURE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab` : null,
+      LastChangedDate: item.versions[last]!.createdAt,
       LastAccessedDate: LAST_ACCESSED,
       DeletedDate: null,
-      VersionCount: item.versions.length,
+      Versions: item.versions.map((v, i) => ({
+        VersionId: fixtureVersionId(name, i),
+        CreatedDate: v.createdAt,
+        Stages: [...(i === last ? ['AWSCURRENT'] : i === last - 1 ? ['AWSPREVIOUS'] : []), ...v.labels],
+        SecretString: v.value,
+      })),
+      SecretString: item.versions[last]!.value,
       Tags: tagList(item.tags),
-      SecretString: last.value,
       RotationEnabled: rotating,
-      ...(rotating ? { RotationDays: 30, RotationLambdaARN: ROTATION_FUNCTION, LastRotatedDate: last.createdAt } : {}),
+      ...(rotating ? { RotationDays: 30, RotationLambdaARN: ROTATION_FUNCTION, LastRotatedDate: item.versions[last]!.createdAt } : {}),
+      ...(item.name === REPLICATED_SECRET ? { ReplicationStatus: [{ Region: 'eu-central-1', Status: 'InSync' as const, StatusMessage: 'Replication succeeded' }] } : {}),
     };
   });
 }
