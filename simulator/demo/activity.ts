@@ -67,7 +67,8 @@ export function routineActivity(options: ActivityOptions): CloudTrailRecord[] {
   const calls: Call[] = [];
   const serviceSecrets = secrets.filter((s) => s.readBy === 'service' && s.service !== null);
   const parameterNames = catalogue.parameters.map((p) => p.Name);
-  const readEvery = env === 'prod' ? 2 : 3;
+  // Every third day: enough for "last accessed" to be recent, few enough for LookupEvents (2 calls a second) to fetch 90 days in under 3 minutes.
+  const readEvery = 3;
   const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
 
   for (let day = firstDay; day < to; day += DAY_MS) {

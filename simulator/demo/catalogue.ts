@@ -284,7 +284,7 @@ export function secretsOf(options: CatalogueOptions): SecretPlan[] {
             CreatedDate: iso(band === 'never-rotated' ? changed : changed - int(r, 30, 600) * DAY_MS),
             VersionCount: band === 'never-rotated' ? 1 : int(r, 2, 6),
             // AWS keeps the date only (no time); unread ones were last read months ago.
-            LastAccessedDate: iso(Math.floor((unread ? now - int(r, 100, 240) * DAY_MS : now - int(r, 0, 1) * DAY_MS) / DAY_MS) * DAY_MS),
+            LastAccessedDate: iso(Math.floor((unread ? now - int(r, 100, 240) * DAY_MS : now - int(r, 0, 2) * DAY_MS) / DAY_MS) * DAY_MS),
             Tags: ownerTags(team, service, r, 0.1),
           },
         });
