@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { KMS_CRYPTO_QUOTA_PER_SECOND, KMS_DEFAULT_LATENCY_MS, startSimulatedKms, type SimKmsKey } from './simulated-kms';
+import { KMS_CRYPTO_QUOTA_PER_SECOND, KMS_DEFAULT_LATENCY_MS, KMS_SIM_ACCOUNT, KMS_SIM_REGION, startSimulatedKms, type SimKmsKey } from './simulated-kms';
 import { closeOnSignals } from './sim-http';
 
 // Runs the simulated KMS until SIGTERM/SIGINT. The first line on stdout is the URL; the keys go to stderr.
@@ -16,6 +16,8 @@ const USAGE = `Usage: node --import tsx simulator/simulated-kms-main.ts [options
   --latency MS        latency per call (default ${KMS_DEFAULT_LATENCY_MS})
   --quota RATE        cryptographic operations per second, shared (default ${KMS_CRYPTO_QUOTA_PER_SECOND}; "off" = unlimited)
   --seed TEXT         mixed into each key's secret (default empty)
+  --account ID        the account in every key ARN (default ${KMS_SIM_ACCOUNT})
+  --region R          the region in every ARN, the only one a request may be signed for (default ${KMS_SIM_REGION})
   --help
 `;
 
@@ -51,6 +53,8 @@ async function main(): Promise<void> {
         latency: { type: 'string' },
         quota: { type: 'string' },
         seed: { type: 'string' },
+        account: { type: 'string' },
+        region: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -74,6 +78,8 @@ async function main(): Promise<void> {
       latencyMs: parseNumber(v.latency, '--latency'),
       cryptoQuotaPerSecond: v.quota === 'off' ? null : parseNumber(v.quota, '--quota'),
       seed: v.seed,
+      account: v.account,
+      region: v.region,
     });
   } catch (error) {
     fail((error as Error).message);
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${sim.url}\n`);
   process.stderr.write(
     [
-      `simulated KMS listening on ${sim.url} (account 123456789012, region us-east-1)`,
+      `simulated KMS listening on ${sim.url} (account ${v.account ?? KMS_SIM_ACCOUNT}, region ${v.region ?? KMS_SIM_REGION})`,
       ...keys.map((k) => `  key ${sim.keyArn(k.keyId)}${k.aliases?.length ? ` aliases ${k.aliases.join(', ')}` : ''}`),
       `control: GET ${sim.url}/__health, GET ${sim.url}/__stats, POST ${sim.url}/__stats/reset, POST ${sim.url}/__control`,
       '',

@@ -260,6 +260,8 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
   const seed = options.seed ?? '';
   const account = options.account ?? KMS_SIM_ACCOUNT;
   const region = options.region ?? KMS_SIM_REGION;
+  if (!/^\d{12}$/.test(account)) throw new Error(`account must be 12 digits, not ${JSON.stringify(account)}`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new Error(`region must look like us-east-1, not ${JSON.stringify(region)}`);
   const keys = new Map<string, KeyState>();
   const aliases = new Map<string, string>();
   const arnPrefix = `arn:aws:kms:${region}:${account}:`;

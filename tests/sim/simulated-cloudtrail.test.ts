@@ -116,6 +116,19 @@ describe('simulated LookupEvents', () => {
     await expect(client().send(new LookupEventsCommand({}))).resolves.toBeDefined();
   });
 
+  it('forgets events by id (a gateway bounding what it records), and only those', async () => {
+    const record = (id: string) => ({ eventID: id, eventTime: new Date(NOW - 1000).toISOString(), eventSource: 'ssm.amazonaws.com', eventName: 'GetParameter', awsRegion: 'ap-south-1' });
+    sim.control({ addEvents: [record('keep-1'), record('drop-1'), record('drop-2')] });
+    expect(sim.count({ region: 'ap-south-1' })).toBe(3);
+    expect(() => sim.control({ forgetEvents: 'drop-1' as unknown as string[] })).toThrow('forgetEvents is a list of event ids');
+    sim.control({ forgetEvents: ['drop-1', 'drop-2', 'never-there'] });
+    expect(sim.count({ region: 'ap-south-1' })).toBe(1);
+    const out = await client('ap-south-1').send(new LookupEventsCommand({}));
+    expect(out.Events?.map((e) => e.EventId)).toEqual(['keep-1']);
+    // A forgotten id may be added again.
+    expect(sim.control({ addEvents: [record('drop-1')] }).added).toBe(1);
+  });
+
   it('generates the event kinds reviewers look for, some denied, some with missing fields', async () => {
     const names = new Set<string>();
     let denied = 0;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -53,7 +54,8 @@ function account(alias: string, id: string, region: string, key: string): Simula
   };
 }
 
-const PROD = account('prod', '111111111111', 'us-east-1', 'AKIAPRODSIMULATED001');
+const PROD_KEY_ID = '0b7c5a2e-4f1d-4c3b-9a8e-6d5f4e3c2b1a';
+const PROD: SimulatedAccountSpec = { ...account('prod', '111111111111', 'us-east-1', 'AKIAPRODSIMULATED001'), kmsKeys: [{ keyId: PROD_KEY_ID, aliases: ['alias/prod-app'] }] };
 const STAGING = account('staging', '222222222222', 'eu-west-1', 'AKIASTAGINGSIMULATE1');
 
 let org: SimulatedOrganisation;
@@ -272,6 +274,18 @@ describe('S3 trail buckets', () => {
       name: 'AuthorizationHeaderMalformed',
       Region: 'us-east-1',
     });
+  });
+});
+
+describe('KMS', () => {
+  it("serves each account's keys in its region, and no other account's", async () => {
+    const kms = new KMSClient(config(PROD, 'us-east-1'));
+    const sealed = await kms.send(new EncryptCommand({ KeyId: 'alias/prod-app', Plaintext: Buffer.from('hello'), EncryptionContext: { purpose: 'test' } }));
+    expect(sealed.KeyId).toBe(`arn:aws:kms:us-east-1:111111111111:key/${PROD_KEY_ID}`);
+    const opened = await kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob, EncryptionContext: { purpose: 'test' } }));
+    expect(Buffer.from(opened.Plaintext!).toString('utf8')).toBe('hello');
+    await expect(new KMSClient(config(STAGING, 'eu-west-1')).send(new EncryptCommand({ KeyId: sealed.KeyId, Plaintext: Buffer.from('x') }))).rejects.toMatchObject({ name: 'NotFoundException' });
+    await expect(new KMSClient(config(UNKNOWN, 'us-east-1')).send(new EncryptCommand({ KeyId: 'alias/prod-app', Plaintext: Buffer.from('x') }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
   });
 });
 
