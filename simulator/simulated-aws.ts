@@ -2457,6 +2457,33 @@ export function cloudTrailParameters(body: unknown): unknown {
 
 const READ_ONLY = /^(Get|Describe|List|BatchGet)/;
 
+const DENY_COMMAND = z.union([z.array(z.string()), z.object({ every: z.number().int().min(1) }).strict(), z.null()]);
+const MS = z.number().min(0).max(600_000);
+/** A control command's shape (items are checked one by one as they are added; quota names by applyQuotas). */
+const CONTROL_COMMAND = z
+  .object({
+    addParameters: z.array(z.unknown()),
+    deleteParameters: z.array(z.string()),
+    addSecrets: z.array(z.unknown()),
+    deleteSecrets: z.array(z.string()),
+    failAll: z
+      .string()
+      .regex(/^[A-Za-z]+$/, 'an error type such as AccessDeniedException')
+      .nullable(),
+    latencyMs: MS,
+    latencyJitterMs: MS,
+    rotationDelayMs: MS,
+    quotas: z.record(z.string(), z.unknown()),
+    denyTags: DENY_COMMAND,
+    denyHistory: DENY_COMMAND,
+    scanWindow: z.number().int().min(1),
+    resetStats: z.boolean(),
+    recordCalls: z.boolean(),
+    clearCalls: z.boolean(),
+  })
+  .partial()
+  .strict();
+
 const VALUES_QUERY = z.object({ service: z.enum(['ssm', 'secretsmanager']), name: z.string().min(1).max(2048) }).strict();
 
 export function createSimulatedAws(options: SimulatedAwsOptions = {}): SimulatedAwsHandler {
@@ -2564,39 +2591,11 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
   };
 
   const control = (cmd: ControlCommand): ControlResult => {
-    if (!cmd || typeof cmd !== 'object') throw new Error('a control command is a JSON object');
-    const known = new Set([
-      'addParameters',
-      'deleteParameters',
-      'addSecrets',
-      'deleteSecrets',
-      'failAll',
-      'latencyMs',
-      'latencyJitterMs',
-      'quotas',
-      'denyTags',
-      'denyHistory',
-      'scanWindow',
-      'resetStats',
-      'rotationDelayMs',
-      'recordCalls',
-      'clearCalls',
-    ]);
-    const unknown = Object.keys(cmd).filter((k) => !known.has(k));
-    if (unknown.length > 0) throw new Error(`unknown control field(s): ${unknown.join(', ')}`);
+    const checked = CONTROL_COMMAND.safeParse(cmd);
+    if (!checked.success) throw new Error(`bad control command: ${checked.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
     // Validate everything before changing anything.
     const addParameters = (cmd.addParameters ?? []).map(checkParameterInput);
     const addSecrets = (cmd.addSecrets ?? []).map(checkSecretInput);
-    for (const list of [cmd.deleteParameters, cmd.deleteSecrets])
-      if (list !== undefined && (!Array.isArray(list) || list.some((n) => typeof n !== 'string'))) throw new Error('delete lists are lists of names');
-    if (cmd.latencyMs !== undefined) checkNonNegative(cmd.latencyMs, 'latencyMs');
-    if (cmd.latencyJitterMs !== undefined) checkNonNegative(cmd.latencyJitterMs, 'latencyJitterMs');
-    if (cmd.rotationDelayMs !== undefined) checkNonNegative(cmd.rotationDelayMs, 'rotationDelayMs');
-    for (const flag of ['recordCalls', 'clearCalls', 'resetStats'] as const)
-      if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') throw new Error(`${flag} must be true or false`);
-    if (cmd.scanWindow !== undefined && !(typeof cmd.scanWindow === 'number' && cmd.scanWindow >= 1)) throw new Error('scanWindow must be >= 1');
-    if (cmd.failAll !== undefined && cmd.failAll !== null && (typeof cmd.failAll !== 'string' || !/^[A-Za-z]+$/.test(cmd.failAll)))
-      throw new Error('failAll is an error type such as AccessDeniedException, or null');
     const denyTags = cmd.denyTags !== undefined ? compileDeny(cmd.denyTags) : undefined;
     const denyHistory = cmd.denyHistory !== undefined ? compileDeny(cmd.denyHistory) : undefined;
     if (cmd.quotas !== undefined) {
