@@ -66,7 +66,7 @@ export interface SimulatedOrganisationOptions {
   now?: number;
   /** Record the calls made to SSM/SM into that account's CloudTrail (default true). */
   recordCalls?: boolean;
-  /** Recorded events kept per account and region (default 20,000): the oldest recorded go first. */
+  /** Recorded events kept per account and region (default 20,000), in LookupEvents and in the log files delivered: the oldest recorded go first. */
   recordLimit?: number;
   /** How often recorded events are delivered to the trail bucket, in ms (default 300,000, as CloudTrail's about 5 minutes); null: only by flushTrail. */
   trailDeliveryMs?: number | null;
@@ -162,6 +162,9 @@ interface Recording {
   ids: string[];
   /** Records not yet delivered to the trail bucket. */
   undelivered: CloudTrailRecord[];
+  /** Log files delivered, oldest first, with their event counts (for the bound). */
+  delivered: { bucket: string; key: string; events: number }[];
+  deliveredEvents: number;
 }
 
 export async function startSimulatedOrganisation(options: SimulatedOrganisationOptions): Promise<SimulatedOrganisation> {
@@ -223,7 +226,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
   const record = (account: string, region: string, event: CloudTrailRecord) => {
     const place = `${account}|${region}`;
     let recording = recordings.get(place);
-    if (!recording) recordings.set(place, (recording = { ids: [], undelivered: [] }));
+    if (!recording) recordings.set(place, (recording = { ids: [], undelivered: [], delivered: [], deliveredEvents: 0 }));
     cloudTrail.control({ addEvents: [event] });
     recordedCount++;
     recording.ids.push(event.eventID!);
@@ -290,12 +293,17 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
       // A region the organisation does not list delivers to the account's (first) trail bucket.
       const spec = specs.get(place) ?? [...specs.values()].find((s) => s.account === account)!;
       const records = recording.undelivered.splice(0);
-      s3.put({
-        bucket: spec.trailBucket,
-        key: cloudTrailLogKey({ prefix: spec.trailPrefix, account, region, time: new Date() }),
-        body: cloudTrailLogFile(records),
-      });
+      const file = { bucket: spec.trailBucket, key: cloudTrailLogKey({ prefix: spec.trailPrefix, account, region, time: new Date() }), events: records.length };
+      s3.put({ bucket: file.bucket, key: file.key, body: cloudTrailLogFile(records) });
+      recording.delivered.push(file);
+      recording.deliveredEvents += file.events;
       files++;
+      // The files it wrote hold at most recordLimit events too (the oldest files go; the given ones stay).
+      while (recording.deliveredEvents > recordLimit && recording.delivered.length > 1) {
+        const oldest = recording.delivered.shift()!;
+        s3.remove(oldest.bucket, oldest.key);
+        recording.deliveredEvents -= oldest.events;
+      }
     }
     return files;
   };

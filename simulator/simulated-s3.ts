@@ -105,6 +105,8 @@ export interface SimulatedS3Handler {
   put(object: SimObject): void;
   versions(bucket: string, key: string): SimObjectVersion[];
   hasBucket(name: string): boolean;
+  /** Drops an object and all its versions (a gateway bounding what it wrote); whether it was there. */
+  remove(bucket: string, key: string): boolean;
   /** Cancels answers still held back for latency. */
   close(): void;
 }
@@ -531,6 +533,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     put,
     versions: (bucket, key) => (buckets.get(bucket)?.objects.get(key) ?? []).map((v) => ({ ...v })),
     hasBucket: (name) => buckets.has(name),
+    remove: (bucket, key) => buckets.get(bucket)?.objects.delete(key) ?? false,
     close: () => {
       for (const t of pending) clearTimeout(t);
       pending.clear();

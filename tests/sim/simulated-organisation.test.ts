@@ -184,6 +184,19 @@ describe('CloudTrail recording of the calls made to the organisation', () => {
       const held = small.cloudTrail.count({ account: PROD.account, region: PROD.region, eventSource: 'ssm.amazonaws.com' });
       expect(held).toBeGreaterThanOrEqual(5);
       expect(held).toBeLessThanOrEqual(6);
+
+      // The log files it delivers are bounded the same way; the bucket's own files stay.
+      const listed = async () =>
+        (await new S3Client({ ...config(PROD, 'us-east-1'), endpoint: small.url, forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'prod-trail-bucket' }))).Contents!.map((c) => c.Key!);
+      expect(small.flushTrail()).toBe(1);
+      const first = (await listed()).filter((k) => !k.endsWith('_a1.json.gz'));
+      expect(first).toHaveLength(1);
+      for (let i = 0; i < 5; i++) await client.send(new GetParameterCommand({ Name: '/prod/db/host' }));
+      expect(small.flushTrail()).toBe(1);
+      const second = await listed();
+      expect(second).toHaveLength(2);
+      expect(second.some((k) => k.endsWith('_a1.json.gz'))).toBe(true);
+      expect(second).not.toContain(first[0]);
     } finally {
       await small.close();
     }
