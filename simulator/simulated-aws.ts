@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { AwsFault } from './aws-fault';
 import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
+
+export type { RotationRules } from './secret-rotation';
 import { afterLatency, listenOn, sendAwsJson } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
@@ -195,6 +197,8 @@ export interface SecretInput {
   SecretString?: string;
   /** The rotation function (with RotationEnabled; default a generated one). */
   RotationLambdaARN?: string;
+  /** The schedule as RotateSecret takes it (instead of RotationDays), e.g. { ScheduleExpression: 'rate(30 days)' }. */
+  RotationRules?: RotationRules;
   LastRotatedDate?: number | string;
   /** Every rotation of it fails in the rotation function: AWSPENDING left behind, AWSCURRENT unchanged, as on AWS. */
   RotationFails?: boolean;
@@ -776,6 +780,7 @@ interface ExplicitSecret
     | 'DeletedDate'
     | 'SecretString'
     | 'RotationLambdaARN'
+    | 'RotationRules'
     | 'LastRotatedDate'
     | 'RotationFails'
     | 'PendingSince'
@@ -945,6 +950,13 @@ function checkSecretInput(s: unknown): SecretInput {
   }
   if (input.RotationLambdaARN !== undefined && (typeof input.RotationLambdaARN !== 'string' || !LAMBDA_ARN.test(input.RotationLambdaARN)))
     throw new Error(`${input.Name}: RotationLambdaARN must be a Lambda function ARN`);
+  if (input.RotationRules !== undefined) {
+    try {
+      validateRotationRules(input.RotationRules);
+    } catch (error) {
+      throw new Error(`${input.Name}: RotationRules: ${(error as Error).message}`);
+    }
+  }
   if (input.RotationFails !== undefined && typeof input.RotationFails !== 'boolean') throw new Error(`${input.Name}: RotationFails must be true or false`);
   if (input.ResourcePolicy !== undefined) {
     try {
@@ -1055,6 +1067,7 @@ class Store {
       DeletedDate,
       SecretString,
       RotationLambdaARN,
+      RotationRules: rules,
       LastRotatedDate,
       RotationFails,
       PendingSince,
@@ -1072,7 +1085,7 @@ class Store {
     if (DeletedDate !== undefined) rec.DeletedDate = DeletedDate === null ? null : parseDate(DeletedDate, 'DeletedDate')!;
     this.secrets.set(input.Name, rec);
     if (existing === undefined) this.secretIndex.insert(input.Name);
-    if ([SecretString, RotationLambdaARN, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy, Versions, ReplicationStatus].every((v) => v === undefined)) return;
+    if ([SecretString, RotationLambdaARN, rules, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy, Versions, ReplicationStatus].every((v) => v === undefined)) return;
 
     const m = this.materialSecret(input.Name);
     if (Versions !== undefined) {
@@ -1096,14 +1109,16 @@ class Store {
         KmsKeyId: r.KmsKeyId ?? 'alias/aws/secretsmanager',
         ...(r.LastAccessedDate !== undefined ? { LastAccessedDate: parseDate(r.LastAccessedDate, 'ReplicationStatus LastAccessedDate')! } : {}),
       }));
-    if (RotationLambdaARN !== undefined) {
-      m.rotation.lambda = RotationLambdaARN;
+    if (RotationLambdaARN !== undefined || rules !== undefined) {
+      if (RotationLambdaARN !== undefined) m.rotation.lambda = RotationLambdaARN;
       m.rotation.enabled = input.RotationEnabled ?? true;
+      if (rules !== undefined) m.rotation.rules = validateRotationRules(rules);
+      m.rotation.lambda ??= `arn:aws:lambda:${this.region}:${this.account}:function:rotate-secret`;
       m.rotation.rules ??= { AutomaticallyAfterDays: input.RotationDays ?? 30 };
     }
     const lastRotated = parseDate(LastRotatedDate, 'LastRotatedDate');
     if (lastRotated !== undefined) m.rotation.lastRotated = lastRotated;
-    if (m.rotation.rules && (lastRotated !== undefined || RotationLambdaARN !== undefined)) {
+    if (m.rotation.rules && (lastRotated !== undefined || RotationLambdaARN !== undefined || rules !== undefined)) {
       const from = m.rotation.lastRotated ?? m.lastChanged;
       m.rotation.next = nextRotation(m.rotation.rules, from, from);
     }

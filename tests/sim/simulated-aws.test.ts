@@ -667,6 +667,7 @@ describe('an account of its own: writes, rotation, the call hook, failure scopes
           SecretString: 'newest',
           ReplicationStatus: [{ Region: 'eu-west-1', Status: 'InSync' }],
         },
+        { Name: 'given/rotating', RotationRules: { ScheduleExpression: 'rate(14 days)' }, LastRotatedDate: '2026-11-01T00:00:00Z' },
       ],
     });
     try {
@@ -689,6 +690,11 @@ describe('an account of its own: writes, rotation, the call hook, failure scopes
       expect((await sm2.send(new GetSecretValueCommand({ SecretId: 'given/secret' }))).SecretString).toBe('newest');
       expect((await sm2.send(new GetSecretValueCommand({ SecretId: 'given/secret', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe('older');
       await expect(startSimulatedAws({ extraSecrets: [{ Name: 'bad', Versions: [{ VersionId: 'x', CreatedDate: 1, Stages: [] }] }] })).rejects.toThrow(/exactly one with AWSCURRENT/);
+      const rotating = await sm2.send(new DescribeSecretCommand({ SecretId: 'given/rotating' }));
+      expect(rotating).toMatchObject({ RotationEnabled: true, RotationRules: { AutomaticallyAfterDays: 14, ScheduleExpression: 'rate(14 days)' } });
+      expect(rotating.RotationLambdaARN).toMatch(/^arn:aws:lambda:us-east-1:123456789012:function:/);
+      expect(rotating.NextRotationDate).toEqual(new Date('2026-11-15T00:00:00Z'));
+      await expect(startSimulatedAws({ extraSecrets: [{ Name: 'bad', RotationRules: { ScheduleExpression: 'rate(2 hours)' } }] })).rejects.toThrow(/RotationRules/);
     } finally {
       await given.close();
     }
