@@ -483,6 +483,27 @@ describe('an account of its own: writes, rotation, the call hook, failure scopes
     expect(values.versions.map((v) => v.value)).toEqual([SIM_VALUE_SENTINEL, SIM_VALUE_SENTINEL, GIVEN_PARAMETER_VALUE, WRITTEN_PARAMETER_VALUE]);
   });
 
+  it("PutParameter applies AWS's validation: tags with overwrite, tier limits and downgrades, AMI ids, reserved prefixes", async () => {
+    const put = (input: Partial<ConstructorParameters<typeof PutParameterCommand>[0]>) =>
+      orgSsm().send(new PutParameterCommand({ Name: '/limits/p', Value: 'v', Type: 'String', ...input }));
+    expect((await put({})).Tier).toBe('Standard');
+    expect((await rejection(put({ Overwrite: true, Tags: [{ Key: 'a', Value: 'b' }] }))).name).toBe('ValidationException');
+    expect((await rejection(put({ Overwrite: true, Value: 'x'.repeat(4097) }))).message).toMatch(/^Standard tier parameters support a maximum/);
+    expect((await put({ Overwrite: true, Value: 'x'.repeat(4097), Tier: 'Intelligent-Tiering' })).Tier).toBe('Advanced');
+    expect((await rejection(put({ Overwrite: true, Tier: 'Standard' }))).message).toMatch(/can't downgrade/);
+    expect((await rejection(put({ Overwrite: true, Value: 'x'.repeat(8193) }))).message).toMatch(/^Advanced tier parameters support a maximum/);
+    expect((await put({ Name: '/limits/ami', Value: 'ami-0123456789abcdef0', DataType: 'aws:ec2:image' })).Version).toBe(1);
+    const notAmi = await rejection(put({ Name: '/limits/ami', Value: 'S1-not-an-ami', DataType: 'aws:ec2:image', Overwrite: true }));
+    expect(notAmi.name).toBe('ValidationException');
+    expect(notAmi.message).not.toContain('S1-not-an-ami');
+    expect((await rejection(put({ Name: '/aws/reserved' }))).name).toBe('ValidationException');
+    const history = (await orgSsm().send(new GetParameterHistoryCommand({ Name: '/limits/p' }))).Parameters!;
+    expect(history.map((h) => [h.Version, h.Tier])).toEqual([
+      [1, 'Standard'],
+      [2, 'Advanced'],
+    ]);
+  });
+
   it('PutSecretValue makes a new AWSCURRENT, the old one AWSPREVIOUS, once per token; the same token with another value is refused', async () => {
     const id = 'prod/plain/token';
     const [oldId] = Object.entries(await stagesOf(id)).find(([, stages]) => stages.includes('AWSCURRENT'))!;
