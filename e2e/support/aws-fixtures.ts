@@ -13,7 +13,7 @@ export const REGION = 'us-east-1';
 export const VALUE_SENTINEL = 'FAKE-AWS-VALUE-SENTINEL-c0ffee-5ecre7';
 /** The Value of every GetParameterHistory entry (`--history-value`); the adapter must drop it. */
 export const HISTORY_SENTINEL = 'FAKE-AWS-HISTORY-SENTINEL-b4dc0de-h1st';
-/** Every value the data set holds: these, and the simulator's own for older versions nobody wrote. */
+/** Every value the data set holds (the simulator's own sentinel too, should an item lack one). */
 export const SENTINELS = [VALUE_SENTINEL, HISTORY_SENTINEL, SIM_VALUE_SENTINEL];
 
 export const VALUE_READING_OPERATIONS = ['GetParameter', 'GetParameters', 'GetParametersByPath', 'GetSecretValue', 'BatchGetSecretValue'];
@@ -51,15 +51,22 @@ const loadedAt = Date.now();
 const daysAgo = (days: number) => new Date(loadedAt - days * 86_400_000).toISOString();
 
 /** A parameter's versions, oldest first: [days ago, user, labels]; the last one is current. */
-function versions(name: string, history: [number, string, string[]][]): Pick<ParameterInput, 'Version' | 'LastModifiedDate' | 'LastModifiedUser' | 'History'> {
-  const [days, user] = history.at(-1)!;
-  if (history.at(-1)![2].length > 0) throw new Error(`${name}: the simulated AWS cannot label a current version yet`);
+function versions(history: [number, string, string[]][]): Pick<ParameterInput, 'Version' | 'LastModifiedDate' | 'LastModifiedUser' | 'Labels' | 'History'> {
+  const [days, author, labels] = history.at(-1)!;
   return {
     Version: history.length,
     LastModifiedDate: daysAgo(days),
-    LastModifiedUser: user,
-    History: history.slice(0, -1).map(([d, u, labels], i) => ({ Version: i + 1, LastModifiedDate: daysAgo(d), LastModifiedUser: u, Labels: labels })),
+    LastModifiedUser: author,
+    Labels: labels,
+    History: history.slice(0, -1).map(([d, u, l], i) => ({ Version: i + 1, LastModifiedDate: daysAgo(d), LastModifiedUser: u, Labels: l, Value: VALUE_SENTINEL })),
   };
+}
+
+/** A secret's versions, oldest first: [version id, days ago, staging labels]; the AWSCURRENT one holds the secret's SecretString, the others the sentinel. */
+function secretVersions(list: [string, number, string[]][]): SecretInput['Versions'] {
+  return [...list]
+    .sort((a, b) => b[1] - a[1])
+    .map(([id, days, stages]) => ({ VersionId: id, CreatedDate: daysAgo(days), Stages: stages, ...(stages.includes('AWSCURRENT') ? {} : { SecretString: VALUE_SENTINEL }) }));
 }
 
 const user = (name: string) => `arn:aws:iam::${ACCOUNT}:user/${name}`;
@@ -73,15 +80,20 @@ export const parameters: ParameterInput[] = [
     DataType: 'text',
     KeyId: PAYMENTS_KEY_ARN,
     Description: 'Stripe live secret key for the payments service',
+    Policies: [
+      { PolicyType: 'Expiration', PolicyStatus: 'Pending', PolicyText: '{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2031-12-02T21:34:33.000Z"}}' },
+      { PolicyType: 'ExpirationNotification', PolicyStatus: 'Pending', PolicyText: '{"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"15","Unit":"Days"}}' },
+      { PolicyType: 'NoChangeNotification', PolicyStatus: 'Finished', PolicyText: '{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"20","Unit":"Days"}}' },
+    ],
     Tags: [
       { Key: 'team', Value: 'payments' },
       { Key: 'env', Value: 'prod' },
     ],
     Value: VALUE_SENTINEL,
-    ...versions('/prod/payments/stripe/api-key', [
+    ...versions([
       [400, user('alice'), []],
       [120, user('bob'), ['previous']],
-      [3, CI, []],
+      [3, CI, ['live']],
     ]),
   },
   {
@@ -90,20 +102,20 @@ export const parameters: ParameterInput[] = [
     Tier: 'Standard',
     DataType: 'text',
     KeyId: 'alias/aws/ssm',
-    Description: '',
+    Description: null,
     Tags: [{ Key: 'team', Value: 'payments' }],
     Value: VALUE_SENTINEL,
-    ...versions('/prod/payments/stripe/webhook-secret', [[30, user('alice'), []]]),
+    ...versions([[30, user('alice'), []]]),
   },
   {
     Name: '/prod/payments/db/host',
     Type: 'String',
     Tier: 'Standard',
     DataType: 'text',
-    Description: '',
+    Description: null,
     Tags: [],
     Value: VALUE_SENTINEL,
-    ...versions('/prod/payments/db/host', [
+    ...versions([
       [250, user('carol'), []],
       [200, user('carol'), []],
     ]),
@@ -113,20 +125,20 @@ export const parameters: ParameterInput[] = [
     Type: 'StringList',
     Tier: 'Intelligent-Tiering',
     DataType: 'text',
-    Description: '',
+    Description: null,
     Tags: [{ Key: 'owner', Value: 'network' }],
     Value: VALUE_SENTINEL,
-    ...versions('/prod/payments/db/allowed-cidrs', [[10, user('dave'), []]]),
+    ...versions([[10, user('dave'), []]]),
   },
   {
     Name: '/prod/payments/ami-id',
     Type: 'String',
     Tier: 'Standard',
     DataType: 'aws:ec2:image',
-    Description: '',
+    Description: null,
     Tags: [],
     Value: VALUE_SENTINEL,
-    ...versions('/prod/payments/ami-id', [[5, CI, []]]),
+    ...versions([[5, CI, []]]),
   },
   {
     Name: '/staging/payments/stripe/api-key',
@@ -134,10 +146,10 @@ export const parameters: ParameterInput[] = [
     Tier: 'Standard',
     DataType: 'text',
     KeyId: 'alias/aws/ssm',
-    Description: '',
+    Description: null,
     Tags: [{ Key: 'env', Value: 'staging' }],
     Value: VALUE_SENTINEL,
-    ...versions('/staging/payments/stripe/api-key', [[60, user('bob'), []]]),
+    ...versions([[60, user('bob'), []]]),
   },
   // The 7th: see KMS_DENIED_EVERY.
   {
@@ -146,15 +158,15 @@ export const parameters: ParameterInput[] = [
     Tier: 'Standard',
     DataType: 'text',
     KeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b7e-legacy`,
-    Description: '',
+    Description: null,
     Tags: [],
     Value: VALUE_SENTINEL,
-    ...versions(KMS_DENIED_PARAMETER, [[900, user('legacy'), []]]),
+    ...versions([[900, user('legacy'), []]]),
   },
 ];
 
 /** What every secret states explicitly, so nothing about it is left to the simulator's generated defaults. */
-const plain = { Description: '', DeletedDate: null, RotationEnabled: false, SecretString: VALUE_SENTINEL } as const;
+const plain = { Description: null, KmsKeyId: null, DeletedDate: null, RotationEnabled: false, LastAccessedDate: null, SecretString: VALUE_SENTINEL } as const;
 
 export const secrets: SecretInput[] = [
   {
@@ -166,15 +178,21 @@ export const secrets: SecretInput[] = [
     RotationDays: 30,
     RotationLambdaARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rotate-stripe-key`,
     LastRotatedDate: daysAgo(12),
+    ReplicationStatus: [
+      { Region: 'eu-west-1', Status: 'InSync' },
+      { Region: 'us-west-2', Status: 'InProgress' },
+    ],
     Tags: [
       { Key: 'team', Value: 'payments' },
       { Key: 'env', Value: 'prod' },
     ],
-    // A deprecated version (90 days), AWSPREVIOUS, AWSCURRENT (12 days), and a rotation left pending.
-    CreatedDate: daysAgo(90),
     LastChangedDate: daysAgo(12),
-    VersionCount: 3,
-    PendingSince: daysAgo(0.01),
+    Versions: secretVersions([
+      ['a1b2c3d4-0001-4000-8000-00000000aaaa', 42, ['AWSPREVIOUS']],
+      ['a1b2c3d4-0002-4000-8000-00000000bbbb', 12, ['AWSCURRENT']],
+      ['a1b2c3d4-0003-4000-8000-00000000cccc', 0.01, ['AWSPENDING']],
+      ['a1b2c3d4-0000-4000-8000-000000000000', 90, []],
+    ]),
     LastAccessedDate: daysAgo(1),
   },
   {
@@ -182,10 +200,8 @@ export const secrets: SecretInput[] = [
     Name: DB_CREDENTIALS_SECRET,
     Description: 'Payments database user',
     Tags: [{ Key: 'team', Value: 'payments' }],
-    CreatedDate: daysAgo(300),
     LastChangedDate: daysAgo(300),
-    VersionCount: 1,
-    LastAccessedDate: null,
+    Versions: secretVersions([['b0000000-0001-4000-8000-000000000001', 300, ['AWSCURRENT']]]),
     SecretString: DB_CREDENTIALS_VALUE,
   },
   {
@@ -193,19 +209,18 @@ export const secrets: SecretInput[] = [
     ...plain,
     Name: '/prod/payments/webhooks/signing-secret',
     Tags: [],
-    CreatedDate: daysAgo(50),
     LastChangedDate: daysAgo(20),
-    VersionCount: 2,
-    LastAccessedDate: null,
+    Versions: secretVersions([
+      ['c0000000-0001-4000-8000-000000000001', 50, ['AWSPREVIOUS']],
+      ['c0000000-0002-4000-8000-000000000002', 20, ['AWSCURRENT']],
+    ]),
   },
   {
     ...plain,
     Name: 'staging/app/session-key',
     Tags: [{ Key: 'env', Value: 'staging' }],
-    CreatedDate: daysAgo(8),
     LastChangedDate: daysAgo(8),
-    VersionCount: 1,
-    LastAccessedDate: null,
+    Versions: secretVersions([['d0000000-0001-4000-8000-000000000001', 8, ['AWSCURRENT']]]),
   },
   {
     ...plain,
@@ -217,10 +232,8 @@ export const secrets: SecretInput[] = [
     LastRotatedDate: daysAgo(40),
     RotationFails: true,
     Tags: [{ Key: 'team', Value: 'payments' }],
-    CreatedDate: daysAgo(40),
     LastChangedDate: daysAgo(40),
-    VersionCount: 1,
-    LastAccessedDate: null,
+    Versions: secretVersions([['e0000000-0001-4000-8000-000000000001', 40, ['AWSCURRENT']]]),
   },
   {
     ...plain,
@@ -231,9 +244,10 @@ export const secrets: SecretInput[] = [
     RotationLambdaARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rotate-partner-token`,
     LastRotatedDate: daysAgo(6),
     Tags: [{ Key: 'env', Value: 'staging' }],
-    CreatedDate: daysAgo(20),
     LastChangedDate: daysAgo(6),
-    VersionCount: 2,
-    LastAccessedDate: null,
+    Versions: secretVersions([
+      ['f0000000-0001-4000-8000-000000000001', 20, ['AWSPREVIOUS']],
+      ['f0000000-0002-4000-8000-000000000002', 6, ['AWSCURRENT']],
+    ]),
   },
 ];

@@ -10,31 +10,30 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, GetParameterCommand, GetParameterHistoryCommand, GetParametersCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SimulatedAws, StoredValues } from '@/simulator/simulated-aws';
 import {
   DB_CREDENTIALS_SECRET,
   FAILING_ROTATION_SECRET,
   HISTORY_SENTINEL,
-  PARAMETERS,
   PAYMENTS_KEY_ARN,
   PENDING_ROTATION_SECRET,
   ROTATABLE_SECRET,
   VALUE_SENTINEL,
   WRITER_ARN,
-  startFakeAws,
-  type FakeAws,
-  type StoredValues,
-} from '../../e2e/support/fake-aws-server';
+  parameters,
+} from '../../e2e/support/aws-fixtures';
+import { startBrowserDataAws } from './support/browser-data-aws';
 
-// The browser tests' fake AWS (e2e/support/fake-aws-server.ts) answers writes as AWS does, through
-// the real SDK v3 clients over the AWS JSON 1.1 protocol: PutParameter versions, PutSecretValue
-// idempotency, rotation with its AWSPENDING → AWSCURRENT promotion, schedules, quotas, and state
-// kept per instance.
+// The simulated AWS holding the browser tests' data set (e2e/support/aws-fixtures.ts) answers
+// writes as AWS does, through the real SDK v3 clients over the AWS JSON 1.1 protocol: PutParameter
+// versions, PutSecretValue idempotency, rotation with its AWSPENDING → AWSCURRENT promotion,
+// schedules, quotas, and state kept per instance.
 
 const ROTATION_DELAY_MS = 150;
 const API_KEY = '/prod/payments/stripe/api-key';
 const DAY = 86_400_000;
 
-let fake: FakeAws;
+let sim: SimulatedAws;
 let ssm: SSMClient;
 let sm: SecretsManagerClient;
 
@@ -47,15 +46,15 @@ const clientConfig = (url: string) => ({
 });
 
 beforeEach(async () => {
-  fake = await startFakeAws({ rotationDelayMs: ROTATION_DELAY_MS });
-  ssm = new SSMClient(clientConfig(fake.url));
-  sm = new SecretsManagerClient(clientConfig(fake.url));
+  sim = await startBrowserDataAws({ rotationDelayMs: ROTATION_DELAY_MS, recordCalls: true });
+  ssm = new SSMClient(clientConfig(sim.url));
+  sm = new SecretsManagerClient(clientConfig(sim.url));
 });
 
 afterEach(async () => {
   ssm.destroy();
   sm.destroy();
-  await fake.close();
+  await sim.close();
 });
 
 const token = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -161,7 +160,7 @@ describe('PutParameter', () => {
     const throttled = await rejection(ssm.send(new PutParameterCommand({ Name: name, Value: 'host-3', Overwrite: true })));
     expect(throttled.name).toBe('ThrottlingException');
     expect(throttled.$metadata?.httpStatusCode).toBe(400);
-    expect(fake.calls.at(-1)).toMatchObject({ operation: 'PutParameter', name, error: 'ThrottlingException' });
+    expect(sim.calls().at(-1)).toMatchObject({ operation: 'PutParameter', name, error: 'ThrottlingException' });
     expect((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter).toMatchObject({ Value: 'host-2', Version: 5 });
 
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -256,7 +255,7 @@ describe('RotateSecret', () => {
     expect(described.NextRotationDate!.getTime() - Date.now()).toBeLessThan(14.1 * DAY);
 
     // The control endpoint tells a browser test the old and the new value.
-    const values = (await (await fetch(`${fake.url}/__values?service=secretsmanager&name=${encodeURIComponent(ROTATABLE_SECRET)}`)).json()) as StoredValues;
+    const values = (await (await fetch(`${sim.url}/__values?service=secretsmanager&name=${encodeURIComponent(ROTATABLE_SECRET)}`)).json()) as StoredValues;
     expect(values.current).toBe(pending.SecretString);
     expect(values.versions).toContainEqual({ id: oldCurrent, value: oldValue, stages: ['AWSPREVIOUS'] });
   });
@@ -369,15 +368,15 @@ describe('RotateSecret', () => {
 
 describe('instances and control endpoints', () => {
   it('two instances do not share state, and the exported data set is never written', async () => {
-    const other = await startFakeAws();
+    const other = await startBrowserDataAws();
     const otherSsm = new SSMClient(clientConfig(other.url));
     try {
       await ssm.send(new PutParameterCommand({ Name: API_KEY, Value: 'only-here', Type: 'SecureString', KeyId: PAYMENTS_KEY_ARN, Overwrite: true }));
       expect((await ssm.send(new GetParameterCommand({ Name: API_KEY, WithDecryption: true }))).Parameter?.Value).toBe('only-here');
       expect((await otherSsm.send(new GetParameterCommand({ Name: API_KEY, WithDecryption: true }))).Parameter).toMatchObject({ Value: VALUE_SENTINEL, Version: 3 });
-      expect(PARAMETERS.find((p) => p.Name === API_KEY)!.history).toHaveLength(3);
+      expect(parameters.find((p) => p.Name === API_KEY)!.History).toHaveLength(2);
       expect(other.values('ssm', API_KEY)?.current).toBe(VALUE_SENTINEL);
-      expect(fake.values('ssm', API_KEY)?.versions.map((v) => v.value)).toEqual([VALUE_SENTINEL, VALUE_SENTINEL, VALUE_SENTINEL, 'only-here']);
+      expect(sim.values('ssm', API_KEY)?.versions.map((v) => v.value)).toEqual([VALUE_SENTINEL, VALUE_SENTINEL, VALUE_SENTINEL, 'only-here']);
     } finally {
       otherSsm.destroy();
       await other.close();
@@ -385,24 +384,25 @@ describe('instances and control endpoints', () => {
   });
 
   it('/__control changes latency and rotation delay; bad input is a 400 naming the field', async () => {
-    const bad = await fetch(`${fake.url}/__control`, { method: 'POST', body: JSON.stringify({ latencyMs: -5 }) });
+    const bad = await fetch(`${sim.url}/__control`, { method: 'POST', body: JSON.stringify({ latencyMs: -5 }) });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { message: string }).message).toContain('latencyMs');
-    const unknown = await fetch(`${fake.url}/__control`, { method: 'POST', body: JSON.stringify({ speed: 1 }) });
+    expect(((await bad.json()) as { error: string }).error).toContain('latencyMs');
+    const unknown = await fetch(`${sim.url}/__control`, { method: 'POST', body: JSON.stringify({ speed: 1 }) });
     expect(unknown.status).toBe(400);
-    expect(fake.settings()).toEqual({ latencyMs: 0, rotationDelayMs: ROTATION_DELAY_MS });
+    expect(sim.stats().latencyMs).toBe(0);
 
-    const ok = await fetch(`${fake.url}/__control`, { method: 'POST', body: JSON.stringify({ latencyMs: 200 }) });
-    expect(await ok.json()).toEqual({ latencyMs: 200, rotationDelayMs: ROTATION_DELAY_MS });
+    const ok = await fetch(`${sim.url}/__control`, { method: 'POST', body: JSON.stringify({ latencyMs: 200, rotationDelayMs: ROTATION_DELAY_MS }) });
+    expect(ok.status).toBe(200);
+    expect(sim.stats().latencyMs).toBe(200);
     const started = performance.now();
     await ssm.send(new GetParameterCommand({ Name: API_KEY }));
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
   });
 
   it('/__values names a bad query and an unknown item', async () => {
-    expect((await fetch(`${fake.url}/__values?service=s3&name=x`)).status).toBe(400);
-    expect((await fetch(`${fake.url}/__values?service=ssm&name=/nope`)).status).toBe(404);
-    const found = (await (await fetch(`${fake.url}/__values?service=ssm&name=${encodeURIComponent(API_KEY)}`)).json()) as StoredValues;
+    expect((await fetch(`${sim.url}/__values?service=s3&name=x`)).status).toBe(400);
+    expect((await fetch(`${sim.url}/__values?service=ssm&name=/nope`)).status).toBe(404);
+    const found = (await (await fetch(`${sim.url}/__values?service=ssm&name=${encodeURIComponent(API_KEY)}`)).json()) as StoredValues;
     expect(found).toEqual({
       current: VALUE_SENTINEL,
       versions: [
@@ -416,7 +416,7 @@ describe('instances and control endpoints', () => {
   it('records every call, writes included, by Name or SecretId', async () => {
     await ssm.send(new PutParameterCommand({ Name: '/prod/payments/db/host', Value: 'db2', Overwrite: true }));
     await sm.send(new PutSecretValueCommand({ SecretId: 'staging/app/session-key', SecretString: 'v' }));
-    expect(fake.calls.map((c) => [c.service, c.operation, c.name, c.signed, c.error])).toEqual([
+    expect(sim.calls().map((c) => [c.service, c.operation, c.name, c.signed, c.error])).toEqual([
       ['ssm', 'PutParameter', '/prod/payments/db/host', true, null],
       ['secretsmanager', 'PutSecretValue', 'staging/app/session-key', true, null],
     ]);
