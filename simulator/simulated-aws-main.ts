@@ -44,6 +44,7 @@ const USAGE = `Usage: node --import tsx simulator/simulated-aws-main.ts [options
   --deny-tags-every N      ListTagsForResource is denied for every Nth parameter
   --deny-tags NAME,...     ListTagsForResource is denied for these parameters
   --deny-history-every N   GetParameterHistory is denied (kms:Decrypt) for every Nth parameter
+  --deny-history NAME,...  GetParameterHistory is denied (kms:Decrypt) for these parameters
   --fail-all TYPE          every call fails with TYPE (e.g. AccessDeniedException)
   --scan-window N          names one listing call examines at most (default ${DEFAULT_SCAN_WINDOW})
   --seed N                 seed of the generated fields (default 1)
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
         'deny-tags-every': { type: 'string' },
         'deny-tags': { type: 'string' },
         'deny-history-every': { type: 'string' },
+        'deny-history': { type: 'string' },
         'fail-all': { type: 'string' },
         'scan-window': { type: 'string' },
         seed: { type: 'string' },
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
   const denyEvery = parseNumber(v['deny-tags-every'], '--deny-tags-every');
   const denyHistoryEvery = parseNumber(v['deny-history-every'], '--deny-history-every');
   if (denyEvery !== undefined && v['deny-tags'] !== undefined) fail('use either --deny-tags or --deny-tags-every');
+  if (denyHistoryEvery !== undefined && v['deny-history'] !== undefined) fail('use either --deny-history or --deny-history-every');
 
   const started = performance.now();
   let sim;
@@ -161,7 +164,8 @@ async function main(): Promise<void> {
       latencyJitterMs: parseNumber(v.jitter, '--jitter'),
       quotas,
       denyTags: denyEvery !== undefined ? { every: denyEvery } : v['deny-tags'] !== undefined ? v['deny-tags'].split(',').filter(Boolean) : null,
-      denyHistory: denyHistoryEvery !== undefined ? { every: denyHistoryEvery } : null,
+      denyHistory:
+        denyHistoryEvery !== undefined ? { every: denyHistoryEvery } : v['deny-history'] !== undefined ? v['deny-history'].split(',').filter(Boolean) : null,
       failAll: v['fail-all'] ?? null,
       scanWindow: parseNumber(v['scan-window'], '--scan-window'),
       seed: parseNumber(v.seed, '--seed'),
