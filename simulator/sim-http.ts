@@ -70,7 +70,16 @@ export async function serveOn(handle: SimRequestHandler, port: number, host: str
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.on('end', () => {
+      try {
+        handle(req, res, Buffer.concat(chunks));
+      } catch (error) {
+        // A request the simulator cannot take (a malformed path, say) must not end the process.
+        process.stderr.write(`simulator: ${req.method ?? ''} ${req.url ?? ''}: ${(error as Error).message}\n`);
+        if (!res.headersSent) sendJson(res, 500, { message: `Simulator error: ${(error as Error).message}` });
+        else res.destroy();
+      }
+    });
   });
   server.keepAliveTimeout = 30_000;
   const bound = await listenOn(server, port, host);

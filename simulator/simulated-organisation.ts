@@ -332,7 +332,12 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     if (!scope) return s3.handle(req, res, raw);
     const caller = keys.get(scope.accessKeyId);
     if (!caller) return s3Error(res, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-    const bucket = decodeURIComponent(path.split('/')[1] ?? '');
+    let bucket: string;
+    try {
+      bucket = decodeURIComponent(path.split('/')[1] ?? '');
+    } catch {
+      return s3Error(res, 400, 'InvalidURI', "Couldn't parse the specified URI.");
+    }
     const home = bucketHome.get(bucket);
     if (home && home.account !== caller.account) return s3Error(res, 403, 'AccessDenied', 'Access Denied');
     if (home && home.region !== scope.region) {

@@ -479,8 +479,15 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     }
     // Path style: /<bucket>/<key...>
     const [, bucketPart = '', ...rest] = url.pathname.split('/');
-    const bucket = decodeURIComponent(bucketPart);
-    const key = rest.map(decodeURIComponent).join('/');
+    let bucket: string;
+    let key: string;
+    try {
+      bucket = decodeURIComponent(bucketPart);
+      key = rest.map(decodeURIComponent).join('/');
+    } catch {
+      counters.errors++;
+      return s3Error(res, 400, 'InvalidURI', "Couldn't parse the specified URI.");
+    }
     const versionId = url.searchParams.get('versionId');
     if (req.method === 'PUT') {
       if (!key) return s3Error(res, 400, 'InvalidRequest', 'The simulator does not make buckets over the wire (use options.buckets or control).');
@@ -511,7 +518,13 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
   const pending = new Set<NodeJS.Timeout>();
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) =>
     afterLatency(settings.latencyMs, pending, () => {
-      if (!res.destroyed) answer(req, res, raw);
+      if (res.destroyed) return;
+      try {
+        answer(req, res, raw);
+      } catch (error) {
+        // Answered later than the request arrived: nothing above would catch it, and the process must go on.
+        s3Error(res, 500, 'InternalError', `Simulator bug: ${(error as Error).message}`);
+      }
     });
   const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer) => {
     if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());

@@ -278,6 +278,16 @@ describe('S3 trail buckets', () => {
     expect(records.map((r) => r.eventID)).toEqual(['prod-old-1']);
   });
 
+  it('answers a malformed path as S3 does, and goes on serving', async () => {
+    const signed = { authorization: `AWS4-HMAC-SHA256 Credential=${PROD.accessKeyId}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abcdef`, 'x-amz-date': '20260101T000000Z' };
+    for (const path of ['/%E0%A4%A', '/prod-trail-bucket/%E0%A4%A']) {
+      const res = await fetch(`${org.url}${path}`, { headers: signed });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('<Code>InvalidURI</Code>');
+    }
+    expect((await fetch(`${org.url}/__health`)).status).toBe(200);
+  });
+
   it("refuses another account's bucket, and a bucket asked for in the wrong region names its region", async () => {
     await expect(s3(STAGING, 'us-east-1').send(new ListObjectsV2Command({ Bucket: 'prod-trail-bucket' }))).rejects.toMatchObject({
       name: 'AccessDenied',
