@@ -66,7 +66,7 @@ export interface SimulatedOrganisationOptions {
   now?: number;
   /** Record the calls made to SSM/SM into that account's CloudTrail (default true). */
   recordCalls?: boolean;
-  /** Recorded events kept per account and region (default 20,000), in LookupEvents and in the log files delivered: the oldest recorded go first. */
+  /** Recorded events kept per account and region (default 10,000), in LookupEvents and in the log files delivered: the oldest recorded go first. */
   recordLimit?: number;
   /** How often recorded events are delivered to the trail bucket, in ms (default 300,000, as CloudTrail's about 5 minutes); null: only by flushTrail. */
   trailDeliveryMs?: number | null;
@@ -98,7 +98,7 @@ export interface SimulatedOrganisation {
   close(): Promise<void>;
 }
 
-const DEFAULT_RECORD_LIMIT = 20_000;
+const DEFAULT_RECORD_LIMIT = 10_000;
 const DEFAULT_TRAIL_DELIVERY_MS = 300_000;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
