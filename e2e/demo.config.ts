@@ -31,6 +31,8 @@ export default defineConfig({
   projects: [{ name: 'demo', use: { browserName: 'chromium' } }],
   webServer: {
     command: 'node scripts/start.mjs',
+    // The repository, not this file's folder.
+    cwd: path.join(__dirname, '..'),
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 240_000,
