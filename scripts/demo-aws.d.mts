@@ -22,6 +22,7 @@ export declare function mergeDemoConfig(options: {
   endpoint: string;
   credentialsFile: string;
 }): { text: string; storeIds: string[]; auditIds: string[] };
+export declare function demoEpoch(dir: string, now: number): number;
 export declare function freePort(): Promise<number>;
 export declare function startSimulator(options: {
   command: string;
@@ -36,11 +37,13 @@ export declare function launchDemoAws(options: {
   root: string;
   env?: Record<string, string | undefined>;
   log?: (message: string) => void;
-  simulatorCommand?: { command: string; args: (port: number) => string[] };
+  simulatorCommand?: { command: string; args: (port: number, epoch: number) => string[] };
   timeoutMs?: number;
+  now?: number;
 }): Promise<{
   child: ChildProcess | null;
   endpoint: string;
+  epoch: number;
   configFile: string;
   credentialsFile: string;
   serverEnv: { CONFIG_FILE: string; SIMULATED_AWS_STORES: string; CLOUDTRAIL_SYNC_INTERVAL_MINUTES: string };

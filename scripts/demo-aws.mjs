@@ -123,6 +123,22 @@ export function mergeDemoConfig({ userText, userPath, accounts, endpoint, creden
   return { text: header + stringify(merged), storeIds: ids.stores, auditIds: ids.audit };
 }
 
+/**
+ * The "now" the demo organisation is generated for, kept in DATA_DIR/simulated-aws/epoch from the
+ * first start: a restart serves the same organisation, whose CloudTrail events the dashboard has
+ * already indexed (same ids, same times), and time moves on from there as it does in AWS. A fresh
+ * DATA_DIR starts a fresh organisation.
+ */
+export function demoEpoch(dir, now) {
+  const file = path.join(dir, 'epoch');
+  if (existsSync(file)) {
+    const kept = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isSafeInteger(kept) && kept > 0 && kept <= now) return kept;
+  }
+  writeFileSync(file, `${now}\n`);
+  return now;
+}
+
 /** A free port on loopback (the simulator listens there; a race with another process is handled as a failed start). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -197,7 +213,7 @@ export function stopSimulator(child) {
  * under DATA_DIR/simulated-aws/, and returns the server's extra environment and the child to stop.
  * Throws DemoConfigError when the user's CONFIG_FILE cannot be merged.
  */
-export async function launchDemoAws({ root, env = process.env, log = console.error, simulatorCommand, timeoutMs } = {}) {
+export async function launchDemoAws({ root, env = process.env, log = console.error, simulatorCommand, timeoutMs, now = Date.now() } = {}) {
   const accounts = readDemoAccounts();
   const dataDir = path.resolve(root, env.DATA_DIR || './data');
   const dir = path.join(dataDir, 'simulated-aws');
@@ -206,6 +222,7 @@ export async function launchDemoAws({ root, env = process.env, log = console.err
   writeFileSync(credentialsFile, credentialsText(accounts), { mode: 0o600 });
   chmodSync(credentialsFile, 0o600);
 
+  const epoch = demoEpoch(dir, now);
   const userPath = env.CONFIG_FILE ? path.resolve(root, env.CONFIG_FILE) : null;
   if (userPath && !existsSync(userPath)) throw new DemoConfigError(`CONFIG_FILE points at ${userPath}, but it does not exist.`);
   const port = await freePort();
@@ -215,17 +232,18 @@ export async function launchDemoAws({ root, env = process.env, log = console.err
   writeFileSync(configFile, merged.text, { mode: 0o600 });
 
   // simulatorCommand: tests start a stand-in; args get the chosen port.
-  const command = simulatorCommand ?? { command: process.execPath, args: (p) => [...SIMULATOR_NODE_ARGS, '--import', 'tsx', path.join('simulator', 'main.ts'), '--demo', '--port', String(p)] };
+  const command = simulatorCommand ?? { command: process.execPath, args: (p, at) => [...SIMULATOR_NODE_ARGS, '--import', 'tsx', path.join('simulator', 'main.ts'), '--demo', '--port', String(p), '--now', String(at)] };
   let child = null;
   if (!simulatorCommand && !tsxAvailable(root)) {
     log('Simulated AWS needs the dev dependencies (tsx): run `npm install`. The dashboard starts without it.');
   } else {
-    ({ child } = await startSimulator({ command: command.command, args: command.args(port), cwd: root, env: { ...env, PORT: undefined }, timeoutMs, log }));
+    ({ child } = await startSimulator({ command: command.command, args: command.args(port, epoch), cwd: root, env: { ...env, PORT: undefined }, timeoutMs, log }));
   }
   log(`Simulated AWS organisation on ${endpoint}: stores ${merged.storeIds.join(', ')} (config ${configFile}).`);
   return {
     child,
     endpoint,
+    epoch,
     configFile,
     credentialsFile,
     serverEnv: {

@@ -25,6 +25,7 @@ const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts F
   --latency MS           latency of every answer (default: each service's own, 5 to 30 ms)
   --no-record            do not record the calls made to it in CloudTrail
   --trail-delivery MS    how often recorded calls are delivered to the trail buckets (default 300000)
+  --now MS               the "now" the demo's data is generated for (epoch ms; default the start time)
   --help
 `;
 
@@ -48,6 +49,7 @@ const argsSchema = z.object({
   latency: wholeNumber('--latency', 60_000).optional(),
   'no-record': z.boolean().optional(),
   'trail-delivery': wholeNumber('--trail-delivery', 86_400_000).optional(),
+  now: wholeNumber('--now', 8_640_000_000_000_000).optional(),
   help: z.boolean().optional(),
 });
 
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
         latency: { type: 'string' },
         'no-record': { type: 'boolean' },
         'trail-delivery': { type: 'string' },
+        now: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -128,8 +131,10 @@ async function main(): Promise<void> {
   if (Boolean(values.demo) === Boolean(values.accounts)) fail('give either --demo or --accounts FILE');
 
   const started = Date.now();
+  // --now: the demo launcher keeps one "now" per data directory, so a restart serves the same organisation.
+  const now = values.now ?? started;
   // Loaded only for --demo: building the demo's data is most of the start-up.
-  const accounts = values.demo ? (await import('./demo/organisation')).demoOrganisation(started) : accountsFrom(values.accounts!);
+  const accounts = values.demo ? (await import('./demo/organisation')).demoOrganisation(now) : accountsFrom(values.accounts!);
   const host = values.host ?? '127.0.0.1';
   let org;
   try {
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
       accounts,
       host,
       port: values.port ?? 0,
-      now: started,
+      now,
       ...(values.latency !== undefined ? { latencyMs: values.latency } : {}),
       recordCalls: !values['no-record'],
       ...(values['trail-delivery'] !== undefined ? { trailDeliveryMs: values['trail-delivery'] } : {}),

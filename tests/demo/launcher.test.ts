@@ -173,6 +173,18 @@ describe('launchDemoAws', () => {
     expect(validated(readFileSync(demo.configFile, 'utf8')).stores).toHaveLength(5);
   });
 
+  it('keeps the organisation\'s "now" per data directory, so a restart serves the same organisation', async () => {
+    const dataDir = path.join(temp.dir, 'data-epoch');
+    const epochs: number[] = [];
+    const spying = { command: crashing.command, args: (port: number, epoch: number) => (epochs.push(epoch), crashing.args(port)) };
+    const first = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: dataDir }, log: () => {}, simulatorCommand: spying, now: 1_700_000_000_000 });
+    const restart = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: dataDir }, log: () => {}, simulatorCommand: spying, now: 1_700_000_000_000 + 3 * 86_400_000 });
+    const fresh = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-epoch-2') }, log: () => {}, simulatorCommand: spying, now: 1_800_000_000_000 });
+    expect([first.epoch, restart.epoch, fresh.epoch]).toEqual([1_700_000_000_000, 1_700_000_000_000, 1_800_000_000_000]);
+    expect(epochs).toEqual([1_700_000_000_000, 1_700_000_000_000, 1_800_000_000_000]);
+    expect(readFileSync(path.join(dataDir, 'simulated-aws', 'epoch'), 'utf8').trim()).toBe('1700000000000');
+  });
+
   it('refuses when CONFIG_FILE is missing, before starting anything', async () => {
     await expect(launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-3'), CONFIG_FILE: 'nowhere.yaml' }, simulatorCommand: working })).rejects.toThrow(/CONFIG_FILE points at .*nowhere\.yaml, but it does not exist/);
   });
