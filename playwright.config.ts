@@ -5,6 +5,7 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ADMIN } from './e2e/support/accounts';
 import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
+import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
 
@@ -14,13 +15,14 @@ process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
 
-// The 'aws' project: a second server of the same build whose CONFIG_FILE adds AWS stores against a
-// fake AWS (e2e/support/fake-aws-server.ts), healthy ones and one per injected failure.
+// The 'aws' project: a second server of the same build whose CONFIG_FILE adds AWS stores against the
+// project's simulated AWS (simulator/simulated-aws-main.ts) holding the browser tests' data set
+// (e2e/support/aws-fixtures.ts): healthy ones and one per injected failure.
 process.env.E2E_AWS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-aws-'));
 const awsPort = Number(process.env.E2E_AWS_PORT ?? 3211);
 const awsBaseURL = `http://127.0.0.1:${awsPort}`;
-const fakeAwsPort = Number(process.env.E2E_FAKE_AWS_PORT ?? 3299);
-process.env.E2E_FAKE_AWS_URL = `http://127.0.0.1:${fakeAwsPort}`;
+const simulatedAwsPort = Number(process.env.E2E_SIMULATED_AWS_PORT ?? 3299);
+process.env.E2E_SIMULATED_AWS_URL = `http://127.0.0.1:${simulatedAwsPort}`;
 // Two simulated AWS processes (simulator) for scale: a 20,000-item folder, and a slow first sync.
 const scalePort = Number(process.env.E2E_SCALE_AWS_PORT ?? 3296);
 const slowPort = Number(process.env.E2E_SLOW_AWS_PORT ?? 3295);
@@ -28,17 +30,17 @@ process.env.E2E_SCALE_AWS_URL = `http://127.0.0.1:${scalePort}`;
 process.env.E2E_SLOW_AWS_URL = `http://127.0.0.1:${slowPort}`;
 const awsConfigFile = path.join(process.env.E2E_AWS_DIR, 'stores.yaml');
 if (!existsSync(awsConfigFile))
-  writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_FAKE_AWS_URL, process.env.E2E_SCALE_AWS_URL, process.env.E2E_SLOW_AWS_URL));
+  writeFileSync(awsConfigFile, awsStoresYaml(process.env.E2E_SIMULATED_AWS_URL, process.env.E2E_SCALE_AWS_URL, process.env.E2E_SLOW_AWS_URL));
 // Matched against absolute paths: only spec files whose own name starts with aws-.
 const AWS_SPECS = /(^|[\\/])aws-[^\\/]*\.spec\.ts$/;
 
-// The 'reveal' project: a fourth server with ALLOW_REVEAL=1 over the same fake AWS (writable stores),
+// The 'reveal' project: a fourth server with ALLOW_REVEAL=1 over the same simulated AWS (writable stores),
 // for the spec that rotates and then reveals; the 'aws' server keeps reveal off.
 process.env.E2E_REVEAL_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-reveal-'));
 const revealPort = Number(process.env.E2E_REVEAL_PORT ?? 3213);
 const revealBaseURL = `http://127.0.0.1:${revealPort}`;
 const revealConfigFile = path.join(process.env.E2E_REVEAL_DIR, 'stores.yaml');
-if (!existsSync(revealConfigFile)) writeFileSync(revealConfigFile, revealStoresYaml(process.env.E2E_FAKE_AWS_URL));
+if (!existsSync(revealConfigFile)) writeFileSync(revealConfigFile, revealStoresYaml(process.env.E2E_SIMULATED_AWS_URL));
 const REVEAL_SPECS = /(^|[\\/])reveal-[^\\/]*\.spec\.ts$/;
 
 // The 'oidc' project: a third server that signs people in through a real OpenID Connect provider
@@ -93,9 +95,15 @@ function dashboardServer(base: string, port: number, env: Record<string, string>
 
 // Servers start one after another, so only the first `next build`s when sources changed.
 const demoServer = dashboardServer(baseURL, port, { DATA_DIR: process.env.E2E_DATA_DIR, DEMO_DATA: '1', LOG_LEVEL: 'warn' }, { stdout: 'pipe' });
-const fakeAwsServer = {
-  command: `node --import tsx e2e/support/fake-aws-main.ts ${fakeAwsPort}`,
-  url: `${process.env.E2E_FAKE_AWS_URL}/__health`,
+// The simulated AWS of the 'aws' and 'reveal' servers: its calls recorded for the specs (GET /__calls),
+// every history entry carrying a sentinel as its Value, the data set's KMS-denied parameter, and
+// rotations finishing after 1.5 s.
+const simulatedAwsServer = {
+  command: [
+    `node --import tsx simulator/simulated-aws-main.ts --port ${simulatedAwsPort} --data e2e/support/aws-fixtures.ts`,
+    `--latency 0 --record-calls --history-value ${HISTORY_SENTINEL} --deny-history-every ${KMS_DENIED_EVERY} --rotation-delay 1500`,
+  ].join(' '),
+  url: `${process.env.E2E_SIMULATED_AWS_URL}/__health`,
   reuseExistingServer: false,
   timeout: 30_000,
 };
@@ -116,15 +124,15 @@ const awsServer = dashboardServer(awsBaseURL, awsPort, {
   // Store failures are expected here; warnings about them would only clutter the output.
   LOG_LEVEL: 'error',
   // Dummy credentials, signed into every request; nothing here can reach real AWS.
-  ...fakeAwsEnv(process.env.E2E_AWS_DIR),
+  ...simulatedAwsEnv(process.env.E2E_AWS_DIR),
   // The timeout store never answers: give up after 1 s per attempt instead of 10 s.
   AWS_REQUEST_TIMEOUT_MS: '1000',
   // Failing stores should show their sync failure within seconds, not after 8 patient retries.
   SYNC_MAX_ATTEMPTS: '2',
 });
 
-/** The AWS settings both servers on the fake AWS run with: dummy credentials, nothing reaches real AWS. */
-function fakeAwsEnv(dir: string) {
+/** The AWS settings both servers on the simulated AWS run with: dummy credentials, nothing reaches real AWS. */
+function simulatedAwsEnv(dir: string) {
   return {
     AWS_ACCESS_KEY_ID: 'AKIAFAKEE2E000000000',
     AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key-for-browser-tests',
@@ -141,7 +149,7 @@ const revealServer = dashboardServer(revealBaseURL, revealPort, {
   CONFIG_FILE: revealConfigFile,
   ALLOW_REVEAL: '1',
   LOG_LEVEL: 'error',
-  ...fakeAwsEnv(process.env.E2E_REVEAL_DIR),
+  ...simulatedAwsEnv(process.env.E2E_REVEAL_DIR),
 });
 
 const issuerServer = {
@@ -213,7 +221,7 @@ export default defineConfig({
   ],
   webServer: [
     ...(runs('chromium') ? [demoServer] : []),
-    ...(runs('aws') || runs('reveal') ? [fakeAwsServer] : []),
+    ...(runs('aws') || runs('reveal') ? [simulatedAwsServer] : []),
     ...(runs('aws') ? [...simulators, awsServer] : []),
     ...(runs('reveal') ? [revealServer] : []),
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),

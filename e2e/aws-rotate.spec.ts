@@ -1,12 +1,12 @@
-import { DB_CREDENTIALS_SECRET, ROTATABLE_SECRET, VALUE_SENTINEL } from './support/fake-aws-server';
-import { searchableValues, storedValues } from './support/fake-aws-values';
+import { DB_CREDENTIALS_SECRET, ROTATABLE_SECRET, VALUE_SENTINEL } from './support/aws-fixtures';
 import { recordResponses } from './support/leak-recorder';
+import { searchableValues, storedValues } from './support/simulated-aws-values';
 import { expect, test } from './support/test';
 import type { Page } from '@playwright/test';
 
-// Rotate and generate on the fake Parameter Store and Secrets Manager through the item page, with
-// reveal off (this server): every response of the session is searched for the old and the new
-// values, which the test reads from the fake AWS. None may appear anywhere.
+// Rotate and generate on the simulated Parameter Store and Secrets Manager through the item page,
+// with reveal off (this server): every response of the session is searched for the old and the new
+// values, which the test reads from the simulated AWS. None may appear anywhere.
 
 const PARAMETER = '/prod/payments/db/host';
 

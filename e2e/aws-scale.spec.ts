@@ -50,7 +50,7 @@ test('one search finds items in several stores, name matches first, each a link'
   const results = page.getByTestId('search-result');
   await expect(results.first()).toBeVisible();
   const texts = await results.allTextContents();
-  // The built-in store's demo data and the fake Parameter Store both hold Stripe keys.
+  // The built-in store's demo data and the simulated Parameter Store both hold Stripe keys.
   expect(texts.some((t) => t.includes('Built-in'))).toBe(true);
   expect(texts.some((t) => t.includes('prod-params'))).toBe(true);
   await page.keyboard.press('ArrowDown');

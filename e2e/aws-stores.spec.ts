@@ -1,34 +1,27 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIRequestContext, Page } from '@playwright/test';
+import type { SimRecordedCall } from '../simulator/simulated-aws';
 import { expect, test } from './support/test';
+import { KMS_DENIED_PARAMETER, PAYMENTS_KEY_ARN, SENTINELS, VALUE_SENTINEL, VALUE_READING_OPERATIONS, parameterArn, secretArnPattern } from './support/aws-fixtures';
 import { FAILING_STORES, HEALTHY_AWS_STORES, REGION } from './support/aws-stores';
-import {
-  KMS_DENIED_PARAMETER,
-  PAYMENTS_KEY_ARN,
-  SENTINELS,
-  VALUE_SENTINEL,
-  VALUE_READING_OPERATIONS,
-  parameterArn,
-  secretArn,
-  type RecordedCall,
-} from './support/fake-aws-server';
 import { recordResponses } from './support/leak-recorder';
 
-// AWS stores in the browser, against the fake AWS of e2e/support/fake-aws-server.ts (project 'aws'
-// in playwright.config.ts): browsing Parameter Store and Secrets Manager, every injected AWS
-// failure as a banner that leaves the other stores working, and proof from the fake's own call log
-// that browsing never read a value.
+// AWS stores in the browser, against the project's simulated AWS holding the browser tests' data
+// set (e2e/support/aws-fixtures.ts; project 'aws' in playwright.config.ts): browsing Parameter
+// Store and Secrets Manager, every injected AWS failure as a banner that leaves the other stores
+// working, and proof from the simulator's own call log that browsing never read a value.
 
-const FAKE_AWS = process.env.E2E_FAKE_AWS_URL!;
+const SIMULATED_AWS = process.env.E2E_SIMULATED_AWS_URL!;
 
 function banner(page: Page, storeId: string) {
   // Next.js's route announcer is role="alert" too; the banner is the one naming the store.
   return page.getByRole('alert').filter({ hasText: `Store “${storeId}” could not be read` });
 }
 
-async function fakeCalls(request: APIRequestContext): Promise<RecordedCall[]> {
-  const response = await request.get(`${FAKE_AWS}/__calls`);
+async function simulatorCalls(request: APIRequestContext): Promise<SimRecordedCall[]> {
+  const response = await request.get(`${SIMULATED_AWS}/__calls`);
   expect(response.ok()).toBe(true);
-  return ((await response.json()) as { calls: RecordedCall[] }).calls;
+  return ((await response.json()) as { calls: SimRecordedCall[] }).calls;
 }
 
 /** A store's tab in the store picker (the built-in store's label does not name its id). */
@@ -98,6 +91,8 @@ test('browses Parameter Store down to an item with its ARN, tier, data type, KMS
   await expect(page.getByTestId('version').first()).toContainText('v3');
   await expect(page.getByTestId('version').first()).toContainText('current');
   await expect(page.getByTestId('version').first()).toContainText('assumed-role/deploy/ci');
+  // An older version keeps its label.
+  await expect(page.getByTestId('version').nth(1)).toContainText('previous');
 
   // Another parameter: a data type other than text, and no policies.
   await page.goto('/items/prod-params/prod/payments/ami-id');
@@ -121,7 +116,7 @@ test('browses Secrets Manager down to a secret with rotation, version stages and
   await page.getByRole('link', { name: 'stripe-api-key', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/stripe-api-key');
   await expect(page.locator('main header')).toContainText('Stripe key, rotated by Lambda');
-  await expect(metadataRow(page, 'ARN')).toHaveText(secretArn('prod/payments/stripe-api-key'));
+  await expect(metadataRow(page, 'ARN')).toHaveText(secretArnPattern('prod/payments/stripe-api-key'));
   await expect(metadataRow(page, 'KMS key')).toHaveText(PAYMENTS_KEY_ARN);
   await expect(metadataRow(page, 'Tags')).toContainText('team=payments');
   await expect(metadataRow(page, 'Current version')).toHaveText('a1b2c3d4-0002-4000-8000-00000000bbbb');
@@ -147,7 +142,7 @@ test('browses Secrets Manager down to a secret with rotation, version stages and
   await expect(metadataRow(page, 'Rotation')).toHaveText('disabled');
   await expect(metadataRow(page, 'Replicated to')).toHaveCount(0);
   await page.goto('/items/prod-secrets/prod/payments/webhooks/signing-secret');
-  await expect(metadataRow(page, 'ARN')).toHaveText(secretArn('/prod/payments/webhooks/signing-secret'));
+  await expect(metadataRow(page, 'ARN')).toHaveText(secretArnPattern('/prod/payments/webhooks/signing-secret'));
   await expect(page.getByTestId('version')).toHaveCount(2);
 });
 
@@ -196,7 +191,7 @@ for (const [index, store] of FAILING_STORES.entries()) {
   });
 }
 
-test('browsing every AWS page reads no value: the fake saw no value-reading call, no decryption, and no value reached the browser', async ({
+test('browsing every AWS page reads no value: the simulated AWS saw no value-reading call, no decryption, and no value reached the browser', async ({
   page,
   request,
   baseURL,
@@ -225,7 +220,7 @@ test('browsing every AWS page reads no value: the fake saw no value-reading call
     }
   }
   expect(visited.filter((p) => p.startsWith('/items/prod-params/'))).toHaveLength(7);
-  // Four secrets, the one whose rotation always fails and the rotatable one (the fake's data set).
+  // Four secrets, the one whose rotation always fails and the rotatable one (the data set).
   expect(visited.filter((p) => p.startsWith('/items/prod-secrets/'))).toHaveLength(6);
 
   // Client-side navigation fetches RSC payloads instead of HTML; walk one path that way too.
@@ -239,7 +234,7 @@ test('browsing every AWS page reads no value: the fake saw no value-reading call
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/webhooks/signing-secret');
 
   // Only what browsing asked for: the test of the test and the stores that write (other specs) are apart.
-  const calls = (await fakeCalls(request)).filter((c) => c.scope === 'ok');
+  const calls = (await simulatorCalls(request)).filter((c) => c.scope === 'ok');
   // The log is real: every metadata call browsing needs is in it, signed.
   const operations = new Set(calls.map((c) => `${c.service}:${c.operation}`));
   for (const op of ['ssm:DescribeParameters', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource', 'secretsmanager:ListSecrets', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'])
@@ -257,19 +252,21 @@ test('browsing every AWS page reads no value: the fake saw no value-reading call
   expect(await recorder.findLeaks(SENTINELS)).toEqual([]);
 });
 
-test('the fake records a value-reading call and answers it with the sentinel (test of the test)', async ({ request }) => {
-  const response = await request.post(`${FAKE_AWS}/probe`, {
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'AmazonSSM.GetParameter',
-      // The fake only checks that a request is signed, not the signature.
-      authorization: 'AWS4-HMAC-SHA256 Credential=AKIAFAKEE2E000000000/20260101/us-east-1/ssm/aws4_request',
-    },
-    data: JSON.stringify({ Name: '/prod/payments/stripe/api-key', WithDecryption: true }),
+test('the simulated AWS records a value-reading call and answers it with the sentinel (test of the test)', async ({ request }) => {
+  // A real, signed SDK call, under the /probe scope so browsing's log stays apart.
+  const client = new SSMClient({
+    endpoint: `${SIMULATED_AWS}/probe`,
+    region: REGION,
+    credentials: { accessKeyId: 'AKIAFAKEE2E000000000', secretAccessKey: 'fake-secret-access-key-for-browser-tests' },
+    maxAttempts: 1,
   });
-  expect(response.status()).toBe(200);
-  expect(await response.text()).toContain(VALUE_SENTINEL);
-  const probes = (await fakeCalls(request)).filter((c) => c.scope === 'probe');
+  try {
+    const answer = await client.send(new GetParameterCommand({ Name: '/prod/payments/stripe/api-key', WithDecryption: true }));
+    expect(answer.Parameter?.Value).toBe(VALUE_SENTINEL);
+  } finally {
+    client.destroy();
+  }
+  const probes = (await simulatorCalls(request)).filter((c) => c.scope === 'probe');
   expect(probes).toContainEqual(
     expect.objectContaining({ service: 'ssm', operation: 'GetParameter', name: '/prod/payments/stripe/api-key', withDecryption: true, signed: true }),
   );

@@ -1,10 +1,10 @@
-import { FAILING_ROTATION_SECRET } from './support/fake-aws-server';
-import { searchableValues, storedValues } from './support/fake-aws-values';
+import { FAILING_ROTATION_SECRET } from './support/aws-fixtures';
 import { recordResponses } from './support/leak-recorder';
+import { searchableValues, storedValues } from './support/simulated-aws-values';
 import { expect, test } from './support/test';
 import type { Page } from '@playwright/test';
 
-// The 'reveal' project: a server with ALLOW_REVEAL=1 over the fake AWS. Generate on the fake
+// The 'reveal' project: a server with ALLOW_REVEAL=1 over the simulated AWS. Generate on its
 // Parameter Store and Secrets Manager, then reveal: of every response of the session, only the
 // reveal responses (POST, Cache-Control: no-store) may hold a value; the value hides itself after
 // 30 seconds and can be copied.

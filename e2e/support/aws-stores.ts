@@ -1,10 +1,12 @@
-import type { FailureKey } from './fake-aws-server';
+import type { ScopeFailure } from '../../simulator/simulated-aws';
+import { REGION } from './aws-fixtures';
 
 // The stores the 'aws' browser tests configure (playwright.config.ts writes them to CONFIG_FILE):
-// the built-in store, a healthy Parameter Store and Secrets Manager against the fake AWS, and one
-// store per injected failure. Shared by the config and the specs.
+// the built-in store, a healthy Parameter Store and Secrets Manager against the simulated AWS
+// holding the browser tests' data set (aws-fixtures.ts), and one store per injected failure
+// (the simulator's /fail/<failure> endpoint paths). Shared by the config and the specs.
 
-export const REGION = 'us-east-1';
+export { REGION };
 
 export const HEALTHY_AWS_STORES = [
   { id: 'prod-params', kind: 'ssm' },
@@ -14,7 +16,7 @@ export const HEALTHY_AWS_STORES = [
 export interface FailingStore {
   id: string;
   kind: 'ssm' | 'secretsmanager';
-  failure: FailureKey;
+  failure: ScopeFailure;
   /** The StoreError code the banner shows. */
   code: string;
   /** The AWS error name the banner's message names. */
@@ -44,35 +46,35 @@ export const SLOW_LATENCY_MS = 500;
 export const SCOPED_AUDITOR = { email: 'payments-auditor@example.com', password: 'e2e-auditor-password-42', paths: '/prod/payments/**' } as const;
 
 /**
- * The same fake AWS data with `writable: true`, reached under /writes so the fake records their
- * calls apart from browsing's (which must never read a value). The healthy stores stay read-only.
+ * The same simulated AWS data with `writable: true`, reached under /writes so the simulator records
+ * their calls apart from browsing's (which must never read a value). The healthy stores stay read-only.
  */
 export const WRITABLE_AWS_STORES = [
   { id: 'rw-params', kind: 'ssm' },
   { id: 'rw-secrets', kind: 'secretsmanager' },
 ] as const;
 
-function writableStoreLines(fakeUrl: string): string[] {
-  return WRITABLE_AWS_STORES.flatMap((store) => [`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/writes`, '    writable: true']);
+function writableStoreLines(awsUrl: string): string[] {
+  return WRITABLE_AWS_STORES.flatMap((store) => [`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${awsUrl}/writes`, '    writable: true']);
 }
 
 /**
  * The 'reveal' project's CONFIG_FILE: a server with ALLOW_REVEAL=1 over the built-in store and the
- * same fake AWS, writable, so its spec can generate and then reveal.
+ * same simulated AWS, writable, so its spec can generate and then reveal.
  */
-export function revealStoresYaml(fakeUrl: string): string {
-  return `${['stores:', '  - id: local', '    kind: local', ...writableStoreLines(fakeUrl)].join('\n')}\n`;
+export function revealStoresYaml(awsUrl: string): string {
+  return `${['stores:', '  - id: local', '    kind: local', ...writableStoreLines(awsUrl)].join('\n')}\n`;
 }
 
-/** The CONFIG_FILE text for a fake AWS at `fakeUrl` (no trailing slash) and the two simulators. */
-export function awsStoresYaml(fakeUrl: string, scaleUrl: string, slowUrl: string): string {
+/** The CONFIG_FILE text for the simulated AWS at `awsUrl` (no trailing slash) and the two scale simulators. */
+export function awsStoresYaml(awsUrl: string, scaleUrl: string, slowUrl: string): string {
   const lines = ['stores:', '  - id: local', '    kind: local'];
   lines.push(`  - id: ${SCALE_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${scaleUrl}`, '    rateLimits:', '      DescribeParameters: 200');
   lines.push(`  - id: ${SLOW_STORE.id}`, '    kind: ssm', `    region: ${REGION}`, `    endpoint: ${slowUrl}`, '    rateLimits:', '      DescribeParameters: 200');
-  for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}`);
-  lines.push(...writableStoreLines(fakeUrl));
+  for (const store of HEALTHY_AWS_STORES) lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${awsUrl}`);
+  lines.push(...writableStoreLines(awsUrl));
   for (const store of FAILING_STORES)
-    lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${fakeUrl}/fail/${store.failure}`);
+    lines.push(`  - id: ${store.id}`, `    kind: ${store.kind}`, `    region: ${REGION}`, `    endpoint: ${awsUrl}/fail/${store.failure}`);
   // A scoped auditor (e2e/aws-audit-timeline.spec.ts): a grant naming the account replaces its role.
   // Not on the writing stores: their entries (other specs' rotations) would land in this auditor's timeline.
   lines.push('grants:', `  - user: ${SCOPED_AUDITOR.email}`, '    role: auditor', `    paths: ['${SCOPED_AUDITOR.paths}']`, `    stores: [local, ${HEALTHY_AWS_STORES.map((s) => s.id).join(', ')}]`);

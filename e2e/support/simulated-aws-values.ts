@@ -1,14 +1,15 @@
-// What a browser test knows of the fake AWS's stored values (GET /__values), to search every
-// response of its session for them. JSON secrets count whole and key by key.
+// What a browser test knows of the simulated AWS's stored values (its test endpoint GET /__values,
+// on loopback), to search every response of its session for them. JSON secrets count whole and
+// key by key.
 
 interface StoredValues {
   current: string | null;
-  versions: { value: string | null }[];
+  versions: { id: string | number; value: string | null; stages?: string[]; labels?: string[] }[];
 }
 
 export async function storedValues(service: 'ssm' | 'secretsmanager', name: string): Promise<StoredValues> {
-  const res = await fetch(`${process.env.E2E_FAKE_AWS_URL}/__values?service=${service}&name=${encodeURIComponent(name)}`);
-  if (!res.ok) throw new Error(`The fake AWS has no values for ${service} ${name} (HTTP ${res.status}).`);
+  const res = await fetch(`${process.env.E2E_SIMULATED_AWS_URL}/__values?service=${service}&name=${encodeURIComponent(name)}`);
+  if (!res.ok) throw new Error(`The simulated AWS has no values for ${service} ${name} (HTTP ${res.status}).`);
   return (await res.json()) as StoredValues;
 }
 
