@@ -172,7 +172,8 @@ export function parametersOf(options: CatalogueOptions): Pick<Catalogue, 'parame
       Tier: 'Standard',
       DataType: 'text',
       ...(type === 'SecureString' ? { KeyId: r() < 0.5 ? 'alias/aws/ssm' : `alias/${team.team}-${env}` } : {}),
-      ...(description ? { Description: description } : {}),
+      // null: none (left out, the simulator would make one up).
+      Description: description ?? null,
       ...(history ? { History: history } : {}),
       Tags: ownerTags(team, service, r, 0.08),
     });
@@ -307,5 +308,11 @@ export function secretsOf(options: CatalogueOptions): SecretPlan[] {
         });
     }
   }
-  return plans;
+  // Nothing scheduled for deletion, and what services read was read within the last days (left
+  // out, the simulator would make these up).
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  return plans.map((plan) => ({
+    ...plan,
+    input: { DeletedDate: null, LastAccessedDate: plan.readBy === 'service' ? iso(today - int(r, 0, 2) * DAY_MS) : null, ...plan.input },
+  }));
 }

@@ -64,7 +64,7 @@ function plan(teamName: string, service: string | null, input: SecretInput): Sec
     team: t,
     service,
     readBy: 'people',
-    input: { ...input, Tags: input.Tags ?? [{ Key: 'owner', Value: t.owner }, { Key: 'team', Value: t.team }] },
+    input: { DeletedDate: null, ...input, Tags: input.Tags ?? [{ Key: 'owner', Value: t.owner }, { Key: 'team', Value: t.team }] },
   };
 }
 

@@ -71,6 +71,12 @@ describe('demoOrganisation', () => {
     expect(owned.length / parameters.length).toBeGreaterThan(0.8);
     expect(owned.length).toBeLessThan(parameters.length);
     expect(secrets.some((s) => !s.Tags?.some((t) => t.Key === 'owner'))).toBe(true);
+    // Nothing left for the simulator to make up: descriptions, deletion, last access.
+    for (const p of parameters) expect(p.Description === null || typeof p.Description === 'string').toBe(true);
+    for (const s of secrets) {
+      expect(s.DeletedDate).toBeNull();
+      expect(s.LastAccessedDate === null || typeof s.LastAccessedDate === 'string').toBe(true);
+    }
   });
 
   it('spreads the items over every freshness status of the default 90-day policy', () => {
