@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { SlowestFirstSequencer } from './tests/support/slowest-first-sequencer';
@@ -17,10 +18,11 @@ export default defineConfig({
     environment: 'node',
     // A process per file: suites set process.env, open native SQLite handles and spawn the CLIs.
     pool: 'forks',
-    // Vitest's default is one worker less than the cores: one file at a time on this 2-core machine,
+    // Vitest's default is one worker less than the cores: one file at a time on a 2-core machine,
     // which then sat 27 % idle (files wait on child processes, PostgreSQL and simulated AWS latency).
-    // Two files at a time keep both cores busy without starving the tests that measure rates.
-    maxWorkers: 2,
+    // At least two files at a time keep both cores busy without starving the tests that measure
+    // rates; bigger machines keep vitest's default.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Longest files first, so no worker is left alone with a long file at the end.
     sequence: { sequencer: SlowestFirstSequencer },
     testTimeout: 20_000,
