@@ -23,7 +23,8 @@ export declare function mergeDemoConfig(options: {
   credentialsFile: string;
 }): { text: string; storeIds: string[]; auditIds: string[] };
 export declare function demoEpoch(dir: string, now: number): number;
-export declare function freePort(): Promise<number>;
+export declare function freePort(wanted?: number): Promise<number>;
+export declare function demoPort(dir: string): Promise<number>;
 export declare function startSimulator(options: {
   command: string;
   args: string[];

@@ -139,17 +139,29 @@ export function demoEpoch(dir, now) {
   return now;
 }
 
-/** A free port on loopback (the simulator listens there; a race with another process is handled as a failed start). */
-export function freePort() {
+/** A free port on loopback, `wanted` when it is free (the simulator listens there; a race with another process is handled as a failed start). */
+export function freePort(wanted = 0) {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.on('error', (error) => (wanted !== 0 ? resolve(freePort(0)) : reject(error)));
+    server.listen(wanted, '127.0.0.1', () => {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The simulator's port, the same as last time when it is free: the stores' endpoint is part of
+ * their LookupEvents source's id, so a new port would start that source's 90-day walk over.
+ */
+export async function demoPort(dir) {
+  const file = path.join(dir, 'port');
+  const last = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0;
+  const port = await freePort(Number.isInteger(last) && last > 1023 && last < 65536 ? last : 0);
+  writeFileSync(file, `${port}\n`);
+  return port;
 }
 
 function tsxAvailable(root) {
@@ -225,7 +237,7 @@ export async function launchDemoAws({ root, env = process.env, log = console.err
   const epoch = demoEpoch(dir, now);
   const userPath = env.CONFIG_FILE ? path.resolve(root, env.CONFIG_FILE) : null;
   if (userPath && !existsSync(userPath)) throw new DemoConfigError(`CONFIG_FILE points at ${userPath}, but it does not exist.`);
-  const port = await freePort();
+  const port = await demoPort(dir);
   const endpoint = `http://127.0.0.1:${port}`;
   const merged = mergeDemoConfig({ userText: userPath ? readFileSync(userPath, 'utf8') : null, userPath, accounts, endpoint, credentialsFile });
   const configFile = path.join(dir, 'config.yaml');

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditSourcesFromConfig, cloudTrailSources } from '@/lib/cloudtrail/sources-config';
@@ -183,6 +184,22 @@ describe('launchDemoAws', () => {
     expect([first.epoch, restart.epoch, fresh.epoch]).toEqual([1_700_000_000_000, 1_700_000_000_000, 1_800_000_000_000]);
     expect(epochs).toEqual([1_700_000_000_000, 1_700_000_000_000, 1_800_000_000_000]);
     expect(readFileSync(path.join(dataDir, 'simulated-aws', 'epoch'), 'utf8').trim()).toBe('1700000000000');
+    // The same port too while it is free: the stores' LookupEvents source keeps its id and position.
+    expect(restart.endpoint).toBe(first.endpoint);
+  });
+
+  it('takes another port when the last one is taken', async () => {
+    const dataDir = path.join(temp.dir, 'data-port');
+    const first = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: dataDir }, log: () => {}, simulatorCommand: crashing });
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(new URL(first.endpoint).port), '127.0.0.1', resolve));
+    try {
+      const second = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: dataDir }, log: () => {}, simulatorCommand: crashing });
+      expect(second.endpoint).not.toBe(first.endpoint);
+      expect(readFileSync(path.join(dataDir, 'simulated-aws', 'port'), 'utf8').trim()).toBe(new URL(second.endpoint).port);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('refuses when CONFIG_FILE is missing, before starting anything', async () => {
