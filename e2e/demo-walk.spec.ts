@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request, type APIRequestContext } from '@playwright/test';
 import { STORIES } from '../simulator/demo/stories';
+import { inlineProblems, nextRuntimeStarted, scriptNonce, watchCsp } from './support/csp-watch';
 import { DEMO_VALUES } from './support/demo-values';
 import { recordResponses } from './support/leak-recorder';
 import { expect, test } from './support/test';
@@ -69,13 +70,21 @@ test.afterAll(async () => {
   await api?.dispose();
 });
 
-test('every page says the AWS stores are a simulated organisation, naming them', async ({ page }) => {
-  await page.goto('/');
+test('every page says the AWS stores are a simulated organisation, naming them, within the CSP', async ({ page }) => {
+  const watch = await watchCsp(page);
   const banner = page.getByRole('note', { name: 'Simulated AWS' });
-  await expect(banner).toContainText('Demo on a simulated AWS organisation.');
-  for (const id of SIM_STORES) await expect(banner).toContainText(id);
-  await page.goto('/audit');
-  await expect(banner).toBeVisible();
+  for (const path of ['/', '/audit', `/browse/sim-staging-ssm`, `/items/sim-prod-secrets${DB_PASSWORD}`]) {
+    await page.goto(path);
+    await nextRuntimeStarted(page);
+    await expect(banner).toContainText('Demo on a simulated AWS organisation.');
+    for (const id of SIM_STORES) await expect(banner).toContainText(id);
+  }
+  for (const doc of await watch.documents()) expect(inlineProblems(doc.html, scriptNonce(doc.policy)), doc.url).toEqual([]);
+  expect(watch.violations).toEqual([]);
+  // Signed out too: the sign-in page says it.
+  await page.context().clearCookies();
+  await page.goto('/sign-in');
+  await expect(banner).toContainText('sim-prod-ssm');
 });
 
 test('a security reviewer filters the audit timeline to the new reader and exports it as CSV', async ({ page }) => {
