@@ -7,6 +7,7 @@ export interface DemoAccountEntry {
   label: string;
   accessKeyId: string;
   secretAccessKey: string;
+  trailBucket: string;
 }
 export declare const ACCOUNTS_FILE: string;
 export declare function demoIds(accounts: readonly DemoAccountEntry[]): { stores: string[]; audit: string[] };

@@ -73,7 +73,7 @@ function demoAuditSources(accounts, endpoint, credentialsFile) {
     profile: profileOf(a),
     credentialsFile,
     endpoint,
-    bucket: `demo-cloudtrail-${a.alias}-${a.account}`,
+    bucket: a.trailBucket,
   }));
 }
 

@@ -47,7 +47,7 @@ export interface ActivityOptions {
   ctx: RecordContext;
   env: Env;
   cast: Cast;
-  catalogue: Pick<Catalogue, 'parameters' | 'parameterChanges'>;
+  catalogue: Catalogue;
   secrets: SecretPlan[];
   /** [from, to) in epoch ms. */
   from: number;

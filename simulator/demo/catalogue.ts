@@ -121,8 +121,6 @@ export interface CatalogueOptions {
   account: string;
   region: string;
   now: number;
-  /** Feature flags per service (volume of parameters). */
-  flagsPerService: number;
   changers: Changers;
   r: Draw;
 }
@@ -143,7 +141,8 @@ function ownerTags(team: Team, service: string, r: Draw, withoutOwner: number): 
   ];
 }
 
-export function parametersOf(options: CatalogueOptions): Pick<Catalogue, 'parameters' | 'parameterChanges'> {
+/** The account's parameters; `flagsPerService` feature flags per service make up most of them. */
+export function parametersOf(options: CatalogueOptions, flagsPerService: number): Catalogue {
   const { env, now, r, changers } = options;
   const parameters: ParameterInput[] = [];
   const parameterChanges: Catalogue['parameterChanges'] = [];
@@ -192,7 +191,7 @@ export function parametersOf(options: CatalogueOptions): Pick<Catalogue, 'parame
       for (const vendor of team.vendors.slice(0, int(r, 1, team.vendors.length)))
         add(team, service, `api-keys/${vendor}`, 'SecureString', demoValue(r), `${vendor} API key`);
       const flags = new Set<string>();
-      while (flags.size < options.flagsPerService) flags.add(`${pick(r, FLAG_WORDS)}-${pick(r, FLAG_NOUNS)}`);
+      while (flags.size < flagsPerService) flags.add(`${pick(r, FLAG_WORDS)}-${pick(r, FLAG_NOUNS)}`);
       for (const flag of flags) add(team, service, `feature-flags/${flag}`, 'String', r() < 0.6 ? 'true' : 'false');
     }
   }

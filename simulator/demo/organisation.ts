@@ -22,7 +22,7 @@ export interface DemoAccount extends SimulatedAccountSpec {
  * the keys only route requests inside the simulator and are written to the demo's own credentials
  * file, never the user's. Not in any real key's format.
  */
-export const DEMO_ACCOUNTS: readonly { alias: Env; account: string; region: string; label: string; accessKeyId: string; secretAccessKey: string }[] = accountsFile.accounts.map((a) => {
+export const DEMO_ACCOUNTS: readonly { alias: Env; account: string; region: string; label: string; accessKeyId: string; secretAccessKey: string; trailBucket: string }[] = accountsFile.accounts.map((a) => {
   if (a.alias !== 'prod' && a.alias !== 'staging') throw new Error(`accounts.json: unknown alias ${a.alias}`);
   return { ...a, alias: a.alias };
 });
@@ -40,8 +40,8 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
   const r = seededRandom(env === 'prod' ? 0x5eed_0001 : 0x5eed_0002);
   const cast = castOf(account, env);
   const base = { env, account, region, now, changers: changersOf(cast), r };
-  const catalogue = parametersOf({ ...base, flagsPerService: FLAGS_PER_SERVICE[env] });
-  const plans = secretsOf({ ...base, flagsPerService: 0 });
+  const catalogue = parametersOf(base, FLAGS_PER_SERVICE[env]);
+  const plans = secretsOf(base);
   const lookupCtx = { account, region, nextId: idGenerator(`${account}-lookup`) };
   const stories = env === 'prod' ? prodStories(lookupCtx, cast, now, r) : stagingStories(lookupCtx, now, r);
   const secrets = [...plans, ...stories.secrets];
@@ -49,7 +49,7 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
   const activity = { env, cast, catalogue, secrets: plans, r };
   const recent = routineActivity({ ...activity, ctx: lookupCtx, from: now - LOOKUP_DAYS * DAY_MS, to: now });
   const older = routineActivity({ ...activity, ctx: { account, region, nextId: idGenerator(`${account}-trail`) }, from: now - TRAIL_DAYS * DAY_MS, to: now - LOOKUP_DAYS * DAY_MS });
-  const trailBucket = `demo-cloudtrail-${env}-${account}`;
+  const { trailBucket } = spec;
   return {
     alias: env,
     label: spec.label,
