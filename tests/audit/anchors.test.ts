@@ -201,7 +201,8 @@ describe('the anchor in the server log', () => {
       if (stdout.includes('ready') && !child.stdin.writableEnded) child.stdin.end('go\n');
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // 'close', not 'exit': at 'exit' the pipes may still hold the child's last lines (its second anchor).
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const anchors = stdout

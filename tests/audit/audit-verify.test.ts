@@ -61,7 +61,7 @@ function verifyAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: 
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('exit', (status) => resolve({ status, stdout, stderr })));
+  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
 }
 
 function filesOf(dir: string): Record<string, string> {

@@ -30,7 +30,7 @@ function startWriter(name: string): { child: ChildProcess; ready: Promise<void>;
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
     child.once('exit', () => reject(new Error(`writer ${name} exited before it was ready: ${stderr}`)));
   });
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stderr })));
   return { child, ready, exit };
 }
 
