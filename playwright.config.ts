@@ -61,6 +61,14 @@ const replicaPorts = [Number(process.env.E2E_REPLICA_A_PORT ?? 3214), Number(pro
 process.env.E2E_REPLICA_A_URL = `http://127.0.0.1:${replicaPorts[0]}`;
 process.env.E2E_REPLICA_B_URL = `http://127.0.0.1:${replicaPorts[1]}`;
 
+// The 'demo' project: the README's first command, `DEMO_DATA=1 npm start`, on a fresh data folder: the built-in
+// store's demo items and the simulated AWS organisation (scripts/demo-aws.mjs starts simulator/main.ts beside
+// the server). Its first CloudTrail walk takes a minute or two; the project runs last, while it fills.
+process.env.E2E_DEMO_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-demo-'));
+const demoOrgPort = Number(process.env.E2E_DEMO_PORT ?? 3216);
+const demoOrgBaseURL = `http://127.0.0.1:${demoOrgPort}`;
+const DEMO_SPECS = /(^|[\\/])demo-[^\\/]*\.spec\.ts$/;
+
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
 function selectedProjects(argv = process.argv): string[] | null {
   const names: string[] = [];
@@ -170,6 +178,18 @@ const oidcServer = dashboardServer(oidcBaseURL, oidcPort, {
   LOG_LEVEL: 'warn',
 });
 
+const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
+  DATA_DIR: path.join(process.env.E2E_DEMO_DIR, 'data'),
+  DEMO_DATA: '1',
+  // Unlike the other servers: the simulated organisation too.
+  DEMO_AWS: '1',
+  LOG_LEVEL: 'warn',
+  // Nothing may reach real AWS: no instance metadata, and no user's AWS files (the demo brings its own).
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-config'),
+  AWS_SHARED_CREDENTIALS_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-credentials'),
+});
+
 function replicaServers() {
   if (!process.env.E2E_DATABASE_URL) {
     console.warn('E2E_DATABASE_URL is not set: the replicas project (two servers on PostgreSQL) is skipped.');
@@ -211,15 +231,18 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS], use: { browserName: 'chromium' } },
+    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS, DEMO_SPECS], use: { browserName: 'chromium' } },
     { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
     { name: 'reveal', testMatch: REVEAL_SPECS, use: { browserName: 'chromium', baseURL: revealBaseURL } },
     ...(process.env.E2E_DATABASE_URL
       ? [{ name: 'replicas', testMatch: REPLICA_SPECS, use: { browserName: 'chromium' as const, baseURL: process.env.E2E_REPLICA_A_URL } }]
       : []),
+    { name: 'demo', testMatch: DEMO_SPECS, timeout: 300_000, use: { browserName: 'chromium', baseURL: demoOrgBaseURL, acceptDownloads: true } },
   ],
   webServer: [
+    // First, so the simulated organisation's sync runs while the other projects' servers start and their tests run.
+    ...(runs('demo') ? [demoOrgServer] : []),
     ...(runs('chromium') ? [demoServer] : []),
     ...(runs('aws') || runs('reveal') ? [simulatedAwsServer] : []),
     ...(runs('aws') ? [...simulators, awsServer] : []),

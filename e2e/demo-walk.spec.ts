@@ -7,7 +7,7 @@ import { DEMO_VALUES } from './support/demo-values';
 import { recordResponses } from './support/leak-recorder';
 import { expect, test } from './support/test';
 
-// The demo as `DEMO_DATA=1 npm start` serves it (e2e/demo.config.ts), walked as the three people it
+// The demo as `DEMO_DATA=1 npm start` serves it (the demo project in playwright.config.ts), walked as the three people it
 // is for, against the simulated AWS organisation the launcher started beside the server:
 //  - a security reviewer finds the new reader of the production database password in the audit
 //    timeline and exports it as CSV;
@@ -43,8 +43,8 @@ async function settledBodies(recorder: ReturnType<typeof recordResponses>): Prom
 let api: APIRequestContext;
 
 test.describe.configure({ mode: 'serial' });
-// Only the demo project's server (e2e/demo.config.ts) runs the simulated AWS organisation.
-test.skip(!process.env.E2E_DEMO_DIR, 'runs in the demo project: npx playwright test -c e2e/demo.config.ts');
+// Only the demo project's server (the demo project in playwright.config.ts) runs the simulated AWS organisation.
+test.skip(!process.env.E2E_DEMO_DIR, 'runs in the demo project: npx playwright test --project=demo');
 
 test.beforeAll(async ({ adminState }, workerInfo) => {
   test.setTimeout(300_000);
