@@ -23,8 +23,8 @@ const READY_TIMEOUT_MS = 6 * 60_000;
 /** The views, in the README's order: the overview first. */
 export const VIEWS = [
   { file: 'overview.png', path: '/', caption: 'Overview: every store by freshness, the ages chart and what needs attention first' },
-  { file: 'folder.png', path: '/browse/sim-prod-ssm/payments', caption: 'A folder of the simulated production Parameter Store' },
-  { file: 'item.png', path: '/items/sim-prod-secrets/prod/payments/db-password', caption: 'A secret: rotation state, versions and the Access panel from CloudTrail' },
+  { file: 'folder.png', path: '/browse/sim-prod-ssm/payments/api', caption: 'A folder of the simulated production Parameter Store' },
+  { file: 'item.png', path: '/items/sim-prod-secrets/prod/payments/db-password', caption: 'A secret: rotation state, versions and the Access panel from CloudTrail', fullPage: true },
   { file: 'audit.png', path: '/audit?store=sim-prod-secrets&event=GetSecretValue', caption: 'The audit timeline filtered to reads of production secrets' },
   { file: 'freshness.png', path: '/freshness?status=overdue', caption: 'The overdue list, worst first' },
 ] as const;
@@ -87,11 +87,17 @@ async function main(): Promise<void> {
       },
       deadline,
     );
+    // CloudTrail's 90 days in the timeline: a day every ten days back to the horizon holds reads (the trail
+    // bucket's older files and the LookupEvents walk arrive separately, so one day proves nothing).
+    const days = Array.from({ length: 9 }, (_, i) => new Date(Date.now() - (5 + i * 10) * 86_400_000).toISOString().slice(0, 10));
     await waitFor(
-      'CloudTrail events in the audit timeline',
+      "CloudTrail's 90 days in the audit timeline",
       async () => {
-        const body = (await (await api.get('/api/v1/audit?event=GetSecretValue')).json()) as { entries?: unknown[] };
-        return (body.entries?.length ?? 0) > 0 ? true : undefined;
+        for (const day of days) {
+          const body = (await (await api.get(`/api/v1/audit?event=GetSecretValue&from=${day}&to=${day}`)).json()) as { entries?: unknown[] };
+          if ((body.entries?.length ?? 0) === 0) return undefined;
+        }
+        return true;
       },
       deadline,
     );
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
       for (const view of VIEWS) {
         const response = await page.goto(view.path, { waitUntil: 'networkidle' });
         if (!response?.ok()) throw new Error(`${view.path} answered HTTP ${response?.status() ?? '(none)'}`);
-        await page.screenshot({ path: path.join(OUT_DIR, view.file) });
+        await page.screenshot({ path: path.join(OUT_DIR, view.file), fullPage: 'fullPage' in view && view.fullPage });
         console.log(`docs/screenshots/${view.file}  ${view.caption}`);
       }
     } finally {
