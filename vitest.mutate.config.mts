@@ -35,6 +35,8 @@ export default defineConfig({
   resolve: base.resolve,
   test: {
     ...base.test,
+    // One project of its own: not vitest.config.mts's two (the rate-measuring files are not run here).
+    projects: undefined,
     include: [
       'tests/auth/*.unit.test.ts',
       'tests/cloudtrail/*.unit.test.ts',
