@@ -184,6 +184,8 @@ const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
   // Unlike the other servers: the simulated organisation too.
   DEMO_AWS: '1',
   LOG_LEVEL: 'warn',
+  // The lead's rotation reaches the timeline within seconds instead of the demo's minute.
+  CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '0.1',
   // Nothing may reach real AWS: no instance metadata, and no user's AWS files (the demo brings its own).
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_CONFIG_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-config'),

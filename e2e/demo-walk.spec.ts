@@ -139,7 +139,7 @@ test('a lead rotates a demo secret and sees the rotation in the simulated CloudT
   await expect(page.getByRole('status').filter({ hasText: 'New version' })).toBeVisible({ timeout: 30_000 });
 
   // The simulated CloudTrail records the dashboard's RotateSecret; the audit sync brings it into
-  // the item's Access panel and the timeline (CLOUDTRAIL_SYNC_INTERVAL_MINUTES=1 in the demo).
+  // the item's Access panel and the timeline (CLOUDTRAIL_SYNC_INTERVAL_MINUTES: a minute in the demo, 6 s in this project).
   await expect
     .poll(
       async () => {
