@@ -94,6 +94,34 @@ export async function serveOn(handle: SimRequestHandler, port: number, host: str
   };
 }
 
+/** A simulator without a server: AWS requests, control requests under /__, and timers to cancel on close. */
+export interface ServableSimulator {
+  handle: SimRequestHandler;
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  close(): void;
+}
+
+/** One simulator on a loopback server of its own (the `start*` functions): /__ paths go to its control endpoints. */
+export async function serveSimulator(sim: ServableSimulator, port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const server = await serveOn(
+    (req, res, raw) => {
+      const path = pathOf(req);
+      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
+      sim.handle(req, res, raw);
+    },
+    port,
+    host,
+  );
+  return {
+    url: server.url,
+    port: server.port,
+    close: async () => {
+      sim.close();
+      await server.close();
+    },
+  };
+}
+
 /** The path of a request without its query. */
 export const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'http://sim').pathname;
 

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { AwsFault } from './aws-fault';
 import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
 
 export type { RotationRules } from './secret-rotation';
-import { afterLatency, listenOn, sendAwsJson } from './sim-http';
+import { afterLatency, sendAwsJson, sendJson, serveSimulator } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
 // The simulated AWS Parameter Store and Secrets Manager of one account in one region, over the AWS
@@ -2449,13 +2449,6 @@ interface Arrival {
   body: Body;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.destroyed) return;
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
-  res.end(payload);
-}
-
 const VALUE_FIELDS = new Set(['Value', 'SecretString', 'SecretBinary']);
 
 /** A request body as CloudTrail records it: lower-camel keys, never a value field. */
@@ -2860,33 +2853,17 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
 /** The simulator with its own loopback server: AWS calls at any path, control endpoints under /__. */
 export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Promise<SimulatedAws> {
   const sim = createSimulatedAws(options);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const path = new URL(req.url ?? '/', 'http://sim').pathname;
-      if (path.startsWith('/__')) {
+  const server = await serveSimulator(
+    {
+      handle: sim.handle,
+      handleControl: (req, res, path, raw) => {
         if (!sim.handleControl(req, res, raw)) sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
-        return;
-      }
-      sim.handle(req, res, raw);
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-
-  const host = options.host ?? '127.0.0.1';
-  const port = await listenOn(server, options.port ?? 0, host);
-  const { handle: _handle, handleControl: _handleControl, close: closeHandler, ...rest } = sim;
-  return {
-    ...rest,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closeHandler();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+      },
+      close: sim.close,
+    },
+    options.port,
+    options.host,
+  );
+  const { handle: _handle, handleControl: _handleControl, close: _close, ...rest } = sim;
+  return { ...rest, ...server };
 }

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http';
+import { afterLatency, pathOf, sendAwsJson, sendJson, serveSimulator } from './sim-http';
 
 // A simulated CloudTrail LookupEvents for tests and the audit benchmark: AWS JSON 1.1 on
 // 127.0.0.1, the API reference's shapes (EventTime in epoch seconds, ReadOnly as a string,
@@ -700,15 +700,7 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
 /** The simulated CloudTrail on a server of its own, with its control endpoints under /__. */
 export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptions = {}): Promise<SimulatedCloudTrail> {
   const sim = createSimulatedCloudTrail(options);
-  const server = await serveOn(
-    (req, res, raw) => {
-      const path = pathOf(req);
-      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
-      sim.handle(req, res, raw);
-    },
-    options.port ?? 0,
-    options.host ?? '127.0.0.1',
-  );
+  const server = await serveSimulator(sim, options.port, options.host);
   return {
     url: server.url,
     port: server.port,
@@ -716,9 +708,6 @@ export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptio
     resetStats: sim.resetStats,
     control: sim.control,
     count: sim.count,
-    close: async () => {
-      sim.close();
-      await server.close();
-    },
+    close: server.close,
   };
 }

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http';
+import { afterLatency, pathOf, sendAwsJson, sendJson, serveSimulator } from './sim-http';
 
 // A simulated AWS KMS for tests: Encrypt, Decrypt, GenerateDataKey and DescribeKey over AWS JSON 1.1
 // (X-Amz-Target TrentService.<Op>) on 127.0.0.1, so the real @aws-sdk/client-kms works against it
@@ -571,24 +571,13 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
 /** The simulated KMS on a server of its own, with its control endpoints under /__. */
 export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Promise<SimulatedKms> {
   const sim = createSimulatedKms(options);
-  const server = await serveOn(
-    (req, res, raw) => {
-      const path = pathOf(req);
-      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
-      sim.handle(req, res, raw);
-    },
-    options.port ?? 0,
-    options.host ?? '127.0.0.1',
-  );
+  const server = await serveSimulator(sim, options.port, options.host);
   return {
     url: server.url,
     port: server.port,
     keyArn: sim.keyArn,
     control: sim.control,
     stats: sim.stats,
-    close: async () => {
-      sim.close();
-      await server.close();
-    },
+    close: server.close,
   };
 }

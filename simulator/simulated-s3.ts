@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterLatency, pathOf, sendJson, serveOn } from './sim-http';
+import { afterLatency, pathOf, sendJson, serveSimulator } from './sim-http';
 import { crc32, gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 
@@ -557,15 +557,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
 /** The simulated S3 on a server of its own, with its control endpoints under /__. */
 export async function startSimulatedS3(options: SimulatedS3Options = {}): Promise<SimulatedS3> {
   const sim = createSimulatedS3(options);
-  const server = await serveOn(
-    (req, res, raw) => {
-      const path = pathOf(req);
-      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
-      sim.handle(req, res, raw);
-    },
-    options.port ?? 0,
-    options.host ?? '127.0.0.1',
-  );
+  const server = await serveSimulator(sim, options.port, options.host);
   return {
     url: server.url,
     port: server.port,
@@ -573,9 +565,6 @@ export async function startSimulatedS3(options: SimulatedS3Options = {}): Promis
     control: sim.control,
     put: sim.put,
     versions: sim.versions,
-    close: async () => {
-      sim.close();
-      await server.close();
-    },
+    close: server.close,
   };
 }
