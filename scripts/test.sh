@@ -43,14 +43,17 @@ fi
 export TEST_DATABASE_URL
 export E2E_DATABASE_URL="${E2E_DATABASE_URL:-$TEST_DATABASE_URL}"
 
-echo "== type check"
-npx tsc --noEmit -p .
+# Each stage says how long it took (the README quotes these).
+stage() {
+  local name="$1"
+  shift
+  echo "== $name"
+  local started=$SECONDS
+  "$@"
+  echo "== $name: $((SECONDS - started)) s"
+}
 
-echo "== unit and integration tests (vitest)"
-npx vitest run
-
-echo "== production build"
-NEXT_TELEMETRY_DISABLED=1 npx next build
-
-echo "== browser tests (playwright, $CHROMIUM)"
-CHROMIUM_PATH="$CHROMIUM" npx playwright test
+stage "type check" npx tsc --noEmit -p .
+stage "unit and integration tests (vitest)" npx vitest run
+stage "production build" env NEXT_TELEMETRY_DISABLED=1 npx next build
+stage "browser tests (playwright, $CHROMIUM)" env CHROMIUM_PATH="$CHROMIUM" npx playwright test
