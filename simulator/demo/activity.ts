@@ -144,7 +144,8 @@ export function routineActivity(options: ActivityOptions): CloudTrailRecord[] {
       responseElements: { version: change.version, tier: 'Standard' },
     });
   }
-  return calls.map((call) => record(ctx, call));
+  // Days are drawn whole: keep only what falls inside [from, to), so two adjacent spans share their boundary day.
+  return calls.filter((call) => call.at >= from && call.at < to).map((call) => record(ctx, call));
 }
 
 /** What one scheduled rotation writes: Secrets Manager starts it, the team's function does the steps. */

@@ -27,7 +27,7 @@ export const DEMO_ACCOUNTS: readonly { alias: Env; account: string; region: stri
   return { ...a, alias: a.alias };
 });
 
-/** LookupEvents keeps 90 days; the trail bucket has what came before, back this far. */
+/** LookupEvents keeps 90 days; the trail bucket has everything delivered, back this far. */
 const LOOKUP_DAYS = 90;
 const TRAIL_DAYS = 180;
 
@@ -50,6 +50,7 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
   const recent = routineActivity({ ...activity, ctx: lookupCtx, from: now - LOOKUP_DAYS * DAY_MS, to: now });
   const older = routineActivity({ ...activity, ctx: { account, region, nextId: idGenerator(`${account}-trail`) }, from: now - TRAIL_DAYS * DAY_MS, to: now - LOOKUP_DAYS * DAY_MS });
   const { trailBucket } = spec;
+  const events = [...recent, ...stories.events].filter((e) => Date.parse(e.eventTime!) <= now);
   return {
     alias: env,
     label: spec.label,
@@ -60,9 +61,11 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
     principalArn: `arn:aws:sts::${account}:assumed-role/secrets-dashboard/dashboard`,
     parameters: catalogue.parameters,
     secrets: secrets.map((s) => s.input),
-    events: [...recent, ...stories.events].filter((e) => Date.parse(e.eventTime!) <= now),
+    events,
     trailBucket,
-    trailObjects: trailFiles(trailBucket, account, region, older),
+    // As on AWS, the trail holds the last 90 days too (the same events, so the dashboard stores each once):
+    // the S3 source fills the timeline in seconds while LookupEvents walks at its 2 calls a second.
+    trailObjects: trailFiles(trailBucket, account, region, [...older, ...events], now),
   };
 }
 
