@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { can } from '@/lib/auth/authorize';
@@ -8,13 +6,12 @@ import type { Role } from '@/lib/auth/roles';
 import { getFolderView, listInventoryStatuses, listItemsPage } from '@/lib/data/browse';
 import { getFreshnessOverview, listFreshness } from '@/lib/data/freshness';
 import { searchEverything } from '@/lib/data/search';
-import { resetFreshnessPolicies } from '@/lib/freshness/policies';
 import { FRESHNESS_STATUSES, type FreshnessStatus } from '@/lib/freshness/types';
-import { closeInventoryDb, inventoryDb } from '@/lib/inventory/inventory';
+import { inventoryDb } from '@/lib/inventory/inventory';
 import type { InventoryRecord } from '@/lib/inventory/records';
-import { getStores } from '@/lib/stores/registry';
 import { folderOf } from '@/lib/validations/item-name';
-import { DATABASES, useDatabase } from '../support/databases';
+import { DATABASES } from '../support/databases';
+import { openInventoryDashboard } from '../support/inventory-dashboard';
 import { inventoryRecord, walkInto } from '../support/inventory-records';
 import { makeTempDir } from '../support/temp-dir';
 import { FC_PARAMS, FC_SEED, foldersAbove, globArb, NAME_LEVELS } from './support/access-arbitraries';
@@ -70,15 +67,14 @@ function derivedGlobArb(names: () => string[]): fc.Arbitrary<string> {
 
 describe.each(DATABASES)('every surface against the one check (%s)', (database) => {
   const temp = makeTempDir('secrets-access-property-');
-  let undoDatabase: () => Promise<void>;
+  let dashboard: { close(): Promise<void> } | undefined;
   const items = new Map<string, InventoryRecord[]>();
   const statusOf = new Map<string, FreshnessStatus>();
   const key = (storeId: string, name: string) => `${storeId}\u0000${name}`;
 
   beforeAll(async () => {
-    const config = path.join(temp.dir, 'dashboard.yaml');
-    writeFileSync(
-      config,
+    dashboard = await openInventoryDashboard(
+      temp.dir,
       `stores:
   - { id: local, kind: local }
   - { id: params, kind: ssm, region: us-east-1 }
@@ -87,13 +83,8 @@ freshness:
   - { path: /prod/, maxAge: 90d, warnBefore: 10d }
   - { path: /staging/, maxAge: 30d }
 `,
+      database,
     );
-    delete process.env.MASTER_KEY;
-    Object.assign(process.env, { DATA_DIR: path.join(temp.dir, 'data'), CONFIG_FILE: config, DEMO_DATA: '0', LOG_LEVEL: 'silent' });
-    undoDatabase = (await useDatabase(database)).cleanup;
-    delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
-    resetFreshnessPolicies();
-    await getStores();
     const db = await inventoryDb();
     for (const storeId of STORES) {
       const records = universe(storeId, FC_SEED);
@@ -113,10 +104,7 @@ freshness:
   }, 120_000);
 
   afterAll(async () => {
-    for (const store of await getStores()) await (store as { close?: () => Promise<void> }).close?.();
-    await closeInventoryDb();
-    delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
-    await undoDatabase?.();
+    await dashboard?.close();
     temp.cleanup();
   });
 

@@ -1,13 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Grant } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getFolderView, listItemsPage } from '@/lib/data/browse';
-import { resetFreshnessPolicies } from '@/lib/freshness/policies';
-import { closeInventoryDb, inventoryDb } from '@/lib/inventory/inventory';
-import { getStores } from '@/lib/stores/registry';
-import { DATABASES, useDatabase } from '../support/databases';
+import { inventoryDb } from '@/lib/inventory/inventory';
+import { DATABASES } from '../support/databases';
+import { openInventoryDashboard } from '../support/inventory-dashboard';
 import { inventoryRecord, walkInto } from '../support/inventory-records';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -33,17 +30,10 @@ type Who = keyof typeof P;
 
 describe.each(DATABASES)('folder pages cut by the one check (%s)', (database) => {
   const temp = makeTempDir('secrets-folder-view-');
-  let undoDatabase: () => Promise<void>;
+  let dashboard: { close(): Promise<void> } | undefined;
 
   beforeAll(async () => {
-    const config = path.join(temp.dir, 'dashboard.yaml');
-    writeFileSync(config, 'stores:\n  - { id: params, kind: ssm, region: us-east-1 }\n  - { id: empty, kind: ssm, region: us-east-1 }\n');
-    delete process.env.MASTER_KEY;
-    Object.assign(process.env, { DATA_DIR: path.join(temp.dir, 'data'), CONFIG_FILE: config, DEMO_DATA: '0', LOG_LEVEL: 'silent' });
-    undoDatabase = (await useDatabase(database)).cleanup;
-    delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
-    resetFreshnessPolicies();
-    await getStores();
+    dashboard = await openInventoryDashboard(temp.dir, 'stores:\n  - { id: params, kind: ssm, region: us-east-1 }\n  - { id: empty, kind: ssm, region: us-east-1 }\n', database);
     const db = await inventoryDb();
     for (const [storeId, names] of [['params', NAMES], ['empty', []]] as const) {
       await walkInto(db, storeId, names.map((n) => inventoryRecord(n)));
@@ -51,9 +41,7 @@ describe.each(DATABASES)('folder pages cut by the one check (%s)', (database) =>
   }, 60_000);
 
   afterAll(async () => {
-    await closeInventoryDb();
-    delete (globalThis as { __storeRegistry?: unknown }).__storeRegistry;
-    await undoDatabase?.();
+    await dashboard?.close();
     temp.cleanup();
   });
 
