@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 // What every simulated AWS service shares: listening on loopback, answering in AWS JSON 1.1, and
-// holding an answer back for the simulated latency (timers kept, so closing cancels them), and
+// holding an answer back for the simulated latency (timers kept, so closing cancels them), reading a
+// JSON request body and admitting calls within a quota as AWS does, and
 // serving a handler that has no server of its own (each service is one, so a gateway can route to it).
 
 export async function listenOn(server: Server, port: number, host: string): Promise<number> {
@@ -130,4 +132,33 @@ export function credentialScope(req: IncomingMessage): { accessKeyId: string; re
   const auth = String(req.headers.authorization ?? '');
   const m = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.exec(auth);
   return m ? { accessKeyId: m[1]!, region: m[2]!, service: m[3]! } : null;
+}
+
+/** An AWS JSON request's body: the parsed object, or null when it is not a JSON object (AWS answers SerializationException). */
+export function parseJsonObject(raw: Buffer): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** AWS's quotas as the simulators enforce them: a sustained `rate` per second with a burst of as many. */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  private readonly capacity: number;
+  constructor(readonly rate: number) {
+    // A rate of 0 admits nothing (every call throttled); otherwise at least one call fits.
+    this.capacity = rate <= 0 ? 0 : Math.max(1, rate);
+    this.tokens = this.capacity;
+  }
+  take(now: number): boolean {
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }

@@ -6,7 +6,7 @@ import { AwsFault } from './aws-fault';
 import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
 
 export type { RotationRules } from './secret-rotation';
-import { afterLatency, sendAwsJson, sendJson, serveSimulator } from './sim-http';
+import { afterLatency, parseJsonObject, sendAwsJson, sendJson, serveSimulator, TokenBucket } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
 // The simulated AWS Parameter Store and Secrets Manager of one account in one region, over the AWS
@@ -660,28 +660,7 @@ function parsePolicies(text: string | undefined): ParameterPolicy[] | undefined 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Token buckets and windows.
-
-class Bucket {
-  private tokens: number;
-  private last = performance.now();
-  readonly capacity: number;
-
-  constructor(readonly rate: number) {
-    this.capacity = rate <= 0 ? 0 : Math.max(1, rate);
-    this.tokens = this.capacity;
-  }
-
-  take(now: number): boolean {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
-  }
-}
+// Windows (the quotas' token buckets are sim-http.ts's TokenBucket).
 
 /** Counts arrivals in a sliding 1-second window and remembers the most seen. */
 class WindowCounter {
@@ -2370,7 +2349,7 @@ interface Settings {
   denyHistory: ((name: string, ordinal: number) => boolean) | null;
   /** group → rate (null: unlimited). */
   rates: Map<string, number | null>;
-  buckets: Map<string, Bucket>;
+  buckets: Map<string, TokenBucket>;
   rotationDelayMs: number;
   recordCalls: boolean;
   historyValue: string | null;
@@ -2386,7 +2365,7 @@ function applyQuotas(settings: Settings, overrides: QuotaOverrides): void {
     const effective = rate === null || rate === Infinity ? null : rate;
     settings.rates.set(group, effective);
     if (effective === null) settings.buckets.delete(group);
-    else settings.buckets.set(group, new Bucket(effective));
+    else settings.buckets.set(group, new TokenBucket(effective));
   }
 }
 
@@ -2509,7 +2488,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     denyTags: compileDeny(options.denyTags),
     denyHistory: compileDeny(options.denyHistory),
     rates: new Map(DEFAULT_QUOTAS.map((q) => [q.group, q.ratePerSecond])),
-    buckets: new Map(DEFAULT_QUOTAS.map((q) => [q.group, new Bucket(q.ratePerSecond)])),
+    buckets: new Map(DEFAULT_QUOTAS.map((q) => [q.group, new TokenBucket(q.ratePerSecond)])),
     rotationDelayMs: checkNonNegative(options.rotationDelayMs ?? DEFAULT_ROTATION_DELAY_MS, 'rotationDelayMs'),
     recordCalls: options.recordCalls === true,
     historyValue: options.historyValue ?? null,
@@ -2662,13 +2641,9 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     const auth = String(req.headers.authorization ?? '');
     if (!/^AWS4-HMAC-SHA256 Credential=\S+, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.test(auth) || !req.headers['x-amz-date'])
       return fail('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
-    try {
-      const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Body;
-    } catch {
-      return fail('SerializationException', 'Start of structure or map found where not expected.');
-    }
+    const parsed = parseJsonObject(raw);
+    if (!parsed) return fail('SerializationException', 'Start of structure or map found where not expected.');
+    body = parsed;
     if (!service || !(SIM_OPERATIONS[service] as readonly string[]).includes(operation))
       return fail('UnknownOperationException', `The simulator does not implement ${target || '(no X-Amz-Target)'}.`);
 
@@ -2787,7 +2762,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     world = build();
     for (const q of DEFAULT_QUOTAS) {
       const rate = settings.rates.get(q.group);
-      if (rate !== null && rate !== undefined) settings.buckets.set(q.group, new Bucket(rate));
+      if (rate !== null && rate !== undefined) settings.buckets.set(q.group, new TokenBucket(rate));
     }
   };
 

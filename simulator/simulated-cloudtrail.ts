@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, pathOf, sendAwsJson, sendJson, serveSimulator } from './sim-http';
+import { afterLatency, parseJsonObject, pathOf, sendAwsJson, sendJson, serveSimulator } from './sim-http';
 
 // A simulated CloudTrail LookupEvents for tests and the audit benchmark: AWS JSON 1.1 on
 // 127.0.0.1, the API reference's shapes (EventTime in epoch seconds, ReadOnly as a string,
@@ -610,13 +610,9 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
     }
     if (settings.failAll) return fail(settings.failAll, `Simulated failure ${settings.failAll}`, settings.failAll.startsWith('Internal') ? 500 : 400);
     let body: Body;
-    try {
-      const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Body;
-    } catch {
-      return fail('SerializationException', 'Start of structure or map found where not expected.');
-    }
+    const parsed = parseJsonObject(raw);
+    if (!parsed) return fail('SerializationException', 'Start of structure or map found where not expected.');
+    body = parsed;
     try {
       const out = lookup(body, account, region, entry);
       counters.ok++;

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, pathOf, sendAwsJson, sendJson, serveSimulator } from './sim-http';
+import { afterLatency, parseJsonObject, pathOf, sendAwsJson, sendJson, serveSimulator, TokenBucket } from './sim-http';
 
 // A simulated AWS KMS for tests: Encrypt, Decrypt, GenerateDataKey and DescribeKey over AWS JSON 1.1
 // (X-Amz-Target TrentService.<Op>) on 127.0.0.1, so the real @aws-sdk/client-kms works against it
@@ -134,25 +134,6 @@ class KmsFault extends Error {
     readonly status = 400,
   ) {
     super(message);
-  }
-}
-
-/** Sustained `rate` per second with a burst of as many. */
-class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  private readonly capacity: number;
-  constructor(readonly rate: number) {
-    // A rate of 0 admits nothing (every call throttled); otherwise at least one call fits.
-    this.capacity = rate <= 0 ? 0 : Math.max(1, rate);
-    this.tokens = this.capacity;
-  }
-  take(now: number): boolean {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }
 
@@ -463,13 +444,9 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
     if (settings.failAll) return fail(settings.failAll, `Simulated failure ${settings.failAll}`, settings.failAll === 'KMSInternalException' ? 500 : 400);
 
     let body: Body;
-    try {
-      const parsed: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Body;
-    } catch {
-      return fail('SerializationException', 'Start of structure or map found where not expected.');
-    }
+    const parsed = parseJsonObject(raw);
+    if (!parsed) return fail('SerializationException', 'Start of structure or map found where not expected.');
+    body = parsed;
     try {
       const out = api[operation as KmsOperation](body);
       c.ok++;
