@@ -16,7 +16,7 @@ const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
 
 // The 'aws' project: a second server of the same build whose CONFIG_FILE adds AWS stores against the
-// project's simulated AWS (simulator/simulated-aws-main.ts) holding the browser tests' data set
+// project's simulated AWS (simulator/main.ts --aws) holding the browser tests' data set
 // (e2e/support/aws-fixtures.ts): healthy ones and one per injected failure.
 process.env.E2E_AWS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-aws-'));
 const awsPort = Number(process.env.E2E_AWS_PORT ?? 3211);
@@ -108,7 +108,7 @@ const demoServer = dashboardServer(baseURL, port, { DATA_DIR: process.env.E2E_DA
 // rotations finishing after 1.5 s.
 const simulatedAwsServer = {
   command: [
-    `node --import tsx simulator/simulated-aws-main.ts --port ${simulatedAwsPort} --data e2e/support/aws-fixtures.ts`,
+    `node --import tsx simulator/main.ts --aws --port ${simulatedAwsPort} --data e2e/support/aws-fixtures.ts`,
     `--latency 0 --record-calls --history-value ${HISTORY_SENTINEL} --deny-history-every ${KMS_DENIED_EVERY} --rotation-delay 1500`,
   ].join(' '),
   url: `${process.env.E2E_SIMULATED_AWS_URL}/__health`,
@@ -117,11 +117,11 @@ const simulatedAwsServer = {
 };
 const simulators = [
   {
-    command: `node --import tsx simulator/simulated-aws-main.ts --port ${scalePort} --ssm flat:bulk:${SCALE_STORE.folderItems} --ssm hierarchy:500 --latency 2 --quota ssm:DescribeParameters=400`,
+    command: `node --import tsx simulator/main.ts --aws --port ${scalePort} --ssm flat:bulk:${SCALE_STORE.folderItems} --ssm hierarchy:500 --latency 2 --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SCALE_AWS_URL}/__health`,
   },
   {
-    command: `node --import tsx simulator/simulated-aws-main.ts --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --quota ssm:DescribeParameters=400`,
+    command: `node --import tsx simulator/main.ts --aws --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
   },
 ].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));

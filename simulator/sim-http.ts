@@ -42,18 +42,19 @@ export function afterLatency(delayMs: number, pending: Set<NodeJS.Timeout>, fn: 
   pending.add(timer);
 }
 
-/** A simulator run as a process closes on SIGTERM/SIGINT, and exits within 2 s whatever close does. */
-export function closeOnSignals(name: string, close: () => Promise<void>): void {
+/** A simulator run as a process closes on SIGTERM/SIGINT (or when `stop` is called), and exits within 2 s whatever close does. */
+export function closeOnSignals(name: string, close: () => Promise<void>): (why: string) => void {
   let closing = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (closing) return;
     closing = true;
-    process.stderr.write(`${name}: ${signal}, closing\n`);
+    process.stderr.write(`${name}: ${why}, closing\n`);
     void close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  return stop;
 }
 
 /** JSON for the control endpoints (plain JSON, not the AWS protocol). */

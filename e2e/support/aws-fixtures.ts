@@ -1,7 +1,7 @@
 import { SIM_VALUE_SENTINEL, type ParameterInput, type SecretInput } from '../../simulator/simulated-aws';
 
 // The browser tests' AWS data set, loaded into the project's simulated AWS
-// (`simulator/simulated-aws-main.ts --data e2e/support/aws-fixtures.ts`, see playwright.config.ts)
+// (`simulator/main.ts --aws --data e2e/support/aws-fixtures.ts`, see playwright.config.ts)
 // and into the in-process simulators of the tests that write to AWS stores. Data only: the
 // parameters and secrets (`parameters`, `secrets`), their sentinels and the names specs use.
 // Dates are relative to when the module is loaded (the simulator's start).

@@ -47,14 +47,14 @@ Object.assign(process.env, AWS_ENV, { LOG_LEVEL: 'warn' });
 
 /** The simulated AWS in its own process with these Parameter Store sets (e.g. `hierarchy:1000`, `flat:bulk:500`). */
 export async function startSimulator(ssmSets: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/simulated-aws-main.ts', ...ssmSets.flatMap((set) => ['--ssm', set]), '--latency', String(LATENCY_MS)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', '--aws', ...ssmSets.flatMap((set) => ['--ssm', set]), '--latency', String(LATENCY_MS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the simulator exited (${code})`)));
   });
-  return { url: first.trim(), child };
+  return { url: first.trim().replace(/^SIMULATOR_URL=/, ''), child };
 }
 
 /** The cold sync's floor in seconds: DescribeParameters calls needed (50 a page) at the rate allowed. */

@@ -34,14 +34,14 @@ export interface SecretsManagerColdSync {
 }
 
 async function startSimulator(count: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/simulated-aws-main.ts', '--secrets', `hierarchy:${count}`, '--latency', String(LATENCY_MS)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', '--aws', '--secrets', `hierarchy:${count}`, '--latency', String(LATENCY_MS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the simulator exited (${code})`)));
   });
-  return { url: first.trim(), child };
+  return { url: first.trim().replace(/^SIMULATOR_URL=/, ''), child };
 }
 
 function round(n: number, digits = 2): number {

@@ -85,13 +85,36 @@ describe('simulator/main.ts', () => {
     }
   }, 20_000);
 
-  it('refuses to start without an organisation, and with a malformed --port', async () => {
+  it('refuses to start without exactly one mode, with a malformed --port, and with two ways of denying tags', async () => {
     const none = await run([]).exit;
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('give either --demo or --accounts FILE');
+    expect(none.stderr).toContain('give one of --demo, --accounts FILE, --aws, --kms');
+    const two = await run(['--aws', '--kms']).exit;
+    expect(two.code).toBe(2);
+    const both = await run(['--aws', '--deny-tags', '/a', '--deny-tags-every', '2']).exit;
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('use either --deny-tags or --deny-tags-every');
     const bad = await run(['--accounts', accountsFile, '--port', 'eighty']).exit;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--port must be a whole number');
+  }, 20_000);
+
+  it('serves Parameter Store and Secrets Manager alone with --aws, and KMS alone with --kms', async () => {
+    const aws = run(['--aws', '--ssm', 'flat:bulk:7', '--secrets', 'hierarchy:3', '--latency', '0']);
+    const kms = run(['--kms', '--key', '1234abcd-12ab-34cd-56ef-1234567890ab:alias/one,alias/two', '--latency', '0']);
+    try {
+      const awsUrl = (await aws.firstLine).slice('SIMULATOR_URL='.length);
+      expect(await (await fetch(`${awsUrl}/__health`)).json()).toMatchObject({ status: 'ok', parameters: 7, secrets: 3 });
+      const kmsUrl = (await kms.firstLine).slice('SIMULATOR_URL='.length);
+      expect(await (await fetch(`${kmsUrl}/__health`)).json()).toMatchObject({ status: 'ok', keys: 1 });
+      aws.child.stdin.end();
+      kms.child.stdin.end();
+      expect((await aws.exit).code).toBe(0);
+      expect((await kms.exit).code).toBe(0);
+    } finally {
+      aws.child.kill();
+      kms.child.kill();
+    }
   }, 20_000);
 
   it('serves the demo organisation with --demo: prod and staging', async () => {
