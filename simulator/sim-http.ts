@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
 
 // What every simulated AWS service shares: listening on loopback, answering in AWS JSON 1.1, and
 // holding an answer back for the simulated latency (timers kept, so closing cancels them), reading a
 // JSON request body and admitting calls within a quota as AWS does, and
 // serving a handler that has no server of its own (each service is one, so a gateway can route to it).
 
-export async function listenOn(server: Server, port: number, host: string): Promise<number> {
+async function listenOn(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -97,25 +98,30 @@ export async function serveOn(handle: SimRequestHandler, port: number, host: str
   };
 }
 
-/** A simulator without a server: AWS requests, control requests under /__, and timers to cancel on close. */
+/** A simulator without a server: AWS requests, control requests under /__ (false: no such endpoint), and timers to cancel on close. */
 export interface ServableSimulator {
   handle: SimRequestHandler;
-  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean;
   close(): void;
 }
 
+/** A simulator on a loopback server of its own: what it offers besides serving, its URL, and a close that stops the server. */
+export type Standalone<S extends ServableSimulator> = Omit<S, keyof ServableSimulator> & { url: string; port: number; close(): Promise<void> };
+
 /** One simulator on a loopback server of its own (the `start*` functions): /__ paths go to its control endpoints. */
-export async function serveSimulator(sim: ServableSimulator, port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function serveAlone<S extends ServableSimulator>(sim: S, port = 0, host = '127.0.0.1'): Promise<Standalone<S>> {
   const server = await serveOn(
     (req, res, raw) => {
       const path = pathOf(req);
-      if (path.startsWith('/__')) return sim.handleControl(req, res, path, raw);
-      sim.handle(req, res, raw);
+      if (!path.startsWith('/__')) return sim.handle(req, res, raw);
+      if (!sim.handleControl(req, res, path, raw)) sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
     },
     port,
     host,
   );
+  const { handle: _handle, handleControl: _handleControl, close: _close, ...offered } = sim;
   return {
+    ...offered,
     url: server.url,
     port: server.port,
     close: async () => {
@@ -123,6 +129,48 @@ export async function serveSimulator(sim: ServableSimulator, port = 0, host = '1
       await server.close();
     },
   };
+}
+
+/** What every simulator's control endpoints reach. */
+export interface Controllable<C> {
+  health(): Record<string, unknown>;
+  stats(): unknown;
+  resetStats(): void;
+  control(cmd: C): object;
+}
+
+/** The control endpoints every simulator answers (plain JSON): GET /__health, GET /__stats, POST /__stats/reset, POST /__control. */
+export function answerControl<C>(req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer, sim: Controllable<C>): boolean {
+  const route = `${req.method ?? ''} ${path}`;
+  if (route === 'GET /__health') sendJson(res, 200, { status: 'ok', ...sim.health() });
+  else if (route === 'GET /__stats') sendJson(res, 200, sim.stats());
+  else if (route === 'POST /__stats/reset') {
+    sim.resetStats();
+    sendJson(res, 200, { ok: true });
+  } else if (route === 'POST /__control') {
+    try {
+      sendJson(res, 200, { ok: true, ...sim.control(JSON.parse(raw.toString('utf8') || '{}') as C) });
+    } catch (error) {
+      sendJson(res, 400, { error: error instanceof z.ZodError ? zodMessage(error) : (error as Error).message });
+    }
+  } else return false;
+  return true;
+}
+
+/** A zod error as one line naming each field. */
+export const zodMessage = (error: z.ZodError): string => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+
+/** An AWS JSON request decided at arrival (so quotas see arrival times) and answered after the latency. */
+export function answerJsonAfter(req: IncomingMessage, res: ServerResponse, delayMs: number, pending: Set<NodeJS.Timeout>, decide: () => { status: number; body: unknown; type?: string }): void {
+  if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs' });
+  const out = decide();
+  afterLatency(delayMs, pending, () => sendAwsJson(res, out));
+}
+
+/** Cancels the answers still held back for latency. */
+export function cancelAll(pending: Set<NodeJS.Timeout>): void {
+  for (const timer of pending) clearTimeout(timer);
+  pending.clear();
 }
 
 /** The path of a request without its query. */
@@ -161,5 +209,29 @@ export class TokenBucket {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+}
+
+/** Times of calls in the last second; `max` is the most seen in any 1-second window (how a test proves a rate ceiling). */
+export class SlidingWindow {
+  private times: number[] = [];
+  private head = 0;
+  max = 0;
+
+  /** How many in (now - 1000, now]. */
+  inWindow(now: number): number {
+    while (this.head < this.times.length && this.times[this.head]! <= now - 1000) this.head++;
+    // Drop the passed times now and then, not on every call.
+    if (this.head > 4096 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return this.times.length - this.head;
+  }
+
+  add(now: number): void {
+    const n = this.inWindow(now) + 1;
+    this.times.push(now);
+    if (n > this.max) this.max = n;
   }
 }

@@ -6,7 +6,7 @@ import { AwsFault } from './aws-fault';
 import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
 
 export type { RotationRules } from './secret-rotation';
-import { afterLatency, parseJsonObject, sendAwsJson, sendJson, serveSimulator, TokenBucket } from './sim-http';
+import { afterLatency, answerControl, cancelAll, parseJsonObject, sendAwsJson, sendJson, serveAlone, SlidingWindow, TokenBucket, zodMessage, type Standalone } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
 // The simulated AWS Parameter Store and Secrets Manager of one account in one region, over the AWS
@@ -370,7 +370,7 @@ export interface SimulatedAwsHandler {
   /** Answers one AWS JSON 1.1 request whose body was already read (latency applied inside). */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
   /** Answers a plain-JSON control request (/__health, /__stats, /__control, /__calls, /__values, /__reset); false if the path is none of them. */
-  handleControl(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean;
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean;
   stats(): SimStats;
   resetStats(): void;
   control(cmd: ControlCommand): ControlResult;
@@ -384,11 +384,7 @@ export interface SimulatedAwsHandler {
   close(): void;
 }
 
-export interface SimulatedAws extends Omit<SimulatedAwsHandler, 'close' | 'handle' | 'handleControl'> {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type SimulatedAws = Standalone<SimulatedAwsHandler>;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic pseudo-random fields.
@@ -659,27 +655,6 @@ function parsePolicies(text: string | undefined): ParameterPolicy[] | undefined 
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Windows (the quotas' token buckets are sim-http.ts's TokenBucket).
-
-/** Counts arrivals in a sliding 1-second window and remembers the most seen. */
-class WindowCounter {
-  private times: number[] = [];
-  private head = 0;
-  max = 0;
-
-  add(now: number): void {
-    this.times.push(now);
-    while (this.times[this.head]! <= now - 1000) this.head++;
-    const inWindow = this.times.length - this.head;
-    if (inWindow > this.max) this.max = inWindow;
-    if (this.head > 4096 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.head = 0;
-    }
-  }
-}
-
 interface OpCounters {
   calls: number;
   ok: number;
@@ -687,8 +662,8 @@ interface OpCounters {
   errors: number;
   withDecryption: number;
   computeMs: number;
-  arrivals: WindowCounter;
-  accepted: WindowCounter;
+  arrivals: SlidingWindow;
+  accepted: SlidingWindow;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2534,7 +2509,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
   const countersFor = (key: string): OpCounters => {
     let c = counters.get(key);
     if (!c) {
-      c = { calls: 0, ok: 0, throttled: 0, errors: 0, withDecryption: 0, computeMs: 0, arrivals: new WindowCounter(), accepted: new WindowCounter() };
+      c = { calls: 0, ok: 0, throttled: 0, errors: 0, withDecryption: 0, computeMs: 0, arrivals: new SlidingWindow(), accepted: new SlidingWindow() };
       counters.set(key, c);
     }
     return c;
@@ -2755,6 +2730,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
   };
 
   const values = (service: SimService, name: string): StoredValues | null => world.store.storedValues(service, name);
+  const health = () => ({ account, region, parameters: world.store.params.size, secrets: world.store.secrets.size });
 
   const reset = (): void => {
     for (const timer of rotations) clearTimeout(timer);
@@ -2766,41 +2742,19 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     }
   };
 
-  const handleControl = (req: IncomingMessage, res: ServerResponse, raw: Buffer): boolean => {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const route = `${req.method ?? ''} ${url.pathname}`;
-    const store = world.store;
-    if (route === 'GET /__health') sendJson(res, 200, { status: 'ok', account, region, parameters: store.params.size, secrets: store.secrets.size });
-    else if (route === 'GET /__stats') sendJson(res, 200, stats());
-    else if (route === 'POST /__stats/reset') {
-      resetStats();
-      sendJson(res, 200, { ok: true });
-    } else if (route === 'GET /__calls') sendJson(res, 200, { recording: settings.recordCalls, calls: recorded });
-    else if (route === 'GET /__values') {
-      const query = VALUES_QUERY.safeParse(Object.fromEntries(url.searchParams));
-      if (!query.success) sendJson(res, 400, { error: `GET /__values?service=ssm|secretsmanager&name=<name>: ${query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
-      else {
-        const found = values(query.data.service, query.data.name);
-        if (found) sendJson(res, 200, found);
-        else sendJson(res, 404, { error: `no ${query.data.service} item named ${query.data.name}` });
-      }
-    } else if (route === 'POST /__reset') {
+  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): boolean => {
+    const route = `${req.method ?? ''} ${path}`;
+    if (route === 'GET /__calls') sendJson(res, 200, { recording: settings.recordCalls, calls: recorded });
+    else if (route === 'POST /__reset') {
       reset();
       sendJson(res, 200, { ok: true, status: 'reset' });
-    } else if (route === 'POST /__control') {
-      let cmd: ControlCommand;
-      try {
-        cmd = JSON.parse(raw.toString('utf8') || '{}') as ControlCommand;
-      } catch {
-        sendJson(res, 400, { error: 'the body is not JSON' });
-        return true;
-      }
-      try {
-        sendJson(res, 200, { ok: true, ...control(cmd) });
-      } catch (error) {
-        sendJson(res, 400, { error: (error as Error).message });
-      }
-    } else return false;
+    } else if (route === 'GET /__values') {
+      const query = VALUES_QUERY.safeParse(Object.fromEntries(new URL(req.url ?? '/', 'http://sim').searchParams));
+      const found = query.success ? values(query.data.service, query.data.name) : null;
+      if (!query.success) sendJson(res, 400, { error: `GET /__values?service=ssm|secretsmanager&name=<name>: ${zodMessage(query.error)}` });
+      else if (found) sendJson(res, 200, found);
+      else sendJson(res, 404, { error: `no ${query.data.service} item named ${query.data.name}` });
+    } else return answerControl(req, res, path, raw, { health, stats, resetStats, control });
     return true;
   };
 
@@ -2816,9 +2770,8 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     values,
     reset,
     close: () => {
-      for (const timer of [...pending, ...rotations]) clearTimeout(timer);
-      pending.clear();
-      rotations.clear();
+      cancelAll(pending);
+      cancelAll(rotations);
       for (const res of hanging) res.destroy();
       hanging.clear();
     },
@@ -2827,18 +2780,5 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
 
 /** The simulator with its own loopback server: AWS calls at any path, control endpoints under /__. */
 export async function startSimulatedAws(options: SimulatedAwsOptions = {}): Promise<SimulatedAws> {
-  const sim = createSimulatedAws(options);
-  const server = await serveSimulator(
-    {
-      handle: sim.handle,
-      handleControl: (req, res, path, raw) => {
-        if (!sim.handleControl(req, res, raw)) sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
-      },
-      close: sim.close,
-    },
-    options.port,
-    options.host,
-  );
-  const { handle: _handle, handleControl: _handleControl, close: _close, ...rest } = sim;
-  return { ...rest, ...server };
+  return serveAlone(createSimulatedAws(options), options.port, options.host);
 }

@@ -1,7 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, parseJsonObject, pathOf, sendAwsJson, sendJson, serveSimulator } from './sim-http';
+import { AwsFault } from './aws-fault';
+import { answerControl, answerJsonAfter, cancelAll, type Controllable, parseJsonObject, serveAlone, SlidingWindow, type Standalone } from './sim-http';
 
 // A simulated CloudTrail LookupEvents for tests and the audit benchmark: AWS JSON 1.1 on
 // 127.0.0.1, the API reference's shapes (EventTime in epoch seconds, ReadOnly as a string,
@@ -114,26 +115,18 @@ export interface CloudTrailSimStats {
 export interface SimulatedCloudTrailHandler {
   /** Answers one LookupEvents request whose body was already read (latency applied inside). */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
-  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control). */
-  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
-  stats(): CloudTrailSimStats;
-  resetStats(): void;
-  control(cmd: CloudTrailControlCommand): { events: number; added: number };
-  count(filter?: { account?: string; region?: string; eventSource?: string }): number;
-  /** Cancels answers still held back for latency. */
-  close(): void;
-}
-
-export interface SimulatedCloudTrail {
-  url: string;
-  port: number;
+  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control); false for another path. */
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean;
   stats(): CloudTrailSimStats;
   resetStats(): void;
   control(cmd: CloudTrailControlCommand): { events: number; added: number };
   /** Events (all sources) the simulator holds for an account and region. */
   count(filter?: { account?: string; region?: string; eventSource?: string }): number;
-  close(): Promise<void>;
+  /** Cancels answers still held back for latency. */
+  close(): void;
 }
+
+export type SimulatedCloudTrail = Standalone<SimulatedCloudTrailHandler>;
 
 // ---------------------------------------------------------------------------------------------
 // Generated data.
@@ -351,37 +344,6 @@ class EventStore {
       if ((filter.account ?? account) === account && (filter.region ?? region) === region && (filter.eventSource ?? source) === source) n += list.length;
     }
     return n;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rate windows.
-
-/** Times of calls in the last second; `max` is the most seen in any 1-second window. */
-class SlidingWindow {
-  private times: number[] = [];
-  max = 0;
-
-  /** How many in (now - 1000, now]. */
-  inWindow(now: number): number {
-    while (this.times.length > 0 && this.times[0]! <= now - 1000) this.times.shift();
-    return this.times.length;
-  }
-
-  add(now: number): void {
-    const n = this.inWindow(now) + 1;
-    this.times.push(now);
-    if (n > this.max) this.max = n;
-  }
-}
-
-class AwsFault extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
   }
 }
 
@@ -657,53 +619,20 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
   });
 
   const pending = new Set<NodeJS.Timeout>();
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
-    if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
-    // Decided at arrival (so the rate sees arrival times), sent after the latency.
-    const out = answer(req, raw);
-    afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
-  };
-  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): void => {
-    if (req.method === 'GET' && path === '/__health') return sendJson(res, 200, { status: 'ok', events: store.ids.size });
-    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
-    if (req.method === 'POST' && path === '/__stats/reset') {
-      resetStats();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (req.method === 'POST' && path === '/__control') {
-      try {
-        return sendJson(res, 200, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as CloudTrailControlCommand) });
-      } catch (error) {
-        return sendJson(res, 400, { error: (error as Error).message });
-      }
-    }
-    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
-  };
-  return {
-    handle,
-    handleControl,
+  const self: SimulatedCloudTrailHandler & Controllable<CloudTrailControlCommand> = {
+    handle: (req, res, raw) => answerJsonAfter(req, res, settings.latencyMs, pending, () => answer(req, raw)),
+    handleControl: (req, res, path, raw) => answerControl(req, res, path, raw, self),
+    health: () => ({ events: store.ids.size }),
     stats,
     resetStats,
     control,
     count: (filter = {}) => store.count(filter),
-    close: () => {
-      for (const timer of pending) clearTimeout(timer);
-      pending.clear();
-    },
+    close: () => cancelAll(pending),
   };
+  return self;
 }
 
 /** The simulated CloudTrail on a server of its own, with its control endpoints under /__. */
 export async function startSimulatedCloudTrail(options: SimulatedCloudTrailOptions = {}): Promise<SimulatedCloudTrail> {
-  const sim = createSimulatedCloudTrail(options);
-  const server = await serveSimulator(sim, options.port, options.host);
-  return {
-    url: server.url,
-    port: server.port,
-    stats: sim.stats,
-    resetStats: sim.resetStats,
-    control: sim.control,
-    count: sim.count,
-    close: server.close,
-  };
+  return serveAlone(createSimulatedCloudTrail(options), options.port, options.host);
 }

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { afterLatency, parseJsonObject, pathOf, sendAwsJson, sendJson, serveSimulator, TokenBucket } from './sim-http';
+import { AwsFault } from './aws-fault';
+import { answerControl, answerJsonAfter, cancelAll, parseJsonObject, serveAlone, TokenBucket, type Controllable, type Standalone } from './sim-http';
 
 // A simulated AWS KMS for tests: Encrypt, Decrypt, GenerateDataKey and DescribeKey over AWS JSON 1.1
 // (X-Amz-Target TrentService.<Op>) on 127.0.0.1, so the real @aws-sdk/client-kms works against it
@@ -101,8 +102,9 @@ export interface KmsSimStats {
 export interface SimulatedKmsHandler {
   /** Answers one AWS JSON 1.1 request whose body was already read (latency applied inside). */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
-  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control). */
-  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control); false for another path. */
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean;
+  /** The key ARN of a key id. */
   keyArn(keyId: string): string;
   control(cmd: KmsControlCommand): { keys: number };
   stats(): KmsSimStats;
@@ -110,15 +112,7 @@ export interface SimulatedKmsHandler {
   close(): void;
 }
 
-export interface SimulatedKms {
-  url: string;
-  port: number;
-  /** The key ARN of a key id. */
-  keyArn(keyId: string): string;
-  control(cmd: KmsControlCommand): { keys: number };
-  stats(): KmsSimStats;
-  close(): Promise<void>;
-}
+export type SimulatedKms = Standalone<SimulatedKmsHandler>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BLOB_MAGIC = Buffer.from([0x01, 0x02, 0x02, 0x00]);
@@ -127,15 +121,6 @@ const TAG_BYTES = 16;
 const KEY_ID_BYTES = 16;
 const BLOB_HEADER = BLOB_MAGIC.length + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
 
-class KmsFault extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 interface KeyState {
   keyId: string;
@@ -179,37 +164,37 @@ type Body = Record<string, unknown>;
 function optionalString(body: Body, field: string, min: number, max: number): string | undefined {
   const v = body[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new KmsFault('SerializationException', `${field}: expected a string`);
+  if (typeof v !== 'string') throw new AwsFault('SerializationException', `${field}: expected a string`);
   if (v.length < min || v.length > max)
-    throw new KmsFault('ValidationException', `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
+    throw new AwsFault('ValidationException', `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
   return v;
 }
 
 function requiredString(body: Body, field: string, min: number, max: number): string {
   const v = optionalString(body, field, min, max);
   if (v === undefined)
-    throw new KmsFault('ValidationException', `1 validation error detected: Value null at '${lowerFirst(field)}' failed to satisfy constraint: Member must not be null`);
+    throw new AwsFault('ValidationException', `1 validation error detected: Value null at '${lowerFirst(field)}' failed to satisfy constraint: Member must not be null`);
   return v;
 }
 
 function blob(body: Body, field: string, min: number, max: number): Buffer {
   const v = body[field];
   if (v === undefined || v === null)
-    throw new KmsFault('ValidationException', `1 validation error detected: Value null at '${lowerFirst(field)}' failed to satisfy constraint: Member must not be null`);
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new KmsFault('SerializationException', `${field}: expected a base64 blob`);
+    throw new AwsFault('ValidationException', `1 validation error detected: Value null at '${lowerFirst(field)}' failed to satisfy constraint: Member must not be null`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new AwsFault('SerializationException', `${field}: expected a base64 blob`);
   const bytes = Buffer.from(v, 'base64');
   if (bytes.length < min || bytes.length > max)
-    throw new KmsFault('ValidationException', `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
+    throw new AwsFault('ValidationException', `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
   return bytes;
 }
 
 function encryptionContext(body: Body): Record<string, string> {
   const v = body.EncryptionContext;
   if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new KmsFault('SerializationException', 'EncryptionContext: expected a map of strings');
+  if (typeof v !== 'object' || Array.isArray(v)) throw new AwsFault('SerializationException', 'EncryptionContext: expected a map of strings');
   const out: Record<string, string> = {};
   for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof value !== 'string') throw new KmsFault('SerializationException', 'EncryptionContext: expected a map of strings');
+    if (typeof value !== 'string') throw new AwsFault('SerializationException', 'EncryptionContext: expected a map of strings');
     out[k] = value;
   }
   return out;
@@ -218,7 +203,7 @@ function encryptionContext(body: Body): Record<string, string> {
 function checkAlgorithm(body: Body): void {
   const algorithm = body.EncryptionAlgorithm;
   if (algorithm !== undefined && algorithm !== null && algorithm !== 'SYMMETRIC_DEFAULT')
-    throw new KmsFault('InvalidKeyUsageException', `The encryption algorithm ${String(algorithm)} is not compatible with the type of the specified KMS key.`);
+    throw new AwsFault('InvalidKeyUsageException', `The encryption algorithm ${String(algorithm)} is not compatible with the type of the specified KMS key.`);
 }
 
 function lowerFirst(s: string): string {
@@ -291,7 +276,7 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
     let id: string | undefined;
     if (keyIdInput.startsWith('arn:')) {
       const m = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):(key|alias)\/(.+)$/.exec(keyIdInput);
-      if (!m) throw new KmsFault('NotFoundException', `Invalid keyId ${keyIdInput}`);
+      if (!m) throw new AwsFault('NotFoundException', `Invalid keyId ${keyIdInput}`);
       if (m[1] === region && m[2] === account) id = m[3] === 'key' ? m[4] : aliases.get(`alias/${m[4]}`);
     } else if (keyIdInput.startsWith('alias/')) {
       id = aliases.get(keyIdInput);
@@ -301,7 +286,7 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
     const key = id === undefined ? undefined : keys.get(id);
     if (!key) {
       const shown = keyIdInput.startsWith('arn:') ? keyIdInput : keyIdInput.startsWith('alias/') ? `${arnPrefix}${keyIdInput}` : keyArn(keyIdInput);
-      throw new KmsFault('NotFoundException', keyIdInput.includes('alias/') ? `Alias ${shown} is not found.` : `Key '${shown}' does not exist`);
+      throw new AwsFault('NotFoundException', keyIdInput.includes('alias/') ? `Alias ${shown} is not found.` : `Key '${shown}' does not exist`);
     }
     return key;
   };
@@ -309,12 +294,12 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
   /** What KMS checks before it uses a key: the caller's permission, then the key's state. */
   const usable = (key: KeyState, op: KmsOperation): KeyState => {
     if (key.denied.has(op))
-      throw new KmsFault(
+      throw new AwsFault(
         'AccessDeniedException',
         `User: arn:aws:sts::${account}:assumed-role/secrets-dashboard/server is not authorized to perform: kms:${op} on resource: ${keyArn(key.keyId)} because no identity-based policy allows the kms:${op} action`,
       );
-    if (key.pendingDeletion) throw new KmsFault('KMSInvalidStateException', `${keyArn(key.keyId)} is pending deletion.`);
-    if (!key.enabled) throw new KmsFault('DisabledException', `${keyArn(key.keyId)} is disabled.`);
+    if (key.pendingDeletion) throw new AwsFault('KMSInvalidStateException', `${keyArn(key.keyId)} is pending deletion.`);
+    if (!key.enabled) throw new AwsFault('DisabledException', `${keyArn(key.keyId)} is disabled.`);
     return key;
   };
 
@@ -341,16 +326,16 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
       const spec = body.KeySpec;
       const count = body.NumberOfBytes;
       if (spec !== undefined && spec !== null && count !== undefined && count !== null)
-        throw new KmsFault('ValidationException', 'Please specify either number of bytes or key spec.');
+        throw new AwsFault('ValidationException', 'Please specify either number of bytes or key spec.');
       let bytes: number;
       if (spec === 'AES_256') bytes = 32;
       else if (spec === 'AES_128') bytes = 16;
       else if (spec !== undefined && spec !== null)
-        throw new KmsFault('ValidationException', `1 validation error detected: Value '${String(spec)}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`);
+        throw new AwsFault('ValidationException', `1 validation error detected: Value '${String(spec)}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`);
       else if (typeof count === 'number' && Number.isInteger(count) && count >= 1 && count <= 1024) bytes = count;
       else if (count !== undefined && count !== null)
-        throw new KmsFault('ValidationException', `1 validation error detected: Value '${String(count)}' at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024`);
-      else throw new KmsFault('ValidationException', 'Please specify either number of bytes or key spec.');
+        throw new AwsFault('ValidationException', `1 validation error detected: Value '${String(count)}' at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024`);
+      else throw new AwsFault('ValidationException', 'Please specify either number of bytes or key spec.');
       const plaintext = randomBytes(bytes);
       const ciphertext = seal(key, plaintext, encryptionContext(body));
       return { CiphertextBlob: ciphertext.toString('base64'), Plaintext: plaintext.toString('base64'), KeyId: keyArn(key.keyId) };
@@ -362,12 +347,12 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
       const context = encryptionContext(body);
       const named = requested === undefined ? undefined : resolve(requested);
       if (ciphertext.length < BLOB_HEADER || !ciphertext.subarray(0, BLOB_MAGIC.length).equals(BLOB_MAGIC))
-        throw new KmsFault('InvalidCiphertextException', '');
+        throw new AwsFault('InvalidCiphertextException', '');
       const blobKeyId = uuidFromBytes(ciphertext.subarray(BLOB_MAGIC.length, BLOB_MAGIC.length + KEY_ID_BYTES));
       if (named && named.keyId !== blobKeyId)
-        throw new KmsFault('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+        throw new AwsFault('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
       const key = keys.get(blobKeyId);
-      if (!key) throw new KmsFault('InvalidCiphertextException', '');
+      if (!key) throw new AwsFault('InvalidCiphertextException', '');
       usable(key, 'Decrypt');
       const at = BLOB_MAGIC.length + KEY_ID_BYTES;
       try {
@@ -378,7 +363,7 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
         return { Plaintext: plaintext.toString('base64'), KeyId: keyArn(key.keyId), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
       } catch {
         // A changed encryption context and an altered blob look the same, as in KMS.
-        throw new KmsFault('InvalidCiphertextException', '');
+        throw new AwsFault('InvalidCiphertextException', '');
       }
     },
     DescribeKey: (body) => {
@@ -452,7 +437,7 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
       c.ok++;
       return { status: 200, body: out };
     } catch (error) {
-      if (error instanceof KmsFault) return fail(error.type, error.message, error.status);
+      if (error instanceof AwsFault) return fail(error.type, error.message, error.status);
       return fail('KMSInternalException', `Simulator bug: ${(error as Error).message}`, 500);
     }
   };
@@ -509,52 +494,20 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
   };
 
   const pending = new Set<NodeJS.Timeout>();
-  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): void => {
-    if (req.method === 'GET' && path === '/__health') return sendJson(res, 200, { status: 'ok', keys: keys.size });
-    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
-    if (req.method === 'POST' && path === '/__stats/reset') {
-      counters = new Map();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (req.method === 'POST' && path === '/__control') {
-      try {
-        return sendJson(res, 200, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as KmsControlCommand) });
-      } catch (error) {
-        return sendJson(res, 400, { error: (error as Error).message });
-      }
-    }
-    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
-  };
-
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
-    if (req.method !== 'POST') return sendJson(res, 405, { message: 'AWS JSON 1.1 requests are POSTs to /' });
-    // Decided at arrival (so the quota sees arrival times), sent after the latency.
-    const out = answer(req, raw);
-    afterLatency(settings.latencyMs, pending, () => sendAwsJson(res, out));
-  };
-  return {
-    handle,
-    handleControl,
+  const self: SimulatedKmsHandler & Controllable<KmsControlCommand> = {
+    handle: (req, res, raw) => answerJsonAfter(req, res, settings.latencyMs, pending, () => answer(req, raw)),
+    handleControl: (req, res, path, raw) => answerControl(req, res, path, raw, self),
+    health: () => ({ keys: keys.size }),
+    resetStats: () => void (counters = new Map()),
     keyArn,
     control,
     stats,
-    close: () => {
-      for (const timer of pending) clearTimeout(timer);
-      pending.clear();
-    },
+    close: () => cancelAll(pending),
   };
+  return self;
 }
 
 /** The simulated KMS on a server of its own, with its control endpoints under /__. */
 export async function startSimulatedKms(options: SimulatedKmsOptions = {}): Promise<SimulatedKms> {
-  const sim = createSimulatedKms(options);
-  const server = await serveSimulator(sim, options.port, options.host);
-  return {
-    url: server.url,
-    port: server.port,
-    keyArn: sim.keyArn,
-    control: sim.control,
-    stats: sim.stats,
-    close: server.close,
-  };
+  return serveAlone(createSimulatedKms(options), options.port, options.host);
 }

@@ -412,10 +412,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
       } catch (error) {
         return sendJson(res, 404, { error: (error as Error).message });
       }
-      // The simulated AWS reads its control path from the URL: give it its own.
-      const query = (req.url ?? '').indexOf('?');
-      req.url = `/${forwarded[3]!}${query >= 0 ? (req.url ?? '').slice(query) : ''}`;
-      if (awsIn(place.account, place.region).handleControl(req, res, raw)) return;
+      if (awsIn(place.account, place.region).handleControl(req, res, `/${forwarded[3]!}`, raw)) return;
     }
     return sendJson(res, 404, { error: `no control endpoint ${route}` });
   };

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterLatency, pathOf, sendJson, serveSimulator } from './sim-http';
+import { performance } from 'node:perf_hooks';
+import { afterLatency, answerControl, cancelAll, serveAlone, TokenBucket, type Controllable, type Standalone } from './sim-http';
 import { crc32, gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 
@@ -98,29 +99,20 @@ export interface SimObjectVersion {
 export interface SimulatedS3Handler {
   /** Answers one S3 REST request whose body was already read (latency applied inside). */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
-  /** Answers a control request (GET /__stats, POST /__control). */
-  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void;
+  /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control); false for another path. */
+  handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean;
   stats(): S3SimStats;
   control(cmd: S3ControlCommand): { objects: number };
   put(object: SimObject): void;
+  /** Every version of an object, oldest first (delete markers included); [] when there is none. */
   versions(bucket: string, key: string): SimObjectVersion[];
-  hasBucket(name: string): boolean;
   /** Drops an object and all its versions (a gateway bounding what it wrote); whether it was there. */
   remove(bucket: string, key: string): boolean;
   /** Cancels answers still held back for latency. */
   close(): void;
 }
 
-export interface SimulatedS3 {
-  url: string;
-  port: number;
-  stats(): S3SimStats;
-  control(cmd: S3ControlCommand): { objects: number };
-  put(object: SimObject): void;
-  /** Every version of an object, oldest first (delete markers included); [] when there is none. */
-  versions(bucket: string, key: string): SimObjectVersion[];
-  close(): Promise<void>;
-}
+export type SimulatedS3 = Standalone<SimulatedS3Handler>;
 
 /** A CloudTrail log file: gzipped JSON `{"Records": [...]}`. */
 export function cloudTrailLogFile(records: CloudTrailRecord[]): Buffer {
@@ -188,26 +180,6 @@ function decodeAwsChunked(raw: Buffer): { body: Buffer; trailers: Record<string,
   return { body: Buffer.concat(parts), trailers };
 }
 
-/** A token bucket of `perSecond` requests a second (bursts up to one second's worth). */
-function rateLimiter(perSecond: number) {
-  let tokens = perSecond;
-  let last = Date.now();
-  return {
-    set(rate: number) {
-      perSecond = rate;
-      tokens = Math.min(tokens, rate);
-    },
-    take(): boolean {
-      const now = Date.now();
-      tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
-      last = now;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-  };
-}
-
 const emptyStats = (): S3SimStats => ({ list: 0, get: 0, errors: 0, fetched: [], puts: [], deletes: 0, lockConfigReads: 0, throttled: 0 });
 
 export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3Handler {
@@ -229,8 +201,8 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
   for (const o of options.objects ?? []) put(o);
   let counters: S3SimStats = emptyStats();
   const settings = { failAll: null as string | null, failPuts: null as string | null, failNextGets: 0, latencyMs: options.latencyMs ?? 5 };
-  const writes = rateLimiter(options.writesPerSecond ?? 3500);
-  const reads = rateLimiter(options.readsPerSecond ?? 5500);
+  let writes = new TokenBucket(options.writesPerSecond ?? 3500);
+  let reads = new TokenBucket(options.readsPerSecond ?? 5500);
 
   const list = (res: ServerResponse, bucketName: string, query: URLSearchParams) => {
     counters.list++;
@@ -472,7 +444,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     }
     if (req.method !== 'GET' && req.method !== 'PUT' && req.method !== 'DELETE') return s3Error(res, 405, 'MethodNotAllowed', 'The simulator answers GET, PUT and DELETE.');
     // AWS's request rates: 503 SlowDown, which the SDK retries with backoff.
-    if (!(req.method === 'GET' ? reads : writes).take()) {
+    if (!(req.method === 'GET' ? reads : writes).take(performance.now())) {
       counters.throttled++;
       counters.errors++;
       return s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
@@ -503,16 +475,17 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     return get(res, bucket, key, versionId);
   };
 
+  const objectCount = () => [...buckets.values()].reduce((n, b) => n + [...b.objects.values()].filter((v) => current(v)).length, 0);
   const control = (cmd: S3ControlCommand) => {
     for (const b of cmd.buckets ?? []) makeBucket(b);
     for (const o of cmd.putObjects ?? []) put({ bucket: o.bucket, key: o.key, body: 'records' in o ? cloudTrailLogFile(o.records) : Buffer.from(o.base64, 'base64') });
     if (cmd.failAll !== undefined) settings.failAll = cmd.failAll;
     if (cmd.failPuts !== undefined) settings.failPuts = cmd.failPuts;
     if (cmd.failNextGets !== undefined) settings.failNextGets = cmd.failNextGets;
-    if (cmd.writesPerSecond !== undefined) writes.set(cmd.writesPerSecond);
-    if (cmd.readsPerSecond !== undefined) reads.set(cmd.readsPerSecond);
+    if (cmd.writesPerSecond !== undefined) writes = new TokenBucket(cmd.writesPerSecond);
+    if (cmd.readsPerSecond !== undefined) reads = new TokenBucket(cmd.readsPerSecond);
     if (cmd.resetStats) counters = emptyStats();
-    return { objects: [...buckets.values()].reduce((n, b) => n + [...b.objects.values()].filter((v) => current(v)).length, 0) };
+    return { objects: objectCount() };
   };
 
   const pending = new Set<NodeJS.Timeout>();
@@ -526,45 +499,22 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
         s3Error(res, 500, 'InternalError', `Simulator bug: ${(error as Error).message}`);
       }
     });
-  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer) => {
-    if (req.method === 'GET' && path === '/__stats') return sendJson(res, 200, stats());
-    if (req.method === 'POST' && path === '/__control') {
-      try {
-        return sendJson(res, 200, { ok: true, ...control(JSON.parse(raw.toString('utf8') || '{}') as S3ControlCommand) });
-      } catch (error) {
-        return sendJson(res, 400, { error: (error as Error).message });
-      }
-    }
-    return sendJson(res, 404, { error: `no control endpoint ${req.method ?? ''} ${path}` });
-  };
-  const stats = (): S3SimStats => ({ ...counters, fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) });
-  return {
+  const self: SimulatedS3Handler & Controllable<S3ControlCommand> = {
     handle,
-    handleControl,
-    stats,
+    handleControl: (req, res, path, raw) => answerControl(req, res, path, raw, self),
+    health: () => ({ buckets: buckets.size, objects: objectCount() }),
+    stats: () => ({ ...counters, fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) }),
+    resetStats: () => void (counters = emptyStats()),
     control,
     put,
     versions: (bucket, key) => (buckets.get(bucket)?.objects.get(key) ?? []).map((v) => ({ ...v })),
-    hasBucket: (name) => buckets.has(name),
     remove: (bucket, key) => buckets.get(bucket)?.objects.delete(key) ?? false,
-    close: () => {
-      for (const t of pending) clearTimeout(t);
-      pending.clear();
-    },
+    close: () => cancelAll(pending),
   };
+  return self;
 }
 
 /** The simulated S3 on a server of its own, with its control endpoints under /__. */
 export async function startSimulatedS3(options: SimulatedS3Options = {}): Promise<SimulatedS3> {
-  const sim = createSimulatedS3(options);
-  const server = await serveSimulator(sim, options.port, options.host);
-  return {
-    url: server.url,
-    port: server.port,
-    stats: sim.stats,
-    control: sim.control,
-    put: sim.put,
-    versions: sim.versions,
-    close: server.close,
-  };
+  return serveAlone(createSimulatedS3(options), options.port, options.host);
 }
