@@ -10,6 +10,7 @@ import { auditEventIndex, startAuditRetention } from '@/lib/cloudtrail/audit-eve
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { freshnessPolicies } from '@/lib/freshness/policies';
 import { startInventorySync } from '@/lib/inventory/inventory';
+import { startFindingsEvaluation } from '@/lib/findings/findings';
 import { getStores } from '@/lib/stores/registry';
 
 /**
@@ -41,6 +42,8 @@ export async function openStoresOrExit(): Promise<void> {
     // The audit chain's head to the log (and S3) every AUDIT_ANCHOR_INTERVAL_MINUTES when it moved.
     startAnchorTimer();
     await startCloudTrailSync();
+    // Findings follow the inventory and the CloudTrail index: evaluated now, then as they move.
+    await startFindingsEvaluation();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
     console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);

@@ -49,6 +49,11 @@ export function listableNamePattern(principal: Principal | null, storeId: string
   return namePatternFor(principal, 'list', storeId);
 }
 
+/** The names of a store whose audit trail (and findings) the principal may read: null for every name, false for none. */
+export function auditableNamePattern(principal: Principal | null, storeId: string): string | null | false {
+  return namePatternFor(principal, 'view-audit', storeId);
+}
+
 /**
  * Where the names listableNamePattern matches lie (lib/auth/path-glob.ts nameRanges), so a query
  * walks only those ranges of the name index: only a faster way to the same rows. null: anywhere.

@@ -3,11 +3,11 @@
 export const ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token'] as const;
+export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions about one store path; the others are about the whole dashboard. */
-export const PATH_ACTIONS: readonly Action[] = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory'];
+export const PATH_ACTIONS: readonly Action[] = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'suppress-finding'];
 
 /** Path actions on a whole store at once: they need a grant covering every path of it. */
 export const STORE_ACTIONS: readonly Action[] = ['refresh-inventory'];
@@ -15,7 +15,8 @@ export const STORE_ACTIONS: readonly Action[] = ['refresh-inventory'];
 const VIEWER: Action[] = ['list', 'view-item'];
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   viewer: VIEWER,
-  auditor: [...VIEWER, 'view-audit'],
+  // Findings carry CloudTrail evidence: seen with view-audit; suppressed by reviewers and admins.
+  auditor: [...VIEWER, 'view-audit', 'suppress-finding'],
   operator: [...VIEWER, 'rotate', 'generate', 'refresh-inventory'],
   admin: ACTIONS,
 };

@@ -121,6 +121,16 @@ export interface AccessPanelOptions {
   newReaderDays?: number;
 }
 
+/** Reads of one name (an item, or a folder read by path) by one principal. */
+export interface StoreRead {
+  itemName: string;
+  /** A folder read with Recursive=true (it covers every level below). */
+  recursive: boolean;
+  principal: string | null;
+  firstAt: string;
+  lastAt: string;
+}
+
 export class AuditCursorError extends Error {
   constructor() {
     super('The page position (cursor) is malformed; start again from the first page.');
@@ -379,6 +389,26 @@ export class EventQueries {
     const toReaders = (rows: typeof readers30): Reader[] => rows.map((r) => ({ principal: r.principal, reads: r.reads, lastReadAt: r.last_at, isNew: isNew.has(r.principal) }));
 
     return { lastRead: lastRead ?? null, readers30: toReaders(readers30), readers90: toReaders(readers90), newReaders, recent, newReaderDays };
+  }
+
+  /**
+   * Successful value reads of a store's items and folders since `from`, per name and principal
+   * (first and last read): one pass over the store's rows for the findings, which spread folder
+   * reads (GetParametersByPath) to the items below themselves.
+   */
+  async readsOfStore(storeId: string, from: string): Promise<StoreRead[]> {
+    const { rows } = await sql<{ item_name: string; recursive: number; principal: string | null; first_at: string; last_at: string }>`
+      SELECT item_name, coalesce(path_recursive, 0) AS recursive, principal, min(event_time) AS first_at, max(event_time) AS last_at
+      FROM ct_entries
+      WHERE store_id = ${storeId} AND item_name IS NOT NULL AND event_name IN ${READ_LIST} AND error_code IS NULL AND event_time >= ${from}
+      GROUP BY item_name, coalesce(path_recursive, 0), principal`.execute(this.db);
+    return rows.map((r) => ({ itemName: r.item_name, recursive: Number(r.recursive) === 1, principal: r.principal, firstAt: r.first_at, lastAt: r.last_at }));
+  }
+
+  /** The oldest event the index holds about a store (what its reads can be known from), or null. */
+  async storeCoverage(storeId: string): Promise<string | null> {
+    const { rows } = await sql<{ since: string | null }>`SELECT min(event_time) AS since FROM ct_entries WHERE store_id = ${storeId}`.execute(this.db);
+    return rows[0]?.since ?? null;
   }
 
   /** The newest `limit` rows matching, with their events (the panel is for an authorized item: full raw). */

@@ -135,6 +135,26 @@ const envSchema = z.object({
     .min(0.05, { message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
     .max(24 * 60, { message: 'CLOUDTRAIL_SYNC_INTERVAL_MINUTES must be at most 1440 (a day)' })
     .default(5),
+  /** How often findings are evaluated again when their inputs (inventory, CloudTrail, the hour) changed. */
+  FINDINGS_INTERVAL_MINUTES: z.coerce
+    .number({ message: 'FINDINGS_INTERVAL_MINUTES must be a number of minutes' })
+    .min(0.05, { message: 'FINDINGS_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
+    .max(24 * 60, { message: 'FINDINGS_INTERVAL_MINUTES must be at most 1440 (a day)' })
+    .default(5),
+  /** Findings sm-unused and not-read-recently: days without use. */
+  FINDINGS_UNUSED_DAYS: z.coerce
+    .number({ message: 'FINDINGS_UNUSED_DAYS must be a whole number of days' })
+    .int({ message: 'FINDINGS_UNUSED_DAYS must be a whole number of days' })
+    .min(1, { message: 'FINDINGS_UNUSED_DAYS must be at least 1' })
+    .max(3650, { message: 'FINDINGS_UNUSED_DAYS must be at most 3650' })
+    .default(90),
+  /** Finding sm-rotated-periodically: days a secret may go without rotation (Security Hub's default, 90). */
+  FINDINGS_MAX_ROTATION_DAYS: z.coerce
+    .number({ message: 'FINDINGS_MAX_ROTATION_DAYS must be a whole number of days' })
+    .int({ message: 'FINDINGS_MAX_ROTATION_DAYS must be a whole number of days' })
+    .min(1, { message: 'FINDINGS_MAX_ROTATION_DAYS must be at least 1' })
+    .max(3650, { message: 'FINDINGS_MAX_ROTATION_DAYS must be at most 3650' })
+    .default(90),
   /** Bearer token Prometheus sends to /metrics; without it /metrics does not exist (404). */
   METRICS_TOKEN: unsetIfEmpty(
     z

@@ -2,6 +2,7 @@ import type { AreaMigration } from './migrate';
 import { APP_MIGRATIONS } from './migrations/app';
 import { BUILTIN_MIGRATIONS } from './migrations/builtin';
 import { CLOUDTRAIL_MIGRATIONS } from './migrations/cloudtrail';
+import { FINDINGS_MIGRATIONS } from './migrations/findings';
 import { INVENTORY_MIGRATIONS } from './migrations/inventory';
 
 // Every area of the app's data: a file under DATA_DIR on SQLite, a schema on PostgreSQL, and the
@@ -19,6 +20,7 @@ export const DATA_AREAS: DataArea[] = [
   { name: 'app', sqliteFile: 'app.db', schema: 'app', migrationSets: [{ name: 'app', migrations: APP_MIGRATIONS }] },
   { name: 'inventory', sqliteFile: 'inventory.db', schema: 'inventory', migrationSets: [{ name: 'inventory', migrations: INVENTORY_MIGRATIONS }] },
   { name: 'cloudtrail', sqliteFile: 'audit-events.db', schema: 'cloudtrail', migrationSets: [{ name: 'cloudtrail', migrations: CLOUDTRAIL_MIGRATIONS }] },
+  { name: 'findings', sqliteFile: 'findings.db', schema: 'findings', migrationSets: [{ name: 'findings', migrations: FINDINGS_MIGRATIONS }] },
   {
     name: 'builtin',
     sqliteFile: 'secrets.db',

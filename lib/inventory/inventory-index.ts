@@ -375,6 +375,26 @@ export class InventoryIndex {
     return row ? toItem(row, this.read(now)) : null;
   }
 
+  /** Every item of a store in name order, a batch at a time (the findings' evaluation reads a whole store). */
+  async *eachItem(storeId: string, now: Date, batch = 2000): AsyncGenerator<IndexedItem[]> {
+    let after: string | null = null;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('inv_items')
+        .select(ITEM_SELECT)
+        .where('store_id', '=', storeId)
+        .$if(after !== null, (q) => q.where('name', '>', after!))
+        .orderBy('name')
+        .limit(batch)
+        .execute();
+      if (rows.length === 0) return;
+      const ctx = this.read(now);
+      yield rows.map((row) => toItem(row, ctx));
+      if (rows.length < batch) return;
+      after = rows.at(-1)!.name;
+    }
+  }
+
   /**
    * Items whose name (first) or description or tags contain the text, in the given stores and
    * cut to each store's pattern. Three characters or more go through the trigram index; shorter

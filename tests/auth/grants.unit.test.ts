@@ -35,9 +35,9 @@ describe('roles', () => {
   // Written out rather than derived, so a change to the role table has to change this too.
   const TABLE: Record<Role, Action[]> = {
     viewer: ['list', 'view-item'],
-    auditor: ['list', 'view-item', 'view-audit'],
+    auditor: ['list', 'view-item', 'view-audit', 'suppress-finding'],
     operator: ['list', 'view-item', 'rotate', 'generate', 'refresh-inventory'],
-    admin: ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token'],
+    admin: ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding'],
   };
 
   it.each(ROLES.flatMap((role) => ACTIONS.map((action) => [role, action, TABLE[role].includes(action)] as const)))('%s may %s: %s', (role, action, allowed) => {
@@ -46,8 +46,8 @@ describe('roles', () => {
 
   it('lists the roles, the actions and which are about paths and whole stores', () => {
     expect(ROLES).toEqual(['viewer', 'auditor', 'operator', 'admin']);
-    expect(ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token']);
-    expect(PATH_ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory']);
+    expect(ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding']);
+    expect(PATH_ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'suppress-finding']);
     expect(STORE_ACTIONS).toEqual(['refresh-inventory']);
     expect(Object.keys(ROLE_ACTIONS)).toEqual([...ROLES]);
   });

@@ -1,0 +1,16 @@
+'use server';
+
+import { createSuppression } from '@/lib/data/findings';
+import { suppressionInputSchema } from '@/lib/validations/finding';
+import { authedAction } from './authed-action';
+
+// Reviewers and admins: suppress a raised finding with a reason until an expiry within a year (the
+// schema is made per call: its bounds are the clock's). Audited by createSuppression.
+const run = authedAction(
+  { schema: () => suppressionInputSchema(), permission: 'suppress-finding', resource: ({ storeId, itemName }) => ({ storeId, name: itemName }) },
+  (input, principal) => createSuppression(principal, input),
+);
+
+export async function suppressFinding(input: unknown) {
+  return run(input);
+}

@@ -1,0 +1,153 @@
+import type { StoreKind } from '@/lib/stores/types';
+import type { ControlId, Severity } from './types';
+
+// The catalogue of controls: each with the meaning of the Prowler check, Security Hub control or
+// AWS Config rule it follows (linked, so a reviewer can compare), or marked as the dashboard's own
+// where no tool covers it (Parameter Store usage, new readers, owners across stores).
+
+export interface ControlReference {
+  source: 'Prowler' | 'Security Hub' | 'AWS Config' | 'Dashboard';
+  id: string;
+  url: string;
+}
+
+export interface Control {
+  id: ControlId;
+  title: string;
+  severity: Severity;
+  /** The stores whose items it is asked of. */
+  appliesTo: readonly StoreKind[];
+  /** Why it matters, in a sentence. */
+  description: string;
+  /** What to do about a finding. */
+  remediation: string;
+  references: readonly ControlReference[];
+}
+
+const prowler = (id: string): ControlReference => ({ source: 'Prowler', id, url: `https://hub.prowler.com/check/${id}` });
+const securityHub = (n: number): ControlReference => ({
+  source: 'Security Hub',
+  id: `SecretsManager.${n}`,
+  url: `https://docs.aws.amazon.com/securityhub/latest/userguide/secretsmanager-controls.html#secretsmanager-${n}`,
+});
+const config = (id: string): ControlReference => ({ source: 'AWS Config', id, url: `https://docs.aws.amazon.com/config/latest/developerguide/${id}.html` });
+const own = (id: string): ControlReference => ({ source: 'Dashboard', id, url: `/findings?control=${id}` });
+
+const AWS: readonly StoreKind[] = ['ssm', 'secretsmanager'];
+
+export const CONTROLS: readonly Control[] = [
+  {
+    id: 'sm-rotation-enabled',
+    title: 'Automatic rotation is not enabled',
+    severity: 'medium',
+    appliesTo: ['secretsmanager'],
+    description: 'A secret that is never rotated automatically stays valid for as long as anyone who copied it keeps it.',
+    remediation: 'Turn on rotation with a rotation function and a schedule (Rotation panel, or aws secretsmanager rotate-secret --rotation-rules).',
+    references: [prowler('secretsmanager_automatic_rotation_enabled'), securityHub(1), config('secretsmanager-rotation-enabled-check')],
+  },
+  {
+    id: 'sm-rotation-succeeded',
+    title: 'The last rotation did not complete',
+    severity: 'high',
+    appliesTo: ['secretsmanager'],
+    description: 'A rotation left a new version pending (AWSPENDING without AWSCURRENT): the rotation function failed part way and the old value is still in use.',
+    remediation: "Read the rotation function's logs, fix the cause, then rotate again (or cancel the rotation).",
+    references: [prowler('secretsmanager_secret_rotated_successfully'), securityHub(2)],
+  },
+  {
+    id: 'sm-scheduled-rotation',
+    title: 'A scheduled rotation did not happen',
+    severity: 'medium',
+    appliesTo: ['secretsmanager'],
+    description: 'Secrets Manager computed a next rotation date that has passed more than a day ago without a rotation.',
+    remediation: 'Check that the rotation function exists and may be invoked by Secrets Manager, then rotate now.',
+    references: [prowler('secretsmanager_scheduled_rotation_success_check'), config('secretsmanager-scheduled-rotation-success-check')],
+  },
+  {
+    id: 'sm-rotated-periodically',
+    title: 'Not rotated within the allowed number of days',
+    severity: 'medium',
+    appliesTo: ['secretsmanager'],
+    description: 'The secret was last rotated (or, never rotated, created) longer ago than the allowed number of days (90 unless FINDINGS_MAX_ROTATION_DAYS says otherwise).',
+    remediation: 'Rotate the secret, and schedule rotation so it does not age again.',
+    references: [prowler('secretsmanager_secret_rotated_periodically'), securityHub(4), config('secretsmanager-secret-periodic-rotation')],
+  },
+  {
+    id: 'sm-unused',
+    title: 'Not used within the allowed number of days',
+    severity: 'medium',
+    appliesTo: ['secretsmanager'],
+    description: "Secrets Manager's last-accessed date is older than the allowed number of days (90 unless FINDINGS_UNUSED_DAYS says otherwise): an unused secret is a credential nobody watches, and it costs money.",
+    remediation: 'Confirm on the Used by panel that nothing references it, then schedule its deletion.',
+    references: [prowler('secretsmanager_secret_unused'), securityHub(3), config('secretsmanager-secret-unused')],
+  },
+  {
+    id: 'sm-using-cmk',
+    title: 'Encrypted with the AWS managed key',
+    severity: 'low',
+    appliesTo: ['secretsmanager'],
+    description: 'The secret is encrypted with aws/secretsmanager, whose key policy you cannot restrict or audit separately.',
+    remediation: 'Re-encrypt the secret under a customer managed KMS key (aws secretsmanager update-secret --kms-key-id).',
+    references: [prowler('secretsmanager_using_cmk'), config('secretsmanager-using-cmk')],
+  },
+  {
+    id: 'ssm-secure-string-default-key',
+    title: 'SecureString on the AWS managed key',
+    severity: 'low',
+    appliesTo: ['ssm'],
+    description: 'The parameter is encrypted with aws/ssm, which every principal allowed to decrypt with it in the account may use.',
+    remediation: 'Write the parameter again with a customer managed KMS key (--key-id).',
+    references: [own('ssm-secure-string-default-key')],
+  },
+  {
+    id: 'ssm-secret-like-string',
+    title: 'A secret-looking name stored as plain String',
+    severity: 'high',
+    appliesTo: ['ssm'],
+    description: 'The name says password, token, key, secret or credential, but the parameter is a String or StringList: its value is stored and shown unencrypted.',
+    remediation: 'Write it again as a SecureString (and remove the plain parameter), or rename it if it holds no secret.',
+    references: [own('ssm-secret-like-string')],
+  },
+  {
+    id: 'not-rotated-within-policy',
+    title: 'Not rotated within its freshness policy',
+    severity: 'medium',
+    appliesTo: ['ssm', 'local'],
+    description: "The item is overdue by the freshness policy for its path, or an expiration policy of Parameter Store's has passed.",
+    remediation: 'Rotate or generate a new value; the Freshness page lists what else is due.',
+    references: [own('not-rotated-within-policy')],
+  },
+  {
+    id: 'not-read-recently',
+    title: 'Not read for the allowed number of days',
+    severity: 'medium',
+    appliesTo: ['ssm'],
+    description: "CloudTrail shows no successful read of the parameter (alone or by path) within the allowed number of days; Parameter Store itself keeps no last-accessed date.",
+    remediation: 'Confirm on the Used by panel that nothing references it, then delete it.',
+    references: [own('not-read-recently')],
+  },
+  {
+    id: 'new-reader',
+    title: 'A new reader in the last days',
+    severity: 'informational',
+    appliesTo: AWS,
+    description: 'A principal that had not read the item in the 90 days before started reading it recently.',
+    remediation: 'Confirm the new reader is expected (a new service, a new role); if not, restrict its IAM policy and rotate.',
+    references: [own('new-reader')],
+  },
+  {
+    id: 'no-owner',
+    title: 'No owner tag',
+    severity: 'low',
+    appliesTo: ['ssm', 'secretsmanager', 'local'],
+    description: 'Nobody is named as responsible (no owner or team tag), so nobody is asked when it must be rotated or removed.',
+    remediation: 'Add an owner (or team) tag.',
+    references: [securityHub(5), own('no-owner')],
+  },
+];
+
+const BY_ID = new Map(CONTROLS.map((c) => [c.id, c]));
+
+export function controlOf(id: ControlId): Control {
+  return BY_ID.get(id)!;
+}

@@ -1,0 +1,109 @@
+import 'server-only';
+import type { EventQueries, StoreRead } from '@/lib/cloudtrail/event-queries';
+import type { InventoryIndex } from '@/lib/inventory/inventory-index';
+import type { StoreKind } from '@/lib/stores/types';
+import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
+import { accountOf, evaluateItem, ownerOf, type FindingSettings, type ItemReads, type ReadCoverage } from './evaluate';
+import type { RaisedRow, StoreEvaluation } from './findings-db';
+
+// One store's evaluation: every item of its inventory with what the CloudTrail index says of its
+// reads (one grouped pass over the store's events, folder reads spread to the items below).
+
+const DAY_MS = 86_400_000;
+/** How far before a reader's first read in the window the Access panel looks for an earlier one. */
+const NEW_READER_LOOKBACK_DAYS = 90;
+
+export interface StoreToEvaluate {
+  id: string;
+  kind: StoreKind;
+}
+
+/** Reads by name, by folder (any) and by folder read recursively, to gather one item's. */
+class ReadsByName {
+  private readonly direct = new Map<string, StoreRead[]>();
+  private readonly recursive = new Map<string, StoreRead[]>();
+
+  constructor(reads: StoreRead[]) {
+    for (const read of reads) {
+      push(this.direct, read.itemName, read);
+      if (read.recursive) push(this.recursive, read.itemName, read);
+    }
+  }
+
+  of(name: string): StoreRead[] {
+    const folder = folderOf(name);
+    const found = [...(this.direct.get(name) ?? []), ...(this.direct.get(folder) ?? [])];
+    for (const above of ancestorsOf(folder)) if (above !== folder) found.push(...(this.recursive.get(above) ?? []));
+    return found;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** What the item's reads amount to: the last one, and the principals first seen inside the new-reader window. */
+export function summariseReads(reads: StoreRead[], windowStart: number): ItemReads {
+  let lastReadAt: string | null = null;
+  const first = new Map<string, string>();
+  for (const r of reads) {
+    if (lastReadAt === null || r.lastAt > lastReadAt) lastReadAt = r.lastAt;
+    if (r.principal === null) continue;
+    const seen = first.get(r.principal);
+    if (seen === undefined || r.firstAt < seen) first.set(r.principal, r.firstAt);
+  }
+  const newReaders = [...first]
+    .filter(([, at]) => Date.parse(at) >= windowStart)
+    .map(([principal, firstReadAt]) => ({ principal, firstReadAt }))
+    .sort((a, b) => a.firstReadAt.localeCompare(b.firstReadAt) || a.principal.localeCompare(b.principal));
+  return { lastReadAt, newReaders };
+}
+
+export async function evaluateStore(
+  store: StoreToEvaluate,
+  inputs: { index: InventoryIndex; events: EventQueries | null; settings: FindingSettings; now: Date; signature: string },
+): Promise<StoreEvaluation> {
+  const started = performance.now();
+  const { settings, now } = inputs;
+  const t = now.getTime();
+  const windowStart = t - settings.newReaderDays * DAY_MS;
+  // Reads are gathered far enough back for both "not read for N days" and the new-reader look-back.
+  const from = new Date(Math.min(t - settings.unusedDays * DAY_MS, windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS)).toISOString();
+  let coverage: ReadCoverage | null = null;
+  let byName: ReadsByName | null = null;
+  let newReadersKnowable = false;
+  if (inputs.events && store.kind !== 'local') {
+    const since = await inputs.events.storeCoverage(store.id);
+    if (since !== null) {
+      coverage = { since };
+      byName = new ReadsByName(await inputs.events.readsOfStore(store.id, from));
+      // A reader is new only when the index reaches back the whole look-back before the window.
+      newReadersKnowable = Date.parse(since) <= windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS;
+    }
+  }
+  const raised: RaisedRow[] = [];
+  let items = 0;
+  for await (const batch of inputs.index.eachItem(store.id, now)) {
+    for (const item of batch) {
+      items++;
+      let reads: ItemReads | null = null;
+      if (byName) {
+        reads = summariseReads(byName.of(item.name), windowStart);
+        if (!newReadersKnowable) reads.newReaders = [];
+      }
+      const found = evaluateItem(
+        { storeKind: store.kind, name: item.name, kind: item.kind, tags: item.tags, kmsKeyId: item.kmsKeyId, lastChangedAt: item.lastChangedAt, extra: item.extra, freshness: item.freshness },
+        reads,
+        coverage,
+        settings,
+        now,
+      );
+      if (found.length === 0) continue;
+      const common = { itemName: item.name, kind: item.kind, account: accountOf(item.extra), owner: ownerOf(item.tags) };
+      for (const f of found) raised.push({ ...common, control: f.control, evidence: f.evidence });
+    }
+  }
+  return { storeId: store.id, evaluatedAt: now.toISOString(), inputs: inputs.signature, items, durationMs: performance.now() - started, raised };
+}

@@ -1,0 +1,181 @@
+import type { ItemFreshnessDetail } from '@/lib/freshness/status';
+import type { InventoryExtra } from '@/lib/inventory/records';
+import type { StoreKind } from '@/lib/stores/types';
+import { CONTROLS } from './controls';
+import type { ControlId, FindingEvidence, RaisedFinding } from './types';
+
+// The controls asked of one item: a pure function of what the inventory and the CloudTrail index
+// know about it, so the same item gives the same findings wherever it is evaluated (the recompute,
+// the tests' brute-force check, the benchmark).
+
+const DAY_MS = 86_400_000;
+/** A next rotation date may pass by this much before a missed rotation is reported (AWS rotates within a window). */
+const SCHEDULE_GRACE_MS = DAY_MS;
+const AWS_MANAGED_SECRETS_KEY = /^(alias\/aws\/secretsmanager|arn:aws:kms:[^:]+:\d+:alias\/aws\/secretsmanager)$/;
+const AWS_MANAGED_SSM_KEY = /^(alias\/aws\/ssm|arn:aws:kms:[^:]+:\d+:alias\/aws\/ssm)$/;
+/** Words in a name that say it holds a secret; matched against the words of its last level. */
+const SECRET_WORDS = new Set([
+  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'tokens', 'key', 'apikey', 'privatekey',
+  'credential', 'credentials', 'creds', 'cred', 'auth', 'dsn', 'pat', 'webhook', 'signing',
+]);
+/** Words that make "key" mean something else (a public key, a key id, a partition key). */
+const NOT_SECRET_WORDS = new Set(['public', 'pub', 'id', 'arn', 'alias', 'name', 'partition', 'sort', 'path', 'url', 'endpoint', 'region']);
+
+export interface FindingSettings {
+  /** sm-unused and not-read-recently: days without use (FINDINGS_UNUSED_DAYS, 90). */
+  unusedDays: number;
+  /** sm-rotated-periodically: days since the last rotation (FINDINGS_MAX_ROTATION_DAYS, 90). */
+  maxRotationDays: number;
+  /** new-reader: how recent a first read is new (the Access panel's window, 7). */
+  newReaderDays: number;
+}
+
+export const DEFAULT_FINDING_SETTINGS: FindingSettings = { unusedDays: 90, maxRotationDays: 90, newReaderDays: 7 };
+
+/** What the inventory holds of an item (its row), with its freshness at the time of evaluation. */
+export interface ItemUnderReview {
+  storeKind: StoreKind;
+  name: string;
+  kind: string;
+  tags: Record<string, string>;
+  kmsKeyId: string | null;
+  lastChangedAt: string;
+  extra: InventoryExtra;
+  freshness: Pick<ItemFreshnessDetail, 'status' | 'reason' | 'dueAt'>;
+}
+
+/** What the CloudTrail index says about reads of the item (null: the index does not cover its store long enough to tell). */
+export interface ItemReads {
+  /** The newest successful read of its value (alone or by path); null when none in the index. */
+  lastReadAt: string | null;
+  /** Principals whose first read lies within the new-reader window and who had not read it in the 90 days before. */
+  newReaders: { principal: string; firstReadAt: string }[];
+}
+
+export interface ReadCoverage {
+  /** Reads are known for the item's store from this time on (the oldest event the index keeps for it). */
+  since: string;
+}
+
+export function ownerOf(tags: Record<string, string>): string | null {
+  return tags.owner || tags.Owner || tags.team || tags.Team || null;
+}
+
+/** The account in an item's ARN (arn:aws:<service>:<region>:<account>:…), when it has one. */
+export function accountOf(extra: InventoryExtra): string | null {
+  const account = extra.arn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : null;
+}
+
+/** Whether the last level of a name reads like a secret (db-password, stripeApiKey, signing_token…). */
+export function looksSecretLike(name: string): boolean {
+  const leaf = name.slice(name.lastIndexOf('/') + 1);
+  const words = leaf
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  if (words.some((w) => NOT_SECRET_WORDS.has(w))) return false;
+  return words.some((w) => SECRET_WORDS.has(w)) || /(password|secret|token|apikey|privatekey|credential)/.test(words.join(''));
+}
+
+const days = (ms: number) => Math.floor(ms / DAY_MS);
+
+const applies = new Map(CONTROLS.map((c) => [c.id, c.appliesTo]));
+
+/** Every control the item fails, each with its evidence. `reads` null: CloudTrail cannot tell. */
+export function evaluateItem(item: ItemUnderReview, reads: ItemReads | null, coverage: ReadCoverage | null, settings: FindingSettings, now: Date): RaisedFinding[] {
+  const found: RaisedFinding[] = [];
+  const t = now.getTime();
+  const raise = (control: ControlId, evidence: FindingEvidence) => {
+    if (applies.get(control)!.includes(item.storeKind)) found.push({ control, evidence });
+  };
+  const rotation = item.extra.rotation;
+  const changedAt = Date.parse(item.lastChangedAt);
+
+  if (item.storeKind === 'secretsmanager') {
+    if (!rotation?.enabled) {
+      raise('sm-rotation-enabled', { summary: 'Automatic rotation is off.', facts: { rotationFunction: rotation?.lambdaArn ?? null } });
+    }
+    if (item.extra.pendingVersion) {
+      raise('sm-rotation-succeeded', {
+        summary: `Version ${item.extra.pendingVersion} is still AWSPENDING: the last rotation did not finish.`,
+        dates: { lastRotatedAt: rotation?.lastRotatedAt ?? null },
+        facts: { pendingVersion: item.extra.pendingVersion },
+      });
+    }
+    if (rotation?.enabled && rotation.nextRotationAt && Date.parse(rotation.nextRotationAt) + SCHEDULE_GRACE_MS < t) {
+      raise('sm-scheduled-rotation', {
+        summary: `Rotation was due ${days(t - Date.parse(rotation.nextRotationAt))} days ago and has not happened.`,
+        dates: { nextRotationAt: rotation.nextRotationAt, lastRotatedAt: rotation.lastRotatedAt },
+      });
+    }
+    const rotatedAt = rotation?.lastRotatedAt ?? null;
+    const ageFrom = rotatedAt ? Date.parse(rotatedAt) : changedAt;
+    if (t - ageFrom > settings.maxRotationDays * DAY_MS) {
+      raise('sm-rotated-periodically', {
+        summary: rotatedAt
+          ? `Last rotated ${days(t - ageFrom)} days ago; the limit is ${settings.maxRotationDays} days.`
+          : `Never rotated; last changed ${days(t - ageFrom)} days ago, and the limit is ${settings.maxRotationDays} days.`,
+        dates: { lastRotatedAt: rotatedAt, lastChangedAt: item.lastChangedAt },
+        facts: { limitDays: settings.maxRotationDays },
+      });
+    }
+    const accessedAt = rotation?.lastAccessedAt ?? null;
+    const usedFrom = accessedAt ? Date.parse(accessedAt) : changedAt;
+    if (t - usedFrom > settings.unusedDays * DAY_MS) {
+      raise('sm-unused', {
+        summary: accessedAt
+          ? `Last accessed ${days(t - usedFrom)} days ago (Secrets Manager's date); the limit is ${settings.unusedDays} days.`
+          : `Never accessed since it was last changed ${days(t - usedFrom)} days ago; the limit is ${settings.unusedDays} days.`,
+        dates: { lastAccessedAt: accessedAt, lastChangedAt: item.lastChangedAt },
+        facts: { limitDays: settings.unusedDays },
+      });
+    }
+    if (item.kmsKeyId === null || AWS_MANAGED_SECRETS_KEY.test(item.kmsKeyId)) {
+      raise('sm-using-cmk', { summary: 'Encrypted with the AWS managed key aws/secretsmanager.', facts: { kmsKeyId: item.kmsKeyId ?? 'alias/aws/secretsmanager' } });
+    }
+  }
+
+  if (item.storeKind === 'ssm') {
+    if (item.kind === 'SecureString' && (item.kmsKeyId === null || AWS_MANAGED_SSM_KEY.test(item.kmsKeyId))) {
+      raise('ssm-secure-string-default-key', { summary: 'A SecureString encrypted with the AWS managed key aws/ssm.', facts: { kmsKeyId: item.kmsKeyId ?? 'alias/aws/ssm' } });
+    }
+    if ((item.kind === 'String' || item.kind === 'StringList') && looksSecretLike(item.name)) {
+      raise('ssm-secret-like-string', { summary: `The name reads like a secret, but the parameter is a ${item.kind}: its value is not encrypted.`, facts: { type: item.kind } });
+    }
+    const windowStart = t - settings.unusedDays * DAY_MS;
+    if (reads && coverage && Date.parse(coverage.since) <= windowStart && changedAt < windowStart) {
+      const lastRead = reads.lastReadAt ? Date.parse(reads.lastReadAt) : null;
+      if (lastRead === null || lastRead < windowStart) {
+        raise('not-read-recently', {
+          summary:
+            lastRead === null
+              ? `No read in CloudTrail since ${coverage.since.slice(0, 10)}; the limit is ${settings.unusedDays} days.`
+              : `Last read ${days(t - lastRead)} days ago (CloudTrail); the limit is ${settings.unusedDays} days.`,
+          dates: { lastReadAt: reads.lastReadAt, readsKnownSince: coverage.since, lastChangedAt: item.lastChangedAt },
+          // The tier prices it: an unused advanced parameter costs money, a standard one does not.
+          facts: { limitDays: settings.unusedDays, tier: item.extra.tier ?? 'Standard' },
+        });
+      }
+    }
+  }
+
+  if (item.storeKind !== 'secretsmanager' && (item.freshness.status === 'overdue' || item.freshness.status === 'rotation-failing')) {
+    raise('not-rotated-within-policy', { summary: item.freshness.reason, dates: { dueAt: item.freshness.dueAt, lastChangedAt: item.lastChangedAt }, facts: { freshness: item.freshness.status } });
+  }
+
+  if (reads && reads.newReaders.length > 0) {
+    const list = reads.newReaders.slice(0, 20);
+    raise('new-reader', {
+      summary: `${reads.newReaders.length === 1 ? `${list[0]!.principal} started` : `${reads.newReaders.length} principals started`} reading it in the last ${settings.newReaderDays} days.`,
+      principals: list.map((r) => ({ principal: r.principal, firstSeenAt: r.firstReadAt })),
+      facts: { windowDays: settings.newReaderDays, newReaders: reads.newReaders.length },
+    });
+  }
+
+  if (ownerOf(item.tags) === null) {
+    raise('no-owner', { summary: 'No owner or team tag.', facts: { tags: Object.keys(item.tags).length } });
+  }
+  return found;
+}

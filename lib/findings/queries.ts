@@ -1,0 +1,91 @@
+import type { ControlId, FindingEvidence, FindingStatus, Severity } from './types';
+
+// What the findings data layer (lib/data/findings.ts) is asked and answers: small DTOs for pages,
+// the API, exports and metrics. Every answer is already cut to the caller's grants.
+
+export interface FindingFilters {
+  controls?: ControlId[];
+  severities?: Severity[];
+  storeIds?: string[];
+  /** AWS account ids (12 digits). */
+  accounts?: string[];
+  /** Owner or team tag values, exactly. */
+  owners?: string[];
+  /** Default: open only. */
+  statuses?: FindingStatus[];
+  /** One item's findings. */
+  item?: { storeId: string; name: string };
+}
+
+export interface FindingQuery extends FindingFilters {
+  /** From the previous page's nextCursor. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface SuppressionDto {
+  id: number;
+  reason: string;
+  expiresAt: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface FindingDto {
+  storeId: string;
+  itemName: string;
+  control: ControlId;
+  controlTitle: string;
+  severity: Severity;
+  status: FindingStatus;
+  kind: string;
+  account: string | null;
+  owner: string | null;
+  firstSeenAt: string;
+  /** The last evaluation that raised it (or when it was resolved). */
+  lastSeenAt: string;
+  resolvedAt: string | null;
+  evidence: FindingEvidence;
+  remediation: string;
+  suppression: SuppressionDto | null;
+  href: string;
+}
+
+export interface FindingPage {
+  items: FindingDto[];
+  nextCursor: string | null;
+}
+
+export interface ControlCount {
+  control: ControlId;
+  title: string;
+  severity: Severity;
+  open: number;
+  suppressed: number;
+  resolved: number;
+}
+
+export interface FindingSummary {
+  /** Per control, in catalogue order (controls with nothing raised included, at zero). */
+  byControl: ControlCount[];
+  /** Open findings per severity. */
+  bySeverity: Record<Severity, number>;
+  open: number;
+  suppressed: number;
+  resolved: number;
+  /** What unused items cost a month, by AWS's list prices (Secrets Manager $0.40 a secret, advanced parameters $0.05). */
+  unusedCost: { secrets: number; advancedParameters: number; monthlyUsd: number };
+  /** The oldest of the stores' last evaluations (null before the first). */
+  evaluatedAt: string | null;
+  /** Stores not evaluated yet (no inventory yet). */
+  pendingStores: string[];
+}
+
+export interface SuppressionListItem extends SuppressionDto {
+  storeId: string;
+  itemName: string;
+  control: ControlId;
+  active: boolean;
+  liftedAt: string | null;
+  liftedBy: string | null;
+}

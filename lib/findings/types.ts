@@ -1,0 +1,71 @@
+// Findings: what a security review asks of every item (not rotated, not used, readable from
+// elsewhere, on the default key, no owner…), computed from the inventory and the CloudTrail index
+// and kept current as they change. Metadata only: evidence holds dates, principals, counts and
+// policy statements, never a value.
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const SEVERITY_LABELS: Record<Severity, string> = {
+  critical: 'Critical',
+  high: 'High',
+  medium: 'Medium',
+  low: 'Low',
+  informational: 'Informational',
+};
+
+export const CONTROL_IDS = [
+  'sm-rotation-enabled',
+  'sm-rotation-succeeded',
+  'sm-scheduled-rotation',
+  'sm-rotated-periodically',
+  'sm-unused',
+  'sm-using-cmk',
+  'ssm-secure-string-default-key',
+  'ssm-secret-like-string',
+  'not-rotated-within-policy',
+  'not-read-recently',
+  'new-reader',
+  'no-owner',
+] as const;
+export type ControlId = (typeof CONTROL_IDS)[number];
+
+/** open: raised and not suppressed; suppressed: raised, with a suppression in force; resolved: no longer raised. */
+export const FINDING_STATUSES = ['open', 'suppressed', 'resolved'] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/** What a finding rests on: dates, principals, counts; never a value. */
+export interface FindingEvidence {
+  /** One sentence a person reads ("Last rotated 212 days ago; the limit is 90 days."). */
+  summary: string;
+  /** Named dates the summary rests on (ISO 8601 or null). */
+  dates?: Record<string, string | null>;
+  /** Principals (CloudTrail) the finding names, with when each was first seen. */
+  principals?: { principal: string; firstSeenAt?: string; lastSeenAt?: string }[];
+  /** Small named facts (a key id, a day count, a tag name). */
+  facts?: Record<string, string | number | boolean | null>;
+}
+
+/** A finding as the evaluator raises it for one item. */
+export interface RaisedFinding {
+  control: ControlId;
+  evidence: FindingEvidence;
+}
+
+/** A stored finding: the item, the control, its history and evidence. */
+export interface Finding {
+  storeId: string;
+  itemName: string;
+  control: ControlId;
+  severity: Severity;
+  kind: string;
+  /** The AWS account the item lives in, when known (from its ARN). */
+  account: string | null;
+  /** The item's owner or team tag, when it has one. */
+  owner: string | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** When the finding stopped being raised; null while it is raised. */
+  resolvedAt: string | null;
+  evidence: FindingEvidence;
+}
