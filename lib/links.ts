@@ -57,3 +57,31 @@ export function freshnessHref(query: { store?: readonly string[]; status?: reado
   const search = params.toString().replace(/%2C/g, ',');
   return `/freshness${search ? `?${search}` : ''}`;
 }
+
+/** The findings list's filters as the URL carries them (each a comma list; absent: any; status absent: open only). */
+export interface FindingsLinkQuery {
+  control?: readonly string[];
+  severity?: readonly string[];
+  store?: readonly string[];
+  account?: readonly string[];
+  owner?: readonly string[];
+  status?: readonly string[];
+  cursor?: string;
+}
+
+const FINDINGS_LINK_KEYS = ['control', 'severity', 'store', 'account', 'owner', 'status'] as const;
+
+/** Query string of the findings filters ("" for none), shared by the page's links and its export links. */
+export function findingsSearch(query: FindingsLinkQuery = {}, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const key of FINDINGS_LINK_KEYS) if (query[key]?.length) params.set(key, query[key]!.join(','));
+  if (query.cursor) params.set('cursor', query.cursor);
+  for (const [key, value] of Object.entries(extra)) params.set(key, value);
+  const search = params.toString().replace(/%2C/g, ',');
+  return search ? `?${search}` : '';
+}
+
+/** URL of the findings page with these filters. */
+export function findingsHref(query: FindingsLinkQuery = {}): string {
+  return `/findings${findingsSearch(query)}`;
+}

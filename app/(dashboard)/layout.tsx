@@ -27,9 +27,14 @@ export default async function DashboardLayout({ children }: { children: React.Re
             Browse
           </Link>
           {isAuditor && (
-            <Link href="/audit" className="text-sm text-slate-600 hover:text-slate-900">
-              Audit log
-            </Link>
+            <>
+              <Link href="/findings" className="text-sm text-slate-600 hover:text-slate-900">
+                Findings
+              </Link>
+              <Link href="/audit" className="text-sm text-slate-600 hover:text-slate-900">
+                Audit log
+              </Link>
+            </>
           )}
           {isAdmin && (
             <>

@@ -3,10 +3,13 @@ import Link from 'next/link';
 import { FreshnessAgeChart } from '@/components/freshness-age-chart';
 import { FreshnessItemList } from '@/components/freshness-item-list';
 import { FreshnessOverviewStores } from '@/components/freshness-overview-stores';
+import { SeverityBadge } from '@/components/severity-badge';
 import { can } from '@/lib/auth/authorize';
 import { listInventoryStatuses, listStoreSummaries } from '@/lib/data/browse';
+import { getFindingSummary } from '@/lib/data/findings';
 import { getFreshnessOverview } from '@/lib/data/freshness';
-import { freshnessHref } from '@/lib/links';
+import { SEVERITIES } from '@/lib/findings/types';
+import { findingsHref, freshnessHref } from '@/lib/links';
 import { requireUser } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -31,7 +34,12 @@ export default async function OverviewPage() {
       </div>
     );
   }
-  const [overview, inventory] = await Promise.all([getFreshnessOverview(principal, { worstLimit: WORST_ITEMS }), listInventoryStatuses(principal)]);
+  // Findings carry CloudTrail evidence: only for those who may audit something (view-audit).
+  const [overview, inventory, findings] = await Promise.all([
+    getFreshnessOverview(principal, { worstLimit: WORST_ITEMS }),
+    listInventoryStatuses(principal),
+    can(principal, 'view-audit') ? getFindingSummary(principal) : null,
+  ]);
   const labels = new Map(stores.map((s) => [s.id, s.label]));
   const charted = overview.stores.filter((s) => !s.pending);
   const buckets = charted[0]?.ages.map((a) => a.label) ?? [];
@@ -64,6 +72,39 @@ export default async function OverviewPage() {
             buckets={buckets}
             stores={charted.map((s) => ({ id: s.storeId, label: s.label, counts: buckets.map((label) => s.ages.find((a) => a.label === label)?.count ?? 0) }))}
           />
+        </section>
+      )}
+
+      {findings && (
+        <section aria-labelledby="overview-findings-heading" className="min-w-0 space-y-2 rounded-lg border border-slate-200 bg-white p-4" data-testid="overview-findings">
+          <div className="flex flex-wrap items-baseline justify-between gap-x-4">
+            <h2 id="overview-findings-heading" className="font-semibold">
+              Findings
+            </h2>
+            <Link href={findingsHref()} className="text-sm underline-offset-2 hover:underline">
+              {findings.open.toLocaleString('en-US')} open →
+            </Link>
+          </div>
+          <ul className="flex flex-wrap gap-2">
+            {SEVERITIES.map((severity) => (
+              <li key={severity}>
+                <Link
+                  href={findingsHref({ severity: [severity] })}
+                  className="inline-flex items-center gap-2 rounded-md px-2 py-1 ring-1 ring-inset ring-slate-200 hover:bg-slate-50"
+                  data-testid="overview-findings-count"
+                  data-severity={severity}
+                >
+                  <SeverityBadge severity={severity} />
+                  <span className="tabular-nums font-medium">{findings.bySeverity[severity].toLocaleString('en-US')}</span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+          {findings.unusedCost.monthlyUsd > 0 && (
+            <p className="text-xs text-slate-500">
+              Unused items cost about {findings.unusedCost.monthlyUsd.toLocaleString('en-US', { style: 'currency', currency: 'USD' })} a month.
+            </p>
+          )}
         </section>
       )}
 

@@ -15,3 +15,11 @@ export function operatorPrincipal(actor: string): Principal {
     grants: [{ role: 'viewer', stores: null, paths: ['/**'] }],
   };
 }
+
+/**
+ * The same machinery as an auditor of every path, for reads that need view-audit (/metrics' findings
+ * counts). Only ever handed to read functions; nothing that writes takes it.
+ */
+export function operatorAuditorPrincipal(actor: string): Principal {
+  return { ...operatorPrincipal(actor), role: 'auditor', grants: [{ role: 'auditor', stores: null, paths: ['/**'] }] };
+}

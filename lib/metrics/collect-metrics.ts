@@ -1,10 +1,12 @@
 import 'server-only';
-import { operatorPrincipal } from '@/lib/auth/operator-principal';
+import { operatorAuditorPrincipal, operatorPrincipal } from '@/lib/auth/operator-principal';
+import { getFindingSummary } from '@/lib/data/findings';
+import { FINDING_STATUSES } from '@/lib/findings/types';
 import { inventoryStatusOf } from '@/lib/data/inventory-status';
 import { getFreshnessOverview, listFreshness } from '@/lib/data/freshness';
 import { ROWS_PAGE_SIZE } from '@/lib/report/freshness-rows';
 import { getStores } from '@/lib/stores/registry';
-import type { ItemAgeMetric, MetricsData, StoreMetrics } from './metrics-data';
+import type { FindingMetric, ItemAgeMetric, MetricsData, StoreMetrics } from './metrics-data';
 
 // One scrape's figures, read from the inventory (never from AWS): counts per store and status, each
 // store's sync age and failure, and the worst items' ages up to the cap. Every store, every path:
@@ -15,7 +17,12 @@ const ACTOR = 'metrics';
 
 export async function collectMetrics(maxItemSeries: number, now = new Date()): Promise<MetricsData> {
   const principal = operatorPrincipal(ACTOR);
-  const [overview, stores] = await Promise.all([getFreshnessOverview(principal, { worstLimit: 0, now }), getStores()]);
+  const [overview, stores, findingSummary] = await Promise.all([
+    getFreshnessOverview(principal, { worstLimit: 0, now }),
+    getStores(),
+    // Findings are seen with view-audit, which the listing operator lacks: an auditor of everything, used for this read only.
+    getFindingSummary(operatorAuditorPrincipal(ACTOR), undefined, now),
+  ]);
   const summaries = new Map(overview.stores.map((s) => [s.storeId, s]));
 
   const storeMetrics: StoreMetrics[] = [];
@@ -51,5 +58,9 @@ export async function collectMetrics(maxItemSeries: number, now = new Date()): P
   } else {
     truncated = overview.stores.some((s) => s.total > 0);
   }
-  return { stores: storeMetrics, items, truncated };
+  const findings: FindingMetric[] | null =
+    findingSummary.evaluatedAt === null
+      ? null
+      : findingSummary.byControl.flatMap((c) => FINDING_STATUSES.map((status) => ({ control: c.control, severity: c.severity, status, count: c[status] })));
+  return { stores: storeMetrics, items, truncated, findings };
 }

@@ -1,4 +1,5 @@
 import type { FreshnessStatus } from '@/lib/freshness/types';
+import type { ControlId, FindingStatus, Severity } from '@/lib/findings/types';
 
 // What /metrics reports, gathered from the inventory at scrape time and rendered by render-metrics.ts.
 
@@ -20,10 +21,20 @@ export interface ItemAgeMetric {
   ageDays: number;
 }
 
+/** Findings of one control in one status, across every store. */
+export interface FindingMetric {
+  control: ControlId;
+  severity: Severity;
+  status: FindingStatus;
+  count: number;
+}
+
 export interface MetricsData {
   stores: StoreMetrics[];
   /** Worst first, at most the configured cap. */
   items: ItemAgeMetric[];
   /** More items exist than the cap let through. */
   truncated: boolean;
+  /** Per control and status; null (no series) before the first evaluation, when zeros would read as "nothing found". */
+  findings?: FindingMetric[] | null;
 }

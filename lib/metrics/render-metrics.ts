@@ -1,4 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
+import { FINDING_STATUSES } from '@/lib/findings/types';
 import { FRESHNESS_STATUSES } from '@/lib/freshness/types';
 import type { MetricsData } from './metrics-data';
 
@@ -11,6 +12,7 @@ export const METRIC_NAMES = {
   syncError: 'secrets_dashboard_inventory_sync_error',
   itemAge: 'secrets_dashboard_item_age_days',
   truncated: 'secrets_dashboard_item_series_truncated',
+  findings: 'secrets_dashboard_findings',
 } as const;
 
 export async function renderMetrics(data: MetricsData): Promise<{ contentType: string; body: string }> {
@@ -45,6 +47,13 @@ export async function renderMetrics(data: MetricsData): Promise<{ contentType: s
     registers: [registry],
   });
 
+  const findings = new Gauge({
+    name: METRIC_NAMES.findings,
+    help: 'Findings by control, severity and status (open, suppressed, resolved), across every store.',
+    labelNames: ['control', 'severity', 'status'] as const,
+    registers: [registry],
+  });
+
   for (const store of data.stores) {
     if (!store.pending) for (const status of FRESHNESS_STATUSES) items.set({ store: store.storeId, status }, store.counts[status] ?? 0);
     syncAge.set({ store: store.storeId }, store.syncAgeSeconds ?? Number.POSITIVE_INFINITY);
@@ -52,6 +61,7 @@ export async function renderMetrics(data: MetricsData): Promise<{ contentType: s
   }
   for (const item of data.items) itemAge.set({ store: item.storeId, name: item.name, status: item.status }, item.ageDays);
   truncated.set(data.truncated ? 1 : 0);
+  for (const f of data.findings ?? []) if (FINDING_STATUSES.includes(f.status)) findings.set({ control: f.control, severity: f.severity, status: f.status }, f.count);
 
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

@@ -1,12 +1,17 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { AccessPanel } from '@/components/access-panel';
+import { suppressionExpiryDays } from '@/components/finding-row';
+import { FindingsPanel } from '@/components/findings-panel';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { ItemWriteActions } from '@/components/item-write-actions';
 import { RevealValue } from '@/components/reveal-value';
 import { RotationScheduleForm } from '@/components/rotation-schedule-form';
 import { RotationStatePanel } from '@/components/rotation-state-panel';
+import { liftSuppression } from '@/lib/actions/lift-suppression';
 import { setRotationScheduleAction } from '@/lib/actions/set-rotation-schedule';
+import { suppressFinding } from '@/lib/actions/suppress-finding';
+import { findingsForItem } from '@/lib/data/findings';
 import { rotationStateFor } from '@/lib/data/rotation-state';
 import { KindBadge } from '@/components/kind-badge';
 import { FreshnessBadge } from '@/components/freshness-badge';
@@ -66,6 +71,10 @@ export default async function ItemPage({ params }: Props) {
   const access = view.store.kind === 'local' ? null : await itemAccessFor(principal, view.store.id, item.name);
   const address = { storeId: view.store.id, name: item.name };
   const rotationState = await rotationStateFor(principal, view.store.id, item);
+  // null for anyone who may not audit this item: then there is no panel at all.
+  const findings = await findingsForItem(principal, view.store.id, item.name);
+  const maySuppress = can(principal, 'suppress-finding', address);
+  const findingActions = { suppress: maySuppress ? suppressFinding : null, lift: maySuppress ? liftSuppression : null, expiry: suppressionExpiryDays() };
   return (
     <div className="space-y-6">
       <Breadcrumbs storeId={view.store.id} folders={ancestorsOf(item.folder)} current={leafOf(item.name)} />
@@ -189,6 +198,8 @@ export default async function ItemPage({ params }: Props) {
       {can(principal, 'reveal', address) && <RevealValue storeId={view.store.id} name={item.name} />}
 
       {access && <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />}
+
+      {findings && <FindingsPanel storeId={view.store.id} findings={findings} actionsFor={() => findingActions} />}
 
       <section className="rounded-lg border border-slate-200 bg-white p-4">
         <h2 className="mb-4 font-semibold">
