@@ -10,31 +10,14 @@ import { afterLatency, answerControl, cancelAll, parseJsonObject, sendAwsJson, s
 import { seededRandom } from '../lib/random/seeded-random';
 
 // The simulated AWS Parameter Store and Secrets Manager of one account in one region, over the AWS
-// JSON 1.1 protocol, for the demo, the tests and the benchmarks. The real SDK v3 clients work
-// against it unchanged (`endpoint: url`, any signed credentials). A fixed latency per call and
-// AWS's per-account rate quotas (token buckets answering ThrottlingException as AWS does) apply.
-// `createSimulatedAws` is the simulator without a server (a gateway routes requests to it);
-// `startSimulatedAws` puts it on its own loopback port.
-//
-// The data set is generated deterministically from a few "sets" ({ pattern, count }) and kept
-// compactly: a sorted array of names plus a Map from name to an ordinal (generated items) or a
-// small override object (items added explicitly). Every other field (type, version, dates, user,
-// description, tags, history, rotation, versions) is derived from a hash of the name when asked.
-// An item that is written (PutParameter, PutSecretValue, RotateSecret, …) or given a value is kept
-// whole from then on, values included: in memory only, never logged, never in a SimCall.
+// JSON 1.1 protocol (see README.md). The data set is kept compactly so that a million generated items
+// cost little: a sorted array of names and a Map from name to an ordinal, every other field derived
+// from a hash of the name when asked. An item given explicitly or written is kept whole (values
+// included: in memory only, never logged, never in a SimCall).
 //
 // The endpoint's path is a scope: /fail/<access-denied|throttled|not-found|expired-token|timeout>
 // fails every call that way (timeout: never answered); any other path serves as usual and is
 // recorded with the call (e.g. /writes, /probe).
-//
-// Control endpoints (plain JSON, not the AWS protocol; tests only, loopback):
-//   GET  /__health        {"status":"ok", account, region, parameters, secrets}
-//   GET  /__stats         per-operation calls, throttled, errors, max calls in any 1 s window
-//   POST /__stats/reset
-//   POST /__control       a ControlCommand (add/delete items, failAll, latency, rotation delay, quotas, denyTags, recordCalls)
-//   GET  /__calls         the recorded calls (recordCalls), in order
-//   GET  /__values?service=ssm|secretsmanager&name=N   an item's stored values, every version
-//   POST /__reset         back to the initial data set (recorded calls are kept)
 
 /** What every value-carrying field holds (Value, SecretString). */
 export const SIM_VALUE_SENTINEL = 'SIM-AWS-VALUE-SENTINEL';
@@ -476,6 +459,11 @@ function parseDate(value: number | string | undefined | null, what: string): num
   throw new Error(`${what} must be epoch seconds or an ISO date`);
 }
 
+/** An input's date: null says there is none, undefined leaves the generated one. */
+function inputDate(value: number | string | null | undefined, what: string, generated: number | undefined): number | undefined {
+  return value === null ? undefined : value === undefined ? generated : parseDate(value, what);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sorted name index.
 
@@ -669,11 +657,6 @@ interface OpCounters {
 // ---------------------------------------------------------------------------------------------
 // The data.
 
-interface ExplicitParameter extends Omit<ParameterInput, 'LastModifiedDate' | 'Value' | 'History' | 'Labels' | 'Policies' | 'AllowedPattern'> {
-  ordinal: number;
-  LastModifiedDate?: number;
-}
-
 export interface ParameterPolicy {
   PolicyText: string;
   PolicyType: string;
@@ -697,14 +680,14 @@ interface ParamVersionRecord {
   policies: ParameterPolicy[];
 }
 
-/** A parameter kept whole: written, or given a value or a history. Oldest version first. */
+/** A parameter kept whole (given explicitly, or written): oldest version first. */
 interface MaterialParameter {
-  material: true;
   ordinal: number;
   tags: Tag[];
   versions: ParamVersionRecord[];
 }
-type ParamRecord = number | ExplicitParameter | MaterialParameter;
+/** A generated parameter is only its ordinal: its fields are derived from a hash of its name when asked. */
+type ParamRecord = number | MaterialParameter;
 
 interface ParamMeta {
   name: string;
@@ -725,29 +708,6 @@ interface ParamMeta {
   policies?: ParameterPolicy[];
 }
 
-interface ExplicitSecret
-  extends Omit<
-    SecretInput,
-    | 'LastChangedDate'
-    | 'LastAccessedDate'
-    | 'CreatedDate'
-    | 'DeletedDate'
-    | 'SecretString'
-    | 'RotationLambdaARN'
-    | 'RotationRules'
-    | 'LastRotatedDate'
-    | 'RotationFails'
-    | 'PendingSince'
-    | 'ResourcePolicy'
-    | 'Versions'
-    | 'ReplicationStatus'
-  > {
-  ordinal: number;
-  LastChangedDate?: number;
-  LastAccessedDate?: number | null;
-  CreatedDate?: number;
-  DeletedDate?: number | null;
-}
 interface SecretVersion {
   id: string;
   created: number;
@@ -766,9 +726,8 @@ interface SecretRotation {
   next?: number;
 }
 
-/** A secret kept whole: written, or given a value or rotation details. */
+/** A secret whole: derived from its name when asked, and kept once given explicitly or written. */
 interface MaterialSecret {
-  material: true;
   ordinal: number;
   description?: string;
   kmsKeyId?: string;
@@ -788,25 +747,14 @@ interface MaterialSecret {
   resourcePolicy?: string;
   replication?: { Region: string; Status: string; StatusMessage?: string; KmsKeyId: string; LastAccessedDate?: number }[];
 }
-type SecretRecord = number | ExplicitSecret | MaterialSecret;
+/** A generated secret is only its ordinal, as a generated parameter. */
+type SecretRecord = number | MaterialSecret;
 
-interface SecretMeta {
+/** A secret as the operations read it: whole, named, and the record kept for it (none for a generated one). */
+interface SecretMeta extends MaterialSecret {
   name: string;
   arn: string;
-  description?: string;
-  kmsKeyId?: string;
-  rotation?: SecretRotation;
-  created: number;
-  lastChanged: number;
-  lastAccessed?: number;
-  deleted?: number;
-  tags: Tag[];
-  /** Oldest first. */
-  versions: SecretVersion[];
-  ordinal: number;
   material?: MaterialSecret;
-  resourcePolicy?: string;
-  replication?: MaterialSecret['replication'];
 }
 
 interface Shape {
@@ -985,123 +933,101 @@ class Store {
     const input = checkParameterInput(raw);
     const existing = this.params.get(input.Name);
     const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
-    const { LastModifiedDate, Value, History, Labels, Policies, AllowedPattern, ...rest } = input;
-    const lm = parseDate(LastModifiedDate, 'LastModifiedDate');
-    const history = (History ?? []).map((h) => ({ ...h, date: parseDate(h.LastModifiedDate, 'History LastModifiedDate')! })).sort((a, b) => a.Version - b.Version);
+    // An explicit parameter is its generated self under the input's fields, kept whole from now on.
+    const meta = this.generatedParamMeta(input.Name, ordinal);
+    const history = (input.History ?? []).map((h) => ({ ...h, date: parseDate(h.LastModifiedDate, 'History LastModifiedDate')! })).sort((a, b) => a.Version - b.Version);
     // With a history, the current version follows its newest entry unless given.
-    const version = rest.Version ?? (history.length > 0 ? history.at(-1)!.Version + 1 : undefined);
-    if (version !== undefined && history.some((h) => h.Version >= version)) throw new Error(`${input.Name}: History versions must be older than the current Version ${version}`);
-    this.params.set(input.Name, { ...rest, ordinal, ...(version !== undefined ? { Version: version } : {}), ...(lm !== undefined ? { LastModifiedDate: lm } : {}) });
-    if (existing === undefined) this.paramIndex.insert(input.Name);
-    if ([Value, History, Labels, Policies, AllowedPattern].every((v) => v === undefined)) return;
-    const meta = this.paramMeta(input.Name)!;
+    meta.version = input.Version ?? (history.length > 0 ? history.at(-1)!.Version + 1 : meta.version);
+    if (history.some((h) => h.Version >= meta.version)) throw new Error(`${input.Name}: History versions must be older than the current Version ${meta.version}`);
+    if (input.Type !== undefined) meta.type = input.Type;
+    if (input.Description !== undefined) meta.description = input.Description ?? undefined;
+    meta.keyId = meta.type === 'SecureString' ? (input.KeyId ?? meta.keyId ?? 'alias/aws/ssm') : undefined;
+    meta.lastModified = parseDate(input.LastModifiedDate, 'LastModifiedDate') ?? meta.lastModified;
+    if (meta.version === 1 || meta.created > meta.lastModified) meta.created = meta.lastModified;
+    meta.user = input.LastModifiedUser ?? meta.user;
+    meta.tier = input.Tier ?? meta.tier;
+    meta.dataType = input.DataType ?? meta.dataType;
+    meta.tags = input.Tags ?? meta.tags;
     const versions =
-      History === undefined
+      input.History === undefined
         ? Array.from({ length: meta.version - 1 }, (_, i) => this.versionRecord(meta, i + 1))
         : history.map((h) => {
             const { value: _generated, ...base } = this.versionRecord(meta, h.Version);
             return { ...base, date: h.date, user: h.LastModifiedUser ?? meta.user, labels: h.Labels ?? [], ...(h.Value !== undefined ? { value: h.Value } : {}) };
           });
     const current = this.versionRecord(meta, meta.version);
-    if (Value !== undefined) current.value = Value;
-    if (Labels !== undefined) current.labels = [...Labels];
-    if (Policies !== undefined) current.policies = Policies.map((p) => ({ ...p }));
-    if (AllowedPattern !== undefined) current.allowedPattern = AllowedPattern;
-    this.params.set(input.Name, { material: true, ordinal, tags: meta.tags, versions: [...versions, current] });
+    if (input.Value !== undefined) current.value = input.Value;
+    if (input.Labels !== undefined) current.labels = [...input.Labels];
+    if (input.Policies !== undefined) current.policies = input.Policies.map((p) => ({ ...p }));
+    if (input.AllowedPattern !== undefined) current.allowedPattern = input.AllowedPattern;
+    this.params.set(input.Name, { ordinal, tags: meta.tags, versions: [...versions, current] });
+    if (existing === undefined) this.paramIndex.insert(input.Name);
   }
 
   addSecret(raw: unknown): void {
     const input = checkSecretInput(raw);
     const existing = this.secrets.get(input.Name);
     const ordinal = existing === undefined ? this.nextOrdinal++ : typeof existing === 'number' ? existing : existing.ordinal;
-    const {
-      LastChangedDate,
-      LastAccessedDate,
-      CreatedDate,
-      DeletedDate,
-      SecretString,
-      RotationLambdaARN,
-      RotationRules: rules,
-      LastRotatedDate,
-      RotationFails,
-      PendingSince,
-      ResourcePolicy,
-      Versions,
-      ReplicationStatus,
-      ...rest
-    } = input;
-    const rec: ExplicitSecret = { ...rest, ordinal };
-    const lc = parseDate(LastChangedDate, 'LastChangedDate');
-    if (lc !== undefined) rec.LastChangedDate = lc;
-    const cd = parseDate(CreatedDate, 'CreatedDate');
-    if (cd !== undefined) rec.CreatedDate = cd;
-    if (LastAccessedDate !== undefined) rec.LastAccessedDate = LastAccessedDate === null ? null : parseDate(LastAccessedDate, 'LastAccessedDate')!;
-    if (DeletedDate !== undefined) rec.DeletedDate = DeletedDate === null ? null : parseDate(DeletedDate, 'DeletedDate')!;
-    this.secrets.set(input.Name, rec);
+    // An explicit secret is its generated self under the input's fields, kept whole from now on.
+    const m = this.generatedSecret(input.Name, ordinal, input);
+    this.secrets.set(input.Name, m);
     if (existing === undefined) this.secretIndex.insert(input.Name);
-    if ([SecretString, RotationLambdaARN, rules, LastRotatedDate, RotationFails, PendingSince, ResourcePolicy, Versions, ReplicationStatus].every((v) => v === undefined)) return;
 
-    const m = this.materialSecret(input.Name);
-    if (Versions !== undefined) {
-      m.versions = Versions.map((v) => ({
+    if (input.Versions !== undefined) {
+      m.versions = input.Versions.map((v) => ({
         id: v.VersionId,
         created: parseDate(v.CreatedDate, 'Versions CreatedDate')!,
         stages: [...v.Stages],
         ...(v.SecretString !== undefined ? { value: v.SecretString } : {}),
       }));
       const first = Math.min(...m.versions.map((v) => v.created));
-      if (cd === undefined || m.created > first) m.created = first;
-      if (lc === undefined) m.lastChanged = Math.max(...m.versions.map((v) => v.created));
+      if (input.CreatedDate === undefined || m.created > first) m.created = first;
+      if (input.LastChangedDate === undefined) m.lastChanged = Math.max(...m.versions.map((v) => v.created));
     }
     const current = m.versions.find((v) => v.stages.includes('AWSCURRENT'))!;
-    if (SecretString !== undefined && current.value === undefined) current.value = SecretString;
-    if (ReplicationStatus !== undefined)
-      m.replication = ReplicationStatus.map((r) => ({
+    if (input.SecretString !== undefined && current.value === undefined) current.value = input.SecretString;
+    if (input.ReplicationStatus !== undefined)
+      m.replication = input.ReplicationStatus.map((r) => ({
         Region: r.Region,
         Status: r.Status,
         ...(r.StatusMessage !== undefined ? { StatusMessage: r.StatusMessage } : {}),
         KmsKeyId: r.KmsKeyId ?? 'alias/aws/secretsmanager',
         ...(r.LastAccessedDate !== undefined ? { LastAccessedDate: parseDate(r.LastAccessedDate, 'ReplicationStatus LastAccessedDate')! } : {}),
       }));
-    if (RotationLambdaARN !== undefined || rules !== undefined) {
-      if (RotationLambdaARN !== undefined) m.rotation.lambda = RotationLambdaARN;
+    const scheduled = input.RotationLambdaARN !== undefined || input.RotationRules !== undefined;
+    if (scheduled) {
+      if (input.RotationLambdaARN !== undefined) m.rotation.lambda = input.RotationLambdaARN;
       m.rotation.enabled = input.RotationEnabled ?? true;
-      if (rules !== undefined) m.rotation.rules = validateRotationRules(rules);
+      if (input.RotationRules !== undefined) m.rotation.rules = validateRotationRules(input.RotationRules);
       m.rotation.lambda ??= `arn:aws:lambda:${this.region}:${this.account}:function:rotate-secret`;
       m.rotation.rules ??= { AutomaticallyAfterDays: input.RotationDays ?? 30 };
     }
-    const lastRotated = parseDate(LastRotatedDate, 'LastRotatedDate');
+    const lastRotated = parseDate(input.LastRotatedDate, 'LastRotatedDate');
     if (lastRotated !== undefined) m.rotation.lastRotated = lastRotated;
-    if (m.rotation.rules && (lastRotated !== undefined || RotationLambdaARN !== undefined || rules !== undefined)) {
+    if (m.rotation.rules && (lastRotated !== undefined || scheduled)) {
       const from = m.rotation.lastRotated ?? m.lastChanged;
       m.rotation.next = nextRotation(m.rotation.rules, from, from);
     }
-    if (RotationFails !== undefined) m.rotation.fails = RotationFails;
-    const pendingSince = parseDate(PendingSince, 'PendingSince');
+    if (input.RotationFails !== undefined) m.rotation.fails = input.RotationFails;
+    const pendingSince = parseDate(input.PendingSince, 'PendingSince');
     if (pendingSince !== undefined && !m.versions.some((v) => v.stages.includes('AWSPENDING')))
       m.versions.push({ id: hexId(rng(hashString(input.Name, this.seed ^ 0x9e4d))), created: pendingSince, stages: ['AWSPENDING'] });
-    if (ResourcePolicy !== undefined) m.resourcePolicy = ResourcePolicy;
+    if (input.ResourcePolicy !== undefined) m.resourcePolicy = input.ResourcePolicy;
   }
 
   /** A parameter kept whole from now on (before its first write); its generated fields become its record. */
   materialParameter(name: string): MaterialParameter | undefined {
     const rec = this.params.get(name);
-    if (rec === undefined) return undefined;
-    if (typeof rec !== 'number' && 'material' in rec) return rec;
-    const meta = this.paramMeta(name)!;
-    const m: MaterialParameter = {
-      material: true,
-      ordinal: meta.ordinal,
-      tags: meta.tags,
-      versions: Array.from({ length: meta.version }, (_, i) => this.versionRecord(meta, i + 1)),
-    };
+    if (rec === undefined || typeof rec !== 'number') return rec;
+    const meta = this.generatedParamMeta(name, rec);
+    const m: MaterialParameter = { ordinal: rec, tags: meta.tags, versions: Array.from({ length: meta.version }, (_, i) => this.versionRecord(meta, i + 1)) };
     this.params.set(name, m);
     return m;
   }
 
   /** A new parameter, kept whole (PutParameter without an existing one). */
   createParameter(name: string, tags: Tag[], first: ParamVersionRecord): MaterialParameter {
-    const m: MaterialParameter = { material: true, ordinal: this.nextOrdinal++, tags, versions: [first] };
+    const m: MaterialParameter = { ordinal: this.nextOrdinal++, tags, versions: [first] };
     this.params.set(name, m);
     this.paramIndex.insert(name);
     return m;
@@ -1111,21 +1037,8 @@ class Store {
   materialSecret(name: string): MaterialSecret {
     const rec = this.secrets.get(name);
     if (rec === undefined) throw new Error(`no secret ${name}`);
-    if (typeof rec !== 'number' && 'material' in rec) return rec;
-    const meta = this.secretMeta(name)!;
-    const m: MaterialSecret = {
-      material: true,
-      ordinal: meta.ordinal,
-      ...(meta.description !== undefined ? { description: meta.description } : {}),
-      ...(meta.kmsKeyId !== undefined ? { kmsKeyId: meta.kmsKeyId } : {}),
-      tags: meta.tags,
-      created: meta.created,
-      lastChanged: meta.lastChanged,
-      ...(meta.lastAccessed !== undefined ? { lastAccessed: meta.lastAccessed } : {}),
-      ...(meta.deleted !== undefined ? { deleted: meta.deleted } : {}),
-      rotation: { ...(meta.rotation ?? { enabled: false }), fails: false },
-      versions: meta.versions.map((v) => ({ ...v, stages: [...v.stages] })),
-    };
+    if (typeof rec !== 'number') return rec;
+    const m = this.generatedSecret(name, rec);
     this.secrets.set(name, m);
     return m;
   }
@@ -1145,28 +1058,31 @@ class Store {
   paramMeta(name: string): ParamMeta | undefined {
     const rec = this.params.get(name);
     if (rec === undefined) return undefined;
+    if (typeof rec === 'number') return this.generatedParamMeta(name, rec);
+    const cur = rec.versions.at(-1)!;
+    return {
+      name,
+      type: cur.type,
+      version: cur.version,
+      lastModified: cur.date,
+      created: rec.versions[0]!.date,
+      user: cur.user,
+      ...(cur.description !== undefined ? { description: cur.description } : {}),
+      ...(cur.keyId !== undefined ? { keyId: cur.keyId } : {}),
+      tier: cur.tier,
+      dataType: cur.dataType,
+      tags: rec.tags,
+      hash: hashString(name, this.seed),
+      ordinal: rec.ordinal,
+      material: rec,
+      ...(cur.allowedPattern !== undefined ? { allowedPattern: cur.allowedPattern } : {}),
+      policies: cur.policies,
+    };
+  }
+
+  /** A parameter's fields derived from a hash of its name (cheap: 100,000s of items are only their names). */
+  private generatedParamMeta(name: string, ordinal: number): ParamMeta {
     const hash = hashString(name, this.seed);
-    if (typeof rec !== 'number' && 'material' in rec) {
-      const cur = rec.versions.at(-1)!;
-      return {
-        name,
-        type: cur.type,
-        version: cur.version,
-        lastModified: cur.date,
-        created: rec.versions[0]!.date,
-        user: cur.user,
-        ...(cur.description !== undefined ? { description: cur.description } : {}),
-        ...(cur.keyId !== undefined ? { keyId: cur.keyId } : {}),
-        tier: cur.tier,
-        dataType: cur.dataType,
-        tags: rec.tags,
-        hash,
-        ordinal: rec.ordinal,
-        material: rec,
-        ...(cur.allowedPattern !== undefined ? { allowedPattern: cur.allowedPattern } : {}),
-        policies: cur.policies,
-      };
-    }
     const r = rng(hash);
     const typeRoll = r();
     const versionRoll = r();
@@ -1184,7 +1100,7 @@ class Store {
     const lastModified = ms3(this.nowS - ageRoll * EIGHTEEN_MONTHS_DAYS * DAY);
     const segs = segments(name);
     const svc = segs.at(-2) ?? segs[0] ?? 'app';
-    const meta: ParamMeta = {
+    return {
       name,
       type,
       version,
@@ -1197,23 +1113,8 @@ class Store {
       dataType: 'text',
       tags: tagsFor(name, tagCount, r),
       hash,
-      ordinal: typeof rec === 'number' ? rec : rec.ordinal,
+      ordinal,
     };
-    if (typeof rec === 'number') return meta;
-    if (rec.Type !== undefined) meta.type = rec.Type;
-    if (rec.Description === null) delete meta.description;
-    else if (rec.Description !== undefined) meta.description = rec.Description;
-    if (rec.KeyId !== undefined) meta.keyId = rec.KeyId;
-    if (meta.type === 'SecureString' && meta.keyId === undefined) meta.keyId = 'alias/aws/ssm';
-    if (meta.type !== 'SecureString') delete meta.keyId;
-    if (rec.Version !== undefined) meta.version = rec.Version;
-    if (rec.LastModifiedDate !== undefined) meta.lastModified = rec.LastModifiedDate;
-    if (meta.version === 1 || meta.created > meta.lastModified) meta.created = meta.lastModified;
-    if (rec.LastModifiedUser !== undefined) meta.user = rec.LastModifiedUser;
-    if (rec.Tier !== undefined) meta.tier = rec.Tier;
-    if (rec.DataType !== undefined) meta.dataType = rec.DataType;
-    if (rec.Tags !== undefined) meta.tags = rec.Tags;
-    return meta;
   }
 
   /** Version v (1..version) of a parameter: date, user, labels. */
@@ -1265,41 +1166,26 @@ class Store {
     return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`;
   }
 
-  /** When a secret was scheduled for deletion (about 1 in 100), cheaply, without the rest. */
-  secretDeleted(name: string, rec: SecretRecord): number | undefined {
-    if (typeof rec !== 'number' && 'material' in rec) return rec.deleted;
-    if (typeof rec !== 'number' && rec.DeletedDate !== undefined) return rec.DeletedDate ?? undefined;
+  /** When a generated secret was scheduled for deletion (about 1 in 100), cheaply, without the rest. */
+  private generatedDeletion(name: string): number | undefined {
     const h = hashString(name, this.seed ^ 0xde1e7e);
     return h % 100 === 0 ? ms3(this.nowS - ((h >>> 8) % (7 * DAY))) : undefined;
   }
 
   isPlannedDeletion(name: string): boolean {
     const rec = this.secrets.get(name);
-    return rec !== undefined && this.secretDeleted(name, rec) !== undefined;
+    return rec !== undefined && (typeof rec === 'number' ? this.generatedDeletion(name) : rec.deleted) !== undefined;
   }
 
   secretMeta(name: string): SecretMeta | undefined {
     const rec = this.secrets.get(name);
     if (rec === undefined) return undefined;
-    if (typeof rec !== 'number' && 'material' in rec) {
-      return {
-        name,
-        arn: this.secretArn(name),
-        ...(rec.description !== undefined ? { description: rec.description } : {}),
-        ...(rec.kmsKeyId !== undefined ? { kmsKeyId: rec.kmsKeyId } : {}),
-        rotation: rec.rotation,
-        created: rec.created,
-        lastChanged: rec.lastChanged,
-        ...(rec.lastAccessed !== undefined ? { lastAccessed: rec.lastAccessed } : {}),
-        ...(rec.deleted !== undefined ? { deleted: rec.deleted } : {}),
-        tags: rec.tags,
-        versions: rec.versions,
-        ordinal: rec.ordinal,
-        material: rec,
-        ...(rec.resourcePolicy !== undefined ? { resourcePolicy: rec.resourcePolicy } : {}),
-        ...(rec.replication !== undefined ? { replication: rec.replication } : {}),
-      };
-    }
+    const whole = typeof rec === 'number' ? this.generatedSecret(name, rec) : rec;
+    return { ...whole, name, arn: this.secretArn(name), ...(typeof rec === 'number' ? {} : { material: rec }) };
+  }
+
+  /** A secret's fields derived from a hash of its name, under an explicit input's own (dates, rotation, versions). */
+  private generatedSecret(name: string, ordinal: number, input?: SecretInput): MaterialSecret {
     const hash = hashString(name, this.seed ^ 0x51ab);
     const r = rng(hash);
     const changedRoll = r();
@@ -1319,33 +1205,27 @@ class Store {
     const tagCount = Math.floor(r() * 4);
     const segs = segments(name);
     const svc = segs.at(-2) ?? segs[0] ?? 'app';
-    const ordinal = typeof rec === 'number' ? rec : rec.ordinal;
-    const explicit = typeof rec === 'number' ? undefined : rec;
 
-    let lastChanged = ms3(this.nowS - changedRoll * EIGHTEEN_MONTHS_DAYS * DAY);
-    if (explicit?.LastChangedDate !== undefined) lastChanged = explicit.LastChangedDate;
-    let created = ms3(lastChanged - createdRoll * 400 * DAY);
-    if (explicit?.CreatedDate !== undefined) created = explicit.CreatedDate;
-    if (created > lastChanged) created = lastChanged;
-    let lastAccessed: number | undefined =
-      accessedRoll < 0.8 ? Math.floor((lastChanged + accessedWhen * (this.nowS - lastChanged)) / DAY) * DAY : undefined;
-    if (explicit?.LastAccessedDate !== undefined) lastAccessed = explicit.LastAccessedDate ?? undefined;
+    const lastChanged = inputDate(input?.LastChangedDate, 'LastChangedDate', ms3(this.nowS - changedRoll * EIGHTEEN_MONTHS_DAYS * DAY))!;
+    const created = Math.min(lastChanged, inputDate(input?.CreatedDate, 'CreatedDate', ms3(lastChanged - createdRoll * 400 * DAY))!);
+    const generatedAccess = accessedRoll < 0.8 ? Math.floor((lastChanged + accessedWhen * (this.nowS - lastChanged)) / DAY) * DAY : undefined;
+    const lastAccessed = inputDate(input?.LastAccessedDate, 'LastAccessedDate', generatedAccess);
+    const deleted = inputDate(input?.DeletedDate, 'DeletedDate', this.generatedDeletion(name));
 
-    const rotationOn = explicit?.RotationEnabled ?? rotRoll < 0.3;
-    const days = explicit?.RotationDays ?? pick([30, 60, 90], rotDays);
-    const rotation: SecretRotation | undefined = rotationOn
+    const rotationOn = input?.RotationEnabled ?? rotRoll < 0.3;
+    const days = input?.RotationDays ?? pick([30, 60, 90], rotDays);
+    const rotation: MaterialSecret['rotation'] = rotationOn
       ? {
           enabled: true,
           lambda: `arn:aws:lambda:${this.region}:${this.account}:function:rotate-${svc.replace(/[^a-zA-Z0-9-_]/g, '-')}`,
           rules: { AutomaticallyAfterDays: days, ...(rotSchedule < 0.5 ? { ScheduleExpression: `rate(${days} days)` } : {}) },
           lastRotated: lastChanged,
           next: ms3(lastChanged + days * DAY),
+          fails: false,
         }
-      : undefined;
+      : { enabled: false, fails: false };
 
-    const deleted = this.secretDeleted(name, rec);
-
-    const count = explicit?.VersionCount ?? 1 + Math.floor(versionRoll * versionRoll * 5);
+    const count = input?.VersionCount ?? 1 + Math.floor(versionRoll * versionRoll * 5);
     const vr = rng(hash ^ 0x7e75);
     const versions: SecretVersion[] = [];
     for (let i = 0; i < count; i++) {
@@ -1355,28 +1235,22 @@ class Store {
     versions[count - 1]!.stages.push('AWSCURRENT');
     if (count >= 2 && previousRoll < 0.7) versions[count - 2]!.stages.push('AWSPREVIOUS');
     // Only generated items may be caught mid-rotation; explicit ones say so with PendingSince.
-    if (rotation && !explicit && pendingRoll < 0.05) versions.push({ id: hexId(vr), created: ms3(this.nowS - 600), stages: ['AWSPENDING'] });
+    if (rotationOn && !input && pendingRoll < 0.05) versions.push({ id: hexId(vr), created: ms3(this.nowS - 600), stages: ['AWSPENDING'] });
 
-    const meta: SecretMeta = {
-      name,
-      arn: this.secretArn(name),
-      ...(descRoll < 0.35 ? { description: pick(DESCRIPTIONS, descPick)(svc) } : {}),
-      ...(kmsRoll < 0.3 ? { kmsKeyId: pick(this.cmks, kmsPick) } : {}),
-      ...(rotation ? { rotation } : {}),
+    const description = input?.Description !== undefined ? (input.Description ?? undefined) : descRoll < 0.35 ? pick(DESCRIPTIONS, descPick)(svc) : undefined;
+    const kmsKeyId = input?.KmsKeyId !== undefined ? (input.KmsKeyId ?? undefined) : kmsRoll < 0.3 ? pick(this.cmks, kmsPick) : undefined;
+    return {
+      ordinal,
+      ...(description !== undefined ? { description } : {}),
+      ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
+      tags: input?.Tags ?? tagsFor(name, tagCount, r),
       created,
       lastChanged,
       ...(lastAccessed !== undefined ? { lastAccessed } : {}),
       ...(deleted !== undefined ? { deleted } : {}),
-      tags: tagsFor(name, tagCount, r),
+      rotation,
       versions,
-      ordinal,
     };
-    if (explicit?.Description === null) delete meta.description;
-    else if (explicit?.Description !== undefined) meta.description = explicit.Description;
-    if (explicit?.KmsKeyId === null) delete meta.kmsKeyId;
-    else if (explicit?.KmsKeyId !== undefined) meta.kmsKeyId = explicit.KmsKeyId;
-    if (explicit?.Tags !== undefined) meta.tags = explicit.Tags;
-    return meta;
   }
 
   /** An item's values for the test endpoint: the sentinel for every version of an item never written. */
