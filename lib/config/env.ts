@@ -155,6 +155,18 @@ const envSchema = z.object({
     .min(1, { message: 'FINDINGS_MAX_ROTATION_DAYS must be at least 1' })
     .max(3650, { message: 'FINDINGS_MAX_ROTATION_DAYS must be at most 3650' })
     .default(90),
+  /** Secrets Manager resource policies read in the background (GetResourcePolicy), per store and second. */
+  FINDINGS_POLICY_READS_PER_SECOND: z.coerce
+    .number({ message: 'FINDINGS_POLICY_READS_PER_SECOND must be a number of calls per second' })
+    .positive({ message: 'FINDINGS_POLICY_READS_PER_SECOND must be above 0' })
+    .max(50, { message: "FINDINGS_POLICY_READS_PER_SECOND must be at most 50 (AWS's quota for GetResourcePolicy)" })
+    .default(2),
+  /** How old a resource policy reading may get before it is read again. */
+  FINDINGS_POLICY_REFRESH_HOURS: z.coerce
+    .number({ message: 'FINDINGS_POLICY_REFRESH_HOURS must be a number of hours' })
+    .min(0.01, { message: 'FINDINGS_POLICY_REFRESH_HOURS must be at least 0.01' })
+    .max(24 * 30, { message: 'FINDINGS_POLICY_REFRESH_HOURS must be at most 720 (30 days)' })
+    .default(24),
   /** Bearer token Prometheus sends to /metrics; without it /metrics does not exist (404). */
   METRICS_TOKEN: unsetIfEmpty(
     z

@@ -5,6 +5,7 @@ import type { StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { accountOf, evaluateItem, ownerOf, type FindingSettings, type ItemReads, type ReadCoverage } from './evaluate';
 import type { RaisedRow, StoreEvaluation } from './findings-db';
+import type { PolicyReading } from './resource-policy';
 
 // One store's evaluation: every item of its inventory with what the CloudTrail index says of its
 // reads (one grouped pass over the store's events, folder reads spread to the items below).
@@ -63,7 +64,15 @@ export function summariseReads(reads: StoreRead[], windowStart: number): ItemRea
 
 export async function evaluateStore(
   store: StoreToEvaluate,
-  inputs: { index: InventoryIndex; events: EventQueries | null; settings: FindingSettings; now: Date; signature: string },
+  inputs: {
+    index: InventoryIndex;
+    events: EventQueries | null;
+    settings: FindingSettings;
+    now: Date;
+    signature: string;
+    /** Secrets Manager: each secret's resource policy as last read in the background. */
+    policies?: Map<string, PolicyReading & { readAt: string }>;
+  },
 ): Promise<StoreEvaluation> {
   const started = performance.now();
   const { settings, now } = inputs;
@@ -99,6 +108,7 @@ export async function evaluateStore(
         coverage,
         settings,
         now,
+        inputs.policies?.get(item.name) ?? null,
       );
       if (found.length === 0) continue;
       const common = { itemName: item.name, kind: item.kind, account: accountOf(item.extra), owner: ownerOf(item.tags) };

@@ -2,6 +2,7 @@ import type { ItemFreshnessDetail } from '@/lib/freshness/status';
 import type { InventoryExtra } from '@/lib/inventory/records';
 import type { StoreKind } from '@/lib/stores/types';
 import { CONTROLS } from './controls';
+import type { PolicyReading } from './resource-policy';
 import type { ControlId, FindingEvidence, RaisedFinding } from './types';
 
 // The controls asked of one item: a pure function of what the inventory and the CloudTrail index
@@ -84,7 +85,15 @@ const days = (ms: number) => Math.floor(ms / DAY_MS);
 const applies = new Map(CONTROLS.map((c) => [c.id, c.appliesTo]));
 
 /** Every control the item fails, each with its evidence. `reads` null: CloudTrail cannot tell. */
-export function evaluateItem(item: ItemUnderReview, reads: ItemReads | null, coverage: ReadCoverage | null, settings: FindingSettings, now: Date): RaisedFinding[] {
+export function evaluateItem(
+  item: ItemUnderReview,
+  reads: ItemReads | null,
+  coverage: ReadCoverage | null,
+  settings: FindingSettings,
+  now: Date,
+  /** Its resource policy as last read in the background (null: not read yet). */
+  policy: (PolicyReading & { readAt: string }) | null = null,
+): RaisedFinding[] {
   const found: RaisedFinding[] = [];
   const t = now.getTime();
   const raise = (control: ControlId, evidence: FindingEvidence) => {
@@ -134,6 +143,29 @@ export function evaluateItem(item: ItemUnderReview, reads: ItemReads | null, cov
     }
     if (item.kmsKeyId === null || AWS_MANAGED_SECRETS_KEY.test(item.kmsKeyId)) {
       raise('sm-using-cmk', { summary: 'Encrypted with the AWS managed key aws/secretsmanager.', facts: { kmsKeyId: item.kmsKeyId ?? 'alias/aws/secretsmanager' } });
+    }
+  }
+
+  if (item.storeKind === 'secretsmanager' && policy) {
+    if (policy.outcome === 'error') {
+      raise('policy-unreadable', { summary: policy.problem, dates: { readAt: policy.readAt } });
+    } else if (policy.outcome === 'policy') {
+      const { public: open, crossAccount } = policy.analysis;
+      if (open.length > 0) {
+        raise('sm-not-public', {
+          summary: `${open.length === 1 ? 'A statement' : `${open.length} statements`} of its resource policy allow any principal.`,
+          dates: { readAt: policy.readAt },
+          facts: { statements: JSON.stringify(open.slice(0, 5)) },
+        });
+      }
+      if (crossAccount.length > 0) {
+        const accounts = [...new Set(crossAccount.flatMap((c) => c.accounts))].sort();
+        raise('sm-cross-account', {
+          summary: `Its resource policy allows ${accounts.length === 1 ? `account ${accounts[0]}` : `${accounts.length} other accounts (${accounts.slice(0, 5).join(', ')})`}.`,
+          dates: { readAt: policy.readAt },
+          facts: { accounts: accounts.join(', '), statements: JSON.stringify(crossAccount.slice(0, 5).map((c) => c.statement)) },
+        });
+      }
     }
   }
 

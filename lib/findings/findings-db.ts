@@ -10,6 +10,7 @@ import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { controlOf } from './controls';
+import type { PolicyReading } from './resource-policy';
 import { CONTROL_IDS, SEVERITIES, type ControlId, type FindingEvidence, type FindingStatus, type Severity } from './types';
 
 // The findings store: what each store's last evaluation raised (and what it raised before and no
@@ -56,7 +57,15 @@ export interface RunsTable {
   duration_ms: number;
 }
 
+export interface PoliciesTable {
+  store_id: string;
+  item_name: string;
+  read_at: string;
+  reading: string;
+}
+
 export interface FindingsDatabase {
+  resource_policies: PoliciesTable;
   findings: FindingsTable;
   finding_suppressions: SuppressionsTable;
   finding_runs: RunsTable;
@@ -268,10 +277,32 @@ export class FindingsDb {
     });
   }
 
+  /** Each secret's resource policy as last read, for the evaluation. */
+  async policyReadings(storeId: string): Promise<Map<string, PolicyReading & { readAt: string }>> {
+    const rows = await this.db.selectFrom('resource_policies').select(['item_name', 'read_at', 'reading']).where('store_id', '=', storeId).execute();
+    return new Map(rows.map((r) => [r.item_name, { ...(JSON.parse(r.reading) as PolicyReading), readAt: r.read_at }]));
+  }
+
+  /** When each secret's policy was last read (the reader picks those never or long ago read). */
+  async policyReadTimes(storeId: string): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('resource_policies').select(['item_name', 'read_at']).where('store_id', '=', storeId).execute();
+    return new Map(rows.map((r) => [r.item_name, r.read_at]));
+  }
+
+  async putPolicyReading(storeId: string, itemName: string, reading: PolicyReading, readAt: string): Promise<void> {
+    const row = { read_at: readAt, reading: JSON.stringify(reading) };
+    await this.db
+      .insertInto('resource_policies')
+      .values({ store_id: storeId, item_name: itemName, ...row })
+      .onConflict((oc) => oc.columns(['store_id', 'item_name']).doUpdateSet(row))
+      .execute();
+  }
+
   /** Forgets a store that is no longer configured. */
   async dropStore(storeId: string): Promise<void> {
     await this.db.deleteFrom('findings').where('store_id', '=', storeId).execute();
     await this.db.deleteFrom('finding_runs').where('store_id', '=', storeId).execute();
+    await this.db.deleteFrom('resource_policies').where('store_id', '=', storeId).execute();
   }
 
   private suppressedSql(now: Date): RawBuilder<SqlBool> {

@@ -10,6 +10,7 @@ import type { SecretStore } from '@/lib/stores/types';
 import type { FindingSettings } from './evaluate';
 import { evaluateStore } from './evaluate-store';
 import { FindingsDb, type ApplyCounts } from './findings-db';
+import { isPolicySource, PolicyReader } from './policy-reader';
 
 // The process-wide findings store and its evaluation: PostgreSQL's "findings" schema when
 // DATABASE_URL is set, else DATA_DIR/findings.db. Like the inventory it lives on globalThis (Next.js
@@ -51,12 +52,14 @@ export function findingSettings(): FindingSettings {
 }
 
 /** What an evaluation of the store would read; unchanged inputs are not evaluated again. */
-async function signatureOf(store: SecretStore, now: Date): Promise<string | null> {
+async function signatureOf(store: SecretStore, db: FindingsDb, now: Date): Promise<string | null> {
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return null;
   const events = await (await auditEventIndex()).listSourceStates();
   const sync = status.live ? `live:${status.items}:${now.getTime()}` : `${status.syncedAt}:${status.items}`;
-  return JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), now.toISOString().slice(0, 13)]);
+  const policies = isPolicySource(store) ? [...(await db.policyReadTimes(store.id)).values()] : [];
+  const newestPolicy = policies.reduce((a, b) => (a > b ? a : b), '');
+  return JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, now.toISOString().slice(0, 13)]);
 }
 
 /**
@@ -71,7 +74,7 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
   for (const store of await getStores()) {
     if (options.storeIds && !options.storeIds.includes(store.id)) continue;
     try {
-      const signature = await signatureOf(store, now);
+      const signature = await signatureOf(store, db, now);
       if (signature === null) continue;
       const last = await db.lastRun(store.id);
       if (!options.force && last) {
@@ -81,7 +84,14 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
       }
       const evaluation = await evaluateStore(
         { id: store.id, kind: store.kind },
-        { index: await inventoryIndexOf(store), events: events.queries, settings: findingSettings(), now, signature },
+        {
+          index: await inventoryIndexOf(store),
+          events: events.queries,
+          settings: findingSettings(),
+          now,
+          signature,
+          ...(isPolicySource(store) ? { policies: await db.policyReadings(store.id) } : {}),
+        },
       );
       const counts = await db.applyEvaluation(evaluation);
       results.set(store.id, counts);
@@ -91,6 +101,18 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
     }
   }
   return results;
+}
+
+/** One run of the resource policy reader over every Secrets Manager store with an inventory. */
+async function readPolicies(reader: PolicyReader): Promise<void> {
+  for (const store of await getStores()) {
+    if (!isPolicySource(store) || !hasInventory(await inventoryStatusOf(store))) continue;
+    try {
+      await reader.runOnce(store, await inventoryIndexOf(store));
+    } catch (error) {
+      logger.error({ store: store.id, err: error instanceof Error ? error.message : 'unknown' }, 'resource policy reading failed');
+    }
+  }
 }
 
 const LEASE = 'findings-evaluation';
@@ -105,9 +127,16 @@ export async function startFindingsEvaluation(): Promise<void> {
   // Inputs are looked at often (cheap), so a store's first inventory is evaluated as soon as it
   // lands; a store evaluated before waits for the interval.
   const checkMs = Math.min(everyMs, CHECK_EVERY_MS);
+  const env = readEnv();
+  const reader = new PolicyReader(await current.db, {
+    ratePerSecond: env.FINDINGS_POLICY_READS_PER_SECOND,
+    refreshHours: env.FINDINGS_POLICY_REFRESH_HOURS,
+    runBudgetMs: checkMs * 0.75,
+  });
   const tick = () => {
     if (current.running) return;
-    current.running = evaluateFindings({ minAgeMs: everyMs })
+    current.running = readPolicies(reader)
+      .then(() => evaluateFindings({ minAgeMs: everyMs }))
       .then(() => undefined)
       .catch((error) => logger.error({ err: error instanceof Error ? error.message : 'unknown' }, 'findings evaluation failed'))
       .finally(() => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CancelRotateSecretCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
@@ -352,6 +353,15 @@ export class SecretsManagerStore extends AwsStoreBase<SecretsManagerClient> impl
     const secret = await this.describe(name);
     if (!secret || secret.DeletedDate || !secret.ARN) throw new StoreError('not-found', this.id, `There is no item ${name} in store "${this.id}".`);
     return secret as DescribeSecretResponse & { ARN: string };
+  }
+
+  /**
+   * The secret's resource policy document, or null when it has none: GetResourcePolicy, which
+   * returns the policy and never the value. For the findings' background reader, which paces itself.
+   */
+  async resourcePolicy(arn: string): Promise<string | null> {
+    const out = await this.callOnce('secretsmanager:GetResourcePolicy', (client) => client.send(new GetResourcePolicyCommand({ SecretId: arn })));
+    return out.ResourcePolicy ?? null;
   }
 
   /** The plaintext of the current version (or a version id or stage): GetSecretValue. Never called by browsing. */

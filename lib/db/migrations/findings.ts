@@ -40,6 +40,16 @@ function statements(dialect: DialectName): string[] {
   lifted_by ${text}
 )`,
     'CREATE INDEX IF NOT EXISTS finding_suppressions_key ON finding_suppressions (store_id, item_name, control, expires_at)',
+    // Each secret's resource policy as the background reader last saw it: the outcome and what it
+    // lets in (lib/findings/resource-policy.ts), never a value.
+    `CREATE TABLE IF NOT EXISTS resource_policies (
+  store_id ${text} NOT NULL,
+  item_name ${text} NOT NULL,
+  read_at ${text} NOT NULL,
+  reading ${text} NOT NULL,
+  PRIMARY KEY (store_id, item_name)
+)`,
+    'CREATE INDEX IF NOT EXISTS resource_policies_read ON resource_policies (store_id, read_at)',
     `CREATE TABLE IF NOT EXISTS finding_runs (
   store_id ${text} PRIMARY KEY,
   evaluated_at ${text} NOT NULL,
