@@ -46,7 +46,6 @@ One service (--aws, --kms):
   --rotation-delay MS      how long the simulated rotation function takes (default 1500)
   --record-calls           record every call for GET /__calls (off by default, so benchmarks stay lean)
   --history-value TEXT     every GetParameterHistory entry carries TEXT as its Value
-  --jitter MS              extra random latency 0..MS (default 0)
   --quota GROUP=RATE       override a quota (requests/s; "off" = unlimited), repeatable; GROUP is below or service:Operation
   --deny-tags-every N      ListTagsForResource is denied for every Nth parameter
   --deny-tags NAME,...     ListTagsForResource is denied for these parameters
@@ -107,7 +106,6 @@ const argsSchema = z
     'rotation-delay': wholeNumber('--rotation-delay', 600_000),
     'record-calls': z.boolean(),
     'history-value': z.string(),
-    jitter: wholeNumber('--jitter', 60_000),
     quota: z.array(z.string().regex(/^[^=]+=(off|\d+)$/, '--quota is GROUP=RATE')),
     'deny-tags-every': wholeNumber('--deny-tags-every', 1_000_000),
     'deny-tags': names,
@@ -130,7 +128,7 @@ const many = { type: 'string', multiple: true } as const;
 const OPTIONS = {
   demo: flag, accounts: text, aws: flag, kms: flag, port: text, host: text, latency: text, 'no-record': flag, 'trail-delivery': text, now: text,
   account: text, region: text, seed: text, ssm: many, secrets: many, data: text, 'rotation-delay': text, 'record-calls': flag, 'history-value': text,
-  jitter: text, quota: many, 'deny-tags-every': text, 'deny-tags': text, 'deny-history-every': text, 'deny-history': text, 'fail-all': text,
+  quota: many, 'deny-tags-every': text, 'deny-tags': text, 'deny-history-every': text, 'deny-history': text, 'fail-all': text,
   'scan-window': text, key: many, 'kms-quota': text, help: flag,
 } as const;
 
@@ -208,7 +206,6 @@ async function startAws(v: Args, port: number, host: string) {
     recordCalls: v['record-calls'] === true,
     historyValue: v['history-value'],
     latencyMs: v.latency,
-    latencyJitterMs: v.jitter,
     quotas,
     denyTags: deny(v['deny-tags-every'], v['deny-tags']),
     denyHistory: deny(v['deny-history-every'], v['deny-history']),

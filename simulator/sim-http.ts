@@ -235,3 +235,101 @@ export class SlidingWindow {
     if (n > this.max) this.max = n;
   }
 }
+
+/** An AWS JSON answer: a result, or an error as AWS words it (`type` is the SDK's exception name). */
+export interface JsonAnswer {
+  status: number;
+  body: unknown;
+  type?: string;
+}
+
+/** What every simulator reports of one operation's calls. */
+export interface OperationStats {
+  calls: number;
+  ok: number;
+  throttled: number;
+  /** Error answers other than throttling (validation, not found, access denied, …), and by error type. */
+  errors: number;
+  errorTypes: Record<string, number>;
+  /** Calls that asked for decrypted values (Parameter Store's WithDecryption). */
+  withDecryption: number;
+  /** Most calls that arrived, and that the quota admitted, in any 1-second window. */
+  maxCallsPerSecond: number;
+  maxAcceptedPerSecond: number;
+  /** Time spent computing answers (not latency or I/O), in ms. */
+  computeMs: number;
+}
+
+const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException']);
+
+/** One operation's counters. */
+export class CallCounter {
+  calls = 0;
+  ok = 0;
+  throttled = 0;
+  errors = 0;
+  withDecryption = 0;
+  computeMs = 0;
+  readonly errorTypes: Record<string, number> = {};
+  readonly arrivals = new SlidingWindow();
+  readonly accepted = new SlidingWindow();
+
+  /** An error answer, counted (throttling apart from the rest). */
+  fail(type: string, message: string, status = 400): JsonAnswer {
+    if (THROTTLING.has(type)) this.throttled++;
+    else {
+      this.errors++;
+      this.errorTypes[type] = (this.errorTypes[type] ?? 0) + 1;
+    }
+    return { status, type, body: { __type: type, message } };
+  }
+
+  succeed(body: unknown): JsonAnswer {
+    this.ok++;
+    return { status: 200, body };
+  }
+}
+
+/** A simulator's per-operation counters since it started or its stats were reset. */
+export class CallCounters {
+  private byOperation = new Map<string, CallCounter>();
+  private since = Date.now();
+
+  /** A call arrives (at performance.now() `now`): its operation's counters. */
+  arrive(operation: string, now: number): CallCounter {
+    let c = this.byOperation.get(operation);
+    if (!c) this.byOperation.set(operation, (c = new CallCounter()));
+    c.calls++;
+    c.arrivals.add(now);
+    return c;
+  }
+
+  reset(): void {
+    this.byOperation = new Map();
+    this.since = Date.now();
+  }
+
+  stats(): { since: string; elapsedMs: number; totals: { calls: number; ok: number; throttled: number; errors: number }; operations: Record<string, OperationStats> } {
+    const totals = { calls: 0, ok: 0, throttled: 0, errors: 0 };
+    const operations: Record<string, OperationStats> = {};
+    for (const [operation, c] of [...this.byOperation].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const { calls, ok, throttled, errors, withDecryption } = c;
+      operations[operation] = {
+        calls,
+        ok,
+        throttled,
+        errors,
+        errorTypes: { ...c.errorTypes },
+        withDecryption,
+        maxCallsPerSecond: c.arrivals.max,
+        maxAcceptedPerSecond: c.accepted.max,
+        computeMs: Math.round(c.computeMs * 10) / 10,
+      };
+      totals.calls += calls;
+      totals.ok += ok;
+      totals.throttled += throttled;
+      totals.errors += errors;
+    }
+    return { since: new Date(this.since).toISOString(), elapsedMs: Date.now() - this.since, totals, operations };
+  }
+}

@@ -6,7 +6,7 @@ import { AwsFault } from './aws-fault';
 import { LAMBDA_ARN, nextRotation, rotatedValue, validateRotationRules, type RotationRules } from './secret-rotation';
 
 export type { RotationRules } from './secret-rotation';
-import { afterLatency, answerControl, cancelAll, parseJsonObject, sendAwsJson, sendJson, serveAlone, SlidingWindow, TokenBucket, zodMessage, type Standalone } from './sim-http';
+import { afterLatency, answerControl, CallCounters, cancelAll, parseJsonObject, sendAwsJson, sendJson, serveAlone, TokenBucket, zodMessage, type JsonAnswer, type Standalone } from './sim-http';
 import { seededRandom } from '../lib/random/seeded-random';
 
 // The simulated AWS Parameter Store and Secrets Manager of one account in one region, over the AWS
@@ -37,7 +37,7 @@ export interface QuotaGroup {
 
 /**
  * AWS's default per-account, per-region request quotas that the simulator enforces. Operations not
- * listed here are not limited. BatchGetSecretValue is not in the brief's table; 100/s is an assumption.
+ * listed here are not limited.
  */
 export const DEFAULT_QUOTAS: readonly QuotaGroup[] = Object.freeze([
   { group: 'ssm:DescribeParameters', service: 'ssm', operations: ['DescribeParameters'], ratePerSecond: 10 },
@@ -53,7 +53,6 @@ export const DEFAULT_QUOTAS: readonly QuotaGroup[] = Object.freeze([
   { group: 'secretsmanager:DescribeSecret', service: 'secretsmanager', operations: ['DescribeSecret'], ratePerSecond: 40_000 },
   { group: 'secretsmanager:GetSecretValue', service: 'secretsmanager', operations: ['GetSecretValue'], ratePerSecond: 10_000 },
   { group: 'secretsmanager:ListSecretVersionIds', service: 'secretsmanager', operations: ['ListSecretVersionIds'], ratePerSecond: 50 },
-  { group: 'secretsmanager:BatchGetSecretValue', service: 'secretsmanager', operations: ['BatchGetSecretValue'], ratePerSecond: 100 },
   { group: 'ssm:PutParameter', service: 'ssm', operations: ['PutParameter'], ratePerSecond: 3 },
   {
     group: 'secretsmanager:PutSecretValue+RotateSecret+UpdateSecretVersionStage',
@@ -73,7 +72,6 @@ export const SIM_OPERATIONS = {
     'DescribeSecret',
     'ListSecretVersionIds',
     'GetSecretValue',
-    'BatchGetSecretValue',
     'PutSecretValue',
     'RotateSecret',
     'CancelRotateSecret',
@@ -271,8 +269,6 @@ export interface SimulatedAwsOptions {
   extraSecrets?: SecretInput[];
   /** Fixed delay before every AWS answer (default 30). */
   latencyMs?: number;
-  /** Extra uniform random delay 0..jitter ms (default 0). */
-  latencyJitterMs?: number;
   /** Per group (or per `service:Operation`): requests per second, null = unlimited. */
   quotas?: QuotaOverrides;
   /** ListTagsForResource answers AccessDeniedException for these parameters. */
@@ -296,7 +292,6 @@ export interface ControlCommand {
   deleteSecrets?: string[];
   failAll?: string | null;
   latencyMs?: number;
-  latencyJitterMs?: number;
   quotas?: QuotaOverrides;
   /** Lists or { every: N }; predicates only through the library options. */
   denyTags?: string[] | { every: number } | null;
@@ -318,27 +313,8 @@ export interface ControlResult {
   notFound: string[];
 }
 
-export interface OperationStats {
-  calls: number;
-  ok: number;
-  throttled: number;
-  /** Error answers other than throttling (validation, not found, access denied, 403…). */
-  errors: number;
-  withDecryption: number;
-  /** Most calls that arrived in any 1-second window. */
-  maxCallsPerSecond: number;
-  /** Most calls admitted by the quota (not throttled) in any 1-second window. */
-  maxAcceptedPerSecond: number;
-  /** Time the simulator spent computing answers (excluding latency and I/O), in ms. */
-  computeMs: number;
-}
-
-export interface SimStats {
-  since: string;
-  elapsedMs: number;
-  totals: { calls: number; ok: number; throttled: number; errors: number };
-  /** Keyed `ssm:DescribeParameters`, `secretsmanager:ListSecrets`, … */
-  operations: Record<string, OperationStats>;
+/** The calls by operation (keyed `ssm:DescribeParameters`, `secretsmanager:ListSecrets`, …), the settings and the data's size. */
+export interface SimStats extends ReturnType<CallCounters['stats']> {
   quotas: { group: string; ratePerSecond: number | null }[];
   latencyMs: number;
   failAll: string | null;
@@ -641,17 +617,6 @@ function parsePolicies(text: string | undefined): ParameterPolicy[] | undefined 
       throw new AwsFault('InvalidPolicyTypeException', `The policy type ${String(policy?.Type)} is not supported.`);
     return { PolicyText: JSON.stringify(policy), PolicyType: String(policy.Type), PolicyStatus: 'Pending' };
   });
-}
-
-interface OpCounters {
-  calls: number;
-  ok: number;
-  throttled: number;
-  errors: number;
-  withDecryption: number;
-  computeMs: number;
-  arrivals: SlidingWindow;
-  accepted: SlidingWindow;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1301,6 +1266,9 @@ class Store {
 
 const PARAMETER_FILTER_KEYS = ['Path', 'Name', 'Type', 'KeyId', 'Tier', 'DataType', 'Label'];
 
+/** A part of an API that AWS has and no user of the simulator needs (see README.md): said plainly, never answered wrongly. */
+const notSimulated = (what: string) => new AwsFault('ValidationException', `The simulator does not implement ${what}.`);
+
 interface ParamQuery {
   start: number;
   end: number;
@@ -1344,7 +1312,8 @@ class ParameterStoreApi {
     return this.index.prefixEnd(name.slice(0, cut + 1));
   }
 
-  private compileFilters(filters: unknown, allowed: readonly string[]): ParamQuery {
+  /** DescribeParameters' filters as the dashboard sends them: one Path (OneLevel or Recursive) and Name (Equals, BeginsWith, Contains). */
+  private compileFilters(filters: unknown): ParamQuery {
     let start = 0;
     let end = this.index.length;
     const tests: ScanTest[] = [];
@@ -1353,40 +1322,29 @@ class ParameterStoreApi {
       const f = raw as { Key?: unknown; Option?: unknown; Values?: unknown };
       const key = typeof f.Key === 'string' ? f.Key : '';
       const values = Array.isArray(f.Values) ? f.Values.map(String) : [];
-      if (!allowed.includes(key) && !key.startsWith('tag:'))
-        throw new AwsFault('InvalidFilterKey', `The following filter key is not valid: ${key}. Valid filter keys include: [${allowed.join(', ')}, tag:<key>].`);
+      if (!PARAMETER_FILTER_KEYS.includes(key) && !key.startsWith('tag:'))
+        throw new AwsFault('InvalidFilterKey', `The following filter key is not valid: ${key}. Valid filter keys include: [${PARAMETER_FILTER_KEYS.join(', ')}, tag:<key>].`);
+      if (key !== 'Path' && key !== 'Name') throw notSimulated(`the ${key} filter`);
+      if (values.length === 0) throw new AwsFault('InvalidFilterValue', `The ${key} filter needs a value.`);
       const option = typeof f.Option === 'string' ? f.Option : undefined;
       if (key === 'Path') {
         if (option !== undefined && option !== 'OneLevel' && option !== 'Recursive')
           throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${option}. Valid options include: [Recursive, OneLevel].`);
-        if (values.length === 0) throw new AwsFault('InvalidFilterValue', 'The Path filter needs a value.');
-        const paths = values.map((v) => {
-          try {
-            return this.normalizePath(v);
-          } catch {
-            throw new AwsFault('InvalidFilterValue', `The parameter filter value ${v} is not valid. A path must begin with "/".`);
-          }
-        });
-        const recursive = option === 'Recursive';
-        if (paths.length === 1) {
-          const q = this.pathQuery(paths[0]!, recursive);
-          start = Math.max(start, q.start);
-          end = Math.min(end, q.end);
-          tests.push(q.test);
-        } else {
-          tests.push((name) =>
-            paths.some((p) => {
-              const prefix = p === '/' ? '/' : `${p}/`;
-              if (p !== '/' && !name.startsWith(prefix)) return false;
-              return recursive || name.indexOf('/', prefix.length) < 0;
-            }),
-          );
+        if (values.length > 1) throw notSimulated('a Path filter with several values');
+        let path: string;
+        try {
+          path = this.normalizePath(values[0]);
+        } catch {
+          throw new AwsFault('InvalidFilterValue', `The parameter filter value ${values[0]} is not valid. A path must begin with "/".`);
         }
-      } else if (key === 'Name') {
+        const q = this.pathQuery(path, option === 'Recursive');
+        start = Math.max(start, q.start);
+        end = Math.min(end, q.end);
+        tests.push(q.test);
+      } else {
         const opt = option ?? 'Equals';
         if (opt !== 'Equals' && opt !== 'BeginsWith' && opt !== 'Contains')
           throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${opt}. Valid options include: [BeginsWith, Equals, Contains].`);
-        if (values.length === 0) throw new AwsFault('InvalidFilterValue', 'The Name filter needs a value.');
         if (values.length === 1 && opt !== 'Contains') {
           const v = values[0]!;
           const s = this.index.lowerBound(v);
@@ -1394,40 +1352,16 @@ class ParameterStoreApi {
           end = Math.min(end, opt === 'Equals' ? (this.index.names[s] === v ? s + 1 : s) : this.index.prefixEnd(v));
         }
         tests.push((name) => values.some((v) => (opt === 'Equals' ? name === v : opt === 'BeginsWith' ? name.startsWith(v) : name.includes(v))));
-      } else if (key === 'Label') {
-        if (values.length === 0) throw new AwsFault('InvalidFilterValue', 'The Label filter needs a value.');
-        tests.push((name) => {
-          const meta = this.store.paramMeta(name)!;
-          return values.some((v) => this.store.paramVersion(meta, meta.version).labels.includes(v));
-        });
-      } else {
-        if (option !== undefined && option !== 'Equals')
-          throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${option}. Valid options include: [Equals].`);
-        tests.push((name) => {
-          const meta = this.store.paramMeta(name)!;
-          if (key.startsWith('tag:')) {
-            const tag = meta.tags.find((t) => t.Key === key.slice(4));
-            return tag !== undefined && (values.length === 0 || values.includes(tag.Value));
-          }
-          const field = key === 'Type' ? meta.type : key === 'KeyId' ? meta.keyId : key === 'Tier' ? meta.tier : meta.dataType;
-          return field !== undefined && values.includes(field);
-        });
       }
     }
-    const [only] = tests;
-    const test: ScanTest =
-      tests.length === 0
-        ? () => true
-        : tests.length === 1
-          ? only!
-          : (name) => {
-              // A jump from one test (skipping a sub-folder) holds for the conjunction too.
-              for (const t of tests) {
-                const verdict = t(name);
-                if (verdict !== true) return verdict;
-              }
-              return true;
-            };
+    // A jump from one test (skipping a sub-folder) holds for the conjunction too.
+    const test: ScanTest = (name) => {
+      for (const t of tests) {
+        const verdict = t(name);
+        if (verdict !== true) return verdict;
+      }
+      return true;
+    };
     return { start, end, test };
   }
 
@@ -1622,13 +1556,8 @@ class ParameterStoreApi {
     switch (operation) {
       case 'DescribeParameters': {
         const max = maxResults(body, 'maxResults', 1, 50, 10);
-        let filters = body.ParameterFilters;
-        if (Array.isArray(body.Filters) && body.Filters.length > 0) {
-          if (Array.isArray(filters) && filters.length > 0)
-            throw new AwsFault('ValidationException', 'You can use either Filters or ParameterFilters in a single request, not both.');
-          filters = (body.Filters as { Key?: string; Values?: string[] }[]).map((f) => ({ Key: f.Key, Option: 'Equals', Values: f.Values }));
-        }
-        const query = this.compileFilters(filters, PARAMETER_FILTER_KEYS);
+        if (body.Filters !== undefined) throw notSimulated('DescribeParameters Filters (use ParameterFilters)');
+        const query = this.compileFilters(body.ParameterFilters);
         const { names, resumeAfter } = this.page(query, body, max);
         return {
           Parameters: names.map((n) => this.metadata(this.store.paramMeta(n)!)),
@@ -1638,17 +1567,8 @@ class ParameterStoreApi {
       case 'GetParametersByPath': {
         const max = maxResults(body, 'maxResults', 1, 10, 10);
         const path = this.normalizePath(body.Path);
-        const base = this.pathQuery(path, body.Recursive === true);
-        const extra = this.compileFilters(body.ParameterFilters, ['Type', 'KeyId', 'Label']);
-        const query: ParamQuery = {
-          start: base.start,
-          end: base.end,
-          test: (name) => {
-            const verdict = base.test(name);
-            return verdict === true ? extra.test(name) : verdict;
-          },
-        };
-        const { names, resumeAfter } = this.page(query, body, max);
+        if (body.ParameterFilters !== undefined) throw notSimulated('GetParametersByPath ParameterFilters');
+        const { names, resumeAfter } = this.page(this.pathQuery(path, body.Recursive === true), body, max);
         return {
           Parameters: names.map((n) => this.valueOf(this.store.paramMeta(n)!, withDecryption)),
           ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
@@ -1734,8 +1654,8 @@ class ParameterStoreApi {
 const SECRET_FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'];
 const FILTER_VALUE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
 
+/** A name filter: prefixes of which one must match, and ones none may match (given with a leading !). */
 interface SecretFilter {
-  key: string;
   positive: string[];
   negative: string[];
 }
@@ -1943,6 +1863,7 @@ class SecretsManagerApi {
       const key = typeof f.Key === 'string' ? f.Key : '';
       if (!SECRET_FILTER_KEYS.includes(key))
         throw validation(key, `filters.${i + 1}.member.key`, `Member must satisfy enum value set: [${SECRET_FILTER_KEYS.join(', ')}]`);
+      if (key !== 'name') throw notSimulated(`the ${key} filter`);
       const values = Array.isArray(f.Values) ? f.Values.map(String) : [];
       if (values.length < 1) throw validation('[]', `filters.${i + 1}.member.values`, 'Member must have length greater than or equal to 1');
       if (values.length > 10) throw validation(`[${values.join(', ')}]`, `filters.${i + 1}.member.values`, 'Member must have length less than or equal to 10');
@@ -1951,54 +1872,23 @@ class SecretsManagerApi {
           throw validation(v, `filters.${i + 1}.member.values`, 'Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$');
       }
       return {
-        key,
         positive: values.filter((v) => !v.startsWith('!')),
         negative: values.filter((v) => v.startsWith('!')).map((v) => v.slice(1)),
       };
     });
   }
 
-  private matchesValue(meta: SecretMeta, key: string, value: string): boolean {
-    switch (key) {
-      case 'name':
-        return meta.name.startsWith(value);
-      case 'description':
-        return (meta.description ?? '').toLowerCase().startsWith(value.toLowerCase()) && meta.description !== undefined;
-      case 'tag-key':
-        return meta.tags.some((t) => t.Key.startsWith(value));
-      case 'tag-value':
-        return meta.tags.some((t) => t.Value.startsWith(value));
-      case 'primary-region':
-        return this.store.region.startsWith(value);
-      case 'owning-service':
-        return false;
-      default: {
-        const haystack = [meta.name, meta.description ?? '', ...meta.tags.flatMap((t) => [t.Key, t.Value])].join(' ').toLowerCase();
-        return value
-          .toLowerCase()
-          .split(/\s+/)
-          .filter((w) => w !== '')
-          .every((w) => haystack.includes(w));
-      }
-    }
-  }
-
   private matches(name: string, filters: SecretFilter[], includeDeleted: boolean): boolean {
     if (!includeDeleted && this.store.isPlannedDeletion(name)) return false;
-    const meta = filters.some((f) => f.key !== 'name') ? this.store.secretMeta(name)! : undefined;
-    for (const f of filters) {
-      const test = (v: string) => (f.key === 'name' ? name.startsWith(v) : this.matchesValue(meta!, f.key, v));
-      if (f.positive.length > 0 && !f.positive.some(test)) return false;
-      if (f.negative.some(test)) return false;
-    }
-    return true;
+    const test = (prefix: string) => name.startsWith(prefix);
+    return filters.every((f) => (f.positive.length === 0 || f.positive.some(test)) && !f.negative.some(test));
   }
 
   /** Matching names in name order, one page. Positive name prefixes narrow the scan. */
   private scanPage(body: Body, filters: SecretFilter[], includeDeleted: boolean, max: number, desc: boolean): ScanResult {
     let start = 0;
     let end = this.index.length;
-    const nameFilters = filters.filter((f) => f.key === 'name' && f.positive.length > 0);
+    const nameFilters = filters.filter((f) => f.positive.length > 0);
     let prefixes: string[] = [];
     if (nameFilters.length > 0) {
       // Every name filter must match; the first one's prefixes bound the scan.
@@ -2007,7 +1897,7 @@ class SecretsManagerApi {
       end = Math.max(...prefixes.map((p) => this.index.prefixEnd(p)));
     }
     // Negated name prefixes are contiguous ranges of the sorted names: the scan steps over them.
-    const excluded = filters.filter((f) => f.key === 'name').flatMap((f) => f.negative);
+    const excluded = filters.flatMap((f) => f.negative);
     const test: ScanTest = (name) => {
       if (this.matches(name, filters, includeDeleted)) return true;
       const skip = excluded.find((p) => name.startsWith(p));
@@ -2093,32 +1983,13 @@ class SecretsManagerApi {
         const order = body.SortOrder ?? 'asc';
         if (order !== 'asc' && order !== 'desc') throw validation(order, 'sortOrder', 'Member must satisfy enum value set: [asc, desc]');
         const sortBy = body.SortBy ?? 'name';
-        const includeDeleted = body.IncludePlannedDeletion === true;
-        if (sortBy === 'name') {
-          const { names, resumeAfter } = this.scanPage(body, filters, includeDeleted, max, order === 'desc');
-          return {
-            SecretList: names.map((n) => this.listEntry(this.store.secretMeta(n)!)),
-            ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
-          };
-        }
-        const field = { 'created-date': 'created', 'last-changed-date': 'lastChanged', 'last-accessed-date': 'lastAccessed' }[String(sortBy)] as
-          | 'created'
-          | 'lastChanged'
-          | 'lastAccessed'
-          | undefined;
-        if (!field)
+        if (!['name', 'created-date', 'last-accessed-date', 'last-changed-date'].includes(String(sortBy)))
           throw validation(sortBy, 'sortBy', 'Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]');
-        // Sorting by a date: the whole filtered list, then pages by offset.
-        const all = this.index.names
-          .filter((n) => this.matches(n, filters, includeDeleted))
-          .map((n) => this.store.secretMeta(n)!)
-          .sort((a, b) => (a[field] ?? 0) - (b[field] ?? 0) || (a.name < b.name ? -1 : 1));
-        if (order === 'desc') all.reverse();
-        const offset = decodeToken(body.NextToken, 'offset', 'secretsmanager') ?? 0;
-        const page = all.slice(offset, offset + max);
+        if (sortBy !== 'name') throw notSimulated(`ListSecrets SortBy ${String(sortBy)}`);
+        const { names, resumeAfter } = this.scanPage(body, filters, body.IncludePlannedDeletion === true, max, order === 'desc');
         return {
-          SecretList: page.map((m) => this.listEntry(m)),
-          ...(offset + max < all.length ? { NextToken: encodeToken('offset', offset + max) } : {}),
+          SecretList: names.map((n) => this.listEntry(this.store.secretMeta(n)!)),
+          ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
         };
       }
       case 'DescribeSecret': {
@@ -2151,35 +2022,6 @@ class SecretsManagerApi {
         const meta = this.store.resolveSecret(body.SecretId);
         return this.value(meta, body.VersionId, body.VersionStage);
       }
-      case 'BatchGetSecretValue': {
-        const ids = body.SecretIdList;
-        const hasIds = Array.isArray(ids) && ids.length > 0;
-        const hasFilters = Array.isArray(body.Filters) && body.Filters.length > 0;
-        if (hasIds === hasFilters) throw new AwsFault('InvalidParameterException', 'Either SecretIdList or Filters must be specified, but not both.');
-        if (hasIds) {
-          if (ids.length > 20) throw validation(`[${ids.length} ids]`, 'secretIdList', 'Member must have length less than or equal to 20');
-          if (body.MaxResults !== undefined) throw new AwsFault('InvalidParameterException', 'MaxResults can only be used with Filters.');
-          const values: unknown[] = [];
-          const errors: unknown[] = [];
-          for (const id of ids) {
-            try {
-              values.push(this.value(this.store.resolveSecret(id), undefined, undefined));
-            } catch (error) {
-              if (!(error instanceof AwsFault)) throw error;
-              errors.push({ SecretId: String(id), ErrorCode: error.type, Message: error.message });
-            }
-          }
-          return { SecretValues: values, Errors: errors };
-        }
-        const max = maxResults(body, 'maxResults', 1, 20, 20);
-        const filters = this.compileFilters(body.Filters);
-        const { names, resumeAfter } = this.scanPage(body, filters, false, max, false);
-        return {
-          SecretValues: names.map((n) => this.value(this.store.secretMeta(n)!, undefined, undefined)),
-          Errors: [],
-          ...(resumeAfter !== undefined ? { NextToken: encodeToken('scan', resumeAfter) } : {}),
-        };
-      }
       default:
         throw new AwsFault('UnknownOperationException', `The simulator does not implement secretsmanager.${operation}.`);
     }
@@ -2191,7 +2033,6 @@ class SecretsManagerApi {
 
 interface Settings {
   latencyMs: number;
-  latencyJitterMs: number;
   failAll: string | null;
   scanWindow: number;
   denyTags: ((name: string, ordinal: number) => boolean) | null;
@@ -2263,15 +2104,9 @@ function scopeOf(pathname: string): string {
 // ---------------------------------------------------------------------------------------------
 // The handler, and the server around it.
 
-interface Answer {
-  status: number;
-  body: unknown;
-  type?: string;
-}
-
 /** What one arriving call is: decided at arrival, answered after the latency. */
 interface Arrival {
-  out: Answer | 'hang';
+  out: JsonAnswer | 'hang';
   service: SimService | null;
   operation: string;
   body: Body;
@@ -2291,7 +2126,7 @@ export function cloudTrailParameters(body: unknown): unknown {
   return out;
 }
 
-const READ_ONLY = /^(Get|Describe|List|BatchGet)/;
+const READ_ONLY = /^(Get|Describe|List)/;
 
 const DENY_COMMAND = z.union([z.array(z.string()), z.object({ every: z.number().int().min(1) }).strict(), z.null()]);
 const MS = z.number().min(0).max(600_000);
@@ -2307,7 +2142,6 @@ const CONTROL_COMMAND = z
       .regex(/^[A-Za-z]+$/, 'an error type such as AccessDeniedException')
       .nullable(),
     latencyMs: MS,
-    latencyJitterMs: MS,
     rotationDelayMs: MS,
     quotas: z.record(z.string(), z.unknown()),
     denyTags: DENY_COMMAND,
@@ -2331,7 +2165,6 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
 
   const settings: Settings = {
     latencyMs: checkNonNegative(options.latencyMs ?? DEFAULT_LATENCY_MS, 'latencyMs'),
-    latencyJitterMs: checkNonNegative(options.latencyJitterMs ?? 0, 'latencyJitterMs'),
     failAll: options.failAll ?? null,
     scanWindow: options.scanWindow ?? DEFAULT_SCAN_WINDOW,
     denyTags: compileDeny(options.denyTags),
@@ -2378,53 +2211,16 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
   };
   let world = build();
 
-  let since = Date.now();
-  let counters = new Map<string, OpCounters>();
-  const countersFor = (key: string): OpCounters => {
-    let c = counters.get(key);
-    if (!c) {
-      c = { calls: 0, ok: 0, throttled: 0, errors: 0, withDecryption: 0, computeMs: 0, arrivals: new SlidingWindow(), accepted: new SlidingWindow() };
-      counters.set(key, c);
-    }
-    return c;
-  };
-
-  const stats = (): SimStats => {
-    const operations: Record<string, OperationStats> = {};
-    const totals = { calls: 0, ok: 0, throttled: 0, errors: 0 };
-    for (const [key, c] of [...counters.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      operations[key] = {
-        calls: c.calls,
-        ok: c.ok,
-        throttled: c.throttled,
-        errors: c.errors,
-        withDecryption: c.withDecryption,
-        maxCallsPerSecond: c.arrivals.max,
-        maxAcceptedPerSecond: c.accepted.max,
-        computeMs: Math.round(c.computeMs * 10) / 10,
-      };
-      totals.calls += c.calls;
-      totals.ok += c.ok;
-      totals.throttled += c.throttled;
-      totals.errors += c.errors;
-    }
-    return {
-      since: new Date(since).toISOString(),
-      elapsedMs: Date.now() - since,
-      totals,
-      operations,
-      quotas: DEFAULT_QUOTAS.map((q) => ({ group: q.group, ratePerSecond: settings.rates.get(q.group) ?? null })),
-      latencyMs: settings.latencyMs,
-      failAll: settings.failAll,
-      parameters: world.store.params.size,
-      secrets: world.store.secrets.size,
-    };
-  };
-
-  const resetStats = () => {
-    counters = new Map();
-    since = Date.now();
-  };
+  const counters = new CallCounters();
+  const stats = (): SimStats => ({
+    ...counters.stats(),
+    quotas: DEFAULT_QUOTAS.map((q) => ({ group: q.group, ratePerSecond: settings.rates.get(q.group) ?? null })),
+    latencyMs: settings.latencyMs,
+    failAll: settings.failAll,
+    parameters: world.store.params.size,
+    secrets: world.store.secrets.size,
+  });
+  const resetStats = () => counters.reset();
 
   const control = (cmd: ControlCommand): ControlResult => {
     const checked = CONTROL_COMMAND.safeParse(cmd);
@@ -2457,7 +2253,6 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     else notFound.push(n);
     if (cmd.failAll !== undefined) settings.failAll = cmd.failAll;
     if (cmd.latencyMs !== undefined) settings.latencyMs = cmd.latencyMs;
-    if (cmd.latencyJitterMs !== undefined) settings.latencyJitterMs = cmd.latencyJitterMs;
     if (cmd.rotationDelayMs !== undefined) settings.rotationDelayMs = cmd.rotationDelayMs;
     if (cmd.recordCalls !== undefined) settings.recordCalls = cmd.recordCalls;
     if (cmd.clearCalls) recorded.length = 0;
@@ -2476,16 +2271,10 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     const prefix = dot < 0 ? target : target.slice(0, dot);
     const operation = dot < 0 ? '' : target.slice(dot + 1);
     const service: SimService | null = prefix === 'AmazonSSM' ? 'ssm' : prefix === 'secretsmanager' ? 'secretsmanager' : null;
-    const c = countersFor(`${service ?? (prefix || 'unknown')}:${operation || 'unknown'}`);
     const now = performance.now();
-    c.calls++;
-    c.arrivals.add(now);
+    const c = counters.arrive(`${service ?? (prefix || 'unknown')}:${operation || 'unknown'}`, now);
     let body: Body = {};
-    const fail = (type: string, message: string, status = 400): Arrival => {
-      if (type === 'ThrottlingException') c.throttled++;
-      else c.errors++;
-      return { out: { status, type, body: { __type: type, message } }, service, operation, body };
-    };
+    const fail = (type: string, message: string, status = 400): Arrival => ({ out: c.fail(type, message, status), service, operation, body });
 
     const auth = String(req.headers.authorization ?? '');
     if (!/^AWS4-HMAC-SHA256 Credential=\S+, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+$/.test(auth) || !req.headers['x-amz-date'])
@@ -2520,8 +2309,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
       const accessKeyId = /Credential=([^/,\s]+)\//.exec(auth)?.[1];
       const caller: Caller = { principal: (accessKeyId !== undefined ? options.principals?.[accessKeyId] : undefined) ?? writerArn, now: Date.now() / 1000 };
       const out = service === 'ssm' ? world.ssmApi.call(operation, body, caller) : world.smApi.call(operation, body, caller);
-      c.ok++;
-      return { out: { status: 200, body: out }, service, operation, body };
+      return { out: c.succeed(out), service, operation, body };
     } catch (error) {
       if (error instanceof AwsFault) return fail(error.type, error.message, error.status);
       return fail(service === 'ssm' ? 'InternalServerError' : 'InternalServiceError', `Simulator bug: ${(error as Error).message}`, 500);
@@ -2538,17 +2326,11 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
         .filter((n): n is string => typeof n === 'string' && n !== '')
         .map((n) => ({ type: 'AWS::SSM::Parameter' as const, arn: n.startsWith('arn:') ? n.replace(/:\d+$|:[A-Za-z][\w.-]*$/, '') : world.store.parameterArn(n.replace(/:[^/]*$/, '')) }));
     }
-    const ids = [body.SecretId, ...(Array.isArray(body.SecretIdList) ? body.SecretIdList : [])];
-    const out: SimCall['resources'] = [];
-    for (const id of ids) {
-      if (typeof id !== 'string' || id === '') continue;
-      try {
-        out.push({ type: 'AWS::SecretsManager::Secret', arn: world.store.resolveSecret(id).arn });
-      } catch {
-        // An unknown secret: CloudTrail names no resource.
-      }
+    try {
+      return [{ type: 'AWS::SecretsManager::Secret', arn: world.store.resolveSecret(body.SecretId).arn }];
+    } catch {
+      return []; // no secret, or an unknown one: CloudTrail names no resource
     }
-    return out;
   };
 
   const simCall = (req: IncomingMessage, arrival: Arrival, at: number, scope: string): SimCall | null => {
@@ -2596,8 +2378,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     }
     const out = arrival.out;
     const call = options.onCall ? simCall(req, arrival, at, scope) : null;
-    const delay = settings.latencyMs + (settings.latencyJitterMs > 0 ? Math.random() * settings.latencyJitterMs : 0);
-    afterLatency(delay, pending, () => {
+    afterLatency(settings.latencyMs, pending, () => {
       sendAwsJson(res, out);
       if (call) options.onCall!(call);
     });

@@ -571,10 +571,8 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
       return fail(type, `Simulated failure ${type}`, status ?? (type.startsWith('Internal') || type === 'ServiceUnavailable' ? 500 : 400));
     }
     if (settings.failAll) return fail(settings.failAll, `Simulated failure ${settings.failAll}`, settings.failAll.startsWith('Internal') ? 500 : 400);
-    let body: Body;
-    const parsed = parseJsonObject(raw);
-    if (!parsed) return fail('SerializationException', 'Start of structure or map found where not expected.');
-    body = parsed;
+    const body = parseJsonObject(raw);
+    if (!body) return fail('SerializationException', 'Start of structure or map found where not expected.');
     try {
       const out = lookup(body, account, region, entry);
       counters.ok++;

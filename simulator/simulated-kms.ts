@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { AwsFault } from './aws-fault';
-import { answerControl, answerJsonAfter, cancelAll, parseJsonObject, serveAlone, TokenBucket, type Controllable, type Standalone } from './sim-http';
+import { answerControl, answerJsonAfter, CallCounters, cancelAll, parseJsonObject, serveAlone, TokenBucket, type Controllable, type JsonAnswer, type Standalone } from './sim-http';
 
 // A simulated AWS KMS for tests: Encrypt, Decrypt, GenerateDataKey and DescribeKey over AWS JSON 1.1
 // (X-Amz-Target TrentService.<Op>) on 127.0.0.1, so the real @aws-sdk/client-kms works against it
@@ -79,20 +79,8 @@ export interface KmsControlCommand {
   resetStats?: boolean;
 }
 
-export interface KmsOperationStats {
-  calls: number;
-  ok: number;
-  throttled: number;
-  /** Error answers other than throttling. */
-  errors: number;
-  /** Error types answered, with counts. */
-  errorTypes: Record<string, number>;
-}
-
-export interface KmsSimStats {
-  totals: { calls: number; ok: number; throttled: number; errors: number };
-  /** Keyed by operation (and "unknown" for calls that named none the simulator knows). */
-  operations: Record<string, KmsOperationStats>;
+/** The calls by operation ("unknown" for calls that named none the simulator knows), and the settings. */
+export interface KmsSimStats extends ReturnType<CallCounters['stats']> {
   latencyMs: number;
   cryptoQuotaPerSecond: number | null;
   describeKeyQuotaPerSecond: number | null;
@@ -212,10 +200,6 @@ function lowerFirst(s: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function emptyOpStats(): KmsOperationStats {
-  return { calls: 0, ok: 0, throttled: 0, errors: 0, errorTypes: {} };
-}
-
 function checkRate(value: unknown, what: string): number | null {
   if (value === null) return null;
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new Error(`${what} must be a number >= 0 or null`);
@@ -264,12 +248,7 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
   };
   let cryptoBucket = settings.cryptoRate === null ? null : new TokenBucket(settings.cryptoRate);
   let describeBucket = settings.describeRate === null ? null : new TokenBucket(settings.describeRate);
-  let counters = new Map<string, KmsOperationStats>();
-  const countersFor = (op: string) => {
-    let c = counters.get(op);
-    if (!c) counters.set(op, (c = emptyOpStats()));
-    return c;
-  };
+  const counters = new CallCounters();
 
   /** The key a KeyId names (id, key ARN, alias name, alias ARN), or NotFoundException as KMS words it. */
   const resolve = (keyIdInput: string): KeyState => {
@@ -391,26 +370,13 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
     },
   };
 
-  interface Answer {
-    status: number;
-    body: unknown;
-    type?: string;
-  }
-
-  const answer = (req: IncomingMessage, raw: Buffer): Answer => {
+  const answer = (req: IncomingMessage, raw: Buffer): JsonAnswer => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : '';
     const known = (KMS_OPERATIONS as readonly string[]).includes(operation);
-    const c = countersFor(known ? operation : 'unknown');
-    c.calls++;
-    const fail = (type: string, message: string, status = 400): Answer => {
-      if (type === 'ThrottlingException') c.throttled++;
-      else {
-        c.errors++;
-        c.errorTypes[type] = (c.errorTypes[type] ?? 0) + 1;
-      }
-      return { status, type, body: { __type: type, message } };
-    };
+    const now = performance.now();
+    const c = counters.arrive(known ? operation : 'unknown', now);
+    const fail = (type: string, message: string, status = 400) => c.fail(type, message, status);
 
     // SigV4 for the kms service, scoped to the simulator's region; the signature itself is not checked.
     const auth = String(req.headers.authorization ?? '');
@@ -422,20 +388,16 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1'))
       return fail('SerializationException', 'Content-Type must be application/x-amz-json-1.1');
 
-    const now = performance.now();
     const bucket = CRYPTO_OPERATIONS.has(operation) ? cryptoBucket : describeBucket;
     if (bucket && !bucket.take(now)) return fail('ThrottlingException', 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
+    c.accepted.add(now);
 
     if (settings.failAll) return fail(settings.failAll, `Simulated failure ${settings.failAll}`, settings.failAll === 'KMSInternalException' ? 500 : 400);
 
-    let body: Body;
-    const parsed = parseJsonObject(raw);
-    if (!parsed) return fail('SerializationException', 'Start of structure or map found where not expected.');
-    body = parsed;
+    const body = parseJsonObject(raw);
+    if (!body) return fail('SerializationException', 'Start of structure or map found where not expected.');
     try {
-      const out = api[operation as KmsOperation](body);
-      c.ok++;
-      return { status: 200, body: out };
+      return c.succeed(api[operation as KmsOperation](body));
     } catch (error) {
       if (error instanceof AwsFault) return fail(error.type, error.message, error.status);
       return fail('KMSInternalException', `Simulator bug: ${(error as Error).message}`, 500);
@@ -476,29 +438,23 @@ export function createSimulatedKms(options: SimulatedKmsOptions = {}): Simulated
       settings.describeRate = checkRate(cmd.describeKeyQuotaPerSecond, 'describeKeyQuotaPerSecond');
       describeBucket = settings.describeRate === null ? null : new TokenBucket(settings.describeRate);
     }
-    if (cmd.resetStats) counters = new Map();
+    if (cmd.resetStats) counters.reset();
     return { keys: keys.size };
   };
 
-  const stats = (): KmsSimStats => {
-    const operations: Record<string, KmsOperationStats> = {};
-    const totals = { calls: 0, ok: 0, throttled: 0, errors: 0 };
-    for (const [op, c] of counters) {
-      operations[op] = { ...c, errorTypes: { ...c.errorTypes } };
-      totals.calls += c.calls;
-      totals.ok += c.ok;
-      totals.throttled += c.throttled;
-      totals.errors += c.errors;
-    }
-    return { totals, operations, latencyMs: settings.latencyMs, cryptoQuotaPerSecond: settings.cryptoRate, describeKeyQuotaPerSecond: settings.describeRate };
-  };
+  const stats = (): KmsSimStats => ({
+    ...counters.stats(),
+    latencyMs: settings.latencyMs,
+    cryptoQuotaPerSecond: settings.cryptoRate,
+    describeKeyQuotaPerSecond: settings.describeRate,
+  });
 
   const pending = new Set<NodeJS.Timeout>();
   const self: SimulatedKmsHandler & Controllable<KmsControlCommand> = {
     handle: (req, res, raw) => answerJsonAfter(req, res, settings.latencyMs, pending, () => answer(req, raw)),
     handleControl: (req, res, path, raw) => answerControl(req, res, path, raw, self),
     health: () => ({ keys: keys.size }),
-    resetStats: () => void (counters = new Map()),
+    resetStats: () => counters.reset(),
     keyArn,
     control,
     stats,
