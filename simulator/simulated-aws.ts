@@ -64,22 +64,6 @@ export const DEFAULT_QUOTAS: readonly QuotaGroup[] = Object.freeze([
   { group: 'secretsmanager:GetResourcePolicy', service: 'secretsmanager', operations: ['GetResourcePolicy'], ratePerSecond: 50 },
 ] as const);
 
-/** The operations the simulator answers, by service. */
-export const SIM_OPERATIONS = {
-  ssm: ['DescribeParameters', 'GetParameterHistory', 'ListTagsForResource', 'GetParametersByPath', 'GetParameter', 'GetParameters', 'PutParameter'],
-  secretsmanager: [
-    'ListSecrets',
-    'DescribeSecret',
-    'ListSecretVersionIds',
-    'GetSecretValue',
-    'PutSecretValue',
-    'RotateSecret',
-    'CancelRotateSecret',
-    'UpdateSecretVersionStage',
-    'GetResourcePolicy',
-  ],
-} as const;
-
 export const DEFAULT_LATENCY_MS = 30;
 /** How many names one listing call examines at most before it answers with what it has and a NextToken. */
 export const DEFAULT_SCAN_WINDOW = 1000;
@@ -103,94 +87,107 @@ export interface ItemSet {
   count: number;
 }
 
-export type ParameterType = 'String' | 'StringList' | 'SecureString';
+const PARAMETER_TYPES = ['String', 'StringList', 'SecureString'] as const;
+export type ParameterType = (typeof PARAMETER_TYPES)[number];
+/** Dates of an input: epoch seconds or ISO text (parseDate reads them). */
+const inputDate = z.union([z.number(), z.string()]);
+const tagList = z.array(z.object({ Key: z.string(), Value: z.string() }));
 
-/** An older version of an explicit parameter (metadata only: its value is the sentinel). */
-export interface ParameterHistoryInput {
-  Version: number;
-  LastModifiedDate: number | string;
-  LastModifiedUser?: string;
-  Labels?: string[];
-  /** That version's value (default SIM_VALUE_SENTINEL). */
-  Value?: string;
-}
-
-/** An explicit parameter; every field but Name defaults to the generated one. Dates: epoch seconds or ISO. */
-export interface ParameterInput {
-  Name: string;
+/** An explicit parameter; every field but Name defaults to the generated one. */
+const parameterInput = z.object({
+  Name: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.\-/]{1,2048}$/, 'letters, digits and . - _ /')
+    .refine((name) => !name.includes('/') || name.startsWith('/'), 'a hierarchical parameter name begins with "/"'),
   /** The current value (default SIM_VALUE_SENTINEL); kept in memory only, never logged. */
-  Value?: string;
-  /** Older versions, any order (the current one is Version/LastModifiedDate). */
-  History?: ParameterHistoryInput[];
-  /** Labels of the current version. */
-  Labels?: string[];
-  /** Parameter policies of the current version (Advanced tier), as DescribeParameters shows them. */
-  Policies?: ParameterPolicy[];
-  AllowedPattern?: string;
-  Type?: ParameterType;
+  Value: z.string().min(1).optional(),
+  /** Older versions, any order, each with its value (default the sentinel); the current one is Version/LastModifiedDate. */
+  History: z
+    .array(z.object({ Version: z.number().int().min(1), LastModifiedDate: inputDate, LastModifiedUser: z.string().optional(), Labels: z.array(z.string()).optional(), Value: z.string().optional() }))
+    .refine((history) => new Set(history.map((h) => h.Version)).size === history.length, 'History versions are distinct')
+    .optional(),
+  /** Labels, policies (Advanced tier, as DescribeParameters shows them) and allowed pattern of the current version. */
+  Labels: z.array(z.string()).optional(),
+  Policies: z.array(z.object({ PolicyText: z.string(), PolicyType: z.string(), PolicyStatus: z.string() })).optional(),
+  AllowedPattern: z.string().optional(),
+  Type: z.enum(PARAMETER_TYPES).optional(),
   /** null: no description (undefined: a generated one, for about a third of the items). */
-  Description?: string | null;
-  KeyId?: string;
-  Version?: number;
-  LastModifiedDate?: number | string;
-  LastModifiedUser?: string;
-  Tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
-  DataType?: string;
-  Tags?: Tag[];
-}
+  Description: z.string().nullable().optional(),
+  KeyId: z.string().optional(),
+  Version: z.number().int().min(1).optional(),
+  LastModifiedDate: inputDate.optional(),
+  LastModifiedUser: z.string().optional(),
+  Tier: z.enum(['Standard', 'Advanced', 'Intelligent-Tiering']).optional(),
+  DataType: z.string().optional(),
+  Tags: tagList.optional(),
+});
+export type ParameterInput = z.input<typeof parameterInput>;
 
 /** An explicit secret; every field but Name defaults to the generated one. */
-/** One version of an explicit secret. */
-export interface SecretVersionInput {
-  VersionId: string;
-  CreatedDate: number | string;
-  Stages: string[];
-  /** Default SIM_VALUE_SENTINEL (the secret's SecretString for its AWSCURRENT version). */
-  SecretString?: string;
-}
-
-export interface SecretReplicaInput {
-  Region: string;
-  Status: 'InSync' | 'Failed' | 'InProgress';
-  StatusMessage?: string;
-  KmsKeyId?: string;
-  LastAccessedDate?: number | string;
-}
-
-export interface SecretInput {
-  Name: string;
-  /** null: no description (undefined: a generated one, for about a third of the items). */
-  Description?: string | null;
-  /** null: the account's default key (undefined: sometimes a generated customer key). */
-  KmsKeyId?: string | null;
+const secretInput = z.object({
+  Name: z.string().regex(/^[a-zA-Z0-9/_+=.@-]{1,512}$/, 'letters, digits and / _ + = . @ -'),
+  /** null: no description, or the account's default key (undefined: a generated one, for some items). */
+  Description: z.string().nullable().optional(),
+  KmsKeyId: z.string().nullable().optional(),
   /** true: rotation every 30 days (or RotationDays); false: none. */
-  RotationEnabled?: boolean;
-  RotationDays?: number;
-  LastChangedDate?: number | string;
-  LastAccessedDate?: number | string | null;
-  CreatedDate?: number | string;
+  RotationEnabled: z.boolean().optional(),
+  RotationDays: z.number().int().min(1).optional(),
+  LastChangedDate: inputDate.optional(),
+  LastAccessedDate: inputDate.nullable().optional(),
+  CreatedDate: inputDate.optional(),
   /** Scheduled for deletion at this date (listed only with IncludePlannedDeletion). */
-  DeletedDate?: number | string | null;
-  /** How many versions (1 to 20): the newest is AWSCURRENT, the one before AWSPREVIOUS. */
-  VersionCount?: number;
-  Tags?: Tag[];
+  DeletedDate: inputDate.nullable().optional(),
+  /** How many versions: the newest is AWSCURRENT, the one before AWSPREVIOUS. */
+  VersionCount: z.number().int().min(1).max(20).optional(),
+  Tags: tagList.optional(),
   /** The current value (default SIM_VALUE_SENTINEL); kept in memory only, never logged. */
-  SecretString?: string;
-  /** The rotation function (with RotationEnabled; default a generated one). */
-  RotationLambdaARN?: string;
-  /** The schedule as RotateSecret takes it (instead of RotationDays), e.g. { ScheduleExpression: 'rate(30 days)' }. */
-  RotationRules?: RotationRules;
-  LastRotatedDate?: number | string;
+  SecretString: z.string().optional(),
+  /** The rotation function (default a generated one) and the schedule as RotateSecret takes it (instead of RotationDays). */
+  RotationLambdaARN: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional(),
+  RotationRules: z
+    .custom<RotationRules>()
+    .superRefine((rules, ctx) => {
+      try {
+        validateRotationRules(rules);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
+  LastRotatedDate: inputDate.optional(),
   /** Every rotation of it fails in the rotation function: AWSPENDING left behind, AWSCURRENT unchanged, as on AWS. */
-  RotationFails?: boolean;
+  RotationFails: z.boolean().optional(),
   /** An AWSPENDING version already left behind at this date (a rotation that failed before the simulator started). */
-  PendingSince?: number | string;
+  PendingSince: inputDate.optional(),
   /** JSON text, for GetResourcePolicy. */
-  ResourcePolicy?: string;
-  /** The versions, oldest first, exactly one AWSCURRENT (instead of VersionCount's generated ones). */
-  Versions?: SecretVersionInput[];
+  ResourcePolicy: z
+    .string()
+    .refine((text) => {
+      try {
+        return JSON.parse(text) !== undefined;
+      } catch {
+        return false;
+      }
+    }, 'JSON text')
+    .optional(),
+  /** The versions, oldest first (instead of VersionCount's generated ones); SecretString defaults to the sentinel. */
+  Versions: z
+    .array(z.object({ VersionId: z.string().min(1), CreatedDate: inputDate, Stages: z.array(z.string()), SecretString: z.string().optional() }))
+    .min(1)
+    .refine((v) => new Set(v.map((x) => x.VersionId)).size === v.length && v.filter((x) => x.Stages.includes('AWSCURRENT')).length === 1, 'distinct VersionIds, exactly one with AWSCURRENT')
+    .optional(),
   /** Replicas, as DescribeSecret shows them in ReplicationStatus. */
-  ReplicationStatus?: SecretReplicaInput[];
+  ReplicationStatus: z
+    .array(z.object({ Region: z.string(), Status: z.enum(['InSync', 'Failed', 'InProgress']), StatusMessage: z.string().optional(), KmsKeyId: z.string().optional(), LastAccessedDate: inputDate.optional() }))
+    .optional(),
+});
+export type SecretInput = z.input<typeof secretInput>;
+
+/** An explicit item checked as it loads, its name in the message. */
+function checked<T>(schema: z.ZodType<T>, what: string, item: unknown): T {
+  const result = schema.safeParse(item);
+  if (!result.success) throw new Error(`${what} ${JSON.stringify((item as { Name?: unknown } | null)?.Name)}: ${zodMessage(result.error)}`);
+  return result.data;
 }
 
 /** Names to fail: a list, every Nth generated/added item (by ordinal), a predicate, or none. */
@@ -285,24 +282,33 @@ export interface SimulatedAwsOptions {
   seed?: number;
 }
 
-export interface ControlCommand {
-  addParameters?: ParameterInput[];
-  deleteParameters?: string[];
-  addSecrets?: SecretInput[];
-  deleteSecrets?: string[];
-  failAll?: string | null;
-  latencyMs?: number;
-  quotas?: QuotaOverrides;
-  /** Lists or { every: N }; predicates only through the library options. */
-  denyTags?: string[] | { every: number } | null;
-  denyHistory?: string[] | { every: number } | null;
-  scanWindow?: number;
-  resetStats?: boolean;
-  rotationDelayMs?: number;
-  recordCalls?: boolean;
-  /** Forget the recorded calls. */
-  clearCalls?: boolean;
-}
+const DENY_COMMAND = z.union([z.array(z.string()), z.object({ every: z.number().int().min(1) }).strict(), z.null()]);
+const MS = z.number().min(0).max(600_000);
+/** A control command (items are checked one by one as they are added; quota names by applyQuotas; deny predicates only through the options). */
+const CONTROL_COMMAND = z
+  .object({
+    addParameters: z.array(z.custom<ParameterInput>()),
+    deleteParameters: z.array(z.string()),
+    addSecrets: z.array(z.custom<SecretInput>()),
+    deleteSecrets: z.array(z.string()),
+    failAll: z
+      .string()
+      .regex(/^[A-Za-z]+$/, 'an error type such as AccessDeniedException')
+      .nullable(),
+    latencyMs: MS,
+    rotationDelayMs: MS,
+    quotas: z.record(z.string(), z.number().min(0).nullable()),
+    denyTags: DENY_COMMAND,
+    denyHistory: DENY_COMMAND,
+    scanWindow: z.number().int().min(1),
+    resetStats: z.boolean(),
+    recordCalls: z.boolean(),
+    /** Forget the recorded calls. */
+    clearCalls: z.boolean(),
+  })
+  .partial()
+  .strict();
+export type ControlCommand = z.input<typeof CONTROL_COMMAND>;
 
 export interface ControlResult {
   parameters: number;
@@ -436,7 +442,7 @@ function parseDate(value: number | string | undefined | null, what: string): num
 }
 
 /** An input's date: null says there is none, undefined leaves the generated one. */
-function inputDate(value: number | string | null | undefined, what: string, generated: number | undefined): number | undefined {
+function givenDate(value: number | string | null | undefined, what: string, generated: number | undefined): number | undefined {
   return value === null ? undefined : value === undefined ? generated : parseDate(value, what);
 }
 
@@ -765,75 +771,8 @@ function* setNames(set: ItemSet, service: SimService): Generator<string> {
   }
 }
 
-const PARAM_NAME = /^[a-zA-Z0-9_.\-/]+$/;
-const SECRET_NAME = /^[a-zA-Z0-9/_+=.@-]+$/;
-
-function checkParameterInput(p: unknown): ParameterInput {
-  if (!p || typeof p !== 'object') throw new Error('a parameter must be an object');
-  const input = p as ParameterInput;
-  if (typeof input.Name !== 'string' || !PARAM_NAME.test(input.Name) || input.Name.length > 2048)
-    throw new Error(`bad parameter name ${JSON.stringify(input.Name)}`);
-  if (input.Name.includes('/') && !input.Name.startsWith('/')) throw new Error(`a hierarchical parameter name must begin with "/": ${input.Name}`);
-  if (input.Type !== undefined && !['String', 'StringList', 'SecureString'].includes(input.Type)) throw new Error(`bad Type ${String(input.Type)}`);
-  if (input.Version !== undefined && (!Number.isInteger(input.Version) || input.Version < 1)) throw new Error('Version must be a positive integer');
-  if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
-    throw new Error('Tags must be [{Key, Value}]');
-  if (input.Value !== undefined && (typeof input.Value !== 'string' || input.Value === '')) throw new Error(`${input.Name}: Value must be a non-empty string`);
-  if (
-    input.History !== undefined &&
-    (!Array.isArray(input.History) ||
-      input.History.some(
-        (h) =>
-          !h ||
-          !Number.isInteger(h.Version) ||
-          h.Version < 1 ||
-          (h.Labels !== undefined && (!Array.isArray(h.Labels) || h.Labels.some((l) => typeof l !== 'string'))) ||
-          (h.LastModifiedUser !== undefined && typeof h.LastModifiedUser !== 'string'),
-      ) ||
-      new Set(input.History.map((h) => h.Version)).size !== input.History.length)
-  )
-    throw new Error(`${input.Name}: History is a list of {Version (distinct positive integers), LastModifiedDate, LastModifiedUser?, Labels?}`);
-  return input;
-}
-
-function checkSecretInput(s: unknown): SecretInput {
-  if (!s || typeof s !== 'object') throw new Error('a secret must be an object');
-  const input = s as SecretInput;
-  if (typeof input.Name !== 'string' || !SECRET_NAME.test(input.Name) || input.Name.length > 512)
-    throw new Error(`bad secret name ${JSON.stringify(input.Name)}`);
-  if (input.VersionCount !== undefined && (!Number.isInteger(input.VersionCount) || input.VersionCount < 1 || input.VersionCount > 20))
-    throw new Error('VersionCount must be 1 to 20');
-  if (input.Tags !== undefined && (!Array.isArray(input.Tags) || input.Tags.some((t) => typeof t?.Key !== 'string' || typeof t?.Value !== 'string')))
-    throw new Error('Tags must be [{Key, Value}]');
-  if (input.SecretString !== undefined && typeof input.SecretString !== 'string') throw new Error(`${input.Name}: SecretString must be a string`);
-  if (input.Versions !== undefined) {
-    const ok =
-      Array.isArray(input.Versions) &&
-      input.Versions.length >= 1 &&
-      input.Versions.every((v) => v && typeof v.VersionId === 'string' && v.VersionId !== '' && Array.isArray(v.Stages) && v.Stages.every((x) => typeof x === 'string')) &&
-      new Set(input.Versions.map((v) => v.VersionId)).size === input.Versions.length &&
-      input.Versions.filter((v) => v.Stages.includes('AWSCURRENT')).length === 1;
-    if (!ok) throw new Error(`${input.Name}: Versions are {VersionId (distinct), CreatedDate, Stages, SecretString?}, exactly one with AWSCURRENT`);
-  }
-  if (input.RotationLambdaARN !== undefined && (typeof input.RotationLambdaARN !== 'string' || !LAMBDA_ARN.test(input.RotationLambdaARN)))
-    throw new Error(`${input.Name}: RotationLambdaARN must be a Lambda function ARN`);
-  if (input.RotationRules !== undefined) {
-    try {
-      validateRotationRules(input.RotationRules);
-    } catch (error) {
-      throw new Error(`${input.Name}: RotationRules: ${(error as Error).message}`);
-    }
-  }
-  if (input.RotationFails !== undefined && typeof input.RotationFails !== 'boolean') throw new Error(`${input.Name}: RotationFails must be true or false`);
-  if (input.ResourcePolicy !== undefined) {
-    try {
-      JSON.parse(input.ResourcePolicy);
-    } catch {
-      throw new Error(`${input.Name}: ResourcePolicy must be JSON text`);
-    }
-  }
-  return input;
-}
+const checkParameterInput = (item: unknown) => checked(parameterInput, 'parameter', item);
+const checkSecretInput = (item: unknown) => checked(secretInput, 'secret', item);
 
 function compileDeny(spec: DenySpec | undefined): ((name: string, ordinal: number) => boolean) | null {
   if (spec === undefined || spec === null) return null;
@@ -1171,11 +1110,11 @@ class Store {
     const segs = segments(name);
     const svc = segs.at(-2) ?? segs[0] ?? 'app';
 
-    const lastChanged = inputDate(input?.LastChangedDate, 'LastChangedDate', ms3(this.nowS - changedRoll * EIGHTEEN_MONTHS_DAYS * DAY))!;
-    const created = Math.min(lastChanged, inputDate(input?.CreatedDate, 'CreatedDate', ms3(lastChanged - createdRoll * 400 * DAY))!);
+    const lastChanged = givenDate(input?.LastChangedDate, 'LastChangedDate', ms3(this.nowS - changedRoll * EIGHTEEN_MONTHS_DAYS * DAY))!;
+    const created = Math.min(lastChanged, givenDate(input?.CreatedDate, 'CreatedDate', ms3(lastChanged - createdRoll * 400 * DAY))!);
     const generatedAccess = accessedRoll < 0.8 ? Math.floor((lastChanged + accessedWhen * (this.nowS - lastChanged)) / DAY) * DAY : undefined;
-    const lastAccessed = inputDate(input?.LastAccessedDate, 'LastAccessedDate', generatedAccess);
-    const deleted = inputDate(input?.DeletedDate, 'DeletedDate', this.generatedDeletion(name));
+    const lastAccessed = givenDate(input?.LastAccessedDate, 'LastAccessedDate', generatedAccess);
+    const deleted = givenDate(input?.DeletedDate, 'DeletedDate', this.generatedDeletion(name));
 
     const rotationOn = input?.RotationEnabled ?? rotRoll < 0.3;
     const days = input?.RotationDays ?? pick([30, 60, 90], rotDays);
@@ -2045,6 +1984,7 @@ interface Settings {
   historyValue: string | null;
 }
 
+/** The operations the simulator answers (every one has a quota), `service:Operation` → its quota group. */
 const OPERATION_GROUP = new Map<string, string>(DEFAULT_QUOTAS.flatMap((q) => q.operations.map((op) => [`${q.service}:${op}`, q.group] as const)));
 
 function applyQuotas(settings: Settings, overrides: QuotaOverrides): void {
@@ -2128,31 +2068,6 @@ export function cloudTrailParameters(body: unknown): unknown {
 
 const READ_ONLY = /^(Get|Describe|List)/;
 
-const DENY_COMMAND = z.union([z.array(z.string()), z.object({ every: z.number().int().min(1) }).strict(), z.null()]);
-const MS = z.number().min(0).max(600_000);
-/** A control command's shape (items are checked one by one as they are added; quota names by applyQuotas). */
-const CONTROL_COMMAND = z
-  .object({
-    addParameters: z.array(z.unknown()),
-    deleteParameters: z.array(z.string()),
-    addSecrets: z.array(z.unknown()),
-    deleteSecrets: z.array(z.string()),
-    failAll: z
-      .string()
-      .regex(/^[A-Za-z]+$/, 'an error type such as AccessDeniedException')
-      .nullable(),
-    latencyMs: MS,
-    rotationDelayMs: MS,
-    quotas: z.record(z.string(), z.unknown()),
-    denyTags: DENY_COMMAND,
-    denyHistory: DENY_COMMAND,
-    scanWindow: z.number().int().min(1),
-    resetStats: z.boolean(),
-    recordCalls: z.boolean(),
-    clearCalls: z.boolean(),
-  })
-  .partial()
-  .strict();
 
 const VALUES_QUERY = z.object({ service: z.enum(['ssm', 'secretsmanager']), name: z.string().min(1).max(2048) }).strict();
 
@@ -2282,7 +2197,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     const parsed = parseJsonObject(raw);
     if (!parsed) return fail('SerializationException', 'Start of structure or map found where not expected.');
     body = parsed;
-    if (!service || !(SIM_OPERATIONS[service] as readonly string[]).includes(operation))
+    if (!service || !OPERATION_GROUP.has(`${service}:${operation}`))
       return fail('UnknownOperationException', `The simulator does not implement ${target || '(no X-Amz-Target)'}.`);
 
     if (scope.startsWith('fail/')) {
@@ -2294,8 +2209,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
       return fail(type, known.message(service, operation, account, region), known.status);
     }
 
-    const group = OPERATION_GROUP.get(`${service}:${operation}`);
-    const bucket = group ? settings.buckets.get(group) : undefined;
+    const bucket = settings.buckets.get(OPERATION_GROUP.get(`${service}:${operation}`)!);
     if (bucket && !bucket.take(now)) return fail('ThrottlingException', 'Rate exceeded');
     c.accepted.add(now);
 
