@@ -81,6 +81,8 @@ export function looksSecretLike(name: string): boolean {
 }
 
 const days = (ms: number) => Math.floor(ms / DAY_MS);
+/** Freshness statuses past the policy: overdue, overdue still on its first value, or a failing rotation. */
+const POLICY_BREACHES = new Set(['overdue', 'never-rotated', 'rotation-failing']);
 
 const applies = new Map(CONTROLS.map((c) => [c.id, c.appliesTo]));
 
@@ -193,7 +195,7 @@ export function evaluateItem(
     }
   }
 
-  if (item.storeKind !== 'secretsmanager' && (item.freshness.status === 'overdue' || item.freshness.status === 'rotation-failing')) {
+  if (item.storeKind !== 'secretsmanager' && POLICY_BREACHES.has(item.freshness.status)) {
     raise('not-rotated-within-policy', { summary: item.freshness.reason, dates: { dueAt: item.freshness.dueAt, lastChangedAt: item.lastChangedAt }, facts: { freshness: item.freshness.status } });
   }
 

@@ -382,10 +382,9 @@ describe('appliesTo', () => {
 
 describe('not-rotated-within-policy and the never-rotated status', () => {
   // A parameter past its policy's age that still holds its first value is the freshness status
-  // 'never-rotated' (lib/freshness/status.ts statusAt: past due and firstVersion). It is not rotated
-  // within its policy, and worse than 'overdue' (it was never rotated at all), yet evaluateItem
-  // raises the control for 'overdue' and 'rotation-failing' only (lib/findings/evaluate.ts).
-  it.fails('is raised on an ssm parameter past its policy that was never rotated (status never-rotated)', () => {
+  // 'never-rotated' (lib/freshness/status.ts statusAt: past due and firstVersion): not rotated
+  // within its policy either, and worse than 'overdue'.
+  it('is raised on an ssm parameter past its policy that was never rotated (status never-rotated)', () => {
     const item = ssm({ lastChangedAt: ago(700), freshness: { status: 'never-rotated', reason: 'Never rotated; last changed 700 days ago; policy / allows 90 days.', dueAt: ago(610) } });
     expect(raised({ name: 'never rotated', item })).toContain('not-rotated-within-policy');
   });
