@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ADMIN } from './e2e/support/accounts';
+import { demoGrantsYaml } from './e2e/support/demo-grants';
 import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
 import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
@@ -68,6 +69,9 @@ process.env.E2E_DEMO_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-
 const demoOrgPort = Number(process.env.E2E_DEMO_PORT ?? 3216);
 const demoOrgBaseURL = `http://127.0.0.1:${demoOrgPort}`;
 const DEMO_SPECS = /(^|[\\/])demo-[^\\/]*\.spec\.ts$/;
+// Its CONFIG_FILE only adds a grant (a reviewer held to one team's paths); the launcher merges the demo's stores into it.
+const demoConfigFile = path.join(process.env.E2E_DEMO_DIR, 'dashboard.yaml');
+if (!existsSync(demoConfigFile)) writeFileSync(demoConfigFile, demoGrantsYaml());
 
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
 function selectedProjects(argv = process.argv): string[] | null {
@@ -183,6 +187,7 @@ const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
   DEMO_DATA: '1',
   // Unlike the other servers: the simulated organisation too.
   DEMO_AWS: '1',
+  CONFIG_FILE: demoConfigFile,
   LOG_LEVEL: 'warn',
   // The lead's rotation reaches the timeline within seconds instead of the demo's minute.
   CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '0.1',
