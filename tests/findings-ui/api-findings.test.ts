@@ -1,4 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// The logger reads LOG_LEVEL when first imported, before the harness sets it.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = 'silent';
+});
+
 import { GET as findingsRoute } from '@/app/api/v1/findings/route';
 import { DELETE as liftRoute } from '@/app/api/v1/findings/suppressions/[id]/route';
 import { GET as suppressionsRoute, POST as suppressRoute } from '@/app/api/v1/findings/suppressions/route';

@@ -1,6 +1,11 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
+// The logger reads LOG_LEVEL when first imported, before the harness sets it.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = 'silent';
+});
+
 // Pages read the session through next/headers; the mock hands them the caller's cookie.
 vi.mock('next/headers', () => import('../support/next-headers-mock'));
 // The suppress and lift forms ask for the router, which only a running app mounts.
