@@ -8,6 +8,7 @@ import { closeOnSignals } from './sim-http';
 import { cloudTrailLogFile } from './simulated-s3';
 import { startSimulatedOrganisation, type SimulatedAccountSpec } from './simulated-organisation';
 import { DEFAULT_QUOTAS, startSimulatedAws, type ItemSet, type ParameterInput, type QuotaOverrides, type SecretInput } from './simulated-aws';
+import type { LambdaFunctionInput, TaskDefinitionInput } from './simulated-compute';
 import { startSimulatedKms, type SimKmsKey } from './simulated-kms';
 
 // The simulator as a process: the demo organisation (what scripts/start.mjs runs for DEMO_DATA=1), an
@@ -20,7 +21,8 @@ const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts F
 
   --demo                   the demo organisation (simulator/demo): prod 111111111111 us-east-1, staging 222222222222 eu-west-1
   --accounts FILE          an organisation of your own: a JSON list of accounts (SimulatedAccountSpec; a trail
-                           object is { bucket, key, records: [CloudTrail records] }, gzipped as CloudTrail writes it)
+                           object is { bucket, key, records: [CloudTrail records] }, gzipped as CloudTrail writes it;
+                           taskDefinitions and functions are TaskDefinitionInput and LambdaFunctionInput lists)
   --aws                    Parameter Store and Secrets Manager of one account, alone (control endpoints under /__)
   --kms                    KMS of one account, alone
   --port N                 port on the host (default 0: a free one)
@@ -147,6 +149,9 @@ const accountsFileSchema = z.array(
     trailBucket: z.string(),
     trailObjects: z.array(z.object({ bucket: z.string(), key: z.string(), records: z.array(record) })).default([]),
     trailPrefix: z.string().optional(),
+    // Checked by the simulated ECS and Lambda as they load them.
+    taskDefinitions: z.array(record).default([]),
+    functions: z.array(record).default([]),
   }),
 );
 
@@ -166,6 +171,8 @@ function accountsFrom(file: string): SimulatedAccountSpec[] {
     secrets: a.secrets as unknown as SecretInput[],
     events: a.events as CloudTrailRecord[],
     trailObjects: a.trailObjects.map((o) => ({ bucket: o.bucket, key: o.key, body: cloudTrailLogFile(o.records as CloudTrailRecord[]) })),
+    taskDefinitions: a.taskDefinitions as unknown as TaskDefinitionInput[],
+    functions: a.functions as unknown as LambdaFunctionInput[],
   }));
 }
 

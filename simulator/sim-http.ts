@@ -20,12 +20,12 @@ async function listenOn(server: Server, port: number, host: string): Promise<num
   return (server.address() as AddressInfo).port;
 }
 
-/** An AWS JSON 1.1 answer as the SDK reads it; errors name their type in x-amzn-errortype too. */
-export function sendAwsJson(res: ServerResponse, out: { status: number; body: unknown; type?: string }): void {
+/** An AWS JSON 1.1 answer (or, with 'application/json', a REST JSON one) as the SDK reads it; errors name their type in x-amzn-errortype too. */
+export function sendAwsJson(res: ServerResponse, out: { status: number; body: unknown; type?: string }, contentType = 'application/x-amz-json-1.1'): void {
   if (res.destroyed) return;
   const payload = Buffer.from(JSON.stringify(out.body), 'utf8');
   res.writeHead(out.status, {
-    'content-type': 'application/x-amz-json-1.1',
+    'content-type': contentType,
     'content-length': String(payload.length),
     'x-amzn-requestid': randomUUID(),
     ...(out.type ? { 'x-amzn-errortype': out.type } : {}),

@@ -789,6 +789,19 @@ function compileDeny(spec: DenySpec | undefined): ((name: string, ordinal: numbe
 export const parameterArn = (name: string, account = SIM_ACCOUNT, region = SIM_REGION) =>
   `arn:aws:ssm:${region}:${account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
 
+/** A secret's ARN as the simulator names it: the name and a suffix of 6 characters derived from it (AWS's are random). */
+export function secretArn(name: string, account = SIM_ACCOUNT, region = SIM_REGION, seed = 1): string {
+  let a = hashString(name, seed ^ 0x5ec7e7);
+  let b = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) >>> 0;
+  let suffix = '';
+  for (let i = 0; i < 3; i++) {
+    suffix += ARN_ALPHABET[a % 62]! + ARN_ALPHABET[b % 62]!;
+    a = Math.floor(a / 62);
+    b = Math.floor(b / 62);
+  }
+  return `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${suffix}`;
+}
+
 class Store {
   readonly paramIndex = new SortedNames();
   readonly params = new Map<string, ParamRecord>();
@@ -1059,15 +1072,7 @@ class Store {
   }
 
   secretArn(name: string): string {
-    let a = hashString(name, this.seed ^ 0x5ec7e7);
-    let b = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) >>> 0;
-    let suffix = '';
-    for (let i = 0; i < 3; i++) {
-      suffix += ARN_ALPHABET[a % 62]! + ARN_ALPHABET[b % 62]!;
-      a = Math.floor(a / 62);
-      b = Math.floor(b / 62);
-    }
-    return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`;
+    return secretArn(name, this.account, this.region, this.seed);
   }
 
   /** When a generated secret was scheduled for deletion (about 1 in 100), cheaply, without the rest. */

@@ -5,15 +5,18 @@ import { cloudTrailRecordOf } from './cloudtrail-recording';
 import { credentialScope, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http';
 import { createSimulatedAws, type ParameterInput, type SecretInput, type SimulatedAwsHandler, type SimulatedAwsOptions } from './simulated-aws';
 import { createSimulatedCloudTrail, SIM_CT_TARGETS, type CloudTrailControlCommand, type SimulatedCloudTrailHandler } from './simulated-cloudtrail';
+import { createSimulatedCompute, ECS_TARGET_PREFIX, type ComputeControlCommand, type LambdaFunctionInput, type SimulatedComputeHandler, type TaskDefinitionInput } from './simulated-compute';
 import { createSimulatedKms, type KmsControlCommand, type SimKmsKey, type SimulatedKmsHandler } from './simulated-kms';
 import { cloudTrailLogFile, cloudTrailLogKey, createSimulatedS3, s3Error, type S3ControlCommand, type SimObject, type SimulatedS3Handler } from './simulated-s3';
 
 // A simulated AWS organisation on one loopback port: several accounts, each in one or more regions,
-// each with Parameter Store, Secrets Manager, CloudTrail LookupEvents, KMS and S3 (its trail bucket).
+// each with Parameter Store, Secrets Manager, CloudTrail LookupEvents, KMS, ECS task definitions,
+// Lambda functions and S3 (its trail bucket).
 // Requests are routed as AWS routes them to an account: by the SigV4 access key id (each account's
 // key is the dashboard's credential for it) and the region of the credential scope. The service is
-// the X-Amz-Target prefix (AmazonSSM., secretsmanager., CloudTrail_20131101., TrentService.); a
-// request without one is S3 (path-style). An unknown key is refused as AWS refuses it
+// the X-Amz-Target prefix (AmazonSSM., secretsmanager., CloudTrail_20131101., TrentService.,
+// AmazonEC2ContainerServiceV20141113.); a request without one is Lambda when its credential scope
+// says so (REST), else S3 (path-style). An unknown key is refused as AWS refuses it
 // (UnrecognizedClientException for the JSON services, 403 InvalidAccessKeyId for S3); a key of
 // one account cannot read another account's bucket (AccessDenied), and a bucket asked for in the
 // wrong region answers AuthorizationHeaderMalformed with the bucket's region, as S3 does.
@@ -27,7 +30,7 @@ import { cloudTrailLogFile, cloudTrailLogKey, createSimulatedS3, s3Error, type S
 // Control endpoints (plain JSON):
 //   GET  /__health                        { status: 'ok', accounts: [{ alias, account, region, parameters, secrets, events }] }
 //   GET  /__stats                         every service's stats, per account and region
-//   POST /__control                       { account, region?, aws?, cloudtrail?, s3?, kms? }: the services' control commands
+//   POST /__control                       { account, region?, aws?, cloudtrail?, s3?, kms?, compute? }: the services' control commands
 //   POST /__trail/flush                   deliver the recorded events to the trail buckets now
 //   ANY  /__accounts/<alias|id>/<region>/__<endpoint>   the simulated AWS's own control endpoints (__calls, __values, __reset, …)
 
@@ -54,6 +57,9 @@ export interface SimulatedAccountSpec {
   trailPrefix?: string;
   /** KMS keys of this account and region (default none). */
   kmsKeys?: SimKmsKey[];
+  /** ECS task definitions and Lambda functions of this account and region (default none). */
+  taskDefinitions?: TaskDefinitionInput[];
+  functions?: LambdaFunctionInput[];
 }
 
 export interface SimulatedOrganisationOptions {
@@ -87,6 +93,8 @@ export interface SimulatedOrganisation {
   /** An account's (by alias or id) Parameter Store and Secrets Manager in a region (default its first). */
   aws(who: string, region?: string): SimulatedAwsHandler;
   kms(who: string, region?: string): SimulatedKmsHandler;
+  /** An account's ECS task definitions and Lambda functions in a region. */
+  compute(who: string, region?: string): SimulatedComputeHandler;
   /** One CloudTrail for every account (it keeps account|region apart). */
   cloudTrail: SimulatedCloudTrailHandler;
   /** One S3 for every bucket (bucket names are global, as on AWS). */
@@ -120,16 +128,18 @@ const controlSchema = z.object({
   cloudtrail: z.record(z.string(), z.unknown()).optional(),
   s3: z.record(z.string(), z.unknown()).optional(),
   kms: z.record(z.string(), z.unknown()).optional(),
+  compute: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** What a JSON service answers for a request it cannot take (before any service sees it). */
 const jsonFault = (res: ServerResponse, status: number, type: string, message: string) => sendAwsJson(res, { status, type, body: { __type: type, message } });
 
-const JSON_SERVICES: { prefixes: readonly string[]; signingName: string; kind: 'aws' | 'cloudtrail' | 'kms' }[] = [
+const JSON_SERVICES: { prefixes: readonly string[]; signingName: string; kind: 'aws' | 'cloudtrail' | 'kms' | 'compute' }[] = [
   { prefixes: ['AmazonSSM.'], signingName: 'ssm', kind: 'aws' },
   { prefixes: ['secretsmanager.'], signingName: 'secretsmanager', kind: 'aws' },
   { prefixes: SIM_CT_TARGETS.map((t) => t.slice(0, t.lastIndexOf('.') + 1)), signingName: 'cloudtrail', kind: 'cloudtrail' },
   { prefixes: ['TrentService.'], signingName: 'kms', kind: 'kms' },
+  { prefixes: [ECS_TARGET_PREFIX], signingName: 'ecs', kind: 'compute' },
 ];
 
 /** The text before 'AWSLogs/' in a trail's keys: where the trail writes. */
@@ -208,12 +218,13 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
   const recordLimit = options.recordLimit ?? DEFAULT_RECORD_LIMIT;
   if (!(Number.isInteger(recordLimit) && recordLimit >= 1)) throw new Error('recordLimit must be a whole number >= 1');
   const latency = options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs };
+  const now = options.now === undefined ? {} : { now: options.now };
   // No closure below refers to `options`, so the accounts' data is not kept alive through it.
-  const awsDefaults = { ...options.awsOptions, ...latency, ...(options.now !== undefined ? { now: options.now } : {}) };
+  const awsDefaults = { ...options.awsOptions, ...latency, ...now };
 
   const cloudTrail = createSimulatedCloudTrail({
     ...latency,
-    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...now,
     accessKeys: Object.fromEntries([...keys].map(([key, spec]) => [key, spec.account])),
   });
   for (const spec of options.accounts) cloudTrail.control({ addEvents: spec.events.map((e) => placed(e, spec.account, spec.region)) });
@@ -271,9 +282,21 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     if (!handler) kmsHandlers.set(place, (handler = createSimulatedKms({ ...latency, account, region, keys: specs.get(place)?.kmsKeys ?? [] })));
     return handler;
   };
+  const computeHandlers = new Map<string, SimulatedComputeHandler>();
+  const computeIn = (account: string, region: string, data?: Pick<SimulatedAccountSpec, 'taskDefinitions' | 'functions'>): SimulatedComputeHandler => {
+    const place = `${account}|${region}`;
+    let handler = computeHandlers.get(place);
+    if (!handler) {
+      const principals = Object.fromEntries([...keys].filter(([, p]) => p.account === account).map(([key, p]) => [key, p.principalArn]));
+      handler = createSimulatedCompute({ ...latency, ...now, account, region, principals, taskDefinitions: data?.taskDefinitions ?? [], functions: data?.functions ?? [] });
+      computeHandlers.set(place, handler);
+    }
+    return handler;
+  };
   for (const spec of options.accounts) {
     awsIn(spec.account, spec.region, spec);
     kmsIn(spec.account, spec.region);
+    computeIn(spec.account, spec.region, spec);
   }
 
   /** An account by alias or id, and a region of it (default its first). */
@@ -323,7 +346,15 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     if (!REGION.test(scope.region)) return jsonFault(res, 403, 'InvalidSignatureException', 'Credential should be scoped to a valid region.');
     if (service.kind === 'cloudtrail') return cloudTrail.handle(req, res, raw);
     if (service.kind === 'kms') return kmsIn(caller.account, scope.region).handle(req, res, raw);
+    if (service.kind === 'compute') return computeIn(caller.account, scope.region).handle(req, res, raw);
     return awsIn(caller.account, scope.region).handle(req, res, raw);
+  };
+
+  /** Lambda's REST API: the account by the key, as the JSON services (Lambda refuses an unknown key with 403). */
+  const routeLambda = (req: IncomingMessage, res: ServerResponse, raw: Buffer, scope: { accessKeyId: string; region: string }) => {
+    const caller = keys.get(scope.accessKeyId);
+    if (!caller) return sendAwsJson(res, { status: 403, type: 'UnrecognizedClientException', body: { message: 'The security token included in the request is invalid.' } }, 'application/json');
+    computeIn(caller.account, scope.region).handle(req, res, raw);
   };
 
   const routeS3 = (req: IncomingMessage, res: ServerResponse, raw: Buffer, path: string) => {
@@ -370,6 +401,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     return {
       aws: Object.fromEntries([...awsHandlers].map(([place, h]) => [`${aliasOf(place.split('|')[0]!)}/${place.split('|')[1]!}`, h.stats()])),
       kms: Object.fromEntries([...kmsHandlers].map(([place, h]) => [`${aliasOf(place.split('|')[0]!)}/${place.split('|')[1]!}`, h.stats()])),
+      compute: Object.fromEntries([...computeHandlers].map(([place, h]) => [`${aliasOf(place.split('|')[0]!)}/${place.split('|')[1]!}`, h.stats()])),
       // The newest calls only: the whole log of a long demo is large.
       cloudtrail: { ...cloudtrail, log: log.slice(-200) },
       s3: s3.stats(),
@@ -383,6 +415,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
     const out: Record<string, unknown> = { account, region };
     if (body.aws) out.aws = awsIn(account, region).control(body.aws);
     if (body.kms) out.kms = kmsIn(account, region).control(body.kms as KmsControlCommand);
+    if (body.compute) out.compute = computeIn(account, region).control(body.compute as ComputeControlCommand);
     if (body.s3) out.s3 = s3.control(body.s3 as S3ControlCommand);
     if (body.cloudtrail) {
       const cmd = body.cloudtrail as CloudTrailControlCommand;
@@ -423,6 +456,8 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
       if (path.startsWith('/__')) return routeControl(req, res, path, raw);
       const target = req.headers['x-amz-target'];
       if (typeof target === 'string' && target !== '') return routeJson(req, res, raw, target);
+      const scope = credentialScope(req);
+      if (scope?.service === 'lambda') return routeLambda(req, res, raw, scope);
       routeS3(req, res, raw, path);
     },
     options.port ?? 0,
@@ -441,6 +476,10 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
       const place = locate(who, region);
       return kmsIn(place.account, place.region);
     },
+    compute: (who, region) => {
+      const place = locate(who, region);
+      return computeIn(place.account, place.region);
+    },
     cloudTrail,
     s3,
     recorded: () => recordedCount,
@@ -449,6 +488,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
       if (delivery) clearInterval(delivery);
       for (const h of awsHandlers.values()) h.close();
       for (const h of kmsHandlers.values()) h.close();
+      for (const h of computeHandlers.values()) h.close();
       cloudTrail.close();
       s3.close();
       await server.close();

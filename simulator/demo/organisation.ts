@@ -2,6 +2,7 @@ import { seededRandom } from '../../lib/random/seeded-random';
 import type { SimulatedAccountSpec } from '../simulated-organisation';
 import { castOf, changersOf, routineActivity } from './activity';
 import { DAY_MS, parametersOf, secretsOf, type Env } from './catalogue';
+import { demoCompute } from './compute';
 import { idGenerator } from './records';
 import { prodStories, stagingStories } from './stories';
 import { trailFiles } from './trail-files';
@@ -9,8 +10,8 @@ import accountsFile from './accounts.json';
 
 // The demo's simulated AWS organisation: two accounts, prod (us-east-1) and staging (eu-west-1),
 // each with a few thousand parameters and a hundred or more secrets under team paths, 90 days of
-// CloudTrail for LookupEvents and the 90 days before that as trail files in S3, and the stories
-// of stories.ts. Deterministic for a given `now`; built in a fraction of a second.
+// CloudTrail for LookupEvents and the 90 days before that as trail files in S3, the stories of
+// stories.ts, and the task definitions and functions of compute.ts that read the items. Deterministic for a given `now`; built in a fraction of a second.
 
 export interface DemoAccount extends SimulatedAccountSpec {
   /** How the dashboard labels the account's stores. */
@@ -49,6 +50,8 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
   const activity = { env, cast, catalogue, secrets: plans, r };
   const recent = routineActivity({ ...activity, ctx: lookupCtx, from: now - LOOKUP_DAYS * DAY_MS, to: now });
   const older = routineActivity({ ...activity, ctx: { account, region, nextId: idGenerator(`${account}-trail`) }, from: now - TRAIL_DAYS * DAY_MS, to: now - LOOKUP_DAYS * DAY_MS });
+  const other = DEMO_ACCOUNTS.find((a) => a.alias !== env)!;
+  const compute = demoCompute(env, account, region, other, now);
   const { trailBucket } = spec;
   const events = [...recent, ...stories.events].filter((e) => Date.parse(e.eventTime!) <= now);
   return {
@@ -60,7 +63,9 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
     secretAccessKey: spec.secretAccessKey,
     principalArn: `arn:aws:sts::${account}:assumed-role/secrets-dashboard/dashboard`,
     parameters: catalogue.parameters,
-    secrets: secrets.map((s) => s.input),
+    secrets: [...secrets.map((s) => s.input), ...compute.secrets],
+    taskDefinitions: compute.taskDefinitions,
+    functions: compute.functions,
     events,
     trailBucket,
     // As on AWS, the trail holds the last 90 days too (the same events, so the dashboard stores each once):

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mapRecord } from '@/lib/cloudtrail/event-mapping';
 import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
 import { DEMO_ACCOUNTS, demoOrganisation, type DemoAccount } from '@/simulator/demo/organisation';
+import { DELETED_SECRET, PLANTED_PLAIN_TEXT } from '@/simulator/demo/compute';
 import { STORIES } from '@/simulator/demo/stories';
+import { secretArn } from '@/simulator/simulated-aws';
 
 // The demo organisation's data: deterministic, the size the brief asks for, fake values only, and
 // every story there as the dashboard will read it (mapped with the dashboard's own event mapping).
@@ -71,10 +73,10 @@ describe('demoOrganisation', () => {
     expect(owned.length / parameters.length).toBeGreaterThan(0.8);
     expect(owned.length).toBeLessThan(parameters.length);
     expect(secrets.some((s) => !s.Tags?.some((t) => t.Key === 'owner'))).toBe(true);
-    // Nothing left for the simulator to make up: descriptions, deletion, last access.
+    // Nothing left for the simulator to make up: descriptions, deletion (one only, that compute.ts names), last access.
     for (const p of parameters) expect(p.Description === null || typeof p.Description === 'string').toBe(true);
     for (const s of secrets) {
-      expect(s.DeletedDate).toBeNull();
+      expect(s.DeletedDate === null || s.Name === DELETED_SECRET).toBe(true);
       expect(s.LastAccessedDate === null || typeof s.LastAccessedDate === 'string').toBe(true);
     }
   });
@@ -115,7 +117,8 @@ describe('demoOrganisation', () => {
       ...org.flatMap((a) => a.secrets.map((s) => s.SecretString!)),
     ];
     for (const value of values) expect(value).toMatch(/demo-[a-z0-9]{20}/);
-    const everything = JSON.stringify(org.map(({ trailObjects, ...rest }) => rest));
+    // The task definitions and functions plant credentials in plain sight on purpose (the next test).
+    const everything = JSON.stringify(org.map(({ trailObjects, taskDefinitions, functions, ...rest }) => rest));
     // Nothing a secret scanner would flag: AWS key ids, private keys, provider token prefixes.
     expect(everything).not.toMatch(/(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}|BEGIN [A-Z ]*PRIVATE KEY|sk_live_|ghp_[A-Za-z0-9]{20}|xox[bp]-/);
     const events = JSON.stringify(org.flatMap((a) => [...a.events, ...trailRecords(a)]));
@@ -192,5 +195,66 @@ describe('demoOrganisation', () => {
     expect(atNight).toHaveLength(1);
     expect(atNight[0]!.actorArn).toMatch(new RegExp(`assumed-role/AWSReservedSSO_AdministratorAccess_[0-9a-f]+/${nightReveal.person}$`));
     expect(atNight[0]!.time.slice(11, 16)).toBe(nightReveal.at);
+  });
+
+  it('runs task definitions and functions that name real items in every form AWS takes, one item of the other account, and one secret scheduled for deletion', () => {
+    for (const account of org) {
+      const other = org.find((a) => a !== account)!;
+      const parameters = new Set(account.parameters.map((p) => p.Name));
+      const secrets = new Map(account.secrets.map((s) => [s.Name, s]));
+      const secretByArn = (arn: string) => {
+        const name = arn.replace(/^arn:aws:secretsmanager:[^:]+:\d{12}:secret:/, '').split(':')[0]!;
+        return [...secrets.keys()].find((n) => n === name || secretArn(n, account.account, account.region).endsWith(`:secret:${name}`));
+      };
+      const valueFroms = account.taskDefinitions!.flatMap((t) => t.containerDefinitions.flatMap((c) => (c.secrets ?? []).map((s) => s.valueFrom)));
+      const forms = { parameterName: 0, parameterArn: 0, fullSecretArn: 0, partialSecretArn: 0, jsonKey: 0, otherAccount: 0 };
+      for (const valueFrom of valueFroms) {
+        if (valueFrom.includes(`:${other.account}:`)) {
+          forms.otherAccount++;
+          expect(other.parameters.map((p) => p.Name)).toContain(valueFrom.replace(/^arn:aws:ssm:[^:]+:\d{12}:parameter/, ''));
+        } else if (valueFrom.startsWith('/')) {
+          forms.parameterName++;
+          expect(parameters).toContain(valueFrom);
+        } else if (valueFrom.startsWith('arn:aws:ssm:')) {
+          forms.parameterArn++;
+          expect(parameters).toContain(valueFrom.replace(`arn:aws:ssm:${account.region}:${account.account}:parameter`, ''));
+        } else {
+          const name = secretByArn(valueFrom);
+          expect(name, valueFrom).toBeDefined();
+          if (valueFrom.startsWith(secretArn(name!, account.account, account.region))) forms.fullSecretArn++;
+          else forms.partialSecretArn++;
+          if (/:[A-Za-z]+:[A-Z]*:$/.test(valueFrom)) forms.jsonKey++;
+        }
+      }
+      expect(Object.values(forms).every((n) => n > 0), JSON.stringify(forms)).toBe(true);
+
+      const variables = account.functions!.flatMap((f) => Object.values(f.Environment?.Variables ?? {}));
+      expect(variables.filter((v) => parameters.has(v))).not.toEqual([]);
+      expect(variables.filter((v) => secrets.has(v))).not.toEqual([]);
+      const extensionPaths = variables.filter((v) => v.startsWith('http://localhost:2773/'));
+      expect(extensionPaths).toHaveLength(2);
+      for (const path of extensionPaths) {
+        const query = new URL(path).searchParams;
+        expect(query.get('secretId') ? secrets.has(query.get('secretId')!) : parameters.has(query.get('name')!)).toBe(true);
+      }
+      expect(account.functions!.some((f) => f.Layers?.some((l) => l.includes(':layer:AWS-Parameters-and-Secrets-Lambda-Extension:')))).toBe(true);
+    }
+    // The secret scheduled for deletion is still named by a task definition.
+    const deleted = prod.secrets.find((s) => s.Name === DELETED_SECRET)!;
+    expect(Date.parse(String(deleted.DeletedDate))).toBeLessThan(NOW);
+    expect(JSON.stringify(prod.taskDefinitions)).toContain(secretArn(DELETED_SECRET, prod.account, prod.region));
+  });
+
+  it('plants obviously fake credentials in plain sight in prod only: an ECS environment and a Lambda environment', () => {
+    expect(PLANTED_PLAIN_TEXT.awsAccessKeyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
+    expect(PLANTED_PLAIN_TEXT.githubToken).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
+    expect(PLANTED_PLAIN_TEXT.highEntropy).toMatch(/^[A-Za-z0-9+/]{40}$/);
+    expect(new Set(PLANTED_PLAIN_TEXT.highEntropy).size).toBeGreaterThan(20);
+    const ecsValues = prod.taskDefinitions!.flatMap((t) => t.containerDefinitions.flatMap((c) => (c.environment ?? []).map((e) => e.value)));
+    const lambdaValues = prod.functions!.flatMap((f) => Object.values(f.Environment?.Variables ?? {}));
+    expect(ecsValues).toEqual(expect.arrayContaining([PLANTED_PLAIN_TEXT.awsAccessKeyId, PLANTED_PLAIN_TEXT.highEntropy]));
+    expect(lambdaValues).toContain(PLANTED_PLAIN_TEXT.githubToken);
+    expect(JSON.stringify([staging.taskDefinitions, staging.functions])).not.toMatch(/AKIA|ghp_/);
+    expect(demoOrganisation(NOW).map((a) => [a.taskDefinitions, a.functions])).toEqual(org.map((a) => [a.taskDefinitions, a.functions]));
   });
 });
