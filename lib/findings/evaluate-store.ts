@@ -103,7 +103,17 @@ export async function evaluateStore(
         if (!newReadersKnowable) reads.newReaders = [];
       }
       const found = evaluateItem(
-        { storeKind: store.kind, name: item.name, kind: item.kind, tags: item.tags, kmsKeyId: item.kmsKeyId, lastChangedAt: item.lastChangedAt, extra: item.extra, freshness: item.freshness },
+        {
+          storeKind: store.kind,
+          name: item.name,
+          kind: item.kind,
+          tags: item.tags,
+          tagsKnown: store.kind !== 'ssm' || item.tagsReadAt !== null,
+          kmsKeyId: item.kmsKeyId,
+          lastChangedAt: item.lastChangedAt,
+          extra: item.extra,
+          freshness: item.freshness,
+        },
         reads,
         coverage,
         settings,

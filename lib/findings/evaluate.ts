@@ -39,6 +39,8 @@ export interface ItemUnderReview {
   name: string;
   kind: string;
   tags: Record<string, string>;
+  /** false while the tags are not read yet (Parameter Store: fetched after the walk); no owner is then unknown, not missing. */
+  tagsKnown?: boolean;
   kmsKeyId: string | null;
   lastChangedAt: string;
   extra: InventoryExtra;
@@ -208,7 +210,7 @@ export function evaluateItem(
     });
   }
 
-  if (ownerOf(item.tags) === null) {
+  if (item.tagsKnown !== false && ownerOf(item.tags) === null) {
     raise('no-owner', { summary: 'No owner or team tag.', facts: { tags: Object.keys(item.tags).length } });
   }
   return found;

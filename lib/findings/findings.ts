@@ -56,7 +56,8 @@ async function signatureOf(store: SecretStore, db: FindingsDb, now: Date): Promi
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return null;
   const events = await (await auditEventIndex()).listSourceStates();
-  const sync = status.live ? `live:${status.items}:${now.getTime()}` : `${status.syncedAt}:${status.items}`;
+  // Tag progress too: Parameter Store's tags arrive after the walk, and owners with them.
+  const sync = status.live ? `live:${status.items}:${now.getTime()}` : `${status.syncedAt}:${status.items}:${JSON.stringify(status.tags)}`;
   const policies = isPolicySource(store) ? [...(await db.policyReadTimes(store.id)).values()] : [];
   const newestPolicy = policies.reduce((a, b) => (a > b ? a : b), '');
   return JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, now.toISOString().slice(0, 13)]);

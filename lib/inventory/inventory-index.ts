@@ -375,13 +375,13 @@ export class InventoryIndex {
     return row ? toItem(row, this.read(now)) : null;
   }
 
-  /** Every item of a store in name order, a batch at a time (the findings' evaluation reads a whole store). */
-  async *eachItem(storeId: string, now: Date, batch = 2000): AsyncGenerator<IndexedItem[]> {
+  /** Every item of a store in name order, a batch at a time (the findings' evaluation reads a whole store), with when its tags were read (Parameter Store lists carry none). */
+  async *eachItem(storeId: string, now: Date, batch = 2000): AsyncGenerator<(IndexedItem & { tagsReadAt: string | null })[]> {
     let after: string | null = null;
     for (;;) {
       const rows = await this.db
         .selectFrom('inv_items')
-        .select(ITEM_SELECT)
+        .select([...ITEM_SELECT, 'tags_synced_at'])
         .where('store_id', '=', storeId)
         .$if(after !== null, (q) => q.where('name', '>', after!))
         .orderBy('name')
@@ -389,7 +389,7 @@ export class InventoryIndex {
         .execute();
       if (rows.length === 0) return;
       const ctx = this.read(now);
-      yield rows.map((row) => toItem(row, ctx));
+      yield rows.map((row) => ({ ...toItem(row, ctx), tagsReadAt: row.tags_synced_at }));
       if (rows.length < batch) return;
       after = rows.at(-1)!.name;
     }
