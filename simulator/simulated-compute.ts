@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { AwsFault } from './aws-fault';
-import { afterLatency, answerControl, CallCounters, cancelAll, parseJsonObject, pathOf, sendAwsJson, serveAlone, TokenBucket, type Controllable, type JsonAnswer, type Standalone } from './sim-http';
+import { afterLatency, answerControl, CallCounters, cancelAll, parseJsonObject, pathOf, sendAwsJson, serveAlone, TokenBucket, zodMessage, type Controllable, type JsonAnswer, type Standalone } from './sim-http';
 
 // The simulated ECS task definitions and Lambda functions of one account in one region: what reads
 // secrets (ECS `secrets[].valueFrom`, Lambda environment variables), for the dashboard's findings
@@ -128,7 +128,7 @@ export function createSimulatedCompute(options: SimulatedComputeOptions = {}): S
   const load = <T>(schema: z.ZodType<T>, what: string, items: unknown[]) =>
     items.map((item) => {
       const parsed = schema.safeParse(item);
-      if (!parsed.success) throw new Error(`${what} ${JSON.stringify(item).slice(0, 80)}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) throw new Error(`${what} ${JSON.stringify(item).slice(0, 80)}: ${zodMessage(parsed.error)}`);
       return parsed.data;
     });
 
@@ -275,9 +275,10 @@ export function createSimulatedCompute(options: SimulatedComputeOptions = {}): S
     const target = String(req.headers['x-amz-target'] ?? '');
     const functionsAt = path.indexOf(LAMBDA_FUNCTIONS);
     const lambda = !target && functionsAt >= 0 && /^\/?$/.test(path.slice(functionsAt + LAMBDA_FUNCTIONS.length)) && req.method === 'GET';
-    const operation = lambda ? 'lambda:ListFunctions' : `ecs:${target.slice(ECS_TARGET_PREFIX.length)}`;
+    const ecs = target.startsWith(ECS_TARGET_PREFIX) && req.method === 'POST';
+    const operation = lambda ? 'lambda:ListFunctions' : ecs ? `ecs:${target.slice(ECS_TARGET_PREFIX.length)}` : '';
     const contentType = lambda ? 'application/json' : undefined;
-    if (!OPERATIONS.includes(operation as Operation) || (!lambda && (!target.startsWith(ECS_TARGET_PREFIX) || req.method !== 'POST'))) {
+    if (!OPERATIONS.includes(operation as Operation)) {
       const type = 'UnknownOperationException';
       return sendAwsJson(res, { status: lambda || !target ? 404 : 400, type, body: { __type: type, message: `The simulator does not implement ${target || `${req.method ?? ''} ${path}`}.` } }, contentType);
     }
