@@ -3,7 +3,7 @@ import { controlOf } from '@/lib/findings/controls';
 import type { FindingDto } from '@/lib/findings/queries';
 
 // What a finding rests on and what to do about it: its evidence (dates, principals, facts), the
-// control's remediation and the tools' references it follows. Metadata only, as the DTO is.
+// control's remediation and a link to the control (its description and references). Metadata only, as the DTO is.
 
 /** "lastRotatedAt" -> "last rotated at". */
 function label(key: string): string {
@@ -73,23 +73,12 @@ export function FindingEvidence({ finding }: { finding: FindingDto }) {
           {finding.remediation}
         </p>
       </div>
-      {control && (
-        <div>
-          <p className="text-slate-500">{control.description}</p>
-          <p className="mt-1 flex flex-wrap gap-x-3 gap-y-0.5 text-xs" data-testid="finding-references">
-            {control.references.map((ref) => (
-              <a
-                key={`${ref.source}-${ref.id}`}
-                href={ref.url}
-                className="text-sky-700 underline"
-                {...(ref.url.startsWith('/') ? {} : { target: '_blank', rel: 'noreferrer noopener' })}
-              >
-                {ref.source} {ref.id}
-              </a>
-            ))}
-          </p>
-        </div>
-      )}
+      {/* The control's description and references stand once in the findings page's control table, not in every row. */}
+      <p className="text-xs">
+        <a href={`/findings?control=${control.id}#control-${control.id}`} className="text-sky-700 underline" data-testid="finding-control-link">
+          About this control and the checks it follows
+        </a>
+      </p>
     </div>
   );
 }

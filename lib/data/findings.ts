@@ -74,6 +74,7 @@ function toDto(f: StoredFinding): FindingDto {
     severity: f.severity,
     status: f.status,
     kind: f.kind,
+    arn: f.arn,
     account: f.account,
     owner: f.owner,
     firstSeenAt: f.firstSeenAt,

@@ -121,7 +121,7 @@ export async function evaluateStore(
         inputs.policies?.get(item.name) ?? null,
       );
       if (found.length === 0) continue;
-      const common = { itemName: item.name, kind: item.kind, account: accountOf(item.extra), owner: ownerOf(item.tags) };
+      const common = { itemName: item.name, kind: item.kind, arn: item.extra.arn ?? null, account: accountOf(item.extra), owner: ownerOf(item.tags) };
       for (const f of found) raised.push({ ...common, control: f.control, evidence: f.evidence });
     }
   }

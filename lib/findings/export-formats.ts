@@ -7,8 +7,8 @@ import type { Severity } from './types';
 // Security Finding Format (ASFF) for Security Hub's BatchImportFindings. Metadata only, as every
 // DTO is; nothing here reads a store.
 
-/** A finding as exported; `arn` when the data layer knows the item's ARN (else it is derived or left out). */
-export type ExportableFinding = FindingDto & { arn?: string | null };
+/** A finding as exported; without an ARN (the built-in store, or not known yet) one is derived or left out. */
+export type ExportableFinding = FindingDto;
 
 export const FINDING_CSV_COLUMNS = [
   'severity',

@@ -28,6 +28,7 @@ export interface FindingsTable {
   control: string;
   severity_rank: number;
   kind: string;
+  arn: string | null;
   account: string | null;
   owner: string | null;
   first_seen_at: string;
@@ -78,6 +79,7 @@ export interface RaisedRow {
   itemName: string;
   control: ControlId;
   kind: string;
+  arn: string | null;
   account: string | null;
   owner: string | null;
   evidence: FindingEvidence;
@@ -112,6 +114,7 @@ export interface StoredFinding {
   severity: Severity;
   status: FindingStatus;
   kind: string;
+  arn: string | null;
   account: string | null;
   owner: string | null;
   firstSeenAt: string;
@@ -212,7 +215,7 @@ export class FindingsDb {
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom('findings')
-        .select(['item_name', 'control', 'severity_rank', 'kind', 'account', 'owner', 'resolved_at', 'evidence'])
+        .select(['item_name', 'control', 'severity_rank', 'kind', 'arn', 'account', 'owner', 'resolved_at', 'evidence'])
         .where('store_id', '=', storeId)
         .execute();
       const before = new Map(existing.map((r) => [keyOf(r.item_name, r.control), r]));
@@ -230,6 +233,7 @@ export class FindingsDb {
           control: f.control,
           severity_rank: severityRank(controlOf(f.control).severity),
           kind: f.kind,
+          arn: f.arn,
           account: f.account,
           owner: f.owner,
           first_seen_at: evaluatedAt,
@@ -242,7 +246,7 @@ export class FindingsDb {
         } else if (old.resolved_at !== null) {
           raisedAgain++;
           updates.push(row);
-        } else if (old.evidence !== row.evidence || old.owner !== row.owner || old.account !== row.account || old.kind !== row.kind || old.severity_rank !== row.severity_rank) {
+        } else if (old.evidence !== row.evidence || old.owner !== row.owner || old.arn !== row.arn || old.account !== row.account || old.kind !== row.kind || old.severity_rank !== row.severity_rank) {
           updates.push({ ...row, first_seen_at: '' });
         }
       }
@@ -370,6 +374,7 @@ export class FindingsDb {
         severity: SEVERITIES[Number(r.severity_rank)]!,
         status: r.resolved_at !== null ? 'resolved' : suppression ? 'suppressed' : 'open',
         kind: r.kind,
+        arn: r.arn,
         account: r.account,
         owner: r.owner,
         firstSeenAt: r.first_seen_at,

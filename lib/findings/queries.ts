@@ -39,6 +39,8 @@ export interface FindingDto {
   severity: Severity;
   status: FindingStatus;
   kind: string;
+  /** The item's AWS ARN, when it has one. */
+  arn: string | null;
   account: string | null;
   owner: string | null;
   firstSeenAt: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTROL_IDS, FINDING_STATUSES, SEVERITIES, type ControlId, type FindingStatus, type Severity } from '@/lib/findings/types';
 import type { FindingQuery } from '@/lib/findings/queries';
+import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
 import { checkItemName } from './item-name';
 
 // Findings filters as the /findings page, GET /api/v1/findings and its exports take them: each of
@@ -9,11 +10,11 @@ import { checkItemName } from './item-name';
 // within a year. Every problem names its field.
 
 export const MAX_FINDINGS_LIMIT = 1000;
-export const DEFAULT_FINDINGS_LIMIT = 100;
+/** A page of findings: each row carries its evidence, so fewer than the other lists' 100. */
+export const DEFAULT_FINDINGS_LIMIT = 50;
 export const FINDING_FORMATS = ['json', 'csv', 'asff'] as const;
 export type FindingFormat = (typeof FINDING_FORMATS)[number];
 export const MAX_SUPPRESSION_DAYS = 366;
-export const MAX_REASON_LENGTH = 1000;
 
 const STORE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ACCOUNT = /^\d{12}$/;

@@ -26,6 +26,7 @@ function finding(over: Partial<ExportableFinding> = {}): ExportableFinding {
     severity: 'medium',
     status: 'open',
     kind: 'SecureString',
+    arn: null,
     account: '111122223333',
     owner: 'team-payments',
     firstSeenAt: '2026-10-01T00:00:00.000Z',

@@ -171,7 +171,7 @@ export default async function FindingsPage({ searchParams }: Props) {
             {summary.byControl.map((row) => {
               const control = controlOf(row.control);
               return (
-                <tr key={row.control} data-testid="findings-control-row" data-control={row.control} className="align-top">
+                <tr key={row.control} id={`control-${row.control}`} data-testid="findings-control-row" data-control={row.control} className="align-top">
                   <td className="px-3 py-2">
                     <span className="block font-medium text-slate-900">{row.title}</span>
                     <span className="flex flex-wrap gap-x-2 text-xs text-slate-500">

@@ -17,6 +17,7 @@ function statements(dialect: DialectName): string[] {
   control ${text} NOT NULL,
   severity_rank INTEGER NOT NULL,
   kind ${text} NOT NULL,
+  arn ${text},
   account ${text},
   owner ${text},
   first_seen_at ${text} NOT NULL,
