@@ -62,7 +62,7 @@ function demoAccount(spec: (typeof DEMO_ACCOUNTS)[number], now: number): DemoAcc
     accessKeyId: spec.accessKeyId,
     secretAccessKey: spec.secretAccessKey,
     principalArn: `arn:aws:sts::${account}:assumed-role/secrets-dashboard/dashboard`,
-    parameters: catalogue.parameters,
+    parameters: [...catalogue.parameters, ...stories.parameters],
     secrets: [...secrets.map((s) => s.input), ...compute.secrets],
     taskDefinitions: compute.taskDefinitions,
     functions: compute.functions,

@@ -1,5 +1,5 @@
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
-import type { SecretInput } from '../simulated-aws';
+import type { ParameterInput, SecretInput } from '../simulated-aws';
 import { rotationCalls, type Cast } from './activity';
 import { DAY_MS, demoValue, rotationLambdaArn, TEAMS, type Draw, type SecretPlan, type Team } from './catalogue';
 import { ciRole } from './principals';
@@ -10,8 +10,11 @@ import { record, type Call, type RecordContext } from './records';
 //  - a CI role denied again and again on a staging secret;
 //  - secrets no one has read in months;
 //  - a person who read a secret's value in the middle of the night;
-//  - one rotation that keeps failing (AWSPENDING left behind).
-// Each story is its items (added to the account's secrets) and its CloudTrail events.
+//  - one rotation that keeps failing (AWSPENDING left behind);
+//  - what a security review finds beyond those: a password kept as a plain String, parameters
+//    nobody has read, a rotation schedule that passed, resource policies open to anyone, to another
+//    account, and one that does not parse.
+// Each story is its items (added to the account's parameters and secrets) and its CloudTrail events.
 
 const HOUR_MS = 3_600_000;
 const team = (name: string): Team => TEAMS.find((t) => t.team === name)!;
@@ -51,9 +54,20 @@ export const STORIES = {
     secret: 'prod/identity/ldap-bind-password',
     pendingHoursAgo: 3,
   },
+  /** Under /legacy/, which no service reads: the review's findings that the stories above do not show. */
+  review: {
+    account: '111111111111',
+    plainPassword: '/legacy/billing/sftp-password',
+    unreadParameter: '/legacy/billing/archive-bucket',
+    missedRotation: 'prod/legacy/invoice-signing-key',
+    openPolicy: 'prod/partners/feed-api-token',
+    partnerAccount: '333333333333',
+    brokenPolicy: 'prod/partners/shared-token',
+  },
 } as const;
 
 export interface StoryPart {
+  parameters: ParameterInput[];
   secrets: SecretPlan[];
   events: CloudTrailRecord[];
 }
@@ -182,7 +196,70 @@ export function prodStories(ctx: RecordContext, cast: Cast, now: number, r: Draw
   // This time the last step never came: AWSPENDING stays.
   calls.push(...rotationCalls(cast, ldap, pendingSince).slice(0, 3));
 
-  return { secrets, events: calls.filter((c) => c.at < now).map((c) => record(ctx, c)) };
+  const review = reviewStory(account, region, now, r);
+  secrets.push(...review.secrets);
+  return { parameters: review.parameters, secrets, events: calls.filter((c) => c.at < now).map((c) => record(ctx, c)) };
+}
+
+/** The review's findings: items under /legacy/ and /partners/ that nothing reads or that policies open up. */
+function reviewStory(account: string, region: string, now: number, r: Draw): { parameters: ParameterInput[]; secrets: SecretPlan[] } {
+  const { review } = STORIES;
+  const legacyOwner = [{ Key: 'owner', Value: 'finance-it' }, { Key: 'team', Value: 'legacy' }];
+  const parameters: ParameterInput[] = [
+    // A password kept as a plain String, untouched for 200 days (advanced tier: it costs money too).
+    { Name: review.plainPassword, Type: 'String', Value: demoValue(r), Version: 3, LastModifiedDate: iso(now - 200 * DAY_MS), Tier: 'Advanced', Description: 'SFTP password of the old invoice archive', Tags: legacyOwner },
+    // Nobody's parameter: no owner tag, never changed, never read.
+    { Name: review.unreadParameter, Type: 'String', Value: 'billing-archive-2019', Version: 1, LastModifiedDate: iso(now - 300 * DAY_MS), Description: null, Tags: [{ Key: 'service', Value: 'billing' }] },
+  ];
+  const partnerPolicy = {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'PartnerFeed', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${review.partnerAccount}:role/feed-reader` }, Action: 'secretsmanager:GetSecretValue', Resource: '*' },
+      { Sid: 'TemporaryDebug', Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' },
+    ],
+  };
+  const secrets = [
+    // Rotation every 30 days, last done 41 days ago: the schedule passed 11 days ago.
+    plan('platform', null, {
+      Name: review.missedRotation,
+      Description: 'Key that signs invoice PDFs',
+      SecretString: demoValue(r),
+      RotationEnabled: true,
+      RotationDays: 30,
+      RotationLambdaARN: rotationLambdaArn(account, region, 'platform'),
+      LastRotatedDate: iso(now - 41 * DAY_MS),
+      LastChangedDate: iso(now - 41 * DAY_MS),
+      CreatedDate: iso(now - 700 * DAY_MS),
+      LastAccessedDate: iso(now - DAY_MS),
+      VersionCount: 9,
+      Tags: legacyOwner,
+    }),
+    // A partner's feed token: shared with the partner's account, and opened to anyone while debugging.
+    plan('platform', null, {
+      Name: review.openPolicy,
+      Description: 'Token the partner feed uses to pull orders',
+      SecretString: demoValue(r),
+      RotationEnabled: false,
+      LastChangedDate: iso(now - 20 * DAY_MS),
+      CreatedDate: iso(now - 20 * DAY_MS),
+      LastAccessedDate: iso(now - DAY_MS),
+      VersionCount: 1,
+      ResourcePolicy: JSON.stringify(partnerPolicy),
+    }),
+    // A policy someone wrote by hand: valid JSON, not an IAM policy ("Statements").
+    plan('platform', null, {
+      Name: review.brokenPolicy,
+      Description: 'Token shared with the partner integration team',
+      SecretString: demoValue(r),
+      RotationEnabled: false,
+      LastChangedDate: iso(now - 15 * DAY_MS),
+      CreatedDate: iso(now - 15 * DAY_MS),
+      LastAccessedDate: iso(now - 2 * DAY_MS),
+      VersionCount: 1,
+      ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statements: partnerPolicy.Statement }),
+    }),
+  ];
+  return { parameters, secrets };
 }
 
 export function stagingStories(ctx: RecordContext, now: number, r: Draw): StoryPart {
@@ -220,5 +297,5 @@ export function stagingStories(ctx: RecordContext, now: number, r: Draw): StoryP
       });
     }
   }
-  return { secrets, events: calls.map((c) => record(ctx, c)) };
+  return { parameters: [], secrets, events: calls.map((c) => record(ctx, c)) };
 }

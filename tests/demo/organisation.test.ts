@@ -25,6 +25,7 @@ const STORES: StoreLocator[] = [
 const mapped = (r: CloudTrailRecord) => mapRecord(r, { account: null, region: null, ingestedAt: new Date(NOW).toISOString() }, STORES);
 const reads = (account: DemoAccount, itemName: string) =>
   account.events.map(mapped).filter((e) => e.readOnly && e.errorCode === null && e.items.some((i) => i.itemName === itemName));
+const ageOf = (date: string | number | undefined) => (NOW - Date.parse(String(date))) / DAY;
 const trailRecords = (account: DemoAccount) => account.trailObjects.flatMap((o) => (JSON.parse(gunzipSync(o.body).toString('utf8')) as { Records: CloudTrailRecord[] }).Records);
 
 beforeAll(() => {
@@ -61,14 +62,15 @@ describe('demoOrganisation', () => {
     expect(parameters.length).toBeLessThanOrEqual(5000);
     expect(secrets.length).toBeGreaterThanOrEqual(200);
     expect(secrets.length).toBeLessThanOrEqual(500);
-    expect(new Set(parameters.map((p) => p.Name.split('/')[1]))).toEqual(new Set(['payments', 'checkout', 'identity', 'data-platform', 'search', 'notifications', 'platform']));
+    // Team paths, and /legacy/ (the review story: what nobody reads any more).
+    expect(new Set(parameters.map((p) => p.Name.split('/')[1]))).toEqual(new Set(['payments', 'checkout', 'identity', 'data-platform', 'search', 'notifications', 'platform', 'legacy']));
     expect(prod.parameters.some((p) => p.Name.startsWith('/payments/api/'))).toBe(true);
     expect(prod.secrets.every((s) => s.Name.startsWith('prod/'))).toBe(true);
     expect(staging.secrets.every((s) => s.Name.startsWith('staging/'))).toBe(true);
     const kinds = new Set(parameters.map((p) => p.Type));
     expect(kinds).toEqual(new Set(['String', 'StringList', 'SecureString']));
-    // Credentials are SecureStrings, configuration is not.
-    for (const p of parameters) expect(p.Type === 'SecureString').toBe(/password|key/.test(p.Name));
+    // Credentials are SecureStrings, configuration is not; the review story's plain-String password aside.
+    for (const p of parameters) expect(p.Type === 'SecureString').toBe(/password|key/.test(p.Name) && p.Name !== STORIES.review.plainPassword);
     const owned = parameters.filter((p) => p.Tags?.some((t) => t.Key === 'owner'));
     expect(owned.length / parameters.length).toBeGreaterThan(0.8);
     expect(owned.length).toBeLessThan(parameters.length);
@@ -96,12 +98,30 @@ describe('demoOrganisation', () => {
     const rotating = secrets.filter((s) => s.RotationEnabled);
     expect(rotating.length).toBeGreaterThan(50);
     // Rotation on schedule: the last one within the schedule (but for the failing one), by the team's function.
-    for (const s of rotating.filter((s) => !s.RotationFails)) {
+    // (the review story's missed schedule aside).
+    for (const s of rotating.filter((s) => !s.RotationFails && s.Name !== STORIES.review.missedRotation)) {
       expect(ageDays(s.LastRotatedDate)).toBeLessThan(s.RotationDays!);
       expect(s.RotationLambdaARN).toMatch(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[a-z-]+-secret-rotation$/);
     }
     expect(secrets.filter((s) => !s.RotationEnabled && s.VersionCount === 1 && ageDays(s.LastChangedDate) > 90).length).toBeGreaterThan(3);
     expect(secrets.filter((s) => !s.RotationEnabled && (s.VersionCount ?? 0) > 1 && ageDays(s.LastChangedDate) > 90).length).toBeGreaterThan(3);
+  });
+
+  it("holds the review story's items: a plain-String password and an unowned parameter nobody reads, a missed schedule, open and broken policies", () => {
+    const { review } = STORIES;
+    const parameter = (name: string) => prod.parameters.find((p) => p.Name === name)!;
+    const secret = (name: string) => prod.secrets.find((s) => s.Name === name)!;
+    expect(parameter(review.plainPassword)).toMatchObject({ Type: 'String', Tier: 'Advanced' });
+    expect(parameter(review.unreadParameter).Tags?.some((t) => t.Key === 'owner' || t.Key === 'team')).toBe(false);
+    // Nothing under /legacy/ is read, alone or by path.
+    const legacyReads = prod.events.map(mapped).filter((e) => e.readOnly && e.items.some((i) => i.itemName.startsWith('/legacy/') || i.itemName === '/'));
+    expect(legacyReads).toEqual([]);
+    const missed = secret(review.missedRotation);
+    expect(ageOf(missed.LastRotatedDate)).toBeGreaterThan(missed.RotationDays! + 1);
+    const policy = JSON.parse(String(secret(review.openPolicy).ResourcePolicy)) as { Statement: { Principal: unknown }[] };
+    expect(policy.Statement.map((s) => s.Principal)).toEqual([{ AWS: `arn:aws:iam::${review.partnerAccount}:role/feed-reader` }, '*']);
+    expect(JSON.parse(String(secret(review.brokenPolicy).ResourcePolicy))).not.toHaveProperty('Statement');
+    expect(staging.parameters.some((p) => p.Name.startsWith('/legacy/'))).toBe(false);
   });
 
   it('has exactly one rotation that keeps failing, its AWSPENDING left over an hour ago', () => {

@@ -346,15 +346,19 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
     for (const f of firstRun) expect([f.status, f.firstSeenAt, f.resolvedAt]).toEqual(['open', first.toISOString(), null]);
   });
 
-  it('raises the planted controls the demo lacks, on exactly the planted items', () => {
+  it("raises the review story's controls on the demo's own items and on the planted ones, and on nothing else", () => {
     const on = (control: ControlId) => firstRun.filter((f) => f.control === control).map((f) => `${f.storeId} ${f.itemName}`).sort();
-    expect(on('ssm-secret-like-string')).toEqual(['sim-prod-ssm /legacy/reports/ftp-password']);
-    // Every demo parameter lies under a /team/service/ path its service reads recursively every day.
-    expect(on('not-read-recently')).toEqual(['sim-prod-ssm /legacy/reports/export-bucket', 'sim-prod-ssm /legacy/reports/ftp-password']);
-    expect(on('sm-scheduled-rotation')).toEqual(['sim-prod-secrets /prod/legacy/report-signing-key']);
-    expect(on('sm-not-public')).toEqual(['sim-prod-secrets /prod/legacy/partner-feed-token']);
-    expect(on('sm-cross-account')).toEqual(['sim-prod-secrets /prod/legacy/partner-feed-token']);
-    expect(on('policy-unreadable')).toEqual(['sim-prod-secrets /prod/legacy/odd-policy-token']);
+    const { review } = STORIES;
+    const sm = (name: string) => `sim-prod-secrets /${name}`;
+    expect(on('ssm-secret-like-string')).toEqual([`sim-prod-ssm ${review.plainPassword}`, 'sim-prod-ssm /legacy/reports/ftp-password']);
+    // Every other demo parameter lies under a /team/service/ path its service reads recursively every day.
+    expect(on('not-read-recently')).toEqual(
+      [`sim-prod-ssm ${review.unreadParameter}`, `sim-prod-ssm ${review.plainPassword}`, 'sim-prod-ssm /legacy/reports/export-bucket', 'sim-prod-ssm /legacy/reports/ftp-password'].sort(),
+    );
+    expect(on('sm-scheduled-rotation')).toEqual([sm(review.missedRotation), 'sim-prod-secrets /prod/legacy/report-signing-key'].sort());
+    expect(on('sm-not-public')).toEqual(['sim-prod-secrets /prod/legacy/partner-feed-token', sm(review.openPolicy)].sort());
+    expect(on('sm-cross-account')).toEqual(['sim-prod-secrets /prod/legacy/partner-feed-token', sm(review.openPolicy)].sort());
+    expect(on('policy-unreadable')).toEqual(['sim-prod-secrets /prod/legacy/odd-policy-token', sm(review.brokenPolicy)].sort());
     const planted = (name: string) => firstRun.filter((f) => f.itemName === name).map((f) => f.control).sort();
     expect(planted('/legacy/reports/ftp-password')).toEqual(['not-read-recently', 'not-rotated-within-policy', 'ssm-secret-like-string']);
     expect(planted('/legacy/reports/export-bucket')).toEqual(['no-owner', 'not-read-recently', 'not-rotated-within-policy']);
@@ -362,7 +366,7 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
     expect(planted('/prod/legacy/partner-feed-token')).toEqual(['sm-cross-account', 'sm-not-public']);
     expect(planted('/prod/legacy/odd-policy-token')).toEqual(['policy-unreadable']);
 
-    const cross = firstRun.find((f) => f.control === 'sm-cross-account')!;
+    const cross = firstRun.find((f) => f.control === 'sm-cross-account' && f.itemName === '/prod/legacy/partner-feed-token')!;
     expect(cross.evidence.facts?.accounts).toBe('333333333333');
     const unread = firstRun.find((f) => f.control === 'not-read-recently' && f.itemName === '/legacy/reports/ftp-password')!;
     expect(unread.evidence.dates?.lastReadAt).toBeNull();
