@@ -167,6 +167,18 @@ const envSchema = z.object({
     .min(0.01, { message: 'FINDINGS_POLICY_REFRESH_HOURS must be at least 0.01' })
     .max(24 * 30, { message: 'FINDINGS_POLICY_REFRESH_HOURS must be at most 720 (30 days)' })
     .default(24),
+  /** Lambda and ECS reads of the consumer scan (ListFunctions, ListTaskDefinitions, DescribeTaskDefinition, DescribeSecret), per AWS connection and second. */
+  FINDINGS_CONSUMER_READS_PER_SECOND: z.coerce
+    .number({ message: 'FINDINGS_CONSUMER_READS_PER_SECOND must be a number of calls per second' })
+    .positive({ message: 'FINDINGS_CONSUMER_READS_PER_SECOND must be above 0' })
+    .max(20, { message: "FINDINGS_CONSUMER_READS_PER_SECOND must be at most 20 (ECS's sustained rate for DescribeTaskDefinition)" })
+    .default(2),
+  /** How old a connection's consumer scan may get before it runs again. */
+  FINDINGS_CONSUMER_REFRESH_HOURS: z.coerce
+    .number({ message: 'FINDINGS_CONSUMER_REFRESH_HOURS must be a number of hours' })
+    .min(0.01, { message: 'FINDINGS_CONSUMER_REFRESH_HOURS must be at least 0.01' })
+    .max(24 * 30, { message: 'FINDINGS_CONSUMER_REFRESH_HOURS must be at most 720 (30 days)' })
+    .default(6),
   /** Bearer token Prometheus sends to /metrics; without it /metrics does not exist (404). */
   METRICS_TOKEN: unsetIfEmpty(
     z

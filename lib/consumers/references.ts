@@ -88,3 +88,13 @@ export function parseEnvValue(raw: string): ReferenceCandidate[] {
   if (!value.includes('/')) return [];
   return present([PARAMETER_NAME.test(value) ? parseValueFrom(value) : null, value.startsWith('/') ? null : secretIdCandidate(value)]);
 }
+
+/**
+ * Whether a Lambda environment value names an item on purpose (an ARN or an extension path), so a
+ * reference that resolves to no item is worth keeping as unresolved; a bare value that matches
+ * nothing is only configuration.
+ */
+export function namesExplicitly(raw: string): boolean {
+  const value = raw.trim();
+  return value.startsWith('arn:') || EXTENSION_PATH.test(value);
+}

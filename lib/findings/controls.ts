@@ -15,7 +15,7 @@ export interface Control {
   id: ControlId;
   title: string;
   severity: Severity;
-  /** The stores whose items it is asked of. */
+  /** The stores whose items it is asked of (none for a workload control: types.ts WORKLOAD_CONTROL_IDS). */
   appliesTo: readonly StoreKind[];
   /** Why it matters, in a sentence. */
   description: string;
@@ -31,6 +31,7 @@ const securityHub = (n: number): ControlReference => ({
   url: `https://docs.aws.amazon.com/securityhub/latest/userguide/secretsmanager-controls.html#secretsmanager-${n}`,
 });
 const config = (id: string): ControlReference => ({ source: 'AWS Config', id, url: `https://docs.aws.amazon.com/config/latest/developerguide/${id}.html` });
+const ecsControl = (n: number): ControlReference => ({ source: 'Security Hub', id: `ECS.${n}`, url: `https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html#ecs-${n}` });
 const own = (id: string): ControlReference => ({ source: 'Dashboard', id, url: `/findings?control=${id}` });
 
 const AWS: readonly StoreKind[] = ['ssm', 'secretsmanager'];
@@ -154,6 +155,25 @@ export const CONTROLS: readonly Control[] = [
     references: [own('not-read-recently')],
   },
   {
+    id: 'unreferenced-and-unread',
+    title: 'Referenced by nothing and read by no one',
+    severity: 'medium',
+    appliesTo: AWS,
+    description:
+      "No ECS task definition or Lambda function of the scanned accounts names it, and CloudTrail shows no read of it within the allowed number of days (90 unless FINDINGS_UNUSED_DAYS says otherwise): most likely left behind.",
+    remediation: 'Ask its owner whether anything outside ECS and Lambda still needs it (EC2, EKS, CI); if nothing does, delete it (Secrets Manager keeps a recovery window).',
+    references: [own('unreferenced-and-unread')],
+  },
+  {
+    id: 'referenced-after-deletion',
+    title: 'Still referenced after its deletion was scheduled',
+    severity: 'high',
+    appliesTo: ['secretsmanager'],
+    description: 'The secret is scheduled for deletion, yet an ECS task definition or a Lambda function still names it: the workload fails to start (or to read it) once the deletion completes.',
+    remediation: 'Restore the secret (aws secretsmanager restore-secret) if the workload still needs it; otherwise deploy the workload without the reference before the recovery window ends.',
+    references: [own('referenced-after-deletion')],
+  },
+  {
     id: 'new-reader',
     title: 'A new reader in the last days',
     severity: 'informational',
@@ -170,6 +190,26 @@ export const CONTROLS: readonly Control[] = [
     description: 'Nobody is named as responsible (no owner or team tag), so nobody is asked when it must be rotated or removed.',
     remediation: 'Add an owner (or team) tag.',
     references: [securityHub(5), own('no-owner')],
+  },
+  {
+    id: 'plaintext-in-lambda',
+    title: 'A secret in plain text in a Lambda environment',
+    severity: 'critical',
+    appliesTo: [],
+    description:
+      'An environment variable of a Lambda function holds what looks like a credential (a known key format or a high-entropy token): anyone allowed lambda:GetFunctionConfiguration reads it, and it is copied into every deployment.',
+    remediation: 'Move the value into Secrets Manager or a SecureString parameter, read it at run time (or through the Parameters and Secrets extension), rotate it, then remove the variable.',
+    references: [prowler('awslambda_function_no_secrets_in_variables')],
+  },
+  {
+    id: 'plaintext-in-ecs',
+    title: 'A secret in plain text in an ECS task definition',
+    severity: 'critical',
+    appliesTo: [],
+    description:
+      'An `environment` entry of an ECS task definition holds what looks like a credential: anyone allowed ecs:DescribeTaskDefinition reads it, and every revision keeps it.',
+    remediation: 'Move the value into Secrets Manager or Parameter Store and pass it with `secrets[].valueFrom`, rotate it, then register a revision without it and deregister the old ones.',
+    references: [prowler('ecs_task_definitions_no_environment_secrets'), ecsControl(8)],
   },
 ];
 

@@ -3,7 +3,7 @@ import type { EventQueries, StoreRead } from '@/lib/cloudtrail/event-queries';
 import type { InventoryIndex } from '@/lib/inventory/inventory-index';
 import type { StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
-import { accountOf, evaluateItem, ownerOf, type FindingSettings, type ItemReads, type ReadCoverage } from './evaluate';
+import { accountOf, evaluateItem, ownerOf, type FindingSettings, type ItemConsumers, type ItemReads, type ReadCoverage } from './evaluate';
 import type { RaisedRow, StoreEvaluation } from './findings-db';
 import type { PolicyReading } from './resource-policy';
 
@@ -17,6 +17,17 @@ const NEW_READER_LOOKBACK_DAYS = 90;
 export interface StoreToEvaluate {
   id: string;
   kind: StoreKind;
+}
+
+/** What the consumer scan knows of a store's items (lib/findings/consumers-db.ts forEvaluation). */
+export interface StoreConsumers {
+  /** The workloads naming each item, by item name. */
+  byItem: Map<string, ItemConsumers['consumers']>;
+  /** Secrets scheduled for deletion that workloads still name (the inventory leaves them out). */
+  deleted: Map<string, { deletedAt: string; arn: string | null; consumers: ItemConsumers['consumers'] }>;
+  /** The scan of the store's own connection read every workload of both services. */
+  scanComplete: boolean;
+  scannedAt: string | null;
 }
 
 /** Reads by name, by folder (any) and by folder read recursively, to gather one item's. */
@@ -72,6 +83,8 @@ export async function evaluateStore(
     signature: string;
     /** Secrets Manager: each secret's resource policy as last read in the background. */
     policies?: Map<string, PolicyReading & { readAt: string }>;
+    /** AWS stores whose connection the consumer scan reads. */
+    consumers?: StoreConsumers;
   },
 ): Promise<StoreEvaluation> {
   const started = performance.now();
@@ -94,9 +107,14 @@ export async function evaluateStore(
   }
   const raised: RaisedRow[] = [];
   let items = 0;
+  const scan = inputs.consumers;
+  const consumersOf = (name: string): ItemConsumers | null =>
+    scan ? { consumers: scan.byItem.get(name) ?? [], scanComplete: scan.scanComplete, scannedAt: scan.scannedAt } : null;
+  const inventoried = new Set<string>();
   for await (const batch of inputs.index.eachItem(store.id, now)) {
     for (const item of batch) {
       items++;
+      if (scan?.deleted.has(item.name)) inventoried.add(item.name);
       let reads: ItemReads | null = null;
       if (byName) {
         reads = summariseReads(byName.of(item.name), windowStart);
@@ -119,11 +137,27 @@ export async function evaluateStore(
         settings,
         now,
         inputs.policies?.get(item.name) ?? null,
+        consumersOf(item.name),
       );
       if (found.length === 0) continue;
       const common = { itemName: item.name, kind: item.kind, arn: item.extra.arn ?? null, account: accountOf(item.extra), owner: ownerOf(item.tags) };
       for (const f of found) raised.push({ ...common, control: f.control, evidence: f.evidence });
     }
+  }
+  // Secrets scheduled for deletion are not in the inventory: each one a workload still names is asked on its own.
+  for (const [name, deleted] of scan?.deleted ?? []) {
+    if (inventoried.has(name)) continue;
+    const extra = deleted.arn ? { arn: deleted.arn } : {};
+    const found = evaluateItem(
+      { storeKind: store.kind, name, kind: 'secret', tags: {}, kmsKeyId: null, lastChangedAt: deleted.deletedAt, extra, freshness: { status: 'fresh', reason: '', dueAt: null } },
+      null,
+      null,
+      settings,
+      now,
+      null,
+      { consumers: deleted.consumers, scanComplete: scan!.scanComplete, scannedAt: scan!.scannedAt, deletedAt: deleted.deletedAt },
+    );
+    for (const f of found) raised.push({ itemName: name, kind: 'secret', arn: deleted.arn, account: accountOf(extra), owner: null, control: f.control, evidence: f.evidence });
   }
   return { storeId: store.id, evaluatedAt: now.toISOString(), inputs: inputs.signature, items, durationMs: performance.now() - started, raised };
 }

@@ -1,6 +1,7 @@
 import type { ItemFreshnessDetail } from '@/lib/freshness/status';
 import type { InventoryExtra } from '@/lib/inventory/records';
 import type { StoreKind } from '@/lib/stores/types';
+import type { ConsumerKind } from './consumers-db';
 import { CONTROLS } from './controls';
 import type { PolicyReading } from './resource-policy';
 import type { ControlId, FindingEvidence, RaisedFinding } from './types';
@@ -60,6 +61,25 @@ export interface ReadCoverage {
   since: string;
 }
 
+/** What the consumer scan says of the item: the workloads that name it. */
+export interface ItemConsumers {
+  /** ECS task definitions and Lambda functions naming it in the last scan, with how (the container and secret or variable NAME). */
+  consumers: { kind: ConsumerKind; name: string; arn: string; via: string }[];
+  /** The scan of the item's own connection read every workload of both services: that nothing names it can be told. */
+  scanComplete: boolean;
+  /** When that scan last read them (the older of the two services). */
+  scannedAt: string | null;
+  /** A Secrets Manager secret the inventory leaves out because it is scheduled for deletion: when (DescribeSecret's DeletedDate). */
+  deletedAt?: string;
+}
+
+const CONSUMER_LABELS: Record<ConsumerKind, string> = { 'lambda-function': 'Lambda function', 'ecs-task-definition': 'ECS task definition' };
+
+/** "payments-ledger:3 (ECS task definition, ledger LEGACY_DB_PASSWORD)", for evidence. */
+export function describeConsumer(c: ItemConsumers['consumers'][number]): string {
+  return `${c.name} (${CONSUMER_LABELS[c.kind]}, ${c.via})`;
+}
+
 export function ownerOf(tags: Record<string, string>): string | null {
   return tags.owner || tags.Owner || tags.team || tags.Team || null;
 }
@@ -97,12 +117,27 @@ export function evaluateItem(
   now: Date,
   /** Its resource policy as last read in the background (null: not read yet). */
   policy: (PolicyReading & { readAt: string }) | null = null,
+  /** What the consumer scan knows of it (null: its connection was never scanned, or the store has none). */
+  consumers: ItemConsumers | null = null,
 ): RaisedFinding[] {
   const found: RaisedFinding[] = [];
   const t = now.getTime();
   const raise = (control: ControlId, evidence: FindingEvidence) => {
     if (applies.get(control)!.includes(item.storeKind)) found.push({ control, evidence });
   };
+
+  // A secret scheduled for deletion is no item any more: the one question left is who still names it.
+  if (consumers?.deletedAt !== undefined) {
+    if (consumers.consumers.length > 0) {
+      const list = consumers.consumers.slice(0, 10).map(describeConsumer);
+      raise('referenced-after-deletion', {
+        summary: `Scheduled for deletion on ${consumers.deletedAt.slice(0, 10)}, yet ${consumers.consumers.length === 1 ? `${list[0]} still names it` : `${consumers.consumers.length} workloads still name it: ${list.join('; ')}`}.`,
+        dates: { deletedAt: consumers.deletedAt, consumersScannedAt: consumers.scannedAt },
+        facts: { consumers: consumers.consumers.length, named: list.join('; ') },
+      });
+    }
+    return found;
+  }
   const rotation = item.extra.rotation;
   const changedAt = Date.parse(item.lastChangedAt);
 
@@ -194,6 +229,21 @@ export function evaluateItem(
           facts: { limitDays: settings.unusedDays, tier: item.extra.tier ?? 'Standard' },
         });
       }
+    }
+  }
+
+  if (consumers?.scanComplete && consumers.consumers.length === 0 && reads && coverage) {
+    // As not-read-recently: reads known for the whole window, and the item older than it.
+    const windowStart = t - settings.unusedDays * DAY_MS;
+    const lastRead = reads.lastReadAt ? Date.parse(reads.lastReadAt) : null;
+    if (Date.parse(coverage.since) <= windowStart && changedAt < windowStart && (lastRead === null || lastRead < windowStart)) {
+      raise('unreferenced-and-unread', {
+        summary: `No ECS task definition or Lambda function names it (scanned ${consumers.scannedAt?.slice(0, 10) ?? 'lately'}), and ${
+          lastRead === null ? `CloudTrail shows no read since ${coverage.since.slice(0, 10)}` : `its last read was ${days(t - lastRead)} days ago`
+        }; the limit is ${settings.unusedDays} days.`,
+        dates: { lastReadAt: reads.lastReadAt, readsKnownSince: coverage.since, consumersScannedAt: consumers.scannedAt, lastChangedAt: item.lastChangedAt },
+        facts: { limitDays: settings.unusedDays, consumers: 0 },
+      });
     }
   }
 

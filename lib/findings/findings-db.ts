@@ -10,6 +10,7 @@ import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { controlOf } from './controls';
+import { ConsumersDb, type ConsumersDatabase } from './consumers-db';
 import type { PolicyReading } from './resource-policy';
 import { CONTROL_IDS, SEVERITIES, type ControlId, type FindingEvidence, type FindingStatus, type Severity } from './types';
 
@@ -65,7 +66,7 @@ export interface PoliciesTable {
   reading: string;
 }
 
-export interface FindingsDatabase {
+export interface FindingsDatabase extends ConsumersDatabase {
   resource_policies: PoliciesTable;
   findings: FindingsTable;
   finding_suppressions: SuppressionsTable;
@@ -160,12 +161,15 @@ const keyOf = (itemName: string, control: string) => `${itemName}\n${control}`;
 
 export class FindingsDb {
   private readonly dialect: DialectName;
+  /** The consumer scan's tables, in the same database. */
+  readonly consumers: ConsumersDb;
 
   constructor(
     private readonly db: Db,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     this.dialect = dialectOf(db);
+    this.consumers = new ConsumersDb(db as unknown as Kysely<ConsumersDatabase>);
   }
 
   static async open(dataDir: string): Promise<FindingsDb> {

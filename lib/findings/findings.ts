@@ -3,14 +3,20 @@ import path from 'node:path';
 import { runWhileLeader, type LeaderHandle } from '@/lib/background/leader';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { readEnv } from '@/lib/config/env';
+import { loadStoreConfigs } from '@/lib/config/stores';
+import { consumerConnections } from '@/lib/consumers/connections';
+import { ConsumerScanner, type ConsumerScanOptions, type ScanOutcome, type StoreDirectory } from '@/lib/consumers/consumer-scan';
+import { awsWorkloadSource } from '@/lib/consumers/workload-source';
 import { inventoryIndexOf, inventoryStatusOf, hasInventory } from '@/lib/data/inventory-status';
 import { logger } from '@/lib/logger';
 import { getStores } from '@/lib/stores/registry';
 import type { SecretStore } from '@/lib/stores/types';
-import type { FindingSettings } from './evaluate';
+import { accountOf, type FindingSettings } from './evaluate';
 import { evaluateStore } from './evaluate-store';
+import { evaluateWorkloads } from './evaluate-workloads';
 import { FindingsDb, type ApplyCounts } from './findings-db';
 import { isPolicySource, PolicyReader } from './policy-reader';
+import { WORKLOAD_STORE_ID } from './types';
 
 // The process-wide findings store and its evaluation: PostgreSQL's "findings" schema when
 // DATABASE_URL is set, else DATA_DIR/findings.db. Like the inventory it lives on globalThis (Next.js
@@ -24,6 +30,9 @@ interface Slot {
   leader: LeaderHandle | null;
   timer: NodeJS.Timeout | null;
   running: Promise<void> | null;
+  /** The consumer scan under way (it reads at its own pace, beside the evaluation), and its stop. */
+  scanning: Promise<void> | null;
+  stopScan: AbortController | null;
 }
 
 const g = globalThis as unknown as { __findings?: Slot };
@@ -33,7 +42,7 @@ function slot(): Slot {
   const key = env.DATABASE_URL ?? `sqlite:${path.resolve(env.DATA_DIR)}`;
   if (g.__findings?.key !== key) {
     const opening = env.DATABASE_URL ? FindingsDb.openPostgres(env.DATABASE_URL) : FindingsDb.open(path.resolve(env.DATA_DIR));
-    const current: Slot = { key, db: opening, leader: null, timer: null, running: null };
+    const current: Slot = { key, db: opening, leader: null, timer: null, running: null, scanning: null, stopScan: null };
     opening.catch(() => {
       if (g.__findings === current) g.__findings = undefined;
     });
@@ -60,7 +69,8 @@ async function signatureOf(store: SecretStore, db: FindingsDb, now: Date): Promi
   const sync = status.live ? `live:${status.items}:${now.getTime()}` : `${status.syncedAt}:${status.items}:${JSON.stringify(status.tags)}`;
   const policies = isPolicySource(store) ? [...(await db.policyReadTimes(store.id)).values()] : [];
   const newestPolicy = policies.reduce((a, b) => (a > b ? a : b), '');
-  return JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, now.toISOString().slice(0, 13)]);
+  const consumers = store.kind === 'local' ? '' : await db.consumers.stamp();
+  return JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, consumers, now.toISOString().slice(0, 13)]);
 }
 
 /**
@@ -92,6 +102,7 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
           now,
           signature,
           ...(isPolicySource(store) ? { policies: await db.policyReadings(store.id) } : {}),
+          ...(store.kind !== 'local' ? { consumers: await db.consumers.forEvaluation(store.id) } : {}),
         },
       );
       const counts = await db.applyEvaluation(evaluation);
@@ -101,7 +112,67 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
       logger.error({ store: store.id, err: error instanceof Error ? error.message : 'unknown' }, 'findings evaluation failed');
     }
   }
+  if (!options.storeIds || options.storeIds.includes(WORKLOAD_STORE_ID)) await evaluateWorkloadFindings(db, now, options.force === true);
   return results;
+}
+
+/**
+ * Secrets in plain sight (Lambda and ECS environments) as findings of their own, under
+ * WORKLOAD_STORE_ID: again whenever a consumer scan wrote. Not in evaluateFindings' answer, which is per store.
+ */
+async function evaluateWorkloadFindings(db: FindingsDb, now: Date, force: boolean): Promise<void> {
+  try {
+    const signature = `workloads:${await db.consumers.stamp()}`;
+    const last = await db.lastRun(WORKLOAD_STORE_ID);
+    if (!force && last?.inputs === signature) return;
+    const evaluation = evaluateWorkloads(await db.consumers.plainSight(), { now, signature });
+    const counts = await db.applyEvaluation(evaluation);
+    logger.info({ workloads: evaluation.items, findings: evaluation.raised.length, ...counts }, 'plain-sight findings evaluated');
+  } catch (error) {
+    logger.error({ err: error instanceof Error ? error.message : 'unknown' }, 'plain-sight findings evaluation failed');
+  }
+}
+
+/** The inventory as the consumer scan resolves references against it. */
+function inventoryDirectory(stores: readonly SecretStore[]): StoreDirectory {
+  const byId = new Map(stores.map((s) => [s.id, s]));
+  return {
+    async accountOf(storeId) {
+      const store = byId.get(storeId);
+      if (!store) return null;
+      for await (const batch of (await inventoryIndexOf(store)).eachItem(storeId, new Date(), 1)) return batch[0] ? accountOf(batch[0].extra) : null;
+      return null;
+    },
+    async holds(storeId, name) {
+      const store = byId.get(storeId);
+      return store ? (await (await inventoryIndexOf(store)).getItem(storeId, name)) !== null : false;
+    },
+  };
+}
+
+export function createConsumerScanner(db: FindingsDb, options: Partial<ConsumerScanOptions> = {}): ConsumerScanner {
+  const env = readEnv();
+  return new ConsumerScanner(db.consumers, (c) => awsWorkloadSource(c.connection), {
+    ratePerSecond: env.FINDINGS_CONSUMER_READS_PER_SECOND,
+    refreshHours: env.FINDINGS_CONSUMER_REFRESH_HOURS,
+    ...options,
+  });
+}
+
+/**
+ * One run of the consumer scan over every AWS connection whose stores have an inventory (a
+ * reference is resolved against it). Returns what each service's scan did.
+ */
+export async function scanConsumers(scanner: ConsumerScanner, options: { force?: boolean; signal?: AbortSignal; now?: () => Date } = {}): Promise<ScanOutcome[]> {
+  const stores = await getStores();
+  const ready = new Set<string>();
+  for (const store of stores) if (store.kind !== 'local' && hasInventory(await inventoryStatusOf(store))) ready.add(store.id);
+  const configured = consumerConnections(loadStoreConfigs());
+  // What a connection no longer configured found is forgotten; one waiting for its inventory keeps its last scan.
+  await (await findingsDb()).consumers.keepConnections(configured.map((c) => c.key));
+  const connections = configured.filter((c) => c.stores.every((s) => ready.has(s.id)));
+  if (connections.length === 0) return [];
+  return scanner.runOnce(connections, inventoryDirectory(stores), options);
 }
 
 /** One run of the resource policy reader over every Secrets Manager store with an inventory. */
@@ -134,7 +205,18 @@ export async function startFindingsEvaluation(): Promise<void> {
     refreshHours: env.FINDINGS_POLICY_REFRESH_HOURS,
     runBudgetMs: checkMs * 0.75,
   });
+  const scanner = createConsumerScanner(await current.db);
   const tick = () => {
+    // The consumer scan reads at its own (low) rate and may take minutes: it runs beside the evaluation, which picks its results up when it is done.
+    if (!current.scanning) {
+      const stop = (current.stopScan = new AbortController());
+      current.scanning = scanConsumers(scanner, { signal: stop.signal })
+        .then(() => undefined)
+        .catch((error) => logger.error({ err: error instanceof Error ? error.message : 'unknown' }, 'consumer scan failed'))
+        .finally(() => {
+          current.scanning = null;
+        });
+    }
     if (current.running) return;
     current.running = readPolicies(reader)
       .then(() => evaluateFindings({ minAgeMs: everyMs }))
@@ -153,7 +235,9 @@ export async function startFindingsEvaluation(): Promise<void> {
     onLoseLead: async () => {
       if (current.timer) clearInterval(current.timer);
       current.timer = null;
+      current.stopScan?.abort();
       await current.running;
+      await current.scanning;
     },
   });
 }
@@ -163,7 +247,9 @@ export async function closeFindingsDb(): Promise<void> {
   const current = g.__findings;
   if (!current) return;
   g.__findings = undefined;
+  current.stopScan?.abort();
   if (current.leader) await current.leader.stop();
   await current.running;
+  await current.scanning;
   await (await current.db.catch(() => null))?.close();
 }

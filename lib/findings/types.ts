@@ -28,10 +28,27 @@ export const CONTROL_IDS = [
   'ssm-secret-like-string',
   'not-rotated-within-policy',
   'not-read-recently',
+  'unreferenced-and-unread',
+  'referenced-after-deletion',
   'new-reader',
   'no-owner',
+  'plaintext-in-lambda',
+  'plaintext-in-ecs',
 ] as const;
 export type ControlId = (typeof CONTROL_IDS)[number];
+
+/**
+ * Controls about a workload (a Lambda function, an ECS task definition), not a store item: secrets
+ * in plain sight in its environment. Their findings are kept under WORKLOAD_STORE_ID with the
+ * workload's ARN as the name, and only callers who may audit every path of every store see them.
+ */
+export const WORKLOAD_CONTROL_IDS = ['plaintext-in-lambda', 'plaintext-in-ecs'] as const satisfies readonly ControlId[];
+export type WorkloadControlId = (typeof WORKLOAD_CONTROL_IDS)[number];
+export const WORKLOAD_STORE_ID = '';
+
+export function isWorkloadControl(control: ControlId): control is WorkloadControlId {
+  return (WORKLOAD_CONTROL_IDS as readonly string[]).includes(control);
+}
 
 /** open: raised and not suppressed; suppressed: raised, with a suppression in force; resolved: no longer raised. */
 export const FINDING_STATUSES = ['open', 'suppressed', 'resolved'] as const;

@@ -1,5 +1,7 @@
 import 'server-only';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -88,6 +90,16 @@ export function createSecretsManagerClient(connection: AwsConnection, limits?: A
 
 export function createCloudTrailClient(connection: AwsConnection, limits?: AwsCallLimits): CloudTrailClient {
   return new CloudTrailClient(commonConfig(connection, limits));
+}
+
+/** The consumer scan's ECS reads (ListTaskDefinitions, DescribeTaskDefinition): answers hold environment values, examined in memory and dropped. */
+export function createEcsClient(connection: AwsConnection, limits?: AwsCallLimits): ECSClient {
+  return new ECSClient(commonConfig(connection, limits));
+}
+
+/** The consumer scan's Lambda reads (ListFunctions): answers hold environment values, examined in memory and dropped. */
+export function createLambdaClient(connection: AwsConnection, limits?: AwsCallLimits): LambdaClient {
+  return new LambdaClient(commonConfig(connection, limits));
 }
 
 /** Path-style URLs, so an endpoint such as a local simulator or MinIO works without DNS per bucket. */

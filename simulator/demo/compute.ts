@@ -8,8 +8,9 @@ import { DAY_MS, demoValue, type Env } from './catalogue';
 // name or ARN, a secret's full or partial ARN with a `:json-key:…` suffix, Lambda environment
 // variables holding names, ids and the Parameters and Secrets extension's paths). For the findings
 // about who uses what: one task definition names another account's parameter, one a secret
-// scheduled for deletion, and in prod a few plain-text credentials sit in plain sight. Most items
-// are referenced by nothing. Deterministic for a given `now`.
+// scheduled for deletion, and in prod a few plain-text credentials sit in plain sight. The payments
+// API's database credentials are used by a task definition and a function both (the Used by panel).
+// Most items are referenced by nothing. Deterministic for a given `now`.
 
 export interface DemoCompute {
   taskDefinitions: TaskDefinitionInput[];
@@ -25,7 +26,8 @@ export interface DemoCompute {
  */
 const entropy = seededRandom(0x5eed_0040);
 export const PLANTED_PLAIN_TEXT = {
-  awsAccessKeyId: ['AKIA', 'DEMOFAKENOTREAL1'].join(''),
+  // Base32 like a real key id (A-Z, 2-7), so the access-key detector recognises it.
+  awsAccessKeyId: ['AKIA', 'DEMOFAKENOTREALX'].join(''),
   githubToken: ['ghp', 'DemoFakeGithubTokenNotReal0123456789'].join('_'),
   highEntropy: Array.from({ length: 40 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[Math.floor(entropy() * 64)]).join(''),
 } as const;
@@ -154,6 +156,12 @@ export function demoCompute(env: Env, account: string, region: string, other: { 
         },
       },
       Layers: [extensionLayer(region)],
+    },
+    // Runs the payments API's schema migrations with the API's own database credentials.
+    {
+      FunctionName: 'payments-api-migrations',
+      LastModified: registered(12),
+      Environment: { Variables: { DB_SECRET_ARN: fullArn(`${env}/payments/api/db-credentials`), MIGRATIONS_TABLE: 'schema_migrations' } },
     },
     {
       FunctionName: 'search-indexer-nightly',

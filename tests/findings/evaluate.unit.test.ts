@@ -7,13 +7,14 @@ import {
   evaluateItem,
   looksSecretLike,
   ownerOf,
+  type ItemConsumers,
   type ItemReads,
   type ItemUnderReview,
   type ReadCoverage,
 } from '@/lib/findings/evaluate';
 import { summariseReads } from '@/lib/findings/evaluate-store';
 import { analysePolicy, type PolicyReading } from '@/lib/findings/resource-policy';
-import { CONTROL_IDS, type ControlId } from '@/lib/findings/types';
+import { CONTROL_IDS, isWorkloadControl, type ControlId, type WorkloadControlId } from '@/lib/findings/types';
 import type { StoreKind } from '@/lib/stores/types';
 
 // The pure per-item evaluation, control by control: for each one a case that raises it and a close
@@ -63,11 +64,22 @@ interface Case {
   settings?: typeof S;
   /** Its resource policy as last read (default: none read yet). */
   policy?: (PolicyReading & { readAt: string }) | null;
+  /** What the consumer scan says of it (default: its connection never scanned). */
+  consumers?: ItemConsumers | null;
 }
 
 function evaluate(c: Case) {
-  return evaluateItem(c.item, c.reads === undefined ? readYesterday : c.reads, c.coverage === undefined ? longCoverage : c.coverage, c.settings ?? S, NOW, c.policy ?? null);
+  return evaluateItem(c.item, c.reads === undefined ? readYesterday : c.reads, c.coverage === undefined ? longCoverage : c.coverage, c.settings ?? S, NOW, c.policy ?? null, c.consumers ?? null);
 }
+
+/** Controls about store items (the workload controls are asked of Lambda and ECS, tests/consumers). */
+type ItemControlId = Exclude<ControlId, WorkloadControlId>;
+const ITEM_CONTROL_IDS = CONTROL_IDS.filter((c): c is ItemControlId => !isWorkloadControl(c));
+
+const TASK = { kind: 'ecs-task-definition' as const, name: 'payments-api:7', arn: 'arn:aws:ecs:us-east-1:111111111111:task-definition/payments-api:7', via: 'api DB_PASSWORD' };
+/** A complete scan that found no workload naming the item. */
+const nobody: ItemConsumers = { consumers: [], scanComplete: true, scannedAt: ago(0.1) };
+const namedByTask: ItemConsumers = { ...nobody, consumers: [TASK] };
 
 function raised(c: Case): ControlId[] {
   return evaluate(c).map((f) => f.control);
@@ -82,7 +94,7 @@ const rotation = (over: Partial<NonNullable<ItemUnderReview['extra']['rotation']
 const ssm = (over: Partial<ItemUnderReview> = {}) => clean('ssm', over);
 
 /** Per control: items that raise it, and close items that do not. */
-const TABLE: Record<ControlId, { raises: Case[]; clears: Case[] }> = {
+const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
   'sm-rotation-enabled': {
     raises: [
       { name: 'rotation off', item: sm({ extra: rotation({ enabled: false, nextRotationAt: null }) }) },
@@ -218,6 +230,36 @@ const TABLE: Record<ControlId, { raises: Case[]; clears: Case[] }> = {
       { name: 'last read 100 days ago with a 120-day limit', item: ssm(), reads: { lastReadAt: ago(100), newReaders: [] }, settings: { ...S, unusedDays: 120 } },
     ],
   },
+  'unreferenced-and-unread': {
+    raises: [
+      { name: 'named by no workload, last read 91 days ago', item: sm(), reads: { lastReadAt: ago(91), newReaders: [] }, consumers: nobody },
+      { name: 'named by no workload, no read since the index began 200 days ago', item: sm(), reads: { lastReadAt: null, newReaders: [] }, consumers: nobody },
+      { name: 'named by nothing, read 31 days ago with a 30-day limit', item: sm(), reads: { lastReadAt: ago(31), newReaders: [] }, consumers: nobody, settings: { ...S, unusedDays: 30 } },
+    ],
+    clears: [
+      { name: 'named by an ECS task definition, never read', item: sm(), reads: { lastReadAt: null, newReaders: [] }, consumers: namedByTask },
+      { name: 'named by nothing, read 89 days ago', item: sm(), reads: { lastReadAt: ago(89), newReaders: [] }, consumers: nobody },
+      { name: 'the scan of its connection did not read everything', item: sm(), reads: { lastReadAt: null, newReaders: [] }, consumers: { ...nobody, scanComplete: false } },
+      { name: 'its connection never scanned', item: sm(), reads: { lastReadAt: null, newReaders: [] }, consumers: null },
+      { name: 'reads unknown (CloudTrail does not cover the store)', item: sm(), reads: null, consumers: nobody },
+      { name: 'reads known for 60 days only', item: sm(), reads: { lastReadAt: null, newReaders: [] }, coverage: { since: ago(60) }, consumers: nobody },
+      { name: 'changed 30 days ago (newer than the window)', item: sm({ lastChangedAt: ago(30) }), reads: { lastReadAt: null, newReaders: [] }, consumers: nobody },
+    ],
+  },
+  'referenced-after-deletion': {
+    raises: [
+      { name: 'scheduled for deletion 3 days ago, named by an ECS task definition', item: sm(), consumers: { ...namedByTask, deletedAt: ago(3) } },
+      {
+        name: 'scheduled for deletion, named by a Lambda function and a task definition',
+        item: sm(),
+        consumers: { ...namedByTask, consumers: [TASK, { kind: 'lambda-function', name: 'ledger-export', arn: 'arn:aws:lambda:us-east-1:111111111111:function:ledger-export', via: 'DB_SECRET_ARN' }], deletedAt: ago(3) },
+      },
+    ],
+    clears: [
+      { name: 'scheduled for deletion, named by nothing', item: sm(), consumers: { ...nobody, deletedAt: ago(3) } },
+      { name: 'named by a task definition, not scheduled for deletion', item: sm(), consumers: namedByTask },
+    ],
+  },
   'new-reader': {
     raises: [
       { name: 'a principal first seen 2 days ago (ssm)', item: ssm(), reads: { lastReadAt: ago(1), newReaders: [{ principal: 'arn:aws:iam::111111111111:role/etl', firstReadAt: ago(2) }] } },
@@ -244,25 +286,26 @@ const TABLE: Record<ControlId, { raises: Case[]; clears: Case[] }> = {
 };
 
 describe('the catalogue', () => {
-  it('has exactly one control per id, in CONTROL_IDS order, each with a reference, a remediation and a store it applies to', () => {
+  it('has exactly one control per id, in CONTROL_IDS order, each with a reference, a remediation and a store it applies to (none for a workload control)', () => {
     expect(CONTROLS.map((c) => c.id)).toEqual([...CONTROL_IDS]);
     for (const c of CONTROLS) {
       expect(controlOf(c.id)).toBe(c);
       expect(c.references.length, c.id).toBeGreaterThan(0);
       expect(c.remediation.length, c.id).toBeGreaterThan(10);
-      expect(c.appliesTo.length, c.id).toBeGreaterThan(0);
+      if (isWorkloadControl(c.id)) expect(c.appliesTo, c.id).toEqual([]);
+      else expect(c.appliesTo.length, c.id).toBeGreaterThan(0);
     }
   });
-  it('has a raising and a clearing case for every control in this table', () => {
-    expect(Object.keys(TABLE).sort()).toEqual([...CONTROL_IDS].sort());
-    for (const id of CONTROL_IDS) {
+  it('has a raising and a clearing case for every item control in this table', () => {
+    expect(Object.keys(TABLE).sort()).toEqual([...ITEM_CONTROL_IDS].sort());
+    for (const id of ITEM_CONTROL_IDS) {
       expect(TABLE[id].raises.length, id).toBeGreaterThan(0);
       expect(TABLE[id].clears.length, id).toBeGreaterThan(0);
     }
   });
 });
 
-describe.each([...CONTROL_IDS])('%s', (control) => {
+describe.each([...ITEM_CONTROL_IDS])('%s', (control) => {
   const { raises, clears } = TABLE[control];
   it.each(raises.map((c) => [c.name, c] as const))('raised: %s', (_name, c) => {
     const found = evaluate(c);
@@ -342,7 +385,10 @@ describe('appliesTo', () => {
         { ...worst(kind), kind: kind === 'ssm' ? 'SecureString' : 'secret' },
         { ...worst(kind), extra: { ...worst(kind).extra, rotation: { ...worst(kind).extra.rotation!, enabled: false } } },
       ].flatMap((item) =>
-        [openPolicy, brokenPolicy].flatMap((p) => evaluateItem(item, reads, longCoverage, S, NOW, p).map((f) => f.control)),
+        [openPolicy, brokenPolicy].flatMap((p) =>
+          // Named by nothing, and (a secret scheduled for deletion) still named by a task definition.
+          [nobody, { ...namedByTask, deletedAt: ago(3) }].flatMap((consumers) => evaluateItem(item, reads, longCoverage, S, NOW, p, consumers).map((f) => f.control)),
+        ),
       ),
     );
 
@@ -357,6 +403,8 @@ describe('appliesTo', () => {
     for (const c of CONTROLS) {
       for (const kind of ['ssm', 'secretsmanager', 'local'] as const) expect(byKind.get(kind)!.has(c.id), `${c.id} on ${kind}`).toBe(c.appliesTo.includes(kind));
     }
+    // The workload controls are never asked of an item.
+    for (const kind of ['ssm', 'secretsmanager', 'local'] as const) for (const c of byKind.get(kind)!) expect(isWorkloadControl(c), c).toBe(false);
   });
 
   it('asks the Secrets Manager controls of no parameter, and the Parameter Store ones of no secret', () => {

@@ -51,6 +51,54 @@ function statements(dialect: DialectName): string[] {
   PRIMARY KEY (store_id, item_name)
 )`,
     'CREATE INDEX IF NOT EXISTS resource_policies_read ON resource_policies (store_id, read_at)',
+    // The consumer scan (lib/consumers/consumer-scan.ts): which workloads name which items, the
+    // environment variables that look like secrets (by NAME and detector; never a value), and how
+    // each connection's last scan of each service went. A scan replaces its service's rows whole.
+    `CREATE TABLE IF NOT EXISTS consumer_references (
+  connection_key ${text} NOT NULL,
+  consumer_kind ${text} NOT NULL,
+  consumer_arn ${text} NOT NULL,
+  consumer_name ${text} NOT NULL,
+  container ${text},
+  variable ${text} NOT NULL,
+  service ${text} NOT NULL,
+  account ${text},
+  region ${text},
+  resolution ${text} NOT NULL,
+  store_id ${text},
+  item_name ${text},
+  item_arn ${text},
+  deleted_at ${text},
+  seen_at ${text} NOT NULL
+)`,
+    'CREATE INDEX IF NOT EXISTS consumer_references_item ON consumer_references (store_id, item_name)',
+    'CREATE INDEX IF NOT EXISTS consumer_references_scan ON consumer_references (connection_key, consumer_kind)',
+    `CREATE TABLE IF NOT EXISTS plain_sight (
+  connection_key ${text} NOT NULL,
+  resource_kind ${text} NOT NULL,
+  resource_arn ${text} NOT NULL,
+  resource_name ${text} NOT NULL,
+  account ${text},
+  region ${text},
+  container ${text},
+  variable ${text} NOT NULL,
+  detector ${text} NOT NULL,
+  seen_at ${text} NOT NULL
+)`,
+    'CREATE INDEX IF NOT EXISTS plain_sight_scan ON plain_sight (connection_key, resource_kind)',
+    `CREATE TABLE IF NOT EXISTS consumer_scans (
+  connection_key ${text} NOT NULL,
+  service ${text} NOT NULL,
+  region ${text} NOT NULL,
+  account ${text},
+  store_ids ${text} NOT NULL,
+  attempted_at ${text} NOT NULL,
+  scanned_at ${text},
+  error ${text},
+  complete INTEGER NOT NULL,
+  resources INTEGER NOT NULL,
+  PRIMARY KEY (connection_key, service)
+)`,
     `CREATE TABLE IF NOT EXISTS finding_runs (
   store_id ${text} PRIMARY KEY,
   evaluated_at ${text} NOT NULL,
