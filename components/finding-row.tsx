@@ -13,6 +13,8 @@ import type { FindingDto } from '@/lib/findings/queries';
 // those the server would let do it. Stacked, so nothing scrolls sideways on a phone.
 
 const DAY_MS = 86_400_000;
+/** What a workload finding is about, by its kind. */
+export const WORKLOAD_KINDS: Record<string, string> = { 'lambda-function': 'Lambda function', 'ecs-task-definition': 'ECS task definition' };
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The suppression picker's days, from the server's clock: tomorrow at the earliest, 30 days by default, a year at most. */
@@ -59,17 +61,24 @@ export function FindingRow({
           </span>
         )}
       </div>
-      {showItem && (
-        <p className="min-w-0">
-          <Link href={f.href} className="break-all font-mono text-slate-900 hover:underline" data-testid="finding-item">
-            {f.itemName}
-          </Link>
-        </p>
-      )}
+      {showItem &&
+        (f.href ? (
+          <p className="min-w-0">
+            <Link href={f.href} className="break-all font-mono text-slate-900 hover:underline" data-testid="finding-item">
+              {f.itemName}
+            </Link>
+          </p>
+        ) : (
+          // A workload (a Lambda function, an ECS task definition) is no item: named, not linked.
+          <p className="min-w-0" data-testid="finding-resource">
+            <span className="font-mono text-slate-900">{String(f.evidence.facts?.resource ?? f.itemName)}</span>
+            <span className="block break-all font-mono text-xs text-slate-500">{f.itemName}</span>
+          </p>
+        ))}
       <p className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-500">
-        {showItem && <span title={f.storeId}>{storeLabel ?? f.storeId}</span>}
+        {showItem && <span title={f.storeId}>{f.href ? (storeLabel ?? f.storeId) : (WORKLOAD_KINDS[f.kind] ?? f.kind)}</span>}
         {f.account && <span>account <span className="font-mono">{f.account}</span></span>}
-        <span>{f.owner ? <>owner <span className="font-medium text-slate-700">{f.owner}</span></> : 'no owner tag'}</span>
+        {f.href && <span>{f.owner ? <>owner <span className="font-medium text-slate-700">{f.owner}</span></> : 'no owner tag'}</span>}
         <span>
           first seen <RelativeTime iso={f.firstSeenAt} />
         </span>

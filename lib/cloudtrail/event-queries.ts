@@ -121,6 +121,17 @@ export interface AccessPanelOptions {
   newReaderDays?: number;
 }
 
+/** Reads of one item by one principal from one source, for the Used by panel. */
+export interface ReaderSource {
+  /** The role behind an assumed-role session, else the identity; null when CloudTrail names none. */
+  principal: string | null;
+  /** sourceIPAddress: an address, or the AWS service that read on the principal's behalf (ecs-tasks.amazonaws.com…). */
+  source: string | null;
+  reads: number;
+  firstReadAt: string;
+  lastReadAt: string;
+}
+
 /** Reads of one name (an item, or a folder read by path) by one principal. */
 export interface StoreRead {
   itemName: string;
@@ -389,6 +400,32 @@ export class EventQueries {
     const toReaders = (rows: typeof readers30): Reader[] => rows.map((r) => ({ principal: r.principal, reads: r.reads, lastReadAt: r.last_at, isNew: isNew.has(r.principal) }));
 
     return { lastRead: lastRead ?? null, readers30: toReaders(readers30), readers90: toReaders(readers90), newReaders, recent, newReaderDays };
+  }
+
+  /**
+   * Who read one item's value (alone or through a parent folder) in the last `days`, grouped by
+   * principal and source, most reads first: the Used by panel's CloudTrail half. The caller has
+   * already authorized 'view-audit' on the item.
+   */
+  async readersBySource(storeId: string, itemName: string, options: { now?: Date; days?: number; limit?: number } = {}): Promise<ReaderSource[]> {
+    const now = (options.now ?? new Date()).getTime();
+    const since = new Date(now - (options.days ?? 90) * DAY_MS).toISOString();
+    const plan: QueryPlan = {
+      common: allOf([sql<SqlBool>`store_id = ${storeId}`, sql<SqlBool>`event_name IN ${READ_LIST}`, sql<SqlBool>`error_code IS NULL`]),
+      branches: coversItemBranches(itemName),
+    };
+    const parts = eachAlternative(
+      plan,
+      (where) =>
+        sql`SELECT principal, source_ip, count(*) AS n, min(event_time) AS first_at, max(event_time) AS last_at FROM ct_entries WHERE ${where} GROUP BY principal, source_ip`,
+      sql<SqlBool>`event_time >= ${since}`,
+    );
+    const { rows } = await sql<{ principal: string | null; source_ip: string | null; reads: number; first_at: string; last_at: string }>`
+      SELECT principal, source_ip, sum(n) AS reads, min(first_at) AS first_at, max(last_at) AS last_at FROM (${parts}) AS sources
+      GROUP BY principal, source_ip
+      ORDER BY reads DESC, last_at DESC, CASE WHEN principal IS NULL THEN 1 ELSE 0 END, principal, CASE WHEN source_ip IS NULL THEN 1 ELSE 0 END, source_ip
+      LIMIT ${options.limit ?? 200}`.execute(this.db);
+    return rows.map((r) => ({ principal: r.principal, source: r.source_ip, reads: Number(r.reads), firstReadAt: r.first_at, lastReadAt: r.last_at }));
   }
 
   /**

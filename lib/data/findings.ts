@@ -1,13 +1,13 @@
 import 'server-only';
 import { z } from 'zod';
 import { appendAudit } from '@/lib/audit/audit-log';
-import { auditableNamePattern, authorize, can } from '@/lib/auth/authorize';
+import { auditableNamePattern, AuthorizationError, authorize, can, canEverywhere } from '@/lib/auth/authorize';
 import { actorOf, type Principal } from '@/lib/auth/principal';
 import { controlOf, CONTROLS } from '@/lib/findings/controls';
 import { findingsDb } from '@/lib/findings/findings';
 import type { FindingPosition, FindingScope, FindingsWhere, StoredFinding, StoredSuppression } from '@/lib/findings/findings-db';
 import type { FindingDto, FindingFilters, FindingPage, FindingQuery, FindingSummary, SuppressionListItem } from '@/lib/findings/queries';
-import { SEVERITIES, type ControlId, type FindingStatus, type Severity } from '@/lib/findings/types';
+import { SEVERITIES, WORKLOAD_STORE_ID, type ControlId, type FindingStatus, type Severity } from '@/lib/findings/types';
 import { CursorError } from '@/lib/inventory/inventory-index';
 import { ConflictError } from '@/lib/conflict-error';
 import { itemHref } from '@/lib/links';
@@ -18,7 +18,9 @@ import { liftSuppressionSchema, MAX_FINDINGS_LIMIT as LIMIT, suppressionInputSch
 // The data access layer for findings: every list, count, export and suppression cut to the
 // caller's view-audit grants (findings carry CloudTrail evidence), by the same name patterns the
 // audit timeline uses. Callers: the /findings page, item pages, the overview, /api/v1/findings and
-// /metrics (the last with lib/auth/operator-principal.ts).
+// /metrics (the last with lib/auth/operator-principal.ts). Findings about workloads (secrets in
+// plain sight in Lambda and ECS) name no item: like the audit timeline's unmapped events, only
+// callers who may audit every path of every store see (and suppress) them.
 
 export const MAX_FINDINGS_LIMIT = LIMIT;
 /** AWS list prices a month: a Secrets Manager secret, an advanced-tier parameter. */
@@ -26,14 +28,34 @@ const SECRET_MONTHLY_USD = 0.4;
 const ADVANCED_PARAMETER_MONTHLY_USD = 0.05;
 const MAX_SUPPRESSIONS_LISTED = 500;
 
-/** The stores (optionally only some) and names the principal may see findings of. */
+/** The stores (optionally only some) and names the principal may see findings of; workloads too for auditors of everything, unless stores are named. */
 async function scopesOf(principal: Principal, storeIds?: string[]): Promise<FindingScope[]> {
   const stores = await getStores();
-  return stores.flatMap((store) => {
+  const scopes: FindingScope[] = stores.flatMap((store) => {
     if (storeIds && !storeIds.includes(store.id)) return [];
     const namePattern = auditableNamePattern(principal, store.id);
     return namePattern === false ? [] : [{ storeId: store.id, namePattern }];
   });
+  if ((!storeIds || storeIds.includes(WORKLOAD_STORE_ID)) && canEverywhere(principal, 'view-audit')) scopes.push({ storeId: WORKLOAD_STORE_ID, namePattern: null });
+  return scopes;
+}
+
+/** Whether the principal may see a finding's evidence: its item's audit trail, or (a workload finding) every one. */
+function mayAudit(principal: Principal, storeId: string, name: string): boolean {
+  return storeId === WORKLOAD_STORE_ID ? canEverywhere(principal, 'view-audit') : can(principal, 'view-audit', { storeId, name });
+}
+
+/** Whether the principal may suppress (and lift) findings on this item, or (storeId WORKLOAD_STORE_ID) on workloads. */
+export function maySuppressFinding(principal: Principal, storeId: string, name: string): boolean {
+  return storeId === WORKLOAD_STORE_ID ? canEverywhere(principal, 'suppress-finding') : can(principal, 'suppress-finding', { storeId, name });
+}
+
+/** authorize() for a workload finding, which names no item: 404 outside the caller's reach, 403 without the role; audited. */
+async function authorizeWorkload(principal: Principal, action: 'suppress-finding', itemName: string): Promise<void> {
+  if (canEverywhere(principal, action)) return;
+  const status = canEverywhere(principal, 'view-audit') ? 403 : 404;
+  await appendAudit({ actor: actorOf(principal), action, target: `workload:${itemName}`, outcome: 'denied', details: { status } });
+  throw new AuthorizationError(status, status === 404 ? `There is no finding raised on ${itemName}.` : `Your role does not allow ${action} here; ask an admin for a grant.`);
 }
 
 async function whereOf(principal: Principal, filters: FindingFilters, now: Date): Promise<FindingsWhere> {
@@ -83,7 +105,7 @@ function toDto(f: StoredFinding): FindingDto {
     evidence: f.evidence,
     remediation: control.remediation,
     suppression: f.suppression,
-    href: itemHref(f.storeId, f.itemName),
+    href: f.storeId === WORKLOAD_STORE_ID ? null : itemHref(f.storeId, f.itemName),
   };
 }
 
@@ -118,7 +140,7 @@ export async function getFindingSummary(principal: Principal, filters: FindingFi
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const row of byControl) bySeverity[row.severity] += row.open;
   const total = (status: 'open' | 'suppressed' | 'resolved') => byControl.reduce((n, r) => n + r[status], 0);
-  const evaluated = where.scopes.map((s) => runs.get(s.storeId)).filter((at): at is string => at !== undefined);
+  const evaluated = where.scopes.filter((s) => s.storeId !== WORKLOAD_STORE_ID).map((s) => runs.get(s.storeId)).filter((at): at is string => at !== undefined);
   return {
     byControl,
     bySeverity,
@@ -131,7 +153,7 @@ export async function getFindingSummary(principal: Principal, filters: FindingFi
       monthlyUsd: Math.round((unusedSecrets * SECRET_MONTHLY_USD + unusedAdvanced * ADVANCED_PARAMETER_MONTHLY_USD) * 100) / 100,
     },
     evaluatedAt: evaluated.length ? evaluated.reduce((a, b) => (a < b ? a : b)) : null,
-    pendingStores: where.scopes.filter((s) => !runs.has(s.storeId)).map((s) => s.storeId),
+    pendingStores: where.scopes.filter((s) => s.storeId !== WORKLOAD_STORE_ID && !runs.has(s.storeId)).map((s) => s.storeId),
   };
 }
 
@@ -177,8 +199,8 @@ export async function createSuppression(principal: Principal, raw: unknown, now:
   const parsed = suppressionInputSchema(now).safeParse(raw);
   if (!parsed.success) throw new RequestError(400, describeIssues(parsed.error));
   const input = parsed.data;
-  const item = { storeId: input.storeId, name: input.itemName };
-  await authorize(principal, 'suppress-finding', item);
+  if (input.storeId === WORKLOAD_STORE_ID) await authorizeWorkload(principal, 'suppress-finding', input.itemName);
+  else await authorize(principal, 'suppress-finding', { storeId: input.storeId, name: input.itemName });
   const db = await findingsDb();
   const scopes = await scopesOf(principal, [input.storeId]);
   if (!(await db.isRaised(scopes, input.storeId, input.itemName, input.control as ControlId, now))) {
@@ -202,11 +224,11 @@ export async function liftSuppressionById(principal: Principal, raw: unknown, no
   if (!parsed.success) throw new RequestError(400, describeIssues(parsed.error));
   const db = await findingsDb();
   const found = await db.suppression(parsed.data.id);
-  const resource = found ? { storeId: found.storeId, name: found.itemName } : null;
-  if (!found || !resource || !can(principal, 'view-audit', resource)) {
+  if (!found || !mayAudit(principal, found.storeId, found.itemName)) {
     throw new RequestError(404, `There is no suppression ${parsed.data.id}.`);
   }
-  await authorize(principal, 'suppress-finding', resource);
+  if (found.storeId === WORKLOAD_STORE_ID) await authorizeWorkload(principal, 'suppress-finding', found.itemName);
+  else await authorize(principal, 'suppress-finding', { storeId: found.storeId, name: found.itemName });
   if (!(await db.liftSuppression(found.id, actorOf(principal), now.toISOString()))) throw new ConflictError(`Suppression ${found.id} was lifted already.`);
   await appendAudit({ actor: actorOf(principal), action: 'finding.lift-suppression', target: `${found.storeId}:${found.itemName}`, outcome: 'success', details: { control: found.control, suppression: found.id } });
   return toSuppressionItem((await db.suppression(found.id))!, now);

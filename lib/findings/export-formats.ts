@@ -1,7 +1,7 @@
 import type { StoreKind } from '@/lib/stores/types';
 import { controlOf } from './controls';
 import type { FindingDto } from './queries';
-import type { Severity } from './types';
+import { WORKLOAD_STORE_ID, type Severity } from './types';
 
 // The findings exports as pure functions over FindingDto: CSV rows for a spreadsheet and AWS
 // Security Finding Format (ASFF) for Security Hub's BatchImportFindings. Metadata only, as every
@@ -88,7 +88,7 @@ export interface AsffOptions {
 }
 
 export interface AsffResource {
-  Type: 'AwsSecretsManagerSecret' | 'AwsSsmParameter' | 'Other';
+  Type: 'AwsSecretsManagerSecret' | 'AwsSsmParameter' | 'AwsLambdaFunction' | 'AwsEcsTaskDefinition' | 'Other';
   Id: string;
   Region?: string;
   Partition?: 'aws';
@@ -122,6 +122,11 @@ function cut(text: string, max: number): string {
 }
 
 function resourceOf(f: ExportableFinding, store: StoreLocation | undefined, account: string): AsffResource {
+  if (f.storeId === WORKLOAD_STORE_ID) {
+    // A secret in plain sight: the workload itself, by its ARN (arn:aws:<service>:<region>:…).
+    const region = f.itemName.split(':')[3];
+    return { Type: f.kind === 'lambda-function' ? 'AwsLambdaFunction' : 'AwsEcsTaskDefinition', Id: f.itemName, ...(region ? { Region: region, Partition: 'aws' as const } : {}) };
+  }
   const region = store?.region ?? undefined;
   const fallbackId = `${f.storeId}:${f.itemName}`;
   if (store?.kind === 'secretsmanager') {
@@ -144,7 +149,8 @@ function remediationUrl(f: FindingDto): string | undefined {
 export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding {
   const store = options.stores.get(f.storeId);
   const account = f.account && /^\d{12}$/.test(f.account) ? f.account : UNKNOWN_ACCOUNT;
-  const region = store?.region ?? options.defaultRegion ?? DEFAULT_REGION;
+  const workload = f.storeId === WORKLOAD_STORE_ID;
+  const region = (workload ? f.itemName.split(':')[3] : store?.region) || (options.defaultRegion ?? DEFAULT_REGION);
   const updatedAt = f.resolvedAt ?? f.lastSeenAt;
   const url = remediationUrl(f);
   const productFields: Record<string, string> = {
@@ -161,7 +167,7 @@ export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding 
   return {
     SchemaVersion: ASFF_SCHEMA_VERSION,
     // Stable across exports, so a re-import updates the same finding instead of adding another.
-    Id: cut(`secrets-dashboard/${f.storeId}/${f.control}${f.itemName.startsWith('/') ? '' : '/'}${f.itemName}`, 512),
+    Id: cut(workload ? `secrets-dashboard/workload/${f.control}/${f.itemName}` : `secrets-dashboard/${f.storeId}/${f.control}${f.itemName.startsWith('/') ? '' : '/'}${f.itemName}`, 512),
     ProductArn: `arn:aws:securityhub:${region}:${account}:product/${account}/default`,
     GeneratorId: f.control,
     AwsAccountId: account,

@@ -50,7 +50,8 @@ export interface FindingDto {
   evidence: FindingEvidence;
   remediation: string;
   suppression: SuppressionDto | null;
-  href: string;
+  /** The item's page; null for a workload finding (storeId WORKLOAD_STORE_ID, itemName the workload's ARN, kind lambda-function or ecs-task-definition). */
+  href: string | null;
 }
 
 export interface FindingPage {

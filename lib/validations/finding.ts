@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTROL_IDS, FINDING_STATUSES, SEVERITIES, type ControlId, type FindingStatus, type Severity } from '@/lib/findings/types';
+import { CONTROL_IDS, FINDING_STATUSES, SEVERITIES, WORKLOAD_STORE_ID, type ControlId, type FindingStatus, type Severity } from '@/lib/findings/types';
 import type { FindingQuery } from '@/lib/findings/queries';
 import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
 import { checkItemName } from './item-name';
@@ -124,16 +124,20 @@ export const findingFiltersSchema = z.custom<SearchParamsInput>((v) => typeof v 
 });
 
 const DAY_MS = 86_400_000;
+/** A workload finding's name: a Lambda function's or an ECS task definition revision's ARN. */
+export const WORKLOAD_ARN = /^arn:aws[a-z-]*:(lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}|ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d{1,9})$/;
 
 /** A suppression as a reviewer gives it. `now` is the server's clock (the expiry must lie ahead, within a year). */
 export function suppressionInputSchema(now: Date = new Date()) {
   return z.strictObject(
     {
-      storeId: z.string({ message: 'storeId is required' }).regex(STORE_ID, { message: 'storeId must be a store id' }),
+      // A workload finding (a secret in plain sight) has no store: WORKLOAD_STORE_ID ('') and the workload's ARN.
+      storeId: z.string({ message: 'storeId is required' }).refine((v) => v === WORKLOAD_STORE_ID || STORE_ID.test(v), { message: 'storeId must be a store id' }),
       itemName: z
         .string({ message: 'itemName is required' })
         .min(1, { message: 'itemName is required' })
         .superRefine((name, ctx) => {
+          if (WORKLOAD_ARN.test(name)) return;
           const problem = checkItemName(name);
           if (problem) ctx.addIssue({ code: 'custom', message: `itemName: ${problem.message}` });
         }),
@@ -151,7 +155,10 @@ export function suppressionInputSchema(now: Date = new Date()) {
         .refine((v) => Date.parse(v) <= now.getTime() + MAX_SUPPRESSION_DAYS * DAY_MS, { message: 'expiresAt may be at most a year ahead' }),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}; expected storeId, itemName, control, reason, expiresAt` : undefined) },
-  );
+  ).refine((v) => (v.storeId === WORKLOAD_STORE_ID) === WORKLOAD_ARN.test(v.itemName), {
+    message: 'itemName: a finding about a Lambda function or an ECS task definition has no store (storeId "") and is named by its ARN; an item has a store',
+    path: ['itemName'],
+  });
 }
 
 export type SuppressionInput = z.infer<ReturnType<typeof suppressionInputSchema>>;

@@ -7,12 +7,11 @@ import { SeverityBadge } from '@/components/severity-badge';
 import { SimpleTable } from '@/components/simple-table';
 import { liftSuppression } from '@/lib/actions/lift-suppression';
 import { suppressFinding } from '@/lib/actions/suppress-finding';
-import { can } from '@/lib/auth/authorize';
 import { listStoreSummaries } from '@/lib/data/browse';
-import { getFindingSummary, listFindings, listSuppressions } from '@/lib/data/findings';
+import { getFindingSummary, listFindings, listSuppressions, maySuppressFinding } from '@/lib/data/findings';
 import { CONTROLS, controlOf } from '@/lib/findings/controls';
 import type { FindingFilters, FindingPage } from '@/lib/findings/queries';
-import { FINDING_STATUSES, SEVERITIES, SEVERITY_LABELS, type FindingStatus } from '@/lib/findings/types';
+import { FINDING_STATUSES, SEVERITIES, SEVERITY_LABELS, WORKLOAD_STORE_ID, type FindingStatus } from '@/lib/findings/types';
 import { isCursorError } from '@/lib/inventory/inventory-index';
 import { findingsHref, findingsSearch, itemHref, type FindingsLinkQuery } from '@/lib/links';
 import { requirePermission } from '@/lib/session';
@@ -89,7 +88,7 @@ export default async function FindingsPage({ searchParams }: Props) {
     }
   }
   const [summary, suppressions] = await Promise.all([getFindingSummary(principal, scope, now), listSuppressions(principal)]);
-  const mayLift = (storeId: string, name: string) => can(principal, 'suppress-finding', { storeId, name });
+  const mayLift = (storeId: string, name: string) => maySuppressFinding(principal, storeId, name);
   const expiry = suppressionExpiryDays(now);
   const actionsFor = (storeId: string, name: string): FindingActions => {
     const may = mayLift(storeId, name);
@@ -356,9 +355,13 @@ export default async function FindingsPage({ searchParams }: Props) {
               {suppressions.map((s) => (
                 <tr key={s.id} data-testid="suppression-row" data-active={s.active ? 'true' : 'false'} data-item={s.itemName} data-control={s.control} className="align-top">
                   <td className="px-3 py-2 font-mono text-xs break-all">
-                    <Link href={itemHref(s.storeId, s.itemName)} className="text-sky-700 hover:underline">
-                      {s.storeId}:{s.itemName}
-                    </Link>
+                    {s.storeId === WORKLOAD_STORE_ID ? (
+                      <span>{s.itemName}</span>
+                    ) : (
+                      <Link href={itemHref(s.storeId, s.itemName)} className="text-sky-700 hover:underline">
+                        {s.storeId}:{s.itemName}
+                      </Link>
+                    )}
                   </td>
                   <td className="px-3 py-2">{controlOf(s.control)?.title ?? s.control}</td>
                   <td className="px-3 py-2 break-words">“{s.reason}”</td>

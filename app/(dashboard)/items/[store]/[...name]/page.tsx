@@ -3,6 +3,7 @@ import { notFound } from 'next/navigation';
 import { AccessPanel } from '@/components/access-panel';
 import { suppressionExpiryDays } from '@/components/finding-row';
 import { FindingsPanel } from '@/components/findings-panel';
+import { UsedByPanel } from '@/components/used-by-panel';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { ItemWriteActions } from '@/components/item-write-actions';
 import { RevealValue } from '@/components/reveal-value';
@@ -20,6 +21,7 @@ import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VersionTimeline } from '@/components/version-timeline';
 import { can } from '@/lib/auth/authorize';
 import { describeStoreFailure, findStore, getItemFreshness, getItemView, type ItemView } from '@/lib/data/browse';
+import { usedByFor } from '@/lib/data/consumers';
 import { itemAccessFor } from '@/lib/data/item-access';
 import { requirePermission } from '@/lib/session';
 import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
@@ -69,6 +71,8 @@ export default async function ItemPage({ params }: Props) {
   const freshness = await getItemFreshness(principal, view.store.id, item.name);
   // CloudTrail knows AWS items only; the built-in store's access is in the dashboard's own log.
   const access = view.store.kind === 'local' ? null : await itemAccessFor(principal, view.store.id, item.name);
+  // Who uses it (ECS, Lambda, CloudTrail readers): AWS items only, for those who may audit it.
+  const usedBy = view.store.kind === 'local' ? null : await usedByFor(principal, view.store.id, item.name);
   const address = { storeId: view.store.id, name: item.name };
   const rotationState = await rotationStateFor(principal, view.store.id, item);
   // null for anyone who may not audit this item: then there is no panel at all.
@@ -198,6 +202,8 @@ export default async function ItemPage({ params }: Props) {
       {can(principal, 'reveal', address) && <RevealValue storeId={view.store.id} name={item.name} />}
 
       {access && <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />}
+
+      {usedBy && <UsedByPanel usedBy={usedBy} />}
 
       {findings && <FindingsPanel storeId={view.store.id} findings={findings} actionsFor={() => findingActions} />}
 
