@@ -1,20 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DescribeSecretCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { parse, stringify } from 'yaml';
 import { can } from '@/lib/auth/authorize';
 import type { Grant } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
-import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
-import { S3CloudTrailSource } from '@/lib/cloudtrail/s3-source';
-import { loadCloudTrailSources, type S3SourceConfig } from '@/lib/cloudtrail/sources-config';
-import { CloudTrailSync } from '@/lib/cloudtrail/sync';
-import { readEnv } from '@/lib/config/env';
 import { getFindingSummary, listFindings } from '@/lib/data/findings';
 import { inventoryIndexOf } from '@/lib/data/inventory-status';
-import { closeFindingsDb, evaluateFindings, findingsDb } from '@/lib/findings/findings';
+import { evaluateFindings, findingsDb } from '@/lib/findings/findings';
 import { isPolicySource, PolicyReader } from '@/lib/findings/policy-reader';
 import type { FindingDto, FindingFilters } from '@/lib/findings/queries';
 import { CONTROL_IDS, FINDING_STATUSES, SEVERITIES, type ControlId, type FindingStatus } from '@/lib/findings/types';
@@ -23,13 +15,12 @@ import { InventorySync } from '@/lib/inventory/sync';
 import { seededRandom } from '@/lib/random/seeded-random';
 import { isInventoryWalkable } from '@/lib/stores/inventory-walk';
 import { getStores } from '@/lib/stores/registry';
-import { credentialsText, mergeDemoConfig, profileOf, readDemoAccounts } from '../../scripts/demo-aws.mjs';
 import { demoOrganisation, type DemoAccount } from '@/simulator/demo/organisation';
 import { STORIES } from '@/simulator/demo/stories';
 import type { ParameterInput, SecretInput } from '@/simulator/simulated-aws';
-import { startSimulatedOrganisation, type SimulatedOrganisation } from '@/simulator/simulated-organisation';
+import type { SimulatedOrganisation } from '@/simulator/simulated-organisation';
 import { DATABASES } from '../support/databases';
-import { openInventoryDashboard } from '../support/inventory-dashboard';
+import { DEMO_STORE_IDS, openDemoDashboard, recentTrail, type DemoDashboard } from '../support/demo-dashboard';
 import { makeTempDir } from '../support/temp-dir';
 
 // The logger reads LOG_LEVEL when it is first imported.
@@ -108,12 +99,6 @@ function secret(name: string, over: Partial<SecretInput>): SecretInput {
 /** Trail files back this far are kept: the findings read 97 days back (90 before the 7-day new-reader window). */
 const TRAIL_DAYS_KEPT = 110;
 
-/** The trail's log files of the last TRAIL_DAYS_KEPT days (their keys hold their date), so each dialect indexes fewer files. */
-function recentTrail(account: DemoAccount): DemoAccount['trailObjects'] {
-  const from = new Date(NOW - TRAIL_DAYS_KEPT * DAY).toISOString().slice(0, 10).replace(/-/g, '/');
-  return account.trailObjects.filter((o) => /\/(\d{4}\/\d{2}\/\d{2})\/[^/]+$/.exec(o.key)![1]! >= from);
-}
-
 /** The demo's accounts with the planted items in prod. */
 function organisation(): DemoAccount[] {
   const [prod, staging] = demoOrganisation(NOW) as [DemoAccount, DemoAccount];
@@ -122,9 +107,9 @@ function organisation(): DemoAccount[] {
       ...prod,
       parameters: [...prod.parameters, PLANTED.plainPassword, PLANTED.unreadBucket],
       secrets: [...prod.secrets, PLANTED.missedRotation, PLANTED.openPolicy, PLANTED.brokenPolicy],
-      trailObjects: recentTrail(prod),
+      trailObjects: recentTrail(prod, NOW, TRAIL_DAYS_KEPT),
     },
-    { ...staging, trailObjects: recentTrail(staging) },
+    { ...staging, trailObjects: recentTrail(staging, NOW, TRAIL_DAYS_KEPT) },
   ];
 }
 
@@ -199,7 +184,7 @@ const PRINCIPALS = {
   operator: who('operator@example.com', grant('operator', ['/**'])),
 } satisfies Record<string, Principal>;
 
-const STORE_IDS = ['sim-prod-ssm', 'sim-prod-secrets', 'sim-staging-ssm', 'sim-staging-secrets'];
+const STORE_IDS = DEMO_STORE_IDS;
 const ACCOUNTS = ['111111111111', '222222222222'];
 
 /** Every page of a query, with a small page size; fails on a repeated row. */
@@ -235,27 +220,14 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
   const temp = makeTempDir('findings-demo-');
   let accounts: DemoAccount[];
   let org: SimulatedOrganisation;
-  let dashboard: { close(): Promise<void> };
-  let sync: InventorySync;
+  let demo: DemoDashboard;
   let policyReader: PolicyReader;
   const first = new Date(NOW);
   let firstRun: FindingDto[];
 
-  const sdkConfig = (alias: 'prod' | 'staging') => {
-    const a = accounts.find((x) => x.alias === alias)!;
-    return { region: a.region, endpoint: org.url, credentials: { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey }, maxAttempts: 1 };
-  };
-
+  const sdkConfig = (alias: 'prod' | 'staging') => demo.sdkConfig(alias);
   /** Walks every AWS store and waits for Parameter Store's tags too. */
-  async function walkAll(): Promise<void> {
-    for (const id of STORE_IDS) expect(sync.request(id)).not.toBe('unknown');
-    await Promise.all(STORE_IDS.map((id) => sync.idle(id)));
-    for (;;) {
-      if (STORE_IDS.every((id) => !sync.progress(id)!.tags.running)) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    for (const id of STORE_IDS) expect((await (await inventoryDb()).index.syncRecord(id))?.error_code ?? null, id).toBeNull();
-  }
+  const walkAll = () => demo.walkAll();
 
   /** One run of the background resource-policy reader over both Secrets Manager stores. */
   async function readPolicies(): Promise<void> {
@@ -266,39 +238,16 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
   const everything = (now: Date) => everyPage(PRINCIPALS.admin, { statuses: [...FINDING_STATUSES] }, now, 1000);
 
   beforeAll(async () => {
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
     accounts = organisation();
-    org = await startSimulatedOrganisation({
+    demo = await openDemoDashboard({
+      dir: temp.dir,
+      database,
       accounts,
-      latencyMs: 0,
       now: NOW,
-      trailDeliveryMs: null,
-      recordCalls: false,
       awsOptions: { rotationDelayMs: 20, quotas: { 'ssm:DescribeParameters': null, 'ssm:ListTagsForResource': null, 'secretsmanager:GetResourcePolicy': null, 'ssm:PutParameter': null } },
     });
-    // The dashboard's configuration as scripts/demo-aws.mjs writes it, with the sync's rates raised for a test.
-    const demo = readDemoAccounts();
-    const credentialsFile = path.join(temp.dir, 'credentials');
-    writeFileSync(credentialsFile, credentialsText(demo), { mode: 0o600 });
-    const merged = mergeDemoConfig({ userText: null, userPath: null, accounts: demo, endpoint: org.url, credentialsFile });
-    expect(merged.storeIds).toEqual(['sim-prod-ssm', 'sim-prod-secrets', 'sim-staging-ssm', 'sim-staging-secrets']);
-    const config = parse(merged.text) as { stores: { id: string; profile?: string; rateLimits?: Record<string, number> }[] };
-    for (const store of config.stores) if (store.rateLimits) store.rateLimits = { DescribeParameters: 1000, ListTagsForResource: 5000, ListSecrets: 1000 };
-    expect(config.stores.filter((s) => s.profile).map((s) => s.profile)).toEqual(demo.flatMap((a) => [profileOf(a), profileOf(a)]));
-    dashboard = await openInventoryDashboard(temp.dir, stringify(config), database);
-
-    const stores = (await getStores()).filter(isInventoryWalkable);
-    const rates = Object.fromEntries(stores.map((s) => [s.id, { DescribeParameters: 1000, ListTagsForResource: 5000, ListSecrets: 1000 }]));
-    sync = new InventorySync(await inventoryDb(), stores, { intervalMs: 3_600_000, rates });
-    await walkAll();
-
-    const { sources, stores: locators } = loadCloudTrailSources(readEnv());
-    const trails = sources.filter((s): s is S3SourceConfig => s.kind === 'cloudtrail-s3');
-    expect(trails.map((s) => s.id).sort()).toEqual(['sim-prod-trail', 'sim-staging-trail']);
-    const trail = new CloudTrailSync(await auditEventIndex(), trails.map((c) => new S3CloudTrailSource(c)), { intervalMs: 3_600_000, stores: locators });
-    const results = await trail.runOnce();
-    for (const [id, result] of results) expect(result.error, id).toBeNull();
-    expect([...results.values()].reduce((n, r) => n + r.inserted, 0)).toBeGreaterThan(10_000);
+    org = demo.org;
+    expect([...demo.trail.values()].reduce((n, r) => n + r.inserted, 0)).toBeGreaterThan(10_000);
     expect(accounts.every((a) => a.trailObjects.length > 4 * (TRAIL_DAYS_KEPT - 2))).toBe(true);
 
     policyReader = new PolicyReader(await findingsDb(), { ratePerSecond: 1000, refreshHours: 0, runBudgetMs: 120_000 });
@@ -310,13 +259,7 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
   }, 240_000);
 
   afterAll(async () => {
-    await sync?.stop();
-    await closeFindingsDb();
-    const index = await auditEventIndex().catch(() => null);
-    await dashboard?.close();
-    await index?.close();
-    delete (globalThis as { __auditEvents?: unknown }).__auditEvents;
-    await org?.close();
+    await demo?.close();
     temp.cleanup();
   });
 
