@@ -108,7 +108,8 @@ export default async function FindingsPage({ searchParams }: Props) {
           <h1 className="text-xl font-semibold">Findings</h1>
           <p className="text-sm text-slate-600">
             Every control a security review asks of the items you may audit: Prowler&apos;s and Security Hub&apos;s Secrets Manager checks and their
-            Parameter Store counterparts, from the inventory and CloudTrail. Findings name items; they never hold a value.
+            Parameter Store counterparts, from the inventory and CloudTrail. Findings name items (and, for auditors of everything, the Lambda functions and
+            ECS task definitions holding secrets in plain sight); they never hold a value.
           </p>
         </div>
         <p className="text-xs text-slate-500" data-testid="findings-evaluated-at">
