@@ -54,6 +54,12 @@ export function auditableNamePattern(principal: Principal | null, storeId: strin
   return namePatternFor(principal, 'view-audit', storeId);
 }
 
+/** Where the names auditableNamePattern matches lie (see listableNameRanges): only a faster way to the same rows. */
+export function auditableNameRanges(principal: Principal | null, storeId: string): NameRanges | null {
+  const grants = (principal?.grants ?? []).filter((g) => roleAllows(g.role, 'view-audit') && grantCoversStore(g, storeId));
+  return nameRanges(grants.flatMap((g) => g.paths));
+}
+
 /**
  * Where the names listableNamePattern matches lie (lib/auth/path-glob.ts nameRanges), so a query
  * walks only those ranges of the name index: only a faster way to the same rows. null: anywhere.

@@ -1,7 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { appendAudit } from '@/lib/audit/audit-log';
-import { auditableNamePattern, AuthorizationError, authorize, can, canEverywhere } from '@/lib/auth/authorize';
+import { auditableNamePattern, auditableNameRanges, AuthorizationError, authorize, can, canEverywhere } from '@/lib/auth/authorize';
 import { actorOf, type Principal } from '@/lib/auth/principal';
 import { controlOf, CONTROLS } from '@/lib/findings/controls';
 import { findingsDb } from '@/lib/findings/findings';
@@ -34,7 +34,7 @@ async function scopesOf(principal: Principal, storeIds?: string[]): Promise<Find
   const scopes: FindingScope[] = stores.flatMap((store) => {
     if (storeIds && !storeIds.includes(store.id)) return [];
     const namePattern = auditableNamePattern(principal, store.id);
-    return namePattern === false ? [] : [{ storeId: store.id, namePattern }];
+    return namePattern === false ? [] : [{ storeId: store.id, namePattern, ranges: namePattern === null ? null : auditableNameRanges(principal, store.id) }];
   });
   if ((!storeIds || storeIds.includes(WORKLOAD_STORE_ID)) && canEverywhere(principal, 'view-audit')) scopes.push({ storeId: WORKLOAD_STORE_ID, namePattern: null });
   return scopes;

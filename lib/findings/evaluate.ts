@@ -102,7 +102,8 @@ export function looksSecretLike(name: string): boolean {
   return words.some((w) => SECRET_WORDS.has(w)) || /(password|secret|token|apikey|privatekey|credential)/.test(words.join(''));
 }
 
-const days = (ms: number) => Math.floor(ms / DAY_MS);
+// Evidence names dates, not ages: stored findings then change when their facts do, not every day.
+const day = (at: number | string) => new Date(typeof at === 'number' ? at : Date.parse(at)).toISOString().slice(0, 10);
 /** Freshness statuses past the policy: overdue, overdue still on its first value, or a failing rotation. */
 const POLICY_BREACHES = new Set(['overdue', 'never-rotated', 'rotation-failing']);
 
@@ -154,7 +155,7 @@ export function evaluateItem(
     }
     if (rotation?.enabled && rotation.nextRotationAt && Date.parse(rotation.nextRotationAt) + SCHEDULE_GRACE_MS < t) {
       raise('sm-scheduled-rotation', {
-        summary: `Rotation was due ${days(t - Date.parse(rotation.nextRotationAt))} days ago and has not happened.`,
+        summary: `Rotation was due on ${day(rotation.nextRotationAt)} and has not happened.`,
         dates: { nextRotationAt: rotation.nextRotationAt, lastRotatedAt: rotation.lastRotatedAt },
       });
     }
@@ -163,8 +164,8 @@ export function evaluateItem(
     if (t - ageFrom > settings.maxRotationDays * DAY_MS) {
       raise('sm-rotated-periodically', {
         summary: rotatedAt
-          ? `Last rotated ${days(t - ageFrom)} days ago; the limit is ${settings.maxRotationDays} days.`
-          : `Never rotated; last changed ${days(t - ageFrom)} days ago, and the limit is ${settings.maxRotationDays} days.`,
+          ? `Last rotated on ${day(ageFrom)}; the limit is ${settings.maxRotationDays} days.`
+          : `Never rotated; last changed on ${day(ageFrom)}, and the limit is ${settings.maxRotationDays} days.`,
         dates: { lastRotatedAt: rotatedAt, lastChangedAt: item.lastChangedAt },
         facts: { limitDays: settings.maxRotationDays },
       });
@@ -174,8 +175,8 @@ export function evaluateItem(
     if (t - usedFrom > settings.unusedDays * DAY_MS) {
       raise('sm-unused', {
         summary: accessedAt
-          ? `Last accessed ${days(t - usedFrom)} days ago (Secrets Manager's date); the limit is ${settings.unusedDays} days.`
-          : `Never accessed since it was last changed ${days(t - usedFrom)} days ago; the limit is ${settings.unusedDays} days.`,
+          ? `Last accessed on ${day(usedFrom)} (Secrets Manager's date); the limit is ${settings.unusedDays} days.`
+          : `Never accessed since it was last changed on ${day(usedFrom)}; the limit is ${settings.unusedDays} days.`,
         dates: { lastAccessedAt: accessedAt, lastChangedAt: item.lastChangedAt },
         facts: { limitDays: settings.unusedDays },
       });
@@ -223,7 +224,7 @@ export function evaluateItem(
           summary:
             lastRead === null
               ? `No read in CloudTrail since ${coverage.since.slice(0, 10)}; the limit is ${settings.unusedDays} days.`
-              : `Last read ${days(t - lastRead)} days ago (CloudTrail); the limit is ${settings.unusedDays} days.`,
+              : `Last read on ${day(lastRead)} (CloudTrail); the limit is ${settings.unusedDays} days.`,
           dates: { lastReadAt: reads.lastReadAt, readsKnownSince: coverage.since, lastChangedAt: item.lastChangedAt },
           // The tier prices it: an unused advanced parameter costs money, a standard one does not.
           facts: { limitDays: settings.unusedDays, tier: item.extra.tier ?? 'Standard' },
@@ -239,7 +240,7 @@ export function evaluateItem(
     if (Date.parse(coverage.since) <= windowStart && changedAt < windowStart && (lastRead === null || lastRead < windowStart)) {
       raise('unreferenced-and-unread', {
         summary: `No ECS task definition or Lambda function names it (scanned ${consumers.scannedAt?.slice(0, 10) ?? 'lately'}), and ${
-          lastRead === null ? `CloudTrail shows no read since ${coverage.since.slice(0, 10)}` : `its last read was ${days(t - lastRead)} days ago`
+          lastRead === null ? `CloudTrail shows no read since ${coverage.since.slice(0, 10)}` : `its last read was on ${day(lastRead)}`
         }; the limit is ${settings.unusedDays} days.`,
         dates: { lastReadAt: reads.lastReadAt, readsKnownSince: coverage.since, consumersScannedAt: consumers.scannedAt, lastChangedAt: item.lastChangedAt },
         facts: { limitDays: settings.unusedDays, consumers: 0 },

@@ -9,6 +9,8 @@ import { checkPostgres, postgresDb } from '@/lib/db/postgres';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { registerRegexp } from '@/lib/db/sqlite-regexp';
+import type { NameRanges } from '@/lib/auth/path-glob';
+import { prefixEnd } from '@/lib/db/prefix-range';
 import { controlOf } from './controls';
 import { ConsumersDb, type ConsumersDatabase } from './consumers-db';
 import type { PolicyReading } from './resource-policy';
@@ -106,6 +108,8 @@ export interface ApplyCounts {
 export interface FindingScope {
   storeId: string;
   namePattern: string | null;
+  /** Where the pattern's names lie (lib/auth/path-glob.ts nameRanges): only a faster way to the same rows. */
+  ranges?: NameRanges | null;
 }
 
 export interface StoredFinding {
@@ -324,20 +328,33 @@ export class FindingsDb {
     return status === 'suppressed' ? sql<SqlBool>`(findings.resolved_at IS NULL AND ${suppressed})` : sql<SqlBool>`(findings.resolved_at IS NULL AND NOT ${suppressed})`;
   }
 
-  /** The WHERE of every query: the caller's stores and names first, then the filters. */
-  private whereSql(where: FindingsWhere): RawBuilder<SqlBool> {
+  /** One store of the caller's reach: its names by index range where the grants allow, then by pattern. */
+  private scopeSql(scope: FindingScope, storeColumn: RawBuilder<string>): RawBuilder<SqlBool> {
+    const store = sql<SqlBool>`${storeColumn} = ${scope.storeId}`;
+    if (scope.namePattern === null) return store;
+    const parts = [store];
+    if (scope.ranges) {
+      const ranges = [
+        ...scope.ranges.prefixes.map((p) => sql<SqlBool>`(findings.item_name >= ${p} AND findings.item_name < ${prefixEnd(p)})`),
+        ...(scope.ranges.names.length ? [sql<SqlBool>`findings.item_name IN (${sql.join(scope.ranges.names)})`] : []),
+      ];
+      parts.push(ranges.length ? sql<SqlBool>`(${sql.join(ranges, sql` OR `)})` : sql<SqlBool>`1 = 0`);
+    }
+    if (!scope.ranges?.exact) parts.push(regexpMatch(this.dialect, sql<string>`findings.item_name`, scope.namePattern));
+    return sql<SqlBool>`(${sql.join(parts, sql` AND `)})`;
+  }
+
+  /**
+   * The WHERE of every query: the caller's stores and names first, then the filters. `inOrder`:
+   * the query walks the page order's index; on SQLite a store compared as `+store_id` keeps the
+   * planner from choosing the primary key for it (and sorting everything) when every store is whole.
+   */
+  private whereSql(where: FindingsWhere, inOrder = false): RawBuilder<SqlBool> {
     const parts: RawBuilder<SqlBool>[] = [];
     if (where.scopes.length === 0) return sql<SqlBool>`1 = 0`;
-    parts.push(
-      sql<SqlBool>`(${sql.join(
-        where.scopes.map((s) =>
-          s.namePattern === null
-            ? sql<SqlBool>`findings.store_id = ${s.storeId}`
-            : sql<SqlBool>`(findings.store_id = ${s.storeId} AND ${regexpMatch(this.dialect, sql<string>`findings.item_name`, s.namePattern)})`,
-        ),
-        sql` OR `,
-      )})`,
-    );
+    const whole = where.scopes.every((s) => s.namePattern === null);
+    const storeColumn = inOrder && whole && this.dialect === 'sqlite' ? sql<string>`+findings.store_id` : sql<string>`findings.store_id`;
+    parts.push(sql<SqlBool>`(${sql.join(where.scopes.map((s) => this.scopeSql(s, storeColumn)), sql` OR `)})`);
     const inList = (column: string, values: readonly (string | number)[] | undefined) => {
       if (values && values.length > 0) parts.push(sql<SqlBool>`${sql.ref(`findings.${column}`)} IN (${sql.join(values.map((v) => sql`${v}`))})`);
     };
@@ -363,7 +380,7 @@ export class FindingsDb {
       LEFT JOIN finding_runs r ON r.store_id = findings.store_id
       LEFT JOIN finding_suppressions s ON s.id = (SELECT max(x.id) FROM finding_suppressions x WHERE x.store_id = findings.store_id
         AND x.item_name = findings.item_name AND x.control = findings.control AND x.lifted_at IS NULL AND x.expires_at > ${now})
-      WHERE ${this.whereSql(where)}${position}
+      WHERE ${this.whereSql(where, true)}${position}
       ORDER BY findings.severity_rank, findings.store_id, findings.item_name, findings.control
       LIMIT ${limit}`.execute(this.db);
     return rows.map((r) => {
@@ -390,14 +407,37 @@ export class FindingsDb {
     });
   }
 
-  /** Counts per control and status (open, suppressed, resolved) under the filters (statuses ignored). */
+  /**
+   * Counts per control and status (open, suppressed, resolved) under the filters (statuses ignored):
+   * raised and resolved from one pass over the counts index, the suppressed from the suppressions in
+   * force (few) joined to their findings, open the difference.
+   */
   async counts(where: Omit<FindingsWhere, 'statuses'>): Promise<{ control: ControlId; status: FindingStatus; n: number }[]> {
     const all = { ...where, statuses: ['open', 'suppressed', 'resolved'] as FindingStatus[] };
-    const now = where.now.toISOString();
-    const { rows } = await sql<{ control: string; status: string; n: number }>`
-      SELECT control, CASE WHEN resolved_at IS NOT NULL THEN 'resolved' WHEN ${this.suppressedSql(new Date(now))} THEN 'suppressed' ELSE 'open' END AS status, count(*) AS n
-      FROM findings WHERE ${this.whereSql(all)} GROUP BY 1, 2`.execute(this.db);
-    return rows.filter((r) => (CONTROL_IDS as readonly string[]).includes(r.control)).map((r) => ({ control: r.control as ControlId, status: r.status as FindingStatus, n: Number(r.n) }));
+    const [raised, suppressed] = await Promise.all([
+      sql<{ control: string; resolved: number; n: number }>`
+        SELECT control, CASE WHEN resolved_at IS NULL THEN 0 ELSE 1 END AS resolved, count(*) AS n
+        FROM findings WHERE ${this.whereSql(all)} GROUP BY 1, 2`.execute(this.db),
+      sql<{ control: string; n: number }>`
+        SELECT findings.control, count(*) AS n FROM findings
+        WHERE ${this.whereSql(all)} AND findings.resolved_at IS NULL AND (findings.store_id, findings.item_name, findings.control) IN (
+          SELECT store_id, item_name, control FROM finding_suppressions WHERE lifted_at IS NULL AND expires_at > ${where.now.toISOString()})
+        GROUP BY 1`.execute(this.db),
+    ]);
+    const known = (control: string): control is ControlId => (CONTROL_IDS as readonly string[]).includes(control);
+    const out: { control: ControlId; status: FindingStatus; n: number }[] = [];
+    const suppressedOf = new Map(suppressed.rows.map((r) => [r.control, Number(r.n)]));
+    for (const r of raised.rows) {
+      if (!known(r.control)) continue;
+      if (Number(r.resolved) === 1) {
+        out.push({ control: r.control, status: 'resolved', n: Number(r.n) });
+        continue;
+      }
+      const held = suppressedOf.get(r.control) ?? 0;
+      out.push({ control: r.control, status: 'open', n: Number(r.n) - held });
+      if (held > 0) out.push({ control: r.control, status: 'suppressed', n: held });
+    }
+    return out;
   }
 
   /** Open (unsuppressed, unresolved) findings of one control whose items are of a kind, for cost estimates. */

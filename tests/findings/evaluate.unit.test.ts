@@ -329,7 +329,7 @@ describe('a clean item', () => {
 describe('evidence', () => {
   it('names the dates, principals and facts a finding rests on', () => {
     const [rotated] = evaluateItem(sm({ extra: rotation({ lastRotatedAt: ago(212) }) }), readYesterday, longCoverage, S, NOW);
-    expect(rotated).toMatchObject({ control: 'sm-rotated-periodically', evidence: { summary: 'Last rotated 212 days ago; the limit is 90 days.', dates: { lastRotatedAt: ago(212) }, facts: { limitDays: 90 } } });
+    expect(rotated).toMatchObject({ control: 'sm-rotated-periodically', evidence: { summary: `Last rotated on ${ago(212).slice(0, 10)}; the limit is 90 days.`, dates: { lastRotatedAt: ago(212) }, facts: { limitDays: 90 } } });
     const [reader] = evaluateItem(ssm(), { lastReadAt: ago(1), newReaders: [{ principal: 'arn:aws:iam::111111111111:role/etl', firstReadAt: ago(2) }] }, longCoverage, S, NOW);
     expect(reader!.evidence.principals).toEqual([{ principal: 'arn:aws:iam::111111111111:role/etl', firstSeenAt: ago(2) }]);
     const [unread] = evaluateItem(ssm({ extra: { tier: 'Advanced' } }), { lastReadAt: null, newReaders: [] }, longCoverage, S, NOW);
