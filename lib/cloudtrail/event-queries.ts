@@ -442,6 +442,23 @@ export class EventQueries {
     return rows.map((r) => ({ itemName: r.item_name, recursive: Number(r.recursive) === 1, principal: r.principal, firstAt: r.first_at, lastAt: r.last_at }));
   }
 
+  /**
+   * readsOfStore over the rows after `afterId` only (and the highest id read): the findings' cache
+   * of a store's reads takes in what was ingested since its last pass this way, in milliseconds.
+   */
+  async readsOfStoreAfter(storeId: string, from: string, afterId: number): Promise<{ reads: StoreRead[]; maxId: number }> {
+    const [{ rows }, top] = await Promise.all([
+      sql<{ item_name: string; recursive: number; principal: string | null; first_at: string; last_at: string }>`
+        SELECT item_name, coalesce(path_recursive, 0) AS recursive, principal, min(event_time) AS first_at, max(event_time) AS last_at
+        FROM ct_entries
+        WHERE id > ${afterId} AND store_id = ${storeId} AND item_name IS NOT NULL AND event_name IN ${READ_LIST} AND error_code IS NULL AND event_time >= ${from}
+        GROUP BY item_name, coalesce(path_recursive, 0), principal`.execute(this.db),
+      sql<{ max_id: number | null }>`SELECT max(id) AS max_id FROM ct_entries`.execute(this.db),
+    ]);
+    const reads = rows.map((r) => ({ itemName: r.item_name, recursive: Number(r.recursive) === 1, principal: r.principal, firstAt: r.first_at, lastAt: r.last_at }));
+    return { reads, maxId: Number(top.rows[0]?.max_id ?? 0) };
+  }
+
   /** The oldest event the index holds about a store (what its reads can be known from), or null. */
   async storeCoverage(storeId: string): Promise<string | null> {
     const { rows } = await sql<{ since: string | null }>`SELECT min(event_time) AS since FROM ct_entries WHERE store_id = ${storeId}`.execute(this.db);

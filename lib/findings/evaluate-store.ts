@@ -5,6 +5,7 @@ import type { StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { accountOf, evaluateItem, ownerOf, type FindingSettings, type ItemConsumers, type ItemReads, type ReadCoverage } from './evaluate';
 import type { RaisedRow, StoreEvaluation } from './findings-db';
+import type { StoreReadCache } from './read-cache';
 import type { PolicyReading } from './resource-policy';
 
 // One store's evaluation: every item of its inventory with what the CloudTrail index says of its
@@ -81,6 +82,8 @@ export async function evaluateStore(
     settings: FindingSettings;
     now: Date;
     signature: string;
+    /** Reads kept between evaluations (the background's); without it the store's reads are read whole. */
+    readCache?: StoreReadCache;
     /** Secrets Manager: each secret's resource policy as last read in the background. */
     policies?: Map<string, PolicyReading & { readAt: string }>;
     /** AWS stores whose connection the consumer scan reads. */
@@ -97,12 +100,14 @@ export async function evaluateStore(
   let byName: ReadsByName | null = null;
   let newReadersKnowable = false;
   if (inputs.events && store.kind !== 'local') {
-    const since = await inputs.events.storeCoverage(store.id);
-    if (since !== null) {
-      coverage = { since };
-      byName = new ReadsByName(await inputs.events.readsOfStore(store.id, from));
+    const known = inputs.readCache
+      ? await inputs.readCache.readsOf(inputs.events, store.id, from, now)
+      : { coverage: await inputs.events.storeCoverage(store.id), reads: null };
+    if (known.coverage !== null) {
+      coverage = { since: known.coverage };
+      byName = new ReadsByName(known.reads ?? (await inputs.events.readsOfStore(store.id, from)));
       // A reader is new only when the index reaches back the whole look-back before the window.
-      newReadersKnowable = Date.parse(since) <= windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS;
+      newReadersKnowable = Date.parse(known.coverage) <= windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS;
     }
   }
   const raised: RaisedRow[] = [];

@@ -16,6 +16,7 @@ import { evaluateStore } from './evaluate-store';
 import { evaluateWorkloads } from './evaluate-workloads';
 import { FindingsDb, type ApplyCounts } from './findings-db';
 import { isPolicySource, PolicyReader } from './policy-reader';
+import { StoreReadCache } from './read-cache';
 import { WORKLOAD_STORE_ID } from './types';
 
 // The process-wide findings store and its evaluation: PostgreSQL's "findings" schema when
@@ -27,6 +28,8 @@ import { WORKLOAD_STORE_ID } from './types';
 interface Slot {
   key: string;
   db: Promise<FindingsDb>;
+  /** Each store's reads between evaluations (lib/findings/read-cache.ts). */
+  reads: StoreReadCache;
   leader: LeaderHandle | null;
   timer: NodeJS.Timeout | null;
   running: Promise<void> | null;
@@ -42,7 +45,7 @@ function slot(): Slot {
   const key = env.DATABASE_URL ?? `sqlite:${path.resolve(env.DATA_DIR)}`;
   if (g.__findings?.key !== key) {
     const opening = env.DATABASE_URL ? FindingsDb.openPostgres(env.DATABASE_URL) : FindingsDb.open(path.resolve(env.DATA_DIR));
-    const current: Slot = { key, db: opening, leader: null, timer: null, running: null, scanning: null, stopScan: null };
+    const current: Slot = { key, db: opening, reads: new StoreReadCache(), leader: null, timer: null, running: null, scanning: null, stopScan: null };
     opening.catch(() => {
       if (g.__findings === current) g.__findings = undefined;
     });
@@ -78,7 +81,9 @@ async function signatureOf(store: SecretStore, db: FindingsDb, now: Date): Promi
  * Returns what changed per store. A failing store is logged and the others go on.
  */
 export async function evaluateFindings(options: { force?: boolean; now?: Date; storeIds?: string[]; minAgeMs?: number } = {}): Promise<Map<string, ApplyCounts>> {
-  const db = await findingsDb();
+  const current = slot();
+  const db = await current.db;
+  const reads = current.reads;
   const now = options.now ?? new Date();
   const events = await auditEventIndex();
   const results = new Map<string, ApplyCounts>();
@@ -93,6 +98,8 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
         // Moved, but evaluated lately: wait for the interval (a store never evaluated goes at once).
         if (options.minAgeMs && now.getTime() - Date.parse(last.evaluatedAt) < options.minAgeMs) continue;
       }
+      // A forced evaluation reads the store's events whole (and keeps them for the next ones).
+      if (options.force) reads.forget(store.id);
       const evaluation = await evaluateStore(
         { id: store.id, kind: store.kind },
         {
@@ -101,6 +108,7 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
           settings: findingSettings(),
           now,
           signature,
+          readCache: reads,
           ...(isPolicySource(store) ? { policies: await db.policyReadings(store.id) } : {}),
           ...(store.kind !== 'local' ? { consumers: await db.consumers.forEvaluation(store.id) } : {}),
         },
