@@ -14,6 +14,8 @@ export const realClock: Clock = {
 
 /** Slack for calls that start a second apart but arrive closer (network and event-loop jitter). */
 const WINDOW_MARGIN_MS = 25;
+/** At low rates a late arrival weighs more (one call of five), and the slack costs little: up to this. */
+const LOW_RATE_MARGIN_MS = 100;
 
 export class RateLimiter {
   private rate: number;
@@ -52,7 +54,7 @@ export class RateLimiter {
     const perSecond = Math.max(1, Math.ceil(this.ceiling));
     for (;;) {
       const oldest = this.started.length >= perSecond ? this.started[this.started.length - perSecond]! : -Infinity;
-      const wait = oldest + 1000 + WINDOW_MARGIN_MS - this.clock.now();
+      const wait = oldest + 1000 + Math.max(WINDOW_MARGIN_MS, Math.min(LOW_RATE_MARGIN_MS, 500 / perSecond)) - this.clock.now();
       if (wait <= 0) break;
       await this.clock.sleep(wait);
     }
