@@ -328,20 +328,22 @@ export class FindingsDb {
     return status === 'suppressed' ? sql<SqlBool>`(findings.resolved_at IS NULL AND ${suppressed})` : sql<SqlBool>`(findings.resolved_at IS NULL AND NOT ${suppressed})`;
   }
 
-  /** One store of the caller's reach: its names by index range where the grants allow, then by pattern. */
-  private scopeSql(scope: FindingScope, storeColumn: RawBuilder<string>): RawBuilder<SqlBool> {
+  /**
+   * One store of the caller's reach, as alternatives the top-level OR joins: one per index range of
+   * its names where the grants allow (SQLite searches each as its own index range only when they are
+   * not nested inside another OR), each then matched against the pattern unless the ranges are exact.
+   */
+  private scopeBranches(scope: FindingScope, storeColumn: RawBuilder<string>): RawBuilder<SqlBool>[] {
     const store = sql<SqlBool>`${storeColumn} = ${scope.storeId}`;
-    if (scope.namePattern === null) return store;
-    const parts = [store];
-    if (scope.ranges) {
-      const ranges = [
-        ...scope.ranges.prefixes.map((p) => sql<SqlBool>`(findings.item_name >= ${p} AND findings.item_name < ${prefixEnd(p)})`),
-        ...(scope.ranges.names.length ? [sql<SqlBool>`findings.item_name IN (${sql.join(scope.ranges.names)})`] : []),
-      ];
-      parts.push(ranges.length ? sql<SqlBool>`(${sql.join(ranges, sql` OR `)})` : sql<SqlBool>`1 = 0`);
-    }
-    if (!scope.ranges?.exact) parts.push(regexpMatch(this.dialect, sql<string>`findings.item_name`, scope.namePattern));
-    return sql<SqlBool>`(${sql.join(parts, sql` AND `)})`;
+    if (scope.namePattern === null) return [store];
+    const pattern = scope.ranges?.exact ? null : regexpMatch(this.dialect, sql<string>`findings.item_name`, scope.namePattern);
+    const withPattern = (range: RawBuilder<SqlBool>) => sql<SqlBool>`(${sql.join([store, range, ...(pattern ? [pattern] : [])], sql` AND `)})`;
+    if (!scope.ranges) return [withPattern(sql<SqlBool>`1 = 1`)];
+    const ranges = [
+      ...scope.ranges.prefixes.map((p) => sql<SqlBool>`findings.item_name >= ${p} AND findings.item_name < ${prefixEnd(p)}`),
+      ...(scope.ranges.names.length ? [sql<SqlBool>`findings.item_name IN (${sql.join(scope.ranges.names)})`] : []),
+    ];
+    return ranges.map(withPattern);
   }
 
   /**
@@ -354,7 +356,8 @@ export class FindingsDb {
     if (where.scopes.length === 0) return sql<SqlBool>`1 = 0`;
     const whole = where.scopes.every((s) => s.namePattern === null);
     const storeColumn = inOrder && whole && this.dialect === 'sqlite' ? sql<string>`+findings.store_id` : sql<string>`findings.store_id`;
-    parts.push(sql<SqlBool>`(${sql.join(where.scopes.map((s) => this.scopeSql(s, storeColumn)), sql` OR `)})`);
+    const branches = where.scopes.flatMap((s) => this.scopeBranches(s, storeColumn));
+    parts.push(branches.length ? sql<SqlBool>`(${sql.join(branches, sql` OR `)})` : sql<SqlBool>`1 = 0`);
     const inList = (column: string, values: readonly (string | number)[] | undefined) => {
       if (values && values.length > 0) parts.push(sql<SqlBool>`${sql.ref(`findings.${column}`)} IN (${sql.join(values.map((v) => sql`${v}`))})`);
     };
