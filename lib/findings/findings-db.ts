@@ -14,7 +14,7 @@ import { prefixEnd } from '@/lib/db/prefix-range';
 import { controlOf } from './controls';
 import { ConsumersDb, type ConsumersDatabase } from './consumers-db';
 import type { PolicyReading } from './resource-policy';
-import { CONTROL_IDS, SEVERITIES, type ControlId, type FindingEvidence, type FindingStatus, type Severity } from './types';
+import { CONTROL_IDS, SEVERITIES, type ControlId, type FindingEvidence, type FindingRecord, type FindingStatus, type Severity } from './types';
 
 // The findings store: what each store's last evaluation raised (and what it raised before and no
 // longer does, as resolved), the suppressions reviewers gave, and each store's last evaluation.
@@ -112,22 +112,7 @@ export interface FindingScope {
   ranges?: NameRanges | null;
 }
 
-export interface StoredFinding {
-  storeId: string;
-  itemName: string;
-  control: ControlId;
-  severity: Severity;
-  status: FindingStatus;
-  kind: string;
-  arn: string | null;
-  account: string | null;
-  owner: string | null;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  resolvedAt: string | null;
-  evidence: FindingEvidence;
-  suppression: { id: number; reason: string; expiresAt: string; createdBy: string; createdAt: string } | null;
-}
+export type StoredFinding = FindingRecord;
 
 export interface FindingsWhere {
   scopes: FindingScope[];

@@ -1,4 +1,4 @@
-import type { ControlId, FindingEvidence, FindingStatus, Severity } from './types';
+import type { ControlId, FindingRecord, FindingStatus, FindingSuppression, Severity } from './types';
 
 // What the findings data layer (lib/data/findings.ts) is asked and answers: small DTOs for pages,
 // the API, exports and metrics. Every answer is already cut to the caller's grants.
@@ -23,33 +23,11 @@ export interface FindingQuery extends FindingFilters {
   limit: number;
 }
 
-export interface SuppressionDto {
-  id: number;
-  reason: string;
-  expiresAt: string;
-  createdBy: string;
-  createdAt: string;
-}
+export type SuppressionDto = FindingSuppression;
 
-export interface FindingDto {
-  storeId: string;
-  itemName: string;
-  control: ControlId;
+export interface FindingDto extends FindingRecord {
   controlTitle: string;
-  severity: Severity;
-  status: FindingStatus;
-  kind: string;
-  /** The item's AWS ARN, when it has one. */
-  arn: string | null;
-  account: string | null;
-  owner: string | null;
-  firstSeenAt: string;
-  /** The last evaluation that raised it (or when it was resolved). */
-  lastSeenAt: string;
-  resolvedAt: string | null;
-  evidence: FindingEvidence;
   remediation: string;
-  suppression: SuppressionDto | null;
   /** The item's page; null for a workload finding (storeId WORKLOAD_STORE_ID, itemName the workload's ARN, kind lambda-function or ecs-task-definition). */
   href: string | null;
 }

@@ -72,20 +72,34 @@ export interface RaisedFinding {
   evidence: FindingEvidence;
 }
 
+/** A suppression in force: who accepted the finding, why, until when. */
+export interface FindingSuppression {
+  id: number;
+  reason: string;
+  expiresAt: string;
+  createdBy: string;
+  createdAt: string;
+}
+
 /** A stored finding: the item, the control, its history and evidence. */
-export interface Finding {
+export interface FindingRecord {
   storeId: string;
   itemName: string;
   control: ControlId;
   severity: Severity;
+  status: FindingStatus;
   kind: string;
+  /** The item's AWS ARN, when it has one. */
+  arn: string | null;
   /** The AWS account the item lives in, when known (from its ARN). */
   account: string | null;
   /** The item's owner or team tag, when it has one. */
   owner: string | null;
   firstSeenAt: string;
+  /** The last evaluation that raised it (or when it was resolved). */
   lastSeenAt: string;
   /** When the finding stopped being raised; null while it is raised. */
   resolvedAt: string | null;
   evidence: FindingEvidence;
+  suppression: FindingSuppression | null;
 }
