@@ -249,7 +249,10 @@ export function evaluateItem(
   }
 
   if (item.storeKind !== 'secretsmanager' && POLICY_BREACHES.has(item.freshness.status)) {
-    raise('not-rotated-within-policy', { summary: item.freshness.reason, dates: { dueAt: item.freshness.dueAt, lastChangedAt: item.lastChangedAt }, facts: { freshness: item.freshness.status } });
+    // The freshness reason counts days ("last changed 400 days ago"); dates keep the stored finding still.
+    const status = { overdue: 'Overdue', 'never-rotated': 'Never rotated', 'rotation-failing': 'Rotation failing' }[item.freshness.status as 'overdue'];
+    const due = item.freshness.dueAt ? `; due on ${day(item.freshness.dueAt)} by its freshness policy` : '';
+    raise('not-rotated-within-policy', { summary: `${status}: last changed on ${day(item.lastChangedAt)}${due}.`, dates: { dueAt: item.freshness.dueAt, lastChangedAt: item.lastChangedAt }, facts: { freshness: item.freshness.status } });
   }
 
   if (reads && reads.newReaders.length > 0) {
