@@ -1,5 +1,5 @@
 import 'server-only';
-import type { EventQueries, StoreRead } from '@/lib/cloudtrail/event-queries';
+import { NEW_READER_LOOKBACK_DAYS, type EventQueries, type StoreRead } from '@/lib/cloudtrail/event-queries';
 import type { InventoryIndex } from '@/lib/inventory/inventory-index';
 import type { StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
@@ -12,8 +12,6 @@ import type { PolicyReading } from './resource-policy';
 // reads (one grouped pass over the store's events, folder reads spread to the items below).
 
 const DAY_MS = 86_400_000;
-/** How far before a reader's first read in the window the Access panel looks for an earlier one. */
-const NEW_READER_LOOKBACK_DAYS = 90;
 
 export interface StoreToEvaluate {
   id: string;

@@ -2,6 +2,8 @@ import 'server-only';
 import path from 'node:path';
 import { runWhileLeader, type LeaderHandle } from '@/lib/background/leader';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
+import { DEFAULT_NEW_READER_DAYS } from '@/lib/cloudtrail/event-queries';
+import type { SourceState } from '@/lib/cloudtrail/types';
 import { readEnv } from '@/lib/config/env';
 import { loadStoreConfigs } from '@/lib/config/stores';
 import { consumerConnections } from '@/lib/consumers/connections';
@@ -60,14 +62,13 @@ export function findingsDb(): Promise<FindingsDb> {
 
 export function findingSettings(): FindingSettings {
   const env = readEnv();
-  return { unusedDays: env.FINDINGS_UNUSED_DAYS, maxRotationDays: env.FINDINGS_MAX_ROTATION_DAYS, newReaderDays: 7 };
+  return { unusedDays: env.FINDINGS_UNUSED_DAYS, maxRotationDays: env.FINDINGS_MAX_ROTATION_DAYS, newReaderDays: DEFAULT_NEW_READER_DAYS };
 }
 
 /** What an evaluation of the store would read; unchanged inputs are not evaluated again. */
-async function signatureOf(store: SecretStore, db: FindingsDb, now: Date): Promise<string | null> {
+async function signatureOf(store: SecretStore, db: FindingsDb, events: SourceState[], now: Date): Promise<string | null> {
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return null;
-  const events = await (await auditEventIndex()).listSourceStates();
   // Tag progress too: Parameter Store's tags arrive after the walk, and owners with them.
   const sync = status.live ? `live:${status.items}:${now.getTime()}` : `${status.syncedAt}:${status.items}:${JSON.stringify(status.tags)}`;
   const policies = isPolicySource(store) ? [...(await db.policyReadTimes(store.id)).values()] : [];
@@ -86,11 +87,13 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
   const reads = current.reads;
   const now = options.now ?? new Date();
   const events = await auditEventIndex();
+  // The CloudTrail sources' positions, read once for every store's signature.
+  const sources = await events.listSourceStates();
   const results = new Map<string, ApplyCounts>();
   for (const store of await getStores()) {
     if (options.storeIds && !options.storeIds.includes(store.id)) continue;
     try {
-      const signature = await signatureOf(store, db, now);
+      const signature = await signatureOf(store, db, sources, now);
       if (signature === null) continue;
       const last = await db.lastRun(store.id);
       if (!options.force && last) {

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { FilterProblems } from '@/components/filter-problems';
 import Link from 'next/link';
 import { ActivityChart } from '@/components/activity-chart';
 import { RelativeTime } from '@/components/relative-time';
@@ -55,17 +56,7 @@ export default async function AuditPage({ searchParams }: Props) {
   let content: React.ReactNode;
   if (!parsed.ok) {
     content = (
-      <div role="alert" data-testid="audit-filter-error" className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
-        <p className="font-medium">These filters cannot be used:</p>
-        <ul className="list-disc pl-5">
-          {parsed.problems.map((p) => (
-            <li key={`${p.field}-${p.message}`}>{p.message}</li>
-          ))}
-        </ul>
-        <Link href="/audit" className="underline">
-          Start again without filters
-        </Link>
-      </div>
+      <FilterProblems problems={parsed.problems} resetHref="/audit" testId="audit-filter-error" />
     );
   } else {
     const { cursor, bucket: chosenBucket, ...filters } = parsed.value;

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { FilterProblems } from '@/components/filter-problems';
 import Link from 'next/link';
 import { FindingRow, suppressionExpiryDays, type FindingActions } from '@/components/finding-row';
 import { FindingLiftButton } from '@/components/finding-lift-button';
@@ -42,19 +43,7 @@ export default async function FindingsPage({ searchParams }: Props) {
     return (
       <div className="space-y-4">
         <h1 className="text-xl font-semibold">Findings</h1>
-        <div role="alert" data-testid="findings-filter-error" className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
-          <p className="font-medium">These filters cannot be used:</p>
-          <ul className="list-disc pl-5">
-            {parsed.problems.map((p) => (
-              <li key={`${p.field}-${p.message}`} className="break-words">
-                {p.message}
-              </li>
-            ))}
-          </ul>
-          <Link href="/findings" className="underline">
-            Start again without filters
-          </Link>
-        </div>
+        <FilterProblems problems={parsed.problems} resetHref="/findings" testId="findings-filter-error" />
       </div>
     );
   }
