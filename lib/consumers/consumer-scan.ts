@@ -358,7 +358,8 @@ class ReferenceResolver {
     const stores = this.targets.filter(
       (t) => t.kind === candidate.service && t.region === region && (t.account ?? (t.connectionKey === this.connection.key ? workload.account : null)) === account,
     );
-    if (stores.length === 0) return explicit ? { ...common, resolution: 'unresolved', storeId: null, itemName: null } : null;
+    // Unmatched references keep the name they give (never an environment value: a name or ARN's part), so the findings page can say what could not be matched.
+    if (stores.length === 0) return explicit ? { ...common, resolution: 'unresolved', storeId: null, itemName: candidate.names[0]! } : null;
     for (const store of stores) {
       for (const name of candidate.names) if (await this.holds(store.id, name)) return { ...common, resolution: 'resolved', storeId: store.id, itemName: name };
     }
@@ -371,6 +372,6 @@ class ReferenceResolver {
         return { ...common, resolution, storeId: store.id, itemName: secretToItemName(found.name), itemArn: found.arn, deletedAt: found.deletedAt };
       }
     }
-    return explicit ? { ...common, resolution: 'not-found', storeId: stores[0]!.id, itemName: null } : null;
+    return explicit ? { ...common, resolution: 'not-found', storeId: stores[0]!.id, itemName: candidate.names[0]! } : null;
   }
 }

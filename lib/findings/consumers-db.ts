@@ -33,7 +33,10 @@ export interface ConsumerReferencesTable {
   region: string | null;
   resolution: string;
   store_id: string | null;
-  /** Only for resolved and deleted references: the item's name in the dashboard. */
+  /**
+   * The item's name in the dashboard: the item a resolved or deleted reference names; for not-found
+   * and unresolved ones, the name the reference gives (no such item exists in the dashboard).
+   */
   item_name: string | null;
   item_arn: string | null;
   deleted_at: string | null;
@@ -120,6 +123,8 @@ export interface ConsumerScan {
 }
 
 const WRITE_BATCH = 200;
+/** The resolutions that name an item of the inventory (or a secret scheduled for deletion): what the Used by panel and the evaluation read. */
+const NAMING_AN_ITEM: Resolution[] = ['resolved', 'deleted'];
 
 function toReference(r: ConsumerReferencesTable): ConsumerReference {
   return {
@@ -242,6 +247,7 @@ export class ConsumersDb {
       .selectAll()
       .where('store_id', '=', storeId)
       .where('item_name', '=', itemName)
+      .where('resolution', 'in', NAMING_AN_ITEM)
       .orderBy('consumer_kind')
       .orderBy('consumer_name')
       .orderBy('container')
@@ -252,7 +258,7 @@ export class ConsumersDb {
 
   /** Every reference into a store that names an item (resolved or deleted), for its evaluation. */
   async referencesIntoStore(storeId: string): Promise<ConsumerReference[]> {
-    const rows = await this.db.selectFrom('consumer_references').selectAll().where('store_id', '=', storeId).where('item_name', 'is not', null).execute();
+    const rows = await this.db.selectFrom('consumer_references').selectAll().where('store_id', '=', storeId).where('resolution', 'in', NAMING_AN_ITEM).execute();
     return rows.map(toReference);
   }
 

@@ -119,7 +119,7 @@ describe('the consumer scan', () => {
         ['batch:1', 'batch', 'URL', 'resolved', 'params', '/app/api/url'],
       ].sort(),
     );
-    expect((await db.consumers.unresolvedReferences()).map((r) => [r.consumerName, r.variable, r.resolution, r.itemName])).toEqual([['old', 'GONE', 'not-found', null]]);
+    expect((await db.consumers.unresolvedReferences()).map((r) => [r.consumerName, r.variable, r.resolution, r.itemName])).toEqual([['old', 'GONE', 'not-found', '/app/gone']]);
     // 'application/json' and 'fast' name nothing: configuration, not kept.
 
     const plain = await db.consumers.plainSight();

@@ -258,14 +258,14 @@ describe.each(DATABASES)('consumers and secrets in plain sight on the demo organ
     expect(html).toContain('data-testid="used-by-source"');
   });
 
-  it('resolves a reference to another configured account, and keeps one to an account no store covers as unresolved, without its name', async () => {
+  it('resolves a reference to another configured account, and keeps one to an account no store covers as unresolved, with the name it gives', async () => {
     const cross = (await usedByFor(PRINCIPALS.admin, 'sim-staging-ssm', '/platform/ci/signing-key'))!;
     expect(cross.consumers.map((c) => [c.name, c.account, c.region])).toContainEqual(['checkout-cart:3', '222222222222', 'eu-west-1']);
     const unresolved = await (await findingsDb()).consumers.unresolvedReferences();
     const bridge = unresolved.filter((r) => r.consumerName === 'partner-bridge:1');
     expect(bridge.map((r) => [r.variable, r.resolution, r.account, r.region, r.storeId, r.itemName])).toEqual([
-      ['BRIDGE_DB_PASSWORD', 'not-found', PROD, 'us-east-1', 'sim-prod-ssm', null],
-      ['PARTNER_TOKEN', 'unresolved', OTHER_ACCOUNT, 'us-east-1', null, null],
+      ['BRIDGE_DB_PASSWORD', 'not-found', PROD, 'us-east-1', 'sim-prod-ssm', '/legacy/ledger/no-such-parameter'],
+      ['PARTNER_TOKEN', 'unresolved', OTHER_ACCOUNT, 'us-east-1', null, '/partner/bridge/token'],
     ]);
     // The rest of the task definitions of prod were read all the same.
     expect(firstScan.find((o) => o.service === 'ecs-task-definition' && o.resources === 5)?.error).toBeNull();

@@ -9,6 +9,7 @@ import { SimpleTable } from '@/components/simple-table';
 import { liftSuppression } from '@/lib/actions/lift-suppression';
 import { suppressFinding } from '@/lib/actions/suppress-finding';
 import { listStoreSummaries } from '@/lib/data/browse';
+import { listUnmatchedReferences } from '@/lib/data/consumer-references';
 import { getFindingSummary, listFindings, listSuppressions, maySuppressFinding } from '@/lib/data/findings';
 import { CONTROLS, controlOf } from '@/lib/findings/controls';
 import type { FindingFilters, FindingPage } from '@/lib/findings/queries';
@@ -17,6 +18,7 @@ import { isCursorError } from '@/lib/inventory/inventory-index';
 import { findingsHref, findingsSearch, itemHref, type FindingsLinkQuery } from '@/lib/links';
 import { requirePermission } from '@/lib/session';
 import { DEFAULT_FINDINGS_LIMIT, parseFindingFilters } from '@/lib/validations/finding';
+import { UnmatchedReferencesSection } from './unmatched-references';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Findings' };
@@ -76,7 +78,7 @@ export default async function FindingsPage({ searchParams }: Props) {
       cursorProblem = error.message;
     }
   }
-  const [summary, suppressions] = await Promise.all([getFindingSummary(principal, scope, now), listSuppressions(principal)]);
+  const [summary, suppressions, unmatched] = await Promise.all([getFindingSummary(principal, scope, now), listSuppressions(principal), listUnmatchedReferences(principal)]);
   const mayLift = (storeId: string, name: string) => maySuppressFinding(principal, storeId, name);
   const expiry = suppressionExpiryDays(now);
   const actionsFor = (storeId: string, name: string): FindingActions => {
@@ -332,6 +334,8 @@ export default async function FindingsPage({ searchParams }: Props) {
           </>
         )}
       </section>
+
+      <UnmatchedReferencesSection unmatched={unmatched} storeLabels={labels} />
 
       <section aria-labelledby="findings-suppressions-heading" className="min-w-0 space-y-2" data-testid="suppressions">
         <h2 id="findings-suppressions-heading" className="font-semibold">
