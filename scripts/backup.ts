@@ -1,6 +1,7 @@
 // npm run backup -- FILE
 // A consistent copy of the dashboard's SQLite data (DATA_DIR/secrets.db and app.db, and the
-// KMS-sealed master key DATA_DIR/master.key.kms when there is one) in one file, taken with SQLite's
+// KMS-sealed master key DATA_DIR/master.key.kms when there is one, and the findings' suppressions
+// from DATA_DIR/findings.db) in one file, taken with SQLite's
 // online backup API: safe while the server runs. Never the plaintext master key. Exit codes: 0
 // written; 1 the backup failed (nothing left behind); 2 nothing written (bad arguments, FILE
 // exists, DATA_DIR is not a deployment, DATABASE_URL set: use pg_dump).
@@ -14,8 +15,9 @@ import { BackupFailedError, BackupRefusedError, takeBackup } from '@/lib/backup/
 const usage = `usage: npm run backup -- FILE
 
 Writes a backup of DATA_DIR (secrets.db: the built-in store's values, sealed, and its keys, sealed;
-app.db: users, API tokens, the audit log; master.key.kms when the master key is sealed by KMS) to
-FILE, a new file. Safe while the dashboard runs. The backup holds ciphertext only: without the
+app.db: users, API tokens, the audit log; master.key.kms when the master key is sealed by KMS;
+findings.db: the suppressions reviewers wrote, not the findings, which are recomputed) to FILE, a
+new file. Safe while the dashboard runs. The backup holds ciphertext only: without the
 master key (DATA_DIR/master.key, MASTER_KEY, or the KMS key) it is useless, so keep the key
 somewhere else than the backups. Restore with: npm run restore -- FILE
 
@@ -23,7 +25,7 @@ Exit codes: 0 written; 1 the backup failed (nothing left behind); 2 nothing writ
 arguments, FILE exists, DATA_DIR is not a deployment, DATABASE_URL set).`;
 
 const PG_DUMP_HELP = `DATABASE_URL is set: the data is in PostgreSQL, not under DATA_DIR, and npm run backup copies SQLite files only. Back up PostgreSQL with its own tools (one consistent snapshot, safe while the dashboard runs):
-  pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=builtin -f dashboard.dump "$DATABASE_URL"
+  pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=findings --schema=builtin -f dashboard.dump "$DATABASE_URL"
 and restore into an empty database with
   psql "$NEW_DATABASE_URL" -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public'
   pg_restore --exit-on-error --single-transaction --no-owner -d "$NEW_DATABASE_URL" dashboard.dump
@@ -71,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(`Backup written to ${file} (${bytes} bytes): ${manifest.files.map((f) => f.name).join(', ')}`);
     console.log(
       `  ${manifest.counts.items} items, ${manifest.counts.versions} versions, ${manifest.counts.auditEntries} audit entries (head #${manifest.auditHead.seq} ${manifest.auditHead.hash})`,
+    );
+    console.log(
+      manifest.counts.suppressions === undefined
+        ? '  No findings store yet: no suppressions to carry.'
+        : `  ${manifest.counts.suppressions} finding suppressions (the findings themselves are recomputed after a restore)`,
     );
     console.log(
       manifest.files.some((f) => f.name === 'master.key.kms')

@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`  copy the key file to ${path.join(result.dataDir, 'master.key')} (chmod 600), or set MASTER_KEY to its content.`);
     else console.log('  start it with the same MASTER_KEY.');
     console.log('  sign-in sessions of the old deployment end unless NEXTAUTH_SECRET (or DATA_DIR/auth.secret) is the old one;');
-    console.log('  the AWS stores\' inventory and CloudTrail events are not in a backup: the first sync reads them again.');
+    console.log('  the AWS stores\' inventory and CloudTrail events are not in a backup: the first sync reads them again, and the findings are recomputed after it.');
     return 0;
   } catch (error) {
     if (isExpectedRestoreError(error)) {

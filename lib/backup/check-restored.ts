@@ -7,12 +7,15 @@ import { decryptValue, DecryptionError, KEY_BYTES } from '@/lib/crypto/envelope'
 import { MASTER_KEY_ID_META, masterKeyId } from '@/lib/crypto/master-key';
 import { AUDIT_CHAIN_KEY_CONTEXT, DB_FILE, keyCheckOpens, openMeta } from '@/lib/stores/embedded/open';
 import type { BackupManifest } from './container';
+import { checkSuppressionsAgainstAudit } from './check-suppressions';
 import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy } from './sqlite-files';
+import { countSuppressions, FINDINGS_DB_FILE, readSuppressions, SUPPRESSIONS_TABLE, type SuppressionRow } from './suppressions-file';
 
 // The checks a restore runs on the extracted copies before they go anywhere near DATA_DIR: each
 // database is intact, holds the rows its manifest counted, opens with the master key given, every
 // value decrypts and the audit chain verifies under the audit chain key. Messages name items and
-// versions, never a value or a key.
+// versions, never a value or a key. The suppressions (findings.db) are checked against that verified
+// audit log (lib/backup/check-suppressions.ts).
 
 /** A check failed: the backup is damaged or altered, or the key given is not its key (exit code 1). */
 export class RestoreCheckError extends Error {
@@ -22,11 +25,24 @@ export class RestoreCheckError extends Error {
   }
 }
 
+export interface RestoredSuppressions {
+  /** To restore: each matches its entry in the audit log. */
+  rows: SuppressionRow[];
+  /** Left out: made while the backup ran (or added since), no audit entry says they were made. */
+  unaudited: SuppressionRow[];
+  /** Restored lifted, though the audit log does not record the lift. */
+  liftUnaudited: SuppressionRow[];
+  /** In force by the audit log, not in the backup's findings.db. */
+  missing: number[];
+}
+
 export interface RestoredSummary {
   items: number;
   versions: number;
   auditEntries: number;
   auditHead: { seq: number; hash: string };
+  /** null: the backup holds no findings.db (taken before it carried one, or before findings were first evaluated). */
+  suppressions: RestoredSuppressions | null;
 }
 
 function open(dir: string, name: string): Database.Database {
@@ -138,8 +154,21 @@ function checkAuditLog(conn: Database.Database, manifest: BackupManifest, chainK
     );
 }
 
+/** After the audit log verified: findings.db's suppressions, counted, well-formed, and each as the audit log records it. */
+function checkSuppressions(dir: string, manifest: BackupManifest, now: Date): RestoredSuppressions {
+  const rows = withDatabase(dir, FINDINGS_DB_FILE, (conn) => {
+    if (!hasTable(conn, SUPPRESSIONS_TABLE))
+      throw new RestoreCheckError(`${FINDINGS_DB_FILE} in the backup has no ${SUPPRESSIONS_TABLE} table; it is not the dashboard's findings store. Nothing was restored.`);
+    sameCount('suppressions', countSuppressions(conn), manifest.counts.suppressions ?? 0);
+    return readSuppressions(conn, (problem) => new RestoreCheckError(`In ${FINDINGS_DB_FILE} in the backup, ${problem}. Nothing was restored; the backup was altered.`));
+  });
+  const verdict = withDatabase(dir, APP_DB_FILE, (app) => checkSuppressionsAgainstAudit(rows, app, now));
+  if (!verdict.ok) throw new RestoreCheckError(`The backup's ${verdict.problem}: it was altered. Nothing was restored; use another backup.`);
+  return { rows: verdict.kept, unaudited: verdict.unaudited, liftUnaudited: verdict.liftUnaudited, missing: verdict.missing };
+}
+
 /** Checks the files extracted into `dir`; throws RestoreCheckError naming the first problem. */
-export function checkRestoredFiles(dir: string, manifest: BackupManifest, masterKey: Buffer): RestoredSummary {
+export function checkRestoredFiles(dir: string, manifest: BackupManifest, masterKey: Buffer, now: Date = new Date()): RestoredSummary {
   const chainKey = withDatabase(dir, DB_FILE, (conn) => checkStore(conn, manifest, masterKey));
   try {
     if (manifest.files.some((f) => f.name === APP_DB_FILE)) withDatabase(dir, APP_DB_FILE, (conn) => checkAuditLog(conn, manifest, chainKey));
@@ -148,5 +177,7 @@ export function checkRestoredFiles(dir: string, manifest: BackupManifest, master
   } finally {
     chainKey.fill(0);
   }
-  return { ...manifest.counts, auditHead: manifest.auditHead };
+  const suppressions = manifest.files.some((f) => f.name === FINDINGS_DB_FILE) ? checkSuppressions(dir, manifest, now) : null;
+  const { items, versions, auditEntries } = manifest.counts;
+  return { items, versions, auditEntries, auditHead: manifest.auditHead, suppressions };
 }

@@ -20,7 +20,12 @@ import { z } from 'zod';
 
 export const BACKUP_MAGIC = Buffer.from('SECRETS-DASHBOARD-BACKUP\r\n\x1a\n', 'latin1');
 export const BACKUP_FORMAT = 'secrets-dashboard/backup' as const;
-export const BACKUP_VERSION = 1;
+/**
+ * 2: may carry findings.db (the suppressions) and count them. A backup without findings.db is still
+ * written as version 1, so an older dashboard reads it; this one reads both.
+ */
+export const BACKUP_VERSION = 2;
+const FIRST_VERSION_WITH_FINDINGS = 2;
 const LENGTH_BYTES = 4;
 const CHECKSUM_BYTES = 32;
 /** A manifest is a few hundred bytes; anything much larger is damage, not a manifest. */
@@ -29,7 +34,7 @@ const CHUNK_BYTES = 1 << 20;
 const NOTHING_RESTORED = 'Nothing was restored; use another backup.';
 
 /** The files a backup may hold: names only (no folders), so a restore can never write outside its target. */
-export const BACKUP_FILE_NAMES = ['secrets.db', 'app.db', 'master.key.kms'] as const;
+export const BACKUP_FILE_NAMES = ['secrets.db', 'app.db', 'master.key.kms', 'findings.db'] as const;
 export type BackupFileName = (typeof BACKUP_FILE_NAMES)[number];
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 hex digits (SHA-256)' });
@@ -38,18 +43,34 @@ const count = z.number().int().min(0);
 const manifestSchema = z
   .object({
     format: z.literal(BACKUP_FORMAT),
-    version: z.literal(BACKUP_VERSION),
+    version: z.number().int().min(1).max(BACKUP_VERSION),
     createdAt: z.iso.datetime(),
     files: z
       .array(z.object({ name: z.enum(BACKUP_FILE_NAMES), bytes: count, sha256: sha256Hex }).strict())
       .min(1)
       .refine((files) => new Set(files.map((f) => f.name)).size === files.length, { message: 'a file is listed twice' })
       .refine((files) => files.some((f) => f.name === 'secrets.db'), { message: 'secrets.db is missing' }),
-    counts: z.object({ items: count, versions: count, auditEntries: count }).strict(),
+    /** suppressions: the rows of findings.db's finding_suppressions (lifted ones too), present exactly when findings.db is. */
+    counts: z.object({ items: count, versions: count, auditEntries: count, suppressions: count.optional() }).strict(),
     /** The newest audit entry in the backup (seq 0 and the genesis hash for an empty log). */
     auditHead: z.object({ seq: count, hash: sha256Hex }).strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((manifest, ctx) => {
+    const names = manifest.files.map((f) => f.name);
+    const withFindings = names.includes('findings.db');
+    if (withFindings !== (manifest.counts.suppressions !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['counts', 'suppressions'], message: 'must be counted exactly when findings.db is in the backup' });
+    if (withFindings && manifest.version < FIRST_VERSION_WITH_FINDINGS)
+      ctx.addIssue({ code: 'custom', path: ['files'], message: `findings.db is carried from backup format version ${FIRST_VERSION_WITH_FINDINGS} on` });
+    // Suppressions are vouched for by their entries in the audit log (app.db): never one without the other.
+    if (withFindings && !names.includes('app.db')) ctx.addIssue({ code: 'custom', path: ['files'], message: 'findings.db needs app.db (its audit log)' });
+  });
+
+/** The manifest's format version: the first one that can say what it carries. */
+export function manifestVersionFor(files: readonly BackupFileName[]): number {
+  return files.includes('findings.db') ? FIRST_VERSION_WITH_FINDINGS : 1;
+}
 
 export type BackupManifest = z.infer<typeof manifestSchema>;
 export type BackupFileEntry = BackupManifest['files'][number];

@@ -28,7 +28,7 @@ export const MAX_SOURCE_ERROR_LENGTH = 1000;
 const PURGE_BATCH = 5000;
 /** Refresh SQLite's planner statistics after this many new rows (cheap with analysis_limit). PostgreSQL's autovacuum does its own. */
 const OPTIMIZE_EVERY_ROWS = 100_000;
-/** Rows per INSERT statement: well under both dialects' limits on bound values (17 columns × 500). */
+/** Rows per INSERT statement: well under both dialects' limits on bound values (18 columns × 500). */
 const INSERT_CHUNK = 500;
 /** PostgreSQL: two sources delivering the same events at once may deadlock on the eventID index; the loser is tried again. */
 const INGEST_ATTEMPTS = 3;
@@ -211,7 +211,8 @@ export class EventIndex {
       if (eventPk === undefined) continue;
       const actor = { principal: textOf(mapped.principal ?? ''), actor_arn: textOf(mapped.actorArn ?? '') };
       actors.set(JSON.stringify(actor), actor);
-      const targets = mapped.items.length > 0 ? mapped.items : [{ storeId: null, itemName: null, recursive: null }];
+      const targets: { storeId: string | null; itemName: string | null; recursive: boolean | null; version?: string }[] =
+        mapped.items.length > 0 ? mapped.items : [{ storeId: null, itemName: null, recursive: null }];
       for (const item of targets) {
         entries.push({
           event_pk: eventPk,
@@ -231,6 +232,7 @@ export class EventIndex {
           store_id: item.storeId,
           item_name: textOf(item.itemName),
           path_recursive: item.recursive === null ? null : item.recursive ? 1 : 0,
+          version_ref: item.version === undefined ? null : textOf(item.version),
         });
       }
     }

@@ -14,7 +14,16 @@ export interface MappedItem {
   itemName: string;
   /** For folders (GetParametersByPath): whether the read went below the folder's direct items. */
   recursive: boolean | null;
+  /** A read that named one version rather than the current one (see VersionRef); absent when it did not. */
+  version?: VersionRef;
 }
+
+/**
+ * The version a read named: `version:<n or id>` (Parameter Store's "name:3", Secrets Manager's
+ * versionId) or `label:<label>` (Parameter Store's "name:label", Secrets Manager's versionStage).
+ * Readers that keep asking for an old one after a rotation are a finding (lib/findings/evaluate.ts).
+ */
+export type VersionRef = `version:${string}` | `label:${string}`;
 
 export interface MappedEvent {
   /** ISO 8601 with milliseconds; the ingest time when the record's is missing or unreadable. */
@@ -54,6 +63,8 @@ export interface ItemRef {
   /** From an ARN, when the reference was one. */
   region: string | null;
   account: string | null;
+  /** The version the reference selects, when it selects one. */
+  version?: VersionRef;
 }
 
 const READ_NAME = /^(Get|Describe|List|BatchGet|Decrypt$)/;
@@ -112,9 +123,20 @@ export function ssmParameterRef(value: unknown): ItemRef | null {
     name = arn.resource.slice('parameter'.length);
     ({ region, account } = arn);
   }
-  name = name.split(':')[0]!;
+  const [bare, selector] = name.split(':');
+  name = bare!;
   if (name === '' || name === '/') return null;
-  return { kind: 'ssm', itemName: withLeadingSlash(name), recursive: null, region, account };
+  const ref: ItemRef = { kind: 'ssm', itemName: withLeadingSlash(name), recursive: null, region, account };
+  if (selector) ref.version = /^\d+$/.test(selector) ? `version:${selector}` : `label:${selector}`;
+  return ref;
+}
+
+/** The version GetSecretValue's requestParameters select (versionId wins, as AWS requires both to agree). */
+function secretVersionOf(params: Record<string, unknown>): VersionRef | undefined {
+  const id = text(params.versionId);
+  if (id) return `version:${id}`;
+  const stage = text(params.versionStage);
+  return stage ? `label:${stage}` : undefined;
 }
 
 /** GetParametersByPath's path as a folder: leading and trailing '/'. */
@@ -178,12 +200,15 @@ export function itemRefsOf(record: CloudTrailRecord): ItemRef[] {
       if ('path' in params) refs.push(ssmPathRef(params.path, params.recursive));
       if (params.resourceType === 'Parameter') refs.push(ssmParameterRef(params.resourceId));
       break;
-    case 'secretsmanager.amazonaws.com':
-      refs.push(secretRef(params.secretId));
+    case 'secretsmanager.amazonaws.com': {
+      const named = secretRef(params.secretId);
+      const version = record.eventName === 'GetSecretValue' ? secretVersionOf(params) : undefined;
+      refs.push(named && version ? { ...named, version } : named);
       refs.push(...asList(params.secretIdList).map(secretRef));
       // CreateSecret names the new secret in `name`.
       refs.push(secretRef(params.name));
       break;
+    }
     case 'kms.amazonaws.com': {
       const context = asObject(params.encryptionContext);
       refs.push(ssmParameterRef(field(context, 'PARAMETER_ARN')));
@@ -236,7 +261,7 @@ export function mapRecord(record: CloudTrailRecord, context: MappingContext, sto
     const key = `${ref.kind}\n${storeId}\n${ref.itemName}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    items.push({ storeId, itemName: ref.itemName, recursive: ref.recursive });
+    items.push({ storeId, itemName: ref.itemName, recursive: ref.recursive, ...(ref.version ? { version: ref.version } : {}) });
   }
   return {
     time: normalizeEventTime(record.eventTime, context.ingestedAt),

@@ -142,6 +142,17 @@ export interface StoreRead {
   lastAt: string;
 }
 
+/** Reads of one item by one principal that named a version (not the current one by default), grouped per version. */
+export interface VersionedRead {
+  itemName: string;
+  principal: string | null;
+  /** event-mapping.ts VersionRef: `version:<n or id>` or `label:<label>`. */
+  version: string;
+  firstAt: string;
+  lastAt: string;
+  reads: number;
+}
+
 export class AuditCursorError extends Error {
   constructor() {
     super('The page position (cursor) is malformed; start again from the first page.');
@@ -457,6 +468,20 @@ export class EventQueries {
     ]);
     const reads = rows.map((r) => ({ itemName: r.item_name, recursive: Number(r.recursive) === 1, principal: r.principal, firstAt: r.first_at, lastAt: r.last_at }));
     return { reads, maxId: Number(top.rows[0]?.max_id ?? 0) };
+  }
+
+  /**
+   * Successful reads of the store's items since `from` that named a version ("name:3", versionStage),
+   * per item, principal and version. Few rows (most reads ask for the current value), found through
+   * the partial index ct_entries_version.
+   */
+  async versionedReadsOfStore(storeId: string, from: string): Promise<VersionedRead[]> {
+    const { rows } = await sql<{ item_name: string; principal: string | null; version_ref: string; first_at: string; last_at: string; reads: number }>`
+      SELECT item_name, principal, version_ref, min(event_time) AS first_at, max(event_time) AS last_at, count(*) AS reads
+      FROM ct_entries
+      WHERE store_id = ${storeId} AND version_ref IS NOT NULL AND item_name IS NOT NULL AND event_name IN ${READ_LIST} AND error_code IS NULL AND event_time >= ${from}
+      GROUP BY item_name, principal, version_ref`.execute(this.db);
+    return rows.map((r) => ({ itemName: r.item_name, principal: r.principal, version: r.version_ref, firstAt: r.first_at, lastAt: r.last_at, reads: Number(r.reads) }));
   }
 
   /** The oldest event the index holds about a store (what its reads can be known from), or null. */

@@ -43,6 +43,8 @@ export interface EntryRow {
   item_name: string | null;
   /** For folder rows (GetParametersByPath): 1 recursive, 0 direct items only; null for items. */
   path_recursive: number | null;
+  /** The version a read named (event-mapping.ts VersionRef); null when it read the current one. Recorded from migration 0002 on. */
+  version_ref: string | null;
 }
 
 export interface SourceRow {

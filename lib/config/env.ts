@@ -155,6 +155,13 @@ const envSchema = z.object({
     .min(1, { message: 'FINDINGS_MAX_ROTATION_DAYS must be at least 1' })
     .max(3650, { message: 'FINDINGS_MAX_ROTATION_DAYS must be at most 3650' })
     .default(90),
+  /** Finding old-version-read-after-rotation: days after a change that readers may still ask for the previous version. */
+  FINDINGS_OLD_VERSION_GRACE_DAYS: z.coerce
+    .number({ message: 'FINDINGS_OLD_VERSION_GRACE_DAYS must be a whole number of days' })
+    .int({ message: 'FINDINGS_OLD_VERSION_GRACE_DAYS must be a whole number of days' })
+    .min(1, { message: 'FINDINGS_OLD_VERSION_GRACE_DAYS must be at least 1' })
+    .max(365, { message: 'FINDINGS_OLD_VERSION_GRACE_DAYS must be at most 365' })
+    .default(7),
   /** Secrets Manager resource policies read in the background (GetResourcePolicy), per store and second. */
   FINDINGS_POLICY_READS_PER_SECOND: z.coerce
     .number({ message: 'FINDINGS_POLICY_READS_PER_SECOND must be a number of calls per second' })

@@ -183,6 +183,16 @@ export const CONTROLS: readonly Control[] = [
     references: [own('new-reader')],
   },
   {
+    id: 'old-version-read-after-rotation',
+    title: 'Readers still ask for the old version after a rotation',
+    severity: 'medium',
+    appliesTo: AWS,
+    description:
+      'Days after the value changed, a principal still reads a previous version (AWSPREVIOUS, an old version id or number, a label left on an old version): it never moved to the new value, so the old one stays in use and cannot be retired.',
+    remediation: 'Make the reader ask for the current value (no version or stage), then remove the old label; until then the old value must stay valid.',
+    references: [own('old-version-read-after-rotation')],
+  },
+  {
     id: 'no-owner',
     title: 'No owner tag',
     severity: 'low',

@@ -1,4 +1,5 @@
 import type { ItemFreshnessDetail } from '@/lib/freshness/status';
+import type { VersionedRead } from '@/lib/cloudtrail/event-queries';
 import type { InventoryExtra } from '@/lib/inventory/records';
 import type { StoreKind } from '@/lib/stores/types';
 import type { ConsumerKind } from './consumers-db';
@@ -30,9 +31,11 @@ export interface FindingSettings {
   maxRotationDays: number;
   /** new-reader: how recent a first read is new (the Access panel's window, 7). */
   newReaderDays: number;
+  /** old-version-read-after-rotation: days after a rotation that readers may still ask for the old version (FINDINGS_OLD_VERSION_GRACE_DAYS, 7). */
+  oldVersionGraceDays: number;
 }
 
-export const DEFAULT_FINDING_SETTINGS: FindingSettings = { unusedDays: 90, maxRotationDays: 90, newReaderDays: 7 };
+export const DEFAULT_FINDING_SETTINGS: FindingSettings = { unusedDays: 90, maxRotationDays: 90, newReaderDays: 7, oldVersionGraceDays: 7 };
 
 /** What the inventory holds of an item (its row), with its freshness at the time of evaluation. */
 export interface ItemUnderReview {
@@ -44,6 +47,10 @@ export interface ItemUnderReview {
   tagsKnown?: boolean;
   kmsKeyId: string | null;
   lastChangedAt: string;
+  /** SSM: the version number; Secrets Manager: the AWSCURRENT version id (absent: versioned reads are not judged). */
+  currentVersion?: string;
+  /** Labels (SSM) or staging labels (Secrets Manager) on the current version. */
+  labels?: string[];
   extra: InventoryExtra;
   freshness: Pick<ItemFreshnessDetail, 'status' | 'reason' | 'dueAt'>;
 }
@@ -54,6 +61,8 @@ export interface ItemReads {
   lastReadAt: string | null;
   /** Principals whose first read lies within the new-reader window and who had not read it in the 90 days before. */
   newReaders: { principal: string; firstReadAt: string }[];
+  /** Reads that named a version ("name:3", versionStage, versionId), per principal and version. */
+  versioned?: VersionedRead[];
 }
 
 export interface ReadCoverage {
@@ -104,6 +113,19 @@ export function looksSecretLike(name: string): boolean {
 
 // Evidence names dates, not ages: stored findings then change when their facts do, not every day.
 const day = (at: number | string) => new Date(typeof at === 'number' ? at : Date.parse(at)).toISOString().slice(0, 10);
+/** Staging labels a reader may name without asking for an old value: the current one, and the one a rotation is making. */
+const NOT_OLD_LABELS = new Set(['AWSCURRENT', 'AWSPENDING']);
+
+/** Whether a versioned read asked for another version than the current one (by number, id or a label not on the current version). */
+export function namesOldVersion(version: string, item: Pick<ItemUnderReview, 'currentVersion' | 'labels'>): boolean {
+  if (item.currentVersion === undefined) return false;
+  if (version.startsWith('version:')) return version.slice('version:'.length) !== item.currentVersion;
+  const label = version.slice('label:'.length);
+  return !NOT_OLD_LABELS.has(label) && !(item.labels ?? []).includes(label);
+}
+
+const versionLabel = (version: string) => (version.startsWith('label:') ? version.slice('label:'.length) : `version ${version.slice('version:'.length)}`);
+
 /** Freshness statuses past the policy: overdue, overdue still on its first value, or a failing rotation. */
 const POLICY_BREACHES = new Set(['overdue', 'never-rotated', 'rotation-failing']);
 
@@ -262,6 +284,24 @@ export function evaluateItem(
       principals: list.map((r) => ({ principal: r.principal, firstSeenAt: r.firstReadAt })),
       facts: { windowDays: settings.newReaderDays, newReaders: reads.newReaders.length },
     });
+  }
+
+  if (reads?.versioned?.length) {
+    // The last change of the value: a rotation, or a new value put by hand (Secrets Manager's LastChangedDate is the later).
+    const changed = Math.max(changedAt, Date.parse(rotation?.lastRotatedAt ?? '') || 0);
+    const graceEnds = changed + settings.oldVersionGraceDays * DAY_MS;
+    const stale = reads.versioned.filter((r) => r.principal !== null && Date.parse(r.lastAt) > graceEnds && namesOldVersion(r.version, item));
+    if (stale.length > 0) {
+      const principals = [...new Set(stale.map((r) => r.principal!))].sort();
+      const versions = [...new Set(stale.map((r) => versionLabel(r.version)))].sort();
+      const lastOld = stale.reduce((a, r) => (r.lastAt > a ? r.lastAt : a), '');
+      raise('old-version-read-after-rotation', {
+        summary: `Changed on ${day(changed)}, yet ${principals.length === 1 ? principals[0] : `${principals.length} principals`} still read ${versions.join(', ')} more than ${settings.oldVersionGraceDays} days later (last on ${day(lastOld)}).`,
+        dates: { changedAt: new Date(changed).toISOString(), lastOldReadOn: day(lastOld) },
+        principals: principals.slice(0, 20).map((principal) => ({ principal, lastSeenAt: day(stale.filter((r) => r.principal === principal).reduce((a, r) => (r.lastAt > a ? r.lastAt : a), '')) })),
+        facts: { graceDays: settings.oldVersionGraceDays, versions: versions.join(', '), readers: principals.length },
+      });
+    }
   }
 
   if (item.tagsKnown !== false && ownerOf(item.tags) === null) {

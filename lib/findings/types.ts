@@ -31,6 +31,7 @@ export const CONTROL_IDS = [
   'unreferenced-and-unread',
   'referenced-after-deletion',
   'new-reader',
+  'old-version-read-after-rotation',
   'no-owner',
   'plaintext-in-lambda',
   'plaintext-in-ecs',

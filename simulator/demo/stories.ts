@@ -11,6 +11,7 @@ import { record, type Call, type RecordContext } from './records';
 //  - secrets no one has read in months;
 //  - a person who read a secret's value in the middle of the night;
 //  - one rotation that keeps failing (AWSPENDING left behind);
+//  - a job that still reads the previous version (AWSPREVIOUS) weeks after a rotation;
 //  - what a security review finds beyond those: a password kept as a plain String, parameters
 //    nobody has read, a rotation schedule that passed, resource policies open to anyone, to another
 //    account, and one that does not parse.
@@ -53,6 +54,14 @@ export const STORIES = {
     account: '111111111111',
     secret: 'prod/identity/ldap-bind-password',
     pendingHoursAgo: 3,
+  },
+  /** A reporting job pinned to AWSPREVIOUS during a migration: it still reads the value before the last rotation. */
+  oldVersionReader: {
+    account: '111111111111',
+    secret: 'prod/checkout/orders-db-password',
+    role: 'arn:aws:iam::111111111111:role/checkout-tax',
+    regularReader: 'arn:aws:iam::111111111111:role/checkout-cart',
+    rotatedDaysAgo: 18,
   },
   /** Under /legacy/, which no service reads: the review's findings that the stories above do not show. */
   review: {
@@ -119,6 +128,35 @@ export function prodStories(ctx: RecordContext, cast: Cast, now: number, r: Draw
       const at = day + hour * HOUR_MS + Math.floor(r() * 20 * 60_000);
       if (at < now) calls.push({ at, by: etl, session: `glue-job-nightly-export-${Math.round(day / DAY_MS) % 1000}`, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: newReader.secret } });
     }
+  }
+
+  // The checkout orders database password, rotated monthly: the cart reads the current value; the tax
+  // job was pinned to AWSPREVIOUS during a migration and still asks for it, weeks after the rotation.
+  const { oldVersionReader } = STORIES;
+  const ordersRotated = today - oldVersionReader.rotatedDaysAgo * DAY_MS + 2 * HOUR_MS;
+  const ordersPassword = plan('checkout', 'cart', {
+    Name: oldVersionReader.secret,
+    Description: 'Password of the checkout orders database (rotated monthly)',
+    SecretString: JSON.stringify({ username: 'checkout_app', password: demoValue(r) }),
+    RotationEnabled: true,
+    RotationDays: 30,
+    RotationLambdaARN: rotationLambdaArn(account, region, 'checkout'),
+    LastRotatedDate: iso(ordersRotated),
+    LastChangedDate: iso(ordersRotated),
+    CreatedDate: iso(now - 420 * DAY_MS),
+    LastAccessedDate: iso(today),
+    VersionCount: 8,
+  });
+  secrets.push(ordersPassword);
+  for (let at = ordersRotated; at > now - 90 * DAY_MS; at -= 30 * DAY_MS) calls.push(...rotationCalls(cast, ordersPassword, at));
+  const cart = cast.services.get('checkout/cart')!;
+  const tax = cast.services.get('checkout/tax')!;
+  for (let day = today - 60 * DAY_MS; day <= today; day += DAY_MS) {
+    const n = Math.round(day / DAY_MS) % 1000;
+    calls.push(
+      { at: day + 6 * HOUR_MS + Math.floor(r() * HOUR_MS), by: cart, session: `ecs-task-${n}`, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: oldVersionReader.secret } },
+      { at: day + 4 * HOUR_MS + Math.floor(r() * HOUR_MS), by: tax, session: `tax-report-${n}`, eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', readOnly: true, requestParameters: { secretId: oldVersionReader.secret, versionStage: 'AWSPREVIOUS' } },
+    );
   }
 
   // Secrets no one has read in months (AWS's LastAccessedDate says so; no event in 90 days).

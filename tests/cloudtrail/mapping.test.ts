@@ -38,20 +38,26 @@ const ssm = (name: string, params: Record<string, unknown> | null, extra?: Parti
 const sm = (name: string, params: Record<string, unknown> | null, extra?: Partial<CloudTrailRecord>) => record('secretsmanager.amazonaws.com', name, params, extra);
 const kms = (name: string, params: Record<string, unknown> | null, extra?: Partial<CloudTrailRecord>) => record('kms.amazonaws.com', name, params, extra);
 const item = (storeId: string | null, itemName: string, recursive: boolean | null = null): MappedItem => ({ storeId, itemName, recursive });
+const versionOf = (storeId: string, itemName: string, version: MappedItem['version']): MappedItem => ({ storeId, itemName, recursive: null, version });
 
 describe.each<[string, CloudTrailRecord, MappedItem[]]>([
   // Parameter Store
   ['GetParameter by name', ssm('GetParameter', { name: '/prod/db/password', withDecryption: true }), [item('prod-params', '/prod/db/password')]],
   ['GetParameter without a leading slash', ssm('GetParameter', { name: 'legacy-token' }), [item('prod-params', '/legacy-token')]],
-  ['GetParameter with a version selector', ssm('GetParameter', { name: '/prod/db/password:3' }), [item('prod-params', '/prod/db/password')]],
-  ['GetParameter with a label selector', ssm('GetParameter', { name: 'prod/db:live' }), [item('prod-params', '/prod/db')]],
+  ['GetParameter with a version selector', ssm('GetParameter', { name: '/prod/db/password:3' }), [versionOf('prod-params', '/prod/db/password', 'version:3')]],
+  ['GetParameter with a label selector', ssm('GetParameter', { name: 'prod/db:live' }), [versionOf('prod-params', '/prod/db', 'label:live')]],
+  [
+    'GetParameter by ARN with a version selector',
+    ssm('GetParameter', { name: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/prod/db:12` }),
+    [versionOf('prod-params', '/prod/db', 'version:12')],
+  ],
   ['GetParameter by ARN', ssm('GetParameter', { name: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/prod/db/password` }), [item('prod-params', '/prod/db/password')]],
   ['GetParameter by ARN of a name without a slash', ssm('GetParameter', { name: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/legacy-token` }), [item('prod-params', '/legacy-token')]],
   ['GetParameter by ARN in another account picks that account\'s store', ssm('GetParameter', { name: `arn:aws:ssm:eu-west-1:${OTHER}:parameter/x` }), [item('other-params', '/x')]],
   [
     'GetParameters: one item per name, duplicates once',
     ssm('GetParameters', { names: ['/prod/a', 'prod/b', '/prod/a', '/prod/c:2'], withDecryption: true }),
-    [item('prod-params', '/prod/a'), item('prod-params', '/prod/b'), item('prod-params', '/prod/c')],
+    [item('prod-params', '/prod/a'), item('prod-params', '/prod/b'), versionOf('prod-params', '/prod/c', 'version:2')],
   ],
   ['GetParametersByPath recursive maps to the folder', ssm('GetParametersByPath', { path: '/prod/payments', recursive: true }), [item('prod-params', '/prod/payments/', true)]],
   ['GetParametersByPath one level', ssm('GetParametersByPath', { path: '/prod/', recursive: false }), [item('prod-params', '/prod/', false)]],
@@ -69,6 +75,13 @@ describe.each<[string, CloudTrailRecord, MappedItem[]]>([
   // Secrets Manager
   ['GetSecretValue by name', sm('GetSecretValue', { secretId: 'prod/db' }), [item('prod-secrets', '/prod/db')]],
   ['GetSecretValue by a name with a slash', sm('GetSecretValue', { secretId: '/prod/db' }), [item('prod-secrets', '/prod/db')]],
+  ['GetSecretValue of a staging label', sm('GetSecretValue', { secretId: 'prod/db', versionStage: 'AWSPREVIOUS' }), [versionOf('prod-secrets', '/prod/db', 'label:AWSPREVIOUS')]],
+  [
+    'GetSecretValue of a version id (which wins over a stage)',
+    sm('GetSecretValue', { secretId: 'prod/db', versionId: 'b1c2-old', versionStage: 'AWSPREVIOUS' }),
+    [versionOf('prod-secrets', '/prod/db', 'version:b1c2-old')],
+  ],
+  ['UpdateSecretVersionStage names a stage, but reads no version', sm('UpdateSecretVersionStage', { secretId: 'prod/db', versionStage: 'AWSCURRENT', moveToVersionId: 'v2' }), [item('prod-secrets', '/prod/db')]],
   ['GetSecretValue by ARN: the random suffix is stripped', sm('GetSecretValue', { secretId: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/db-a1B2c3` }), [item('prod-secrets', '/prod/db')]],
   [
     'a name ending like a suffix is kept when it is not an ARN',

@@ -54,6 +54,13 @@ function clean(storeKind: StoreKind, over: Partial<ItemUnderReview> = {}): ItemU
 }
 
 const readYesterday: ItemReads = { lastReadAt: ago(1), newReaders: [] };
+/** Changed 20 days ago (a secret: rotated then), AWSCURRENT version 0bb2-current. */
+const stale20: Partial<ItemUnderReview> = { lastChangedAt: ago(20), currentVersion: '0bb2-current', labels: ['AWSCURRENT'] };
+/** Reads yesterday, plus one principal's reads naming `version`, the last of them `daysAgo`. */
+const versioned = (version: string, daysAgo: number): ItemReads => ({
+  ...readYesterday,
+  versioned: [{ itemName: '/app/db-host', principal: 'arn:aws:iam::111111111111:role/reporting', version, firstAt: ago(60), lastAt: ago(daysAgo), reads: 40 }],
+});
 const longCoverage: ReadCoverage = { since: ago(200) };
 
 interface Case {
@@ -92,6 +99,7 @@ const allow = (principal: unknown, condition?: object) => ({ Effect: 'Allow', Pr
 const sm = (over: Partial<ItemUnderReview> = {}) => clean('secretsmanager', over);
 const rotation = (over: Partial<NonNullable<ItemUnderReview['extra']['rotation']>>) => ({ ...sm().extra, rotation: { ...sm().extra.rotation!, ...over } });
 const ssm = (over: Partial<ItemUnderReview> = {}) => clean('ssm', over);
+const smStale = (over: Partial<ItemUnderReview> = {}) => sm({ ...stale20, extra: rotation({ lastRotatedAt: ago(20) }), ...over });
 
 /** Per control: items that raise it, and close items that do not. */
 const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
@@ -270,6 +278,27 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
       { name: 'no reads known', item: ssm(), reads: null, coverage: null },
     ],
   },
+  'old-version-read-after-rotation': {
+    raises: [
+      { name: 'AWSPREVIOUS read 10 days after a rotation 20 days ago', item: smStale(), reads: versioned('label:AWSPREVIOUS', 10) },
+      { name: 'an old version id read yesterday', item: smStale(), reads: versioned('version:0aa1-old', 1) },
+      { name: 'parameter version 3 of 4 read yesterday, changed 20 days ago', item: ssm({ ...stale20, currentVersion: '4' }), reads: versioned('version:3', 1) },
+      { name: 'a parameter label left on an old version', item: ssm({ ...stale20, currentVersion: '4', labels: ['live'] }), reads: versioned('label:blue', 1) },
+      { name: 'a 2-day grace', item: smStale(), reads: versioned('label:AWSPREVIOUS', 17), settings: { ...S, oldVersionGraceDays: 2 } },
+    ],
+    clears: [
+      { name: 'AWSPREVIOUS read within the grace days after the rotation', item: smStale(), reads: versioned('label:AWSPREVIOUS', 15) },
+      { name: 'AWSCURRENT named explicitly', item: smStale(), reads: versioned('label:AWSCURRENT', 1) },
+      { name: 'AWSPENDING (a rotation at work)', item: smStale(), reads: versioned('label:AWSPENDING', 1) },
+      { name: 'the current version id', item: smStale(), reads: versioned('version:0bb2-current', 1) },
+      { name: 'the current parameter version by number', item: ssm({ ...stale20, currentVersion: '4' }), reads: versioned('version:4', 1) },
+      { name: 'a label on the current parameter version', item: ssm({ ...stale20, currentVersion: '4', labels: ['live'] }), reads: versioned('label:live', 1) },
+      { name: 'AWSPREVIOUS read yesterday, but a new value put by hand 5 days ago', item: smStale({ lastChangedAt: ago(5) }), reads: versioned('label:AWSPREVIOUS', 1) },
+      { name: 'AWSPREVIOUS read yesterday, but rotated 3 days ago', item: smStale({ lastChangedAt: ago(3), extra: rotation({ lastRotatedAt: ago(3) }) }), reads: versioned('label:AWSPREVIOUS', 1) },
+      { name: 'a 30-day grace', item: smStale(), reads: versioned('label:AWSPREVIOUS', 1), settings: { ...S, oldVersionGraceDays: 30 } },
+      { name: 'no versioned reads', item: smStale() },
+    ],
+  },
   'no-owner': {
     raises: [
       { name: 'no tags', item: ssm({ tags: {} }) },
@@ -370,10 +399,16 @@ describe('appliesTo', () => {
     tags: {},
     kmsKeyId: null,
     lastChangedAt: ago(400),
+    currentVersion: 'v-current',
+    labels: ['AWSCURRENT'],
     extra: { rotation: { enabled: true, schedule: 'rate(30 days)', lastRotatedAt: ago(300), nextRotationAt: ago(270), lastAccessedAt: ago(300), lambdaArn: null }, pendingVersion: 'v-pending' },
     freshness: { status: 'overdue', reason: 'Overdue.', dueAt: ago(310) },
   });
-  const reads: ItemReads = { lastReadAt: ago(150), newReaders: [{ principal: 'arn:aws:iam::111111111111:role/x', firstReadAt: ago(1) }] };
+  const reads: ItemReads = {
+    lastReadAt: ago(150),
+    newReaders: [{ principal: 'arn:aws:iam::111111111111:role/x', firstReadAt: ago(1) }],
+    versioned: [{ itemName: '/app/db-password', principal: 'arn:aws:iam::111111111111:role/x', version: 'label:AWSPREVIOUS', firstAt: ago(200), lastAt: ago(150), reads: 3 }],
+  };
 
   const openPolicy = policy([allow('*'), allow({ AWS: 'arn:aws:iam::333333333333:root' })]);
   const brokenPolicy = { outcome: 'error' as const, problem: 'GetResourcePolicy was refused (access denied).', readAt: ago(1) };

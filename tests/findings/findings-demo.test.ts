@@ -336,6 +336,15 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
     expect(find('sim-prod-secrets', `/${elastic}`, 'sm-unused')).toMatchObject({ owner: null });
     expect(find('sim-prod-secrets', `/${elastic}`, 'no-owner')).toBeDefined();
     expect(find('sim-prod-secrets', `/${redshift}`, 'no-owner')).toBeUndefined();
+
+    // The tax job still reads AWSPREVIOUS 18 days after the orders password was rotated; the cart, reading the current value, is not named.
+    const { oldVersionReader } = STORIES;
+    expect(firstRun.filter((f) => f.control === 'old-version-read-after-rotation').map((f) => `${f.storeId} ${f.itemName}`)).toEqual([`sim-prod-secrets /${oldVersionReader.secret}`]);
+    const stale = find('sim-prod-secrets', `/${oldVersionReader.secret}`, 'old-version-read-after-rotation')!;
+    expect(stale.evidence.principals!.map((p) => p.principal)).toEqual([oldVersionReader.role]);
+    expect(stale.evidence.facts).toMatchObject({ versions: 'AWSPREVIOUS', readers: 1, graceDays: 7 });
+    expect(NOW - Date.parse(stale.evidence.dates!.changedAt!)).toBeGreaterThan((oldVersionReader.rotatedDaysAgo - 1) * DAY);
+    expect(JSON.stringify(stale)).not.toContain(oldVersionReader.regularReader);
   });
 
   it('carries no value in any finding, summary or evidence', async () => {
@@ -371,6 +380,10 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
       // The missed scheduled rotation: rotated now.
       await sm.send(new RotateSecretCommand({ SecretId: PLANTED.missedRotation.Name }));
       cleared.push({ storeId: 'sim-prod-secrets', itemName: `/${PLANTED.missedRotation.Name}`, controls: ['sm-scheduled-rotation'], how: 'RotateSecret' });
+
+      // The secret an old reader still reads at AWSPREVIOUS: rotated now, so its reads of the old version fall inside the grace days again.
+      await sm.send(new RotateSecretCommand({ SecretId: STORIES.oldVersionReader.secret }));
+      cleared.push({ storeId: 'sim-prod-secrets', itemName: `/${STORIES.oldVersionReader.secret}`, controls: ['old-version-read-after-rotation'], how: 'RotateSecret' });
 
       // The failing rotation: its AWSPENDING label removed (UpdateSecretVersionStage).
       const ldap = await sm.send(new DescribeSecretCommand({ SecretId: STORIES.failingRotation.secret }));
@@ -433,7 +446,7 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
           });
         }
       }
-      expect(cleared.flatMap((c) => c.controls)).toHaveLength(13);
+      expect(cleared.flatMap((c) => c.controls)).toHaveLength(14);
     });
 
     it('keeps what is still raised open with its first-seen date, and resolves nothing that was not changed', () => {
