@@ -1,5 +1,5 @@
 import 'server-only';
-import { NEW_READER_LOOKBACK_DAYS, type EventQueries, type StoreRead } from '@/lib/cloudtrail/event-queries';
+import { NEW_READER_LOOKBACK_DAYS, type EventQueries, type StoreRead, type VersionedRead } from '@/lib/cloudtrail/event-queries';
 import type { InventoryIndex } from '@/lib/inventory/inventory-index';
 import type { StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
@@ -55,6 +55,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/** Versioned reads by item name (a handful per store: most reads ask for the current value). */
+function groupByItem(reads: VersionedRead[]): Map<string, VersionedRead[]> {
+  const byItem = new Map<string, VersionedRead[]>();
+  for (const read of reads) push(byItem, read.itemName, read);
+  return byItem;
+}
+
 /** What the item's reads amount to: the last one, and the principals first seen inside the new-reader window. */
 export function summariseReads(reads: StoreRead[], windowStart: number): ItemReads {
   let lastReadAt: string | null = null;
@@ -97,6 +104,7 @@ export async function evaluateStore(
   let coverage: ReadCoverage | null = null;
   let byName: ReadsByName | null = null;
   let newReadersKnowable = false;
+  let versioned: Map<string, VersionedRead[]> | null = null;
   if (inputs.events && store.kind !== 'local') {
     const known = inputs.readCache
       ? await inputs.readCache.readsOf(inputs.events, store.id, from, now)
@@ -104,6 +112,7 @@ export async function evaluateStore(
     if (known.coverage !== null) {
       coverage = { since: known.coverage };
       byName = new ReadsByName(known.reads ?? (await inputs.events.readsOfStore(store.id, from)));
+      versioned = groupByItem(await inputs.events.versionedReadsOfStore(store.id, from));
       // A reader is new only when the index reaches back the whole look-back before the window.
       newReadersKnowable = Date.parse(known.coverage) <= windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS;
     }
@@ -122,6 +131,7 @@ export async function evaluateStore(
       if (byName) {
         reads = summariseReads(byName.of(item.name), windowStart);
         if (!newReadersKnowable) reads.newReaders = [];
+        reads.versioned = versioned?.get(item.name) ?? [];
       }
       const found = evaluateItem(
         {
@@ -132,6 +142,8 @@ export async function evaluateStore(
           tagsKnown: store.kind !== 'ssm' || item.tagsReadAt !== null,
           kmsKeyId: item.kmsKeyId,
           lastChangedAt: item.lastChangedAt,
+          currentVersion: item.version,
+          labels: item.labels,
           extra: item.extra,
           freshness: item.freshness,
         },

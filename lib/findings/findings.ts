@@ -62,7 +62,7 @@ export function findingsDb(): Promise<FindingsDb> {
 
 export function findingSettings(): FindingSettings {
   const env = readEnv();
-  return { unusedDays: env.FINDINGS_UNUSED_DAYS, maxRotationDays: env.FINDINGS_MAX_ROTATION_DAYS, newReaderDays: DEFAULT_NEW_READER_DAYS };
+  return { unusedDays: env.FINDINGS_UNUSED_DAYS, maxRotationDays: env.FINDINGS_MAX_ROTATION_DAYS, newReaderDays: DEFAULT_NEW_READER_DAYS, oldVersionGraceDays: env.FINDINGS_OLD_VERSION_GRACE_DAYS };
 }
 
 /** What an evaluation of the store would read; unchanged inputs are not evaluated again. */
