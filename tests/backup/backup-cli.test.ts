@@ -102,7 +102,7 @@ describe('with DATABASE_URL (PostgreSQL)', () => {
     const [backup, restore] = await Promise.all([runCli('backup', [file], env), runCli('restore', [path.join(temp.dir, 'anything.backup')], env)]);
     expect(backup.status).toBe(2);
     expect(backup.stderr).toContain('DATABASE_URL is set: the data is in PostgreSQL');
-    expect(backup.stderr).toContain('pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=builtin');
+    expect(backup.stderr).toContain('pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=findings --schema=builtin');
     expect(restore.status).toBe(2);
     expect(backup.stderr).toContain('pg_restore --exit-on-error --single-transaction --no-owner -d "$NEW_DATABASE_URL" dashboard.dump');
     expect(restore.stderr).toContain("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public");

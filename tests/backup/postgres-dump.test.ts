@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePostgres } from '@/lib/db/postgres';
+import { FindingsDb, type StoredSuppression } from '@/lib/findings/findings-db';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { createTestDatabase, useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
@@ -9,13 +10,15 @@ import { makeDeployment, newMasterKey, runCli, valueOf } from './support/backup-
 
 // With DATABASE_URL the backup is PostgreSQL's own (npm run backup explains it): the README's
 // pg_dump and pg_restore commands, run as written against a deployment made by the app, give a
-// database the app opens with the same MASTER_KEY, every value and the audit chain intact.
+// database the app opens with the same MASTER_KEY, every value and the audit chain intact, and the
+// findings schema's suppressions with it.
 
 const temp = makeTempDir('secrets-pg-dump-');
 const masterKey = newMasterKey();
 let source: Awaited<ReturnType<typeof useDatabase>>;
 let target: Awaited<ReturnType<typeof createTestDatabase>>;
 let names: string[];
+let suppression: StoredSuppression;
 
 function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -25,6 +28,17 @@ function run(command: string, args: string[]): void {
 beforeAll(async () => {
   source = await useDatabase('postgres');
   names = await makeDeployment(path.join(temp.dir, 'unused'), { MASTER_KEY: masterKey }, 4, 2);
+  const findings = await FindingsDb.openPostgres(source.url!);
+  const id = await findings.addSuppression({
+    storeId: 'local',
+    itemName: names[0]!,
+    control: 'no-owner',
+    reason: 'Owned by the platform team.',
+    expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    createdBy: 'reviewer@example.com',
+    createdAt: new Date().toISOString(),
+  });
+  suppression = (await findings.suppression(id))!;
   target = await createTestDatabase();
 }, 30_000);
 
@@ -39,7 +53,7 @@ describe('PostgreSQL: the README\'s pg_dump / pg_restore', () => {
   it('restores a deployment the app opens with the same MASTER_KEY: values and audit chain intact', async () => {
     const dump = path.join(temp.dir, 'dashboard.dump');
     // As the README says (the connection strings carry the throwaway server's password).
-    run('pg_dump', ['-Fc', '--schema=app', '--schema=inventory', '--schema=cloudtrail', '--schema=builtin', '-f', dump, source.url!]);
+    run('pg_dump', ['-Fc', '--schema=app', '--schema=inventory', '--schema=cloudtrail', '--schema=findings', '--schema=builtin', '-f', dump, source.url!]);
     run('psql', [target.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public']);
     run('pg_restore', ['--exit-on-error', '--single-transaction', '--no-owner', '-d', target.url, dump]);
 
@@ -61,5 +75,6 @@ describe('PostgreSQL: the README\'s pg_dump / pg_restore', () => {
     } finally {
       await store.close();
     }
+    expect(await (await FindingsDb.openPostgres(target.url)).suppression(suppression.id)).toEqual(suppression);
   }, 40_000);
 });
