@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DescribeSecretCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { can } from '@/lib/auth/authorize';
 import type { Grant } from '@/lib/auth/grants';
@@ -404,6 +404,12 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
       await ssm.send(new PutParameterCommand({ Name: PLANTED.plainPassword.Name, Value: 'rewritten-secure', Type: 'SecureString', KeyId: 'alias/legacy-prod', Overwrite: true }));
       cleared.push({ storeId: 'sim-prod-ssm', itemName: PLANTED.plainPassword.Name, controls: ['ssm-secret-like-string', 'not-read-recently', 'not-rotated-within-policy'], how: 'PutParameter --type SecureString' });
 
+      // A secret no one used in months: read now (Secrets Manager dates LastAccessedDate to the day).
+      const unused = open('sm-unused', 'sim-prod-secrets').find((f) => f.itemName !== unrotated.itemName)!;
+      expect(unused).toBeDefined();
+      await sm.send(new GetSecretValueCommand({ SecretId: unused.itemName.slice(1) }));
+      cleared.push({ storeId: 'sim-prod-secrets', itemName: unused.itemName, controls: ['sm-unused'], how: 'GetSecretValue' });
+
       // What the simulator's API cannot do (TagResource, UpdateSecret --kms-key-id, PutResourcePolicy) is
       // changed through its control channel, as someone would in the console: the secret is replaced
       // with the same input but for the field.
@@ -415,12 +421,14 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
           { ...input(noOwner.itemName), Tags: [...(input(noOwner.itemName).Tags ?? []), { Key: 'owner', Value: 'someone@example.com' }] },
           { ...input(onDefaultKey.itemName), KmsKeyId: CMK },
           { ...PLANTED.openPolicy, ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:role/partner-feed' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] }) },
+          { ...PLANTED.brokenPolicy, ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:role/legacy-reports' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] }) },
         ],
       });
       cleared.push(
         { storeId: 'sim-prod-secrets', itemName: noOwner.itemName, controls: ['no-owner'], how: 'an owner tag' },
         { storeId: 'sim-prod-secrets', itemName: onDefaultKey.itemName, controls: ['sm-using-cmk'], how: 'a customer managed key' },
         { storeId: 'sim-prod-secrets', itemName: `/${PLANTED.openPolicy.Name}`, controls: ['sm-not-public', 'sm-cross-account'], how: 'a policy naming its own account only' },
+        { storeId: 'sim-prod-secrets', itemName: `/${PLANTED.brokenPolicy.Name}`, controls: ['policy-unreadable'], how: 'a policy that parses' },
       );
 
       // The rotations finish after rotationDelayMs.
@@ -446,7 +454,7 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
           });
         }
       }
-      expect(cleared.flatMap((c) => c.controls)).toHaveLength(14);
+      expect(cleared.flatMap((c) => c.controls)).toHaveLength(16);
     });
 
     it('keeps what is still raised open with its first-seen date, and resolves nothing that was not changed', () => {
@@ -563,6 +571,19 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
         }
         expect(new Set(all.map((f) => f.storeId))).toEqual(new Set(STORE_IDS));
       });
+    });
+  });
+
+  // The new-reader window (7 days) passes: the ETL role that started reading the payments database
+  // password 5 days ago is a regular reader 8 days from now. It moves prod Secrets Manager's clock: the tests after it look at Parameter Store only.
+  describe('eight days on', () => {
+    it('resolves the new-reader finding on the payments database password, and keeps the reader out of any new one', async () => {
+      const later = new Date(NOW + 8 * DAY);
+      await evaluateFindings({ force: true, now: later, storeIds: ['sim-prod-secrets'] });
+      const rows = await listFindings(PRINCIPALS.admin, { item: { storeId: 'sim-prod-secrets', name: `/${STORIES.newReader.secret}` }, statuses: [...FINDING_STATUSES], limit: 100 }, later).then((p) => p.items);
+      expect(rows.find((f) => f.control === 'new-reader')).toMatchObject({ status: 'resolved', resolvedAt: later.toISOString() });
+      const stillNew = await listFindings(PRINCIPALS.admin, { controls: ['new-reader'], limit: 500 }, later).then((p) => p.items);
+      for (const f of stillNew) expect(f.evidence.principals!.map((p) => p.principal)).not.toContain(STORIES.newReader.role);
     });
   });
 
