@@ -11,15 +11,16 @@ import { listing, makeDeployment, newMasterKey, runCli, valueOf, type CliRun } f
 // `npm run backup` while another process keeps writing (store rotations and audit appends, as the
 // server does), then `npm run restore` into a fresh folder: the restored deployment is one
 // consistent moment (integrity, every value decrypts to what was written, the chain verifies, the
-// counts are the manifest's).
+// counts are the manifest's), and the suppressions made and lifted meanwhile are those its audit
+// log records (app.db is copied before findings.db, so the log never names one the copy lacks).
 
 const temp = makeTempDir('secrets-backup-');
 afterAll(() => temp.cleanup());
 
-function startWriter(dataDir: string, masterKey: string): { child: ChildProcess; ready: Promise<void>; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function startWriter(dataDir: string, masterKey: string, extra: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void>; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'tests/backup/support/keep-writing.ts'], {
     cwd: process.cwd(),
-    env: { ...process.env, DATA_DIR: dataDir, MASTER_KEY: masterKey, ITEMS: '20' },
+    env: { ...process.env, DATA_DIR: dataDir, MASTER_KEY: masterKey, ITEMS: '20', ...extra },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -135,6 +136,60 @@ describe('npm run backup while another process writes, then npm run restore', ()
     expect(verify.stderr).toBe('');
     expect(verify.status).toBe(0);
     expect(verify.stdout).toContain(`Audit chain intact: ${manifest.counts.auditEntries} entries, head ${manifest.auditHead.hash}\n`);
+  }, 40_000);
+
+  it('suppressions made and lifted while it runs: restored as the restored audit log records them, never refused', async () => {
+    const masterKey = newMasterKey();
+    const dataDir = path.join(temp.dir, 'live-suppressions');
+    const file = path.join(temp.dir, 'suppressions-under-writes.backup');
+    const restored = path.join(temp.dir, 'restored-suppressions');
+    const writer = startWriter(dataDir, masterKey, { SUPPRESSIONS: '1' });
+    let backup: CliRun;
+    try {
+      await writer.ready;
+      // Let some suppressions and lifts be written before the copy starts.
+      while (!existsSync(path.join(dataDir, 'findings.db')) || liveCount(dataDir, 'findings.db', 'finding_suppressions') < 6) await new Promise((r) => setTimeout(r, 20));
+      backup = await runCli('backup', [file], { DATA_DIR: dataDir, MASTER_KEY: undefined });
+    } finally {
+      writer.child.stdin!.end('stop\n');
+    }
+    const writerResult = await writer.done;
+    expect(writerResult.stderr).toBe('');
+    expect(writerResult.code).toBe(0);
+    expect(backup.stderr).toBe('');
+    expect(backup.status).toBe(0);
+    const { manifest } = readContainerHeader(file);
+    expect(manifest.files.map((f) => f.name)).toEqual(['secrets.db', 'app.db', 'findings.db']);
+    expect(manifest.counts.suppressions).toBeGreaterThanOrEqual(6);
+
+    const run = await runCli('restore', [file], { DATA_DIR: restored, MASTER_KEY: masterKey });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    // Only what was written between the two copies is left out (the newest suppressions) or lifted without its entry.
+    const idsOn = (text: string) => run.stdout.split('\n').filter((l) => l.includes(text)).map((l) => Number(/suppression #(\d+)/.exec(l)![1]));
+    const leftOut = idsOn('not restored.');
+    const liftedUnaudited = idsOn('does not record the lift');
+    expect(run.stdout).not.toContain('does not hold');
+
+    // Independently of restore's own checks: each restored suppression is the one its entry names, lifted as the log says.
+    const findings = new Database(path.join(restored, 'findings.db'), { readonly: true });
+    const app = new Database(path.join(restored, 'app.db'), { readonly: true });
+    try {
+      const rows = findings.prepare('SELECT id, item_name, reason, lifted_at FROM finding_suppressions ORDER BY id').all() as { id: number; item_name: string; reason: string; lifted_at: string | null }[];
+      const entries = app.prepare("SELECT action, target, details FROM audit_log WHERE action LIKE 'finding.%' ORDER BY seq").all() as { action: string; target: string; details: string }[];
+      const made = entries.filter((e) => e.action === 'finding.suppress').map((e) => ({ target: e.target, ...(JSON.parse(e.details) as { suppression: number; reason: string }) }));
+      const lifted = new Set(entries.filter((e) => e.action === 'finding.lift-suppression').map((e) => (JSON.parse(e.details) as { suppression: number }).suppression));
+      expect(rows.map((r) => [r.id, `local:${r.item_name}`, r.reason])).toEqual(made.map((m) => [m.suppression, m.target, m.reason]));
+      expect(rows.length + leftOut.length).toBe(manifest.counts.suppressions);
+      expect(leftOut.every((id) => id > rows.at(-1)!.id)).toBe(true);
+      const liftedRows = rows.filter((r) => r.lifted_at !== null).map((r) => r.id);
+      expect(liftedRows.filter((id) => !lifted.has(id))).toEqual(liftedUnaudited);
+      expect([...lifted].filter((id) => !liftedRows.includes(id))).toEqual([]);
+      expect(lifted.size).toBeGreaterThanOrEqual(1);
+    } finally {
+      findings.close();
+      app.close();
+    }
   }, 40_000);
 
   it('never puts the plaintext master key in a backup; restore takes it with --key-file', async () => {
