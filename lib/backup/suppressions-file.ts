@@ -1,5 +1,5 @@
 import 'server-only';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -80,6 +80,7 @@ export async function writeSuppressionsDb(dir: string, rows: readonly Suppressio
     } finally {
       conn.close();
     }
+    chmodSync(path.join(build, FINDINGS_DB_FILE), 0o600); // as every other file a backup or a restore writes
     renameSync(path.join(build, FINDINGS_DB_FILE), path.join(dir, FINDINGS_DB_FILE));
   } finally {
     rmSync(build, { recursive: true, force: true });

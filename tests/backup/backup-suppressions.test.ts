@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -136,6 +136,7 @@ describe('a backup carries the suppressions', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Suppressions: 3 restored, each as the audit log records it (the findings themselves are recomputed after the first sync).');
     expect(listing(restored).map((l) => l.split(' ')[0])).toEqual(['app.db', 'findings.db', 'secrets.db']);
+    expect(statSync(path.join(restored, 'findings.db')).mode & 0o777).toBe(0o600);
     const after = await listedIn(restored);
     const fields = (s: Omit<(typeof before)[number], 'active'>) => ({ id: s.id, storeId: s.storeId, itemName: s.itemName, control: s.control, reason: s.reason, expiresAt: s.expiresAt, createdBy: s.createdBy, createdAt: s.createdAt, liftedAt: s.liftedAt, liftedBy: s.liftedBy });
     expect(after.map(fields)).toEqual(before.map(fields));

@@ -161,6 +161,7 @@ describe('npm run backup while another process writes, then npm run restore', ()
     const { manifest } = readContainerHeader(file);
     expect(manifest.files.map((f) => f.name)).toEqual(['secrets.db', 'app.db', 'findings.db']);
     expect(manifest.counts.suppressions).toBeGreaterThanOrEqual(6);
+    expect(backup.stdout).toContain(`\n  ${manifest.counts.suppressions} finding suppressions (the findings themselves are recomputed after a restore)\n`);
 
     const run = await runCli('restore', [file], { DATA_DIR: restored, MASTER_KEY: masterKey });
     expect(run.stderr).toBe('');
