@@ -76,6 +76,10 @@ const controlCommand = z
     /** Requests a second per operation; null = unlimited. */
     quotas: z.partialRecord(z.enum(OPERATIONS), z.number().min(0).nullable()),
     resetStats: z.boolean(),
+    /** Functions written as UpdateFunctionConfiguration or CreateFunction would: replaced by name, or added. */
+    putFunctions: z.array(lambdaFunctionInput),
+    /** Task definition revisions (ARNs) deregistered, as DeregisterTaskDefinition does: INACTIVE from then on. */
+    deregister: z.array(z.string()),
   })
   .partial()
   .strict();
@@ -132,6 +136,11 @@ export function createSimulatedCompute(options: SimulatedComputeOptions = {}): S
       return parsed.data;
     });
 
+  /** Where a function of this name goes in the list ListFunctions pages through (sorted by name). */
+  const sortedIndex = (list: readonly { FunctionName: string }[], name: string) => {
+    const at = list.findIndex((f) => f.FunctionName > name);
+    return at < 0 ? list.length : at;
+  };
   const taskDefinitionArn = (family: string, revision: number) => `arn:aws:ecs:${region}:${account}:task-definition/${family}:${revision}`;
   // Sorted as ListTaskDefinitions lists them: by family, then revision.
   const taskDefinitions = load(taskDefinitionInput, 'task definition', options.taskDefinitions ?? [])
@@ -303,6 +312,16 @@ export function createSimulatedCompute(options: SimulatedComputeOptions = {}): S
       else buckets.set(operation, new TokenBucket(rate));
     }
     if (checked.resetStats) counters.reset();
+    for (const fn of checked.putFunctions ?? []) {
+      const at = functions.findIndex((f) => f.FunctionName === fn.FunctionName);
+      if (at >= 0) functions[at] = fn;
+      else functions.splice(sortedIndex(functions, fn.FunctionName), 0, fn);
+    }
+    for (const arn of checked.deregister ?? []) {
+      const found = taskDefinitions.find((t) => t.arn === arn);
+      if (!found) throw new Error(`no task definition ${arn}`);
+      found.status = 'INACTIVE';
+    }
     return { taskDefinitions: taskDefinitions.length, functions: functions.length };
   };
 

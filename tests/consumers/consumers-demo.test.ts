@@ -491,5 +491,28 @@ describe.each(DATABASES)('consumers and secrets in plain sight on the demo organ
       // Two connections one after the other: prod's 7 calls at 3 a second take 2 seconds at the least.
       expect(elapsed).toBeGreaterThan(1_900);
     }, 60_000);
+
+    // Last: it changes what the scan reads.
+    it('clears plaintext-in-lambda when the key leaves the environment, and plaintext-in-ecs when the task definition is deregistered', async () => {
+      const lambdaArn = `arn:aws:lambda:us-east-1:${PROD}:function:${LEAKY_FUNCTION}`;
+      const taskArn = `arn:aws:ecs:us-east-1:${PROD}:task-definition/identity-auth:2`;
+      const before = await everything();
+      expect(before.find((f) => f.itemName === lambdaArn && f.control === 'plaintext-in-lambda')).toMatchObject({ status: 'open' });
+      expect(before.find((f) => f.itemName === taskArn && f.control === 'plaintext-in-ecs')).toMatchObject({ status: 'open' });
+      // The key moved to Secrets Manager (UpdateFunctionConfiguration), the task definition's revision deregistered.
+      demo.org.compute('prod').control({
+        putFunctions: [{ ...leakyFunction, Environment: { Variables: { EXPORT_BUCKET_PARAMETER: NAMED, LOG_LEVEL: 'info' } } }],
+        deregister: [taskArn],
+      });
+      for (const o of await scan()) expect(o.error).toBeNull();
+      const later = new Date();
+      await evaluateFindings({ force: true, now: later });
+      const rows = await everything();
+      const at = (itemName: string, control: ControlId) => rows.find((f) => f.storeId === WORKLOAD_STORE_ID && f.itemName === itemName && f.control === control);
+      expect(at(lambdaArn, 'plaintext-in-lambda')).toMatchObject({ status: 'resolved', resolvedAt: later.toISOString() });
+      expect(at(taskArn, 'plaintext-in-ecs')).toMatchObject({ status: 'resolved', resolvedAt: later.toISOString() });
+      // The demo's other function with a key in plain sight is still raised (suppressed by an earlier test).
+      expect(rows.filter((f) => f.control === 'plaintext-in-lambda' && f.status !== 'resolved').map((f) => f.evidence.facts?.resource)).toEqual(['platform-github-sync']);
+    });
   });
 });
