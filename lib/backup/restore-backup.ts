@@ -177,7 +177,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const { manifest } = opened;
   const names = manifest.files.map((f) => f.name);
   say(
-    `Backup of ${manifest.createdAt}: ${names.join(', ')}; ${manifest.counts.items} items, ${manifest.counts.versions} versions, ${manifest.counts.auditEntries} audit entries.`,
+    `Backup of ${manifest.createdAt}: ${names.join(', ')}; ${manifest.counts.items} items, ${manifest.counts.versions} versions, ${manifest.counts.auditEntries} audit entries` +
+      `${manifest.counts.suppressions === undefined ? '' : `, ${manifest.counts.suppressions} finding suppressions`}.`,
   );
 
   // No key given and none sealed in the backup: nothing could open it, so say so before extracting.

@@ -135,6 +135,7 @@ describe('a backup carries the suppressions', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Suppressions: 3 restored, each as the audit log records it (the findings themselves are recomputed after the first sync).');
+    expect(run.stdout).toMatch(/^Backup of \S+: secrets\.db, app\.db, findings\.db; 2 items, 2 versions, \d+ audit entries, 3 finding suppressions\.$/m);
     expect(listing(restored).map((l) => l.split(' ')[0])).toEqual(['app.db', 'findings.db', 'secrets.db']);
     expect(statSync(path.join(restored, 'findings.db')).mode & 0o777).toBe(0o600);
     const after = await listedIn(restored);
