@@ -1,4 +1,5 @@
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
+import { secretArn } from '../simulated-aws';
 import type { DemoPrincipal, Identity } from './principals';
 
 // CloudTrail records as CloudTrail writes them for the calls the demo's actors make: the shape of
@@ -68,18 +69,8 @@ export function idGenerator(seed: string): () => string {
   };
 }
 
-/** A stand-in for Secrets Manager's six random characters after a secret's name in its ARN. */
-export function secretArnOf(account: string, region: string, name: string): string {
-  let h = 2166136261;
-  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let suffix = '';
-  for (let i = 0; i < 6; i++) {
-    suffix += alphabet[h % 62];
-    h = Math.floor(h / 62) + Math.imul(i + 1, 7919);
-  }
-  return `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${suffix}`;
-}
+/** A secret's ARN as the simulated account answers it (the organisation's accounts use the simulator's default seed). */
+export const secretArnOf = (account: string, region: string, name: string) => secretArn(name, account, region);
 
 export const parameterArnOf = (account: string, region: string, name: string) => `arn:aws:ssm:${region}:${account}:parameter${name}`;
 export const kmsKeyArnOf = (account: string, region: string) => `arn:aws:kms:${region}:${account}:key/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0`;

@@ -193,6 +193,32 @@ describe('demoOrganisation', () => {
     for (const role of newReader.regularReaders) expect(Math.min(...byRole(role).map((e) => Date.parse(e.time)))).toBeLessThan(NOW - 80 * DAY);
   });
 
+  it('story: a job still reads the previous version (AWSPREVIOUS) weeks after a rotation, beside a reader of the current one', () => {
+    const { oldVersionReader } = STORIES;
+    const secret = prod.secrets.find((x) => x.Name === oldVersionReader.secret)!;
+    const rotatedAt = Date.parse(String(secret.LastRotatedDate));
+    expect(ageOf(secret.LastRotatedDate)).toBeGreaterThan(oldVersionReader.rotatedDaysAgo - 1);
+    const all = reads(prod, `/${oldVersionReader.secret}`);
+    const pinned = all.filter((e) => e.principal === oldVersionReader.role);
+    expect(pinned.length).toBeGreaterThan(30);
+    for (const e of pinned) expect(e.items[0]!.version).toBe('label:AWSPREVIOUS');
+    expect(pinned.filter((e) => Date.parse(e.time) > rotatedAt + 8 * DAY).length).toBeGreaterThan(5);
+    const current = all.filter((e) => e.principal === oldVersionReader.regularReader);
+    expect(current.length).toBeGreaterThan(30);
+    for (const e of current) expect(e.items[0]!.version).toBeUndefined();
+  });
+
+  it("names each secret in its events by the ARN its simulated account answers (the simulator's suffix)", () => {
+    for (const account of org) {
+      const arns = account.events.flatMap((e) => JSON.stringify(e).match(/arn:aws:secretsmanager:[^"]+/g) ?? []);
+      expect(arns.length).toBeGreaterThan(0);
+      for (const arn of arns) {
+        const name = arn.replace(/^arn:aws:secretsmanager:[^:]+:\d{12}:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '');
+        expect(arn).toBe(secretArn(name, account.account, account.region));
+      }
+    }
+  });
+
   it('story: a CI role denied again and again on a staging secret', () => {
     const { deniedCi } = STORIES;
     const denied = staging.events.map(mapped).filter((e) => e.errorCode === 'AccessDenied' && e.items.some((i) => i.itemName === `/${deniedCi.secret}`));
