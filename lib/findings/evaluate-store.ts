@@ -5,7 +5,7 @@ import type { StoreKind } from '@/lib/stores/types';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { accountOf, evaluateItem, ownerOf, type FindingSettings, type ItemConsumers, type ItemReads, type ReadCoverage } from './evaluate';
 import type { RaisedRow, StoreEvaluation } from './findings-db';
-import type { StoreReadCache } from './read-cache';
+import type { ReadsMoved, StoreReadCache } from './read-cache';
 import type { PolicyReading } from './resource-policy';
 
 // One store's evaluation: every item of its inventory with what the CloudTrail index says of its
@@ -93,6 +93,11 @@ export async function evaluateStore(
     policies?: Map<string, PolicyReading & { readAt: string }>;
     /** AWS stores whose connection the consumer scan reads. */
     consumers?: StoreConsumers;
+    /**
+     * An incremental pass (lib/findings/findings.ts): given what the store's reads moved (null: read
+     * whole), the items to evaluate, or null for every item. Only those items' findings are answered.
+     */
+    select?: (reads: { coverage: string | null; moved: ReadsMoved | null }) => Promise<ReadonlySet<string> | null>;
   },
 ): Promise<StoreEvaluation> {
   const started = performance.now();
@@ -105,10 +110,13 @@ export async function evaluateStore(
   let byName: ReadsByName | null = null;
   let newReadersKnowable = false;
   let versioned: Map<string, VersionedRead[]> | null = null;
+  // Without reads to consult (a local store, no index) none moved.
+  let moved: ReadsMoved | null = { names: new Set(), recursive: new Set() };
   if (inputs.events && store.kind !== 'local') {
     const known = inputs.readCache
       ? await inputs.readCache.readsOf(inputs.events, store.id, from, now)
-      : { coverage: await inputs.events.storeCoverage(store.id), reads: null };
+      : { coverage: await inputs.events.storeCoverage(store.id), reads: null, moved: null };
+    moved = known.moved;
     if (known.coverage !== null) {
       coverage = { since: known.coverage };
       byName = new ReadsByName(known.reads ?? (await inputs.events.readsOfStore(store.id, from)));
@@ -123,7 +131,8 @@ export async function evaluateStore(
   const consumersOf = (name: string): ItemConsumers | null =>
     scan ? { consumers: scan.byItem.get(name) ?? [], scanComplete: scan.scanComplete, scannedAt: scan.scannedAt } : null;
   const inventoried = new Set<string>();
-  for await (const batch of inputs.index.eachItem(store.id, now)) {
+  const only = inputs.select ? await inputs.select({ coverage: coverage?.since ?? null, moved }) : null;
+  for await (const batch of only ? inputs.index.itemsNamed(store.id, [...only], now) : inputs.index.eachItem(store.id, now)) {
     for (const item of batch) {
       items++;
       if (scan?.deleted.has(item.name)) inventoried.add(item.name);
@@ -161,7 +170,7 @@ export async function evaluateStore(
   }
   // Secrets scheduled for deletion are not in the inventory: each one a workload still names is asked on its own.
   for (const [name, deleted] of scan?.deleted ?? []) {
-    if (inventoried.has(name)) continue;
+    if (inventoried.has(name) || (only && !only.has(name))) continue;
     const extra = deleted.arn ? { arn: deleted.arn } : {};
     const found = evaluateItem(
       { storeKind: store.kind, name, kind: 'secret', tags: {}, kmsKeyId: null, lastChangedAt: deleted.deletedAt, extra, freshness: { status: 'fresh', reason: '', dueAt: null } },
@@ -174,5 +183,5 @@ export async function evaluateStore(
     );
     for (const f of found) raised.push({ itemName: name, kind: 'secret', arn: deleted.arn, account: accountOf(extra), owner: null, control: f.control, evidence: f.evidence });
   }
-  return { storeId: store.id, evaluatedAt: now.toISOString(), inputs: inputs.signature, items, durationMs: performance.now() - started, raised };
+  return { storeId: store.id, evaluatedAt: now.toISOString(), inputs: inputs.signature, items, durationMs: performance.now() - started, raised, ...(only ? { only: [...only] } : {}) };
 }

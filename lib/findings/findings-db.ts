@@ -96,6 +96,8 @@ export interface StoreEvaluation {
   items: number;
   durationMs: number;
   raised: RaisedRow[];
+  /** An incremental pass: the items it evaluated (their findings are replaced; every other item's stay as they are). */
+  only?: string[];
 }
 
 export interface ApplyCounts {
@@ -201,16 +203,18 @@ export class FindingsDb {
    * Stores one evaluation of a store: new findings raised (or raised again after being resolved),
    * findings still raised keep their first-seen date and take the new evidence, those no longer
    * raised are resolved. Only rows that change are written; one transaction, so readers see the
-   * evaluation before or after, never half of it.
+   * evaluation before or after, never half of it. An incremental evaluation (`only`) reads and
+   * replaces the findings of its items alone.
    */
   async applyEvaluation(evaluation: StoreEvaluation): Promise<ApplyCounts> {
-    const { storeId, evaluatedAt } = evaluation;
+    const { storeId, evaluatedAt, only } = evaluation;
     return this.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('findings')
-        .select(['item_name', 'control', 'severity_rank', 'kind', 'arn', 'account', 'owner', 'resolved_at', 'evidence'])
-        .where('store_id', '=', storeId)
-        .execute();
+      const columns = ['item_name', 'control', 'severity_rank', 'kind', 'arn', 'account', 'owner', 'resolved_at', 'evidence'] as const;
+      const existing = [];
+      if (!only) existing.push(...(await trx.selectFrom('findings').select(columns).where('store_id', '=', storeId).execute()));
+      else
+        for (let i = 0; i < only.length; i += WRITE_BATCH)
+          existing.push(...(await trx.selectFrom('findings').select(columns).where('store_id', '=', storeId).where('item_name', 'in', only.slice(i, i + WRITE_BATCH)).execute()));
       const before = new Map(existing.map((r) => [keyOf(r.item_name, r.control), r]));
       const inserts: FindingsTable[] = [];
       const updates: FindingsTable[] = [];
@@ -264,7 +268,13 @@ export class FindingsDb {
           .where((eb) => eb.or(part.map((r) => eb.and([eb('item_name', '=', r.item_name), eb('control', '=', r.control)]))))
           .execute();
       }
-      const run = { evaluated_at: evaluatedAt, inputs: evaluation.inputs, items: evaluation.items, raised: seen.size, duration_ms: Math.round(evaluation.durationMs) };
+      // An incremental pass knows the store's raised findings from the last run's count and what it changed.
+      let raisedNow = seen.size;
+      if (only) {
+        const last = await trx.selectFrom('finding_runs').select('raised').where('store_id', '=', storeId).executeTakeFirst();
+        raisedNow = Number(last?.raised ?? 0) + inserts.length + raisedAgain - resolve.length;
+      }
+      const run = { evaluated_at: evaluatedAt, inputs: evaluation.inputs, items: evaluation.items, raised: raisedNow, duration_ms: Math.round(evaluation.durationMs) };
       await trx
         .insertInto('finding_runs')
         .values({ store_id: storeId, ...run })
@@ -356,19 +366,30 @@ export class FindingsDb {
     return sql<SqlBool>`${sql.join(parts, sql` AND `)}`;
   }
 
-  /** A page in severity, store, item, control order, after `after`. */
+  /**
+   * A page in severity, store, item, control order, after `after`. Suppressed findings alone are
+   * found from the suppressions in force (few), each joined to its finding, instead of walking the
+   * page order past every open finding; the same WHERE cuts them.
+   */
   async page(where: FindingsWhere, limit: number, after: FindingPosition | null): Promise<StoredFinding[]> {
     const position = after
       ? sql<SqlBool>` AND (findings.severity_rank, findings.store_id, findings.item_name, findings.control) > (${after.rank}, ${after.storeId}, ${after.itemName}, ${after.control})`
       : sql``;
     const now = where.now.toISOString();
+    const suppressedOnly = where.statuses?.length === 1 && where.statuses[0] === 'suppressed';
+    // SQLite takes a CROSS JOIN's left side as the outer loop; PostgreSQL plans the join from its statistics.
+    const from = suppressedOnly
+      ? sql`(SELECT DISTINCT store_id, item_name, control FROM finding_suppressions WHERE lifted_at IS NULL AND expires_at > ${now}) AS held
+        CROSS JOIN findings`
+      : sql`findings`;
+    const held = suppressedOnly ? sql<SqlBool>` AND findings.store_id = held.store_id AND findings.item_name = held.item_name AND findings.control = held.control` : sql``;
     const { rows } = await sql<FindingsTable & { evaluated_at: string | null; s_id: number | null; s_reason: string | null; s_expires_at: string | null; s_created_by: string | null; s_created_at: string | null }>`
       SELECT findings.*, r.evaluated_at, s.id AS s_id, s.reason AS s_reason, s.expires_at AS s_expires_at, s.created_by AS s_created_by, s.created_at AS s_created_at
-      FROM findings
+      FROM ${from}
       LEFT JOIN finding_runs r ON r.store_id = findings.store_id
       LEFT JOIN finding_suppressions s ON s.id = (SELECT max(x.id) FROM finding_suppressions x WHERE x.store_id = findings.store_id
         AND x.item_name = findings.item_name AND x.control = findings.control AND x.lifted_at IS NULL AND x.expires_at > ${now})
-      WHERE ${this.whereSql(where, true)}${position}
+      WHERE ${this.whereSql(where, !suppressedOnly)}${held}${position}
       ORDER BY findings.severity_rank, findings.store_id, findings.item_name, findings.control
       LIMIT ${limit}`.execute(this.db);
     return rows.map((r) => {

@@ -13,12 +13,13 @@ import { inventoryIndexOf, inventoryStatusOf, hasInventory } from '@/lib/data/in
 import { logger } from '@/lib/logger';
 import { getStores } from '@/lib/stores/registry';
 import type { SecretStore } from '@/lib/stores/types';
+import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import { accountOf, type FindingSettings } from './evaluate';
 import { evaluateStore } from './evaluate-store';
 import { evaluateWorkloads } from './evaluate-workloads';
 import { FindingsDb, type ApplyCounts } from './findings-db';
 import { isPolicySource, PolicyReader } from './policy-reader';
-import { StoreReadCache } from './read-cache';
+import { StoreReadCache, type ReadsMoved } from './read-cache';
 import { WORKLOAD_STORE_ID } from './types';
 
 // The process-wide findings store and its evaluation: PostgreSQL's "findings" schema when
@@ -26,12 +27,20 @@ import { WORKLOAD_STORE_ID } from './types';
 // bundles server code more than once). One replica evaluates (the 'findings-evaluation' lease):
 // every FINDINGS_INTERVAL_MINUTES, each store whose inputs moved (its inventory, the CloudTrail
 // index, the hour) is evaluated again, so findings follow syncs, writes and the passing days.
+// After a sync only the items that moved are evaluated (incremental): those whose inventory row
+// changed, came or went, whose reads or resource policy changed. A full pass is kept for what that
+// cannot tell: the first evaluation and after a restart or another replica's, in every clock hour (the
+// controls that depend on the date passing: not read for N days, rotation due, new-reader windows),
+// when the whole read window was read again (daily), when settings, the index's coverage or the
+// consumer scan changed, and when a forced evaluation asks.
 
 interface Slot {
   key: string;
   db: Promise<FindingsDb>;
   /** Each store's reads between evaluations (lib/findings/read-cache.ts). */
   reads: StoreReadCache;
+  /** What each store's last evaluation on this replica saw, for the next one to evaluate only what moved. */
+  evaluated: Map<string, EvaluatedInputs>;
   leader: LeaderHandle | null;
   timer: NodeJS.Timeout | null;
   running: Promise<void> | null;
@@ -47,7 +56,7 @@ function slot(): Slot {
   const key = env.DATABASE_URL ?? `sqlite:${path.resolve(env.DATA_DIR)}`;
   if (g.__findings?.key !== key) {
     const opening = env.DATABASE_URL ? FindingsDb.openPostgres(env.DATABASE_URL) : FindingsDb.open(path.resolve(env.DATA_DIR));
-    const current: Slot = { key, db: opening, reads: new StoreReadCache(), leader: null, timer: null, running: null, scanning: null, stopScan: null };
+    const current: Slot = { key, db: opening, reads: new StoreReadCache(), evaluated: new Map(), leader: null, timer: null, running: null, scanning: null, stopScan: null };
     opening.catch(() => {
       if (g.__findings === current) g.__findings = undefined;
     });
@@ -65,23 +74,86 @@ export function findingSettings(): FindingSettings {
   return { unusedDays: env.FINDINGS_UNUSED_DAYS, maxRotationDays: env.FINDINGS_MAX_ROTATION_DAYS, newReaderDays: DEFAULT_NEW_READER_DAYS, oldVersionGraceDays: env.FINDINGS_OLD_VERSION_GRACE_DAYS };
 }
 
+/** What a store's last evaluation on this replica saw (see the top of this file). */
+interface EvaluatedInputs {
+  /** What moves every item's findings: settings, how far back the index reaches, the consumer scan. */
+  base: string;
+  /** The last full pass's `now`. */
+  fullAt: number;
+  /** The run it wrote; another in the findings store since (another replica, a dropped store) means a full pass. */
+  run: string;
+  /** Each item's row as itemStamps answers it. */
+  items: Map<string, string>;
+  /** When each secret's resource policy was read. */
+  policies: Map<string, string>;
+}
+
+/** A full pass in every clock hour (the signature's hour starts one), so findings that depend on the date passing follow it within the hour, as before. */
+const HOUR_MS = 3_600_000;
+/** Beyond this share of a store's items moved, a full pass costs about the same. */
+const INCREMENTAL_MAX_SHARE = 0.25;
+
 /** What an evaluation of the store would read; unchanged inputs are not evaluated again. */
-async function signatureOf(store: SecretStore, db: FindingsDb, events: SourceState[], now: Date): Promise<string | null> {
+async function signatureOf(
+  store: SecretStore,
+  db: FindingsDb,
+  events: SourceState[],
+  now: Date,
+): Promise<{ signature: string; policyTimes: Map<string, string>; consumers: string } | null> {
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return null;
   // Tag progress too: Parameter Store's tags arrive after the walk, and owners with them.
   const sync = status.live ? `live:${status.items}:${now.getTime()}` : `${status.syncedAt}:${status.items}:${JSON.stringify(status.tags)}`;
-  const policies = isPolicySource(store) ? [...(await db.policyReadTimes(store.id)).values()] : [];
+  const policyTimes = isPolicySource(store) ? await db.policyReadTimes(store.id) : new Map<string, string>();
+  const policies = [...policyTimes.values()];
   const newestPolicy = policies.reduce((a, b) => (a > b ? a : b), '');
   const consumers = store.kind === 'local' ? '' : await db.consumers.stamp();
-  return JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, consumers, now.toISOString().slice(0, 13)]);
+  const signature = JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, consumers, now.toISOString().slice(0, 13)]);
+  return { signature, policyTimes, consumers };
+}
+
+const runKey = (run: { evaluatedAt: string; inputs: string }) => JSON.stringify([run.evaluatedAt, run.inputs]);
+
+/** Whether reads of these names reach the item, as evaluate-store.ts gathers an item's reads (its name, its folder, a folder above read recursively). */
+function readsReach(moved: ReadsMoved): (name: string) => boolean {
+  const byFolder = new Map<string, boolean>();
+  return (name) => {
+    if (moved.names.has(name)) return true;
+    const folder = folderOf(name);
+    let reached = byFolder.get(folder);
+    if (reached === undefined) {
+      reached = moved.names.has(folder) || ancestorsOf(folder).some((above) => moved.recursive.has(above));
+      byFolder.set(folder, reached);
+    }
+    return reached;
+  };
+}
+
+/** The items whose inputs moved since `previous`: rows changed, added or gone, policies read again, reads moved. */
+function itemsThatMoved(previous: EvaluatedInputs, items: Map<string, string>, policies: Map<string, string>, moved: ReadsMoved): Set<string> {
+  const out = new Set<string>();
+  for (const [name, stamp] of items) if (previous.items.get(name) !== stamp) out.add(name);
+  for (const name of previous.items.keys()) if (!items.has(name)) out.add(name);
+  for (const [name, at] of policies) if (previous.policies.get(name) !== at) out.add(name);
+  for (const name of previous.policies.keys()) if (!policies.has(name)) out.add(name);
+  if (moved.names.size > 0) {
+    const reached = readsReach(moved);
+    for (const name of items.keys()) if (reached(name)) out.add(name);
+  }
+  return out;
+}
+
+/** A store's evaluation as evaluateFindings answers it: what changed, and how many items it evaluated of how many. */
+export interface StoreOutcome extends ApplyCounts {
+  items: number;
+  evaluated: number;
 }
 
 /**
  * Evaluates every store whose inputs moved since its last evaluation (all of them with `force`).
  * Returns what changed per store. A failing store is logged and the others go on.
  */
-export async function evaluateFindings(options: { force?: boolean; now?: Date; storeIds?: string[]; minAgeMs?: number } = {}): Promise<Map<string, ApplyCounts>> {
+export async function evaluateFindings(options: { force?: boolean; now?: Date; storeIds?: string[]; minAgeMs?: number } = {}): Promise<Map<string, StoreOutcome>> {
   const current = slot();
   const db = await current.db;
   const reads = current.reads;
@@ -89,12 +161,13 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
   const events = await auditEventIndex();
   // The CloudTrail sources' positions, read once for every store's signature.
   const sources = await events.listSourceStates();
-  const results = new Map<string, ApplyCounts>();
+  const results = new Map<string, StoreOutcome>();
   for (const store of await getStores()) {
     if (options.storeIds && !options.storeIds.includes(store.id)) continue;
     try {
-      const signature = await signatureOf(store, db, sources, now);
-      if (signature === null) continue;
+      const inputs = await signatureOf(store, db, sources, now);
+      if (inputs === null) continue;
+      const { signature, policyTimes } = inputs;
       const last = await db.lastRun(store.id);
       if (!options.force && last) {
         if (last.inputs === signature) continue;
@@ -103,23 +176,47 @@ export async function evaluateFindings(options: { force?: boolean; now?: Date; s
       }
       // A forced evaluation reads the store's events whole (and keeps them for the next ones).
       if (options.force) reads.forget(store.id);
+      // Taken until this pass is stored: a failed pass leaves the next one full.
+      const previous = options.force ? undefined : current.evaluated.get(store.id);
+      current.evaluated.delete(store.id);
+      const index = await inventoryIndexOf(store);
+      // Read before the items are: a row that changes in between is seen changed next time.
+      const stamps = await index.itemStamps(store.id);
+      const settings = findingSettings();
+      const t = now.getTime();
+      let base = '';
+      let full = true;
+      const select = async ({ coverage, moved }: { coverage: string | null; moved: ReadsMoved | null }): Promise<Set<string> | null> => {
+        base = JSON.stringify([settings, coverage, inputs.consumers]);
+        if (!previous || !moved || !last || previous.base !== base || previous.run !== runKey(last)) return null;
+        if (t < previous.fullAt || Math.floor(t / HOUR_MS) !== Math.floor(previous.fullAt / HOUR_MS)) return null;
+        const moving = itemsThatMoved(previous, stamps, policyTimes, moved);
+        if (moving.size > stamps.size * INCREMENTAL_MAX_SHARE) return null;
+        full = false;
+        return moving;
+      };
       const evaluation = await evaluateStore(
         { id: store.id, kind: store.kind },
         {
-          index: await inventoryIndexOf(store),
+          index,
           events: events.queries,
-          settings: findingSettings(),
+          settings,
           now,
           signature,
           readCache: reads,
+          select,
           ...(isPolicySource(store) ? { policies: await db.policyReadings(store.id) } : {}),
           ...(store.kind !== 'local' ? { consumers: await db.consumers.forEvaluation(store.id) } : {}),
         },
       );
-      const counts = await db.applyEvaluation(evaluation);
-      results.set(store.id, counts);
-      logger.info({ store: store.id, items: evaluation.items, findings: evaluation.raised.length, ...counts, ms: Math.round(evaluation.durationMs) }, 'findings evaluated');
+      const evaluated = evaluation.items;
+      const counts = await db.applyEvaluation(evaluation.only ? { ...evaluation, items: stamps.size } : evaluation);
+      current.evaluated.set(store.id, { base, fullAt: full ? t : previous!.fullAt, run: runKey({ evaluatedAt: evaluation.evaluatedAt, inputs: signature }), items: stamps, policies: policyTimes });
+      results.set(store.id, { ...counts, items: stamps.size, evaluated });
+      logger.info({ store: store.id, items: stamps.size, evaluated, full, findings: evaluation.raised.length, ...counts, ms: Math.round(evaluation.durationMs) }, 'findings evaluated');
     } catch (error) {
+      // What this pass took from the read cache is not stored: the next pass reads whole and is full.
+      reads.forget(store.id);
       logger.error({ store: store.id, err: error instanceof Error ? error.message : 'unknown' }, 'findings evaluation failed');
     }
   }

@@ -395,6 +395,37 @@ export class InventoryIndex {
     }
   }
 
+  /** The named items of a store that exist, a batch at a time (an incremental findings evaluation reads only the items that moved). */
+  async *itemsNamed(storeId: string, names: readonly string[], now: Date, batch = 500): AsyncGenerator<(IndexedItem & { tagsReadAt: string | null })[]> {
+    for (let i = 0; i < names.length; i += batch) {
+      const rows = await this.db
+        .selectFrom('inv_items')
+        .select([...ITEM_SELECT, 'tags_synced_at'])
+        .where('store_id', '=', storeId)
+        .where('name', 'in', names.slice(i, i + batch))
+        .execute();
+      const ctx = this.read(now);
+      if (rows.length > 0) yield rows.map((row) => ({ ...toItem(row, ctx), tagsReadAt: row.tags_synced_at }));
+    }
+  }
+
+  /**
+   * What each item's findings depend on in its row, as one string per name: the walk's fingerprint,
+   * the tags (Parameter Store's are fetched after the walk, outside the fingerprint), whether they
+   * were read, and the freshness columns. A name whose string changed between two calls changed.
+   */
+  async itemStamps(storeId: string): Promise<Map<string, string>> {
+    const rows = await this.db
+      .selectFrom('inv_items')
+      .select(['name', 'fingerprint', 'tags', 'tags_synced_at', 'fresh_due_at', 'fresh_warn_at', 'fresh_failing_at', 'fresh_first_version', 'fresh_age_from'])
+      .where('store_id', '=', storeId)
+      .execute();
+    const stamps = new Map<string, string>();
+    for (const r of rows)
+      stamps.set(r.name, `${r.fingerprint}|${r.tags_synced_at === null ? 0 : 1}|${r.fresh_due_at}|${r.fresh_warn_at}|${r.fresh_failing_at}|${r.fresh_first_version}|${r.fresh_age_from}|${r.tags}`);
+    return stamps;
+  }
+
   /**
    * Items whose name (first) or description or tags contain the text, in the given stores and
    * cut to each store's pattern. Three characters or more go through the trigram index; shorter
