@@ -1,9 +1,10 @@
 import { RelativeTime } from '@/components/relative-time';
 import { controlOf } from '@/lib/findings/controls';
-import type { FindingDto } from '@/lib/findings/queries';
+import type { ControlId, FindingEvidence as Evidence } from '@/lib/findings/types';
 
 // What a finding rests on and what to do about it: its evidence (dates, principals, facts), the
-// control's remediation and a link to the control (its description and references). Metadata only, as the DTO is.
+// control's remediation (from the catalogue) and a link to the control (its description and
+// references). Metadata only, as the DTO is. Drawn in the browser when a row's details are opened.
 
 /** "lastRotatedAt" -> "last rotated at". */
 function label(key: string): string {
@@ -18,9 +19,8 @@ function When({ iso }: { iso: string | null | undefined }) {
   return Number.isNaN(Date.parse(iso)) ? <span className="font-mono">{iso}</span> : <RelativeTime iso={iso} showDate />;
 }
 
-export function FindingEvidence({ finding }: { finding: FindingDto }) {
-  const { evidence } = finding;
-  const control = controlOf(finding.control);
+export function FindingEvidence({ control: controlId, evidence }: { control: ControlId; evidence: Evidence }) {
+  const control = controlOf(controlId);
   const dates = Object.entries(evidence.dates ?? {});
   const facts = Object.entries(evidence.facts ?? {});
   return (
@@ -70,7 +70,7 @@ export function FindingEvidence({ finding }: { finding: FindingDto }) {
       <div>
         <p className="text-slate-500">What to do</p>
         <p className="break-words text-slate-800" data-testid="finding-remediation">
-          {finding.remediation}
+          {control.remediation}
         </p>
       </div>
       {/* The control's description and references stand once in the findings page's control table, not in every row. */}

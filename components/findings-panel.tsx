@@ -1,5 +1,6 @@
 import Link from 'next/link';
-import { FindingRow, type FindingActions } from '@/components/finding-row';
+import { FindingList } from '@/components/finding-list';
+import { findingRowData, type FindingActions } from '@/components/finding-row';
 import type { FindingDto } from '@/lib/findings/queries';
 import { findingsHref } from '@/lib/links';
 
@@ -8,6 +9,8 @@ import { findingsHref } from '@/lib/links';
 
 export function FindingsPanel({ storeId, findings, actionsFor }: { storeId: string; findings: FindingDto[]; actionsFor: (f: FindingDto) => FindingActions }) {
   const open = findings.filter((f) => f.status === 'open').length;
+  const actions = findings.map(actionsFor);
+  const mayAct = (a: FindingActions) => a.suppress !== null || a.lift !== null;
   return (
     <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="item-findings-heading" data-testid="findings-panel">
       <div className="flex flex-wrap items-baseline justify-between gap-x-4">
@@ -26,11 +29,12 @@ export function FindingsPanel({ storeId, findings, actionsFor }: { storeId: stri
           No control raises a finding on this item.
         </p>
       ) : (
-        <ul className="-mx-3 divide-y divide-slate-100 sm:-mx-4">
-          {findings.map((f) => (
-            <FindingRow key={f.control} finding={f} showItem={false} actions={actionsFor(f)} />
-          ))}
-        </ul>
+        <FindingList
+          rows={findings.map((f, i) => findingRowData(f, mayAct(actions[i]!)))}
+          showItem={false}
+          actions={actions.find(mayAct) ?? actions[0]!}
+          className="-mx-3 divide-y divide-slate-100 sm:-mx-4"
+        />
       )}
     </section>
   );

@@ -1,7 +1,9 @@
 import type { Metadata } from 'next';
 import { FilterProblems } from '@/components/filter-problems';
 import Link from 'next/link';
-import { FindingRow, suppressionExpiryDays, type FindingActions } from '@/components/finding-row';
+import { FindingControlTable } from '@/components/finding-control-table';
+import { FindingList } from '@/components/finding-list';
+import { findingRowData, suppressionExpiryDays, type FindingActions } from '@/components/finding-row';
 import { FindingLiftButton } from '@/components/finding-lift-button';
 import { RelativeTime } from '@/components/relative-time';
 import { SeverityBadge } from '@/components/severity-badge';
@@ -80,11 +82,8 @@ export default async function FindingsPage({ searchParams }: Props) {
   }
   const [summary, suppressions, unmatched] = await Promise.all([getFindingSummary(principal, scope, now), listSuppressions(principal), listUnmatchedReferences(principal)]);
   const mayLift = (storeId: string, name: string) => maySuppressFinding(principal, storeId, name);
-  const expiry = suppressionExpiryDays(now);
-  const actionsFor = (storeId: string, name: string): FindingActions => {
-    const may = mayLift(storeId, name);
-    return { suppress: may ? suppressFinding : null, lift: may ? liftSuppression : null, expiry };
-  };
+  // Once for the list; each row says whether its caller may use them.
+  const actions: FindingActions = { suppress: suppressFinding, lift: liftSuppression, expiry: suppressionExpiryDays(now) };
   const statuses = filters.statuses ?? ['open'];
   const exportSearch = (format: string) => findingsSearch(link, { format });
   const single = (values: readonly string[] | undefined) => (values?.length === 1 ? values[0]! : '');
@@ -158,49 +157,7 @@ export default async function FindingsPage({ searchParams }: Props) {
           By control
         </h2>
         <div className="overflow-x-auto">
-          <SimpleTable headers={['Control', 'Severity', 'Open', 'Suppressed', 'Resolved']}>
-            {summary.byControl.map((row) => {
-              const control = controlOf(row.control);
-              return (
-                <tr key={row.control} id={`control-${row.control}`} data-testid="findings-control-row" data-control={row.control} className="align-top">
-                  <td className="px-3 py-2">
-                    <span className="block font-medium text-slate-900">{row.title}</span>
-                    <span className="flex flex-wrap gap-x-2 text-xs text-slate-500">
-                      {control?.references.map((ref) => (
-                        <a
-                          key={`${ref.source}-${ref.id}`}
-                          href={ref.url}
-                          className="underline-offset-2 hover:underline"
-                          {...(ref.url.startsWith('/') ? {} : { target: '_blank', rel: 'noreferrer noopener' })}
-                        >
-                          {ref.source} {ref.id}
-                        </a>
-                      ))}
-                    </span>
-                  </td>
-                  <td className="px-3 py-2">
-                    <SeverityBadge severity={row.severity} />
-                  </td>
-                  {FINDING_STATUSES.map((status) => (
-                    <td key={status} className="px-3 py-2 tabular-nums">
-                      {row[status] > 0 ? (
-                        <Link
-                          href={findingsHref({ ...link, control: [row.control], severity: undefined, status: [status], cursor: undefined })}
-                          className="text-sky-700 underline-offset-2 hover:underline"
-                          data-testid="findings-count"
-                          data-status={status}
-                        >
-                          {row[status].toLocaleString('en-US')}
-                        </Link>
-                      ) : (
-                        <span className="text-slate-400">0</span>
-                      )}
-                    </td>
-                  ))}
-                </tr>
-              );
-            })}
-          </SimpleTable>
+          <FindingControlTable rows={summary.byControl.map(({ control, open, suppressed, resolved }) => ({ control, open, suppressed, resolved }))} link={link} />
         </div>
       </section>
 
@@ -307,16 +264,14 @@ export default async function FindingsPage({ searchParams }: Props) {
                 {cursor ? 'No more findings.' : 'No findings match these filters.'}
               </p>
             ) : (
-              <ul className="divide-y divide-slate-100 overflow-hidden rounded-lg border border-slate-200 bg-white" data-testid="findings-list">
-                {page.items.map((f) => (
-                  <FindingRow
-                    key={`${f.storeId}\u0000${f.itemName}\u0000${f.control}`}
-                    finding={f}
-                    storeLabel={labels.get(f.storeId)}
-                    actions={actionsFor(f.storeId, f.itemName)}
-                  />
-                ))}
-              </ul>
+              <FindingList
+                rows={page.items.map((f) => findingRowData(f, mayLift(f.storeId, f.itemName)))}
+                storeLabels={Object.fromEntries(page.items.filter((f) => labels.has(f.storeId)).map((f) => [f.storeId, labels.get(f.storeId)!]))}
+                showItem
+                actions={actions}
+                className="divide-y divide-slate-100 overflow-hidden rounded-lg border border-slate-200 bg-white"
+                testId="findings-list"
+              />
             )}
             <nav aria-label="Pages" className="flex gap-4 text-sm">
               {cursor && (

@@ -1,0 +1,64 @@
+'use client';
+
+import Link from 'next/link';
+import { SeverityBadge } from '@/components/severity-badge';
+import { SimpleTable } from '@/components/simple-table';
+import { controlOf } from '@/lib/findings/controls';
+import { FINDING_STATUSES, type ControlId } from '@/lib/findings/types';
+import { findingsHref, type FindingsLinkQuery } from '@/lib/links';
+
+// The findings page's counts by control: each control's title, severity and references (the checks
+// it follows) from the catalogue in this bundle, so the page's payload carries only the counts.
+
+export interface ControlCountRow {
+  control: ControlId;
+  open: number;
+  suppressed: number;
+  resolved: number;
+}
+
+export function FindingControlTable({ rows, link }: { rows: ControlCountRow[]; link: FindingsLinkQuery }) {
+  return (
+    <SimpleTable headers={['Control', 'Severity', 'Open', 'Suppressed', 'Resolved']}>
+      {rows.map((row) => {
+        const control = controlOf(row.control);
+        return (
+          <tr key={row.control} id={`control-${row.control}`} data-testid="findings-control-row" data-control={row.control} className="align-top">
+            <td className="px-3 py-2">
+              <span className="block font-medium text-slate-900">{control?.title ?? row.control}</span>
+              <span className="flex flex-wrap gap-x-2 text-xs text-slate-500">
+                {control?.references.map((ref) => (
+                  <a
+                    key={`${ref.source}-${ref.id}`}
+                    href={ref.url}
+                    className="underline-offset-2 hover:underline"
+                    {...(ref.url.startsWith('/') ? {} : { target: '_blank', rel: 'noreferrer noopener' })}
+                  >
+                    {ref.source} {ref.id}
+                  </a>
+                ))}
+              </span>
+            </td>
+            <td className="px-3 py-2">{control && <SeverityBadge severity={control.severity} />}</td>
+            {FINDING_STATUSES.map((status) => (
+              <td key={status} className="px-3 py-2 tabular-nums">
+                {row[status] > 0 ? (
+                  <Link
+                    href={findingsHref({ ...link, control: [row.control], severity: undefined, status: [status], cursor: undefined })}
+                    className="text-sky-700 underline-offset-2 hover:underline"
+                    data-testid="findings-count"
+                    data-status={status}
+                  >
+                    {row[status].toLocaleString('en-US')}
+                  </Link>
+                ) : (
+                  <span className="text-slate-400">0</span>
+                )}
+              </td>
+            ))}
+          </tr>
+        );
+      })}
+    </SimpleTable>
+  );
+}
