@@ -26,7 +26,8 @@ export interface GrantRule extends Grant {
 }
 
 const GLOB = /^\/[a-zA-Z0-9_.\-/*?{},]*$/;
-function globProblem(glob: string): string | null {
+/** Why a path glob as grants write it is not valid (or can never match), or null; alert rules' selectors reuse it. */
+export function globProblem(glob: string): string | null {
   if (!GLOB.test(glob)) return 'a path glob starts with "/" and holds only letters, digits, _ . - / and the glob characters * ? { } ,';
   if (/\*{3,}/.test(glob)) return 'a path glob may use * or **, not ***';
   let depth = 0;

@@ -115,7 +115,7 @@ export type SecretsManagerStoreConfig = z.infer<typeof secretsManagerStoreSchema
 export type AwsStoreConfig = SsmStoreConfig | SecretsManagerStoreConfig;
 export type StoreConfig = LocalStoreConfig | AwsStoreConfig;
 
-export const CONFIG_SECTIONS = ['stores', 'grants', 'policies', 'freshness', 'audit'] as const;
+export const CONFIG_SECTIONS = ['stores', 'grants', 'policies', 'freshness', 'audit', 'alerts'] as const;
 
 const configFileSchema = z.strictObject({
   stores: z
@@ -139,6 +139,7 @@ const configFileSchema = z.strictObject({
   policies: z.unknown().optional(),
   freshness: z.unknown().optional(),
   audit: z.unknown().optional(),
+  alerts: z.unknown().optional(),
 }, { error: unknownKeys('section', CONFIG_SECTIONS) });
 
 /** "stores[2] (id "prod-params")" for issues inside an entry, else the dotted path. */
