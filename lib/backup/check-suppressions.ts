@@ -2,6 +2,7 @@ import 'server-only';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { SuppressionRow } from './suppressions-file';
+import { AUDITED_REASON_CHARS, LIFT_ACTION, SUPPRESS_ACTION } from '@/lib/findings/suppression-audit';
 
 // A backup's suppressions against its audit log, which restore has verified under the audit chain key
 // by then: every suppression was written to findings.db and then audited (lib/data/findings.ts,
@@ -12,10 +13,6 @@ import type { SuppressionRow } from './suppressions-file';
 // findings.db has beyond the log was written while the backup ran (or added to the file since):
 // a suppression without its entry is not restored, a lift without its entry stays (it suppresses less).
 
-export const SUPPRESS_ACTION = 'finding.suppress';
-export const LIFT_ACTION = 'finding.lift-suppression';
-/** The audit entry keeps the reason's first 200 characters (lib/data/findings.ts). */
-const AUDITED_REASON_CHARS = 200;
 
 const suppressDetails = z.object({ suppression: z.number().int().positive(), control: z.string(), expiresAt: z.string(), reason: z.string() });
 const liftDetails = z.object({ suppression: z.number().int().positive(), control: z.string() });

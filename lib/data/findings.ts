@@ -7,6 +7,7 @@ import { controlOf, CONTROLS } from '@/lib/findings/controls';
 import { findingsDb } from '@/lib/findings/findings';
 import type { FindingPosition, FindingScope, FindingsWhere, StoredFinding, StoredSuppression } from '@/lib/findings/findings-db';
 import type { FindingDto, FindingFilters, FindingPage, FindingQuery, FindingSummary, SuppressionListItem } from '@/lib/findings/queries';
+import { AUDITED_REASON_CHARS, LIFT_ACTION, SUPPRESS_ACTION } from '@/lib/findings/suppression-audit';
 import { SEVERITIES, WORKLOAD_STORE_ID, type ControlId, type FindingStatus, type Severity } from '@/lib/findings/types';
 import { CursorError } from '@/lib/inventory/inventory-index';
 import { ConflictError } from '@/lib/conflict-error';
@@ -210,10 +211,10 @@ export async function createSuppression(principal: Principal, raw: unknown, now:
   const id = await db.addSuppression({ storeId: input.storeId, itemName: input.itemName, control: input.control, reason: input.reason, expiresAt: input.expiresAt, createdBy: actorOf(principal), createdAt });
   await appendAudit({
     actor: actorOf(principal),
-    action: 'finding.suppress',
+    action: SUPPRESS_ACTION,
     target: `${input.storeId}:${input.itemName}`,
     outcome: 'success',
-    details: { control: input.control, expiresAt: input.expiresAt, suppression: id, reason: input.reason.slice(0, 200) },
+    details: { control: input.control, expiresAt: input.expiresAt, suppression: id, reason: input.reason.slice(0, AUDITED_REASON_CHARS) },
   });
   return toSuppressionItem((await db.suppression(id))!, now);
 }
@@ -230,7 +231,7 @@ export async function liftSuppressionById(principal: Principal, raw: unknown, no
   if (found.storeId === WORKLOAD_STORE_ID) await authorizeWorkload(principal, 'suppress-finding', found.itemName);
   else await authorize(principal, 'suppress-finding', { storeId: found.storeId, name: found.itemName });
   if (!(await db.liftSuppression(found.id, actorOf(principal), now.toISOString()))) throw new ConflictError(`Suppression ${found.id} was lifted already.`);
-  await appendAudit({ actor: actorOf(principal), action: 'finding.lift-suppression', target: `${found.storeId}:${found.itemName}`, outcome: 'success', details: { control: found.control, suppression: found.id } });
+  await appendAudit({ actor: actorOf(principal), action: LIFT_ACTION, target: `${found.storeId}:${found.itemName}`, outcome: 'success', details: { control: found.control, suppression: found.id } });
   return toSuppressionItem((await db.suppression(found.id))!, now);
 }
 
