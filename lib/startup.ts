@@ -9,6 +9,8 @@ import { checkPostgres } from '@/lib/db/postgres';
 import { auditEventIndex, startAuditRetention } from '@/lib/cloudtrail/audit-events';
 import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { freshnessPolicies } from '@/lib/freshness/policies';
+import { alertsConfig } from '@/lib/alerts/alerts-config';
+import { startAlertDelivery } from '@/lib/alerts/alerts';
 import { startInventorySync } from '@/lib/inventory/inventory';
 import { startFindingsEvaluation } from '@/lib/findings/findings';
 import { getStores } from '@/lib/stores/registry';
@@ -36,6 +38,8 @@ export async function openStoresOrExit(): Promise<void> {
     await grantRules();
     // A bad freshness: section stops start-up here, naming the line, not on the first page.
     freshnessPolicies();
+    // Alert channels (their secrets in the environment) and rules: a bad entry stops start-up naming it.
+    alertsConfig();
     await ensureFirstAdmin();
     await startInventorySync();
     startAuditRetention();
@@ -44,6 +48,8 @@ export async function openStoresOrExit(): Promise<void> {
     await startCloudTrailSync();
     // Findings follow the inventory and the CloudTrail index: evaluated now, then as they move.
     await startFindingsEvaluation();
+    // Alerts: the replica holding the 'alerts-delivery' lease sends the queue and the daily digests.
+    await startAlertDelivery();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
     console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);

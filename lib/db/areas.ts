@@ -1,4 +1,5 @@
 import type { AreaMigration } from './migrate';
+import { ALERTS_MIGRATIONS } from './migrations/alerts';
 import { APP_MIGRATIONS } from './migrations/app';
 import { BUILTIN_MIGRATIONS } from './migrations/builtin';
 import { CLOUDTRAIL_MIGRATIONS } from './migrations/cloudtrail';
@@ -21,6 +22,7 @@ export const DATA_AREAS: DataArea[] = [
   { name: 'inventory', sqliteFile: 'inventory.db', schema: 'inventory', migrationSets: [{ name: 'inventory', migrations: INVENTORY_MIGRATIONS }] },
   { name: 'cloudtrail', sqliteFile: 'audit-events.db', schema: 'cloudtrail', migrationSets: [{ name: 'cloudtrail', migrations: CLOUDTRAIL_MIGRATIONS }] },
   { name: 'findings', sqliteFile: 'findings.db', schema: 'findings', migrationSets: [{ name: 'findings', migrations: FINDINGS_MIGRATIONS }] },
+  { name: 'alerts', sqliteFile: 'alerts.db', schema: 'alerts', migrationSets: [{ name: 'alerts', migrations: ALERTS_MIGRATIONS }] },
   {
     name: 'builtin',
     sqliteFile: 'secrets.db',
