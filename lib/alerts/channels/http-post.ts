@@ -98,12 +98,15 @@ export function isRetryableStatus(status: number): boolean {
 
 /**
  * A service's own short error code, if the text is one ("invalid_token", "invalid event"), else
- * nothing: an answer is never quoted beyond that, and never when it holds one of the channel's secrets.
+ * nothing: an answer is never quoted beyond that, nor when it is (part of) one of the channel's secrets.
  */
 export function shortCode(text: string | undefined, pattern: RegExp, secrets: readonly string[] = []): string | undefined {
   const trimmed = text?.trim();
   if (!trimmed || trimmed.length > 60 || !pattern.test(trimmed)) return undefined;
-  return secrets.some((secret) => secret && trimmed.includes(secret)) ? undefined : trimmed;
+  // Dropped when it is part of a secret (a receiver echoing a URL's token) or holds one.
+  const lower = trimmed.toLowerCase();
+  const leaks = secrets.some((secret) => secret && (secret.toLowerCase().includes(lower) || lower.includes(secret.toLowerCase())));
+  return leaks ? undefined : trimmed;
 }
 
 function seconds(ms: number): string {
