@@ -17,48 +17,52 @@ export interface ControlCountRow {
   resolved: number;
 }
 
+/** Set once on the table, not on each of its cells and links. */
+const TABLE = 'overflow-x-auto [&_td]:px-3 [&_td]:py-2 [&_td]:tabular-nums [&_td_a]:underline-offset-2 [&_td_a:hover]:underline';
+
 export function FindingControlTable({ rows, link }: { rows: ControlCountRow[]; link: FindingsLinkQuery }) {
   return (
-    <SimpleTable headers={['Control', 'Severity', 'Open', 'Suppressed', 'Resolved']}>
-      {rows.map((row) => {
-        const control = controlOf(row.control);
-        return (
-          <tr key={row.control} id={`control-${row.control}`} data-testid="findings-control-row" data-control={row.control} className="align-top">
-            <td className="px-3 py-2">
-              <span className="block font-medium text-slate-900">{control?.title ?? row.control}</span>
-              <span className="flex flex-wrap gap-x-2 text-xs text-slate-500">
-                {control?.references.map((ref) => (
-                  <a
-                    key={`${ref.source}-${ref.id}`}
-                    href={ref.url}
-                    className="underline-offset-2 hover:underline"
-                    {...(ref.url.startsWith('/') ? {} : { target: '_blank', rel: 'noreferrer noopener' })}
-                  >
-                    {ref.source} {ref.id}
-                  </a>
-                ))}
-              </span>
-            </td>
-            <td className="px-3 py-2">{control && <SeverityBadge severity={control.severity} />}</td>
-            {FINDING_STATUSES.map((status) => (
-              <td key={status} className="px-3 py-2 tabular-nums">
-                {row[status] > 0 ? (
-                  <Link
-                    href={findingsHref({ ...link, control: [row.control], severity: undefined, status: [status], cursor: undefined })}
-                    className="text-sky-700 underline-offset-2 hover:underline"
-                    data-testid="findings-count"
-                    data-status={status}
-                  >
-                    {row[status].toLocaleString('en-US')}
-                  </Link>
-                ) : (
-                  <span className="text-slate-400">0</span>
-                )}
+    <div className={TABLE}>
+      <SimpleTable headers={['Control', 'Severity', 'Open', 'Suppressed', 'Resolved']}>
+        {rows.map((row) => {
+          const control = controlOf(row.control);
+          return (
+            <tr key={row.control} id={`control-${row.control}`} data-testid="findings-control-row" data-control={row.control} className="align-top">
+              <td>
+                <span className="block font-medium text-slate-900">{control?.title ?? row.control}</span>
+                <span className="flex flex-wrap gap-x-2 text-xs text-slate-500">
+                  {control?.references.map((ref) => (
+                    <a
+                      key={`${ref.source}-${ref.id}`}
+                      href={ref.url}
+                      {...(ref.url.startsWith('/') ? {} : { target: '_blank', rel: 'noreferrer noopener' })}
+                    >
+                      {`${ref.source} ${ref.id}`}
+                    </a>
+                  ))}
+                </span>
               </td>
-            ))}
-          </tr>
-        );
-      })}
-    </SimpleTable>
+              <td>{control && <SeverityBadge severity={control.severity} />}</td>
+              {FINDING_STATUSES.map((status) => (
+                <td key={status}>
+                  {row[status] > 0 ? (
+                    <Link
+                      href={findingsHref({ ...link, control: [row.control], severity: undefined, status: [status], cursor: undefined })}
+                      className="text-sky-700"
+                      data-testid="findings-count"
+                      data-status={status}
+                    >
+                      {row[status].toLocaleString('en-US')}
+                    </Link>
+                  ) : (
+                    <span className="text-slate-400">0</span>
+                  )}
+                </td>
+              ))}
+            </tr>
+          );
+        })}
+      </SimpleTable>
+    </div>
   );
 }

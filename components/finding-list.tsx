@@ -9,7 +9,8 @@ import { FindingSuppressForm } from '@/components/finding-suppress-form';
 import { SeverityBadge } from '@/components/severity-badge';
 import type { ActionResult } from '@/lib/actions/authed-action';
 import { controlOf } from '@/lib/findings/controls';
-import type { ControlId, FindingEvidence as Evidence, FindingStatus, Severity } from '@/lib/findings/types';
+import { WORKLOAD_STORE_ID, type ControlId, type FindingEvidence as Evidence, type FindingStatus, type Severity } from '@/lib/findings/types';
+import { itemHref } from '@/lib/links';
 
 // One finding as a list shows it, drawn from a small record (components/finding-row.tsx makes it
 // from the DTO): the control's title and remediation come from the catalogue in this bundle, not
@@ -18,7 +19,18 @@ import type { ControlId, FindingEvidence as Evidence, FindingStatus, Severity } 
 
 /** What a workload finding is about, by its kind. */
 const WORKLOAD_KINDS: Record<string, string> = { 'lambda-function': 'Lambda function', 'ecs-task-definition': 'ECS task definition' };
-const SUMMARY = 'cursor-pointer text-xs text-sky-700 select-none';
+/**
+ * Styles set once on the list instead of on each of its rows (a page of 50 rows repeated them 50
+ * times): the row's box, its header line (severity and control title), the item's link and the
+ * <details> toggles.
+ */
+const LIST = [
+  '*:min-w-0 *:space-y-1 *:px-3 *:py-2.5 *:text-sm sm:*:px-4',
+  '[&_header]:flex [&_header]:min-w-0 [&_header]:flex-wrap [&_header]:items-center [&_header]:gap-x-2 [&_header]:gap-y-1',
+  '[&_h3]:font-medium [&_h3]:text-slate-900',
+  '[&>li>p>a]:break-all [&>li>p>a]:font-mono [&>li>p>a]:text-slate-900 [&>li>p>a:hover]:underline',
+  '[&_summary]:cursor-pointer [&_summary]:text-xs [&_summary]:text-sky-700 [&_summary]:select-none',
+].join(' ');
 
 export interface FindingRowData {
   storeId: string;
@@ -33,8 +45,6 @@ export interface FindingRowData {
   resolvedAt: string | null;
   evidence: Evidence;
   suppression: { id: number; createdBy: string; expiresAt: string; reason: string } | null;
-  /** The item's page; null for a workload finding. */
-  href: string | null;
   /** Whether the caller may suppress it (or lift its suppression); the server asks again. */
   mayAct: boolean;
 }
@@ -57,15 +67,15 @@ function Ago({ iso, showDate = false }: { iso: string; showDate?: boolean }) {
 }
 
 /** A <details> whose content is drawn only once it is opened (also when opened before hydration). */
-function OnDemandDetails({ label, testId, className, children }: { label: string; testId?: string; className?: string; children: () => ReactNode }) {
+function OnDemandDetails({ label, testId, children }: { label: string; testId?: string; children: () => ReactNode }) {
   const ref = useRef<HTMLDetailsElement>(null);
   const [open, setOpen] = useState(false);
   useEffect(() => {
     if (ref.current?.open) setOpen(true);
   }, []);
   return (
-    <details ref={ref} className={className} data-testid={testId} onToggle={(e) => setOpen(e.currentTarget.open)}>
-      <summary className={SUMMARY}>{label}</summary>
+    <details ref={ref} data-testid={testId} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{label}</summary>
       {open && children()}
     </details>
   );
@@ -92,7 +102,7 @@ export function FindingList({
   testId?: string;
 }) {
   return (
-    <ul className={className} data-testid={testId}>
+    <ul className={`${LIST} ${className}`} data-testid={testId}>
       {rows.map((f) => (
         <FindingRowView key={`${f.storeId}\u0000${f.itemName}\u0000${f.control}`} finding={f} storeLabel={storeLabels[f.storeId]} showItem={showItem} actions={f.mayAct ? actions : null} />
       ))}
@@ -102,9 +112,10 @@ export function FindingList({
 
 function FindingRowView({ finding: f, storeLabel, showItem, actions }: { finding: FindingRowData; storeLabel: string | undefined; showItem: boolean; actions: FindingRowActions | null }) {
   const control = controlOf(f.control);
+  // A workload (a Lambda function, an ECS task definition) has no item page.
+  const href = f.storeId === WORKLOAD_STORE_ID ? null : itemHref(f.storeId, f.itemName);
   return (
     <li
-      className="min-w-0 space-y-1 px-3 py-2.5 text-sm sm:px-4"
       data-testid="finding-row"
       data-control={f.control}
       data-severity={f.severity}
@@ -112,19 +123,19 @@ function FindingRowView({ finding: f, storeLabel, showItem, actions }: { finding
       data-store={f.storeId}
       data-item={f.itemName}
     >
-      <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1">
+      <header>
         <SeverityBadge severity={f.severity} />
-        <span className="font-medium text-slate-900">{control?.title ?? f.control}</span>
+        <h3>{control?.title ?? f.control}</h3>
         {f.status !== 'open' && (
           <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700" data-testid="finding-status">
             {f.status}
           </span>
         )}
-      </div>
+      </header>
       {showItem &&
-        (f.href ? (
+        (href ? (
           <p className="min-w-0">
-            <Link href={f.href} className="break-all font-mono text-slate-900 hover:underline" data-testid="finding-item">
+            <Link href={href} data-testid="finding-item">
               {f.itemName}
             </Link>
           </p>
@@ -136,13 +147,13 @@ function FindingRowView({ finding: f, storeLabel, showItem, actions }: { finding
           </p>
         ))}
       <p className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-500">
-        {showItem && <span title={f.storeId}>{f.href ? (storeLabel ?? f.storeId) : (WORKLOAD_KINDS[f.kind] ?? f.kind)}</span>}
+        {showItem && <span title={f.storeId}>{href ? (storeLabel ?? f.storeId) : (WORKLOAD_KINDS[f.kind] ?? f.kind)}</span>}
         {f.account && (
           <span>
             account <span className="font-mono">{f.account}</span>
           </span>
         )}
-        {f.href && (
+        {href && (
           <span>
             {f.owner ? (
               <>
@@ -170,7 +181,7 @@ function FindingRowView({ finding: f, storeLabel, showItem, actions }: { finding
           Suppressed by {f.suppression.createdBy} until <Ago iso={f.suppression.expiresAt} showDate />: “{f.suppression.reason}”
         </p>
       )}
-      <OnDemandDetails label="Evidence, what to do, references" className="group">
+      <OnDemandDetails label="Evidence, what to do, references">
         {() => (
           <div className="mt-2 rounded-md border border-slate-100 bg-slate-50 p-3">
             <FindingEvidence control={f.control} evidence={f.evidence} />

@@ -2,7 +2,7 @@ import type { FindingRowActions, FindingRowData } from '@/components/finding-lis
 import type { FindingDto } from '@/lib/findings/queries';
 
 // What the server hands a findings list (components/finding-list.tsx) for each row: a small record
-// of the finding (no control texts, no ARN, no last-seen date: the list takes the control's title
+// of the finding (no control texts, no ARN, no last-seen date, no link: the list takes the control's title
 // and remediation from the catalogue in its bundle), whether the caller may act on it, and the
 // suppression picker's days once per list. So a page of findings carries each fact once, not a
 // server-rendered tree of every row beside its HTML.
@@ -34,7 +34,6 @@ export function findingRowData(f: FindingDto, mayAct: boolean): FindingRowData {
     resolvedAt: f.resolvedAt,
     evidence: f.evidence,
     suppression: f.suppression && { id: f.suppression.id, createdBy: f.suppression.createdBy, expiresAt: f.suppression.expiresAt, reason: f.suppression.reason },
-    href: f.href,
     mayAct,
   };
 }

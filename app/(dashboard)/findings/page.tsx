@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { FilterProblems } from '@/components/filter-problems';
 import Link from 'next/link';
 import { FindingControlTable } from '@/components/finding-control-table';
+import { FindingFilterForm } from '@/components/finding-filter-form';
 import { FindingList } from '@/components/finding-list';
 import { findingRowData, suppressionExpiryDays, type FindingActions } from '@/components/finding-row';
 import { FindingLiftButton } from '@/components/finding-lift-button';
@@ -13,9 +14,9 @@ import { suppressFinding } from '@/lib/actions/suppress-finding';
 import { listStoreSummaries } from '@/lib/data/browse';
 import { listUnmatchedReferences } from '@/lib/data/consumer-references';
 import { getFindingSummary, listFindings, listSuppressions, maySuppressFinding } from '@/lib/data/findings';
-import { CONTROLS, controlOf } from '@/lib/findings/controls';
+import { controlOf } from '@/lib/findings/controls';
 import type { FindingFilters, FindingPage } from '@/lib/findings/queries';
-import { FINDING_STATUSES, SEVERITIES, SEVERITY_LABELS, WORKLOAD_STORE_ID, type FindingStatus } from '@/lib/findings/types';
+import { SEVERITIES, WORKLOAD_STORE_ID } from '@/lib/findings/types';
 import { isCursorError } from '@/lib/inventory/inventory-index';
 import { findingsHref, findingsSearch, itemHref, type FindingsLinkQuery } from '@/lib/links';
 import { requirePermission } from '@/lib/session';
@@ -27,8 +28,6 @@ export const metadata: Metadata = { title: 'Findings' };
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
-const INPUT = 'w-full rounded border border-slate-300 px-2 py-1 text-sm';
-const STATUS_LABELS: Record<FindingStatus, string> = { open: 'Open', suppressed: 'Suppressed', resolved: 'Resolved' };
 const usd = (n: number) => n.toLocaleString('en-US', { style: 'currency', currency: 'USD' });
 
 /**
@@ -86,10 +85,6 @@ export default async function FindingsPage({ searchParams }: Props) {
   const actions: FindingActions = { suppress: suppressFinding, lift: liftSuppression, expiry: suppressionExpiryDays(now) };
   const statuses = filters.statuses ?? ['open'];
   const exportSearch = (format: string) => findingsSearch(link, { format });
-  const single = (values: readonly string[] | undefined) => (values?.length === 1 ? values[0]! : '');
-  // A select shows one choice; several from the URL (control=a,b) keep it a multiple select, so submitting keeps them.
-  const selectValue = (values: readonly string[] | undefined) =>
-    (values?.length ?? 0) > 1 ? { multiple: true, defaultValue: [...values!] } : { defaultValue: single(values) };
 
   return (
     <div className="min-w-0 space-y-6">
@@ -156,77 +151,14 @@ export default async function FindingsPage({ searchParams }: Props) {
         <h2 id="findings-controls-heading" className="font-semibold">
           By control
         </h2>
-        <div className="overflow-x-auto">
-          <FindingControlTable rows={summary.byControl.map(({ control, open, suppressed, resolved }) => ({ control, open, suppressed, resolved }))} link={link} />
-        </div>
+        <FindingControlTable rows={summary.byControl.map(({ control, open, suppressed, resolved }) => ({ control, open, suppressed, resolved }))} link={link} />
       </section>
 
       <section aria-labelledby="findings-list-heading" className="min-w-0 space-y-3">
         <h2 id="findings-list-heading" className="font-semibold">
           Findings
         </h2>
-        <form method="get" action="/findings" className="grid grid-cols-2 gap-2 rounded-lg border border-slate-200 bg-white p-3 sm:grid-cols-4" data-testid="findings-filters">
-          <label className="col-span-2 space-y-0.5 text-xs text-slate-600">
-            <span>Control</span>
-            <select name="control" {...selectValue(filters.controls)} className={INPUT}>
-              <option value="">Any control</option>
-              {CONTROLS.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.title}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="space-y-0.5 text-xs text-slate-600">
-            <span>Store</span>
-            <select name="store" {...selectValue(filters.storeIds)} className={INPUT}>
-              <option value="">Any store</option>
-              {stores.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="space-y-0.5 text-xs text-slate-600">
-            <span>Account</span>
-            <input name="account" defaultValue={(filters.accounts ?? []).join(',')} placeholder="111122223333" maxLength={1300} className={INPUT} />
-          </label>
-          <label className="space-y-0.5 text-xs text-slate-600">
-            <span>Owner</span>
-            <input name="owner" defaultValue={single(filters.owners)} placeholder="team-payments" maxLength={256} className={INPUT} />
-          </label>
-          <fieldset className="space-y-0.5 text-xs text-slate-600">
-            <legend>Severity</legend>
-            <div className="flex flex-wrap gap-x-3">
-              {SEVERITIES.map((s) => (
-                <label key={s} className="inline-flex items-center gap-1">
-                  <input type="checkbox" name="severity" value={s} defaultChecked={filters.severities?.includes(s) ?? false} />
-                  {SEVERITY_LABELS[s]}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <fieldset className="space-y-0.5 text-xs text-slate-600">
-            <legend>Status</legend>
-            <div className="flex flex-wrap gap-x-3">
-              {FINDING_STATUSES.map((s) => (
-                <label key={s} className="inline-flex items-center gap-1">
-                  <input type="checkbox" name="status" value={s} defaultChecked={statuses.includes(s)} />
-                  {STATUS_LABELS[s]}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <div className="col-span-2 flex items-end gap-3 sm:col-span-1">
-            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
-              Apply filters
-            </button>
-            <Link href="/findings" className="text-sm text-sky-700 underline">
-              Clear
-            </Link>
-          </div>
-        </form>
+        <FindingFilterForm filters={{ controls: filters.controls, storeIds: filters.storeIds, accounts: filters.accounts, owners: filters.owners, severities: filters.severities, statuses }} stores={stores.map(({ id, label }) => ({ id, label }))} />
 
         <p className="flex flex-wrap gap-3 text-sm" data-testid="findings-exports">
           <span className="text-slate-500">Export these findings:</span>
