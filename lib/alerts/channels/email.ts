@@ -1,5 +1,6 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
+import { getSystemErrorName } from 'node:util';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { AlertMessage, ChannelSender, DeliveryResult } from '../types';
@@ -99,11 +100,11 @@ export function alertEmailOf(message: AlertMessage, from: string): AlertEmail {
   return message.action === 'resolve' ? { subject, text, html, messageId: ownId, inReplyTo: rootId, references: rootId } : { subject, text, html, messageId: ownId };
 }
 
-type SmtpError = Error & { code?: string; responseCode?: number };
+type SmtpError = Error & { code?: string; responseCode?: number; errno?: number };
 
 /** What went wrong, without the server's words (which may echo addresses or a login): the reply code and nodemailer's error code. */
 export function failureOfSmtpError(error: unknown, timeoutMs: number): DeliveryResult {
-  const { code, responseCode, message } = (error ?? {}) as SmtpError;
+  const { code, responseCode, message, errno } = (error ?? {}) as SmtpError;
   const tag = typeof code === 'string' && /^E[A-Z]{2,20}$/.test(code) ? code : 'error';
   if (typeof responseCode === 'number' && responseCode >= 400 && responseCode < 600)
     return { ok: false, retryable: responseCode < 500, cause: `SMTP server answered ${responseCode} (${tag})` };
@@ -113,7 +114,17 @@ export function failureOfSmtpError(error: unknown, timeoutMs: number): DeliveryR
   if (tag === 'ETLS') return { ok: false, retryable: false, cause: 'SMTP TLS could not be started (ETLS): the server offers no STARTTLS, or the handshake failed' };
   if (tag === 'EAUTH') return { ok: false, retryable: false, cause: 'SMTP authentication failed (EAUTH)' };
   if (tag === 'EENVELOPE' || tag === 'EMESSAGE' || tag === 'ECONFIG') return { ok: false, retryable: false, cause: `SMTP refused the message (${tag})` };
-  return { ok: false, retryable: true, cause: `SMTP server could not be reached (${tag})` };
+  // nodemailer relabels a socket error ESOCKET; the system's own name (ECONNREFUSED…) says more.
+  const systemName = typeof errno === 'number' && errno < 0 ? safeSystemErrorName(errno) : undefined;
+  return { ok: false, retryable: true, cause: `SMTP server could not be reached (${systemName ?? tag})` };
+}
+
+function safeSystemErrorName(errno: number): string | undefined {
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return undefined;
+  }
 }
 
 export function createEmailSender({ id, smtp, from, to, timeoutMs = DEFAULT_TIMEOUT_MS }: EmailSenderOptions): ChannelSender {
