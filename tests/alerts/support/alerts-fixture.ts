@@ -108,6 +108,8 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
   received: ReceivedMessage[];
   delivered(): Map<string, number>;
   setResponder(r: Responder): void;
+  /** Forgets what was received and the attempts counted (a new test, the same receiver). */
+  reset(): void;
   close(): Promise<void>;
 }> {
   const received: ReceivedMessage[] = [];
@@ -146,6 +148,11 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
     },
     setResponder(r) {
       responder = r;
+    },
+    reset() {
+      received.length = 0;
+      attempts.clear();
+      responder = respond;
     },
     close: () =>
       new Promise<void>((resolve) => {
