@@ -3,6 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { replaceOnce } from './support/edit';
+import { FRESHNESS_STATUSES } from '@/lib/freshness/types';
+import { FINDING_STATUSES, SEVERITIES } from '@/lib/findings/types';
+import { METRIC_NAMES } from '@/lib/metrics/render-metrics';
 import { at, chartProblems, missingValues, readChart, skeleton, type Chart } from './support/helm-chart';
 
 // The Helm chart, read without Helm: values.yaml, what the templates reference, and the Deployment's
@@ -106,5 +109,33 @@ describe('Helm chart', () => {
     ]);
     const badIndent = withTemplate('service.yaml', (t) => replaceOnce(t, '  ports:\n', ' ports:\n'));
     expect(chartProblems(badIndent)).toEqual([expect.stringMatching(/^service\.yaml is not YAML once its actions are set aside/)]);
+  });
+
+  describe('the optional PrometheusRule and ServiceMonitor', () => {
+    const rule = skeleton(chart.templates['prometheusrule.yaml']!);
+    const rules = at(rule.doc, 'spec.groups') as { rules: { alert: string; expr: string; labels: { severity: string } }[] }[];
+
+    it('are made only when enabled (off by default)', () => {
+      expect(chart.templates['prometheusrule.yaml']!.split('\n')[0]).toBe('{{- if .Values.prometheusRule.enabled }}');
+      expect(chart.templates['servicemonitor.yaml']!.split('\n')[0]).toBe('{{- if .Values.serviceMonitor.enabled }}');
+      expect(at(chart.values, 'prometheusRule.enabled')).toBe(false);
+      expect(at(chart.values, 'serviceMonitor.enabled')).toBe(false);
+      expect(at(rule.doc, 'kind')).toBe('PrometheusRule');
+      expect(at(skeleton(chart.templates['servicemonitor.yaml']!).doc, 'spec.endpoints.0.path')).toBe('/metrics');
+    });
+
+    it('alert on series /metrics serves, with label values it sets', () => {
+      const exprs = rules.flatMap((g) => g.rules.map((r) => r.expr));
+      expect(rules[0]!.rules.map((r) => r.alert)).toEqual(['SecretsDashboardItemsOverdue', 'SecretsDashboardRotationFailing', 'SecretsDashboardSyncFailing', 'SecretsDashboardCriticalFindings']);
+      const served = new Set<string>(Object.values(METRIC_NAMES));
+      for (const expr of exprs) {
+        for (const metric of expr.match(/secrets_dashboard_[a-z_]+/g) ?? []) expect(served, expr).toContain(metric);
+        for (const [, label, values] of expr.matchAll(/(status|severity)=~?"([^"]+)"/g)) {
+          const known: readonly string[] = label === 'severity' ? SEVERITIES : [...FRESHNESS_STATUSES, ...FINDING_STATUSES];
+          for (const value of values!.split('|')) expect(known, `${label}=${value} in ${expr}`).toContain(value);
+        }
+      }
+      for (const r of rules[0]!.rules) expect(['warning', 'critical']).toContain(r.labels.severity);
+    });
   });
 });
