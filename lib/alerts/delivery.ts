@@ -81,7 +81,10 @@ export class DeliveryWorker {
   private readonly sendTimeoutMs: number;
   private readonly batch: number;
   private readonly draining = new Map<string, Promise<DeliveryCounts>>();
-  private readonly stopping = new AbortController();
+  /** Set by stop(): no new claims. */
+  private stopped = false;
+  /** Aborted by stop({ abort: true }) only: cuts sends under way off. */
+  private readonly aborting = new AbortController();
 
   constructor(
     private readonly db: AlertsDb,
@@ -100,7 +103,7 @@ export class DeliveryWorker {
 
   /** Starts draining every channel with due rows that is not draining already, and returns (the background loop). */
   async tick(): Promise<void> {
-    if (this.stopping.signal.aborted) return;
+    if (this.stopped) return;
     for (const channelId of await this.db.dueChannels(this.now())) this.startDrain(channelId);
   }
 
@@ -111,9 +114,16 @@ export class DeliveryWorker {
     return results.reduce(add, zero());
   }
 
-  /** Stops: sends under way are cut off (and retried later), no new claims are made. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
+  /**
+   * Stops claiming and waits for the sends under way (each at most sendTimeoutMs): a send cut off
+   * after the receiver had it would be sent again by the next leader, a double. The lease is given
+   * up after this returns; were it lost instead, the rows still being sent stay claimed, so the next
+   * leader cannot take them before their claim times out. `abort` cuts the sends off (the process is
+   * exiting; they are retried).
+   */
+  async stop(options: { abort?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    if (options.abort) this.aborting.abort();
     await Promise.allSettled([...this.draining.values()]);
   }
 
@@ -132,7 +142,7 @@ export class DeliveryWorker {
 
   private async drain(channelId: string): Promise<DeliveryCounts> {
     const counts = zero();
-    for (let i = 0; i < this.batch && !this.stopping.signal.aborted; i++) {
+    for (let i = 0; i < this.batch && !this.stopped; i++) {
       const claim = await this.db.claimNext(channelId, this.now(), this.claimForMs, randomUUID());
       if (claim === 'none') break;
       if (claim === null) {
@@ -159,18 +169,19 @@ export class DeliveryWorker {
     if (!sender) return { status: 'dead', cause: `channel "${claim.channelId}" is not configured (any more)` };
     const result = await this.send(sender, claim);
     if (result.ok) return { status: 'delivered' };
-    if (this.stopping.signal.aborted) return { status: 'failed', cause: `${result.cause} (this replica stopped; sent again by the next)`, nextAttemptAt: this.now().toISOString() };
+    if (this.aborting.signal.aborted) return { status: 'failed', cause: `${result.cause} (this replica stopped; sent again by the next)`, nextAttemptAt: this.now().toISOString() };
     if (!result.retryable) return { status: 'dead', cause: result.cause };
     if (claim.attempts >= this.maxAttempts) return { status: 'dead', cause: `${result.cause} (gave up after ${claim.attempts} attempt${claim.attempts === 1 ? '' : 's'})` };
     const delay = retryDelayMs(claim.attempts, this.random, result.retryAfterMs);
     return { status: 'failed', cause: result.cause, nextAttemptAt: new Date(this.now().getTime() + delay).toISOString() };
   }
 
-  /** One send, cut off after sendTimeoutMs or on stop even when the channel ignores its signal. */
+  /** One send, cut off after sendTimeoutMs (or an aborting stop) even when the channel ignores its signal. */
   private async send(sender: ChannelSender, claim: ClaimedDelivery): Promise<DeliveryResult> {
     const timeout = new AbortController();
-    const signal = AbortSignal.any([this.stopping.signal, timeout.signal]);
+    const signal = AbortSignal.any([this.aborting.signal, timeout.signal]);
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const cutOff = new Promise<DeliveryResult>((resolve) => {
       const give = (cause: string) => resolve({ ok: false, retryable: true, cause });
       timer = setTimeout(() => {
@@ -178,7 +189,8 @@ export class DeliveryWorker {
         give(`the ${sender.kind} channel did not answer within ${Math.round(this.sendTimeoutMs / 1000)} s`);
       }, this.sendTimeoutMs);
       timer.unref?.();
-      this.stopping.signal.addEventListener('abort', () => give('the send was cut off (stopping)'), { once: true });
+      onAbort = () => give('the send was cut off (stopping)');
+      this.aborting.signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       return await Promise.race([
@@ -189,6 +201,8 @@ export class DeliveryWorker {
       ]);
     } finally {
       clearTimeout(timer);
+      // The worker's signal lives as long as the worker: one listener per send would pile up.
+      if (onAbort) this.aborting.signal.removeEventListener('abort', onAbort);
     }
   }
 }
