@@ -21,14 +21,16 @@ import { itemHref } from '@/lib/links';
 const WORKLOAD_KINDS: Record<string, string> = { 'lambda-function': 'Lambda function', 'ecs-task-definition': 'ECS task definition' };
 /**
  * Styles set once on the list instead of on each of its rows (a page of 50 rows repeated them 50
- * times): the row's box, its header line (severity and control title), the item's link and the
- * <details> toggles.
+ * times): the row's box, its header line (severity and control title), the item's link, the line
+ * of facts and the <details> toggles.
  */
 const LIST = [
   '*:min-w-0 *:space-y-1 *:px-3 *:py-2.5 *:text-sm sm:*:px-4',
   '[&_header]:flex [&_header]:min-w-0 [&_header]:flex-wrap [&_header]:items-center [&_header]:gap-x-2 [&_header]:gap-y-1',
   '[&_h3]:font-medium [&_h3]:text-slate-900',
-  '[&>li>p>a]:break-all [&>li>p>a]:font-mono [&>li>p>a]:text-slate-900 [&>li>p>a:hover]:underline',
+  '[&>li>p]:min-w-0 [&>li>p>a]:break-all [&>li>p>a]:font-mono [&>li>p>a]:text-slate-900 [&>li>p>a:hover]:underline',
+  // The line of where the finding lives and since when.
+  '[&>li>small]:flex [&>li>small]:flex-wrap [&>li>small]:gap-x-3 [&>li>small]:gap-y-0.5 [&>li>small]:text-xs [&>li>small]:text-slate-500',
   '[&_summary]:cursor-pointer [&_summary]:text-xs [&_summary]:text-sky-700 [&_summary]:select-none',
 ].join(' ');
 
@@ -134,19 +136,19 @@ function FindingRowView({ finding: f, storeLabel, showItem, actions }: { finding
       </header>
       {showItem &&
         (href ? (
-          <p className="min-w-0">
+          <p>
             <Link href={href} data-testid="finding-item">
               {f.itemName}
             </Link>
           </p>
         ) : (
           // A workload (a Lambda function, an ECS task definition) is no item: named, not linked.
-          <p className="min-w-0" data-testid="finding-resource">
+          <p data-testid="finding-resource">
             <span className="font-mono text-slate-900">{String(f.evidence.facts?.resource ?? f.itemName)}</span>
             <span className="block break-all font-mono text-xs text-slate-500">{f.itemName}</span>
           </p>
         ))}
-      <p className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-500">
+      <small>
         {showItem && <span title={f.storeId}>{href ? (storeLabel ?? f.storeId) : (WORKLOAD_KINDS[f.kind] ?? f.kind)}</span>}
         {f.account && (
           <span>
@@ -172,7 +174,7 @@ function FindingRowView({ finding: f, storeLabel, showItem, actions }: { finding
             resolved <Ago iso={f.resolvedAt} />
           </span>
         )}
-      </p>
+      </small>
       <p className="break-words text-slate-700" data-testid="finding-summary">
         {f.evidence.summary}
       </p>
