@@ -260,13 +260,9 @@ export class FindingsDb {
           .execute();
       }
       for (let i = 0; i < resolve.length; i += WRITE_BATCH) {
-        const part = resolve.slice(i, i + WRITE_BATCH);
-        await trx
-          .updateTable('findings')
-          .set({ resolved_at: evaluatedAt })
-          .where('store_id', '=', storeId)
-          .where((eb) => eb.or(part.map((r) => eb.and([eb('item_name', '=', r.item_name), eb('control', '=', r.control)]))))
-          .execute();
+        // A list of keys, found through the primary key (an OR of 500 ANDs took four times as long on SQLite).
+        const keys = sql.join(resolve.slice(i, i + WRITE_BATCH).map((r) => sql`(${r.item_name}, ${r.control})`));
+        await sql`UPDATE findings SET resolved_at = ${evaluatedAt} WHERE store_id = ${storeId} AND (item_name, control) IN (VALUES ${keys})`.execute(trx);
       }
       // An incremental pass knows the store's raised findings from the last run's count and what it changed.
       let raisedNow = seen.size;

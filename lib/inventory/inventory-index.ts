@@ -415,15 +415,12 @@ export class InventoryIndex {
    * were read, and the freshness columns. A name whose string changed between two calls changed.
    */
   async itemStamps(storeId: string): Promise<Map<string, string>> {
-    const rows = await this.db
-      .selectFrom('inv_items')
-      .select(['name', 'fingerprint', 'tags', 'tags_synced_at', 'fresh_due_at', 'fresh_warn_at', 'fresh_failing_at', 'fresh_first_version', 'fresh_age_from'])
-      .where('store_id', '=', storeId)
-      .execute();
-    const stamps = new Map<string, string>();
-    for (const r of rows)
-      stamps.set(r.name, `${r.fingerprint}|${r.tags_synced_at === null ? 0 : 1}|${r.fresh_due_at}|${r.fresh_warn_at}|${r.fresh_failing_at}|${r.fresh_first_version}|${r.fresh_age_from}|${r.tags}`);
-    return stamps;
+    // One column per row, joined in SQL: two values a row cost far less to hand over than nine.
+    const { rows } = await sql<{ name: string; stamp: string }>`
+      SELECT name, fingerprint || '|' || CASE WHEN tags_synced_at IS NULL THEN '0' ELSE '1' END || '|' || coalesce(fresh_due_at, '') || '|' || coalesce(fresh_warn_at, '')
+        || '|' || coalesce(fresh_failing_at, '') || '|' || coalesce(CAST(fresh_first_version AS TEXT), '') || '|' || coalesce(fresh_age_from, '') || '|' || tags AS stamp
+      FROM inv_items WHERE store_id = ${storeId}`.execute(this.db);
+    return new Map(rows.map((r) => [r.name, r.stamp]));
   }
 
   /**
