@@ -395,6 +395,9 @@ export class AlertsDb {
    */
   async queueDigest(rule: AlertRule, day: string, now: Date, link: string, maxSubjects: number): Promise<DigestOutcome> {
     const at = now.toISOString();
+    // The leader asks every few seconds: a day already sent is answered without taking the lock.
+    const sent = await this.db.selectFrom('alert_digest_runs').select('items').where('rule_id', '=', rule.id).where('day', '=', day).executeTakeFirst();
+    if (sent) return { queued: false, items: Number(sent.items) };
     return this.inTurn(`digest:${rule.id}`, async (trx) => {
       const done = await trx.selectFrom('alert_digest_runs').select('items').where('rule_id', '=', rule.id).where('day', '=', day).executeTakeFirst();
       if (done) return { queued: false, items: Number(done.items) };
@@ -554,7 +557,8 @@ export class AlertsDb {
 
   /** Alerts, open first then newest (optionally one rule or status). */
   async alerts(options: { limit: number; ruleId?: string; status?: 'open' | 'resolved' } = { limit: 100 }): Promise<StoredAlert[]> {
-    let query = this.db.selectFrom('alerts').selectAll().orderBy('status', 'desc').orderBy('opened_at', 'desc').orderBy('dedup_key').limit(options.limit);
+    // 'open' sorts before 'resolved'.
+    let query = this.db.selectFrom('alerts').selectAll().orderBy('status', 'asc').orderBy('opened_at', 'desc').orderBy('dedup_key').limit(options.limit);
     if (options.ruleId) query = query.where('rule_id', '=', options.ruleId);
     if (options.status) query = query.where('status', '=', options.status);
     return (await query.execute()).map(toAlert);

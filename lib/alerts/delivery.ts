@@ -37,7 +37,7 @@ export const FIRST_RETRY_MS = 30_000;
 export const MAX_RETRY_MS = 3_600_000;
 const DEFAULT_CLAIM_MS = 5 * 60_000;
 const DEFAULT_SEND_TIMEOUT_MS = 60_000;
-const DEFAULT_BATCH = 50;
+const DEFAULT_BATCH = 500;
 
 /** When to try again after the n-th failed attempt: 30 s doubling, ±20 % jitter, at most an hour; a Retry-After wins. */
 export function retryDelayMs(attempts: number, random: () => number = Math.random, retryAfterMs?: number): number {

@@ -116,6 +116,9 @@ describe.each(DATABASES)('recording alert conditions (%s)', (database) => {
     clock.advance(60_000);
     expect(await db.recordConditions({ rule: overdue, event: 'overdue', subjects: [b], now: clock.now() })).toMatchObject({ resolved: 2, queued: 1 });
     expect((await queue(db)).map((r) => [r.name, r.action])).toEqual([[a.name, 'trigger'], [b.name, 'trigger'], [a.name, 'resolve']]);
+    // Listed open first, then the newest.
+    expect((await db.alerts({ limit: 10 })).map((x) => [x.itemName, x.status])).toEqual([[b.name, 'open'], [c.name, 'resolved'], [a.name, 'resolved']]);
+    expect((await db.alerts({ limit: 10, status: 'resolved' })).map((x) => x.itemName)).toEqual([c.name, a.name]);
   });
 
   it('keeps the subjects the selector chooses, by store, path glob, owner and severity', async () => {
