@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, readEnv } from '@/lib/config/env';
 import { at, readConfigFile, type ConfigDocument } from '@/lib/config/yaml-file';
-import { globCoversSubtree, globMatchesName, globNeverMatches, globReachesFolder } from './path-glob';
+import { globCoversSubtree, globMatchesName, globProblem, globReachesFolder } from './path-glob';
 import { ROLES, type Role } from './roles';
 
 // Path-scoped grants from CONFIG_FILE's `grants:` section: who (a user's email or an identity
@@ -23,20 +23,6 @@ export interface Grant {
 export interface GrantRule extends Grant {
   user?: string;
   group?: string;
-}
-
-const GLOB = /^\/[a-zA-Z0-9_.\-/*?{},]*$/;
-/** Why a path glob as grants write it is not valid (or can never match), or null; alert rules' selectors reuse it. */
-export function globProblem(glob: string): string | null {
-  if (!GLOB.test(glob)) return 'a path glob starts with "/" and holds only letters, digits, _ . - / and the glob characters * ? { } ,';
-  if (/\*{3,}/.test(glob)) return 'a path glob may use * or **, not ***';
-  let depth = 0;
-  for (const c of glob) {
-    depth += c === '{' ? 1 : c === '}' ? -1 : 0;
-    if (depth < 0 || depth > 1) return 'a path glob has unbalanced or nested { }';
-  }
-  if (depth !== 0) return 'a path glob has an unclosed {';
-  return globNeverMatches(glob);
 }
 
 const pathGlob = z.string().superRefine((glob, ctx) => {

@@ -150,6 +150,20 @@ export function globNeverMatches(glob: string): string | null {
   return null;
 }
 
+const GLOB = /^\/[a-zA-Z0-9_.\-/*?{},]*$/;
+/** Why a path glob as grants (and alert rules' selectors) write it is not valid or can never match, or null. */
+export function globProblem(glob: string): string | null {
+  if (!GLOB.test(glob)) return 'a path glob starts with "/" and holds only letters, digits, _ . - / and the glob characters * ? { } ,';
+  if (/\*{3,}/.test(glob)) return 'a path glob may use * or **, not ***';
+  let depth = 0;
+  for (const c of glob) {
+    depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth < 0 || depth > 1) return 'a path glob has unbalanced or nested { }';
+  }
+  if (depth !== 0) return 'a path glob has an unclosed {';
+  return globNeverMatches(glob);
+}
+
 /** Ranges of names for index scans: what the globs match lies within them. */
 export interface NameRanges {
   /** Names beginning with any of these. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ALERT_EVENTS, ALERT_SEVERITIES, type AlertEvent } from '@/lib/alerts/types';
-import { globProblem } from '@/lib/auth/grants';
+import { globProblem } from '@/lib/auth/path-glob';
 import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
 import { checkItemName } from './item-name';
 
