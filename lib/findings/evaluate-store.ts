@@ -30,7 +30,7 @@ export interface StoreConsumers {
 }
 
 /** Reads by name, by folder (any) and by folder read recursively, to gather one item's. */
-class ReadsByName {
+export class ReadsByName {
   private readonly direct = new Map<string, StoreRead[]>();
   private readonly recursive = new Map<string, StoreRead[]>();
 
