@@ -304,6 +304,7 @@ export class AlertsDb {
         });
 
       const inserts: AlertsTable[] = [];
+      const reopened: string[] = [];
       for (const key of fresh) {
         const subject = selected.get(key)!;
         const previous = known.get(key);
@@ -330,14 +331,12 @@ export class AlertsDb {
         counts.opened++;
         if (silenceId !== null) counts.silenced++;
         if (notify) enqueue(key, 'trigger', generation, triggerMessage(rule, event, toAlert(row), at));
-        if (!previous) {
-          inserts.push(row);
-          continue;
-        }
-        // Reopened: only from the generation this transaction read (another writer's reopening is already this one).
-        const { dedup_key, ...set } = row;
-        await trx.updateTable('alerts').set(set).where('dedup_key', '=', dedup_key).where('status', '=', 'resolved').where('generation', '=', previous.generation).execute();
+        inserts.push(row);
+        if (previous) reopened.push(key);
       }
+      // Reopened alerts are written whole as their next generation (deleted, then inserted with the
+      // rest, in batches): no other writer runs between the read and here (taken in turn).
+      for (let i = 0; i < reopened.length; i += WRITE_BATCH) await trx.deleteFrom('alerts').where('dedup_key', 'in', reopened.slice(i, i + WRITE_BATCH)).execute();
       for (let i = 0; i < inserts.length; i += WRITE_BATCH)
         await trx.insertInto('alerts').values(inserts.slice(i, i + WRITE_BATCH)).onConflict((oc) => oc.column('dedup_key').doNothing()).execute();
 
