@@ -541,6 +541,18 @@ export class AlertsDb {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /**
+   * Forgets delivered and dead messages last touched before `before`, and the digest runs of days
+   * before it. Alerts themselves are kept (one row each, whatever their history): their generation
+   * is what keeps a reopened alert's next trigger from colliding with an old one.
+   */
+  async pruneHistory(before: Date): Promise<{ deliveries: number; digests: number }> {
+    const cutoff = before.toISOString();
+    const deliveries = await this.db.deleteFrom('alert_deliveries').where('status', 'in', ['delivered', 'dead']).where('updated_at', '<', cutoff).executeTakeFirst();
+    const digests = await this.db.deleteFrom('alert_digest_runs').where('day', '<', cutoff.slice(0, 10)).executeTakeFirst();
+    return { deliveries: Number(deliveries.numDeletedRows), digests: Number(digests.numDeletedRows) };
+  }
+
   /** The delivery log, newest first (optionally one status). */
   async deliveries(options: { limit: number; status?: DeliveryStatus; channelId?: string } = { limit: 100 }): Promise<StoredDelivery[]> {
     let query = this.db.selectFrom('alert_deliveries').selectAll().orderBy('id', 'desc').limit(options.limit);

@@ -93,6 +93,9 @@ export async function sendDueDigests(now: Date = new Date(), options: { rules?: 
 const LEASE = 'alerts-delivery';
 /** How often the leader looks for due messages and digests. */
 const POLL_MS = 5_000;
+/** The delivery log keeps delivered and dead messages this long. */
+export const DELIVERY_LOG_DAYS = 90;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Starts delivering in the background when this replica holds the 'alerts-delivery' lease (once
@@ -106,12 +109,18 @@ export async function startAlertDelivery(options: { senders?: readonly ChannelSe
   // Nothing to send to: the store is open (and migrated), no lease is taken.
   if (senders.length === 0) return;
   const everyMs = options.pollMs ?? POLL_MS;
+  let prunedAt = 0;
   const tick = () => {
     if (current.ticking || !current.worker) return;
     const worker = current.worker;
     const now = options.delivery?.now?.() ?? new Date();
+    const prune = now.getTime() - prunedAt >= PRUNE_EVERY_MS;
+    if (prune) prunedAt = now.getTime();
     current.ticking = sendDueDigests(now, { db })
       .then(() => worker.tick())
+      .then(async () => {
+        if (prune) await db.pruneHistory(new Date(now.getTime() - DELIVERY_LOG_DAYS * 86_400_000));
+      })
       .catch((error) => logger.error({ err: error instanceof Error ? error.message : 'unknown' }, 'alert delivery pass failed'))
       .finally(() => {
         current.ticking = null;

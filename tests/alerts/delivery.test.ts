@@ -177,6 +177,35 @@ describe.each(DATABASES)('alert delivery (%s)', (database) => {
     expect((await rows(db))[0]).toMatchObject({ status: 'dead', lastCause: 'channel "removed" is not configured (any more)' });
   });
 
+  it('prunes delivered and dead messages from the log, keeps those still to send, and a reopened alert is still sent', async () => {
+    const db = store.db;
+    receiver.setResponder((_m, channel) => ({ status: channel === 'broken' ? 503 : channel === 'gone' ? 404 : 200 }));
+    const ok = rule({ id: 'ok', channel: 'healthy' });
+    const [one] = subjects(1);
+    await db.recordConditions({ rule: ok, event: 'overdue', subjects: [one!], now: clock.now() });
+    await record(db, 'broken', subjects(1, '/prod/broken/'));
+    await record(db, 'gone', subjects(1, '/prod/gone/'));
+    const w = worker(db, ['healthy', 'broken', 'gone'].map((c) => httpSender(c, receiver.url)));
+    await w.runOnce();
+    await db.recordConditions({ rule: ok, event: 'overdue', subjects: [], now: clock.now() });
+    await w.runOnce();
+    expect((await rows(db)).map((r) => [r.channelId, r.action, r.status])).toEqual([
+      ['healthy', 'trigger', 'delivered'],
+      ['broken', 'trigger', 'failed'],
+      ['gone', 'trigger', 'dead'],
+      ['healthy', 'resolve', 'delivered'],
+    ]);
+    // Nothing is older than the cut-off yet; then everything is, and only the retry waiting stays.
+    expect(await db.pruneHistory(new Date(clock.now().getTime() - 1))).toEqual({ deliveries: 0, digests: 0 });
+    clock.advance(MINUTE);
+    expect(await db.pruneHistory(clock.now())).toEqual({ deliveries: 3, digests: 0 });
+    expect((await rows(db)).map((r) => [r.channelId, r.status])).toEqual([['broken', 'failed']]);
+    // The alert reopens as its second generation: a new trigger, queued and sent.
+    expect(await db.recordConditions({ rule: ok, event: 'overdue', subjects: [one!], now: clock.now() })).toMatchObject({ opened: 1, queued: 1 });
+    expect((await w.runOnce()).delivered).toBe(1);
+    expect((await rows(db)).find((r) => r.channelId === 'healthy')).toMatchObject({ generation: 2, status: 'delivered' });
+  });
+
   it('exactly once across a restart: rows left "sending" by the dead process are sent again once their claim times out, delivered ones never', async () => {
     const channels = ['slack', 'pager', 'mail'];
     for (const c of channels) await record(store.db, c, subjects(4, `/prod/${c}/`));
