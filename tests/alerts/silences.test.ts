@@ -8,7 +8,7 @@ vi.hoisted(() => {
 
 import { createSilence, liftSilence, listSilences, sendTestAlert } from '@/lib/alerts/admin';
 import { resetAlertsConfig } from '@/lib/alerts/alerts-config';
-import { alertsDb, closeAlertsDb, recordConditions, startAlertDelivery } from '@/lib/alerts/alerts';
+import { alertsDb, closeAlertsDb, recordConditions, recordEventConditions, startAlertDelivery } from '@/lib/alerts/alerts';
 import { listAudit } from '@/lib/audit/audit-log';
 import { AuthorizationError } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
@@ -132,8 +132,11 @@ alerts:
     await expect(liftSilence(admin, { id: 'one' })).rejects.toMatchObject({ status: 400 });
     expect(await auditOf('alert.lift-silence')).toHaveLength(1);
 
-    // Lifted while b still holds: its trigger goes out now.
-    expect(await recordConditions({ rule: 'prod-overdue', event: 'overdue', subjects: [subject('/prod/app/a'), subject('/prod/app/b')] })).toMatchObject({ queued: 1 });
+    // Lifted while b still holds: its trigger goes out now (recorded as a condition does, for every rule listening).
+    const byRule = await recordEventConditions('overdue', [subject('/prod/app/a'), subject('/prod/app/b')]);
+    expect([...byRule.entries()]).toEqual([['prod-overdue', expect.objectContaining({ queued: 1, unchanged: 2 })]]);
+    expect((await recordEventConditions('due-soon', [subject('/prod/app/a')])).size).toBe(0);
+    await expect(recordConditions({ rule: 'nope', event: 'overdue', subjects: [] })).rejects.toThrow(/no alert rule "nope"/);
   });
 
   it('sends a test message through the configured webhook channel (audited), delivered by the lease holder', async () => {
