@@ -353,20 +353,30 @@ export class AlertsDb {
           .where('status', '=', 'open')
           .execute();
 
-      // Still open: the last-seen time moves; one never sent because a silence covered it is sent once none does.
+      // Still open: the last-seen time moves, and the silence covering it follows the silences in
+      // force (a digest leaves silenced alerts out); one never sent because a silence covered it is
+      // sent once none does.
       const stillOpen = [...open.values()].filter((r) => selected.has(r.dedup_key));
       counts.unchanged = stillOpen.length;
       const nowDue: string[] = [];
+      const resilenced = new Map<number | null, string[]>();
       for (const row of stillOpen) {
-        if (row.notified || !immediate) continue;
-        if (silenceFor(row.store_id, row.item_name) !== null) continue;
-        nowDue.push(row.dedup_key);
-        enqueue(row.dedup_key, 'trigger', Number(row.generation), triggerMessage(rule, event, toAlert(row), at));
+        const silenceNow = silenceFor(row.store_id, row.item_name);
+        const before = row.silence_id === null ? null : Number(row.silence_id);
+        if (!row.notified && immediate && silenceNow === null) {
+          nowDue.push(row.dedup_key);
+          enqueue(row.dedup_key, 'trigger', Number(row.generation), triggerMessage(rule, event, toAlert(row), at));
+        } else if (before !== silenceNow) {
+          resilenced.set(silenceNow, [...(resilenced.get(silenceNow) ?? []), row.dedup_key]);
+        }
       }
       if (stillOpen.length > 0)
         await trx.updateTable('alerts').set({ last_seen_at: at }).where('rule_id', '=', rule.id).where('event', '=', event).where('status', '=', 'open').execute();
       for (let i = 0; i < nowDue.length; i += WRITE_BATCH)
         await trx.updateTable('alerts').set({ notified: 1, silence_id: null }).where('dedup_key', 'in', nowDue.slice(i, i + WRITE_BATCH)).execute();
+      for (const [silenceId, keys] of resilenced)
+        for (let i = 0; i < keys.length; i += WRITE_BATCH)
+          await trx.updateTable('alerts').set({ silence_id: silenceId }).where('dedup_key', 'in', keys.slice(i, i + WRITE_BATCH)).execute();
 
       counts.queued = await this.enqueue(trx, queue);
       return counts;

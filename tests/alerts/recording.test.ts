@@ -20,8 +20,9 @@ const queue = async (db: AlertsDb) =>
 
 describe.each(DATABASES)('recording alert conditions (%s)', (database) => {
   let store: AlertsStoreFixture;
-  const clock = testClock();
+  let clock: ReturnType<typeof testClock>;
   beforeEach(async () => {
+    clock = testClock();
     store = await openAlertsStore(database);
   });
   afterEach(async () => {
@@ -119,6 +120,25 @@ describe.each(DATABASES)('recording alert conditions (%s)', (database) => {
     // Listed open first, then the newest.
     expect((await db.alerts({ limit: 10 })).map((x) => [x.itemName, x.status])).toEqual([[b.name, 'open'], [c.name, 'resolved'], [a.name, 'resolved']]);
     expect((await db.alerts({ limit: 10, status: 'resolved' })).map((x) => x.itemName)).toEqual([c.name, a.name]);
+  });
+
+  it('a digest leaves out alerts a silence covers now, and takes them back once it is lifted', async () => {
+    const db = store.db;
+    const daily = rule({ id: 'daily', mode: 'digest' });
+    const three = subjects(3);
+    await db.recordConditions({ rule: daily, event: 'overdue', subjects: three, now: clock.now() });
+    const silence = await db.addSilence({ ruleId: 'daily', storeId: null, itemName: null, reason: 'quiet week', expiresAt: '2026-12-12T00:00:00.000Z', createdBy: 'admin@example.com', createdAt: clock.now().toISOString() });
+    // Silenced after they opened: the next recording marks them.
+    await db.recordConditions({ rule: daily, event: 'overdue', subjects: three, now: clock.now() });
+    expect((await db.alerts({ limit: 10 })).map((a) => a.silenceId)).toEqual([silence, silence, silence]);
+    clock.set('2026-12-05T09:00:00.000Z');
+    expect((await sendDueDigests(clock.now(), { rules: [daily], db })).get('daily')).toEqual({ queued: false, items: 0 });
+    await db.liftSilence(silence, 'admin@example.com', clock.now().toISOString());
+    await db.recordConditions({ rule: daily, event: 'overdue', subjects: three, now: clock.now() });
+    expect((await db.alerts({ limit: 10 })).map((a) => a.silenceId)).toEqual([null, null, null]);
+    clock.set('2026-12-06T09:00:00.000Z');
+    expect((await sendDueDigests(clock.now(), { rules: [daily], db })).get('daily')).toEqual({ queued: true, items: 3 });
+    expect(await queue(db)).toHaveLength(1);
   });
 
   it('keeps the subjects the selector chooses, by store, path glob, owner and severity', async () => {
