@@ -5,7 +5,7 @@ import { readEnv } from '@/lib/config/env';
 import { logger } from '@/lib/logger';
 import { alertsConfig, type AlertRule } from './alerts-config';
 import { AlertsDb, digestDue, type DigestOutcome, type RecordCounts } from './alerts-db';
-import { DeliveryWorker, type DeliveryOptions } from './delivery';
+import { DeliveryWorker, maxDeliveryAttempts, type DeliveryOptions } from './delivery';
 import { dashboardUrl, DIGEST_SUBJECTS, type ConditionSubject } from './messages';
 import type { AlertEvent, ChannelSender } from './types';
 
@@ -105,6 +105,8 @@ export async function startAlertDelivery(options: { senders?: readonly ChannelSe
   const current = slot();
   if (current.leader) return;
   const db = await current.db;
+  // A bad ALERTS_MAX_ATTEMPTS stops start-up here, not the first delivery.
+  const delivery: DeliveryOptions = { maxAttempts: maxDeliveryAttempts(), ...options.delivery };
   const senders = options.senders ?? alertsConfig().senders;
   // Nothing to send to: the store is open (and migrated), no lease is taken.
   if (senders.length === 0) return;
@@ -113,7 +115,7 @@ export async function startAlertDelivery(options: { senders?: readonly ChannelSe
   const tick = () => {
     if (current.ticking || !current.worker) return;
     const worker = current.worker;
-    const now = options.delivery?.now?.() ?? new Date();
+    const now = delivery.now?.() ?? new Date();
     const prune = now.getTime() - prunedAt >= PRUNE_EVERY_MS;
     if (prune) prunedAt = now.getTime();
     current.ticking = sendDueDigests(now, { db })
@@ -129,7 +131,7 @@ export async function startAlertDelivery(options: { senders?: readonly ChannelSe
   current.leader = runWhileLeader(LEASE, {
     ...(options.holder ? { holder: options.holder } : {}),
     onLead: () => {
-      current.worker = new DeliveryWorker(db, senders, options.delivery);
+      current.worker = new DeliveryWorker(db, senders, delivery);
       tick();
       current.timer = setInterval(tick, everyMs);
       current.timer.unref();
