@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ConfigError, readEnv } from '@/lib/config/env';
 import { backupExitCode } from '@/lib/backup/exit-codes';
 import { BackupFailedError, BackupRefusedError, takeBackup } from '@/lib/backup/take-backup';
+import { PG_DUMP_SCHEMAS } from '@/lib/db/areas';
 
 const usage = `usage: npm run backup -- FILE
 
@@ -25,7 +26,7 @@ Exit codes: 0 written; 1 the backup failed (nothing left behind); 2 nothing writ
 arguments, FILE exists, DATA_DIR is not a deployment, DATABASE_URL set).`;
 
 const PG_DUMP_HELP = `DATABASE_URL is set: the data is in PostgreSQL, not under DATA_DIR, and npm run backup copies SQLite files only. Back up PostgreSQL with its own tools (one consistent snapshot, safe while the dashboard runs):
-  pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=findings --schema=builtin -f dashboard.dump "$DATABASE_URL"
+  pg_dump -Fc ${PG_DUMP_SCHEMAS} -f dashboard.dump "$DATABASE_URL"
 and restore into an empty database with
   psql "$NEW_DATABASE_URL" -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public'
   pg_restore --exit-on-error --single-transaction --no-owner -d "$NEW_DATABASE_URL" dashboard.dump

@@ -33,3 +33,6 @@ export const DATA_AREAS: DataArea[] = [
     ],
   },
 ];
+
+/** pg_dump's options for every area's schema: a dump of the whole deployment (the README and `npm run backup`'s help). */
+export const PG_DUMP_SCHEMAS = DATA_AREAS.map((area) => `--schema=${area.schema}`).join(' ');

@@ -11,6 +11,7 @@ import { startSimulatedKms, type SimulatedKms } from '@/simulator/simulated-kms'
 import { useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { DATA_AREAS, PG_DUMP_SCHEMAS } from '@/lib/db/areas';
 import { listing, makeDeployment, newMasterKey, runCli, valueOf } from './support/backup-helpers';
 
 // npm run backup's refusals (an existing FILE, no deployment, a rotation under way, PostgreSQL),
@@ -102,7 +103,10 @@ describe('with DATABASE_URL (PostgreSQL)', () => {
     const [backup, restore] = await Promise.all([runCli('backup', [file], env), runCli('restore', [path.join(temp.dir, 'anything.backup')], env)]);
     expect(backup.status).toBe(2);
     expect(backup.stderr).toContain('DATABASE_URL is set: the data is in PostgreSQL');
-    expect(backup.stderr).toContain('pg_dump -Fc --schema=app --schema=inventory --schema=cloudtrail --schema=findings --schema=builtin');
+    expect(backup.stderr).toContain(`pg_dump -Fc ${PG_DUMP_SCHEMAS} -f dashboard.dump`);
+    // Every area's schema, and the README gives the same command.
+    for (const area of DATA_AREAS) expect(PG_DUMP_SCHEMAS).toContain(`--schema=${area.schema}`);
+    expect(readFileSync(path.join(process.cwd(), 'README.md'), 'utf8')).toContain(`pg_dump -Fc ${PG_DUMP_SCHEMAS} -f dashboard.dump "$DATABASE_URL"`);
     expect(restore.status).toBe(2);
     expect(backup.stderr).toContain('pg_restore --exit-on-error --single-transaction --no-owner -d "$NEW_DATABASE_URL" dashboard.dump');
     expect(restore.stderr).toContain("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public");

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePostgres } from '@/lib/db/postgres';
 import { FindingsDb, type StoredSuppression } from '@/lib/findings/findings-db';
 import { EmbeddedStore } from '@/lib/stores/embedded/store';
+import { PG_DUMP_SCHEMAS } from '@/lib/db/areas';
 import { createTestDatabase, useDatabase } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { makeDeployment, newMasterKey, runCli, valueOf } from './support/backup-helpers';
@@ -53,7 +54,7 @@ describe('PostgreSQL: the README\'s pg_dump / pg_restore', () => {
   it('restores a deployment the app opens with the same MASTER_KEY: values and audit chain intact', async () => {
     const dump = path.join(temp.dir, 'dashboard.dump');
     // As the README says (the connection strings carry the throwaway server's password).
-    run('pg_dump', ['-Fc', '--schema=app', '--schema=inventory', '--schema=cloudtrail', '--schema=findings', '--schema=builtin', '-f', dump, source.url!]);
+    run('pg_dump', ['-Fc', ...PG_DUMP_SCHEMAS.split(' '), '-f', dump, source.url!]);
     run('psql', [target.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public']);
     run('pg_restore', ['--exit-on-error', '--single-transaction', '--no-owner', '-d', target.url, dump]);
 
