@@ -4,7 +4,6 @@ import { getStores } from '@/lib/stores/registry';
 import type { SecretStore } from '@/lib/stores/types';
 import type { AlertRule } from '../alerts-config';
 import { dashboardUrl, type ConditionSubject } from '../messages';
-import type { AlertEvent } from '../types';
 
 // What every condition shares: the rule's stores, its path globs as the inventory's queries take
 // them (the grants' one matcher, lib/auth/path-glob.ts), its owner and team tags, and absolute
@@ -66,17 +65,6 @@ export function selectsOwner(rule: ConditionRule, who: { owner: string | null; t
   if (s?.owners && !(who.owner && s.owners.includes(who.owner))) return false;
   if (s?.teams && !(who.team && s.teams.includes(who.team))) return false;
   return true;
-}
-
-/** Whether the rule selects by item (paths, owners or teams): conditions that can only find items by reading them all then narrow first. */
-export function hasItemSelector(rule: ConditionRule): boolean {
-  const s = rule.selector;
-  return Boolean(s?.paths || s?.owners || s?.teams);
-}
-
-/** A rule listens to the event (a condition is never asked otherwise, but a direct call is checked too). */
-export function listens(rule: ConditionRule, event: AlertEvent): boolean {
-  return rule.events.includes(event);
 }
 
 export const MINUTE_MS = 60_000;
