@@ -42,11 +42,14 @@ export interface FindingRowData {
   status: FindingStatus;
   kind: string;
   account: string | null;
-  owner: string | null;
+  /** Absent: no owner or team tag. */
+  owner?: string;
   firstSeenAt: string;
-  resolvedAt: string | null;
+  /** Absent while it is raised. */
+  resolvedAt?: string;
   evidence: Evidence;
-  suppression: { id: number; createdBy: string; expiresAt: string; reason: string } | null;
+  /** Absent unless suppressed. */
+  suppression?: { id: number; createdBy: string; expiresAt: string; reason: string };
   /** Whether the caller may suppress it (or lift its suppression); the server asks again. */
   mayAct: boolean;
 }

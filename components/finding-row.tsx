@@ -29,11 +29,12 @@ export function findingRowData(f: FindingDto, mayAct: boolean): FindingRowData {
     status: f.status,
     kind: f.kind,
     account: f.account,
-    owner: f.owner,
     firstSeenAt: f.firstSeenAt,
-    resolvedAt: f.resolvedAt,
     evidence: f.evidence,
-    suppression: f.suppression && { id: f.suppression.id, createdBy: f.suppression.createdBy, expiresAt: f.suppression.expiresAt, reason: f.suppression.reason },
     mayAct,
+    // Left out when empty, as most rows' are.
+    ...(f.owner !== null ? { owner: f.owner } : {}),
+    ...(f.resolvedAt !== null ? { resolvedAt: f.resolvedAt } : {}),
+    ...(f.suppression ? { suppression: { id: f.suppression.id, createdBy: f.suppression.createdBy, expiresAt: f.suppression.expiresAt, reason: f.suppression.reason } } : {}),
   };
 }

@@ -136,6 +136,10 @@ test.describe('a reviewer held to /prod/payments/**', () => {
       await expect(row).toHaveAttribute('data-control', target.control);
       await expect(row).toHaveAttribute('data-severity', target.severity);
     }
+    // A row's full evidence and what to do are drawn when its details are opened.
+    await rows.first().locator('summary', { hasText: 'Evidence, what to do, references' }).click();
+    await expect(rows.first().getByTestId('finding-evidence')).toBeVisible();
+    await expect(rows.first().getByTestId('finding-remediation')).not.toBeEmpty();
 
     // The CSV export carries the same filters: only those findings, only under their paths.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('findings-export-csv').click()]);
