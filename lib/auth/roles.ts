@@ -3,7 +3,7 @@
 export const ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding'] as const;
+export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions about one store path; the others are about the whole dashboard. */
@@ -18,6 +18,7 @@ export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   // Findings carry CloudTrail evidence: seen with view-audit; suppressed by reviewers and admins.
   auditor: [...VIEWER, 'view-audit', 'suppress-finding'],
   operator: [...VIEWER, 'rotate', 'generate', 'refresh-inventory'],
+  // manage-alerts: silences and channel tests change who gets paged, for every store: admins only.
   admin: ACTIONS,
 };
 
