@@ -3,13 +3,14 @@ import { findingOpenedCondition } from '@/lib/alerts/conditions/finding-opened';
 import { findingsDb } from '@/lib/findings/findings';
 import type { RaisedRow } from '@/lib/findings/findings-db';
 import type { ControlId } from '@/lib/findings/types';
+import { DATABASES } from '../../support/databases';
 import { rule } from '../support/alerts-fixture';
 import { aged, DAY, keys, openConditionsDashboard, walk, type ConditionsDashboard } from './support';
 
 // finding-opened: open findings (not resolved, not suppressed) at or above the rule's
 // minSeverity, one subject per item at its worst finding's severity; what stays quiet (suppressed,
 // resolved, below the minimum), the selector's cuts, and clearing when the evaluation stops
-// raising it.
+// raising it. On SQLite and PostgreSQL.
 
 const NOW = new Date();
 
@@ -27,10 +28,10 @@ async function evaluation(storeId: string, rows: RaisedRow[]): Promise<void> {
   await (await findingsDb()).applyEvaluation({ storeId, evaluatedAt: NOW.toISOString(), inputs: `t-${Math.random()}`, items: rows.length, durationMs: 1, raised: rows });
 }
 
-describe('finding-opened', () => {
+describe.each(DATABASES)('finding-opened (%s)', (database) => {
   let dashboard: ConditionsDashboard;
   beforeAll(async () => {
-    dashboard = await openConditionsDashboard('alerts-cond-find-');
+    dashboard = await openConditionsDashboard('alerts-cond-find-', database);
     await walk('prod-params', [
       aged('/prod/payments/db', NOW, 10, { tags: { owner: 'alice' } }),
       aged('/prod/payments/token', NOW, 10, { tags: { team: 'payments' } }),

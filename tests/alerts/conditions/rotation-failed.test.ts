@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotationFailedCondition } from '@/lib/alerts/conditions/rotation-failed';
 import { appendAudit } from '@/lib/audit/audit-log';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
+import { DATABASES } from '../../support/databases';
 import { rule } from '../support/alerts-fixture';
 import { ACCOUNT, aged, DAY, keys, openConditionsDashboard, REGION, walk, type ConditionsDashboard } from './support';
 
 // rotation-failed: rotations started from the dashboard (the audit log's "rotate" entries) that
 // failed within the last day, until a later one of the same item succeeds; a rotation handed to
 // the secret's own function that CloudTrail then reports failed; nothing for other actions, other
-// outcomes or older failures; the selector's cuts.
+// outcomes or older failures; the selector's cuts. On SQLite and PostgreSQL.
 
 const actor = 'alice@example.com';
 const rotate = (target: string, outcome: 'success' | 'failure', details: Record<string, string> = {}) =>
@@ -18,11 +19,11 @@ const filler = async (n: number) => {
 };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('rotation-failed', () => {
+describe.each(DATABASES)('rotation-failed (%s)', (database) => {
   let dashboard: ConditionsDashboard;
   let cut: Date;
   beforeAll(async () => {
-    dashboard = await openConditionsDashboard('alerts-cond-rot-');
+    dashboard = await openConditionsDashboard('alerts-cond-rot-', database);
     const now = new Date();
     await walk('prod-params', [aged('/prod/payments/early', now, 10), aged('/prod/payments/db', now, 10, { tags: { owner: 'alice' } }), aged('/prod/web/session', now, 10)]);
     await walk('prod-secrets', [aged('/prod/stripe', now, 10), aged('/prod/calm', now, 10)]);

@@ -2,22 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncFailingCondition } from '@/lib/alerts/conditions/sync-failing';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { inventoryDb } from '@/lib/inventory/inventory';
+import { DATABASES } from '../../support/databases';
 import { rule } from '../support/alerts-fixture';
 import { ACCOUNT, aged, keys, openConditionsDashboard, REGION, walk, type ConditionsDashboard } from './support';
 
 // sync-failing: a store's inventory sync failing with no success for longer than the rule's
 // minutes (default 60), a store that never synced counted from when this process first saw it
 // fail, a CloudTrail source failing as long (under the stores whose events it brings); quiet
-// before the minutes have passed, clearing on the next success, cut by the rule's stores.
+// before the minutes have passed, clearing on the next success, cut by the rule's stores. On
+// SQLite and PostgreSQL.
 
 const MIN = 60_000;
 const T0 = Date.now();
 const at = (minutes: number) => new Date(T0 + minutes * MIN);
 
-describe('sync-failing', () => {
+describe.each(DATABASES)('sync-failing (%s)', (database) => {
   let dashboard: ConditionsDashboard;
   beforeAll(async () => {
-    dashboard = await openConditionsDashboard('alerts-cond-sync-');
+    dashboard = await openConditionsDashboard('alerts-cond-sync-', database);
     await walk('prod-params', [aged('/prod/a', new Date(), 1)]);
     const db = await inventoryDb();
     await db.recordFailure('prod-params', 'throttled', 'ListParameters was throttled (ThrottlingException) 8 times.');
