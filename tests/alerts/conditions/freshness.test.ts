@@ -76,6 +76,27 @@ describe.each(DATABASES)('freshness conditions (%s)', (database) => {
     expect(await overdue({ stores: ['prod-params'], paths: ['/prod/web/**'] })).toEqual([]);
   });
 
+  it('cuts due-soon and rotation-failing the same way', async () => {
+    const dueSoon = async (selector: Record<string, unknown>) => keys(await dueSoonCondition(rule({ events: ['due-soon'], selector }), { now: NOW }));
+    expect(await dueSoon({ paths: ['/prod/web/**'] })).toEqual(['prod-params /prod/web/session']);
+    expect(await dueSoon({ owners: ['alice'] })).toEqual(['prod-params /prod/payments/due-tomorrow']);
+    expect(await dueSoon({ stores: ['prod-secrets'] })).toEqual([]);
+    const failing = async (selector: Record<string, unknown>) => keys(await rotationFailingCondition(rule({ events: ['rotation-failing'], selector }), { now: NOW }));
+    expect(await failing({ paths: ['/prod/web/fail*'] })).toEqual(['prod-params /prod/web/failing']);
+    expect(await failing({ paths: ['/prod/payments/**'] })).toEqual([]);
+    expect(await failing({ teams: ['web'] })).toEqual([]);
+  });
+
+  it('clears due-soon and rotation-failing when the next walk shows the item rotated', async () => {
+    await walk(
+      'prod-params',
+      PARAMS.map((r) => (r.name === '/prod/web/session' || r.name === '/prod/web/failing' ? { ...r, lastChangedAt: NOW.toISOString(), currentVersion: '3', extra: {} } : r)),
+    );
+    expect(keys(await dueSoonCondition(rule({ events: ['due-soon'] }), { now: NOW }))).toEqual(['prod-params /prod/payments/due-tomorrow']);
+    expect(await rotationFailingCondition(rule({ events: ['rotation-failing'] }), { now: NOW })).toEqual([]);
+    await walk('prod-params', PARAMS);
+  });
+
   it('clears once the item is rotated, and the alert it opened resolves', async () => {
     const overdueRule = rule({ id: `fresh-${database}`, events: ['overdue'], selector: { stores: ['prod-params'] } });
     const first = await evaluateAlertRules([overdueRule], NOW);
