@@ -31,6 +31,9 @@ export default async function DashboardLayout({ children }: { children: React.Re
               <Link href="/findings" className="text-sm text-slate-600 hover:text-slate-900">
                 Findings
               </Link>
+              <Link href="/alerts" className="text-sm text-slate-600 hover:text-slate-900">
+                Alerts
+              </Link>
               <Link href="/audit" className="text-sm text-slate-600 hover:text-slate-900">
                 Audit log
               </Link>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeliveryStatus } from '@/lib/alerts/alerts-db';
 import { ALERT_EVENTS, ALERT_SEVERITIES, type AlertEvent } from '@/lib/alerts/types';
 import { globProblem } from '@/lib/auth/path-glob';
 import { MAX_REASON_LENGTH } from '@/lib/secrets/reason-limit';
@@ -153,3 +154,66 @@ export const liftSilenceSchema = z.strictObject({
 });
 
 export const sendTestSchema = z.strictObject({ channelId: id('channelId', 'oncall-slack') });
+
+// ---------------------------------------------------------------------------------------------
+// The /alerts page's inputs: its URL filters and its forms (a form submits every field, empty ones
+// as "", and a date picker gives "YYYY-MM-DD"); each is turned into what the schemas above take.
+
+/** Delivery log statuses a filter may name (the alerts store's, lib/alerts/alerts-db.ts). */
+export const DELIVERY_FILTER_STATUSES = ['pending', 'sending', 'delivered', 'failed', 'dead'] as const satisfies readonly DeliveryStatus[];
+const PAGE_PARAMS = ['rule', 'channel', 'delivery'] as const;
+
+type SearchParamsInput = URLSearchParams | Record<string, string | string[] | undefined>;
+
+export interface AlertsPageFilters {
+  ruleId?: string;
+  channelId?: string;
+  deliveryStatus?: (typeof DELIVERY_FILTER_STATUSES)[number];
+}
+
+export type AlertsPageFiltersResult = { ok: true; value: AlertsPageFilters } | { ok: false; problems: { field: string; message: string }[] };
+
+const pageFiltersSchema = z.strictObject(
+  {
+    rule: z.string().regex(ALERT_ID_PATTERN, { message: 'rule must be a rule id (lowercase letters, digits and "-")' }).optional(),
+    channel: z.string().regex(ALERT_ID_PATTERN, { message: 'channel must be a channel id (lowercase letters, digits and "-")' }).optional(),
+    delivery: z.enum(DELIVERY_FILTER_STATUSES, { error: `delivery must be one of ${DELIVERY_FILTER_STATUSES.join(', ')}` }).optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(', ')}; expected ${PAGE_PARAMS.join(', ')}` : undefined) },
+);
+
+/** /alerts?rule=…&channel=…&delivery=…: each parameter once; every problem named, none thrown. */
+export function parseAlertsPageFilters(input: SearchParamsInput): AlertsPageFiltersResult {
+  const entries: [string, string | string[] | undefined][] = input instanceof URLSearchParams ? [...input.keys()].map((k) => [k, input.getAll(k)]) : Object.entries(input);
+  const problems: { field: string; message: string }[] = [];
+  const single: Record<string, string> = {};
+  for (const [key, raw] of entries) {
+    const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => v !== '');
+    if (values.length > 1) problems.push({ field: key.slice(0, 40), message: `${key.slice(0, 40)} is given more than once` });
+    else if (values.length === 1) single[key] = values[0]!;
+  }
+  const parsed = pageFiltersSchema.safeParse(single);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message.replace(/"[^"]{60,}"/g, (m) => `${m.slice(0, 60)}…"`) })));
+  if (problems.length) return { ok: false, problems };
+  const { rule, channel, delivery } = parsed.data!;
+  return { ok: true, value: { ...(rule ? { ruleId: rule } : {}), ...(channel ? { channelId: channel } : {}), ...(delivery ? { deliveryStatus: delivery } : {}) } };
+}
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+/**
+ * The silence form as the page submits it: empty fields are left out (a day from the picker is the
+ * start of that day, UTC, as suppressions take it); then silenceInputSchema's checks (reason,
+ * expiry ahead and within 90 days, a rule and/or an item).
+ */
+export function silenceFormSchema(now: Date = new Date()) {
+  return z.preprocess((raw) => {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+      const v = blankToUndefined(value);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }, silenceInputSchema(now));
+}
