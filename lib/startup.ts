@@ -11,6 +11,7 @@ import { startCloudTrailSync } from '@/lib/cloudtrail/cloudtrail';
 import { freshnessPolicies } from '@/lib/freshness/policies';
 import { alertsConfig } from '@/lib/alerts/alerts-config';
 import { startAlertDelivery } from '@/lib/alerts/alerts';
+import { startAlertEvaluation } from '@/lib/alerts/evaluation';
 import { startInventorySync } from '@/lib/inventory/inventory';
 import { startFindingsEvaluation } from '@/lib/findings/findings';
 import { getStores } from '@/lib/stores/registry';
@@ -50,6 +51,8 @@ export async function openStoresOrExit(): Promise<void> {
     await startFindingsEvaluation();
     // Alerts: the replica holding the 'alerts-delivery' lease sends the queue and the daily digests.
     await startAlertDelivery();
+    // ...and the one holding 'alerts-evaluation' evaluates the rules every ALERTS_EVALUATE_SECONDS.
+    startAlertEvaluation();
     console.log(`Secrets Dashboard: ${stores.length} store(s) open: ${stores.map((s) => s.id).join(', ')}`);
   } catch (error) {
     console.error(`\nSecrets Dashboard cannot start:\n  ${error instanceof Error ? error.message : String(error)}\n`);

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { alertsDb } from '@/lib/alerts/alerts';
 import { CONDITIONS } from '@/lib/alerts/conditions';
 import { evaluateAlertRules } from '@/lib/alerts/evaluate-rules';
+import { evaluateEveryMs, startAlertEvaluation, stopAlertEvaluation } from '@/lib/alerts/evaluation';
+import { ConfigError } from '@/lib/config/env';
 import { rule } from '../support/alerts-fixture';
 import { aged, openConditionsDashboard, walk, type ConditionsDashboard } from './support';
 
@@ -53,5 +55,31 @@ describe('evaluateAlertRules', () => {
     expect(outcomes[0]!.subjects?.map((s) => s.name).sort()).toEqual(['/prod/payments/db', '/prod/web/old']);
     expect(outcomes[0]!.counts).toBeUndefined();
     expect(await (await alertsDb()).alerts({ limit: 10, ruleId: 'dry' })).toEqual([]);
+  });
+
+  it('evaluates in the background on the replica holding the lease, until stopped', async () => {
+    const background = rule({ id: 'background', events: ['overdue'], selector: { paths: ['/prod/payments/**'] } });
+    startAlertEvaluation({ rules: [background], everyMs: 100, holder: 'evaluation-test' });
+    try {
+      const db = await alertsDb();
+      for (let i = 0; i < 100 && (await db.alerts({ limit: 10, ruleId: 'background' })).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await db.alerts({ limit: 10, ruleId: 'background', status: 'open' })).map((a) => a.itemName)).toEqual(['/prod/payments/db']);
+    } finally {
+      await stopAlertEvaluation();
+    }
+  });
+});
+
+describe('ALERTS_EVALUATE_SECONDS', () => {
+  it.each([
+    [undefined, 60_000],
+    ['', 60_000],
+    ['15', 15_000],
+  ])('%s gives %i ms', (value, ms) => {
+    expect(evaluateEveryMs({ ALERTS_EVALUATE_SECONDS: value })).toBe(ms);
+  });
+  it.each(['2', '7200', 'soon'])('refuses %s, naming the variable', (value) => {
+    expect(() => evaluateEveryMs({ ALERTS_EVALUATE_SECONDS: value })).toThrow(ConfigError);
+    expect(() => evaluateEveryMs({ ALERTS_EVALUATE_SECONDS: value })).toThrow(/ALERTS_EVALUATE_SECONDS/);
   });
 });
