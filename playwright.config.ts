@@ -9,6 +9,7 @@ import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
 import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
+import { ALERTS_ENV, alertsConfigYaml } from './e2e/support/alerts-e2e';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -72,6 +73,16 @@ const DEMO_SPECS = /(^|[\\/])demo-[^\\/]*\.spec\.ts$/;
 // Its CONFIG_FILE only adds a grant (a reviewer held to one team's paths); the launcher merges the demo's stores into it.
 const demoConfigFile = path.join(process.env.E2E_DEMO_DIR, 'dashboard.yaml');
 if (!existsSync(demoConfigFile)) writeFileSync(demoConfigFile, demoGrantsYaml());
+
+// The 'alerts' project: a server whose CONFIG_FILE has an alerts: section (a signed webhook channel
+// to a receiver the spec starts on loopback, one overdue rule) over the demo items; the spec seeds
+// its alerts store through lib/alerts (e2e/support/seed-alerts-main.ts) and the server delivers.
+process.env.E2E_ALERTS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-alerts-'));
+const alertsPort = Number(process.env.E2E_ALERTS_PORT ?? 3217);
+const alertsBaseURL = `http://127.0.0.1:${alertsPort}`;
+const alertsConfigFile = path.join(process.env.E2E_ALERTS_DIR, 'dashboard.yaml');
+if (!existsSync(alertsConfigFile)) writeFileSync(alertsConfigFile, alertsConfigYaml());
+const ALERTS_SPECS = /(^|[\\/])alerts[^\\/]*\.spec\.ts$/;
 
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
 function selectedProjects(argv = process.argv): string[] | null {
@@ -197,6 +208,14 @@ const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
   AWS_SHARED_CREDENTIALS_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-credentials'),
 });
 
+const alertsServer = dashboardServer(alertsBaseURL, alertsPort, {
+  DATA_DIR: path.join(process.env.E2E_ALERTS_DIR, 'data'),
+  CONFIG_FILE: alertsConfigFile,
+  DEMO_DATA: '1',
+  LOG_LEVEL: 'warn',
+  ...ALERTS_ENV,
+});
+
 function replicaServers() {
   if (!process.env.E2E_DATABASE_URL) {
     console.warn('E2E_DATABASE_URL is not set: the replicas project (two servers on PostgreSQL) is skipped.');
@@ -238,10 +257,11 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS, DEMO_SPECS], use: { browserName: 'chromium' } },
+    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS, DEMO_SPECS, ALERTS_SPECS], use: { browserName: 'chromium' } },
     { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
     { name: 'reveal', testMatch: REVEAL_SPECS, use: { browserName: 'chromium', baseURL: revealBaseURL } },
+    { name: 'alerts', testMatch: ALERTS_SPECS, use: { browserName: 'chromium', baseURL: alertsBaseURL } },
     ...(process.env.E2E_DATABASE_URL
       ? [{ name: 'replicas', testMatch: REPLICA_SPECS, use: { browserName: 'chromium' as const, baseURL: process.env.E2E_REPLICA_A_URL } }]
       : []),
@@ -255,6 +275,7 @@ export default defineConfig({
     ...(runs('aws') ? [...simulators, awsServer] : []),
     ...(runs('reveal') ? [revealServer] : []),
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),
+    ...(runs('alerts') ? [alertsServer] : []),
     ...(runs('replicas') ? replicaServers() : []),
   ],
 });
