@@ -9,7 +9,7 @@ import { loadStoreConfigs } from '@/lib/config/stores';
 import { consumerConnections } from '@/lib/consumers/connections';
 import { ConsumerScanner, type ConsumerScanOptions, type ScanOutcome, type StoreDirectory } from '@/lib/consumers/consumer-scan';
 import { awsWorkloadSource } from '@/lib/consumers/workload-source';
-import { inventoryIndexOf, inventoryStatusOf, hasInventory } from '@/lib/data/inventory-status';
+import { inventoryIndexOf, inventoryStatusOf, hasInventory } from '@/lib/inventory/store-status';
 import { logger } from '@/lib/logger';
 import { getStores } from '@/lib/stores/registry';
 import type { SecretStore } from '@/lib/stores/types';

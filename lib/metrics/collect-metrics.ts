@@ -2,7 +2,7 @@ import 'server-only';
 import { operatorAuditorPrincipal, operatorPrincipal } from '@/lib/auth/operator-principal';
 import { getFindingSummary } from '@/lib/data/findings';
 import { FINDING_STATUSES } from '@/lib/findings/types';
-import { inventoryStatusOf } from '@/lib/data/inventory-status';
+import { inventoryStatusOf } from '@/lib/inventory/store-status';
 import { getFreshnessOverview, listFreshness } from '@/lib/data/freshness';
 import { ROWS_PAGE_SIZE } from '@/lib/report/freshness-rows';
 import { getStores } from '@/lib/stores/registry';

@@ -2,7 +2,7 @@ import 'server-only';
 import { sql, type SqlBool } from 'kysely';
 import { globMatchesName } from '@/lib/auth/path-glob';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
-import { inventoryIndexOf } from '@/lib/data/inventory-status';
+import { inventoryIndexOf } from '@/lib/inventory/store-status';
 import { browseHref, itemHref } from '@/lib/links';
 import { getStore } from '@/lib/stores/registry';
 import type { ConditionSubject } from '../messages';

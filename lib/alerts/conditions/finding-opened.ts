@@ -1,5 +1,5 @@
 import 'server-only';
-import { inventoryIndexOf } from '@/lib/data/inventory-status';
+import { inventoryIndexOf } from '@/lib/inventory/store-status';
 import { findingsDb } from '@/lib/findings/findings';
 import { severityRank, type FindingPosition, type FindingScope } from '@/lib/findings/findings-db';
 import { SEVERITIES, type Severity } from '@/lib/findings/types';

@@ -1,5 +1,5 @@
 import 'server-only';
-import { hasInventory, inventoryIndexOf, inventoryStatusOf } from '@/lib/data/inventory-status';
+import { hasInventory, inventoryIndexOf, inventoryStatusOf } from '@/lib/inventory/store-status';
 import { FRESHNESS_LABELS, type FreshnessStatus } from '@/lib/freshness/types';
 import { itemHref } from '@/lib/links';
 import type { ConditionSubject } from '../messages';

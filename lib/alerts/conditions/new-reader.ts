@@ -2,7 +2,7 @@ import 'server-only';
 import { globMatchesName } from '@/lib/auth/path-glob';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { NEW_READER_LOOKBACK_DAYS, DEFAULT_NEW_READER_DAYS } from '@/lib/cloudtrail/event-queries';
-import { hasInventory, inventoryIndexOf, inventoryStatusOf } from '@/lib/data/inventory-status';
+import { hasInventory, inventoryIndexOf, inventoryStatusOf } from '@/lib/inventory/store-status';
 import { ReadsByName, summariseReads } from '@/lib/findings/evaluate-store';
 import type { IndexedItem } from '@/lib/inventory/inventory-index';
 import { itemHref } from '@/lib/links';

@@ -4,7 +4,7 @@ import { globMatchesName } from '@/lib/auth/path-glob';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { FULL_SCOPE } from '@/lib/cloudtrail/event-scope';
 import { appDb } from '@/lib/db/app-db';
-import { inventoryIndexOf } from '@/lib/data/inventory-status';
+import { inventoryIndexOf } from '@/lib/inventory/store-status';
 import { itemHref } from '@/lib/links';
 import { getStore } from '@/lib/stores/registry';
 import { parseAuditFilters } from '@/lib/validations/audit-filters';

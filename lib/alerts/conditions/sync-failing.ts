@@ -4,7 +4,7 @@ import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { loadCloudTrailSources } from '@/lib/cloudtrail/sources-config';
 import type { StoreLocator } from '@/lib/cloudtrail/types';
 import { readEnv } from '@/lib/config/env';
-import { inventoryStatusOf } from '@/lib/data/inventory-status';
+import { inventoryStatusOf } from '@/lib/inventory/store-status';
 import { browseHref } from '@/lib/links';
 import type { ConditionSubject } from '../messages';
 import { absoluteUrl, MINUTE_MS, selectsStore, storesOf, type Condition } from './common';
