@@ -9,7 +9,7 @@ import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
 import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
-import { ALERTS_ENV, alertsConfigYaml } from './e2e/support/alerts-e2e';
+import { ALERTS_ENV, ALERTS_RECEIVER_URL, alertsConfigYaml } from './e2e/support/alerts-e2e';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -75,8 +75,8 @@ const demoConfigFile = path.join(process.env.E2E_DEMO_DIR, 'dashboard.yaml');
 if (!existsSync(demoConfigFile)) writeFileSync(demoConfigFile, demoGrantsYaml());
 
 // The 'alerts' project: a server whose CONFIG_FILE has an alerts: section (a signed webhook channel
-// to a receiver the spec starts on loopback, one overdue rule) over the demo items; the spec seeds
-// its alerts store through lib/alerts (e2e/support/seed-alerts-main.ts) and the server delivers.
+// to a receiver on loopback, e2e/support/alerts-receiver-main.ts, started first; one rule on three
+// stale demo items): the server's own conditions raise the alerts and its worker delivers them.
 process.env.E2E_ALERTS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-alerts-'));
 const alertsPort = Number(process.env.E2E_ALERTS_PORT ?? 3217);
 const alertsBaseURL = `http://127.0.0.1:${alertsPort}`;
@@ -208,6 +208,12 @@ const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
   AWS_SHARED_CREDENTIALS_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-credentials'),
 });
 
+const alertsReceiver = {
+  command: 'node --import tsx e2e/support/alerts-receiver-main.ts',
+  url: `${ALERTS_RECEIVER_URL}/__health`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+};
 const alertsServer = dashboardServer(alertsBaseURL, alertsPort, {
   DATA_DIR: path.join(process.env.E2E_ALERTS_DIR, 'data'),
   CONFIG_FILE: alertsConfigFile,
@@ -275,7 +281,7 @@ export default defineConfig({
     ...(runs('aws') ? [...simulators, awsServer] : []),
     ...(runs('reveal') ? [revealServer] : []),
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),
-    ...(runs('alerts') ? [alertsServer] : []),
+    ...(runs('alerts') ? [alertsReceiver, alertsServer] : []),
     ...(runs('replicas') ? replicaServers() : []),
   ],
 });
