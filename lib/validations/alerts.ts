@@ -173,27 +173,26 @@ export interface AlertsPageFilters {
 
 export type AlertsPageFiltersResult = { ok: true; value: AlertsPageFilters } | { ok: false; problems: { field: string; message: string }[] };
 
-const pageFiltersSchema = z.strictObject(
-  {
-    rule: z.string().regex(ALERT_ID_PATTERN, { message: 'rule must be a rule id (lowercase letters, digits and "-")' }).optional(),
-    channel: z.string().regex(ALERT_ID_PATTERN, { message: 'channel must be a channel id (lowercase letters, digits and "-")' }).optional(),
-    delivery: z.enum(DELIVERY_FILTER_STATUSES, { error: `delivery must be one of ${DELIVERY_FILTER_STATUSES.join(', ')}` }).optional(),
-  },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(', ')}; expected ${PAGE_PARAMS.join(', ')}` : undefined) },
-);
+const pageFiltersSchema = z.object({
+  rule: z.string().regex(ALERT_ID_PATTERN, { message: 'rule must be a rule id (lowercase letters, digits and "-")' }).optional(),
+  channel: z.string().regex(ALERT_ID_PATTERN, { message: 'channel must be a channel id (lowercase letters, digits and "-")' }).optional(),
+  delivery: z.enum(DELIVERY_FILTER_STATUSES, { error: `delivery must be one of ${DELIVERY_FILTER_STATUSES.join(', ')}` }).optional(),
+});
 
 /** /alerts?rule=…&channel=…&delivery=…: each parameter once; every problem named, none thrown. */
 export function parseAlertsPageFilters(input: SearchParamsInput): AlertsPageFiltersResult {
-  const entries: [string, string | string[] | undefined][] = input instanceof URLSearchParams ? [...input.keys()].map((k) => [k, input.getAll(k)]) : Object.entries(input);
+  const entries: [string, string | string[] | undefined][] = input instanceof URLSearchParams ? [...new Set(input.keys())].map((k) => [k, input.getAll(k)]) : Object.entries(input);
   const problems: { field: string; message: string }[] = [];
   const single: Record<string, string> = {};
   for (const [key, raw] of entries) {
     const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => v !== '');
-    if (values.length > 1) problems.push({ field: key.slice(0, 40), message: `${key.slice(0, 40)} is given more than once` });
+    if (!(PAGE_PARAMS as readonly string[]).includes(key))
+      problems.push({ field: key.slice(0, 40), message: `unknown parameter "${key.slice(0, 40)}"; expected ${PAGE_PARAMS.join(', ')}` });
+    else if (values.length > 1) problems.push({ field: key.slice(0, 40), message: `${key.slice(0, 40)} is given more than once` });
     else if (values.length === 1) single[key] = values[0]!;
   }
   const parsed = pageFiltersSchema.safeParse(single);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message.replace(/"[^"]{60,}"/g, (m) => `${m.slice(0, 60)}…"`) })));
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message })));
   if (problems.length) return { ok: false, problems };
   const { rule, channel, delivery } = parsed.data!;
   return { ok: true, value: { ...(rule ? { ruleId: rule } : {}), ...(channel ? { channelId: channel } : {}), ...(delivery ? { deliveryStatus: delivery } : {}) } };

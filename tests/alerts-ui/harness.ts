@@ -2,7 +2,7 @@
 // PostgreSQL database), a CONFIG_FILE with a webhook channel (its URL and secret in the
 // environment, both sentinels that must never reach a page) and two rules, an auditor and an
 // admin held to /prod/payments/** by grants, and an admin, an operator and a viewer on everything;
-// a session cookie each. The alerts store is seeded through lib/alerts as the conditions and the
+// a session cookie and an API token each. The alerts store is seeded through lib/alerts as the conditions and the
 // delivery worker would write it: overdue alerts inside and outside the auditor's grant (one
 // delivered, one dead with its cause, one silenced, one resolved), a store's failing sync and a
 // broken audit chain, and silences of an item and of a whole rule.
@@ -67,6 +67,7 @@ export type Subject = (typeof SUBJECTS)[number];
 
 export interface AlertsHarness {
   cookies: Record<Subject, string>;
+  tokens: Record<Subject, string>;
   cleanup: () => Promise<void>;
 }
 
@@ -111,7 +112,7 @@ export async function startAlertsHarness(database: DatabaseKind): Promise<Alerts
   resetProcessCaches();
 
   // Grants naming a user replace their own role: auditor and scoped-admin are held to SCOPE, the rest keep their role everywhere.
-  const { cookies } = await credentialsFor(SUBJECTS, (subject) => (subject === 'admin' || subject === 'scoped-admin' ? 'admin' : subject === 'operator' ? 'operator' : 'viewer'));
+  const { cookies, tokens } = await credentialsFor(SUBJECTS, (subject) => (subject === 'admin' || subject === 'scoped-admin' ? 'admin' : subject === 'operator' ? 'operator' : 'viewer'));
 
   const start = new Date(Date.now() - 3_600_000);
   await createSilence(SEEDER, { storeId: 'local', itemName: INSIDE_SILENCED, reason: 'Rotation planned with the payments team.', expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString() }, start);
@@ -128,6 +129,7 @@ export async function startAlertsHarness(database: DatabaseKind): Promise<Alerts
 
   return {
     cookies,
+    tokens,
     cleanup: async () => {
       await closeAlertsDb();
       await closeKeyrings();
