@@ -12,6 +12,7 @@ import { createApiTokenAction } from '@/lib/actions/create-api-token';
 import { createUserAction } from '@/lib/actions/create-user';
 import { generateValueAction } from '@/lib/actions/generate-value';
 import { rotateSecretAction } from '@/lib/actions/rotate-secret';
+import { silenceAlert } from '@/lib/actions/silence-alert';
 import { listAudit } from '@/lib/audit/audit-log';
 import { SENTINEL } from '../contract/fixture';
 import { DATABASES } from '../support/databases';
@@ -65,6 +66,13 @@ describe.each(DATABASES)('the permission matrix (%s)', (database) => {
       const result = await createUserAction({ email: `new-${subject}-${Date.now()}@example.com`, role: 'viewer', password: 'a-long-enough-password' });
       return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
     },
+    // Silencing an item's alerts (admins only, whatever their paths: silences are deployment-wide decisions).
+    'manage-alerts': async (subject, scope) => {
+      sessionJar.cookie = h.cookies[subject];
+      const expiresAt = new Date(Date.now() + 7 * 86_400_000).toISOString();
+      const result = await silenceAlert({ storeId: 'local', itemName: where(scope).name, reason: `matrix: ${subject} ${scope}`, expiresAt });
+      return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
+    },
     'create-token': async (subject) => {
       sessionJar.cookie = h.cookies[subject];
       const result = await createApiTokenAction({ userId: h.userIds.viewer, name: 'matrix', expiresInDays: 7 });
@@ -94,6 +102,7 @@ describe.each(DATABASES)('the permission matrix (%s)', (database) => {
     reveal: { viewer: [403, 404], auditor: [403, 404], operator: [403, 404], admin: [A, A], 'scoped-admin': [A, 404] },
     'manage-users': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
     'create-token': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
+    'manage-alerts': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
   };
 
   const cases = Object.entries(EXPECTED).flatMap(([action, bySubject]) =>
