@@ -25,7 +25,7 @@ vi.hoisted(() => {
 // the walk and through Parameter Store's tag fetch, deleted, added, restored; reads of single items,
 // of folders by path and recursively, by new principals; resource policies read), each evaluated
 // incrementally and compared field by field with a forced full pass (which must then change nothing).
-// A full pass is kept when the clock hour changes and after a restart.
+// A full pass is kept when the clock hour changes, after a restart and after another writer's run.
 
 const ITEMS = 600;
 const DAY = 86_400_000;
@@ -203,5 +203,18 @@ describe.each(DATABASES)('incremental findings evaluation (%s)', (database) => {
     const restarted = await evaluateFindings({ now: afterRestart });
     for (const id of STORES) expect(restarted.get(id)?.evaluated, id).toBe(restarted.get(id)?.items);
     await expectFullChangesNothing(afterRestart);
+  }, 120_000);
+
+  it("evaluates every item of a store whose last run is another writer's (another replica evaluated it)", async () => {
+    const at = new Date(NOW + 3_600_000 + 3 * 60_000);
+    // Another replica's run of the parameters that raised nothing: every open finding resolved.
+    await (await findingsDb()).applyEvaluation({ storeId: PARAMS, evaluatedAt: new Date(at.getTime() - 1000).toISOString(), inputs: 'another replica', items: 0, durationMs: 0, raised: [] });
+    await changeAndSync(13, at.getTime());
+    const outcome = await evaluateFindings({ now: at });
+    expect(outcome.get(PARAMS)?.evaluated).toBe(outcome.get(PARAMS)?.items);
+    expect(outcome.get(PARAMS)!.raised).toBeGreaterThan(100);
+    // The other store's last run is still this process's own: incremental.
+    expect(outcome.get(SECRETS)!.evaluated).toBeLessThan(outcome.get(SECRETS)!.items / 4);
+    await expectFullChangesNothing(at);
   }, 120_000);
 });
