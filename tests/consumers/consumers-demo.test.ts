@@ -283,6 +283,13 @@ describe.each(DATABASES)('consumers and secrets in plain sight on the demo organ
     expect(ecs[0]!.evidence.facts).toMatchObject({ variables: 'AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY', detectors: 'aws-access-key-id, high-entropy', containers: 'auth' });
   });
 
+  it("holds an example of each consumer control in the demo's own data, beside this test's plants", () => {
+    const plants = new Set([UNREAD, NAMED, `arn:aws:lambda:us-east-1:${PROD}:function:${LEAKY_FUNCTION}`, `arn:aws:ecs:us-east-1:${PROD}:task-definition/${bridgeTask.family}:1`]);
+    for (const control of ['unreferenced-and-unread', 'referenced-after-deletion', 'plaintext-in-lambda', 'plaintext-in-ecs'] as const) {
+      expect(open(first, control).filter((f) => !plants.has(f.itemName)).length, control).toBeGreaterThan(0);
+    }
+  });
+
   it('raises referenced-after-deletion on the secret scheduled for deletion, naming the task definition that still reads it', () => {
     const f = first.find((x) => x.control === 'referenced-after-deletion')!;
     expect(f).toMatchObject({ storeId: 'sim-prod-secrets', itemName: `/${DELETED_SECRET}`, status: 'open', severity: 'high', account: PROD });

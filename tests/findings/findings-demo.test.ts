@@ -35,9 +35,8 @@ vi.hoisted(() => {
 // stories, findings cleared by changing the simulator's data, and every filter and caller's cut of
 // the findings list and summary against the same filter applied in JS to everything.
 //
-// The demo raises no ssm-secret-like-string, not-read-recently, sm-scheduled-rotation, sm-not-public,
-// sm-cross-account or policy-unreadable (nothing in simulator/demo defines them); a few planted items
-// below (PLANTED) add one of each to the demo's prod account.
+// The demo's own items raise every item control (its review story: simulator/demo/stories.ts); a few
+// planted items below (PLANTED) add one more of some, to change and clear in the test.
 
 const DAY = 86_400_000;
 /** The organisation's "now": its data and trail are generated for it, and the first evaluation runs at it. */
@@ -345,6 +344,14 @@ describe.each(DATABASES)('findings on the demo organisation (%s)', (database) =>
     expect(stale.evidence.facts).toMatchObject({ versions: 'AWSPREVIOUS', readers: 1, graceDays: 7 });
     expect(NOW - Date.parse(stale.evidence.dates!.changedAt!)).toBeGreaterThan((oldVersionReader.rotatedDaysAgo - 1) * DAY);
     expect(JSON.stringify(stale)).not.toContain(oldVersionReader.regularReader);
+  });
+
+  it("holds an example of every item control in the demo's own data, beside the planted items (the consumer controls: tests/consumers)", () => {
+    const planted = new Set([...Object.values(PLANTED).map((p) => secretItem(p.Name))]);
+    const consumerControls: readonly ControlId[] = ['unreferenced-and-unread', 'referenced-after-deletion', 'plaintext-in-lambda', 'plaintext-in-ecs'];
+    for (const control of CONTROL_IDS.filter((c) => !consumerControls.includes(c))) {
+      expect(firstRun.filter((f) => f.control === control && !planted.has(f.itemName)).length, control).toBeGreaterThan(0);
+    }
   });
 
   it('carries no value in any finding, summary or evidence', async () => {
