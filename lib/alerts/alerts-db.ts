@@ -1,16 +1,19 @@
 import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, sql, type Generated, type Selectable } from 'kysely';
+import { Kysely, sql, type Generated, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { migrateArea } from '@/lib/db/migrate';
 import { ALERTS_MIGRATIONS } from '@/lib/db/migrations/alerts';
 import { checkPostgres, postgresDb } from '@/lib/db/postgres';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { openSqliteFile } from '@/lib/db/sqlite-file';
+import { registerRegexp } from '@/lib/db/sqlite-regexp';
+import { nameScopeCondition, type NameScope } from '@/lib/db/name-scope';
 import type { AlertRule } from './alerts-config';
 import { alertKey, digestMessage, resolveMessage, severityOf, triggerMessage, type ConditionSubject } from './messages';
 import { selectSubjects } from './selector';
+import { ITEM_EVENTS } from '@/lib/validations/alerts';
 import type { AlertEvent, AlertMessage, AlertSeverity, AlertSubject } from './types';
 
 // The alerts store: each alert's state (open or resolved, per generation), the delivery queue that
@@ -199,6 +202,17 @@ function silenceCovers(s: Pick<StoredSilence, 'ruleId' | 'storeId' | 'itemName'>
   return true;
 }
 
+/**
+ * Whose rows a page query returns: all of them (an auditor of every path of every store), or only
+ * the alerts, deliveries and silences about items within the caller's scopes (lib/db/name-scope.ts;
+ * lib/data/alerts.ts builds them from the same grants as the per-row check).
+ */
+export type AlertReach = { everything: true } | { everything: false; scopes: readonly NameScope[] };
+
+function itemsWithin(dialect: DialectName, reach: Extract<AlertReach, { everything: false }>, table: string): RawBuilder<SqlBool> {
+  return nameScopeCondition(dialect, reach.scopes, sql<string>`${sql.ref(`${table}.store_id`)}`, sql<string>`${sql.ref(`${table}.item_name`)}`);
+}
+
 export class AlertsDb {
   private readonly dialect: DialectName;
 
@@ -212,6 +226,8 @@ export class AlertsDb {
   static async open(dataDir: string): Promise<AlertsDb> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const conn = await openSqliteFile(path.join(dataDir, ALERTS_DB_FILE), ['synchronous = NORMAL']);
+    // The page queries cut names by the grants' regular expressions (lib/db/name-scope.ts).
+    registerRegexp(conn);
     const db = new Kysely<AlertsDatabase>({ dialect: sqliteDialect(conn) });
     try {
       await migrateArea(db, 'alerts', ALERTS_MIGRATIONS, ALERTS_SCHEMA);
@@ -564,10 +580,19 @@ export class AlertsDb {
   }
 
   /** The delivery log, newest first (optionally one status). */
-  async deliveries(options: { limit: number; status?: DeliveryStatus; channelId?: string } = { limit: 100 }): Promise<StoredDelivery[]> {
-    let query = this.db.selectFrom('alert_deliveries').selectAll().orderBy('id', 'desc').limit(options.limit);
-    if (options.status) query = query.where('status', '=', options.status);
-    if (options.channelId) query = query.where('channel_id', '=', options.channelId);
+  /** The delivery log, newest first; a `reach` short of everything keeps the triggers and resolves of alerts on items within it. */
+  async deliveries(options: { limit: number; status?: DeliveryStatus; channelId?: string; reach?: AlertReach } = { limit: 100 }): Promise<StoredDelivery[]> {
+    let query = this.db.selectFrom('alert_deliveries as d').selectAll('d').orderBy('d.id', 'desc').limit(options.limit);
+    if (options.status) query = query.where('d.status', '=', options.status);
+    if (options.channelId) query = query.where('d.channel_id', '=', options.channelId);
+    const reach = options.reach;
+    if (reach && !reach.everything) {
+      // A trigger or resolve carries its alert's dedup key: the alert names the item.
+      query = query
+        .innerJoin('alerts as a', 'a.dedup_key', 'd.dedup_key')
+        .where('d.action', 'in', ['trigger', 'resolve'])
+        .where((eb) => eb.and([eb('d.event', 'in', [...ITEM_EVENTS]), itemsWithin(this.dialect, reach, 'a')]));
+    }
     return (await query.execute()).map(toDelivery);
   }
 
@@ -577,11 +602,13 @@ export class AlertsDb {
   }
 
   /** Alerts, open first then newest (optionally one rule or status). */
-  async alerts(options: { limit: number; ruleId?: string; status?: 'open' | 'resolved' } = { limit: 100 }): Promise<StoredAlert[]> {
+  async alerts(options: { limit: number; ruleId?: string; status?: 'open' | 'resolved'; reach?: AlertReach } = { limit: 100 }): Promise<StoredAlert[]> {
     // 'open' sorts before 'resolved'.
     let query = this.db.selectFrom('alerts').selectAll().orderBy('status', 'asc').orderBy('opened_at', 'desc').orderBy('dedup_key').limit(options.limit);
     if (options.ruleId) query = query.where('rule_id', '=', options.ruleId);
     if (options.status) query = query.where('status', '=', options.status);
+    const reach = options.reach;
+    if (reach && !reach.everything) query = query.where((eb) => eb.and([eb('event', 'in', [...ITEM_EVENTS]), itemsWithin(this.dialect, reach, 'alerts')]));
     return (await query.execute()).map(toAlert);
   }
 
@@ -616,8 +643,11 @@ export class AlertsDb {
   }
 
   /** Silences, newest first. */
-  async silences(limit: number): Promise<StoredSilence[]> {
-    return (await this.db.selectFrom('alert_silences').selectAll().orderBy('id', 'desc').limit(limit).execute()).map(toSilence);
+  /** Silences, newest first; a `reach` short of everything keeps those of items within it (not a whole rule's). */
+  async silences(limit: number, reach?: AlertReach): Promise<StoredSilence[]> {
+    let query = this.db.selectFrom('alert_silences').selectAll().orderBy('id', 'desc').limit(limit);
+    if (reach && !reach.everything) query = query.where('item_name', 'is not', null).where(() => itemsWithin(this.dialect, reach, 'alert_silences'));
+    return (await query.execute()).map(toSilence);
   }
 
   private async silencesInForce(trx: Db, at: string): Promise<StoredSilence[]> {

@@ -2,13 +2,14 @@ import 'server-only';
 import { createSilence, liftSilence, sendTestAlert, type SilenceState } from '@/lib/alerts/admin';
 import { alertsConfig } from '@/lib/alerts/alerts-config';
 import { alertsDb } from '@/lib/alerts/alerts';
-import type { DeliveryAction, DeliveryStatus, StoredAlert, StoredDelivery, StoredSilence } from '@/lib/alerts/alerts-db';
+import type { AlertReach, DeliveryAction, DeliveryStatus, StoredAlert, StoredDelivery, StoredSilence } from '@/lib/alerts/alerts-db';
 import { EVENT_LABELS } from '@/lib/alerts/messages';
 import type { AlertEvent, AlertSeverity, ChannelKind } from '@/lib/alerts/types';
 import { authorize, can, canEverywhere } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
 import { browseHref, itemHref } from '@/lib/links';
 import { ITEM_EVENTS, type AlertsPageFilters } from '@/lib/validations/alerts';
+import { auditScopes } from './audit-scopes';
 
 // The data access layer for alerts: what /alerts shows and what its buttons do, cut to the
 // caller's grants by lib/auth/authorize.ts like every other surface. An alert about an item (and
@@ -19,7 +20,7 @@ import { ITEM_EVENTS, type AlertsPageFilters } from '@/lib/validations/alerts';
 // Silencing, lifting and "Send test" are for manage-alerts (admins); lib/alerts/admin.ts checks
 // it again and writes the audit entries. Small DTOs: no message body, no channel URL or secret.
 
-/** Rows read from the store before the cut to the caller's grants (the store's lists are not cut by name). */
+/** Rows read from the store per list, already cut to the caller's reach in SQL (the page shows fewer). */
 const SCAN_ROWS = 2000;
 const OPEN_SHOWN = 200;
 const RESOLVED_SHOWN = 50;
@@ -250,11 +251,14 @@ export async function getAlertsView(principal: Principal, filters: AlertsPageFil
   const channels = channelDtos();
   const kinds = new Map(channels.map((c) => [c.id, c.kind]));
   const ruleFilter = filters.ruleId ? { ruleId: filters.ruleId } : {};
+  // The rows are cut in SQL by the caller's reach (so a path-limited auditor's own alerts are never
+  // crowded out by newer ones outside it), then each checked again by the per-item rule below.
+  const reach: AlertReach = everything ? { everything: true } : { everything: false, scopes: await auditScopes(principal) };
   const [open, resolved, deliveries, silences] = await Promise.all([
-    db.alerts({ limit: SCAN_ROWS, status: 'open', ...ruleFilter }),
-    db.alerts({ limit: SCAN_ROWS, status: 'resolved', ...ruleFilter }),
-    db.deliveries({ limit: SCAN_ROWS, ...(filters.deliveryStatus ? { status: filters.deliveryStatus } : {}), ...(filters.channelId ? { channelId: filters.channelId } : {}) }),
-    db.silences(SCAN_ROWS),
+    db.alerts({ limit: SCAN_ROWS, status: 'open', reach, ...ruleFilter }),
+    db.alerts({ limit: SCAN_ROWS, status: 'resolved', reach, ...ruleFilter }),
+    db.deliveries({ limit: SCAN_ROWS, reach, ...(filters.deliveryStatus ? { status: filters.deliveryStatus } : {}), ...(filters.channelId ? { channelId: filters.channelId } : {}) }),
+    db.silences(SCAN_ROWS, reach),
   ]);
   const seen = (a: StoredAlert) => maySee(principal, a.event, a.storeId, a.itemName);
   return {

@@ -1,8 +1,9 @@
 import 'server-only';
 import { z } from 'zod';
 import { appendAudit } from '@/lib/audit/audit-log';
-import { auditableNamePattern, auditableNameRanges, AuthorizationError, authorize, can, canEverywhere } from '@/lib/auth/authorize';
+import { AuthorizationError, authorize, can, canEverywhere } from '@/lib/auth/authorize';
 import { actorOf, type Principal } from '@/lib/auth/principal';
+import { auditScopes } from './audit-scopes';
 import { controlOf, CONTROLS } from '@/lib/findings/controls';
 import { findingsDb } from '@/lib/findings/findings';
 import type { FindingPosition, FindingScope, FindingsWhere, StoredFinding, StoredSuppression } from '@/lib/findings/findings-db';
@@ -31,12 +32,7 @@ const MAX_SUPPRESSIONS_LISTED = 500;
 
 /** The stores (optionally only some) and names the principal may see findings of; workloads too for auditors of everything, unless stores are named. */
 async function scopesOf(principal: Principal, storeIds?: string[]): Promise<FindingScope[]> {
-  const stores = await getStores();
-  const scopes: FindingScope[] = stores.flatMap((store) => {
-    if (storeIds && !storeIds.includes(store.id)) return [];
-    const namePattern = auditableNamePattern(principal, store.id);
-    return namePattern === false ? [] : [{ storeId: store.id, namePattern, ranges: namePattern === null ? null : auditableNameRanges(principal, store.id) }];
-  });
+  const scopes: FindingScope[] = await auditScopes(principal, storeIds);
   if ((!storeIds || storeIds.includes(WORKLOAD_STORE_ID)) && canEverywhere(principal, 'view-audit')) scopes.push({ storeId: WORKLOAD_STORE_ID, namePattern: null });
   return scopes;
 }

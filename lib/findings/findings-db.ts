@@ -2,15 +2,14 @@ import 'server-only';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Generated, type RawBuilder, type SqlBool } from 'kysely';
-import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
+import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { migrateArea } from '@/lib/db/migrate';
 import { FINDINGS_MIGRATIONS } from '@/lib/db/migrations/findings';
 import { checkPostgres, postgresDb } from '@/lib/db/postgres';
 import { sqliteDialect } from '@/lib/db/sqlite-dialect';
 import { openSqliteFile } from '@/lib/db/sqlite-file';
 import { registerRegexp } from '@/lib/db/sqlite-regexp';
-import type { NameRanges } from '@/lib/auth/path-glob';
-import { prefixEnd } from '@/lib/db/prefix-range';
+import { nameScopeCondition, type NameScope } from '@/lib/db/name-scope';
 import { controlOf } from './controls';
 import { ConsumersDb, type ConsumersDatabase } from './consumers-db';
 import type { PolicyReading } from './resource-policy';
@@ -107,12 +106,8 @@ export interface ApplyCounts {
 }
 
 /** The caller's reach in one store: null pattern for every name. */
-export interface FindingScope {
-  storeId: string;
-  namePattern: string | null;
-  /** Where the pattern's names lie (lib/auth/path-glob.ts nameRanges): only a faster way to the same rows. */
-  ranges?: NameRanges | null;
-}
+/** A caller's reach in one store (lib/db/name-scope.ts). */
+export type FindingScope = NameScope;
 
 export type StoredFinding = FindingRecord;
 
@@ -320,24 +315,6 @@ export class FindingsDb {
   }
 
   /**
-   * One store of the caller's reach, as alternatives the top-level OR joins: one per index range of
-   * its names where the grants allow (SQLite searches each as its own index range only when they are
-   * not nested inside another OR), each then matched against the pattern unless the ranges are exact.
-   */
-  private scopeBranches(scope: FindingScope, storeColumn: RawBuilder<string>): RawBuilder<SqlBool>[] {
-    const store = sql<SqlBool>`${storeColumn} = ${scope.storeId}`;
-    if (scope.namePattern === null) return [store];
-    const pattern = scope.ranges?.exact ? null : regexpMatch(this.dialect, sql<string>`findings.item_name`, scope.namePattern);
-    const withPattern = (range: RawBuilder<SqlBool>) => sql<SqlBool>`(${sql.join([store, range, ...(pattern ? [pattern] : [])], sql` AND `)})`;
-    if (!scope.ranges) return [withPattern(sql<SqlBool>`1 = 1`)];
-    const ranges = [
-      ...scope.ranges.prefixes.map((p) => sql<SqlBool>`findings.item_name >= ${p} AND findings.item_name < ${prefixEnd(p)}`),
-      ...(scope.ranges.names.length ? [sql<SqlBool>`findings.item_name IN (${sql.join(scope.ranges.names)})`] : []),
-    ];
-    return ranges.map(withPattern);
-  }
-
-  /**
    * The WHERE of every query: the caller's stores and names first, then the filters. `inOrder`:
    * the query walks the page order's index; on SQLite a store compared as `+store_id` keeps the
    * planner from choosing the primary key for it (and sorting everything) when every store is whole.
@@ -347,8 +324,7 @@ export class FindingsDb {
     if (where.scopes.length === 0) return sql<SqlBool>`1 = 0`;
     const whole = where.scopes.every((s) => s.namePattern === null);
     const storeColumn = inOrder && whole && this.dialect === 'sqlite' ? sql<string>`+findings.store_id` : sql<string>`findings.store_id`;
-    const branches = where.scopes.flatMap((s) => this.scopeBranches(s, storeColumn));
-    parts.push(branches.length ? sql<SqlBool>`(${sql.join(branches, sql` OR `)})` : sql<SqlBool>`1 = 0`);
+    parts.push(nameScopeCondition(this.dialect, where.scopes, storeColumn, sql<string>`findings.item_name`));
     const inList = (column: string, values: readonly (string | number)[] | undefined) => {
       if (values && values.length > 0) parts.push(sql<SqlBool>`${sql.ref(`findings.${column}`)} IN (${sql.join(values.map((v) => sql`${v}`))})`);
     };
@@ -493,14 +469,7 @@ export class FindingsDb {
   /** Suppressions inside the scopes, newest first. */
   async suppressions(scopes: FindingScope[], limit: number): Promise<StoredSuppression[]> {
     if (scopes.length === 0) return [];
-    const cut = sql.join(
-      scopes.map((s) =>
-        s.namePattern === null
-          ? sql<SqlBool>`store_id = ${s.storeId}`
-          : sql<SqlBool>`(store_id = ${s.storeId} AND ${regexpMatch(this.dialect, sql<string>`item_name`, s.namePattern)})`,
-      ),
-      sql` OR `,
-    );
+    const cut = nameScopeCondition(this.dialect, scopes, sql<string>`store_id`, sql<string>`item_name`);
     const { rows } = await sql<Omit<SuppressionsTable, 'id'> & { id: number }>`SELECT * FROM finding_suppressions WHERE ${cut} ORDER BY id DESC LIMIT ${limit}`.execute(this.db);
     return rows.map(toSuppression);
   }

@@ -16,7 +16,7 @@ import DashboardLayout from '@/app/(dashboard)/layout';
 import { liftAlertSilence } from '@/lib/actions/lift-alert-silence';
 import { sendTestAlert } from '@/lib/actions/send-test-alert';
 import { silenceAlert } from '@/lib/actions/silence-alert';
-import { alertsDb } from '@/lib/alerts/alerts';
+import { alertsDb, recordConditions } from '@/lib/alerts/alerts';
 import { listAudit } from '@/lib/audit/audit-log';
 import { DATABASES } from '../support/databases';
 import { sessionJar } from '../support/next-headers-mock';
@@ -251,5 +251,22 @@ describe.each(DATABASES)('/alerts and its actions (%s)', (database) => {
       as('auditor');
       expect(await alerts()).not.toContain('data-action="test"');
     });
+  });
+
+  // Last: it adds thousands of alerts. A path-limited auditor's lists are cut in SQL, so their own
+  // (older) alerts are not crowded out of the rows read by newer ones outside their grant.
+  describe('thousands of newer alerts outside the grant', () => {
+    it('leave the auditor their own open alerts and deliveries', async () => {
+      const crowd = Array.from({ length: 2_100 }, (_, i) => `/prod/web/zz-crowd-${String(i).padStart(4, '0')}`);
+      const subject = (name: string) => ({ storeId: 'local', name, url: `http://dashboard.test/items/local${name}`, status: 'overdue' });
+      const later = new Date(Date.now() + 3_600_000);
+      await recordConditions({ rule: 'prod-overdue', event: 'overdue', subjects: [INSIDE, INSIDE_DEAD, INSIDE_SILENCED, SENTINEL_OUTSIDE, ...crowd].map(subject), now: later });
+      expect((await (await alertsDb()).alerts({ limit: 5000, status: 'open' })).length).toBeGreaterThan(2_100);
+      as('auditor');
+      const html = await alerts();
+      expect(rowsOf(html, 'alert-row').filter((name) => [INSIDE, INSIDE_DEAD, INSIDE_SILENCED].includes(name)).sort()).toEqual([INSIDE, INSIDE_DEAD, INSIDE_SILENCED].sort());
+      expect(rowsOf(html, 'alert-delivery-row')).toContain(INSIDE_DEAD);
+      expect(html).not.toContain('zz-crowd-');
+    }, 60_000);
   });
 });
