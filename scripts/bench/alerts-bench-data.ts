@@ -53,7 +53,7 @@ export function alertsConfigYaml(targets: ChannelTargets): string {
     '    - { id: leads-overdue-slack, events: [overdue], channel: leads-slack, mode: digest, digestAt: "09:00" }',
     '    - { id: leads-overdue-mail, events: [overdue], channel: leads-mail, mode: digest, digestAt: "09:00" }',
     '    - { id: readers, events: [new-reader, access-denied], channel: siem-hook, newReaderDays: 7, deniedCount: 5, deniedWindowMinutes: 60 }',
-    ...(targets.findings ? ['    - { id: critical-findings, events: [finding-opened], channel: siem-hook, selector: { minSeverity: critical } }'] : []),
+    ...(targets.findings ? ['    - { id: high-findings, events: [finding-opened], channel: siem-hook, selector: { minSeverity: high } }'] : []),
     '',
   ].join('\n');
 }

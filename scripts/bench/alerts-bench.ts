@@ -8,7 +8,7 @@
 //     and a second webhook for the CloudTrail and findings rules) and five rules: oncall-overdue
 //     (overdue + rotation-failing, immediate, webhook), leads-overdue-slack and leads-overdue-mail
 //     (overdue, daily digest at 09:00 UTC), readers (new-reader + access-denied) and
-//     critical-findings (finding-opened, minSeverity critical; left out with --no-findings). N items
+//     high-findings (finding-opened, minSeverity high; left out with --no-findings). N items
 //     (default 100,000, 60/40) written as the sync writes them, made calm (nothing overdue), E
 //     CloudTrail events (default 1,000,000) through the index, and the findings evaluated once;
 //  2. baseline: the rules evaluated once (nothing overdue), what that queues delivered, then after a
@@ -25,7 +25,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -60,6 +60,9 @@ interface HttpReceiver {
   url: (route: string) => string;
   /** Requests per route. */
   counts: Map<string, number>;
+  /** The webhook messages' ids and actions seen, and how many came again. */
+  hookIds: Set<string>;
+  hookDuplicates: number;
   /** The bodies of the Slack route (few: digests). */
   slackBodies: string[];
   firstAt: Map<string, number>;
@@ -69,7 +72,7 @@ interface HttpReceiver {
 }
 
 async function startHttpReceiver(): Promise<HttpReceiver> {
-  const state = { counts: new Map<string, number>(), slackBodies: [] as string[], firstAt: new Map<string, number>(), lastAt: new Map<string, number>() };
+  const state = { hookIds: new Set<string>(), hookDuplicates: 0, counts: new Map<string, number>(), slackBodies: [] as string[], firstAt: new Map<string, number>(), lastAt: new Map<string, number>() };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -80,6 +83,12 @@ async function startHttpReceiver(): Promise<HttpReceiver> {
       if (!state.firstAt.has(route)) state.firstAt.set(route, t);
       state.lastAt.set(route, t);
       if (route === '/slack') state.slackBodies.push(Buffer.concat(chunks).toString('utf8'));
+      if (route === '/hook') {
+        const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: string; action?: string }) ?? {};
+        const key = `${id.id}:${id.action}`;
+        if (state.hookIds.has(key)) state.hookDuplicates++;
+        state.hookIds.add(key);
+      }
       const answer = () => {
         if (route === '/slack') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         else res.writeHead(204).end();
@@ -91,7 +100,16 @@ async function startHttpReceiver(): Promise<HttpReceiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    ...state,
+    get hookIds() {
+      return state.hookIds;
+    },
+    get hookDuplicates() {
+      return state.hookDuplicates;
+    },
+    counts: state.counts,
+    slackBodies: state.slackBodies,
+    firstAt: state.firstAt,
+    lastAt: state.lastAt,
     server,
     url: (route) => `http://127.0.0.1:${port}${route}`,
     reset: () => {
@@ -99,6 +117,8 @@ async function startHttpReceiver(): Promise<HttpReceiver> {
       state.slackBodies.length = 0;
       state.firstAt.clear();
       state.lastAt.clear();
+      state.hookIds.clear();
+      state.hookDuplicates = 0;
     },
   };
 }
@@ -290,6 +310,8 @@ async function main() {
   log('[4] delivering the queue (immediate rule), then the digests at the next 09:00 UTC');
   const immediate = await drain();
   const immediateSent = routeCounts();
+  // Why a first attempt failed: read before the retry clears the cause (it names no URL or secret).
+  const retriedCauses = [...new Set((await alertsDb.deliveries({ limit: 100_000, status: 'failed' })).map((d) => `${d.channelId}: ${d.lastCause ?? 'no cause kept'}`))].slice(0, 5);
   const hookSpanMs = (http.lastAt.get('/hook') ?? 0) - (http.firstAt.get('/hook') ?? 0);
   const digestDay = new Date(Date.UTC(evalNow.getUTCFullYear(), evalNow.getUTCMonth(), evalNow.getUTCDate() + 1, 9, 0, 0));
   const digestStarted = Date.now();
@@ -316,6 +338,9 @@ async function main() {
     mailDigest.link === mailLink &&
     slackBodyLinks &&
     mailBodyLinks;
+
+  // Messages that needed more than one attempt (or were not delivered).
+  const retried = (await alertsDb.deliveries({ limit: 100_000 })).filter((d) => d.attempts > 1 || d.status !== 'delivered');
 
   // ---- 5. the naive way against the overdue condition alone ----
   log('[5] the naive way: every item read, overdue filtered in JS');
@@ -345,7 +370,7 @@ async function main() {
   };
 
   const lines: string[] = [];
-  lines.push(`# bench:alerts — ${fmt(ITEMS)} items, ${fmt(EVENTS)} CloudTrail events, ${fmt(overdueNames.size)} turned overdue; ${machineDescription()}`);
+  lines.push(`# bench:alerts — ${fmt(ITEMS)} items, ${fmt(EVENTS)} CloudTrail events, ${fmt(overdueNames.size)} turned overdue; ${machineDescription()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
   lines.push('');
   lines.push(`set-up: inventory ${seconds(inventoryMs)} s, events ${seconds(eventsMs)} s, findings ${FINDINGS ? `${seconds(findingsMs)} s` : 'left out (--no-findings)'}; baseline evaluation ${round(baseline.ms, 0)} ms`);
   lines.push(`baseline subjects: ${Object.entries(baselineSubjects).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}; its queue sent: hook ${baselineSent.hook}, siem ${baselineSent.siem}, slack ${baselineSent.slack}, e-mail ${baselineSent.email}`);
@@ -370,6 +395,7 @@ async function main() {
   lines.push(
     `delivery: immediate pass ${JSON.stringify({ delivered: immediate.delivered, retrying: immediate.retrying, dead: immediate.dead, lost: immediate.lost })}; digest pass ${JSON.stringify({ delivered: digestDelivery.delivered, dead: digestDelivery.dead })}; sendDueDigests ${JSON.stringify(Object.fromEntries(digests))}; messages per route after the sync: hook ${afterDigest.hook}, siem ${afterDigest.siem}, slack ${afterDigest.slack}, e-mail ${afterDigest.email}`,
   );
+  lines.push(`webhook receiver: ${fmt(http.hookIds.size)} distinct messages, ${fmt(http.hookDuplicates)} received twice; messages that took more than one attempt: ${fmt(retried.length)}${retriedCauses.length ? ` (${retriedCauses.join('; ')})` : ''}`);
   if (evalErrors.length) lines.push(`evaluation errors: ${evalErrors.join('; ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
@@ -393,6 +419,9 @@ async function main() {
         rssAboveBaselineMb: rssAboveMb,
         heapAboveBaselineMb: heapAboveMb,
         webhookMessages: immediateSent.hook,
+        webhookDistinct: http.hookIds.size,
+        webhookDuplicates: http.hookDuplicates,
+        retriedMessages: retried.length,
         webhookDeliveryS: seconds(immediate.ms),
         receiverMs: RECEIVER_MS,
         slackDigestMessages: digestSent.slack,
