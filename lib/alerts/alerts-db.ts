@@ -1,14 +1,9 @@
 import 'server-only';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { Kysely, sql, type Generated, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
+import { openPostgresArea, openSqliteArea } from '@/lib/db/area-db';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { migrateArea } from '@/lib/db/migrate';
 import { ALERTS_MIGRATIONS } from '@/lib/db/migrations/alerts';
-import { checkPostgres, postgresDb } from '@/lib/db/postgres';
-import { sqliteDialect } from '@/lib/db/sqlite-dialect';
-import { openSqliteFile } from '@/lib/db/sqlite-file';
-import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { nameScopeCondition, type NameScope } from '@/lib/db/name-scope';
 import type { AlertRule } from './alerts-config';
 import { alertKey, digestMessage, resolveMessage, severityOf, triggerMessage, type ConditionSubject } from './messages';
@@ -25,6 +20,9 @@ import type { AlertEvent, AlertMessage, AlertSeverity, AlertSubject } from './ty
 
 export const ALERTS_DB_FILE = 'alerts.db';
 export const ALERTS_SCHEMA = 'alerts';
+
+/** The alerts area's migrations (lib/db/migrations/alerts.ts), run as the store opens. */
+const migrate = (db: Kysely<AlertsDatabase>) => migrateArea(db, 'alerts', ALERTS_MIGRATIONS, ALERTS_SCHEMA);
 const WRITE_BATCH = 400;
 
 export const DELIVERY_ACTIONS = ['trigger', 'resolve', 'digest', 'test'] as const;
@@ -224,25 +222,12 @@ export class AlertsDb {
   }
 
   static async open(dataDir: string): Promise<AlertsDb> {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const conn = await openSqliteFile(path.join(dataDir, ALERTS_DB_FILE), ['synchronous = NORMAL']);
-    // The page queries cut names by the grants' regular expressions (lib/db/name-scope.ts).
-    registerRegexp(conn);
-    const db = new Kysely<AlertsDatabase>({ dialect: sqliteDialect(conn) });
-    try {
-      await migrateArea(db, 'alerts', ALERTS_MIGRATIONS, ALERTS_SCHEMA);
-    } catch (error) {
-      await db.destroy();
-      throw error;
-    }
+    const db = await openSqliteArea<AlertsDatabase>(dataDir, ALERTS_DB_FILE, migrate);
     return new AlertsDb(db, () => db.destroy());
   }
 
   static async openPostgres(url: string): Promise<AlertsDb> {
-    await checkPostgres(url);
-    const db = postgresDb<AlertsDatabase>(url, ALERTS_SCHEMA);
-    await migrateArea(db, 'alerts', ALERTS_MIGRATIONS, ALERTS_SCHEMA);
-    return new AlertsDb(db);
+    return new AlertsDb(await openPostgresArea<AlertsDatabase>(url, ALERTS_SCHEMA, migrate));
   }
 
   close(): Promise<void> {

@@ -1,14 +1,9 @@
 import 'server-only';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { openSqliteFile } from '@/lib/db/sqlite-file';
+import { openPostgresArea, openSqliteArea } from '@/lib/db/area-db';
 import { Kysely, sql, type Transaction } from 'kysely';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { migrateArea } from '@/lib/db/migrate';
 import { CLOUDTRAIL_MIGRATIONS } from '@/lib/db/migrations/cloudtrail';
-import { checkPostgres, postgresDb } from '@/lib/db/postgres';
-import { sqliteDialect } from '@/lib/db/sqlite-dialect';
-import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { eventIdOf, guardRecord } from './event-guard';
 import { mapRecord } from './event-mapping';
 import { EventQueries } from './event-queries';
@@ -95,26 +90,21 @@ export class EventIndex {
 
   /** DATA_DIR/audit-events.db, created or brought up to date. */
   static async open(dataDir: string, options: EventIndexOptions): Promise<EventIndex> {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const conn = await openSqliteFile(path.join(dataDir, AUDIT_EVENTS_DB_FILE), ['synchronous = NORMAL', 'analysis_limit = 1000']);
-    // The grants cut: path globs compiled to one regular expression (lib/auth/path-glob.ts globsPattern).
-    registerRegexp(conn);
-    const db = new Kysely<CloudTrailDatabase>({ dialect: sqliteDialect(conn) });
-    try {
-      await migrateArea(db, 'cloudtrail', CLOUDTRAIL_MIGRATIONS);
-      conn.pragma('optimize');
-    } catch (error) {
-      await db.destroy();
-      throw error;
-    }
+    const db = await openSqliteArea<CloudTrailDatabase>(
+      dataDir,
+      AUDIT_EVENTS_DB_FILE,
+      async (d) => {
+        await migrateArea(d, 'cloudtrail', CLOUDTRAIL_MIGRATIONS);
+        await sql`PRAGMA optimize`.execute(d);
+      },
+      ['synchronous = NORMAL', 'analysis_limit = 1000'],
+    );
     return new EventIndex(db, options, true);
   }
 
   /** The "cloudtrail" schema of a PostgreSQL database, migrated (once across replicas: the Migrator locks). */
   static async openPostgres(url: string, options: EventIndexOptions): Promise<EventIndex> {
-    await checkPostgres(url);
-    const db = postgresDb<CloudTrailDatabase>(url, CLOUDTRAIL_SCHEMA);
-    await migrateArea(db, 'cloudtrail', CLOUDTRAIL_MIGRATIONS, CLOUDTRAIL_SCHEMA);
+    const db = await openPostgresArea<CloudTrailDatabase>(url, CLOUDTRAIL_SCHEMA, (d) => migrateArea(d, 'cloudtrail', CLOUDTRAIL_MIGRATIONS, CLOUDTRAIL_SCHEMA));
     return new EventIndex(db, options);
   }
 

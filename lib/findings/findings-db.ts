@@ -1,14 +1,9 @@
 import 'server-only';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { Kysely, sql, type Generated, type RawBuilder, type SqlBool } from 'kysely';
+import { openPostgresArea, openSqliteArea } from '@/lib/db/area-db';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { migrateArea } from '@/lib/db/migrate';
 import { FINDINGS_MIGRATIONS } from '@/lib/db/migrations/findings';
-import { checkPostgres, postgresDb } from '@/lib/db/postgres';
-import { sqliteDialect } from '@/lib/db/sqlite-dialect';
-import { openSqliteFile } from '@/lib/db/sqlite-file';
-import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { nameScopeCondition, type NameScope } from '@/lib/db/name-scope';
 import { controlOf } from './controls';
 import { ConsumersDb, type ConsumersDatabase } from './consumers-db';
@@ -22,6 +17,9 @@ import { CONTROL_IDS, SEVERITIES, type ControlId, type FindingEvidence, type Fin
 
 export const FINDINGS_DB_FILE = 'findings.db';
 export const FINDINGS_SCHEMA = 'findings';
+
+/** The findings area's migrations (lib/db/migrations/findings.ts), run as the store opens. */
+const migrate = (db: Kysely<FindingsDatabase>) => migrateArea(db, 'findings', FINDINGS_MIGRATIONS, FINDINGS_SCHEMA);
 const WRITE_BATCH = 500;
 
 export interface FindingsTable {
@@ -159,24 +157,12 @@ export class FindingsDb {
   }
 
   static async open(dataDir: string): Promise<FindingsDb> {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const conn = await openSqliteFile(path.join(dataDir, FINDINGS_DB_FILE), ['synchronous = NORMAL']);
-    registerRegexp(conn);
-    const db = new Kysely<FindingsDatabase>({ dialect: sqliteDialect(conn) });
-    try {
-      await migrateArea(db, 'findings', FINDINGS_MIGRATIONS, FINDINGS_SCHEMA);
-    } catch (error) {
-      await db.destroy();
-      throw error;
-    }
+    const db = await openSqliteArea<FindingsDatabase>(dataDir, FINDINGS_DB_FILE, migrate);
     return new FindingsDb(db, () => db.destroy());
   }
 
   static async openPostgres(url: string): Promise<FindingsDb> {
-    await checkPostgres(url);
-    const db = postgresDb<FindingsDatabase>(url, FINDINGS_SCHEMA);
-    await migrateArea(db, 'findings', FINDINGS_MIGRATIONS, FINDINGS_SCHEMA);
-    return new FindingsDb(db);
+    return new FindingsDb(await openPostgresArea<FindingsDatabase>(url, FINDINGS_SCHEMA, migrate));
   }
 
   close(): Promise<void> {

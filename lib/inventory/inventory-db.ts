@@ -1,14 +1,10 @@
 import 'server-only';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { openSqliteFile } from '@/lib/db/sqlite-file';
+import { openPostgresArea, openSqliteArea } from '@/lib/db/area-db';
 import { Kysely, sql } from 'kysely';
 import { migrateArea } from '@/lib/db/migrate';
 import { INVENTORY_MIGRATIONS } from '@/lib/db/migrations/inventory';
-import { checkPostgres, postgresDb } from '@/lib/db/postgres';
 import { dialectOf } from '@/lib/db/dialect';
-import { sqliteDialect } from '@/lib/db/sqlite-dialect';
-import { registerRegexp } from '@/lib/db/sqlite-regexp';
 import { freshnessColumnsOf, syncFreshnessColumns } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
@@ -75,26 +71,14 @@ export class InventoryDb {
 
   /** DATA_DIR/inventory.db, created or brought up to date (a file from an earlier version keeps its rows). */
   static async open(dataDir: string, policies: FreshnessPolicySet = freshnessPolicies()): Promise<InventoryDb> {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     // A command-line reader (npm run report) may open it while the server's sync writes.
-    const conn = await openSqliteFile(path.join(dataDir, INVENTORY_DB_FILE), ['synchronous = NORMAL']);
-    // Grants cut queries with REGEXP (see lib/auth/path-glob.ts).
-    registerRegexp(conn);
-    const db = new Kysely<InventoryDatabase>({ dialect: sqliteDialect(conn) });
-    try {
-      await prepareInventory(db, INVENTORY_SCHEMA, policies);
-    } catch (error) {
-      await db.destroy();
-      throw error;
-    }
+    const db = await openSqliteArea<InventoryDatabase>(dataDir, INVENTORY_DB_FILE, (d) => prepareInventory(d, INVENTORY_SCHEMA, policies));
     return new InventoryDb(db, policies, () => db.destroy());
   }
 
   /** The "inventory" schema of a PostgreSQL database, migrated. Its pool is the process's (closePostgres ends it). */
   static async openPostgres(url: string, policies: FreshnessPolicySet = freshnessPolicies()): Promise<InventoryDb> {
-    await checkPostgres(url);
-    const db = postgresDb<InventoryDatabase>(url, INVENTORY_SCHEMA);
-    await prepareInventory(db, INVENTORY_SCHEMA, policies);
+    const db = await openPostgresArea<InventoryDatabase>(url, INVENTORY_SCHEMA, (d) => prepareInventory(d, INVENTORY_SCHEMA, policies));
     return new InventoryDb(db, policies);
   }
 

@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely } from 'kysely';
+import { checkPostgres, postgresDb } from './postgres';
+import { sqliteDialect } from './sqlite-dialect';
+import { openSqliteFile } from './sqlite-file';
+import { registerRegexp } from './sqlite-regexp';
+
+// How each area's store (the inventory, the CloudTrail index, the findings, the alerts) opens its
+// database: a SQLite file under DATA_DIR, or its schema of DATABASE_URL through the process's pool,
+// made ready by the area's own `prepare` (its migrations). One way, so every area gets the same
+// directory mode, REGEXP for the grants' cut, and a file closed again when its migrations fail.
+
+/** DATA_DIR/<file>, created or brought up to date by `prepare`. */
+export async function openSqliteArea<DB>(dataDir: string, file: string, prepare: (db: Kysely<DB>) => Promise<void>, pragmas: string[] = ['synchronous = NORMAL']): Promise<Kysely<DB>> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const conn = await openSqliteFile(path.join(dataDir, file), pragmas);
+  // Page queries cut names by the grants' regular expressions (lib/auth/path-glob.ts, lib/db/name-scope.ts).
+  registerRegexp(conn);
+  const db = new Kysely<DB>({ dialect: sqliteDialect(conn) });
+  try {
+    await prepare(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+/** The area's schema of a PostgreSQL database, brought up to date by `prepare` (the pool is the process's: closePostgres ends it). */
+export async function openPostgresArea<DB>(url: string, schema: string, prepare: (db: Kysely<DB>) => Promise<void>): Promise<Kysely<DB>> {
+  await checkPostgres(url);
+  const db = postgresDb<DB>(url, schema);
+  await prepare(db);
+  return db;
+}
