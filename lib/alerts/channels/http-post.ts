@@ -26,7 +26,19 @@ export interface PostRequest {
   signal: AbortSignal;
 }
 
-export async function postOnce({ url, body, headers, timeoutMs = DEFAULT_TIMEOUT_MS, signal }: PostRequest): Promise<PostOutcome> {
+/**
+ * Resets of a connection before any answer: most often a kept-alive socket the receiver closed as
+ * it was reused. Sent once more at once, on a new connection (receivers drop repeats by the
+ * message's id, so a request that did arrive is not acted on twice); anything else waits for the queue.
+ */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+export async function postOnce(request: PostRequest): Promise<PostOutcome> {
+  const outcome = await post(request);
+  return outcome.kind === 'unreachable' && RESET_CODES.has(outcome.code) ? post(request) : outcome;
+}
+
+async function post({ url, body, headers, timeoutMs = DEFAULT_TIMEOUT_MS, signal }: PostRequest): Promise<PostOutcome> {
   if (signal.aborted) return { kind: 'cancelled' };
   const controller = new AbortController();
   let timedOut = false;

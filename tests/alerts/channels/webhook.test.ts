@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { retryAfterMsOf } from '@/lib/alerts/channels/http-post';
 import { createWebhookSender, type WebhookBody } from '@/lib/alerts/channels/webhook';
@@ -149,6 +151,46 @@ describe('Webhook channel: how a delivery went', () => {
     const port = await closedPort();
     const unreachable = await createWebhookSender({ id: 'w', url: `http://127.0.0.1:${port}/?token=${urlToken}`, secret }).send(alertMessage(), never());
     expect(unreachable).toEqual({ ok: false, retryable: true, cause: 'The webhook could not be reached (ECONNREFUSED)' });
+  });
+});
+
+describe('Webhook channel: a connection reset before any answer', () => {
+  /** A receiver that drops the connection of its first `resets` requests, then answers 204. */
+  async function resetting(resets: number) {
+    let seen = 0;
+    const server = createServer((req, res) => {
+      seen++;
+      if (seen <= resets) req.socket.destroy();
+      else res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/hook`, seen: () => seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  it('is sent once more at once (a kept-alive socket the receiver closed), and delivered', async () => {
+    const receiver = await resetting(1);
+    try {
+      expect(await createWebhookSender({ id: 'w', url: receiver.url, secret }).send(alertMessage(), never())).toEqual({ ok: true });
+      expect(receiver.seen()).toBe(2);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('is left to the queue, retryable, when the second attempt is reset too', async () => {
+    const receiver = await resetting(10);
+    try {
+      // undici names a socket the other side closed UND_ERR_SOCKET; a reset from the network, ECONNRESET.
+      expect(await createWebhookSender({ id: 'w', url: receiver.url, secret }).send(alertMessage(), never())).toEqual({
+        ok: false,
+        retryable: true,
+        cause: expect.stringMatching(/^The webhook could not be reached \((ECONNRESET|UND_ERR_SOCKET)\)$/),
+      });
+      expect(receiver.seen()).toBe(2);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
