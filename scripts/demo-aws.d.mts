@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { DemoAlertReceiver } from './demo-alerts.mjs';
 
 export interface DemoAccountEntry {
   alias: 'prod' | 'staging';
@@ -22,6 +23,8 @@ export declare function mergeDemoConfig(options: {
   accounts: readonly DemoAccountEntry[];
   endpoint: string;
   credentialsFile: string;
+  /** The demo's `alerts:` section (scripts/demo-alerts.mjs demoAlertsSection), added when the user's file has none. */
+  alerts?: Record<string, unknown> | null;
 }): { text: string; storeIds: string[]; auditIds: string[] };
 export declare function demoEpoch(dir: string, now: number): number;
 export declare function freePort(wanted?: number): Promise<number>;
@@ -42,11 +45,14 @@ export declare function launchDemoAws(options: {
   simulatorCommand?: { command: string; args: (port: number, epoch: number) => string[] };
   timeoutMs?: number;
   now?: number;
+  /** Starts the alerts' receiver (default scripts/demo-alerts.mjs's); null: no demo alerts. */
+  alertReceiver?: ((options: { log?: (message: string) => void }) => Promise<DemoAlertReceiver>) | null;
 }): Promise<{
   child: ChildProcess | null;
+  receiver: DemoAlertReceiver | null;
   endpoint: string;
   epoch: number;
   configFile: string;
   credentialsFile: string;
-  serverEnv: { CONFIG_FILE: string; SIMULATED_AWS_STORES: string; CLOUDTRAIL_SYNC_INTERVAL_MINUTES: string };
+  serverEnv: { CONFIG_FILE: string; SIMULATED_AWS_STORES: string; CLOUDTRAIL_SYNC_INTERVAL_MINUTES: string; DEMO_ALERTS_WEBHOOK_URL?: string; DEMO_ALERTS_WEBHOOK_SECRET?: string };
 }>;

@@ -15,6 +15,10 @@ import {
   readDemoAccounts,
   stopSimulator,
 } from '../../scripts/demo-aws.mjs';
+import { alertsFromConfig } from '@/lib/alerts/alerts-config';
+import { createWebhookSender } from '@/lib/alerts/channels/webhook';
+import type { AlertMessage } from '@/lib/alerts/types';
+import { demoAlertsSection, startDemoAlertReceiver } from '../../scripts/demo-alerts.mjs';
 import { makeTempDir } from '../support/temp-dir';
 
 // The launcher of the demo's simulated AWS (scripts/demo-aws.mjs): the CONFIG_FILE it writes is
@@ -124,6 +128,56 @@ freshness:
   });
 });
 
+describe("the demo's alerts", () => {
+  const message: AlertMessage = {
+    dedupKey: 'demo-on-call|rotation-failing|sim-prod-secrets|/prod/identity/ldap-bind-password|',
+    action: 'trigger',
+    event: 'rotation-failing',
+    severity: 'high',
+    rule: { id: 'demo-on-call' },
+    title: 'Rotation failing: /prod/identity/ldap-bind-password (sim-prod-secrets)',
+    summary: 'AWSPENDING left behind.',
+    subjects: [{ storeId: 'sim-prod-secrets', name: '/prod/identity/ldap-bind-password', url: 'http://localhost:3000/items/sim-prod-secrets/prod/identity/ldap-bind-password' }],
+    totalItems: 1,
+    link: 'http://localhost:3000/alerts',
+    at: new Date().toISOString(),
+  };
+
+  it("are added only where the user's CONFIG_FILE has none, and the dashboard accepts them", () => {
+    const env = { DEMO_ALERTS_WEBHOOK_URL: 'http://127.0.0.1:45998/alerts', DEMO_ALERTS_WEBHOOK_SECRET: 'a'.repeat(64) };
+    const { text } = mergeDemoConfig({ userText: null, userPath: null, accounts, endpoint, credentialsFile, alerts: demoAlertsSection() });
+    const config = alertsFromConfig(parseConfigYaml(text, path.join(temp.dir, 'merged.yaml')), { env, knownStores: validated(text).stores.map((s) => s.id) });
+    expect(config.rules.map((r) => [r.id, r.mode])).toEqual([
+      ['demo-on-call', 'immediate'],
+      ['demo-reviewers', 'immediate'],
+      ['demo-daily-overdue', 'digest'],
+    ]);
+    expect(config.senders.map((c) => [c.id, c.kind])).toEqual([['demo-webhook', 'webhook']]);
+    // A user's own alerts are theirs: the demo adds none beside them.
+    const user = 'alerts:\n  channels: []\n  rules: []\n';
+    const merged = parseConfigYaml(mergeDemoConfig({ userText: user, userPath: path.join(temp.dir, 'user.yaml'), accounts, endpoint, credentialsFile, alerts: demoAlertsSection() }).text, 'm.yaml');
+    expect(alertsFromConfig(merged, { env }).rules).toEqual([]);
+  });
+
+  it('go to a receiver that takes a signed delivery from the real webhook channel and refuses an unsigned or wrongly signed one', async () => {
+    const logs: string[] = [];
+    const receiver = await startDemoAlertReceiver({ log: (m) => logs.push(m) });
+    try {
+      const never = new AbortController().signal;
+      expect(await createWebhookSender({ id: 'demo-webhook', url: receiver.url, secret: receiver.secret }).send(message, never)).toEqual({ ok: true });
+      expect(receiver.received).toEqual([{ id: message.dedupKey, action: 'trigger', title: message.title }]);
+      expect(logs).toEqual([`Demo alert received (trigger): ${message.title}`]);
+      const forged = await createWebhookSender({ id: 'demo-webhook', url: receiver.url, secret: 'b'.repeat(64) }).send(message, never);
+      expect(forged).toMatchObject({ ok: false, retryable: false });
+      const unsigned = await fetch(receiver.url, { method: 'POST', body: JSON.stringify(message) });
+      expect(unsigned.status).toBe(401);
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('demoAwsWanted', () => {
   it('only with DEMO_DATA on, and not with DEMO_AWS=0', () => {
     expect(demoAwsWanted({ DEMO_DATA: '1' })).toBe(true);
@@ -155,11 +209,18 @@ describe('launchDemoAws', () => {
         CONFIG_FILE: path.join(dataDir, 'simulated-aws', 'config.yaml'),
         SIMULATED_AWS_STORES: 'sim-prod-ssm,sim-prod-secrets,sim-staging-ssm,sim-staging-secrets',
         CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '1',
+        // The demo's alerts' receiver, in the launcher's own process.
+        DEMO_ALERTS_WEBHOOK_URL: demo.receiver!.url,
+        DEMO_ALERTS_WEBHOOK_SECRET: demo.receiver!.secret,
       });
+      // The secret is the server's only: in its environment, never in the config file.
+      expect(readFileSync(demo.configFile, 'utf8')).not.toContain(demo.receiver!.secret);
+      expect(alertsFromConfig(parseConfigYaml(readFileSync(demo.configFile, 'utf8'), demo.configFile), { env: demo.serverEnv }).senders.map((c) => c.id)).toEqual(['demo-webhook']);
       const { stores } = validated(readFileSync(demo.configFile, 'utf8'), demo.configFile);
       expect((stores[1] as AwsStoreConfig).endpoint).toBe(demo.endpoint);
       expect(logs.join('\n')).not.toContain('did not start');
     } finally {
+      await demo.receiver?.close();
       const exited = new Promise((resolve) => demo.child!.once('exit', resolve));
       stopSimulator(demo.child);
       await exited;
