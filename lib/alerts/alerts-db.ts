@@ -9,7 +9,7 @@ import type { AlertRule } from './alerts-config';
 import { alertKey, digestMessage, resolveMessage, severityOf, triggerMessage, type ConditionSubject } from './messages';
 import { selectSubjects } from './selector';
 import { ITEM_EVENTS } from '@/lib/validations/alerts';
-import type { AlertEvent, AlertMessage, AlertSeverity, AlertSubject } from './types';
+import { ALERT_SEVERITIES, type AlertEvent, type AlertMessage, type AlertSeverity, type AlertSubject } from './types';
 
 // The alerts store: each alert's state (open or resolved, per generation), the delivery queue that
 // is also the delivery log, the silences admins set, and the digests sent. Recording a rule's
@@ -587,14 +587,33 @@ export class AlertsDb {
   }
 
   /** Alerts, open first then newest (optionally one rule or status). */
-  async alerts(options: { limit: number; ruleId?: string; status?: 'open' | 'resolved'; reach?: AlertReach } = { limit: 100 }): Promise<StoredAlert[]> {
+  /**
+   * Alerts, open first then newest (optionally one rule or status). `worstFirst`: the worst severity
+   * first, and among equals those of rules not in `digestRules` (a daily digest's many overdue
+   * items never crowd a failing rotation out of a page), then the newest.
+   */
+  async alerts(options: { limit: number; ruleId?: string; status?: 'open' | 'resolved'; reach?: AlertReach; worstFirst?: { digestRules: readonly string[] } } = { limit: 100 }): Promise<StoredAlert[]> {
     // 'open' sorts before 'resolved'.
-    let query = this.db.selectFrom('alerts').selectAll().orderBy('status', 'asc').orderBy('opened_at', 'desc').orderBy('dedup_key').limit(options.limit);
+    let query = this.db.selectFrom('alerts').selectAll().orderBy('status', 'asc');
+    if (options.worstFirst) {
+      const rank = sql<number>`CASE severity ${sql.join(ALERT_SEVERITIES.map((sev, i) => sql`WHEN ${sev} THEN ${i}`), sql` `)} ELSE ${ALERT_SEVERITIES.length} END`;
+      query = query.orderBy(rank);
+      const digests = options.worstFirst.digestRules;
+      if (digests.length) query = query.orderBy(sql<number>`CASE WHEN rule_id IN (${sql.join([...digests])}) THEN 1 ELSE 0 END`);
+    }
+    query = query.orderBy('opened_at', 'desc').orderBy('dedup_key').limit(options.limit);
     if (options.ruleId) query = query.where('rule_id', '=', options.ruleId);
     if (options.status) query = query.where('status', '=', options.status);
     const reach = options.reach;
     if (reach && !reach.everything) query = query.where((eb) => eb.and([eb('event', 'in', [...ITEM_EVENTS]), itemsWithin(this.dialect, reach, 'alerts')]));
     return (await query.execute()).map(toAlert);
+  }
+
+  /** Open alerts per rule within `reach` (every row for an auditor of everything). */
+  async openCountsByRule(reach: AlertReach): Promise<Map<string, number>> {
+    let query = this.db.selectFrom('alerts').select(['rule_id', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '=', 'open').groupBy('rule_id');
+    if (!reach.everything) query = query.where((eb) => eb.and([eb('event', 'in', [...ITEM_EVENTS]), itemsWithin(this.dialect, reach, 'alerts')]));
+    return new Map((await query.execute()).map((r) => [r.rule_id, Number(r.n)]));
   }
 
   async addSilence(input: Omit<StoredSilence, 'id' | 'liftedAt' | 'liftedBy'>): Promise<number> {

@@ -112,13 +112,19 @@ export interface AlertsView {
   /** The rules and channels as configured; null for a caller who may not audit everything. */
   rules: AlertRuleDto[] | null;
   channels: AlertChannelDto[] | null;
+  /** The worst first, immediate rules' before digest rules' (a daily digest's many overdue items never bury a failing rotation), then the newest. */
   open: AlertDto[];
+  /** Open alerts per rule within the caller's reach, most first (the list shows the first of them). */
+  openByRule: { ruleId: string; count: number }[];
   resolved: AlertDto[];
   silences: SilenceDto[];
   deliveries: DeliveryDto[];
   /** Whether the caller may silence, lift and send tests (the actions check again). */
   mayManage: boolean;
 }
+
+const digestRuleIds = () => alertsConfig().rules.filter((r) => r.mode === 'digest').map((r) => r.id);
+
 
 /** Whether the caller may see something about `storeId`/`name` raised by `event`: its item's audit trail, or everything. */
 function maySee(principal: Principal, event: AlertEvent, storeId: string, name: string): boolean {
@@ -254,8 +260,9 @@ export async function getAlertsView(principal: Principal, filters: AlertsPageFil
   // The rows are cut in SQL by the caller's reach (so a path-limited auditor's own alerts are never
   // crowded out by newer ones outside it), then each checked again by the per-item rule below.
   const reach: AlertReach = everything ? { everything: true } : { everything: false, scopes: await auditScopes(principal) };
-  const [open, resolved, deliveries, silences] = await Promise.all([
-    db.alerts({ limit: SCAN_ROWS, status: 'open', reach, ...ruleFilter }),
+  const [open, openCounts, resolved, deliveries, silences] = await Promise.all([
+    db.alerts({ limit: SCAN_ROWS, status: 'open', reach, worstFirst: { digestRules: digestRuleIds() }, ...ruleFilter }),
+    db.openCountsByRule(reach),
     db.alerts({ limit: SCAN_ROWS, status: 'resolved', reach, ...ruleFilter }),
     db.deliveries({ limit: SCAN_ROWS, reach, ...(filters.deliveryStatus ? { status: filters.deliveryStatus } : {}), ...(filters.channelId ? { channelId: filters.channelId } : {}) }),
     db.silences(SCAN_ROWS, reach),
@@ -265,6 +272,10 @@ export async function getAlertsView(principal: Principal, filters: AlertsPageFil
     rules: everything ? ruleDtos(channels).filter((r) => !filters.ruleId || r.id === filters.ruleId) : null,
     channels: everything ? channels : null,
     open: open.filter(seen).slice(0, OPEN_SHOWN).map(toAlertDto),
+    openByRule: [...openCounts]
+      .filter(([ruleId]) => !filters.ruleId || ruleId === filters.ruleId)
+      .map(([ruleId, count]) => ({ ruleId, count }))
+      .sort((a, b) => b.count - a.count || a.ruleId.localeCompare(b.ruleId)),
     resolved: resolved
       .filter(seen)
       .sort((a, b) => (b.resolvedAt ?? '').localeCompare(a.resolvedAt ?? ''))

@@ -267,6 +267,21 @@ describe.each(DATABASES)('/alerts and its actions (%s)', (database) => {
       expect(rowsOf(html, 'alert-row').filter((name) => [INSIDE, INSIDE_DEAD, INSIDE_SILENCED].includes(name)).sort()).toEqual([INSIDE, INSIDE_DEAD, INSIDE_SILENCED].sort());
       expect(rowsOf(html, 'alert-delivery-row')).toContain(INSIDE_DEAD);
       expect(html).not.toContain('zz-crowd-');
+      // Their count is of their own alerts, not of the crowd.
+      expect(html.replaceAll('<!-- -->', '')).toMatch(/Open alerts <span[^>]*>\(3\)</);
     }, 60_000);
+
+    it("show an admin the worst first and the count per rule, not only the newest", async () => {
+      as('admin');
+      const html = await alerts();
+      // The audit chain (critical), opened before the crowd of (high) overdue items, leads the list.
+      const events = [...html.matchAll(/data-testid="alert-row"[^>]*?data-event="([^"]+)"/g)].map((m) => m[1]);
+      expect(events[0]).toBe('audit-chain');
+      expect(events.slice(1, 5)).toEqual(['overdue', 'overdue', 'overdue', 'overdue']);
+      const text = html.replaceAll('<!-- -->', '');
+      expect(text).toMatch(/Open alerts <span[^>]*>\(200 of 2,10\d\)/);
+      expect(text).toMatch(/data-rule="prod-overdue"[^>]*>prod-overdue \(2,10\d\)</);
+      expect(text).toMatch(/data-rule="ops"[^>]*>ops \(2\)</);
+    });
   });
 });

@@ -59,6 +59,7 @@ export default async function AlertsPage({ searchParams }: Props) {
   const view = await getAlertsView(principal, filters, now);
   const stores = view.mayManage ? await listStoreSummaries(principal) : [];
   const filtered = Boolean(filters.ruleId || filters.channelId || filters.deliveryStatus);
+  const openTotal = view.openByRule.reduce((n, r) => n + r.count, 0);
 
   return (
     <div className="min-w-0 space-y-6">
@@ -85,8 +86,21 @@ export default async function AlertsPage({ searchParams }: Props) {
 
       <section aria-labelledby="alerts-open-heading" className="min-w-0 space-y-2">
         <h2 id="alerts-open-heading" className="font-semibold">
-          Open alerts <span className="text-sm font-normal text-slate-500">({view.open.length.toLocaleString('en-US')})</span>
+          Open alerts{' '}
+          <span className="text-sm font-normal text-slate-500">
+            ({openTotal > view.open.length ? `${view.open.length.toLocaleString('en-US')} of ${openTotal.toLocaleString('en-US')}` : openTotal.toLocaleString('en-US')})
+          </span>
         </h2>
+        {view.openByRule.length > 1 && (
+          <p className="flex flex-wrap gap-3 text-sm" data-testid="alerts-open-by-rule">
+            <span className="text-slate-500">By rule:</span>
+            {view.openByRule.map((r) => (
+              <Link key={r.ruleId} href={`/alerts?rule=${encodeURIComponent(r.ruleId)}`} className="text-sky-700 underline" data-rule={r.ruleId}>
+                {r.ruleId} ({r.count.toLocaleString('en-US')})
+              </Link>
+            ))}
+          </p>
+        )}
         <AlertsTable alerts={view.open} empty="No alert is open on what you may audit." testId="alerts-open" />
       </section>
 
