@@ -142,6 +142,17 @@ export interface StoreRead {
   lastAt: string;
 }
 
+/** A name (an item, or a folder read by path) and a principal, asked of EventQueries.wereRead. */
+export interface ReadProbe {
+  itemName: string;
+  principal: string;
+  /** Only a recursive folder read counts (one read recursively covers every level below). */
+  recursiveOnly: boolean;
+}
+
+/** Probes per statement (each binds eight values; SQLite allows 500 SELECTs in a compound). */
+const PROBE_BATCH = 200;
+
 /** Reads of one item by one principal that named a version (not the current one by default), grouped per version. */
 export interface VersionedRead {
   itemName: string;
@@ -468,6 +479,30 @@ export class EventQueries {
     ]);
     const reads = rows.map((r) => ({ itemName: r.item_name, recursive: Number(r.recursive) === 1, principal: r.principal, firstAt: r.first_at, lastAt: r.last_at }));
     return { reads, maxId: Number(top.rows[0]?.max_id ?? 0) };
+  }
+
+  /**
+   * For each (name, principal): whether the principal read that name successfully in [from, to)
+   * (a folder's name: a GetParametersByPath of it; `recursiveOnly`: only a recursive one counts).
+   * One statement per batch of probes, each an EXISTS that seeks ct_entries_item by name and time
+   * and stops at its first row: new-reader's look-back for only the pairs read in its window.
+   */
+  async wereRead(storeId: string, probes: readonly ReadProbe[], from: string, to: string): Promise<boolean[]> {
+    const found = new Array<boolean>(probes.length).fill(false);
+    // SQLite has no statistics to choose between the item and principal indexes; an item's rows are
+    // the fewer (a role reads many items), so it is told. PostgreSQL chooses from its own.
+    const entries = sql.raw(this.dialect === 'sqlite' ? 'ct_entries INDEXED BY ct_entries_item' : 'ct_entries');
+    for (let start = 0; start < probes.length; start += PROBE_BATCH) {
+      const batch = probes.slice(start, start + PROBE_BATCH);
+      const parts = batch.map(
+        (p, i) => sql`SELECT ${sql.lit(start + i)} AS k WHERE EXISTS (
+          SELECT 1 FROM ${entries} WHERE item_name = ${p.itemName} AND event_time >= ${from} AND event_time < ${to} AND principal = ${p.principal}
+          AND store_id = ${storeId} AND event_name IN ${READ_LIST} AND error_code IS NULL${p.recursiveOnly ? sql` AND path_recursive = 1` : sql``})`,
+      );
+      const { rows } = await sql<{ k: number }>`${sql.join(parts, sql` UNION ALL `)}`.execute(this.db);
+      for (const r of rows) found[Number(r.k)] = true;
+    }
+    return found;
   }
 
   /**
