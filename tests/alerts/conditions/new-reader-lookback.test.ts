@@ -118,7 +118,7 @@ describe.each(DATABASES)('new-reader against the whole-window computation (%s)',
     for (const { now, days } of TRIALS) {
       const expected = await wholeWindowNewReaders(queries, now, days);
       const subjects = await newReaderCondition(rule({ events: ['new-reader'], newReaderDays: days }), { now: new Date(now) });
-      const got = subjects.map((s) => `${s.storeId} ${s.name} ${s.principal} ${s.status.replace(/^first read /, '')}`).sort();
+      const got = subjects.map((s) => `${s.storeId} ${s.name} ${s.principal} ${(s.status ?? '').replace(/^first read /, '')}`).sort();
       expect(got, `now ${new Date(now).toISOString()}, ${days} days`).toEqual(expected);
       total += expected.length;
       throughFolders += expected.filter((k) => k.startsWith('prod-params /a/b/c/d/x')).length;
@@ -135,9 +135,8 @@ describe.each(DATABASES)('new-reader against the whole-window computation (%s)',
   });
 
   it('wereRead: a name read by that principal inside [from, to) only, a recursive read only when asked for one', async () => {
-    const at = (iso: string) => iso;
-    const from = at(new Date(NOW - 200 * DAY).toISOString());
-    const to = at(new Date(NOW + DAY).toISOString());
+    const from = new Date(NOW - 200 * DAY).toISOString();
+    const to = new Date(NOW + DAY).toISOString();
     const [alice, , , , role] = PRINCIPALS as [string, string, string, string, string];
     const answers = await queries.wereRead(
       'prod-params',
@@ -153,7 +152,7 @@ describe.each(DATABASES)('new-reader against the whole-window computation (%s)',
     );
     expect(answers).toEqual([true, false, false, false, false]);
     // Only the window asked: alice's read of /top 130 days ago is outside [from, to) when from is later.
-    expect(await queries.wereRead('prod-params', [{ itemName: '/top', principal: alice, recursiveOnly: false }], from, at(new Date(NOW - 131 * DAY).toISOString()))).toEqual([false]);
+    expect(await queries.wereRead('prod-params', [{ itemName: '/top', principal: alice, recursiveOnly: false }], from, new Date(NOW - 131 * DAY).toISOString())).toEqual([false]);
     expect(await queries.wereRead('prod-secrets', [{ itemName: '/prod/one', principal: alice, recursiveOnly: false }], from, to)).toEqual([true]);
     // More probes than one statement takes: answered in order.
     const many = Array.from({ length: 450 }, (_, i) => ({ itemName: i % 2 === 0 ? '/top' : `/none-${i}`, principal: i % 2 === 0 ? alice : role, recursiveOnly: false }));
