@@ -202,6 +202,8 @@ const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
   LOG_LEVEL: 'warn',
   // The lead's rotation reaches the timeline within seconds instead of the demo's minute.
   CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '0.1',
+  // The demo's alerts are evaluated every 10 s rather than every minute (on-call's walk waits for one).
+  ALERTS_EVALUATE_SECONDS: '10',
   // Nothing may reach real AWS: no instance metadata, and no user's AWS files (the demo brings its own).
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_CONFIG_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-config'),

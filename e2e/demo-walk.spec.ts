@@ -12,7 +12,7 @@ import { expect, test } from './support/test';
 //  - a security reviewer finds the new reader of the production database password in the audit
 //    timeline and exports it as CSV;
 //  - a lead rotates a demo secret, then sees the rotation in the simulated CloudTrail;
-//  - on-call opens the overview and the overdue list.
+//  - on-call opens the overview, the overdue list, and /alerts, where the failing rotation was delivered to the demo's channel.
 // Every response each one receives is searched for values: the simulated ones ("demo-" and 20
 // characters), the built-in store's, and the one the lead's rotation wrote (read from the simulator).
 
@@ -164,7 +164,7 @@ test('a lead rotates a demo secret and sees the rotation in the simulated CloudT
   expectNoValues(await settledBodies(recorder), written);
 });
 
-test('on-call opens the overview and the overdue list', async ({ page }) => {
+test('on-call opens the overview, the overdue list and the alert on the failing rotation', async ({ page }) => {
   const recorder = recordResponses(page);
   await page.goto('/');
   for (const id of SIM_STORES) await expect(page.locator(`[data-testid="overview-store"][data-store="${id}"]`)).toBeVisible();
@@ -185,6 +185,19 @@ test('on-call opens the overview and the overdue list', async ({ page }) => {
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText(STORIES.failingRotation.secret);
   await expect(rows.first().getByTestId('freshness-reason')).toContainText('AWSPENDING');
+
+  // ...and it reached on-call's channel: the demo's alerts go to a signed-webhook receiver in npm start's process.
+  const delivered = page.locator(`[data-testid="alert-delivery-row"][data-status="delivered"][data-item="/${STORIES.failingRotation.secret}"]`);
+  await expect
+    .poll(
+      async () => {
+        await page.goto('/alerts?rule=demo-on-call');
+        return delivered.count();
+      },
+      { timeout: 120_000, intervals: [2_000] },
+    )
+    .toBeGreaterThan(0);
+  await expect(page.locator(`[data-testid="alert-row"][data-event="rotation-failing"][data-item="/${STORIES.failingRotation.secret}"]`)).toBeVisible();
 
   expectNoValues(await settledBodies(recorder));
 });
