@@ -23,7 +23,7 @@ export const SILENCE_ACTION = 'alert.silence';
 export const LIFT_SILENCE_ACTION = 'alert.lift-silence';
 export const SEND_TEST_ACTION = 'alert.send-test';
 /** The audit entry keeps this many characters of the reason (the whole reason stays in the alerts store). */
-const AUDITED_REASON_CHARS = 200;
+export const AUDITED_REASON_CHARS = 200;
 const MAX_SILENCES_LISTED = 500;
 
 export type SilenceState = 'active' | 'expired' | 'lifted';

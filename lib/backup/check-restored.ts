@@ -7,15 +7,16 @@ import { decryptValue, DecryptionError, KEY_BYTES } from '@/lib/crypto/envelope'
 import { MASTER_KEY_ID_META, masterKeyId } from '@/lib/crypto/master-key';
 import { AUDIT_CHAIN_KEY_CONTEXT, DB_FILE, keyCheckOpens, openMeta } from '@/lib/stores/embedded/open';
 import type { BackupManifest } from './container';
-import { checkSuppressionsAgainstAudit } from './check-suppressions';
+import { checkDecisionsAgainstAudit } from './check-decisions';
+import { SILENCES, SUPPRESSIONS, type DecisionKind, type DecisionRow, type SilenceRow, type SuppressionRow } from './decision-kinds';
+import { countDecisions, readDecisions } from './decisions-file';
 import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy } from './sqlite-files';
-import { countSuppressions, FINDINGS_DB_FILE, readSuppressions, SUPPRESSIONS_TABLE, type SuppressionRow } from './suppressions-file';
 
 // The checks a restore runs on the extracted copies before they go anywhere near DATA_DIR: each
 // database is intact, holds the rows its manifest counted, opens with the master key given, every
 // value decrypts and the audit chain verifies under the audit chain key. Messages name items and
-// versions, never a value or a key. The suppressions (findings.db) are checked against that verified
-// audit log (lib/backup/check-suppressions.ts).
+// versions, never a value or a key. The suppressions (findings.db) and the silences (alerts.db) are
+// checked against that verified audit log (lib/backup/check-decisions.ts).
 
 /** A check failed: the backup is damaged or altered, or the key given is not its key (exit code 1). */
 export class RestoreCheckError extends Error {
@@ -25,16 +26,18 @@ export class RestoreCheckError extends Error {
   }
 }
 
-export interface RestoredSuppressions {
+export interface RestoredDecisions<Row extends DecisionRow> {
   /** To restore: each matches its entry in the audit log. */
-  rows: SuppressionRow[];
+  rows: Row[];
   /** Left out: made while the backup ran (or added since), no audit entry says they were made. */
-  unaudited: SuppressionRow[];
+  unaudited: Row[];
   /** Restored lifted, though the audit log does not record the lift. */
-  liftUnaudited: SuppressionRow[];
-  /** In force by the audit log, not in the backup's findings.db. */
+  liftUnaudited: Row[];
+  /** In force by the audit log, not in the backup's store. */
   missing: number[];
 }
+export type RestoredSuppressions = RestoredDecisions<SuppressionRow>;
+export type RestoredSilences = RestoredDecisions<SilenceRow>;
 
 export interface RestoredSummary {
   items: number;
@@ -43,6 +46,8 @@ export interface RestoredSummary {
   auditHead: { seq: number; hash: string };
   /** null: the backup holds no findings.db (taken before it carried one, or before findings were first evaluated). */
   suppressions: RestoredSuppressions | null;
+  /** null: the backup holds no alerts.db (taken before it carried one, or before alerts were first used). */
+  silences: RestoredSilences | null;
 }
 
 function open(dir: string, name: string): Database.Database {
@@ -154,15 +159,16 @@ function checkAuditLog(conn: Database.Database, manifest: BackupManifest, chainK
     );
 }
 
-/** After the audit log verified: findings.db's suppressions, counted, well-formed, and each as the audit log records it. */
-function checkSuppressions(dir: string, manifest: BackupManifest, now: Date): RestoredSuppressions {
-  const rows = withDatabase(dir, FINDINGS_DB_FILE, (conn) => {
-    if (!hasTable(conn, SUPPRESSIONS_TABLE))
-      throw new RestoreCheckError(`${FINDINGS_DB_FILE} in the backup has no ${SUPPRESSIONS_TABLE} table; it is not the dashboard's findings store. Nothing was restored.`);
-    sameCount('suppressions', countSuppressions(conn), manifest.counts.suppressions ?? 0);
-    return readSuppressions(conn, (problem) => new RestoreCheckError(`In ${FINDINGS_DB_FILE} in the backup, ${problem}. Nothing was restored; the backup was altered.`));
+/** After the audit log verified: one kind of decision, counted, well-formed, and each as the audit log records it. */
+function checkDecisions<Row extends DecisionRow>(kind: DecisionKind<Row>, dir: string, manifest: BackupManifest, now: Date): RestoredDecisions<Row> | null {
+  if (!manifest.files.some((f) => f.name === kind.file)) return null;
+  const rows = withDatabase(dir, kind.file, (conn) => {
+    if (!hasTable(conn, kind.table))
+      throw new RestoreCheckError(`${kind.file} in the backup has no ${kind.table} table; it is not the dashboard's ${kind.store}. Nothing was restored.`);
+    sameCount(kind.plural, countDecisions(kind, conn), manifest.counts[kind.countKey] ?? 0);
+    return readDecisions(kind, conn, (problem) => new RestoreCheckError(`In ${kind.file} in the backup, ${problem}. Nothing was restored; the backup was altered.`));
   });
-  const verdict = withDatabase(dir, APP_DB_FILE, (app) => checkSuppressionsAgainstAudit(rows, app, now));
+  const verdict = withDatabase(dir, APP_DB_FILE, (app) => checkDecisionsAgainstAudit(kind, rows, app, now));
   if (!verdict.ok) throw new RestoreCheckError(`The backup's ${verdict.problem}: it was altered. Nothing was restored; use another backup.`);
   return { rows: verdict.kept, unaudited: verdict.unaudited, liftUnaudited: verdict.liftUnaudited, missing: verdict.missing };
 }
@@ -177,7 +183,8 @@ export function checkRestoredFiles(dir: string, manifest: BackupManifest, master
   } finally {
     chainKey.fill(0);
   }
-  const suppressions = manifest.files.some((f) => f.name === FINDINGS_DB_FILE) ? checkSuppressions(dir, manifest, now) : null;
+  const suppressions = checkDecisions(SUPPRESSIONS, dir, manifest, now);
+  const silences = checkDecisions(SILENCES, dir, manifest, now);
   const { items, versions, auditEntries } = manifest.counts;
-  return { items, versions, auditEntries, auditHead: manifest.auditHead, suppressions };
+  return { items, versions, auditEntries, auditHead: manifest.auditHead, suppressions, silences };
 }

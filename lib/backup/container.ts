@@ -21,11 +21,11 @@ import { z } from 'zod';
 export const BACKUP_MAGIC = Buffer.from('SECRETS-DASHBOARD-BACKUP\r\n\x1a\n', 'latin1');
 export const BACKUP_FORMAT = 'secrets-dashboard/backup' as const;
 /**
- * 2: may carry findings.db (the suppressions) and count them. A backup without findings.db is still
- * written as version 1, so an older dashboard reads it; this one reads both.
+ * 2: may carry findings.db (the suppressions) and count them. 3: may carry alerts.db (the alert
+ * silences) and count them. A backup is written as the lowest version that can say what it carries
+ * (version 1 without either), so an older dashboard reads what it can; this one reads all three.
  */
-export const BACKUP_VERSION = 2;
-const FIRST_VERSION_WITH_FINDINGS = 2;
+export const BACKUP_VERSION = 3;
 const LENGTH_BYTES = 4;
 const CHECKSUM_BYTES = 32;
 /** A manifest is a few hundred bytes; anything much larger is damage, not a manifest. */
@@ -34,8 +34,19 @@ const CHUNK_BYTES = 1 << 20;
 const NOTHING_RESTORED = 'Nothing was restored; use another backup.';
 
 /** The files a backup may hold: names only (no folders), so a restore can never write outside its target. */
-export const BACKUP_FILE_NAMES = ['secrets.db', 'app.db', 'master.key.kms', 'findings.db'] as const;
+export const BACKUP_FILE_NAMES = ['secrets.db', 'app.db', 'master.key.kms', 'findings.db', 'alerts.db'] as const;
 export type BackupFileName = (typeof BACKUP_FILE_NAMES)[number];
+
+/**
+ * The files that carry audited decisions (lib/backup/decision-kinds.ts): each is counted in the
+ * manifest exactly when it is carried, from the format version that introduced it, and only with
+ * app.db, whose audit log vouches for every row.
+ */
+export const DECISION_FILES = [
+  { file: 'findings.db', count: 'suppressions', since: 2 },
+  { file: 'alerts.db', count: 'silences', since: 3 },
+] as const satisfies readonly { file: BackupFileName; count: string; since: number }[];
+export type DecisionCountKey = (typeof DECISION_FILES)[number]['count'];
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 hex digits (SHA-256)' });
 const count = z.number().int().min(0);
@@ -50,26 +61,30 @@ const manifestSchema = z
       .min(1)
       .refine((files) => new Set(files.map((f) => f.name)).size === files.length, { message: 'a file is listed twice' })
       .refine((files) => files.some((f) => f.name === 'secrets.db'), { message: 'secrets.db is missing' }),
-    /** suppressions: the rows of findings.db's finding_suppressions (lifted ones too), present exactly when findings.db is. */
-    counts: z.object({ items: count, versions: count, auditEntries: count, suppressions: count.optional() }).strict(),
+    /**
+     * suppressions: the rows of findings.db's finding_suppressions, silences: those of alerts.db's
+     * alert_silences (lifted ones too), each present exactly when its file is.
+     */
+    counts: z.object({ items: count, versions: count, auditEntries: count, suppressions: count.optional(), silences: count.optional() }).strict(),
     /** The newest audit entry in the backup (seq 0 and the genesis hash for an empty log). */
     auditHead: z.object({ seq: count, hash: sha256Hex }).strict(),
   })
   .strict()
   .superRefine((manifest, ctx) => {
     const names = manifest.files.map((f) => f.name);
-    const withFindings = names.includes('findings.db');
-    if (withFindings !== (manifest.counts.suppressions !== undefined))
-      ctx.addIssue({ code: 'custom', path: ['counts', 'suppressions'], message: 'must be counted exactly when findings.db is in the backup' });
-    if (withFindings && manifest.version < FIRST_VERSION_WITH_FINDINGS)
-      ctx.addIssue({ code: 'custom', path: ['files'], message: `findings.db is carried from backup format version ${FIRST_VERSION_WITH_FINDINGS} on` });
-    // Suppressions are vouched for by their entries in the audit log (app.db): never one without the other.
-    if (withFindings && !names.includes('app.db')) ctx.addIssue({ code: 'custom', path: ['files'], message: 'findings.db needs app.db (its audit log)' });
+    for (const { file, count: key, since } of DECISION_FILES) {
+      const carried = names.includes(file);
+      if (carried !== (manifest.counts[key] !== undefined))
+        ctx.addIssue({ code: 'custom', path: ['counts', key], message: `must be counted exactly when ${file} is in the backup` });
+      if (carried && manifest.version < since) ctx.addIssue({ code: 'custom', path: ['files'], message: `${file} is carried from backup format version ${since} on` });
+      // Decisions are vouched for by their entries in the audit log (app.db): never one without the other.
+      if (carried && !names.includes('app.db')) ctx.addIssue({ code: 'custom', path: ['files'], message: `${file} needs app.db (its audit log)` });
+    }
   });
 
 /** The manifest's format version: the first one that can say what it carries. */
 export function manifestVersionFor(files: readonly BackupFileName[]): number {
-  return files.includes('findings.db') ? FIRST_VERSION_WITH_FINDINGS : 1;
+  return Math.max(1, ...DECISION_FILES.filter((d) => files.includes(d.file)).map((d) => d.since));
 }
 
 export type BackupManifest = z.infer<typeof manifestSchema>;

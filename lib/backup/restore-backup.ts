@@ -21,9 +21,10 @@ import type { AppEnv } from '@/lib/config/env';
 import { APP_DB_FILE } from '@/lib/db/app-db';
 import { DB_FILE } from '@/lib/stores/embedded/open';
 import { extractContainer, readContainerHeader, type BackupFileName, type BackupManifest } from './container';
-import { checkRestoredFiles, type RestoredSummary } from './check-restored';
+import { checkRestoredFiles, type RestoredDecisions, type RestoredSummary } from './check-restored';
+import { SILENCES, SUPPRESSIONS, type DecisionKind, type DecisionRow } from './decision-kinds';
+import { writeDecisionsDb } from './decisions-file';
 import { checkKeyOptions, resolveRestoreKey } from './restore-key';
-import { FINDINGS_DB_FILE, writeSuppressionsDb } from './suppressions-file';
 import { SEALED_KEY_FILE } from './take-backup';
 import { syncDirectory } from '@/lib/files/sync-directory';
 
@@ -61,7 +62,7 @@ export interface RestoreResult extends RestoredSummary {
 /** Left by a fresh ext4 file system at a mount point's root; not data. */
 const IGNORED_ENTRIES = new Set(['lost+found']);
 /** The order files are moved in: the store last, since the server treats a DATA_DIR with secrets.db as an existing deployment. */
-const PLACE_ORDER: BackupFileName[] = [SEALED_KEY_FILE, APP_DB_FILE, FINDINGS_DB_FILE, DB_FILE];
+const PLACE_ORDER: BackupFileName[] = [SEALED_KEY_FILE, APP_DB_FILE, SUPPRESSIONS.file, SILENCES.file, DB_FILE];
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 function appeared(file: string): RestoreRefusedError {
@@ -161,6 +162,24 @@ function placeRestored(staging: string, inside: boolean, dataDir: string, target
   }
 }
 
+/** Replaces the extracted file of one kind of decision by one its store's migrations make, holding the checked rows alone; says what was left out. */
+async function restoreDecisions<Row extends DecisionRow>(kind: DecisionKind<Row>, checked: RestoredDecisions<Row> | null, staging: string, say: (line: string) => void): Promise<void> {
+  if (!checked) {
+    say(kind.absent);
+    return;
+  }
+  const { rows, unaudited, liftUnaudited, missing } = checked;
+  rmSync(path.join(staging, kind.file));
+  await writeDecisionsDb(kind, staging, rows);
+  const Plural = kind.plural[0]!.toUpperCase() + kind.plural.slice(1);
+  say(`${Plural}: ${rows.length} restored, each as the audit log records it (${kind.rebuilt}).`);
+  for (const row of unaudited)
+    say(`  ${kind.noun} #${row.id} (${kind.describe(row)}) is not in the backup's audit log (made while the backup ran, or added to the file since): not restored.`);
+  for (const row of liftUnaudited) say(`  ${kind.noun} #${row.id} is restored lifted, though the backup's audit log does not record the lift (lifted while the backup ran).`);
+  if (missing.length > 0)
+    say(`  the audit log records ${missing.length} ${kind.noun}(s) in force that the backup's ${kind.store} does not hold (#${missing.slice(0, 10).join(', #')}): ${kind.redo}.`);
+}
+
 /**
  * Restores `file` into `dataDir` after checking it (see checkRestoredFiles). Throws
  * RestoreRefusedError (nothing done), NotABackupError / UnsupportedBackupError (nothing done),
@@ -178,7 +197,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const names = manifest.files.map((f) => f.name);
   say(
     `Backup of ${manifest.createdAt}: ${names.join(', ')}; ${manifest.counts.items} items, ${manifest.counts.versions} versions, ${manifest.counts.auditEntries} audit entries` +
-      `${manifest.counts.suppressions === undefined ? '' : `, ${manifest.counts.suppressions} finding suppressions`}.`,
+      `${manifest.counts.suppressions === undefined ? '' : `, ${manifest.counts.suppressions} finding suppressions`}` +
+      `${manifest.counts.silences === undefined ? '' : `, ${manifest.counts.silences} alert silences`}.`,
   );
 
   // No key given and none sealed in the backup: nothing could open it, so say so before extracting.
@@ -204,20 +224,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     say('Integrity check ok; counts match the manifest.');
     say(`The master key (${key.from}) opens the key check; every one of the ${summary.versions} versions decrypts.`);
     say(`Audit chain intact: ${summary.auditEntries} entries, head ${summary.auditHead.hash}.`);
-    if (summary.suppressions) {
-      const { rows, unaudited, liftUnaudited, missing } = summary.suppressions;
-      // The findings store restored is made anew by its own migrations, holding these rows alone.
-      rmSync(path.join(staging, FINDINGS_DB_FILE));
-      await writeSuppressionsDb(staging, rows);
-      say(`Suppressions: ${rows.length} restored, each as the audit log records it (the findings themselves are recomputed after the first sync).`);
-      for (const row of unaudited)
-        say(`  suppression #${row.id} (${row.control} on ${row.store_id}:${row.item_name}) is not in the backup's audit log (made while the backup ran, or added to the file since): not restored.`);
-      for (const row of liftUnaudited) say(`  suppression #${row.id} is restored lifted, though the backup's audit log does not record the lift (lifted while the backup ran).`);
-      if (missing.length > 0)
-        say(`  the audit log records ${missing.length} suppression(s) in force that the backup's findings store does not hold (#${missing.slice(0, 10).join(', #')}): suppress those findings again if they still apply.`);
-    } else {
-      say('This backup holds no findings store (it was taken by an older version, or before findings were first evaluated): findings are recomputed after the first sync, and no suppressions are restored.');
-    }
+    await restoreDecisions(SUPPRESSIONS, summary.suppressions, staging, say);
+    await restoreDecisions(SILENCES, summary.silences, staging, say);
     // Re-checked just before: a server started meanwhile must not find its files replaced.
     checkTarget(dataDir, inside ? staging : undefined);
     placeRestored(staging, inside, dataDir, targetExisted, names);

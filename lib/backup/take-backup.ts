@@ -8,14 +8,16 @@ import { homePaths, KMS_KEY_FILE } from '@/lib/crypto/master-key';
 import { DB_FILE } from '@/lib/stores/embedded/open';
 import { BACKUP_FORMAT, hashFile, manifestVersionFor, writeContainer, type BackupFileName, type BackupManifest } from './container';
 import { auditHead, countRows, hasTable, integrityProblem, metaValue, openCopy, snapshotSqlite } from './sqlite-files';
-import { FINDINGS_DB_FILE, readSuppressions, SUPPRESSIONS_TABLE, writeSuppressionsDb, type SuppressionRow } from './suppressions-file';
+import { DECISION_KINDS, type DecisionKind, type DecisionRow } from './decision-kinds';
+import { readDecisions, writeDecisionsDb } from './decisions-file';
 import { syncDirectory } from '@/lib/files/sync-directory';
 
 // npm run backup: a consistent online copy of DATA_DIR's built-in store (secrets.db, which also
 // holds the sealed data keys, the key check and the sealed audit chain key) and app database
-// (users, tokens, the audit log), plus the KMS-sealed master key when there is one, and the
-// findings store's suppressions (findings.db holding those alone: lib/backup/suppressions-file.ts
-// says why). Never the plaintext master key (DATA_DIR/master.key): a backup holds ciphertext only.
+// (users, tokens, the audit log), plus the KMS-sealed master key when there is one, the findings
+// store's suppressions (findings.db holding those alone) and the alerts store's silences (alerts.db
+// holding those alone: lib/backup/decision-kinds.ts says why). Never the plaintext master key
+// (DATA_DIR/master.key): a backup holds ciphertext only.
 
 /** DATA_DIR's KMS-sealed master key (lib/crypto/master-key.ts): ciphertext, safe to keep with the data. */
 export const SEALED_KEY_FILE = KMS_KEY_FILE;
@@ -57,29 +59,44 @@ function readSealedKey(dataDir: string): Buffer | null {
   return bytes;
 }
 
-/** A rotation's pending home (lib/crypto/master-key.ts): until it settles the data keys may be wrapped under either key. */
 /**
- * The suppressions of DATA_DIR/findings.db as of now, read from an online copy (`scratch`, removed
- * after); null when there is no findings store yet. Taken after app.db: every suppression and lift
- * the copied audit log records is in this copy too (the server writes findings.db, then audits).
+ * One kind of decision in DATA_DIR (suppressions, silences) as of now, read from an online copy
+ * (`scratch`, removed after); null when there is no such store yet. Taken after app.db: every
+ * decision and lift the copied audit log records is in this copy too (the server writes its store,
+ * then audits).
  */
-async function snapshotSuppressions(dataDir: string, scratch: string): Promise<SuppressionRow[] | null> {
-  const live = path.join(dataDir, FINDINGS_DB_FILE);
+async function snapshotDecisions<Row extends DecisionRow>(kind: DecisionKind<Row>, dataDir: string, scratch: string): Promise<Row[] | null> {
+  const live = path.join(dataDir, kind.file);
   if (!existsSync(live)) return null;
   await snapshotSqlite(live, scratch);
   const conn = openCopy(scratch);
   try {
     const problem = integrityProblem(conn);
     if (problem) throw new BackupFailedError(`The copy of ${live} failed SQLite's integrity check (${problem}); so does the live file, most likely. Nothing was written.`);
-    // A file the findings store has not set up yet holds no suppression.
-    if (!hasTable(conn, SUPPRESSIONS_TABLE)) return null;
-    return readSuppressions(conn, (problem) => new BackupFailedError(`In ${live}, ${problem}. Nothing was written; check the findings store.`));
+    // A file the store has not set up yet holds no decision.
+    if (!hasTable(conn, kind.table)) return null;
+    return readDecisions(kind, conn, (problem) => new BackupFailedError(`In ${live}, ${problem}. Nothing was written; check the ${kind.store}.`));
   } finally {
     conn.close();
     rmSync(scratch, { force: true });
   }
 }
 
+/** Copies each kind of decision into `staging` (when its store exists), returning the files written and their counts. */
+async function carryDecisions(dataDir: string, staging: string): Promise<{ names: BackupFileName[]; counts: Partial<BackupManifest['counts']> }> {
+  const names: BackupFileName[] = [];
+  const counts: Partial<BackupManifest['counts']> = {};
+  for (const kind of DECISION_KINDS) {
+    const rows = await snapshotDecisions(kind, dataDir, path.join(staging, `.${kind.countKey}-copy.db`));
+    if (!rows) continue;
+    await writeDecisionsDb(kind, staging, rows);
+    names.push(kind.file);
+    counts[kind.countKey] = rows.length;
+  }
+  return { names, counts };
+}
+
+/** A rotation's pending home (lib/crypto/master-key.ts): until it settles the data keys may be wrapped under either key. */
 function refuseDuringRotation(dataDir: string): void {
   const { keyPending, kmsPending, envPending } = homePaths(dataDir);
   const pending = [keyPending, kmsPending, envPending].find((file) => existsSync(file));
@@ -138,12 +155,9 @@ export async function takeBackup(options: { dataDir: string; file: string; now?:
       await snapshotSqlite(appDbPath, path.join(staging, APP_DB_FILE));
       names.push(APP_DB_FILE);
     }
-    // Suppressions are vouched for by the audit log: none without app.db (none can be made without it).
-    const suppressions = withAppDb ? await snapshotSuppressions(dataDir, path.join(staging, '.findings-copy.db')) : null;
-    if (suppressions) {
-      await writeSuppressionsDb(staging, suppressions);
-      names.push(FINDINGS_DB_FILE);
-    }
+    // Decisions are vouched for by the audit log: none without app.db (none can be made without it).
+    const decisions = withAppDb ? await carryDecisions(dataDir, staging) : { names: [], counts: {} };
+    names.push(...decisions.names);
     // A rotation that ran meanwhile would pair the copied store with another key.
     refuseDuringRotation(dataDir);
     const sealedKeyAfter = readSealedKey(dataDir);
@@ -154,7 +168,7 @@ export async function takeBackup(options: { dataDir: string; file: string; now?:
       names.push(SEALED_KEY_FILE);
     }
 
-    const counts: BackupManifest['counts'] = { items: 0, versions: 0, auditEntries: 0, ...(suppressions ? { suppressions: suppressions.length } : {}) };
+    const counts: BackupManifest['counts'] = { items: 0, versions: 0, auditEntries: 0, ...decisions.counts };
     let head = { seq: 0, hash: GENESIS_HASH };
     const store = openCopy(path.join(staging, DB_FILE));
     try {

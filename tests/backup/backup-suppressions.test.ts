@@ -136,6 +136,10 @@ describe('a backup carries the suppressions', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Suppressions: 3 restored, each as the audit log records it (the findings themselves are recomputed after the first sync).');
     expect(run.stdout).toMatch(/^Backup of \S+: secrets\.db, app\.db, findings\.db; 2 items, 2 versions, \d+ audit entries, 3 finding suppressions\.$/m);
+    // A version-2 backup (no alerts.db) restores as before, and says it brings no silences.
+    expect(run.stdout).toContain(
+      'This backup holds no alerts store (it was taken by an older version, or before alerts were first used): open alerts are raised again by the next evaluation, and no silences are restored.',
+    );
     expect(listing(restored).map((l) => l.split(' ')[0])).toEqual(['app.db', 'findings.db', 'secrets.db']);
     expect(statSync(path.join(restored, 'findings.db')).mode & 0o777).toBe(0o600);
     const after = await listedIn(restored);
@@ -175,6 +179,7 @@ describe('a backup without findings.db (an older backup, or no findings yet)', (
     const lines: string[] = [];
     const result = await restoreBackup({ file, dataDir: restored, env: readEnv({ ...process.env, MASTER_KEY: key }), say: (line) => lines.push(line) });
     expect(result.suppressions).toBeNull();
+    expect(result.silences).toBeNull();
     expect(lines).toContain(
       'This backup holds no findings store (it was taken by an older version, or before findings were first evaluated): findings are recomputed after the first sync, and no suppressions are restored.',
     );
