@@ -1,7 +1,7 @@
 // npm run backup -- FILE
 // A consistent copy of the dashboard's SQLite data (DATA_DIR/secrets.db and app.db, and the
-// KMS-sealed master key DATA_DIR/master.key.kms when there is one, and the findings' suppressions
-// from DATA_DIR/findings.db) in one file, taken with SQLite's
+// KMS-sealed master key DATA_DIR/master.key.kms when there is one, the findings' suppressions
+// from DATA_DIR/findings.db and the alert silences from DATA_DIR/alerts.db) in one file, taken with SQLite's
 // online backup API: safe while the server runs. Never the plaintext master key. Exit codes: 0
 // written; 1 the backup failed (nothing left behind); 2 nothing written (bad arguments, FILE
 // exists, DATA_DIR is not a deployment, DATABASE_URL set: use pg_dump).
@@ -17,8 +17,9 @@ const usage = `usage: npm run backup -- FILE
 
 Writes a backup of DATA_DIR (secrets.db: the built-in store's values, sealed, and its keys, sealed;
 app.db: users, API tokens, the audit log; master.key.kms when the master key is sealed by KMS;
-findings.db: the suppressions reviewers wrote, not the findings, which are recomputed) to FILE, a
-new file. Safe while the dashboard runs. The backup holds ciphertext only: without the
+findings.db: the suppressions reviewers wrote, not the findings, which are recomputed; alerts.db:
+the silences admins set, not the alerts and their deliveries, which the next evaluation raises
+again) to FILE, a new file. Safe while the dashboard runs. The backup holds ciphertext only: without the
 master key (DATA_DIR/master.key, MASTER_KEY, or the KMS key) it is useless, so keep the key
 somewhere else than the backups. Restore with: npm run restore -- FILE
 
@@ -79,6 +80,11 @@ async function main(argv: string[]): Promise<number> {
       manifest.counts.suppressions === undefined
         ? '  No findings store yet: no suppressions to carry.'
         : `  ${manifest.counts.suppressions} finding suppressions (the findings themselves are recomputed after a restore)`,
+    );
+    console.log(
+      manifest.counts.silences === undefined
+        ? '  No alerts store yet: no silences to carry.'
+        : `  ${manifest.counts.silences} alert silences (open alerts and deliveries are raised again by the next evaluation after a restore)`,
     );
     console.log(
       manifest.files.some((f) => f.name === 'master.key.kms')

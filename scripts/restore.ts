@@ -3,7 +3,7 @@
 // is checked before anything lands in DATA_DIR: the file is a backup, its checksums, each database's
 // integrity, the row counts against its manifest, the master key opens it (MASTER_KEY, --key-file,
 // or KMS for a backup whose master key is sealed by KMS), every value decrypts, the audit chain
-// verifies under the audit chain key, and each finding suppression is as that log records it. Exit
+// verifies under the audit chain key, and each finding suppression and alert silence is as that log records it. Exit
 // codes: 0 restored; 1 a check failed (the backup is damaged or altered, or the key is not its key),
 // nothing restored; 2 nothing done (bad arguments, not a backup, DATA_DIR not empty, no usable
 // master key, DATABASE_URL set).
@@ -19,7 +19,7 @@ const usage = `usage: npm run restore -- FILE [--key-file PATH]
 Restores the backup FILE (made by npm run backup) into DATA_DIR, which must be empty or absent:
 a restore never overwrites data. The backup is checked first (checksums, SQLite integrity, row
 counts, every value decrypts with the master key, the audit chain verifies, each finding
-suppression is as the audit log records it); if any check fails nothing is restored. Stop the dashboard before restoring, start it afterwards.
+suppression and alert silence is as the audit log records it); if any check fails nothing is restored. Stop the dashboard before restoring, start it afterwards.
 
 The master key (a backup holds none in the clear):
   --key-file PATH   a copy of the old DATA_DIR/master.key

@@ -155,6 +155,15 @@ describe('a backup carries the alert silences', () => {
     expect(manifest.counts.suppressions).toBeUndefined();
   });
 
+  it('says so when taken from the command line', async () => {
+    const run = await runCli('backup', [path.join(temp.dir, 'cli.backup')], { DATA_DIR: dataDir, MASTER_KEY: undefined, LOG_LEVEL: 'silent' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/: secrets\.db, app\.db, alerts\.db$/m);
+    expect(run.stdout).toContain('  3 alert silences (open alerts and deliveries are raised again by the next evaluation after a restore)');
+    expect(run.stdout).toContain('  No findings store yet: no suppressions to carry.');
+  }, 30_000);
+
   it('restores them into a fresh DATA_DIR: the same ids, rules and items, reasons, expiries, authors and lifts (CLI)', async () => {
     const restored = path.join(temp.dir, 'restored');
     const run = await runCli('restore', [good, '--key-file', keyFile], { DATA_DIR: restored, MASTER_KEY: undefined, LOG_LEVEL: 'silent' });
