@@ -17,9 +17,9 @@ import type { BackupFileName, DecisionCountKey } from './container';
 // - alerts.db: the silences admins set. The alerts (open or resolved), the delivery queue and log and
 //   the digests sent are state the next evaluation rebuilds: every condition that still holds opens
 //   its alert again and queues its message, so an alert that was open, or whose trigger was still
-//   waiting in the queue, is simply raised again (receivers see the same alert key). What is lost is
-//   a resolve still queued (its alert's condition cleared just before the backup): nothing reopens
-//   to resolve it, so a receiver may keep that one open until someone closes it. Carrying the queue
+//   waiting in the queue, is simply raised again (one already sent is sent once more). What is lost
+//   is a resolve still queued (its condition cleared just before the backup): nothing reopens to
+//   resolve it, so a receiver may keep that one open until someone closes it. Carrying the queue
 //   instead would send whatever a row edited in the backup says, to a real channel.
 //
 // Each decision is vouched for by its entry in the keyed audit chain (made, and lifted); the carried
