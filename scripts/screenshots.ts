@@ -27,6 +27,8 @@ export const VIEWS = [
   { file: 'item.png', path: '/items/sim-prod-secrets/prod/payments/db-password', caption: 'A secret: rotation state, versions and the Access panel from CloudTrail', fullPage: true },
   { file: 'audit.png', path: '/audit?store=sim-prod-secrets&event=GetSecretValue', caption: 'The audit timeline filtered to reads of production secrets' },
   { file: 'freshness.png', path: '/freshness?status=overdue', caption: 'The overdue list, worst first' },
+  { file: 'findings.png', path: '/findings', caption: "Findings: Prowler's and Security Hub's secrets controls and their Parameter Store counterparts, on the live inventory" },
+  { file: 'alerts.png', path: '/alerts', caption: "Alerts: the rules, what is open, worst first, and what reached on-call's channel" },
 ] as const;
 
 interface Target {
@@ -44,7 +46,8 @@ async function startDemo(): Promise<Target> {
   const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, DEMO_DATA: '1', ADMIN_EMAIL: email, ADMIN_PASSWORD: password, LOG_LEVEL: 'warn' },
+    // Alerts evaluated every 10 s rather than every minute, so the alerts page has its deliveries sooner.
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, DEMO_DATA: '1', ADMIN_EMAIL: email, ADMIN_PASSWORD: password, LOG_LEVEL: 'warn', ALERTS_EVALUATE_SECONDS: '10' },
   });
   const stop = () => {
     child.kill('SIGTERM');
@@ -98,6 +101,24 @@ async function main(): Promise<void> {
           if ((body.entries?.length ?? 0) === 0) return undefined;
         }
         return true;
+      },
+      deadline,
+    );
+
+    // The findings evaluated on the synced stores, and the demo's alerts delivered.
+    await waitFor(
+      'the findings of the simulated stores',
+      async () => {
+        const body = (await (await api.get('/api/v1/findings?control=new-reader')).json()) as { items?: unknown[] };
+        return (body.items?.length ?? 0) > 0 ? true : undefined;
+      },
+      deadline,
+    );
+    await waitFor(
+      "the demo's alerts delivered",
+      async () => {
+        const body = (await (await api.get('/api/v1/alerts')).json()) as { deliveries?: { status: string }[] };
+        return (body.deliveries ?? []).filter((d) => d.status === 'delivered').length >= 3 ? true : undefined;
       },
       deadline,
     );
