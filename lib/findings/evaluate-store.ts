@@ -94,6 +94,11 @@ export async function evaluateStore(
     /** AWS stores whose connection the consumer scan reads. */
     consumers?: StoreConsumers;
     /**
+     * The CloudTrail sources have every event up to the new-reader window (lib/cloudtrail/history-complete.ts);
+     * false while they first walk their history, when regular readers would look new. Default true.
+     */
+    historyComplete?: boolean;
+    /**
      * An incremental pass (lib/findings/findings.ts): given what the store's reads moved (null: read
      * whole), the items to evaluate, or null for every item. Only those items' findings are answered.
      */
@@ -122,7 +127,7 @@ export async function evaluateStore(
       byName = new ReadsByName(known.reads ?? (await inputs.events.readsOfStore(store.id, from)));
       versioned = groupByItem(await inputs.events.versionedReadsOfStore(store.id, from));
       // A reader is new only when the index reaches back the whole look-back before the window.
-      newReadersKnowable = Date.parse(known.coverage) <= windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS;
+      newReadersKnowable = Date.parse(known.coverage) <= windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS && (inputs.historyComplete ?? true);
     }
   }
   const raised: RaisedRow[] = [];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { runWhileLeader, type LeaderHandle } from '@/lib/background/leader';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { DEFAULT_NEW_READER_DAYS } from '@/lib/cloudtrail/event-queries';
+import { historyComplete } from '@/lib/cloudtrail/history-complete';
 import type { SourceState } from '@/lib/cloudtrail/types';
 import { readEnv } from '@/lib/config/env';
 import { loadStoreConfigs } from '@/lib/config/stores';
@@ -199,10 +200,12 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
       const stamps = await index.itemStamps(store.id);
       const settings = findingSettings();
       const t = now.getTime();
+      // No new readers while the sources first walk their history (a regular reader would look new); its end evaluates every item again.
+      const readersKnown = historyComplete(sources, new Date(t - settings.newReaderDays * 86_400_000).toISOString());
       let base = '';
       let full = true;
       const select = async ({ coverage, moved }: { coverage: string | null; moved: ReadsMoved | null }): Promise<Set<string> | null> => {
-        base = JSON.stringify([settings, coverage, inputs.consumers]);
+        base = JSON.stringify([settings, coverage, inputs.consumers, readersKnown]);
         if (!previous || !moved || !last || previous.base !== base || previous.run !== runKey(last)) return null;
         if (t < previous.fullAt || Math.floor(t / HOUR_MS) !== Math.floor(previous.fullAt / HOUR_MS)) return null;
         const moving = itemsThatMoved(previous, stamps, policyTimes, moved);
@@ -220,6 +223,7 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
           signature,
           readCache: reads,
           select,
+          historyComplete: readersKnown,
           ...(isPolicySource(store) ? { policies: await db.policyReadings(store.id) } : {}),
           ...(store.kind !== 'local' ? { consumers: await db.consumers.forEvaluation(store.id) } : {}),
         },

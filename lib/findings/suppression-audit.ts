@@ -1,5 +1,5 @@
 // How suppressions appear in the audit chain: written by lib/data/findings.ts, and read back by a
-// restore (lib/backup/check-suppressions.ts), which trusts a backed-up suppression only as far as
+// restore (lib/backup/check-decisions.ts), which trusts a backed-up suppression only as far as
 // its audit entry vouches for it. One place, so the two cannot drift apart.
 
 export const SUPPRESS_ACTION = 'finding.suppress';
