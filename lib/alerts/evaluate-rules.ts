@@ -43,7 +43,8 @@ export async function evaluateAlertRules(rules: readonly AlertRule[], now: Date 
         out.push({ ruleId: rule.id, event, subjects, ...(counts ? { counts } : {}), durationMs: performance.now() - started });
       } catch (error) {
         const message = error instanceof Error ? error.message : 'unknown error';
-        logger.error({ rule: rule.id, event, err: message }, 'alert condition failed');
+        if (error instanceof Error && error.name === 'NotKnownYet') logger.debug({ rule: rule.id, event, why: message }, 'alert condition not known yet');
+        else logger.error({ rule: rule.id, event, err: message }, 'alert condition failed');
         out.push({ ruleId: rule.id, event, subjects, error: message, durationMs: performance.now() - started });
       }
     }

@@ -16,12 +16,15 @@ function lookupsWalked(state: SourceState): boolean {
 }
 
 /**
- * Whether the index holds every event before `until` (ISO): every LookupEvents source has walked
- * its 90 days, or every trail bucket has been read past `until`. Without sources nothing is known.
+ * Whether the index holds every event before `until` (ISO). With LookupEvents sources (every AWS
+ * store's connection has one), once each has walked its 90 days: the recent history is in, whatever
+ * a trail bucket is still filling in further back. With trail buckets alone, once each has been read
+ * past `until` (a bucket whose account has been quiet since stays short of it: the history is then
+ * not known to be complete). Without sources nothing is known.
  */
 export function historyComplete(sources: readonly SourceState[], until: string): boolean {
   const lookups = sources.filter((s) => s.kind === 'lookup-events');
+  if (lookups.length > 0) return lookups.every(lookupsWalked);
   const trails = sources.filter((s) => s.kind === 'cloudtrail-s3');
-  if (lookups.length > 0 && lookups.every(lookupsWalked)) return true;
   return trails.length > 0 && trails.every((s) => s.lastEventTime !== null && s.lastEventTime >= until);
 }

@@ -29,8 +29,8 @@ describe('historyComplete', () => {
     ['a trail bucket read up to before the moment (oldest first: the recent days are still to come)', [trail('2026-11-27T23:00:00.000Z')], false],
     ['a trail bucket read past the moment', [trail('2026-12-04T22:00:00.000Z')], true],
     ['a trail bucket with nothing read yet', [trail(null)], false],
-    ['a bucket behind, but every LookupEvents walk done', [trail('2026-10-01T00:00:00.000Z'), lookup(every(walked))], true],
-    ['a walk still on, but every bucket read past the moment', [trail('2026-12-04T22:00:00.000Z'), lookup(every(walking))], true],
+    ['a bucket behind, but every LookupEvents walk done (the recent history is in)', [trail('2026-10-01T00:00:00.000Z'), lookup(every(walked))], true],
+    ['a bucket read past the moment, but a LookupEvents walk still on (its newest-first days are ahead of the rest)', [trail('2026-12-04T22:00:00.000Z'), lookup(every(walking))], false],
     ['an unreadable cursor (another version) counts as not walked', [source('lookup-events', { cursor: { version: 9 } })], false],
   ] as const)('%s: %s', (_name, sources, expected) => {
     expect(historyComplete(sources as unknown as SourceState[], UNTIL)).toBe(expected);

@@ -28,6 +28,17 @@ export interface ConditionContext {
 /** The subjects for which one event holds now, for one rule. */
 export type Condition = (rule: ConditionRule, context: ConditionContext) => Promise<ConditionSubject[]>;
 
+/**
+ * What a condition throws when the data it needs is still coming in (CloudTrail's history while its
+ * sources first walk it): nothing is recorded, so open alerts stay open and none flaps open and shut.
+ */
+export class NotKnownYet extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotKnownYet';
+  }
+}
+
 /** The configured stores the rule selects (every store without selector.stores). */
 export async function storesOf(rule: ConditionRule): Promise<SecretStore[]> {
   const wanted = rule.selector?.stores;

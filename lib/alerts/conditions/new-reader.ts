@@ -1,6 +1,7 @@
 import 'server-only';
 import { globMatchesName } from '@/lib/auth/path-glob';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
+import { historyComplete } from '@/lib/cloudtrail/history-complete';
 import { NEW_READER_LOOKBACK_DAYS, DEFAULT_NEW_READER_DAYS, type EventQueries, type ReadProbe } from '@/lib/cloudtrail/event-queries';
 import { hasInventory, inventoryIndexOf, inventoryStatusOf } from '@/lib/inventory/store-status';
 import { ReadsByName, summariseReads } from '@/lib/findings/evaluate-store';
@@ -8,7 +9,7 @@ import type { IndexedItem } from '@/lib/inventory/inventory-index';
 import { itemHref } from '@/lib/links';
 import { ancestorsOf, folderOf } from '@/lib/validations/item-name';
 import type { ConditionSubject } from '../messages';
-import { absoluteUrl, DAY_MS, ownerAndTeam, pathScopeOf, selectsOwner, storesOf, type Condition } from './common';
+import { absoluteUrl, DAY_MS, NotKnownYet, ownerAndTeam, pathScopeOf, selectsOwner, storesOf, type Condition } from './common';
 
 // new-reader: principals whose first successful read of an item lies within the rule's
 // newReaderDays (default 7) and who had not read it in the 90 days before, as the Access panel and
@@ -66,7 +67,10 @@ export const newReaderCondition: Condition = async (rule, { now }) => {
   const from = new Date(windowStart - NEW_READER_LOOKBACK_DAYS * DAY_MS).toISOString();
   const scope = pathScopeOf(rule);
   const paths = rule.selector?.paths;
-  const events = (await auditEventIndex()).queries;
+  const index = await auditEventIndex();
+  // While the sources first walk their history, regular readers look new (lib/cloudtrail/history-complete.ts).
+  if (!historyComplete(await index.listSourceStates(), windowFrom)) throw new NotKnownYet("CloudTrail's history is still being read");
+  const events = index.queries;
   const subjects: ConditionSubject[] = [];
 
   for (const store of await storesOf(rule)) {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertsDb } from '@/lib/alerts/alerts';
 import { accessDeniedCondition } from '@/lib/alerts/conditions/access-denied';
 import { newReaderCondition } from '@/lib/alerts/conditions/new-reader';
 import { evaluateAlertRules } from '@/lib/alerts/evaluate-rules';
@@ -7,7 +8,7 @@ import { EventQueries } from '@/lib/cloudtrail/event-queries';
 import type { CloudTrailRecord, StoreLocator } from '@/lib/cloudtrail/types';
 import { DATABASES } from '../../support/databases';
 import { rule } from '../support/alerts-fixture';
-import { ACCOUNT, aged, DAY, keys, openConditionsDashboard, REGION, walk, type ConditionsDashboard } from './support';
+import { ACCOUNT, aged, DAY, keys, lookupsWalked, openConditionsDashboard, REGION, walk, type ConditionsDashboard } from './support';
 
 // new-reader and access-denied from the CloudTrail index: who started reading an item (alone or
 // through a folder read) inside the window and had not read it in the 90 days before, and who was
@@ -84,7 +85,8 @@ describe.each(DATABASES)('CloudTrail conditions (%s)', (database) => {
     ]);
     await walk('prod-secrets', [aged('/prod/stripe', NOW, 10)]);
     const index = await auditEventIndex();
-    await index.ingest('trail', 'cloudtrail-s3', { account: ACCOUNT, region: REGION }, RECORDS, { cursor: { n: 1 }, lastSuccessAt: NOW.toISOString() }, LOCATORS);
+    await index.ingest('trail', 'cloudtrail-s3', { account: ACCOUNT, region: REGION }, RECORDS, { cursor: { n: 1 }, lastEventTime: NOW.toISOString(), lastSuccessAt: NOW.toISOString() }, LOCATORS);
+    await lookupsWalked(NOW, LOCATORS);
   });
   afterAll(async () => dashboard.close());
 
@@ -168,6 +170,23 @@ describe.each(DATABASES)('CloudTrail conditions (%s)', (database) => {
         ['access-denied', 1],
         ['new-reader', 5],
       ]);
+    });
+  });
+
+  // Last: it adds a source still on its first walk.
+  describe('while CloudTrail history is still coming in', () => {
+    it('new-reader is not known (regular readers would look new): nothing is recorded, open alerts stay open', async () => {
+      const r = rule({ id: `history-${database}`, events: ['new-reader'], selector: { stores: ['prod-params'] } });
+      expect((await evaluateAlertRules([r], NOW))[0]!.counts?.opened).toBe(5);
+      const walking = { walk: { start: new Date(NOW.getTime() - 90 * DAY).toISOString(), end: NOW.toISOString(), nextToken: 'p', newest: NOW.toISOString(), oldest: new Date(NOW.getTime() - DAY).toISOString() }, resumeFrom: null, newest: NOW.toISOString() };
+      const cursor = { version: 1, lookups: { 'ssm.amazonaws.com': walking, 'secretsmanager.amazonaws.com': walking, 'kms.amazonaws.com': walking } };
+      await (await auditEventIndex()).ingest('lookups-new-account', 'lookup-events', { account: ACCOUNT, region: REGION }, [], { cursor, lastSuccessAt: NOW.toISOString() }, LOCATORS);
+      await expect(newReaderCondition(rule({ events: ['new-reader'] }), { now: NOW })).rejects.toThrow("CloudTrail's history is still being read");
+      // Ten days on, every new reader would have resolved; not known yet, they stay open.
+      const outcome = (await evaluateAlertRules([r], new Date(NOW.getTime() + 10 * DAY)))[0]!;
+      expect(outcome).toMatchObject({ subjects: null, error: "CloudTrail's history is still being read" });
+      expect(outcome.counts).toBeUndefined();
+      expect(await (await alertsDb()).alerts({ limit: 10, ruleId: r.id, status: 'open' })).toHaveLength(5);
     });
   });
 });

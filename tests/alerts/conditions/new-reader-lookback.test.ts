@@ -7,7 +7,7 @@ import { ReadsByName, summariseReads } from '@/lib/findings/evaluate-store';
 import { seededRandom } from '@/lib/random/seeded-random';
 import { DATABASES } from '../../support/databases';
 import { rule } from '../support/alerts-fixture';
-import { ACCOUNT, aged, DAY, openConditionsDashboard, REGION, walk, type ConditionsDashboard } from './support';
+import { ACCOUNT, aged, DAY, lookupsWalked, openConditionsDashboard, REGION, walk, type ConditionsDashboard } from './support';
 
 // new-reader looks back only for the names and principals read inside its window
 // (EventQueries.wereRead); its answer must stay the one of the whole-window computation it replaced:
@@ -107,7 +107,8 @@ describe.each(DATABASES)('new-reader against the whole-window computation (%s)',
     await walk('prod-params', PARAMETERS.map((n) => aged(n, new Date(NOW), 10)));
     await walk('prod-secrets', SECRETS.map((n) => aged(n, new Date(NOW), 10)));
     const index = await auditEventIndex();
-    await index.ingest('trail', 'cloudtrail-s3', { account: ACCOUNT, region: REGION }, RECORDS, { cursor: { n: 1 }, lastSuccessAt: new Date(NOW).toISOString() }, LOCATORS);
+    await index.ingest('trail', 'cloudtrail-s3', { account: ACCOUNT, region: REGION }, RECORDS, { cursor: { n: 1 }, lastEventTime: new Date(NOW).toISOString(), lastSuccessAt: new Date(NOW).toISOString() }, LOCATORS);
+    await lookupsWalked(new Date(NOW), LOCATORS);
     queries = index.queries;
   });
   afterAll(async () => dashboard.close());

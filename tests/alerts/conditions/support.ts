@@ -58,3 +58,14 @@ export async function walk(storeId: string, records: InventoryRecord[]): Promise
 export function keys(subjects: readonly ConditionSubject[]): string[] {
   return subjects.map((s) => `${s.storeId} ${s.name}${s.principal ? ` ${s.principal}` : ''}`).sort();
 }
+
+/**
+ * The account's LookupEvents source as it is once every lookup has walked its 90 days: with it the
+ * index's history counts as complete (lib/cloudtrail/history-complete.ts), as in any deployment past
+ * its first minutes. Its events come with the trail's in these tests.
+ */
+export async function lookupsWalked(now: Date, locators: Parameters<Awaited<ReturnType<typeof auditEventIndex>>['ingest']>[5]): Promise<void> {
+  const lookup = { walk: null, resumeFrom: new Date(now.getTime() - 5 * 60_000).toISOString(), newest: now.toISOString() };
+  const cursor = { version: 1, lookups: { 'ssm.amazonaws.com': lookup, 'secretsmanager.amazonaws.com': lookup, 'kms.amazonaws.com': lookup } };
+  await (await auditEventIndex()).ingest('lookups', 'lookup-events', { account: ACCOUNT, region: REGION }, [], { cursor, lastSuccessAt: now.toISOString() }, locators);
+}
