@@ -115,7 +115,7 @@ test('browses Secrets Manager down to a secret with rotation, version stages and
 
   await page.getByRole('link', { name: 'stripe-api-key', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('/prod/payments/stripe-api-key');
-  await expect(page.locator('main header')).toContainText('Stripe key, rotated by Lambda');
+  await expect(page.getByTestId('item-header')).toContainText('Stripe key, rotated by Lambda');
   await expect(metadataRow(page, 'ARN')).toHaveText(secretArnPattern('prod/payments/stripe-api-key'));
   await expect(metadataRow(page, 'KMS key')).toHaveText(PAYMENTS_KEY_ARN);
   await expect(metadataRow(page, 'Tags')).toContainText('team=payments');

@@ -82,7 +82,7 @@ export default async function ItemPage({ params }: Props) {
   return (
     <div className="space-y-6">
       <Breadcrumbs storeId={view.store.id} folders={ancestorsOf(item.folder)} current={leafOf(item.name)} />
-      <header className="space-y-1">
+      <header className="space-y-1" data-testid="item-header">
         <div className="flex flex-wrap items-center gap-3">
           <h1 className="break-all font-mono text-xl font-semibold">{item.name}</h1>
           <KindBadge kind={item.kind} />
