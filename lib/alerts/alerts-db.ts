@@ -646,7 +646,6 @@ export class AlertsDb {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Silences, newest first. */
   /** Silences, newest first; a `reach` short of everything keeps those of items within it (not a whole rule's). */
   async silences(limit: number, reach?: AlertReach): Promise<StoredSilence[]> {
     let query = this.db.selectFrom('alert_silences').selectAll().orderBy('id', 'desc').limit(limit);

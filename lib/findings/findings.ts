@@ -177,6 +177,8 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
   const events = await auditEventIndex();
   // The CloudTrail sources' positions, read once for every store's signature.
   const sources = await events.listSourceStates();
+  // No new readers while the sources first walk their history (a regular reader would look new); its end evaluates every item again.
+  const readersKnown = historyComplete(sources, new Date(now.getTime() - findingSettings().newReaderDays * 86_400_000).toISOString());
   const results = new Map<string, StoreOutcome>();
   for (const store of await getStores()) {
     if (options.storeIds && !options.storeIds.includes(store.id)) continue;
@@ -200,8 +202,6 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
       const stamps = await index.itemStamps(store.id);
       const settings = findingSettings();
       const t = now.getTime();
-      // No new readers while the sources first walk their history (a regular reader would look new); its end evaluates every item again.
-      const readersKnown = historyComplete(sources, new Date(t - settings.newReaderDays * 86_400_000).toISOString());
       let base = '';
       let full = true;
       const select = async ({ coverage, moved }: { coverage: string | null; moved: ReadsMoved | null }): Promise<Set<string> | null> => {
