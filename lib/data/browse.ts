@@ -1,5 +1,5 @@
 import 'server-only';
-import { can, canListSubtree, listableNamePattern, listableNamePatternBelow } from '@/lib/auth/authorize';
+import { can, canListSubtree, listableNamePattern, listableNamePatternBelow, listableNameRanges } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { getStore, getStores } from '@/lib/stores/registry';
@@ -92,7 +92,7 @@ export async function folderVisible(principal: Principal, index: InventoryIndex,
   if (!can(principal, 'list', { storeId, folder: path })) return false;
   if (canListSubtree(principal, storeId, path)) return true;
   const pattern = listableNamePattern(principal, storeId);
-  return pattern !== false && index.anyItemBelow(storeId, path, pattern);
+  return pattern !== false && index.anyItemBelow(storeId, path, pattern, pattern === null ? null : listableNameRanges(principal, storeId));
 }
 
 async function visibleChildFolders(principal: Principal, index: InventoryIndex, storeId: string, path: string) {
@@ -134,11 +134,13 @@ export async function getFolderView(
     return { ...base, folders: [], items: [], nextCursor: null, totalItems: 0, tree: [], pending: true };
   }
   const index = await inventoryIndexOf(store);
+  // Where the grants' names lie, so the cut walks only those ranges of the name index.
+  const nameRanges = pattern === null ? null : listableNameRanges(principal, storeId);
   const folder = await index.getFolder(storeId, path);
-  if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern))))) return null;
+  if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern, nameRanges))))) return null;
   const now = new Date();
   const statuses = query.status?.length ? query.status : undefined;
-  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern, statuses, now };
+  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern, nameRanges, statuses, now };
   const [page, totalItems, folders, tree] = await Promise.all([
     index.folderPage({ ...filter, sort: query.sort, dir: query.dir, cursor: query.after, limit: FOLDER_PAGE_SIZE }),
     pattern === null && !filter.q && !statuses ? Promise.resolve(folder?.directItems ?? 0) : index.countItems(filter),
@@ -201,6 +203,7 @@ export async function listItemsPage(
     cursor: query.cursor,
     limit: query.limit,
     namePattern: pattern,
+    nameRanges: pattern === null ? null : listableNameRanges(principal, storeId),
   });
   return {
     status,
