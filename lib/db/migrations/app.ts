@@ -159,4 +159,21 @@ export const APP_MIGRATIONS: Record<string, AreaMigration> = {
       await db.schema.createIndex('external_identities_user').ifNotExists().on('external_identities').columns(['user_id', 'provider']).execute();
     },
   },
+  '0006-audit-chain-verdict': {
+    async up(db: Kysely<any>) {
+      // The audit chain's kept verdicts (lib/audit/chain-verdict-store.ts): one row per kind
+      // ('incremental': how far new entries are verified and any break found; 'full-pass': the last
+      // whole verification or its progress), a JSON body sealed with an HMAC under the audit chain
+      // key, and a version that every write bumps (a write based on a stale read changes nothing).
+      await db.schema
+        .createTable('audit_chain_verdicts')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('mac', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
