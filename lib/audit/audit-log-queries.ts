@@ -1,0 +1,234 @@
+import 'server-only';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { canEverywhere } from '@/lib/auth/authorize';
+import type { Grant } from '@/lib/auth/grants';
+import { grantCoversSubtree } from '@/lib/auth/grants';
+import { compileGlob, globsPattern, nameRanges } from '@/lib/auth/path-glob';
+import type { Principal } from '@/lib/auth/principal';
+import { roleAllows } from '@/lib/auth/roles';
+import { appDb, type AppDatabase } from '@/lib/db/app-db';
+import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
+import { nameScopeBranches } from '@/lib/db/name-scope';
+import { prefixEnd } from '@/lib/db/prefix-range';
+import type { AuditFilters } from '@/lib/validations/audit-filters';
+import type { AuditEntry } from './audit-log';
+
+// Reviewers' questions over the dashboard's own log (audit_log), for the /audit timeline: a page of
+// the filtered set, newest first, and its reads and writes per hour or day. Every filter and the
+// caller's view-audit grants are conditions of one SQL statement, so pages and counts are exact at
+// any size. An entry's target is "store:/name" for an item or folder (lib/data/audit.ts
+// parseTarget), anything else for dashboard-wide entries; its store and name are taken apart in SQL
+// by the same expressions the indexes of migration 0007-audit-log-filters are built on (a query
+// uses an expression index only when it spells the expression the same way).
+
+/** Own-log actions that read a value, and those that write one (the timeline's access filter). */
+export const OWN_READ_ACTIONS = ['reveal'] as const;
+export const OWN_WRITE_ACTIONS = ['rotate', 'generate', 'schedule-rotation', 'import'] as const;
+
+type Condition = RawBuilder<SqlBool>;
+const ALWAYS: Condition = sql<SqlBool>`1 = 1`;
+const NEVER: Condition = sql<SqlBool>`1 = 0`;
+const allOf = (parts: Condition[]): Condition => (parts.length ? sql<SqlBool>`(${sql.join(parts, sql` AND `)})` : ALWAYS);
+const anyOf = (parts: Condition[]): Condition => (parts.length ? sql<SqlBool>`(${sql.join(parts, sql` OR `)})` : NEVER);
+
+/** The target taken apart, per dialect: the same text as the migration's index expressions. */
+interface TargetSql {
+  /** The whole target, compared bytewise. */
+  target: RawBuilder<string>;
+  /** The part before the first ":" (a store id when the target parses). */
+  store: RawBuilder<string>;
+  /** The part after the first ":" (an item or folder name when the target parses), compared bytewise. */
+  name: RawBuilder<string>;
+  /** The target parses as parseTarget decides: ^[a-z0-9][a-z0-9-]{0,62}:/ and no line terminator after. */
+  parsed: Condition;
+  /** The name is a folder's (ends in "/"). */
+  folder: Condition;
+}
+
+/** Line terminators: JavaScript's "." (parseTarget's ".*") stops at them, so a target holding one does not parse. */
+const LINE_TERMINATORS = '\n\r\u2028\u2029';
+
+function targetSql(dialect: DialectName): TargetSql {
+  if (dialect === 'postgres') {
+    return {
+      target: sql<string>`(target COLLATE "C")`,
+      store: sql<string>`split_part(target, ':', 1)`,
+      name: sql<string>`(substr(target, strpos(target, ':') + 1) COLLATE "C")`,
+      parsed: sql<SqlBool>`(target COLLATE "C") ~ ${`^[a-z0-9][a-z0-9-]{0,62}:/[^${LINE_TERMINATORS}]*$`}`,
+      folder: sql<SqlBool>`right(target, 1) = '/'`,
+    };
+  }
+  // SQLite: built-in functions only (a REGEXP call per row would cost a JavaScript call each).
+  return {
+    target: sql<string>`target`,
+    store: sql<string>`substr(target, 1, instr(target, ':') - 1)`,
+    name: sql<string>`substr(target, instr(target, ':') + 1)`,
+    parsed: sql<SqlBool>`(instr(target, ':') BETWEEN 2 AND 64 AND substr(target, 1, 1) GLOB '[a-z0-9]'
+      AND substr(target, 1, instr(target, ':') - 1) NOT GLOB '*[^a-z0-9-]*' AND substr(target, instr(target, ':') + 1, 1) = '/'
+      AND target NOT GLOB ${`*[${LINE_TERMINATORS}]*`})`,
+    folder: sql<SqlBool>`substr(target, -1) = '/'`,
+  };
+}
+
+/** `%text%` for LIKE, with LIKE's own characters escaped (ESCAPE '\'). */
+const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * The filters as a condition on audit_log, or null when the own log cannot match them (source IP
+ * and error code exist only in CloudTrail). The same decisions as the timeline made in JavaScript
+ * before: actor contains (ASCII case ignored, as the CloudTrail side) or equals (lower() both
+ * sides), action, access by action, store, item and path by the parsed target, time range, outcome.
+ */
+export function ownFilterCondition(dialect: DialectName, filters: AuditFilters): Condition | null {
+  if (filters.ip !== undefined || filters.error !== undefined) return null;
+  const t = targetSql(dialect);
+  const parts: Condition[] = [];
+  if (filters.actor !== undefined) {
+    if (filters.actorMatch === 'exact') parts.push(sql<SqlBool>`lower(actor) = lower(${filters.actor})`);
+    else parts.push(sql<SqlBool>`actor ${sql.raw(dialect === 'postgres' ? 'ILIKE' : 'LIKE')} ${likeContains(filters.actor)} ESCAPE '\\'`);
+  }
+  if (filters.event?.length) parts.push(sql<SqlBool>`action IN (${sql.join(filters.event)})`);
+  if (filters.access) parts.push(sql<SqlBool>`action IN (${sql.join([...(filters.access === 'read' ? OWN_READ_ACTIONS : OWN_WRITE_ACTIONS)])})`);
+  if (filters.store !== undefined || filters.item !== undefined || filters.path !== undefined) {
+    parts.push(t.parsed);
+    // With a store, the whole target ("store:/name") is one index range; without, the name is.
+    const head = filters.store !== undefined ? `${filters.store}:` : null;
+    const column = head !== null ? t.target : t.name;
+    if (filters.item !== undefined) parts.push(sql<SqlBool>`${column} = ${`${head ?? ''}${filters.item}`}`);
+    if (filters.path !== undefined) {
+      const prefix = `${head ?? ''}${filters.path}`;
+      parts.push(sql<SqlBool>`${column} >= ${prefix} AND ${column} < ${prefixEnd(prefix)}`);
+    }
+    if (filters.item === undefined && filters.path === undefined && head !== null) {
+      const prefix = `${head}/`;
+      parts.push(sql<SqlBool>`${t.target} >= ${prefix} AND ${t.target} < ${prefixEnd(prefix)}`);
+    }
+  }
+  if (filters.from !== undefined) parts.push(sql<SqlBool>`at >= ${filters.from}`);
+  if (filters.to !== undefined) parts.push(sql<SqlBool>`at <= ${filters.to}`);
+  if (filters.outcome === 'success') parts.push(sql<SqlBool>`outcome NOT IN ('denied', 'failure')`);
+  if (filters.outcome === 'error') parts.push(sql<SqlBool>`outcome IN ('denied', 'failure')`);
+  return allOf(parts);
+}
+
+/** What of the own log a caller may read: every entry, or what their view-audit grants reach. */
+export type OwnLogReach = { all: true } | { all: false; grants: Grant[] };
+
+export function ownLogReach(principal: Principal): OwnLogReach {
+  if (canEverywhere(principal, 'view-audit')) return { all: true };
+  return { all: false, grants: principal.grants.filter((g) => roleAllows(g.role, 'view-audit')) };
+}
+
+/**
+ * One regular expression matching the folders whose whole subtree the globs cover, exactly as
+ * lib/auth/path-glob.ts globCoversSubtree decides: a glob whose levels after some literal or
+ * wildcard levels are all "**" covers every folder those levels begin (its own and deeper ones).
+ * null when no glob covers any folder.
+ */
+export function subtreeFoldersPattern(globs: readonly string[]): string | null {
+  const alternatives = globs.flatMap(compileGlob).flatMap((c) => {
+    const first = c.levels.findIndex((l) => l.anyDepth);
+    if (first < 0 || !c.levels.slice(first).every((l) => l.anyDepth)) return [];
+    const head = c.levels.slice(0, first).map((l) => `${(l as { source: string }).source}/`).join('');
+    return [`(?:^/${head}(?:[^/]*/)*$)`];
+  });
+  return alternatives.length ? alternatives.join('|') : null;
+}
+
+/**
+ * The caller's grants as a condition on audit_log: the same decision as lib/data/audit.ts mayRead.
+ * An entry on an item: a grant covering its store and name (lib/db/name-scope.ts, the shared cut);
+ * on a folder: a grant covering the folder's whole subtree; dashboard-wide entries (no store
+ * target): auditors of everything only.
+ */
+export function ownReachCondition(dialect: DialectName, reach: OwnLogReach): Condition {
+  if (reach.all) return ALWAYS;
+  const t = targetSql(dialect);
+  const items: Condition[] = [];
+  const folders: Condition[] = [];
+  for (const grant of reach.grants) {
+    // A grant on every store: its store condition is always true ('' = '').
+    const stores = grant.stores ?? [''];
+    const storeColumn = grant.stores === null ? sql<string>`''` : t.store;
+    const namePattern = grantCoversSubtree(grant, '/') ? null : globsPattern(grant.paths);
+    const ranges = nameRanges(grant.paths);
+    for (const storeId of stores) items.push(...nameScopeBranches(dialect, { storeId, namePattern, ranges }, storeColumn, t.name));
+    const folderPattern = subtreeFoldersPattern(grant.paths);
+    if (folderPattern !== null) {
+      const store = grant.stores === null ? [] : [sql<SqlBool>`${t.store} IN (${sql.join(grant.stores)})`];
+      folders.push(allOf([...store, regexpMatch(dialect, t.name, folderPattern)]));
+    }
+  }
+  return allOf([t.parsed, anyOf([allOf([sql<SqlBool>`NOT ${t.folder}`, anyOf(items)]), allOf([t.folder, anyOf(folders)])])]);
+}
+
+/** Where a page starts: after this entry in newest-first order (time, then seq). */
+export interface OwnLogPosition {
+  at: string;
+  seq: number;
+}
+
+type AuditRow = { seq: number | string; at: string; actor: string; action: string; target: string; outcome: string; details: string; prev_hash: string; hash: string };
+
+function toEntry(r: AuditRow): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    outcome: r.outcome as AuditEntry['outcome'],
+    details: JSON.parse(r.details) as AuditEntry['details'],
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export interface OwnLogQuery {
+  filters: AuditFilters;
+  reach: OwnLogReach;
+}
+
+export class AuditLogQueries {
+  private readonly dialect: DialectName;
+
+  constructor(private readonly db: Kysely<AppDatabase>) {
+    this.dialect = dialectOf(db);
+  }
+
+  private where(query: OwnLogQuery, extra: Condition[] = []): Condition | null {
+    const filters = ownFilterCondition(this.dialect, query.filters);
+    if (filters === null) return null;
+    return allOf([filters, ownReachCondition(this.dialect, query.reach), ...extra]);
+  }
+
+  /**
+   * Up to `limit` entries of the filtered set the caller may read, newest first (by time, then
+   * seq: the timeline merges by time), after `after`.
+   */
+  async page(query: OwnLogQuery, limit: number, after?: OwnLogPosition): Promise<AuditEntry[]> {
+    const where = this.where(query, after ? [sql<SqlBool>`(at, seq) < (${after.at}, ${after.seq})`] : []);
+    if (where === null) return [];
+    const { rows } = await sql<AuditRow>`
+      SELECT seq, at, actor, action, target, outcome, details, prev_hash, hash FROM audit_log
+      WHERE ${where} ORDER BY at DESC, seq DESC LIMIT ${limit}`.execute(this.db);
+    return rows.map(toEntry);
+  }
+
+  /** Reads and writes per hour or day (bucket start as the ISO prefix, 13 or 10 characters) of exactly the filtered set. */
+  async chart(query: OwnLogQuery, bucket: 'hour' | 'day'): Promise<{ b: string; reads: number; writes: number }[]> {
+    const where = this.where(query, [sql<SqlBool>`action IN (${sql.join([...OWN_READ_ACTIONS, ...OWN_WRITE_ACTIONS])})`]);
+    if (where === null) return [];
+    const width = sql.raw(bucket === 'hour' ? '13' : '10');
+    const reads = sql.join([...OWN_READ_ACTIONS]);
+    const { rows } = await sql<{ b: string; reads: number | string; n: number | string }>`
+      SELECT substr(at, 1, ${width}) AS b, sum(CASE WHEN action IN (${reads}) THEN 1 ELSE 0 END) AS reads, count(*) AS n
+      FROM audit_log WHERE ${where} GROUP BY substr(at, 1, ${width}) ORDER BY 1`.execute(this.db);
+    return rows.map((r) => ({ b: r.b, reads: Number(r.reads), writes: Number(r.n) - Number(r.reads) }));
+  }
+}
+
+/** The own log's queries on the process's app database. */
+export async function auditLogQueries(): Promise<AuditLogQueries> {
+  return new AuditLogQueries(await appDb());
+}
