@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 import { closeOnSignals } from './sim-http';
 import { cloudTrailLogFile } from './simulated-s3';
-import { startSimulatedOrganisation, type SimulatedAccountSpec } from './simulated-organisation';
+import { GENERATED_REGIONS, generatedOrganisation, startSimulatedOrganisation, type SimulatedAccountSpec } from './simulated-organisation';
 import { DEFAULT_QUOTAS, startSimulatedAws, type ItemSet, type ParameterInput, type QuotaOverrides, type SecretInput } from './simulated-aws';
 import type { LambdaFunctionInput, TaskDefinitionInput } from './simulated-compute';
 import { startSimulatedKms, type SimKmsKey } from './simulated-kms';
@@ -17,19 +17,22 @@ import { startSimulatedKms, type SimKmsKey } from './simulated-kms';
 // `SIMULATOR_URL=http://127.0.0.1:<port>`; everything else goes to stderr. It closes on SIGTERM/SIGINT,
 // and when its stdin closes (a launcher's pipe: it never outlives whoever started it).
 
-const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts FILE | --aws | --kms) [options]
+const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts FILE | --org AxR | --aws | --kms) [options]
 
   --demo                   the demo organisation (simulator/demo): prod 111111111111 us-east-1, staging 222222222222 eu-west-1
   --accounts FILE          an organisation of your own: a JSON list of accounts (SimulatedAccountSpec; a trail
                            object is { bucket, key, records: [CloudTrail records] }, gzipped as CloudTrail writes it;
                            taskDefinitions and functions are TaskDefinitionInput and LambdaFunctionInput lists)
+  --org AxR                a generated organisation: A accounts (ids 900000000001…, aliases acct01…, access key
+                           AKIAORG<13-digit index>, secret key "bench") in R regions each (${GENERATED_REGIONS.join(', ')}),
+                           every account and region holding the --ssm and --secrets sets (generated lazily)
   --aws                    Parameter Store and Secrets Manager of one account, alone (control endpoints under /__)
   --kms                    KMS of one account, alone
   --port N                 port on the host (default 0: a free one)
   --host H                 address to listen on (default 127.0.0.1)
   --latency MS             latency of every answer (default: each service's own, 5 to 30 ms)
 
-Organisation (--demo, --accounts):
+Organisation (--demo, --accounts, --org):
   --no-record              do not record the calls made to it in CloudTrail
   --trail-delivery MS      how often recorded calls are delivered to the trail buckets (default 300000)
   --now MS                 the "now" the demo's data is generated for (epoch ms; default the start time)
@@ -39,7 +42,7 @@ One service (--aws, --kms):
   --region R               the region in every ARN (default us-east-1; KMS refuses requests scoped to another)
   --seed S                 seed of the generated fields (--aws, a number, default 1) or mixed into each key's secret (--kms)
 
---aws:
+--aws (--ssm and --secrets also for --org, in every account and region):
   --ssm PATTERN:COUNT      Parameter Store set, repeatable: hierarchy:N, hierarchy:<root>:N, flat:<folder>:N
   --secrets PATTERN:COUNT  Secrets Manager set, repeatable (same patterns)
                            (with none of --ssm, --secrets, --data: --ssm hierarchy:1000 --secrets hierarchy:200)
@@ -91,6 +94,11 @@ const argsSchema = z
   .object({
     demo: z.boolean(),
     accounts: z.string().min(1),
+    org: z
+      .string()
+      .regex(/^\d{1,3}x\d$/, '--org is ACCOUNTSxREGIONS, e.g. 20x2')
+      .transform((spec) => ({ accounts: Number(spec.split('x')[0]), regions: Number(spec.split('x')[1]) }))
+      .refine((o) => o.accounts >= 1 && o.regions >= 1 && o.regions <= GENERATED_REGIONS.length, `--org needs at least 1 account and 1 to ${GENERATED_REGIONS.length} regions`),
     aws: z.boolean(),
     kms: z.boolean(),
     port: wholeNumber('--port', 65_535),
@@ -128,7 +136,7 @@ const text = { type: 'string' } as const;
 const flag = { type: 'boolean' } as const;
 const many = { type: 'string', multiple: true } as const;
 const OPTIONS = {
-  demo: flag, accounts: text, aws: flag, kms: flag, port: text, host: text, latency: text, 'no-record': flag, 'trail-delivery': text, now: text,
+  demo: flag, accounts: text, org: text, aws: flag, kms: flag, port: text, host: text, latency: text, 'no-record': flag, 'trail-delivery': text, now: text,
   account: text, region: text, seed: text, ssm: many, secrets: many, data: text, 'rotation-delay': text, 'record-calls': flag, 'history-value': text,
   quota: many, 'deny-tags-every': text, 'deny-tags': text, 'deny-history-every': text, 'deny-history': text, 'fail-all': text,
   'scan-window': text, key: many, 'kms-quota': text, help: flag,
@@ -249,7 +257,11 @@ async function startOrganisation(v: Args, port: number, host: string) {
   // --now: the demo launcher keeps one "now" per data directory, so a restart serves the same organisation.
   const now = v.now ?? Date.now();
   // Loaded only for --demo: building the demo's data is most of the start-up.
-  const accounts = v.demo ? (await import('./demo/organisation')).demoOrganisation(now) : accountsFrom(v.accounts!);
+  const accounts = v.demo
+    ? (await import('./demo/organisation')).demoOrganisation(now)
+    : v.org
+      ? generatedOrganisation({ ...v.org, ssmSets: v.ssm ?? [], secretSets: v.secrets ?? [] })
+      : accountsFrom(v.accounts!);
   const org = await startSimulatedOrganisation({ accounts, host, port, now, latencyMs: v.latency, recordCalls: !v['no-record'], trailDeliveryMs: v['trail-delivery'] });
   return {
     ...org,
@@ -285,7 +297,8 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
   if (v.help) return void process.stdout.write(USAGE);
-  if ([v.demo, v.accounts, v.aws, v.kms].filter(Boolean).length !== 1) fail('give one of --demo, --accounts FILE, --aws, --kms');
+  if ([v.demo, v.accounts, v.org, v.aws, v.kms].filter(Boolean).length !== 1) fail('give one of --demo, --accounts FILE, --org AxR, --aws, --kms');
+  if ((v.ssm || v.secrets) && !(v.aws || v.org)) fail('--ssm and --secrets go with --aws or --org');
 
   const started = Date.now();
   const host = v.host ?? '127.0.0.1';

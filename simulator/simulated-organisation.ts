@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 import { cloudTrailRecordOf } from './cloudtrail-recording';
 import { credentialScope, pathOf, sendAwsJson, sendJson, serveOn } from './sim-http';
-import { createSimulatedAws, type ParameterInput, type SecretInput, type SimulatedAwsHandler, type SimulatedAwsOptions } from './simulated-aws';
+import { createSimulatedAws, type ItemSet, type ParameterInput, type SecretInput, type SimulatedAwsHandler, type SimulatedAwsOptions } from './simulated-aws';
 import { createSimulatedCloudTrail, SIM_CT_TARGETS, type CloudTrailControlCommand, type SimulatedCloudTrailHandler } from './simulated-cloudtrail';
 import { createSimulatedCompute, ECS_TARGET_PREFIX, type ComputeControlCommand, type LambdaFunctionInput, type SimulatedComputeHandler, type TaskDefinitionInput } from './simulated-compute';
 import { createSimulatedKms, type KmsControlCommand, type SimKmsKey, type SimulatedKmsHandler } from './simulated-kms';
@@ -48,6 +48,9 @@ export interface SimulatedAccountSpec {
   principalArn: string;
   parameters: ParameterInput[];
   secrets: SecretInput[];
+  /** Generated Parameter Store and Secrets Manager sets (lazy: an item is its ordinal until asked), beside the explicit ones. */
+  ssmSets?: ItemSet[];
+  secretSets?: ItemSet[];
   /** CloudTrail LookupEvents history (the last 90 days). */
   events: CloudTrailRecord[];
   /** The trail bucket's objects (older events as CloudTrail's gzipped files; see cloudTrailLogKey/cloudTrailLogFile). */
@@ -104,6 +107,52 @@ export interface SimulatedOrganisation {
   /** Delivers the recorded events not yet delivered to the trail buckets; how many log files were written. */
   flushTrail(): number;
   close(): Promise<void>;
+}
+
+/** Regions a generated organisation's accounts are in, in this order. */
+export const GENERATED_REGIONS = ['us-east-1', 'eu-west-1', 'us-west-2', 'eu-central-1', 'ap-southeast-2', 'ap-northeast-1'] as const;
+
+export interface GeneratedOrganisationShape {
+  accounts: number;
+  /** How many regions each account is in (the first of GENERATED_REGIONS). */
+  regions: number;
+  /** Generated in every account and region. */
+  ssmSets: ItemSet[];
+  secretSets: ItemSet[];
+}
+
+/** The access key id of a generated organisation's account `index` (1-based): the dashboard's credential for it, in every region. */
+export const generatedAccessKeyId = (index: number) => `AKIAORG${String(index).padStart(13, '0')}`;
+
+/**
+ * An organisation of `accounts` accounts in `regions` regions each, every one holding the same
+ * generated sets (the benchmark's many-account inventory): account ids 900000000001…, aliases
+ * acct01…, one access key per account (generatedAccessKeyId; the secret key is "bench"), one trail
+ * bucket per account. Nothing is generated here: the sets stay lazy in each account's services.
+ */
+export function generatedOrganisation(shape: GeneratedOrganisationShape): SimulatedAccountSpec[] {
+  if (!(Number.isInteger(shape.accounts) && shape.accounts >= 1 && shape.accounts <= 999)) throw new Error('a generated organisation has 1 to 999 accounts');
+  if (!(Number.isInteger(shape.regions) && shape.regions >= 1 && shape.regions <= GENERATED_REGIONS.length))
+    throw new Error(`a generated organisation's accounts are in 1 to ${GENERATED_REGIONS.length} regions`);
+  const width = Math.max(2, String(shape.accounts).length);
+  return Array.from({ length: shape.accounts }, (_, i) => i + 1).flatMap((index) => {
+    const account = String(900_000_000_000 + index);
+    return GENERATED_REGIONS.slice(0, shape.regions).map((region) => ({
+      account,
+      alias: `acct${String(index).padStart(width, '0')}`,
+      region,
+      accessKeyId: generatedAccessKeyId(index),
+      secretAccessKey: 'bench',
+      principalArn: `arn:aws:sts::${account}:assumed-role/secrets-dashboard/dashboard`,
+      parameters: [],
+      secrets: [],
+      ssmSets: shape.ssmSets,
+      secretSets: shape.secretSets,
+      events: [],
+      trailBucket: `org-trail-${account}`,
+      trailObjects: [],
+    }));
+  });
 }
 
 const DEFAULT_RECORD_LIMIT = 10_000;
@@ -253,7 +302,7 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
   const awsHandlers = new Map<string, SimulatedAwsHandler>();
   const kmsHandlers = new Map<string, SimulatedKmsHandler>();
   /** An account's services in a region; a region the organisation does not list is there, empty (as AWS's are). */
-  const awsIn = (account: string, region: string, data?: Pick<SimulatedAccountSpec, 'parameters' | 'secrets'>): SimulatedAwsHandler => {
+  const awsIn = (account: string, region: string, data?: Pick<SimulatedAccountSpec, 'parameters' | 'secrets' | 'ssmSets' | 'secretSets'>): SimulatedAwsHandler => {
     const place = `${account}|${region}`;
     let handler = awsHandlers.get(place);
     if (!handler) {
@@ -261,6 +310,8 @@ export async function startSimulatedOrganisation(options: SimulatedOrganisationO
         ...awsDefaults,
         account,
         region,
+        ...(data?.ssmSets ? { ssm: data.ssmSets } : {}),
+        ...(data?.secretSets ? { secretsmanager: data.secretSets } : {}),
         extraParameters: data?.parameters ?? [],
         extraSecrets: data?.secrets ?? [],
         ...(recordCalls
