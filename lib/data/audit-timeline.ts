@@ -1,14 +1,15 @@
 import 'server-only';
 import { auditScope, canEverywhere } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
-import { listAudit, type AuditEntry as OwnEntry } from '@/lib/audit/audit-log';
+import type { AuditEntry as OwnEntry } from '@/lib/audit/audit-log';
+import { auditLogQueries, ownLogReach, OWN_READ_ACTIONS, OWN_WRITE_ACTIONS, type OwnLogPosition } from '@/lib/audit/audit-log-queries';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { encodeCursor, type AuditEntry as TrailEntry, type ChartBucket } from '@/lib/cloudtrail/event-queries';
 import type { AuditScope } from '@/lib/cloudtrail/event-scope';
 import type { SourceState } from '@/lib/cloudtrail/types';
 import { getStores } from '@/lib/stores/registry';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
-import { mayRead, parseTarget } from './audit';
+import { parseTarget } from './audit';
 
 // One timeline of both audit sources: CloudTrail events (the event index) and the dashboard's own
 // hash-chained log, merged newest first under one cursor that holds each source's own position, so
@@ -17,15 +18,14 @@ import { mayRead, parseTarget } from './audit';
 // Filters apply to both sources where they mean something: actor, event (the own log's action),
 // access (the own log's reveals read; rotate, generate and import write; anything else has no
 // access and is left out by that filter), item, path, store, time range and outcome. Source IP and
-// error code exist only in CloudTrail, so those filters leave the own log out.
+// error code exist only in CloudTrail, so those filters leave the own log out. Both sources filter
+// and cut to grants in SQL (lib/cloudtrail/event-queries.ts, lib/audit/audit-log-queries.ts), so
+// each page takes up to a page from each, a page is empty only when nothing is left, and the
+// chart counts exactly the entries the pages hold.
 
 export const TIMELINE_PAGE_SIZE = 50;
-/** Own-log rows read per batch while looking for entries that pass the filters. */
-const OWN_BATCH = 500;
-/** Own-log rows examined at most for one page; past it the page stops at the last row examined. */
-const OWN_SCAN_LIMIT = 20_000;
-const OWN_READS = new Set(['reveal']);
-const OWN_WRITES = new Set(['rotate', 'generate', 'schedule-rotation', 'import']);
+const OWN_READS = new Set<string>(OWN_READ_ACTIONS);
+const OWN_WRITES = new Set<string>(OWN_WRITE_ACTIONS);
 
 export interface TimelineEntry {
   /** Unique across both sources. */
@@ -62,8 +62,8 @@ export class TimelineCursorError extends Error {
 interface Position {
   /** CloudTrail's keyset cursor after the last entry taken; undefined: from the newest. */
   trail?: string;
-  /** Own-log seq of the last entry taken or examined; undefined: from the newest. */
-  own?: number;
+  /** Own log: [at, seq] of the last entry taken; undefined: from the newest. */
+  own?: [string, number];
   trailDone?: boolean;
   ownDone?: boolean;
 }
@@ -80,7 +80,8 @@ function decodePosition(cursor: string | undefined): Position {
       typeof value === 'object' &&
       value !== null &&
       (value.trail === undefined || typeof value.trail === 'string') &&
-      (value.own === undefined || Number.isInteger(value.own));
+      (value.own === undefined ||
+        (Array.isArray(value.own) && value.own.length === 2 && typeof value.own[0] === 'string' && value.own[0].length <= 40 && Number.isInteger(value.own[1])));
     if (ok) return value;
   } catch {
     // Fall through to the error below.
@@ -95,27 +96,6 @@ async function scopeFor(principal: Principal): Promise<AuditScope> {
 
 function ownAccess(action: string): 'read' | 'write' | null {
   return OWN_READS.has(action) ? 'read' : OWN_WRITES.has(action) ? 'write' : null;
-}
-
-function ownMatches(entry: OwnEntry, filters: AuditFilters): boolean {
-  if (filters.ip || filters.error) return false;
-  const target = parseTarget(entry.target);
-  if (filters.actor) {
-    const actor = entry.actor.toLowerCase();
-    const wanted = filters.actor.toLowerCase();
-    if (filters.actorMatch === 'exact' ? actor !== wanted : !actor.includes(wanted)) return false;
-  }
-  if (filters.event && !filters.event.includes(entry.action)) return false;
-  if (filters.access && ownAccess(entry.action) !== filters.access) return false;
-  if (filters.store && target?.storeId !== filters.store) return false;
-  if (filters.item && target?.name !== filters.item) return false;
-  if (filters.path && !target?.name.startsWith(filters.path)) return false;
-  if (filters.from && entry.at < filters.from) return false;
-  if (filters.to && entry.at > filters.to) return false;
-  const failed = entry.outcome === 'denied' || entry.outcome === 'failure';
-  if (filters.outcome === 'success' && failed) return false;
-  if (filters.outcome === 'error' && !failed) return false;
-  return true;
 }
 
 function fromOwn(entry: OwnEntry, withRaw: boolean): TimelineEntry {
@@ -160,36 +140,6 @@ function fromTrail(entry: TrailEntry, withRaw: boolean): TimelineEntry {
   };
 }
 
-/** Own-log entries passing the filters and the grants, newest first, from a position on. */
-async function ownCandidates(
-  principal: Principal,
-  filters: AuditFilters,
-  before: number | undefined,
-  limit: number,
-): Promise<{ entries: OwnEntry[]; exhausted: boolean; lastExamined: number | undefined; horizon: string | null }> {
-  const entries: OwnEntry[] = [];
-  let cursor = before;
-  let examined = 0;
-  let horizon: string | null = null;
-  while (entries.length < limit && examined < OWN_SCAN_LIMIT) {
-    const batch = await listAudit(OWN_BATCH, cursor);
-    if (batch.length === 0) return { entries, exhausted: true, lastExamined: cursor, horizon: null };
-    for (const entry of batch) {
-      examined++;
-      cursor = entry.seq;
-      horizon = entry.at;
-      if (filters.from && entry.at < filters.from) return { entries, exhausted: true, lastExamined: cursor, horizon: null };
-      if (ownMatches(entry, filters) && mayRead(principal, entry)) {
-        entries.push(entry);
-        if (entries.length >= limit) break;
-      }
-    }
-    if (batch.length < OWN_BATCH && entries.length < limit) return { entries, exhausted: true, lastExamined: cursor, horizon: null };
-  }
-  // Stopped early: entries older than the last row examined are not known yet.
-  return { entries, exhausted: false, lastExamined: cursor, horizon: entries.length >= limit ? null : horizon };
-}
-
 /** One page of the merged timeline, newest first (call after authorize 'view-audit'). */
 export async function timelinePage(
   principal: Principal,
@@ -200,45 +150,43 @@ export async function timelinePage(
   const position = decodePosition(options.cursor);
   const withRaw = options.withRaw ?? false;
 
-  const trailPage = position.trailDone
-    ? { entries: [] as TrailEntry[], nextCursor: undefined }
-    : await (await auditEventIndex()).queries.timeline(filters, await scopeFor(principal), { cursor: position.trail, limit });
-  const own = position.ownDone
-    ? { entries: [] as OwnEntry[], exhausted: true, lastExamined: position.own, horizon: null }
-    : await ownCandidates(principal, filters, position.own, limit);
+  const [trailPage, ownRows] = await Promise.all([
+    position.trailDone
+      ? { entries: [] as TrailEntry[], nextCursor: undefined }
+      : auditEventIndex().then(async (index) => index.queries.timeline(filters, await scopeFor(principal), { cursor: position.trail, limit })),
+    position.ownDone
+      ? ([] as OwnEntry[])
+      : auditLogQueries().then((queries) => {
+          const after: OwnLogPosition | undefined = position.own ? { at: position.own[0], seq: position.own[1] } : undefined;
+          // One more than a page: whether any is left after it.
+          return queries.page({ filters, reach: ownLogReach(principal) }, limit + 1, after);
+        }),
+  ]);
+  const ownMore = ownRows.length > limit;
+  const ownEntries = ownRows.slice(0, limit);
 
-  // Merge newest first; ties go to CloudTrail first, then by id, so the order is total.
+  // Merge newest first; ties go to CloudTrail first, then each source's own order, so the order is total.
   const merged: ({ kind: 'trail'; entry: TrailEntry } | { kind: 'own'; entry: OwnEntry })[] = [
     ...trailPage.entries.map((entry) => ({ kind: 'trail' as const, entry })),
-    ...own.entries.map((entry) => ({ kind: 'own' as const, entry })),
+    ...ownEntries.map((entry) => ({ kind: 'own' as const, entry })),
   ].sort((a, b) => {
     const ta = a.kind === 'trail' ? a.entry.time : a.entry.at;
     const tb = b.kind === 'trail' ? b.entry.time : b.entry.at;
     return ta === tb ? (a.kind === b.kind ? 0 : a.kind === 'trail' ? -1 : 1) : ta < tb ? 1 : -1;
   });
+  const taken = merged.slice(0, limit);
 
-  const taken: typeof merged = [];
-  for (const item of merged) {
-    if (taken.length >= limit) break;
-    const time = item.kind === 'trail' ? item.entry.time : item.entry.at;
-    // Own entries beyond the rows examined may be newer than this one: stop at the horizon.
-    if (own.horizon !== null && time < own.horizon) break;
-    taken.push(item);
-  }
-
+  // Each source goes on after the last of its entries taken; what was fetched and not taken is
+  // fetched again next time. A source is done when all it had is taken and it had no more.
   const next: Position = { ...position };
-  const lastTrail = [...taken].reverse().find((t) => t.kind === 'trail');
-  const lastOwn = [...taken].reverse().find((t) => t.kind === 'own');
-  const trailAllTaken = taken.filter((t) => t.kind === 'trail').length === trailPage.entries.length;
-  if (lastTrail) next.trail = encodeCursor((lastTrail.entry as TrailEntry).time, (lastTrail.entry as TrailEntry).id);
-  if (trailAllTaken && !trailPage.nextCursor) next.trailDone = true;
-  const ownAllTaken = taken.filter((t) => t.kind === 'own').length === own.entries.length;
-  if (ownAllTaken) {
-    next.own = own.lastExamined;
-    if (own.exhausted) next.ownDone = true;
-  } else if (lastOwn) {
-    next.own = (lastOwn.entry as OwnEntry).seq;
-  }
+  const trailTaken = taken.filter((t): t is { kind: 'trail'; entry: TrailEntry } => t.kind === 'trail');
+  const ownTaken = taken.filter((t): t is { kind: 'own'; entry: OwnEntry } => t.kind === 'own');
+  const lastTrail = trailTaken.at(-1);
+  const lastOwn = ownTaken.at(-1);
+  if (lastTrail) next.trail = encodeCursor(lastTrail.entry.time, lastTrail.entry.id);
+  if (lastOwn) next.own = [lastOwn.entry.at, lastOwn.entry.seq];
+  if (trailTaken.length === trailPage.entries.length && !trailPage.nextCursor) next.trailDone = true;
+  if (ownTaken.length === ownEntries.length && !ownMore) next.ownDone = true;
   const done = next.trailDone && next.ownDone;
   return {
     entries: taken.map((t) => (t.kind === 'trail' ? fromTrail(t.entry, withRaw) : fromOwn(t.entry, withRaw))),
@@ -263,33 +211,26 @@ export interface ChartPoint {
   writes: number;
 }
 
-/** Reads and writes per hour or day of the filtered set (CloudTrail and the own log's reads and writes). */
+/**
+ * Reads and writes per hour or day of the filtered set: CloudTrail's and the own log's reads and
+ * writes, each counted in SQL under the same filters and grants as the pages, so the totals equal
+ * the entries with an access that a full paging returns.
+ */
 export async function timelineChart(principal: Principal, filters: AuditFilters, bucket: ChartBucket): Promise<ChartPoint[]> {
-  const chart = await (await auditEventIndex()).queries.chart(filters, await scopeFor(principal), bucket);
+  const [chart, own] = await Promise.all([
+    auditEventIndex().then(async (index) => index.queries.chart(filters, await scopeFor(principal), bucket)),
+    auditLogQueries().then((queries) => queries.chart({ filters, reach: ownLogReach(principal) }, bucket)),
+  ]);
   const points = new Map(chart.points.map((p) => [p.start, { ...p }]));
-  const width = bucket === 'hour' ? 13 : 10;
-  let cursor: number | undefined;
-  for (let examined = 0; examined < OWN_SCAN_LIMIT; ) {
-    const batch = await listAudit(OWN_BATCH, cursor);
-    if (batch.length === 0) break;
-    for (const entry of batch) {
-      examined++;
-      cursor = entry.seq;
-      const access = ownAccess(entry.action);
-      if (!access || !ownMatches(entry, filters) || !mayRead(principal, entry)) continue;
-      const start = bucketStart(entry.at, width);
-      const point = points.get(start) ?? { start, reads: 0, writes: 0 };
-      if (access === 'read') point.reads++;
-      else point.writes++;
-      points.set(start, point);
-    }
+  const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
+  for (const row of own) {
+    const start = `${row.b}${suffix}`;
+    const point = points.get(start) ?? { start, reads: 0, writes: 0 };
+    point.reads += row.reads;
+    point.writes += row.writes;
+    points.set(start, point);
   }
   return [...points.values()].sort((a, b) => (a.start < b.start ? -1 : 1));
-}
-
-function bucketStart(iso: string, width: number): string {
-  const head = iso.slice(0, width);
-  return width === 13 ? `${head}:00:00.000Z` : `${head}T00:00:00.000Z`;
 }
 
 /** CloudTrail sources' states, for auditors of everything (they name accounts and regions). */

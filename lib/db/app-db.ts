@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Kysely, type Generated } from 'kysely';
 import { sqliteDialect } from './sqlite-dialect';
 import { openSqliteFile } from './sqlite-file';
+import { registerRegexp } from './sqlite-regexp';
 import { readEnv } from '@/lib/config/env';
 import { migrateArea } from './migrate';
 import { APP_MIGRATIONS } from './migrations/app';
@@ -144,6 +145,8 @@ export const APP_SCHEMA = 'app';
 export async function openAppDatabase(dataDir: string): Promise<Kysely<AppDatabase>> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const conn = await openSqliteFile(path.join(dataDir, APP_DB_FILE), ['foreign_keys = ON']);
+  // The audit timeline cuts the own log to a caller's grants with REGEXP (lib/audit/audit-log-queries.ts).
+  registerRegexp(conn);
   const db = new Kysely<AppDatabase>({ dialect: sqliteDialect(conn) });
   try {
     await migrateArea(db, 'app', APP_MIGRATIONS);
