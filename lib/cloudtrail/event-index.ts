@@ -242,6 +242,13 @@ export class EventIndex {
       })
       .where('source_id', '=', sourceId)
       .execute();
+    if (state.readFile !== undefined) {
+      await trx
+        .insertInto('ct_s3_read_files')
+        .values({ source_id: sourceId, file_key: textOf(state.readFile), read_at: ingestedAt })
+        .onConflict((oc) => oc.columns(['source_id', 'file_key']).doNothing())
+        .execute();
+    }
     return { inserted: pks.size, rows: entries.length };
   }
 
@@ -270,6 +277,28 @@ export class EventIndex {
   async sourceState(sourceId: string): Promise<SourceState | null> {
     const row = await this.db.selectFrom('ct_sources').selectAll().where('source_id', '=', sourceId).executeTakeFirst();
     return row ? toSourceState(row) : null;
+  }
+
+  async readFileKeys(sourceId: string, after: string, upTo: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('ct_s3_read_files')
+      .select('file_key')
+      .where('source_id', '=', sourceId)
+      .where('file_key', '>', after)
+      .where('file_key', '<=', upTo)
+      .orderBy('file_key')
+      .execute();
+    return rows.map((r) => r.file_key);
+  }
+
+  async forgetReadFiles(sourceId: string, from: string, before: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('ct_s3_read_files')
+      .where('source_id', '=', sourceId)
+      .where('file_key', '>=', from)
+      .where('file_key', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async listSourceStates(): Promise<SourceState[]> {

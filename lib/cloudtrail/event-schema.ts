@@ -66,4 +66,6 @@ export interface CloudTrailDatabase {
   ct_entries: Omit<EntryRow, 'id'> & { id: Generated<number> };
   ct_actors: { principal: string; actor_arn: string };
   ct_sources: Omit<SourceRow, 'events_indexed'> & { events_indexed: Generated<number> };
+  /** S3 sources' log files read inside their lookback window (migration 0003). */
+  ct_s3_read_files: { source_id: string; file_key: string; read_at: string };
 }

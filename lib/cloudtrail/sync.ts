@@ -27,6 +27,10 @@ export interface EventSink {
   ): Promise<IngestResult>;
   recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): Promise<void>;
   sourceState(sourceId: string): Promise<SourceState | null>;
+  /** S3 sources: the file keys remembered as read (SourceStatePatch.readFile) with after < key <= upTo, in key order. */
+  readFileKeys(sourceId: string, after: string, upTo: string): Promise<string[]>;
+  /** S3 sources: forgets the read file keys with from <= key < before (day prefixes the lookback window no longer reaches); how many went. */
+  forgetReadFiles(sourceId: string, from: string, before: string): Promise<number>;
   registerSource?(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): Promise<void>;
 }
 

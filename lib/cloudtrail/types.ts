@@ -43,6 +43,9 @@ export interface SourceStatePatch {
   lastEventTime?: string | null;
   /** Set on a successful page; a failed page calls recordSourceError instead. */
   lastSuccessAt?: string;
+  /** S3 sources: the log file this page read, remembered (with the page, in one transaction) while
+   * its day prefix is inside the lookback window, so a re-listing never reads it twice. */
+  readFile?: string;
 }
 
 export interface SourceState {

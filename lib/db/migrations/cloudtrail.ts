@@ -98,4 +98,22 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
       await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_version ON ct_entries (store_id, item_name) WHERE version_ref IS NOT NULL').execute(db);
     },
   },
+  // The trail log files an S3 source has read inside its lookback window (lib/cloudtrail/s3-source.ts):
+  // re-listing a day prefix reads only the keys not here, so a file delivered late is read once.
+  // Rows leave when their day prefix leaves the window; key ranges compare byte-wise on both dialects.
+  '0003-s3-read-files': {
+    async up(db: Kysely<any>, dialect) {
+      const text = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+      await sql
+        .raw(
+          `CREATE TABLE IF NOT EXISTS ct_s3_read_files (
+            source_id ${text} NOT NULL,
+            file_key ${text} NOT NULL,
+            read_at ${text} NOT NULL,
+            PRIMARY KEY (source_id, file_key)
+          )${dialect === 'postgres' ? '' : ' WITHOUT ROWID'}`,
+        )
+        .execute(db);
+    },
+  },
 };

@@ -8,11 +8,14 @@ import type { CloudTrailRecord, CloudTrailSourceKind, IngestResult, SourceState,
 export interface SinkSnapshot {
   events: [string, CloudTrailRecord][];
   sources: [string, SourceState][];
+  readFiles?: [string, string[]][];
 }
 
 export class MemoryEventSink implements EventSink {
   readonly events = new Map<string, CloudTrailRecord>();
   readonly sources = new Map<string, SourceState>();
+  /** Per source: the S3 log file keys remembered as read. */
+  readonly readFiles = new Map<string, Set<string>>();
   ingests = 0;
   /** Throw from the next N ingests (as a failing database would). */
   failIngests = 0;
@@ -21,11 +24,12 @@ export class MemoryEventSink implements EventSink {
     const sink = new MemoryEventSink();
     for (const [k, v] of snapshot.events) sink.events.set(k, v);
     for (const [k, v] of snapshot.sources) sink.sources.set(k, structuredClone(v));
+    for (const [k, v] of snapshot.readFiles ?? []) sink.readFiles.set(k, new Set(v));
     return sink;
   }
 
   snapshot(): SinkSnapshot {
-    return structuredClone({ events: [...this.events], sources: [...this.sources] });
+    return structuredClone({ events: [...this.events], sources: [...this.sources], readFiles: [...this.readFiles].map(([k, v]) => [k, [...v]] as [string, string[]]) });
   }
 
   private state(sourceId: string, kind: CloudTrailSourceKind, where: SourceLocation): SourceState {
@@ -79,12 +83,28 @@ export class MemoryEventSink implements EventSink {
     };
     for (const [id, record] of fresh) this.events.set(id, record);
     this.sources.set(sourceId, next);
+    if (patch.readFile !== undefined) {
+      let keys = this.readFiles.get(sourceId);
+      if (!keys) this.readFiles.set(sourceId, (keys = new Set()));
+      keys.add(patch.readFile);
+    }
     return { inserted: fresh.size, duplicates };
   }
 
   async recordSourceError(sourceId: string, message: string, source?: { kind: CloudTrailSourceKind } & SourceLocation): Promise<void> {
     const before = this.state(sourceId, source?.kind ?? 'lookup-events', source ?? { account: null, region: '' });
     this.sources.set(sourceId, { ...before, lastError: { message, at: new Date().toISOString() } });
+  }
+
+  async readFileKeys(sourceId: string, after: string, upTo: string): Promise<string[]> {
+    return [...(this.readFiles.get(sourceId) ?? [])].filter((k) => k > after && k <= upTo).sort();
+  }
+
+  async forgetReadFiles(sourceId: string, from: string, before: string): Promise<number> {
+    const keys = this.readFiles.get(sourceId);
+    let n = 0;
+    for (const k of [...(keys ?? [])]) if (k >= from && k < before && keys!.delete(k)) n++;
+    return n;
   }
 
   async sourceState(sourceId: string): Promise<SourceState | null> {
