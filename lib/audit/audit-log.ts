@@ -6,6 +6,7 @@ import { APP_DB_FILE, appDb, type AppDatabase } from '@/lib/db/app-db';
 import { dialectOf } from '@/lib/db/dialect';
 import { auditChainKey } from '@/lib/crypto/keyring';
 import { scheduleAnchor, type ChainHead } from './anchors';
+import { advanceOnAppend } from './chain-verdict';
 import { GENESIS_HASH, keyedEntryHash } from './entry-hash';
 import { openChainDatabase, verifyChainInAsync, verifyChainInPostgres, type ChainAnchor, type ChainVerdict } from './verify-chain';
 
@@ -55,6 +56,8 @@ export async function appendAudit(input: AuditEntryInput): Promise<void> {
       .insertInto('audit_log')
       .values({ seq, ...row, prev_hash: prevHash, hash })
       .execute();
+    // Checked as it is appended: it links to the last entry, so when that is the kept verified head it becomes the head.
+    await advanceOnAppend(trx, key, last ? { seq: Number(last.seq), hash: last.hash } : null, { seq, hash, prevHash });
     return { seq, hash, at: row.at };
   };
   let head: ChainHead;

@@ -70,7 +70,8 @@ export type ChainVerdict =
 
 const short = (hash: string) => `${hash.slice(0, 12)}…`;
 
-function missingRange(from: number, to: number): string {
+/** "entry #3 is" or "entries #3–#5 are", for messages about missing entries. */
+export function missingRange(from: number, to: number): string {
   return from === to ? `entry #${from} is` : `entries #${from}–#${to} are`;
 }
 
@@ -94,8 +95,16 @@ export class ChainVerifier {
     private readonly key: Buffer,
     marker: ChainMarkerRow | null,
     anchors: readonly ChainAnchor[] = [],
+    /**
+     * Where to begin: the first entry to push and the hash it must link to (an entry verified
+     * before, for an incremental check from a kept head). Entries before it count as verified.
+     */
+    from: { seq: number; prevHash: string } = { seq: 1, prevHash: GENESIS_HASH },
   ) {
     checkKey(key);
+    this.expectedSeq = from.seq;
+    this.prevHash = from.prevHash;
+    this.verified = from.seq - 1;
     for (const given of anchors) {
       const anchor = { ...given, hash: given.hash.toLowerCase() };
       if (anchor.seq === null) this.byHash.set(anchor.hash, [...(this.byHash.get(anchor.hash) ?? []), anchor]);
@@ -117,6 +126,16 @@ export class ChainVerifier {
         this.keyedFrom = seq;
       }
     }
+  }
+
+  /** The break found so far (the marker's, before any row), or null. */
+  get brokenSoFar(): ChainBreak | null {
+    return this.broken;
+  }
+
+  /** Entries from this seq on are HMAC-linked (from the marker; 1 without one). */
+  get keyedFromSeq(): number {
+    return this.keyedFrom;
   }
 
   /** Returns the break once found (and keeps returning it); null while the chain holds. */
@@ -269,23 +288,38 @@ export function verifyChainIn(conn: Database.Database, key: Buffer, anchors: rea
   }
 }
 
+/** What a long verification reports as it goes, and how it is stopped. */
+export interface VerifyProgressOptions {
+  /** Called every `yieldEvery` rows (and at the start) with the rows checked so far and the log's last seq. */
+  onProgress?: (checked: number, total: number) => void | Promise<void>;
+  /** Stops the walk (it throws the signal's reason) at the next hand-back. */
+  signal?: AbortSignal;
+}
+
 /** As verifyChainIn, handing the event loop back every `yieldEvery` rows so a server stays responsive. */
 export async function verifyChainInAsync(
   conn: Database.Database,
   key: Buffer,
   anchors: readonly ChainAnchor[] = [],
   yieldEvery = 5000,
+  progress: VerifyProgressOptions = {},
 ): Promise<ChainVerdict> {
   conn.exec('BEGIN');
   try {
     const verifier = new ChainVerifier(key, markerIn(conn), anchors);
     const issued = lastIssuedSeq(conn);
+    const total = progress.onProgress ? Number((conn.prepare('SELECT max(seq) AS seq FROM audit_log').get() as { seq: number | null }).seq ?? 0) : 0;
+    await progress.onProgress?.(0, total);
+    let checked = 0;
     let sinceYield = 0;
     for (const row of conn.prepare(SELECT_ROWS).iterate() as IterableIterator<ChainRow>) {
+      checked++;
       if (verifier.push(row)) break;
       if (++sinceYield >= yieldEvery) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
+        progress.signal?.throwIfAborted();
+        await progress.onProgress?.(checked, total);
       }
     }
     return verifier.finish(issued);
@@ -301,7 +335,12 @@ const PG_BATCH = 2000;
  * snapshot, as on SQLite), in bounded memory. PostgreSQL hands out no seq of its own (appends
  * write last + 1), so a removed tail shows only against an anchor (or the marker).
  */
-export async function verifyChainInPostgres(db: Kysely<AppDatabase>, key: Buffer, anchors: readonly ChainAnchor[] = []): Promise<ChainVerdict> {
+export async function verifyChainInPostgres(
+  db: Kysely<AppDatabase>,
+  key: Buffer,
+  anchors: readonly ChainAnchor[] = [],
+  progress: VerifyProgressOptions = {},
+): Promise<ChainVerdict> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
@@ -311,8 +350,12 @@ export async function verifyChainInPostgres(db: Kysely<AppDatabase>, key: Buffer
         ? ((await trx.selectFrom('audit_chain_meta').select(['value', 'mac']).where('name', '=', KEYED_FROM_MARKER).executeTakeFirst()) ?? null)
         : null;
       const verifier = new ChainVerifier(key, marker, anchors);
+      const total = progress.onProgress ? Number((await trx.selectFrom('audit_log').select(sql<string | number | null>`max(seq)`.as('seq')).executeTakeFirst())?.seq ?? 0) : 0;
+      await progress.onProgress?.(0, total);
       let after = 0;
+      let checked = 0;
       for (;;) {
+        progress.signal?.throwIfAborted();
         const rows = await trx
           .selectFrom('audit_log')
           .select(['seq', 'at', 'actor', 'action', 'target', 'outcome', 'details', 'prev_hash', 'hash'])
@@ -323,6 +366,8 @@ export async function verifyChainInPostgres(db: Kysely<AppDatabase>, key: Buffer
         for (const row of rows) if (verifier.push({ ...row, seq: Number(row.seq) })) return verifier.finish(null);
         if (rows.length < PG_BATCH) return verifier.finish(null);
         after = Number(rows[rows.length - 1]!.seq);
+        checked += rows.length;
+        await progress.onProgress?.(checked, total);
       }
     });
 }

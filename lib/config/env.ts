@@ -92,6 +92,12 @@ const envSchema = z.object({
     .min(0.05, { message: 'AUDIT_ANCHOR_INTERVAL_MINUTES must be at least 0.05 (3 seconds)' })
     .max(24 * 60, { message: 'AUDIT_ANCHOR_INTERVAL_MINUTES must be at most 1440 (a day)' })
     .default(60),
+  /** The whole audit chain is verified again in the background this often (new entries are checked as they come). */
+  AUDIT_FULL_VERIFY_HOURS: z.coerce
+    .number({ message: 'AUDIT_FULL_VERIFY_HOURS must be a number of hours' })
+    .min(0.01, { message: 'AUDIT_FULL_VERIFY_HOURS must be at least 0.01 (36 seconds)' })
+    .max(24 * 30, { message: 'AUDIT_FULL_VERIFY_HOURS must be at most 720 (30 days)' })
+    .default(24),
   CONFIG_FILE: z.string().optional(),
   ALLOW_REVEAL: flag,
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
