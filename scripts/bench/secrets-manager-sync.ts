@@ -48,13 +48,13 @@ function round(n: number, digits = 2): number {
   return Math.round(n * 10 ** digits) / 10 ** digits;
 }
 
-/** One cold Secrets Manager sync of n generated secrets; its time, the floor and their ratio. */
-export async function benchSecretsManagerColdSync(n: number): Promise<SecretsManagerColdSync> {
+/** One cold Secrets Manager sync of n generated secrets; its time, the floor and their ratio (into PostgreSQL's inventory when databaseUrl is given, else SQLite's). */
+export async function benchSecretsManagerColdSync(n: number, databaseUrl?: string): Promise<SecretsManagerColdSync> {
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID || 'AKIABENCH00000000000', AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY || 'bench', AWS_EC2_METADATA_DISABLED: 'true' });
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-sm-'));
   const sim = await startSimulator(n);
   try {
-    const db = await InventoryDb.open(dir);
+    const db = databaseUrl ? await InventoryDb.openPostgres(databaseUrl) : await InventoryDb.open(dir);
     const store = SecretsManagerStore.fromConfig({ id: STORE_ID, region: 'us-east-1', endpoint: sim.url });
     const sync = new InventorySync(db, [store], { intervalMs: 86_400_000, fetchTags: false, rates: { [STORE_ID]: { ListSecrets: LIST_SECRETS_RATE } } });
     const started = performance.now();
