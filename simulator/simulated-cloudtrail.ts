@@ -10,8 +10,10 @@ import { answerControl, answerJsonAfter, cancelAll, type Controllable, parseJson
 // NextToken (InvalidNextTokenException for a token that is not its own or was issued for other
 // parameters), a latency per call, and AWS's hard limit of 2 calls a second per account and
 // region: a third call within a second is answered HTTP 400 ThrottlingException, as AWS does.
-// The account is the one the access key is mapped to (options.accessKeys, default SIM_ACCOUNT);
-// the region comes from the SigV4 credential scope.
+// The account is the one the access key is mapped to (options.accessKeys, default SIM_CT_ACCOUNT);
+// the region comes from the SigV4 credential scope. A region not enabled for the account (an
+// opt-in region; options.disabledRegions) refuses every call as AWS does, HTTP 400
+// UnrecognizedClientException, before any quota is counted.
 //
 // Events are generated deterministically (N events over M items and K actors, the event kinds
 // reviewers care about, some denied, some with odd or missing fields) or added explicitly.
@@ -64,6 +66,8 @@ export interface SimulatedCloudTrailOptions {
   accessKeys?: Record<string, string>;
   /** "Now" for generated data and the default EndTime (epoch ms); default the start time. */
   now?: number;
+  /** Regions not enabled: "eu-south-2" for every account, or "<account>:<region>" for one. */
+  disabledRegions?: string[];
 }
 
 export interface CloudTrailControlCommand {
@@ -79,6 +83,8 @@ export interface CloudTrailControlCommand {
   expireTokens?: boolean;
   /** Event ids to drop (a gateway bounding the events it records). */
   forgetEvents?: string[];
+  /** Regions not enabled from now on (replaces the list): "eu-south-2" or "<account>:<region>". */
+  disabledRegions?: string[];
   resetStats?: boolean;
 }
 
@@ -439,6 +445,7 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
     failAll: null as string | null,
     failNext: null as { count: number; type: string; status?: number } | null,
     tokenGeneration: 0,
+    disabledRegions: new Set(options.disabledRegions ?? []),
   };
   const secret = randomUUID();
   const sign = (text: string) => createHmac('sha256', secret).update(text).digest('base64url').slice(0, 22);
@@ -558,6 +565,9 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
     if (!scope || !req.headers['x-amz-date']) return fail('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
     const target = String(req.headers['x-amz-target'] ?? '');
     if (!SIM_CT_TARGETS.includes(target)) return fail('UnknownOperationException', `The simulator does not implement ${target || '(no X-Amz-Target)'}.`);
+    // An opt-in region the account has not enabled does not know its credentials at all.
+    if (settings.disabledRegions.has(region) || settings.disabledRegions.has(`${account}:${region}`))
+      return fail('UnrecognizedClientException', 'The security token included in the request is invalid.');
 
     const window = windowOf(accepted, key);
     if (settings.ratePerSecond !== null && window.inWindow(at) >= settings.ratePerSecond) return fail('ThrottlingException', 'Rate exceeded');
@@ -586,7 +596,7 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
 
   const control = (cmd: CloudTrailControlCommand) => {
     if (!cmd || typeof cmd !== 'object') throw new Error('a control command is a JSON object');
-    const known = ['addEvents', 'generate', 'failNext', 'failAll', 'latencyMs', 'ratePerSecond', 'expireTokens', 'forgetEvents', 'resetStats'];
+    const known = ['addEvents', 'generate', 'failNext', 'failAll', 'latencyMs', 'ratePerSecond', 'expireTokens', 'forgetEvents', 'disabledRegions', 'resetStats'];
     const unknown = Object.keys(cmd).filter((k) => !known.includes(k));
     if (unknown.length > 0) throw new Error(`unknown control field(s): ${unknown.join(', ')}`);
     if (cmd.latencyMs !== undefined && !(typeof cmd.latencyMs === 'number' && cmd.latencyMs >= 0)) throw new Error('latencyMs must be a number >= 0');
@@ -594,7 +604,10 @@ export function createSimulatedCloudTrail(options: SimulatedCloudTrailOptions = 
       throw new Error('ratePerSecond must be a number > 0 or null');
     if (cmd.addEvents !== undefined && !Array.isArray(cmd.addEvents)) throw new Error('addEvents is a list of CloudTrail records');
     if (cmd.forgetEvents !== undefined && !Array.isArray(cmd.forgetEvents)) throw new Error('forgetEvents is a list of event ids');
+    if (cmd.disabledRegions !== undefined && !(Array.isArray(cmd.disabledRegions) && cmd.disabledRegions.every((r) => typeof r === 'string')))
+      throw new Error('disabledRegions is a list of regions or "<account>:<region>"');
     if (cmd.forgetEvents?.length) store.remove(new Set(cmd.forgetEvents));
+    if (cmd.disabledRegions !== undefined) settings.disabledRegions = new Set(cmd.disabledRegions);
     let added = 0;
     for (const record of cmd.addEvents ?? []) if (store.add(record, fallback)) added++;
     added += generate(cmd.generate ?? []);

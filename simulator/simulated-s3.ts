@@ -17,12 +17,17 @@ import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
 // CloudTrail's keys and gzipped files.
 //
 // createSimulatedS3 is the service without a server (for the organisation's gateway); startSimulatedS3
-// serves it alone. Control endpoints (plain JSON): GET /__stats, POST /__control { putObjects, buckets, failAll, resetStats, … }.
+// serves it alone. Control endpoints (plain JSON): GET /__stats, POST /__control { putObjects, putLogFiles, deny, buckets, failAll, resetStats, … }.
+// A log file can be put with any key and LastModified (putLogFiles: a file CloudTrail delivers late,
+// under a key older than files already there), and a bucket or a prefix of it can deny every
+// request (deny: a trail bucket of another account without a policy for the caller).
 
 export interface SimObject {
   bucket: string;
   key: string;
   body: Buffer;
+  /** When it landed (default now). */
+  lastModified?: Date;
 }
 
 export interface SimBucket {
@@ -44,9 +49,34 @@ export interface SimulatedS3Options {
   readsPerSecond?: number;
 }
 
+/** A CloudTrail log file to put where CloudTrail would (cloudTrailLogKey), at the time its key names. */
+export interface SimLogFile {
+  bucket: string;
+  prefix?: string;
+  orgId?: string;
+  account: string;
+  region: string;
+  /** The time in the file's key (ISO). */
+  time: string;
+  unique?: string;
+  records: CloudTrailRecord[];
+  /** When it landed in the bucket (ISO; default now): LastModified in listings. */
+  lastModified?: string;
+}
+
+/** Requests to this bucket (or to keys and listings under this prefix of it) are answered 403 AccessDenied. */
+export interface SimDenial {
+  bucket: string;
+  prefix?: string;
+}
+
 export interface S3ControlCommand {
-  /** Objects to add; `records` is gzipped as a CloudTrail log file. */
-  putObjects?: ({ bucket: string; key: string } & ({ records: CloudTrailRecord[] } | { base64: string }))[];
+  /** Objects to add; `records` is gzipped as a CloudTrail log file. `lastModified` (ISO) is when it landed, default now. */
+  putObjects?: ({ bucket: string; key: string; lastModified?: string } & ({ records: CloudTrailRecord[] } | { base64: string }))[];
+  /** CloudTrail log files to add, each under the key CloudTrail gives it; their keys are returned in `keys`. */
+  putLogFiles?: SimLogFile[];
+  /** Buckets or prefixes that deny every request from now on (replaces the list; [] for none). */
+  deny?: SimDenial[];
   /** Every call fails with this S3 error code (e.g. AccessDenied, InternalError); null = healthy. */
   failAll?: string | null;
   /** The next N GetObject calls fail with InternalError. */
@@ -72,8 +102,20 @@ export interface SimPut {
   ifNoneMatch: string | null;
 }
 
+/** One ListObjectsV2 call as received. */
+export interface SimList {
+  bucket: string;
+  prefix: string;
+  startAfter: string | null;
+  delimiter: string | null;
+  /** A continuation of an earlier page (ContinuationToken). */
+  continued: boolean;
+}
+
 export interface S3SimStats {
   list: number;
+  /** Every ListObjectsV2 call, in order. */
+  lists: SimList[];
   get: number;
   errors: number;
   /** Keys fetched with GetObject, in order. */
@@ -93,6 +135,8 @@ export interface SimObjectVersion {
   lockMode: 'COMPLIANCE' | 'GOVERNANCE' | null;
   retainUntil: Date | null;
   contentType: string;
+  /** When this version landed (LastModified). */
+  lastModified: Date;
 }
 
 /** The simulated S3 without a server of its own (a gateway routes requests to it). */
@@ -102,7 +146,7 @@ export interface SimulatedS3Handler {
   /** Answers a control request (GET /__health, GET /__stats, POST /__stats/reset, POST /__control); false for another path. */
   handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean;
   stats(): S3SimStats;
-  control(cmd: S3ControlCommand): { objects: number };
+  control(cmd: S3ControlCommand): { objects: number; keys?: string[] };
   put(object: SimObject): void;
   /** Every version of an object, oldest first (delete markers included); [] when there is none. */
   versions(bucket: string, key: string): SimObjectVersion[];
@@ -180,7 +224,7 @@ function decodeAwsChunked(raw: Buffer): { body: Buffer; trailers: Record<string,
   return { body: Buffer.concat(parts), trailers };
 }
 
-const emptyStats = (): S3SimStats => ({ list: 0, get: 0, errors: 0, fetched: [], puts: [], deletes: 0, lockConfigReads: 0, throttled: 0 });
+const emptyStats = (): S3SimStats => ({ list: 0, lists: [], get: 0, errors: 0, fetched: [], puts: [], deletes: 0, lockConfigReads: 0, throttled: 0 });
 
 export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3Handler {
   const buckets = new Map<string, StoredBucket>();
@@ -195,12 +239,12 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
   };
   const put = (o: SimObject) => {
     const bucket = buckets.get(o.bucket) ?? makeBucket({ name: o.bucket });
-    bucket.objects.set(o.key, [{ versionId: 'null', body: o.body, deleteMarker: false, lockMode: null, retainUntil: null, contentType: 'application/octet-stream' }]);
+    bucket.objects.set(o.key, [{ versionId: 'null', body: o.body, deleteMarker: false, lockMode: null, retainUntil: null, contentType: 'application/octet-stream', lastModified: o.lastModified ?? new Date() }]);
   };
   for (const b of options.buckets ?? []) makeBucket(b);
   for (const o of options.objects ?? []) put(o);
   let counters: S3SimStats = emptyStats();
-  const settings = { failAll: null as string | null, failPuts: null as string | null, failNextGets: 0, latencyMs: options.latencyMs ?? 5 };
+  const settings = { failAll: null as string | null, failPuts: null as string | null, failNextGets: 0, latencyMs: options.latencyMs ?? 5, deny: [] as SimDenial[] };
   let writes = new TokenBucket(options.writesPerSecond ?? 3500);
   let reads = new TokenBucket(options.readsPerSecond ?? 5500);
 
@@ -208,15 +252,16 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     counters.list++;
     const stored = buckets.get(bucketName);
     if (!stored) return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
-    const bucket = new Map<string, Buffer>();
+    const bucket = new Map<string, SimObjectVersion>();
     for (const [key, versions] of stored.objects) {
       const live = current(versions);
-      if (live) bucket.set(key, live.body);
+      if (live) bucket.set(key, live);
     }
     const prefix = query.get('prefix') ?? '';
     const delimiter = query.get('delimiter') ?? '';
     const startAfter = query.get('start-after') ?? '';
     const token = query.get('continuation-token');
+    counters.lists.push({ bucket: bucketName, prefix, startAfter: query.get('start-after'), delimiter: query.get('delimiter'), continued: token !== null });
     const maxKeys = Math.min(1000, Math.max(0, Number(query.get('max-keys') ?? 1000) || 1000));
     const after = token ? Buffer.from(token, 'base64url').toString('utf8') : startAfter;
     const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
@@ -254,7 +299,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
       truncated ? `<NextContinuationToken>${Buffer.from(resume, 'utf8').toString('base64url')}</NextContinuationToken>` : '',
       ...contents.map(
         (k) =>
-          `<Contents><Key>${xmlEscape(k)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;${k.length.toString(16)}&quot;</ETag><Size>${bucket.get(k)!.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+          `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${bucket.get(k)!.lastModified.toISOString()}</LastModified><ETag>&quot;${k.length.toString(16)}&quot;</ETag><Size>${bucket.get(k)!.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
       ),
       ...prefixes.map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`),
       '</ListBucketResult>',
@@ -367,6 +412,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
       lockMode: mode,
       retainUntil,
       contentType: header('content-type') ?? 'binary/octet-stream',
+      lastModified: new Date(),
     };
     // A versioned (Object Lock) bucket keeps every version: an overwrite leaves a locked one in place.
     bucket.objects.set(key, bucket.objectLock ? [...versions, version] : [version]);
@@ -390,7 +436,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     if (!versionId) {
       if (bucket.objectLock) {
         // Versioned: a delete marker hides the object; every version stays.
-        const marker: SimObjectVersion = { versionId: randomUUID().replace(/-/g, ''), body: Buffer.alloc(0), deleteMarker: true, lockMode: null, retainUntil: null, contentType: '' };
+        const marker: SimObjectVersion = { versionId: randomUUID().replace(/-/g, ''), body: Buffer.alloc(0), deleteMarker: true, lockMode: null, retainUntil: null, contentType: '', lastModified: new Date() };
         bucket.objects.set(key, [...versions, marker]);
         res.writeHead(204, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId, 'x-amz-request-id': randomUUID() });
         return res.end();
@@ -461,6 +507,13 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
       return s3Error(res, 400, 'InvalidURI', "Couldn't parse the specified URI.");
     }
     const versionId = url.searchParams.get('versionId');
+    // A bucket (or prefix) whose policy does not let this caller in: as S3 answers it.
+    const listing = !key && url.searchParams.get('list-type') === '2';
+    const reach = listing ? (url.searchParams.get('prefix') ?? '') : key;
+    if (settings.deny.some((d) => d.bucket === bucket && (!d.prefix || (reach.startsWith(d.prefix) && (key !== '' || listing))))) {
+      counters.errors++;
+      return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+    }
     if (req.method === 'PUT') {
       if (!key) return s3Error(res, 400, 'InvalidRequest', 'The simulator does not make buckets over the wire (use options.buckets or control).');
       return putObject(req, res, bucket, key, raw);
@@ -478,14 +531,29 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
   const objectCount = () => [...buckets.values()].reduce((n, b) => n + [...b.objects.values()].filter((v) => current(v)).length, 0);
   const control = (cmd: S3ControlCommand) => {
     for (const b of cmd.buckets ?? []) makeBucket(b);
-    for (const o of cmd.putObjects ?? []) put({ bucket: o.bucket, key: o.key, body: 'records' in o ? cloudTrailLogFile(o.records) : Buffer.from(o.base64, 'base64') });
+    const landed = (iso: string | undefined) => {
+      const at = iso === undefined ? new Date() : new Date(iso);
+      if (Number.isNaN(at.getTime())) throw new Error(`lastModified "${iso}" is not an ISO time`);
+      return at;
+    };
+    for (const o of cmd.putObjects ?? [])
+      put({ bucket: o.bucket, key: o.key, body: 'records' in o ? cloudTrailLogFile(o.records) : Buffer.from(o.base64, 'base64'), lastModified: landed(o.lastModified) });
+    const keys: string[] = [];
+    for (const f of cmd.putLogFiles ?? []) {
+      const time = new Date(f.time);
+      if (Number.isNaN(time.getTime())) throw new Error(`putLogFiles: time "${f.time}" is not an ISO time`);
+      const key = cloudTrailLogKey({ account: f.account, region: f.region, time, ...(f.prefix ? { prefix: f.prefix } : {}), ...(f.orgId ? { orgId: f.orgId } : {}), ...(f.unique ? { unique: f.unique } : {}) });
+      put({ bucket: f.bucket, key, body: cloudTrailLogFile(f.records), lastModified: landed(f.lastModified) });
+      keys.push(key);
+    }
+    if (cmd.deny !== undefined) settings.deny = cmd.deny.map((d) => ({ bucket: d.bucket, ...(d.prefix ? { prefix: d.prefix } : {}) }));
     if (cmd.failAll !== undefined) settings.failAll = cmd.failAll;
     if (cmd.failPuts !== undefined) settings.failPuts = cmd.failPuts;
     if (cmd.failNextGets !== undefined) settings.failNextGets = cmd.failNextGets;
     if (cmd.writesPerSecond !== undefined) writes = new TokenBucket(cmd.writesPerSecond);
     if (cmd.readsPerSecond !== undefined) reads = new TokenBucket(cmd.readsPerSecond);
     if (cmd.resetStats) counters = emptyStats();
-    return { objects: objectCount() };
+    return { objects: objectCount(), ...(cmd.putLogFiles ? { keys } : {}) };
   };
 
   const pending = new Set<NodeJS.Timeout>();
@@ -503,7 +571,7 @@ export function createSimulatedS3(options: SimulatedS3Options = {}): SimulatedS3
     handle,
     handleControl: (req, res, path, raw) => answerControl(req, res, path, raw, self),
     health: () => ({ buckets: buckets.size, objects: objectCount() }),
-    stats: () => ({ ...counters, fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) }),
+    stats: () => ({ ...counters, lists: counters.lists.map((l) => ({ ...l })), fetched: [...counters.fetched], puts: counters.puts.map((p) => ({ ...p })) }),
     resetStats: () => void (counters = emptyStats()),
     control,
     put,
