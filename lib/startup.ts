@@ -4,6 +4,7 @@ import { grantRules } from '@/lib/auth/effective-grants';
 import { readEnv } from '@/lib/config/env';
 import { appDb } from '@/lib/db/app-db';
 import { startAnchorTimer } from '@/lib/audit/anchors';
+import { startAuditChainVerification } from '@/lib/background/audit-chain-verification';
 import { auditChainKey } from '@/lib/crypto/keyring';
 import { checkPostgres } from '@/lib/db/postgres';
 import { auditEventIndex, startAuditRetention } from '@/lib/cloudtrail/audit-events';
@@ -46,6 +47,8 @@ export async function openStoresOrExit(): Promise<void> {
     startAuditRetention();
     // The audit chain's head to the log (and S3) every AUDIT_ANCHOR_INTERVAL_MINUTES when it moved.
     startAnchorTimer();
+    // ...and the replica holding 'audit-chain-verification' verifies it whole every AUDIT_FULL_VERIFY_HOURS and on demand.
+    startAuditChainVerification();
     await startCloudTrailSync();
     // Findings follow the inventory and the CloudTrail index: evaluated now, then as they move.
     await startFindingsEvaluation();

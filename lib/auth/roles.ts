@@ -3,7 +3,7 @@
 export const ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts'] as const;
+export const ACTIONS = ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts', 'verify-audit-chain'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions about one store path; the others are about the whole dashboard. */
@@ -19,6 +19,7 @@ export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   auditor: [...VIEWER, 'view-audit', 'suppress-finding'],
   operator: [...VIEWER, 'rotate', 'generate', 'refresh-inventory'],
   // manage-alerts: silences and channel tests change who gets paged, for every store: admins only.
+  // verify-audit-chain: a full pass over the whole own log on demand (minutes of a replica's time): admins only.
   admin: ACTIONS,
 };
 

@@ -1,8 +1,10 @@
 import 'server-only';
-import { can, canAuditSubtree, canEverywhere } from '@/lib/auth/authorize';
-import type { Principal } from '@/lib/auth/principal';
-import { listAudit, verifyAuditChain, type AuditEntry } from '@/lib/audit/audit-log';
+import { authorize, can, canAuditSubtree, canEverywhere } from '@/lib/auth/authorize';
+import { actorOf, type Principal } from '@/lib/auth/principal';
+import { appendAudit, listAudit, type AuditEntry } from '@/lib/audit/audit-log';
 import { lastAnchor, type AnchorRecord } from '@/lib/audit/anchors';
+import { keptChainVerdict, type KeptChainVerdict } from '@/lib/audit/chain-status';
+import { requestFullChainPass } from '@/lib/background/audit-chain-verification';
 import { readEnv } from '@/lib/config/env';
 
 /** "local:/prod/x" -> { storeId, name } when the target is an item or folder of a store. */
@@ -33,13 +35,7 @@ export async function listAuditFor(principal: Principal, limit = 500): Promise<A
   return (await listAudit(limit)).filter((entry) => mayRead(principal, entry));
 }
 
-export interface AuditChainStatus {
-  intact: boolean;
-  brokenAt: number | null;
-  problem: string | null;
-  entries: number | null;
-  /** Entries from this seq on are HMAC-linked under the audit chain key (older ones: plain SHA-256). */
-  keyedFromSeq: number | null;
+export interface AuditChainStatus extends KeptChainVerdict {
   /** The newest anchor written out (server log, S3), or null before the first. */
   lastAnchor: Pick<AnchorRecord, 'seq' | 'anchoredAt' | 's3Url' | 'objectLockUntil' | 's3Error'> | null;
   /** When anchors are written: every this many entries and every this many minutes. */
@@ -47,23 +43,42 @@ export interface AuditChainStatus {
   anchorIntervalMinutes: number;
   /** The S3 bucket anchors go to, or null (server log only). */
   anchorBucket: string | null;
+  /** The whole chain is verified again every this many hours (AUDIT_FULL_VERIFY_HOURS). */
+  fullPassEveryHours: number;
+  /** Whether the caller may start a full pass now (admins). */
+  mayRunFullPass: boolean;
 }
 
-/** Whether the keyed chain verifies, and its last anchor, for auditors of everything only (it spans every entry). */
+/**
+ * The kept verdict of the chain (new entries checked from the kept head first, never a whole
+ * pass: that runs in the background), and its last anchor, for auditors of everything only (it
+ * spans every entry).
+ */
 export async function auditChainStatus(principal: Principal): Promise<AuditChainStatus | null> {
   if (!canEverywhere(principal, 'view-audit')) return null;
-  const verdict = await verifyAuditChain();
+  const verdict = await keptChainVerdict();
   const anchor = await lastAnchor();
   const env = readEnv();
   return {
-    ...(verdict.intact
-      ? { intact: true, brokenAt: null, problem: null, entries: verdict.entries, keyedFromSeq: verdict.keyedFromSeq }
-      : { intact: false, brokenAt: verdict.broken.seq, problem: verdict.broken.message, entries: null, keyedFromSeq: null }),
+    ...verdict,
     lastAnchor: anchor
       ? { seq: anchor.seq, anchoredAt: anchor.anchoredAt, s3Url: anchor.s3Url, objectLockUntil: anchor.objectLockUntil, s3Error: anchor.s3Error }
       : null,
     anchorEvery: env.AUDIT_ANCHOR_EVERY,
     anchorIntervalMinutes: env.AUDIT_ANCHOR_INTERVAL_MINUTES,
     anchorBucket: env.AUDIT_ANCHOR_S3_BUCKET ?? null,
+    fullPassEveryHours: env.AUDIT_FULL_VERIFY_HOURS,
+    mayRunFullPass: can(principal, 'verify-audit-chain'),
   };
+}
+
+/** The audit log entry's target for things done to the log itself. */
+export const AUDIT_LOG_TARGET = 'audit-log';
+
+/** Admins: a full pass of the chain now (on the replica leading the verification). Audited. */
+export async function requestAuditChainVerification(principal: Principal): Promise<{ state: Awaited<ReturnType<typeof requestFullChainPass>> }> {
+  await authorize(principal, 'verify-audit-chain');
+  const state = await requestFullChainPass();
+  await appendAudit({ actor: actorOf(principal), action: 'verify-audit-chain', target: AUDIT_LOG_TARGET, outcome: 'success', details: { state } });
+  return { state };
 }

@@ -37,7 +37,7 @@ describe('roles', () => {
     viewer: ['list', 'view-item'],
     auditor: ['list', 'view-item', 'view-audit', 'suppress-finding'],
     operator: ['list', 'view-item', 'rotate', 'generate', 'refresh-inventory'],
-    admin: ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts'],
+    admin: ['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts', 'verify-audit-chain'],
   };
 
   it.each(ROLES.flatMap((role) => ACTIONS.map((action) => [role, action, TABLE[role].includes(action)] as const)))('%s may %s: %s', (role, action, allowed) => {
@@ -46,7 +46,7 @@ describe('roles', () => {
 
   it('lists the roles, the actions and which are about paths and whole stores', () => {
     expect(ROLES).toEqual(['viewer', 'auditor', 'operator', 'admin']);
-    expect(ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts']);
+    expect(ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'manage-users', 'create-token', 'suppress-finding', 'manage-alerts', 'verify-audit-chain']);
     expect(PATH_ACTIONS).toEqual(['list', 'view-item', 'view-audit', 'rotate', 'generate', 'schedule-rotation', 'reveal', 'refresh-inventory', 'suppress-finding']);
     expect(STORE_ACTIONS).toEqual(['refresh-inventory']);
     expect(Object.keys(ROLE_ACTIONS)).toEqual([...ROLES]);

@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { ActivityChart } from '@/components/activity-chart';
 import { RelativeTime } from '@/components/relative-time';
 import { SimpleTable } from '@/components/simple-table';
+import { AuditChainStatus } from '@/components/audit/audit-chain-status';
 import { auditChainStatus } from '@/lib/data/audit';
 import { sourceStates, timelineChart, timelinePage, TimelineCursorError } from '@/lib/data/audit-timeline';
 import { isAuditCursorError } from '@/lib/cloudtrail/event-queries';
@@ -166,38 +167,7 @@ export default async function AuditPage({ searchParams }: Props) {
     <div className="space-y-4">
       <div className="flex flex-wrap items-baseline justify-between gap-3">
         <h1 className="text-xl font-semibold">Audit</h1>
-        {chain && (
-          <div className="space-y-0.5 text-right text-sm">
-            <p data-testid="audit-chain" className={chain.intact ? 'text-emerald-700' : 'font-medium text-red-700'}>
-              {chain.intact
-                ? `Keyed hash chain intact (${chain.entries?.toLocaleString('en-US') ?? 0} dashboard entries${
-                    chain.keyedFromSeq && chain.keyedFromSeq > 1
-                      ? `; the ${(chain.keyedFromSeq - 1).toLocaleString('en-US')} written before the chain was keyed use plain SHA-256`
-                      : ''
-                  })`
-                : `Keyed hash chain broken at entry #${chain.brokenAt}: ${chain.problem ?? 'entries were altered or removed'}`}
-            </p>
-            <p data-testid="audit-anchor" className="text-xs text-slate-600">
-              {chain.lastAnchor ? (
-                <>
-                  Last anchor: entry #{chain.lastAnchor.seq.toLocaleString('en-US')}, <RelativeTime iso={chain.lastAnchor.anchoredAt} />, in the server log
-                  {chain.lastAnchor.s3Url && (
-                    <>
-                      {' '}
-                      and <span className="font-mono break-all">{chain.lastAnchor.s3Url}</span>
-                      {chain.lastAnchor.objectLockUntil && ` (Object Lock until ${chain.lastAnchor.objectLockUntil.slice(0, 10)})`}
-                    </>
-                  )}
-                  {chain.lastAnchor.s3Error && <span className="block text-red-700">Not written to S3: {chain.lastAnchor.s3Error}</span>}
-                </>
-              ) : (
-                `No anchor yet: the head is anchored every ${chain.anchorEvery.toLocaleString('en-US')} entries and every ${chain.anchorIntervalMinutes} minutes${
-                  chain.anchorBucket ? ` (server log and s3://${chain.anchorBucket})` : ' (server log)'
-                }.`
-              )}
-            </p>
-          </div>
-        )}
+        {chain && <AuditChainStatus chain={chain} />}
       </div>
       <p className="text-sm text-slate-600">
         Who read or changed what, newest first: CloudTrail events for the AWS stores and the dashboard&apos;s own log of sign-ins, denials,
