@@ -166,19 +166,33 @@ export function globProblem(glob: string): string | null {
 
 /** Ranges of names for index scans: what the globs match lies within them. */
 export interface NameRanges {
-  /** Names beginning with any of these. */
+  /** Names beginning with any of these (none inside another). */
   prefixes: string[];
-  /** And these names exactly. */
+  /** And these names exactly (each one the globs match; none under a prefix). */
   names: string[];
   /** The ranges hold exactly the globs' names (no regular expression needed). */
   exact: boolean;
+  /**
+   * When not exact: the prefixes whose every name the globs match, so rows there need no regular
+   * expression either (absent when there are none); the pattern is needed only in the other prefixes.
+   */
+  exactPrefixes?: string[];
 }
+
+/** Whether every name beginning with this prefix of the ranges matches the globs (no regular expression needed there). */
+export function prefixIsExact(ranges: NameRanges, prefix: string): boolean {
+  return ranges.exact || (ranges.exactPrefixes?.includes(prefix) ?? false);
+}
+
+/** A level that is literal text and then only stars ("pay*", "*"): it matches that text followed by anything but "/". */
+const LITERAL_THEN_STAR = /^([^*?]*)\*+$/;
 
 /** Ranges covering every name the globs match; null when a glob may match names with any beginning. */
 export function nameRanges(globs: readonly string[]): NameRanges | null {
-  const prefixes = new Set<string>();
+  // Each prefix, and whether every name beginning with it matches (one glob saying so is enough).
+  const prefixes = new Map<string, boolean>();
   const names = new Set<string>();
-  let exact = true;
+  const addPrefix = (prefix: string, exact: boolean) => prefixes.set(prefix, exact || (prefixes.get(prefix) ?? false));
   for (const c of globs.flatMap(compileGlob)) {
     // The literal levels before the first wildcard.
     const literals: string[] = [];
@@ -191,20 +205,50 @@ export function nameRanges(globs: readonly string[]): NameRanges | null {
       continue;
     }
     const literal = `/${literals.join('/')}`;
-    if (literals.length > 0 && c.levels.slice(literals.length).every((l) => l.anyDepth)) {
+    const rest = c.levels.slice(literals.length);
+    if (literals.length > 0 && rest.every((l) => l.anyDepth)) {
       // "P/**" matches the name P, and P/ with everything after it.
-      prefixes.add(`${literal}/`);
+      addPrefix(`${literal}/`, true);
       names.add(literal);
       continue;
     }
-    exact = false;
+    // "P/text*" followed only by "**" levels ("/prod/app-*/**", "/prod/*/**") matches P/text and
+    // everything after it: [^/]* then any number of /[^/]* is any text at all.
+    const text = LITERAL_THEN_STAR.exec(c.glob.split('/')[literals.length + 1] ?? '')?.[1];
+    if (text !== undefined && rest.length > 1 && rest.slice(1).every((l) => l.anyDepth)) {
+      const prefix = `${literals.length ? `${literal}/` : '/'}${text}`;
+      if (prefix === '/') return null;
+      addPrefix(prefix, true);
+      continue;
+    }
     // The glob's text up to its first wildcard is a beginning every name it matches shares.
     const head = c.glob.slice(0, c.glob.search(WILDCARD));
     if (head === '/' || head === '') return null;
-    prefixes.add(head);
+    addPrefix(head, false);
   }
   // A prefix inside another one adds nothing; nor does a name under a prefix.
-  const sorted = [...prefixes].sort();
+  const sorted = [...prefixes.keys()].sort();
   const kept = sorted.filter((p, i) => !sorted.slice(0, i).some((q) => p.startsWith(q)));
-  return { prefixes: kept, names: [...names].filter((n) => !kept.some((p) => n.startsWith(p))).sort(), exact };
+  return withExactness(
+    kept.map((prefix) => ({ prefix, exact: prefixes.get(prefix)! })),
+    [...names].filter((n) => !kept.some((p) => n.startsWith(p))).sort(),
+  );
+}
+
+function withExactness(prefixes: { prefix: string; exact: boolean }[], names: string[]): NameRanges {
+  const exact = prefixes.every((p) => p.exact);
+  const exactPrefixes = prefixes.filter((p) => p.exact).map((p) => p.prefix);
+  return { prefixes: prefixes.map((p) => p.prefix), names, exact, ...(!exact && exactPrefixes.length ? { exactPrefixes } : {}) };
+}
+
+/**
+ * The ranges cut to the names at or below a folder ("/a/b/"): a prefix the folder lies inside
+ * becomes the folder itself (every name below it, when that prefix was exact), ranges elsewhere go.
+ */
+export function nameRangesBelow(ranges: NameRanges, folder: string): NameRanges {
+  if (folder === '/') return ranges;
+  const prefixes = ranges.prefixes.flatMap((prefix) =>
+    prefix.startsWith(folder) ? [{ prefix, exact: prefixIsExact(ranges, prefix) }] : folder.startsWith(prefix) ? [{ prefix: folder, exact: prefixIsExact(ranges, prefix) }] : [],
+  );
+  return withExactness(prefixes, ranges.names.filter((n) => n.startsWith(folder)));
 }

@@ -1,5 +1,5 @@
 import 'server-only';
-import { canListSubtree, listableNamePattern } from '@/lib/auth/authorize';
+import { canListSubtree, listableNamePattern, listableNameRanges } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
 import { MAX_SEARCH_QUERY, normalizeSearchQuery, type InventoryIndex, type SearchHit, type SearchScope } from '@/lib/inventory/inventory-index';
@@ -32,7 +32,9 @@ export async function searchEverything(principal: Principal, rawQuery: string, l
       continue;
     }
     const index = await inventoryIndexOf(store);
-    byIndex.set(index, [...(byIndex.get(index) ?? []), { storeId: store.id, namePattern: pattern }]);
+    // The ranges of names the grants allow, so the cut seeks them in the name index instead of matching every row.
+    const nameRanges = pattern === null ? null : listableNameRanges(principal, store.id);
+    byIndex.set(index, [...(byIndex.get(index) ?? []), { storeId: store.id, namePattern: pattern, nameRanges }]);
   }
 
   const hits: SearchHit[] = [];

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { NameRanges } from '@/lib/auth/path-glob';
+import { prefixIsExact, type NameRanges } from '@/lib/auth/path-glob';
 import { regexpMatch, type DialectName } from './dialect';
 import { prefixEnd } from './prefix-range';
 
@@ -7,6 +7,7 @@ import { prefixEnd } from './prefix-range';
 // their grants allow as a regular expression (lib/auth/authorize.ts auditableNamePattern), with the
 // index ranges those names lie in (auditableNameRanges) as a faster way to the same rows. The page
 // queries of every such table are cut by it, so a list never disagrees with the per-item check.
+// A store with no ranges and no names (grants that can match nothing there) gets no branch at all.
 
 export interface NameScope {
   storeId: string;
@@ -19,19 +20,24 @@ export interface NameScope {
 /**
  * One store of the caller's reach, as alternatives of one top-level OR: one per index range of its
  * names where the grants allow (SQLite searches each as its own index range only when they are not
- * nested inside another OR), each then matched against the pattern unless the ranges are exact.
+ * nested inside another OR; PostgreSQL ORs their index scans), each matched against the pattern
+ * only when its range holds names the grants do not (an exact name or an exact prefix needs none).
  */
 export function nameScopeBranches(dialect: DialectName, scope: NameScope, storeColumn: RawBuilder<string>, nameColumn: RawBuilder<string>): RawBuilder<SqlBool>[] {
   const store = sql<SqlBool>`${storeColumn} = ${scope.storeId}`;
   if (scope.namePattern === null) return [store];
-  const pattern = scope.ranges?.exact ? null : regexpMatch(dialect, nameColumn, scope.namePattern);
-  const withPattern = (range: RawBuilder<SqlBool>) => sql<SqlBool>`(${sql.join([store, range, ...(pattern ? [pattern] : [])], sql` AND `)})`;
-  if (!scope.ranges) return [withPattern(sql<SqlBool>`1 = 1`)];
-  const ranges = [
-    ...scope.ranges.prefixes.map((p) => sql<SqlBool>`${nameColumn} >= ${p} AND ${nameColumn} < ${prefixEnd(p)}`),
-    ...(scope.ranges.names.length ? [sql<SqlBool>`${nameColumn} IN (${sql.join(scope.ranges.names)})`] : []),
+  const pattern = regexpMatch(dialect, nameColumn, scope.namePattern);
+  const branch = (...conditions: RawBuilder<SqlBool>[]) => sql<SqlBool>`(${sql.join([store, ...conditions], sql` AND `)})`;
+  const ranges = scope.ranges;
+  if (!ranges) return [branch(pattern)];
+  return [
+    ...ranges.prefixes.map((p) => {
+      // The range first: the regular expression then runs only on the rows inside it.
+      const range = sql<SqlBool>`${nameColumn} >= ${p} AND ${nameColumn} < ${prefixEnd(p)}`;
+      return prefixIsExact(ranges, p) ? branch(range) : branch(range, pattern);
+    }),
+    ...(ranges.names.length ? [branch(sql<SqlBool>`${nameColumn} IN (${sql.join(ranges.names)})`)] : []),
   ];
-  return ranges.map(withPattern);
 }
 
 /** Every scope's branches joined by one OR; nothing (1 = 0) without a scope. */

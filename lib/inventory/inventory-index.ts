@@ -1,10 +1,11 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
-import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
+import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { prefixEnd } from '@/lib/db/prefix-range';
 import { z } from 'zod';
 import { failingSql, freshnessColumnsOf, statusConditionSql, statusesSql, statusSql } from '@/lib/freshness/columns';
 import { freshnessPolicies, type FreshnessPolicySet } from '@/lib/freshness/policies';
-import type { NameRanges } from '@/lib/auth/path-glob';
+import { nameRangesBelow, type NameRanges } from '@/lib/auth/path-glob';
+import { nameScopeBranches } from '@/lib/db/name-scope';
 import { itemFreshness, type ItemFreshnessDetail } from '@/lib/freshness/status';
 import { FRESHNESS_STATUSES, type AgeBucket, type FreshnessStatus } from '@/lib/freshness/types';
 import { AGE_BUCKETS, ageThreshold, decodeWorstCursor, encodeWorstCursor, MAX_RANK, STATUS_RANK, type WorstKey } from '@/lib/freshness/worst-order';
@@ -16,7 +17,9 @@ import type { InventoryDatabase, InventorySyncRecord } from './schema';
 
 // Queries over an inventory: folder pages (keyset-paged, sorted and filtered in SQL), folder
 // children with counts, search, and each store's sync record. Grants arrive as a regular
-// expression over names (see lib/auth/path-glob.ts) so that every page and count is already cut to them.
+// expression over names with the index ranges those names lie in (see lib/auth/path-glob.ts): every
+// page and count is cut to them in SQL, seeking the ranges and matching the expression only inside
+// ranges that hold names the grants do not.
 // The same answers on SQLite and PostgreSQL: text compares bytewise on both (the columns are
 // COLLATE "C" there), sort columns are never NULL, and search matches the same substrings.
 
@@ -75,6 +78,8 @@ export interface ChildFolder {
 export interface SearchScope {
   storeId: string;
   namePattern: string | null;
+  /** Where the pattern's names lie (lib/auth/path-glob.ts nameRanges): only a faster way to the same rows. */
+  nameRanges?: NameRanges | null;
 }
 
 export interface SearchHit extends IndexedItem {
@@ -224,38 +229,40 @@ function toItem(row: SelectedRow, ctx: ReadContext): IndexedItem {
 
 type ItemsEb = ExpressionBuilder<InventoryDatabase, 'inv_items'>;
 
-function matchesPattern(dialect: DialectName, eb: ItemsEb, pattern: string | null): Expression<SqlBool> {
-  return pattern === null ? eb.lit(true) : regexpMatch(dialect, eb.ref('inv_items.name'), pattern);
-}
-
 /** A condition as 0 or 1, to add up (PostgreSQL adds no booleans; SQLite's comparisons are 0/1 already). */
 function asInt(dialect: DialectName, condition: RawBuilder<SqlBool>): RawBuilder<number> {
   return dialect === 'postgres' ? sql<number>`(${condition})::int` : sql<number>`(${condition})`;
 }
 
-/** Names in the ranges, as ranges of the (store_id, name) index; null when absent (every name). */
-function inRanges(ranges: NameRanges | null | undefined): ReturnType<typeof sql<SqlBool>> | null {
-  if (!ranges) return null;
-  const parts = [
-    ...ranges.prefixes.map((p) => sql`(inv_items.name >= ${p} AND inv_items.name < ${prefixEnd(p)})`),
-    ...(ranges.names.length ? [sql`inv_items.name IN (${sql.join(ranges.names)})`] : []),
-  ];
-  return parts.length ? sql<SqlBool>`(${sql.join(parts, sql` OR `)})` : sql<SqlBool>`false`;
+/**
+ * The caller's grants on one store as alternatives of one OR (lib/db/name-scope.ts): one per index
+ * range of the (store_id, name) index the grants' names lie in, the regular expression only inside
+ * ranges that hold names the grants do not; the whole store matched against it when no range bounds
+ * the names. null: no cut (every name); an empty list: nothing. The alternatives never overlap, so
+ * counts taken one at a time add up.
+ */
+function grantBranches(dialect: DialectName, storeId: string, namePattern: string | null, ranges: NameRanges | null | undefined): RawBuilder<SqlBool>[] | null {
+  if (namePattern === null) return null;
+  return nameScopeBranches(dialect, { storeId, namePattern, ranges }, sql.ref('inv_items.store_id'), sql.ref('inv_items.name'));
+}
+
+/** The branches as one condition; null for no cut. */
+function anyOf(branches: RawBuilder<SqlBool>[] | null): RawBuilder<SqlBool> | null {
+  if (branches === null) return null;
+  if (branches.length === 0) return sql<SqlBool>`1 = 0`;
+  return branches.length === 1 ? branches[0]! : sql<SqlBool>`(${sql.join(branches, sql` OR `)})`;
 }
 
 /**
- * The ranges as separate, non-overlapping conditions (prefixes inside another prefix dropped, exact
- * names under a prefix dropped), so per-range counts add up to the whole; null when there are none.
+ * The grants' cut of the names at or below a folder: the ranges narrowed to the folder first, so a
+ * grant covering it whole needs no cut at all and ranges elsewhere are not walked.
  */
-function disjointRanges(ranges: NameRanges | null | undefined): ReturnType<typeof sql<SqlBool>>[] | null {
-  if (!ranges) return null;
-  const prefixes = [...new Set(ranges.prefixes)].filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(q)));
-  const names = [...new Set(ranges.names)].filter((n) => !prefixes.some((p) => n.startsWith(p)));
-  const parts = [
-    ...prefixes.map((p) => sql<SqlBool>`(inv_items.name >= ${p} AND inv_items.name < ${prefixEnd(p)})`),
-    ...(names.length ? [sql<SqlBool>`inv_items.name IN (${sql.join(names)})`] : []),
-  ];
-  return parts.length ? parts : [sql<SqlBool>`false`];
+function grantCutBelow(dialect: DialectName, storeId: string, folder: string, namePattern: string | null, ranges: NameRanges | null | undefined): RawBuilder<SqlBool>[] | null {
+  if (namePattern === null) return null;
+  if (!ranges) return grantBranches(dialect, storeId, namePattern, null);
+  const below = nameRangesBelow(ranges, folder);
+  if (below.exact && below.prefixes.includes(folder)) return null;
+  return grantBranches(dialect, storeId, namePattern, below);
 }
 
 /** The rows of a folder page before paging: the folder (or everything below it), the name filter, the grants. */
@@ -264,7 +271,7 @@ function inFolder(dialect: DialectName, eb: ItemsEb, query: Omit<FolderPageQuery
     eb('store_id', '=', query.storeId),
     ...(query.recursive ? [eb('name', '>', query.folder), eb('name', '<', prefixEnd(query.folder))] : [eb('folder', '=', query.folder)]),
     ...(query.q ? [containsSql(dialect, 'inv_items.leaf', query.q)] : []),
-    matchesPattern(dialect, eb, query.namePattern),
+    anyOf(grantCutBelow(dialect, query.storeId, query.folder, query.namePattern, query.nameRanges)) ?? eb.lit(true),
     ...(query.statuses ? [statusesSql(dialect, query.statuses, (query.now ?? new Date()).toISOString()) ?? eb.lit(true)] : []),
   ]);
 }
@@ -358,19 +365,22 @@ export class InventoryIndex {
     return rows.map((r) => ({ path: r.path, name: leafOf(r.path), totalItems: r.total_items }));
   }
 
-  /** Whether any item the pattern allows lies at or below a folder. */
+  /** Whether any item the pattern allows lies at or below a folder: one index range at a time, stopping at the first item. */
   async anyItemBelow(storeId: string, path: string, namePattern: string | null, nameRanges?: NameRanges | null): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('inv_items')
-      .select('id')
-      .where('store_id', '=', storeId)
-      .where('name', '>', path)
-      .where('name', '<', prefixEnd(path))
-      .where((eb) => matchesPattern(this.dialect, eb, namePattern))
-      .$if(namePattern !== null && Boolean(nameRanges), (q) => q.where(inRanges(nameRanges)!))
-      .limit(1)
-      .executeTakeFirst();
-    return Boolean(row);
+    const branches = grantCutBelow(this.dialect, storeId, path, namePattern, nameRanges) ?? [sql<SqlBool>`1 = 1`];
+    for (const branch of branches) {
+      const row = await this.db
+        .selectFrom('inv_items')
+        .select('id')
+        .where('store_id', '=', storeId)
+        .where('name', '>', path)
+        .where('name', '<', prefixEnd(path))
+        .where(branch)
+        .limit(1)
+        .executeTakeFirst();
+      if (row) return true;
+    }
+    return false;
   }
 
   async getItem(storeId: string, name: string, now?: Date): Promise<IndexedItem | null> {
@@ -435,8 +445,8 @@ export class InventoryIndex {
     const ctx = this.read(now);
     const text = normalizeSearchQuery(rawQuery);
     if (!text || scopes.length === 0) return [];
-    const inScope = (eb: ItemsEb) =>
-      eb.or(scopes.map((s) => eb.and([eb('inv_items.store_id', '=', s.storeId), matchesPattern(this.dialect, eb, s.namePattern)])));
+    const branches = scopes.flatMap((s) => grantBranches(this.dialect, s.storeId, s.namePattern, s.nameRanges) ?? [sql<SqlBool>`inv_items.store_id = ${s.storeId}`]);
+    const inScope = anyOf(branches)!;
     const base = () => this.db.selectFrom('inv_items').select(ITEM_SELECT.map((c) => `inv_items.${c}` as const));
     const wide = limit * 10;
 
@@ -531,8 +541,8 @@ export class InventoryIndex {
    * with one, a single pass over the store's rows matches the pattern once per row.
    */
   async freshnessSummary(storeId: string, namePattern: string | null, now: Date, nameRanges?: NameRanges | null): Promise<FreshnessSummary> {
-    if (namePattern === null) return this.summaryByIndex(storeId, now);
-    return this.summaryByScan(storeId, nameRanges?.exact ? null : namePattern, now, nameRanges);
+    const branches = grantBranches(this.dialect, storeId, namePattern, nameRanges);
+    return branches === null ? this.summaryByIndex(storeId, now) : this.summaryByScan(storeId, branches, now);
   }
 
   async freshnessCounts(storeId: string, namePattern: string | null, now: Date): Promise<{ counts: Record<FreshnessStatus, number>; total: number }> {
@@ -595,20 +605,19 @@ export class InventoryIndex {
     return { counts, total, ages: AGE_BUCKETS.map((b, i) => ({ ...b, count: atLeast[i]! - (atLeast[i + 1] ?? 0) })) };
   }
 
-  private async summaryByScan(storeId: string, namePattern: string | null, now: Date, nameRanges?: NameRanges | null): Promise<FreshnessSummary> {
+  private async summaryByScan(storeId: string, branches: RawBuilder<SqlBool>[], now: Date): Promise<FreshnessSummary> {
     const t = now.toISOString();
     const thresholds = AGE_BUCKETS.slice(1).map((b) => ageThreshold(now, b.minDays));
     // Bucket index: how many thresholds the item is at least as old as.
     const bucket = sql<number>`(${sql.join(thresholds.map((th) => asInt(this.dialect, sql<SqlBool>`inv_items.fresh_age_from <= ${th}`)), sql` + `)})`;
-    const scan = (under: ReturnType<typeof sql<SqlBool>> | null) =>
+    const scan = (branch: RawBuilder<SqlBool>) =>
       sql<{ status: FreshnessStatus; bucket: number; n: number }>`
         SELECT ${statusSql(this.dialect, t)} AS status, ${bucket} AS bucket, count(*) AS n
-        FROM inv_items WHERE store_id = ${storeId} AND ${under ?? sql`true`} AND ${namePattern === null ? sql`true` : regexpMatch(this.dialect, sql.ref('inv_items.name'), namePattern)}
+        FROM inv_items WHERE store_id = ${storeId} AND ${branch}
         GROUP BY 1, 2`.execute(this.db);
     // Several ranges ORed together make SQLite walk the whole store; one query per (disjoint) range
     // walks only that range of the name index.
-    const parts = disjointRanges(nameRanges);
-    const results = parts ? await Promise.all(parts.map(scan)) : [await scan(null)];
+    const results = await Promise.all(branches.map(scan));
     const counts = Object.fromEntries(FRESHNESS_STATUSES.map((st) => [st, 0])) as Record<FreshnessStatus, number>;
     const ages = AGE_BUCKETS.map((b) => ({ ...b, count: 0 }));
     let total = 0;
@@ -635,6 +644,7 @@ export class InventoryIndex {
     const ctx = this.read(now);
     const found: WorstItem[] = [];
     const startRank = position?.after.rank ?? 0;
+    const cut = anyOf(grantBranches(this.dialect, query.storeId, query.namePattern, query.nameRanges));
     for (let rank = startRank; rank <= MAX_RANK && found.length <= query.limit; rank++) {
       const segment = segmentCondition(this.dialect, rank, wanted, t);
       if (!segment) continue;
@@ -652,8 +662,7 @@ export class InventoryIndex {
         .select(ITEM_SELECT)
         .select(['fresh_failing_at', 'fresh_due_at'])
         .where('store_id', '=', query.storeId)
-        .where((eb) => matchesPattern(this.dialect, eb, query.nameRanges?.exact ? null : query.namePattern))
-        .$if(Boolean(query.nameRanges), (q) => q.where(inRanges(query.nameRanges)!))
+        .$if(cut !== null, (q) => q.where(cut!))
         .where(segment)
         .$if(after !== null, (q) => q.where(after!))
         .orderBy(timeColumn)

@@ -225,9 +225,11 @@ describe.each(DATABASES)('freshness in the inventory (%s)', (kind) => {
       [['/prod/**'], true],
       [['/prod/payments/**', '/dev/auth/k'], true],
       [['/prod/**', '/prod/payments/**'], true],
-      [['/prod/pay*/**'], false],
+      // "pay*" then "**" is every name beginning /prod/pay: exact.
+      [['/prod/pay*/**'], true],
       [['/dev/{auth,other}/**'], true],
-      [['/dev/{auth,ot*}/**'], false],
+      [['/dev/{auth,ot*}/**'], true],
+      [['/dev/{auth,ot*}/k'], false],
     ])('%j cover exactly (or at least) the names the globs match', (globs, exact) => {
       const ranges = nameRanges(globs)!;
       const re = namePatternRegExp(globsPattern(globs));
