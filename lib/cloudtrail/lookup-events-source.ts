@@ -198,7 +198,7 @@ export class LookupEventsSource implements CloudTrailSource {
           walk = { ...walk, end: walk.oldest ?? walk.end, nextToken: null };
           continue;
         }
-        result.error = `LookupEvents ${eventSource}: ${describeAwsError(error)}`;
+        result.error = `LookupEvents ${eventSource}: ${describeAwsError(error)}${this.placeOf(error)}`;
         this.failing.add(eventSource);
         await this.recordError(context, result.error);
         break;
@@ -280,6 +280,13 @@ export class LookupEventsSource implements CloudTrailSource {
         throw error;
       }
     }
+  }
+
+  /** Where the call went, for the source's error: the account (when known) and region, and why a region may refuse. */
+  private placeOf(error: unknown): string {
+    const disabled = (error as { name?: string } | null)?.name === 'UnrecognizedClientException';
+    const hint = disabled ? ' (a region that is not enabled for the account refuses its credentials so: enable the region, or remove the stores and sources that name it)' : '';
+    return `${hint} [account ${this.where.account ?? 'of the default credentials'}, region ${this.where.region}]`;
   }
 
   private async recordError(context: SourceRunContext, message: string): Promise<void> {
