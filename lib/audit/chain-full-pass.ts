@@ -23,6 +23,10 @@ export interface FullPassOptions {
   /** Who runs it (the lease holder), shown while it runs. */
   holder?: string;
   signal?: AbortSignal;
+  /** Progress is written at most this often (default 1 s). */
+  progressEveryMs?: number;
+  /** Called after each progress write with what was written (tests). */
+  onProgressSaved?: (pass: FullPassVerdict) => void | Promise<void>;
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -55,16 +59,17 @@ export async function runFullChainPass(options: FullPassOptions = {}): Promise<F
   let lastWrite = 0;
   const onProgress = async (checked: number, total: number) => {
     current = { ...current, checked, total };
-    if (Date.now() - lastWrite < PROGRESS_EVERY_MS) return;
+    if (Date.now() - lastWrite < (options.progressEveryMs ?? PROGRESS_EVERY_MS)) return;
     lastWrite = Date.now();
     await save(current);
+    await options.onProgressSaved?.(current);
   };
 
   let verdict: ChainVerdict;
   try {
-    // The kept head is a verified fact too: a log rewritten or cut off behind it shows against it.
-    const incremental = await readVerdict(db, key, INCREMENTAL);
-    const keptHead = incremental.body && !incremental.body.break ? incremental.body.head : null;
+    // The kept head is a fact too (an entry verified, or the newest when a break was kept): a log
+    // rewritten or cut off behind it shows against it.
+    const keptHead = (await readVerdict(db, key, INCREMENTAL)).body?.head ?? null;
     const anchors = [
       ...(await newestRecordedAnchor(db)),
       ...(keptHead ? [{ seq: keptHead.seq, hash: keptHead.hash, source: `kept as verified in audit_chain_verdicts (entry #${keptHead.seq})` }] : []),
