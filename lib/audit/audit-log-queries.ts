@@ -120,46 +120,63 @@ export function ownLogReach(principal: Principal): OwnLogReach {
 }
 
 /**
- * One regular expression matching the folders whose whole subtree the globs cover, exactly as
- * lib/auth/path-glob.ts globCoversSubtree decides: a glob whose levels after some literal or
- * wildcard levels are all "**" covers every folder those levels begin (its own and deeper ones).
- * null when no glob covers any folder.
+ * The folders whose whole subtree the globs cover, exactly as lib/auth/path-glob.ts
+ * globCoversSubtree decides: a glob whose levels after some literal or wildcard levels are all "**"
+ * covers every folder those levels begin (its own and deeper ones). One alternative per such glob:
+ * the names all begin with `prefix` (its literal levels), and match `pattern`.
  */
-export function subtreeFoldersPattern(globs: readonly string[]): string | null {
-  const alternatives = globs.flatMap(compileGlob).flatMap((c) => {
+export function subtreeFolderAlternatives(globs: readonly string[]): { prefix: string; pattern: string }[] {
+  return globs.flatMap(compileGlob).flatMap((c) => {
     const first = c.levels.findIndex((l) => l.anyDepth);
     if (first < 0 || !c.levels.slice(first).every((l) => l.anyDepth)) return [];
-    const head = c.levels.slice(0, first).map((l) => `${(l as { source: string }).source}/`).join('');
-    return [`(?:^/${head}(?:[^/]*/)*$)`];
+    const head = c.levels.slice(0, first) as { anyDepth: false; literal: string | null; source: string }[];
+    const literals = head.findIndex((l) => l.literal === null);
+    const prefix = `/${head.slice(0, literals < 0 ? head.length : literals).map((l) => `${l.literal}/`).join('')}`;
+    return [{ prefix, pattern: `^/${head.map((l) => `${l.source}/`).join('')}(?:[^/]*/)*$` }];
   });
-  return alternatives.length ? alternatives.join('|') : null;
+}
+
+/** subtreeFolderAlternatives as one regular expression, or null when no glob covers any folder. */
+export function subtreeFoldersPattern(globs: readonly string[]): string | null {
+  const alternatives = subtreeFolderAlternatives(globs);
+  return alternatives.length ? alternatives.map((a) => `(?:${a.pattern})`).join('|') : null;
 }
 
 /**
  * The caller's grants as a condition on audit_log: the same decision as lib/data/audit.ts mayRead.
  * An entry on an item: a grant covering its store and name (lib/db/name-scope.ts, the shared cut);
  * on a folder: a grant covering the folder's whole subtree; dashboard-wide entries (no store
- * target): auditors of everything only.
+ * target): auditors of everything only. Written as one OR of alternatives that each name an index
+ * range (of the name, or of the whole target for a whole store), so the database looks up each
+ * range instead of testing every row (SQLite does so only for an OR that is a term of its own).
  */
 export function ownReachCondition(dialect: DialectName, reach: OwnLogReach): Condition {
   if (reach.all) return ALWAYS;
   const t = targetSql(dialect);
-  const items: Condition[] = [];
-  const folders: Condition[] = [];
+  const item = sql<SqlBool>`NOT ${t.folder}`;
+  const branches: Condition[] = [];
   for (const grant of reach.grants) {
+    if (grantCoversSubtree(grant, '/')) {
+      // Whole stores, items and folders alike (on every store it would be an auditor of everything).
+      for (const storeId of grant.stores ?? []) {
+        const head = `${storeId}:/`;
+        branches.push(sql<SqlBool>`(${t.target} >= ${head} AND ${t.target} < ${prefixEnd(head)})`);
+      }
+      continue;
+    }
     // A grant on every store: its store condition is always true ('' = '').
-    const stores = grant.stores ?? [''];
     const storeColumn = grant.stores === null ? sql<string>`''` : t.store;
-    const namePattern = grantCoversSubtree(grant, '/') ? null : globsPattern(grant.paths);
-    const ranges = nameRanges(grant.paths);
-    for (const storeId of stores) items.push(...nameScopeBranches(dialect, { storeId, namePattern, ranges }, storeColumn, t.name));
-    const folderPattern = subtreeFoldersPattern(grant.paths);
-    if (folderPattern !== null) {
-      const store = grant.stores === null ? [] : [sql<SqlBool>`${t.store} IN (${sql.join(grant.stores)})`];
-      folders.push(allOf([...store, regexpMatch(dialect, t.name, folderPattern)]));
+    const scope = { namePattern: globsPattern(grant.paths), ranges: nameRanges(grant.paths) };
+    for (const storeId of grant.stores ?? ['']) {
+      for (const branch of nameScopeBranches(dialect, { storeId, ...scope }, storeColumn, t.name)) branches.push(sql<SqlBool>`(${branch} AND ${item})`);
+    }
+    const store = grant.stores === null ? [] : [sql<SqlBool>`${t.store} IN (${sql.join(grant.stores)})`];
+    for (const folder of subtreeFolderAlternatives(grant.paths)) {
+      const range = sql<SqlBool>`${t.name} >= ${folder.prefix} AND ${t.name} < ${prefixEnd(folder.prefix)}`;
+      branches.push(allOf([range, t.folder, ...store, regexpMatch(dialect, t.name, folder.pattern)]));
     }
   }
-  return allOf([t.parsed, anyOf([allOf([sql<SqlBool>`NOT ${t.folder}`, anyOf(items)]), allOf([t.folder, anyOf(folders)])])]);
+  return allOf([t.parsed, anyOf(branches)]);
 }
 
 /** Where a page starts: after this entry in newest-first order (time, then seq). */
