@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit, verifyAuditChain, type AuditEntryInput } from '@/lib/audit/audit-log';
 import { flushAnchors } from '@/lib/audit/anchors';
+import { runFullChainPass } from '@/lib/audit/chain-full-pass';
 import type { Principal } from '@/lib/auth/principal';
 import { auditChainStatus } from '@/lib/data/audit';
 import { APP_DB_FILE } from '@/lib/db/app-db';
@@ -63,18 +64,26 @@ describe('the tamper-evident audit log', () => {
     });
   });
 
-  it("the /audit page's check names the break for auditors of everything, and is withheld from others", async () => {
+  it("the /audit page names a break behind the verified head once the full pass found it, for auditors of everything, and withholds it from others", async () => {
     const principal = (grants: Principal['grants']): Principal => ({ via: 'session', userId: 'u', email: 'a@example.com', name: null, role: null, grants });
-    expect(await auditChainStatus(principal([{ role: 'auditor', stores: null, paths: ['/**'] }]))).toEqual({
+    const auditor = principal([{ role: 'auditor', stores: null, paths: ['/**'] }]);
+    // The page checks only entries after the verified head (#5, unchanged): entry #2 is the full pass's to find.
+    expect(await auditChainStatus(auditor)).toMatchObject({ intact: true, entries: 5, verifiedUpTo: { seq: 5 }, fullPass: null });
+    await runFullChainPass();
+    expect(await auditChainStatus(auditor)).toMatchObject({
       intact: false,
       brokenAt: 3,
       problem: 'a gap in seq: entry #2 is missing (removed)',
-      entries: null,
-      keyedFromSeq: null,
+      breakFoundBy: 'full-pass',
+      entries: 5,
+      verifiedUpTo: { seq: 5 },
+      fullPass: { state: 'broken', brokenAt: 3, checked: 1, total: 5 },
       lastAnchor: null,
       anchorEvery: 1000,
       anchorIntervalMinutes: 60,
       anchorBucket: null,
+      fullPassEveryHours: 24,
+      mayRunFullPass: false,
     });
     expect(await auditChainStatus(principal([{ role: 'auditor', stores: ['local'], paths: ['/prod/**'] }]))).toBeNull();
   });
@@ -98,9 +107,19 @@ describe('the tamper-evident audit log', () => {
       db.prepare('DELETE FROM audit_log WHERE seq >= 3').run();
       db.prepare("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit_log'").run();
       db.close();
+      // The page sees it at once against the verified head (#4)...
       expect(await auditChainStatus(auditor)).toMatchObject({
         intact: false,
         brokenAt: 3,
+        breakFoundBy: 'new-entries',
+        problem: 'entries #3–#4 are missing from the end of the log (removed): entry #4 was verified before',
+      });
+      // ...and the full pass against the anchor.
+      await runFullChainPass();
+      expect(await auditChainStatus(auditor)).toMatchObject({
+        intact: false,
+        brokenAt: 3,
+        breakFoundBy: 'full-pass',
         problem: expect.stringContaining('entry #3 is missing from the end of the log (removed): the anchor recorded in audit_anchors (entry #3) names entry #3'),
       });
     } finally {
