@@ -3,16 +3,16 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as chain from '@/lib/alerts/conditions/audit-chain';
 import { appendAudit } from '@/lib/audit/audit-log';
+import { runFullChainPass } from '@/lib/audit/chain-full-pass';
 import { APP_DB_FILE } from '@/lib/db/app-db';
 import { rule } from '../support/alerts-fixture';
 import { openConditionsDashboard, type ConditionsDashboard } from './support';
 
-// audit-chain: the chain verified whole on the first evaluation and then only from the last
-// verified entry on (an altered or removed new entry raises at once), whole again a day later (an
-// edit of an older entry raises then), a broken chain checked again until it is restored, and a
-// failed anchor write; quiet while everything verifies.
+// audit-chain: read from the kept verdict (lib/audit/chain-status.ts), never a whole pass per
+// evaluation: an altered new entry (the verified head) raises at once, an edit of an older entry
+// once the background full pass finds it, and the alert clears when a full pass verifies the
+// restored log; a failed anchor write too; quiet while everything verifies.
 
-const H = 3_600_000;
 const T0 = Date.now();
 const at = (ms: number) => new Date(T0 + ms);
 const sqlite = () => new Database(path.join(process.env.DATA_DIR!, APP_DB_FILE));
@@ -20,67 +20,55 @@ const append = async (n: number) => {
   for (let i = 0; i < n; i++) await appendAudit({ actor: 'alice@example.com', action: 'reveal', target: `prod-params:/prod/x-${i}`, outcome: 'allowed' });
 };
 const evaluate = (now: Date) => chain.auditChainCondition(rule({ events: ['audit-chain'] }), { now });
+const run = (statement: string) => {
+  const db = sqlite();
+  db.prepare(statement).run();
+  db.close();
+};
 
 describe('audit-chain', () => {
   let dashboard: ConditionsDashboard;
   beforeAll(async () => {
     dashboard = await openConditionsDashboard('alerts-cond-chain-');
-    chain.resetAuditChainCheck();
     await append(10);
   });
   afterAll(async () => dashboard.close());
 
-  it('verifies whole once, then only what was appended', async () => {
+  it('is quiet while the chain verifies, as entries are appended', async () => {
     expect(await evaluate(at(0))).toEqual([]);
-    expect(chain.lastChainCheck).toEqual({ kind: 'full', entriesRead: 10 });
     await append(5);
     expect(await evaluate(at(1000))).toEqual([]);
-    // The last verified entry again, and the five new ones.
-    expect(chain.lastChainCheck).toEqual({ kind: 'incremental', entriesRead: 6 });
-    expect(await evaluate(at(2000))).toEqual([]);
-    expect(chain.lastChainCheck).toEqual({ kind: 'incremental', entriesRead: 1 });
   });
 
-  it('finds an edit of an older entry at the daily whole verification, and clears once it is restored', async () => {
-    const db = sqlite();
-    db.prepare("UPDATE audit_log SET actor = 'mallory@example.com' WHERE seq = 3").run();
-    db.close();
-    // Between whole verifications only new entries are checked.
+  it('finds an edit of an older entry when the full pass does, and clears once a full pass verifies the restored log', async () => {
+    run("UPDATE audit_log SET actor = 'mallory@example.com' WHERE seq = 3");
+    // Between full passes only new entries are checked.
     expect(await evaluate(at(3000))).toEqual([]);
-    const broken = await evaluate(at(25 * H));
-    expect(chain.lastChainCheck?.kind).toBe('full');
-    expect(broken).toEqual([{ storeId: 'audit-log', name: 'audit chain', url: 'http://localhost:3000/audit', status: expect.stringMatching(/^does not verify: entry #3: /) }]);
-    const fix = sqlite();
-    fix.prepare("UPDATE audit_log SET actor = 'alice@example.com' WHERE seq = 3").run();
-    fix.close();
-    // Still broken until the next whole check (15 minutes on).
-    expect(await evaluate(at(25 * H + 5 * 60_000))).toHaveLength(1);
-    expect(await evaluate(at(25 * H + 16 * 60_000))).toEqual([]);
-    expect(chain.lastChainCheck?.kind).toBe('full');
+    await runFullChainPass();
+    const broken = await evaluate(at(4000));
+    expect(broken).toEqual([{ storeId: 'audit-log', name: 'audit chain', url: 'http://localhost:3000/audit', status: expect.stringMatching(/^does not verify: entry #3: hash mismatch/) }]);
+    run("UPDATE audit_log SET actor = 'alice@example.com' WHERE seq = 3");
+    // Still broken until the next full pass.
+    expect(await evaluate(at(5000))).toHaveLength(1);
+    await runFullChainPass();
+    expect(await evaluate(at(6000))).toEqual([]);
   });
 
-  it('raises at once when an entry appended since is altered or removed', async () => {
+  it('raises at once when the newest entry is altered or removed', async () => {
     await append(3);
-    const db = sqlite();
-    db.prepare("UPDATE audit_log SET target = 'prod-params:/elsewhere' WHERE seq = 17").run();
-    db.close();
-    const altered = await evaluate(at(25 * H + 17 * 60_000));
-    expect(chain.lastChainCheck?.kind).toBe('incremental');
-    expect(altered).toEqual([expect.objectContaining({ name: 'audit chain', status: 'does not verify: entry #17 does not verify under the audit chain key (altered)' })]);
-
-    chain.resetAuditChainCheck();
-    const fix = sqlite();
-    fix.prepare("UPDATE audit_log SET target = 'prod-params:/prod/x-1' WHERE seq = 17").run();
-    fix.close();
-    expect(await evaluate(at(26 * H))).toEqual([]);
-    const cut = sqlite();
-    cut.prepare('DELETE FROM audit_log WHERE seq = 18').run();
-    cut.close();
-    expect(await evaluate(at(26 * H + 1000))).toEqual([expect.objectContaining({ status: 'does not verify: entry #18, verified before, is gone (removed)' })]);
+    run("UPDATE audit_log SET target = 'prod-params:/elsewhere' WHERE seq = 18");
+    expect(await evaluate(at(7000))).toEqual([expect.objectContaining({ name: 'audit chain', status: expect.stringMatching(/^does not verify: entry #18: hash mismatch/) })]);
+    run("UPDATE audit_log SET target = 'prod-params:/prod/x-2' WHERE seq = 18");
+    await runFullChainPass();
+    expect(await evaluate(at(8000))).toEqual([]);
+    run('DELETE FROM audit_log WHERE seq = 18');
+    run("UPDATE sqlite_sequence SET seq = 17 WHERE name = 'audit_log'");
+    expect(await evaluate(at(9000))).toEqual([
+      expect.objectContaining({ status: 'does not verify: entry #18: entry #18 is missing from the end of the log (removed): entry #18 was verified before' }),
+    ]);
   });
 
   it('raises a failed anchor write and clears with the next anchor written', async () => {
-    chain.resetAuditChainCheck();
     const db = sqlite();
     const row = db.prepare('SELECT seq, hash, at FROM audit_log WHERE seq = 10').get() as { seq: number; hash: string; at: string };
     const insert = db.prepare(
@@ -89,7 +77,7 @@ describe('audit-chain', () => {
     insert.run(row.seq, row.hash, row.at, new Date().toISOString(), 'AccessDenied: the bucket refused PutObject');
     db.close();
     // Only the anchor is looked at here (the chain lost its last entry in the test before).
-    const subjects = await evaluate(at(27 * H));
+    const subjects = await evaluate(at(10_000));
     expect(subjects.filter((s) => s.name === 'audit anchor')).toEqual([
       { storeId: 'audit-log', name: 'audit anchor', url: 'http://localhost:3000/audit', status: 'anchor of entry #10 not written to S3' },
     ]);
@@ -99,6 +87,6 @@ describe('audit-chain', () => {
       "INSERT INTO audit_anchors (seq, hash, entry_at, anchored_at, deployment, reason, s3_url, object_lock_until, s3_error) VALUES (?, ?, ?, ?, 'test', 'interval', 's3://b/k', NULL, NULL)",
     ).run(head.seq, head.hash, head.at, new Date().toISOString());
     next.close();
-    expect((await evaluate(at(27 * H + 1000))).filter((s) => s.name === 'audit anchor')).toEqual([]);
+    expect((await evaluate(at(11_000))).filter((s) => s.name === 'audit anchor')).toEqual([]);
   });
 });
