@@ -309,6 +309,7 @@ export async function verifyChainInAsync(
     const verifier = new ChainVerifier(key, markerIn(conn), anchors);
     const issued = lastIssuedSeq(conn);
     const total = progress.onProgress ? Number((conn.prepare('SELECT max(seq) AS seq FROM audit_log').get() as { seq: number | null }).seq ?? 0) : 0;
+    progress.signal?.throwIfAborted();
     await progress.onProgress?.(0, total);
     let checked = 0;
     let sinceYield = 0;

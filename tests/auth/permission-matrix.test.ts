@@ -13,6 +13,7 @@ import { createUserAction } from '@/lib/actions/create-user';
 import { generateValueAction } from '@/lib/actions/generate-value';
 import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import { silenceAlert } from '@/lib/actions/silence-alert';
+import { verifyAuditChainAction } from '@/lib/actions/verify-audit-chain';
 import { listAudit } from '@/lib/audit/audit-log';
 import { SENTINEL } from '../contract/fixture';
 import { DATABASES } from '../support/databases';
@@ -73,6 +74,12 @@ describe.each(DATABASES)('the permission matrix (%s)', (database) => {
       const result = await silenceAlert({ storeId: 'local', itemName: where(scope).name, reason: `matrix: ${subject} ${scope}`, expiresAt });
       return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
     },
+    // A full pass of the audit chain on demand (admins only: it spans every entry and costs a replica minutes).
+    'verify-audit-chain': async (subject) => {
+      sessionJar.cookie = h.cookies[subject];
+      const result = await verifyAuditChainAction({});
+      return { status: result.ok ? 200 : result.status, body: JSON.stringify(result) };
+    },
     'create-token': async (subject) => {
       sessionJar.cookie = h.cookies[subject];
       const result = await createApiTokenAction({ userId: h.userIds.viewer, name: 'matrix', expiresInDays: 7 });
@@ -103,6 +110,7 @@ describe.each(DATABASES)('the permission matrix (%s)', (database) => {
     'manage-users': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
     'create-token': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
     'manage-alerts': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
+    'verify-audit-chain': { viewer: [403, 403], auditor: [403, 403], operator: [403, 403], admin: [A, A], 'scoped-admin': [403, 403] },
   };
 
   const cases = Object.entries(EXPECTED).flatMap(([action, bySubject]) =>
