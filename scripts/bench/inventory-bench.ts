@@ -162,6 +162,8 @@ interface StoreSyncStatus {
   items: number;
   error: { message: string } | null;
   lastWalk: { durationMs: number } | null;
+  /** Items left out for their names (the admin's view). */
+  unreadable: { items: number } | null;
 }
 
 export async function waitForSync(server: DashboardServer, cookie: string, storeId: string): Promise<{ durationMs: number; items: number }> {
@@ -181,7 +183,7 @@ async function waitForSyncs(
   storeIds: string[],
   onProgress: (done: number) => void,
   timeoutS = Number.POSITIVE_INFINITY,
-): Promise<{ spanMs: number; items: number }> {
+): Promise<{ spanMs: number; items: number; stores: StoreSyncStatus[] }> {
   const wanted = new Set(storeIds);
   const deadline = performance.now() + timeoutS * 1000;
   let reported = -1;
@@ -196,9 +198,23 @@ async function waitForSyncs(
     if (done.length === wanted.size) {
       const ends = done.map((s) => Date.parse(s.syncedAt!));
       const starts = done.map((s) => Date.parse(s.syncedAt!) - s.lastWalk!.durationMs);
-      return { spanMs: Math.max(...ends) - Math.min(...starts), items: done.reduce((n, s) => n + s.items, 0) };
+      return { spanMs: Math.max(...ends) - Math.min(...starts), items: done.reduce((n, s) => n + s.items, 0), stores: done };
     }
     await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * Every Parameter Store took in all its parameters; every Secrets Manager nearly all its secrets
+ * (about 1 in 100 generated secrets is scheduled for deletion, which ListSecrets leaves out). Items
+ * left out for their names count as taken in.
+ */
+function checkTakenIn(shape: InventoryShape, stores: StoreSyncStatus[]): void {
+  const kindOf = new Map(shape.synced.map((s) => [s.id, s.kind]));
+  for (const s of stores) {
+    const seen = s.items + (s.unreadable?.items ?? 0);
+    const short = kindOf.get(s.storeId) === 'ssm' ? seen !== shape.parametersPerStore : seen < 0.95 * shape.secretsPerStore - 2 || seen > shape.secretsPerStore;
+    if (short) throw new Error(`the cold sync of ${s.storeId} took in ${seen} items (${s.items} listed, ${s.unreadable?.items ?? 0} left out for their names)`);
   }
 }
 
@@ -300,9 +316,7 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
       // Bounded: five times the floor and five minutes more.
       5 * shape.floorS + 300,
     );
-    // The built-in store is its own inventory: what the sync takes in is the simulated stores' items.
-    const expected = shape.kind === 'account' ? n : shape.items;
-    if (cold.items !== expected) throw new Error(`the cold sync took in ${cold.items} of ${expected} items`);
+    checkTakenIn(shape, cold.stores);
     const smStores = shape.synced.filter((s) => s.kind === 'secretsmanager').map((s) => s.id);
     const smInside = smStores.length > 0 ? await waitForSyncs(server, admin, smStores, () => {}) : null;
 
