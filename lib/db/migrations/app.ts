@@ -182,18 +182,21 @@ export const APP_MIGRATIONS: Record<string, AreaMigration> = {
       // it newest first by (at, seq): each filter it takes walks an index in that order. Store and
       // name are taken apart from the target ("store:/name") by expressions that the queries spell
       // exactly so. PostgreSQL compares them bytewise (COLLATE "C"), as SQLite does, so a path's
-      // prefix is one index range on both; on SQLite seq is the rowid, in every index already.
+      // prefix is one index range on both; on SQLite seq is the rowid, in every index already. The
+      // indexes also carry what the grant cut, the other filters and the chart test (target, action,
+      // outcome, actor), so rows are counted and chosen without reading the table.
       const pg = dialect === 'postgres';
       const tail = pg ? 'at, seq' : 'at';
+      const carried = pg ? ') INCLUDE (target, action, outcome' : ', target, action, outcome';
       const name = pg ? `(substr(target, strpos(target, ':') + 1) COLLATE "C")` : `substr(target, instr(target, ':') + 1)`;
       const target = pg ? '(target COLLATE "C")' : 'target';
       for (const [index, columns] of [
         ['audit_log_at', tail],
-        ['audit_log_action_at', `action, ${tail}`],
-        ['audit_log_outcome_at', `outcome, ${tail}`],
+        ['audit_log_action_at', `action, ${tail}${pg ? ') INCLUDE (outcome, actor' : ', outcome, actor'}`],
+        ['audit_log_outcome_at', `outcome, ${tail}${pg ? ') INCLUDE (action' : ', action'}`],
         ['audit_log_actor_at', `lower(actor), ${tail}`],
-        ['audit_log_name_at', `${name}, ${tail}`],
-        ['audit_log_target_at', `${target}, ${tail}`],
+        ['audit_log_name_at', `${name}, ${tail}${carried}`],
+        ['audit_log_target_at', `${target}, ${tail}${pg ? ') INCLUDE (action, outcome' : ', action, outcome'}`],
       ] as const) {
         await sql`CREATE INDEX IF NOT EXISTS ${sql.raw(index)} ON audit_log (${sql.raw(columns)})`.execute(db);
       }
