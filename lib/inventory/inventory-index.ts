@@ -25,6 +25,8 @@ import type { InventoryDatabase, InventorySyncRecord } from './schema';
 
 export const MAX_SEARCH_QUERY = 200;
 export const MAX_CHILD_FOLDERS = 1000;
+/** Past this many ranges a search walks them as one OR rather than merging one walk per range (planning each costs too). */
+const MAX_MERGED_WALKS = 64;
 
 export interface IndexedItem {
   storeId: string;
@@ -458,13 +460,10 @@ export class InventoryIndex {
     if (this.dialect === 'postgres') {
       // The trigram indexes on lower(column) serve these; the matches are the FTS5 phrase's (a substring, any case).
       const contains = (column: 'name' | 'description' | 'tag_text') => containsSql(this.dialect, `inv_items.${column}`, text);
-      byName = await base()
-        .where(contains('name'))
-        .where(inScope)
-        .$if(text.length >= 3, (q) => q.orderBy('inv_items.id'))
-        .$if(text.length < 3, (q) => q.orderBy('inv_items.store_id').orderBy('inv_items.name'))
-        .limit(wide)
-        .execute();
+      byName =
+        text.length >= 3
+          ? await base().where(contains('name')).where(inScope).orderBy('inv_items.id').limit(wide).execute()
+          : await this.firstByName(branches, contains('name'), wide);
       if (text.length >= 3 && byName.length < limit) {
         other = await base()
           .where((eb) => eb.or([contains('description'), contains('tag_text')]))
@@ -484,13 +483,7 @@ export class InventoryIndex {
       byName = await fts('name').limit(wide).execute();
       if (byName.length < limit) other = await fts('description tag_text').limit(limit).execute();
     } else {
-      byName = await base()
-        .where(containsSql(this.dialect, 'inv_items.name', text))
-        .where(inScope)
-        .orderBy('inv_items.store_id')
-        .orderBy('inv_items.name')
-        .limit(wide)
-        .execute();
+      byName = await this.firstByName(branches, containsSql(this.dialect, 'inv_items.name', text), wide);
     }
 
     const needle = text.toLowerCase();
@@ -511,6 +504,32 @@ export class InventoryIndex {
       hits.push({ ...item, matchedIn: inDescription ? 'description' : 'tags' });
     }
     return hits;
+  }
+
+  /**
+   * The first rows in (store_id, name) order that satisfy `condition` within the cut's branches: each
+   * branch walks its own range of the (store_id, name) index in that order and stops at `limit`, and
+   * the walks are merged (one OR over them all would read every row of the stores, or sort them).
+   */
+  private async firstByName(branches: RawBuilder<SqlBool>[], condition: RawBuilder<SqlBool>, limit: number): Promise<SelectedRow[]> {
+    const walk = (branch: RawBuilder<SqlBool>) =>
+      this.db
+        .selectFrom('inv_items')
+        .select(ITEM_SELECT.map((c) => `inv_items.${c}` as const))
+        .where(condition)
+        .where(branch)
+        .orderBy('inv_items.store_id')
+        .orderBy('inv_items.name')
+        .limit(limit);
+    if (branches.length === 0) return [];
+    if (branches.length === 1 || branches.length > MAX_MERGED_WALKS) return walk(anyOf(branches)!).execute();
+    const [first, ...rest] = branches.map((branch, i) => this.db.selectFrom(walk(branch).as(`walk${i}`)).selectAll());
+    return rest
+      .reduce((union, next) => union.unionAll(next), first!)
+      .orderBy('store_id')
+      .orderBy('name')
+      .limit(limit)
+      .execute();
   }
 
   /** Folders whose path contains the text, in the given stores (grants are checked by the caller). */

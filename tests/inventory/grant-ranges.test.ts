@@ -88,6 +88,23 @@ describe.each(DATABASES)('grant cuts as name ranges (%s)', (kind) => {
       }
     });
 
+    it('search of short text with a small limit: the first candidates in (store, name) order, merged over the ranges, ranked', async () => {
+      const scopes = STORES.map(scope).filter((s): s is SearchScope => s !== null);
+      for (const [text, limit] of [['db', 1], ['ap', 1], ['k', 2]] as const) {
+        // As one walk over every allowed name would cut them: limit * 10 candidates, closest leaf first.
+        const candidates = STORES.flatMap((storeId) => allowed(who, storeId).filter((n) => n.toLowerCase().includes(text)).map((name) => ({ storeId, name })))
+          .sort((a, b) => (a.storeId < b.storeId ? -1 : a.storeId > b.storeId ? 1 : a.name < b.name ? -1 : 1))
+          .slice(0, limit * 10);
+        const rank = (name: string) => {
+          const leaf = name.split('/').at(-1)!.toLowerCase();
+          return leaf === text ? 0 : leaf.startsWith(text) ? 1 : 2;
+        };
+        const expected = candidates.sort((a, b) => rank(a.name) - rank(b.name) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1)).slice(0, limit);
+        const hits = await index.search(scopes, text, limit, NOW);
+        expect(hits.map((h) => ({ storeId: h.storeId, name: h.name })), `"${text}" limit ${limit}`).toEqual(expected);
+      }
+    });
+
     it.each(STORES)('folder pages, counts and anyItemBelow in %s: exactly the allowed names', async (storeId) => {
       const mine = allowed(who, storeId);
       for (const folder of folders) {
