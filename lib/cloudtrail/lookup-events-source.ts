@@ -104,9 +104,45 @@ export function recordOfLookupEvent(event: LookupEvent): CloudTrailRecord {
   return record;
 }
 
+/** Slack on top of a second, for timer granularity. */
+const ANSWERED_WINDOW_MARGIN_MS = 20;
+
+/**
+ * AWS counts a call when it arrives, and a call can reach AWS well after its turn was taken: a
+ * client's first call opens a connection, and a busy event loop (other sources writing pages, many
+ * accounts and regions at once) holds requests back, so two calls taken apart can arrive together.
+ * Here a call starts only once the call `perSecond` calls before it was answered more than a
+ * second ago: that one arrived before its answer, so the two are over a second apart at AWS, what
+ * ever the delays. Shared like the rate limiter, per account and region.
+ */
+export class AnsweredCallWindow {
+  /** When the latest calls were answered, in the order they started (pending while in flight). */
+  private readonly answers: Promise<number>[] = [];
+
+  constructor(
+    readonly perSecond: number = LOOKUP_CALLS_PER_SECOND,
+    private readonly clock: Clock = realClock,
+  ) {}
+
+  /** Waits for this call's turn; call the returned function once the call is answered (or failed). */
+  async enter(): Promise<() => void> {
+    const earlier = this.answers.length >= this.perSecond ? this.answers[this.answers.length - this.perSecond] : undefined;
+    let answered!: (at: number) => void;
+    this.answers.push(new Promise<number>((resolve) => (answered = resolve)));
+    if (this.answers.length > 2 * this.perSecond) this.answers.splice(0, this.answers.length - this.perSecond);
+    if (earlier) {
+      const wait = (await earlier) + 1000 + ANSWERED_WINDOW_MARGIN_MS - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
+    }
+    return () => answered(this.clock.now());
+  }
+}
+
 export interface LookupEventsSourceOptions {
   /** Shared by every source of the same account and region. */
   limiter: RateLimiter;
+  /** Shared like the limiter (default: one of this source's own). */
+  window?: AnsweredCallWindow;
   client?: CloudTrailClient;
   overlapMs?: number;
   /** The index keeps no event older than this; the first walk goes no further back. */
@@ -120,6 +156,7 @@ export class LookupEventsSource implements CloudTrailSource {
   readonly where: SourceLocation;
   private readonly client: CloudTrailClient;
   private readonly limiter: RateLimiter;
+  private readonly window: AnsweredCallWindow;
   private readonly overlapMs: number;
   private readonly clock: Clock;
   /** The position as last written to the index (or read from it). */
@@ -138,12 +175,19 @@ export class LookupEventsSource implements CloudTrailSource {
     // One attempt per send: retries go through the shared bucket here, never around it.
     this.client = options.client ?? createCloudTrailClient(config.connection, { maxAttempts: 1 });
     this.limiter = options.limiter;
+    this.window = options.window ?? new AnsweredCallWindow(LOOKUP_CALLS_PER_SECOND, options.clock ?? realClock);
     // The bucket is taken right before the request goes on the wire (after credentials, signing),
     // so what it counts is what AWS sees: the SDK's first call of a client can take tens of
-    // milliseconds to get there, enough to put a third call into AWS's second otherwise.
+    // milliseconds to get there, enough to put a third call into AWS's second otherwise. The
+    // answered-call window covers the delays that remain (see AnsweredCallWindow).
     const paced = (next: (args: object) => Promise<unknown>) => async (args: object) => {
       await this.limiter.take();
-      return next(args);
+      const answered = await this.window.enter();
+      try {
+        return await next(args);
+      } finally {
+        answered();
+      }
     };
     // (The stack's overloaded generic signature is not worth spelling out for a pass-through.)
     this.client.middlewareStack.addRelativeTo(paced as never, { name: 'auditLookupRateLimit', relation: 'after', toMiddleware: 'httpSigningMiddleware', override: true });
@@ -316,16 +360,26 @@ export function limiterKey(config: LookupEventsSourceConfig): string {
   return `${config.account ?? connectionKey(config.connection)}@${config.connection.region}`;
 }
 
-/** LookupEvents sources with one bucket per account and region shared among them. */
+/**
+ * LookupEvents sources with one bucket (and answered-call window) per account and region shared
+ * among them. Sources of different accounts or regions share nothing: the sync runs them at once,
+ * each at up to its own 2 calls a second.
+ */
 export function createLookupSources(
   configs: readonly LookupEventsSourceConfig[],
-  options: Omit<LookupEventsSourceOptions, 'limiter' | 'client'> & { clientFor?: (config: LookupEventsSourceConfig) => CloudTrailClient; rate?: number } = {},
+  options: Omit<LookupEventsSourceOptions, 'limiter' | 'window' | 'client'> & { clientFor?: (config: LookupEventsSourceConfig) => CloudTrailClient; rate?: number } = {},
 ): LookupEventsSource[] {
-  const limiters = new Map<string, RateLimiter>();
+  const pacing = new Map<string, { limiter: RateLimiter; window: AnsweredCallWindow }>();
+  const clock = options.clock ?? realClock;
   return configs.map((config) => {
     const key = limiterKey(config);
-    let limiter = limiters.get(key);
-    if (!limiter) limiters.set(key, (limiter = new RateLimiter(options.rate ?? LOOKUP_PACED_RATE, options.clock ?? realClock, 0.25)));
-    return new LookupEventsSource(config, { ...options, limiter, ...(options.clientFor ? { client: options.clientFor(config) } : {}) });
+    let shared = pacing.get(key);
+    if (!shared) {
+      const rate = options.rate ?? LOOKUP_PACED_RATE;
+      // The window follows the pace (tests pace faster than AWS allows on purpose).
+      shared = { limiter: new RateLimiter(rate, clock, 0.25), window: new AnsweredCallWindow(Math.max(LOOKUP_CALLS_PER_SECOND, Math.ceil(rate)), clock) };
+      pacing.set(key, shared);
+    }
+    return new LookupEventsSource(config, { ...options, ...shared, ...(options.clientFor ? { client: options.clientFor(config) } : {}) });
   });
 }
