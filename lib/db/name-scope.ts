@@ -18,6 +18,17 @@ export interface NameScope {
 }
 
 /**
+ * The name against the grants' pattern, checked after a row's cheaper conditions. PostgreSQL orders
+ * a row's conditions by estimated cost and costs "~" as low as "=", so it ran the expression before
+ * a search's lower(name) LIKE on every row of a range (140 ms instead of 40 over 50,000 rows); one
+ * concatenation raises its estimate to the LIKE's, and conditions of equal cost keep their written
+ * order, so callers write the grants' cut after their own filters.
+ */
+function patternLast(dialect: DialectName, nameColumn: RawBuilder<string>, pattern: string): RawBuilder<SqlBool> {
+  return dialect === 'postgres' ? sql<SqlBool>`(${nameColumn} || '') ~ ${pattern}` : regexpMatch(dialect, nameColumn, pattern);
+}
+
+/**
  * One store of the caller's reach, as alternatives of one top-level OR: one per index range of its
  * names where the grants allow (SQLite searches each as its own index range only when they are not
  * nested inside another OR; PostgreSQL ORs their index scans), each matched against the pattern
@@ -26,7 +37,7 @@ export interface NameScope {
 export function nameScopeBranches(dialect: DialectName, scope: NameScope, storeColumn: RawBuilder<string>, nameColumn: RawBuilder<string>): RawBuilder<SqlBool>[] {
   const store = sql<SqlBool>`${storeColumn} = ${scope.storeId}`;
   if (scope.namePattern === null) return [store];
-  const pattern = regexpMatch(dialect, nameColumn, scope.namePattern);
+  const pattern = patternLast(dialect, nameColumn, scope.namePattern);
   const branch = (...conditions: RawBuilder<SqlBool>[]) => sql<SqlBool>`(${sql.join([store, ...conditions], sql` AND `)})`;
   const ranges = scope.ranges;
   if (!ranges) return [branch(pattern)];
