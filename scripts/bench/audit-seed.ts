@@ -130,12 +130,18 @@ export async function seedAuditData(target: SeedTarget, counts: { events: number
   const entryIndexes = await trail.dropIndexes('ct_entries');
   let written = 0;
   const perSource = new Map<string, number>();
+  // One batch in flight while the next is generated (PostgreSQL writes in its own process meanwhile).
+  let inflight: Promise<void> = Promise.resolve();
   for (const b of cloudTrailRows(counts.events, now, BATCH, perSource)) {
-    await trail.insert('ct_events', EVENT_COLUMNS, b.events);
-    await trail.insert('ct_entries', ENTRY_COLUMNS, b.entries);
-    written += b.events.length;
-    if (written % 1_000_000 < BATCH) log(`  ${written.toLocaleString('en')} CloudTrail events written, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    await inflight;
+    inflight = (async () => {
+      await trail.insert('ct_events', EVENT_COLUMNS, b.events);
+      await trail.insert('ct_entries', ENTRY_COLUMNS, b.entries);
+      written += b.events.length;
+      if (written % 1_000_000 < BATCH) log(`  ${written.toLocaleString('en')} CloudTrail events written, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    })();
   }
+  await inflight;
   await trail.insert('ct_actors', ['principal', 'actor_arn'], actorRows());
   await trail.insert('ct_sources', ['source_id', 'kind', 'account', 'region', 'cursor', 'last_event_time', 'last_success_at', 'events_indexed', 'last_error_message', 'last_error_at'], sourceRows(now, perSource));
   const indexStart = performance.now();
