@@ -42,12 +42,19 @@ const cursorSchema = z.object({
   version: z.literal(1),
   /** Per account/region folder (its full key prefix): the last key indexed. */
   folders: z.record(z.string(), z.string()),
+  /** The files read are kept in the index (ct_s3_read_files); a cursor from before that lacks it. */
+  readFilesKept: z.literal(true).optional(),
+  /** Per folder: keys up to this one were read before the files read were kept (never listed again). */
+  keptAfter: z.record(z.string(), z.string()).optional(),
 });
 export type S3Cursor = z.infer<typeof cursorSchema>;
 
+/** The saved position, or a fresh one. A position saved before read files were kept counts every key up to each folder's last as read. */
 export function parseS3Cursor(raw: SourceCursor | null | undefined): S3Cursor {
   const parsed = cursorSchema.safeParse(raw);
-  return parsed.success ? parsed.data : { version: 1, folders: {} };
+  if (!parsed.success) return { version: 1, folders: {}, readFilesKept: true };
+  if (parsed.data.readFilesKept) return parsed.data;
+  return { ...parsed.data, readFilesKept: true, keptAfter: { ...parsed.data.folders } };
 }
 
 /** The records of one log file that the audit keeps; a file that is not a CloudTrail log throws. */
@@ -149,12 +156,19 @@ export class S3CloudTrailSource implements CloudTrailSource {
   private async readFolder(folder: string, context: SourceRunContext, result: SourceRunResult, run: RunState): Promise<'done' | 'failed' | 'index-failed'> {
     const last = run.cursor.folders[folder];
     const windowStart = `${folder}${run.windowDay}`;
+    const keptAfter = run.cursor.keptAfter?.[folder];
+    if (keptAfter !== undefined && keptAfter <= windowStart) {
+      // The window has passed the files read before read files were kept.
+      const { [folder]: _passed, ...rest } = run.cursor.keptAfter!;
+      run.cursor = { ...run.cursor, keptAfter: rest };
+    }
     // Keys at or before `last` are listed again from the window's first day prefix on, never before it.
-    const relist = last !== undefined && last > windowStart;
-    const startAfter = relist ? windowStart : last;
+    const relistAfter = keptAfter !== undefined && keptAfter > windowStart ? keptAfter : windowStart;
+    const relist = last !== undefined && last > relistAfter;
+    const startAfter = relist ? relistAfter : last;
     let read: Set<string>;
     try {
-      read = new Set(relist ? await context.sink.readFileKeys(this.id, windowStart, last) : []);
+      read = new Set(relist ? await context.sink.readFileKeys(this.id, relistAfter, last) : []);
     } catch (error) {
       await this.recordError(context, result, `Reading which files of s3://${this.config.bucket}/${folder} were read failed: ${error instanceof Error ? error.message : String(error)}`);
       return 'index-failed';
@@ -205,7 +219,7 @@ export class S3CloudTrailSource implements CloudTrailSource {
           }
         }
         // A late file leaves the position where it is; a new one moves it.
-        const next: S3Cursor = late ? run.cursor : { version: 1, folders: { ...run.cursor.folders, [folder]: key } };
+        const next: S3Cursor = late ? run.cursor : { ...run.cursor, folders: { ...run.cursor.folders, [folder]: key } };
         const newest = records.reduce<string | null>((a, r) => (typeof r.eventTime === 'string' && (a === null || r.eventTime > a) ? r.eventTime : a), null);
         const previous = (await context.sink.sourceState(this.id))?.lastEventTime ?? null;
         const healthy = !skipped && !run.standingError && run.failures.length === 0 && run.skipped.length === 0;

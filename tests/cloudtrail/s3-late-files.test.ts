@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventIndex } from '@/lib/cloudtrail/event-index';
-import { dayPrefixOf, S3CloudTrailSource, type S3SourceOptions } from '@/lib/cloudtrail/s3-source';
+import { dayPrefixOf, parseS3Cursor, S3CloudTrailSource, type S3SourceOptions } from '@/lib/cloudtrail/s3-source';
 import type { S3SourceConfig } from '@/lib/cloudtrail/sources-config';
 import { CloudTrailSync, type EventSink } from '@/lib/cloudtrail/sync';
 import type { CloudTrailRecord } from '@/lib/cloudtrail/types';
@@ -175,6 +175,37 @@ describe('late S3 files and the lookback window', () => {
     expect(third.fetched).toEqual([lateToday]);
     expect(third.lists.filter((l) => l.prefix === folder)).toHaveLength(1);
     expect(sink.events.has('late-november')).toBe(false);
+  }, 30_000);
+
+  it('a position saved before read files were kept: the files it passed are not read again, later late files are', async () => {
+    const prefix = 'upgrade';
+    const id = `trail-${prefix}`;
+    const folder = `${prefix}/AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/`;
+    const clock = { now: at('2026-12-05T10:30:00Z') };
+    deliver(prefix, '2026-12-05T09:00:00Z', 'u1');
+    const last = deliver(prefix, '2026-12-05T09:10:00Z', 'u2');
+    // What an earlier version wrote: the last key per folder, nothing else.
+    const sink = new MemoryEventSink();
+    await sink.ingest(id, 'cloudtrail-s3', { account: null, region: REGION }, [], { cursor: { version: 1, folders: { [folder]: last } } }, []);
+    const sync = syncOf(sink, source(prefix), clock);
+
+    const first = await runOnce(sync, id);
+    expect(first.fetched).toEqual([]);
+    expect(first.lists.filter((l) => l.prefix === folder).map((l) => l.startAfter)).toEqual([last]);
+
+    const fresh = deliver(prefix, '2026-12-05T10:25:00Z', 'u3');
+    expect((await runOnce(sync, id)).fetched).toEqual([fresh]);
+    const late = deliver(prefix, '2026-12-05T10:00:00Z', 'u-late');
+    const third = await runOnce(sync, id);
+    expect(third.fetched).toEqual([late]);
+    // Listed from the last key the earlier version read, not from the start of the day.
+    expect(third.lists.filter((l) => l.prefix === folder).map((l) => l.startAfter)).toEqual([last]);
+    expect((await runOnce(sync, id)).fetched).toEqual([]);
+
+    // The next day the window has passed it: the marker goes.
+    clock.now = at('2026-12-06T10:30:00Z');
+    await runOnce(sync, id);
+    expect(parseS3Cursor((await sink.sourceState(id))!.cursor).keptAfter).toEqual({});
   }, 30_000);
 
   it('a wider lookbackHours lists more day prefixes again', async () => {
