@@ -4,7 +4,9 @@ import { realClock, type Clock } from '@/lib/inventory/rate-limiter';
 import type { CloudTrailRecord, CloudTrailSourceKind, IngestResult, SourceState, SourceStatePatch, StoreLocator } from './types';
 
 // The background CloudTrail sync: every source now, then every interval, one run at a time per
-// source. A source fetches pages and hands each to the sink (the event index) with its new
+// source. Sources run at once: each LookupEvents source is paced by its own account and region's
+// budget (createLookupSources shares one only between sources of the same account and region), so
+// many accounts and regions walk in parallel, each within AWS's 2 calls a second. A source fetches pages and hands each to the sink (the event index) with its new
 // position; the sink writes both in one transaction, so a stop at any point resumes exactly where
 // the last written page ended. A source writes its pages one at a time, in order. Sources never throw out of a run: a failed page is recorded on the
 // source (recordSourceError) and retried on the next run from the position it kept.
