@@ -107,6 +107,12 @@ describe.each(DATABASES)('late S3 files on the event index (%s)', (kind) => {
       const state = (await index.sourceState(id))!;
       expect(state.lastError).toBeNull();
       expect(state.eventsIndexed).toBe(7);
+
+      // The next day, past the window: Dec 5's read files are forgotten, and its prefix is not listed again.
+      clock.now = at('2026-12-06T03:00:00Z');
+      const nextDay = await runOnce(sync, id);
+      expect(nextDay.fetched).toEqual([]);
+      expect(await readFileRows(index, id)).toEqual([]);
     } finally {
       await index.close();
     }
