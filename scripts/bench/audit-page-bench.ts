@@ -357,7 +357,7 @@ function printTable(results: DialectFigures[]): void {
       `${r.dialect}: ${r.events.toLocaleString('en')} events, ${r.ownEntries.toLocaleString('en')} own entries (${r.dataGb} GB; seeded in ${r.seedCloudTrailS} + ${r.seedOwnLogS} s); ` +
         `chain ${r.chainIntact ? 'intact' : 'BROKEN'} (full pass ${r.chainVerifyS} s, status on the page p95 ${r.chainStatusP95Ms} ms${r.chainStatusInPage ? '' : ', not in the page figures'}); ` +
         `/audit p50 ${r.auditPageP50Ms} ms, p95 ${r.auditPageP95Ms} ms, worst combination ${r.auditPageWorstP95Ms} ms (${r.worstCombination}); ` +
-        `own-log chart exact: ${r.ownLogChartExact}; peak RSS ${r.peakRssMb} MB`,
+        `timeline pages p95 ${r.timelineP95Ms} ms, charts p95 ${r.chartP95Ms} ms; own-log chart exact: ${r.ownLogChartExact}; peak RSS ${r.peakRssMb} MB (the seed's included)`,
     );
   }
   log('');
