@@ -9,7 +9,8 @@ import { isStoreError } from '@/lib/stores/errors';
 import { isWritable, type ItemDetail, type SecretStore, type StoreKind } from '@/lib/stores/types';
 import { ancestorsOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
-import { hasInventory, inventoryIndexOf, inventoryStatusFor, inventoryStatusOf } from './inventory-status';
+import { cachedForGrantSet, inventoryVersion, listGrantSet } from '@/lib/inventory/folder-cache';
+import { hasInventory, inventoryIndexOf, inventoryStatusFor, inventoryStatusOf, statusCutFor } from './inventory-status';
 import type { InventoryStatus, ItemRow, RowFreshness } from './inventory-types';
 
 // The data access layer for browsing. Pages and /api/v1 call these and get small DTOs: metadata
@@ -114,6 +115,101 @@ async function loadTree(principal: Principal, index: InventoryIndex, storeId: st
   return build('/');
 }
 
+/** What a folder page shows around its items: the same for everyone with the same grants on the store. */
+export interface FolderShell {
+  store: StoreSummary;
+  status: InventoryStatus;
+  path: string;
+  ancestors: string[];
+  folders: { path: string; name: string; totalItems: number | null }[];
+  tree: FolderNode[];
+  /** Items the caller may list directly in the folder (no name or status filter). */
+  listedItems: number;
+  /** The store has no inventory yet (first sync under way or failed): nothing to list. */
+  pending: boolean;
+}
+
+/** One page of a folder's items as its table shows them, cut to the caller's grants. */
+export interface FolderItems {
+  items: ItemRow[];
+  /** Cursor of the page after these items; null at the end. */
+  nextCursor: string | null;
+  /** Items matching the filter in the whole folder. */
+  totalItems: number;
+}
+
+/** The caller's name cut below a folder, or null when the store or the folder is not theirs to list. */
+async function folderAccess(principal: Principal, storeId: string, path: string) {
+  const store = await getStore(storeId);
+  if (!store || !can(principal, 'list', { storeId, folder: path })) return null;
+  const pattern = listableNamePatternBelow(principal, storeId, path);
+  if (pattern === false) return null;
+  // Where the grants' names lie, so the cut walks only those ranges of the name index.
+  return { store, pattern, nameRanges: pattern === null ? null : listableNameRanges(principal, storeId) };
+}
+
+/**
+ * A folder's tree, sub-folders and item count, cut to the caller's grants; null when the store or the
+ * folder does not exist (for this caller). Whether the caller may list the folder is decided here on
+ * every call; what their grant set sees of it is kept per inventory version (lib/inventory/folder-cache.ts).
+ */
+export async function getFolderShell(principal: Principal, storeId: string, path: string): Promise<FolderShell | null> {
+  const access = await folderAccess(principal, storeId, path);
+  if (!access) return null;
+  const { store, pattern, nameRanges } = access;
+  const wholeStatus = await inventoryStatusOf(store);
+  const status = await statusCutFor(principal, store, wholeStatus);
+  const base = { store: summary(store), status, path, ancestors: ancestorsOf(path) };
+  if (!hasInventory(status)) return { ...base, folders: [], tree: [], listedItems: 0, pending: true };
+  const index = await inventoryIndexOf(store);
+  const key = { inventory: index, storeId, version: inventoryVersion(wholeStatus), grantSet: listGrantSet(principal, storeId), what: `folder:${path}` };
+  const shared = await cachedForGrantSet(
+    key,
+    async () => {
+      const folder = await index.getFolder(storeId, path);
+      if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern, nameRanges))))) return null;
+      const [listedItems, folders, tree] = await Promise.all([
+        pattern === null ? (folder?.directItems ?? 0) : index.countItems({ storeId, folder: path, namePattern: pattern, nameRanges }),
+        visibleChildFolders(principal, index, storeId, path),
+        loadTree(principal, index, storeId, path),
+      ]);
+      return { listedItems, folders: folders.map((f) => ({ path: f.path, name: f.name, totalItems: f.totalItems })), tree };
+    },
+    (value) => (value ? value.folders.length + treeSize(value.tree) : 1),
+  );
+  return shared && { ...base, ...shared, pending: false };
+}
+
+function treeSize(nodes: FolderNode[]): number {
+  return nodes.reduce((n, node) => n + 1 + (node.children ? treeSize(node.children) : 0), 0);
+}
+
+/**
+ * One page of a folder's items for its table, cut to the caller's grants in SQL; null when the store
+ * or the folder is not theirs to list. `listedItems` (from the folder's shell) saves a count when no
+ * filter applies.
+ */
+export async function getFolderItems(
+  principal: Principal,
+  storeId: string,
+  path: string,
+  query: BrowseQuery & { after?: string },
+  options: { limit: number; listedItems?: number },
+): Promise<FolderItems | null> {
+  const access = await folderAccess(principal, storeId, path);
+  if (!access) return null;
+  const { store, pattern, nameRanges } = access;
+  const index = await inventoryIndexOf(store);
+  const statuses = query.status?.length ? query.status : undefined;
+  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern, nameRanges, statuses, now: new Date() };
+  const unfiltered = !filter.q && !statuses;
+  const [page, totalItems] = await Promise.all([
+    index.folderPage({ ...filter, sort: query.sort, dir: query.dir, cursor: query.after, limit: options.limit }),
+    unfiltered && options.listedItems !== undefined ? options.listedItems : index.countItems(filter),
+  ]);
+  return { items: page.items.map(toItemRow), nextCursor: page.nextCursor ?? null, totalItems };
+}
+
 /**
  * A folder's sub-folders and one page of its items, from the inventory, cut to the caller's
  * grants in SQL; null when the store or the folder does not exist (for this caller).
@@ -124,38 +220,12 @@ export async function getFolderView(
   path: string,
   query: BrowseQuery & { after?: string },
 ): Promise<FolderView | null> {
-  const store = await getStore(storeId);
-  if (!store || !can(principal, 'list', { storeId, folder: path })) return null;
-  const pattern = listableNamePatternBelow(principal, storeId, path);
-  if (pattern === false) return null;
-  const status = await inventoryStatusFor(principal, store);
-  const base = { store: summary(store), status, path, ancestors: ancestorsOf(path) };
-  if (!hasInventory(status)) {
-    return { ...base, folders: [], items: [], nextCursor: null, totalItems: 0, tree: [], pending: true };
-  }
-  const index = await inventoryIndexOf(store);
-  // Where the grants' names lie, so the cut walks only those ranges of the name index.
-  const nameRanges = pattern === null ? null : listableNameRanges(principal, storeId);
-  const folder = await index.getFolder(storeId, path);
-  if (path !== '/' && (!folder || (pattern !== null && !(await index.anyItemBelow(storeId, path, pattern, nameRanges))))) return null;
-  const now = new Date();
-  const statuses = query.status?.length ? query.status : undefined;
-  const filter = { storeId, folder: path, q: query.q?.trim() || undefined, namePattern: pattern, nameRanges, statuses, now };
-  const [page, totalItems, folders, tree] = await Promise.all([
-    index.folderPage({ ...filter, sort: query.sort, dir: query.dir, cursor: query.after, limit: FOLDER_PAGE_SIZE }),
-    pattern === null && !filter.q && !statuses ? Promise.resolve(folder?.directItems ?? 0) : index.countItems(filter),
-    visibleChildFolders(principal, index, storeId, path),
-    loadTree(principal, index, storeId, path),
-  ]);
-  return {
-    ...base,
-    folders: folders.map((f) => ({ path: f.path, name: f.name, totalItems: f.totalItems })),
-    items: page.items.map(toItemRow),
-    nextCursor: page.nextCursor ?? null,
-    totalItems,
-    tree,
-    pending: false,
-  };
+  const shell = await getFolderShell(principal, storeId, path);
+  if (!shell) return null;
+  const { listedItems, ...rest } = shell;
+  if (shell.pending) return { ...rest, items: [], nextCursor: null, totalItems: 0 };
+  const items = await getFolderItems(principal, storeId, path, query, { limit: FOLDER_PAGE_SIZE, listedItems });
+  return items && { ...rest, ...items };
 }
 
 export interface ItemsPageQuery {

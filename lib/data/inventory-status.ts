@@ -1,6 +1,7 @@
 import 'server-only';
 import { canListSubtree, listableNamePattern, listableNameRanges } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
+import { cachedForGrantSet, inventoryVersion, listGrantSet } from '@/lib/inventory/folder-cache';
 import { hasInventory, inventoryIndexOf, inventoryStatusOf } from '@/lib/inventory/store-status';
 import type { SecretStore } from '@/lib/stores/types';
 import type { InventoryStatus } from './inventory-types';
@@ -34,13 +35,19 @@ export function statusForGrants(status: InventoryStatus, ownItems: number): Inve
  * listing from "/" returns them) and none of the walk's figures.
  */
 export async function inventoryStatusFor(principal: Principal, store: SecretStore, now = new Date()): Promise<InventoryStatus> {
-  const status = await inventoryStatusOf(store);
+  return statusCutFor(principal, store, await inventoryStatusOf(store), now);
+}
+
+/** inventoryStatusFor from the whole store's status already read (inventoryStatusOf). */
+export async function statusCutFor(principal: Principal, store: SecretStore, status: InventoryStatus, now = new Date()): Promise<InventoryStatus> {
   if (canListSubtree(principal, store.id, '/')) return status;
   const pattern = listableNamePattern(principal, store.id);
   if (pattern === false || pattern === null || !hasInventory(status)) return statusForGrants(status, 0);
   // Counted over the grants' name ranges (the freshness overview's own count of what the caller
-  // may see): every page's header asks, and a regular expression over the whole store would cost
-  // tens of milliseconds per 100,000 items where the ranges cost one or two.
-  const { total } = await (await inventoryIndexOf(store)).freshnessSummary(store.id, pattern, now, listableNameRanges(principal, store.id));
+  // may see), and kept per inventory version and grant set (lib/inventory/folder-cache.ts): every
+  // page's header asks, and even over the ranges a count walks every name the grants list.
+  const index = await inventoryIndexOf(store);
+  const key = { inventory: index, storeId: store.id, version: inventoryVersion(status), grantSet: listGrantSet(principal, store.id), what: 'count' };
+  const total = await cachedForGrantSet(key, async () => (await index.freshnessSummary(store.id, pattern, now, listableNameRanges(principal, store.id))).total);
   return statusForGrants(status, total);
 }

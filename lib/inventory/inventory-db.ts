@@ -137,7 +137,7 @@ export class InventoryDb {
       await rebuildFolders(trx, storeId);
       await trx.deleteFrom('inv_staging').where('store_id', '=', storeId).execute();
       const record = {
-        synced_at: new Date().toISOString(),
+        synced_at: await nextSyncedAt(trx, storeId),
         items: after,
         pages: totals.pages,
         duration_ms: Math.round(totals.durationMs),
@@ -235,6 +235,17 @@ export class InventoryDb {
 async function prepareInventory(db: Db, schema: string, policies: FreshnessPolicySet): Promise<void> {
   await migrateArea(db, 'inventory', INVENTORY_MIGRATIONS, schema);
   await syncFreshnessColumns(db, policies);
+}
+
+/**
+ * Now, or just after the store's last swap when the clock has not moved past it (two swaps in one
+ * millisecond, a clock set back): synced_at grows with every swap, so it versions the inventory
+ * (lib/inventory/folder-cache.ts keys what it keeps by it).
+ */
+async function nextSyncedAt(db: Db, storeId: string): Promise<string> {
+  const last = await db.selectFrom('inv_sync').select('synced_at').where('store_id', '=', storeId).executeTakeFirst();
+  const lastMs = last?.synced_at ? Date.parse(last.synced_at) : Number.NaN;
+  return new Date(Number.isNaN(lastMs) ? Date.now() : Math.max(Date.now(), lastMs + 1)).toISOString();
 }
 
 async function countItems(db: Db, storeId: string): Promise<number> {

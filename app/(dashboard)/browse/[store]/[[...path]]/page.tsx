@@ -1,20 +1,20 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { notFound, redirect } from 'next/navigation';
+import { notFound } from 'next/navigation';
+import { Suspense } from 'react';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { FolderTree } from '@/components/folder-tree';
 import { FreshnessStatusFilter } from '@/components/freshness-status-filter';
 import { InventoryStatusStrip } from '@/components/inventory-status';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { StorePicker } from '@/components/store-picker';
-import { VirtualItemsTable } from '@/components/virtual-items-table';
 import { refreshInventoryAction } from '@/lib/actions/refresh-inventory';
 import { can } from '@/lib/auth/authorize';
 import { FRESHNESS_LABELS } from '@/lib/freshness/types';
-import { describeStoreFailure, getFolderView, listStoreSummaries, type FolderView } from '@/lib/data/browse';
-import { isCursorError } from '@/lib/inventory/inventory-index';
+import { describeStoreFailure, getFolderShell, listStoreSummaries, type FolderShell } from '@/lib/data/browse';
 import { requirePermission } from '@/lib/session';
 import { browseHref, browseQuerySchema, folderFromSegments, storeIdSchema } from '@/lib/validations/browse';
+import { FolderItemsTable, FolderItemsTableSkeleton } from './folder-items-table';
 
 export const dynamic = 'force-dynamic';
 
@@ -41,13 +41,13 @@ export default async function BrowsePage({ params, searchParams }: Props) {
   const stores = await listStoreSummaries(principal);
   if (!stores.some((s) => s.id === storeId.data)) notFound();
 
-  let view: FolderView | null = null;
+  // The folder's shell (tree, sub-folders, counts) is the same for everyone with the same grants and
+  // is kept per inventory version; its rows stream in behind it (FolderItemsTable, per request).
+  let view: FolderShell | null = null;
   let failure: ReturnType<typeof describeStoreFailure> = null;
   try {
-    view = await getFolderView(principal, storeId.data, folder.value, query.data);
+    view = await getFolderShell(principal, storeId.data, folder.value);
   } catch (error) {
-    // A position from another sort order or an old link: start the folder from the top.
-    if (isCursorError(error)) redirect(browseHref(storeId.data, folder.value, { ...query.data, after: undefined }));
     failure = describeStoreFailure(error, storeId.data);
     if (!failure) throw error;
   }
@@ -99,17 +99,12 @@ export default async function BrowsePage({ params, searchParams }: Props) {
               selected={query.data.status ?? []}
               hrefFor={(status) => browseHref(view.store.id, view.path, { q: query.data.q, sort: query.data.sort, dir: query.data.dir, status })}
             />
-            <VirtualItemsTable
+            <Suspense
               key={`${view.store.id}${view.path}?${query.data.q ?? ''}&${query.data.sort ?? ''}&${query.data.dir ?? ''}&${(query.data.status ?? []).join(',')}&${query.data.after ?? ''}`}
-              storeId={view.store.id}
-              path={view.path}
-              query={{ q: query.data.q, sort: query.data.sort, dir: query.data.dir, status: query.data.status }}
-              folders={view.folders}
-              initialItems={view.items}
-              initialCursor={view.nextCursor}
-              totalItems={view.totalItems}
-              startCursor={query.data.after ?? null}
-            />
+              fallback={<FolderItemsTableSkeleton />}
+            >
+              <FolderItemsTable principal={principal} storeId={view.store.id} path={view.path} query={query.data} folders={view.folders} listedItems={view.listedItems} />
+            </Suspense>
             {(query.data.q || query.data.status) && (
               <p className="text-xs text-slate-500">
                 Items{query.data.q ? ` whose name contains “${query.data.q}”` : ''}
