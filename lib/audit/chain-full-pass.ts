@@ -69,10 +69,14 @@ export async function runFullChainPass(options: FullPassOptions = {}): Promise<F
   try {
     // The kept head is a fact too (an entry verified, or the newest when a break was kept): a log
     // rewritten or cut off behind it shows against it.
-    const keptHead = (await readVerdict(db, key, INCREMENTAL)).body?.head ?? null;
+    // So is the head verified before a kept break was found (a tail cut off there stays a break).
+    const incremental = (await readVerdict(db, key, INCREMENTAL)).body;
+    const keptHead = incremental?.head ?? null;
+    const beforeBreak = incremental?.break?.verifiedHead ?? null;
     const anchors = [
       ...(await newestRecordedAnchor(db)),
       ...(keptHead ? [{ seq: keptHead.seq, hash: keptHead.hash, source: `kept as verified in audit_chain_verdicts (entry #${keptHead.seq})` }] : []),
+      ...(beforeBreak ? [{ seq: beforeBreak.seq, hash: beforeBreak.hash, source: `kept as verified before the break was found (entry #${beforeBreak.seq})` }] : []),
     ];
     if (dialectOf(db) === 'postgres') verdict = await verifyChainInPostgres(db, key, anchors, { onProgress, signal: options.signal });
     else {
@@ -103,7 +107,7 @@ export async function runFullChainPass(options: FullPassOptions = {}): Promise<F
       state: 'broken',
       finishedAt,
       checked: verdict.entriesVerified,
-      break: { seq: b.seq, at: b.at, action: b.action, problem: b.problem, message: b.message, foundAt: finishedAt },
+      break: { seq: b.seq, at: b.at, action: b.action, problem: b.problem, message: b.message, foundAt: finishedAt, verifiedHead: null },
     };
   }
   await save(done, true);

@@ -46,6 +46,12 @@ export const keptBreakSchema = z.object({
   problem: z.enum(PROBLEMS),
   message: z.string().max(2000),
   foundAt: z.string(),
+  /**
+   * The head verified before this break was found among new entries: evidence the next full pass
+   * checks as an anchor, so a cut-off tail (which PostgreSQL keeps no other trace of) stays a break
+   * until those entries are back, even after new entries take their numbers.
+   */
+  verifiedHead: z.object({ seq: seq.min(1), hash: hex64 }).nullable().default(null),
 });
 export type KeptBreak = z.infer<typeof keptBreakSchema>;
 

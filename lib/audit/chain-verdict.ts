@@ -30,7 +30,15 @@ export interface IncrementalCheck {
 
 const emptyVerdict = (now: string): IncrementalVerdict => ({ head: null, verifiedAt: now, keyedFromSeq: 1, break: null, alteredAt: null });
 
-const kept = (b: ChainBreak, foundAt: string): KeptBreak => ({ seq: b.seq, at: b.at, action: b.action, problem: b.problem, message: b.message, foundAt });
+const kept = (b: ChainBreak, foundAt: string, verifiedHead: KeptHead | null): KeptBreak => ({
+  seq: b.seq,
+  at: b.at,
+  action: b.action,
+  problem: b.problem,
+  message: b.message,
+  foundAt,
+  verifiedHead: verifiedHead ? { seq: verifiedHead.seq, hash: verifiedHead.hash } : null,
+});
 
 /** The earlier of two breaks (the first entry that does not verify is the one to name). */
 export const firstBreak = (a: KeptBreak | null, b: KeptBreak | null): KeptBreak | null => (!a ? b : !b ? a : b.seq < a.seq ? b : a);
@@ -121,7 +129,7 @@ async function checkFromKeptHead(limit: number): Promise<IncrementalCheck> {
   if (found) {
     // Named and kept; the entries from the newest on are checked from here (a full pass finds out
     // whether anything earlier is wrong too, and clears the break once the log verifies).
-    next = { ...before, head: await newestEntry(db), verifiedAt: now, keyedFromSeq: verifier.keyedFromSeq, break: firstBreak(before.break, kept(found, now)) };
+    next = { ...before, head: await newestEntry(db), verifiedAt: now, keyedFromSeq: verifier.keyedFromSeq, break: firstBreak(before.break, kept(found, now, head)) };
   } else {
     const moved = last !== null && (head === null || last.seq !== head.seq);
     next = moved ? { ...before, head: last, verifiedAt: now, keyedFromSeq: verifier.keyedFromSeq } : { ...before, keyedFromSeq: verifier.keyedFromSeq };

@@ -164,6 +164,13 @@ describe.each(DATABASES)('the kept audit chain verdict on %s', (kind) => {
     const pass = await runFullChainPass();
     if (kind === 'sqlite') expect(pass).toMatchObject({ state: 'broken', break: { seq: 4, problem: 'tail-removed' } });
     expect(await keptChainVerdict()).toMatchObject({ intact: false, brokenAt: 4 });
+    // New entries take the removed numbers on PostgreSQL (last + 1): the head verified before the
+    // break is checked by every full pass, so the cut stays a break.
+    await appendSome(3);
+    const later = await runFullChainPass();
+    expect(later.state).toBe('broken');
+    if (kind === 'postgres') expect(later.break).toMatchObject({ seq: 6, problem: 'anchor-mismatch', message: expect.stringContaining('kept as verified before the break was found (entry #6)') });
+    expect(await keptChainVerdict()).toMatchObject({ intact: false, brokenAt: 4 });
   });
 
   const FAR = { head: 10, at: 2 };
