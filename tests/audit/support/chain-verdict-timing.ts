@@ -1,14 +1,32 @@
-// Times the kept verdict on a seeded log (DATA_DIR/app.db written by big-chain.ts): the full pass
-// that builds it, a view's check with nothing new, with 1,000 entries appended unchecked, and an
-// append's cost with and without the kept verdict. Prints one JSON line.
-import path from 'node:path';
-import Database from 'better-sqlite3';
+// Times the kept verdict on a seeded log (DATA_DIR/app.db written by big-chain.ts, or SEED=N
+// entries written here, on SQLite or DATABASE_URL): the full pass that builds it, a view's check
+// with nothing new and with 1,000 entries appended unchecked, and an append. Prints one JSON line.
 import { appendAudit } from '@/lib/audit/audit-log';
 import { runFullChainPass } from '@/lib/audit/chain-full-pass';
 import { keptChainVerdict } from '@/lib/audit/chain-status';
 import { GENESIS_HASH, keyedEntryHash } from '@/lib/audit/entry-hash';
 import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
-import { APP_DB_FILE } from '@/lib/db/app-db';
+import { appDb } from '@/lib/db/app-db';
+
+/** Appends `count` keyed entries directly (no verdict kept for them), in batches. */
+async function appendUnchecked(count: number): Promise<void> {
+  const key = await auditChainKey();
+  const db = await appDb();
+  const last = await db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  let prev = last?.hash ?? GENESIS_HASH;
+  let seq = Number(last?.seq ?? 0);
+  for (let done = 0; done < count; ) {
+    const rows = [];
+    for (let i = 0; i < 1000 && done < count; i++, done++) {
+      seq++;
+      const row = { at: new Date().toISOString(), actor: `user-${seq % 97}@example.com`, action: 'reveal', target: `local:/bulk/${seq % 1013}`, outcome: 'allowed', details: `{"n":${seq}}` };
+      const hash = keyedEntryHash(key, prev, row);
+      rows.push({ seq, ...row, prev_hash: prev, hash });
+      prev = hash;
+    }
+    await db.insertInto('audit_log').values(rows).execute();
+  }
+}
 
 const ms = async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
   const started = performance.now();
@@ -17,25 +35,13 @@ const ms = async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
 };
 
 async function main(): Promise<void> {
+  if (process.env.SEED) await appendUnchecked(Number(process.env.SEED));
   const [fullPassMs, pass] = await ms(() => runFullChainPass());
   const views: number[] = [];
   for (let i = 0; i < 20; i++) views.push((await ms(() => keptChainVerdict()))[0]);
   views.sort((a, b) => a - b);
   // 1,000 entries written without the check (another writer): the next view verifies them.
-  const key = await auditChainKey();
-  const conn = new Database(path.join(path.resolve(process.env.DATA_DIR!), APP_DB_FILE));
-  const last = conn.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-  let prev = last?.hash ?? GENESIS_HASH;
-  const insert = conn.prepare('INSERT INTO audit_log (seq, at, actor, action, target, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  conn.transaction(() => {
-    for (let seq = (last?.seq ?? 0) + 1, n = 0; n < 1000; seq++, n++) {
-      const row = { at: new Date().toISOString(), actor: 'bulk@example.com', action: 'reveal', target: `local:/bulk/${seq}`, outcome: 'allowed', details: '{}' };
-      const hash = keyedEntryHash(key, prev, row);
-      insert.run(seq, row.at, row.actor, row.action, row.target, row.outcome, row.details, prev, hash);
-      prev = hash;
-    }
-  })();
-  conn.close();
+  await appendUnchecked(1000);
   const [view1000Ms, after] = await ms(() => keptChainVerdict());
   const appends = 200;
   const [appendMs] = await ms(async () => {
