@@ -272,6 +272,8 @@ export interface SimulatedAwsOptions {
   denyTags?: DenySpec;
   /** GetParameterHistory answers AccessDeniedException (kms:Decrypt) for these parameters. */
   denyHistory?: DenySpec;
+  /** DescribeParameters answers AccessDeniedException for any call that could list a parameter under these prefixes. */
+  denyDescribePrefixes?: readonly string[] | null;
   /** Every AWS call fails with this error type (e.g. AccessDeniedException); null = healthy. */
   failAll?: string | null;
   /** Names a listing call examines at most before answering (short pages); default 1000. */
@@ -300,6 +302,7 @@ const CONTROL_COMMAND = z
     quotas: z.record(z.string(), z.number().min(0).nullable()),
     denyTags: DENY_COMMAND,
     denyHistory: DENY_COMMAND,
+    denyDescribePrefixes: z.array(z.string().min(1)).nullable(),
     scanWindow: z.number().int().min(1),
     resetStats: z.boolean(),
     recordCalls: z.boolean(),
@@ -1289,13 +1292,22 @@ class ParameterStoreApi {
         const opt = option ?? 'Equals';
         if (opt !== 'Equals' && opt !== 'BeginsWith' && opt !== 'Contains')
           throw new AwsFault('InvalidFilterOption', `The following filter option is not valid: ${opt}. Valid options include: [BeginsWith, Equals, Contains].`);
-        if (values.length === 1 && opt !== 'Contains') {
-          const v = values[0]!;
-          const s = this.index.lowerBound(v);
-          start = Math.max(start, s);
-          end = Math.min(end, opt === 'Equals' ? (this.index.names[s] === v ? s + 1 : s) : this.index.prefixEnd(v));
+        if (opt === 'Contains') {
+          tests.push((name) => values.some((v) => name.includes(v)));
+          continue;
         }
-        tests.push((name) => values.some((v) => (opt === 'Equals' ? name === v : opt === 'BeginsWith' ? name.startsWith(v) : name.includes(v))));
+        // Equals and BeginsWith read only the index ranges of their values (as AWS reads an index),
+        // jumping from the end of one range to the start of the next.
+        const ranges = this.nameRanges(values, opt === 'Equals');
+        start = Math.max(start, ranges[0]?.[0] ?? end);
+        end = Math.min(end, ranges.at(-1)?.[1] ?? start);
+        const matches = (name: string) => values.some((v) => (opt === 'Equals' ? name === v : name.startsWith(v)));
+        tests.push((name) => {
+          if (matches(name)) return true;
+          const at = this.index.lowerBound(name);
+          const next = ranges.find(([from]) => from > at);
+          return next ? next[0] : this.index.length;
+        });
       }
     }
     // A jump from one test (skipping a sub-folder) holds for the conjunction too.
@@ -1307,6 +1319,47 @@ class ParameterStoreApi {
       return true;
     };
     return { start, end, test };
+  }
+
+  /** The sorted, merged index ranges [start, end) of names equal to (or beginning with) any of the values. */
+  private nameRanges(values: readonly string[], equals: boolean): [number, number][] {
+    const ranges = values
+      .map((v): [number, number] => {
+        const from = this.index.lowerBound(v);
+        return [from, equals ? (this.index.names[from] === v ? from + 1 : from) : this.index.prefixEnd(v)];
+      })
+      .filter(([from, to]) => to > from)
+      .sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [from, to] of ranges) {
+      const last = merged.at(-1);
+      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+      else merged.push([from, to]);
+    }
+    return merged;
+  }
+
+  /**
+   * Whether DescribeParameters with these filters could list a parameter under a prefix the
+   * account denies (the `denyDescribePrefixes` control): such a call is refused whole, as IAM
+   * refuses a request rather than filtering its answer.
+   */
+  private deniedPrefix(filters: unknown): string | null {
+    const denied = this.settings.denyDescribePrefixes;
+    if (!denied || denied.length === 0) return null;
+    const list = Array.isArray(filters) ? (filters as { Key?: unknown; Option?: unknown; Values?: unknown }[]) : [];
+    const under = (d: string) =>
+      list.every((f) => {
+        const values = Array.isArray(f.Values) ? f.Values.map(String) : [];
+        if (f.Key === 'Name' && f.Option === 'BeginsWith') return values.some((v) => v.startsWith(d) || d.startsWith(v));
+        if (f.Key === 'Name' && (f.Option === undefined || f.Option === 'Equals')) return values.some((v) => v.startsWith(d));
+        if (f.Key === 'Path') return values.some((v) => {
+          const prefix = v === '/' ? '/' : `${v.replace(/\/+$/, '')}/`;
+          return prefix.startsWith(d) || d.startsWith(prefix);
+        });
+        return true;
+      });
+    return denied.find(under) ?? null;
   }
 
   private page(query: ParamQuery, body: Body, max: number): ScanResult {
@@ -1501,6 +1554,12 @@ class ParameterStoreApi {
       case 'DescribeParameters': {
         const max = maxResults(body, 'maxResults', 1, 50, 10);
         if (body.Filters !== undefined) throw notSimulated('DescribeParameters Filters (use ParameterFilters)');
+        const denied = this.deniedPrefix(body.ParameterFilters);
+        if (denied !== null)
+          throw new AwsFault(
+            'AccessDeniedException',
+            `User: arn:aws:sts::${this.store.account}:assumed-role/dashboard-read/secrets-dashboard is not authorized to perform: ssm:DescribeParameters on resource: ${this.store.parameterArn(denied)}* with an explicit deny in a service control policy`,
+          );
         const query = this.compileFilters(body.ParameterFilters);
         const { names, resumeAfter } = this.page(query, body, max);
         return {
@@ -1981,6 +2040,8 @@ interface Settings {
   scanWindow: number;
   denyTags: ((name: string, ordinal: number) => boolean) | null;
   denyHistory: ((name: string, ordinal: number) => boolean) | null;
+  /** DescribeParameters is refused for any call that could list a parameter under one of these prefixes. */
+  denyDescribePrefixes: string[] | null;
   /** group → rate (null: unlimited). */
   rates: Map<string, number | null>;
   buckets: Map<string, TokenBucket>;
@@ -2089,6 +2150,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     scanWindow: options.scanWindow ?? DEFAULT_SCAN_WINDOW,
     denyTags: compileDeny(options.denyTags),
     denyHistory: compileDeny(options.denyHistory),
+    denyDescribePrefixes: options.denyDescribePrefixes ? [...options.denyDescribePrefixes] : null,
     rates: new Map(DEFAULT_QUOTAS.map((q) => [q.group, q.ratePerSecond])),
     buckets: new Map(DEFAULT_QUOTAS.map((q) => [q.group, new TokenBucket(q.ratePerSecond)])),
     rotationDelayMs: checkNonNegative(options.rotationDelayMs ?? DEFAULT_ROTATION_DELAY_MS, 'rotationDelayMs'),
@@ -2179,6 +2241,7 @@ export function createSimulatedAws(options: SimulatedAwsOptions = {}): Simulated
     if (cmd.scanWindow !== undefined) settings.scanWindow = cmd.scanWindow;
     if (denyTags !== undefined) settings.denyTags = denyTags;
     if (denyHistory !== undefined) settings.denyHistory = denyHistory;
+    if (cmd.denyDescribePrefixes !== undefined) settings.denyDescribePrefixes = cmd.denyDescribePrefixes;
     if (cmd.quotas !== undefined) applyQuotas(settings, cmd.quotas);
     if (cmd.resetStats) resetStats();
     return { parameters: store.params.size, secrets: store.secrets.size, added, deleted, notFound };

@@ -56,6 +56,12 @@ const TAGS_PENDING_TTL_MS = 5_000;
 
 type Db = Kysely<InventoryDatabase>;
 
+/** Name prefixes a walk could not read (AWS refused them), and what the store's status says about it. */
+export interface RefusedPrefixes {
+  prefixes: readonly string[];
+  warning: { code: string; message: string };
+}
+
 export class InventoryDb {
   readonly index: InventoryIndex;
   private readonly pendingCounts = new Map<string, { count: number; at: number }>();
@@ -121,12 +127,14 @@ export class InventoryDb {
    * ones written, folder counts rebuilt, the sync record updated. `keepTags` keeps tags fetched
    * separately (Parameter Store lists carry none).
    */
-  async applyWalk(storeId: string, totals: WalkTotals, keepTags: boolean): Promise<ApplyResult> {
+  async applyWalk(storeId: string, totals: WalkTotals, keepTags: boolean, refused?: RefusedPrefixes): Promise<ApplyResult> {
     this.pendingCounts.delete(storeId);
     const updatable = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name' && !(keepTags && (c === 'tags' || c === 'tag_text')));
+    // Items under a prefix AWS refused to list were not seen, not deleted: they stay as they were.
+    const kept = (refused?.prefixes ?? []).map((prefix) => sql` AND substr(name, 1, ${prefix.length}) <> ${prefix}`);
     const result = await this.db.transaction().execute(async (trx) => {
       const deleted = await sql`DELETE FROM inv_items WHERE store_id = ${storeId}
-        AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)`.execute(trx);
+        AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)${sql.join(kept, sql``)}`.execute(trx);
       const before = await countItems(trx, storeId);
       // New rows get ids in name order on both dialects (search reads candidates in id order); SQLite
       // reads staging in that order anyway. The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
@@ -144,9 +152,9 @@ export class InventoryDb {
         calls: JSON.stringify(totals.calls),
         throttled: totals.throttled,
         unreadable_items: totals.unreadableItems,
-        error_code: null,
-        error_message: null,
-        error_at: null,
+        error_code: refused?.warning.code ?? null,
+        error_message: refused?.warning.message ?? null,
+        error_at: refused ? new Date().toISOString() : null,
       };
       await trx
         .insertInto('inv_sync')

@@ -1,6 +1,6 @@
 import 'server-only';
 import { logger } from '@/lib/logger';
-import { isStoreError, type StoreErrorCode } from '@/lib/stores/errors';
+import { isStoreError, StoreError, type StoreErrorCode } from '@/lib/stores/errors';
 import type { InventoryWalkable } from '@/lib/stores/inventory-walk';
 import type { InventoryDb } from './inventory-db';
 import { realClock, RateLimiter, type Clock } from './rate-limiter';
@@ -46,6 +46,29 @@ export interface SyncOptions {
 export interface WalkShape {
   chains: number;
   maxOpenChains: number;
+}
+
+/** What AWS refused during a walk (Parameter Store narrows refused chains down instead of failing). */
+interface WalkRefusals {
+  /** Name prefixes refused whole: their items keep what the inventory had. */
+  prefixes: Set<string>;
+  /** Calls AWS refused, and calls it answered. */
+  denied: number;
+  answered: number;
+  /** The first refusal as a StoreError words it. */
+  message: string | null;
+}
+
+/** Refused prefixes a status names at most (the count says how many more). */
+const NAMED_PREFIXES = 5;
+
+/** "Store "id" (account 1234…, region eu-west-1): …" when the store knows where it is. */
+function located(store: InventoryWalkable, message: string): string {
+  const where = store.location?.();
+  if (!where) return message;
+  const place = `${where.account ? `account ${where.account}, ` : ''}region ${where.region}`;
+  const head = `Store "${store.id}"`;
+  return message.startsWith(head) ? `${head} (${place})${message.slice(head.length)}` : `${message} (${place})`;
 }
 
 const DEFAULT_WALK_CONCURRENCY = 32;
@@ -218,20 +241,25 @@ export class InventorySync {
       const previous = await this.db.index.syncRecord(store.id);
       progress.expectedItems = previous?.synced_at ? previous.items : null;
       await this.db.beginWalk(store.id);
-      const shape = await this.walkChains(state, operation, progress, calls, (n) => (skipped += n));
+      const refusals: WalkRefusals = { prefixes: new Set(), denied: 0, answered: 0, message: null };
+      const shape = await this.walkChains(state, operation, progress, calls, (n) => (skipped += n), refusals);
       state.lastWalk = shape;
       if (this.stopped) return;
+      // Every call refused: the store as a whole is, and the walk failed.
+      if (refusals.denied > 0 && refusals.answered === 0) throw new StoreError('access-denied', store.id, refusals.message ?? `Store "${store.id}": the inventory walk was refused.`);
       calls[operation] = calls[operation] ?? 0;
+      const refused = [...refusals.prefixes].sort();
       const result = await this.db.applyWalk(
         store.id,
         { items: progress.items, pages: progress.pages, durationMs: this.clock.now() - started, calls, throttled: progress.throttled, unreadableItems: skipped },
         store.kind === 'ssm',
+        refused.length > 0 ? { prefixes: refused, warning: { code: 'access-denied', message: located(store, refusedMessage(store.id, operation, refused)) } } : undefined,
       );
       logger.info({ store: store.id, items: progress.items, pages: progress.pages, chains: shape.chains, ...result, ms: Math.round(this.clock.now() - started) }, 'inventory synced');
       if (store.inventoryTags && this.options.fetchTags !== false) this.startTagLoop(state);
     } catch (error) {
       const code = isStoreError(error) ? error.code : 'unavailable';
-      const message = isStoreError(error) ? error.message : `Store "${store.id}": the inventory walk failed unexpectedly; see the server log.`;
+      const message = located(store, isStoreError(error) ? error.message : `Store "${store.id}": the inventory walk failed unexpectedly; see the server log.`);
       if (!isStoreError(error)) logger.error({ store: store.id, err: error instanceof Error ? error.name : 'unknown' }, 'inventory walk failed');
       else logger.warn({ store: store.id, code }, 'inventory walk failed');
       // The database itself may be what failed; the next walk records again.
@@ -252,6 +280,7 @@ export class InventorySync {
     progress: WalkProgress,
     calls: Record<string, number>,
     addSkipped: (n: number) => void,
+    refusals: WalkRefusals,
   ): Promise<WalkShape> {
     const { store } = state;
     const concurrency = Math.max(1, this.options.walkConcurrency ?? DEFAULT_WALK_CONCURRENCY);
@@ -285,7 +314,7 @@ export class InventorySync {
             calls[operation] = (calls[operation] ?? 0) + 1;
             const callStarted = this.clock.now();
             // A running mean of the time AWS takes to answer (the limiter's wait excluded).
-            return store.inventoryPage(current, { forkRoom, idle }).finally(() => (callMs = callMs * 0.8 + (this.clock.now() - callStarted) * 0.2));
+            return store.inventoryPage(current, { forkRoom, idle, expectedItems: progress.expectedItems }).finally(() => (callMs = callMs * 0.8 + (this.clock.now() - callStarted) * 0.2));
           },
           (error) => (progress.retrying = error),
         );
@@ -295,6 +324,11 @@ export class InventorySync {
           break;
         }
         progress.pages++;
+        if (page.denied) {
+          refusals.denied++;
+          refusals.message ??= page.denied.message;
+          if (page.denied.prefix !== undefined) refusals.prefixes.add(page.denied.prefix);
+        } else refusals.answered++;
         let records = page.records;
         let skippedHere = page.skipped;
         if (page.identities) {
@@ -392,4 +426,11 @@ export class InventorySync {
       await this.db.setUnreadableTags(store.id, state.deniedTags.size);
     }
   }
+}
+
+/** The status message of a walk that read everything but some refused prefixes. */
+function refusedMessage(storeId: string, operation: string, prefixes: readonly string[]): string {
+  const named = prefixes.slice(0, NAMED_PREFIXES).map((p) => `"${p}"`).join(', ');
+  const more = prefixes.length > NAMED_PREFIXES ? ` and ${prefixes.length - NAMED_PREFIXES} more` : '';
+  return `Store "${storeId}": AWS refused ${operation} under ${named}${more} (AccessDeniedException); everything else synced, and the items there keep what the last sync found. Allow ${operation} for those prefixes in the IAM or service control policies, or ignore this if they are meant to stay hidden.`;
 }

@@ -17,8 +17,20 @@ export interface InventoryPage {
   forks?: string[];
   /** One identity (unique in the store) per record, in order, and per skipped item. */
   identities?: { records: string[]; skipped: string[] };
+  /**
+   * AWS refused this call (AccessDeniedException) and the chain narrowed down instead of failing
+   * (Parameter Store): `prefix` when it ended at a name prefix refused whole, which the walk could
+   * not read; `message` is the refusal as a StoreError words it (no item, no AWS text).
+   */
+  denied?: { prefix?: string; message: string };
   /** The chain ended without calling AWS (e.g. its other half had read it all): not a call. */
   noCall?: true;
+}
+
+/** Where a store is, for a status that names what fails: the account (when known) and the region. */
+export interface StoreLocation {
+  account: string | null;
+  region: string;
 }
 
 export interface InventoryPageHints {
@@ -26,12 +38,16 @@ export interface InventoryPageHints {
   forkRoom: number;
   /** Whether workers of the walk are idle for want of chains (a chain may split now). */
   idle?: boolean;
+  /** Items the last complete walk found (null on the first): a small store need not split. */
+  expectedItems?: number | null;
 }
 
 export interface InventoryWalkable {
   readonly id: string;
   readonly kind: 'ssm' | 'secretsmanager';
   inventoryPage(token: string | undefined, hints?: InventoryPageHints): Promise<InventoryPage>;
+  /** The account and region, when the store knows them (a failing store's status names them). */
+  location?(): StoreLocation;
   /** Parameter Store only: tags cost one call per item, so they are fetched apart from the walk. */
   inventoryTags?(name: string): Promise<Record<string, string>>;
 }

@@ -5,6 +5,7 @@ import {
   GetParameterHistoryCommand,
   PutParameterCommand,
   ListTagsForResourceCommand,
+  type DescribeParametersCommandOutput,
   type ParameterMetadata,
   type ParameterStringFilter,
   type SSMClient,
@@ -24,7 +25,8 @@ import {
   tagRecord,
 } from './aws-paging';
 import { AwsStoreBase } from './aws-store-base';
-import type { InventoryPage } from './inventory-walk';
+import type { InventoryPage, InventoryPageHints, StoreLocation } from './inventory-walk';
+import { afterRefusal, chainFilters, chainOf, decodeSsmWalkToken, descend, encodeSsmWalkToken, keepsNames, splitChain, wantsSplit } from './ssm-walk';
 import { ConflictError } from '@/lib/conflict-error';
 import type { InventoryRecord } from '@/lib/inventory/records';
 import { refuseBadName, StoreError } from './errors';
@@ -52,18 +54,37 @@ function inListing(name: string, path: string, recursive: boolean): boolean {
   return recursive ? name.startsWith(path) : folderOf(name) === path;
 }
 
+/** A store the last walk found to hold at most this many parameters is walked as one chain. */
+const SMALL_STORE_ITEMS = 40 * SSM_MAX_RESULTS;
+
+/** The account of an ARN (arn:aws:ssm:region:account:… or arn:aws:iam::account:role/…), or null. */
+function accountOfArn(arn: string | undefined): string | null {
+  const account = arn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : null;
+}
+
 export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
   readonly kind = 'ssm' as const;
+  /** The region (from the configuration) and account (from the role, else from the first ARN AWS answers). */
+  private region = '';
+  private account: string | null = null;
+
+  location(): StoreLocation {
+    return { account: this.account, region: this.region };
+  }
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
   static fromConfig(config: AwsConnection & { id: string; label?: string; writable?: boolean }, limits?: AwsCallLimits): SsmStore {
-    return new SsmStore(
+    const store = new SsmStore(
       config.id,
       config.label ?? `${config.id} (${config.region})`,
       lazy(() => createSsmClient(config, limits)),
       lazy(() => createSsmClient(config, { ...limits, maxAttempts: 1 })),
       config.writable === true,
     );
+    store.region = config.region;
+    store.account = accountOfArn(config.roleArn);
+    return store;
   }
 
   private assertName(name: string): void {
@@ -91,22 +112,65 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
     };
   }
 
-  /** One page of every parameter (DescribeParameters, 50 a call, no filter) for the inventory sync. */
-  async inventoryPage(token: string | undefined): Promise<InventoryPage> {
-    const out = await this.callOnce('ssm:DescribeParameters', (client) =>
-      client.send(new DescribeParametersCommand({ MaxResults: SSM_MAX_RESULTS, NextToken: token })),
-    );
+  /**
+   * One page of one chain of the inventory walk (DescribeParameters, 50 a call): the whole store
+   * at first, then chains of name prefixes it splits into (see ssm-walk.ts). A refused call narrows
+   * its chain down instead of failing the walk, and names what it could not read.
+   */
+  async inventoryPage(rawToken: string | undefined, hints?: InventoryPageHints): Promise<InventoryPage> {
+    const token = decodeSsmWalkToken(rawToken);
+    const filters = chainFilters(token);
+    let out: DescribeParametersCommandOutput;
+    try {
+      out = await this.callOnce('ssm:DescribeParameters', (client) =>
+        client.send(new DescribeParametersCommand({ MaxResults: SSM_MAX_RESULTS, NextToken: token.t, ...(filters ? { ParameterFilters: filters } : {}) })),
+      );
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'access-denied') throw error;
+      const step = afterRefusal(token);
+      const empty = { records: [], skipped: 0, identities: { records: [], skipped: [] } };
+      return 'refused' in step
+        ? { ...empty, denied: { prefix: step.refused, message: error.message } }
+        : { ...empty, denied: { message: error.message }, forks: step.forks.map(encodeSsmWalkToken) };
+    }
+    const page = this.toInventoryPage(out.Parameters ?? []);
+    this.account ??= accountOfArn(out.Parameters?.[0]?.ARN);
+    const next = out.NextToken || undefined;
+    // The exact name of a refused prefix was answered: the refusal lies deeper, so go on below it.
+    if (token.d && token.e) return next ? { ...page, nextToken: encodeSsmWalkToken({ ...token, t: next }) } : { ...page, forks: descend(token.e[0]!).map(encodeSsmWalkToken) };
+    if (!next) return page;
+    const pagesRead = token.k + 1;
+    const names = (out.Parameters ?? []).flatMap((p) => (p.Name ? [p.Name] : []));
+    const seen = keepsNames(token, pagesRead) ? [...(token.s ?? []), ...names] : undefined;
+    const forkRoom = hints?.forkRoom ?? 0;
+    // A store the last walk found small is read as one chain (a split costs calls of its own).
+    const small = hints?.expectedItems != null && hints.expectedItems <= SMALL_STORE_ITEMS;
+    let never = token.x;
+    if (seen && !small && wantsSplit(token, pagesRead, { forkRoom, idle: hints?.idle })) {
+      const split = splitChain(token.b, seen, forkRoom);
+      if (split) return { ...page, forks: [...split.prefixes.map((b) => ({ b, k: 0 })), ...split.exact.map((e) => ({ e, k: 0 }))].map(encodeSsmWalkToken) };
+      never = true;
+    }
+    const keep = seen && !never ? { s: seen } : {};
+    return { ...page, nextToken: encodeSsmWalkToken({ ...chainOf(token), t: next, k: pagesRead, ...keep, ...(never ? { x: true as const } : {}) }) };
+  }
+
+  private toInventoryPage(parameters: ParameterMetadata[]): InventoryPage {
     const records = [];
+    const identities: { records: string[]; skipped: string[] } = { records: [], skipped: [] };
     let skipped = 0;
-    for (const parameter of out.Parameters ?? []) {
+    for (const parameter of parameters) {
       const metadata = this.toMetadata(parameter);
+      // The name is unique in the store: chains that overlap read a parameter once.
       if (!metadata) {
         skipped++;
+        identities.skipped.push(parameter.Name ?? parameter.ARN ?? '');
         continue;
       }
       records.push({ ...metadata, extra: this.detailsOf(parameter) });
+      identities.records.push(parameter.Name!);
     }
-    return { records, skipped, nextToken: out.NextToken || undefined };
+    return { records, skipped, identities };
   }
 
   /** One parameter's tags, one call, for the inventory's background tag fetch. */

@@ -80,12 +80,14 @@ describe.each(DATABASES)('the inventory sync (%s)', (kind) => {
       expect(await db.index.countStore('secrets')).toBe(await listedSecrets());
       expect((await db.index.getFolder('params', '/'))?.totalItems).toBe(PARAMS);
 
+      // A cold Parameter Store walk splits into chains (tests/inventory/ssm-walk.test.ts): a page per call, some re-read.
       const record = await db.index.syncRecord('params');
-      expect(record).toMatchObject({ items: PARAMS, pages: Math.ceil(PARAMS / 50), error_code: null });
-      expect(JSON.parse(record!.calls)).toEqual({ DescribeParameters: Math.ceil(PARAMS / 50) });
+      expect(record).toMatchObject({ items: PARAMS, error_code: null });
+      expect(record!.pages).toBeGreaterThanOrEqual(Math.ceil(PARAMS / 50));
+      expect(JSON.parse(record!.calls)).toEqual({ DescribeParameters: record!.pages });
 
       const stats = sim.stats().operations;
-      expect(stats['ssm:DescribeParameters']?.calls).toBe(Math.ceil(PARAMS / 50));
+      expect(stats['ssm:DescribeParameters']?.calls).toBe(record!.pages);
       expect(stats['ssm:DescribeParameters']?.maxAcceptedPerSecond).toBeLessThanOrEqual(40);
       expect(stats['secretsmanager:ListSecrets']?.calls).toBe(Math.ceil(SECRETS / 100) + Math.ceil(SECRETS / 100));
       for (const op of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:BatchGetSecretValue'])
@@ -150,14 +152,18 @@ describe.each(DATABASES)('the inventory sync (%s)', (kind) => {
     }, 30_000);
 
     it('queues exactly one more walk when asked while one runs', async () => {
-      const { sync } = await setup({ DescribeParameters: 50 });
+      const { db, sync } = await setup({ DescribeParameters: 50 });
       expect(sync.request('params')).toBe('started');
       expect(sync.request('params')).toBe('queued');
       expect(sync.request('params')).toBe('queued');
       expect(sync.request('nope')).toBe('unknown');
       await new Promise((resolve) => setTimeout(resolve, 50));
       await sync.idle('params');
-      expect(sim.stats().operations['ssm:DescribeParameters']?.calls).toBe(2 * Math.ceil(PARAMS / 50));
+      // The cold walk splits into chains; the queued one knows the store is small and reads it as one chain.
+      expect(JSON.parse((await db.index.syncRecord('params'))!.calls)).toEqual({ DescribeParameters: Math.ceil(PARAMS / 50) });
+      const calls = sim.stats().operations['ssm:DescribeParameters']!.calls;
+      expect(calls).toBeGreaterThan(2 * Math.ceil(PARAMS / 50));
+      expect(calls).toBeLessThan(3 * Math.ceil(PARAMS / 50) + 60);
     }, 30_000);
   });
 
