@@ -153,6 +153,12 @@ async function runDialect(dialect: Dialect, databaseUrl: string | undefined): Pr
   mkdirSync(dataDir, { recursive: true });
   const configFile = path.join(root, 'dashboard.yaml');
   writeFileSync(configFile, configYaml());
+  // Stopped (Ctrl-C, the parent stopping): the data goes too, gigabytes of it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      rmSync(root, { recursive: true, force: true });
+      process.exit(130);
+    });
   Object.assign(process.env, {
     LOG_LEVEL: 'warn', DEMO_DATA: '0', CONFIG_FILE: configFile, DATA_DIR: dataDir, SYNC_INTERVAL_MINUTES: '1440', AUDIT_RETENTION_DAYS: '400',
     MASTER_KEY: randomBytes(32).toString('base64'),
@@ -320,7 +326,13 @@ async function runAll(): Promise<void> {
         url.pathname = '/bench';
         databaseUrl = url.toString();
       }
-      results.push(await runChild(dialect, databaseUrl));
+      const stopping = () => server?.stop();
+      process.once('exit', stopping);
+      try {
+        results.push(await runChild(dialect, databaseUrl));
+      } finally {
+        process.off('exit', stopping);
+      }
     } finally {
       server?.stop();
     }
@@ -338,8 +350,17 @@ function runChild(dialect: Dialect, databaseUrl: string | undefined): Promise<Di
   createInterface({ input: child.stdout! }).on('line', (line) => {
     last = line;
   });
+  // Stopped itself: the child (which deletes its data) and the throwaway server go too.
+  const forward = (signal: NodeJS.Signals) => {
+    child.kill(signal);
+    child.once('exit', () => process.exit(130));
+  };
+  process.once('SIGINT', forward);
+  process.once('SIGTERM', forward);
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
       if (code !== 0) return reject(new Error(`the ${dialect} run failed (exit ${code})`));
       try {
         resolve(JSON.parse(last) as DialectFigures);
