@@ -280,12 +280,17 @@ describe.each(DATABASES)('the kept audit chain verdict on %s', (kind) => {
 
   it('a view reads at most CHECK_LIMIT new entries; the next goes on from there', async () => {
     await freshDeployment(kind);
-    await appendUnchecked(CHECK_LIMIT + 2500);
+    const total = CHECK_LIMIT * 2 + 500;
+    await appendUnchecked(total);
     const first = await checkNewEntries();
     expect(first.verdict.break).toBeNull();
-    expect(first.entriesRead).toBeLessThanOrEqual(CHECK_LIMIT + 2000);
-    expect(first.pending).toBe(CHECK_LIMIT + 2500 - first.verdict.head!.seq);
+    expect(first.entriesRead).toBe(CHECK_LIMIT);
+    expect(first).toMatchObject({ pending: total - CHECK_LIMIT, verdict: { head: { seq: CHECK_LIMIT } } });
     const second = await checkNewEntries();
-    expect(second).toMatchObject({ pending: 0, verdict: { head: { seq: CHECK_LIMIT + 2500 }, break: null } });
+    // The kept head again, and as many new ones as one check reads.
+    expect(second).toMatchObject({ entriesRead: CHECK_LIMIT, pending: total - 2 * CHECK_LIMIT + 1 });
+    const third = await checkNewEntries();
+    expect(third).toMatchObject({ pending: 0, verdict: { head: { seq: total }, break: null } });
+    expect(await keptChainVerdict()).toMatchObject({ intact: true, entries: total, pendingEntries: 0 });
   });
 });
