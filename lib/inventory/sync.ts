@@ -62,11 +62,17 @@ interface WalkRefusals {
 /** Refused prefixes a status names at most (the count says how many more). */
 const NAMED_PREFIXES = 5;
 
-/** "Store "id" (account 1234…, region eu-west-1): …" when the store knows where it is. */
-function located(store: InventoryWalkable, message: string): string {
+/**
+ * "Store "id" (account 1234…, region eu-west-1): …" when the store knows where it is. A store that
+ * never got an answer (e.g. its region is not enabled) takes the account of a store with the same
+ * credentials that did.
+ */
+function located(store: InventoryWalkable, others: readonly InventoryWalkable[], message: string): string {
   const where = store.location?.();
   if (!where) return message;
-  const place = `${where.account ? `account ${where.account}, ` : ''}region ${where.region}`;
+  const sibling = others.map((other) => other.location?.()).find((other) => other?.account && other.credentials === where.credentials);
+  const account = where.account ?? sibling?.account ?? null;
+  const place = `${account ? `account ${account}, ` : ''}region ${where.region}`;
   const head = `Store "${store.id}"`;
   return message.startsWith(head) ? `${head} (${place})${message.slice(head.length)}` : `${message} (${place})`;
 }
@@ -138,6 +144,10 @@ export class InventorySync {
         lastWalk: null,
       });
     }
+  }
+
+  private stores(): InventoryWalkable[] {
+    return [...this.states.values()].map((state) => state.store);
   }
 
   get storeIds(): string[] {
@@ -253,13 +263,16 @@ export class InventorySync {
         store.id,
         { items: progress.items, pages: progress.pages, durationMs: this.clock.now() - started, calls, throttled: progress.throttled, unreadableItems: skipped },
         store.kind === 'ssm',
-        refused.length > 0 ? { prefixes: refused, warning: { code: 'access-denied', message: located(store, refusedMessage(store.id, operation, refused)) } } : undefined,
+        refused.length > 0 ? { prefixes: refused, warning: { code: 'access-denied', message: located(store, this.stores(), refusedMessage(store.id, operation, refused)) } } : undefined,
       );
       logger.info({ store: store.id, items: progress.items, pages: progress.pages, chains: shape.chains, ...result, ms: Math.round(this.clock.now() - started) }, 'inventory synced');
       if (store.inventoryTags && this.options.fetchTags !== false) this.startTagLoop(state);
     } catch (error) {
       const code = isStoreError(error) ? error.code : 'unavailable';
-      const message = located(store, isStoreError(error) ? error.message : `Store "${store.id}": the inventory walk failed unexpectedly; see the server log.`);
+      let message = located(store, this.stores(), isStoreError(error) ? error.message : `Store "${store.id}": the inventory walk failed unexpectedly; see the server log.`);
+      // AWS answers a region the account has not enabled (an opt-in region) as if the credentials were invalid.
+      if (code === 'credentials-expired' && this.stores().some((other) => other !== store && sameCredentials(other, store) && other.location?.()?.account))
+        message += ` Other stores with these credentials are answered, so the region ${store.location?.()?.region ?? ''} may not be enabled for this account (an opt-in region): enable it in the account settings, or remove the store.`;
       if (!isStoreError(error)) logger.error({ store: store.id, err: error instanceof Error ? error.name : 'unknown' }, 'inventory walk failed');
       else logger.warn({ store: store.id, code }, 'inventory walk failed');
       // The database itself may be what failed; the next walk records again.
@@ -426,6 +439,11 @@ export class InventorySync {
       await this.db.setUnreadableTags(store.id, state.deniedTags.size);
     }
   }
+}
+
+function sameCredentials(a: InventoryWalkable, b: InventoryWalkable): boolean {
+  const credentials = a.location?.()?.credentials;
+  return credentials !== undefined && credentials === b.location?.()?.credentials;
 }
 
 /** The status message of a walk that read everything but some refused prefixes. */

@@ -31,6 +31,8 @@ export interface InventoryPage {
 export interface StoreLocation {
   account: string | null;
   region: string;
+  /** Which credentials the store uses (stores that share them are in one account). */
+  credentials: string;
 }
 
 export interface InventoryPageHints {

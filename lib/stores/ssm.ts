@@ -68,9 +68,10 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
   /** The region (from the configuration) and account (from the role, else from the first ARN AWS answers). */
   private region = '';
   private account: string | null = null;
+  private credentials = '';
 
   location(): StoreLocation {
-    return { account: this.account, region: this.region };
+    return { account: this.account, region: this.region, credentials: this.credentials };
   }
 
   /** Opens nothing: the client is made on the first call, so start-up works offline. */
@@ -84,6 +85,7 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
     );
     store.region = config.region;
     store.account = accountOfArn(config.roleArn);
+    store.credentials = JSON.stringify([config.profile ?? null, config.credentialsFile ?? null, config.roleArn ?? null]);
     return store;
   }
 
