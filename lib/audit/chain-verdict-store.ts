@@ -109,31 +109,44 @@ export interface KeptVerdict<N extends VerdictName> {
   body: Body<N> | null;
   /** The row's version (0: no row). */
   version: number;
+  /** The row's seal as stored ('' without a row). */
+  mac: string;
   /** The row is there but its seal does not verify under the key, or its body does not parse: it was altered. */
   altered: boolean;
 }
 
 export async function readVerdict<N extends VerdictName>(db: Kysely<any>, key: Buffer, name: N): Promise<KeptVerdict<N>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const row = await verdictTables(db).selectFrom('audit_chain_verdicts').select(['version', 'body', 'mac']).where('name', '=', name).executeTakeFirst();
-  if (!row) return { body: null, version: 0, altered: false };
+  if (!row) return { body: null, version: 0, mac: '', altered: false };
   const version = Number(row.version);
-  if (!sameDigest(verdictMac(key, name, row.body), row.mac)) return { body: null, version, altered: true };
+  const mac = row.mac;
+  if (!sameDigest(verdictMac(key, name, row.body), row.mac)) return { body: null, version, mac, altered: true };
   let json: unknown;
   try {
     json = JSON.parse(row.body);
   } catch {
-    return { body: null, version, altered: true };
+    return { body: null, version, mac, altered: true };
   }
   const parsed = SCHEMAS[name].safeParse(json);
-  return parsed.success ? { body: parsed.data as Body<N>, version, altered: false } : { body: null, version, altered: true };
+  return parsed.success ? { body: parsed.data as Body<N>, version, mac, altered: false } : { body: null, version, mac, altered: true };
 }
 
 /**
- * Writes `body` when the row is still at `version` (0: when there is no row). True when written;
- * false when someone else wrote first (re-read and decide again, or leave it to the next check).
+ * Writes `body` when the row is still at `version` (0: when there is no row), and, given
+ * `expectedMac`, still holds what was sealed so (a compare-and-swap on the content, for a caller
+ * that remembers the row instead of reading it). The row as written, or null when someone else
+ * wrote first (re-read and decide again, or leave it to the next check).
  */
-export async function writeVerdict<N extends VerdictName>(db: Kysely<any>, key: Buffer, name: N, version: number, body: Body<N>): Promise<boolean> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const text = JSON.stringify(SCHEMAS[name].parse(body));
+export async function writeVerdict<N extends VerdictName>( // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>,
+  key: Buffer,
+  name: N,
+  version: number,
+  body: Body<N>,
+  expectedMac?: string,
+): Promise<KeptVerdict<N> | null> {
+  const written = SCHEMAS[name].parse(body) as Body<N>;
+  const text = JSON.stringify(written);
   const values = { body: text, mac: verdictMac(key, name, text), updated_at: new Date().toISOString() };
   const table = verdictTables(db);
   if (version === 0) {
@@ -142,15 +155,16 @@ export async function writeVerdict<N extends VerdictName>(db: Kysely<any>, key: 
       .values({ name, version: 1, ...values })
       .onConflict((oc) => oc.column('name').doNothing())
       .executeTakeFirst();
-    return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? { body: written, version: 1, mac: values.mac, altered: false } : null;
   }
   const updated = await table
     .updateTable('audit_chain_verdicts')
     .set({ ...values, version: version + 1 })
     .where('name', '=', name)
     .where('version', '=', version)
+    .$if(expectedMac !== undefined, (q) => q.where('mac', '=', expectedMac!))
     .executeTakeFirst();
-  return Number(updated.numUpdatedRows) > 0;
+  return Number(updated.numUpdatedRows) > 0 ? { body: written, version: version + 1, mac: values.mac, altered: false } : null;
 }
 
 /** Forgets the kept verdicts (a restore of the app database from elsewhere; tests). */

@@ -1,10 +1,12 @@
 import 'server-only';
+import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
+import { readEnv } from '@/lib/config/env';
 import { auditChainKey } from '@/lib/crypto/keyring';
 import { appDb, type AppDatabase } from '@/lib/db/app-db';
 import { dialectOf } from '@/lib/db/dialect';
 import { GENESIS_HASH } from './entry-hash';
-import { INCREMENTAL, readVerdict, writeVerdict, type IncrementalVerdict, type KeptBreak, type KeptHead } from './chain-verdict-store';
+import { INCREMENTAL, readVerdict, writeVerdict, type IncrementalVerdict, type KeptBreak, type KeptHead, type KeptVerdict } from './chain-verdict-store';
 import { ChainVerifier, KEYED_FROM_MARKER, missingRange, type ChainAnchor, type ChainBreak, type ChainRow } from './verify-chain';
 
 // The incremental half of verifying the audit chain: the verdict for a head (the newest entry
@@ -161,17 +163,38 @@ export function checkNewEntries(limit = CHECK_LIMIT): Promise<IncrementalCheck> 
   return g.__auditChainCheck;
 }
 
+/** The incremental verdict as this process last wrote it on an append, per database (saves the append a read). */
+const appendCache = globalThis as unknown as { __auditVerdictOnAppend?: Map<string, KeptVerdict<typeof INCREMENTAL>> };
+const placeOf = () => {
+  const env = readEnv();
+  return env.DATABASE_URL ?? `sqlite:${path.resolve(env.DATA_DIR)}`;
+};
+
+const linksTo = (body: IncrementalVerdict | null, previous: { seq: number; hash: string } | null) =>
+  previous === null ? !body?.head : body?.head?.seq === previous.seq && body.head.hash === previous.hash;
+
 /**
  * The append's share (inside its transaction, under the append lock): when the entry before the
  * new one is the kept head, the new entry links to it (the appender wrote it so), and becomes the
- * head. Otherwise nothing: the next check catches up from the kept head.
+ * head. Otherwise nothing: the next check catches up from the kept head. The row this process
+ * wrote last is remembered and swapped only if it is still exactly that (version and seal), so an
+ * append in a row of appends writes once and reads nothing.
  */
 export async function advanceOnAppend(trx: Kysely<AppDatabase>, key: Buffer, previous: { seq: number; hash: string } | null, entry: KeptHead): Promise<void> {
-  const read = await readVerdict(trx, key, INCREMENTAL);
-  if (read.altered) return;
-  const body = read.body;
-  const linked = previous === null ? !body?.head : body?.head?.seq === previous.seq && body.head.hash === previous.hash;
-  if (!linked) return;
+  const cache = (appendCache.__auditVerdictOnAppend ??= new Map());
+  const place = placeOf();
   const now = new Date().toISOString();
-  await writeVerdict(trx, key, INCREMENTAL, read.version, { ...(body ?? emptyVerdict(now)), head: entry, verifiedAt: now });
+  const remembered = cache.get(place);
+  if (remembered?.body && linksTo(remembered.body, previous)) {
+    const written = await writeVerdict(trx, key, INCREMENTAL, remembered.version, { ...remembered.body, head: entry, verifiedAt: now }, remembered.mac);
+    if (written) {
+      cache.set(place, written);
+      return;
+    }
+  }
+  cache.delete(place);
+  const read = await readVerdict(trx, key, INCREMENTAL);
+  if (read.altered || !linksTo(read.body, previous)) return;
+  const written = await writeVerdict(trx, key, INCREMENTAL, read.version, { ...(read.body ?? emptyVerdict(now)), head: entry, verifiedAt: now });
+  if (written) cache.set(place, written);
 }
