@@ -89,9 +89,9 @@ export function ownFilterCondition(dialect: DialectName, filters: AuditFilters, 
   if (filters.ip !== undefined || filters.error !== undefined) return null;
   const t = targetSql(dialect);
   const parts: Condition[] = [];
-  // byReach: the caller's grant ranges are the narrower way in; SQLite, with no statistics to tell,
-  // would take the action or outcome index (a fifth of the log) and test the grants on every row
-  // of it. A unary + keeps a column's index out of its choice (PostgreSQL chooses by statistics).
+  // byReach: a name or target range (the caller's grants, a store, item or path) is the narrower
+  // way in; SQLite, whose sampled statistics cannot tell, would take the action or outcome index
+  // (a fifth of the log) and test the rest on every row of it. A unary + keeps a column's index out of its choice (PostgreSQL chooses by statistics).
   const steer = options.byReach && dialect === 'sqlite' ? sql.raw('+') : sql.raw('');
   const action = sql`${steer}action`;
   const outcome = sql`${steer}outcome`;
@@ -243,8 +243,17 @@ export class AuditLogQueries {
     this.dialect = dialectOf(db);
   }
 
+  /**
+   * Whether the way in is a range of names or targets (a scoped caller's grants, a store, item or
+   * path filter): SQLite's sampled statistics would otherwise take the action or outcome index.
+   */
+  private byName(query: OwnLogQuery): boolean {
+    const { store, item, path } = query.filters;
+    return reachIsIndexed(query.reach) || store !== undefined || item !== undefined || path !== undefined;
+  }
+
   private where(query: OwnLogQuery, extra: Condition[] = []): Condition | null {
-    const filters = ownFilterCondition(this.dialect, query.filters, { byReach: reachIsIndexed(query.reach) });
+    const filters = ownFilterCondition(this.dialect, query.filters, { byReach: this.byName(query) });
     if (filters === null) return null;
     return allOf([filters, ownReachCondition(this.dialect, query.reach), ...extra]);
   }
@@ -302,7 +311,9 @@ export class AuditLogQueries {
 
   /** Reads and writes per hour or day (bucket start as the ISO prefix, 13 or 10 characters) of exactly the filtered set. */
   async chart(query: OwnLogQuery, bucket: 'hour' | 'day'): Promise<{ b: string; reads: number; writes: number }[]> {
-    const counted = this.matching(query, sql.raw('seq, at, action'), [sql<SqlBool>`action IN (${sql.join([...OWN_READ_ACTIONS, ...OWN_WRITE_ACTIONS])})`]);
+    // As ownFilterCondition's byReach: a scoped caller's ranges are the way in, not the action index.
+    const action = sql.raw(this.dialect === 'sqlite' && this.byName(query) ? '+action' : 'action');
+    const counted = this.matching(query, sql.raw('seq, at, action'), [sql<SqlBool>`${action} IN (${sql.join([...OWN_READ_ACTIONS, ...OWN_WRITE_ACTIONS])})`]);
     if (counted === null) return [];
     const width = sql.raw(bucket === 'hour' ? '13' : '10');
     const reads = sql.join([...OWN_READ_ACTIONS]);
