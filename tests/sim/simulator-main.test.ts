@@ -88,7 +88,7 @@ describe('simulator/main.ts', () => {
   it('refuses to start without exactly one mode, with a malformed --port, and with two ways of denying tags', async () => {
     const none = await run([]).exit;
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('give one of --demo, --accounts FILE, --aws, --kms');
+    expect(none.stderr).toContain('give one of --demo, --accounts FILE, --org AxR, --aws, --kms');
     const two = await run(['--aws', '--kms']).exit;
     expect(two.code).toBe(2);
     const both = await run(['--aws', '--deny-tags', '/a', '--deny-tags-every', '2']).exit;
