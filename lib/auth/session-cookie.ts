@@ -121,10 +121,26 @@ export function dueForRenewal(token: JWT, now = Date.now()): boolean {
   return typeof token.iat !== 'number' || now / 1000 - token.iat >= RENEW_AFTER_SECONDS;
 }
 
+/**
+ * Renewals handed out lately, by the token they renewed. Requests that arrive together with one old
+ * cookie (a page, its fetches, a second tab) share one renewal instead of one encryption each, and
+ * the pages behind the proxy then decode one new value (decryptSession remembers it) instead of a
+ * new one per request.
+ */
+const renewals = new Map<string, { value: string; at: number }>();
+const RENEWAL_SHARED_MS = 10_000;
+
 /** A fresh cookie value for the same session, extending the idle timeout (used by the proxy). */
 export async function renewSession(token: JWT): Promise<string> {
   const { exp: _exp, iat: _iat, jti: _jti, ...claims } = token;
-  return encode({ token: claims, secret: authSecret(), maxAge: idleTimeoutSeconds() });
+  const secret = authSecret();
+  const key = `${secret}\u0000${JSON.stringify(token)}`;
+  const shared = renewals.get(key);
+  if (shared && Date.now() - shared.at < RENEWAL_SHARED_MS) return shared.value;
+  const value = await encode({ token: claims, secret, maxAge: idleTimeoutSeconds() });
+  if (renewals.size >= DECODED_CACHE_SIZE) renewals.delete(renewals.keys().next().value!);
+  renewals.set(key, { value, at: Date.now() });
+  return value;
 }
 
 /** A session cookie value for a user, as next-auth would issue it (sign-in and tests). */

@@ -219,7 +219,20 @@ export class ConfigError extends Error {
   }
 }
 
+const ENV_KEYS = Object.keys(envSchema.shape);
+/** The last settings read from process.env and the values they were read from: every request reads them many times over. */
+let lastRead: { values: (string | undefined)[]; env: AppEnv } | null = null;
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): AppEnv {
+  // Parsed again only when one of the variables changed (tests change them between cases).
+  const values = source === process.env ? ENV_KEYS.map((key) => source[key]) : null;
+  if (values && lastRead && values.every((value, i) => value === lastRead!.values[i])) return lastRead.env;
+  const env = parseEnv(source);
+  if (values) lastRead = { values, env: Object.freeze(env) };
+  return env;
+}
+
+function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
