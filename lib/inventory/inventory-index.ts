@@ -481,6 +481,7 @@ export class InventoryIndex {
     if (!text || scopes.length === 0) return [];
     const branches = scopes.flatMap((s) => grantBranches(this.dialect, s.storeId, s.namePattern, s.nameRanges) ?? [sql<SqlBool>`inv_items.store_id = ${s.storeId}`]);
     const inScope = anyOf(branches)!;
+    const ranged = scopes.some((s) => s.namePattern !== null);
     const base = () => this.db.selectFrom('inv_items').select(ITEM_SELECT.map((c) => `inv_items.${c}` as const));
     const wide = limit * 10;
 
@@ -495,7 +496,7 @@ export class InventoryIndex {
       byName =
         text.length >= 3
           ? await base().where(contains('name')).where(inScope).orderBy('inv_items.id').limit(wide).execute()
-          : await this.firstByName(branches, containsUnindexedSql('inv_items.name', text), wide);
+          : await this.firstByName(branches, ranged, containsUnindexedSql('inv_items.name', text), wide);
       if (text.length >= 3 && byName.length < limit) {
         other = await base()
           .where((eb) => eb.or([contains('description'), contains('tag_text')]))
@@ -515,7 +516,7 @@ export class InventoryIndex {
       byName = await fts('name').limit(wide).execute();
       if (byName.length < limit) other = await fts('description tag_text').limit(limit).execute();
     } else {
-      byName = await this.firstByName(branches, containsSql(this.dialect, 'inv_items.name', text), wide);
+      byName = await this.firstByName(branches, ranged, containsSql(this.dialect, 'inv_items.name', text), wide);
     }
 
     const needle = text.toLowerCase();
@@ -543,7 +544,7 @@ export class InventoryIndex {
    * branch walks its own range of the (store_id, name) index in that order and stops at `limit`, and
    * the walks are merged (one OR over them all would read every row of the stores, or sort them).
    */
-  private async firstByName(branches: RawBuilder<SqlBool>[], condition: RawBuilder<SqlBool>, limit: number): Promise<SelectedRow[]> {
+  private async firstByName(branches: RawBuilder<SqlBool>[], ranged: boolean, condition: RawBuilder<SqlBool>, limit: number): Promise<SelectedRow[]> {
     const walk = (branch: RawBuilder<SqlBool>) =>
       this.db
         .selectFrom('inv_items')
@@ -554,7 +555,8 @@ export class InventoryIndex {
         .orderBy('inv_items.name')
         .limit(limit);
     if (branches.length === 0) return [];
-    if (branches.length === 1 || branches.length > MAX_MERGED_WALKS) return walk(anyOf(branches)!).execute();
+    // Whole stores (no grant cut) are walked as one: a merge would first walk every store to its first match.
+    if (branches.length === 1 || branches.length > MAX_MERGED_WALKS || !ranged) return walk(anyOf(branches)!).execute();
     const [first, ...rest] = branches.map((branch, i) => this.db.selectFrom(walk(branch).as(`walk${i}`)).selectAll());
     return rest
       .reduce((union, next) => union.unionAll(next), first!)
