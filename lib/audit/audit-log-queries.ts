@@ -1,8 +1,7 @@
 import 'server-only';
 import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { canEverywhere } from '@/lib/auth/authorize';
-import type { Grant } from '@/lib/auth/grants';
-import { grantCoversSubtree } from '@/lib/auth/grants';
+import { grantCoversSubtree, type Grant } from '@/lib/auth/grants';
 import { compileGlob, globsPattern, nameRanges } from '@/lib/auth/path-glob';
 import type { Principal } from '@/lib/auth/principal';
 import { roleAllows } from '@/lib/auth/roles';
@@ -15,10 +14,10 @@ import type { AuditEntry } from './audit-log';
 
 // Reviewers' questions over the dashboard's own log (audit_log), for the /audit timeline: a page of
 // the filtered set, newest first, and its reads and writes per hour or day. Every filter and the
-// caller's view-audit grants are conditions of one SQL statement, so pages and counts are exact at
-// any size. An entry's target is "store:/name" for an item or folder (lib/data/audit.ts
-// parseTarget), anything else for dashboard-wide entries; its store and name are taken apart in SQL
-// by the same expressions the indexes of migration 0007-audit-log-filters are built on (a query
+// caller's view-audit grants are conditions in SQL (one statement, or on PostgreSQL one per grant
+// alternative joined by UNION), so pages and counts are exact at any size. An entry's target is
+// "store:/name" for an item or folder (lib/data/audit.ts parseTarget), anything else for
+// dashboard-wide entries; its store and name are taken apart in SQL by the same expressions the indexes of migration 0007-audit-log-filters are built on (a query
 // uses an expression index only when it spells the expression the same way).
 
 /** Own-log actions that read a value, and those that write one (the timeline's access filter). */
