@@ -17,8 +17,9 @@ import type { AuditEntry } from './audit-log';
 // caller's view-audit grants are conditions in SQL (one statement, or on PostgreSQL one per grant
 // alternative joined by UNION), so pages and counts are exact at any size. An entry's target is
 // "store:/name" for an item or folder (lib/data/audit.ts parseTarget), anything else for
-// dashboard-wide entries; its store and name are taken apart in SQL by the same expressions the indexes of migration 0007-audit-log-filters are built on (a query
-// uses an expression index only when it spells the expression the same way).
+// dashboard-wide entries; its store and name are taken apart in SQL by the same expressions the
+// indexes of migration 0007-audit-log-filters are built on (a query uses an expression index only
+// when it spells the expression the same way).
 
 /** Own-log actions that read a value, and those that write one (the timeline's access filter). */
 export const OWN_READ_ACTIONS = ['reveal'] as const;
