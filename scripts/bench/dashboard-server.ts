@@ -12,6 +12,8 @@ export interface DashboardServer {
   child: ChildProcess;
   /** Peak RSS of the server and anything it forked, in MB. */
   peakRssMb(): number;
+  /** Why the server is gone (exit code or signal, and its last output), or null while it runs. */
+  exitReason(): string | null;
   stop(): Promise<void>;
 }
 
@@ -68,10 +70,15 @@ export async function startDashboard(env: Record<string, string>, timeoutMs = 12
     await new Promise((r) => setTimeout(r, 250));
   }
   const pid = child.pid!;
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => {
+    exited = `the dashboard exited (${signal ?? `code ${code}`}); its last output:\n${output.slice(-2000)}`;
+  });
   return {
     url,
     child,
     peakRssMb: () => Math.max(peakRssMb(pid), ...descendants(pid).map((p) => peakRssMb(p))),
+    exitReason: () => exited,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -189,7 +189,14 @@ async function waitForSyncs(
   let reported = -1;
   for (;;) {
     if (performance.now() > deadline) throw new Error(`the cold sync did not finish within ${timeoutS} s`);
-    const { stores } = await getJson<{ stores: StoreSyncStatus[] }>(server, cookie, '/api/v1/inventory');
+    let stores: StoreSyncStatus[];
+    try {
+      ({ stores } = await getJson<{ stores: StoreSyncStatus[] }>(server, cookie, '/api/v1/inventory'));
+    } catch (error) {
+      // A server that died says why (a signal, or its heap's limit in its last lines).
+      await new Promise((r) => setTimeout(r, 500));
+      throw new Error(server.exitReason() ?? (error as Error).message);
+    }
     const ours = stores.filter((s) => wanted.has(s.storeId));
     const failed = ours.find((s) => s.error && !s.syncedAt);
     if (failed) throw new Error(`the cold sync of ${failed.storeId} failed: ${failed.error!.message}`);
