@@ -86,7 +86,7 @@ export function auditScope(principal: Principal | null, storeIds: readonly strin
   if (canEverywhere(principal, 'view-audit')) return FULL_SCOPE;
   const stores = storeIds.flatMap((storeId) => {
     const namePattern = namePatternFor(principal, 'view-audit', storeId);
-    return namePattern === false ? [] : [{ storeId, namePattern }];
+    return namePattern === false ? [] : [{ storeId, namePattern, ranges: namePattern === null ? null : auditableNameRanges(principal, storeId) }];
   });
   return { stores, includeUnmapped: false };
 }

@@ -7,6 +7,7 @@ import { CLOUDTRAIL_MIGRATIONS } from '@/lib/db/migrations/cloudtrail';
 import { eventIdOf, guardRecord } from './event-guard';
 import { mapRecord } from './event-mapping';
 import { EventQueries } from './event-queries';
+import { catchUpRollup, countWritten, rollupIsCurrent, uncountEvents } from './event-rollup';
 import type { CloudTrailDatabase, EntryRow, SourceRow } from './event-schema';
 import type { CloudTrailRecord, CloudTrailSourceKind, IngestResult, SourceState, SourceStatePatch, StoreLocator } from './types';
 
@@ -95,6 +96,7 @@ export class EventIndex {
       AUDIT_EVENTS_DB_FILE,
       async (d) => {
         await migrateArea(d, 'cloudtrail', CLOUDTRAIL_MIGRATIONS);
+        await catchUpRollup(d, 'sqlite');
         await sql`PRAGMA optimize`.execute(d);
       },
       ['synchronous = NORMAL', 'analysis_limit = 1000'],
@@ -104,7 +106,10 @@ export class EventIndex {
 
   /** The "cloudtrail" schema of a PostgreSQL database, migrated (once across replicas: the Migrator locks). */
   static async openPostgres(url: string, options: EventIndexOptions): Promise<EventIndex> {
-    const db = await openPostgresArea<CloudTrailDatabase>(url, CLOUDTRAIL_SCHEMA, (d) => migrateArea(d, 'cloudtrail', CLOUDTRAIL_MIGRATIONS, CLOUDTRAIL_SCHEMA));
+    const db = await openPostgresArea<CloudTrailDatabase>(url, CLOUDTRAIL_SCHEMA, async (d) => {
+      await migrateArea(d, 'cloudtrail', CLOUDTRAIL_MIGRATIONS, CLOUDTRAIL_SCHEMA);
+      await catchUpRollup(d, 'postgres');
+    });
     return new EventIndex(db, options);
   }
 
@@ -180,6 +185,8 @@ export class EventIndex {
     state: SourceStatePatch,
     ingestedAt: string,
   ): Promise<{ inserted: number; rows: number }> {
+    // First: on PostgreSQL this takes the chart rollup's lock, so pages are counted one at a time.
+    const countRollup = await rollupIsCurrent(trx, this.dialect);
     // Exactly once by eventID: an event already stored (by this page's earlier delivery, another
     // source, or another replica) is not inserted, and so gets no rows either.
     const pks = new Map<string, number>();
@@ -228,7 +235,12 @@ export class EventIndex {
     }
     const sortedActors = [...actors.values()].sort((a, b) => (a.principal === b.principal ? (a.actor_arn < b.actor_arn ? -1 : 1) : a.principal < b.principal ? -1 : 1));
     for (const chunk of chunks(sortedActors, INSERT_CHUNK)) await trx.insertInto('ct_actors').values(chunk).onConflict((oc) => oc.doNothing()).execute();
-    for (const chunk of chunks(entries, INSERT_CHUNK)) await trx.insertInto('ct_entries').values(chunk).execute();
+    let maxEntryId = 0;
+    for (const chunk of chunks(entries, INSERT_CHUNK)) {
+      const ids = await trx.insertInto('ct_entries').values(chunk).returning('id').execute();
+      for (const r of ids) maxEntryId = Math.max(maxEntryId, Number(r.id));
+    }
+    if (countRollup) await countWritten(trx, entries, maxEntryId);
 
     await this.registerSource(sourceId, kind, where, trx);
     await trx
@@ -314,6 +326,7 @@ export class EventIndex {
       const deleted = await this.db.transaction().execute(async (trx) => {
         const ids = (await trx.selectFrom('ct_events').select('id').where('event_time', '<', cutoff).orderBy('event_time').limit(PURGE_BATCH).execute()).map((r) => r.id);
         if (ids.length === 0) return 0;
+        await uncountEvents(trx, this.dialect, ids);
         await trx.deleteFrom('ct_entries').where('event_pk', 'in', ids).execute();
         await trx.deleteFrom('ct_events').where('id', 'in', ids).execute();
         return ids.length;

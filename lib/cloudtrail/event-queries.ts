@@ -5,6 +5,7 @@ import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { VALUE_READ_EVENTS } from './event-mapping';
 import { redactOtherItems } from './event-redaction';
+import { rollupCondition, rollupCounts, rollupCurrent, type RollupSpan } from './event-rollup';
 import type { CloudTrailDatabase, EntryRow } from './event-schema';
 import {
   allOf,
@@ -15,6 +16,7 @@ import {
   NEVER,
   scopeAllows,
   scopeForItem,
+  scopeBranches,
   scopeSql,
   underPathBranches,
   type AuditScope,
@@ -223,7 +225,7 @@ function crossProduct(groups: SqlCondition[][]): SqlCondition[] {
  * The filters and the scope as a plan. `actorPrincipals`: the principals an actor substring
  * matches (see EventQueries.principalsMatching), or null to filter it row by row.
  */
-export function planOf(filters: AuditFilters, scope: AuditScope, dialect: DialectName, actorPrincipals: string[] | null = null): QueryPlan {
+export function planOf(filters: AuditFilters, scope: AuditScope, dialect: DialectName, actorPrincipals: string[] | null = null, scopeAsBranches = false): QueryPlan {
   const common: SqlCondition[] = [];
   const add = (part: SqlCondition) => common.push(part);
   const groups: SqlCondition[][] = [];
@@ -249,7 +251,12 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   if (filters.error !== undefined) add(sql<SqlBool>`error_code = ${filters.error}`);
   else if (filters.outcome === 'success') add(sql<SqlBool>`error_code IS NULL`);
   else if (filters.outcome === 'error') add(sql<SqlBool>`error_code IS NOT NULL`);
-  add(scopeSql(filters.item !== undefined ? scopeForItem(scope, filters.item) : scope, dialect));
+  const reach = filters.item !== undefined ? scopeForItem(scope, filters.item) : scope;
+  // Counting (the chart): each name range of the grants its own index range. A page keeps the cut
+  // in the common part instead: its walk is in time order, and a range's rows are not.
+  const reachBranches = scopeAsBranches ? scopeBranches(reach, dialect) : null;
+  if (reachBranches) groups.push(reachBranches);
+  else add(scopeSql(reach, dialect));
 
   // A group with no alternative (an actor substring no principal matches) matches nothing; as an
   // empty cross product it would also leave no statement to run.
@@ -258,6 +265,33 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   if (groups.length > 0 && size <= MAX_BRANCHES) return { common: allOf(common), branches: crossProduct(groups) };
   for (const group of groups) add(anyOf(group));
   return { common: allOf(common), branches: null };
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * A chart's time range [from, to] as whole days and hours for the rollup (keys of their width,
+ * `to` exclusive) and the partial hours at its ends for the index (ISO bounds, `to` exclusive).
+ */
+export function splitForRollup(from: string | undefined, to: string | undefined, bucket: ChartBucket): { spans: RollupSpan[]; edges: { from?: string; to?: string }[] } {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const start = from === undefined ? null : Date.parse(from);
+  const end = to === undefined ? null : Date.parse(to) + 1;
+  const h1 = start === null ? null : Math.ceil(start / HOUR_MS) * HOUR_MS;
+  const h2 = end === null ? null : Math.floor(end / HOUR_MS) * HOUR_MS;
+  if (h1 !== null && h2 !== null && h1 >= h2) return { spans: [], edges: [{}] };
+  const edges: { from?: string; to?: string }[] = [];
+  if (h1 !== null && start !== null && start < h1) edges.push({ to: iso(h1) });
+  if (h2 !== null && end !== null && h2 < end) edges.push({ from: iso(h2) });
+  const hourKey = (ms: number | null) => (ms === null ? null : iso(ms).slice(0, 13));
+  if (bucket === 'hour') return { spans: [{ width: 'hour', from: hourKey(h1), to: hourKey(h2) }], edges };
+  const d1 = h1 === null ? null : Math.ceil(h1 / DAY_MS) * DAY_MS;
+  const d2 = h2 === null ? null : Math.floor(h2 / DAY_MS) * DAY_MS;
+  if (d1 !== null && d2 !== null && d1 >= d2) return { spans: [{ width: 'hour', from: hourKey(h1), to: hourKey(h2) }], edges };
+  const spans: RollupSpan[] = [{ width: 'day', from: d1 === null ? null : iso(d1).slice(0, 10), to: d2 === null ? null : iso(d2).slice(0, 10) }];
+  if (h1 !== null && d1 !== null && h1 < d1) spans.push({ width: 'hour', from: hourKey(h1), to: hourKey(d1) });
+  if (h2 !== null && d2 !== null && d2 < h2) spans.push({ width: 'hour', from: hourKey(d2), to: hourKey(h2) });
+  return { spans, edges };
 }
 
 /** Each alternative's full condition (its branch, the common part, and `extra`). */
@@ -325,13 +359,32 @@ export class EventQueries {
     };
   }
 
-  /** Reads and writes per hour or day over exactly the filtered set. */
+  /**
+   * Reads and writes per hour or day over exactly the filtered set. Filters the rollup keeps
+   * (event-rollup.ts) sum it for the whole hours and days of the range, and count the index only
+   * for the partial hours at its ends; others count the index, each grant range on its own.
+   */
   async chart(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket): Promise<ActivityChart> {
-    const width = sql.raw(bucket === 'hour' ? '13' : '10');
-    const parts = eachAlternative(
-      await this.plan(filters, scope),
-      (where) => sql`SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY 1`,
-    );
+    const chartWidth = bucket === 'hour' ? 13 : 10;
+    const width = sql.raw(String(chartWidth));
+    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? await this.principalsMatching(filters.actor) : null;
+    const plan = planOf(filters, scope, this.dialect, principals, true);
+    const counted = (extra: SqlCondition = ALWAYS) =>
+      eachAlternative(plan, (where) => sql`SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY 1`, extra);
+    const onRollup = rollupCondition(filters, scope);
+    let parts: RawBuilder<unknown>;
+    if (onRollup !== null && (await rollupCurrent(this.db))) {
+      const split = splitForRollup(filters.from, filters.to, bucket);
+      parts = sql.join(
+        [
+          ...split.spans.map((span) => rollupCounts(span, onRollup, chartWidth)),
+          ...split.edges.map((edge) =>
+            counted(allOf([...(edge.from ? [sql<SqlBool>`event_time >= ${edge.from}`] : []), ...(edge.to ? [sql<SqlBool>`event_time < ${edge.to}`] : [])])),
+          ),
+        ].map((part, i) => sql`SELECT * FROM (${part}) AS ${sql.raw(`part${i}`)}`),
+        sql` UNION ALL `,
+      );
+    } else parts = counted();
     const { rows } = await sql<{ b: string; reads: number; writes: number }>`
       SELECT b, sum(reads) AS reads, sum(n) - sum(reads) AS writes FROM (${parts}) AS buckets GROUP BY b ORDER BY b`.execute(this.db);
     const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';

@@ -116,4 +116,35 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
         .execute(db);
     },
   },
+  // Counts of entries per hour and per day and per store, event name, read or write and error code
+  // (lib/cloudtrail/event-rollup.ts), so the audit chart sums them instead of counting millions of
+  // rows. ct_rollup_state.counted_to is the highest entry id counted: 0 here, so an index that
+  // already holds entries is counted once when it is next opened (catchUpRollup), not inside the
+  // migration's transaction.
+  '0004-chart-rollup': {
+    async up(db: Kysely<any>, dialect) {
+      const pg = dialect === 'postgres';
+      const text = pg ? 'TEXT COLLATE "C"' : 'TEXT';
+      const count = pg ? 'BIGINT' : 'INTEGER';
+      for (const table of ['ct_rollup_hour', 'ct_rollup_day']) {
+        await sql
+          .raw(
+            `CREATE TABLE IF NOT EXISTS ${table} (
+              bucket ${text} NOT NULL,
+              store_id ${text} NOT NULL,
+              event_name ${text} NOT NULL,
+              error_code ${text} NOT NULL,
+              read_only INTEGER NOT NULL,
+              n ${count} NOT NULL,
+              PRIMARY KEY (bucket, store_id, event_name, error_code, read_only)
+            )${pg ? '' : ' WITHOUT ROWID'}`,
+          )
+          .execute(db);
+        // One store's (or a few stores') buckets without reading the others'.
+        await sql.raw(`CREATE INDEX IF NOT EXISTS ${table}_store ON ${table} (store_id, bucket)`).execute(db);
+      }
+      await sql.raw(`CREATE TABLE IF NOT EXISTS ct_rollup_state (id INTEGER PRIMARY KEY, counted_to ${count} NOT NULL)`).execute(db);
+      await sql.raw('INSERT INTO ct_rollup_state (id, counted_to) VALUES (1, 0)').execute(db);
+    },
+  },
 };
