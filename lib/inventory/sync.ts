@@ -210,10 +210,16 @@ export class InventorySync {
   }
 
   /** One AWS call under the operation's limiter, retried on throttling and transient failures. */
-  private async paced<T>(state: StoreState, operation: string, call: () => Promise<T>, onRetry?: (error: { code: string; message: string }) => void): Promise<T> {
+  private async paced<T>(
+    state: StoreState,
+    operation: string,
+    call: () => Promise<T>,
+    onRetry?: (error: { code: string; message: string }) => void,
+    take?: () => Promise<void>,
+  ): Promise<T> {
     const limiter = this.limiter(state, operation);
     for (let attempt = 1; ; attempt++) {
-      await limiter.take();
+      await (take ? take() : limiter.take());
       try {
         const result = await call();
         limiter.succeeded();
@@ -302,6 +308,8 @@ export class InventorySync {
     const seen = new Set<string>();
     const shape: WalkShape = { chains: 1, maxOpenChains: 0 };
     const limiter = this.limiter(state, operation);
+    // Parameter Store chains take the limiter's slots longest chain first (see PriorityGate).
+    const gate = store.kind === 'ssm' ? new PriorityGate(limiter) : null;
     let callMs = INITIAL_CALL_MS;
     let open = 0;
     let failure: { error: unknown } | null = null;
@@ -310,6 +318,7 @@ export class InventorySync {
 
     const runChain = async (first: string | undefined) => {
       let token = first;
+      let pagesRead = 0;
       do {
         const current = token;
         // The chains the rate can keep busy: calls per second times the seconds a call takes, with a
@@ -330,7 +339,9 @@ export class InventorySync {
             return store.inventoryPage(current, { forkRoom, idle, expectedItems: progress.expectedItems }).finally(() => (callMs = callMs * 0.8 + (this.clock.now() - callStarted) * 0.2));
           },
           (error) => (progress.retrying = error),
+          gate ? () => gate.take(pagesRead) : undefined,
         );
+        pagesRead++;
         progress.retrying = null;
         if (page.noCall) {
           calls[operation]!--;
@@ -451,4 +462,38 @@ function refusedMessage(storeId: string, operation: string, prefixes: readonly s
   const named = prefixes.slice(0, NAMED_PREFIXES).map((p) => `"${p}"`).join(', ');
   const more = prefixes.length > NAMED_PREFIXES ? ` and ${prefixes.length - NAMED_PREFIXES} more` : '';
   return `Store "${storeId}": AWS refused ${operation} under ${named}${more} (AccessDeniedException); everything else synced, and the items there keep what the last sync found. Allow ${operation} for those prefixes in the IAM or service control policies, or ignore this if they are meant to stay hidden.`;
+}
+
+/**
+ * Hands an operation's rate-limited slots to the waiting chain that has read the most pages. A
+ * chain has one call in flight at a time, so one long chain alone at a walk's end runs at one call
+ * per round trip, below the rate; the chains that have read the most are likely the longest, and
+ * serving them first finishes them while shorter ones still fill the rest of the rate.
+ */
+class PriorityGate {
+  private readonly waiting: { priority: number; resume: () => void }[] = [];
+  private pumping = false;
+
+  constructor(private readonly limiter: RateLimiter) {}
+
+  take(priority: number): Promise<void> {
+    return new Promise<void>((resume) => {
+      this.waiting.push({ priority, resume });
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.waiting.length > 0) {
+        await this.limiter.take();
+        let best = 0;
+        for (let i = 1; i < this.waiting.length; i++) if (this.waiting[i]!.priority > this.waiting[best]!.priority) best = i;
+        this.waiting.splice(best, 1)[0]!.resume();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
 }

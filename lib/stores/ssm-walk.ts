@@ -94,13 +94,14 @@ export function isRoot(chain: SsmChain): boolean {
 
 /**
  * Whether this chain should split now, having read `pagesRead` pages with more to come: the whole
- * store after its first pages, any other chain after its first page, and a little later while the
- * walk has idle room (its tail is bound by latency, so a short re-read costs no time).
+ * store after its first pages; any other chain in its first pages only while the walk has fewer
+ * chains than the rate can keep busy (a split costs a re-read page and a call per child, most of
+ * them nearly empty, so it is made only where the walk would otherwise wait on latency).
  */
 export function wantsSplit(chain: SsmWalkToken, pagesRead: number, hints: { forkRoom: number; idle?: boolean }): boolean {
   if (hints.forkRoom < 2 || chain.e || chain.x) return false;
   if (isRoot(chain)) return pagesRead === ROOT_PAGES_BEFORE_SPLIT;
-  return pagesRead === PAGES_BEFORE_SPLIT || (hints.idle === true && pagesRead <= LATE_SPLIT_UNTIL);
+  return hints.idle === true && pagesRead >= PAGES_BEFORE_SPLIT && pagesRead <= LATE_SPLIT_UNTIL;
 }
 
 /** Whether the chain keeps the names it reads (it may still split). */
