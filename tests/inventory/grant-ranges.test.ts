@@ -148,6 +148,29 @@ describe.each(DATABASES)('grant cuts as name ranges (%s)', (kind) => {
     });
   });
 
+  it('search of short text cuts its candidates in (store, name) order across ranges that each hold more than the cut', async () => {
+    // Three ranges (an exact prefix, an inexact one, an exact name) in two stores, each range with more matches than the candidates kept.
+    const many = ['many-a', 'many-b'];
+    const names = [...Array.from({ length: 15 }, (_, i) => [`/a/x/k-${i}`, `/a/x/n-${i}`, `/b/y/k${i}`]).flat(), '/c/k', '/c/kk'];
+    for (const storeId of many) await walkInto(db, storeId, names.map((name) => inventoryRecord(name)));
+    const who = viewer({ stores: many, paths: ['/b/**', '/a/*/k-*', '/c/k'] });
+    const scopes = many.map((storeId) => ({ storeId, namePattern: listableNamePattern(who, storeId) as string, nameRanges: listableNameRanges(who, storeId) }));
+    expect(scopes[0]!.nameRanges).toMatchObject({ prefixes: ['/a/', '/b/'], names: ['/b', '/c/k'], exact: false });
+    for (const [text, limit] of [['k', 1], ['k', 2], ['-1', 1]] as const) {
+      const candidates = many
+        .flatMap((storeId) => names.filter((n) => can(who, 'list', { storeId, name: n }) && n.includes(text)).map((name) => ({ storeId, name })))
+        .sort((a, b) => (a.storeId < b.storeId ? -1 : a.storeId > b.storeId ? 1 : a.name < b.name ? -1 : 1))
+        .slice(0, limit * 10);
+      const rank = (name: string) => {
+        const leaf = name.split('/').at(-1)!;
+        return leaf === text ? 0 : leaf.startsWith(text) ? 1 : 2;
+      };
+      const expected = candidates.sort((a, b) => rank(a.name) - rank(b.name) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1)).slice(0, limit);
+      const hits = await index.search(scopes, text, limit, NOW);
+      expect(hits.map((h) => ({ storeId: h.storeId, name: h.name })), `"${text}" limit ${limit}`).toEqual(expected);
+    }
+  });
+
   it('refuses what no grant allows: a denied viewer gets nothing from any query', async () => {
     const denied = viewer({ stores: null, paths: ['/nothing/**'] });
     const pattern = listableNamePattern(denied, 'params') as string;
