@@ -176,6 +176,33 @@ describe('a Parameter Store walk split into chains', () => {
     }
   }, 60_000);
 
+  it('walks 25,000 parameters near the rate floor, with few calls beyond one a page', async () => {
+    // 20 calls/s at 75 ms a call keeps as many calls in flight as 10/s at 150 ms (the issue's
+    // target), in half the time. The floor is the pages needed at the configured rate.
+    const rate = 20;
+    for (const pattern of ['hierarchy', 'flat:flat']) {
+      const sim = await startSimulatedAws({ ssm: [{ pattern, count: 25_000 }], latencyMs: 75, quotas: UNLIMITED });
+      try {
+        const { db, sync } = await setup(sim, rate);
+        const started = performance.now();
+        await walk(sync);
+        const seconds = (performance.now() - started) / 1000;
+        expect(await db.index.countStore('params')).toBe(25_000);
+        const pages = Math.ceil(25_000 / 50);
+        const floor = pages / rate;
+        const calls = sim.stats().operations['ssm:DescribeParameters']!.calls;
+        const shape = sync.lastWalk('params')!;
+        console.log(`${pattern} 25,000 at ${rate}/s, 75 ms a call: ${seconds.toFixed(1)} s, floor ${floor} s (${(seconds / floor).toFixed(2)}x), ${calls} calls for ${pages} pages, ${shape.chains} chains`);
+        expect(calls).toBeLessThanOrEqual(pages * 1.08);
+        expect(shape.maxOpenChains).toBeGreaterThan(2);
+        // One chain alone would take 1.5x the floor; the machine running the tests is shared, so some slack.
+        expect(seconds / floor).toBeLessThan(1.35);
+      } finally {
+        await sim.close();
+      }
+    }
+  }, 150_000);
+
   it('costs one call a page for a store of up to three pages', async () => {
     for (const count of [1, 49, 150]) {
       const sim = await startSimulatedAws({ ssm: [{ pattern: 'hierarchy', count }], latencyMs: 2, quotas: UNLIMITED });
