@@ -162,6 +162,7 @@ interface StoreSyncStatus {
   items: number;
   error: { message: string } | null;
   lastWalk: { durationMs: number } | null;
+  walking: { items: number | null; pages: number | null; throttled: number | null } | null;
   /** Items left out for their names (the admin's view). */
   unreadable: { items: number } | null;
 }
@@ -181,12 +182,13 @@ async function waitForSyncs(
   server: DashboardServer,
   cookie: string,
   storeIds: string[],
-  onProgress: (done: number) => void,
+  onProgress: (done: number, walked: number) => void,
   timeoutS = Number.POSITIVE_INFINITY,
 ): Promise<{ spanMs: number; items: number; stores: StoreSyncStatus[] }> {
   const wanted = new Set(storeIds);
   const deadline = performance.now() + timeoutS * 1000;
   let reported = -1;
+  let lastReport = 0;
   for (;;) {
     if (performance.now() > deadline) throw new Error(`the cold sync did not finish within ${timeoutS} s`);
     let stores: StoreSyncStatus[];
@@ -201,7 +203,11 @@ async function waitForSyncs(
     const failed = ours.find((s) => s.error && !s.syncedAt);
     if (failed) throw new Error(`the cold sync of ${failed.storeId} failed: ${failed.error!.message}`);
     const done = ours.filter((s) => s.syncedAt && s.lastWalk);
-    if (done.length !== reported) onProgress((reported = done.length));
+    const walked = ours.reduce((n, s) => n + (s.syncedAt && s.lastWalk ? s.items : (s.walking?.items ?? 0)), 0);
+    if (done.length !== reported || performance.now() - lastReport > 15_000) {
+      onProgress((reported = done.length), walked);
+      lastReport = performance.now();
+    }
     if (done.length === wanted.size) {
       const ends = done.map((s) => Date.parse(s.syncedAt!));
       const starts = done.map((s) => Date.parse(s.syncedAt!) - s.lastWalk!.durationMs);
@@ -330,9 +336,9 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
       server,
       admin,
       shape.synced.map((s) => s.id),
-      (done) => log(`${tag}   ${done} of ${shape.synced.length} stores synced`),
-      // Bounded: five times the floor and five minutes more.
-      5 * shape.floorS + 300,
+      (done, walked) => log(`${tag}   ${done} of ${shape.synced.length} stores synced, ${walked.toLocaleString('en-US')} items walked`),
+      // Bounded: ten times the floor and five minutes more.
+      10 * shape.floorS + 300,
     );
     checkTakenIn(shape, cold.stores);
     const smStores = shape.synced.filter((s) => s.kind === 'secretsmanager').map((s) => s.id);
