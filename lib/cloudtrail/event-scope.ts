@@ -55,9 +55,24 @@ export function isFullScope(scope: AuditScope): boolean {
  */
 export function scopeBranches(scope: AuditScope, dialect: DialectName): SqlCondition[] | null {
   if (scope.stores === 'all') return scope.includeUnmapped ? null : [sql<SqlBool>`store_id IS NOT NULL`];
-  const parts: SqlCondition[] = scope.stores.flatMap((store) =>
-    nameScopeBranches(dialect, { storeId: store.storeId, namePattern: store.namePattern, ranges: store.ranges ?? null }, sql.ref('store_id'), sql.ref('item_name')),
-  );
+  // Stores under the same grants (a grant on every store) share their ranges: one walk of each
+  // range for all of them (store_id IN ...), not one per store over the same names of the index.
+  const groups = new Map<string, { stores: string[]; namePattern: string | null; ranges: NameRanges | null }>();
+  for (const store of scope.stores) {
+    const ranges = store.namePattern === null ? null : (store.ranges ?? null);
+    const key = JSON.stringify([store.namePattern, ranges]);
+    const group = groups.get(key) ?? { stores: [], namePattern: store.namePattern, ranges };
+    group.stores.push(store.storeId);
+    groups.set(key, group);
+  }
+  const parts: SqlCondition[] = [...groups.values()].flatMap((group) => {
+    const stores = group.stores.length === 1 ? sql<SqlBool>`store_id = ${group.stores[0]}` : sql<SqlBool>`store_id IN (${sql.join(group.stores)})`;
+    if (group.namePattern === null) return [stores];
+    // nameScopeBranches writes one store's test; the group's is ours, so its own is made a tautology ('' = '').
+    return nameScopeBranches(dialect, { storeId: '', namePattern: group.namePattern, ranges: group.ranges }, sql<string>`''`, sql.ref('item_name')).map(
+      (branch) => sql<SqlBool>`(${stores} AND ${branch})`,
+    );
+  });
   if (scope.includeUnmapped) parts.push(sql<SqlBool>`store_id IS NULL`);
   return parts;
 }

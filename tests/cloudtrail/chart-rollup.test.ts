@@ -36,6 +36,7 @@ const SCOPES: [string, AuditScope][] = [
   ['payments parameters', scopeOf({ 'prod-params': ['/prod/payments/**'] })],
   ['a glob needing the pattern', scopeOf({ 'prod-params': ['/prod/*/a', '/top'], 'prod-secrets': ['prod/web/*'] })],
   ['web only', scopeOf({ 'prod-params': ['/prod/web/**'] })],
+  ['one grant on both stores', scopeOf({ 'prod-params': ['/prod/payments/**', '/top'], 'prod-secrets': ['/prod/payments/**', '/top'] })],
   ['nothing', { stores: [], includeUnmapped: false }],
 ];
 
@@ -181,8 +182,9 @@ describe.each(DATABASES)('the chart rollup (%s)', (kind) => {
     const ids = async (scope: AuditScope) =>
       (await sql<{ id: number }>`SELECT id FROM ct_entries WHERE ${scopeSql(scope, index.dialect)} ORDER BY id`.execute(index.db)).rows.map((r) => Number(r.id));
     await fc.assert(
-      fc.asyncProperty(fc.array(glob, { minLength: 1, maxLength: 3 }), fc.array(secretGlob, { minLength: 1, maxLength: 2 }), fc.boolean(), async (paramGlobs, secretGlobs, unmapped) => {
-        const withRanges = scopeOf({ 'prod-params': paramGlobs, 'prod-secrets': secretGlobs }, unmapped);
+      fc.asyncProperty(fc.array(glob, { minLength: 1, maxLength: 3 }), fc.array(secretGlob, { minLength: 1, maxLength: 2 }), fc.boolean(), fc.boolean(), async (paramGlobs, secretGlobs, unmapped, sameGrant) => {
+        // sameGrant: one grant on both stores, whose ranges are walked once for both.
+        const withRanges = scopeOf({ 'prod-params': paramGlobs, 'prod-secrets': sameGrant ? paramGlobs : secretGlobs }, unmapped);
         const patternOnly: AuditScope = { ...withRanges, stores: (withRanges.stores as { storeId: string; namePattern: string | null }[]).map(({ storeId, namePattern }) => ({ storeId, namePattern })) };
         expect(await ids(withRanges)).toEqual(await ids(patternOnly));
         const chart = await index.queries.chart({}, withRanges, 'day');

@@ -102,9 +102,9 @@ describe('scopeSql and scopeAllows', () => {
     const scope: AuditScope = { stores: [{ storeId: 'local', namePattern: payments }, { storeId: 'aws', namePattern: null }], includeUnmapped: true };
     const compiled = pg.selectFrom('ct_entries').select('id').where(scopeSql(scope, 'postgres')).compile();
     expect(compiled.sql).toBe(
-      'select "id" from "ct_entries" where (("store_id" = $1 AND CASE WHEN ("item_name" || \'\') ~ $2 THEN true ELSE false END) OR "store_id" = $3 OR store_id IS NULL)',
+      'select "id" from "ct_entries" where ((store_id = $1 AND (\'\' = $2 AND CASE WHEN ("item_name" || \'\') ~ $3 THEN true ELSE false END)) OR store_id = $4 OR store_id IS NULL)',
     );
-    expect(compiled.parameters).toEqual(['local', payments, 'aws']);
+    expect(compiled.parameters).toEqual(['local', '', payments, 'aws']);
     const sqlite = db.selectFrom('ct_entries').select('id').where(scopeSql(scope, 'sqlite')).compile();
     expect(sqlite.sql).toContain('"item_name" REGEXP ?');
   });
