@@ -72,7 +72,7 @@ describe.each(DATABASES)('grant cuts as name ranges (%s)', (kind) => {
   const folders = [...new Set(NAMES.flatMap((n) => ancestorsOf(folderOf(n))))];
 
   describe.each(SHAPES)('%s', (_shape, who) => {
-    const scope = (storeId: string) => {
+    const scope = (storeId: string): SearchScope | null => {
       const pattern = listableNamePattern(who, storeId);
       return pattern === false ? null : { storeId, namePattern: pattern, nameRanges: pattern === null ? null : listableNameRanges(who, storeId) };
     };
