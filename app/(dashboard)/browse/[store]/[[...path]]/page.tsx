@@ -14,7 +14,7 @@ import { FRESHNESS_LABELS } from '@/lib/freshness/types';
 import { describeStoreFailure, getFolderShell, listStoreSummaries, type FolderShell } from '@/lib/data/browse';
 import { requirePermission } from '@/lib/session';
 import { browseHref, browseQuerySchema, folderFromSegments, storeIdSchema } from '@/lib/validations/browse';
-import { FolderItemsTable, FolderItemsTableSkeleton } from './folder-items-table';
+import { FolderItemsTable, FolderItemsTableSkeleton, loadFolderItems } from './folder-items-table';
 
 export const dynamic = 'force-dynamic';
 
@@ -42,7 +42,7 @@ export default async function BrowsePage({ params, searchParams }: Props) {
   if (!stores.some((s) => s.id === storeId.data)) notFound();
 
   // The folder's shell (tree, sub-folders, counts) is the same for everyone with the same grants and
-  // is kept per inventory version; its rows stream in behind it (FolderItemsTable, per request).
+  // is kept per inventory version; its rows, asked for now, stream in behind it (FolderItemsTable).
   let view: FolderShell | null = null;
   let failure: ReturnType<typeof describeStoreFailure> = null;
   try {
@@ -52,6 +52,9 @@ export default async function BrowsePage({ params, searchParams }: Props) {
     if (!failure) throw error;
   }
   if (!view && !failure) notFound();
+  const items = view && !view.pending ? loadFolderItems(principal, view.store.id, view.path, query.data, view.listedItems) : null;
+  // A link into the folder (a cursor) is checked before answering, so a stale one redirects with a 307.
+  if (items && query.data.after) await items;
   const canRefresh = can(principal, 'refresh-inventory', { storeId: storeId.data, folder: '/' });
 
   return (
@@ -103,7 +106,7 @@ export default async function BrowsePage({ params, searchParams }: Props) {
               key={`${view.store.id}${view.path}?${query.data.q ?? ''}&${query.data.sort ?? ''}&${query.data.dir ?? ''}&${(query.data.status ?? []).join(',')}&${query.data.after ?? ''}`}
               fallback={<FolderItemsTableSkeleton />}
             >
-              <FolderItemsTable principal={principal} storeId={view.store.id} path={view.path} query={query.data} folders={view.folders} listedItems={view.listedItems} />
+              {items && <FolderItemsTable items={items} storeId={view.store.id} path={view.path} query={query.data} folders={view.folders} />}
             </Suspense>
             {(query.data.q || query.data.status) && (
               <p className="text-xs text-slate-500">
