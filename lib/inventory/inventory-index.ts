@@ -25,6 +25,8 @@ import type { InventoryDatabase, InventorySyncRecord } from './schema';
 
 export const MAX_SEARCH_QUERY = 200;
 export const MAX_CHILD_FOLDERS = 1000;
+/** Past this many ranges a short search on PostgreSQL is one query (see firstByName). */
+const MAX_POSTGRES_WALKS = 8;
 
 export interface IndexedItem {
   storeId: string;
@@ -556,6 +558,19 @@ export class InventoryIndex {
       const one = (start: string, range: NameRanges) => walks.push({ storeId, start, cut: grantBranches(this.dialect, storeId, namePattern, range)![0]! });
       for (const prefix of ranges.prefixes) one(prefix, { prefixes: [prefix], names: [], exact: prefixIsExact(ranges, prefix) });
       for (const name of ranges.names) one(name, { prefixes: [], names: [name], exact: true });
+    }
+    // PostgreSQL walks one OR of many ranges well enough (in order, or a parallel scan for text in
+    // none), where 120 walks one by one took 5 s for a letter no name holds at 1,000,000 items.
+    if (this.dialect === 'postgres' && walks.length > MAX_POSTGRES_WALKS) {
+      return this.db
+        .selectFrom('inv_items')
+        .select(ITEM_SELECT.map((c) => `inv_items.${c}` as const))
+        .where(condition)
+        .where(anyOf(walks.map((w) => w.cut))!)
+        .orderBy('inv_items.store_id')
+        .orderBy('inv_items.name')
+        .limit(limit)
+        .execute();
     }
     // Both databases order these columns byte by byte (UTF-8), as Buffer.compare does.
     const bytes = (text: string) => Buffer.from(text, 'utf8');
