@@ -19,6 +19,7 @@ import {
   scopeBranches,
   scopeSql,
   underPathBranches,
+  UNINDEXED_COLUMNS,
   type AuditScope,
   type SqlCondition,
 } from './event-scope';
@@ -256,7 +257,7 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   // in the common part instead: its walk is in time order, and a range's rows are not.
   const reachBranches = scopeAsBranches ? scopeBranches(reach, dialect) : null;
   if (reachBranches) groups.push(reachBranches);
-  else add(scopeSql(reach, dialect));
+  else add(scopeSql(reach, dialect, dialect === 'sqlite' ? UNINDEXED_COLUMNS : undefined));
 
   // A group with no alternative (an actor substring no principal matches) matches nothing; as an
   // empty cross product it would also leave no statement to run.
