@@ -60,6 +60,8 @@ export interface SsmWalkToken extends SsmChain {
   x?: true;
   /** The Equals call of a refused prefix: answered, the walk goes on below it; refused, the prefix is reported. */
   d?: true;
+  /** Made by narrowing a refused chain down, not by a split: it splits after its first page, as the whole store would. */
+  r?: true;
 }
 
 export function encodeSsmWalkToken(token: SsmWalkToken): string {
@@ -101,6 +103,7 @@ export function isRoot(chain: SsmChain): boolean {
 export function wantsSplit(chain: SsmWalkToken, pagesRead: number, hints: { forkRoom: number; idle?: boolean }): boolean {
   if (hints.forkRoom < 2 || chain.e || chain.x) return false;
   if (isRoot(chain)) return pagesRead === ROOT_PAGES_BEFORE_SPLIT;
+  if (chain.r && pagesRead === PAGES_BEFORE_SPLIT) return true;
   return hints.idle === true && pagesRead >= PAGES_BEFORE_SPLIT && pagesRead <= LATE_SPLIT_UNTIL;
 }
 
@@ -203,11 +206,11 @@ export function splitChain(values: readonly string[] | undefined, seen: readonly
 /** What a refused chain becomes: narrower chains to try, or the prefix (or name) that is refused whole. */
 export function afterRefusal(chain: SsmWalkToken): { forks: SsmWalkToken[] } | { refused: string } {
   if (chain.e) {
-    if (chain.e.length > 1) return { forks: halves(chain.e).map((e) => ({ e, k: 0 })) };
+    if (chain.e.length > 1) return { forks: halves(chain.e).map((e) => ({ e, k: 0, r: true as const })) };
     return { refused: chain.e[0]! };
   }
   const values = chain.b ?? [''];
-  if (values.length > 1) return { forks: halves(values).map((b) => ({ b, k: 0 })) };
+  if (values.length > 1) return { forks: halves(values).map((b) => ({ b, k: 0, r: true as const })) };
   const v = values[0]!;
   // The whole store: go on into every first character (no name is "").
   if (v === '') return { forks: descend('') };
@@ -220,7 +223,7 @@ export function descend(v: string): SsmWalkToken[] {
   return chunks(
     PARAMETER_NAME_CHARACTERS.map((c) => v + c),
     MAX_FILTER_VALUES,
-  ).map((b) => ({ b, k: 0 }));
+  ).map((b) => ({ b, k: 0, r: true as const }));
 }
 
 function halves<T>(items: readonly T[]): T[][] {

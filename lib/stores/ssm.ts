@@ -154,7 +154,10 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
       never = true;
     }
     const keep = seen && !never ? { s: seen } : {};
-    return { ...page, nextToken: encodeSsmWalkToken({ ...chainOf(token), t: next, k: pagesRead, ...keep, ...(never ? { x: true as const } : {}) }) };
+    return {
+      ...page,
+      nextToken: encodeSsmWalkToken({ ...chainOf(token), t: next, k: pagesRead, ...keep, ...(never ? { x: true as const } : {}), ...(token.r ? { r: true as const } : {}) }),
+    };
   }
 
   private toInventoryPage(parameters: ParameterMetadata[]): InventoryPage {

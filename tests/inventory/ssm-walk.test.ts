@@ -195,8 +195,9 @@ describe('a Parameter Store walk split into chains', () => {
         console.log(`${pattern} 25,000 at ${rate}/s, 75 ms a call: ${seconds.toFixed(1)} s, floor ${floor} s (${(seconds / floor).toFixed(2)}x), ${calls} calls for ${pages} pages, ${shape.chains} chains`);
         expect(calls).toBeLessThanOrEqual(pages * 1.08);
         expect(shape.maxOpenChains).toBeGreaterThan(2);
-        // One chain alone would take 1.5x the floor; the machine running the tests is shared, so some slack.
-        expect(seconds / floor).toBeLessThan(1.35);
+        // One chain alone takes over 1.55x the floor (518 calls one after another at 75 ms); on a quiet
+        // machine this walk takes 1.1-1.2x, on a loaded one (tests in parallel) up to 1.45x.
+        expect(seconds / floor).toBeLessThan(1.45);
       } finally {
         await sim.close();
       }
@@ -266,10 +267,10 @@ describe('splitting a Parameter Store chain', () => {
   });
 
   it('narrows a refused chain down: halves, then the exact name, then one character deeper', () => {
-    expect(afterRefusal({ b: ['/a', '/b', '/c'], k: 2, t: 'x' })).toEqual({ forks: [{ b: ['/a', '/b'], k: 0 }, { b: ['/c'], k: 0 }] });
+    expect(afterRefusal({ b: ['/a', '/b', '/c'], k: 2, t: 'x' })).toEqual({ forks: [{ b: ['/a', '/b'], k: 0, r: true }, { b: ['/c'], k: 0, r: true }] });
     expect(afterRefusal({ b: ['/secret'], k: 0 })).toEqual({ forks: [{ e: ['/secret'], k: 0, d: true }] });
     expect(afterRefusal({ e: ['/secret'], k: 0, d: true })).toEqual({ refused: '/secret' });
-    expect(afterRefusal({ e: ['/a', '/b'], k: 0 })).toEqual({ forks: [{ e: ['/a'], k: 0 }, { e: ['/b'], k: 0 }] });
+    expect(afterRefusal({ e: ['/a', '/b'], k: 0 })).toEqual({ forks: [{ e: ['/a'], k: 0, r: true }, { e: ['/b'], k: 0, r: true }] });
     const root = afterRefusal({ k: 0 });
     expect('forks' in root && root.forks.flatMap((f) => f.b)).toEqual(PARAMETER_NAME_CHARACTERS);
     expect(descend('/x').flatMap((f) => f.b ?? [])).toEqual(PARAMETER_NAME_CHARACTERS.map((c) => `/x${c}`));
