@@ -189,15 +189,21 @@ async function waitForSyncs(
   const deadline = performance.now() + timeoutS * 1000;
   let reported = -1;
   let lastReport = 0;
+  let failures = 0;
   for (;;) {
     if (performance.now() > deadline) throw new Error(`the cold sync did not finish within ${timeoutS} s`);
     let stores: StoreSyncStatus[];
     try {
       ({ stores } = await getJson<{ stores: StoreSyncStatus[] }>(server, cookie, '/api/v1/inventory'));
+      failures = 0;
     } catch (error) {
-      // A server that died says why (a signal, or its heap's limit in its last lines).
-      await new Promise((r) => setTimeout(r, 500));
-      throw new Error(server.exitReason() ?? (error as Error).message);
+      // A server that died says why (a signal, or its heap's limit in its last lines); a busy one
+      // may drop a kept-alive connection as the poll reuses it, so a few failures in a row are tried again.
+      await new Promise((r) => setTimeout(r, 1000));
+      const cause = (error as Error & { cause?: Error }).cause?.message;
+      if (server.exitReason() || ++failures > 5) throw new Error(server.exitReason() ?? `${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+      log(`  polling the inventory status failed (${cause ?? (error as Error).message}); trying again`);
+      continue;
     }
     const ours = stores.filter((s) => wanted.has(s.storeId));
     const failed = ours.find((s) => s.error && !s.syncedAt);
