@@ -36,7 +36,12 @@ export interface InventoryStatus {
   walking: WalkStatus | null;
   /** Another walk is queued behind the running one (Refresh while syncing). */
   queued: boolean;
-  /** The last walk failed: the inventory served is the one from syncedAt. The message names the call and the cause, never an item. */
+  /**
+   * The last walk failed: the inventory served is the one from syncedAt. The message names the call
+   * and the cause, never an item, and the store's account and region where known. A Parameter
+   * Store walk that AWS refused under some name prefixes is swapped in all the same, with this set
+   * (code access-denied): the message names those prefixes, whose items keep what the inventory had.
+   */
   error: { code: string; message: string; at: string } | null;
   /** Items left out (names the tree cannot show) and tags AWS refused to give; null when scope is 'grants'. */
   unreadable: { items: number; tags: number } | null;

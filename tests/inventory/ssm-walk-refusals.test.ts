@@ -4,7 +4,9 @@ import { startSimulatedAws, type SimCall, type SimulatedAws } from '@/simulator/
 import { InventoryDb } from '@/lib/inventory/inventory-db';
 import { InventorySync } from '@/lib/inventory/sync';
 import { SsmStore } from '@/lib/stores/ssm';
+import { DATABASES } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
+import { inventoryOpener } from './open-inventory';
 
 // Bad input for the Parameter Store walk: an account that denies DescribeParameters under some
 // prefixes (the rest syncs, the items there keep what the inventory had, the status names the
@@ -51,11 +53,14 @@ async function walk(sync: InventorySync, storeId: string) {
 
 const UNLIMITED = { 'ssm:DescribeParameters': null };
 
-describe('a Parameter Store walk that AWS refuses in part', () => {
+describe.each(DATABASES)('a Parameter Store walk that AWS refuses in part (%s)', (kind) => {
+  const inventories = inventoryOpener(kind);
+  afterAll(() => inventories.cleanup());
+
   it('reads everything but the refused prefix, keeps what the inventory had there, and names it', async () => {
     const sim = await startSimulatedAws({ ssm: [{ pattern: 'hierarchy', count: 3000 }], latencyMs: 2, quotas: UNLIMITED });
     try {
-      const db = await openDb();
+      const db = await inventories.open();
       const sync = new InventorySync(db, [storeOf('params', sim)], { intervalMs: 3_600_000, rates: { params: { DescribeParameters: 1000 } }, fetchTags: false });
       syncs.push(sync);
       await walk(sync, 'params');
@@ -100,7 +105,9 @@ describe('a Parameter Store walk that AWS refuses in part', () => {
       await sim.close();
     }
   }, 60_000);
+});
 
+describe('a Parameter Store walk that AWS refuses', () => {
   it('narrows several refused prefixes down on a cold walk, at any depth', async () => {
     const sim = await startSimulatedAws({
       ssm: [{ pattern: 'hierarchy', count: 2000 }, { pattern: 'flat:flat', count: 300 }],
