@@ -230,6 +230,16 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   const common: SqlCondition[] = [];
   const add = (part: SqlCondition) => common.push(part);
   const groups: SqlCondition[][] = [];
+  const reach = filters.item !== undefined ? scopeForItem(scope, filters.item) : scope;
+  // A count under a grant cut by name, on SQLite: the grant's name ranges (ct_entries_name_chart,
+  // which holds all a count needs) are what an auditor's rows lie in, but without statistics of
+  // ranges SQLite walked the event name's or the time's index instead, across every store and name
+  // (0.7 s for an auditor's event chart at 1,000,000 events, 10x the range). A unary + keeps those
+  // broad filters' indexes out; the selective ones (actor, address, item, path) keep theirs.
+  const byName =
+    scopeAsBranches && dialect === 'sqlite' && reach.stores !== 'all' && reach.stores.some((s) => s.namePattern !== null) &&
+    filters.actor === undefined && filters.ip === undefined && filters.item === undefined && filters.path === undefined;
+  const broad = (column: string) => sql.raw(byName ? `+${column}` : column);
   if (filters.actor !== undefined) {
     const actor = filters.actor;
     if (filters.actorMatch === 'exact') {
@@ -241,18 +251,17 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
       if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${p}`)));
     }
   }
-  if (filters.event?.length) add(sql<SqlBool>`event_name IN (${sql.join(filters.event)})`);
+  if (filters.event?.length) add(sql<SqlBool>`${broad('event_name')} IN (${sql.join(filters.event)})`);
   if (filters.access) add(sql<SqlBool>`read_only = ${filters.access === 'read' ? 1 : 0}`);
   if (filters.item !== undefined) groups.push(coversItemBranches(filters.item));
   if (filters.path !== undefined) groups.push(underPathBranches(filters.path));
   if (filters.store !== undefined) add(sql<SqlBool>`store_id = ${filters.store}`);
   if (filters.ip !== undefined) add(sql<SqlBool>`source_ip = ${filters.ip}`);
-  if (filters.from !== undefined) add(sql<SqlBool>`event_time >= ${filters.from}`);
-  if (filters.to !== undefined) add(sql<SqlBool>`event_time <= ${filters.to}`);
-  if (filters.error !== undefined) add(sql<SqlBool>`error_code = ${filters.error}`);
+  if (filters.from !== undefined) add(sql<SqlBool>`${broad('event_time')} >= ${filters.from}`);
+  if (filters.to !== undefined) add(sql<SqlBool>`${broad('event_time')} <= ${filters.to}`);
+  if (filters.error !== undefined) add(sql<SqlBool>`${broad('error_code')} = ${filters.error}`);
   else if (filters.outcome === 'success') add(sql<SqlBool>`error_code IS NULL`);
-  else if (filters.outcome === 'error') add(sql<SqlBool>`error_code IS NOT NULL`);
-  const reach = filters.item !== undefined ? scopeForItem(scope, filters.item) : scope;
+  else if (filters.outcome === 'error') add(sql<SqlBool>`${broad('error_code')} IS NOT NULL`);
   // Counting (the chart): each name range of the grants its own index range. A page keeps the cut
   // in the common part instead: its walk is in time order, and a range's rows are not.
   const reachBranches = scopeAsBranches ? scopeBranches(reach, dialect) : null;
