@@ -2,6 +2,7 @@ import 'server-only';
 import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { DialectName } from '@/lib/db/dialect';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
+import type { CloudTrailDatabase } from './event-schema';
 import type { AuditScope } from './event-scope';
 
 // Counts of ct_entries rows per hour and per day and per low-cardinality key (store, event name,
@@ -23,7 +24,7 @@ const WIDTH_CHARS: Record<RollupWidth, number> = { hour: 13, day: 10 };
 /** Rows per upsert statement (6 bound values each). */
 const UPSERT_CHUNK = 400;
 
-type Db = Kysely<any> | Transaction<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Db = Kysely<CloudTrailDatabase> | Transaction<CloudTrailDatabase>;
 
 /** What a rollup row counts of one entry. */
 export interface RollupEntry {
@@ -83,20 +84,20 @@ async function maxEntryId(db: Db): Promise<number> {
  * (then the writer adds its own rows with `countWritten`; else it leaves them to catchUp). Takes
  * the rollup's lock on PostgreSQL, so writers and catchUp see each other's rows.
  */
-export async function rollupIsCurrent(trx: Transaction<any>, dialect: DialectName): Promise<boolean> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function rollupIsCurrent(trx: Transaction<CloudTrailDatabase>, dialect: DialectName): Promise<boolean> {
   const counted = await countedTo(trx, dialect);
   return (await maxEntryId(trx)) <= counted;
 }
 
 /** Counts rows just written (their highest id `maxId`), in the writer's transaction, after rollupIsCurrent said true. */
-export async function countWritten(trx: Transaction<any>, entries: readonly RollupEntry[], maxId: number): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function countWritten(trx: Transaction<CloudTrailDatabase>, entries: readonly RollupEntry[], maxId: number): Promise<void> {
   if (entries.length === 0) return;
   for (const width of ['hour', 'day'] as const) await addCounts(trx, width, keysOf(entries, width), 1);
   await sql`UPDATE ct_rollup_state SET counted_to = ${maxId} WHERE id = 1 AND counted_to < ${maxId}`.execute(trx);
 }
 
 /** Takes out the counted rows among the events about to be deleted (call before deleting them, in that transaction). */
-export async function uncountEvents(trx: Transaction<any>, dialect: DialectName, eventPks: readonly number[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function uncountEvents(trx: Transaction<CloudTrailDatabase>, dialect: DialectName, eventPks: readonly number[]): Promise<void> {
   if (eventPks.length === 0) return;
   const counted = await countedTo(trx, dialect);
   const { rows } = await sql<RollupEntry>`
@@ -108,7 +109,7 @@ export async function uncountEvents(trx: Transaction<any>, dialect: DialectName,
  * Recounts the rollup from the index when rows were written around it (a restore, the benchmark's
  * seed); nothing to do otherwise. One transaction: charts meanwhile count the index.
  */
-export async function catchUpRollup(db: Kysely<any>, dialect: DialectName): Promise<boolean> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function catchUpRollup(db: Kysely<CloudTrailDatabase>, dialect: DialectName): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const counted = await countedTo(trx, dialect);
     const top = await maxEntryId(trx);
