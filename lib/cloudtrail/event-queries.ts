@@ -233,9 +233,10 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   const reach = filters.item !== undefined ? scopeForItem(scope, filters.item) : scope;
   // A count under a grant cut by name, on SQLite: the grant's name ranges (ct_entries_name_chart,
   // which holds all a count needs) are what an auditor's rows lie in, but without statistics of
-  // ranges SQLite walked the event name's or the time's index instead, across every store and name
-  // (0.7 s for an auditor's event chart at 1,000,000 events, 10x the range). A unary + keeps those
-  // broad filters' indexes out; the selective ones (actor, address, item, path) keep theirs.
+  // ranges SQLite walked the event name's, the store's or the time's index instead, across every
+  // name (0.7 s for an auditor's event chart at 1,000,000 events, 10x the range). A unary + keeps
+  // those broad filters' indexes out, so the count costs at most the auditor's own rows; the
+  // selective ones (actor, address, item, path) keep theirs.
   const byName =
     scopeAsBranches && dialect === 'sqlite' && reach.stores !== 'all' && reach.stores.some((s) => s.namePattern !== null) &&
     filters.actor === undefined && filters.ip === undefined && filters.item === undefined && filters.path === undefined;
@@ -255,7 +256,7 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   if (filters.access) add(sql<SqlBool>`read_only = ${filters.access === 'read' ? 1 : 0}`);
   if (filters.item !== undefined) groups.push(coversItemBranches(filters.item));
   if (filters.path !== undefined) groups.push(underPathBranches(filters.path));
-  if (filters.store !== undefined) add(sql<SqlBool>`store_id = ${filters.store}`);
+  if (filters.store !== undefined) add(sql<SqlBool>`${broad('store_id')} = ${filters.store}`);
   if (filters.ip !== undefined) add(sql<SqlBool>`source_ip = ${filters.ip}`);
   if (filters.from !== undefined) add(sql<SqlBool>`${broad('event_time')} >= ${filters.from}`);
   if (filters.to !== undefined) add(sql<SqlBool>`${broad('event_time')} <= ${filters.to}`);
