@@ -118,7 +118,7 @@ export const newReaderCondition: Condition = async (rule, { now }) => {
     for (const [folder, recursive] of folders) {
       let cursor: string | undefined;
       do {
-        const page = await index.folderPage({ storeId: store.id, folder, recursive, namePattern: scope.pattern, limit: FOLDER_PAGE, cursor, now });
+        const page = await index.folderPage({ storeId: store.id, folder, recursive, namePattern: scope.pattern, nameRanges: scope.ranges, limit: FOLDER_PAGE, cursor, now });
         page.items.forEach(consider);
         cursor = page.nextCursor;
       } while (cursor);
