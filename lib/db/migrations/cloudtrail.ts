@@ -146,8 +146,13 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
       // A store's newest rows (the store filter alone, or with a rarer one) without walking every store's.
       await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_store ON ct_entries (store_id, event_time, id)').execute(db);
       // A chart cut by name ranges (a path, a path-limited grant) counts from this index alone, with
-      // no visit to the table per row.
-      await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_name_chart ON ct_entries (item_name, store_id, event_time, read_only)').execute(db);
+      // no visit to the table per row, under the rollup's filters too (store, event, access, error).
+      await sql
+        .raw('CREATE INDEX IF NOT EXISTS ct_entries_name_chart ON ct_entries (item_name, store_id, event_time, read_only, event_name, error_code)')
+        .execute(db);
+      // Failed calls newest first (outcome=error): the error-code index holds them by code, so 50 of
+      // them were every failed row sorted.
+      await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_failed ON ct_entries (event_time, id) WHERE error_code IS NOT NULL').execute(db);
       await sql.raw(`CREATE TABLE IF NOT EXISTS ct_rollup_state (id INTEGER PRIMARY KEY, counted_to ${count} NOT NULL)`).execute(db);
       await sql.raw('INSERT INTO ct_rollup_state (id, counted_to) VALUES (1, 0)').execute(db);
     },
