@@ -11,15 +11,19 @@ import type { InventoryStatus } from './inventory-types';
 
 export { hasInventory, inventoryIndexOf, inventoryStatusOf };
 
+/** A refused walk's message names the refused name prefixes, which may lie outside the caller's grants: not shown to them. */
+const REFUSED = 'AWS refused the inventory walk, in part or whole (AccessDeniedException). An admin of the whole store can see where.';
+
 /**
  * A status cut for a caller whose grants do not cover the whole store: `items` becomes their own
  * count, and every figure of the walk (which counts the whole store) is left out. What the UI needs
  * to follow a sync stays: when, whether one runs or is queued, why the last one failed (the message
- * names the call and the cause, never an item). A new object.
+ * names the call and the cause, never an item; a partly refused walk's prefixes are left out). A new object.
  */
 export function statusForGrants(status: InventoryStatus, ownItems: number): InventoryStatus {
   return {
     ...status,
+    error: status.error && (status.error.code === 'access-denied' ? { ...status.error, message: REFUSED } : status.error),
     scope: 'grants',
     items: ownItems,
     walking: status.walking && { ...status.walking, items: null, pages: null, expectedItems: null, throttled: null },

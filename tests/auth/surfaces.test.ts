@@ -271,7 +271,7 @@ describe.each(DATABASES)('every surface cut by the one check (%s)', (database) =
       expect(page?.items.map((i) => i.name)).toHaveLength(OWN_ITEMS['aws-params']);
     });
 
-    it('a walk under way keeps its start and retry for a scoped caller, and none of its counts', () => {
+    it('a walk under way keeps its start and retry for a scoped caller, and none of its counts nor the prefixes AWS refused', () => {
       const status: InventoryStatus = {
         storeId: 'aws-params',
         label: 'Parameters',
@@ -282,14 +282,17 @@ describe.each(DATABASES)('every surface cut by the one check (%s)', (database) =
         items: 14,
         walking: { startedAt: '2026-11-01T11:00:00.000Z', items: 40, pages: 4, expectedItems: 14, throttled: 2, retrying: { code: 'throttled', message: 'AWS is rate-limiting' } },
         queued: true,
-        error: { code: 'access-denied', message: 'ssm:DescribeParameters failed', at: '2026-11-01T09:00:00.000Z' },
+        error: { code: 'access-denied', message: `Store "aws-params": AWS refused DescribeParameters under "/${OUTSIDER}/" (AccessDeniedException)`, at: '2026-11-01T09:00:00.000Z' },
         unreadable: { items: 1, tags: 2 },
         tags: { pending: 3, running: true },
         lastWalk: { durationMs: 1, pages: 2, calls: { DescribeParameters: 2 }, throttled: 0 },
       };
       const frozen = structuredClone(status);
-      expect(statusForGrants(status, 5)).toEqual({
+      const cut = statusForGrants(status, 5);
+      expect(JSON.stringify(cut)).not.toContain(OUTSIDER);
+      expect(cut).toEqual({
         ...status,
+        error: { code: 'access-denied', message: expect.stringContaining('AccessDeniedException'), at: '2026-11-01T09:00:00.000Z' },
         scope: 'grants',
         items: 5,
         walking: { startedAt: '2026-11-01T11:00:00.000Z', items: null, pages: null, expectedItems: null, throttled: null, retrying: { code: 'throttled', message: 'AWS is rate-limiting' } },
