@@ -145,6 +145,11 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
       }
       // A store's newest rows (the store filter alone, or with a rarer one) without walking every store's.
       await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_store ON ct_entries (store_id, event_time, id)').execute(db);
+      // A store and an event name it seldom or never has (GetParameter of a Secrets Manager store):
+      // the store's index walked every row of the store for them.
+      await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_store_event ON ct_entries (store_id, event_name, event_time, id)').execute(db);
+      // And a store's failed calls of one code (partial: a few percent of the rows).
+      await sql.raw('CREATE INDEX IF NOT EXISTS ct_entries_store_error ON ct_entries (store_id, error_code, event_time, id) WHERE error_code IS NOT NULL').execute(db);
       // A chart cut by name ranges (a path, a path-limited grant) counts from this index alone, with
       // no visit to the table per row, under the rollup's filters too (store, event, access, error).
       await sql
