@@ -32,6 +32,18 @@ export function peakRssMb(pid: number | 'self' = 'self'): number {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux /proc, 100 ticks a second); 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are the 14th and 15th fields of the whole line (the 12th and 13th after the name).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** The pids of a process's descendants (Linux /proc), so a server that forks is measured whole. */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
