@@ -207,6 +207,12 @@ const likeOperator = (dialect: DialectName) => sql.raw(dialect === 'postgres' ? 
 const MAX_BRANCHES = 48;
 /** An actor substring matching more principals than this is filtered row by row instead. */
 export const MAX_ACTOR_BRANCHES = 24;
+/**
+ * A chart needs no order, so it looks up up to this many principals an actor substring matches
+ * (an IN list) before counting row by row: "person-12" matches 111 of the benchmark's 2,000, and
+ * row by row the chart read every row (0.7 s at 1,000,000 events).
+ */
+export const MAX_CHART_PRINCIPALS = 2000;
 
 /**
  * A query over ct_entries: conditions every row meets, and disjoint alternatives (an item and its
@@ -249,7 +255,12 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
       const like = likeOperator(dialect);
       const pattern = likeContains(actor);
       add(sql<SqlBool>`(actor_arn ${like} ${pattern} ESCAPE '\\' OR principal ${like} ${pattern} ESCAPE '\\')`);
-      if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${p}`)));
+      if (actorPrincipals && actorPrincipals.length > MAX_BRANCHES) {
+        // A count's many principals (see MAX_CHART_PRINCIPALS): one IN list, each looked up in the principal index.
+        const named = actorPrincipals.filter((p) => p !== '');
+        const parts = [...(named.length ? [sql<SqlBool>`principal IN (${sql.join(named)})`] : []), ...(named.length < actorPrincipals.length ? [sql<SqlBool>`principal IS NULL`] : [])];
+        add(anyOf(parts));
+      } else if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${p}`)));
     }
   }
   if (filters.event?.length) add(sql<SqlBool>`${broad('event_name')} IN (${sql.join(filters.event)})`);
@@ -378,7 +389,7 @@ export class EventQueries {
   async chart(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket): Promise<ActivityChart> {
     const chartWidth = bucket === 'hour' ? 13 : 10;
     const width = sql.raw(String(chartWidth));
-    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? await this.principalsMatching(filters.actor) : null;
+    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? await this.principalsMatching(filters.actor, MAX_CHART_PRINCIPALS) : null;
     const plan = planOf(filters, scope, this.dialect, principals, true);
     const counted = (extra: SqlCondition = ALWAYS) =>
       eachAlternative(plan, (where) => sql`SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY 1`, extra);
@@ -403,13 +414,13 @@ export class EventQueries {
   }
 
   /** The principals an actor substring matches (through ct_actors), or null when too many to walk one by one. */
-  async principalsMatching(text: string): Promise<string[] | null> {
+  async principalsMatching(text: string, max = MAX_ACTOR_BRANCHES): Promise<string[] | null> {
     const pattern = likeContains(text);
     const like = likeOperator(this.dialect);
     const { rows } = await sql<{ principal: string }>`
       SELECT DISTINCT principal FROM ct_actors WHERE principal ${like} ${pattern} ESCAPE '\\' OR actor_arn ${like} ${pattern} ESCAPE '\\'
-      LIMIT ${MAX_ACTOR_BRANCHES + 1}`.execute(this.db);
-    return rows.length > MAX_ACTOR_BRANCHES ? null : rows.map((r) => r.principal);
+      LIMIT ${max + 1}`.execute(this.db);
+    return rows.length > max ? null : rows.map((r) => r.principal);
   }
 
   private async plan(filters: AuditFilters, scope: AuditScope): Promise<QueryPlan> {

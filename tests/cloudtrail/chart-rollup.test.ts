@@ -163,6 +163,19 @@ describe.each(DATABASES)('the chart rollup (%s)', (kind) => {
     expect(nonEmpty).toBeGreaterThan(30);
   }, 120_000);
 
+  it('counts an actor substring matching more principals than a page walks one by one (an IN list) exactly', async () => {
+    // Principals known to ct_actors that have no rows: the substring now matches over MAX_BRANCHES of them.
+    const extra = Array.from({ length: 60 }, (_, i) => ({ principal: `arn:aws:iam::111122223333:role/deploy-extra-${i}`, actor_arn: `arn:aws:sts::111122223333:assumed-role/deploy-extra-${i}/s` }));
+    await index.db.insertInto('ct_actors').values(extra).execute();
+    expect(await index.queries.principalsMatching('deploy')).toBeNull();
+    expect((await index.queries.principalsMatching('deploy', 1000))!.length).toBeGreaterThan(60);
+    for (const [label, scope] of SCOPES) {
+      await expectChartEqualsWalk(`actor deploy in ${label}`, { actor: 'deploy' }, scope, 'day');
+      await expectChartEqualsWalk(`actor i-0aaa read in ${label}`, { actor: 'I-0AAA', access: 'read' }, scope, 'hour');
+    }
+    expect(await expectChartEqualsWalk('actor deploy', { actor: 'deploy' }, FULL_SCOPE, 'day')).toBeGreaterThan(0);
+  });
+
   it('an auditor of web parameters gets nothing of payments, in the chart or the pages', async () => {
     const web = SCOPES.find(([l]) => l === 'web only')![1];
     expect((await index.queries.chart({ path: '/prod/payments/' }, web, 'day')).points).toEqual([]);
