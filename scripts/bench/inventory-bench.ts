@@ -555,7 +555,7 @@ async function cleanUp(): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   if (DIALECTS.length === 0 || DIALECTS.some((d) => d !== 'sqlite' && d !== 'postgres')) throw new Error('--dialects is a list of sqlite and postgres');
   const shapes = SIZES.map(shapeOf);
   ensureBuild();
@@ -570,6 +570,7 @@ async function main(): Promise<void> {
     version = await postgresVersion(postgres);
   }
   const rows: Row[] = [];
+  const failures: string[] = [];
   let databases = 0;
   for (const shape of shapes) {
     let naiveMs: number | null = null;
@@ -579,16 +580,26 @@ async function main(): Promise<void> {
         context.databaseUrl = await createDatabase(postgres!, `bench_${++databases}`);
         if (shape.kind === 'account') context.smDatabaseUrl = await createDatabase(postgres!, `bench_${++databases}`);
       }
-      const result = await benchRow(shape, dialect, context);
-      if (dialect === 'postgres') await closePostgres();
-      naiveMs = result.naiveMs;
-      rows.push(result.row);
+      try {
+        const result = await benchRow(shape, dialect, context);
+        naiveMs = result.naiveMs;
+        rows.push(result.row);
+      } catch (error) {
+        // One failed row does not cost the others: it is named under the tables and the run exits 1.
+        const message = error instanceof Error ? error.message : String(error);
+        log(`[${shape.items.toLocaleString('en-US')} ${LABEL[dialect]}] failed: ${message}`);
+        failures.push(`${shape.items.toLocaleString('en-US')} items on ${LABEL[dialect]}: ${message.split('\n')[0]}`);
+      } finally {
+        if (dialect === 'postgres') await closePostgres();
+      }
     }
   }
   useEnv({ DATABASE_URL: undefined });
   printTables(shapes, rows, version);
-  // One row per (size, dialect), every row with the same keys.
+  for (const failure of failures) console.log(`Failed: ${failure}`);
+  // One row per (size, dialect) that ran, every row with the same keys.
   if (json) console.log(JSON.stringify(rows));
+  return failures.length === 0 ? 0 : 1;
 }
 
 // Other benchmarks import the helpers above; only `npm run bench` runs this one.
@@ -603,7 +614,7 @@ if (runAlone) {
   if (args.includes('--serve')) void serve(option('--serve') ?? '1000');
   else
     main().then(
-      () => stopWith(0),
+      (code) => stopWith(code),
       (error: unknown) => stopWith(1, `The benchmark failed: ${error instanceof Error ? error.message : String(error)}`),
     );
 }
