@@ -22,7 +22,7 @@ import {
   type Resource,
 } from '@/lib/auth/authorize';
 import type { Grant } from '@/lib/auth/grants';
-import { globsPattern, type NameRanges } from '@/lib/auth/path-glob';
+import { globsPattern, nameRanges, type NameRanges } from '@/lib/auth/path-glob';
 import type { Principal } from '@/lib/auth/principal';
 import { ACTIONS, type Action, type Role } from '@/lib/auth/roles';
 import { FULL_SCOPE } from '@/lib/cloudtrail/event-scope';
@@ -254,14 +254,16 @@ describe('auditScope', () => {
     expect(auditScope(P.admin, ['local', 'aws'])).toBe(FULL_SCOPE);
   });
 
+  // Each store's pattern, with the name ranges it lies in (the index's faster way to the same rows).
+  const cut = (storeId: string, globs: string[] | null) => ({ storeId, namePattern: globs && globsPattern(globs), ranges: globs && nameRanges(globs) });
   it.each<[Who, { storeId: string; namePattern: string | null }[]]>([
     ['nobody', []],
     ['noGrants', []],
     ['viewer', []],
     ['operator', []],
-    ['auditor', [{ storeId: 'local', namePattern: globsPattern(['/prod/payments/**']) }, { storeId: 'aws', namePattern: globsPattern(['/prod/payments/**']) }]],
-    ['localAdmin', [{ storeId: 'local', namePattern: null }]],
-    ['scopedAdmin', [{ storeId: 'local', namePattern: globsPattern(['/prod/**']) }, { storeId: 'aws', namePattern: globsPattern(['/prod/**']) }]],
+    ['auditor', [cut('local', ['/prod/payments/**']), cut('aws', ['/prod/payments/**'])]],
+    ['localAdmin', [cut('local', null)]],
+    ['scopedAdmin', [cut('local', ['/prod/**']), cut('aws', ['/prod/**'])]],
   ])('%s audits per store %j, and no unmapped events', (who, stores) => {
     expect(auditScope(P[who], ['local', 'aws'])).toEqual({ stores, includeUnmapped: false });
   });
