@@ -216,6 +216,19 @@ export interface ChartPoint {
  * writes, each counted in SQL under the same filters and grants as the pages, so the totals equal
  * the entries with an access that a full paging returns.
  */
+/** Days the chart covers when the filters give no time range (its counts stay exact for that window). */
+export const CHART_DEFAULT_DAYS = 90;
+
+/**
+ * The filters the /audit chart is drawn under: the page's own, with the last CHART_DEFAULT_DAYS
+ * days when they set neither from nor to. A log kept for years would otherwise be counted whole on
+ * every view (and drawn as a thousand bars); a time range charts any period. The list is not cut.
+ */
+export function chartFilters(filters: AuditFilters, now = new Date()): AuditFilters {
+  if (filters.from || filters.to) return filters;
+  return { ...filters, from: new Date(now.getTime() - CHART_DEFAULT_DAYS * 86_400_000).toISOString() };
+}
+
 export async function timelineChart(principal: Principal, filters: AuditFilters, bucket: ChartBucket): Promise<ChartPoint[]> {
   const [chart, own] = await Promise.all([
     auditEventIndex().then(async (index) => index.queries.chart(filters, await scopeFor(principal), bucket)),

@@ -246,7 +246,8 @@ async function runDialect(dialect: Dialect, databaseUrl: string | undefined): Pr
           const t1 = performance.now();
           const result = await timeline.timelinePage(principal, filters, {});
           const t2 = performance.now();
-          const chart = await timeline.timelineChart(principal, filters, 'day');
+          // Drawn as the page draws it: the filters' own range, else the last 90 days (chartFilters).
+          const chart = await timeline.timelineChart(principal, timeline.chartFilters(filters, new Date(now)), 'day');
           const t3 = performance.now();
           page.push(t3 - t0);
           tl.push(t2 - t1);
@@ -256,7 +257,7 @@ async function runDialect(dialect: Dialect, databaseUrl: string | undefined): Pr
           // The first run's chart, checked: its own-log part (the chart minus the CloudTrail index's
           // chart of the same filters and grants) against plain SQL counts per day.
           const t4 = performance.now();
-          const trail = await index.queries.chart(filters, auditScope(principal, storeIds), 'day');
+          const trail = await index.queries.chart(timeline.chartFilters(filters, new Date(now)), auditScope(principal, storeIds), 'day');
           // The chart's time split: the CloudTrail index's part alone, the rest being the own log's and the merge.
           trailChartMs = round(performance.now() - t4);
           ownChartMs = Math.max(0, round(t3 - t2 - trailChartMs));
@@ -265,7 +266,7 @@ async function runDialect(dialect: Dialect, databaseUrl: string | undefined): Pr
             const had = own.get(day) ?? { reads: 0, writes: 0 };
             own.set(day, { reads: had.reads - counts.reads, writes: had.writes - counts.writes });
           }
-          const truth = await ownChartTruth(appDatabase, dialect, filters, who === 'admin' ? null : AUDITOR_PATHS);
+          const truth = await ownChartTruth(appDatabase, dialect, timeline.chartFilters(filters, new Date(now)), who === 'admin' ? null : AUDITOR_PATHS);
           for (const day of new Set([...own.keys(), ...truth.keys()])) {
             const a = own.get(day) ?? { reads: 0, writes: 0 };
             const b = truth.get(day) ?? { reads: 0, writes: 0 };

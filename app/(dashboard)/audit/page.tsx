@@ -6,7 +6,7 @@ import { RelativeTime } from '@/components/relative-time';
 import { SimpleTable } from '@/components/simple-table';
 import { AuditChainStatus } from '@/components/audit/audit-chain-status';
 import { auditChainStatus } from '@/lib/data/audit';
-import { sourceStates, timelineChart, timelinePage, TimelineCursorError } from '@/lib/data/audit-timeline';
+import { CHART_DEFAULT_DAYS, chartFilters, sourceStates, timelineChart, timelinePage, TimelineCursorError } from '@/lib/data/audit-timeline';
 import { isAuditCursorError } from '@/lib/cloudtrail/event-queries';
 import { itemHref } from '@/lib/links';
 import { requirePermission } from '@/lib/session';
@@ -70,7 +70,7 @@ export default async function AuditPage({ searchParams }: Props) {
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
       ),
-      timelineChart(principal, filters, bucket),
+      timelineChart(principal, chartFilters(filters), bucket),
     ]);
     if (pageResult.ok) page = pageResult.value;
     else if (pageResult.error instanceof TimelineCursorError || isAuditCursorError(pageResult.error)) cursorProblem = pageResult.error.message;
@@ -80,7 +80,14 @@ export default async function AuditPage({ searchParams }: Props) {
       <>
         <section className="space-y-2 rounded-lg border border-slate-200 bg-white p-3">
           <div className="flex flex-wrap items-baseline justify-between gap-2">
-            <h2 className="text-sm font-medium">Activity</h2>
+            <h2 className="text-sm font-medium">
+              Activity
+              {!filters.from && !filters.to && (
+                <span className="ml-1 font-normal text-slate-500" data-testid="chart-window">
+                  · last {CHART_DEFAULT_DAYS} days (set From to chart older entries)
+                </span>
+              )}
+            </h2>
             <p className="text-xs">
               <Link href={withParams(params, { bucket: 'hour', cursor: null })} className={bucket === 'hour' ? 'font-semibold' : 'text-sky-700 underline'}>
                 per hour
