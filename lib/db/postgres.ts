@@ -11,9 +11,32 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
-/** Connections per area per process: four areas, so a replica holds at most 4 × this. */
-const POOL_SIZE = Number(process.env.DATABASE_POOL_SIZE) > 0 ? Number(process.env.DATABASE_POOL_SIZE) : 5;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A positive whole number from the environment, else the default (read when a pool is made, so tests can set it). */
+function positiveEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** Connections per area per process: four areas, so a replica holds at most 4 × this. */
+const poolSize = () => positiveEnv('DATABASE_POOL_SIZE', 5);
+/** How long opening one new connection may take before it fails (an unreachable host, a server that never answers). */
+const connectTimeoutMs = () => positiveEnv('DATABASE_CONNECT_TIMEOUT_MS', 10_000);
+
+/**
+ * pg-pool uses one timeout both for opening a connection and for waiting in its queue for a free
+ * one. Waiting has none here: with many stores walking at once (80 in an organisation of 20
+ * accounts x 2 regions) work queues behind a small pool instead of failing with "timeout exceeded
+ * when trying to connect". Opening a connection keeps its timeout, set on each client instead.
+ */
+function timedConnectClient(timeoutMs: number): new (config?: pg.ClientConfig) => pg.Client {
+  return class TimedConnectClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeoutMs });
+    }
+  };
+}
 
 export class DatabaseStartError extends Error {
   constructor(message: string) {
@@ -38,8 +61,10 @@ function entryFor(url: string, schema = 'public'): PoolEntry {
   if (!entry) {
     const pool = new pg.Pool({
       connectionString: url,
-      max: POOL_SIZE,
-      connectionTimeoutMillis: 10_000,
+      max: poolSize(),
+      Client: timedConnectClient(connectTimeoutMs()),
+      // No limit on waiting for a free connection (see TimedConnectClient).
+      connectionTimeoutMillis: 0,
       idleTimeoutMillis: 30_000,
       // Command-line tools end when their work is done, not when idle connections time out.
       allowExitOnIdle: true,
