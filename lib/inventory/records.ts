@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ItemMetadata, ParameterPolicy, RotationStatus } from '@/lib/stores/types';
 import { leafOf } from '@/lib/validations/item-name';
 import type { InventoryItemsTable } from './schema';
@@ -41,15 +41,19 @@ export function tagText(tags: Record<string, string>): string {
 
 /** The row for an item; `withTags: false` leaves tags out of the fingerprint (SSM lists carry none). */
 export function toInventoryRow(storeId: string, record: InventoryRecord, withTags = true): InventoryRow {
-  const base = {
+  const tags = JSON.stringify(record.tags);
+  const text = tagText(record.tags);
+  // Built once and finished in place (a walk maps every item through here): the fingerprint is the
+  // hash of the row's JSON without it, with the tags blanked when they are kept out of it.
+  const row = {
     store_id: storeId,
     name: record.name,
     folder: record.folder,
     leaf: leafOf(record.name),
     kind: record.kind,
     description: record.description,
-    tags: JSON.stringify(record.tags),
-    tag_text: tagText(record.tags),
+    tags: withTags ? tags : '',
+    tag_text: withTags ? text : '',
     kms_key_id: record.kmsKeyId,
     last_changed_at: record.lastChangedAt,
     // '' rather than NULL, so keyset paging by this column never meets NULL.
@@ -58,10 +62,12 @@ export function toInventoryRow(storeId: string, record: InventoryRecord, withTag
     version_key: versionKey(record.currentVersion),
     labels: JSON.stringify(record.labels),
     extra: JSON.stringify(record.extra),
-  };
-  const fingerprinted = withTags ? base : { ...base, tags: '', tag_text: '' };
-  const fingerprint = createHash('sha256').update(JSON.stringify(fingerprinted)).digest('base64url').slice(0, 22);
-  return { ...base, fingerprint };
+  } as InventoryRow;
+  // crypto.hash: one call instead of a Hash object per item; the same SHA-256.
+  row.fingerprint = hash('sha256', JSON.stringify(row), 'base64url').slice(0, 22);
+  row.tags = tags;
+  row.tag_text = text;
+  return row;
 }
 
 export const ROW_COLUMNS = [

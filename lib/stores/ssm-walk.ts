@@ -146,13 +146,15 @@ function expand(values: readonly string[], seen: readonly string[], depth: numbe
       const x = q.slice(0, i);
       if (x !== '') exact.push(x);
       const onPath = i < stop ? q[i] : undefined;
+      // Every name under v starts with q, so with x: a name is under x + c when its character at i
+      // is c. One pass counts them all (not one pass over the names per character).
+      const counts = new Map<string, number>();
+      for (const name of under) if (name.length > i) counts.set(name[i]!, (counts.get(name[i]!) ?? 0) + 1);
       // Every allowed character, and any other one a seen name has there (never rely on the documented set alone).
-      const next = new Set(PARAMETER_NAME_CHARACTERS);
-      for (const name of under) if (name.length > i && name.startsWith(x)) next.add(name[i]!);
+      const next = new Set([...PARAMETER_NAME_CHARACTERS, ...counts.keys()]);
       for (const c of [...next].sort()) {
         if (c === onPath) continue;
-        const value = x + c;
-        leaves.push({ value, weight: under.reduce((n, name) => n + (name.startsWith(value) ? 1 : 0), 0) });
+        leaves.push({ value: x + c, weight: counts.get(c) ?? 0 });
       }
     }
   }
