@@ -40,6 +40,8 @@ export interface SyncOptions {
   walkConcurrency?: number;
   /** Most chains of one walk open at once; splits stop there (default 32). */
   maxWalkChains?: number;
+  /** Pages written to staging at once across all walks (default 4, within the default pool of 5). */
+  stagingWrites?: number;
 }
 
 /** How the last walk of a store ran: chains in all and the most walked at once. */
@@ -78,6 +80,13 @@ function located(store: InventoryWalkable, others: readonly InventoryWalkable[],
 }
 
 const DEFAULT_WALK_CONCURRENCY = 32;
+/**
+ * Pages written at once by all walks together. 80 stores of 32 chains each otherwise build 2,560
+ * INSERT statements (a million parameter strings) that all wait for a connection: at 1,000,000
+ * items that filled the server's 256 MB heap within seconds. A page's rows are made only once it
+ * holds a slot, so a waiting chain keeps just the page AWS returned.
+ */
+const DEFAULT_STAGING_WRITES = 4;
 const DEFAULT_MAX_WALK_CHAINS = 32;
 /** Chains kept open per call the rate allows in flight (100 calls/s at 30 ms a call: 3 in flight). */
 const CHAIN_MARGIN = 2;
@@ -121,6 +130,7 @@ export class InventorySync {
   private stopped = false;
   private readonly clock: Clock;
   private readonly maxAttempts: number;
+  private readonly stagingSlots: Slots;
 
   constructor(
     private readonly db: InventoryDb,
@@ -129,6 +139,7 @@ export class InventorySync {
   ) {
     this.clock = options.clock ?? realClock;
     this.maxAttempts = options.maxAttempts ?? 8;
+    this.stagingSlots = new Slots(Math.max(1, options.stagingWrites ?? DEFAULT_STAGING_WRITES));
     for (const store of stores) {
       const rates = { ...DEFAULT_RATES, ...options.rates?.[store.id] };
       const limiters = new Map(Object.entries(rates).map(([op, rate]) => [op, new RateLimiter(rate, this.clock)]));
@@ -370,7 +381,8 @@ export class InventorySync {
             skippedHere++;
           }
         }
-        await this.db.stage(records.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm')));
+        const staged = records;
+        await this.stagingSlots.run(() => this.db.stage(staged.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm'))));
         progress.items += records.length;
         addSkipped(skippedHere);
         if (page.forks?.length) {
@@ -470,6 +482,27 @@ function refusedMessage(storeId: string, operation: string, prefixes: readonly s
  * per round trip, below the rate; the chains that have read the most are likely the longest, and
  * serving them first finishes them while shorter ones still fill the rest of the rate.
  */
+/** At most `size` tasks run at once; the others wait in order. */
+class Slots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resume) => this.waiting.push(resume));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      // The slot passes straight to the next waiter, so the count never dips below what waits.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 class PriorityGate {
   private readonly waiting: { priority: number; resume: () => void }[] = [];
   private pumping = false;
