@@ -22,6 +22,8 @@ describe.each(DATABASES)('sync-failing (%s)', (database) => {
     dashboard = await openConditionsDashboard('alerts-cond-sync-', database);
     await walk('prod-params', [aged('/prod/a', new Date(), 1)]);
     const db = await inventoryDb();
+    // A failure is told from the last success by its later time: not in the same millisecond as the walk.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await db.recordFailure('prod-params', 'throttled', 'ListParameters was throttled (ThrottlingException) 8 times.');
     // prod-secrets never synced: its first walk failed.
     await db.recordFailure('prod-secrets', 'access-denied', 'ListSecrets was refused (AccessDeniedException).');
