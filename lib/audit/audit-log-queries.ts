@@ -10,7 +10,7 @@ import { dialectOf, regexpMatch, type DialectName } from '@/lib/db/dialect';
 import { nameScopeBranches } from '@/lib/db/name-scope';
 import { prefixEnd } from '@/lib/db/prefix-range';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
-import type { AuditEntry } from './audit-log';
+import { auditEntryOf, type AuditEntry, type AuditRow } from './audit-log';
 
 // Reviewers' questions over the dashboard's own log (audit_log), for the /audit timeline: a page of
 // the filtered set, newest first, and its reads and writes per hour or day. Every filter and the
@@ -211,21 +211,6 @@ export interface OwnLogPosition {
 /** Rows tested in time order before a page goes by index (see AuditLogQueries.page). */
 const WALK = 2000;
 
-type AuditRow = { seq: number | string; at: string; actor: string; action: string; target: string; outcome: string; details: string; prev_hash: string; hash: string };
-
-function toEntry(r: AuditRow): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    target: r.target,
-    outcome: r.outcome as AuditEntry['outcome'],
-    details: JSON.parse(r.details) as AuditEntry['details'],
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
 
 export interface OwnLogQuery {
   filters: AuditFilters;
@@ -291,13 +276,13 @@ export class AuditLogQueries {
     const recent = this.walk > 0 ? (await sql<AuditRow>`
       SELECT ${columns} FROM (SELECT ${columns} FROM audit_log WHERE ${before(after)} ORDER BY at DESC, seq DESC LIMIT ${this.walk}) AS recent
       WHERE ${filters} ORDER BY at DESC, seq DESC LIMIT ${limit}`.execute(this.db)).rows : [];
-    if (recent.length >= limit) return recent.map(toEntry);
+    if (recent.length >= limit) return recent.map(auditEntryOf);
     // The last row the walk examined: the rest is older than it.
     let from = after;
     if (this.walk > 0) {
       const { rows: edge } = await sql<{ at: string; seq: number | string }>`
         SELECT at, seq FROM audit_log WHERE ${before(after)} ORDER BY at DESC, seq DESC LIMIT 1 OFFSET ${this.walk - 1}`.execute(this.db);
-      if (!edge[0]) return recent.map(toEntry);
+      if (!edge[0]) return recent.map(auditEntryOf);
       from = { at: edge[0].at, seq: Number(edge[0].seq) };
     }
     // The page's seqs first (from the indexes alone, which carry what the conditions test), then its rows.
@@ -306,7 +291,7 @@ export class AuditLogQueries {
       SELECT ${columns} FROM audit_log WHERE seq IN (
         SELECT seq FROM (${chosen}) AS chosen ORDER BY at DESC, seq DESC LIMIT ${limit - recent.length})
       ORDER BY at DESC, seq DESC`.execute(this.db);
-    return [...recent, ...older].map(toEntry);
+    return [...recent, ...older].map(auditEntryOf);
   }
 
   /** Reads and writes per hour or day (bucket start as the ISO prefix, 13 or 10 characters) of exactly the filtered set. */

@@ -100,7 +100,14 @@ export async function listAudit(limit = 200, beforeSeq?: number): Promise<AuditE
     .orderBy('seq', 'desc')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
+  return rows.map(auditEntryOf);
+}
+
+/** A row of audit_log as the entry it holds (PostgreSQL returns the bigint seq as text). */
+export type AuditRow = { seq: number | string; at: string; actor: string; action: string; target: string; outcome: string; details: string; prev_hash: string; hash: string };
+
+export function auditEntryOf(r: AuditRow): AuditEntry {
+  return {
     seq: Number(r.seq),
     at: r.at,
     actor: r.actor,
@@ -110,7 +117,7 @@ export async function listAudit(limit = 200, beforeSeq?: number): Promise<AuditE
     details: JSON.parse(r.details) as AuditEntry['details'],
     prevHash: r.prev_hash,
     hash: r.hash,
-  }));
+  };
 }
 
 /** The newest anchor recorded in audit_anchors, as a check for the verifier (a cut-off tail shows against it). */
