@@ -42,6 +42,8 @@ export interface SyncOptions {
   maxWalkChains?: number;
   /** Pages written to staging at once across all walks (default 4, within the default pool of 5). */
   stagingWrites?: number;
+  /** Pages asked for or held (asked for, not yet staged) at once across all walks (default 128). */
+  pagesInFlight?: number;
 }
 
 /** How the last walk of a store ran: chains in all and the most walked at once. */
@@ -87,6 +89,12 @@ const DEFAULT_WALK_CONCURRENCY = 32;
  * holds a slot, so a waiting chain keeps just the page AWS returned.
  */
 const DEFAULT_STAGING_WRITES = 4;
+/**
+ * Pages between their call and their staging, all walks together. When writes are the bound, each
+ * open chain (30 per Secrets Manager store) holds a page of 100 secrets waiting for a slot: 40
+ * stores held 120,000 secrets at 1,000,000 items, over the 256 MB heap.
+ */
+const DEFAULT_PAGES_IN_FLIGHT = 128;
 const DEFAULT_MAX_WALK_CHAINS = 32;
 /** Chains kept open per call the rate allows in flight (100 calls/s at 30 ms a call: 3 in flight). */
 const CHAIN_MARGIN = 2;
@@ -131,6 +139,7 @@ export class InventorySync {
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly stagingSlots: Slots;
+  private readonly pageSlots: Slots;
 
   constructor(
     private readonly db: InventoryDb,
@@ -140,6 +149,7 @@ export class InventorySync {
     this.clock = options.clock ?? realClock;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.stagingSlots = new Slots(Math.max(1, options.stagingWrites ?? DEFAULT_STAGING_WRITES));
+    this.pageSlots = new Slots(Math.max(1, options.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT));
     for (const store of stores) {
       const rates = { ...DEFAULT_RATES, ...options.rates?.[store.id] };
       const limiters = new Map(Object.entries(rates).map(([op, rate]) => [op, new RateLimiter(rate, this.clock)]));
@@ -327,11 +337,13 @@ export class InventorySync {
     const waiting: (() => void)[] = [];
     const wake = () => waiting.splice(0).forEach((resume) => resume());
 
-    const runChain = async (first: string | undefined) => {
+    const runChain = async (first: string | undefined, holding: { release: () => void }) => {
       let token = first;
       let pagesRead = 0;
       do {
         const current = token;
+        // A page slot from before the call until the page is staged (see DEFAULT_PAGES_IN_FLIGHT).
+        holding.release = await this.pageSlots.acquire();
         // The chains the rate can keep busy: calls per second times the seconds a call takes, with a
         // margin. Chains split on their first pages while fewer than three times that are open (so
         // big slices split early), and split or get a twin later only while fewer than that are
@@ -390,6 +402,7 @@ export class InventorySync {
           pending.push(...page.forks.map((fork) => ({ token: fork })));
           wake();
         }
+        holding.release();
         token = page.nextToken;
       } while (token && !this.stopped && !failure);
     };
@@ -404,11 +417,13 @@ export class InventorySync {
         }
         open++;
         shape.maxOpenChains = Math.max(shape.maxOpenChains, open);
+        const holding = { release: () => {} };
         try {
-          await runChain(next.token);
+          await runChain(next.token, holding);
         } catch (error) {
           failure ??= { error };
         } finally {
+          holding.release();
           open--;
           wake();
         }
@@ -490,16 +505,27 @@ class Slots {
   constructor(private readonly size: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resume) => this.waiting.push(resume));
-    else this.active++;
+    const release = await this.acquire();
     try {
       return await task();
     } finally {
+      release();
+    }
+  }
+
+  /** Waits for a slot; the function returned gives it back (once, however often it is called). */
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.size) await new Promise<void>((resume) => this.waiting.push(resume));
+    else this.active++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       // The slot passes straight to the next waiter, so the count never dips below what waits.
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
-    }
+    };
   }
 }
 

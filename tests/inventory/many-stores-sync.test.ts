@@ -14,7 +14,7 @@ import { inventoryOpener } from './open-inventory';
 // of 5 failed 53 walks with "timeout exceeded when trying to connect"). A pool of 2 and a connect
 // timeout of 300 ms make the queue far longer than the timeout here. Opening a connection to a
 // server that never answers still fails after that timeout. The walks write at most `stagingWrites`
-// pages at once, all together.
+// pages at once and hold at most `pagesInFlight`, all together.
 
 const STORES_PER_KIND = 20;
 const PARAMETERS = 120;
@@ -72,8 +72,11 @@ describe.each(DATABASES)('40 stores walking at once (%s, a pool of 2 on PostgreS
       const stores = storesOf(sim);
       const rates = Object.fromEntries(stores.map((s) => [s.id, { DescribeParameters: 1000, ListSecrets: 1000 }]));
       // Pages written at once, all walks together: bounded by stagingWrites (else every chain's INSERT waits built in memory).
+      // Pages held (asked for and not yet staged): bounded by pagesInFlight (else every open chain holds one).
       let writing = 0;
       let mostWriting = 0;
+      let held = 0;
+      let mostHeld = 0;
       const stage = db.stage.bind(db);
       db.stage = async (rows) => {
         mostWriting = Math.max(mostWriting, ++writing);
@@ -81,14 +84,26 @@ describe.each(DATABASES)('40 stores walking at once (%s, a pool of 2 on PostgreS
           return await stage(rows);
         } finally {
           writing--;
+          held--;
         }
       };
-      const sync = new InventorySync(db, stores, { intervalMs: 3_600_000, rates, fetchTags: false, stagingWrites: 3 });
+      for (const store of stores) {
+        const inventoryPage = store.inventoryPage.bind(store);
+        store.inventoryPage = async (...args) => {
+          mostHeld = Math.max(mostHeld, ++held);
+          const page = await inventoryPage(...args);
+          // A page answered without a call is never staged.
+          if (page.noCall) held--;
+          return page;
+        };
+      }
+      const sync = new InventorySync(db, stores, { intervalMs: 3_600_000, rates, fetchTags: false, stagingWrites: 3, pagesInFlight: 6 });
       syncs.push(sync);
       sync.start();
       await Promise.all(stores.map((s) => sync.idle(s.id)));
       // PostgreSQL writes over a pool (the bound is reached, never passed); SQLite's one connection writes one at a time.
       expect(mostWriting).toBe(kind === 'postgres' ? 3 : 1);
+      expect(mostHeld).toBe(6);
       const records = await Promise.all(stores.map(async (s) => ({ id: s.id, record: await db.index.syncRecord(s.id) })));
       const failed = records.filter((r) => r.record?.error_code || !r.record?.synced_at).map((r) => `${r.id}: ${r.record?.error_message ?? 'never synced'}`);
       expect(failed).toEqual([]);
