@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { startSimulatedAws, type SimCall, type SimulatedAws } from '@/simulator/simulated-aws';
 import { InventoryDb } from '@/lib/inventory/inventory-db';
@@ -7,30 +7,14 @@ import { SsmStore } from '@/lib/stores/ssm';
 import { DATABASES } from '../support/databases';
 import { makeTempDir } from '../support/temp-dir';
 import { inventoryOpener } from './open-inventory';
+import { useSyncHarness } from './support/sync-harness';
 
 // Bad input for the Parameter Store walk: an account that denies DescribeParameters under some
 // prefixes (the rest syncs, the items there keep what the inventory had, the status names the
 // prefix), a region that is not enabled (the other stores sync, the status names account and
 // region), and stores of several accounts and regions walking at once, each within its own rate.
 
-const temps: { cleanup: () => void }[] = [];
-let syncs: InventorySync[] = [];
-
-beforeAll(() => {
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIASIMULATED0000000',
-    AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
-    AWS_SESSION_TOKEN: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-});
-afterEach(async () => {
-  await Promise.all(syncs.map((s) => s.stop()));
-  syncs = [];
-});
-afterAll(() => {
-  for (const t of temps) t.cleanup();
-});
+const { temps, syncs } = useSyncHarness();
 
 async function openDb() {
   const temp = makeTempDir('ssm-refusals-');

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { startSimulatedAws, type ParameterInput, type SimulatedAws, type SimulatedAwsOptions } from '@/simulator/simulated-aws';
@@ -8,30 +8,14 @@ import { SsmStore } from '@/lib/stores/ssm';
 import { afterRefusal, descend, MAX_FILTER_VALUES, PARAMETER_NAME_CHARACTERS, splitChain } from '@/lib/stores/ssm-walk';
 import { checkItemName } from '@/lib/validations/item-name';
 import { makeTempDir } from '../support/temp-dir';
+import { useSyncHarness } from './support/sync-harness';
 
 // The Parameter Store walk as concurrent chains of DescribeParameters name filters, against the
 // simulated AWS (real wire protocol, real SDK, latency, quota): it finds exactly what one chain
 // finds, on hierarchies, flat folders and random names, while parameters come and go, and small
 // stores cost no extra call.
 
-const temps: { cleanup: () => void }[] = [];
-let syncs: InventorySync[] = [];
-
-beforeAll(() => {
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIASIMULATED0000000',
-    AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
-    AWS_SESSION_TOKEN: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-});
-afterEach(async () => {
-  await Promise.all(syncs.map((s) => s.stop()));
-  syncs = [];
-});
-afterAll(() => {
-  for (const t of temps) t.cleanup();
-});
+const { temps, syncs } = useSyncHarness();
 
 async function setup(sim: SimulatedAws, rate = 1000) {
   const temp = makeTempDir('ssm-walk-');

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startSimulatedAws, type SecretInput, type SimulatedAws } from '@/simulator/simulated-aws';
 import { InventoryDb } from '@/lib/inventory/inventory-db';
@@ -7,29 +7,13 @@ import { SecretsManagerStore, secretToItemName } from '@/lib/stores/secrets-mana
 import { SECRET_NAME_CHARACTERS, splitChain, type WalkChain } from '@/lib/stores/secrets-manager-walk';
 import { checkItemName } from '@/lib/validations/item-name';
 import { makeTempDir } from '../support/temp-dir';
+import { useSyncHarness } from './support/sync-harness';
 
 // The Secrets Manager walk as concurrent chains of name filters, against the simulated AWS (real
 // wire protocol, real SDK, latency, ListSecrets quota): every secret exactly once whatever its first
 // character or case, never above the configured rate, and one call for a small store.
 
-const temps: { cleanup: () => void }[] = [];
-let syncs: InventorySync[] = [];
-
-beforeAll(() => {
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIASIMULATED0000000',
-    AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
-    AWS_SESSION_TOKEN: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-});
-afterEach(async () => {
-  await Promise.all(syncs.map((s) => s.stop()));
-  syncs = [];
-});
-afterAll(() => {
-  for (const t of temps) t.cleanup();
-});
+const { temps, syncs } = useSyncHarness();
 
 async function setup(sim: SimulatedAws, rates: Record<string, number> = {}, maxWalkChains?: number) {
   const temp = makeTempDir('secrets-sm-sync-');
