@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedAws, type SimulatedAws } from '@/simulator/simulated-aws';
 import { checkPostgres, closePostgres } from '@/lib/db/postgres';
 import { InventorySync } from '@/lib/inventory/sync';
@@ -8,6 +8,7 @@ import { SsmStore } from '@/lib/stores/ssm';
 import type { InventoryWalkable } from '@/lib/stores/inventory-walk';
 import { DATABASES } from '../support/databases';
 import { inventoryOpener } from './open-inventory';
+import { useSyncHarness } from './support/sync-harness';
 
 // An organisation's worth of stores walking at once over a small PostgreSQL pool: work that needs
 // a connection waits for one instead of failing after the connect timeout (80 stores over a pool
@@ -20,22 +21,14 @@ const STORES_PER_KIND = 20;
 const PARAMETERS = 120;
 const SECRETS = 80;
 const saved = { pool: process.env.DATABASE_POOL_SIZE, timeout: process.env.DATABASE_CONNECT_TIMEOUT_MS };
-let syncs: InventorySync[] = [];
+const { syncs } = useSyncHarness();
 
 beforeAll(() => {
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIASIMULATED0000000',
-    AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
-    AWS_SESSION_TOKEN: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
     // Read when a pool is made: every pool of this file has 2 connections.
     DATABASE_POOL_SIZE: '2',
     DATABASE_CONNECT_TIMEOUT_MS: '300',
   });
-});
-afterEach(async () => {
-  await Promise.all(syncs.map((s) => s.stop()));
-  syncs = [];
 });
 afterAll(() => {
   for (const [name, value] of [
