@@ -5,6 +5,7 @@
 // from seeded generators, so every run and both dialects get the same rows. Rows come out as
 // column arrays in the order of the tables' columns (lib/db/migrations/cloudtrail.ts, app.ts).
 import { seededRandom } from '../../lib/random/seeded-random';
+import type { HashedFields } from '../../lib/audit/entry-hash';
 
 export const DAY_MS = 86_400_000;
 export const CLOUDTRAIL_DAYS = 90;
@@ -207,14 +208,8 @@ export const OWN_COLUMNS = ['seq', 'at', 'actor', 'action', 'target', 'outcome',
 export const OWN_READ_ACTIONS = ['reveal'];
 export const OWN_WRITE_ACTIONS = ['rotate', 'generate', 'schedule-rotation', 'import'];
 
-export interface OwnFields {
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  outcome: string;
-  details: string;
-}
+/** An own-log entry's fields as stored, the ones its link covers. */
+export type OwnFields = HashedFields;
 
 /** Own-log entries 1..count over the three years before `now`, oldest first, as the app writes them (names, never values). */
 export function* ownLogEntries(count: number, now: number): Generator<OwnFields & { seq: number }> {
