@@ -7,7 +7,7 @@ import { ADMIN } from './e2e/support/accounts';
 import { demoGrantsYaml } from './e2e/support/demo-grants';
 import { OIDC_CLIENT, OIDC_GRANTS_YAML } from './e2e/support/oidc-accounts';
 import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
-import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_STORE } from './e2e/support/aws-stores';
+import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_SCAN_WINDOW, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
 import { ALERTS_ENV, ALERTS_RECEIVER_URL, alertsConfigYaml } from './e2e/support/alerts-e2e';
 
@@ -136,7 +136,7 @@ const simulators = [
     url: `${process.env.E2E_SCALE_AWS_URL}/__health`,
   },
   {
-    command: `node --import tsx simulator/main.ts --aws --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --quota ssm:DescribeParameters=400`,
+    command: `node --import tsx simulator/main.ts --aws --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --scan-window ${SLOW_SCAN_WINDOW} --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
   },
 ].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));

@@ -28,7 +28,7 @@ test('a first sync shows its progress, and the folders appear when it finishes',
   await expect(page.getByRole('navigation', { name: 'Folders' })).toHaveCount(0);
 
   // The simulator speeds up; the walk finishes and the page shows the store without a reload.
-  const control = await page.request.post(`${process.env.E2E_SLOW_AWS_URL}/__control`, { data: { latencyMs: 1 } });
+  const control = await page.request.post(`${process.env.E2E_SLOW_AWS_URL}/__control`, { data: { latencyMs: 1, scanWindow: 1000 } });
   expect(control.ok()).toBe(true);
   await expect(page.getByRole('navigation', { name: 'Folders' })).toBeVisible({ timeout: 45_000 });
   await expect(progress).toHaveCount(0);

@@ -37,8 +37,11 @@ export const FAILING_STORES: FailingStore[] = [
  * is still under way when the tests look at it, until a test speeds it up.
  */
 export const SCALE_STORE = { id: 'scale-params', folderItems: 20_000 } as const;
-// 1,000 pages at 0.5 s each: the first walk outlasts the whole test run unless a test speeds it up.
+// 0.5 s a call and two names a call: even split into 32 concurrent chains (64 calls a second), the first
+// walk of 50,000 takes minutes, outlasting the whole test run unless a test speeds it up.
 export const SLOW_STORE = { id: 'first-sync-params', items: 50_000 } as const;
+/** Names the slow simulator examines per DescribeParameters call (AWS scans a window and may answer short pages). */
+export const SLOW_SCAN_WINDOW = 2;
 /** Half the aws project's AWS_REQUEST_TIMEOUT_MS (1 s), so calls are slow but do not time out even on a busy machine. */
 export const SLOW_LATENCY_MS = 500;
 
