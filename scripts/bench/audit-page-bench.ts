@@ -27,15 +27,12 @@ import { startThrowawayPostgres } from '../throwaway-postgres';
 import { configYaml, filterValues, DAY_MS } from './audit-data';
 import { ownChartTruth, type DayCounts } from './audit-truth';
 import { seedAuditData } from './audit-seed';
-import { machineDescription, percentile, round } from './measure';
+import { machineDescription, percentile, round, argNumber as argNumberOf } from './measure';
 
 type Dialect = 'sqlite' | 'postgres';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const argNumber = (flag: string, fallback: number) => {
-  const raw = args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : NaN;
-  return Number.isFinite(raw) && raw > 0 ? raw : fallback;
-};
+const argNumber = (flag: string, fallback: number) => argNumberOf(args, flag, fallback);
 const EVENTS = Math.floor(argNumber('--events', 10_000_000));
 const OWN = Math.floor(argNumber('--own', 1_000_000));
 /** Measured runs per combination and caller, fewer when the budget runs out (but at least --min-runs). */

@@ -51,16 +51,13 @@ import {
   type BenchData,
 } from './findings-bench-data';
 import { DEFAULT_FINDINGS_LIMIT } from '@/lib/validations/finding';
-import { machineDescription, percentile, round, timeRuns } from './measure';
+import { machineDescription, percentile, round, timeRuns, argNumber as argNumberOf } from './measure';
 import { seededRandom } from '../../lib/random/seeded-random';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const keep = args.includes('--keep');
-const argNumber = (flag: string, fallback: number) => {
-  const raw = args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : NaN;
-  return Number.isFinite(raw) && raw > 0 ? raw : fallback;
-};
+const argNumber = (flag: string, fallback: number) => argNumberOf(args, flag, fallback);
 const ITEMS = Math.floor(argNumber('--items', 100_000));
 const EVENTS = Math.floor(argNumber('--events', 1_000_000));
 const RUNS = Math.floor(argNumber('--runs', 50));

@@ -44,7 +44,7 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '../throwaway-pos
 import { ensureBuild, signIn, startDashboard, type DashboardServer } from './dashboard-server';
 import { CHROMIUM_PATH, measureDomRows } from './dom-rows';
 import { DESCRIBE_RATE, describeFloorS, ONE_ACCOUNT_LATENCY_MS, shapeOf, type InventoryShape } from './inventory-shapes';
-import { cpuSeconds, descendants, machineDescription, percentile, round, timeRuns } from './measure';
+import { cpuSeconds, descendants, machineDescription, percentile, round, timeRuns, cleanupStack } from './measure';
 import { benchSecretsManagerColdSync } from './secrets-manager-sync';
 
 export { DESCRIBE_RATE, describeFloorS };
@@ -544,16 +544,7 @@ function printTables(shapes: InventoryShape[], rows: Row[], postgres: string | n
 }
 
 // Everything started is stopped in reverse order: at the end, on failure and on Ctrl-C.
-const cleanups: (() => unknown)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (error) {
-      log(`cleaning up: ${(error as Error).message}`);
-    }
-  }
-}
+const { cleanups, cleanUp } = cleanupStack(log);
 
 async function main(): Promise<number> {
   if (DIALECTS.length === 0 || DIALECTS.some((d) => d !== 'sqlite' && d !== 'postgres')) throw new Error('--dialects is a list of sqlite and postgres');

@@ -73,3 +73,27 @@ export function descendants(pid: number): number[] {
 export function machineDescription(): string {
   return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
+
+/** A positive number given on the command line after `flag`, else `fallback`. */
+export function argNumber(args: readonly string[], flag: string, fallback: number): number {
+  const raw = args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : NaN;
+  return Number.isFinite(raw) && raw > 0 ? raw : fallback;
+}
+
+/**
+ * What a benchmark started, stopped in reverse order by cleanUp (at the end, on failure, on Ctrl-C):
+ * a failing step is logged and the rest still run.
+ */
+export function cleanupStack(log: (line: string) => void): { cleanups: (() => unknown)[]; cleanUp: () => Promise<void> } {
+  const cleanups: (() => unknown)[] = [];
+  const cleanUp = async () => {
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()!();
+      } catch (error) {
+        log(`cleaning up: ${(error as Error).message}`);
+      }
+    }
+  };
+  return { cleanups, cleanUp };
+}

@@ -27,7 +27,7 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '../throwaway-pos
 import { startReplica } from '../../tests/replicas/support/replica-process';
 import { ensureBuild, signIn, startDashboard, type DashboardServer } from './dashboard-server';
 import { AWS_ENV, DESCRIBE_RATE, describeFloorS, getJson, LATENCY_MS, startSimulator, timeRoutes, waitForSync } from './inventory-bench';
-import { machineDescription, percentile, round } from './measure';
+import { machineDescription, percentile, round, cleanupStack } from './measure';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -64,16 +64,7 @@ interface Figures {
 
 // Everything started is stopped in reverse order: at the end, on failure, on Ctrl-C and when the run
 // outlives its time budget.
-const cleanups: (() => unknown)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (error) {
-      log(`cleaning up: ${(error as Error).message}`);
-    }
-  }
-}
+const { cleanups, cleanUp } = cleanupStack(log);
 function stopWith(code: number, message?: string): void {
   if (message) console.error(message);
   void cleanUp().finally(() => process.exit(code));
