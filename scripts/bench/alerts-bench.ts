@@ -32,20 +32,16 @@ import { SMTPServer } from 'smtp-server';
 import { seededRandom } from '../../lib/random/seeded-random';
 import { alertsConfigYaml, calm, channelEnv, fetchTags, turnOverdue, walk } from './alerts-bench-data';
 import { ACCOUNT, EVENTS_FROM, EventGenerator, generateInventory, LOCATORS, REGION } from './findings-bench-data';
-import { machineDescription, round } from './measure';
+import { argNumber, machineDescription, round } from './measure';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const keep = args.includes('--keep');
-const argNumber = (flag: string, fallback: number) => {
-  const raw = args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : NaN;
-  return Number.isFinite(raw) && raw >= 0 ? raw : fallback;
-};
-const ITEMS = Math.floor(argNumber('--items', 100_000));
-const EVENTS = Math.floor(argNumber('--events', 1_000_000));
-const OVERDUE = Math.floor(argNumber('--overdue', 5000));
+const ITEMS = Math.floor(argNumber(args, '--items', 100_000));
+const EVENTS = Math.floor(argNumber(args, '--events', 1_000_000, { zero: true }));
+const OVERDUE = Math.floor(argNumber(args, '--overdue', 5000, { zero: true }));
 /** How long each HTTP receiver takes to answer (0: at once). */
-const RECEIVER_MS = argNumber('--receiver-ms', 0);
+const RECEIVER_MS = argNumber(args, '--receiver-ms', 0, { zero: true });
 const FINDINGS = !args.includes('--no-findings');
 const INGEST_BATCH = 5000;
 const EVAL_TARGET_MS = 5000;

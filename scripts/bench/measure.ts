@@ -74,10 +74,10 @@ export function machineDescription(): string {
   return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
-/** A positive number given on the command line after `flag`, else `fallback`. */
-export function argNumber(args: readonly string[], flag: string, fallback: number): number {
+/** A positive number (or 0 with `zero`) given on the command line after `flag`, else `fallback`. */
+export function argNumber(args: readonly string[], flag: string, fallback: number, { zero = false } = {}): number {
   const raw = args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : NaN;
-  return Number.isFinite(raw) && raw > 0 ? raw : fallback;
+  return Number.isFinite(raw) && (raw > 0 || (zero && raw === 0)) ? raw : fallback;
 }
 
 /**
