@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain, type ChainVerdict } from '@/lib/audit/audit-log';
 import { keptChainVerdict } from '@/lib/audit/chain-status';
 import { checkNewEntries, CHECK_LIMIT } from '@/lib/audit/chain-verdict';
 import { FULL_PASS, INCREMENTAL, readVerdict, type FullPassVerdict } from '@/lib/audit/chain-verdict-store';
 import { runFullChainPass } from '@/lib/audit/chain-full-pass';
 import { GENESIS_HASH, keyedEntryHash, legacyEntryHash } from '@/lib/audit/entry-hash';
-import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
+import { auditChainKey } from '@/lib/crypto/keyring';
 import { appDb } from '@/lib/db/app-db';
-import { DATABASES, useDatabase, type DatabaseKind } from '../support/databases';
-import { makeTempDir } from '../support/temp-dir';
+import { DATABASES } from '../support/databases';
+import { appendSome, useFreshDeployments } from './support/fresh-deployments';
 import { chainRows, editAndRechain, tamper } from './support/chain-db';
 
 // The kept verdict of the audit chain: the incremental check of the entries after the kept head
@@ -18,31 +17,7 @@ import { chainRows, editAndRechain, tamper } from './support/chain-db';
 // audit tests try), and a tampering further back is left to the full pass, which names it while
 // new entries keep being verified from the head.
 
-const temp = makeTempDir('secrets-chain-verdict-');
-const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL, MASTER_KEY: process.env.MASTER_KEY };
-afterAll(() => {
-  for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  temp.cleanup();
-});
-
-let dirs = 0;
-let cleanup: (() => Promise<void>) | null = null;
-afterEach(async () => {
-  await closeKeyrings();
-  await cleanup?.();
-  cleanup = null;
-});
-
-async function freshDeployment(kind: DatabaseKind): Promise<void> {
-  process.env.DATA_DIR = path.join(temp.dir, `data-${++dirs}`);
-  const db = await useDatabase(kind);
-  cleanup = db.cleanup;
-}
-
-async function appendSome(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await appendAudit({ actor: 'alice@example.com', action: i % 2 ? 'reveal' : 'rotate', target: `local:/prod/item-${i}`, outcome: 'success', details: { i } });
-}
+const { freshDeployment } = useFreshDeployments('secrets-chain-verdict-');
 
 /**
  * Appends `n` keyed entries as a writer that does not keep the verdict does (an older version, a

@@ -1,44 +1,23 @@
-import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendAudit, listAudit } from '@/lib/audit/audit-log';
 import { fullPassDue } from '@/lib/audit/chain-full-pass';
 import { FULL_PASS, readVerdict, type FullPassVerdict } from '@/lib/audit/chain-verdict-store';
 import { AuthorizationError } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
 import { AUDIT_CHAIN_LEASE, startAuditChainVerification, stopAuditChainVerification } from '@/lib/background/audit-chain-verification';
-import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
+import { auditChainKey } from '@/lib/crypto/keyring';
 import { requestAuditChainVerification } from '@/lib/data/audit';
 import { appDb } from '@/lib/db/app-db';
 import { leaseHolder } from '@/lib/db/lease';
-import { DATABASES, useDatabase, type DatabaseKind } from '../support/databases';
-import { makeTempDir } from '../support/temp-dir';
+import { DATABASES } from '../support/databases';
+import { useFreshDeployments } from './support/fresh-deployments';
 
 // The full pass in the background: one replica runs it under the 'audit-chain-verification'
 // lease, at once when none ever ran, again when AUDIT_FULL_VERIFY_HOURS have passed, and when an
 // admin asks (from any replica: the request waits for the leader). Others are refused, and both
 // the request and the refusal are in the audit log.
 
-const temp = makeTempDir('secrets-full-pass-');
-const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL, MASTER_KEY: process.env.MASTER_KEY };
-afterAll(() => {
-  for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  temp.cleanup();
-});
-
-let dirs = 0;
-let cleanup: (() => Promise<void>) | null = null;
-afterEach(async () => {
-  await stopAuditChainVerification();
-  await closeKeyrings();
-  await cleanup?.();
-  cleanup = null;
-});
-
-async function freshDeployment(kind: DatabaseKind): Promise<void> {
-  process.env.DATA_DIR = path.join(temp.dir, `data-${++dirs}`);
-  cleanup = (await useDatabase(kind)).cleanup;
-}
+const { freshDeployment } = useFreshDeployments('secrets-full-pass-', stopAuditChainVerification);
 
 const principal = (role: 'admin' | 'auditor' | 'operator', stores: string[] | null = null): Principal => ({
   via: 'session',

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '@/lib/audit/audit-log';
 import { keyedEntryHash, keyedFromMac, legacyEntryHash } from '@/lib/audit/entry-hash';
-import { auditChainKey, closeKeyrings } from '@/lib/crypto/keyring';
-import { DATABASES, useDatabase, type DatabaseKind } from '../support/databases';
-import { makeTempDir } from '../support/temp-dir';
+import { auditChainKey } from '@/lib/crypto/keyring';
+import { DATABASES } from '../support/databases';
+import { appendSome, useFreshDeployments } from './support/fresh-deployments';
 import { chainRows, editAndRechain, tamper, writeLegacyLog } from './support/chain-db';
 
 // The keyed chain: each link is an HMAC under the audit chain key, so whoever can write the app
@@ -13,36 +12,12 @@ import { chainRows, editAndRechain, tamper, writeLegacyLog } from './support/cha
 // they re-hash with plain SHA-256 or with some key of their own. Logs from before the keyed chain
 // keep their SHA-256 part, fenced by a sealed marker that cannot be moved or removed unnoticed.
 
-const temp = makeTempDir('secrets-keyed-chain-');
-const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL, MASTER_KEY: process.env.MASTER_KEY };
-afterAll(() => {
-  for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
-  temp.cleanup();
-});
-
-let dirs = 0;
-let cleanup: (() => Promise<void>) | null = null;
-afterEach(async () => {
-  await closeKeyrings();
-  await cleanup?.();
-  cleanup = null;
-});
-
-/** A fresh, empty deployment on `kind` (its own DATA_DIR, or its own PostgreSQL database and MASTER_KEY). */
-async function freshDeployment(kind: DatabaseKind): Promise<void> {
-  process.env.DATA_DIR = path.join(temp.dir, `data-${++dirs}`);
-  const db = await useDatabase(kind);
-  cleanup = db.cleanup;
-}
-
-async function appendSome(n: number, from = 1): Promise<void> {
-  for (let i = from; i < from + n; i++) await appendAudit({ actor: 'alice@example.com', action: i % 2 ? 'reveal' : 'rotate', target: `local:/prod/item-${i}`, outcome: 'success', details: { i } });
-}
+const { freshDeployment } = useFreshDeployments('secrets-keyed-chain-');
 
 describe.each(DATABASES)('the keyed audit chain on %s', (kind) => {
   it('links a new log with HMAC-SHA-256 under the audit chain key from entry #1, not with plain SHA-256', async () => {
     await freshDeployment(kind);
-    await appendSome(4);
+    await appendSome(4, 1);
     const key = await auditChainKey();
     const rows = await chainRows();
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
@@ -55,7 +30,7 @@ describe.each(DATABASES)('the keyed audit chain on %s', (kind) => {
 
   it('catches an entry edited and its successors re-hashed with plain SHA-256, naming the edited entry', async () => {
     await freshDeployment(kind);
-    await appendSome(5);
+    await appendSome(5, 1);
     await editAndRechain(3, { actor: 'mallory@example.com' }, (prev, row) => legacyEntryHash(prev, row));
     expect(await verifyAuditChain()).toMatchObject({
       intact: false,
@@ -66,7 +41,7 @@ describe.each(DATABASES)('the keyed audit chain on %s', (kind) => {
 
   it('catches an entry re-chained with HMAC under a key that is not the audit chain key', async () => {
     await freshDeployment(kind);
-    await appendSome(5);
+    await appendSome(5, 1);
     const wrongKey = randomBytes(32);
     await editAndRechain(2, { target: 'local:/prod/elsewhere' }, (prev, row) => keyedEntryHash(wrongKey, prev, row));
     expect(await verifyAuditChain()).toMatchObject({ intact: false, entriesVerified: 1, broken: { seq: 2, problem: 'hash-mismatch' } });
@@ -74,7 +49,7 @@ describe.each(DATABASES)('the keyed audit chain on %s', (kind) => {
 
   it('only the audit chain key re-chains an edit unnoticed (which is why it is kept under the master key)', async () => {
     await freshDeployment(kind);
-    await appendSome(3);
+    await appendSome(3, 1);
     const key = await auditChainKey();
     await editAndRechain(2, { actor: 'mallory@example.com' }, (prev, row) => keyedEntryHash(key, prev, row));
     expect(await verifyAuditChain()).toMatchObject({ intact: true, entries: 3 });
