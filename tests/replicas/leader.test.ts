@@ -11,7 +11,10 @@ import { makeTempDir } from '../support/temp-dir';
 // runWhileLeader in one process, on both dialects, with two candidates told apart by holder id
 // (the two-process case is tests/replicas/lease-failover.test.ts).
 
-const FAST = { ttlMs: 400, renewEveryMs: 50, requestPollMs: 30 };
+// Renewals every 50 ms; a lease of 3 s, so a machine stalled by other work for a few hundred ms
+// (one PostgreSQL round trip under load) does not end a lead these tests expect to hold. No test
+// here waits for a lease to expire: leaders give theirs up on stop() or a failing onLead.
+const FAST = { ttlMs: 3000, renewEveryMs: 50, requestPollMs: 30 };
 
 function candidate(name: string, holder: string, extra: Partial<Parameters<typeof runWhileLeader>[1]> = {}) {
   const events: string[] = [];
