@@ -1,6 +1,7 @@
 import 'server-only';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
+import { z } from 'zod';
 
 // PostgreSQL for several replicas. Each area keeps to a schema of its own, the same split as the
 // SQLite files under DATA_DIR (app, inventory, cloudtrail, builtin), with a small pool per area
@@ -13,16 +14,32 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A positive whole number from the environment, else the default (read when a pool is made, so tests can set it). */
-function positiveEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
+const positiveInt = (fallback: number, max: number) =>
+  z.preprocess((v) => (v === undefined || v === '' ? undefined : Number(v)), z.number().int().positive().max(max).default(fallback));
 
-/** Connections per area per process: four areas, so a replica holds at most 4 × this. */
-const poolSize = () => positiveEnv('DATABASE_POOL_SIZE', 5);
-/** How long opening one new connection may take before it fails (an unreachable host, a server that never answers). */
-const connectTimeoutMs = () => positiveEnv('DATABASE_CONNECT_TIMEOUT_MS', 10_000);
+/** The pools' settings, read when a pool is made (so tests can set them). */
+const poolSettingsSchema = z.object({
+  /** Connections per area per process for everything but lone reads: writes, transactions, the sync. */
+  DATABASE_POOL_SIZE: positiveInt(5, 1000),
+  /**
+   * Connections per area per process kept for reads outside a transaction (pages, the API), so a page
+   * never waits behind the sync's staging writes queued for the other pool. Four areas, so a replica
+   * holds at most 4 × (DATABASE_POOL_SIZE + this).
+   */
+  DATABASE_READ_POOL_SIZE: positiveInt(3, 1000),
+  /** How long opening one new connection may take before it fails (an unreachable host, a server that never answers). */
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt(10_000, 600_000),
+});
+
+export type PoolSettings = z.infer<typeof poolSettingsSchema>;
+
+/** The pools' settings from the environment; a value that is not a positive whole number stops start-up with its name. */
+export function readPoolSettings(env: Record<string, string | undefined> = process.env): PoolSettings {
+  const parsed = poolSettingsSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new DatabaseStartError(`${String(issue.path[0])} must be a positive whole number (${issue.message}).`);
+}
 
 /**
  * pg-pool uses one timeout both for opening a connection and for waiting in its queue for a free
@@ -46,9 +63,84 @@ export class DatabaseStartError extends Error {
 }
 
 interface PoolEntry {
+  /** Writes, transactions and everything that asks for the raw pool. */
   pool: pg.Pool;
+  /** Lone reads only (see ReadFirstPools). */
+  reads: pg.Pool;
   db: Kysely<unknown>;
   checked?: Promise<void>;
+}
+
+/** A lone statement that only reads: a SELECT outside a transaction (kysely begins one with BEGIN or START TRANSACTION). */
+export function isLoneRead(sqlText: string): boolean {
+  return /^\s*select\b/i.test(sqlText);
+}
+
+/**
+ * What kysely takes for a pool: a connection handed out at once, that picks its pool with its first
+ * statement. A lone read takes one of the read pool's connections, anything else (a transaction, a
+ * write) the main pool's, and every later statement on it uses the same connection. So the page's
+ * reads wait only behind other reads, never behind the sync's staging writes and swaps queued for
+ * the main pool (80 stores walking at once keep that pool busy).
+ */
+class ReadFirstPools {
+  constructor(
+    private readonly writes: pg.Pool,
+    private readonly reads: pg.Pool,
+  ) {}
+
+  async connect(): Promise<RoutedClient> {
+    return new RoutedClient(this.writes, this.reads);
+  }
+
+  async end(): Promise<void> {
+    await Promise.all([this.writes.end(), this.reads.end()]);
+  }
+}
+
+class RoutedClient {
+  private client: Promise<pg.PoolClient> | null = null;
+
+  constructor(
+    private readonly writes: pg.Pool,
+    private readonly reads: pg.Pool,
+  ) {}
+
+  async query(sqlText: string, parameters: unknown[]): Promise<pg.QueryResult> {
+    this.client ??= (isLoneRead(sqlText) ? this.reads : this.writes).connect();
+    const client = await this.client.catch((error: unknown) => {
+      this.client = null;
+      throw error;
+    });
+    return client.query(sqlText, parameters);
+  }
+
+  release(destroy?: boolean): void {
+    const client = this.client;
+    this.client = null;
+    void client?.then(
+      (c) => c.release(destroy),
+      () => undefined,
+    );
+  }
+}
+
+function newPool(url: string, schema: string, max: number, connectTimeoutMs: number, role: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    Client: timedConnectClient(connectTimeoutMs),
+    // No limit on waiting for a free connection (see TimedConnectClient).
+    connectionTimeoutMillis: 0,
+    idleTimeoutMillis: 30_000,
+    // Command-line tools end when their work is done, not when idle connections time out.
+    allowExitOnIdle: true,
+    options: `-c search_path=${schema},public`,
+    application_name: `secrets-dashboard:${schema}${role}`,
+  });
+  // An idle client whose server went away must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 const globalForPg = globalThis as unknown as { __pgPools?: Map<string, PoolEntry> };
@@ -59,21 +151,11 @@ function entryFor(url: string, schema = 'public'): PoolEntry {
   const key = `${schema}\n${url}`;
   let entry = pools.get(key);
   if (!entry) {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: poolSize(),
-      Client: timedConnectClient(connectTimeoutMs()),
-      // No limit on waiting for a free connection (see TimedConnectClient).
-      connectionTimeoutMillis: 0,
-      idleTimeoutMillis: 30_000,
-      // Command-line tools end when their work is done, not when idle connections time out.
-      allowExitOnIdle: true,
-      options: `-c search_path=${schema},public`,
-      application_name: `secrets-dashboard:${schema}`,
-    });
-    // An idle client whose server went away must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
-    entry = { pool, db: new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) };
+    const settings = readPoolSettings();
+    const pool = newPool(url, schema, settings.DATABASE_POOL_SIZE, settings.DATABASE_CONNECT_TIMEOUT_MS, '');
+    const reads = newPool(url, schema, settings.DATABASE_READ_POOL_SIZE, settings.DATABASE_CONNECT_TIMEOUT_MS, ':reads');
+    const routed = new ReadFirstPools(pool, reads) as unknown as PostgresPool;
+    entry = { pool, reads, db: new Kysely<unknown>({ dialect: new PostgresDialect({ pool: routed }) }) };
     pools.set(key, entry);
   }
   return entry;
@@ -152,5 +234,5 @@ export function checkPostgres(url: string): Promise<void> {
 export async function closePostgres(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.all(all.map((e) => e.pool.end().catch(() => undefined)));
+  await Promise.all(all.flatMap((e) => [e.pool.end().catch(() => undefined), e.reads.end().catch(() => undefined)]));
 }
