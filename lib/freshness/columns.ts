@@ -28,9 +28,10 @@ const POLICY_HASH_KEY = 'freshness_policies';
 
 type Source = Pick<InventoryRow, 'store_id' | 'name' | 'last_changed_at' | 'version' | 'extra'>;
 
-export function freshnessColumnsOf(row: Source, policies: FreshnessPolicySet): FreshnessColumns {
+/** `extra`: the row's extras as an object when the caller has them (the sync maps them from AWS's answer), so they are not parsed again. */
+export function freshnessColumnsOf(row: Source, policies: FreshnessPolicySet, extra: InventoryExtra = JSON.parse(row.extra) as InventoryExtra): FreshnessColumns {
   const s = freshnessSchedule(
-    { storeId: row.store_id, name: row.name, lastChangedAt: row.last_changed_at, version: row.version, extra: JSON.parse(row.extra) as InventoryExtra },
+    { storeId: row.store_id, name: row.name, lastChangedAt: row.last_changed_at, version: row.version, extra },
     resolvePolicy(policies, row.store_id, row.name),
   );
   return {

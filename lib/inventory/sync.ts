@@ -1,4 +1,5 @@
 import 'server-only';
+import { freshnessColumnsOf } from '@/lib/freshness/columns';
 import { logger } from '@/lib/logger';
 import { isStoreError, StoreError, type StoreErrorCode } from '@/lib/stores/errors';
 import type { InventoryWalkable } from '@/lib/stores/inventory-walk';
@@ -394,7 +395,16 @@ export class InventorySync {
           }
         }
         const staged = records;
-        await this.stagingSlots.run(() => this.db.stage(staged.map((record) => toInventoryRow(store.id, record, store.kind !== 'ssm'))));
+        // Rows are made once the page holds a write slot (see DEFAULT_STAGING_WRITES), with their freshness
+        // columns from the record's extras as mapped (not parsed back from the row's JSON).
+        await this.stagingSlots.run(() =>
+          this.db.stage(
+            staged.map((record) => {
+              const row = toInventoryRow(store.id, record, store.kind !== 'ssm');
+              return Object.assign(row, freshnessColumnsOf(row, this.db.index.policies, record.extra));
+            }),
+          ),
+        );
         progress.items += records.length;
         addSkipped(skippedHere);
         if (page.forks?.length) {
