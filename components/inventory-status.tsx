@@ -219,7 +219,16 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
         </div>
       )}
 
-      {error && (
+      {error?.partial && (
+        // A walk AWS refused under some name prefixes only: it completed and was swapped in; the message names the prefixes.
+        <div role="status" data-testid="sync-partial" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          <p className="font-medium break-words">
+            The last sync of {current.label} completed, except under name prefixes AWS refused ({error.code}): {error.message}
+          </p>
+        </div>
+      )}
+
+      {error && !error.partial && (
         <div role="alert" data-testid="sync-error" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
           <p className="font-medium break-words">
             The last sync of {current.label} failed ({error.code}): {error.message}

@@ -7,7 +7,8 @@ import { browseHref } from '@/lib/links';
 export function SyncSummary({ statuses }: { statuses: InventoryStatus[] }) {
   const synced = statuses.filter((s) => !s.live);
   if (synced.length === 0) return null;
-  const failing = synced.find((s) => s.error);
+  // A walk refused under some prefixes only completed: not a failure (its store's strip names them).
+  const failing = synced.find((s) => s.error && !s.error.partial);
   const walking = synced.find((s) => s.walking && !s.syncedAt);
   const oldest = synced
     .filter((s) => s.syncedAt)
@@ -24,7 +25,7 @@ export function SyncSummary({ statuses }: { statuses: InventoryStatus[] }) {
     <Link
       href={browseHref(target.storeId, '/')}
       data-testid="sync-summary"
-      title={synced.map((s) => `${s.storeId}: ${s.syncedAt ? `synced ${s.syncedAt}` : 'not synced yet'}${s.error ? ` (last sync failed: ${s.error.code})` : ''}`).join('\n')}
+      title={synced.map((s) => `${s.storeId}: ${s.syncedAt ? `synced ${s.syncedAt}` : 'not synced yet'}${s.error ? (s.error.partial ? ` (except under prefixes AWS refused: ${s.error.code})` : ` (last sync failed: ${s.error.code})`) : ''}`).join('\n')}
       className={`text-xs ${failing ? 'text-red-700' : 'text-slate-500'} hover:underline`}
     >
       {text}

@@ -168,8 +168,9 @@ export class InventoryDb {
       const after = await countItems(trx, storeId);
       await rebuildFolders(trx, storeId);
       await trx.deleteFrom('inv_staging').where('store_id', '=', storeId).execute();
+      const syncedAt = await nextSyncedAt(trx, storeId);
       const record = {
-        synced_at: await nextSyncedAt(trx, storeId),
+        synced_at: syncedAt,
         items: after,
         pages: totals.pages,
         duration_ms: Math.round(totals.durationMs),
@@ -178,7 +179,10 @@ export class InventoryDb {
         unreadable_items: totals.unreadableItems,
         error_code: refused?.warning.code ?? null,
         error_message: refused?.warning.message ?? null,
-        error_at: refused ? new Date().toISOString() : null,
+        // A refusal of some prefixes belongs to this walk, which completed: not later than the swap
+        // (a failure recorded after it is; the sync-failing alert reads it so).
+        error_at: refused ? syncedAt : null,
+        error_partial: refused ? 1 : 0,
       };
       await trx
         .insertInto('inv_sync')
@@ -207,7 +211,7 @@ export class InventoryDb {
 
   /** A failed walk: the last inventory stays as it was; the record names the cause. */
   async recordFailure(storeId: string, code: string, message: string): Promise<void> {
-    const failure = { error_code: code, error_message: message, error_at: new Date().toISOString() };
+    const failure = { error_code: code, error_message: message, error_at: new Date().toISOString(), error_partial: 0 };
     await this.db
       .insertInto('inv_sync')
       .values({ store_id: storeId, ...failure })

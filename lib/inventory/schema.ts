@@ -68,6 +68,8 @@ export interface InventorySyncTable {
   error_code: string | null;
   error_message: string | null;
   error_at: string | null;
+  /** 1: the error is a walk AWS refused under some name prefixes only; it completed and was swapped in. */
+  error_partial: Generated<number>;
 }
 
 export type InventorySyncRecord = Selectable<InventorySyncTable>;

@@ -40,9 +40,10 @@ export interface InventoryStatus {
    * The last walk failed: the inventory served is the one from syncedAt. The message names the call
    * and the cause, never an item, and the store's account and region where known. A Parameter
    * Store walk that AWS refused under some name prefixes is swapped in all the same, with this set
-   * (code access-denied): the message names those prefixes, whose items keep what the inventory had.
+   * (code access-denied, `partial: true`): the message names those prefixes, whose items keep what
+   * the inventory had; everything else is the walk of syncedAt.
    */
-  error: { code: string; message: string; at: string } | null;
+  error: { code: string; message: string; at: string; partial?: true } | null;
   /** Items left out (names the tree cannot show) and tags AWS refused to give; null when scope is 'grants'. */
   unreadable: { items: number; tags: number } | null;
   /** Parameter Store only: tags are fetched after the walk, one call each (pending is null when scope is 'grants'). */

@@ -51,7 +51,9 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
     items,
     walking: live?.walk ? { ...live.walk, retrying: live.walk.retrying && { ...live.walk.retrying } } : null,
     queued: live?.queued ?? false,
-    error: record?.error_code ? { code: record.error_code, message: record.error_message ?? '', at: record.error_at ?? '' } : null,
+    error: record?.error_code
+      ? { code: record.error_code, message: record.error_message ?? '', at: record.error_at ?? '', ...(Number(record.error_partial) === 1 ? { partial: true as const } : {}) }
+      : null,
     unreadable: { items: record?.unreadable_items ?? 0, tags: record?.unreadable_tags ?? 0 },
     tags: store.kind === 'ssm' && record?.synced_at ? { pending: await (await inventoryDb()).tagsPending(store.id), running: live?.tags.running ?? false } : null,
     lastWalk: record?.synced_at

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../dialect';
 import type { AreaMigration } from '../migrate';
+import { PARTIAL_REFUSAL_MIGRATION } from './inventory-partial-refusal';
 
 // The inventory's tables (inv_*): the AWS stores' inventory (inventory.db / schema "inventory") and
 // the built-in store's own (inside secrets.db / schema "builtin"). One set for both dialects; the
@@ -163,4 +164,6 @@ export const INVENTORY_MIGRATIONS: Record<string, AreaMigration> = {
       await run(db, dialect === 'postgres' ? POSTGRES_SEARCH_STATEMENTS : SQLITE_SEARCH_STATEMENTS);
     },
   },
+  // Whether a recorded refusal was of some name prefixes only (./inventory-partial-refusal.ts).
+  '0002-partial-refusal': PARTIAL_REFUSAL_MIGRATION,
 };
