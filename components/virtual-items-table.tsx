@@ -1,7 +1,7 @@
 'use client';
 
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { format, formatDistanceToNowStrict } from 'date-fns';
+import { formatDistanceToNowStrict } from 'date-fns';
 import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ItemRow, RowFreshness } from '@/lib/data/inventory-types';
@@ -327,11 +327,24 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
 }
 
 /** Same text as RelativeTime; the server's clock and time zone differ from the browser's, so no hydration warning. */
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * "2026-01-05 14:03 UTC+01:00" in the local time zone, as date-fns's format(date, "yyyy-MM-dd HH:mm 'UTC'xxx")
+ * writes it: written out by hand because format parses its pattern again on every call, for every row.
+ */
+export function exactTime(date: Date): string {
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ${pad2(date.getHours())}:${pad2(date.getMinutes())} UTC${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
 function ChangedAt({ iso }: { iso: string }) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return <span>—</span>;
   return (
-    <time dateTime={iso} title={format(date, "yyyy-MM-dd HH:mm 'UTC'xxx")} className="truncate" suppressHydrationWarning>
+    <time dateTime={iso} title={exactTime(date)} className="truncate" suppressHydrationWarning>
       {formatDistanceToNowStrict(date, { addSuffix: true })}
     </time>
   );

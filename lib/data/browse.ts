@@ -10,6 +10,7 @@ import { isWritable, type ItemDetail, type SecretStore, type StoreKind } from '@
 import { ancestorsOf } from '@/lib/validations/item-name';
 import type { BrowseQuery, SortKey } from '@/lib/validations/browse';
 import { cachedForGrantSet, inventoryVersion, listGrantSet } from '@/lib/inventory/folder-cache';
+import { inventoryStatusesOf } from '@/lib/inventory/store-status';
 import { hasInventory, inventoryIndexOf, inventoryStatusFor, inventoryStatusOf, statusCutFor } from './inventory-status';
 import type { InventoryStatus, ItemRow, RowFreshness } from './inventory-types';
 
@@ -297,7 +298,10 @@ export async function listItemsPage(
  */
 export async function listInventoryStatuses(principal: Principal, storeId?: string): Promise<InventoryStatus[]> {
   const stores = (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id)) && (!storeId || s.id === storeId));
-  return Promise.all(stores.map((store) => inventoryStatusFor(principal, store)));
+  // One query for all the stores' records (every page's header asks, for up to 80 stores), then each cut to the caller.
+  const statuses = await inventoryStatusesOf(stores);
+  const now = new Date();
+  return Promise.all(stores.map((store, i) => statusCutFor(principal, store, statuses[i]!, now)));
 }
 
 export interface ItemView {

@@ -616,6 +616,25 @@ export class InventoryIndex {
   }
 
   /**
+   * Many stores' sync records and root item counts in one query (every page's header shows the
+   * status of every store the caller may see: 80 stores were 160 queries a page). Stores without a
+   * record are absent from the map.
+   */
+  async syncRecordsWithRootItems(storeIds: readonly string[]): Promise<Map<string, { record: InventorySyncRecord; rootItems: number | null }>> {
+    const found = new Map<string, { record: InventorySyncRecord; rootItems: number | null }>();
+    if (storeIds.length === 0) return found;
+    const rows = await this.db
+      .selectFrom('inv_sync as s')
+      .leftJoin('inv_folders as f', (join) => join.onRef('f.store_id', '=', 's.store_id').on('f.path', '=', '/'))
+      .selectAll('s')
+      .select('f.total_items as root_items')
+      .where('s.store_id', 'in', [...storeIds])
+      .execute();
+    for (const { root_items, ...record } of rows) found.set(record.store_id, { record: record as InventorySyncRecord, rootItems: root_items ?? null });
+    return found;
+  }
+
+  /**
    * Counts by freshness status and the age histogram of a store at `now`, cut to a name pattern.
    * Without a pattern each figure is a range count over one of the (store_id, fresh_*) indexes;
    * with one, a single pass over the store's rows matches the pattern once per row.

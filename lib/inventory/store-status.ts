@@ -1,7 +1,9 @@
 import 'server-only';
 import type { SecretStore } from '@/lib/stores/types';
 import { inventoryDb, inventorySync } from './inventory';
+import type { InventoryDb } from './inventory-db';
 import type { InventoryIndex } from './inventory-index';
+import type { InventorySyncRecord } from './schema';
 import type { InventoryStatus } from './status-types';
 
 // Where a store's inventory lives and how fresh it is, for the server's own decisions (the findings,
@@ -41,11 +43,38 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
     };
   }
   const record = await index.syncRecord(store.id);
-  const live = inventorySync()?.progress(store.id) ?? null;
   // Folder counts are rebuilt with every walk; the root's is the store's.
-  const items = record?.synced_at ? ((await index.getFolder(store.id, '/'))?.totalItems ?? 0) : 0;
+  const rootItems = record?.synced_at ? ((await index.getFolder(store.id, '/'))?.totalItems ?? 0) : 0;
+  return syncedStatus(store, record, rootItems);
+}
+
+/**
+ * inventoryStatusOf for many stores at once: the synced stores' records and root counts in one
+ * query (every page's header shows every store the caller may see), in the order given.
+ */
+export async function inventoryStatusesOf(stores: readonly SecretStore[]): Promise<InventoryStatus[]> {
+  const synced = stores.filter((store) => !ownIndex(store));
+  if (synced.length === 0) return Promise.all(stores.map((store) => inventoryStatusOf(store)));
+  // The inventory is asked for once: each ask reads the environment to find it.
+  const db = await inventoryDb();
+  const known = await db.index.syncRecordsWithRootItems(synced.map((s) => s.id));
+  return Promise.all(
+    stores.map((store) => {
+      if (ownIndex(store)) return inventoryStatusOf(store);
+      const found = known.get(store.id);
+      return syncedStatus(store, found?.record ?? null, found?.record.synced_at ? (found.rootItems ?? 0) : 0, db);
+    }),
+  );
+}
+
+/** The status of a store the background sync fills, from its sync record and root count. */
+async function syncedStatus(store: SecretStore, record: InventorySyncRecord | null, items: number, db?: InventoryDb): Promise<InventoryStatus> {
+  const live = inventorySync()?.progress(store.id) ?? null;
   return {
-    ...base,
+    storeId: store.id,
+    label: store.label,
+    kind: store.kind,
+    scope: 'store',
     live: false,
     syncedAt: record?.synced_at ?? null,
     items,
@@ -55,7 +84,7 @@ export async function inventoryStatusOf(store: SecretStore): Promise<InventorySt
       ? { code: record.error_code, message: record.error_message ?? '', at: record.error_at ?? '', ...(Number(record.error_partial) === 1 ? { partial: true as const } : {}) }
       : null,
     unreadable: { items: record?.unreadable_items ?? 0, tags: record?.unreadable_tags ?? 0 },
-    tags: store.kind === 'ssm' && record?.synced_at ? { pending: await (await inventoryDb()).tagsPending(store.id), running: live?.tags.running ?? false } : null,
+    tags: store.kind === 'ssm' && record?.synced_at ? { pending: await (db ?? (await inventoryDb())).tagsPending(store.id), running: live?.tags.running ?? false } : null,
     lastWalk: record?.synced_at
       ? { durationMs: record.duration_ms, pages: record.pages, calls: JSON.parse(record.calls) as Record<string, number>, throttled: record.throttled }
       : null,
