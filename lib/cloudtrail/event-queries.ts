@@ -6,12 +6,14 @@ import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { VALUE_READ_EVENTS } from './event-mapping';
 import { redactOtherItems } from './event-redaction';
 import { rollupCondition, rollupCounts, rollupCurrent, type RollupSpan } from './event-rollup';
+import { folderDayCounts, folderIndexCounts, scopeIsEmpty, splitScopeByFolder, type FolderGroup } from './name-rollup';
 import type { CloudTrailDatabase, EntryRow } from './event-schema';
 import {
   allOf,
   ALWAYS,
   anyOf,
   coversItemBranches,
+  FULL_SCOPE,
   isFullScope,
   NEVER,
   scopeAllows,
@@ -316,6 +318,24 @@ export function splitForRollup(from: string | undefined, to: string | undefined,
   return { spans, edges };
 }
 
+/**
+ * A time range [from, to] as whole days [span.from, span.to) for the name rollup ('YYYY-MM-DD',
+ * null: open; null span: no whole day) and the conditions on event_time of the parts outside them.
+ */
+export function splitDays(from: string | undefined, to: string | undefined): { span: { from: string | null; to: string | null } | null; edges: { op: '<' | '>='; at: string }[] } {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const start = from === undefined ? null : Date.parse(from);
+  const end = to === undefined ? null : Date.parse(to) + 1;
+  const d1 = start === null ? null : Math.ceil(start / DAY_MS) * DAY_MS;
+  const d2 = end === null ? null : Math.floor(end / DAY_MS) * DAY_MS;
+  // No whole day: the range is all edge (every time is >= '').
+  if (d1 !== null && d2 !== null && d1 >= d2) return { span: null, edges: [{ op: '>=', at: '' }] };
+  const edges: { op: '<' | '>='; at: string }[] = [];
+  if (d1 !== null && start !== null && start < d1) edges.push({ op: '<', at: iso(d1) });
+  if (d2 !== null && end !== null && d2 < end) edges.push({ op: '>=', at: iso(d2) });
+  return { span: { from: d1 === null ? null : iso(d1).slice(0, 10), to: d2 === null ? null : iso(d2).slice(0, 10) }, edges };
+}
+
 /** Each alternative's full condition (its branch, the common part, and `extra`). */
 function alternatives(plan: QueryPlan, extra: SqlCondition = ALWAYS): SqlCondition[] {
   return (plan.branches ?? [null]).map((b) => allOf([...(b === null ? [] : [b]), plan.common, extra]));
@@ -382,35 +402,74 @@ export class EventQueries {
   }
 
   /**
-   * Reads and writes per hour or day over exactly the filtered set. Filters the rollup keeps
-   * (event-rollup.ts) sum it for the whole hours and days of the range, and count the index only
-   * for the partial hours at its ends; others count the index, each grant range on its own.
+   * Reads and writes per hour or day over exactly the filtered set, as disjoint parts summed per
+   * bucket: a day chart of a grant's exact folder ranges from the name rollup (name-rollup.ts),
+   * the rest as chartParts counts it.
    */
   async chart(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket): Promise<ActivityChart> {
+    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? await this.principalsMatching(filters.actor, MAX_CHART_PRINCIPALS) : null;
+    // A grant's exact folder ranges under the rollup's filters: the name rollup (name-rollup.ts) for them, the other ways for the rest.
+    const byFolder = bucket === 'day' && rollupCondition(filters, FULL_SCOPE) !== null ? splitScopeByFolder(scope) : null;
+    let parts: RawBuilder<unknown>[];
+    if (byFolder !== null && (await rollupCurrent(this.db))) {
+      parts = [...(scopeIsEmpty(byFolder.rest) ? [] : await this.chartParts(filters, byFolder.rest, bucket, principals)), ...this.folderParts(filters, byFolder.groups)];
+    } else parts = await this.chartParts(filters, scope, bucket, principals);
+    if (parts.length === 0) return { bucket, points: [] };
+    const union = sql.join(
+      parts.map((part, i) => sql`SELECT * FROM (${part}) AS ${sql.raw(`part${i}`)}`),
+      sql` UNION ALL `,
+    );
+    const { rows } = await sql<{ b: string; reads: number; writes: number }>`
+      SELECT b, sum(reads) AS reads, sum(n) - sum(reads) AS writes FROM (${union}) AS buckets GROUP BY b ORDER BY b`.execute(this.db);
+    const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
+    return { bucket, points: rows.map((r) => ({ start: `${r.b}${suffix}`, reads: Number(r.reads), writes: Number(r.writes) })) };
+  }
+
+  /**
+   * The chart's counts (b, reads, n) without a name rollup: filters the rollup keeps sum it for
+   * the whole hours and days of the range and count the index only for the partial hours at its
+   * ends; others count the index, each grant range on its own.
+   */
+  private async chartParts(filters: AuditFilters, scope: AuditScope, bucket: ChartBucket, principals: string[] | null): Promise<RawBuilder<unknown>[]> {
     const chartWidth = bucket === 'hour' ? 13 : 10;
     const width = sql.raw(String(chartWidth));
-    const principals = filters.actor !== undefined && filters.actorMatch !== 'exact' ? await this.principalsMatching(filters.actor, MAX_CHART_PRINCIPALS) : null;
     const plan = planOf(filters, scope, this.dialect, principals, true);
     const counted = (extra: SqlCondition = ALWAYS) =>
       eachAlternative(plan, (where) => sql`SELECT substr(event_time, 1, ${width}) AS b, sum(read_only) AS reads, count(*) AS n FROM ct_entries WHERE ${where} GROUP BY 1`, extra);
     const onRollup = rollupCondition(filters, scope);
-    let parts: RawBuilder<unknown>;
-    if (onRollup !== null && (await rollupCurrent(this.db))) {
-      const split = splitForRollup(filters.from, filters.to, bucket);
-      parts = sql.join(
-        [
-          ...split.spans.map((span) => rollupCounts(span, onRollup, chartWidth)),
-          ...split.edges.map((edge) =>
-            counted(allOf([...(edge.from ? [sql<SqlBool>`event_time >= ${edge.from}`] : []), ...(edge.to ? [sql<SqlBool>`event_time < ${edge.to}`] : [])])),
-          ),
-        ].map((part, i) => sql`SELECT * FROM (${part}) AS ${sql.raw(`part${i}`)}`),
-        sql` UNION ALL `,
-      );
-    } else parts = counted();
-    const { rows } = await sql<{ b: string; reads: number; writes: number }>`
-      SELECT b, sum(reads) AS reads, sum(n) - sum(reads) AS writes FROM (${parts}) AS buckets GROUP BY b ORDER BY b`.execute(this.db);
-    const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
-    return { bucket, points: rows.map((r) => ({ start: `${r.b}${suffix}`, reads: Number(r.reads), writes: Number(r.writes) })) };
+    if (onRollup === null || !(await rollupCurrent(this.db))) return [counted()];
+    const split = splitForRollup(filters.from, filters.to, bucket);
+    return [
+      ...split.spans.map((span) => rollupCounts(span, onRollup, chartWidth)),
+      ...split.edges.map((edge) => counted(allOf([...(edge.from ? [sql<SqlBool>`event_time >= ${edge.from}`] : []), ...(edge.to ? [sql<SqlBool>`event_time < ${edge.to}`] : [])]))),
+    ];
+  }
+
+  /**
+   * A day chart's counts for grants' exact folder ranges (name-rollup.ts): whole days from the
+   * name rollup, the partial days at the ends from the index item by item. Only for filters the
+   * rollup keeps (no actor, address, item or path).
+   */
+  private folderParts(filters: AuditFilters, groups: FolderGroup[]): RawBuilder<unknown>[] {
+    const onKeys = rollupCondition(filters, FULL_SCOPE)!;
+    const days = splitDays(filters.from, filters.to);
+    // On SQLite a unary + keeps the broad columns' indexes out, so each item's seek is the way in.
+    const col = (name: string) => sql.raw(this.dialect === 'sqlite' ? `+${name}` : name);
+    const rowFilters: SqlCondition[] = [];
+    if (filters.event?.length) rowFilters.push(sql<SqlBool>`${col('event_name')} IN (${sql.join(filters.event)})`);
+    if (filters.access) rowFilters.push(sql<SqlBool>`${col('read_only')} = ${filters.access === 'read' ? 1 : 0}`);
+    if (filters.store !== undefined) rowFilters.push(sql<SqlBool>`${col('store_id')} = ${filters.store}`);
+    // The time stays indexed: after an item's name and store it is the seek's range.
+    if (filters.from !== undefined) rowFilters.push(sql<SqlBool>`event_time >= ${filters.from}`);
+    if (filters.to !== undefined) rowFilters.push(sql<SqlBool>`event_time <= ${filters.to}`);
+    if (filters.error !== undefined) rowFilters.push(sql<SqlBool>`${col('error_code')} = ${filters.error}`);
+    else if (filters.outcome === 'success') rowFilters.push(sql<SqlBool>`${col('error_code')} IS NULL`);
+    else if (filters.outcome === 'error') rowFilters.push(sql<SqlBool>`${col('error_code')} IS NOT NULL`);
+    const edges = days.edges.map((edge) => sql<SqlBool>`event_time ${sql.raw(edge.op)} ${edge.at}`);
+    return groups.flatMap((group) => [
+      ...(days.span ? folderDayCounts(group, days.span.from, days.span.to, onKeys) : []),
+      ...edges.flatMap((edge) => folderIndexCounts(group, allOf([...rowFilters, edge]), 10)),
+    ]);
   }
 
   /** The principals an actor substring matches (through ct_actors), or null when too many to walk one by one. */

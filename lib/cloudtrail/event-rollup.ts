@@ -4,6 +4,7 @@ import type { DialectName } from '@/lib/db/dialect';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import type { CloudTrailDatabase } from './event-schema';
 import type { AuditScope } from './event-scope';
+import { countByFolder, recountByFolder } from './name-rollup';
 
 // Counts of ct_entries rows per hour and per day and per low-cardinality key (store, event name,
 // read or write, error code), so the audit chart sums a few thousand rows instead of counting up
@@ -11,8 +12,9 @@ import type { AuditScope } from './event-scope';
 // holds the highest entry id counted, and a chart uses the rollup only while no entry lies above it
 // (rows written around the index, as the benchmark's seed does, send charts to the index until
 // catchUp recounts). Item names are no key: with tens of thousands of names an hour the rollup
-// would be as big as the index; charts that cut by name (a path, an item, a path-limited grant)
-// count the index's name ranges instead.
+// would be as big as the index; charts that cut by name (a path, an item) count the index's name
+// ranges instead, and a path-limited grant's folders have a rollup of their own (name-rollup.ts),
+// kept here with this one under the same counted_to.
 //
 // '' stands for "none" in the keys (a PRIMARY KEY cannot match NULLs): no store, no event name,
 // no error. None of them is ever '' otherwise.
@@ -33,6 +35,8 @@ export interface RollupEntry {
   event_name: string | null;
   error_code: string | null;
   read_only: number;
+  /** Counted by folder in the name rollup (name-rollup.ts); absent: the row is counted there as having no item. */
+  item_name?: string | null;
 }
 
 interface RollupKey {
@@ -93,6 +97,7 @@ export async function rollupIsCurrent(trx: Transaction<CloudTrailDatabase>, dial
 export async function countWritten(trx: Transaction<CloudTrailDatabase>, entries: readonly RollupEntry[], maxId: number): Promise<void> {
   if (entries.length === 0) return;
   for (const width of ['hour', 'day'] as const) await addCounts(trx, width, keysOf(entries, width), 1);
+  await countByFolder(trx, entries, 1);
   await sql`UPDATE ct_rollup_state SET counted_to = ${maxId} WHERE id = 1 AND counted_to < ${maxId}`.execute(trx);
 }
 
@@ -101,8 +106,9 @@ export async function uncountEvents(trx: Transaction<CloudTrailDatabase>, dialec
   if (eventPks.length === 0) return;
   const counted = await countedTo(trx, dialect);
   const { rows } = await sql<RollupEntry>`
-    SELECT event_time, store_id, event_name, error_code, read_only FROM ct_entries WHERE event_pk IN (${sql.join(eventPks)}) AND id <= ${counted}`.execute(trx);
+    SELECT event_time, store_id, event_name, error_code, read_only, item_name FROM ct_entries WHERE event_pk IN (${sql.join(eventPks)}) AND id <= ${counted}`.execute(trx);
   for (const width of ['hour', 'day'] as const) await addCounts(trx, width, keysOf(rows, width), -1);
+  await countByFolder(trx, rows, -1);
 }
 
 /**
@@ -121,6 +127,7 @@ export async function catchUpRollup(db: Kysely<CloudTrailDatabase>, dialect: Dia
         SELECT substr(event_time, 1, ${sql.lit(WIDTH_CHARS[width])}), coalesce(store_id, ''), coalesce(event_name, ''), coalesce(error_code, ''), read_only, count(*)
         FROM ct_entries WHERE id <= ${top} GROUP BY 1, 2, 3, 4, 5`.execute(trx);
     }
+    await recountByFolder(trx, top);
     await sql`UPDATE ct_rollup_state SET counted_to = ${top} WHERE id = 1`.execute(trx);
     return true;
   });

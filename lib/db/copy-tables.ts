@@ -58,7 +58,7 @@ export function sqliteTables(conn: Database.Database): { tables: SqliteTable[]; 
       continue; // an FTS5 shadow table of one named above
     } else if (/_staging$/.test(name)) {
       skipped.push({ table: name, why: "a sync's scratch rows (the next sync refills them)" });
-    } else if (/_rollup_(hour|day|state)$/.test(name)) {
+    } else if (/_rollup_(hour|day|state|names)$/.test(name)) {
       // Counts kept from other tables' rows: the target's migrations leave them at "nothing counted",
       // so the dashboard recounts them from the copied rows when it opens them.
       skipped.push({ table: name, why: 'counts kept from the copied rows (recounted from them on first use)' });

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../dialect';
 import type { AreaMigration } from '../migrate';
+import { NAME_ROLLUP_MIGRATION } from './cloudtrail-name-rollup';
 
 // The CloudTrail event index (lib/cloudtrail/event-schema.ts describes the tables): DATA_DIR/
 // audit-events.db, or the "cloudtrail" schema of DATABASE_URL. The first migration creates with
@@ -162,4 +163,6 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
       await sql.raw('INSERT INTO ct_rollup_state (id, counted_to) VALUES (1, 0)').execute(db);
     },
   },
+  // The chart's counts by item folder for grants that cut by name (./cloudtrail-name-rollup.ts).
+  '0005-name-rollup': NAME_ROLLUP_MIGRATION,
 };
