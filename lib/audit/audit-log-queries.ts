@@ -286,12 +286,18 @@ export class AuditLogQueries {
       from = { at: edge[0].at, seq: Number(edge[0].seq) };
     }
     // The page's seqs first (from the indexes alone, which carry what the conditions test), then its rows.
-    const chosen = this.matching(query, sql.raw('seq, at'), [before(from)])!;
-    const { rows: older } = await sql<AuditRow>`
+    // On SQLite the position stays out of the choice when name ranges are the way in (+at): it took
+    // the time index from the position down instead, every older row (180 ms at 300,000 entries for
+    // an auditor's filter that matches nothing, 240 ms for an actor substring).
+    const byName = this.dialect === 'sqlite' && this.byName(query);
+    const older = (position: OwnLogPosition | undefined) =>
+      position ? sql<SqlBool>`(${sql.raw(byName ? '+at' : 'at')}, seq) < (${position.at}, ${position.seq})` : ALWAYS;
+    const chosen = this.matching(query, sql.raw('seq, at'), [older(from)])!;
+    const { rows: rest } = await sql<AuditRow>`
       SELECT ${columns} FROM audit_log WHERE seq IN (
         SELECT seq FROM (${chosen}) AS chosen ORDER BY at DESC, seq DESC LIMIT ${limit - recent.length})
       ORDER BY at DESC, seq DESC`.execute(this.db);
-    return [...recent, ...older].map(auditEntryOf);
+    return [...recent, ...rest].map(auditEntryOf);
   }
 
   /** Reads and writes per hour or day (bucket start as the ISO prefix, 13 or 10 characters) of exactly the filtered set. */
