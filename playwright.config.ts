@@ -99,16 +99,25 @@ const runs = (project: string) =>
   !selected ||
   selected.some((name) => new RegExp(`^${name.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(project));
 
+/** A process the browser tests need: started by `command`, up once `url` answers, after the servers whose URLs `after` names. */
+interface TestServer {
+  name: string;
+  command: string;
+  url: string;
+  env?: Record<string, string>;
+  stdout?: 'pipe';
+  after?: string[];
+}
+
 /**
  * A dashboard server of the production build (as `npm start` runs it) on `port`, whose first start creates
  * the tests' admin; `env` adds what the project needs (data folder, CONFIG_FILE, log level, …).
  */
-function dashboardServer(base: string, port: number, env: Record<string, string>, extra: { stdout?: 'pipe' } = {}) {
+function dashboardServer(name: string, base: string, port: number, env: Record<string, string>, extra: Pick<TestServer, 'stdout' | 'after'> = {}): TestServer {
   return {
+    name,
     command: 'node scripts/start.mjs',
     url: `${base}/api/health`,
-    reuseExistingServer: false,
-    timeout: 240_000,
     ...extra,
     // DEMO_AWS=0: these servers keep DEMO_DATA=1's built-in items without the simulated AWS organisation
     // (the 'demo' project runs that one).
@@ -116,31 +125,31 @@ function dashboardServer(base: string, port: number, env: Record<string, string>
   };
 }
 
-// Servers start one after another, so only the first `next build`s when sources changed.
-const demoServer = dashboardServer(baseURL, port, { DATA_DIR: process.env.E2E_DATA_DIR, DEMO_DATA: '1', LOG_LEVEL: 'warn' }, { stdout: 'pipe' });
+const demoServer = dashboardServer('demo', baseURL, port, { DATA_DIR: process.env.E2E_DATA_DIR, DEMO_DATA: '1', LOG_LEVEL: 'warn' }, { stdout: 'pipe' });
 // The simulated AWS of the 'aws' and 'reveal' servers: its calls recorded for the specs (GET /__calls),
 // every history entry carrying a sentinel as its Value, the data set's KMS-denied parameter, and
 // rotations finishing after 1.5 s.
-const simulatedAwsServer = {
+const simulatedAwsServer: TestServer = {
+  name: 'simulated-aws',
   command: [
     `node --import tsx simulator/main.ts --aws --port ${simulatedAwsPort} --data e2e/support/aws-fixtures.ts`,
     `--latency 0 --record-calls --history-value ${HISTORY_SENTINEL} --deny-history-every ${KMS_DENIED_EVERY} --rotation-delay 1500`,
   ].join(' '),
   url: `${process.env.E2E_SIMULATED_AWS_URL}/__health`,
-  reuseExistingServer: false,
-  timeout: 30_000,
 };
-const simulators = [
+const simulators: TestServer[] = [
   {
+    name: 'scale-aws',
     command: `node --import tsx simulator/main.ts --aws --port ${scalePort} --ssm flat:bulk:${SCALE_STORE.folderItems} --ssm hierarchy:500 --latency 2 --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SCALE_AWS_URL}/__health`,
   },
   {
+    name: 'slow-aws',
     command: `node --import tsx simulator/main.ts --aws --port ${slowPort} --ssm hierarchy:${SLOW_STORE.items} --latency ${SLOW_LATENCY_MS} --scan-window ${SLOW_SCAN_WINDOW} --quota ssm:DescribeParameters=400`,
     url: `${process.env.E2E_SLOW_AWS_URL}/__health`,
   },
-].map((sim) => ({ ...sim, reuseExistingServer: false, timeout: 30_000 }));
-const awsServer = dashboardServer(awsBaseURL, awsPort, {
+];
+const awsServer = dashboardServer('aws', awsBaseURL, awsPort, {
   DATA_DIR: path.join(process.env.E2E_AWS_DIR, 'data'),
   CONFIG_FILE: awsConfigFile,
   DEMO_DATA: '1',
@@ -152,7 +161,7 @@ const awsServer = dashboardServer(awsBaseURL, awsPort, {
   AWS_REQUEST_TIMEOUT_MS: '1000',
   // Failing stores should show their sync failure within seconds, not after 8 patient retries.
   SYNC_MAX_ATTEMPTS: '2',
-});
+}, { after: [simulatedAwsServer, ...simulators].map((s) => s.url) });
 
 /** The AWS settings both servers on the simulated AWS run with: dummy credentials, nothing reaches real AWS. */
 function simulatedAwsEnv(dir: string) {
@@ -167,21 +176,20 @@ function simulatedAwsEnv(dir: string) {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
-const revealServer = dashboardServer(revealBaseURL, revealPort, {
+const revealServer = dashboardServer('reveal', revealBaseURL, revealPort, {
   DATA_DIR: path.join(process.env.E2E_REVEAL_DIR, 'data'),
   CONFIG_FILE: revealConfigFile,
   ALLOW_REVEAL: '1',
   LOG_LEVEL: 'error',
   ...simulatedAwsEnv(process.env.E2E_REVEAL_DIR),
-});
+}, { after: [simulatedAwsServer.url] });
 
-const issuerServer = {
+const issuerServer: TestServer = {
+  name: 'oidc-issuer',
   command: `node --import tsx e2e/support/oidc-provider-main.ts ${issuerPort} ${oidcBaseURL}`,
   url: `http://127.0.0.1:${issuerPort}/.well-known/openid-configuration`,
-  reuseExistingServer: false,
-  timeout: 30_000,
 };
-const oidcServer = dashboardServer(oidcBaseURL, oidcPort, {
+const oidcServer = dashboardServer('oidc', oidcBaseURL, oidcPort, {
   DATA_DIR: path.join(process.env.E2E_OIDC_DIR, 'data'),
   CONFIG_FILE: oidcConfigFile,
   DEMO_DATA: '1',
@@ -191,9 +199,9 @@ const oidcServer = dashboardServer(oidcBaseURL, oidcPort, {
   OIDC_NAME: 'Test IdP',
   OIDC_SCOPE: 'openid email profile groups',
   LOG_LEVEL: 'warn',
-});
+}, { after: [issuerServer.url] });
 
-const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
+const demoOrgServer = dashboardServer('demo-org', demoOrgBaseURL, demoOrgPort, {
   DATA_DIR: path.join(process.env.E2E_DEMO_DIR, 'data'),
   DEMO_DATA: '1',
   // Unlike the other servers: the simulated organisation too.
@@ -210,21 +218,20 @@ const demoOrgServer = dashboardServer(demoOrgBaseURL, demoOrgPort, {
   AWS_SHARED_CREDENTIALS_FILE: path.join(process.env.E2E_DEMO_DIR, 'no-aws-credentials'),
 });
 
-const alertsReceiver = {
+const alertsReceiver: TestServer = {
+  name: 'alerts-receiver',
   command: 'node --import tsx e2e/support/alerts-receiver-main.ts',
   url: `${ALERTS_RECEIVER_URL}/__health`,
-  reuseExistingServer: false,
-  timeout: 30_000,
 };
-const alertsServer = dashboardServer(alertsBaseURL, alertsPort, {
+const alertsServer = dashboardServer('alerts', alertsBaseURL, alertsPort, {
   DATA_DIR: path.join(process.env.E2E_ALERTS_DIR, 'data'),
   CONFIG_FILE: alertsConfigFile,
   DEMO_DATA: '1',
   LOG_LEVEL: 'warn',
   ...ALERTS_ENV,
-});
+}, { after: [alertsReceiver.url] });
 
-function replicaServers() {
+function replicaServers(): TestServer[] {
   if (!process.env.E2E_DATABASE_URL) {
     console.warn('E2E_DATABASE_URL is not set: the replicas project (two servers on PostgreSQL) is skipped.');
     return [];
@@ -234,8 +241,9 @@ function replicaServers() {
   }).trim();
   process.env.E2E_REPLICAS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-replicas-'));
   // One after the other: the first migrates the database, creates the admin and seeds the demo data.
+  const urls = replicaPorts.map((replicaPort) => `http://127.0.0.1:${replicaPort}`);
   return replicaPorts.map((replicaPort, i) =>
-    dashboardServer(`http://127.0.0.1:${replicaPort}`, replicaPort, {
+    dashboardServer(`replica-${i}`, urls[i]!, replicaPort, {
       DATA_DIR: path.join(process.env.E2E_REPLICAS_DIR!, `replica-${i}`),
       DATABASE_URL: process.env.E2E_REPLICA_DATABASE_URL!,
       MASTER_KEY: REPLICA_MASTER_KEY,
@@ -245,8 +253,40 @@ function replicaServers() {
       // Short leases, so the background work changes hands within seconds.
       LEASE_TTL_MS: '6000',
       LEASE_RENEW_MS: '2000',
-    }),
+    }, { after: i === 0 ? [] : [`${urls[i - 1]}/api/health`] }),
   );
+}
+
+/**
+ * Playwright starts its webServer entries one after another, each waited for before the next: 13 start-ups
+ * in a row on one core while the other idles. So here each entry is started without being waited for (no
+ * url), behind what it needs (`after`), and one last entry waits for all of them; a first one builds the app
+ * if it needs it, so no server builds. A server that exits before it is up is named in a file the last
+ * entry watches.
+ */
+function startedTogether(servers: TestServer[]) {
+  process.env.E2E_SERVERS_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-servers-'));
+  const failed = path.join(process.env.E2E_SERVERS_DIR, 'failed');
+  const waitFor = (urls: string[], options = '') => `node --import tsx e2e/support/wait-for-urls-main.ts ${options}${urls.join(' ')}`;
+  const builder = { name: 'build', command: 'node e2e/support/build-main.mjs', wait: { stdout: /^build ready$/m }, timeout: 900_000, reuseExistingServer: false };
+  const started = servers.map((server) => {
+    const command = server.after?.length ? `${waitFor(server.after)} && ${server.command}` : server.command;
+    return {
+      name: server.name,
+      command: `${command} || echo ${server.name} >> ${failed}`,
+      env: server.env,
+      stdout: server.stdout,
+      reuseExistingServer: false,
+    };
+  });
+  const waiter = {
+    name: 'servers',
+    command: waitFor(servers.map((server) => server.url), `--stay --timeout-ms 240000 --failed-file ${failed} `),
+    wait: { stdout: /^ready: /m },
+    timeout: 250_000,
+    reuseExistingServer: false,
+  };
+  return [builder, ...started, waiter];
 }
 
 export default defineConfig({
@@ -275,7 +315,7 @@ export default defineConfig({
       : []),
     { name: 'demo', testMatch: DEMO_SPECS, timeout: 300_000, use: { browserName: 'chromium', baseURL: demoOrgBaseURL, acceptDownloads: true } },
   ],
-  webServer: [
+  webServer: startedTogether([
     // First, so the simulated organisation's sync runs while the other projects' servers start and their tests run.
     ...(runs('demo') ? [demoOrgServer] : []),
     ...(runs('chromium') ? [demoServer] : []),
@@ -285,5 +325,5 @@ export default defineConfig({
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),
     ...(runs('alerts') ? [alertsReceiver, alertsServer] : []),
     ...(runs('replicas') ? replicaServers() : []),
-  ],
+  ]),
 });

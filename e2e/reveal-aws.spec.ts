@@ -34,6 +34,9 @@ async function reveal(page: Page, reason: string) {
 test('generate, then reveal with a reason: only the reveal responses hold a value, and the value hides after 30 s', async ({ page, context }) => {
   test.setTimeout(120_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  // The page's clock is Playwright's (time flows as usual until moved on), so the 30 s it shows a value
+  // are jumped over instead of waited for.
+  await page.clock.install();
   const recorder = recordResponses(page);
   const before = [await storedValues('ssm', PARAMETER), await storedValues('secretsmanager', SECRET)];
 
@@ -56,8 +59,13 @@ test('generate, then reveal with a reason: only the reveal responses hold a valu
   await page.getByRole('button', { name: 'Copy' }).click();
   await expect(page.getByText('Copied', { exact: true })).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(parameterNow);
-  // It hides itself after 30 seconds: gone from the page, not just from sight.
-  await expect(shown).toHaveCount(0, { timeout: 40_000 });
+  // It hides itself after 30 seconds: still there 20 s on (the countdown ticks every 250 ms), then gone
+  // from the page, not just from sight.
+  await page.clock.fastForward(20_000);
+  await page.waitForTimeout(500);
+  await expect(shown).toContainText(parameterNow);
+  await page.clock.fastForward(11_000);
+  await expect(shown).toHaveCount(0, { timeout: 5_000 });
   expect(await page.content()).not.toContain(parameterNow);
 
   // Secrets Manager: generate, then reveal.
