@@ -22,8 +22,9 @@ export default defineConfig({
   },
   test: {
     // Files come from the projects below (an include here would be added to each project's own).
-    // A throwaway PostgreSQL (Debian's package) for the suites that run on both dialects.
-    globalSetup: ['tests/support/postgres-global-setup.ts'],
+    // Temporary folders in memory (tests/support/ram-temp-dir.ts), first so the throwaway PostgreSQL's is too;
+    // a throwaway PostgreSQL (Debian's package) for the suites that run on both dialects.
+    globalSetup: ['tests/support/ram-temp-dir.ts', 'tests/support/postgres-global-setup.ts'],
     environment: 'node',
     // A process per file: suites set process.env, open native SQLite handles and spawn the CLIs.
     pool: 'forks',
