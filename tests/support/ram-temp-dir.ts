@@ -1,4 +1,5 @@
-import { accessSync, chmodSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 
 // The suites' temporary folders (DATA_DIR, SQLite files, key files, the throwaway PostgreSQL) in memory
@@ -22,6 +23,11 @@ export default function setup(): (() => void) | undefined {
     shared.__ramTempDir = { dir: mkdtempSync(path.join(RAM_DISK, 'secrets-dashboard-tests-')), projects: 0 };
     // As /tmp is: the throwaway PostgreSQL runs as the postgres user inside it.
     chmodSync(shared.__ramTempDir.dir, 0o1777);
+    // tsx keeps its compile cache in os.tmpdir(): the CLIs the suites spawn keep using the one on disk,
+    // warm from earlier runs, instead of compiling every script again in each run's new folder.
+    const tsxCache = `tsx-${userInfo().uid}`;
+    mkdirSync(path.join(tmpdir(), tsxCache), { recursive: true, mode: 0o700 });
+    symlinkSync(path.join(tmpdir(), tsxCache), path.join(shared.__ramTempDir.dir, tsxCache));
     // Forked workers and the CLIs they spawn inherit it; os.tmpdir() reads it on every call.
     process.env.TMPDIR = shared.__ramTempDir.dir;
     // Also when a later set-up fails and no teardown runs.
