@@ -205,6 +205,9 @@ const READ_LIST = sql.raw(`(${VALUE_READ_EVENTS.map((e) => `'${e}'`).join(', ')}
 /** LIKE ignores ASCII case on SQLite; PostgreSQL's ILIKE does the same over the "C" collation. */
 const likeOperator = (dialect: DialectName) => sql.raw(dialect === 'postgres' ? 'ILIKE' : 'LIKE');
 
+/** Rows a path's page tests in time order before it goes by the path's index (see EventQueries.timeline). */
+export const PATH_WALK = 5000;
+
 /** Beyond this many alternatives a plan is one condition (one walk) instead. */
 const MAX_BRANCHES = 48;
 /** An actor substring matching more principals than this is filtered row by row instead. */
@@ -271,7 +274,7 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   if (filters.event?.length) add(sql<SqlBool>`${broad('event_name')} IN (${sql.join(filters.event)})`);
   if (filters.access) add(sql<SqlBool>`read_only = ${filters.access === 'read' ? 1 : 0}`);
   if (filters.item !== undefined) groups.push(coversItemBranches(filters.item));
-  if (filters.path !== undefined) groups.push(underPathBranches(filters.path));
+  if (filters.path !== undefined) groups.push(underPathBranches(filters.path, reach));
   if (filters.store !== undefined) add(sql<SqlBool>`${broad('store_id')} = ${filters.store}`);
   if (filters.ip !== undefined) add(sql<SqlBool>`source_ip = ${filters.ip}`);
   if (filters.from !== undefined) add(sql<SqlBool>`${broad('event_time')} >= ${filters.from}`);
@@ -388,7 +391,11 @@ function toEntry(row: PageRow, raw: Record<string, unknown>): AuditEntry {
 export class EventQueries {
   private readonly dialect: DialectName;
 
-  constructor(private readonly db: Kysely<CloudTrailDatabase>) {
+  /** `walk`: the newest rows a path's page tests in time order before it goes by index (0: by index at once, as tests check both ways). */
+  constructor(
+    private readonly db: Kysely<CloudTrailDatabase>,
+    private readonly walk = PATH_WALK,
+  ) {
     this.dialect = dialectOf(db);
   }
 
@@ -397,8 +404,26 @@ export class EventQueries {
     const limit = Math.min(Math.max(1, Math.floor(page.limit ?? 50)), MAX_PAGE_SIZE);
     const after = page.cursor ? decodeCursor(page.cursor) : null;
     const plan = await this.plan(filters, scope);
-    if (after) plan.common = allOf([plan.common, sql<SqlBool>`(event_time, id) < (${after.time}, ${after.id})`]);
-    const rows = await this.fetch(plan, limit + 1);
+    const below = (at: { time: string; id: number }) => sql<SqlBool>`(event_time, id) < (${at.time}, ${at.id})`;
+    let rows: PageRow[] = [];
+    let from = after;
+    if (filters.path !== undefined && this.walk > 0) {
+      // A path's rows are a range of names, not of times: its walk is every row of the range,
+      // sorted (all of a team's folder, 300 ms at 3,000,000 events). When they are common among
+      // the newest rows, those are all a page takes; only when they are not does the page go on
+      // by the path's index, from where this walk stopped.
+      const recent = await this.fetchRecent(plan, after, limit + 1);
+      rows = recent.rows;
+      if (rows.length > limit || recent.lastExamined === null) return this.toPage(rows, limit, scope);
+      from = recent.lastExamined;
+    }
+    if (from) plan.common = allOf([plan.common, below(from)]);
+    rows = [...rows, ...(await this.fetch(plan, limit + 1 - rows.length))];
+    return this.toPage(rows, limit, scope);
+  }
+
+  /** Up to `limit` rows of the page and whether there are more (`rows` holds one more when there are). */
+  private async toPage(rows: PageRow[], limit: number, scope: AuditScope): Promise<TimelinePage> {
     const kept = rows.slice(0, limit);
     const last = kept.at(-1);
     return {
@@ -678,6 +703,25 @@ export class EventQueries {
    * The newest `limit` rows of a plan: each alternative's own walk, newest first, cut at `limit`,
    * then merged; only then are the page's events joined.
    */
+  /**
+   * The plan's rows among the newest `walk` rows after `after`, newest first, up to `limit`; and
+   * the last row the walk examined (null when it reached the oldest row: nothing is left below).
+   */
+  private async fetchRecent(plan: QueryPlan, after: { time: string; id: number } | null, limit: number): Promise<{ rows: PageRow[]; lastExamined: { time: string; id: number } | null }> {
+    const position = after ? sql<SqlBool>`(event_time, id) < (${after.time}, ${after.id})` : ALWAYS;
+    const matches = allOf([plan.common, ...(plan.branches ? [anyOf(plan.branches)] : [])]);
+    const { rows } = await sql<PageRow>`
+      SELECT e.*, ev.event_id, ev.source_id, ev.raw
+      FROM (SELECT * FROM (SELECT * FROM ct_entries WHERE ${position} ORDER BY event_time DESC, id DESC LIMIT ${this.walk}) AS recent
+        WHERE ${matches} ORDER BY event_time DESC, id DESC LIMIT ${limit}) AS e
+      JOIN ct_events ev ON ev.id = e.event_pk
+      ORDER BY e.event_time DESC, e.id DESC`.execute(this.db);
+    if (rows.length >= limit) return { rows, lastExamined: null };
+    const { rows: edge } = await sql<{ event_time: string; id: number | string }>`
+      SELECT event_time, id FROM ct_entries WHERE ${position} ORDER BY event_time DESC, id DESC LIMIT 1 OFFSET ${this.walk - 1}`.execute(this.db);
+    return { rows, lastExamined: edge[0] ? { time: edge[0].event_time, id: Number(edge[0].id) } : null };
+  }
+
   private async fetch(plan: QueryPlan, limit: number): Promise<PageRow[]> {
     const merged = eachAlternative(plan, (where) => sql`SELECT * FROM ct_entries WHERE ${where} ORDER BY event_time DESC, id DESC LIMIT ${limit}`);
     const { rows } = await sql<PageRow>`

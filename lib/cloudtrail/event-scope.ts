@@ -139,12 +139,34 @@ export function coversItemBranches(itemName: string): SqlCondition[] {
 
 
 /** Rows whose item or folder name starts with the prefix, and recursive reads of folders above it (disjoint). */
-export function underPathBranches(prefix: string): SqlCondition[] {
+export function underPathBranches(prefix: string, scope: AuditScope = FULL_SCOPE): SqlCondition[] {
   const above = ancestorsOf(folderOf(prefix)).filter((f) => f !== prefix);
   return [
-    sql<SqlBool>`(item_name >= ${prefix} AND item_name < ${prefixEnd(prefix)})`,
-    ...above.map((f) => sql<SqlBool>`(item_name = ${f} AND path_recursive = 1)`),
+    ...(pathMeetsScope(scope, prefix) ? [sql<SqlBool>`(item_name >= ${prefix} AND item_name < ${prefixEnd(prefix)})`] : []),
+    ...above.filter((f) => folderMeetsScope(scope, f)).map((f) => sql<SqlBool>`(item_name = ${f} AND path_recursive = 1)`),
   ];
+}
+
+/**
+ * Whether the scope may allow a name beginning with `prefix` (else a path's range is left out of
+ * its plan: walking it only to refuse every row cost an auditor 0.3 s at 3,000,000 events for a
+ * folder outside their grants). A store's allowed names lie in its ranges, when it has them.
+ */
+export function pathMeetsScope(scope: AuditScope, prefix: string): boolean {
+  if (scope.stores === 'all' || scope.includeUnmapped) return true;
+  return scope.stores.some(
+    (s) =>
+      s.namePattern === null ||
+      !s.ranges ||
+      s.ranges.prefixes.some((p) => p.startsWith(prefix) || prefix.startsWith(p)) ||
+      s.ranges.names.some((n) => n.startsWith(prefix)),
+  );
+}
+
+/** Whether the scope allows a folder's own rows in some store (scopeAllows over its stores). */
+function folderMeetsScope(scope: AuditScope, folder: string): boolean {
+  if (scope.stores === 'all' || scope.includeUnmapped) return true;
+  return scope.stores.some((s) => scopeAllows(scope, s.storeId, folder));
 }
 
 /** Alternatives as one condition. */
