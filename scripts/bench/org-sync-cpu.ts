@@ -14,7 +14,7 @@ import { InventorySync } from '@/lib/inventory/sync';
 import { SecretsManagerStore } from '@/lib/stores/secrets-manager';
 import { SsmStore } from '@/lib/stores/ssm';
 import type { InventoryWalkable } from '@/lib/stores/inventory-walk';
-import { argNumber } from './measure';
+import { argNumber, cpuSeconds } from './measure';
 import { DESCRIBE_RATE, LIST_SECRETS_RATE, organisationShape } from './inventory-shapes';
 
 async function startSimulator(args: string[]): Promise<{ url: string; child: ChildProcess }> {
@@ -61,12 +61,15 @@ async function main(): Promise<void> {
     const wallS = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const cpuS = (used.user + used.system) / 1e6;
+    const simulatorCpuS = cpuSeconds(sim.child.pid!);
     let items = 0;
+    let pages = 0;
     const failed: string[] = [];
     for (const store of stores) {
       const record = await db.index.syncRecord(store.id);
       if (!record?.synced_at || record.error_code) failed.push(`${store.id}: ${record?.error_message ?? 'never synced'}`);
       items += record?.items ?? 0;
+      pages += record?.pages ?? 0;
     }
     await sync.stop();
     await db.close();
@@ -79,6 +82,9 @@ async function main(): Promise<void> {
       floorS: shape.floorS,
       cpuS: Math.round(cpuS * 10) / 10,
       cpuUsPerItem: Math.round((cpuS * 1e6) / Math.max(1, items)),
+      // The simulator's CPU over its whole life (start-up included), and the calls the walks made.
+      simulatorCpuS: Math.round(simulatorCpuS * 10) / 10,
+      pages,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       failed,
     };
