@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../dialect';
 import type { AreaMigration } from '../migrate';
 import { NAME_ROLLUP_MIGRATION } from './cloudtrail-name-rollup';
+import { PRINCIPAL_NAMES_MIGRATION } from './cloudtrail-principal-names';
 
 // The CloudTrail event index (lib/cloudtrail/event-schema.ts describes the tables): DATA_DIR/
 // audit-events.db, or the "cloudtrail" schema of DATABASE_URL. The first migration creates with
@@ -165,4 +166,6 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
   },
   // The chart's counts by item folder for grants that cut by name (./cloudtrail-name-rollup.ts).
   '0005-name-rollup': NAME_ROLLUP_MIGRATION,
+  // An actor's rows by name, for an actor's chart under a path-limited grant (./cloudtrail-principal-names.ts).
+  '0006-principal-names': PRINCIPAL_NAMES_MIGRATION,
 };
