@@ -64,12 +64,16 @@ async function main(): Promise<void> {
     const simulatorCpuS = cpuSeconds(sim.child.pid!);
     let items = 0;
     let pages = 0;
+    let mostPages = 0;
+    let slowestWalkMs = 0;
     const failed: string[] = [];
     for (const store of stores) {
       const record = await db.index.syncRecord(store.id);
       if (!record?.synced_at || record.error_code) failed.push(`${store.id}: ${record?.error_message ?? 'never synced'}`);
       items += record?.items ?? 0;
       pages += record?.pages ?? 0;
+      mostPages = Math.max(mostPages, record?.pages ?? 0);
+      slowestWalkMs = Math.max(slowestWalkMs, record?.duration_ms ?? 0);
     }
     await sync.stop();
     await db.close();
@@ -85,6 +89,9 @@ async function main(): Promise<void> {
       // The simulator's CPU over its whole life (start-up included), and the calls the walks made.
       simulatorCpuS: Math.round(simulatorCpuS * 10) / 10,
       pages,
+      // A store's calls beyond its floor's (full pages) cost time at its rate whatever the CPU.
+      mostPagesOneStore: mostPages,
+      slowestWalkS: Math.round(slowestWalkMs / 100) / 10,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       failed,
     };
