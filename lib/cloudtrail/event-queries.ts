@@ -199,6 +199,8 @@ export function decodeCursor(raw: string): { time: string; id: number } {
   return { time: result.data[0], id: result.data[1] };
 }
 
+/** Lower case as LIKE (SQLite) and ILIKE over the "C" collation (PostgreSQL) fold it: ASCII letters only. */
+const asciiLower = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 /** The value reads, as a constant list in the SQL (the same text every time, so one cached plan). */
 const READ_LIST = sql.raw(`(${VALUE_READ_EVENTS.map((e) => `'${e}'`).join(', ')})`);
@@ -262,13 +264,28 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
     } else {
       const like = likeOperator(dialect);
       const pattern = likeContains(actor);
-      add(sql<SqlBool>`(actor_arn ${like} ${pattern} ESCAPE '\\' OR principal ${like} ${pattern} ESCAPE '\\')`);
-      if (actorPrincipals && actorPrincipals.length > MAX_BRANCHES) {
-        // A count's many principals (see MAX_CHART_PRINCIPALS): one IN list, each looked up in the principal index.
-        const named = actorPrincipals.filter((p) => p !== '');
-        const parts = [...(named.length ? [sql<SqlBool>`principal IN (${sql.join(named)})`] : []), ...(named.length < actorPrincipals.length ? [sql<SqlBool>`principal IS NULL`] : [])];
-        add(anyOf(parts));
-      } else if (actorPrincipals) groups.push(actorPrincipals.map((p) => (p === '' ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${p}`)));
+      const bySession = sql<SqlBool>`actor_arn ${like} ${pattern} ESCAPE '\\'`;
+      if (actorPrincipals === null) add(sql<SqlBool>`(${bySession} OR principal ${like} ${pattern} ESCAPE '\\')`);
+      else {
+        // A principal whose own ARN holds the text (as LIKE and ILIKE over "C" see it: ASCII case
+        // ignored) matches on every row of theirs, so those rows are counted from an index alone
+        // (ct_entries_principal_name); the others' rows only where the session's ARN holds it.
+        const text = asciiLower(actor);
+        const whole = actorPrincipals.filter((p) => p !== '' && asciiLower(p).includes(text));
+        const partly = actorPrincipals.filter((p) => !whole.includes(p));
+        const one = (p: string) => (p === '' ? sql<SqlBool>`principal IS NULL` : sql<SqlBool>`principal = ${p}`);
+        if (actorPrincipals.length > MAX_BRANCHES) {
+          // A count's many principals (see MAX_CHART_PRINCIPALS): IN lists, each principal looked up in an index.
+          const named = partly.filter((p) => p !== '');
+          add(
+            anyOf([
+              ...(whole.length ? [sql<SqlBool>`principal IN (${sql.join(whole)})`] : []),
+              ...(named.length ? [sql<SqlBool>`(principal IN (${sql.join(named)}) AND ${bySession})`] : []),
+              ...(partly.includes('') ? [sql<SqlBool>`(principal IS NULL AND ${bySession})`] : []),
+            ]),
+          );
+        } else groups.push([...whole.map(one), ...partly.map((p) => sql<SqlBool>`(${one(p)} AND ${bySession})`)]);
+      }
     }
   }
   if (filters.event?.length) add(sql<SqlBool>`${broad('event_name')} IN (${sql.join(filters.event)})`);

@@ -82,6 +82,11 @@ describe.each(DATABASES)('the name rollup (%s)', (kind) => {
   async function indexCounts(f: AuditFilters, scope: AuditScope): Promise<Record<string, { reads: number; writes: number }>> {
     const patternOnly: AuditScope = scope.stores === 'all' ? scope : { ...scope, stores: scope.stores.map(({ storeId, namePattern }) => ({ storeId, namePattern })) };
     const parts = [scopeSql(patternOnly, index.dialect)];
+    if (f.actor !== undefined) {
+      const like = sql.raw(index.dialect === 'postgres' ? 'ILIKE' : 'LIKE');
+      const pattern = `%${f.actor.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      parts.push(sql`(actor_arn ${like} ${pattern} ESCAPE '\\' OR principal ${like} ${pattern} ESCAPE '\\')`);
+    }
     if (f.event) parts.push(sql`event_name IN (${sql.join(f.event)})`);
     if (f.access) parts.push(sql`read_only = ${f.access === 'read' ? 1 : 0}`);
     if (f.store) parts.push(sql`store_id = ${f.store}`);
@@ -150,6 +155,26 @@ describe.each(DATABASES)('the name rollup (%s)', (kind) => {
     // And over every filter alone, with the whole index in range, for each shape.
     for (const [label, scope] of GRANTS) for (const make of FILTER_POOL) await expectChartEqualsIndex(`${label}, whole range`, make(() => 0.3), scope);
   }, 120_000);
+
+  it('charts an actor substring exactly under every grant shape, whether it names the principal, a session, or neither', async () => {
+    const texts = ['deploy', 'DEPLOY', 'i-0aaa', 'I-0AAA', 'alice', 'secretsmanager', '%', 'nobody'];
+    const check = async (label: string) => {
+      let nonEmpty = 0;
+      for (const [shape, scope] of GRANTS)
+        for (const actor of texts) for (const extra of [{}, { access: 'read' as const }]) if ((await expectChartEqualsIndex(`${label} ${actor} ${shape}`, { actor, ...extra }, scope)) > 0) nonEmpty++;
+      expect(nonEmpty).toBeGreaterThan(20);
+    };
+    await check('few principals:');
+    // Principals whose sessions (not their own ARNs) hold "deploy": over MAX_BRANCHES, the count takes IN lists.
+    const extra = Array.from({ length: 60 }, (_, i) => ({ principal: `arn:aws:iam::111122223333:role/extra-${i}`, actor_arn: `arn:aws:sts::111122223333:assumed-role/extra-${i}/deploy-s` }));
+    await index.db.insertInto('ct_actors').values(extra).execute();
+    await sql`INSERT INTO ct_entries (event_pk, event_time, event_source, event_name, read_only, principal, actor_arn, store_id, item_name)
+      SELECT event_pk, event_time, event_source, event_name, read_only, 'arn:aws:iam::111122223333:role/extra-1', CASE WHEN id % 2 = 0 THEN 'arn:aws:sts::111122223333:assumed-role/extra-1/deploy-s' ELSE 'arn:aws:sts::111122223333:assumed-role/extra-1/other' END, store_id, item_name
+      FROM ct_entries WHERE principal LIKE '%alice%'`.execute(index.db);
+    await catchUpRollup(index.db, index.dialect);
+    expect((await index.queries.principalsMatching('deploy', 1000))!.length).toBeGreaterThan(60);
+    await check('many principals:');
+  });
 
   it('gives an auditor of one folder none of the folder beside it', async () => {
     const web = scopeOf({ 'prod-params': ['/prod/web/**'] });
