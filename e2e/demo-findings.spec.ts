@@ -65,7 +65,7 @@ test.beforeAll(async ({ adminState, browser }, workerInfo) => {
         }
         return 'evaluated';
       },
-      { timeout: 240_000, intervals: [3_000] },
+      { timeout: 240_000, intervals: [1_000] },
     )
     .toBe('evaluated');
 

@@ -63,7 +63,7 @@ test.beforeAll(async ({ adminState }, workerInfo) => {
   // reader's 90 days before are too (up to 3 minutes at AWS's 2 calls a second).
   const baseline = `/api/v1/audit?actor=payments-api&item=${encodeURIComponent(DB_PASSWORD)}&to=${new Date(Date.now() - 80 * 86_400_000).toISOString().slice(0, 10)}`;
   await expect
-    .poll(async () => ((await (await api.get(baseline)).json()) as { entries: unknown[] }).entries.length, { timeout: 270_000, intervals: [5_000] })
+    .poll(async () => ((await (await api.get(baseline)).json()) as { entries: unknown[] }).entries.length, { timeout: 270_000, intervals: [1_000] })
     .toBeGreaterThan(0);
 });
 
@@ -146,7 +146,7 @@ test('a lead rotates a demo secret and sees the rotation in the simulated CloudT
         const answer = (await (await api.get(`/api/v1/audit?item=${encodeURIComponent(ROTATED)}&event=RotateSecret&actor=secrets-dashboard`)).json()) as { entries: { time: string }[] };
         return answer.entries.filter((e) => Date.now() - Date.parse(e.time) < 10 * 60_000).length;
       },
-      { timeout: 240_000, intervals: [5_000] },
+      { timeout: 240_000, intervals: [1_000] },
     )
     .toBeGreaterThan(0);
   await page.goto(`/items/sim-prod-secrets${ROTATED}`);
