@@ -35,12 +35,15 @@ test('sorts the table by a column, and the sort lives in the URL', async ({ page
   await page.goto('/browse/local/prod/payments/stripe');
   await page.getByRole('link', { name: 'Last changed' }).click();
   await expect(page).toHaveURL(/sort=changed&dir=asc/);
+  // The URL changes before the sorted rows stream in behind the page's shell: wait for the new table.
+  await expect(page.getByRole('columnheader', { name: /Last changed/ })).toHaveAttribute('aria-sort', 'ascending');
   const ascending = await page.locator('[data-testid=item-row] time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime')!)));
   expect(ascending.length).toBeGreaterThan(1);
   expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
 
   await page.getByRole('link', { name: /Last changed/ }).click();
   await expect(page).toHaveURL(/sort=changed&dir=desc/);
+  await expect(page.getByRole('columnheader', { name: /Last changed/ })).toHaveAttribute('aria-sort', 'descending');
   const descending = await page.locator('[data-testid=item-row] time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime')!)));
   expect(descending).toEqual([...ascending].reverse());
 

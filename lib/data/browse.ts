@@ -1,4 +1,5 @@
 import 'server-only';
+import { cache } from 'react';
 import { can, canListSubtree, listableNamePattern, listableNamePatternBelow, listableNameRanges } from '@/lib/auth/authorize';
 import { grantCoversStore } from '@/lib/auth/grants';
 import type { Principal } from '@/lib/auth/principal';
@@ -163,7 +164,8 @@ export async function getFolderShell(principal: Principal, storeId: string, path
   const access = await folderAccess(principal, storeId, path);
   if (!access) return null;
   const { store, pattern, nameRanges } = access;
-  const wholeStatus = await inventoryStatusOf(store);
+  // The header read every store's status for this render already (the store is one of the caller's: folderAccess).
+  const wholeStatus = (await wholeStatusesOfCallerStores(principal)).get(store.id) ?? (await inventoryStatusOf(store));
   const status = await statusCutFor(principal, store, wholeStatus);
   const base = { store: summary(store), status, path, ancestors: ancestorsOf(path) };
   if (!hasInventory(status)) return { ...base, folders: [], tree: [], listedItems: 0, pending: true };
@@ -303,11 +305,22 @@ export async function listItemsPage(
  */
 export async function listInventoryStatuses(principal: Principal, storeId?: string): Promise<InventoryStatus[]> {
   const stores = (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id)) && (!storeId || s.id === storeId));
-  // One query for all the stores' records (every page's header asks, for up to 80 stores), then each cut to the caller.
-  const statuses = await inventoryStatusesOf(stores);
+  const whole = storeId ? await inventoryStatusesOf(stores) : await wholeStatusesOfCallerStores(principal).then((m) => stores.map((s) => m.get(s.id)!));
   const now = new Date();
-  return Promise.all(stores.map((store, i) => statusCutFor(principal, store, statuses[i]!, now)));
+  return Promise.all(stores.map((store, i) => statusCutFor(principal, store, whole[i]!, now)));
 }
+
+/**
+ * The whole-store statuses of every store the caller holds a grant on, from one query (every page's
+ * header shows them, for up to 80 stores), read once per page render: React's cache is per request,
+ * and the principal is the request's one (getCurrentUser), so the header and the folder page share
+ * the read. Outside a render (route handlers, tests) each call reads anew.
+ */
+const wholeStatusesOfCallerStores = cache(async (principal: Principal): Promise<Map<string, InventoryStatus>> => {
+  const stores = (await getStores()).filter((s) => principal.grants.some((g) => grantCoversStore(g, s.id)));
+  const statuses = await inventoryStatusesOf(stores);
+  return new Map(stores.map((store, i) => [store.id, statuses[i]!]));
+});
 
 export interface ItemView {
   store: StoreSummary;
