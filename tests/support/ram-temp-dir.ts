@@ -25,7 +25,7 @@ export default function setup(): (() => void) | undefined {
     chmodSync(shared.__ramTempDir.dir, 0o1777);
     // tsx keeps its compile cache in os.tmpdir(): the CLIs the suites spawn keep using the one on disk,
     // warm from earlier runs, instead of compiling every script again in each run's new folder.
-    const tsxCache = `tsx-${userInfo().uid}`;
+    const tsxCache = `tsx-${process.geteuid ? process.geteuid() : userInfo().username}`; // as tsx names it
     mkdirSync(path.join(tmpdir(), tsxCache), { recursive: true, mode: 0o700 });
     symlinkSync(path.join(tmpdir(), tsxCache), path.join(shared.__ramTempDir.dir, tsxCache));
     // Forked workers and the CLIs they spawn inherit it; os.tmpdir() reads it on every call.
