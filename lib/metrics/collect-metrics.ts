@@ -34,7 +34,9 @@ export async function collectMetrics(maxItemSeries: number, now = new Date()): P
       pending: !summary || summary.pending,
       counts: summary?.counts ?? { 'rotation-failing': 0, overdue: 0, 'never-rotated': 0, 'due-soon': 0, fresh: 0 },
       syncAgeSeconds: status.live ? 0 : status.syncedAt ? Math.max(0, (now.getTime() - Date.parse(status.syncedAt)) / 1000) : null,
-      syncError: status.error !== null,
+      // A walk refused under some prefixes only completed: not a failure, but said on its own.
+      syncError: status.error !== null && !status.error.partial,
+      syncRefused: status.error?.partial === true,
     });
   }
 

@@ -12,6 +12,8 @@ export interface StoreMetrics {
   syncAgeSeconds: number | null;
   /** The last walk failed (the inventory served is older). */
   syncError: boolean;
+  /** The last walk completed except under name prefixes AWS refused (their items keep what the inventory had). */
+  syncRefused: boolean;
 }
 
 export interface ItemAgeMetric {

@@ -10,6 +10,7 @@ export const METRIC_NAMES = {
   items: 'secrets_dashboard_items',
   syncAge: 'secrets_dashboard_inventory_sync_age_seconds',
   syncError: 'secrets_dashboard_inventory_sync_error',
+  syncRefused: 'secrets_dashboard_inventory_sync_refused_prefixes',
   itemAge: 'secrets_dashboard_item_age_days',
   truncated: 'secrets_dashboard_item_series_truncated',
   findings: 'secrets_dashboard_findings',
@@ -32,6 +33,12 @@ export async function renderMetrics(data: MetricsData): Promise<{ contentType: s
   const syncError = new Gauge({
     name: METRIC_NAMES.syncError,
     help: '1 when the last inventory walk of the store failed (the last good inventory is served).',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
+  const syncRefused = new Gauge({
+    name: METRIC_NAMES.syncRefused,
+    help: '1 when the last inventory walk of the store completed except under name prefixes AWS refused (their items keep what the inventory had).',
     labelNames: ['store'] as const,
     registers: [registry],
   });
@@ -58,6 +65,7 @@ export async function renderMetrics(data: MetricsData): Promise<{ contentType: s
     if (!store.pending) for (const status of FRESHNESS_STATUSES) items.set({ store: store.storeId, status }, store.counts[status] ?? 0);
     syncAge.set({ store: store.storeId }, store.syncAgeSeconds ?? Number.POSITIVE_INFINITY);
     syncError.set({ store: store.storeId }, store.syncError ? 1 : 0);
+    syncRefused.set({ store: store.storeId }, store.syncRefused ? 1 : 0);
   }
   for (const item of data.items) itemAge.set({ store: item.storeId, name: item.name, status: item.status }, item.ageDays);
   truncated.set(data.truncated ? 1 : 0);

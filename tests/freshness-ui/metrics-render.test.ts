@@ -7,9 +7,9 @@ const counts = { 'rotation-failing': 1, overdue: 2, 'never-rotated': 3, 'due-soo
 
 const DATA: MetricsData = {
   stores: [
-    { storeId: 'local', pending: false, counts, syncAgeSeconds: 0, syncError: false },
-    { storeId: 'prod-params', pending: false, counts, syncAgeSeconds: 125.5, syncError: true },
-    { storeId: 'prod-secrets', pending: true, counts: { 'rotation-failing': 0, overdue: 0, 'never-rotated': 0, 'due-soon': 0, fresh: 0 }, syncAgeSeconds: null, syncError: false },
+    { storeId: 'local', pending: false, counts, syncAgeSeconds: 0, syncError: false, syncRefused: false },
+    { storeId: 'prod-params', pending: false, counts, syncAgeSeconds: 125.5, syncError: true, syncRefused: false },
+    { storeId: 'prod-secrets', pending: true, counts: { 'rotation-failing': 0, overdue: 0, 'never-rotated': 0, 'due-soon': 0, fresh: 0 }, syncAgeSeconds: null, syncError: false, syncRefused: true },
   ],
   items: [
     { storeId: 'local', name: '/prod/payments/stripe-key', status: 'rotation-failing', ageDays: 400 },
@@ -32,6 +32,8 @@ describe('/metrics text', () => {
     expect(body).toContain('secrets_dashboard_inventory_sync_age_seconds{store="prod-secrets"} +Inf');
     expect(body).toContain('secrets_dashboard_inventory_sync_error{store="prod-params"} 1');
     expect(body).toContain('secrets_dashboard_inventory_sync_error{store="local"} 0');
+    expect(body).toContain('secrets_dashboard_inventory_sync_refused_prefixes{store="prod-secrets"} 1');
+    expect(body).toContain('secrets_dashboard_inventory_sync_refused_prefixes{store="prod-params"} 0');
     expect(body).toContain('secrets_dashboard_item_age_days{store="local",name="/prod/payments/stripe-key",status="rotation-failing"} 400');
     expect(body).toContain('secrets_dashboard_item_series_truncated 1');
     expect(body.match(/^secrets_dashboard_item_age_days\{/gm)).toHaveLength(2);

@@ -14,6 +14,7 @@ import { inventoryDb } from '@/lib/inventory/inventory';
 import type { InventoryDb } from '@/lib/inventory/inventory-db';
 import type { InventoryStatus } from '@/lib/inventory/status-types';
 import { inventoryStatusOf } from '@/lib/inventory/store-status';
+import { collectMetrics } from '@/lib/metrics/collect-metrics';
 import { getStores } from '@/lib/stores/registry';
 import { toInventoryRow } from '@/lib/inventory/records';
 import { DATABASES } from '../support/databases';
@@ -48,6 +49,11 @@ async function walkRefused(db: InventoryDb, names: string[], refusedPrefixes: st
 
 const strip = (status: InventoryStatus) =>
   renderToStaticMarkup(createElement(InventoryStatusStrip, { status, canRefresh: false, refresh: async () => ({ ok: true as const, data: { state: 'started' as const } }) }));
+/** The store's /metrics flags: a failing sync, and a walk that completed except under refused prefixes. */
+const syncFlags = async () => {
+  const store = (await collectMetrics(0)).stores.find((s) => s.storeId === 'params');
+  return { syncError: store?.syncError, syncRefused: store?.syncRefused };
+};
 const summary = (status: InventoryStatus) => renderToStaticMarkup(createElement(SyncSummary, { statuses: [status] }));
 
 describe.each(DATABASES)('a walk refused under some prefixes only (%s)', (database) => {
@@ -79,6 +85,7 @@ describe.each(DATABASES)('a walk refused under some prefixes only (%s)', (databa
     expect(html).not.toMatch(/failed/);
     expect(summary(status)).not.toMatch(/failed/);
     expect(summary(status)).toContain('except under prefixes AWS refused: access-denied');
+    expect(await syncFlags()).toEqual({ syncError: false, syncRefused: true });
 
     const admin = await inventoryStatusFor(ADMIN, store!);
     expect(admin.error).toEqual(status.error);
@@ -108,10 +115,12 @@ describe.each(DATABASES)('a walk refused under some prefixes only (%s)', (databa
     expect(html).toContain('failed (access-denied)');
     expect(html).not.toContain('data-testid="sync-partial"');
     expect(summary(failed)).toContain('last sync failed: access-denied');
+    expect(await syncFlags()).toEqual({ syncError: true, syncRefused: false });
 
     await walkRefused(db, ['/a/one'], []);
     const healed = await inventoryStatusOf(store!);
     expect(healed.error).toBeNull();
     expect(strip(healed)).not.toContain('sync-partial');
+    expect(await syncFlags()).toEqual({ syncError: false, syncRefused: false });
   });
 });
