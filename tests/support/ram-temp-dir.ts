@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync, statfsSync, symlinkSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +9,9 @@ import path from 'node:path';
 // caller wins. The folder goes when the run ends, with whatever a suite left in it.
 
 const RAM_DISK = '/dev/shm';
+// What the suites write at most at once (the million-entry audit logs, a PostgreSQL cluster, SQLite
+// files of several workers) with room to spare: a container's default /dev/shm (64 MB) is left alone.
+const RAM_DISK_NEEDED_BYTES = 4 * 2 ** 30;
 // Every project of vitest.config.mts runs this set-up: the first makes the folder, the last teardown removes it.
 const shared = globalThis as { __ramTempDir?: { dir: string; projects: number } };
 
@@ -17,6 +20,8 @@ export default function setup(): (() => void) | undefined {
     if (process.env.TMPDIR || process.platform !== 'linux') return undefined;
     try {
       accessSync(RAM_DISK, constants.W_OK);
+      const { bavail, bsize } = statfsSync(RAM_DISK);
+      if (bavail * bsize < RAM_DISK_NEEDED_BYTES) return undefined;
     } catch {
       return undefined;
     }
