@@ -58,8 +58,10 @@ describe.each(DATABASES)("a path's pages (%s)", (kind) => {
   async function plainIds(filters: AuditFilters, scope: AuditScope): Promise<number[]> {
     const patternOnly: AuditScope = scope.stores === 'all' ? scope : { ...scope, stores: scope.stores.map(({ storeId, namePattern }) => ({ storeId, namePattern })) };
     const access = filters.access ? sql`AND read_only = ${filters.access === 'read' ? 1 : 0}` : sql``;
+    const like = sql.raw(index.dialect === 'postgres' ? 'ILIKE' : 'LIKE');
+    const actor = filters.actor ? sql`AND (actor_arn ${like} ${`%${filters.actor}%`} OR principal ${like} ${`%${filters.actor}%`})` : sql``;
     const { rows } = await sql<{ id: number | string }>`
-      SELECT id FROM ct_entries WHERE ${scopeSql(patternOnly, index.dialect)} AND ${anyOf(underPathBranches(filters.path!))} ${access}
+      SELECT id FROM ct_entries WHERE ${scopeSql(patternOnly, index.dialect)} AND ${anyOf(underPathBranches(filters.path!))} ${access} ${actor}
       ORDER BY event_time DESC, id DESC`.execute(index.db);
     return rows.map((r) => Number(r.id));
   }
@@ -68,7 +70,7 @@ describe.each(DATABASES)("a path's pages (%s)", (kind) => {
     let nonEmpty = 0;
     for (const [label, scope] of SCOPES) {
       for (const path of PATHS) {
-        for (const filters of [{ path }, { path, access: 'write' as const }]) {
+        for (const filters of [{ path }, { path, access: 'write' as const }, { path, actor: 'DEPLOY' }]) {
           const want = await plainIds(filters, scope);
           if (want.length > 0) nonEmpty++;
           for (const walk of [0, 3, 40, 5000]) expect(await pageAll(new EventQueries(index.db, walk), filters, scope), `${JSON.stringify(filters)} in ${label}, walk ${walk}`).toEqual(want);
