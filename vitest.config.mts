@@ -10,7 +10,7 @@ import { SlowestFirstSequencer } from './tests/support/slowest-first-sequencer';
  * for a limit of 40 in 1 of 3 runs beside a CPU-bound file, none in runs alone. They run after the
  * rest, one at a time.
  */
-export const RATE_MEASURING_FILES = ['tests/inventory/sync.test.ts', 'tests/inventory/sync-secrets-manager.test.ts'];
+export const RATE_MEASURING_FILES = ['tests/inventory/sync-rates.test.ts', 'tests/inventory/sync-secrets-manager.test.ts'];
 
 export default defineConfig({
   resolve: {

@@ -10,7 +10,7 @@ const KNOWN_DURATION_MS: Record<string, number> = {
   'tests/inventory/ssm-walk.test.ts': 63_000,
   'tests/consumers/consumers-demo.test.ts': 50_000,
   'tests/audit/verify-million.test.ts': 48_000,
-  'tests/inventory/sync.test.ts': 48_000,
+  'tests/inventory/sync.test.ts': 32_000,
   'tests/findings/findings-demo.test.ts': 47_000,
   'tests/cloudtrail/sync-lookup.test.ts': 36_000,
   'tests/audit/audit-verify.test.ts': 26_000,
