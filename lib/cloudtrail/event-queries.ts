@@ -431,7 +431,8 @@ export class EventQueries {
       // sorted (all of a team's folder, 300 ms at 3,000,000 events). When they are common among
       // the newest rows, those are all a page takes; only when they are not does the page go on
       // by the path's index, from where this walk stopped.
-      const recent = await this.fetchRecent(plan, after, limit + 1);
+      // A path holding 1 % of the newest rows fills a page from them; a short page walks fewer.
+      const recent = await this.fetchRecent(plan, after, limit + 1, Math.min(this.walk, (limit + 1) * 100));
       rows = recent.rows;
       if (rows.length > limit || recent.lastExamined === null) return this.toPage(rows, limit, scope);
       from = recent.lastExamined;
@@ -726,18 +727,23 @@ export class EventQueries {
    * The plan's rows among the newest `walk` rows after `after`, newest first, up to `limit`; and
    * the last row the walk examined (null when it reached the oldest row: nothing is left below).
    */
-  private async fetchRecent(plan: QueryPlan, after: { time: string; id: number } | null, limit: number): Promise<{ rows: PageRow[]; lastExamined: { time: string; id: number } | null }> {
+  private async fetchRecent(
+    plan: QueryPlan,
+    after: { time: string; id: number } | null,
+    limit: number,
+    walk: number,
+  ): Promise<{ rows: PageRow[]; lastExamined: { time: string; id: number } | null }> {
     const position = after ? sql<SqlBool>`(event_time, id) < (${after.time}, ${after.id})` : ALWAYS;
     const matches = allOf([plan.common, ...(plan.branches ? [anyOf(plan.branches)] : [])]);
     const { rows } = await sql<PageRow>`
       SELECT e.*, ev.event_id, ev.source_id, ev.raw
-      FROM (SELECT * FROM (SELECT * FROM ct_entries WHERE ${position} ORDER BY event_time DESC, id DESC LIMIT ${this.walk}) AS recent
+      FROM (SELECT * FROM (SELECT * FROM ct_entries WHERE ${position} ORDER BY event_time DESC, id DESC LIMIT ${walk}) AS recent
         WHERE ${matches} ORDER BY event_time DESC, id DESC LIMIT ${limit}) AS e
       JOIN ct_events ev ON ev.id = e.event_pk
       ORDER BY e.event_time DESC, e.id DESC`.execute(this.db);
     if (rows.length >= limit) return { rows, lastExamined: null };
     const { rows: edge } = await sql<{ event_time: string; id: number | string }>`
-      SELECT event_time, id FROM ct_entries WHERE ${position} ORDER BY event_time DESC, id DESC LIMIT 1 OFFSET ${this.walk - 1}`.execute(this.db);
+      SELECT event_time, id FROM ct_entries WHERE ${position} ORDER BY event_time DESC, id DESC LIMIT 1 OFFSET ${walk - 1}`.execute(this.db);
     return { rows, lastExamined: edge[0] ? { time: edge[0].event_time, id: Number(edge[0].id) } : null };
   }
 
