@@ -1,7 +1,7 @@
 import 'server-only';
 import path from 'node:path';
 import { openPostgresArea, openSqliteArea } from '@/lib/db/area-db';
-import { CompiledQuery, Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql, type QueryResult, type RawBuilder } from 'kysely';
 import { migrateArea } from '@/lib/db/migrate';
 import { INVENTORY_MIGRATIONS } from '@/lib/db/migrations/inventory';
 import { dialectOf } from '@/lib/db/dialect';
@@ -156,18 +156,29 @@ export class InventoryDb {
     const updatable = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name' && !(keepTags && (c === 'tags' || c === 'tag_text')));
     // Items under a prefix AWS refused to list were not seen, not deleted: they stay as they were.
     const kept = (refused?.prefixes ?? []).map((prefix) => sql` AND substr(name, 1, ${prefix.length}) <> ${prefix}`);
+    // better-sqlite3 runs each statement on Node's one thread: SQLite's swap goes in name ranges,
+    // yielding between them, so pages are served meanwhile (from the reader connection; see
+    // openSqliteArea). Still one transaction: other connections see the old inventory until COMMIT.
+    const chunked = dialectOf(this.db) === 'sqlite';
     const result = await this.db.transaction().execute(async (trx) => {
-      const deleted = await sql`DELETE FROM inv_items WHERE store_id = ${storeId}
-        AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)${sql.join(kept, sql``)}`.execute(trx);
+      const deleted = await inNameRanges(trx, 'inv_items', storeId, chunked, (range) =>
+        sql`DELETE FROM inv_items WHERE store_id = ${storeId}
+        AND NOT EXISTS (SELECT 1 FROM inv_staging s WHERE s.store_id = inv_items.store_id AND s.name = inv_items.name)${sql.join(kept, sql``)}${range}`.execute(trx),
+      );
       const before = await countItems(trx, storeId);
       // New rows get ids in name order on both dialects (search reads candidates in id order); SQLite
-      // reads staging in that order anyway. The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-      const upserted = await sql`INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ${storeId} ORDER BY name
+      // reads staging in that order anyway, and its ranges follow one another in name order. The
+      // WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+      const upserted = await inNameRanges(trx, 'inv_staging', storeId, chunked, (range) =>
+        sql`INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ${storeId}${range} ORDER BY name
         ON CONFLICT (store_id, name) DO UPDATE SET ${sql.raw(updatable.map((c) => `${c} = excluded.${c}`).join(', '))}
-        WHERE inv_items.fingerprint != excluded.fingerprint`.execute(trx);
+        WHERE inv_items.fingerprint != excluded.fingerprint`.execute(trx),
+      );
       const after = await countItems(trx, storeId);
+      if (chunked) await yieldToEventLoop();
       await rebuildFolders(trx, storeId);
-      await trx.deleteFrom('inv_staging').where('store_id', '=', storeId).execute();
+      if (chunked) await yieldToEventLoop();
+      await inNameRanges(trx, 'inv_staging', storeId, chunked, (range) => sql`DELETE FROM inv_staging WHERE store_id = ${storeId}${range}`.execute(trx));
       const syncedAt = await nextSyncedAt(trx, storeId);
       const record = {
         synced_at: syncedAt,
@@ -190,7 +201,7 @@ export class InventoryDb {
         .onConflict((oc) => oc.column('store_id').doUpdateSet(record))
         .execute();
       const added = after - before;
-      return { added, changed: Number(upserted.numAffectedRows ?? 0) - added, deleted: Number(deleted.numAffectedRows ?? 0) };
+      return { added, changed: upserted - added, deleted };
     });
     this.pendingCounts.delete(storeId);
     await this.refreshPlannerStatistics(result);
@@ -282,6 +293,39 @@ async function nextSyncedAt(db: Db, storeId: string): Promise<string> {
   const last = await db.selectFrom('inv_sync').select('synced_at').where('store_id', '=', storeId).executeTakeFirst();
   const lastMs = last?.synced_at ? Date.parse(last.synced_at) : Number.NaN;
   return new Date(Number.isNaN(lastMs) ? Date.now() : Math.max(Date.now(), lastMs + 1)).toISOString();
+}
+
+/** Rows of a store's part of the swap per statement on SQLite (about 25 ms of the thread each at 20,000 items). */
+const SWAP_CHUNK_ROWS = 2_000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `statement` over a store's rows of `table`, in ranges of SWAP_CHUNK_ROWS names yielding to
+ * the event loop between them when `chunked`, else once over all of them (`range` is then empty).
+ * `range` is SQL to append to the statement's WHERE (it names the column `name` unqualified);
+ * each range's upper bound is read before its statement runs, so a statement that deletes rows of
+ * its range leaves the next ranges' bounds as they were. Answers the rows affected, added up.
+ */
+async function inNameRanges(
+  trx: Db,
+  table: 'inv_items' | 'inv_staging',
+  storeId: string,
+  chunked: boolean,
+  statement: (range: RawBuilder<unknown>) => Promise<QueryResult<unknown>>,
+): Promise<number> {
+  if (!chunked) return Number((await statement(sql``)).numAffectedRows ?? 0);
+  let affected = 0;
+  let after: string | null = null;
+  for (;;) {
+    const lower: RawBuilder<unknown> = after === null ? sql`` : sql` AND name > ${after}`;
+    const bound: QueryResult<{ name: string }> = await sql<{ name: string }>`SELECT name FROM ${sql.table(table)} WHERE store_id = ${storeId}${lower} ORDER BY name LIMIT 1 OFFSET ${SWAP_CHUNK_ROWS - 1}`.execute(trx);
+    const upTo: string | undefined = bound.rows[0]?.name;
+    affected += Number((await statement(upTo === undefined ? lower : sql`${lower} AND name <= ${upTo}`)).numAffectedRows ?? 0);
+    if (upTo === undefined) return affected;
+    after = upTo;
+    await yieldToEventLoop();
+  }
 }
 
 async function countItems(db: Db, storeId: string): Promise<number> {

@@ -94,8 +94,10 @@ describe.each(DATABASES)('40 stores walking at once (%s, a pool of 2 on PostgreS
       syncs.push(sync);
       sync.start();
       await Promise.all(stores.map((s) => sync.idle(s.id)));
-      // PostgreSQL writes over a pool (the bound is reached, never passed); SQLite's one connection writes one at a time.
-      expect(mostWriting).toBe(kind === 'postgres' ? 3 : 1);
+      // PostgreSQL writes over a pool (the bound is reached, never passed); on SQLite's one connection pages
+      // written while a swap yields between its chunks wait for it, within the same bound.
+      if (kind === 'postgres') expect(mostWriting).toBe(3);
+      else expect(mostWriting).toBeLessThanOrEqual(3);
       expect(mostHeld).toBe(6);
       const records = await Promise.all(stores.map(async (s) => ({ id: s.id, record: await db.index.syncRecord(s.id) })));
       const failed = records.filter((r) => r.record?.error_code || !r.record?.synced_at).map((r) => `${r.id}: ${r.record?.error_message ?? 'never synced'}`);
