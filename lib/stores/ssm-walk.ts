@@ -15,8 +15,10 @@ import type { ParameterStringFilter } from '@aws-sdk/client-ssm';
 // either some x or starts with exactly one of those x+c, whatever order AWS answers in, so the
 // children cover the parent exactly; the seen names only decide where the cut is. The new prefixes
 // are spread over the children (hot ones, those the seen names fall in, first, one per child), up to
-// 50 a filter; most are empty and cost nothing but a value in a filter. The children re-read what the
-// parent read before it split; pages carry identities (the parameter's name), so the sync counts
+// 50 a filter; most are empty and cost nothing but a value in a filter. The whole store splits into
+// a few chains only (its first pages show where it starts, not where it is big: in an organisation's
+// store all of /scale/ lies after /bulk/), and those split again after their own first page. The
+// children re-read what the parent read before it split; pages carry identities (the parameter's name), so the sync counts
 // every parameter once, and a looser match on AWS's side (e.g. a leading '/' ignored) could only
 // make chains overlap, never miss a parameter.
 //
@@ -38,6 +40,8 @@ export const PAGES_BEFORE_SPLIT = 1;
 export const LATE_SPLIT_UNTIL = 3;
 /** Most chains one split makes (filters of 50 values and the exact names). */
 export const MAX_SPLIT_CHAINS = 32;
+/** Most chains the whole store's split makes. */
+export const ROOT_SPLIT_CHAINS = 4;
 /** Nodes below a prefix a split expands at most (each costs 65 values in the children's filters). */
 const DEPTHS = [24, 12, 6, 3, 1, 0];
 
@@ -62,6 +66,8 @@ export interface SsmWalkToken extends SsmChain {
   d?: true;
   /** Made by narrowing a refused chain down, not by a split: it splits after its first page, as the whole store would. */
   r?: true;
+  /** Splits that made this chain. */
+  g?: number;
 }
 
 export function encodeSsmWalkToken(token: SsmWalkToken): string {
@@ -72,7 +78,7 @@ export function decodeSsmWalkToken(raw: string | undefined): SsmWalkToken {
   if (raw === undefined) return { k: 0 };
   const parsed = JSON.parse(raw) as SsmWalkToken;
   const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
-  if (typeof parsed !== 'object' || parsed === null || typeof parsed.k !== 'number' || !strings(parsed.b) || !strings(parsed.e) || !strings(parsed.s))
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.k !== 'number' || !strings(parsed.b) || !strings(parsed.e) || !strings(parsed.s) || (parsed.g !== undefined && typeof parsed.g !== 'number'))
     throw new Error('malformed inventory walk token');
   return parsed;
 }
@@ -104,6 +110,10 @@ export function wantsSplit(chain: SsmWalkToken, pagesRead: number, hints: { fork
   if (hints.forkRoom < 2 || chain.e || chain.x) return false;
   if (isRoot(chain)) return pagesRead === ROOT_PAGES_BEFORE_SPLIT;
   if (chain.r && pagesRead === PAGES_BEFORE_SPLIT) return true;
+  // A chain of the whole store's split splits after its first page while the walk has room: the
+  // store's first pages show only where it starts (in name order), so a big part of the rest may
+  // sit in one of these chains (in the organisation's stores, all of /scale/ after /bulk/).
+  if (chain.g === 1 && pagesRead === PAGES_BEFORE_SPLIT) return true;
   return hints.idle === true && pagesRead >= PAGES_BEFORE_SPLIT && pagesRead <= LATE_SPLIT_UNTIL;
 }
 
@@ -179,7 +189,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * `room` chains that cover it exactly; null when it cannot (no seen name to split at, or no room).
  */
 export function splitChain(values: readonly string[] | undefined, seen: readonly string[], room: number): ChainSplit | null {
-  const limit = Math.min(room, MAX_SPLIT_CHAINS);
+  // The whole store splits into a few chains that split again on their first page (each then sees its own names).
+  const limit = Math.min(room, values === undefined ? ROOT_SPLIT_CHAINS : MAX_SPLIT_CHAINS);
   for (const depth of DEPTHS) {
     const { leaves, exact, expanded } = expand(values ?? [''], seen, depth);
     if (!expanded) return null;
@@ -198,8 +209,23 @@ export function splitChain(values: readonly string[] | undefined, seen: readonly
       next++;
     };
     for (const leaf of hot) place(leaf.value);
-    // The rest round-robin in order: neighbouring prefixes (team2, team3, …) land in different chains.
-    for (const leaf of leaves) if (leaf.weight === 0) place(leaf.value);
+    // Prefixes none of the seen names fall in, after the last seen name: if AWS answers in name order
+    // (the simulator does; AWS documents no order) the rest of the chain lies there, so they go to the
+    // chains without a hot prefix (round-robin, neighbours apart), and the ones before it (likely
+    // empty) fill the rest. Only the cost depends on this; the cover is exact in any order.
+    const last = seen.reduce((a, b) => (b > a ? b : a), '');
+    const coldChains = count - Math.min(hot.length, count);
+    let turn = 0;
+    for (const leaf of leaves) {
+      if (leaf.weight > 0 || !(leaf.value > last)) continue;
+      const open = Array.from({ length: coldChains }, (_, i) => hot.length + ((turn + i) % coldChains)).find((i) => prefixes[i]!.length < MAX_FILTER_VALUES);
+      if (open === undefined) place(leaf.value);
+      else {
+        prefixes[open]!.push(leaf.value);
+        turn = open - hot.length + 1;
+      }
+    }
+    for (const leaf of leaves) if (leaf.weight === 0 && !(leaf.value > last)) place(leaf.value);
     return { prefixes: prefixes.filter((chain) => chain.length > 0), exact: chunks(exact, MAX_FILTER_VALUES) };
   }
   return null;

@@ -150,13 +150,13 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
     let never = token.x;
     if (seen && !small && wantsSplit(token, pagesRead, { forkRoom, idle: hints?.idle })) {
       const split = splitChain(token.b, seen, forkRoom);
-      if (split) return { ...page, forks: [...split.prefixes.map((b) => ({ b, k: 0 })), ...split.exact.map((e) => ({ e, k: 0 }))].map(encodeSsmWalkToken) };
+      if (split) return { ...page, forks: [...split.prefixes.map((b) => ({ b, k: 0, g: (token.g ?? 0) + 1 })), ...split.exact.map((e) => ({ e, k: 0 }))].map(encodeSsmWalkToken) };
       never = true;
     }
     const keep = seen && !never ? { s: seen } : {};
     return {
       ...page,
-      nextToken: encodeSsmWalkToken({ ...chainOf(token), t: next, k: pagesRead, ...keep, ...(never ? { x: true as const } : {}), ...(token.r ? { r: true as const } : {}) }),
+      nextToken: encodeSsmWalkToken({ ...chainOf(token), t: next, k: pagesRead, ...keep, ...(never ? { x: true as const } : {}), ...(token.r ? { r: true as const } : {}), ...(token.g ? { g: token.g } : {}) }),
     };
   }
 

@@ -5,7 +5,8 @@ import { startSimulatedAws, type ParameterInput, type SimulatedAws, type Simulat
 import { InventoryDb } from '@/lib/inventory/inventory-db';
 import { InventorySync } from '@/lib/inventory/sync';
 import { SsmStore } from '@/lib/stores/ssm';
-import { afterRefusal, descend, MAX_FILTER_VALUES, PARAMETER_NAME_CHARACTERS, splitChain } from '@/lib/stores/ssm-walk';
+import { afterRefusal, descend, MAX_FILTER_VALUES, PARAMETER_NAME_CHARACTERS, ROOT_SPLIT_CHAINS, splitChain } from '@/lib/stores/ssm-walk';
+import { modelWalk, WALK_SHAPES } from '@/scripts/bench/ssm-walk-calls';
 import { checkItemName } from '@/lib/validations/item-name';
 import { makeTempDir } from '../support/temp-dir';
 import { useSyncHarness } from './support/sync-harness';
@@ -188,6 +189,21 @@ describe('a Parameter Store walk split into chains', () => {
     }
   }, 150_000);
 
+  it('walks an organisation\'s store near the rate floor at 10 calls/s and 150 ms a call (calls and time counted in virtual time)', async () => {
+    // The sync's scheduling replayed in virtual time (scripts/bench/ssm-walk-calls.ts), each page
+    // the real SsmStore's against the simulator: the counts do not depend on the machine's load.
+    // Before the whole store split into a few chains, all of /scale/ (300 pages) was one chain
+    // (51.9-52.4 s, 1.31x the floor); the 25,000 shapes stay near one call a page.
+    for (const [shape, count] of [['org', 20_000], ['hierarchy', 25_000], ['flat', 25_000]] as const) {
+      const walk = await modelWalk(WALK_SHAPES[shape]!(count), { rate: 10, latencyMs: 150 });
+      const pages = Math.ceil(count / 50);
+      expect(walk.items, shape).toBe(count);
+      expect(walk.calls, shape).toBeLessThanOrEqual(pages * 1.1);
+      expect(walk.seconds / (pages / 10), shape).toBeLessThan(1.2);
+      expect(walk.maxOpenChains, shape).toBeGreaterThan(2);
+    }
+  }, 90_000);
+
   it('costs one call a page for a store of up to three pages', async () => {
     for (const count of [1, 49, 150]) {
       const sim = await startSimulatedAws({ ssm: [{ pattern: 'hierarchy', count }], latencyMs: 2, quotas: UNLIMITED });
@@ -238,7 +254,7 @@ describe('splitting a Parameter Store chain', () => {
 
   it('spreads the prefixes the seen names fall in over different chains', () => {
     const seen = Array.from({ length: 150 }, (_, i) => `/scale/team1/svc${1 + Math.floor(i / 148) * 9}/key${i}`);
-    const split = splitChain(undefined, seen, 31)!;
+    const split = splitChain(['/'], seen, 31)!;
     expect(split.prefixes.length).toBeGreaterThan(2);
     const withHot = split.prefixes.filter((values) => values.includes('/scale/team1/svc1/') || values.includes('/scale/team1/svc10'));
     expect(withHot).toHaveLength(2);
@@ -247,7 +263,19 @@ describe('splitting a Parameter Store chain', () => {
     expect(chainOf('/scale/team2')).not.toBe(chainOf('/scale/team3'));
     expect(split.exact.flat()).toContain('/scale/team1');
     // No room for a split: none.
-    expect(splitChain(undefined, seen, 1)).toBeNull();
+    expect(splitChain(['/'], seen, 1)).toBeNull();
+  });
+
+  it('splits the whole store into a few chains, the prefixes after the seen names apart from them', () => {
+    // The store's first pages in name order: all under /bulk/ (then /scale/, never seen yet).
+    const seen = Array.from({ length: 150 }, (_, i) => `/bulk/item-${String(i + 1).padStart(6, '0')}`);
+    const split = splitChain(undefined, seen, 31)!;
+    expect(split.prefixes.length + split.exact.length).toBeLessThanOrEqual(ROOT_SPLIT_CHAINS);
+    const chainOf = (v: string) => split.prefixes.findIndex((values) => values.includes(v));
+    expect(chainOf('/s')).toBeGreaterThanOrEqual(0);
+    expect(chainOf('/s')).not.toBe(chainOf('/b'));
+    // Likely empty prefixes before the seen names go with the hot one.
+    expect(chainOf('/a')).toBe(chainOf('/b'));
   });
 
   it('narrows a refused chain down: halves, then the exact name, then one character deeper', () => {
