@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../dialect';
 import type { AreaMigration } from '../migrate';
 import { NAME_ROLLUP_MIGRATION } from './cloudtrail-name-rollup';
+import { IP_NAMES_MIGRATION } from './cloudtrail-ip-names';
 import { PRINCIPAL_NAMES_MIGRATION } from './cloudtrail-principal-names';
 
 // The CloudTrail event index (lib/cloudtrail/event-schema.ts describes the tables): DATA_DIR/
@@ -168,4 +169,6 @@ export const CLOUDTRAIL_MIGRATIONS: Record<string, AreaMigration> = {
   '0005-name-rollup': NAME_ROLLUP_MIGRATION,
   // An actor's rows by name, for an actor's chart under a path-limited grant (./cloudtrail-principal-names.ts).
   '0006-principal-names': PRINCIPAL_NAMES_MIGRATION,
+  // One address's rows by name, for an address's chart (./cloudtrail-ip-names.ts).
+  '0007-ip-names': IP_NAMES_MIGRATION,
 };
