@@ -1,4 +1,4 @@
-// node --conditions=react-server --import tsx scripts/bench/ssm-walk-calls.ts [org|hierarchy|flat] [COUNT]
+// node --conditions=react-server --import tsx scripts/bench/ssm-walk-calls.ts [org|hierarchy|flat] [COUNT] [LATENCY_MS,…] [--real]
 // The DescribeParameters calls of one cold Parameter Store walk, counted deterministically: the
 // sync's scheduling (lib/inventory/sync.ts: chains wanted from rate x call time, fork room, idle
 // hint, the rate limiter's slots and one-second window, slots to the chain that has read most) is
@@ -9,6 +9,11 @@
 import { startSimulatedAws, type SimulatedAwsOptions } from '@/simulator/simulated-aws';
 import { SsmStore } from '@/lib/stores/ssm';
 import type { InventoryPage } from '@/lib/stores/inventory-walk';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InventoryDb } from '@/lib/inventory/inventory-db';
+import { InventorySync } from '@/lib/inventory/sync';
 
 export interface WalkModel {
   /** DescribeParameters calls per second (the store's configured rate). */
@@ -132,6 +137,29 @@ async function replay(store: SsmStore, { rate, latencyMs }: WalkModel): Promise<
   return result;
 }
 
+/** The same walk for real: the sync against the simulator with its latency, in wall time (noisy on a loaded machine). */
+export async function realWalk(options: SimulatedAwsOptions, { rate, latencyMs }: WalkModel): Promise<{ calls: number; seconds: number; items: number; chains: number }> {
+  const sim = await startSimulatedAws({ ...options, latencyMs, quotas: { 'ssm:DescribeParameters': null } });
+  const dir = mkdtempSync(path.join(tmpdir(), 'ssm-walk-calls-'));
+  try {
+    const db = await InventoryDb.open(dir);
+    const store = SsmStore.fromConfig({ id: 'params', region: 'us-east-1', endpoint: sim.url });
+    const sync = new InventorySync(db, [store], { intervalMs: 3_600_000, rates: { params: { DescribeParameters: rate } }, fetchTags: false });
+    const started = performance.now();
+    sync.request('params');
+    await sync.idle('params');
+    const seconds = (performance.now() - started) / 1000;
+    const items = await db.index.countStore('params');
+    const chains = sync.lastWalk('params')?.chains ?? 0;
+    await sync.stop();
+    await db.close();
+    return { calls: sim.stats().operations['ssm:DescribeParameters']!.calls, seconds, items, chains };
+  } finally {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const WALK_SHAPES: Record<string, (count: number) => SimulatedAwsOptions> = {
   /** One account and region of the organisation (scripts/bench/inventory-shapes.ts): 3/4 under /scale/, 1/4 under /bulk/. */
   org: (count) => ({ ssm: [{ pattern: 'hierarchy', count: count - Math.floor(count / 4) }, { pattern: 'flat:bulk', count: Math.floor(count / 4) }] }),
@@ -148,6 +176,11 @@ async function main(): Promise<void> {
     const pages = Math.ceil(count / 50);
     const latencies = process.argv[4] ? process.argv[4].split(',').map(Number) : [150];
     for (const model of latencies.map((latencyMs) => ({ rate: 10, latencyMs }))) {
+      if (process.argv.includes('--real')) {
+        const real = await realWalk(WALK_SHAPES[shape]!(count), model);
+        console.log(JSON.stringify({ shape, count, ...model, real: true, ...real, pages, timesFloor: Math.round((real.seconds / (pages / model.rate)) * 100) / 100 }));
+        continue;
+      }
       const walk = await modelWalk(WALK_SHAPES[shape]!(count), model);
       console.log(
         JSON.stringify({ shape, count, ...model, ...walk, pages, callsPerPage: Math.round((walk.calls / pages) * 1000) / 1000, floorS: pages / model.rate, timesFloor: Math.round((walk.seconds / (pages / model.rate)) * 100) / 100 }),
