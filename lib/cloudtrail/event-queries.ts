@@ -257,6 +257,12 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
     scopeAsBranches && dialect === 'sqlite' && ((reach.stores !== 'all' && reach.stores.some((s) => s.namePattern !== null)) || filters.path !== undefined) &&
     filters.actor === undefined && filters.ip === undefined && filters.item === undefined;
   const broad = (column: string) => sql.raw(byName ? `+${column}` : column);
+  // A count of an actor's or an address's rows: the indexes by (principal or address, item name)
+  // carry what it counts, where the time-ordered ones send every row to the table (SQLite took
+  // those for the time range a chart always has: 0.9-1.3 s for an actor substring at 3,000,000
+  // events against 0.3 s from the index alone), so the time range is no way in there.
+  const countsBy = scopeAsBranches && dialect === 'sqlite' && filters.item === undefined && (filters.actor !== undefined || filters.ip !== undefined);
+  const time = sql.raw(byName || countsBy ? '+event_time' : 'event_time');
   if (filters.actor !== undefined) {
     const actor = filters.actor;
     if (filters.actorMatch === 'exact') {
@@ -294,8 +300,8 @@ export function planOf(filters: AuditFilters, scope: AuditScope, dialect: Dialec
   if (filters.path !== undefined) groups.push(underPathBranches(filters.path, reach));
   if (filters.store !== undefined) add(sql<SqlBool>`${broad('store_id')} = ${filters.store}`);
   if (filters.ip !== undefined) add(sql<SqlBool>`source_ip = ${filters.ip}`);
-  if (filters.from !== undefined) add(sql<SqlBool>`${broad('event_time')} >= ${filters.from}`);
-  if (filters.to !== undefined) add(sql<SqlBool>`${broad('event_time')} <= ${filters.to}`);
+  if (filters.from !== undefined) add(sql<SqlBool>`${time} >= ${filters.from}`);
+  if (filters.to !== undefined) add(sql<SqlBool>`${time} <= ${filters.to}`);
   if (filters.error !== undefined) add(sql<SqlBool>`${broad('error_code')} = ${filters.error}`);
   else if (filters.outcome === 'success') add(sql<SqlBool>`error_code IS NULL`);
   else if (filters.outcome === 'error') add(sql<SqlBool>`${broad('error_code')} IS NOT NULL`);
