@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import path from 'node:path';
 import { Kysely } from 'kysely';
 import { checkPostgres, postgresDb } from './postgres';
 import { sqliteDialect } from './sqlite-dialect';
-import { openSqliteFile } from './sqlite-file';
+import { openSqliteFile, openSqliteReader } from './sqlite-file';
 import { registerRegexp } from './sqlite-regexp';
 
 // How each area's store (the inventory, the CloudTrail index, the findings, the alerts) opens its
@@ -11,13 +12,39 @@ import { registerRegexp } from './sqlite-regexp';
 // made ready by the area's own `prepare` (its migrations). One way, so every area gets the same
 // directory mode, REGEXP for the grants' cut, and a file closed again when its migrations fail.
 
+export interface SqliteAreaOptions {
+  /** Opening pragmas, on the reader too. */
+  pragmas?: string[];
+  /**
+   * A second, read-only connection for lone SELECTs (see sqliteDialect), so page reads are answered
+   * while a long write transaction (the inventory's chunked swap) holds the main connection.
+   */
+  reader?: boolean;
+}
+
 /** DATA_DIR/<file>, created or brought up to date by `prepare`. */
-export async function openSqliteArea<DB>(dataDir: string, file: string, prepare: (db: Kysely<DB>) => Promise<void>, pragmas: string[] = ['synchronous = NORMAL']): Promise<Kysely<DB>> {
+export async function openSqliteArea<DB>(
+  dataDir: string,
+  file: string,
+  prepare: (db: Kysely<DB>) => Promise<void>,
+  pragmasOrOptions: string[] | SqliteAreaOptions = {},
+): Promise<Kysely<DB>> {
+  const options = Array.isArray(pragmasOrOptions) ? { pragmas: pragmasOrOptions } : pragmasOrOptions;
+  const pragmas = options.pragmas ?? ['synchronous = NORMAL'];
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const conn = await openSqliteFile(path.join(dataDir, file), pragmas);
+  const filePath = path.join(dataDir, file);
+  const conn = await openSqliteFile(filePath, pragmas);
+  let reader: Database.Database | undefined;
+  try {
+    reader = options.reader ? openSqliteReader(filePath, pragmas) : undefined;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
   // Page queries cut names by the grants' regular expressions (lib/auth/path-glob.ts, lib/db/name-scope.ts).
   registerRegexp(conn);
-  const db = new Kysely<DB>({ dialect: sqliteDialect(conn) });
+  if (reader) registerRegexp(reader);
+  const db = new Kysely<DB>({ dialect: sqliteDialect(conn, reader) });
   try {
     await prepare(db);
   } catch (error) {

@@ -35,3 +35,20 @@ export async function openSqliteFile(file: string, pragmas: readonly string[] = 
     }
   }
 }
+
+/**
+ * A read-only connection to `file` (already opened in WAL mode by openSqliteFile), for lone reads
+ * beside the writing connection: in WAL mode it reads the last committed state while the other
+ * connection's transaction is open. The same busy timeout and `pragmas` as the writer.
+ */
+export function openSqliteReader(file: string, pragmas: readonly string[] = []): Database.Database {
+  const conn = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    for (const pragma of pragmas) conn.pragma(pragma);
+    return conn;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}

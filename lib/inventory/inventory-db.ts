@@ -80,7 +80,10 @@ export class InventoryDb {
   /** DATA_DIR/inventory.db, created or brought up to date (a file from an earlier version keeps its rows). */
   static async open(dataDir: string, policies: FreshnessPolicySet = freshnessPolicies()): Promise<InventoryDb> {
     // A command-line reader (npm run report) may open it while the server's sync writes.
-    const db = await openSqliteArea<InventoryDatabase>(dataDir, INVENTORY_DB_FILE, (d) => prepareInventory(d, INVENTORY_SCHEMA, policies));
+    const db = await openSqliteArea<InventoryDatabase>(dataDir, INVENTORY_DB_FILE, (d) => prepareInventory(d, INVENTORY_SCHEMA, policies), {
+      // Pages read beside the sync's swap (see applyWalk).
+      reader: true,
+    });
     return new InventoryDb(db, policies, () => db.destroy());
   }
 
