@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteArea } from '@/lib/db/area-db';
 import { InventoryDb } from '@/lib/inventory/inventory-db';
-import { toInventoryRow, type InventoryRecord } from '@/lib/inventory/records';
+import { toInventoryRow } from '@/lib/inventory/records';
+import { inventoryRecord } from '../support/inventory-records';
 import { makeTempDir } from '../support/temp-dir';
 
 // On SQLite a page read is answered while a long inventory swap is in progress: the swap yields
@@ -20,25 +21,9 @@ function tempDir(): string {
   return temp.dir;
 }
 
-function recordOf(name: string): InventoryRecord {
-  return {
-    name,
-    folder: name.slice(0, name.lastIndexOf('/') + 1),
-    kind: 'SecureString',
-    description: null,
-    tags: {},
-    kmsKeyId: null,
-    lastChangedAt: '2026-01-01T00:00:00.000Z',
-    lastChangedBy: null,
-    currentVersion: '1',
-    labels: [],
-    extra: {},
-  } as unknown as InventoryRecord;
-}
-
 async function stageWalk(db: InventoryDb, storeId: string, names: string[]): Promise<void> {
   await db.beginWalk(storeId);
-  for (let i = 0; i < names.length; i += 500) await db.stage(names.slice(i, i + 500).map((n) => toInventoryRow(storeId, recordOf(n), false)));
+  for (let i = 0; i < names.length; i += 500) await db.stage(names.slice(i, i + 500).map((n) => toInventoryRow(storeId, inventoryRecord(n), false)));
 }
 
 const TOTALS = { items: 0, pages: 1, durationMs: 1, calls: {}, throttled: 0, unreadableItems: 0 };
