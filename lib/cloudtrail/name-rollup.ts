@@ -3,6 +3,7 @@ import { sql, type RawBuilder, type SqlBool, type Kysely, type Transaction } fro
 import { prefixIsExact } from '@/lib/auth/path-glob';
 import { prefixEnd } from '@/lib/db/prefix-range';
 import type { CloudTrailDatabase } from './event-schema';
+import type { RollupEntry } from './event-rollup';
 import type { AuditScope, AuditStoreScope } from './event-scope';
 
 // The chart of a caller whose grants cut by item name (an auditor of some team folders) at ten
@@ -36,22 +37,12 @@ export function folderKey(itemName: string): string {
 /** folderKey in SQL on both dialects: rtrim drops trailing characters found in the name with its slashes taken out. */
 const FOLDER_SQL = sql<string>`rtrim(item_name, replace(item_name, '/', ''))`;
 
-/** What the name rollup counts of one entry (event-rollup.ts RollupEntry). */
-interface FolderEntry {
-  event_time: string;
-  store_id: string | null;
-  event_name: string | null;
-  error_code: string | null;
-  read_only: number;
-  item_name?: string | null;
-}
-
 /**
  * Adds (sign 1) or takes out (-1) entries' counts, in the writer's or purger's transaction. Rows
  * with no store or no item are not counted: no grant's name range holds them. Adding also lists
  * each (item, store) in ct_rollup_names; taking out leaves the list as it is.
  */
-export async function countByFolder(trx: Db, entries: readonly FolderEntry[], sign: 1 | -1): Promise<void> {
+export async function countByFolder(trx: Db, entries: readonly RollupEntry[], sign: 1 | -1): Promise<void> {
   const counts = new Map<string, { key: [string, string, string, string, string, number]; n: number }>();
   const names = new Map<string, [string, string]>();
   for (const e of entries) {

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { globsPattern, nameRanges } from '@/lib/auth/path-glob';
 import type { EventIndex } from '@/lib/cloudtrail/event-index';
 import type { ChartBucket } from '@/lib/cloudtrail/event-queries';
 import { catchUpRollup, rollupCurrent } from '@/lib/cloudtrail/event-rollup';
@@ -9,6 +8,7 @@ import { FULL_SCOPE, scopeSql, type AuditScope } from '@/lib/cloudtrail/event-sc
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { DATABASES } from '../support/databases';
 import { prng, seedRecords, START, STORES, WHERE } from './index-fixtures';
+import { scopeOf } from './support/audit-scopes';
 import { dropIndexPlaces, newIndexPlace } from './support/index-databases';
 
 // The chart's rollup (lib/cloudtrail/event-rollup.ts) against the timeline's own walk: for random
@@ -22,11 +22,6 @@ const DAY = 24 * HOUR;
 const NOW = new Date(START + 70 * DAY);
 
 afterAll(() => dropIndexPlaces());
-
-const scopeOf = (grants: Record<string, string[] | null>, includeUnmapped = false): AuditScope => ({
-  stores: Object.entries(grants).map(([storeId, globs]) => (globs === null ? { storeId, namePattern: null } : { storeId, namePattern: globsPattern(globs), ranges: nameRanges(globs) })),
-  includeUnmapped,
-});
 
 const SCOPES: [string, AuditScope][] = [
   ['everything', FULL_SCOPE],

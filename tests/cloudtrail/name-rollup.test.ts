@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { globsPattern, nameRanges } from '@/lib/auth/path-glob';
 import { AUDIT_EVENTS_DB_FILE, EventIndex } from '@/lib/cloudtrail/event-index';
 import { catchUpRollup, rollupCurrent } from '@/lib/cloudtrail/event-rollup';
 import { scopeSql, type AuditScope } from '@/lib/cloudtrail/event-scope';
@@ -12,6 +11,7 @@ import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { DATABASES } from '../support/databases';
 import { prng, seedRecords, START, STORES, WHERE } from './index-fixtures';
 import { makeTempDir } from '../support/temp-dir';
+import { scopeOf } from './support/audit-scopes';
 import { dropIndexPlaces, newIndexPlace } from './support/index-databases';
 
 // The name rollup (lib/cloudtrail/name-rollup.ts): a path-limited auditor's day chart summed per
@@ -24,10 +24,6 @@ const DAY = 24 * HOUR;
 
 afterAll(() => dropIndexPlaces());
 
-const scopeOf = (grants: Record<string, string[] | null>, includeUnmapped = false): AuditScope => ({
-  stores: Object.entries(grants).map(([storeId, globs]) => (globs === null ? { storeId, namePattern: null } : { storeId, namePattern: globsPattern(globs), ranges: nameRanges(globs) })),
-  includeUnmapped,
-});
 const both = (globs: string[]) => scopeOf({ 'prod-params': globs, 'prod-secrets': globs });
 
 /** Grants of several shapes, and whether some of their rows are counted from the name rollup. */

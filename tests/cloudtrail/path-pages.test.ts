@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { globsPattern, nameRanges } from '@/lib/auth/path-glob';
 import type { EventIndex } from '@/lib/cloudtrail/event-index';
 import { EventQueries } from '@/lib/cloudtrail/event-queries';
 import { anyOf, FULL_SCOPE, pathMeetsScope, scopeSql, underPathBranches, type AuditScope } from '@/lib/cloudtrail/event-scope';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import { DATABASES } from '../support/databases';
 import { seedRecords, STORES, WHERE } from './index-fixtures';
+import { scopeOf } from './support/audit-scopes';
 import { dropIndexPlaces, newIndexPlace } from './support/index-databases';
 
 // A path's timeline pages (lib/cloudtrail/event-queries.ts timeline): the newest rows tested in
@@ -16,11 +16,6 @@ import { dropIndexPlaces, newIndexPlace } from './support/index-databases';
 // the rows plain SQL selects, on both databases.
 
 afterAll(() => dropIndexPlaces());
-
-const scopeOf = (grants: Record<string, string[] | null>, includeUnmapped = false): AuditScope => ({
-  stores: Object.entries(grants).map(([storeId, globs]) => (globs === null ? { storeId, namePattern: null } : { storeId, namePattern: globsPattern(globs), ranges: nameRanges(globs) })),
-  includeUnmapped,
-});
 
 const SCOPES: [string, AuditScope][] = [
   ['everything', FULL_SCOPE],
