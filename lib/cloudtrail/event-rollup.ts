@@ -4,7 +4,7 @@ import type { DialectName } from '@/lib/db/dialect';
 import type { AuditFilters } from '@/lib/validations/audit-filters';
 import type { CloudTrailDatabase } from './event-schema';
 import type { AuditScope } from './event-scope';
-import { countByFolder, recountByFolder } from './name-rollup';
+import { clearFolderCounts, countByFolder, recountFolderWindow } from './name-rollup';
 
 // Counts of ct_entries rows per hour and per day and per low-cardinality key (store, event name,
 // read or write, error code), so the audit chart sums a few thousand rows instead of counting up
@@ -25,6 +25,8 @@ export type RollupWidth = keyof typeof ROLLUP_TABLES;
 const WIDTH_CHARS: Record<RollupWidth, number> = { hour: 13, day: 10 };
 /** Rows per upsert statement (6 bound values each). */
 const UPSERT_CHUNK = 400;
+/** Entry ids one recount statement covers (catchUpRollup). */
+const RECOUNT_WINDOW = 20_000;
 
 type Db = Kysely<CloudTrailDatabase> | Transaction<CloudTrailDatabase>;
 
@@ -113,21 +115,32 @@ export async function uncountEvents(trx: Transaction<CloudTrailDatabase>, dialec
 
 /**
  * Recounts the rollup from the index when rows were written around it (a restore, the benchmark's
- * seed); nothing to do otherwise. One transaction: charts meanwhile count the index.
+ * seed, a migration that adds a rollup); nothing to do otherwise. One transaction, `window` entry
+ * ids a statement: charts meanwhile count the index.
  */
-export async function catchUpRollup(db: Kysely<CloudTrailDatabase>, dialect: DialectName): Promise<boolean> {
+export async function catchUpRollup(db: Kysely<CloudTrailDatabase>, dialect: DialectName, window = RECOUNT_WINDOW): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const counted = await countedTo(trx, dialect);
     const top = await maxEntryId(trx);
     if (top <= counted) return false;
-    for (const width of ['hour', 'day'] as const) {
-      const table = sql.table(ROLLUP_TABLES[width]);
-      await sql`DELETE FROM ${table}`.execute(trx);
-      await sql`INSERT INTO ${table} (bucket, store_id, event_name, error_code, read_only, n)
-        SELECT substr(event_time, 1, ${sql.lit(WIDTH_CHARS[width])}), coalesce(store_id, ''), coalesce(event_name, ''), coalesce(error_code, ''), read_only, count(*)
-        FROM ct_entries WHERE id <= ${top} GROUP BY 1, 2, 3, 4, 5`.execute(trx);
+    for (const width of ['hour', 'day'] as const) await sql`DELETE FROM ${sql.table(ROLLUP_TABLES[width])}`.execute(trx);
+    await clearFolderCounts(trx);
+    const { rows } = await sql<{ m: number | null }>`SELECT min(id) AS m FROM ct_entries`.execute(trx);
+    // A window of ids at a time, yielding between them: on SQLite a statement holds the process's one
+    // thread, and a recount of millions of rows in one statement would stall every request (health
+    // checks too) for minutes at the first start after an upgrade.
+    for (let above = Number(rows[0]?.m ?? 1) - 1; above < top; above += window) {
+      const upTo = Math.min(above + window, top);
+      for (const width of ['hour', 'day'] as const) {
+        const table = sql.table(ROLLUP_TABLES[width]);
+        await sql`INSERT INTO ${table} (bucket, store_id, event_name, error_code, read_only, n)
+          SELECT substr(event_time, 1, ${sql.lit(WIDTH_CHARS[width])}), coalesce(store_id, ''), coalesce(event_name, ''), coalesce(error_code, ''), read_only, count(*)
+          FROM ct_entries WHERE id > ${above} AND id <= ${upTo} GROUP BY 1, 2, 3, 4, 5
+          ON CONFLICT (bucket, store_id, event_name, error_code, read_only) DO UPDATE SET n = ${table}.n + excluded.n`.execute(trx);
+      }
+      await recountFolderWindow(trx, above, upTo);
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    await recountByFolder(trx, top);
     await sql`UPDATE ct_rollup_state SET counted_to = ${top} WHERE id = 1`.execute(trx);
     return true;
   });

@@ -69,15 +69,21 @@ export async function countByFolder(trx: Db, entries: readonly RollupEntry[], si
   }
 }
 
-/** Recounts both tables from the index's rows up to `top` (catchUpRollup, in its transaction). */
-export async function recountByFolder(trx: Db, top: number): Promise<void> {
+/** Empties both tables before a recount (catchUpRollup, in its transaction). */
+export async function clearFolderCounts(trx: Db): Promise<void> {
   await sql`DELETE FROM ct_name_rollup_day`.execute(trx);
+  await sql`DELETE FROM ct_rollup_names`.execute(trx);
+}
+
+/** Adds the index's rows with ids in (`above`, `upTo`] to both tables (catchUpRollup's recount, a window at a time). */
+export async function recountFolderWindow(trx: Db, above: number, upTo: number): Promise<void> {
   await sql`INSERT INTO ct_name_rollup_day (folder, store_id, bucket, event_name, error_code, read_only, n)
     SELECT ${FOLDER_SQL}, store_id, substr(event_time, 1, 10), coalesce(event_name, ''), coalesce(error_code, ''), read_only, count(*)
-    FROM ct_entries WHERE id <= ${top} AND store_id IS NOT NULL AND item_name IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6`.execute(trx);
-  await sql`DELETE FROM ct_rollup_names`.execute(trx);
+    FROM ct_entries WHERE id > ${above} AND id <= ${upTo} AND store_id IS NOT NULL AND item_name IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (folder, store_id, bucket, event_name, error_code, read_only) DO UPDATE SET n = ct_name_rollup_day.n + excluded.n`.execute(trx);
   await sql`INSERT INTO ct_rollup_names (item_name, store_id)
-    SELECT DISTINCT item_name, store_id FROM ct_entries WHERE id <= ${top} AND store_id IS NOT NULL AND item_name IS NOT NULL`.execute(trx);
+    SELECT DISTINCT item_name, store_id FROM ct_entries WHERE id > ${above} AND id <= ${upTo} AND store_id IS NOT NULL AND item_name IS NOT NULL
+    ON CONFLICT (item_name, store_id) DO NOTHING`.execute(trx);
 }
 
 /** Stores under the same grants, and the prefixes of theirs that the name rollup cuts exactly. */

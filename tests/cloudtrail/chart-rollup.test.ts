@@ -207,7 +207,8 @@ describe.each(DATABASES)('the chart rollup (%s)', (kind) => {
       SELECT event_pk, event_time, event_source, event_name, read_only, store_id, item_name FROM ct_entries WHERE store_id = 'prod-params' AND event_name = 'PutParameter'`.execute(index.db);
     expect(await rollupCurrent(index.db)).toBe(false);
     await expectChartEqualsWalk('stale rollup', { store: 'prod-params' }, FULL_SCOPE, 'day');
-    expect(await catchUpRollup(index.db, index.dialect)).toBe(true);
+    // Recounted a window of 37 ids at a time (the windows' sums must equal the index).
+    expect(await catchUpRollup(index.db, index.dialect, 37)).toBe(true);
     await expectRollupEqualsIndex();
     await expectChartEqualsWalk('caught up', { store: 'prod-params', access: 'write' }, FULL_SCOPE, 'hour');
   });

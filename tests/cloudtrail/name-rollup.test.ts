@@ -191,7 +191,8 @@ describe.each(DATABASES)('the name rollup (%s)', (kind) => {
     expect(await rollupCurrent(index.db)).toBe(false);
     const web = scopeOf({ 'prod-params': ['/prod/web/**'] });
     const stale = await expectChartEqualsIndex('stale rollup', { from: new Date(START + 3 * DAY + 5 * HOUR).toISOString() }, web);
-    expect(await catchUpRollup(index.db, index.dialect)).toBe(true);
+    // Recounted a window of 37 ids at a time (the windows' sums must equal the index).
+    expect(await catchUpRollup(index.db, index.dialect, 37)).toBe(true);
     await expectRollupEqualsIndex();
     expect(await expectChartEqualsIndex('caught up', { from: new Date(START + 3 * DAY + 5 * HOUR).toISOString() }, web)).toBe(stale);
     await expectChartEqualsIndex('caught up, writes', { access: 'write' }, scopeOf({ 'prod-params': ['/prod/web/new/**'] }));
