@@ -6,7 +6,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 // fall back to file size, which puts these small files that run long (a million-entry log, child
 // processes, simulated AWS quotas) near the end. Milliseconds of a fresh clone's `npm test` on a 2-core
 // machine, two workers (vitest's per-file time); files under 7 s keep vitest's order.
-const KNOWN_DURATION_MS: Record<string, number> = {
+export const KNOWN_DURATION_MS: Record<string, number> = {
   'tests/inventory/ssm-walk.test.ts': 63_000,
   'tests/consumers/consumers-demo.test.ts': 50_000,
   'tests/audit/verify-million.test.ts': 48_000,
