@@ -99,7 +99,7 @@ export class EventIndex {
         await catchUpRollup(d, 'sqlite');
         await sql`PRAGMA optimize`.execute(d);
       },
-      ['synchronous = NORMAL', 'analysis_limit = 1000'],
+      { pragmas: ['synchronous = NORMAL', 'analysis_limit = 1000'] },
     );
     return new EventIndex(db, options, true);
   }

@@ -27,9 +27,8 @@ export async function openSqliteArea<DB>(
   dataDir: string,
   file: string,
   prepare: (db: Kysely<DB>) => Promise<void>,
-  pragmasOrOptions: string[] | SqliteAreaOptions = {},
+  options: SqliteAreaOptions = {},
 ): Promise<Kysely<DB>> {
-  const options = Array.isArray(pragmasOrOptions) ? { pragmas: pragmasOrOptions } : pragmasOrOptions;
   const pragmas = options.pragmas ?? ['synchronous = NORMAL'];
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const filePath = path.join(dataDir, file);

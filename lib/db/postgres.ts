@@ -2,6 +2,7 @@ import 'server-only';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
+import { isLoneRead } from './lone-read';
 
 // PostgreSQL for several replicas. Each area keeps to a schema of its own, the same split as the
 // SQLite files under DATA_DIR (app, inventory, cloudtrail, builtin), with a small pool per area
@@ -69,11 +70,6 @@ interface PoolEntry {
   reads: pg.Pool;
   db: Kysely<unknown>;
   checked?: Promise<void>;
-}
-
-/** A lone statement that only reads: a SELECT outside a transaction (kysely begins one with BEGIN or START TRANSACTION). */
-export function isLoneRead(sqlText: string): boolean {
-  return /^\s*select\b/i.test(sqlText);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type SqliteDatabase,
   type TransactionSettings,
 } from 'kysely';
+import { isLoneRead } from './lone-read';
 
 // kysely's SQLite dialect over one better-sqlite3 connection, re-using prepared statements. kysely
 // prepares every query afresh, and on hot paths (a folder page, a session check) parsing the SQL
@@ -48,11 +49,6 @@ class CachingSqliteDialect extends SqliteDialect {
     const main = super.createDriver();
     return this.reader ? new ReaderFirstSqliteDriver(main, this.reader) : main;
   }
-}
-
-/** A lone statement that only reads: a SELECT outside a transaction (kysely begins one with `begin`). */
-export function isLoneSqliteRead(sqlText: string): boolean {
-  return /^\s*select\b/i.test(sqlText);
 }
 
 /**
@@ -125,7 +121,7 @@ class ReaderFirstConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.held === null && isLoneSqliteRead(query.sql)) {
+    if (this.held === null && isLoneRead(query.sql)) {
       const statement = this.reader.prepare(query.sql);
       if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
     }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closePostgres, isLoneRead, postgresDb, readPoolSettings } from '@/lib/db/postgres';
+import { isLoneRead } from '@/lib/db/lone-read';
+import { closePostgres, postgresDb, readPoolSettings } from '@/lib/db/postgres';
 import { createTestDatabase } from '../support/databases';
 
 // Page reads have connections of their own: a lone SELECT takes one from the area's read pool, so it
