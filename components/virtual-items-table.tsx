@@ -330,7 +330,6 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
   );
 }
 
-/** Same text as RelativeTime; the server's clock and time zone differ from the browser's, so no hydration warning. */
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /**
@@ -344,6 +343,7 @@ export function exactTime(date: Date): string {
   return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ${pad2(date.getHours())}:${pad2(date.getMinutes())} UTC${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
 }
 
+/** Same text as RelativeTime; the server's clock and time zone differ from the browser's, so no hydration warning. */
 function ChangedAt({ iso }: { iso: string }) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return <span>—</span>;

@@ -211,7 +211,6 @@ export interface OwnLogPosition {
 /** Rows tested in time order before a page goes by index (see AuditLogQueries.page). */
 const WALK = 2000;
 
-
 export interface OwnLogQuery {
   filters: AuditFilters;
   reach: OwnLogReach;
@@ -272,7 +271,7 @@ export class AuditLogQueries {
     const filters = this.where(query);
     if (filters === null) return [];
     const columns = sql.raw('seq, at, actor, action, target, outcome, details, prev_hash, hash');
-    const before = (position: OwnLogPosition | undefined) => (position ? sql<SqlBool>`(at, seq) < (${position.at}, ${position.seq})` : ALWAYS);
+    const before = (position: OwnLogPosition | undefined, at = 'at') => (position ? sql<SqlBool>`(${sql.raw(at)}, seq) < (${position.at}, ${position.seq})` : ALWAYS);
     const recent = this.walk > 0 ? (await sql<AuditRow>`
       SELECT ${columns} FROM (SELECT ${columns} FROM audit_log WHERE ${before(after)} ORDER BY at DESC, seq DESC LIMIT ${this.walk}) AS recent
       WHERE ${filters} ORDER BY at DESC, seq DESC LIMIT ${limit}`.execute(this.db)).rows : [];
@@ -290,9 +289,7 @@ export class AuditLogQueries {
     // the time index from the position down instead, every older row (180 ms at 300,000 entries for
     // an auditor's filter that matches nothing, 240 ms for an actor substring).
     const byName = this.dialect === 'sqlite' && this.byName(query);
-    const older = (position: OwnLogPosition | undefined) =>
-      position ? sql<SqlBool>`(${sql.raw(byName ? '+at' : 'at')}, seq) < (${position.at}, ${position.seq})` : ALWAYS;
-    const chosen = this.matching(query, sql.raw('seq, at'), [older(from)])!;
+    const chosen = this.matching(query, sql.raw('seq, at'), [before(from, byName ? '+at' : 'at')])!;
     const { rows: rest } = await sql<AuditRow>`
       SELECT ${columns} FROM audit_log WHERE seq IN (
         SELECT seq FROM (${chosen}) AS chosen ORDER BY at DESC, seq DESC LIMIT ${limit - recent.length})

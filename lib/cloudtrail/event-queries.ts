@@ -207,6 +207,9 @@ const READ_LIST = sql.raw(`(${VALUE_READ_EVENTS.map((e) => `'${e}'`).join(', ')}
 /** LIKE ignores ASCII case on SQLite; PostgreSQL's ILIKE does the same over the "C" collation. */
 const likeOperator = (dialect: DialectName) => sql.raw(dialect === 'postgres' ? 'ILIKE' : 'LIKE');
 
+/** Rows after a page's cursor: older, or as old and written earlier (the timeline's order). */
+const olderThan = (at: { time: string; id: number }) => sql<SqlBool>`(event_time, id) < (${at.time}, ${at.id})`;
+
 /** Rows a path's page tests in time order before it goes by the path's index (see EventQueries.timeline). */
 export const PATH_WALK = 5000;
 
@@ -427,7 +430,6 @@ export class EventQueries {
     const limit = Math.min(Math.max(1, Math.floor(page.limit ?? 50)), MAX_PAGE_SIZE);
     const after = page.cursor ? decodeCursor(page.cursor) : null;
     const plan = await this.plan(filters, scope);
-    const below = (at: { time: string; id: number }) => sql<SqlBool>`(event_time, id) < (${at.time}, ${at.id})`;
     let rows: PageRow[] = [];
     let from = after;
     // An actor, an address or an item has an index in time order of its own, which a page walks.
@@ -443,7 +445,7 @@ export class EventQueries {
       if (rows.length > limit || recent.lastExamined === null) return this.toPage(rows, limit, scope);
       from = recent.lastExamined;
     }
-    if (from) plan.common = allOf([plan.common, below(from)]);
+    if (from) plan.common = allOf([plan.common, olderThan(from)]);
     rows = [...rows, ...(await this.fetch(plan, limit + 1 - rows.length))];
     return this.toPage(rows, limit, scope);
   }
@@ -726,10 +728,6 @@ export class EventQueries {
   }
 
   /**
-   * The newest `limit` rows of a plan: each alternative's own walk, newest first, cut at `limit`,
-   * then merged; only then are the page's events joined.
-   */
-  /**
    * The plan's rows among the newest `walk` rows after `after`, newest first, up to `limit`; and
    * the last row the walk examined (null when it reached the oldest row: nothing is left below).
    */
@@ -739,7 +737,7 @@ export class EventQueries {
     limit: number,
     walk: number,
   ): Promise<{ rows: PageRow[]; lastExamined: { time: string; id: number } | null }> {
-    const position = after ? sql<SqlBool>`(event_time, id) < (${after.time}, ${after.id})` : ALWAYS;
+    const position = after ? olderThan(after) : ALWAYS;
     const matches = allOf([plan.common, ...(plan.branches ? [anyOf(plan.branches)] : [])]);
     const { rows } = await sql<PageRow>`
       SELECT e.*, ev.event_id, ev.source_id, ev.raw
@@ -753,6 +751,10 @@ export class EventQueries {
     return { rows, lastExamined: edge[0] ? { time: edge[0].event_time, id: Number(edge[0].id) } : null };
   }
 
+  /**
+   * The newest `limit` rows of a plan: each alternative's own walk, newest first, cut at `limit`,
+   * then merged; only then are the page's events joined.
+   */
   private async fetch(plan: QueryPlan, limit: number): Promise<PageRow[]> {
     const merged = eachAlternative(plan, (where) => sql`SELECT * FROM ct_entries WHERE ${where} ORDER BY event_time DESC, id DESC LIMIT ${limit}`);
     const { rows } = await sql<PageRow>`

@@ -211,11 +211,6 @@ export interface ChartPoint {
   writes: number;
 }
 
-/**
- * Reads and writes per hour or day of the filtered set: CloudTrail's and the own log's reads and
- * writes, each counted in SQL under the same filters and grants as the pages, so the totals equal
- * the entries with an access that a full paging returns.
- */
 /** Days the chart covers when the filters give no time range (its counts stay exact for that window). */
 export const CHART_DEFAULT_DAYS = 90;
 
@@ -229,6 +224,11 @@ export function chartFilters(filters: AuditFilters, now = new Date()): AuditFilt
   return { ...filters, from: new Date(now.getTime() - CHART_DEFAULT_DAYS * 86_400_000).toISOString() };
 }
 
+/**
+ * Reads and writes per hour or day of the filtered set: CloudTrail's and the own log's reads and
+ * writes, each counted in SQL under the same filters and grants as the pages, so the totals equal
+ * the entries with an access that a full paging returns.
+ */
 export async function timelineChart(principal: Principal, filters: AuditFilters, bucket: ChartBucket): Promise<ChartPoint[]> {
   const [chart, own] = await Promise.all([
     auditEventIndex().then(async (index) => index.queries.chart(filters, await scopeFor(principal), bucket)),

@@ -40,9 +40,9 @@ export interface ApplyResult {
 const FRESH_COLUMNS = ['fresh_due_at', 'fresh_warn_at', 'fresh_failing_at', 'fresh_first_version', 'fresh_age_from'] as const satisfies readonly (keyof InventoryStagingTable)[];
 const STORED_COLUMNS = [...ROW_COLUMNS, ...FRESH_COLUMNS] as const satisfies readonly (keyof InventoryStagingTable)[];
 const COLS = sql.raw(STORED_COLUMNS.join(', '));
-const STAGING_UPDATES_TEXT = STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name')
-  .map((c) => `${c} = excluded.${c}`)
-  .join(', ');
+/** An upsert's SET list taking `columns` from the row that conflicted. */
+const excludedUpdates = (columns: readonly string[]) => columns.map((c) => `${c} = excluded.${c}`).join(', ');
+const STAGING_UPDATES_TEXT = excludedUpdates(STORED_COLUMNS.filter((c) => c !== 'store_id' && c !== 'name'));
 
 /** A walk's row for staging, with its freshness columns when the caller computed them. */
 export type StagedRow = InventoryRow & Partial<FreshnessColumns>;
@@ -174,7 +174,7 @@ export class InventoryDb {
       // WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
       const upserted = await inNameRanges(trx, 'inv_staging', storeId, chunked, (range) =>
         sql`INSERT INTO inv_items (${COLS}) SELECT ${COLS} FROM inv_staging WHERE store_id = ${storeId}${range} ORDER BY name
-        ON CONFLICT (store_id, name) DO UPDATE SET ${sql.raw(updatable.map((c) => `${c} = excluded.${c}`).join(', '))}
+        ON CONFLICT (store_id, name) DO UPDATE SET ${sql.raw(excludedUpdates(updatable))}
         WHERE inv_items.fingerprint != excluded.fingerprint`.execute(trx),
       );
       const after = await countItems(trx, storeId);

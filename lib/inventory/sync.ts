@@ -394,12 +394,11 @@ export class InventorySync {
             skippedHere++;
           }
         }
-        const staged = records;
         // Rows are made once the page holds a write slot (see DEFAULT_STAGING_WRITES), with their freshness
         // columns from the record's extras as mapped (not parsed back from the row's JSON).
         await this.stagingSlots.run(() =>
           this.db.stage(
-            staged.map((record) => {
+            records.map((record) => {
               const row = toInventoryRow(store.id, record, store.kind !== 'ssm');
               return Object.assign(row, freshnessColumnsOf(row, this.db.index.policies, record.extra));
             }),
@@ -501,12 +500,6 @@ function refusedMessage(storeId: string, operation: string, prefixes: readonly s
   return `Store "${storeId}": AWS refused ${operation} under ${named}${more} (AccessDeniedException); everything else synced, and the items there keep what the last sync found. Allow ${operation} for those prefixes in the IAM or service control policies, or ignore this if they are meant to stay hidden.`;
 }
 
-/**
- * Hands an operation's rate-limited slots to the waiting chain that has read the most pages. A
- * chain has one call in flight at a time, so one long chain alone at a walk's end runs at one call
- * per round trip, below the rate; the chains that have read the most are likely the longest, and
- * serving them first finishes them while shorter ones still fill the rest of the rate.
- */
 /** At most `size` tasks run at once; the others wait in order. */
 class Slots {
   private active = 0;
@@ -539,6 +532,12 @@ class Slots {
   }
 }
 
+/**
+ * Hands an operation's rate-limited slots to the waiting chain that has read the most pages. A
+ * chain has one call in flight at a time, so one long chain alone at a walk's end runs at one call
+ * per round trip, below the rate; the chains that have read the most are likely the longest, and
+ * serving them first finishes them while shorter ones still fill the rest of the rate.
+ */
 class PriorityGate {
   private readonly waiting: { priority: number; resume: () => void }[] = [];
   private pumping = false;
