@@ -686,6 +686,8 @@ export function createSimulatedVault(options: SimulatedVaultOptions = {}): Simul
 
     // Route: the mount (or auth / sys endpoint) and what it needs.
     const route = routeOf(namespace, rest, operation);
+    // A LIST's path ends in "/", as Vault makes it before checking policies and auditing.
+    if (route.operation === 'list' && !rest.endsWith('/')) rest += '/';
     const ctx = { namespace, rest, fullPath, operation: route.operation, method, body, query, remote: req.socket.remoteAddress ?? '127.0.0.1', remotePort: req.socket.remotePort ?? 0 };
     const recordBase = { time: rfc3339(now()), method, namespace, path: rest, operation: route.operation };
 

@@ -78,7 +78,7 @@ describe('the file audit device', () => {
     expect(entries[4]!.request.data.data.password).toBe(await hash(`${VALUE}-2`));
 
     // The approle token's list, then its denied read: the error on both lines, as Vault writes it.
-    expect(entries[6]!.request).toMatchObject({ operation: 'list', path: 'secret/metadata/app' });
+    expect(entries[6]!.request).toMatchObject({ operation: 'list', path: 'secret/metadata/app/' });
     expect(entries[7]!.response.data.keys).toEqual([await hash('db')]);
     const denied = entries.slice(8);
     expect(denied.map((e) => e.error)).toEqual(['1 error occurred:\n\t* permission denied\n\n', '1 error occurred:\n\t* permission denied\n\n']);
