@@ -20,6 +20,7 @@ const teamRead = { name: 'team-read', paths: { 'secret/data/teams/+/shared': ['r
 beforeAll(async () => {
   sim = await startSimulatedVault({
     latencyMs: 0,
+    namespaces: ['team-a'],
     policies: [browse, writer, teamRead],
     mounts: [
       {
@@ -158,6 +159,25 @@ describe('policies', () => {
     expect(acl.capabilities('secret/data/other/x')).toEqual(['update']);
     expect(acl.capabilities('secret/data/team/x')).toEqual(['delete']);
     expect(acl.capabilities('kv/x')).toEqual(['deny']);
+  });
+
+  it('checks a namespace token’s policies on paths relative to its namespace, and a root-namespace token’s on the full path', async () => {
+    sim.control({
+      mounts: [{ path: 'secret', namespace: 'team-a', secrets: [{ path: 'svc/key', versions: [{ k: 'v' }] }] }],
+      policies: [
+        { name: 'ns-browse', paths: { 'secret/metadata/*': ['list', 'read'] } },
+        { name: 'root-ns-browse', paths: { 'team-a/secret/metadata/*': ['list'] } },
+      ],
+    });
+    const inA = tokenWith(['ns-browse'], { namespace: 'team-a' });
+    expect((await root.list('secret/metadata/', { token: inA, namespace: 'team-a' })).body.data.keys).toEqual(['svc/']);
+    expect((await root.list('team-a/secret/metadata/svc', { token: inA })).body.data.keys).toEqual(['key']);
+    expect((await root.get('secret/data/svc/key', { token: inA, namespace: 'team-a' })).status).toBe(403);
+    // A namespace's token is no token outside it.
+    expect(await root.list('secret/metadata/', { token: inA })).toMatchObject({ status: 403, body: { errors: ['permission denied'] } });
+    const fromRoot = tokenWith(['root-ns-browse']);
+    expect((await root.list('secret/metadata/', { token: fromRoot, namespace: 'team-a' })).status).toBe(200);
+    expect((await root.get('team-a/secret/metadata/svc/key', { token: fromRoot })).status).toBe(403);
   });
 
   it('answers sys/capabilities-self, and the mount preflight only for a token with access under the mount', async () => {
