@@ -14,7 +14,7 @@ import { startVault, vaultDataSet, VAULT_USAGE } from './vault/vault-main';
 
 // The simulator as a process: the demo organisation (what scripts/start.mjs runs for DEMO_DATA=1), an
 // organisation from a file, or one service alone (Parameter Store + Secrets Manager for the browser
-// tests and benchmarks, KMS for trying the master key). The first line on stdout is exactly
+// tests and benchmarks, KMS for trying the master key, a HashiCorp Vault node). The first line on stdout is exactly
 // `SIMULATOR_URL=http://127.0.0.1:<port>`; everything else goes to stderr. It closes on SIGTERM/SIGINT,
 // and when its stdin closes (a launcher's pipe: it never outlives whoever started it).
 

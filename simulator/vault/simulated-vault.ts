@@ -652,12 +652,14 @@ export function createSimulatedVault(options: SimulatedVaultOptions = {}): Simul
       rest = rest.slice(child.length + 1);
     }
     const fullPath = namespace ? `${namespace}/${rest}` : rest;
+    // Refused before routing: recorded with the path as sent.
+    const early = { time: rfc3339(now()), method, namespace, path: rest, operation };
 
     // Sealed, then standby, then rate limit quotas: answered before any authentication, as Vault does.
-    if (settings.sealed || !settings.initialized) return { answer: { status: 503, body: { errors: ['Vault is sealed'] } }, counterKey: `${operation} sealed` };
+    if (settings.sealed || !settings.initialized) return { answer: { status: 503, body: { errors: ['Vault is sealed'] } }, counterKey: `${operation} sealed`, record: early };
     if (settings.standby) {
-      if (settings.activeAddress) return { answer: { status: 307, headers: { location: `${settings.activeAddress.replace(/\/+$/, '')}${req.url ?? ''}` } }, counterKey: `${operation} standby` };
-      return { answer: { status: 500, body: { errors: ['local node not active but active cluster node not found'] } }, counterKey: `${operation} standby` };
+      if (settings.activeAddress) return { answer: { status: 307, headers: { location: `${settings.activeAddress.replace(/\/+$/, '')}${req.url ?? ''}` } }, counterKey: `${operation} standby`, record: early };
+      return { answer: { status: 500, body: { errors: ['local node not active but active cluster node not found'] } }, counterKey: `${operation} standby`, record: early };
     }
     const quota = rateLimits.filter((q) => fullPath.startsWith(q.quota.path)).sort((a, b) => b.quota.path.length - a.quota.path.length)[0];
     if (quota && !quota.bucket.take(performance.now())) {
@@ -669,7 +671,7 @@ export function createSimulatedVault(options: SimulatedVaultOptions = {}): Simul
           headers: { 'retry-after': String(retryAfter), 'x-ratelimit-limit': String(quota.quota.rate), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(retryAfter) },
         },
         counterKey: `${operation} throttled`,
-        record: { time: rfc3339(now()), method, namespace, path: rest, operation },
+        record: early,
       };
     }
 

@@ -55,6 +55,11 @@ describe('sealed and standby', () => {
     sim.control({ activeAddress: null });
     expect(await v.list('secret/metadata/')).toMatchObject({ status: 500, body: { errors: ['local node not active but active cluster node not found'] } });
     expect(sim.stats().operations['list standby']?.calls).toBe(1);
+    // Refused requests are in the request log too, with the path as sent.
+    expect(sim.requests().map((r) => [r.method, r.path, r.status])).toEqual([
+      ['GET', 'secret/data/a', 307],
+      ['LIST', 'secret/metadata/', 500],
+    ]);
   });
 });
 
