@@ -45,6 +45,16 @@ describe('simulator/main.ts --vault', () => {
       const health = (await (await fetch(`${url}/__health`)).json()) as { status: string; mounts: string[] };
       expect(health).toMatchObject({ status: 'ok', mounts: ['legacy', 'secret'] });
       expect(readFileSync(audit, 'utf8')).toContain('"path":"secret/metadata/teams/"');
+      // The control API over HTTP: a token, then sealing.
+      const control = async (body: unknown) => (await fetch(`${url}/__control`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<any>;
+      const made = await control({ tokens: [{ policies: ['browse'] }] });
+      expect((await v.list('secret/metadata/', { token: made.tokens[0].client_token })).status).toBe(200);
+      expect((await v.get('secret/data/teams/x', { token: made.tokens[0].client_token })).status).toBe(403);
+      expect(await control({ sealed: 'yes' })).toMatchObject({ error: expect.stringContaining('sealed') });
+      await control({ sealed: true });
+      expect((await v.get('sys/health')).status).toBe(503);
+      const stats = (await (await fetch(`${url}/__stats`)).json()) as { operations: Record<string, { calls: number }> };
+      expect(stats.operations['list secret/metadata']?.calls).toBe(2);
 
       sim.child.stdin.end();
       const { code, stdout, stderr } = await sim.exit;
