@@ -304,7 +304,7 @@ export function createSimulatedVault(options: SimulatedVaultOptions = {}): Simul
   const setRateLimits = (list: VaultRateLimitInput[]) => {
     rateLimits = list.map((q) => {
       const quota = rateLimitInput.parse(q);
-      return { quota, bucket: new TokenBucket(quota.rate / quota.interval) };
+      return { quota, bucket: new TokenBucket(quota.rate / quota.interval, quota.rate) };
     });
   };
   setRateLimits(options.rateLimits ?? []);
