@@ -10,14 +10,15 @@ import { GENERATED_REGIONS, generatedOrganisation, startSimulatedOrganisation, t
 import { DEFAULT_QUOTAS, startSimulatedAws, type ItemSet, type ParameterInput, type QuotaOverrides, type SecretInput } from './simulated-aws';
 import type { LambdaFunctionInput, TaskDefinitionInput } from './simulated-compute';
 import { startSimulatedKms, type SimKmsKey } from './simulated-kms';
+import { startVault, vaultDataSet, VAULT_USAGE } from './vault/vault-main';
 
 // The simulator as a process: the demo organisation (what scripts/start.mjs runs for DEMO_DATA=1), an
 // organisation from a file, or one service alone (Parameter Store + Secrets Manager for the browser
-// tests and benchmarks, KMS for trying the master key). The first line on stdout is exactly
+// tests and benchmarks, KMS for trying the master key, a HashiCorp Vault node). The first line on stdout is exactly
 // `SIMULATOR_URL=http://127.0.0.1:<port>`; everything else goes to stderr. It closes on SIGTERM/SIGINT,
 // and when its stdin closes (a launcher's pipe: it never outlives whoever started it).
 
-const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts FILE | --org AxR | --aws | --kms) [options]
+const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts FILE | --org AxR | --aws | --kms | --vault) [options]
 
   --demo                   the demo organisation (simulator/demo): prod 111111111111 us-east-1, staging 222222222222 eu-west-1
   --accounts FILE          an organisation of your own: a JSON list of accounts (SimulatedAccountSpec; a trail
@@ -28,6 +29,7 @@ const USAGE = `Usage: node --import tsx simulator/main.ts (--demo | --accounts F
                            every account and region holding the --ssm and --secrets sets (generated lazily)
   --aws                    Parameter Store and Secrets Manager of one account, alone (control endpoints under /__)
   --kms                    KMS of one account, alone
+  --vault                  a HashiCorp Vault node (KV v2, token/AppRole/Kubernetes auth, policies, audit file)
   --port N                 port on the host (default 0: a free one)
   --host H                 address to listen on (default 127.0.0.1)
   --latency MS             latency of every answer (default: each service's own, 5 to 30 ms)
@@ -62,6 +64,8 @@ One service (--aws, --kms):
 --kms:
   --key ID[:ALIAS,...]     a key (uuid) and its aliases; repeatable (default: one key with alias alias/secrets-dashboard)
   --kms-quota RATE         cryptographic operations per second, shared (default 5500; "off" = unlimited)
+
+${VAULT_USAGE}
 
 Quota groups of --aws (default requests/s):
 ${DEFAULT_QUOTAS.map((q) => `  ${q.group.padEnd(56)} ${q.ratePerSecond}`).join('\n')}
@@ -101,6 +105,12 @@ const argsSchema = z
       .refine((o) => o.accounts >= 1 && o.regions >= 1 && o.regions <= GENERATED_REGIONS.length, `--org needs at least 1 account and 1 to ${GENERATED_REGIONS.length} regions`),
     aws: z.boolean(),
     kms: z.boolean(),
+    vault: z.boolean(),
+    'vault-data': z.array(z.string().refine((spec) => typeof vaultDataSet(spec) !== 'string', '--vault-data is demo or generated:N')),
+    'vault-token': z.string().min(1),
+    'vault-audit': z.string().min(1),
+    'vault-rate': wholeNumber('--vault-rate', 1_000_000),
+    'vault-config': z.string().min(1),
     port: wholeNumber('--port', 65_535),
     host: z.string().min(1),
     latency: wholeNumber('--latency', 60_000),
@@ -136,7 +146,8 @@ const text = { type: 'string' } as const;
 const flag = { type: 'boolean' } as const;
 const many = { type: 'string', multiple: true } as const;
 const OPTIONS = {
-  demo: flag, accounts: text, org: text, aws: flag, kms: flag, port: text, host: text, latency: text, 'no-record': flag, 'trail-delivery': text, now: text,
+  demo: flag, accounts: text, org: text, aws: flag, kms: flag, vault: flag, 'vault-data': many, 'vault-token': text, 'vault-audit': text,
+  'vault-rate': text, 'vault-config': text, port: text, host: text, latency: text, 'no-record': flag, 'trail-delivery': text, now: text,
   account: text, region: text, seed: text, ssm: many, secrets: many, data: text, 'rotation-delay': text, 'record-calls': flag, 'history-value': text,
   quota: many, 'deny-tags-every': text, 'deny-tags': text, 'deny-history-every': text, 'deny-history': text, 'fail-all': text,
   'scan-window': text, key: many, 'kms-quota': text, help: flag,
@@ -297,7 +308,9 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
   if (v.help) return void process.stdout.write(USAGE);
-  if ([v.demo, v.accounts, v.org, v.aws, v.kms].filter(Boolean).length !== 1) fail('give one of --demo, --accounts FILE, --org AxR, --aws, --kms');
+  if ([v.demo, v.accounts, v.org, v.aws, v.kms, v.vault].filter(Boolean).length !== 1) fail('give one of --demo, --accounts FILE, --org AxR, --aws, --kms, --vault');
+  if (!v.vault && Object.keys(v).some((k) => k.startsWith('vault-'))) fail('the --vault-… options go with --vault');
+  if (v.vault && v.seed !== undefined && !/^\d+$/.test(v.seed)) fail('--seed must be a whole number with --vault');
   if ((v.ssm || v.secrets) && !(v.aws || v.org)) fail('--ssm and --secrets go with --aws or --org');
 
   const started = Date.now();
@@ -305,7 +318,9 @@ async function main(): Promise<void> {
   const port = v.port ?? 0;
   let sim: { url: string; summary: string[]; close(): Promise<void> };
   try {
-    sim = await (v.aws ? startAws : v.kms ? startKms : startOrganisation)(v, port, host);
+    sim = v.vault
+      ? await startVault({ data: v['vault-data'], token: v['vault-token'], audit: v['vault-audit'], rate: v['vault-rate'], config: v['vault-config'], seed: v.seed === undefined ? undefined : Number(v.seed), latencyMs: v.latency }, port, host)
+      : await (v.aws ? startAws : v.kms ? startKms : startOrganisation)(v, port, host);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') fail(`port ${port} on ${host} is taken (another simulator or server listens there); choose another with --port, or 0 for a free one`, 1);

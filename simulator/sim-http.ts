@@ -193,14 +193,14 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> | null {
   }
 }
 
-/** AWS's quotas as the simulators enforce them: a sustained `rate` per second with a burst of as many. */
+/** AWS's quotas as the simulators enforce them: a sustained `rate` per second with a burst of as many (or of `burst`: Vault's quotas are a rate per interval). */
 export class TokenBucket {
   private tokens: number;
   private last = performance.now();
   private readonly capacity: number;
-  constructor(readonly rate: number) {
+  constructor(readonly rate: number, burst = rate) {
     // A rate of 0 admits nothing (every call throttled); otherwise at least one call fits.
-    this.capacity = rate <= 0 ? 0 : Math.max(1, rate);
+    this.capacity = rate <= 0 ? 0 : Math.max(1, burst);
     this.tokens = this.capacity;
   }
   take(now: number): boolean {
