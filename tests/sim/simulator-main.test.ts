@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { runSimulatorMain } from '../support/simulator-process';
 
 // simulator/main.ts as the launcher runs it: a process whose first stdout line is the URL, that
 // answers health, and that never outlives the pipe it was started with.
 
-const ROOT = join(__dirname, '..', '..');
 let dir: string;
 let accountsFile: string;
 
@@ -37,17 +35,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[]): { child: ChildProcessWithoutNullStreams; firstLine: Promise<string>; exit: Promise<{ code: number | null; stderr: string; stdout: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', ...args], { cwd: ROOT, stdio: 'pipe' });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const lines = createInterface({ input: child.stdout });
-  const firstLine = new Promise<string>((resolve) => lines.once('line', resolve));
-  lines.on('line', (line) => (stdout += `${line}\n`));
-  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr, stdout })));
-  return { child, firstLine, exit };
-}
+const run = runSimulatorMain;
 
 describe('simulator/main.ts', () => {
   it('prints exactly the URL line first, answers health, and exits when its stdin closes', async () => {

@@ -1,32 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { vaultHttp } from './vault-http';
+import { runSimulatorMain } from '../support/simulator-process';
 
 // simulator/main.ts --vault as a launcher runs it: the URL line first on stdout, Vault's API behind
 // it (LIST included), the audit file it was given, and an exit when its stdin closes.
 
-const ROOT = join(__dirname, '..', '..');
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'vault-main-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', ...args], { cwd: ROOT, stdio: 'pipe' });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const lines = createInterface({ input: child.stdout });
-  const firstLine = new Promise<string>((resolve) => lines.once('line', resolve));
-  lines.on('line', (line) => (stdout += `${line}\n`));
-  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr, stdout })));
-  return { child, firstLine, exit };
-}
+const run = runSimulatorMain;
 
 describe('simulator/main.ts --vault', () => {
   it('serves a Vault with generated data, a root token, a config file and an audit file, and exits when stdin closes', async () => {
