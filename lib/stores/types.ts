@@ -34,6 +34,23 @@ export interface ItemVersion {
   createdAt: string;
   createdBy: string | null;
   labels: string[];
+  /**
+   * The item's metadata as this version was written, where the backend keeps it per version (the
+   * built-in store since version metadata was recorded; Parameter Store's history, without tags).
+   * Absent fields are not known for this version. What "what changed" compares; never a value.
+   */
+  metadata?: VersionMetadata;
+}
+
+/** Metadata a backend keeps per version; a field left out is not recorded for that version. */
+export interface VersionMetadata {
+  description?: string | null;
+  tags?: Record<string, string>;
+  kmsKeyId?: string | null;
+  type?: string;
+  tier?: string;
+  dataType?: string;
+  policies?: ParameterPolicy[];
 }
 
 export interface ParameterPolicy {
