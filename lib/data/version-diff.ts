@@ -1,14 +1,13 @@
 import 'server-only';
 import { can } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
-import { EmbeddedStore } from '@/lib/stores/embedded/store';
 import { getStore } from '@/lib/stores/registry';
-import type { ItemVersion, StoreKind, VersionMetadata } from '@/lib/stores/types';
+import { canFingerprintValues, type ItemVersion, type StoreKind, type VersionMetadata } from '@/lib/stores/types';
 import type { VersionPair } from '@/lib/validations/version-diff';
 
 // "What changed" between two versions of one item: the data access function the item page calls,
 // and the comparison itself. Metadata only: for the built-in store whether the value changed comes
-// from keyed fingerprints compared in here (EmbeddedStore.valueFingerprints); neither a value nor
+// from keyed fingerprints compared in here (ValueFingerprinter, lib/stores/types.ts); neither a value nor
 // a fingerprint is in what this returns. AWS stores are compared on what browsing reads anyway
 // (GetParameterHistory without its values, ListSecretVersionIds): no value-reading call.
 
@@ -152,7 +151,8 @@ export async function getVersionDiff(principal: Principal, storeId: string, name
   const to = item.versions.find((v) => v.id === pair.to);
   if (!from || !to) return { kind: 'no-such-version', missing: [pair.from, pair.to].filter((id) => !item.versions.some((v) => v.id === id)) };
   let value: ValueComparison = 'not-compared';
-  if (store instanceof EmbeddedStore) {
+  // Not instanceof: the server's bundles may each hold their own copy of the class.
+  if (canFingerprintValues(store)) {
     const fingerprints = await store.valueFingerprints(name, [from.id, to.id]);
     const a = fingerprints.get(from.id);
     const b = fingerprints.get(to.id);

@@ -171,3 +171,13 @@ export function isWritable(store: SecretStore): store is WritableSecretStore {
 export function canReadValues(store: SecretStore): store is SecretStore & ValueReader {
   return typeof (store as Partial<ValueReader>).readValue === 'function';
 }
+
+/** Stores that can tell whether two versions hold the same value without it leaving them (the built-in store). */
+export interface ValueFingerprinter {
+  /** Keyed fingerprints of the versions' values, by version; for comparing in the server only. */
+  valueFingerprints(name: string, versions: string[]): Promise<Map<string, string>>;
+}
+
+export function canFingerprintValues(store: SecretStore): store is SecretStore & ValueFingerprinter {
+  return typeof (store as Partial<ValueFingerprinter>).valueFingerprints === 'function';
+}

@@ -16,6 +16,7 @@ import type {
   ListOptions,
   ListPage,
   PutValueInput,
+  ValueFingerprinter,
   VersionMetadata,
   WritableSecretStore,
   WriteValueInput,
@@ -68,7 +69,7 @@ function itemLockKey(name: string): number {
   return createHash('sha256').update(name).digest().readInt32BE(0);
 }
 
-export class EmbeddedStore implements WritableSecretStore {
+export class EmbeddedStore implements WritableSecretStore, ValueFingerprinter {
   readonly kind = 'local' as const;
   readonly writable = true as const;
   /** The built-in store is its own inventory: the same tables the AWS sync fills, written with every change. */
