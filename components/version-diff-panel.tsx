@@ -15,7 +15,7 @@ const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
 
 function Side({ change, side }: { change: FieldChange; side: 'before' | 'after' }) {
   const text = change[side];
-  if (text === null) return <span className="text-slate-500">(none)</span>;
+  if (text === null) return <span className="text-slate-600">(none)</span>;
   if (change.format === 'date') return <RelativeTime iso={text} showDate />;
   return <span className="break-all font-mono text-xs">{text}</span>;
 }

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { DEMO_METADATA_HISTORY } from '../lib/demo/demo-data';
 import { inlineProblems, nextRuntimeStarted, scriptNonce, watchCsp } from './support/csp-watch';
 import { DEMO_ITEMS, DEMO_VALUES } from './support/demo-values';
@@ -33,6 +34,9 @@ test('compares versions: value changed or unchanged, description and tag changes
   await expect(row(`Tag ${DEMO_METADATA_HISTORY.droppedTag.key}`)).toContainText(DEMO_METADATA_HISTORY.droppedTag.value);
   await expect(row(`Tag ${DEMO_METADATA_HISTORY.droppedTag.key}`)).toContainText('(none)');
   await expect(diff.getByTestId('version-unchanged')).toContainText('Type');
+  // The form and the comparison pass axe-core's WCAG 2.1 A/AA rules.
+  const axe = await new AxeBuilder({ page }).include('#compare').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 
   // Each version links to what changed since the one before it: v2 changed only the value.
   await page.getByRole('link', { name: 'What changed in v2 since v1' }).click();
