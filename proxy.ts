@@ -5,11 +5,13 @@ import { createNonce, securityHeaders } from '@/lib/http/content-security-policy
 import { malformedUrlProblem } from '@/lib/http/malformed-url';
 import { browseQuerySchema, decodePathSegments, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { parseFreshnessFilters } from '@/lib/validations/freshness';
+import { parseVersionCompare } from '@/lib/validations/version-diff';
 
 // Validates addresses before any page or handler runs. Malformed percent-encoding ("%ZZ", a lone
 // "%", escapes that are not UTF-8) anywhere in the path or query gets a 400 that names it: JSON
 // under /api, the HTML 400 page elsewhere (Next.js's router would otherwise fail on it with a 500).
-// A malformed browse or item name, or a bad filter of the freshness list, gets the 400 page too (pages cannot set a 400 status themselves).
+// A malformed browse or item name, a bad filter of the freshness list, or a bad pair of versions to
+// compare on an item, gets the 400 page too (pages cannot set a 400 status themselves).
 // It also passes the request path on, so the 404 page can name what was not found, and renews the
 // session cookie on activity (the idle timeout; at most once a minute). Authorization itself is decided by each page and
 // handler, not here.
@@ -45,6 +47,9 @@ function problemWith(request: NextRequest): string | null {
   } else {
     const name = itemNameFromSegments(rest);
     if (!name.ok) return rest.length === 0 ? 'Give the item name after the store, e.g. /items/local/prod/app/key.' : name.problem.message;
+    // Two versions to compare (?from=3&to=5): malformed, only one, or the same one twice.
+    const compare = parseVersionCompare(request.nextUrl.searchParams);
+    if (!compare.ok) return compare.message;
   }
   return null;
 }
@@ -70,6 +75,8 @@ export async function proxy(request: NextRequest) {
   if (problem) return withHeaders(badRequest(request, problem, nonce), security);
   const headers = new Headers(request.headers);
   headers.set('x-request-path', request.nextUrl.pathname);
+  // The 404 page names the versions an item's comparison asked for (?from=…&to=…).
+  headers.set('x-request-query', request.nextUrl.search);
   // Next.js takes the nonce for its scripts from the request's policy (any policy the client sent is replaced).
   headers.set('content-security-policy', security['Content-Security-Policy']!);
   const response = withHeaders(NextResponse.next({ request: { headers } }), security);

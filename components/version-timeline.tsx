@@ -1,11 +1,23 @@
+import Link from 'next/link';
 import type { ItemVersion } from '@/lib/stores/types';
 import { RelativeTime } from './relative-time';
 
-/** Every version, newest first: when, by whom, with which labels. No values. */
-export function VersionTimeline({ versions, current }: { versions: ItemVersion[]; current: string }) {
+/**
+ * Every version, newest first: when, by whom, with which labels. No values. With `compareHref`,
+ * each version that has one before it links to what changed since that one.
+ */
+export function VersionTimeline({
+  versions,
+  current,
+  compareHref,
+}: {
+  versions: ItemVersion[];
+  current: string;
+  compareHref?: (from: string, to: string) => string;
+}) {
   return (
     <ol className="relative space-y-4 border-l border-slate-200 pl-5" aria-label="Version history">
-      {versions.map((version) => (
+      {versions.map((version, index) => (
         <li key={version.id} className="relative" data-testid="version">
           <span
             aria-hidden
@@ -27,6 +39,15 @@ export function VersionTimeline({ versions, current }: { versions: ItemVersion[]
                 {label}
               </span>
             ))}
+            {compareHref && versions[index + 1] && (
+              <Link
+                href={compareHref(versions[index + 1]!.id, version.id)}
+                className="text-xs text-slate-600 underline hover:text-slate-900"
+                aria-label={`What changed in v${version.id} since v${versions[index + 1]!.id}`}
+              >
+                What changed
+              </Link>
+            )}
           </div>
         </li>
       ))}

@@ -103,7 +103,18 @@ const parameterInput = z.object({
   Value: z.string().min(1).optional(),
   /** Older versions, any order, each with its value (default the sentinel); the current one is Version/LastModifiedDate. */
   History: z
-    .array(z.object({ Version: z.number().int().min(1), LastModifiedDate: inputDate, LastModifiedUser: z.string().optional(), Labels: z.array(z.string()).optional(), Value: z.string().optional() }))
+    .array(
+      z.object({
+        Version: z.number().int().min(1),
+        LastModifiedDate: inputDate,
+        LastModifiedUser: z.string().optional(),
+        Labels: z.array(z.string()).optional(),
+        Value: z.string().optional(),
+        /** This version's own description (null: none) and tier, where they differ from the current one's. */
+        Description: z.string().nullable().optional(),
+        Tier: z.enum(['Standard', 'Advanced', 'Intelligent-Tiering']).optional(),
+      }),
+    )
     .refine((history) => new Set(history.map((h) => h.Version)).size === history.length, 'History versions are distinct')
     .optional(),
   /** Labels, policies (Advanced tier, as DescribeParameters shows them) and allowed pattern of the current version. */
@@ -872,8 +883,17 @@ class Store {
       input.History === undefined
         ? Array.from({ length: meta.version - 1 }, (_, i) => this.versionRecord(meta, i + 1))
         : history.map((h) => {
-            const { value: _generated, ...base } = this.versionRecord(meta, h.Version);
-            return { ...base, date: h.date, user: h.LastModifiedUser ?? meta.user, labels: h.Labels ?? [], ...(h.Value !== undefined ? { value: h.Value } : {}) };
+            const { value: _generated, description: currentDescription, ...base } = this.versionRecord(meta, h.Version);
+            const description = h.Description === undefined ? currentDescription : (h.Description ?? undefined);
+            return {
+              ...base,
+              date: h.date,
+              user: h.LastModifiedUser ?? meta.user,
+              labels: h.Labels ?? [],
+              ...(h.Value !== undefined ? { value: h.Value } : {}),
+              ...(description !== undefined ? { description } : {}),
+              ...(h.Tier !== undefined ? { tier: h.Tier } : {}),
+            };
           });
     const current = this.versionRecord(meta, meta.version);
     if (input.Value !== undefined) current.value = input.Value;

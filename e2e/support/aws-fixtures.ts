@@ -50,17 +50,26 @@ const loadedAt = Date.now();
 /** An ISO date `days` days before the data set was loaded. */
 const daysAgo = (days: number) => new Date(loadedAt - days * 86_400_000).toISOString();
 
-/** A parameter's versions, oldest first: [days ago, user, labels]; the last one is current. */
-function versions(history: [number, string, string[]][]): Pick<ParameterInput, 'Version' | 'LastModifiedDate' | 'LastModifiedUser' | 'Labels' | 'History'> {
+/** What an older version had of its own (the current version's fields otherwise). */
+type OlderVersion = Pick<NonNullable<ParameterInput['History']>[number], 'Description' | 'Tier'>;
+
+/** A parameter's versions, oldest first: [days ago, user, labels, own fields]; the last one is current. */
+function versions(history: [number, string, string[], OlderVersion?][]): Pick<ParameterInput, 'Version' | 'LastModifiedDate' | 'LastModifiedUser' | 'Labels' | 'History'> {
   const [days, author, labels] = history.at(-1)!;
   return {
     Version: history.length,
     LastModifiedDate: daysAgo(days),
     LastModifiedUser: author,
     Labels: labels,
-    History: history.slice(0, -1).map(([d, u, l], i) => ({ Version: i + 1, LastModifiedDate: daysAgo(d), LastModifiedUser: u, Labels: l, Value: VALUE_SENTINEL })),
+    History: history.slice(0, -1).map(([d, u, l, own], i) => ({ Version: i + 1, LastModifiedDate: daysAgo(d), LastModifiedUser: u, Labels: l, Value: VALUE_SENTINEL, ...own })),
   };
 }
+
+/** A parameter whose versions differ in description, tier, labels and policies (what "what changed" compares). */
+export const CHANGED_PARAMETER = {
+  name: '/prod/payments/stripe/api-key',
+  firstDescription: 'Stripe test key, before go-live',
+} as const;
 
 /** A secret's versions, oldest first: [version id, days ago, staging labels]; the AWSCURRENT one holds the secret's SecretString, the others the sentinel. */
 function secretVersions(list: [string, number, string[]][]): SecretInput['Versions'] {
@@ -91,7 +100,7 @@ export const parameters: ParameterInput[] = [
     ],
     Value: VALUE_SENTINEL,
     ...versions([
-      [400, user('alice'), []],
+      [400, user('alice'), [], { Description: CHANGED_PARAMETER.firstDescription, Tier: 'Standard' }],
       [120, user('bob'), ['previous']],
       [3, CI, ['live']],
     ]),

@@ -9,6 +9,9 @@ export interface DemoVersion {
   at: Date;
   actor: string;
   labels: string[];
+  /** The item's description and tags as this version was written, where they differ from the item's. */
+  description?: string | null;
+  tags?: Record<string, string>;
 }
 export interface DemoItem {
   name: string;
@@ -118,6 +121,7 @@ export function buildDemoItems(now: Date = new Date()): DemoItem[] {
     for (const [leaf, kind, description] of SHARED) add(`/${env}/${leaf}`, kind, description, { team: 'platform' }, env);
   }
   shapeForFreshness(items, now);
+  shapeMetadataHistory(items.find((i) => i.name === DEMO_METADATA_HISTORY.name)!);
   return items;
 }
 
@@ -155,4 +159,21 @@ function shapeForFreshness(items: DemoItem[], now: Date): void {
   retime(failing, now, 20, 30);
   failing.rotationFailure = ROTATION_FAILURE;
   retime(example(DEMO_FRESHNESS_EXAMPLES.fresh), now, 3, 30);
+}
+
+/**
+ * An item whose metadata changed over its versions, for "what changed": versions 1 and 2 had an
+ * older description and one more tag; version 3 changed only them, keeping version 2's value.
+ */
+export const DEMO_METADATA_HISTORY = {
+  name: '/staging/search/elastic/api-key',
+  olderDescription: 'Elasticsearch API key (read-only)',
+  droppedTag: { key: 'scope', value: 'read-only' },
+} as const;
+
+function shapeMetadataHistory(item: DemoItem): void {
+  const older = { description: DEMO_METADATA_HISTORY.olderDescription, tags: { ...item.tags, [DEMO_METADATA_HISTORY.droppedTag.key]: DEMO_METADATA_HISTORY.droppedTag.value } };
+  Object.assign(item.versions[0]!, older);
+  Object.assign(item.versions[1]!, older);
+  item.versions[2]!.value = item.versions[1]!.value;
 }

@@ -280,6 +280,15 @@ export class SsmStore extends AwsStoreBase<SSMClient> implements SecretStore {
           createdAt: isoDate(entry.LastModifiedDate) ?? EPOCH,
           createdBy: entry.LastModifiedUser ?? null,
           labels: [...(entry.Labels ?? [])].sort(),
+          // What Parameter Store keeps per version (its tags belong to the parameter, not a version).
+          metadata: {
+            description: entry.Description ?? null,
+            kmsKeyId: entry.KeyId ?? null,
+            ...(entry.Type ? { type: entry.Type } : {}),
+            tier: entry.Tier ?? 'Standard',
+            ...(entry.DataType ? { dataType: entry.DataType } : {}),
+            policies: (entry.Policies ?? []).map((p) => ({ type: p.PolicyType ?? 'Unknown', status: p.PolicyStatus ?? null, text: p.PolicyText ?? '' })),
+          },
         });
       }
       token = out.NextToken || undefined;

@@ -34,6 +34,23 @@ export interface ItemVersion {
   createdAt: string;
   createdBy: string | null;
   labels: string[];
+  /**
+   * The item's metadata as this version was written, where the backend keeps it per version (the
+   * built-in store since version metadata was recorded; Parameter Store's history, without tags).
+   * Absent fields are not known for this version. What "what changed" compares; never a value.
+   */
+  metadata?: VersionMetadata;
+}
+
+/** Metadata a backend keeps per version; a field left out is not recorded for that version. */
+export interface VersionMetadata {
+  description?: string | null;
+  tags?: Record<string, string>;
+  kmsKeyId?: string | null;
+  type?: string;
+  tier?: string;
+  dataType?: string;
+  policies?: ParameterPolicy[];
 }
 
 export interface ParameterPolicy {
@@ -153,4 +170,14 @@ export function isWritable(store: SecretStore): store is WritableSecretStore {
 
 export function canReadValues(store: SecretStore): store is SecretStore & ValueReader {
   return typeof (store as Partial<ValueReader>).readValue === 'function';
+}
+
+/** Stores that can tell whether two versions hold the same value without it leaving them (the built-in store). */
+export interface ValueFingerprinter {
+  /** Keyed fingerprints of the versions' values, by version; for comparing in the server only. */
+  valueFingerprints(name: string, versions: string[]): Promise<Map<string, string>>;
+}
+
+export function canFingerprintValues(store: SecretStore): store is SecretStore & ValueFingerprinter {
+  return typeof (store as Partial<ValueFingerprinter>).valueFingerprints === 'function';
 }

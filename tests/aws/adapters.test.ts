@@ -149,7 +149,12 @@ describe('Parameter Store requests and paging', () => {
       ['2', 'bob@example.com', []],
       ['1', 'alice@example.com', []],
     ]);
-    for (const version of item!.versions) expect(Object.keys(version).sort()).toEqual(['createdAt', 'createdBy', 'id', 'labels']);
+    // Only named metadata fields, each version's own (what "what changed" compares), never the history's Value.
+    for (const version of item!.versions) {
+      expect(Object.keys(version).sort()).toEqual(['createdAt', 'createdBy', 'id', 'labels', 'metadata']);
+      expect(Object.keys(version.metadata!).sort()).toEqual(['dataType', 'description', 'kmsKeyId', 'policies', 'tier', 'type']);
+    }
+    expect(item!.versions[0]!.metadata).toMatchObject({ type: 'SecureString', kmsKeyId: 'alias/aws/ssm', tier: 'Standard', dataType: 'text' });
     expect(JSON.stringify(item)).not.toContain(SENTINEL);
   });
 

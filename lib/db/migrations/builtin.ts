@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AreaMigration } from '../migrate';
+import { VERSION_METADATA_MIGRATION } from './builtin-version-metadata';
 
 // The built-in store's tables (DATA_DIR/secrets.db, or the "builtin" schema of DATABASE_URL).
 // Its inventory tables (inv_*) come from the inventory's own migration set, applied after this one
@@ -95,4 +96,5 @@ export const BUILTIN_MIGRATIONS: Record<string, AreaMigration> = {
       for (const statement of dialect === 'postgres' ? POSTGRES_INITIAL : SQLITE_INITIAL) await sql.raw(statement).execute(db);
     },
   },
+  '0002-version-metadata': VERSION_METADATA_MIGRATION,
 };

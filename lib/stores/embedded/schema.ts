@@ -28,6 +28,8 @@ export interface VersionsTable {
   wrapped_key: Buffer;
   created_at: string;
   created_by: string | null;
+  /** JSON of the item's kind, description, tags and KMS key as this version was written; null for versions from before (migration 0002). */
+  metadata: string | null;
 }
 
 export interface LabelsTable {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { dialectOf, type DialectName } from '@/lib/db/dialect';
 import { decryptValue, DecryptionError, encryptValue } from '@/lib/crypto/envelope';
+import { valueFingerprint, valueFingerprintKey } from '@/lib/crypto/value-fingerprint';
 import { MASTER_KEY_ID_META, masterKeyId } from '@/lib/crypto/master-key';
 import { checkFolderPath, checkItemName, checkNameToWrite, folderOf } from '@/lib/validations/item-name';
 import { InventoryIndex, upsertInventoryItem } from '@/lib/inventory/inventory-index';
@@ -11,9 +12,12 @@ import type {
   ItemDetail,
   ItemKind,
   ItemMetadata,
+  ItemVersion,
   ListOptions,
   ListPage,
   PutValueInput,
+  ValueFingerprinter,
+  VersionMetadata,
   WritableSecretStore,
   WriteValueInput,
   WrittenVersion,
@@ -40,6 +44,23 @@ const startsWith = (column: 'name' | 'folder', prefix: string) =>
 
 type ItemRow = Omit<Selectable<ItemsTable>, 'created_at'>;
 
+/** What versions.metadata records of the item as a version was written (never a value). */
+function versionMetadataJson(item: Pick<ItemsTable, 'kind' | 'description' | 'tags' | 'kms_key_id'>): string {
+  const metadata: VersionMetadata = { type: item.kind, description: item.description, tags: JSON.parse(item.tags) as Record<string, string>, kmsKeyId: item.kms_key_id };
+  return JSON.stringify(metadata);
+}
+
+/** versions.metadata read back; undefined for versions written before it was recorded (or unreadable). */
+function parseVersionMetadata(text: string | null): VersionMetadata | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed = JSON.parse(text) as VersionMetadata;
+    return { type: parsed.type, description: parsed.description ?? null, tags: parsed.tags ?? {}, kmsKeyId: parsed.kmsKeyId ?? null };
+  } catch {
+    return undefined;
+  }
+}
+
 /** First key of the PostgreSQL advisory locks on items (the two-number key space, apart from the audit log's). */
 const ITEM_LOCK_SPACE = 0x6275_696c;
 
@@ -48,7 +69,7 @@ function itemLockKey(name: string): number {
   return createHash('sha256').update(name).digest().readInt32BE(0);
 }
 
-export class EmbeddedStore implements WritableSecretStore {
+export class EmbeddedStore implements WritableSecretStore, ValueFingerprinter {
   readonly kind = 'local' as const;
   readonly writable = true as const;
   /** The built-in store is its own inventory: the same tables the AWS sync fills, written with every change. */
@@ -192,7 +213,7 @@ export class EmbeddedStore implements WritableSecretStore {
     const [versions, labels] = await Promise.all([
       this.db
         .selectFrom('versions')
-        .select(['version', 'created_at', 'created_by'])
+        .select(['version', 'created_at', 'created_by', 'metadata'])
         .where('item_id', '=', row.id)
         .orderBy('version', 'desc')
         .execute(),
@@ -200,12 +221,16 @@ export class EmbeddedStore implements WritableSecretStore {
     ]);
     return {
       ...this.toMetadata(row, labels),
-      versions: versions.map((v) => ({
-        id: String(v.version),
-        createdAt: v.created_at,
-        createdBy: v.created_by,
-        labels: labels.filter((l) => l.version === v.version).map((l) => l.label).sort(),
-      })),
+      versions: versions.map((v) => {
+        const metadata = parseVersionMetadata(v.metadata);
+        const version: ItemVersion = {
+          id: String(v.version),
+          createdAt: v.created_at,
+          createdBy: v.created_by,
+          labels: labels.filter((l) => l.version === v.version).map((l) => l.label).sort(),
+        };
+        return metadata ? { ...version, metadata } : version;
+      }),
       details: { ...LOCAL_DETAILS, type: row.kind },
     };
   }
@@ -295,9 +320,19 @@ export class EmbeddedStore implements WritableSecretStore {
         itemId = inserted.id;
       }
       const sealed = encryptValue(this.masterKey, input.value, `${input.name}#${version}`);
+      // The item's metadata as this version leaves it, for "what changed" between versions.
+      const recorded = await trx.selectFrom('items').select(['kind', 'description', 'tags', 'kms_key_id']).where('id', '=', itemId).executeTakeFirstOrThrow();
       await trx
         .insertInto('versions')
-        .values({ item_id: itemId, version, ciphertext: sealed.ciphertext, wrapped_key: sealed.wrappedKey, created_at: at, created_by: input.actor })
+        .values({
+          item_id: itemId,
+          version,
+          ciphertext: sealed.ciphertext,
+          wrapped_key: sealed.wrappedKey,
+          created_at: at,
+          created_by: input.actor,
+          metadata: versionMetadataJson(recorded),
+        })
         .execute();
       for (const label of input.labels ?? []) {
         await trx
@@ -388,6 +423,32 @@ export class EmbeddedStore implements WritableSecretStore {
         throw new StoreError('integrity', this.id, error.message);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Keyed fingerprints (lib/crypto/value-fingerprint.ts) of some versions' values, by version; a
+   * version the item does not have is left out. Decrypts in here, and only the fingerprints leave:
+   * for comparing versions in the server, never to be sent to a browser.
+   */
+  async valueFingerprints(name: string, versions: string[]): Promise<Map<string, string>> {
+    this.assertName(name);
+    const key = valueFingerprintKey(this.masterKey);
+    try {
+      const fingerprints = new Map<string, string>();
+      for (const version of new Set(versions.filter((v) => /^\d{1,9}$/.test(v)))) {
+        let value: string;
+        try {
+          value = await this.readValue(name, version);
+        } catch (error) {
+          if (error instanceof StoreError && error.code === 'not-found') continue;
+          throw error;
+        }
+        fingerprints.set(version, valueFingerprint(key, value));
+      }
+      return fingerprints;
+    } finally {
+      key.fill(0);
     }
   }
 

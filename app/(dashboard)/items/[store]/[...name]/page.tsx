@@ -19,6 +19,11 @@ import { FreshnessBadge } from '@/components/freshness-badge';
 import { RelativeTime } from '@/components/relative-time';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VersionTimeline } from '@/components/version-timeline';
+import { VersionCompareForm } from '@/components/version-compare-form';
+import { VersionDiffPanel } from '@/components/version-diff-panel';
+import { getVersionDiff, type VersionDiff } from '@/lib/data/version-diff';
+import { itemHref } from '@/lib/links';
+import { parseVersionCompare } from '@/lib/validations/version-diff';
 import { can } from '@/lib/auth/authorize';
 import { describeStoreFailure, findStore, getItemFreshness, getItemView, type ItemView } from '@/lib/data/browse';
 import { usedByFor } from '@/lib/data/consumers';
@@ -29,7 +34,7 @@ import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
 
 export const dynamic = 'force-dynamic';
 
-type Props = { params: Promise<{ store: string; name: string[] }> };
+type Props = { params: Promise<{ store: string; name: string[] }>; searchParams?: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name } = await params;
@@ -46,8 +51,10 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
   );
 }
 
-export default async function ItemPage({ params }: Props) {
+export default async function ItemPage({ params, searchParams }: Props) {
   const { store: storeParam, name: segments } = await params;
+  // The proxy already answered 400 for a malformed pair; parsed again so the page is safe on its own.
+  const compare = parseVersionCompare((await searchParams) ?? {});
   const storeId = storeIdSchema.safeParse(storeParam);
   const name = itemNameFromSegments(segments);
   if (!storeId.success || !name.ok) notFound();
@@ -64,6 +71,13 @@ export default async function ItemPage({ params }: Props) {
   }
   if (failure) return <StoreErrorBanner {...failure} />;
   if (!view) notFound();
+  // Two versions to compare: a version the item does not have is a 404, as a missing item is.
+  let diff: VersionDiff | null = null;
+  if (compare.ok && compare.value) {
+    const result = await getVersionDiff(principal, view.store.id, view.item.name, compare.value);
+    if (!result || result.kind === 'no-such-version') notFound();
+    diff = result.diff;
+  }
 
   const { item } = view;
   const { details } = item;
@@ -211,7 +225,26 @@ export default async function ItemPage({ params }: Props) {
         <h2 className="mb-4 font-semibold">
           Version history <span className="text-sm font-normal text-slate-500">({item.versions.length})</span>
         </h2>
-        <VersionTimeline versions={item.versions} current={item.currentVersion} />
+        <div className="mb-4 space-y-3" id="compare">
+          {!compare.ok && (
+            <p role="alert" className="text-sm text-red-700">
+              {compare.message}
+            </p>
+          )}
+          <VersionCompareForm
+            action={itemHref(view.store.id, item.name)}
+            versions={item.versions}
+            current={item.currentVersion}
+            from={diff?.from.id}
+            to={diff?.to.id}
+          />
+          {diff && <VersionDiffPanel diff={diff} />}
+        </div>
+        <VersionTimeline
+          versions={item.versions}
+          current={item.currentVersion}
+          compareHref={(from, to) => `${itemHref(view.store.id, item.name)}?${new URLSearchParams({ from, to })}#compare`}
+        />
       </section>
     </div>
   );
