@@ -123,7 +123,7 @@ export function KeyboardShortcuts({ canAudit }: { canAudit: boolean }) {
                 <th scope="row" className="whitespace-nowrap py-1.5 pr-4 font-normal">
                   {shortcut.keys.map((key, i) => (
                     <span key={i}>
-                      {i > 0 && <span className="text-slate-400"> then </span>}
+                      {i > 0 && <span className="text-slate-500"> then </span>}
                       <kbd className="rounded border border-slate-300 bg-slate-50 px-1.5 py-0.5 font-mono text-xs">{key}</kbd>
                     </span>
                   ))}

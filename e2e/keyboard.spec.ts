@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/test';
 
@@ -5,7 +6,7 @@ import { expect, test } from './support/test';
 // pages, j/k move through a folder's rows and Enter opens one, [ and ] go up and down the folder
 // tree, and nothing fires while typing in the search box.
 
-/** Presses `?` until the page's scripts listen (after hydration), then closes the list with Esc. */
+/** Presses `?` until the page's scripts listen (after hydration): the shortcuts list opens. */
 async function shortcutsReady(page: Page) {
   const dialog = page.getByTestId('shortcuts-dialog');
   await expect(async () => {
@@ -14,6 +15,12 @@ async function shortcutsReady(page: Page) {
   }).toPass({ timeout: 15_000 });
   await expect(dialog.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeVisible();
   await expect(dialog).toContainText('Go to the audit log');
+  return dialog;
+}
+
+/** Closes the shortcuts list with Esc. */
+async function closeShortcuts(page: Page) {
+  const dialog = page.getByTestId('shortcuts-dialog');
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 }
@@ -21,6 +28,9 @@ async function shortcutsReady(page: Page) {
 test('? lists the shortcuts, g-sequences go to the pages, typing in the search box fires none', async ({ page }) => {
   await page.goto('/audit');
   await shortcutsReady(page);
+  const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(axe.violations.map((v) => v.id)).toEqual([]);
+  await closeShortcuts(page);
 
   await page.keyboard.press('g');
   await page.keyboard.press('o');
@@ -53,11 +63,14 @@ test('? lists the shortcuts, g-sequences go to the pages, typing in the search b
 test('j/k move through a folder table, Enter opens the row, [ and ] go up and down the folder tree', async ({ page }) => {
   await page.goto('/browse/local/prod');
   await shortcutsReady(page);
+  await closeShortcuts(page);
   const rows = page.getByTestId('folder-row');
   await expect(rows).toHaveCount(6);
 
   await page.keyboard.press('j');
   await expect(rows.nth(0).getByRole('link')).toBeFocused();
+  // Focus moved from the keyboard is drawn by the global :focus-visible outline (the browser's own ring is 'auto').
+  expect(await rows.nth(0).getByRole('link').evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('solid');
   await page.keyboard.press('j');
   await page.keyboard.press('j');
   await expect(rows.nth(2).getByRole('link')).toBeFocused();
@@ -71,6 +84,7 @@ test('j/k move through a folder table, Enter opens the row, [ and ] go up and do
   // [ : the folder before it in the tree (its parent, for a first sub-folder); ] : the next one down.
   await page.goto('/browse/local/prod');
   await shortcutsReady(page);
+  await closeShortcuts(page);
   const tree = page.getByRole('navigation', { name: 'Folders' });
   const firstChild = (await rows.nth(0).getByRole('link').textContent())!.trim().replace(/\/$/, '');
   await page.keyboard.press(']');

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { watchCsp } from './support/csp-watch';
 import { expect, test } from './support/test';
@@ -23,6 +24,12 @@ const PAGES = [
   '/settings/users',
   '/settings/tokens',
 ];
+
+/** WCAG 2.1 A/AA violations axe-core finds on the page as it is now (ids and targets). */
+async function axeViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+}
 
 const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
@@ -53,6 +60,7 @@ test('menu, folder drawer and five rows on the first screen, nothing scrolls sid
   await expect(menuButton).toHaveAttribute('aria-expanded', 'true');
   await expect(menu.getByRole('link', { name: 'Audit log' })).toBeVisible();
   await expect(page.getByTestId('current-user')).toBeVisible();
+  expect(await axeViolations(page), 'the open menu').toEqual([]);
   await page.keyboard.press('Escape');
   await expect(menuButton).toHaveAttribute('aria-expanded', 'false');
   await expect(menu).toBeHidden();
@@ -77,6 +85,7 @@ test('menu, folder drawer and five rows on the first screen, nothing scrolls sid
   await drawerButton.click();
   await expect(tree).toBeVisible();
   await expect(tree.locator('[aria-current="page"]')).toBeFocused();
+  expect(await axeViolations(page), 'the open drawer').toEqual([]);
   await page.keyboard.press('Escape');
   await expect(tree).toBeHidden();
   await expect(drawerButton).toBeFocused();
