@@ -61,6 +61,8 @@ export function FolderDrawer({ label, children }: { label: string; children: Rea
         ref={panelRef}
         id="folder-drawer"
         data-testid="folder-drawer"
+        // A link followed to the page already open changes no path: close here too.
+        onClick={(event) => (event.target as Element).closest('a[href]') && setOpen(false)}
         className={`${open ? 'fixed inset-y-0 left-0 z-50 block w-[min(20rem,85vw)] overflow-y-auto p-3 shadow-xl' : 'hidden'} min-w-0 rounded-lg border border-slate-200 bg-white md:static md:z-auto md:block md:w-auto md:overflow-visible md:p-3 md:shadow-none`}
       >
         {open && (

@@ -57,6 +57,8 @@ export function MainMenu({ children }: { children: ReactNode }) {
         ref={panelRef}
         id="main-menu"
         data-testid="main-menu"
+        // A link followed to the page already open changes no path: close here too.
+        onClick={(event) => (event.target as Element).closest('a[href]') && setOpen(false)}
         className={`${open ? 'flex' : 'hidden'} absolute inset-x-0 top-full z-40 flex-col gap-1 border-b border-slate-200 bg-white px-4 pb-3 pt-1 shadow-lg md:contents`}
       >
         {children}
