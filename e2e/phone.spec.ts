@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
+import { ADMIN } from './support/accounts';
 import { watchCsp } from './support/csp-watch';
 import { expect, test } from './support/test';
 
@@ -103,6 +104,19 @@ test('menu, folder drawer and five rows on the first screen, nothing scrolls sid
     await expect(page.locator('main')).toBeVisible();
     expect(await sideways(page), `${path} scrolls sideways`).toBeLessThanOrEqual(0);
   }
+
+  // The audit timeline keeps when, what and outcome; who and from are one tap away under Details.
+  await page.goto('/audit');
+  const entry = page.getByTestId('audit-row').first();
+  await expect(entry).toBeVisible();
+  await expect(page.getByRole('columnheader', { name: 'Who' })).toBeHidden();
+  await expect(page.getByRole('columnheader', { name: 'Outcome' })).toBeVisible();
+  await entry.getByText('Details').click();
+  await expect(entry.getByTestId('audit-row-details')).toContainText(ADMIN.email);
+  // Its filters are folded behind a button.
+  await expect(page.getByLabel('Actor')).toBeHidden();
+  await page.getByTestId('audit-filters-toggle').click();
+  await expect(page.getByLabel('Actor')).toBeVisible();
 
   expect(csp.violations).toEqual([]);
   expect(csp.consoleRefusals).toEqual([]);
