@@ -33,6 +33,9 @@ describe('decideShortcut', () => {
     // A lone o is no shortcut; g g o still goes.
     expect(run(['o'])).toEqual([null]);
     expect(run(['g', 'g', 'o'])[2]).toEqual({ kind: 'go', to: 'overview' });
+    // Shift pressed on its way to another key keeps the sequence; ? needs Shift on most layouts.
+    expect(run(['g', 'Shift', 'o'])[2]).toEqual({ kind: 'go', to: 'overview' });
+    expect(run(['Shift', '?'])[1]).toEqual({ kind: 'help' });
   });
 
   it('maps ?, j, k, [ and ]', () => {
