@@ -23,14 +23,14 @@ const TABLE = 'overflow-x-auto [&_td]:px-3 [&_td]:py-2 [&_td]:tabular-nums [&_td
 export function FindingControlTable({ rows, link }: { rows: ControlCountRow[]; link: FindingsLinkQuery }) {
   return (
     <div className={TABLE}>
-      <SimpleTable headers={['Control', 'Severity', 'Open', 'Suppressed', 'Resolved']}>
+      <SimpleTable headers={['Control', 'Severity', 'Open', 'Suppressed', 'Resolved']} phoneHidden={[4, 5]}>
         {rows.map((row) => {
           const control = controlOf(row.control);
           return (
             <tr key={row.control} id={`control-${row.control}`} data-testid="findings-control-row" data-control={row.control} className="align-top">
               <td>
                 <span className="block font-medium text-slate-900">{control?.title ?? row.control}</span>
-                <span className="flex flex-wrap gap-x-2 text-xs text-slate-500">
+                <span className="hidden flex-wrap gap-x-2 text-xs text-slate-500 md:flex">
                   {control?.references.map((ref) => (
                     <a
                       key={`${ref.source}-${ref.id}`}

@@ -10,7 +10,7 @@ function Branch({ storeId, nodes, current }: { storeId: string; nodes: FolderNod
           <Link
             href={browseHref(storeId, node.path)}
             aria-current={node.path === current ? 'page' : undefined}
-            className={`block truncate rounded px-1.5 py-0.5 text-sm hover:bg-slate-100 ${
+            className={`block truncate rounded px-1.5 py-2 text-sm md:py-0.5 hover:bg-slate-100 ${
               node.path === current ? 'bg-slate-200 font-medium text-slate-900' : 'text-slate-700'
             }`}
           >
@@ -30,7 +30,7 @@ export function FolderTree({ storeId, tree, current }: { storeId: string; tree: 
       <Link
         href={browseHref(storeId, '/')}
         aria-current={current === '/' ? 'page' : undefined}
-        className={`block rounded px-1.5 py-0.5 font-medium hover:bg-slate-100 ${current === '/' ? 'bg-slate-200' : ''}`}
+        className={`block rounded px-1.5 py-2 font-medium md:py-0.5 hover:bg-slate-100 ${current === '/' ? 'bg-slate-200' : ''}`}
       >
         / (root)
       </Link>

@@ -42,7 +42,7 @@ export function FreshnessOverviewStores({ stores, inventory }: { stores: StoreFr
                       {store.counts[status] > 0 ? (
                         <Link
                           href={freshnessHref({ store: [store.storeId], status: [status] })}
-                          className="font-medium text-slate-900 underline-offset-2 hover:underline"
+                          className="inline-flex min-h-10 min-w-11 items-center justify-end font-medium text-slate-900 underline-offset-2 hover:underline md:min-h-0 md:min-w-0"
                           data-testid="overview-count"
                           data-status={status}
                           aria-label={`${store.counts[status].toLocaleString('en-US')} ${FRESHNESS_LABELS[status].toLowerCase()} in ${store.label}`}

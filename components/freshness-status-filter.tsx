@@ -17,7 +17,8 @@ export function FreshnessStatusFilter({
   /** Items per status, when known. */
   counts?: Partial<Record<FreshnessStatus, number>>;
 }) {
-  const chip = 'inline-flex items-center gap-1 rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset';
+  // Phones: 36 px tall, for a thumb; from md the compact chip.
+  const chip = 'inline-flex min-h-9 items-center gap-1 rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset md:min-h-0';
   return (
     <nav aria-label="Filter by freshness" className="flex flex-wrap items-center gap-1.5" data-testid="status-filter">
       <Link

@@ -248,7 +248,7 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
                     <div role="cell" className={`${CELL} col-span-full gap-3`}>
                       <Link
                         href={browseHref(storeId, folder.path)}
-                        className="inline-flex min-w-0 items-center gap-1.5 font-medium text-slate-800 hover:underline"
+                        className="inline-flex min-w-0 items-center gap-1.5 self-stretch font-medium text-slate-800 hover:underline"
                         title={folder.path}
                       >
                         <FolderIcon className="h-4 w-4 shrink-0 text-slate-400" />
@@ -290,7 +290,7 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
               return (
                 <div key={row.key} role="row" aria-rowindex={rowIndex} data-testid="item-row" className={`${className} hover:bg-slate-50`} style={style}>
                   <div role="cell" className={`${CELL} gap-2`}>
-                    <Link href={itemHref(storeId, item.name)} className="min-w-0 truncate font-mono text-slate-900 hover:underline" title={item.name}>
+                    <Link href={itemHref(storeId, item.name)} className="min-w-0 truncate font-mono leading-[38px] text-slate-900 hover:underline" title={item.name}>
                       {item.leaf}
                     </Link>
                     <FreshnessBadge status={item.freshness.status} reason={item.freshness.reason} className="ml-auto" />

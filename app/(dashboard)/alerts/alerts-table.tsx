@@ -20,7 +20,7 @@ export function AlertsTable({ alerts, empty, testId, resolved = false }: { alert
     );
   return (
     <div className="overflow-x-auto" data-testid={testId}>
-      <SimpleTable headers={['Event', 'Severity', 'About', 'Principal', resolved ? 'Resolved' : 'Opened', 'Silenced']}>
+      <SimpleTable headers={['Event', 'Severity', 'About', 'Principal', resolved ? 'Resolved' : 'Opened', 'Silenced']} phoneHidden={[4, 6]}>
         {alerts.map((a) => (
           <tr key={a.key} data-testid="alert-row" data-item={a.target.name} data-event={a.event} data-silenced={a.silenced ? 'true' : 'false'} className="align-top">
             <td className="px-3 py-2">

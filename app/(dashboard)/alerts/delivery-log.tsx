@@ -18,7 +18,7 @@ export function DeliveryLog({ deliveries }: { deliveries: DeliveryDto[] }) {
     );
   return (
     <div className="overflow-x-auto" data-testid="alert-deliveries">
-      <SimpleTable headers={['#', 'Channel', 'Message', 'About', 'Status', 'Attempts', 'Last cause', 'Queued', 'Done']}>
+      <SimpleTable headers={['#', 'Channel', 'Message', 'About', 'Status', 'Attempts', 'Last cause', 'Queued', 'Done']} phoneHidden={[1, 2, 6, 7, 9]}>
         {deliveries.map((d) => (
           <tr key={d.id} data-testid="alert-delivery-row" data-status={d.status} data-item={d.target?.name ?? ''} data-action={d.action} data-channel={d.channelId} className="align-top">
             <td className="px-3 py-2 text-xs tabular-nums text-slate-500">{d.id}</td>

@@ -37,7 +37,7 @@ export function RulesSection({
         </p>
       ) : (
         <div className="overflow-x-auto">
-          <SimpleTable headers={['Rule', 'Events', 'Selector', 'Channel', 'Mode']}>
+          <SimpleTable headers={['Rule', 'Events', 'Selector', 'Channel', 'Mode']} phoneHidden={[3, 5]}>
             {rules.map((r) => (
               <tr key={r.id} data-testid="alert-rule-row" data-rule={r.id} className="align-top">
                 <td className="px-3 py-2">

@@ -12,7 +12,7 @@ export function SilencesTable({ silences, lift }: { silences: SilenceDto[]; lift
   if (silences.length === 0) return <p className="text-sm text-slate-600">No alert has been silenced on what you may audit.</p>;
   return (
     <div className="overflow-x-auto">
-      <SimpleTable headers={['Silences', 'Reason', 'By', 'Until', 'State', '']}>
+      <SimpleTable headers={['Silences', 'Reason', 'By', 'Until', 'State', '']} phoneHidden={[2, 3, 4]}>
         {silences.map((s) => (
           <tr key={s.id} data-testid="alert-silence-row" data-state={s.state} data-item={s.target?.name ?? ''} data-rule={s.ruleId ?? ''} className="align-top">
             <td className="px-3 py-2 text-xs break-all">

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { FilterProblems } from '@/components/filter-problems';
 import Link from 'next/link';
 import { ActivityChart } from '@/components/activity-chart';
+import { PhoneCollapsible } from '@/components/phone-collapsible';
 import { RelativeTime } from '@/components/relative-time';
 import { SimpleTable } from '@/components/simple-table';
 import { AuditChainStatus } from '@/components/audit/audit-chain-status';
@@ -18,6 +19,8 @@ export const metadata: Metadata = { title: 'Audit' };
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 const INPUT = 'w-full rounded border border-slate-300 px-2 py-1 text-sm';
+/** Columns phones leave out (their content is under the row's Details). */
+const WIDE = 'hidden md:table-cell';
 const TEXT_FILTERS: { name: keyof AuditFilterParams; label: string; placeholder: string }[] = [
   { name: 'actor', label: 'Actor', placeholder: 'role/deploy or alice@' },
   { name: 'event', label: 'Event', placeholder: 'GetSecretValue,Decrypt' },
@@ -50,6 +53,8 @@ export default async function AuditPage({ searchParams }: Props) {
   const principal = await requirePermission('view-audit');
   const raw = await searchParams;
   const params = flatParams(raw);
+  // Shown on the phone's Filters button, whose form is folded away there.
+  const activeFilters = [...new Set(params.keys())].filter((key) => key !== 'cursor' && key !== 'bucket').length;
   const parsed = parseAuditFilters(raw);
   const chain = await auditChainStatus(principal);
   const sources = await sourceStates(principal);
@@ -116,43 +121,62 @@ export default async function AuditPage({ searchParams }: Props) {
         {page && (
           <>
             <div className="overflow-x-auto">
-              <SimpleTable headers={['When', 'Who', 'Action', 'Item', 'From', 'Outcome']}>
-                {page.entries.map((entry) => (
-                  <tr key={entry.key} data-testid="audit-row" className="align-top">
-                    <td className="px-3 py-2 whitespace-nowrap">
-                      <RelativeTime iso={entry.time} />
-                    </td>
-                    <td className="px-3 py-2 break-all">
-                      {entry.actor}
-                      {entry.actorType && <span className="block text-xs text-slate-500">{entry.actorType}</span>}
-                    </td>
-                    <td className="px-3 py-2 font-mono">
-                      {entry.action}
-                      {entry.access && <span className="block text-xs text-slate-500">{entry.access}</span>}
-                      {entry.reason && <span className="block font-sans text-xs text-slate-600 break-words">“{entry.reason}”</span>}
-                    </td>
-                    <td className="px-3 py-2 font-mono break-all">
-                      {entry.storeId && entry.itemName && !entry.itemName.endsWith('/') ? (
-                        <Link href={itemHref(entry.storeId, entry.itemName)} className="text-sky-700 hover:underline">
-                          {entry.storeId}:{entry.itemName}
-                        </Link>
-                      ) : entry.itemName ? (
-                        `${entry.storeId ? `${entry.storeId}:` : ''}${entry.itemName}`
-                      ) : (
-                        <span className="text-slate-400">—</span>
-                      )}
-                    </td>
-                    <td className="px-3 py-2 text-xs">
+              {/* Phones: when, what (action and item) and outcome; who and from one tap away under Details. */}
+              <SimpleTable headers={['When', { label: 'Who', className: WIDE }, 'Action', { label: 'Item', className: WIDE }, { label: 'From', className: WIDE }, 'Outcome']}>
+                {page.entries.map((entry) => {
+                  const item =
+                    entry.storeId && entry.itemName && !entry.itemName.endsWith('/') ? (
+                      <Link href={itemHref(entry.storeId, entry.itemName)} className="text-sky-700 hover:underline">
+                        {entry.storeId}:{entry.itemName}
+                      </Link>
+                    ) : entry.itemName ? (
+                      `${entry.storeId ? `${entry.storeId}:` : ''}${entry.itemName}`
+                    ) : (
+                      <span className="text-slate-400">—</span>
+                    );
+                  const from = (
+                    <>
                       {entry.source === 'cloudtrail' ? 'CloudTrail' : 'Dashboard'}
                       {entry.sourceIp && <span className="block font-mono">{entry.sourceIp}</span>}
-                    </td>
-                    <td className="px-3 py-2">
-                      <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${entry.outcome === 'error' ? 'bg-red-50 text-red-800' : 'bg-emerald-50 text-emerald-800'}`}>
-                        {entry.errorCode ?? entry.outcome}
-                      </span>
-                    </td>
-                  </tr>
-                ))}
+                    </>
+                  );
+                  return (
+                    <tr key={entry.key} data-testid="audit-row" className="align-top">
+                      <td className="px-3 py-2 whitespace-nowrap">
+                        <RelativeTime iso={entry.time} />
+                      </td>
+                      <td className={`px-3 py-2 break-all ${WIDE}`}>
+                        {entry.actor}
+                        {entry.actorType && <span className="block text-xs text-slate-500">{entry.actorType}</span>}
+                      </td>
+                      <td className="px-3 py-2 font-mono">
+                        {entry.action}
+                        {entry.access && <span className="block text-xs text-slate-500">{entry.access}</span>}
+                        {entry.reason && <span className="block font-sans text-xs text-slate-600 break-words">“{entry.reason}”</span>}
+                        {entry.itemName && <span className="block break-all text-xs md:hidden">{item}</span>}
+                        <details className="font-sans text-xs md:hidden" data-testid="audit-row-details">
+                          <summary className="flex min-h-11 cursor-pointer items-center text-sky-700">Details</summary>
+                          <dl className="space-y-1 pb-1">
+                            <dt className="text-slate-500">Who</dt>
+                            <dd className="break-all">
+                              {entry.actor}
+                              {entry.actorType && <span className="block text-slate-500">{entry.actorType}</span>}
+                            </dd>
+                            <dt className="text-slate-500">From</dt>
+                            <dd>{from}</dd>
+                          </dl>
+                        </details>
+                      </td>
+                      <td className={`px-3 py-2 font-mono break-all ${WIDE}`}>{item}</td>
+                      <td className={`px-3 py-2 text-xs ${WIDE}`}>{from}</td>
+                      <td className="px-3 py-2">
+                        <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${entry.outcome === 'error' ? 'bg-red-50 text-red-800' : 'bg-emerald-50 text-emerald-800'}`}>
+                          {entry.errorCode ?? entry.outcome}
+                        </span>
+                      </td>
+                    </tr>
+                  );
+                })}
               </SimpleTable>
             </div>
             {page.entries.length === 0 && <p className="text-sm text-slate-500">No entries match these filters.</p>}
@@ -184,39 +208,41 @@ export default async function AuditPage({ searchParams }: Props) {
         Who read or changed what, newest first: CloudTrail events for the AWS stores and the dashboard&apos;s own log of sign-ins, denials,
         rotations, reveals and account changes, on the paths you may audit. Entries name things; they never hold a value.
       </p>
-      <form method="get" action="/audit" className="grid grid-cols-2 gap-2 rounded-lg border border-slate-200 bg-white p-3 sm:grid-cols-4" data-testid="audit-filters">
-        {TEXT_FILTERS.map((f) => (
-          <label key={f.name} className="space-y-0.5 text-xs text-slate-600">
-            <span>{f.label}</span>
-            <input name={f.name} defaultValue={params.get(f.name) ?? ''} placeholder={f.placeholder} maxLength={512} className={INPUT} />
+      <PhoneCollapsible label={`Filters${activeFilters > 0 ? ` (${activeFilters} set)` : ''}`} testId="audit-filters-toggle">
+        <form method="get" action="/audit" className="grid grid-cols-2 gap-2 rounded-lg border border-slate-200 bg-white p-3 sm:grid-cols-4" data-testid="audit-filters">
+          {TEXT_FILTERS.map((f) => (
+            <label key={f.name} className="space-y-0.5 text-xs text-slate-600">
+              <span>{f.label}</span>
+              <input name={f.name} defaultValue={params.get(f.name) ?? ''} placeholder={f.placeholder} maxLength={512} className={INPUT} />
+            </label>
+          ))}
+          <label className="space-y-0.5 text-xs text-slate-600">
+            <span>Read or write</span>
+            <select name="access" defaultValue={params.get('access') ?? ''} className={INPUT}>
+              <option value="">Any</option>
+              <option value="read">Read</option>
+              <option value="write">Write</option>
+            </select>
           </label>
-        ))}
-        <label className="space-y-0.5 text-xs text-slate-600">
-          <span>Read or write</span>
-          <select name="access" defaultValue={params.get('access') ?? ''} className={INPUT}>
-            <option value="">Any</option>
-            <option value="read">Read</option>
-            <option value="write">Write</option>
-          </select>
-        </label>
-        <label className="space-y-0.5 text-xs text-slate-600">
-          <span>Outcome</span>
-          <select name="outcome" defaultValue={params.get('outcome') ?? ''} className={INPUT}>
-            <option value="">Any</option>
-            <option value="success">Success</option>
-            <option value="error">Error or denied</option>
-          </select>
-        </label>
-        {params.get('bucket') && <input type="hidden" name="bucket" value={params.get('bucket')!} />}
-        <div className="col-span-2 flex items-end gap-3 sm:col-span-2">
-          <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
-            Apply filters
-          </button>
-          <Link href="/audit" className="text-sm text-sky-700 underline">
-            Clear
-          </Link>
-        </div>
-      </form>
+          <label className="space-y-0.5 text-xs text-slate-600">
+            <span>Outcome</span>
+            <select name="outcome" defaultValue={params.get('outcome') ?? ''} className={INPUT}>
+              <option value="">Any</option>
+              <option value="success">Success</option>
+              <option value="error">Error or denied</option>
+            </select>
+          </label>
+          {params.get('bucket') && <input type="hidden" name="bucket" value={params.get('bucket')!} />}
+          <div className="col-span-2 flex items-end gap-3 sm:col-span-2">
+            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
+              Apply filters
+            </button>
+            <Link href="/audit" className="text-sm text-sky-700 underline">
+              Clear
+            </Link>
+          </div>
+        </form>
+      </PhoneCollapsible>
       {content}
       {sources.length > 0 && (
         <section className="space-y-2" data-testid="cloudtrail-sources">

@@ -232,7 +232,7 @@ export default async function FindingsPage({ searchParams }: Props) {
           <p className="text-sm text-slate-600">No finding has been suppressed on the items you may audit.</p>
         ) : (
           <div className="overflow-x-auto">
-            <SimpleTable headers={['Item', 'Control', 'Reason', 'By', 'Until', 'State', '']}>
+            <SimpleTable headers={['Item', 'Control', 'Reason', 'By', 'Until', 'State', '']} phoneHidden={[3, 4, 5]}>
               {suppressions.map((s) => (
                 <tr key={s.id} data-testid="suppression-row" data-active={s.active ? 'true' : 'false'} data-item={s.itemName} data-control={s.control} className="align-top">
                   <td className="px-3 py-2 font-mono text-xs break-all">

@@ -24,7 +24,7 @@ export default async function TokensPage() {
         </p>
         <CreateTokenForm users={users.map((u) => ({ id: u.id, email: u.email }))} />
       </section>
-      <SimpleTable headers={['Name', 'Acts as', 'Created', 'Expires', 'Last used', '']}>
+      <SimpleTable headers={['Name', 'Acts as', 'Created', 'Expires', 'Last used', '']} phoneHidden={[3, 5]}>
           {tokens.map((token) => (
             <tr key={token.id} data-testid="token-row">
               <td className="px-3 py-2 font-mono">{token.name}</td>

@@ -41,7 +41,7 @@ export default async function UsersPage() {
           A role applies to every path, unless CONFIG_FILE grants name the user; identity-provider users get their access from group grants.
         </p>
       </section>
-      <SimpleTable headers={['Email', 'Role', 'Sign-in', 'Last signed in', '']}>
+      <SimpleTable headers={['Email', 'Role', 'Sign-in', 'Last signed in', '']} phoneHidden={[3, 4]}>
           {users.map((user) => (
             <tr key={user.id} data-testid="user-row">
               <td className="px-3 py-2">{user.email}</td>

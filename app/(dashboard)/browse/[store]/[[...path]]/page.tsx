@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Suspense } from 'react';
 import { Breadcrumbs } from '@/components/breadcrumbs';
+import { FolderDrawer } from '@/components/folder-drawer';
 import { FolderTree } from '@/components/folder-tree';
 import { FreshnessStatusFilter } from '@/components/freshness-status-filter';
 import { InventoryStatusStrip } from '@/components/inventory-status';
@@ -70,9 +71,11 @@ export default async function BrowsePage({ params, searchParams }: Props) {
         </p>
       )}
       {view && !view.pending && (
-        <div className="grid min-w-0 gap-6 md:grid-cols-[16rem_minmax(0,1fr)]">
-          <aside className="min-w-0 rounded-lg border border-slate-200 bg-white p-3">
-            <FolderTree storeId={view.store.id} tree={view.tree} current={view.path} />
+        <div className="grid min-w-0 gap-3 md:grid-cols-[16rem_minmax(0,1fr)] md:gap-6">
+          <aside className="min-w-0">
+            <FolderDrawer label={view.path}>
+              <FolderTree storeId={view.store.id} tree={view.tree} current={view.path} />
+            </FolderDrawer>
           </aside>
           <section className="min-w-0 space-y-3">
             <Breadcrumbs storeId={view.store.id} folders={view.ancestors} />

@@ -1,0 +1,96 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { expect, test } from './support/test';
+
+// Issue 23's keyboard: `?` lists the shortcuts and Esc closes the list, g-sequences go to the four
+// pages, j/k move through a folder's rows and Enter opens one, [ and ] go up and down the folder
+// tree, and nothing fires while typing in the search box.
+
+/** Presses `?` until the page's scripts listen (after hydration): the shortcuts list opens. */
+async function shortcutsReady(page: Page) {
+  const dialog = page.getByTestId('shortcuts-dialog');
+  await expect(async () => {
+    await page.keyboard.press('?');
+    await expect(dialog).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(dialog.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await expect(dialog).toContainText('Go to the audit log');
+  return dialog;
+}
+
+/** Closes the shortcuts list with Esc. */
+async function closeShortcuts(page: Page) {
+  const dialog = page.getByTestId('shortcuts-dialog');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+}
+
+test('? lists the shortcuts, g-sequences go to the pages, typing in the search box fires none', async ({ page }) => {
+  await page.goto('/audit');
+  await shortcutsReady(page);
+  const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(axe.violations.map((v) => v.id)).toEqual([]);
+  await closeShortcuts(page);
+
+  await page.keyboard.press('g');
+  await page.keyboard.press('o');
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Overview');
+  await page.keyboard.press('g');
+  await page.keyboard.press('f');
+  await expect(page).toHaveURL(/\/freshness$/);
+  await page.keyboard.press('g');
+  await page.keyboard.press('b');
+  await expect(page).toHaveURL(/\/browse(\/local)?\/?$/);
+  await page.keyboard.press('g');
+  await page.keyboard.press('a');
+  await expect(page).toHaveURL(/\/audit$/);
+
+  // In the search box (reached with /, as before) the same keys are text.
+  await page.keyboard.press('/');
+  const search = page.getByRole('combobox').first();
+  await expect(search).toBeFocused();
+  await page.keyboard.type('go?j[');
+  await expect(search).toHaveValue('go?j[');
+  await expect(page).toHaveURL(/\/audit$/);
+  await expect(page.getByTestId('shortcuts-dialog')).toBeHidden();
+  // A lone key with Ctrl held is the browser's, not a shortcut.
+  await search.blur();
+  await page.keyboard.press('Control+j');
+  await expect(page).toHaveURL(/\/audit$/);
+});
+
+test('j/k move through a folder table, Enter opens the row, [ and ] go up and down the folder tree', async ({ page }) => {
+  await page.goto('/browse/local/prod');
+  await shortcutsReady(page);
+  await closeShortcuts(page);
+  const rows = page.getByTestId('folder-row');
+  await expect(rows).toHaveCount(6);
+
+  await page.keyboard.press('j');
+  await expect(rows.nth(0).getByRole('link')).toBeFocused();
+  // Focus moved from the keyboard is drawn by the global :focus-visible outline (the browser's own ring is 'auto').
+  expect(await rows.nth(0).getByRole('link').evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('solid');
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  await expect(rows.nth(2).getByRole('link')).toBeFocused();
+  await page.keyboard.press('k');
+  await expect(rows.nth(1).getByRole('link')).toBeFocused();
+  const name = (await rows.nth(1).getByRole('link').textContent())!.trim().replace(/\/$/, '');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`/browse/local/prod/${name}$`));
+  await expect(page.getByRole('navigation', { name: 'Folders' }).locator('[aria-current="page"]')).toContainText(name);
+
+  // [ : the folder before it in the tree (its parent, for a first sub-folder); ] : the next one down.
+  await page.goto('/browse/local/prod');
+  await shortcutsReady(page);
+  await closeShortcuts(page);
+  const tree = page.getByRole('navigation', { name: 'Folders' });
+  const firstChild = (await rows.nth(0).getByRole('link').textContent())!.trim().replace(/\/$/, '');
+  await page.keyboard.press(']');
+  await expect(page).toHaveURL(new RegExp(`/browse/local/prod/${firstChild}$`));
+  await expect(tree.locator('[aria-current="page"]')).toContainText(firstChild);
+  await page.keyboard.press('[');
+  await expect(page).toHaveURL(/\/browse\/local\/prod$/);
+  await expect(tree.locator('[aria-current="page"]')).toContainText('prod');
+});
