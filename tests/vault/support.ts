@@ -7,8 +7,12 @@ import { startSimulatedVault, type SimulatedVaultOptions, type SimulatedVault } 
 import { FIXTURE } from '../contract/fixture';
 import { vaultHttp } from '../vault-sim/vault-http';
 
-export const READ_POLICY = { name: 'dashboard-read', paths: { 'secret/metadata/*': ['read', 'list'] } } as const;
-export const WRITE_POLICY = { name: 'dashboard-write', paths: { 'secret/metadata/*': ['read', 'list'], 'secret/data/*': ['read', 'create', 'update'] } } as const;
+type Capability = 'read' | 'list' | 'create' | 'update' | 'deny';
+export const READ_POLICY: { name: string; paths: Record<string, Capability[]> } = { name: 'dashboard-read', paths: { 'secret/metadata/*': ['read', 'list'] } };
+export const WRITE_POLICY: { name: string; paths: Record<string, Capability[]> } = {
+  name: 'dashboard-write',
+  paths: { 'secret/metadata/*': ['read', 'list'], 'secret/data/*': ['read', 'create', 'update'] },
+};
 
 /** A simulator holding FIXTURE in the KV v2 mount `secret` (plus whatever `options` add). */
 export async function startFixtureVault(options: SimulatedVaultOptions = {}): Promise<SimulatedVault> {
@@ -16,8 +20,8 @@ export async function startFixtureVault(options: SimulatedVaultOptions = {}): Pr
     latencyMs: 0,
     ...options,
     policies: [
-      { name: READ_POLICY.name, paths: { ...READ_POLICY.paths } as Record<string, ('read' | 'list')[]> },
-      { name: WRITE_POLICY.name, paths: { ...WRITE_POLICY.paths } as Record<string, ('read' | 'list' | 'create' | 'update')[]> },
+      READ_POLICY,
+      WRITE_POLICY,
       ...(options.policies ?? []),
     ],
   });
