@@ -148,7 +148,16 @@ const vaultAuthSchema = z.discriminatedUnion(
       { error: unknownKeys('key in auth (method kubernetes)', ['method', 'role', 'tokenFile', 'mount']) },
     ),
   ],
-  { error: (issue) => (issue.code === 'invalid_union' ? `auth.method must be one of ${VAULT_AUTH_METHODS.join(', ')}` : undefined) },
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'auth is required: { method: token, tokenEnv }, { method: approle, roleIdEnv, secretIdEnv } or { method: kubernetes, role }'
+        : issue.code === 'invalid_union'
+          ? `auth.method must be one of ${VAULT_AUTH_METHODS.join(', ')}`
+          : issue.code === 'invalid_type'
+            ? 'auth must be a map such as { method: token, tokenEnv: VAULT_TOKEN }'
+            : undefined,
+  },
 );
 const VAULT_KEYS = ['id', 'kind', 'label', 'address', 'namespace', 'mount', 'pathPrefix', 'auth', 'caFile', 'writable', 'rate', 'concurrency'];
 const vaultStoreSchema = z.strictObject(
