@@ -121,6 +121,32 @@ describe('the inventory sync', () => {
     await close();
   });
 
+  it('never sends more requests a second than the configured rate', async () => {
+    // As a server configures it: the store's `rate` paces every request (logins too), the sync its walk.
+    const s = store([READ_POLICY.name], { rate: 40 });
+    const temp = makeTempDir('vault-rate-');
+    temps.push(temp);
+    const db = await InventoryDb.open(temp.dir);
+    const sync = new InventorySync(db, [s], { intervalMs: 3_600_000, rates: { [s.id]: { VaultRequests: 40 } }, maxAttempts: 1 });
+    syncs.push(sync);
+    sim.control({ resetStats: true });
+    sync.request(s.id);
+    await sync.idle(s.id);
+    const stats = sim.stats();
+    expect(stats.totals.calls).toBeGreaterThan(FIXTURE.length);
+    // Every request of the walk (LIST and GET alike), in any one-second window.
+    const times = sim.requests().map((r) => Date.parse(r.time)).sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest).toBeLessThanOrEqual(40);
+    expect(busiest).toBeGreaterThan(20);
+    expect((await db.index.syncRecord(s.id))?.items).toBe(FIXTURE.length);
+    await db.close();
+  }, 20_000);
+
   it('records a sealed Vault as the walk’s failure, naming the cause', async () => {
     const s = store([READ_POLICY.name]);
     await s.listFolders('/');
