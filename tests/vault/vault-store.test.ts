@@ -240,3 +240,35 @@ describe('writes', () => {
     await expect(s.writeValue({ name: '/motd', value: 'plain', actor: 'a', requestId: 'r3' })).rejects.toBeInstanceOf(ConflictError);
   });
 });
+
+describe('connection settings', () => {
+  it('a namespace: X-Vault-Namespace on every request, the namespace’s own mount', async () => {
+    const ns = await startSimulatedVault({ latencyMs: 0, namespaces: ['team-a'], mounts: [{ path: 'kv', namespace: 'team-a', secrets: [{ path: 'apps/db', versions: [{ password: 'x' }], customMetadata: { owner: 'team-a' } }] }] });
+    try {
+      const token = ns.control({ tokens: [{ policies: ['root'], namespace: 'team-a' }] }).tokens[0]!.client_token;
+      const s = vaultStore(ns, { VAULT_TEST_TOKEN: token }, { namespace: 'team-a', mount: 'kv' });
+      stores.push(s);
+      expect((await s.list({ path: '/apps/' })).items.map((i) => [i.name, i.tags])).toEqual([['/apps/db', { owner: 'team-a' }]]);
+      expect(ns.requests().filter((r) => r.path.startsWith('kv/')).every((r) => r.namespace === 'team-a')).toBe(true);
+    } finally {
+      ns.close();
+    }
+  });
+
+  it('a path prefix: items below it, named without it', async () => {
+    const s = store([READ_POLICY.name], { pathPrefix: 'prod/payments' });
+    expect(await s.listFolders('/')).toEqual(['/db/']);
+    expect((await s.list({ path: '/', recursive: true })).items.map((i) => i.name)).toEqual(['/db/host', '/db/password', '/stripe-key']);
+    expect((await s.getItem('/stripe-key'))?.currentVersion).toBe('3');
+  });
+
+  it('a CA file that cannot be read fails the store’s calls, naming it, not the construction', async () => {
+    const s = VaultStore.fromConfig(vaultConfig(sim, { address: 'https://127.0.0.1:1', caFile: '/nonexistent/vault-ca.pem' }), { env: { VAULT_TEST_TOKEN: 'x' } });
+    await expect(s.listFolders('/')).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('caFile /nonexistent/vault-ca.pem cannot be read') });
+  });
+
+  it('Vault that cannot be reached: unavailable, naming the address', async () => {
+    const s = VaultStore.fromConfig(vaultConfig(sim, { address: 'http://127.0.0.1:1' }), { env: { VAULT_TEST_TOKEN: 'x' } });
+    await expect(s.listFolders('/')).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/Vault at http:\/\/127\.0\.0\.1:1 cannot be reached/) });
+  });
+});

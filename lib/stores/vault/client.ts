@@ -93,7 +93,9 @@ export class VaultClient {
   private readonly clock: Clock;
   private readonly limiter: RateLimiter;
   private readonly slots: Semaphore;
-  private readonly agent: http.Agent;
+  private agentMade: http.Agent | null = null;
+  private readonly caFile: string | undefined;
+  private readonly maxSockets: number;
   private readonly timeoutMs: number;
   private readonly url: URL;
   private token: TokenState | null = null;
@@ -113,18 +115,24 @@ export class VaultClient {
     this.limiter = new RateLimiter(options.rate, this.clock);
     this.slots = new Semaphore(options.concurrency);
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    const agentOptions = { keepAlive: true, maxSockets: options.concurrency };
-    if (this.url.protocol === 'https:') {
-      let ca: Buffer | undefined;
-      if (options.caFile) {
-        try {
-          ca = readFileSync(options.caFile);
-        } catch {
-          throw new StoreError('unavailable', this.storeId, `Store "${this.storeId}": caFile ${options.caFile} cannot be read; fix the path in CONFIG_FILE.`);
-        }
+    this.caFile = options.caFile;
+    this.maxSockets = options.concurrency;
+  }
+
+  /** Made on the first request, so a CA file that cannot be read fails this store's calls, not start-up. */
+  private get agent(): http.Agent {
+    if (this.agentMade) return this.agentMade;
+    const agentOptions = { keepAlive: true, maxSockets: this.maxSockets };
+    if (this.url.protocol !== 'https:') return (this.agentMade = new http.Agent(agentOptions));
+    let ca: Buffer | undefined;
+    if (this.caFile) {
+      try {
+        ca = readFileSync(this.caFile);
+      } catch {
+        throw new StoreError('unavailable', this.storeId, `${this.head()}: caFile ${this.caFile} cannot be read; fix the path in CONFIG_FILE.`);
       }
-      this.agent = new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) });
-    } else this.agent = new http.Agent(agentOptions);
+    }
+    return (this.agentMade = new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) }));
   }
 
   private head(): string {
@@ -137,7 +145,8 @@ export class VaultClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agentMade?.destroy();
+    this.agentMade = null;
   }
 
   /** One HTTP exchange, no pacing, no mapping (beyond network failures). */
@@ -180,6 +189,7 @@ export class VaultClient {
       if (payload) req.write(payload);
       req.end();
     }).catch((error: unknown) => {
+      if (error instanceof StoreError) throw error;
       const code = (error as { code?: string } | null)?.code;
       if (code === 'ETIMEDOUT')
         throw new StoreError('timeout', this.storeId, `${this.head()}: Vault at ${this.address} did not answer within ${Math.round(this.timeoutMs / 1000)} s.`);

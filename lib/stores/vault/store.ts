@@ -84,6 +84,11 @@ export class VaultStore implements SecretStore {
     return `Store "${this.id}"`;
   }
 
+  /** Closes the client's connections (tests, shutdown); the next call opens them again. */
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
   // ---- paths ----------------------------------------------------------------------------------
 
   /** The key under the mount for an item name ('/a/b' → 'prefix/a/b'). */
