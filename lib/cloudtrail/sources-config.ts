@@ -218,7 +218,7 @@ export function cloudTrailSources(stores: readonly StoreConfig[], explicit: read
   const explicitKeys = new Set(explicit.filter((s) => s.kind === 'lookup-events').map((s) => connectionKey(s.connection)));
   const derived = new Map<string, LookupEventsSourceConfig>();
   for (const store of stores) {
-    if (store.kind === 'local') continue;
+    if (store.kind === 'local' || store.kind === 'vault') continue;
     const connection = connectionOf(store);
     const key = connectionKey(connection);
     if (explicitKeys.has(key)) continue;
@@ -238,7 +238,7 @@ export function cloudTrailSources(stores: readonly StoreConfig[], explicit: read
 
 /** Where the index maps events: the configured AWS stores with their region and (when known) account. */
 export function storeLocators(stores: readonly StoreConfig[]): StoreLocator[] {
-  return stores.flatMap((s) => (s.kind === 'local' ? [] : [{ storeId: s.id, kind: s.kind, region: s.region, account: accountOfRole(s.roleArn) }]));
+  return stores.flatMap((s) => (s.kind === 'local' || s.kind === 'vault' ? [] : [{ storeId: s.id, kind: s.kind, region: s.region, account: accountOfRole(s.roleArn) }]));
 }
 
 export function loadCloudTrailSources(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): { sources: CloudTrailSourceConfig[]; stores: StoreLocator[] } {

@@ -102,9 +102,91 @@ const secretsManagerStoreSchema = z
   .refine(externalIdNeedsRole, externalIdMessage)
   .refine(credentialsFileNeedsProfile, credentialsFileMessage);
 
-export const STORE_CONFIG_KINDS = ['local', 'ssm', 'secretsmanager'] as const;
+// HashiCorp Vault (or OpenBao) KV v2. Secrets come from environment variables or files named here,
+// never from the file itself.
+/** An environment variable's name, as POSIX shells accept it. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const envName = (field: string, what: string) =>
+  z
+    .string({ error: `${field} is required: the name of the environment variable that holds ${what}` })
+    .regex(ENV_NAME_PATTERN, { message: `${field} must be the NAME of an environment variable (letters, digits, "_"), not its value` });
+/** A Vault path segment list: letters, digits and _.- between single slashes, no leading or trailing slash. */
+export const VAULT_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+const vaultPath = (field: string, example: string) =>
+  z.string({ message: `${field} must be a Vault path such as ${example}` }).transform((v) => v.replace(/^\/+|\/+$/g, '')).pipe(
+    z.string().regex(VAULT_PATH_PATTERN, { message: `${field} must be a Vault path such as ${example} (letters, digits, "_", ".", "-" between slashes)` }),
+  );
+const filePath = (field: string, what: string) =>
+  z
+    .string({ message: `${field} must be the path of ${what}` })
+    .trim()
+    .min(1, { message: `${field} must not be empty` })
+    .max(4096, { message: `${field} is at most 4096 characters` })
+    .refine((v) => !v.includes('\0'), { message: `${field} must be a path` });
+export const DEFAULT_KUBERNETES_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const VAULT_AUTH_METHODS = ['token', 'approle', 'kubernetes'] as const;
+const vaultAuthSchema = z.discriminatedUnion(
+  'method',
+  [
+    z.strictObject({ method: z.literal('token'), tokenEnv: envName('auth.tokenEnv', 'the Vault token') }, { error: unknownKeys('key in auth (method token)', ['method', 'tokenEnv']) }),
+    z.strictObject(
+      {
+        method: z.literal('approle'),
+        roleIdEnv: envName('auth.roleIdEnv', 'the AppRole role id'),
+        secretIdEnv: envName('auth.secretIdEnv', 'the AppRole secret id'),
+        mount: vaultPath('auth.mount', 'approle').optional(),
+      },
+      { error: unknownKeys('key in auth (method approle)', ['method', 'roleIdEnv', 'secretIdEnv', 'mount']) },
+    ),
+    z.strictObject(
+      {
+        method: z.literal('kubernetes'),
+        role: z.string({ error: 'auth.role is required: the Vault Kubernetes auth role to log in as' }).trim().min(1, { message: 'auth.role must not be empty' }).max(256),
+        tokenFile: filePath('auth.tokenFile', 'the service-account token file').optional(),
+        mount: vaultPath('auth.mount', 'kubernetes').optional(),
+      },
+      { error: unknownKeys('key in auth (method kubernetes)', ['method', 'role', 'tokenFile', 'mount']) },
+    ),
+  ],
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'auth is required: { method: token, tokenEnv }, { method: approle, roleIdEnv, secretIdEnv } or { method: kubernetes, role }'
+        : issue.code === 'invalid_union'
+          ? `auth.method must be one of ${VAULT_AUTH_METHODS.join(', ')}`
+          : issue.code === 'invalid_type'
+            ? 'auth must be a map such as { method: token, tokenEnv: VAULT_TOKEN }'
+            : undefined,
+  },
+);
+const VAULT_KEYS = ['id', 'kind', 'label', 'address', 'namespace', 'mount', 'pathPrefix', 'auth', 'caFile', 'writable', 'rate', 'concurrency'];
+const vaultStoreSchema = z.strictObject(
+  {
+    id,
+    kind: z.literal('vault'),
+    label: label.optional(),
+    address: z.url({ protocol: /^https?$/, message: 'address must be the Vault server\'s http(s) URL, e.g. https://vault.internal:8200' }).transform((v) => v.replace(/\/+$/, '')),
+    /** Vault Enterprise / HCP namespace, e.g. admin/team-a. */
+    namespace: vaultPath('namespace', 'admin/team-a').optional(),
+    /** The KV v2 mount. */
+    mount: vaultPath('mount', 'secret').default('secret'),
+    /** Only this folder of the mount is browsed (its items show without the prefix). */
+    pathPrefix: vaultPath('pathPrefix', 'apps/prod').optional(),
+    auth: vaultAuthSchema,
+    /** PEM bundle of the CA(s) that signed Vault's TLS certificate. */
+    caFile: filePath('caFile', 'a PEM CA bundle').optional(),
+    writable: z.boolean({ message: 'writable must be true or false' }).optional(),
+    /** Requests per second this store sends to Vault at most (the inventory walk and pages together). */
+    rate: z.number({ message: 'rate must be a number of requests per second' }).positive({ message: 'rate must be above 0' }).max(10_000, { message: 'rate must be at most 10000' }).default(20),
+    /** Requests in flight at once. */
+    concurrency: z.number({ message: 'concurrency must be a whole number of requests' }).int({ message: 'concurrency must be a whole number' }).min(1, { message: 'concurrency must be at least 1' }).max(256, { message: 'concurrency must be at most 256' }).default(8),
+  },
+  { error: unknownKeys('key', VAULT_KEYS) },
+);
 
-const storeEntrySchema = z.discriminatedUnion('kind', [localStoreSchema, ssmStoreSchema, secretsManagerStoreSchema], {
+export const STORE_CONFIG_KINDS = ['local', 'ssm', 'secretsmanager', 'vault'] as const;
+
+const storeEntrySchema = z.discriminatedUnion('kind', [localStoreSchema, ssmStoreSchema, secretsManagerStoreSchema, vaultStoreSchema], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `kind must be one of ${STORE_CONFIG_KINDS.join(', ')}` : undefined,
 });
@@ -113,7 +195,23 @@ export type LocalStoreConfig = z.infer<typeof localStoreSchema>;
 export type SsmStoreConfig = z.infer<typeof ssmStoreSchema>;
 export type SecretsManagerStoreConfig = z.infer<typeof secretsManagerStoreSchema>;
 export type AwsStoreConfig = SsmStoreConfig | SecretsManagerStoreConfig;
-export type StoreConfig = LocalStoreConfig | AwsStoreConfig;
+export type VaultStoreConfig = z.infer<typeof vaultStoreSchema>;
+export type VaultAuthConfig = VaultStoreConfig['auth'];
+export type StoreConfig = LocalStoreConfig | AwsStoreConfig | VaultStoreConfig;
+
+export function isAwsStoreConfig(config: StoreConfig): config is AwsStoreConfig {
+  return config.kind === 'ssm' || config.kind === 'secretsmanager';
+}
+
+/** A Vault entry with its caFile and tokenFile made absolute against CONFIG_FILE's folder. */
+function resolveVaultFiles(configSource: string, entry: VaultStoreConfig): VaultStoreConfig {
+  const resolve = (file: string) => path.resolve(path.dirname(path.resolve(configSource)), file);
+  return {
+    ...entry,
+    ...(entry.caFile ? { caFile: resolve(entry.caFile) } : {}),
+    auth: entry.auth.method === 'kubernetes' ? { ...entry.auth, tokenFile: entry.auth.tokenFile ? resolve(entry.auth.tokenFile) : DEFAULT_KUBERNETES_TOKEN_FILE } : entry.auth,
+  };
+}
 
 export const CONFIG_SECTIONS = ['stores', 'grants', 'policies', 'freshness', 'audit', 'alerts'] as const;
 
@@ -217,8 +315,10 @@ export function storesFromConfig(config: ConfigDocument, awsEnv: AwsFileEnv = pr
     throw new ConfigError(`${source}: "stores:" is empty; list at least one store, or remove the key to use the built-in store only.`);
   }
 
-  const resolved = stores.map((s) => (s.kind !== 'local' && s.credentialsFile ? { ...s, credentialsFile: resolveCredentialsFile(source, s.credentialsFile) } : s));
-  const withProfiles = resolved.filter((s): s is AwsStoreConfig => s.kind !== 'local' && s.profile !== undefined);
+  const resolved = stores.map((s) =>
+    s.kind === 'vault' ? resolveVaultFiles(source, s) : isAwsStoreConfig(s) && s.credentialsFile ? { ...s, credentialsFile: resolveCredentialsFile(source, s.credentialsFile) } : s,
+  );
+  const withProfiles = resolved.filter((s): s is AwsStoreConfig => isAwsStoreConfig(s) && s.profile !== undefined);
   const problems = withProfiles.flatMap((s) => {
     const problem = unknownProfileProblem(s, awsEnv);
     if (!problem) return [];

@@ -27,7 +27,7 @@ export function connectionKeyOf(connection: AwsConnection): string {
 export function consumerConnections(configs: readonly StoreConfig[]): ConsumerConnection[] {
   const byKey = new Map<string, ConsumerConnection>();
   for (const config of configs) {
-    if (config.kind === 'local') continue;
+    if (config.kind === 'local' || config.kind === 'vault') continue;
     const connection: AwsConnection = {
       region: config.region,
       ...(config.profile ? { profile: config.profile } : {}),

@@ -75,7 +75,11 @@ export async function startInventorySync(): Promise<void> {
   const env = readEnv();
   const stores = (await getStores()).filter(isInventoryWalkable);
   if (current.leader || stores.length === 0) return;
-  const rates = Object.fromEntries(loadStoreConfigs(env).flatMap((c) => (c.kind !== 'local' && c.rateLimits ? [[c.id, c.rateLimits as Record<string, number>]] : [])));
+  const rates = Object.fromEntries(
+    loadStoreConfigs(env).flatMap((c) =>
+      c.kind === 'vault' ? [[c.id, { VaultRequests: c.rate }]] : c.kind !== 'local' && c.rateLimits ? [[c.id, c.rateLimits as Record<string, number>]] : [],
+    ),
+  );
   current.leader = runWhileLeader(SYNC_LEASE, {
     // A new sync each time this replica leads: stop() is final.
     onLead: () => {

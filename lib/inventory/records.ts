@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { ItemMetadata, ParameterPolicy, RotationStatus } from '@/lib/stores/types';
+import type { ItemMetadata, ParameterPolicy, RotationStatus, VaultKeySettings } from '@/lib/stores/types';
 import { leafOf } from '@/lib/validations/item-name';
 import type { InventoryItemsTable } from './schema';
 
@@ -19,6 +19,8 @@ export interface InventoryExtra {
   stagedVersions?: number;
   /** Built-in store: its last rotation failed (cleared by the next successful write). Never a value. */
   rotationFailure?: { at: string; message: string };
+  /** Vault KV v2: the key's settings (max_versions, cas_required, delete_version_after). */
+  vault?: VaultKeySettings;
 }
 
 export interface InventoryRecord extends ItemMetadata {

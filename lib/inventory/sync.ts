@@ -17,11 +17,14 @@ export const DEFAULT_RATES: Record<string, number> = {
   DescribeParameters: 10,
   ListSecrets: 100,
   ListTagsForResource: 4,
+  /** Vault: every request of the walk (LIST and GET on metadata/); CONFIG_FILE `rate` sets it per store. */
+  VaultRequests: 20,
 };
 
 export const WALK_OPERATION: Record<InventoryWalkable['kind'], string> = {
   ssm: 'DescribeParameters',
   secretsmanager: 'ListSecrets',
+  vault: 'VaultRequests',
 };
 
 const RETRYABLE: readonly StoreErrorCode[] = ['throttled', 'timeout', 'unavailable'];
@@ -291,7 +294,7 @@ export class InventorySync {
         store.id,
         { items: progress.items, pages: progress.pages, durationMs: this.clock.now() - started, calls, throttled: progress.throttled, unreadableItems: skipped },
         store.kind === 'ssm',
-        refused.length > 0 ? { prefixes: refused, warning: { code: 'access-denied', message: located(store, this.stores(), refusedMessage(store.id, operation, refused)) } } : undefined,
+        refused.length > 0 ? { prefixes: refused, warning: { code: 'access-denied', message: store.refusedMessage ? store.refusedMessage(refused) : located(store, this.stores(), refusedMessage(store.id, operation, refused)) } } : undefined,
       );
       logger.info({ store: store.id, items: progress.items, pages: progress.pages, chains: shape.chains, ...result, ms: Math.round(this.clock.now() - started) }, 'inventory synced');
       if (store.inventoryTags && this.options.fetchTags !== false) this.startTagLoop(state);

@@ -37,3 +37,10 @@ export function valueWithNewSecret(item: string, current: string, key: string | 
   if (!Object.hasOwn(object, key)) throw new ConflictError(`${item} has no JSON key "${key}"; its keys are ${keyList(object)}.`);
   return JSON.stringify({ ...object, [key]: fresh });
 }
+
+/** The only key of a JSON object with exactly one key (a Vault secret such as {"password": …}), else undefined. */
+export function soleKeyOf(text: string): string | undefined {
+  const object = asObject(text);
+  const keys = object ? Object.keys(object) : [];
+  return keys.length === 1 ? keys[0] : undefined;
+}

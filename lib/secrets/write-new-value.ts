@@ -8,10 +8,10 @@ import type { InventoryRecord } from '@/lib/inventory/records';
 import { logger } from '@/lib/logger';
 import { isStoreError } from '@/lib/stores/errors';
 import { getStore } from '@/lib/stores/registry';
-import { isWritable, type SecretStore, type WritableSecretStore, type WrittenVersion } from '@/lib/stores/types';
+import { isWritable, readsVersionedValues, type SecretStore, type WritableSecretStore, type WrittenVersion } from '@/lib/stores/types';
 import { DEFAULT_ROTATE_SPEC, generateSpecDetails, type GenerateSpec } from './generate-presets';
 import { generateSecretValue } from './generate-value';
-import { valueWithNewSecret } from './json-secret';
+import { soleKeyOf, valueWithNewSecret } from './json-secret';
 import { oncePerRequest, oneAtATime } from './write-guard';
 
 // Rotate and generate, for every writable store. The new value is made here, written, and
@@ -34,7 +34,7 @@ export interface WriteRequest {
 
 export interface WriteOutcome extends WrittenVersion {
   /** How it was written: RotateSecret, PutSecretValue, PutParameter or the built-in store. */
-  via: 'RotateSecret' | 'PutSecretValue' | 'PutParameter' | 'built-in';
+  via: 'RotateSecret' | 'PutSecretValue' | 'PutParameter' | 'built-in' | 'vault-kv';
 }
 
 /** What the Secrets Manager adapter adds for rotation through a function (checked by shape). */
@@ -73,6 +73,15 @@ async function perform(store: WritableSecretStore, actor: string, request: Write
     return { ...(await store.rotateNow(name, request.requestId)), via: 'RotateSecret' };
   }
   const fresh = generateSecretValue(request.spec ?? DEFAULT_ROTATE_SPEC);
+  // Vault: a secret is always a key/value object; the new version is checked against the version
+  // read (check-and-set), so a version someone else wrote meanwhile is never overwritten. A secret
+  // with a single key needs no key named.
+  if (readsVersionedValues(store)) {
+    const current = await store.readCurrentValue(name);
+    const value = valueWithNewSecret(name, current.value, request.jsonKey ?? soleKeyOf(current.value), fresh);
+    const written = await store.writeValue({ name, value, actor, requestId: request.requestId, basedOnVersion: current.version });
+    return { ...written, via: 'vault-kv' };
+  }
   // Secrets Manager secrets are often JSON; read first so a JSON secret is never replaced whole.
   const value = store.kind === 'secretsmanager' || request.jsonKey !== undefined ? valueWithNewSecret(name, await store.readValue(name), request.jsonKey, fresh) : fresh;
   const written = await store.writeValue({ name, value, actor, requestId: request.requestId, labels: request.action === 'rotate' ? ['rotated'] : [] });

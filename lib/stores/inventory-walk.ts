@@ -46,14 +46,16 @@ export interface InventoryPageHints {
 
 export interface InventoryWalkable {
   readonly id: string;
-  readonly kind: 'ssm' | 'secretsmanager';
+  readonly kind: 'ssm' | 'secretsmanager' | 'vault';
   inventoryPage(token: string | undefined, hints?: InventoryPageHints): Promise<InventoryPage>;
   /** The account and region, when the store knows them (a failing store's status names them). */
   location?(): StoreLocation;
+  /** How the store's status names a walk's refused prefixes (default: AWS's words). */
+  refusedMessage?(prefixes: readonly string[]): string;
   /** Parameter Store only: tags cost one call per item, so they are fetched apart from the walk. */
   inventoryTags?(name: string): Promise<Record<string, string>>;
 }
 
 export function isInventoryWalkable<T extends { kind: string }>(store: T): store is T & InventoryWalkable {
-  return (store.kind === 'ssm' || store.kind === 'secretsmanager') && typeof (store as Partial<InventoryWalkable>).inventoryPage === 'function';
+  return (store.kind === 'ssm' || store.kind === 'secretsmanager' || store.kind === 'vault') && typeof (store as Partial<InventoryWalkable>).inventoryPage === 'function';
 }

@@ -7,6 +7,7 @@ import { getKeyring } from '@/lib/crypto/keyring';
 import { EmbeddedStore } from './embedded/store';
 import { SecretsManagerStore } from './secrets-manager';
 import { SsmStore } from './ssm';
+import { VaultStore } from './vault/store';
 import type { SecretStore } from './types';
 
 // The configured stores, opened once per server process. Pages and route handlers reach stores
@@ -36,6 +37,9 @@ async function createStore(config: StoreConfig): Promise<SecretStore> {
       return SsmStore.fromConfig(config);
     case 'secretsmanager':
       return SecretsManagerStore.fromConfig(config);
+    // Vault too: the first call logs in.
+    case 'vault':
+      return VaultStore.fromConfig(config);
   }
 }
 

@@ -5,7 +5,7 @@
 export const ITEM_KINDS = ['String', 'StringList', 'SecureString', 'secret'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
 
-export const STORE_KINDS = ['local', 'ssm', 'secretsmanager'] as const;
+export const STORE_KINDS = ['local', 'ssm', 'secretsmanager', 'vault'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 /** Names are always '/'-separated and start with '/'; folders also end with '/'. */
@@ -78,6 +78,18 @@ export interface ItemDetails {
   policies?: ParameterPolicy[];
   rotation?: RotationStatus;
   replicationRegions?: { region: string; status: string | null }[];
+  vault?: VaultKeySettings;
+}
+
+/** Vault KV v2: a key's settings from its metadata (null: the mount's setting applies). */
+export interface VaultKeySettings {
+  maxVersions: number | null;
+  casRequired: boolean;
+  /** Vault's duration text, e.g. "768h0m0s"; null when versions are never deleted by age. */
+  deleteVersionAfter: string | null;
+  oldestVersion: number;
+  /** The current version was deleted (soft) or destroyed: its data cannot be read. */
+  currentDeleted: boolean;
 }
 
 export interface ItemDetail extends ItemMetadata {
@@ -150,6 +162,11 @@ export interface WriteValueInput {
   requestId: string;
   /** Built-in store: labels for the new version (e.g. "rotated"). */
   labels?: string[];
+  /**
+   * Vault: the version the new value was made from (check-and-set): a store that supports it
+   * refuses the write when someone else wrote a version since.
+   */
+  basedOnVersion?: string;
 }
 
 /** Stores whose values the server can read, always explicitly (reveal, merging a JSON secret). */
@@ -162,6 +179,15 @@ export interface ValueReader {
 export interface WritableSecretStore extends SecretStore, ValueReader {
   readonly writable: true;
   writeValue(input: WriteValueInput): Promise<WrittenVersion>;
+}
+
+/** Stores that read a value together with the version it is (Vault: the write then checks that version). */
+export interface VersionedValueReader {
+  readCurrentValue(name: string): Promise<{ value: string; version: string }>;
+}
+
+export function readsVersionedValues(store: SecretStore): store is SecretStore & VersionedValueReader {
+  return typeof (store as Partial<VersionedValueReader>).readCurrentValue === 'function';
 }
 
 export function isWritable(store: SecretStore): store is WritableSecretStore {

@@ -155,10 +155,10 @@ describe('store configuration', () => {
   });
 
   it('refuses an unknown kind, listing the kinds', () => {
-    const message = failure(EXAMPLE.replace('kind: secretsmanager\n    region: us-east-1\n    roleArn', 'kind: vault\n    region: us-east-1\n    roleArn'));
+    const message = failure(EXAMPLE.replace('kind: secretsmanager\n    region: us-east-1\n    roleArn', 'kind: consul\n    region: us-east-1\n    roleArn'));
     expect(message).toContain('dashboard.yaml:12');
     expect(message).toContain('stores[2] (id "prod-secrets")');
-    expect(message).toContain('kind must be one of local, ssm, secretsmanager');
+    expect(message).toContain('kind must be one of local, ssm, secretsmanager, vault');
   });
 
   it('refuses ids that are not URL-safe, unknown keys, a bad endpoint and externalId without a role', () => {
