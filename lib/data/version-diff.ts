@@ -58,6 +58,7 @@ const FIELDS_OF: Record<StoreKind, MetadataField[]> = {
   local: [TYPE, DESCRIPTION, TAGS, KMS_KEY],
   ssm: [TYPE, DESCRIPTION, TAGS, KMS_KEY, TIER, DATA_TYPE, POLICIES],
   secretsmanager: [DESCRIPTION, TAGS, KMS_KEY],
+  vault: [DESCRIPTION, TAGS],
 };
 
 /** Why a store kind has no record of a field for a version. */
@@ -66,6 +67,8 @@ const NOT_RECORDED_WHY: Record<StoreKind, string> = {
   ssm: 'Parameter Store keeps tags for the parameter, not for each version, so tags are not compared.',
   secretsmanager:
     "AWS keeps no older metadata for Secrets Manager versions: a version has only its staging labels and creation date. The description, tags and KMS key are the secret's current ones, so they are not compared.",
+  vault:
+    "Vault keeps custom metadata for the secret, not for each version: a version has only its creation time and whether it was deleted or destroyed. The description and tags are the secret's current ones, so they are not compared.",
 };
 
 const summaryOf = (v: ItemVersion): VersionSummary => ({ id: v.id, createdAt: v.createdAt, createdBy: v.createdBy, labels: [...v.labels].sort() });

@@ -99,6 +99,14 @@ describe('compareVersions', () => {
     expect(diff.notRecordedWhy).toMatch(/^AWS keeps no older metadata for Secrets Manager versions/);
   });
 
+  it('Vault: labels (deleted, destroyed) and dates only; custom metadata is the secret\'s, not a version\'s, so it is not compared', () => {
+    const diff = compareVersions('vault', version('1', undefined, { labels: ['deleted'], createdBy: null }), version('2', undefined, { labels: [], createdBy: null }), 'not-compared');
+    expect(diff.changes.map((c) => c.field)).toEqual(['Written at', 'Labels']);
+    expect(diff.notRecorded).toEqual(['Description', 'Tags']);
+    expect(diff.notRecordedWhy).toMatch(/^Vault keeps custom metadata for the secret, not for each version/);
+    expect(diff.value).toBe('not-compared');
+  });
+
   it('built-in store: a version written before metadata was recorded is not compared, even against one that has it', () => {
     const diff = compareVersions('local', version('1'), version('2', { type: 'String', description: 'd', kmsKeyId: null, tags: {} }), 'changed');
     expect(diff.notRecorded).toEqual(['Type', 'Description', 'Tags', 'KMS key']);
