@@ -8,7 +8,8 @@ export function SimpleTable({ headers, children }: { headers: string[]; children
         <tr>
           {headers.map((header, index) => (
             <th key={`${index}-${header}`} className="px-3 py-2">
-              {header}
+              {/* An action column still has a header for screen readers (an empty <th> names nothing). */}
+              {header || <span className="sr-only">Actions</span>}
             </th>
           ))}
         </tr>

@@ -3,6 +3,7 @@ import { LockIcon } from '@/components/icons';
 import { SearchBox } from '@/components/search-box';
 import { SignOutButton } from '@/components/sign-out-button';
 import { SyncSummary } from '@/components/sync-summary';
+import { ThemeSwitch } from '@/components/theme-switch';
 import { can } from '@/lib/auth/authorize';
 import { listInventoryStatuses } from '@/lib/data/browse';
 import { requireUser } from '@/lib/session';
@@ -59,6 +60,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
               {user.role ? ` · ${user.role}` : ''}
             </span>
           </span>
+          <ThemeSwitch />
           <SignOutButton />
         </nav>
       </header>

@@ -115,7 +115,8 @@ export default async function AuditPage({ searchParams }: Props) {
         )}
         {page && (
           <>
-            <div className="overflow-x-auto">
+            {/* Focusable, so a keyboard can scroll it sideways when it is wider than the screen (a phone). */}
+            <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="Audit entries">
               <SimpleTable headers={['When', 'Who', 'Action', 'Item', 'From', 'Outcome']}>
                 {page.entries.map((entry) => (
                   <tr key={entry.key} data-testid="audit-row" className="align-top">
