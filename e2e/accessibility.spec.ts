@@ -46,8 +46,14 @@ async function check(page: Page, path: string, status: number): Promise<string[]
   const response = await page.goto(path);
   expect(response?.status(), path).toBe(status);
   await nextRuntimeStarted(page);
+  return analyze(page, path);
+}
+
+async function analyze(page: Page, what: string): Promise<string[]> {
+  const t = Date.now();
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).options({ resultTypes: ['violations'] }).analyze();
-  return describe(path, violations);
+  if (process.env.AXE_TIMES) console.log(what, Date.now() - t, 'ms');
+  return describe(what, violations);
 }
 
 async function themedPage(browser: Browser, baseURL: string, theme: (typeof THEMES)[number], width: number, signedIn: Awaited<ReturnType<BrowserContext['storageState']>> | null) {
@@ -75,6 +81,11 @@ for (const theme of THEMES) {
 
       const page = await themedPage(browser, baseURL!, theme, width, adminState);
       for (const { path, status } of PAGES) problems.push(...(await check(page, path, status)));
+      // A dialog, open (the item page's rotation, on a writable item).
+      await page.goto('/items/local/staging/web/feature-flags');
+      await page.getByRole('button', { name: 'Rotate now…' }).click();
+      await expect(page.getByRole('dialog')).toBeVisible();
+      problems.push(...(await analyze(page, 'the rotation dialog')));
       // The pages were in the chosen theme, not the (opposite) system one.
       await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
       await page.context().close();

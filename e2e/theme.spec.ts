@@ -92,7 +92,8 @@ test('the chosen theme is drawn from the HTML alone, before any script runs', as
     const context = await browser.newContext({ baseURL, storageState: adminState, javaScriptEnabled: false, colorScheme: system });
     await context.addCookies([{ name: 'theme', value: choice, url: baseURL! }]);
     const page = await context.newPage();
-    for (const path of ['/', '/items/local/prod/payments/db/password']) {
+    // The proxy's own 400 page too.
+    for (const path of ['/', '/items/local/prod/payments/db/password', '/browse/local/%ZZ']) {
       await page.goto(path);
       await expect(page.locator('html'), `${choice} on ${path}`).toHaveAttribute('data-theme', choice);
       expect(await background(page), `${choice} on ${path}`).toBe(expected);
