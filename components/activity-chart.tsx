@@ -1,7 +1,7 @@
 'use client';
 
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { CHART_TOOLTIP_STYLE } from './chart-theme';
+import { CHART_TOOLTIP_PROPS, chartLegendText } from './chart-theme';
 import { useHydrated } from './use-hydrated';
 
 // Reads and writes per hour or day as stacked bars (recharts). Fed aggregate counts only: bucket
@@ -33,8 +33,8 @@ export function ActivityChart({ points, bucket }: { points: ActivityPoint[]; buc
               <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
               <XAxis dataKey="label" tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} minTickGap={24} />
               <YAxis allowDecimals={false} tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} />
-              <Tooltip contentStyle={CHART_TOOLTIP_STYLE} />
-              <Legend wrapperStyle={{ fontSize: 12 }} />
+              <Tooltip {...CHART_TOOLTIP_PROPS} />
+              <Legend wrapperStyle={{ fontSize: 12 }} formatter={chartLegendText} />
               <Bar dataKey="reads" name="reads" stackId="a" fill="var(--chart-reads)" isAnimationActive={false} />
               <Bar dataKey="writes" name="writes" stackId="a" fill="var(--chart-writes)" isAnimationActive={false} />
             </BarChart>

@@ -1,7 +1,7 @@
 'use client';
 
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { CHART_TOOLTIP_STYLE } from './chart-theme';
+import { CHART_TOOLTIP_PROPS, chartLegendText } from './chart-theme';
 import { useHydrated } from './use-hydrated';
 
 // How old the caller's items are: one bar per age bucket, stacked by store (recharts). Fed the
@@ -37,8 +37,8 @@ export function FreshnessAgeChart({ buckets, stores }: { buckets: string[]; stor
               <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
               <XAxis dataKey="label" tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} interval={0} />
               <YAxis allowDecimals={false} tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} />
-              <Tooltip contentStyle={CHART_TOOLTIP_STYLE} />
-              {stores.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+              <Tooltip {...CHART_TOOLTIP_PROPS} />
+              {stores.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} formatter={chartLegendText} />}
               {stores.map((store, j) => (
                 <Bar key={store.id} dataKey={`s${j}`} name={store.label} stackId="age" fill={PALETTE[j % PALETTE.length]} isAnimationActive={false} />
               ))}

@@ -140,7 +140,7 @@ export default async function AuditPage({ searchParams }: Props) {
                       ) : entry.itemName ? (
                         `${entry.storeId ? `${entry.storeId}:` : ''}${entry.itemName}`
                       ) : (
-                        <span className="text-slate-400">—</span>
+                        <span className="text-slate-500">—</span>
                       )}
                     </td>
                     <td className="px-3 py-2 text-xs">
