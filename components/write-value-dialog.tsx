@@ -227,7 +227,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onW
         aria-describedby={`${id}-what`}
         // Escape closes (the browser's cancel), except while the write is on its way.
         onCancel={(event) => busy && event.preventDefault()}
-        className="m-auto w-[calc(100vw-2rem)] max-w-lg max-h-[calc(100dvh-2rem)] overflow-y-auto rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/50 dark:backdrop:bg-black/60"
+        className="m-auto w-[calc(100vw-2rem)] max-w-lg max-h-[calc(100dvh-2rem)] overflow-y-auto rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/50"
       >
         <form onSubmit={onSubmit} className="space-y-4 p-4">
           <h2 id={`${id}-title`} className="text-lg font-semibold">
