@@ -5,7 +5,6 @@ import { createNonce, securityHeaders } from '@/lib/http/content-security-policy
 import { malformedUrlProblem } from '@/lib/http/malformed-url';
 import { browseQuerySchema, decodePathSegments, folderFromSegments, itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { parseFreshnessFilters } from '@/lib/validations/freshness';
-import { parseThemeChoice, THEME_COOKIE } from '@/lib/validations/theme';
 
 // Validates addresses before any page or handler runs. Malformed percent-encoding ("%ZZ", a lone
 // "%", escapes that are not UTF-8) anywhere in the path or query gets a 400 that names it: JSON
@@ -56,7 +55,7 @@ function badRequest(request: NextRequest, problem: string, nonce: string): NextR
     // The shape of jsonError in lib/http/api-response.ts, which the proxy cannot import (server-only).
     return NextResponse.json({ error: problem }, { status: 400, headers: { 'cache-control': 'no-store' } });
   }
-  return new NextResponse(badRequestPage(pathname + search, problem, nonce, parseThemeChoice(request.cookies.get(THEME_COOKIE)?.value)), {
+  return new NextResponse(badRequestPage(pathname + search, problem, nonce, request.cookies), {
     status: 400,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   });

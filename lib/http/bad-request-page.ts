@@ -1,4 +1,4 @@
-import type { ThemeChoice } from '@/lib/validations/theme';
+import { parseThemeChoice, THEME_COOKIE } from '@/lib/validations/theme';
 
 // The 400 page the proxy answers with before any page runs. Plain HTML, so it needs no React
 // render and cannot fail on the input it describes. It is sent with the same Content-Security-Policy
@@ -9,7 +9,13 @@ import type { ThemeChoice } from '@/lib/validations/theme';
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function badRequestPage(address: string, problem: string, nonce: string, theme: ThemeChoice = 'system'): string {
+/** The request's cookies, as the proxy has them (only the theme is read). */
+interface Cookies {
+  get(name: string): { value: string } | undefined;
+}
+
+export function badRequestPage(address: string, problem: string, nonce: string, cookies?: Cookies): string {
+  const theme = parseThemeChoice(cookies?.get(THEME_COOKIE)?.value);
   const themeAttribute = theme === 'system' ? '' : ` data-theme="${theme}"`;
   return `<!doctype html>
 <html lang="en"${themeAttribute}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
