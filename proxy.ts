@@ -60,7 +60,7 @@ function badRequest(request: NextRequest, problem: string, nonce: string): NextR
     // The shape of jsonError in lib/http/api-response.ts, which the proxy cannot import (server-only).
     return NextResponse.json({ error: problem }, { status: 400, headers: { 'cache-control': 'no-store' } });
   }
-  return new NextResponse(badRequestPage(pathname + search, problem, nonce), {
+  return new NextResponse(badRequestPage(pathname + search, problem, nonce, request.cookies), {
     status: 400,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   });

@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
+import { cookies } from 'next/headers';
 import { connection } from 'next/server';
 import { SimulatedAwsBanner } from '@/components/simulated-aws-banner';
+import { parseThemeChoice, THEME_COOKIE } from '@/lib/validations/theme';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -21,8 +23,11 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   // Every page renders per request, never at build time: Next.js puts the request's CSP nonce (set by
   // proxy.ts) on its scripts only while rendering, so a page prerendered without it could not run.
   await connection();
+  // The chosen theme is in the first byte of HTML (no script, so no flash of the other theme);
+  // without a choice, CSS follows the system setting (app/globals.css).
+  const theme = parseThemeChoice((await cookies()).get(THEME_COOKIE)?.value);
   return (
-    <html lang="en">
+    <html lang="en" data-theme={theme === 'system' ? undefined : theme}>
       <body className="min-h-screen">
         <SimulatedAwsBanner />
         {children}

@@ -1,6 +1,7 @@
 'use client';
 
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CHART_TOOLTIP_PROPS, chartLegendText } from './chart-theme';
 import { useHydrated } from './use-hydrated';
 
 // Reads and writes per hour or day as stacked bars (recharts). Fed aggregate counts only: bucket
@@ -29,13 +30,13 @@ export function ActivityChart({ points, bucket }: { points: ActivityPoint[]; buc
         {drawn && (
           <ResponsiveContainer width="100%" height="100%" minWidth={0}>
             <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
-              <XAxis dataKey="label" tick={{ fontSize: 10 }} minTickGap={24} />
-              <YAxis allowDecimals={false} tick={{ fontSize: 10 }} />
-              <Tooltip />
-              <Legend wrapperStyle={{ fontSize: 12 }} />
-              <Bar dataKey="reads" name="reads" stackId="a" fill="#0ea5e9" isAnimationActive={false} />
-              <Bar dataKey="writes" name="writes" stackId="a" fill="#f59e0b" isAnimationActive={false} />
+              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
+              <XAxis dataKey="label" tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} minTickGap={24} />
+              <YAxis allowDecimals={false} tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} />
+              <Tooltip {...CHART_TOOLTIP_PROPS} />
+              <Legend wrapperStyle={{ fontSize: 12 }} formatter={chartLegendText} />
+              <Bar dataKey="reads" name="reads" stackId="a" fill="var(--chart-reads)" isAnimationActive={false} />
+              <Bar dataKey="writes" name="writes" stackId="a" fill="var(--chart-writes)" isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
         )}

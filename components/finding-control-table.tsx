@@ -55,7 +55,7 @@ export function FindingControlTable({ rows, link }: { rows: ControlCountRow[]; l
                       {row[status].toLocaleString('en-US')}
                     </Link>
                   ) : (
-                    <span className="text-slate-400">0</span>
+                    <span className="text-slate-500">0</span>
                   )}
                 </td>
               ))}

@@ -15,7 +15,7 @@ function label(key: string): string {
 }
 
 function When({ iso }: { iso: string | null | undefined }) {
-  if (!iso) return <span className="text-slate-400">—</span>;
+  if (!iso) return <span className="text-slate-500">—</span>;
   return Number.isNaN(Date.parse(iso)) ? <span className="font-mono">{iso}</span> : <RelativeTime iso={iso} showDate />;
 }
 

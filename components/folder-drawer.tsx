@@ -53,7 +53,7 @@ export function FolderDrawer({ label, children }: { label: string; children: Rea
           aria-label="Close the folders"
           tabIndex={-1}
           onClick={() => setOpen(false)}
-          className="fixed inset-0 z-40 bg-slate-900/40 md:hidden"
+          className="fixed inset-0 z-40 bg-slate-900/40 md:hidden dark:bg-black/60"
           data-testid="folder-drawer-shade"
         />
       )}

@@ -1,6 +1,7 @@
 'use client';
 
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CHART_TOOLTIP_PROPS, chartLegendText } from './chart-theme';
 import { useHydrated } from './use-hydrated';
 
 // How old the caller's items are: one bar per age bucket, stacked by store (recharts). Fed the
@@ -14,7 +15,8 @@ export interface AgeChartStore {
   counts: number[];
 }
 
-const PALETTE = ['#0f766e', '#0ea5e9', '#6366f1', '#f59e0b', '#ec4899', '#84cc16', '#64748b', '#a855f7'];
+// CSS variables (app/globals.css), so the bars follow the theme.
+const PALETTE = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `var(--chart-${n})`);
 
 export function FreshnessAgeChart({ buckets, stores }: { buckets: string[]; stores: AgeChartStore[] }) {
   // Drawn in the browser only: recharts' server HTML carries style="" attributes, which the CSP refuses
@@ -32,11 +34,11 @@ export function FreshnessAgeChart({ buckets, stores }: { buckets: string[]; stor
         {drawn && (
           <ResponsiveContainer width="100%" height="100%" minWidth={0}>
             <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
-              <XAxis dataKey="label" tick={{ fontSize: 10 }} interval={0} />
-              <YAxis allowDecimals={false} tick={{ fontSize: 10 }} />
-              <Tooltip />
-              {stores.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
+              <XAxis dataKey="label" tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} interval={0} />
+              <YAxis allowDecimals={false} tick={{ fontSize: 10, fill: 'var(--chart-axis)' }} />
+              <Tooltip {...CHART_TOOLTIP_PROPS} />
+              {stores.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} formatter={chartLegendText} />}
               {stores.map((store, j) => (
                 <Bar key={store.id} dataKey={`s${j}`} name={store.label} stackId="age" fill={PALETTE[j % PALETTE.length]} isAnimationActive={false} />
               ))}

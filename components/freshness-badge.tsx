@@ -11,13 +11,13 @@ export const FRESHNESS_BADGE_STYLES: Record<FreshnessStatus, string> = {
   fresh: 'bg-emerald-50 text-emerald-800 ring-emerald-200',
 };
 
-/** Chart and legend colours, in the same order of alarm as the badges. */
+/** Chart and legend colours, in the same order of alarm as the badges (CSS variables of app/globals.css, so they follow the theme). */
 export const FRESHNESS_COLORS: Record<FreshnessStatus, string> = {
-  'rotation-failing': '#dc2626',
-  overdue: '#ea580c',
-  'never-rotated': '#8b5cf6',
-  'due-soon': '#f59e0b',
-  fresh: '#10b981',
+  'rotation-failing': 'var(--freshness-rotation-failing)',
+  overdue: 'var(--freshness-overdue)',
+  'never-rotated': 'var(--freshness-never-rotated)',
+  'due-soon': 'var(--freshness-due-soon)',
+  fresh: 'var(--freshness-fresh)',
 };
 
 const SIZES = { sm: 'px-1.5 py-0.5 text-xs', xs: 'px-1 text-[11px]' } as const;

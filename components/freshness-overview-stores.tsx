@@ -50,7 +50,7 @@ export function FreshnessOverviewStores({ stores, inventory }: { stores: StoreFr
                           {store.counts[status].toLocaleString('en-US')}
                         </Link>
                       ) : (
-                        <span className="text-slate-400" data-testid="overview-count" data-status={status}>
+                        <span className="text-slate-500" data-testid="overview-count" data-status={status}>
                           0
                         </span>
                       )}

@@ -241,7 +241,7 @@ export function SearchBox() {
           if (prepare(text).length > 0 && answer.state !== 'idle') setOpen(true);
         }}
         onBlur={close}
-        className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 placeholder:text-slate-400 focus:border-slate-500 focus:outline-none focus:ring-2 focus:ring-slate-200"
+        className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 placeholder:text-slate-500 focus:border-slate-500 focus:outline-none focus:ring-2 focus:ring-slate-200"
       />
       {showList && (
         <div
@@ -266,7 +266,7 @@ export function SearchBox() {
             <div role="listbox" id={listboxId} aria-label="Search results" aria-busy={answer.state === 'loading' || undefined}>
               {itemCount > 0 && (
                 <div role="group" aria-label="Items">
-                  <div aria-hidden className="px-3 pb-0.5 pt-1.5 text-[11px] font-medium uppercase tracking-wide text-slate-400">
+                  <div aria-hidden className="px-3 pb-0.5 pt-1.5 text-[11px] font-medium uppercase tracking-wide text-slate-500">
                     Items
                   </div>
                   {results.items.map((item, i) => (
@@ -289,7 +289,7 @@ export function SearchBox() {
               )}
               {results.folders.length > 0 && (
                 <div role="group" aria-label="Folders">
-                  <div aria-hidden className="px-3 pb-0.5 pt-1.5 text-[11px] font-medium uppercase tracking-wide text-slate-400">
+                  <div aria-hidden className="px-3 pb-0.5 pt-1.5 text-[11px] font-medium uppercase tracking-wide text-slate-500">
                     Folders
                   </div>
                   {results.folders.map((folder, j) => {

@@ -34,7 +34,7 @@ export function SimpleTable({ headers, phoneHidden = [], children }: { headers: 
             const { label, className } = typeof header === 'string' ? { label: header, className: undefined } : header;
             return (
               <th key={`${index}-${label}`} className={`px-3 py-2 ${className ?? ''}`}>
-                {label}
+                {label || <span className="sr-only">Actions</span>}
               </th>
             );
           })}

@@ -48,7 +48,7 @@ test('? lists the shortcuts, g-sequences go to the pages, typing in the search b
 
   // In the search box (reached with /, as before) the same keys are text.
   await page.keyboard.press('/');
-  const search = page.getByRole('combobox').first();
+  const search = page.getByTestId('search-input');
   await expect(search).toBeFocused();
   await page.keyboard.type('go?j[');
   await expect(search).toHaveValue('go?j[');

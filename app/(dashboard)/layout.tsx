@@ -5,6 +5,7 @@ import { MainMenu } from '@/components/main-menu';
 import { SearchBox } from '@/components/search-box';
 import { SignOutButton } from '@/components/sign-out-button';
 import { SyncSummary } from '@/components/sync-summary';
+import { ThemeSwitch } from '@/components/theme-switch';
 import { can } from '@/lib/auth/authorize';
 import { listInventoryStatuses } from '@/lib/data/browse';
 import { requireUser } from '@/lib/session';
@@ -66,7 +67,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
                   {user.role ? ` · ${user.role}` : ''}
                 </span>
               </span>
-              {/* The theme switch goes here, beside Sign out. */}
+              <ThemeSwitch />
               <SignOutButton />
             </div>
           </MainMenu>

@@ -77,6 +77,18 @@ describe('proxy: the 400 page', () => {
     expect(badRequestPage('/x', 'bad', '"><script>')).toContain('<style nonce="&quot;&gt;&lt;script&gt;">');
   });
 
+  it("draws the page in the theme cookie's choice, and in the system's for no or an unknown choice", async () => {
+    const page = async (cookie: string | null) => {
+      const request = new NextRequest(url('/browse/local/%ZZ'), { headers: cookie ? { cookie } : {} });
+      return /<html[^>]*>/.exec(await (await proxy(request)).text())![0];
+    };
+    expect(await page('theme=dark')).toBe('<html lang="en" data-theme="dark">');
+    expect(await page('theme=light')).toBe('<html lang="en" data-theme="light">');
+    expect(await page(null)).toBe('<html lang="en">');
+    expect(await page('theme=system')).toBe('<html lang="en">');
+    expect(await page('theme=%22%3E%3Cscript%3E')).toBe('<html lang="en">');
+  });
+
   it('answers a malformed API address with JSON that carries the policy too', async () => {
     const response = await proxy(new NextRequest(url('/api/v1/stores/%ZZ/items')));
     expect(response.status).toBe(400);

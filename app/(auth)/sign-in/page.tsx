@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { LockIcon } from '@/components/icons';
 import { SignInForm } from '@/components/sign-in-form';
+import { ThemeSwitch } from '@/components/theme-switch';
 import { readEnv } from '@/lib/config/env';
 import { getCurrentUser } from '@/lib/session';
 import { safeCallbackUrl } from '@/lib/validations/callback-url';
@@ -50,6 +51,9 @@ export default async function SignInPage({ searchParams }: Props) {
           <h1 className="text-xl font-semibold">Sign in to Secrets Dashboard</h1>
         </div>
         <SignInForm callbackUrl={callbackUrl} providers={providers} initialError={initialError} />
+        <div className="flex justify-end">
+          <ThemeSwitch />
+        </div>
       </div>
     </main>
   );

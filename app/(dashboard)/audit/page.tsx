@@ -247,7 +247,7 @@ export default async function AuditPage({ searchParams }: Props) {
       {sources.length > 0 && (
         <section className="space-y-2" data-testid="cloudtrail-sources">
           <h2 className="text-sm font-medium">CloudTrail sources</h2>
-          <div className="overflow-x-auto">
+          <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="CloudTrail sources">
             <SimpleTable headers={['Source', 'Account / region', 'Newest event', 'Events', 'State']}>
               {sources.map((s) => (
                 <tr key={s.sourceId}>
