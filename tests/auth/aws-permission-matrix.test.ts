@@ -12,7 +12,8 @@ import type { SimulatedAws } from '@/simulator/simulated-aws';
 import { VALUE_SENTINEL } from '../../e2e/support/aws-fixtures';
 import { startBrowserDataAws } from '../aws/support/browser-data-aws';
 import { sessionJar } from '../support/next-headers-mock';
-import { awsStoreYaml, bearer, startHarness, SUBJECTS, useFakeAwsCredentials, type Harness, type Subject } from './harness';
+import { awsStoreYaml, bearer, startHarness, useFakeAwsCredentials, type Harness, type Subject } from './harness';
+import { A, ADMIN_ONLY, asAction, matrixCases, READ_ONLY, WRITE, type Expected } from './support/write-matrix';
 
 // The permission matrix on AWS stores: rotate, generate, schedule and reveal, performed for real
 // through the server actions and route handlers against the simulated AWS (real SDK, real wire
@@ -46,24 +47,18 @@ function versionsOf(service: 'ssm' | 'secretsmanager', item: string): number {
   return sim.values(service, service === 'ssm' ? item : secretName(item))?.versions.length ?? -1;
 }
 
-async function asAction(subject: Subject, run: () => Promise<{ ok: boolean; status?: number }>) {
-  sessionJar.cookie = h.cookies[subject];
-  const result = await run();
-  return { status: result.ok ? 200 : (result.status ?? 500), body: JSON.stringify(result) };
-}
-
 const reason = 'permission matrix';
 const perform: Record<string, (subject: Subject, scope: Scope, store: 'rw' | 'ro') => Promise<{ status: number; body: string }>> = {
   'rotate ssm': (subject, scope, store) =>
-    asAction(subject, () => rotateSecretAction({ storeId: `${store}-params`, name: PARAM[scope], reason, requestId: randomUUID() })),
+    asAction(h, subject, () => rotateSecretAction({ storeId: `${store}-params`, name: PARAM[scope], reason, requestId: randomUUID() })),
   'generate ssm': (subject, scope, store) =>
-    asAction(subject, () => generateValueAction({ storeId: `${store}-params`, name: PARAM[scope], reason, requestId: randomUUID(), preset: 'hex', length: 40 })),
+    asAction(h, subject, () => generateValueAction({ storeId: `${store}-params`, name: PARAM[scope], reason, requestId: randomUUID(), preset: 'hex', length: 40 })),
   'rotate secret': (subject, scope, store) =>
-    asAction(subject, () => rotateSecretAction({ storeId: `${store}-secrets`, name: SECRET[scope], reason, requestId: randomUUID() })),
+    asAction(h, subject, () => rotateSecretAction({ storeId: `${store}-secrets`, name: SECRET[scope], reason, requestId: randomUUID() })),
   'generate secret': (subject, scope, store) =>
-    asAction(subject, () => generateValueAction({ storeId: `${store}-secrets`, name: SECRET[scope], reason, requestId: randomUUID(), preset: 'uuid' })),
+    asAction(h, subject, () => generateValueAction({ storeId: `${store}-secrets`, name: SECRET[scope], reason, requestId: randomUUID(), preset: 'uuid' })),
   'schedule secret': (subject, scope, store) =>
-    asAction(subject, () =>
+    asAction(h, subject, () =>
       setRotationScheduleAction({ storeId: `${store}-secrets`, name: scope === 'inside' ? '/prod/payments/legacy-rotation' : '/staging/app/partner-api-token', enabled: true, expression: 'rate(10 days)', reason }),
     ),
   'reveal ssm': async (subject, scope, store) => {
@@ -76,15 +71,7 @@ const perform: Record<string, (subject: Subject, scope: Scope, store: 'rw' | 'ro
   },
 };
 
-const A = 200;
-/** Who may write, by role, on a writable store: [inside, outside]. 404 = outside the caller's grants. */
-const WRITE = { viewer: [403, 404], auditor: [403, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] } as const;
-const ADMIN_ONLY = { viewer: [403, 404], auditor: [403, 404], operator: [403, 404], admin: [A, A], 'scoped-admin': [A, 404] } as const;
-/** The same on a store that is not writable: whoever may write learns it is read-only (409); nothing is written. */
-const READ_ONLY = (table: Record<Subject, readonly [number, number]>) =>
-  Object.fromEntries(Object.entries(table).map(([s, [i, o]]) => [s, [i === A ? 409 : i, o === A ? 409 : o]])) as Record<Subject, [number, number]>;
-
-const EXPECTED: Record<string, Record<'rw' | 'ro', Record<Subject, readonly [number, number]>>> = {
+const EXPECTED: Expected = {
   'rotate ssm': { rw: WRITE, ro: READ_ONLY(WRITE) },
   'generate ssm': { rw: WRITE, ro: READ_ONLY(WRITE) },
   'rotate secret': { rw: WRITE, ro: READ_ONLY(WRITE) },
@@ -94,13 +81,7 @@ const EXPECTED: Record<string, Record<'rw' | 'ro', Record<Subject, readonly [num
   'reveal ssm': { rw: ADMIN_ONLY, ro: ADMIN_ONLY },
 };
 
-const cases = Object.entries(EXPECTED).flatMap(([action, byStore]) =>
-  (['rw', 'ro'] as const).flatMap((store) =>
-    SUBJECTS.flatMap((subject) =>
-      (['inside', 'outside'] as const).map((scope) => ({ action, store, subject, scope, expected: byStore[store][subject][scope === 'inside' ? 0 : 1] })),
-    ),
-  ),
-);
+const cases = matrixCases(EXPECTED);
 
 describe.each(cases)('$subject: $action on a $store store, $scope its paths', ({ action, store, subject, scope, expected }) => {
   it(`answers ${expected}`, async () => {

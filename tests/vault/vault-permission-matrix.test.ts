@@ -9,7 +9,8 @@ import { generateValueAction } from '@/lib/actions/generate-value';
 import { rotateSecretAction } from '@/lib/actions/rotate-secret';
 import type { SimulatedVault } from '@/simulator/vault/simulated-vault';
 import { SENTINEL } from '../contract/fixture';
-import { bearer, startHarness, SUBJECTS, type Harness, type Subject } from '../auth/harness';
+import { bearer, startHarness, type Harness, type Subject } from '../auth/harness';
+import { A, ADMIN_ONLY, asAction, matrixCases, READ_ONLY, WRITE, type Expected } from '../auth/support/write-matrix';
 import { sessionJar } from '../support/next-headers-mock';
 import { vaultHttp } from '../vault-sim/vault-http';
 import { startFixtureVault, tokenFor, WRITE_POLICY } from './support';
@@ -43,17 +44,11 @@ const segments = (name: string) => name.split('/').filter(Boolean);
 const root = () => vaultHttp(sim.url, { token: sim.rootToken });
 const versionOf = async (item: string): Promise<number> => (await root().get(`secret/metadata${item}`)).body?.data?.current_version ?? -1;
 
-async function asAction(subject: Subject, run: () => Promise<{ ok: boolean; status?: number }>) {
-  sessionJar.cookie = h.cookies[subject];
-  const result = await run();
-  return { status: result.ok ? 200 : (result.status ?? 500), body: JSON.stringify(result) };
-}
-
 const reason = 'permission matrix';
 const perform: Record<string, (subject: Subject, scope: Scope, store: 'rw' | 'ro') => Promise<{ status: number; body: string }>> = {
-  rotate: (subject, scope, store) => asAction(subject, () => rotateSecretAction({ storeId: `${store}-vault`, name: ITEM[scope], reason, requestId: randomUUID() })),
+  rotate: (subject, scope, store) => asAction(h, subject, () => rotateSecretAction({ storeId: `${store}-vault`, name: ITEM[scope], reason, requestId: randomUUID() })),
   generate: (subject, scope, store) =>
-    asAction(subject, () => generateValueAction({ storeId: `${store}-vault`, name: ITEM[scope], reason, requestId: randomUUID(), preset: 'hex', length: 40 })),
+    asAction(h, subject, () => generateValueAction({ storeId: `${store}-vault`, name: ITEM[scope], reason, requestId: randomUUID(), preset: 'hex', length: 40 })),
   reveal: async (subject, scope, store) => {
     const name = ITEM[scope];
     const res = await revealRoute(
@@ -64,23 +59,13 @@ const perform: Record<string, (subject: Subject, scope: Scope, store: 'rw' | 'ro
   },
 };
 
-const A = 200;
-const WRITE = { viewer: [403, 404], auditor: [403, 404], operator: [A, 404], admin: [A, A], 'scoped-admin': [A, 404] } as const;
-const ADMIN_ONLY = { viewer: [403, 404], auditor: [403, 404], operator: [403, 404], admin: [A, A], 'scoped-admin': [A, 404] } as const;
-const READ_ONLY = (table: Record<Subject, readonly [number, number]>) =>
-  Object.fromEntries(Object.entries(table).map(([s, [i, o]]) => [s, [i === A ? 409 : i, o === A ? 409 : o]])) as Record<Subject, [number, number]>;
-
-const EXPECTED: Record<string, Record<'rw' | 'ro', Record<Subject, readonly [number, number]>>> = {
+const EXPECTED: Expected = {
   rotate: { rw: WRITE, ro: READ_ONLY(WRITE) },
   generate: { rw: WRITE, ro: READ_ONLY(WRITE) },
   reveal: { rw: ADMIN_ONLY, ro: ADMIN_ONLY },
 };
 
-const cases = Object.entries(EXPECTED).flatMap(([action, byStore]) =>
-  (['rw', 'ro'] as const).flatMap((store) =>
-    SUBJECTS.flatMap((subject) => (['inside', 'outside'] as const).map((scope) => ({ action, store, subject, scope, expected: byStore[store][subject][scope === 'inside' ? 0 : 1] }))),
-  ),
-);
+const cases = matrixCases(EXPECTED);
 
 describe.each(cases)('$subject: $action on a $store Vault store, $scope its paths', ({ action, store, subject, scope, expected }) => {
   it(`answers ${expected}`, async () => {
