@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
-import { cookies } from 'next/headers';
 import { connection } from 'next/server';
 import { SimulatedAwsBanner } from '@/components/simulated-aws-banner';
-import { parseThemeChoice, THEME_COOKIE } from '@/lib/validations/theme';
+import { requestThemeChoice } from '@/lib/theme';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -25,7 +24,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   await connection();
   // The chosen theme is in the first byte of HTML (no script, so no flash of the other theme);
   // without a choice, CSS follows the system setting (app/globals.css).
-  const theme = parseThemeChoice((await cookies()).get(THEME_COOKIE)?.value);
+  const theme = await requestThemeChoice();
   return (
     <html lang="en" data-theme={theme === 'system' ? undefined : theme}>
       <body className="min-h-screen">

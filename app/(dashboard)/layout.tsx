@@ -5,10 +5,11 @@ import { MainMenu } from '@/components/main-menu';
 import { SearchBox } from '@/components/search-box';
 import { SignOutButton } from '@/components/sign-out-button';
 import { SyncSummary } from '@/components/sync-summary';
-import { ThemeSwitch } from '@/components/theme-switch';
+import { ThemeSelect } from '@/components/theme-select';
 import { can } from '@/lib/auth/authorize';
 import { listInventoryStatuses } from '@/lib/data/browse';
 import { requireUser } from '@/lib/session';
+import { requestThemeChoice } from '@/lib/theme';
 
 // Phones (below md): the brand and the menu button on the first line, the search on the second; the
 // links and the account summary are in the menu. From md: all on one header line, search after the links.
@@ -19,6 +20,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
   const isAdmin = can(user, 'manage-users');
   const isAuditor = can(user, 'view-audit');
   const statuses = await listInventoryStatuses(user);
+  const theme = await requestThemeChoice();
   return (
     <div className="flex min-h-screen flex-col">
       <header className="relative border-b border-slate-200 bg-white">
@@ -67,7 +69,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
                   {user.role ? ` · ${user.role}` : ''}
                 </span>
               </span>
-              <ThemeSwitch />
+              <ThemeSelect initial={theme} />
               <SignOutButton />
             </div>
           </MainMenu>

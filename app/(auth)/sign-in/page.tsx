@@ -2,9 +2,10 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { LockIcon } from '@/components/icons';
 import { SignInForm } from '@/components/sign-in-form';
-import { ThemeSwitch } from '@/components/theme-switch';
+import { ThemeSelect } from '@/components/theme-select';
 import { readEnv } from '@/lib/config/env';
 import { getCurrentUser } from '@/lib/session';
+import { requestThemeChoice } from '@/lib/theme';
 import { safeCallbackUrl } from '@/lib/validations/callback-url';
 
 export const dynamic = 'force-dynamic';
@@ -36,6 +37,7 @@ export default async function SignInPage({ searchParams }: Props) {
   if (await getCurrentUser()) redirect(callbackUrl);
 
   const env = readEnv();
+  const theme = await requestThemeChoice();
   const providers = [
     ...(env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET ? [{ id: 'oidc', name: env.OIDC_NAME }] : []),
     ...(env.GITHUB_ID && env.GITHUB_SECRET ? [{ id: 'github', name: 'GitHub' }] : []),
@@ -52,7 +54,7 @@ export default async function SignInPage({ searchParams }: Props) {
         </div>
         <SignInForm callbackUrl={callbackUrl} providers={providers} initialError={initialError} />
         <div className="flex justify-end">
-          <ThemeSwitch />
+          <ThemeSelect initial={theme} />
         </div>
       </div>
     </main>
