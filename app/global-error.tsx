@@ -1,13 +1,25 @@
 'use client';
 
+import { useSyncExternalStore } from 'react';
+import { themeChoiceFromCookieHeader } from '@/lib/validations/theme';
 import './globals.css';
+
+const noSubscription = () => () => undefined;
 
 // Shown when the root layout itself fails. Next.js's built-in one styles itself with inline style
 // attributes, which the Content Security Policy refuses; this one uses the app's stylesheet only.
-// It names no cause: the server log has it, under the digest shown here.
+// It names no cause: the server log has it, under the digest shown here. It is in the theme the
+// person chose (the theme cookie, read in the browser: this replaces the root layout, which reads it
+// on the server): Next.js draws it in the browser, over an empty error document when the server's
+// render failed, so the chosen theme is there from its first paint.
 export default function GlobalError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+  const theme = useSyncExternalStore(
+    noSubscription,
+    () => themeChoiceFromCookieHeader(document.cookie),
+    () => 'system' as const,
+  );
   return (
-    <html lang="en">
+    <html lang="en" data-theme={theme === 'system' ? undefined : theme}>
       <body className="min-h-screen">
         <main className="mx-auto max-w-2xl px-6 py-16">
           <p className="text-sm text-slate-500">500 · Server error</p>

@@ -39,7 +39,7 @@ export function ActionForm<T>({ action, submitLabel, children, className, danger
       <button
         type="submit"
         disabled={pending}
-        className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${danger ? 'text-red-700 hover:bg-red-50' : 'bg-slate-900 text-white'}`}
+        className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 max-md:min-h-11 ${danger ? 'text-red-700 hover:bg-red-50' : 'bg-slate-900 text-white'}`}
       >
         {submitLabel}
       </button>

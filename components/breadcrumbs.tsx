@@ -18,7 +18,7 @@ export function Breadcrumbs({ storeId, folders, current }: { storeId: string; fo
                   {name}
                 </span>
               ) : (
-                <Link className="hover:text-slate-900 hover:underline" href={browseHref(storeId, folder)}>
+                <Link className="hover:text-slate-900 hover:underline max-md:inline-flex max-md:min-h-11 max-md:items-center" href={browseHref(storeId, folder)}>
                   {name}
                 </Link>
               )}

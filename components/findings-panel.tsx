@@ -20,7 +20,7 @@ export function FindingsPanel({ storeId, findings, actionsFor }: { storeId: stri
             ({open} open{findings.length > open ? `, ${findings.length - open} suppressed` : ''})
           </span>
         </h2>
-        <Link href={findingsHref({ store: [storeId] })} className="text-sm underline-offset-2 hover:underline">
+        <Link href={findingsHref({ store: [storeId] })} className="text-sm underline-offset-2 hover:underline max-md:inline-flex max-md:min-h-11 max-md:items-center">
           Findings of this store →
         </Link>
       </div>

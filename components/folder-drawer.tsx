@@ -1,20 +1,16 @@
 'use client';
 
-import { usePathname } from 'next/navigation';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
+import { useDismissable } from './use-dismissable';
 
 // The folder tree's place on a browse page. From md: a column beside the table, as before. Below md:
 // a button that opens the tree as a drawer from the left, over the page, so the table starts on the
-// first screen; Esc, a tap on the shade or a folder followed close it. The tree is rendered once
-// (the keyboard's [ and ] read it, see keyboard-shortcuts.tsx).
+// first screen; Esc, a tap on the shade or a folder followed close it, and while it is open Tab stays
+// in it (it covers the page; use-dismissable.ts). The tree is rendered once (the keyboard's [ and ]
+// read it, see keyboard-shortcuts.tsx).
 
 export function FolderDrawer({ label, children }: { label: string; children: ReactNode }) {
-  const [open, setOpen] = useState(false);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const panelRef = useRef<HTMLDivElement>(null);
-  const pathname = usePathname();
-
-  useEffect(() => setOpen(false), [pathname]);
+  const { open, setOpen, close, buttonRef, panelRef, onPanelClick } = useDismissable({ trapFocus: true });
 
   useEffect(() => {
     if (!open) return;
@@ -22,14 +18,7 @@ export function FolderDrawer({ label, children }: { label: string; children: Rea
     const current = panelRef.current?.querySelector<HTMLElement>('[aria-current="page"]') ?? panelRef.current?.querySelector<HTMLElement>('a[href]');
     current?.focus();
     current?.scrollIntoView({ block: 'nearest' });
-    function onKeyDown(event: KeyboardEvent) {
-      if (event.key !== 'Escape') return;
-      setOpen(false);
-      buttonRef.current?.focus();
-    }
-    document.addEventListener('keydown', onKeyDown);
-    return () => document.removeEventListener('keydown', onKeyDown);
-  }, [open]);
+  }, [open, panelRef]);
 
   return (
     <>
@@ -61,8 +50,7 @@ export function FolderDrawer({ label, children }: { label: string; children: Rea
         ref={panelRef}
         id="folder-drawer"
         data-testid="folder-drawer"
-        // A link followed to the page already open changes no path: close here too.
-        onClick={(event) => (event.target as Element).closest('a[href]') && setOpen(false)}
+        onClick={onPanelClick}
         className={`${open ? 'fixed inset-y-0 left-0 z-50 block w-[min(20rem,85vw)] overflow-y-auto p-3 shadow-xl' : 'hidden'} min-w-0 rounded-lg border border-slate-200 bg-white md:static md:z-auto md:block md:w-auto md:overflow-visible md:p-3 md:shadow-none`}
       >
         {open && (
@@ -70,10 +58,7 @@ export function FolderDrawer({ label, children }: { label: string; children: Rea
             <h2 className="text-sm font-semibold">Folders</h2>
             <button
               type="button"
-              onClick={() => {
-                setOpen(false);
-                buttonRef.current?.focus();
-              }}
+              onClick={close}
               className="inline-flex min-h-11 min-w-11 items-center justify-center rounded-md text-sm text-slate-600 hover:bg-slate-100"
             >
               Close

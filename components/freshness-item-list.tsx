@@ -17,7 +17,7 @@ export function FreshnessItemList({ rows, storeLabels, testId = 'freshness-rows'
         <li key={`${row.storeId}\u0000${row.name}`} className="min-w-0 space-y-1 px-3 py-2.5 text-sm sm:px-4" data-testid="freshness-row">
           <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1">
             <FreshnessBadge status={row.status} reason={row.reason} />
-            <Link href={row.href} className="min-w-0 break-all font-mono font-medium text-slate-900 hover:underline">
+            <Link href={row.href} className="min-w-0 break-all font-mono font-medium text-slate-900 hover:underline max-md:inline-flex max-md:min-h-11 max-md:items-center">
               {row.name}
             </Link>
           </div>

@@ -42,7 +42,7 @@ export function FreshnessOverviewStores({ stores, inventory }: { stores: StoreFr
                       {store.counts[status] > 0 ? (
                         <Link
                           href={freshnessHref({ store: [store.storeId], status: [status] })}
-                          className="inline-flex min-h-10 min-w-11 items-center justify-end font-medium text-slate-900 underline-offset-2 hover:underline md:min-h-0 md:min-w-0"
+                          className="inline-flex min-h-11 min-w-11 items-center justify-end font-medium text-slate-900 underline-offset-2 hover:underline md:min-h-0 md:min-w-0"
                           data-testid="overview-count"
                           data-status={status}
                           aria-label={`${store.counts[status].toLocaleString('en-US')} ${FRESHNESS_LABELS[status].toLowerCase()} in ${store.label}`}
@@ -59,7 +59,7 @@ export function FreshnessOverviewStores({ stores, inventory }: { stores: StoreFr
                 ))}
               </dl>
               <p className="text-xs text-slate-500">
-                <Link href={freshnessHref({ store: [store.storeId] })} className="underline-offset-2 hover:underline">
+                <Link href={freshnessHref({ store: [store.storeId] })} className="underline-offset-2 hover:underline max-md:inline-flex max-md:min-h-11 max-md:items-center">
                   {store.total.toLocaleString('en-US')} item{store.total === 1 ? '' : 's'} you may see
                 </Link>
               </p>

@@ -18,7 +18,7 @@ export function FreshnessStatusFilter({
   counts?: Partial<Record<FreshnessStatus, number>>;
 }) {
   // Phones: 36 px tall, for a thumb; from md the compact chip.
-  const chip = 'inline-flex min-h-9 items-center gap-1 rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset md:min-h-0';
+  const chip = 'inline-flex min-h-11 items-center gap-1 rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset md:min-h-0';
   return (
     <nav aria-label="Filter by freshness" className="flex flex-wrap items-center gap-1.5" data-testid="status-filter">
       <Link

@@ -1,41 +1,15 @@
 'use client';
 
-import { usePathname } from 'next/navigation';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { useDismissable } from './use-dismissable';
 
 // Below the md breakpoint the main navigation and the account summary fold into a menu button (a
 // disclosure): the panel opens under the header, over the page, and closes on Esc (focus back on the
-// button), on navigation and on a tap outside. From md on the button is hidden and the panel's
-// children are laid out in the header itself (display: contents), as before.
+// button), on navigation and on a tap outside (use-dismissable.ts). From md on the button is hidden and
+// the panel's children are laid out in the header itself (display: contents), as before.
 
 export function MainMenu({ children }: { children: ReactNode }) {
-  const [open, setOpen] = useState(false);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const panelRef = useRef<HTMLDivElement>(null);
-  const pathname = usePathname();
-
-  // A link followed: the page changes under a closed menu.
-  useEffect(() => setOpen(false), [pathname]);
-
-  useEffect(() => {
-    if (!open) return;
-    function onKeyDown(event: KeyboardEvent) {
-      if (event.key !== 'Escape') return;
-      setOpen(false);
-      buttonRef.current?.focus();
-    }
-    function onPointerDown(event: PointerEvent) {
-      const target = event.target as Node;
-      if (panelRef.current?.contains(target) || buttonRef.current?.contains(target)) return;
-      setOpen(false);
-    }
-    document.addEventListener('keydown', onKeyDown);
-    document.addEventListener('pointerdown', onPointerDown);
-    return () => {
-      document.removeEventListener('keydown', onKeyDown);
-      document.removeEventListener('pointerdown', onPointerDown);
-    };
-  }, [open]);
+  const { open, setOpen, buttonRef, panelRef, onPanelClick } = useDismissable();
 
   return (
     <>
@@ -57,8 +31,7 @@ export function MainMenu({ children }: { children: ReactNode }) {
         ref={panelRef}
         id="main-menu"
         data-testid="main-menu"
-        // A link followed to the page already open changes no path: close here too.
-        onClick={(event) => (event.target as Element).closest('a[href]') && setOpen(false)}
+        onClick={onPanelClick}
         className={`${open ? 'flex' : 'hidden'} absolute inset-x-0 top-full z-40 flex-col gap-1 border-b border-slate-200 bg-white px-4 pb-3 pt-1 shadow-lg md:contents`}
       >
         {children}

@@ -42,7 +42,7 @@ export function VersionTimeline({
             {compareHref && versions[index + 1] && (
               <Link
                 href={compareHref(versions[index + 1]!.id, version.id)}
-                className="text-xs text-slate-600 underline hover:text-slate-900"
+                className="text-xs text-slate-600 underline hover:text-slate-900 max-md:inline-flex max-md:min-h-11 max-md:items-center"
                 aria-label={`What changed in v${version.id} since v${versions[index + 1]!.id}`}
               >
                 What changed

@@ -17,10 +17,11 @@ import { useHydrated } from './use-hydrated';
 // so a reload or a link comes back to the same place. Metadata only: no value ever passes through here.
 
 // Heights in pixels, and as classes (the server's HTML may not carry style attributes, see use-hydrated.ts).
-const ROW_HEIGHT = 40;
-const HEADER_HEIGHT = 36;
-const ROW_HEIGHT_CLASS = 'h-[40px]';
-const HEADER_HEIGHT_CLASS = 'h-[36px]';
+// 45: a row's link fills the 44 px a thumb needs (issue 23), above the row's 1 px border.
+const ROW_HEIGHT = 45;
+const HEADER_HEIGHT = 45;
+const ROW_HEIGHT_CLASS = 'h-[45px]';
+const HEADER_HEIGHT_CLASS = 'h-[45px]';
 const OVERSCAN = 10;
 const PAGE_LIMIT = 250;
 /**
@@ -226,10 +227,12 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
                   >
                     <Link
                       href={browseHref(storeId, path, { ...query, sort: column.key, dir: nextDir })}
-                      className="truncate hover:text-slate-900"
+                      className="flex min-w-0 items-center self-stretch hover:text-slate-900"
                     >
-                      {column.label}
-                      {active && <span aria-hidden> {dir === 'asc' ? '▲' : '▼'}</span>}
+                      <span className="truncate">
+                        {column.label}
+                        {active && <span aria-hidden> {dir === 'asc' ? '▲' : '▼'}</span>}
+                      </span>
                     </Link>
                   </div>
                 );
@@ -290,7 +293,7 @@ function Table({ storeId, path, query, folders, initialItems, initialCursor, tot
               return (
                 <div key={row.key} role="row" aria-rowindex={rowIndex} data-testid="item-row" className={`${className} hover:bg-slate-50`} style={style}>
                   <div role="cell" className={`${CELL} gap-2`}>
-                    <Link href={itemHref(storeId, item.name)} className="min-w-0 truncate font-mono leading-[38px] text-slate-900 hover:underline" title={item.name}>
+                    <Link href={itemHref(storeId, item.name)} className="min-w-0 truncate font-mono leading-[44px] text-slate-900 hover:underline" title={item.name}>
                       {item.leaf}
                     </Link>
                     <FreshnessBadge status={item.freshness.status} reason={item.freshness.reason} className="ml-auto" />

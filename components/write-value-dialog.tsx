@@ -218,7 +218,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onW
 
   return (
     <>
-      <button type="button" onClick={open} className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white">
+      <button type="button" onClick={open} className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white max-md:min-h-11">
         {title}…
       </button>
       <dialog

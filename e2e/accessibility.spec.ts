@@ -1,3 +1,4 @@
+import { DEMO_METADATA_HISTORY } from '../lib/demo/demo-data';
 import { axeProblems, axeProblemsAt, THEMES, themedPage, WIDTHS } from './support/axe';
 import { nextRuntimeStarted } from './support/csp-watch';
 import { expect, test } from './support/test';
@@ -13,6 +14,8 @@ const PAGES: { path: string; status: number }[] = [
   { path: '/browse', status: 200 },
   { path: '/browse/local/prod/payments', status: 200 },
   { path: '/items/local/prod/payments/db/password', status: 200 },
+  // An item with the version comparison open (the demo item whose description and tags changed in v3).
+  { path: `/items/local${DEMO_METADATA_HISTORY.name}?from=2&to=3`, status: 200 },
   { path: '/audit', status: 200 },
   { path: '/findings', status: 200 },
   { path: '/alerts', status: 200 },

@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
+import { signInState } from './support/sign-in';
 import { expect, test } from './support/test';
 
 // Issue 23's keyboard: `?` lists the shortcuts and Esc closes the list, g-sequences go to the four
@@ -93,4 +94,49 @@ test('j/k move through a folder table, Enter opens the row, [ and ] go up and do
   await page.keyboard.press('[');
   await expect(page).toHaveURL(/\/browse\/local\/prod$/);
   await expect(tree.locator('[aria-current="page"]')).toContainText('prod');
+});
+
+test('a viewer (no audit permission) is not offered g a, g a does nothing for them, and the server refuses /audit to them', async ({ page, browser, baseURL }) => {
+  // The allowed case first: the admin is offered g a and gets the page.
+  expect((await page.request.get('/audit')).status()).toBe(200);
+  // A viewer, added by the admin.
+  const email = `viewer-keys-${Date.now()}@example.com`;
+  const password = 'a-long-viewer-password';
+  await page.goto('/settings/users');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Role').selectOption('viewer');
+  await page.getByLabel('Initial password (12+ characters)').fill(password);
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByTestId('user-row').filter({ hasText: email })).toContainText('viewer');
+
+  const context = await browser.newContext({ baseURL, storageState: await signInState(baseURL!, email, password) });
+  const viewer = await context.newPage();
+  const auditRequests: string[] = [];
+  viewer.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/audit') auditRequests.push(request.url());
+  });
+  await viewer.goto('/');
+  await expect(viewer.getByRole('heading', { level: 1 })).toHaveText('Overview');
+  // The list offers the other destinations, not the audit log.
+  const dialog = viewer.getByTestId('shortcuts-dialog');
+  await expect(async () => {
+    await viewer.keyboard.press('?');
+    await expect(dialog).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(dialog).toContainText('Go to freshness');
+  await expect(dialog).not.toContainText('Go to the audit log');
+  await viewer.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  // g a: nothing; the next sequence still works (the keys were heard), and /audit was never asked for.
+  await viewer.keyboard.press('g');
+  await viewer.keyboard.press('a');
+  await viewer.keyboard.press('g');
+  await viewer.keyboard.press('f');
+  await expect(viewer).toHaveURL(/\/freshness$/);
+  expect(auditRequests).toEqual([]);
+  // Asked for directly, the server refuses it (no such page for them).
+  const refused = await viewer.goto('/audit');
+  expect(refused?.status()).toBe(404);
+  await expect(viewer.getByTestId('audit-row')).toHaveCount(0);
+  await context.close();
 });

@@ -44,8 +44,10 @@ test('the switch applies a theme at once, keeps it across reloads and pages, and
   await theSwitch.selectOption('dark');
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   expect(await background(page)).toBe(DARK_BACKGROUND);
-  const cookie = (await context.cookies()).find((c) => c.name === 'theme');
-  expect(cookie?.value).toBe('dark');
+  // document.cookie reaches the browser's cookie store a moment later (another process): polled.
+  const themeCookie = async () => (await context.cookies()).find((c) => c.name === 'theme');
+  await expect.poll(async () => (await themeCookie())?.value).toBe('dark');
+  const cookie = await themeCookie();
   // Kept beyond this browser session (a year).
   expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000);
 
@@ -72,7 +74,7 @@ test('the switch applies a theme at once, keeps it across reloads and pages, and
   await theSwitch.selectOption('system');
   await expect(page.locator('html')).not.toHaveAttribute('data-theme');
   expect(await background(page)).toBe(DARK_BACKGROUND);
-  expect((await context.cookies()).some((c) => c.name === 'theme')).toBe(false);
+  await expect.poll(async () => (await themeCookie()) === undefined).toBe(true);
   await page.reload();
   await expect(page.locator('html')).not.toHaveAttribute('data-theme');
   expect(await background(page)).toBe(DARK_BACKGROUND);
@@ -111,6 +113,51 @@ test('the chosen theme is drawn from the HTML alone, before any script runs', as
   await context.close();
 });
 
+test('the keyboard focus outline has 3:1 contrast against every surface, in both themes', async ({ browser, baseURL, adminState }) => {
+  for (const theme of ['light', 'dark'] as const) {
+    const context = await browser.newContext({ baseURL, storageState: adminState, colorScheme: theme === 'dark' ? 'light' : 'dark' });
+    await context.addCookies([{ name: 'theme', value: theme, url: baseURL! }]);
+    const page = await context.newPage();
+    await page.goto('/browse/local/prod');
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+    // Focus from the keyboard (Tab from the top of the page): the :focus-visible outline.
+    await page.keyboard.press('Tab');
+    const found = await page.evaluate(() => {
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 1;
+      const context = canvas.getContext('2d', { willReadFrequently: true })!;
+      /** Relative luminance of any CSS colour, as drawn (whatever its colour space). */
+      const luminance = (colour: string) => {
+        context.clearRect(0, 0, 1, 1);
+        context.fillStyle = colour;
+        context.fillRect(0, 0, 1, 1);
+        const [r, g, b] = [...context.getImageData(0, 0, 1, 1).data].map((c) => {
+          const x = c / 255;
+          return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const focused = document.activeElement as HTMLElement;
+      const style = getComputedStyle(focused);
+      const ring = luminance(style.outlineColor);
+      // The page's surfaces: its background, cards, and the slate fills under rows, chips and hovers.
+      const ratios: Record<string, number> = {};
+      for (const surface of ['--color-slate-50', '--color-white', '--color-slate-100', '--color-slate-200']) {
+        const probe = document.createElement('div');
+        probe.style.backgroundColor = `var(${surface})`;
+        document.body.append(probe);
+        const fill = luminance(getComputedStyle(probe).backgroundColor);
+        probe.remove();
+        ratios[surface] = (Math.max(ring, fill) + 0.05) / (Math.min(ring, fill) + 0.05);
+      }
+      return { solid: style.outlineStyle === 'solid', ratios };
+    });
+    expect(found.solid, `${theme}: a solid outline on the focused element`).toBe(true);
+    for (const [surface, ratio] of Object.entries(found.ratios)) expect(ratio, `${theme}: focus outline on ${surface}`).toBeGreaterThanOrEqual(3);
+    await context.close();
+  }
+});
+
 test.describe('signed out', () => {
   test.use({ storageState: { cookies: [], origins: [] } });
 
@@ -121,7 +168,7 @@ test.describe('signed out', () => {
     await nextRuntimeStarted(page);
     await page.getByRole('combobox', { name: 'Theme' }).selectOption('dark');
     expect(await background(page)).toBe(DARK_BACKGROUND);
-    expect((await context.cookies()).find((c) => c.name === 'theme')?.value).toBe('dark');
+    await expect.poll(async () => (await context.cookies()).find((c) => c.name === 'theme')?.value).toBe('dark');
     await page.reload();
     await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
     await expect(page.getByRole('combobox', { name: 'Theme' })).toHaveValue('dark');

@@ -81,7 +81,7 @@ export default async function OverviewPage() {
             <h2 id="overview-findings-heading" className="font-semibold">
               Findings
             </h2>
-            <Link href={findingsHref()} className="text-sm underline-offset-2 hover:underline">
+            <Link href={findingsHref()} className="text-sm underline-offset-2 hover:underline max-md:inline-flex max-md:min-h-11 max-md:items-center">
               {findings.open.toLocaleString('en-US')} open →
             </Link>
           </div>
@@ -90,7 +90,7 @@ export default async function OverviewPage() {
               <li key={severity}>
                 <Link
                   href={findingsHref({ severity: [severity] })}
-                  className="inline-flex items-center gap-2 rounded-md px-2 py-1 ring-1 ring-inset ring-slate-200 hover:bg-slate-50"
+                  className="inline-flex items-center gap-2 rounded-md px-2 py-1 ring-1 max-md:min-h-11 ring-inset ring-slate-200 hover:bg-slate-50"
                   data-testid="overview-findings-count"
                   data-severity={severity}
                 >
@@ -113,7 +113,7 @@ export default async function OverviewPage() {
           <h2 id="overview-worst-heading" className="font-semibold">
             Needs attention first
           </h2>
-          <Link href={freshnessHref({ status: ['rotation-failing', 'overdue', 'never-rotated', 'due-soon'] })} className="text-sm underline-offset-2 hover:underline">
+          <Link href={freshnessHref({ status: ['rotation-failing', 'overdue', 'never-rotated', 'due-soon'] })} className="text-sm underline-offset-2 hover:underline max-md:inline-flex max-md:min-h-11 max-md:items-center">
             All that are not fresh →
           </Link>
         </div>

@@ -15,3 +15,12 @@ export function parseThemeChoice(value: unknown): ThemeChoice {
   const parsed = themeChoiceSchema.safeParse(value);
   return parsed.success ? parsed.data : 'system';
 }
+
+/** The choice in a Cookie header's form (`a=1; theme=dark`, as document.cookie reads too). */
+export function themeChoiceFromCookieHeader(header: string): ThemeChoice {
+  const pair = header
+    .split(';')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${THEME_COOKIE}=`));
+  return parseThemeChoice(pair?.slice(THEME_COOKIE.length + 1));
+}

@@ -49,7 +49,7 @@ describe('server HTML without style attributes', () => {
     expect(inlineStyleOrHandlerTags(html)).toEqual([]);
     expect(html).toContain('data-testid="folder-row"');
     expect(html.match(/data-testid="item-row"/g)!.length).toBeGreaterThan(10);
-    expect(html).toContain('h-[40px]');
+    expect(html).toContain('h-[45px]');
     expect(html).not.toMatch(/class="[^"]*\babsolute\b[^"]*"[^>]*data-testid="item-row"/);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseThemeChoice } from '@/lib/validations/theme';
+import { parseThemeChoice, themeChoiceFromCookieHeader } from '@/lib/validations/theme';
 
 // The theme cookie is whatever the browser sends: only the three choices count, anything else is no
 // choice (the system setting decides), and nothing it holds reaches the page's HTML.
@@ -20,5 +20,26 @@ describe('parseThemeChoice', () => {
     ['a number', 1],
   ])('reads %s as system', (_, value) => {
     expect(parseThemeChoice(value)).toBe('system');
+  });
+});
+
+// app/global-error.tsx reads the choice from document.cookie (it replaces the root layout that reads it on the server).
+describe('themeChoiceFromCookieHeader', () => {
+  it.each([
+    ['theme=dark', 'dark'],
+    ['a=1; theme=light; b=2', 'light'],
+    ['next-auth.session-token=x;theme=dark', 'dark'],
+  ] as const)('finds the choice in %s', (header, choice) => {
+    expect(themeChoiceFromCookieHeader(header)).toBe(choice);
+  });
+
+  it.each([
+    ['no cookies', ''],
+    ['no theme cookie', 'a=1; b=2'],
+    ['a cookie whose name only ends in theme', 'xtheme=dark'],
+    ['an unknown theme', 'theme=purple'],
+    ['an encoded value', 'theme=%64ark'],
+  ])('reads %s as system', (_, header) => {
+    expect(themeChoiceFromCookieHeader(header)).toBe('system');
   });
 });

@@ -18,7 +18,16 @@ export const metadata: Metadata = { title: 'Audit' };
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
-const INPUT = 'w-full rounded border border-slate-300 px-2 py-1 text-sm';
+const INPUT = 'w-full rounded border border-slate-300 px-2 py-1 text-sm max-md:min-h-11';
+/**
+ * Phones (below md) draw the timeline, what on-call came for, right under the title and the filters'
+ * button: the chart and exports after it, the introduction and the hash chain's state last. The
+ * order is visual only; from md the page is in its source order.
+ */
+const AFTER_TIMELINE = 'max-md:order-1';
+const LAST_ON_PHONES = 'max-md:order-2';
+/** A link on its own (not in a sentence): a thumb's 44 px below md. */
+const THUMB_LINK = 'max-md:inline-flex max-md:min-h-11 max-md:items-center';
 /** Columns phones leave out (their content is under the row's Details). */
 const WIDE = 'hidden md:table-cell';
 const TEXT_FILTERS: { name: keyof AuditFilterParams; label: string; placeholder: string }[] = [
@@ -83,7 +92,7 @@ export default async function AuditPage({ searchParams }: Props) {
     const exportBase = withParams(params, { cursor: null, bucket: null });
     content = (
       <>
-        <section className="space-y-2 rounded-lg border border-slate-200 bg-white p-3">
+        <section className={`space-y-2 rounded-lg border border-slate-200 bg-white p-3 ${AFTER_TIMELINE}`}>
           <div className="flex flex-wrap items-baseline justify-between gap-2">
             <h2 className="text-sm font-medium">
               Activity
@@ -94,22 +103,22 @@ export default async function AuditPage({ searchParams }: Props) {
               )}
             </h2>
             <p className="text-xs">
-              <Link href={withParams(params, { bucket: 'hour', cursor: null })} className={bucket === 'hour' ? 'font-semibold' : 'text-sky-700 underline'}>
+              <Link href={withParams(params, { bucket: 'hour', cursor: null })} className={`${bucket === 'hour' ? 'font-semibold' : 'text-sky-700 underline'} ${THUMB_LINK}`}>
                 per hour
               </Link>{' '}
               ·{' '}
-              <Link href={withParams(params, { bucket: 'day', cursor: null })} className={bucket === 'day' ? 'font-semibold' : 'text-sky-700 underline'}>
+              <Link href={withParams(params, { bucket: 'day', cursor: null })} className={`${bucket === 'day' ? 'font-semibold' : 'text-sky-700 underline'} ${THUMB_LINK}`}>
                 per day
               </Link>
             </p>
           </div>
           <ActivityChart points={chart} bucket={bucket} />
         </section>
-        <div className="flex flex-wrap gap-3 text-sm">
-          <a href={`/api/v1/audit/export${withParams(new URLSearchParams(exportBase), { format: 'csv' })}`} className="text-sky-700 underline" data-testid="export-csv">
+        <div className={`flex flex-wrap gap-3 text-sm ${AFTER_TIMELINE}`}>
+          <a href={`/api/v1/audit/export${withParams(new URLSearchParams(exportBase), { format: 'csv' })}`} className={`text-sky-700 underline ${THUMB_LINK}`} data-testid="export-csv">
             Export CSV
           </a>
-          <a href={`/api/v1/audit/export${withParams(new URLSearchParams(exportBase), { format: 'json' })}`} className="text-sky-700 underline" data-testid="export-json">
+          <a href={`/api/v1/audit/export${withParams(new URLSearchParams(exportBase), { format: 'json' })}`} className={`text-sky-700 underline ${THUMB_LINK}`} data-testid="export-json">
             Export JSON
           </a>
         </div>
@@ -182,12 +191,12 @@ export default async function AuditPage({ searchParams }: Props) {
             {page.entries.length === 0 && <p className="text-sm text-slate-500">No entries match these filters.</p>}
             <nav aria-label="Pages" className="flex gap-4 text-sm">
               {cursor && (
-                <Link href={`/audit${withParams(params, { cursor: null })}`} className="text-sky-700 underline">
+                <Link href={`/audit${withParams(params, { cursor: null })}`} className={`text-sky-700 underline ${THUMB_LINK}`}>
                   Newest
                 </Link>
               )}
               {page.nextCursor && (
-                <Link href={`/audit${withParams(params, { cursor: page.nextCursor })}`} className="text-sky-700 underline" data-testid="audit-older">
+                <Link href={`/audit${withParams(params, { cursor: page.nextCursor })}`} className={`text-sky-700 underline ${THUMB_LINK}`} data-testid="audit-older">
                   Older
                 </Link>
               )}
@@ -199,12 +208,17 @@ export default async function AuditPage({ searchParams }: Props) {
   }
 
   return (
-    <div className="space-y-4">
-      <div className="flex flex-wrap items-baseline justify-between gap-3">
+    <div className="flex flex-col gap-4" data-testid="audit-page">
+      {/* On phones its parts are laid out with the page's (display: contents), so the chain can go last. */}
+      <div className="flex flex-wrap items-baseline justify-between gap-3 max-md:contents">
         <h1 className="text-xl font-semibold">Audit</h1>
-        {chain && <AuditChainStatus chain={chain} />}
+        {chain && (
+          <div className={LAST_ON_PHONES} data-testid="audit-chain-box">
+            <AuditChainStatus chain={chain} />
+          </div>
+        )}
       </div>
-      <p className="text-sm text-slate-600">
+      <p className={`text-sm text-slate-600 ${LAST_ON_PHONES}`}>
         Who read or changed what, newest first: CloudTrail events for the AWS stores and the dashboard&apos;s own log of sign-ins, denials,
         rotations, reveals and account changes, on the paths you may audit. Entries name things; they never hold a value.
       </p>
@@ -234,10 +248,10 @@ export default async function AuditPage({ searchParams }: Props) {
           </label>
           {params.get('bucket') && <input type="hidden" name="bucket" value={params.get('bucket')!} />}
           <div className="col-span-2 flex items-end gap-3 sm:col-span-2">
-            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
+            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white max-md:min-h-11">
               Apply filters
             </button>
-            <Link href="/audit" className="text-sm text-sky-700 underline">
+            <Link href="/audit" className={`text-sm text-sky-700 underline ${THUMB_LINK}`}>
               Clear
             </Link>
           </div>
@@ -245,7 +259,7 @@ export default async function AuditPage({ searchParams }: Props) {
       </PhoneCollapsible>
       {content}
       {sources.length > 0 && (
-        <section className="space-y-2" data-testid="cloudtrail-sources">
+        <section className={`space-y-2 ${AFTER_TIMELINE}`} data-testid="cloudtrail-sources">
           <h2 className="text-sm font-medium">CloudTrail sources</h2>
           <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="CloudTrail sources">
             <SimpleTable headers={['Source', 'Account / region', 'Newest event', 'Events', 'State']}>

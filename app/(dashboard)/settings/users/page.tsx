@@ -44,7 +44,7 @@ export default async function UsersPage() {
       <SimpleTable headers={['Email', 'Role', 'Sign-in', 'Last signed in', '']} phoneHidden={[3, 4]}>
           {users.map((user) => (
             <tr key={user.id} data-testid="user-row">
-              <td className="px-3 py-2">{user.email}</td>
+              <td className="px-3 py-2 break-all">{user.email}</td>
               <td className="px-3 py-2">{user.role ?? 'grants only'}</td>
               <td className="px-3 py-2">{user.provider}</td>
               <td className="px-3 py-2">{user.lastSignInAt ? <RelativeTime iso={user.lastSignInAt} /> : 'never'}</td>

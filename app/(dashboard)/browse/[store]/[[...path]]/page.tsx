@@ -94,9 +94,9 @@ export default async function BrowsePage({ params, searchParams }: Props) {
                   defaultValue={query.data.q ?? ''}
                   maxLength={200}
                   placeholder="Filter by name"
-                  className="w-40 min-w-0 rounded-md border border-slate-300 px-2 py-1 text-sm sm:w-56"
+                  className="w-40 min-w-0 rounded-md border border-slate-300 px-2 py-1 text-sm max-md:min-h-11 sm:w-56"
                 />
-                <button type="submit" className="rounded-md bg-slate-900 px-3 py-1 text-sm text-white">
+                <button type="submit" className="rounded-md bg-slate-900 px-3 py-1 text-sm text-white max-md:min-h-11">
                   Filter
                 </button>
               </form>
