@@ -62,7 +62,7 @@ const reasonOf = (error: unknown): string => {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ENOENT') return 'does not exist';
   if (code === 'EACCES' || code === 'EPERM') return "cannot be read: permission denied (the dashboard's user needs read access, and execute on its folder)";
-  if (code === 'ENOTDIR') return 'is not a folder';
+  if (code === 'ENOTDIR') return 'cannot be reached: a part of its path is a file, not a folder';
   return `cannot be read (${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)})`;
 };
 
@@ -90,6 +90,8 @@ export class VaultFileSource implements CloudTrailSource {
     failures.push(...problems);
 
     const known = new Map(cursor.files.map((f) => [f.id, f]));
+    // Oldest first; on a tie (one millisecond) a file read before holds the older lines.
+    candidates.sort((a, b) => a.mtimeMs - b.mtimeMs || Number(known.has(b.id)) - Number(known.has(a.id)) || (a.file < b.file ? -1 : 1));
     const positions: FilePosition[] = [];
     for (const candidate of candidates) {
       if (context.stopped()) break;
@@ -163,7 +165,7 @@ export class VaultFileSource implements CloudTrailSource {
     return result;
   }
 
-  /** The files to read, oldest first, and what could not be looked at. */
+  /** The files to read and what could not be looked at. */
   private async discover(): Promise<{ candidates: Candidate[]; problems: string[] }> {
     const problems: string[] = [];
     const configured = this.config.path;
@@ -204,7 +206,6 @@ export class VaultFileSource implements CloudTrailSource {
         if ((error as { code?: unknown }).code !== 'ENOENT') problems.push(`${file} ${reasonOf(error)}`);
       }
     }
-    candidates.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.file < b.file ? -1 : 1));
     return { candidates, problems };
   }
 
