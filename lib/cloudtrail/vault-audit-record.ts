@@ -137,7 +137,8 @@ export function vaultAuditRecord(line: Json, target: VaultAuditTarget): CloudTra
   const eventName = vaultEventName(operation, path);
   return {
     eventVersion: 'vault-audit-1',
-    eventID: `vault-${id}`,
+    // Per store: two stores on one mount (pathPrefixes) each keep the call as an event of their own.
+    eventID: `vault-${target.storeId}-${id}`,
     eventTime: text(line.time) ?? undefined,
     eventSource: VAULT_EVENT_SOURCE,
     eventName,

@@ -60,7 +60,7 @@ describe('a Vault audit line as an event', () => {
     const ids = recordsFor().map((r) => r.eventID);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toHaveLength(1);
     expect(new Set(ids).size).toBe(events.length);
-    expect(ids.every((id) => /^vault-[0-9a-f-]{36}$/.test(id!))).toBe(true);
+    expect(ids.every((id) => /^vault-vault-kv-[0-9a-f-]{36}$/.test(id!))).toBe(true);
   });
 
   it('maps paths under data/ and metadata/ to the items of both stores, by their names', () => {

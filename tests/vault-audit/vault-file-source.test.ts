@@ -50,7 +50,7 @@ function auditLines(n: number): { text: string; ids: string[] } {
   let text = '';
   for (let i = 0; i < n; i++) {
     const id = randomUUID();
-    ids.push(`vault-${id}`);
+    ids.push(`vault-vault-kv-${id}`);
     text += `${JSON.stringify({ ...template, time: new Date().toISOString(), request: { ...template.request, id } })}\n`;
   }
   return { text, ids };
@@ -187,7 +187,7 @@ describe('the Vault audit file source', () => {
     const sources = [
       new VaultFileSource(sourceConfig(missing, 'vault-kv', 'missing')),
       new VaultFileSource(sourceConfig(join(dir, 'a-file', 'audit.log'), 'vault-kv', 'unreachable')),
-      new VaultFileSource(sourceConfig(present, 'vault-apps', 'present')),
+      new VaultFileSource(sourceConfig(present, 'vault-kv', 'present')),
     ];
     const sync = new CloudTrailSync(countingSink(), sources, { intervalMs: 60_000, stores: STORES });
     const results = await sync.runOnce();
