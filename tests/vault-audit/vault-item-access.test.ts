@@ -1,14 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '@/lib/auth/principal';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
+import { loadCloudTrailSources } from '@/lib/cloudtrail/sources-config';
 import { CloudTrailSync } from '@/lib/cloudtrail/sync';
 import { VaultFileSource } from '@/lib/cloudtrail/vault-file-source';
+import { timelinePage } from '@/lib/data/audit-timeline';
 import { itemAccessFor } from '@/lib/data/item-access';
 import type { SimulatedVault } from '@/simulator/vault/simulated-vault';
 import { makeTempDir } from '../support/temp-dir';
-import { driveRequests, sourceConfig, startAuditedVault, STORES, VALUE_SENTINEL, type Driven } from './support';
+import { driveRequests, startAuditedVault, STORES, VALUE_SENTINEL, type Driven } from './support';
 
 // From Vault's audit file to a Vault item's Access panel: the simulator's device writes the calls,
 // the source reads them into the event index under DATA_DIR, and the panel shows the read, the write
@@ -16,7 +18,7 @@ import { driveRequests, sourceConfig, startAuditedVault, STORES, VALUE_SENTINEL,
 // index stores holds no value, token or HMAC of either.
 
 const temp = makeTempDir('vault-audit-access-');
-const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL };
+const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL, CONFIG_FILE: process.env.CONFIG_FILE };
 let sim: SimulatedVault;
 let driven: Driven;
 
@@ -30,13 +32,32 @@ const auditor = (stores: string[] | null, paths: string[], role: Principal['gran
 });
 
 beforeAll(async () => {
-  process.env.DATA_DIR = join(temp.dir, 'data');
-  delete process.env.DATABASE_URL;
   sim = await startAuditedVault(join(temp.dir, 'vault'));
   driven = await driveRequests(sim);
-  const file = join(temp.dir, 'vault', 'vault_audit.log');
-  const sources = [new VaultFileSource(sourceConfig(file, 'vault-kv')), new VaultFileSource(sourceConfig(file, 'vault-apps'))];
-  const sync = new CloudTrailSync(await auditEventIndex(), sources, { intervalMs: 60_000, stores: STORES });
+  // Two Vault stores on the simulator's mount, each with the audit file as its source (the path relative to CONFIG_FILE).
+  const configFile = join(temp.dir, 'dashboard.yaml');
+  const auth = '{ method: token, tokenEnv: VAULT_AUDIT_TEST_TOKEN }';
+  writeFileSync(
+    configFile,
+    [
+      'stores:',
+      `  - { id: vault-kv, kind: vault, address: "${sim.url}", auth: ${auth} }`,
+      `  - { id: vault-apps, kind: vault, address: "${sim.url}", pathPrefix: apps/prod, auth: ${auth} }`,
+      'audit:',
+      '  - { id: vault-kv-audit, kind: vault-file, store: vault-kv, path: vault/vault_audit.log }',
+      '  - { id: vault-apps-audit, kind: vault-file, store: vault-apps, path: vault }',
+      '',
+    ].join('\n'),
+  );
+  Object.assign(process.env, { DATA_DIR: join(temp.dir, 'data'), CONFIG_FILE: configFile });
+  delete process.env.DATABASE_URL;
+  const { vaultSources, stores } = loadCloudTrailSources();
+  expect(stores).toEqual(STORES);
+  expect(vaultSources.map((c) => [c.id, c.storeId, c.prefix])).toEqual([
+    ['vault-kv-audit', 'vault-kv', ''],
+    ['vault-apps-audit', 'vault-apps', 'apps/prod/'],
+  ]);
+  const sync = new CloudTrailSync(await auditEventIndex(), vaultSources.map((c) => new VaultFileSource(c)), { intervalMs: 60_000, stores });
   const results = await sync.runOnce();
   for (const result of results.values()) expect(result.error).toBeNull();
   await sync.stop();
@@ -44,8 +65,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim.close();
   await (await auditEventIndex()).close();
-  Object.assign(process.env, saved);
-  if (saved.DATABASE_URL === undefined) delete process.env.DATABASE_URL;
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
   temp.cleanup();
 });
 
@@ -80,6 +103,25 @@ describe('a Vault item’s Access panel from the audit log', () => {
     expect(await itemAccessFor(auditor(['vault-kv'], ['/other/**']), 'vault-kv', '/app/db')).toBeNull();
     expect(await itemAccessFor(auditor(['vault-apps'], ['/**']), 'vault-kv', '/app/db')).toBeNull();
     expect(await itemAccessFor(auditor(['vault-kv'], ['/app/**'], 'viewer'), 'vault-kv', '/app/db')).toBeNull();
+  });
+
+  it('puts the reads, writes and denials on the audit timeline, cut to the caller’s grants', async () => {
+    const page = await timelinePage(auditor(['vault-kv'], ['/app/**']), {}, { limit: 50 });
+    const vault = page.entries.filter((e) => e.via === 'vault-kv-audit');
+    expect(vault.map((e) => `${e.action} ${e.storeId}:${e.itemName} ${e.outcome}`)).toEqual([
+      'ReadSecretVersion vault-kv:/app/db error',
+      'ReadSecretMetadata vault-kv:/app/db success',
+      'ReadSecretVersion vault-kv:/app/db error',
+      'ReadSecretVersion vault-kv:/app/db success',
+      'UpdateSecret vault-kv:/app/db error',
+      'UpdateSecret vault-kv:/app/db success',
+      'ListSecrets vault-kv:/app/ success',
+      'ReadSecretVersion vault-kv:/app/db success',
+    ]);
+    // The other store's events and the key outside the caller's paths are not theirs to see.
+    expect(page.entries.some((e) => e.storeId === 'vault-apps' || e.itemName === '/apps/prod/api-key')).toBe(false);
+    const other = await timelinePage(auditor(['vault-kv'], ['/other/**']), {}, { limit: 50 });
+    expect(other.entries.filter((e) => e.source === 'cloudtrail')).toEqual([]);
   });
 
   it('stores no value, token, accessor or HMAC of them in the database files', async () => {
