@@ -34,7 +34,10 @@ export async function startAuditedVault(dir: string): Promise<SimulatedVault> {
       { roleName: 'dash', roleId: 'role-dash', secretIds: [APPROLE_SECRET_ID], policies: ['browse'] },
       { roleName: 'api', roleId: 'role-api', secretIds: [APPROLE_SECRET_ID], policies: ['api-reader'] },
     ],
+    namespaces: ['team-a'],
     mounts: [
+      // The same mount path in a namespace: its calls are no events of the root namespace's stores.
+      { path: 'secret', namespace: 'team-a', secrets: [{ path: 'app/db', versions: [{ password: `${VALUE_SENTINEL}-team-a` }] }] },
       {
         path: 'secret',
         secrets: [
@@ -74,5 +77,6 @@ export async function driveRequests(sim: SimulatedVault): Promise<Driven> {
   expect('metadata', (await root.get('secret/metadata/app/db', { token: dash.token })).status, 200);
   expect('api read', (await root.get('secret/data/apps/prod/api-key', { token: api.token })).status, 200);
   expect('bad token', (await root.get('secret/data/app/db', { token: 'hvs.not-a-token' })).status, 403);
+  expect('namespace read', (await root.get('secret/data/app/db', { namespace: 'team-a' })).status, 200);
   return { secrets: [ROOT_TOKEN, APPROLE_SECRET_ID, dash.token, dash.accessor, api.token, api.accessor] };
 }

@@ -121,8 +121,9 @@ describe('a Vault audit line as an event', () => {
     expect(vaultErrorCode('Vault is sealed')).toBe('VaultSealed');
   });
 
-  it('ignores lines of another namespace or mount and lines that are not JSON objects', () => {
-    expect(recordsFor({ ...TARGET, namespace: 'team-a' })).toEqual([]);
+  it('keeps a namespace’s calls for its own store only, ignores other mounts and lines that are not JSON objects', () => {
+    const teamA = recordsFor({ ...TARGET, namespace: 'team-a' }).map((r) => mapRecord(r, CONTEXT, STORES));
+    expect(teamA.map((e) => [e.eventName, e.items.map((i) => `${i.storeId}:${i.itemName}`)])).toEqual([['ReadSecretVersion', ['vault-kv:/app/db']]]);
     expect(recordsFor({ ...TARGET, mount: 'kv' })).toEqual([]);
     expect(parseVaultAuditLine('{"time":"2026-01-01T00:00:00Z","type":"resp')).toBeNull();
     expect(parseVaultAuditLine('[1,2]')).toBeNull();
