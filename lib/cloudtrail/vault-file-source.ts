@@ -139,8 +139,9 @@ export class VaultFileSource implements CloudTrailSource {
         positions.push(position);
       } catch (error) {
         failures.push(`${candidate.file} ${reasonOf(error)}`);
-        const before = known.get(candidate.id);
-        if (before) positions.push(before);
+        // The last position written for this file: a failure later in it never goes back before it.
+        const written = cursor.files.find((f) => f.id === candidate.id);
+        if (written) positions.push(written);
       } finally {
         await handle.close();
       }

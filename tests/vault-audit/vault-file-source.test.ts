@@ -97,6 +97,17 @@ describe('the Vault audit file source', () => {
     expect(parseVaultFileCursor(state.cursor).files).toEqual([expect.objectContaining({ name: 'vault_audit.log', offset: statSync(file).size })]);
   });
 
+  it('reads a line longer than a read chunk (a LIST of many keys) whole', async () => {
+    const file = join(dir, 'vault_audit.log');
+    const id = randomUUID();
+    const long = { ...template, request: { ...template.request, id }, response: { data: { keys: Array.from({ length: 30_000 }, (_, i) => `hmac-sha256:${String(i).padStart(64, '0')}`) } } };
+    const after = auditLines(1);
+    writeFileSync(file, `${JSON.stringify(long)}\n${after.text}`);
+    expect(statSync(file).size).toBeGreaterThan(2 * 1024 * 1024);
+    await new VaultFileSource(sourceConfig(file)).run(context());
+    expect(handed).toEqual([`vault-vault-kv-${id}`, ...after.ids]);
+  });
+
   it('reads the simulator’s rotated file on to its end once, then the new file, and never again', async () => {
     const file = join(temp.dir, 'sim', 'vault_audit.log');
     const source = new VaultFileSource(sourceConfig(file, 'vault-kv', 'rotation'));
