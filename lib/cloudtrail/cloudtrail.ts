@@ -7,6 +7,7 @@ import { createLookupSources } from './lookup-events-source';
 import { S3CloudTrailSource } from './s3-source';
 import { loadCloudTrailSources, type LookupEventsSourceConfig, type S3SourceConfig } from './sources-config';
 import { CloudTrailSync, type CloudTrailSource } from './sync';
+import { VaultFileSource } from './vault-file-source';
 
 // The process-wide CloudTrail sync (like lib/inventory/inventory.ts). Next.js bundles server code
 // more than once, so it lives on globalThis: every copy sees one sync. With several replicas only
@@ -22,8 +23,8 @@ export function cloudTrailSync(): CloudTrailSync | null {
 export async function startCloudTrailSync(): Promise<void> {
   if (g.__cloudTrailLeader) return;
   const env = readEnv();
-  const { sources: configs } = loadCloudTrailSources(env);
-  if (configs.length === 0) return;
+  const { sources: configs, vaultSources } = loadCloudTrailSources(env);
+  if (configs.length === 0 && vaultSources.length === 0) return;
   await auditEventIndex(); // the index and its migrations are ready before anyone leads
   g.__cloudTrailLeader = runWhileLeader('cloudtrail-sync', {
     // A new sync each time this replica leads: stop() is final.
@@ -36,14 +37,15 @@ export async function startCloudTrailSync(): Promise<void> {
 
 async function createAndStart(): Promise<CloudTrailSync> {
   const env = readEnv();
-  const { sources: configs, stores } = loadCloudTrailSources(env);
+  const { sources: configs, vaultSources, stores } = loadCloudTrailSources(env);
   const index = await auditEventIndex();
   const lookups = createLookupSources(
     configs.filter((c): c is LookupEventsSourceConfig => c.kind === 'lookup-events'),
     { retentionDays: env.AUDIT_RETENTION_DAYS },
   );
   const buckets = configs.filter((c): c is S3SourceConfig => c.kind === 'cloudtrail-s3').map((c) => new S3CloudTrailSource(c));
-  const sources: CloudTrailSource[] = [...lookups, ...buckets];
+  const vaultFiles = vaultSources.map((c) => new VaultFileSource(c));
+  const sources: CloudTrailSource[] = [...lookups, ...buckets, ...vaultFiles];
   const sync = new CloudTrailSync(index, sources, { intervalMs: env.CLOUDTRAIL_SYNC_INTERVAL_MINUTES * 60_000, stores });
   logger.info({ sources: sync.sourceIds, everyMinutes: env.CLOUDTRAIL_SYNC_INTERVAL_MINUTES }, 'cloudtrail sync started');
   sync.start();

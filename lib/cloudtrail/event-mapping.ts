@@ -1,4 +1,5 @@
 import type { CloudTrailRecord, StoreLocator } from './types';
+import { VAULT_EVENT_SOURCE } from './vault-audit-record';
 
 // From one CloudTrail record to what reviewers filter on: who, what, when, from where, and which
 // items of which stores it touched. Pure functions; every odd or missing field gives a null, never
@@ -228,7 +229,7 @@ export function itemRefsOf(record: CloudTrailRecord): ItemRef[] {
 export function pickStore(stores: readonly StoreLocator[], kind: StoreKind, region: string | null, account: string | null): string | null {
   let fallback: string | null = null;
   for (const store of stores) {
-    if (store.kind !== kind || store.region !== region) continue;
+    if (store.kind === 'vault' || store.kind !== kind || store.region !== region) continue;
     if (store.account !== null && account !== null) {
       if (store.account === account) return store.storeId;
       continue;
@@ -250,8 +251,48 @@ function actorOf(identity: Record<string, unknown>) {
   };
 }
 
+/** KV v2 endpoints whose path after them is a secret's key (config is the mount's own). */
+const VAULT_KEYED = new Set(['data', 'metadata', 'subkeys', 'delete', 'undelete', 'destroy']);
+
+/**
+ * A Vault audit record's item (vault-audit-record.ts): the key after data/, metadata/... with the
+ * store's pathPrefix taken off, as the store names it ('/app/db'); a LIST names the folder ('/app/').
+ * A key outside the prefix, or a store no longer configured, maps to no store (admins only).
+ */
+export function vaultItemsOf(record: CloudTrailRecord, stores: readonly StoreLocator[]): MappedItem[] {
+  const params = asObject(record.requestParameters);
+  const path = text(params.path);
+  const slash = path?.indexOf('/') ?? -1;
+  if (!path || slash < 0 || !VAULT_KEYED.has(path.slice(0, slash))) return [];
+  const list = params.operation === 'list';
+  const key = path.slice(slash + 1).replace(/\/+$/, '');
+  const store = stores.find((s) => s.kind === 'vault' && s.storeId === params.store);
+  const prefix = store?.kind === 'vault' ? store.prefix : null;
+  const inStore = prefix !== null && (key + (list ? '/' : '')).startsWith(prefix);
+  const relative = inStore ? key.slice(prefix.length) : key;
+  if (!list && relative === '') return [];
+  const itemName = list ? (relative === '' ? '/' : `/${relative}/`) : `/${relative}`;
+  const version = typeof params.version === 'number' ? { version: `version:${params.version}` as VersionRef } : {};
+  return [{ storeId: inStore ? store!.storeId : null, itemName, recursive: list ? false : null, ...version }];
+}
+
 export function mapRecord(record: CloudTrailRecord, context: MappingContext, stores: readonly StoreLocator[]): MappedEvent {
   const eventName = text(record.eventName);
+  if (record.eventSource === VAULT_EVENT_SOURCE) {
+    return {
+      time: normalizeEventTime(record.eventTime, context.ingestedAt),
+      eventSource: VAULT_EVENT_SOURCE,
+      eventName,
+      readOnly: isReadEvent(record.readOnly, eventName),
+      ...actorOf(asObject(record.userIdentity)),
+      sourceIp: text(record.sourceIPAddress),
+      userAgent: null,
+      errorCode: text(record.errorCode),
+      account: null,
+      region: null,
+      items: vaultItemsOf(record, stores),
+    };
+  }
   const account = text(record.recipientAccountId) ?? context.account;
   const region = text(record.awsRegion) ?? context.region;
   const items: MappedItem[] = [];
@@ -287,4 +328,6 @@ export const VALUE_READ_EVENTS = [
   'GetSecretValue',
   'BatchGetSecretValue',
   'Decrypt',
+  // Vault KV v2: GET data/<key> (vault-audit-record.ts).
+  'ReadSecretVersion',
 ] as const;

@@ -120,12 +120,45 @@ const s3Entry = z
   .refine(externalIdNeedsRole, externalIdMessage)
   .refine(credentialsFileNeedsProfile, credentialsFileMessage);
 
-export const AUDIT_SOURCE_KINDS = ['lookup-events', 'cloudtrail-s3'] as const;
-const auditEntry = z.discriminatedUnion('kind', [lookupEntry, s3Entry], {
+// Vault's file audit device: the file Vault writes (its rotated files beside it are read too), or a
+// folder of them; `store` names the Vault store whose mount, namespace and pathPrefix the events map to.
+const vaultFileKeys = ['id', 'kind', 'store', 'path'];
+const vaultFileEntry = z.strictObject(
+  {
+    id: connectionFields.id,
+    kind: z.literal('vault-file'),
+    store: z.string({ error: 'store is required: the id of the Vault store (kind: vault) this audit log belongs to' }).regex(STORE_ID_PATTERN, {
+      message: 'store must be the id of a store of kind vault',
+    }),
+    path: z
+      .string({ error: "path is required: Vault's audit file (file_path of the file audit device) or the folder of its rotated files" })
+      .trim()
+      .min(1, { message: 'path must not be empty' })
+      .max(4096, { message: 'path is at most 4096 characters' })
+      .refine((v) => !v.includes('\0'), { message: 'path must be a file or folder path' }),
+  },
+  { error: unknownKeys('key', vaultFileKeys) },
+);
+
+export interface VaultFileSourceConfig {
+  id: string;
+  kind: 'vault-file';
+  /** The Vault store (kind: vault) the events map to. */
+  storeId: string;
+  /** KV v2 mount, namespace ('' for the root namespace) and pathPrefix ('' or ending '/') of that store. */
+  mount: string;
+  namespace: string;
+  prefix: string;
+  /** Absolute: the audit file, or a folder of audit files. */
+  path: string;
+}
+
+export const AUDIT_SOURCE_KINDS = ['lookup-events', 'cloudtrail-s3', 'vault-file'] as const;
+const auditEntry = z.discriminatedUnion('kind', [lookupEntry, s3Entry, vaultFileEntry], {
   error: (issue) => (issue.code === 'invalid_union' ? `kind must be one of ${AUDIT_SOURCE_KINDS.join(', ')}` : undefined),
 });
 const auditSection = z
-  .array(auditEntry, { error: 'audit is a list of CloudTrail sources: - { id, kind: lookup-events | cloudtrail-s3, region, ... }' })
+  .array(auditEntry, { error: 'audit is a list of CloudTrail sources and Vault audit files: - { id, kind: lookup-events | cloudtrail-s3, region, ... } or - { id, kind: vault-file, store, path }' })
   .superRefine((entries, ctx) => {
     const seen = new Map<string, number>();
     entries.forEach((entry, index) => {
@@ -160,8 +193,8 @@ export function connectionKey(connection: AwsConnection): string {
   return key.join('|');
 }
 
-/** `audit:` entries of an already parsed config file (none when the section is absent). */
-export function auditSourcesFromConfig(config: ConfigDocument, awsEnv: AwsFileEnv = process.env): CloudTrailSourceConfig[] {
+/** The `audit:` section parsed, every problem naming its line (none when the section is absent). */
+function parseAuditSection(config: ConfigDocument): AuditEntry[] {
   const raw = (config.raw as { audit?: unknown } | null)?.audit;
   if (raw === undefined || raw === null) return [];
   const parsed = auditSection.safeParse(raw);
@@ -176,7 +209,14 @@ export function auditSourcesFromConfig(config: ConfigDocument, awsEnv: AwsFileEn
     });
     throw new ConfigError(`The audit sources in the configuration file have problems:\n  ${lines.join('\n  ')}`);
   }
-  const entries = parsed.data.map((e) => (e.credentialsFile ? { ...e, credentialsFile: resolveCredentialsFile(config.source, e.credentialsFile) } : e));
+  return parsed.data;
+}
+
+/** `audit:` entries of AWS CloudTrail of an already parsed config file (none when the section is absent). */
+export function auditSourcesFromConfig(config: ConfigDocument, awsEnv: AwsFileEnv = process.env): CloudTrailSourceConfig[] {
+  const entries = parseAuditSection(config).flatMap((e) =>
+    e.kind === 'vault-file' ? [] : [e.credentialsFile ? { ...e, credentialsFile: resolveCredentialsFile(config.source, e.credentialsFile) } : e],
+  );
   const problems = entries.flatMap((e, index) => {
     const problem = unknownProfileProblem(e, awsEnv);
     return problem ? [`${at(config, ['audit', index, problem.missingFile ? 'credentialsFile' : 'profile'])}: audit[${index}] (id "${e.id}"): ${problem.message}`] : [];
@@ -185,7 +225,40 @@ export function auditSourcesFromConfig(config: ConfigDocument, awsEnv: AwsFileEn
   return entries.map(toSourceConfig);
 }
 
-function toSourceConfig(entry: AuditEntry): CloudTrailSourceConfig {
+/**
+ * `audit:` entries of Vault's file audit device, each tied to a Vault store of `stores` (a path
+ * relative to CONFIG_FILE's folder made absolute). Whether the file is there is the source's status,
+ * not a configuration error: Vault may not have written it yet.
+ */
+export function vaultFileSourcesFromConfig(config: ConfigDocument, stores: readonly StoreConfig[]): VaultFileSourceConfig[] {
+  const problems: string[] = [];
+  const sources: VaultFileSourceConfig[] = [];
+  parseAuditSection(config).forEach((entry, index) => {
+    if (entry.kind !== 'vault-file') return;
+    const store = stores.find((s) => s.id === entry.store);
+    if (!store || store.kind !== 'vault') {
+      const vaults = stores.filter((s) => s.kind === 'vault').map((s) => `"${s.id}"`);
+      const what = store ? `is a store of kind ${store.kind}, not vault` : 'names no configured store';
+      problems.push(
+        `${at(config, ['audit', index, 'store'])}: audit[${index}] (id "${entry.id}"): store "${entry.store}" ${what}; ${vaults.length ? `the Vault stores are ${vaults.join(', ')}` : 'add a store of kind vault first'}`,
+      );
+      return;
+    }
+    sources.push({
+      id: entry.id,
+      kind: 'vault-file',
+      storeId: store.id,
+      mount: store.mount,
+      namespace: store.namespace ?? '',
+      prefix: store.pathPrefix ? `${store.pathPrefix}/` : '',
+      path: resolveCredentialsFile(config.source, entry.path),
+    });
+  });
+  if (problems.length > 0) throw new ConfigError(`The audit sources name stores that are not Vault stores:\n  ${problems.join('\n  ')}`);
+  return sources;
+}
+
+function toSourceConfig(entry: Exclude<AuditEntry, { kind: 'vault-file' }>): CloudTrailSourceConfig {
   const connection = connectionOf(entry);
   const account = accountOfRole(entry.roleArn);
   if (entry.kind === 'lookup-events') return { id: entry.id, kind: 'lookup-events', connection, account, stores: [] };
@@ -236,13 +309,22 @@ export function cloudTrailSources(stores: readonly StoreConfig[], explicit: read
   return [...derived.values(), ...explicit];
 }
 
-/** Where the index maps events: the configured AWS stores with their region and (when known) account. */
+/** Where the index maps events: the configured AWS stores with their region and (when known) account, and the Vault stores with their pathPrefix. */
 export function storeLocators(stores: readonly StoreConfig[]): StoreLocator[] {
-  return stores.flatMap((s) => (s.kind === 'local' || s.kind === 'vault' ? [] : [{ storeId: s.id, kind: s.kind, region: s.region, account: accountOfRole(s.roleArn) }]));
+  return stores.flatMap((s): StoreLocator[] => {
+    if (s.kind === 'local') return [];
+    if (s.kind === 'vault') return [{ storeId: s.id, kind: 'vault', prefix: s.pathPrefix ? `${s.pathPrefix}/` : '' }];
+    return [{ storeId: s.id, kind: s.kind, region: s.region, account: accountOfRole(s.roleArn) }];
+  });
 }
 
-export function loadCloudTrailSources(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): { sources: CloudTrailSourceConfig[]; stores: StoreLocator[] } {
+export function loadCloudTrailSources(
+  env: AppEnv = readEnv(),
+  awsEnv: AwsFileEnv = process.env,
+): { sources: CloudTrailSourceConfig[]; vaultSources: VaultFileSourceConfig[]; stores: StoreLocator[] } {
   const stores = loadStoreConfigs(env, awsEnv);
-  const explicit = env.CONFIG_FILE ? auditSourcesFromConfig(readConfigFile(env.CONFIG_FILE), awsEnv) : [];
-  return { sources: cloudTrailSources(stores, explicit), stores: storeLocators(stores) };
+  const config = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : null;
+  const explicit = config ? auditSourcesFromConfig(config, awsEnv) : [];
+  const vaultSources = config ? vaultFileSourcesFromConfig(config, stores) : [];
+  return { sources: cloudTrailSources(stores, explicit), vaultSources, stores: storeLocators(stores) };
 }

@@ -32,7 +32,8 @@ export interface CloudTrailRecord {
   [key: string]: unknown;
 }
 
-export type CloudTrailSourceKind = 'lookup-events' | 'cloudtrail-s3';
+/** 'vault-file': Vault's file audit device (vault-file-source.ts), read into the same index. */
+export type CloudTrailSourceKind = 'lookup-events' | 'cloudtrail-s3' | 'vault-file';
 
 /** Where a source is: opaque to the index, JSON-serialisable, written with the events it led to. */
 export type SourceCursor = Record<string, unknown>;
@@ -61,13 +62,23 @@ export interface SourceState {
 }
 
 /** An AWS store the index maps events to (from CONFIG_FILE's stores). */
-export interface StoreLocator {
+export interface AwsStoreLocator {
   storeId: string;
   kind: 'ssm' | 'secretsmanager';
   region: string;
   /** From the store's roleArn when it has one; null matches any account. */
   account: string | null;
 }
+
+/** A Vault store the index maps its audit source's events to: keys under `prefix` of its mount are its items. */
+export interface VaultStoreLocator {
+  storeId: string;
+  kind: 'vault';
+  /** The store's pathPrefix, '' or ending with '/'. */
+  prefix: string;
+}
+
+export type StoreLocator = AwsStoreLocator | VaultStoreLocator;
 
 export interface IngestResult {
   inserted: number;

@@ -270,7 +270,7 @@ export default async function AuditPage({ searchParams }: Props) {
                     <span className="block text-xs text-slate-500">{s.kind}</span>
                   </td>
                   <td className="px-3 py-2 font-mono text-xs">
-                    {s.account ?? 'default'} / {s.region}
+                    {s.kind === 'vault-file' ? `Vault store ${s.region}` : `${s.account ?? 'default'} / ${s.region}`}
                   </td>
                   <td className="px-3 py-2">{s.lastEventTime ? <RelativeTime iso={s.lastEventTime} /> : '—'}</td>
                   <td className="px-3 py-2">{s.eventsIndexed.toLocaleString('en-US')}</td>

@@ -37,8 +37,9 @@ function place(): string {
   return env.DATABASE_URL ?? `sqlite:${path.resolve(env.DATA_DIR)}`;
 }
 
-/** Whether the locator's store is where a source's events come from (a source without an account takes any). */
-function covers(source: { account: string | null; region: string }, store: StoreLocator): boolean {
+/** Whether the locator's store is where a source's events come from (a source without an account takes any; a Vault audit file's region is its store's id). */
+export function sourceCoversStore(source: { kind: string; account: string | null; region: string }, store: StoreLocator): boolean {
+  if (store.kind === 'vault' || source.kind === 'vault-file') return store.kind === 'vault' && source.kind === 'vault-file' && source.region === store.storeId;
   return source.region === store.region && (source.account === null || store.account === null || source.account === store.account);
 }
 
@@ -75,14 +76,14 @@ export const syncFailingCondition: Condition = async (rule, { now }) => {
     const since = source.lastSuccessAt ?? firstSeenFailing(`${where}:cloudtrail:${source.sourceId}`, failing, now);
     if (!failing || since === null || Date.parse(since) > limit) continue;
     // The first selected store whose events the source brings; a source bringing none of the rule's stores is not its concern.
-    const stores = locators.filter((l) => covers(source, l)).map((l) => l.storeId).sort();
+    const stores = locators.filter((l) => sourceCoversStore(source, l)).map((l) => l.storeId).sort();
     const storeId = stores.find((id) => selectsStore(rule, id)) ?? (rule.selector?.stores ? null : source.sourceId);
     if (storeId === null) continue;
     subjects.push({
       storeId,
-      name: `CloudTrail source ${source.sourceId}`,
+      name: `${source.kind === 'vault-file' ? 'Vault audit' : 'CloudTrail'} source ${source.sourceId}`,
       url: absoluteUrl('/audit'),
-      status: `CloudTrail sync failing since ${since}`,
+      status: `${source.kind === 'vault-file' ? 'Vault audit log' : 'CloudTrail'} sync failing since ${since}`,
     });
   }
   return subjects;
