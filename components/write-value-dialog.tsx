@@ -41,6 +41,8 @@ interface Props {
   generateDescription: string;
   /** Secrets Manager secrets may hold JSON: offer to replace one key's value only. */
   mayBeJson: boolean;
+  /** Vault: the version shown when the dialog opened; the server writes with check-and-set on it. */
+  basedOnVersion?: string;
   rotateAction: WriteValueAction;
   generateAction: WriteValueAction;
   /** Shown under the result when the new version is still pending (a rotation AWS has yet to finish). */
@@ -99,6 +101,7 @@ export function WriteValueDialog(props: Props) {
             storeId={props.storeId}
             name={props.name}
             mayBeJson={props.mayBeJson}
+            basedOnVersion={props.basedOnVersion}
             action={props.rotateAction}
             description={props.rotateDescription}
             onWritten={onWritten}
@@ -110,6 +113,7 @@ export function WriteValueDialog(props: Props) {
             storeId={props.storeId}
             name={props.name}
             mayBeJson={props.mayBeJson}
+            basedOnVersion={props.basedOnVersion}
             action={props.generateAction}
             description={props.generateDescription}
             onWritten={onWritten}
@@ -141,11 +145,12 @@ interface ConfirmProps {
   name: string;
   description: string;
   mayBeJson: boolean;
+  basedOnVersion?: string;
   action: WriteValueAction;
   onWritten: (result: WrittenVersionResult) => void;
 }
 
-function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onWritten }: ConfirmProps) {
+function ConfirmWrite({ kind, storeId, name, description, mayBeJson, basedOnVersion, action, onWritten }: ConfirmProps) {
   const id = useId();
   const dialogRef = useRef<HTMLDialogElement>(null);
   const sending = useRef(false);
@@ -187,6 +192,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onW
     setError(null);
     const input: Record<string, unknown> = { storeId, name, reason, requestId };
     if (mayBeJson && jsonKey.trim() !== '') input.jsonKey = jsonKey;
+    if (basedOnVersion !== undefined) input.basedOnVersion = basedOnVersion;
     if (kind === 'generate') {
       input.spec = isSizedPreset(preset)
         ? preset === 'password'
