@@ -12,13 +12,14 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
   );
 }
 
-export function VaultSettingsPanel({ settings }: { settings: VaultKeySettings }) {
+export function VaultSettingsPanel({ settings, writable = false }: { settings: VaultKeySettings; writable?: boolean }) {
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4" aria-label="Vault settings" data-testid="vault-settings">
       <h2 className="mb-2 font-semibold">Vault settings</h2>
       {settings.currentDeleted && (
         <p role="status" className="mb-2 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
           The current version is deleted or destroyed in Vault: services reading this secret get no value.
+          {writable && ' Rotate and generate keep the secret’s other keys, so they need a readable current version: undelete it in Vault (vault kv undelete) or write a new version there first.'}
         </p>
       )}
       <dl className="divide-y divide-slate-100">

@@ -81,6 +81,10 @@ test('browsing Vault folders and items reads metadata only: versions, custom met
   await expect(page.getByRole('button', { name: 'Rotate now…' })).toHaveCount(0);
   await page.goto(roItem(destroyed.path));
   await expect(page.getByTestId('version').filter({ hasText: `v${destroyed.version}` })).toContainText('destroyed');
+  // The same deleted current version in the writable store: no rotate (its keys cannot be read), and why.
+  await page.goto(`/items/${VAULT_RW_STORE}/${deleted.path}`);
+  await expect(page.getByTestId('vault-settings')).toContainText('undelete it in Vault');
+  await expect(page.getByRole('button', { name: 'Rotate now…' })).toHaveCount(0);
 
   // Search finds a Vault item by name.
   const search = await page.request.get(`/api/v1/search?q=${encodeURIComponent('checkout-api/api-key')}`);

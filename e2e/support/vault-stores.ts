@@ -41,7 +41,8 @@ export function vaultStoresYaml(vaultUrl: string): string {
 
 /**
  * A demo secret under `prefix` whose history has a deleted or destroyed version, as the simulator
- * generates it (its data set is derived from each path and the seed, 1 by default).
+ * generates it (its data set is derived from each path and the seed, 1 by default). The simulator
+ * deletes only a secret's latest version, so a deleted one is the current version.
  */
 export function demoPathWithLabel(prefix: string, label: 'deleted' | 'destroyed'): { path: string; version: number } {
   for (const path of dataSetPaths({ kind: 'demo' })) {

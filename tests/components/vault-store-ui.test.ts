@@ -59,6 +59,11 @@ describe('Vault stores in the UI', () => {
     expect(html).toMatch(/Check-and-set required<\/dt><dd[^>]*>yes</);
     expect(html).toMatch(/Delete versions after<\/dt><dd[^>]*>768h0m0s</);
     expect(html).toContain('The current version is deleted or destroyed in Vault');
+    expect(html).not.toContain('vault kv undelete');
+    const writable = renderToStaticMarkup(
+      createElement(VaultSettingsPanel, { settings: { maxVersions: 5, casRequired: true, deleteVersionAfter: null, oldestVersion: 2, currentDeleted: true }, writable: true }),
+    );
+    expect(writable).toContain('undelete it in Vault (vault kv undelete)');
     const plain = renderToStaticMarkup(
       createElement(VaultSettingsPanel, { settings: { maxVersions: null, casRequired: false, deleteVersionAfter: null, oldestVersion: 0, currentDeleted: false } }),
     );

@@ -153,7 +153,7 @@ export default async function ItemPage({ params, searchParams }: Props) {
           </dl>
         </section>
 
-        {details.vault && <VaultSettingsPanel settings={details.vault} />}
+        {details.vault && <VaultSettingsPanel settings={details.vault} writable={view.store.writable} />}
 
         {(details.rotation || details.policies?.length || details.replicationRegions?.length) && (
           <section className="rounded-lg border border-slate-200 bg-white p-4">
@@ -187,7 +187,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
 
       {rotationState && (rotationState.pending || rotationState.lastFailure) && <RotationStatePanel state={rotationState} />}
 
-      {view.store.writable && (
+      {/* A Vault secret whose current version is deleted has no keys to keep: the settings panel says what to do. */}
+      {view.store.writable && !details.vault?.currentDeleted && (
         <ItemWriteActions
           storeId={view.store.id}
           name={item.name}
