@@ -26,7 +26,8 @@ export function VaultSettingsPanel({ settings, writable = false }: { settings: V
         <Row label="Max versions">{settings.maxVersions === null ? "the mount's setting" : settings.maxVersions}</Row>
         <Row label="Check-and-set required">{settings.casRequired ? 'yes' : 'no'}</Row>
         <Row label="Delete versions after">{settings.deleteVersionAfter ?? 'never'}</Row>
-        <Row label="Oldest version kept">{settings.oldestVersion}</Row>
+        {/* Vault's oldest_version: 0 until max_versions has removed a version. */}
+        <Row label="Versions kept">{settings.oldestVersion > 0 ? `from v${settings.oldestVersion}` : 'all'}</Row>
         <Row label="Current version">{settings.currentDeleted ? 'deleted or destroyed' : 'readable'}</Row>
       </dl>
     </section>

@@ -43,6 +43,8 @@ interface Props {
   mayBeJson: boolean;
   /** Vault: the version shown when the dialog opened; the server writes with check-and-set on it. */
   basedOnVersion?: string;
+  /** What the JSON key does for this store, when it differs from a Secrets Manager secret's (Vault). */
+  jsonKeyHelp?: string;
   rotateAction: WriteValueAction;
   generateAction: WriteValueAction;
   /** Shown under the result when the new version is still pending (a rotation AWS has yet to finish). */
@@ -102,6 +104,7 @@ export function WriteValueDialog(props: Props) {
             name={props.name}
             mayBeJson={props.mayBeJson}
             basedOnVersion={props.basedOnVersion}
+            jsonKeyHelp={props.jsonKeyHelp}
             action={props.rotateAction}
             description={props.rotateDescription}
             onWritten={onWritten}
@@ -114,6 +117,7 @@ export function WriteValueDialog(props: Props) {
             name={props.name}
             mayBeJson={props.mayBeJson}
             basedOnVersion={props.basedOnVersion}
+            jsonKeyHelp={props.jsonKeyHelp}
             action={props.generateAction}
             description={props.generateDescription}
             onWritten={onWritten}
@@ -146,11 +150,12 @@ interface ConfirmProps {
   description: string;
   mayBeJson: boolean;
   basedOnVersion?: string;
+  jsonKeyHelp?: string;
   action: WriteValueAction;
   onWritten: (result: WrittenVersionResult) => void;
 }
 
-function ConfirmWrite({ kind, storeId, name, description, mayBeJson, basedOnVersion, action, onWritten }: ConfirmProps) {
+function ConfirmWrite({ kind, storeId, name, description, mayBeJson, basedOnVersion, jsonKeyHelp, action, onWritten }: ConfirmProps) {
   const id = useId();
   const dialogRef = useRef<HTMLDialogElement>(null);
   const sending = useRef(false);
@@ -313,7 +318,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, basedOnVers
                 className={`${input} font-mono`}
               />
               <span id={`${id}-json-help`} className="mt-1 block text-xs text-slate-500">
-                For a secret holding a JSON object: only this key&apos;s value changes. Leave empty to replace the whole value.
+                {jsonKeyHelp ?? "For a secret holding a JSON object: only this key's value changes. Leave empty to replace the whole value."}
               </span>
             </label>
           )}

@@ -58,6 +58,7 @@ describe('Vault stores in the UI', () => {
     expect(html).toMatch(/Max versions<\/dt><dd[^>]*>5</);
     expect(html).toMatch(/Check-and-set required<\/dt><dd[^>]*>yes</);
     expect(html).toMatch(/Delete versions after<\/dt><dd[^>]*>768h0m0s</);
+    expect(html).toMatch(/Versions kept<\/dt><dd[^>]*>from v2</);
     expect(html).toContain('The current version is deleted or destroyed in Vault');
     expect(html).not.toContain('vault kv undelete');
     const writable = renderToStaticMarkup(
@@ -69,6 +70,7 @@ describe('Vault stores in the UI', () => {
     );
     expect(plain).toMatch(/Max versions<\/dt><dd[^>]*>the mount&#x27;s setting</);
     expect(plain).toMatch(/Delete versions after<\/dt><dd[^>]*>never</);
+    expect(plain).toMatch(/Versions kept<\/dt><dd[^>]*>all</);
     expect(plain).not.toContain('deleted or destroyed in Vault:');
   });
 

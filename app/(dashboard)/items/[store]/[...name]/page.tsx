@@ -118,7 +118,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
             {details.arn && <Field label="ARN"><span className="font-mono text-xs">{details.arn}</span></Field>}
             <Field label="Current version"><span className="font-mono">{item.currentVersion}</span></Field>
             <Field label="Last changed">
-              <RelativeTime iso={item.lastChangedAt} /> by {item.lastChangedBy ?? 'unknown'}
+              <RelativeTime iso={item.lastChangedAt} />
+              {item.lastChangedBy ? ` by ${item.lastChangedBy}` : isVault ? ' (Vault does not record who wrote a version)' : ' by unknown'}
             </Field>
             <Field label="Freshness">
               {freshness ? (
@@ -208,6 +209,7 @@ export default async function ItemPage({ params, searchParams }: Props) {
           }
           mayBeJson={view.store.kind === 'secretsmanager' || view.store.kind === 'local' || isVault}
           basedOnVersion={isVault ? item.currentVersion : undefined}
+          jsonKeyHelp={isVault ? 'A Vault secret holds key/value pairs: only this key’s value changes, the others are kept. Leave empty for a secret with a single key.' : undefined}
         />
       )}
 
