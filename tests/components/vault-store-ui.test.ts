@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('next/navigation', () => ({ useRouter: () => ({ refresh: () => undefined }) }));
 
+import { AccessPanel } from '@/components/access-panel';
 import { InventoryStatusStrip } from '@/components/inventory-status';
 import { StoreErrorBanner } from '@/components/store-error-banner';
 import { VaultAccessPlaceholder, VaultSettingsPanel } from '@/components/vault-settings-panel';
@@ -74,7 +75,12 @@ describe('Vault stores in the UI', () => {
     expect(plain).not.toContain('deleted or destroyed in Vault:');
   });
 
-  it('the Access panel’s place names where Vault access comes from', () => {
+  it('the Access panel’s place names where Vault access comes from; the panel itself names its source', () => {
     expect(renderToStaticMarkup(createElement(VaultAccessPlaceholder))).toMatch(/Access comes from the Vault audit log configured under <code[^>]*>audit:<\/code>/);
+    const access = { lastRead: null, readers30: [], readers90: [], newReaderDays: 30, recent: [] };
+    const vault = renderToStaticMarkup(createElement(AccessPanel, { access, auditHref: '/audit', source: "Vault's audit log" }));
+    expect(vault).toContain('never, as far as Vault&#x27;s audit log tells');
+    expect(vault).not.toContain('CloudTrail');
+    expect(renderToStaticMarkup(createElement(AccessPanel, { access, auditHref: '/audit' }))).toContain('never, as far as CloudTrail tells');
   });
 });

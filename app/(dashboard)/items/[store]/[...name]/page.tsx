@@ -231,7 +231,11 @@ export default async function ItemPage({ params, searchParams }: Props) {
       {can(principal, 'reveal', address) && <RevealValue storeId={view.store.id} name={item.name} />}
 
       {access && (!isVault || vaultHasAccessEvents) && (
-        <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />
+        <AccessPanel
+          access={access}
+          auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`}
+          source={isVault ? "Vault's audit log" : 'CloudTrail'}
+        />
       )}
       {access && isVault && !vaultHasAccessEvents && <VaultAccessPlaceholder />}
 
