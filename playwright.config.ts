@@ -10,6 +10,7 @@ import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_SCAN_WINDOW, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
 import { ALERTS_ENV, ALERTS_RECEIVER_URL, alertsConfigYaml } from './e2e/support/alerts-e2e';
+import { VAULT_TOKEN, VAULT_TOKEN_ENV, vaultStoresYaml } from './e2e/support/vault-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -83,6 +84,17 @@ const alertsBaseURL = `http://127.0.0.1:${alertsPort}`;
 const alertsConfigFile = path.join(process.env.E2E_ALERTS_DIR, 'dashboard.yaml');
 if (!existsSync(alertsConfigFile)) writeFileSync(alertsConfigFile, alertsConfigYaml());
 const ALERTS_SPECS = /(^|[\\/])alerts[^\\/]*\.spec\.ts$/;
+
+// The 'vault' project: a server whose CONFIG_FILE has a writable and a read-only Vault store on the simulated
+// Vault (simulator/main.ts --vault, the simulator's demo set of 300 secrets), its requests recorded for the specs.
+process.env.E2E_VAULT_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-vault-'));
+const vaultPort = Number(process.env.E2E_VAULT_PORT ?? 3218);
+const vaultBaseURL = `http://127.0.0.1:${vaultPort}`;
+const simulatedVaultPort = Number(process.env.E2E_SIMULATED_VAULT_PORT ?? 3294);
+process.env.E2E_SIMULATED_VAULT_URL = `http://127.0.0.1:${simulatedVaultPort}`;
+const vaultConfigFile = path.join(process.env.E2E_VAULT_DIR, 'stores.yaml');
+if (!existsSync(vaultConfigFile)) writeFileSync(vaultConfigFile, vaultStoresYaml(process.env.E2E_SIMULATED_VAULT_URL));
+const VAULT_SPECS = /(^|[\\/])vault-[^\\/]*\.spec\.ts$/;
 
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
 function selectedProjects(argv = process.argv): string[] | null {
@@ -231,6 +243,18 @@ const alertsServer = dashboardServer('alerts', alertsBaseURL, alertsPort, {
   ...ALERTS_ENV,
 }, { after: [alertsReceiver.url] });
 
+const simulatedVaultServer: TestServer = {
+  name: 'simulated-vault',
+  command: `node --import tsx simulator/main.ts --vault --vault-data demo --vault-token ${VAULT_TOKEN} --port ${simulatedVaultPort} --latency 0`,
+  url: `${process.env.E2E_SIMULATED_VAULT_URL}/__health`,
+};
+const vaultServer = dashboardServer('vault', vaultBaseURL, vaultPort, {
+  DATA_DIR: path.join(process.env.E2E_VAULT_DIR, 'data'),
+  CONFIG_FILE: vaultConfigFile,
+  [VAULT_TOKEN_ENV]: VAULT_TOKEN,
+  LOG_LEVEL: 'warn',
+}, { after: [simulatedVaultServer.url] });
+
 function replicaServers(): TestServer[] {
   if (!process.env.E2E_DATABASE_URL) {
     console.warn('E2E_DATABASE_URL is not set: the replicas project (two servers on PostgreSQL) is skipped.');
@@ -307,11 +331,12 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS, DEMO_SPECS, ALERTS_SPECS], use: { browserName: 'chromium' } },
+    { name: 'chromium', testIgnore: [AWS_SPECS, OIDC_SPECS, REVEAL_SPECS, REPLICA_SPECS, DEMO_SPECS, ALERTS_SPECS, VAULT_SPECS], use: { browserName: 'chromium' } },
     { name: 'oidc', testMatch: OIDC_SPECS, use: { browserName: 'chromium', baseURL: oidcBaseURL } },
     { name: 'aws', testMatch: AWS_SPECS, use: { browserName: 'chromium', baseURL: awsBaseURL } },
     { name: 'reveal', testMatch: REVEAL_SPECS, use: { browserName: 'chromium', baseURL: revealBaseURL } },
     { name: 'alerts', testMatch: ALERTS_SPECS, use: { browserName: 'chromium', baseURL: alertsBaseURL } },
+    { name: 'vault', testMatch: VAULT_SPECS, use: { browserName: 'chromium', baseURL: vaultBaseURL } },
     ...(process.env.E2E_DATABASE_URL
       ? [{ name: 'replicas', testMatch: REPLICA_SPECS, use: { browserName: 'chromium' as const, baseURL: process.env.E2E_REPLICA_A_URL } }]
       : []),
@@ -326,6 +351,7 @@ export default defineConfig({
     ...(runs('reveal') ? [revealServer] : []),
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),
     ...(runs('alerts') ? [alertsReceiver, alertsServer] : []),
+    ...(runs('vault') ? [simulatedVaultServer, vaultServer] : []),
     ...(runs('replicas') ? replicaServers() : []),
   ]),
 });

@@ -2,7 +2,7 @@ import Link from 'next/link';
 import { RelativeTime } from '@/components/relative-time';
 import type { AccessReader, ItemAccess } from '@/lib/data/item-access';
 
-// Who read an item and when, from CloudTrail, with a link to the full audit view of the item.
+// Who read an item and when, from CloudTrail (or Vault's audit log), with a link to the full audit view of the item.
 
 function Readers({ title, readers }: { title: string; readers: AccessReader[] }) {
   return (
@@ -27,7 +27,7 @@ function Readers({ title, readers }: { title: string; readers: AccessReader[] })
   );
 }
 
-export function AccessPanel({ access, auditHref }: { access: ItemAccess; auditHref: string }) {
+export function AccessPanel({ access, auditHref, source = 'CloudTrail' }: { access: ItemAccess; auditHref: string; source?: string }) {
   return (
     <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" data-testid="access-panel">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -44,7 +44,7 @@ export function AccessPanel({ access, auditHref }: { access: ItemAccess; auditHr
             {access.lastRead.viaFolder ? ` of ${access.lastRead.viaFolder}` : ''})
           </>
         ) : (
-          'never, as far as CloudTrail tells'
+          `never, as far as ${source} tells`
         )}
       </p>
       <div className="grid gap-3 sm:grid-cols-2">

@@ -149,6 +149,7 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
   }
 
   const { walking, error, unreadable, tags } = current;
+  const isVault = current.kind === 'vault';
   // A walk's counts are the whole store's: a caller whose grants do not cover it gets none (null).
   const walked = walking?.items ?? null;
   const percent = walked !== null && walking?.expectedItems ? Math.min(100, Math.round((walked / walking.expectedItems) * 100)) : null;
@@ -212,18 +213,18 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
           {walking.retrying && (
             <p className="text-amber-800" title={walking.retrying.code}>
               {/thrott|rate|too ?many|limit/i.test(walking.retrying.code)
-                ? `AWS is throttling; slowing down (${walking.retrying.message})`
-                : `AWS did not answer in time; retrying (${walking.retrying.message})`}
+                ? `${isVault ? "Vault's rate limit quota is refusing requests" : 'AWS is throttling'}; slowing down (${walking.retrying.message})`
+                : `${isVault ? 'Vault' : 'AWS'} did not answer in time; retrying (${walking.retrying.message})`}
             </p>
           )}
         </div>
       )}
 
       {error?.partial && (
-        // A walk AWS refused under some name prefixes only: it completed and was swapped in; the message names the prefixes.
+        // A walk refused under some name prefixes (AWS) or paths (Vault's policy) only: it completed and was swapped in; the message names them.
         <div role="status" data-testid="sync-partial" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
           <p className="font-medium break-words">
-            The last sync of {current.label} completed, except under name prefixes AWS refused ({error.code}): {error.message}
+            The last sync of {current.label} completed, except under {isVault ? "paths Vault's policy refused" : 'name prefixes AWS refused'} ({error.code}): {error.message}
           </p>
         </div>
       )}
@@ -243,8 +244,9 @@ export function InventoryStatusStrip({ status, canRefresh, refresh }: InventoryS
 
       {unreadable && (unreadable.items > 0 || unreadable.tags > 0) && (
         <p data-testid="inventory-unreadable" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-amber-800">
-          {plural(unreadable.items, 'item')} and {plural(unreadable.tags, 'tag')} could not be read (access denied or names the tree cannot
-          show).
+          {isVault
+            ? `${plural(unreadable.items, 'item')} could not be read (Vault's policy refused their metadata, or names the tree cannot show).`
+            : `${plural(unreadable.items, 'item')} and ${plural(unreadable.tags, 'tag')} could not be read (access denied or names the tree cannot show).`}
         </p>
       )}
     </div>

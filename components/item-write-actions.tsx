@@ -13,6 +13,9 @@ interface Props {
   rotateDescription: string;
   generateDescription: string;
   mayBeJson: boolean;
+  /** Vault: the shown current version, for the write's check-and-set. */
+  basedOnVersion?: string;
+  jsonKeyHelp?: string;
 }
 
 /** Rotate and generate for those allowed to; the new value is never shown, only its new version (followed while AWS rotates it). */

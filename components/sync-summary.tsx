@@ -3,7 +3,7 @@ import { formatDistanceToNowStrict } from 'date-fns';
 import type { InventoryStatus } from '@/lib/data/inventory-types';
 import { browseHref } from '@/lib/links';
 
-/** In the header of every page: how fresh the AWS stores' inventories are, worst first. */
+/** In the header of every page: how fresh the synced stores' (AWS, Vault) inventories are, worst first. */
 export function SyncSummary({ statuses }: { statuses: InventoryStatus[] }) {
   const synced = statuses.filter((s) => !s.live);
   if (synced.length === 0) return null;
@@ -25,7 +25,7 @@ export function SyncSummary({ statuses }: { statuses: InventoryStatus[] }) {
     <Link
       href={browseHref(target.storeId, '/')}
       data-testid="sync-summary"
-      title={synced.map((s) => `${s.storeId}: ${s.syncedAt ? `synced ${s.syncedAt}` : 'not synced yet'}${s.error ? (s.error.partial ? ` (except under prefixes AWS refused: ${s.error.code})` : ` (last sync failed: ${s.error.code})`) : ''}`).join('\n')}
+      title={synced.map((s) => `${s.storeId}: ${s.syncedAt ? `synced ${s.syncedAt}` : 'not synced yet'}${s.error ? (s.error.partial ? ` (except under ${s.kind === 'vault' ? "paths Vault's policy refused" : 'prefixes AWS refused'}: ${s.error.code})` : ` (last sync failed: ${s.error.code})`) : ''}`).join('\n')}
       className={`text-xs ${failing ? 'text-red-700' : 'text-slate-500'} hover:underline`}
     >
       {text}

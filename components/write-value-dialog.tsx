@@ -41,6 +41,10 @@ interface Props {
   generateDescription: string;
   /** Secrets Manager secrets may hold JSON: offer to replace one key's value only. */
   mayBeJson: boolean;
+  /** Vault: the version shown when the dialog opened; the server writes with check-and-set on it. */
+  basedOnVersion?: string;
+  /** What the JSON key does for this store, when it differs from a Secrets Manager secret's (Vault). */
+  jsonKeyHelp?: string;
   rotateAction: WriteValueAction;
   generateAction: WriteValueAction;
   /** Shown under the result when the new version is still pending (a rotation AWS has yet to finish). */
@@ -99,6 +103,8 @@ export function WriteValueDialog(props: Props) {
             storeId={props.storeId}
             name={props.name}
             mayBeJson={props.mayBeJson}
+            basedOnVersion={props.basedOnVersion}
+            jsonKeyHelp={props.jsonKeyHelp}
             action={props.rotateAction}
             description={props.rotateDescription}
             onWritten={onWritten}
@@ -110,6 +116,8 @@ export function WriteValueDialog(props: Props) {
             storeId={props.storeId}
             name={props.name}
             mayBeJson={props.mayBeJson}
+            basedOnVersion={props.basedOnVersion}
+            jsonKeyHelp={props.jsonKeyHelp}
             action={props.generateAction}
             description={props.generateDescription}
             onWritten={onWritten}
@@ -141,11 +149,13 @@ interface ConfirmProps {
   name: string;
   description: string;
   mayBeJson: boolean;
+  basedOnVersion?: string;
+  jsonKeyHelp?: string;
   action: WriteValueAction;
   onWritten: (result: WrittenVersionResult) => void;
 }
 
-function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onWritten }: ConfirmProps) {
+function ConfirmWrite({ kind, storeId, name, description, mayBeJson, basedOnVersion, jsonKeyHelp, action, onWritten }: ConfirmProps) {
   const id = useId();
   const dialogRef = useRef<HTMLDialogElement>(null);
   const sending = useRef(false);
@@ -187,6 +197,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onW
     setError(null);
     const input: Record<string, unknown> = { storeId, name, reason, requestId };
     if (mayBeJson && jsonKey.trim() !== '') input.jsonKey = jsonKey;
+    if (basedOnVersion !== undefined) input.basedOnVersion = basedOnVersion;
     if (kind === 'generate') {
       input.spec = isSizedPreset(preset)
         ? preset === 'password'
@@ -307,7 +318,7 @@ function ConfirmWrite({ kind, storeId, name, description, mayBeJson, action, onW
                 className={`${input} font-mono`}
               />
               <span id={`${id}-json-help`} className="mt-1 block text-xs text-slate-500">
-                For a secret holding a JSON object: only this key&apos;s value changes. Leave empty to replace the whole value.
+                {jsonKeyHelp ?? "For a secret holding a JSON object: only this key's value changes. Leave empty to replace the whole value."}
               </span>
             </label>
           )}

@@ -25,10 +25,15 @@ export declare function mergeDemoConfig(options: {
   credentialsFile: string;
   /** The demo's `alerts:` section (scripts/demo-alerts.mjs demoAlertsSection), added when the user's file has none. */
   alerts?: Record<string, unknown> | null;
+  /** The demo Vault (store sim-vault, its token in DEMO_VAULT_TOKEN), added when given. */
+  vault?: { address: string } | null;
 }): { text: string; storeIds: string[]; auditIds: string[] };
+export declare const DEMO_VAULT_STORE: 'sim-vault';
+export declare const DEMO_VAULT_TOKEN_ENV: 'DEMO_VAULT_TOKEN';
+export declare function demoVaultWanted(env?: Record<string, string | undefined>): boolean;
 export declare function demoEpoch(dir: string, now: number): number;
 export declare function freePort(wanted?: number): Promise<number>;
-export declare function demoPort(dir: string): Promise<number>;
+export declare function demoPort(dir: string, name?: string): Promise<number>;
 export declare function startSimulator(options: {
   command: string;
   args: string[];
@@ -36,6 +41,9 @@ export declare function startSimulator(options: {
   env: Record<string, string | undefined>;
   timeoutMs?: number;
   log?: (message: string) => void;
+  /** What is started and which stores depend on it, for its messages (default the simulated AWS). */
+  what?: string;
+  stores?: string;
 }): Promise<{ child: ChildProcess; up: boolean }>;
 export declare function stopSimulator(child: ChildProcess | null | undefined): void;
 export declare function launchDemoAws(options: {
@@ -43,16 +51,19 @@ export declare function launchDemoAws(options: {
   env?: Record<string, string | undefined>;
   log?: (message: string) => void;
   simulatorCommand?: { command: string; args: (port: number, epoch: number) => string[] };
+  /** The demo Vault's simulator; by default simulator/main.ts --vault, and none when simulatorCommand is given without it. */
+  vaultSimulatorCommand?: { command: string; args: (port: number, token: string) => string[] };
   timeoutMs?: number;
   now?: number;
   /** Starts the alerts' receiver (default scripts/demo-alerts.mjs's); null: no demo alerts. */
   alertReceiver?: ((options: { log?: (message: string) => void }) => Promise<DemoAlertReceiver>) | null;
 }): Promise<{
   child: ChildProcess | null;
+  vaultChild: ChildProcess | null;
   receiver: DemoAlertReceiver | null;
   endpoint: string;
   epoch: number;
   configFile: string;
   credentialsFile: string;
-  serverEnv: { CONFIG_FILE: string; SIMULATED_AWS_STORES: string; CLOUDTRAIL_SYNC_INTERVAL_MINUTES: string; DEMO_ALERTS_WEBHOOK_URL?: string; DEMO_ALERTS_WEBHOOK_SECRET?: string };
+  serverEnv: { CONFIG_FILE: string; SIMULATED_AWS_STORES: string; DEMO_VAULT_TOKEN?: string; CLOUDTRAIL_SYNC_INTERVAL_MINUTES: string; DEMO_ALERTS_WEBHOOK_URL?: string; DEMO_ALERTS_WEBHOOK_SECRET?: string };
 }>;

@@ -26,7 +26,10 @@ if (demoAwsWanted()) {
     process.exit(1);
   }
 }
-process.on('exit', () => stopSimulator(demo?.child));
+process.on('exit', () => {
+  stopSimulator(demo?.child);
+  stopSimulator(demo?.vaultChild);
+});
 
 const server = spawn(process.execPath, [...nodeArgs, nextBin, 'start', ...process.argv.slice(2)], {
   cwd: root,

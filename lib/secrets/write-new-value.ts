@@ -30,6 +30,11 @@ export interface WriteRequest {
   jsonKey?: string;
   /** What to generate; rotate defaults to a 32-character password. */
   spec?: GenerateSpec;
+  /**
+   * Vault: the version the user saw when confirming; the write's check-and-set is on it, so a
+   * version written since (between opening the dialog and confirming) is reported, not overwritten.
+   */
+  basedOnVersion?: string;
 }
 
 export interface WriteOutcome extends WrittenVersion {
@@ -79,7 +84,7 @@ async function perform(store: WritableSecretStore, actor: string, request: Write
   if (readsVersionedValues(store)) {
     const current = await store.readCurrentValue(name);
     const value = valueWithNewSecret(name, current.value, request.jsonKey ?? soleKeyOf(current.value), fresh);
-    const written = await store.writeValue({ name, value, actor, requestId: request.requestId, basedOnVersion: current.version });
+    const written = await store.writeValue({ name, value, actor, requestId: request.requestId, basedOnVersion: request.basedOnVersion ?? current.version });
     return { ...written, via: 'vault-kv' };
   }
   // Secrets Manager secrets are often JSON; read first so a JSON secret is never replaced whole.

@@ -114,7 +114,13 @@ function liftSpec(input: unknown): unknown {
   return { ...fields, spec };
 }
 
-const writeShape = { ...itemAddressSchema.shape, reason: reasonSchema, requestId: requestIdSchema, jsonKey: jsonKeySchema };
+/** The version the page showed when the dialog opened (Vault: the write's check-and-set version). */
+export const basedOnVersionSchema = z
+  .string({ error: 'basedOnVersion is the version number the page showed, e.g. "3".' })
+  .regex(/^[1-9]\d{0,9}$/, { error: 'basedOnVersion is the version number the page showed, e.g. "3".' })
+  .optional();
+
+const writeShape = { ...itemAddressSchema.shape, reason: reasonSchema, requestId: requestIdSchema, jsonKey: jsonKeySchema, basedOnVersion: basedOnVersionSchema };
 
 /** Rotate now: without a spec the default (a 32-character password of every class) applies where the dashboard draws the value. */
 export const rotateInputSchema = z.preprocess(

@@ -53,6 +53,13 @@ describe('write value dialog', () => {
   it('offers the JSON key only for items that may hold JSON', () => {
     expect(render()).not.toContain('name="jsonKey"');
     expect(tagNamed(render({ mayBeJson: true }), 'jsonKey')).toContain('maxLength="256"');
+    expect(render({ mayBeJson: true })).toContain('Leave empty to replace the whole value.');
+  });
+
+  it('a Vault secret: the key help says the other keys are kept, not that an empty key replaces the whole value', () => {
+    const html = renderToStaticMarkup(createElement(WriteValueDialog, { ...props, mayBeJson: true, basedOnVersion: '5', jsonKeyHelp: 'A Vault secret holds key/value pairs: the others are kept.' }));
+    expect(html).toContain('A Vault secret holds key/value pairs: the others are kept.');
+    expect(html).not.toContain('Leave empty to replace the whole value.');
   });
 
   it('renders nothing for someone who may do neither', () => {

@@ -10,6 +10,8 @@ import {
   credentialsText,
   DemoConfigError,
   demoAwsWanted,
+  demoVaultWanted,
+  DEMO_VAULT_STORE,
   launchDemoAws,
   mergeDemoConfig,
   readDemoAccounts,
@@ -260,6 +262,50 @@ describe('launchDemoAws', () => {
       expect(readFileSync(path.join(dataDir, 'simulated-aws', 'port'), 'utf8').trim()).toBe(new URL(second.endpoint).port);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('starts the demo Vault beside the organisation: store sim-vault in the config, its token in the server environment only', async () => {
+    const logs: string[] = [];
+    const tokens: string[] = [];
+    const vaultStandIn = { command: working.command, args: (port: number, token: string) => (tokens.push(token), working.args(port)) };
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault') }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: vaultStandIn, alertReceiver: null });
+    try {
+      expect(demo.vaultChild!.exitCode).toBeNull();
+      expect(tokens).toHaveLength(1);
+      expect(demo.serverEnv.DEMO_VAULT_TOKEN).toBe(tokens[0]);
+      expect(demo.serverEnv.SIMULATED_AWS_STORES).toBe('sim-prod-ssm,sim-prod-secrets,sim-staging-ssm,sim-staging-secrets');
+      const text = readFileSync(demo.configFile, 'utf8');
+      expect(text).not.toContain(tokens[0]!);
+      const vault = validated(text).stores.find((s) => s.id === DEMO_VAULT_STORE);
+      expect(vault).toMatchObject({ kind: 'vault', writable: true, auth: { method: 'token', tokenEnv: 'DEMO_VAULT_TOKEN' } });
+      expect(logs.join('\n')).toMatch(/Simulated Vault on http:\/\/127\.0\.0\.1:\d+: store sim-vault/);
+    } finally {
+      for (const child of [demo.child, demo.vaultChild]) {
+        const exited = new Promise((resolve) => child!.once('exit', resolve));
+        stopSimulator(child);
+        await exited;
+      }
+    }
+    // DEMO_VAULT=0: no Vault, no store.
+    const without = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-off'), DEMO_VAULT: '0' }, log: () => {}, simulatorCommand: crashing, vaultSimulatorCommand: vaultStandIn, alertReceiver: null });
+    expect(without.vaultChild).toBeNull();
+    expect(validated(readFileSync(without.configFile, 'utf8')).stores.map((s) => s.id)).not.toContain(DEMO_VAULT_STORE);
+    expect(demoVaultWanted({ DEMO_VAULT: 'false' })).toBe(false);
+    expect(demoVaultWanted({})).toBe(true);
+  });
+
+  it('a demo Vault that does not start is named, and the organisation and the dashboard go on', async () => {
+    const logs: string[] = [];
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-crash') }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: crashing, alertReceiver: null });
+    try {
+      expect(logs.join('\n')).toMatch(/Simulated Vault did not start \(it exited with code 3\); the dashboard starts without it and shows the error on the store sim-vault/);
+      expect(logs.join('\n')).not.toMatch(/Simulated AWS did not start/);
+      expect(demo.child!.exitCode).toBeNull();
+    } finally {
+      const exited = new Promise((resolve) => demo.child!.once('exit', resolve));
+      stopSimulator(demo.child);
+      await exited;
     }
   });
 

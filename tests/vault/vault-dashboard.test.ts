@@ -128,4 +128,22 @@ describe('Vault stores from CONFIG_FILE', () => {
       spy.mockRestore();
     }
   });
+
+  it('the version the page showed is the check-and-set version: one written since the dialog opened is reported, and theirs stays', async () => {
+    const shown = String((await current('prod/payments/db/creds')).metadata.version);
+    sim.control({ writeSecrets: [{ mount: 'secret', path: 'prod/payments/db/creds', data: { ...CREDS, password: 'written-after-opening' } }] });
+    const result = await rotateSecretAction({ storeId: 'vault-prod', name: '/payments/db/creds', reason, requestId: randomUUID(), jsonKey: 'password', basedOnVersion: shown });
+    expect(result).toMatchObject({ ok: false, status: 409, error: expect.stringMatching(new RegExp(`someone else wrote a new version of /payments/db/creds after version ${shown} was read; nothing was overwritten`)) });
+    expect(await current('prod/payments/db/creds')).toMatchObject({ data: { password: 'written-after-opening' }, metadata: { version: Number(shown) + 1 } });
+    // The page showing the newest version: the write goes through.
+    const again = await rotateSecretAction({ storeId: 'vault-prod', name: '/payments/db/creds', reason, requestId: randomUUID(), jsonKey: 'password', basedOnVersion: String(Number(shown) + 1) });
+    expect(again).toMatchObject({ ok: true, data: { version: String(Number(shown) + 2) } });
+  });
+
+  it('a basedOnVersion that is no version number is a clear 400, writing nothing', async () => {
+    const before = (await current('prod/payments/db/creds')).metadata.version;
+    const result = await rotateSecretAction({ storeId: 'vault-prod', name: '/payments/db/creds', reason, requestId: randomUUID(), jsonKey: 'password', basedOnVersion: 'latest' });
+    expect(result).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/basedOnVersion is the version number the page showed/) });
+    expect((await current('prod/payments/db/creds')).metadata.version).toBe(before);
+  });
 });

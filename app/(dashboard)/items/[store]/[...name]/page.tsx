@@ -4,6 +4,7 @@ import { AccessPanel } from '@/components/access-panel';
 import { suppressionExpiryDays } from '@/components/finding-row';
 import { FindingsPanel } from '@/components/findings-panel';
 import { UsedByPanel } from '@/components/used-by-panel';
+import { VaultAccessPlaceholder, VaultSettingsPanel } from '@/components/vault-settings-panel';
 import { Breadcrumbs } from '@/components/breadcrumbs';
 import { ItemWriteActions } from '@/components/item-write-actions';
 import { RevealValue } from '@/components/reveal-value';
@@ -83,10 +84,12 @@ export default async function ItemPage({ params, searchParams }: Props) {
   const { details } = item;
   // From the inventory, like every table: the status, why, when it is due, and the policy.
   const freshness = await getItemFreshness(principal, view.store.id, item.name);
-  // CloudTrail knows AWS items only; the built-in store's access is in the dashboard's own log.
+  // CloudTrail knows AWS items, Vault's audit log Vault items; the built-in store's access is in the dashboard's own log.
   const access = view.store.kind === 'local' ? null : await itemAccessFor(principal, view.store.id, item.name);
   // Who uses it (ECS, Lambda, CloudTrail readers): AWS items only, for those who may audit it.
-  const usedBy = view.store.kind === 'local' ? null : await usedByFor(principal, view.store.id, item.name);
+  const usedBy = view.store.kind === 'local' || view.store.kind === 'vault' ? null : await usedByFor(principal, view.store.id, item.name);
+  const isVault = view.store.kind === 'vault';
+  const vaultHasAccessEvents = access !== null && (access.lastRead !== null || access.recent.length > 0);
   const address = { storeId: view.store.id, name: item.name };
   const rotationState = await rotationStateFor(principal, view.store.id, item);
   // null for anyone who may not audit this item: then there is no panel at all.
@@ -115,7 +118,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
             {details.arn && <Field label="ARN"><span className="font-mono text-xs">{details.arn}</span></Field>}
             <Field label="Current version"><span className="font-mono">{item.currentVersion}</span></Field>
             <Field label="Last changed">
-              <RelativeTime iso={item.lastChangedAt} /> by {item.lastChangedBy ?? 'unknown'}
+              <RelativeTime iso={item.lastChangedAt} />
+              {item.lastChangedBy ? ` by ${item.lastChangedBy}` : isVault ? ' (Vault does not record who wrote a version)' : ' by unknown'}
             </Field>
             <Field label="Freshness">
               {freshness ? (
@@ -137,8 +141,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
             {details.type && <Field label="Type">{details.type}</Field>}
             {details.tier && <Field label="Tier">{details.tier}</Field>}
             {details.dataType && <Field label="Data type">{details.dataType}</Field>}
-            <Field label="KMS key"><span className="font-mono text-xs">{item.kmsKeyId ?? '—'}</span></Field>
-            <Field label="Tags">
+            {!isVault && <Field label="KMS key"><span className="font-mono text-xs">{item.kmsKeyId ?? '—'}</span></Field>}
+            <Field label={isVault ? 'Custom metadata' : 'Tags'}>
               {Object.keys(item.tags).length === 0
                 ? '—'
                 : Object.entries(item.tags).map(([k, v]) => (
@@ -149,6 +153,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
             </Field>
           </dl>
         </section>
+
+        {details.vault && <VaultSettingsPanel settings={details.vault} writable={view.store.writable} />}
 
         {(details.rotation || details.policies?.length || details.replicationRegions?.length) && (
           <section className="rounded-lg border border-slate-200 bg-white p-4">
@@ -182,7 +188,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
 
       {rotationState && (rotationState.pending || rotationState.lastFailure) && <RotationStatePanel state={rotationState} />}
 
-      {view.store.writable && (
+      {/* A Vault secret whose current version is deleted has no keys to keep: the settings panel says what to do. */}
+      {view.store.writable && !details.vault?.currentDeleted && (
         <ItemWriteActions
           storeId={view.store.id}
           name={item.name}
@@ -191,10 +198,18 @@ export default async function ItemPage({ params, searchParams }: Props) {
           rotateDescription={
             details.rotation?.lambdaArn
               ? 'Runs the secret\'s rotation function in AWS (RotateSecret): the new version is AWSPENDING until the function promotes it to AWSCURRENT.'
-              : `Writes a new random 32-character password as the next version${view.store.kind === 'secretsmanager' ? ' (PutSecretValue)' : view.store.kind === 'ssm' ? ' (PutParameter, keeping type, KMS key and tier)' : ''}.`
+              : isVault
+                ? `Writes a new random 32-character password into the secret as version ${Number(item.currentVersion) + 1}, with check-and-set on version ${item.currentVersion}: if someone else writes a version first, nothing is overwritten. A secret with several keys needs the key to replace named; the others are kept.`
+                : `Writes a new random 32-character password as the next version${view.store.kind === 'secretsmanager' ? ' (PutSecretValue)' : view.store.kind === 'ssm' ? ' (PutParameter, keeping type, KMS key and tier)' : ''}.`
           }
-          generateDescription={`Writes a value drawn from the preset you choose as the next version${view.store.kind === 'secretsmanager' ? ' (PutSecretValue); for a JSON secret, name the key to replace' : ''}.`}
-          mayBeJson={view.store.kind === 'secretsmanager' || view.store.kind === 'local'}
+          generateDescription={
+            isVault
+              ? `Writes a value drawn from the preset you choose as version ${Number(item.currentVersion) + 1}, with check-and-set on version ${item.currentVersion}; for a secret with several keys, name the key to replace.`
+              : `Writes a value drawn from the preset you choose as the next version${view.store.kind === 'secretsmanager' ? ' (PutSecretValue); for a JSON secret, name the key to replace' : ''}.`
+          }
+          mayBeJson={view.store.kind === 'secretsmanager' || view.store.kind === 'local' || isVault}
+          basedOnVersion={isVault ? item.currentVersion : undefined}
+          jsonKeyHelp={isVault ? 'A Vault secret holds key/value pairs: only this key’s value changes, the others are kept. Leave empty for a secret with a single key.' : undefined}
         />
       )}
 
@@ -215,7 +230,14 @@ export default async function ItemPage({ params, searchParams }: Props) {
 
       {can(principal, 'reveal', address) && <RevealValue storeId={view.store.id} name={item.name} />}
 
-      {access && <AccessPanel access={access} auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`} />}
+      {access && (!isVault || vaultHasAccessEvents) && (
+        <AccessPanel
+          access={access}
+          auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`}
+          source={isVault ? "Vault's audit log" : 'CloudTrail'}
+        />
+      )}
+      {access && isVault && !vaultHasAccessEvents && <VaultAccessPlaceholder />}
 
       {usedBy && <UsedByPanel usedBy={usedBy} />}
 
