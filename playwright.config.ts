@@ -90,7 +90,7 @@ const ALERTS_SPECS = /(^|[\\/])alerts[^\\/]*\.spec\.ts$/;
 process.env.E2E_VAULT_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-vault-'));
 const vaultPort = Number(process.env.E2E_VAULT_PORT ?? 3218);
 const vaultBaseURL = `http://127.0.0.1:${vaultPort}`;
-const simulatedVaultPort = Number(process.env.E2E_SIMULATED_VAULT_PORT ?? 3294);
+const simulatedVaultPort = Number(process.env.E2E_SIMULATED_VAULT_PORT ?? 3293);
 process.env.E2E_SIMULATED_VAULT_URL = `http://127.0.0.1:${simulatedVaultPort}`;
 const vaultConfigFile = path.join(process.env.E2E_VAULT_DIR, 'stores.yaml');
 if (!existsSync(vaultConfigFile)) writeFileSync(vaultConfigFile, vaultStoresYaml(process.env.E2E_SIMULATED_VAULT_URL));
