@@ -58,7 +58,7 @@ export async function startVault(args: VaultArgs, port: number, host: string) {
     ...sim,
     summary: [
       `simulated Vault listening on ${sim.url} (${Object.entries(s.secrets).map(([m, n]) => `${m}: ${n} secrets`).join(', ')})`,
-      `root token ${sim.rootToken}; latency ${s.latencyMs} ms${args.audit ? `; audit file ${args.audit}` : ''}${args.rate !== undefined ? `; rate limit ${args.rate}/s` : ''}`,
+      `root token ${args.token ? 'as given (--vault-token; not printed)' : '"root" (the default)'}; latency ${s.latencyMs} ms${args.audit ? `; audit file ${args.audit}` : ''}${args.rate !== undefined ? `; rate limit ${args.rate}/s` : ''}`,
       'control: GET /__health, GET /__stats, POST /__stats/reset, POST /__control, GET /__requests',
     ],
   };
