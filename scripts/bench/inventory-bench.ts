@@ -1,4 +1,4 @@
-// npm run bench [-- --sizes 1000,10000,100000,1000000 --dialects sqlite,postgres --json]   (or -- --serve N: leave a server on N items running)
+// npm run bench [-- --sizes 1000,10000,100000,1000000 --vault 100000 --dialects sqlite,postgres --json]   (or -- --serve N: leave a server on N items running)
 // The inventory at 1,000, 10,000 and 100,000 items in one account, and at 1,000,000 items over a
 // whole organisation, against the API-rate floor and over HTTP, on SQLite and on PostgreSQL (a
 // throwaway cluster started here, scripts/throwaway-postgres.ts, removed at the end; one database
@@ -28,6 +28,14 @@
 // Each figure is printed next to its target (issue 22): cold sync within 1.2x the floor, warm page
 // and search p95 under 100 ms for the admin and the viewer, peak RSS under 512 MB, whole HTML pages
 // at 150 r/s or more. `bench:postgres` stays a benchmark of its own (audit appends, per-route figures).
+// Then a Vault row per `--vault` size (100,000 by default, `--vault none` for none; `--sizes none`
+// runs the Vault rows alone), on each dialect (issue 24): N generated secrets in a simulated Vault
+// (its own process: Vault's HTTP API, 30 ms a call, a rate limit quota at the store's configured
+// rate answered 429 as Vault does), one CONFIG_FILE Vault store at that rate, the production server;
+// its cold sync against the floor (a LIST of every folder and a metadata GET of every secret at the
+// configured rate, scripts/bench/vault-sync.ts), warm pages and search, load, peak RSS, the same
+// JSON keys (null where a figure is the AWS rows' alone: naive walk, Secrets Manager, DOM rows) and
+// its cold sync against issue 24's 1.3x. The simulator must see no read of data/ (values).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +54,7 @@ import { CHROMIUM_PATH, measureDomRows } from './dom-rows';
 import { DESCRIBE_RATE, describeFloorS, ONE_ACCOUNT_LATENCY_MS, shapeOf, type InventoryShape } from './inventory-shapes';
 import { cpuSeconds, descendants, machineDescription, percentile, round, timeRuns, cleanupStack } from './measure';
 import { benchSecretsManagerColdSync } from './secrets-manager-sync';
+import { startVaultSimulator, VAULT_CONCURRENCY, VAULT_LATENCY_MS, VAULT_RATE, VAULT_ROOT_TOKEN, vaultFloorS, vaultSimulatorCalls, vaultWalkCalls } from './vault-sync';
 
 export { DESCRIBE_RATE, describeFloorS };
 /** The one-account shape's latency (bench:postgres uses it too). */
@@ -53,7 +62,10 @@ export const LATENCY_MS = ONE_ACCOUNT_LATENCY_MS;
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const json = args.includes('--json');
-const SIZES = (option('--sizes') ?? '1000,10000,100000,1000000').split(',').filter(Boolean);
+const sizeList = (raw: string) => (raw === 'none' ? [] : raw.split(',').filter(Boolean));
+const SIZES = sizeList(option('--sizes') ?? '1000,10000,100000,1000000');
+/** Vault stores of these sizes, a row each per dialect (issue 24 names 100,000). */
+const VAULT_SIZES = sizeList(option('--vault') ?? '100000').map(Number);
 type Dialect = 'sqlite' | 'postgres';
 const DIALECTS = (option('--dialects') ?? 'sqlite,postgres').split(',').filter(Boolean) as Dialect[];
 const LABEL: Record<Dialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
@@ -63,8 +75,11 @@ const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
 const SCOPED = { email: 'scoped@bench.local', password: 'bench-scoped-password' };
 /** The path-limited viewer's grants, in every store: the flat folder and one team. */
 const SCOPED_PATHS = ['/bulk/**', '/scale/team1/**'];
-/** Issue 22's targets. */
-export const TARGETS = { coldRatio: 1.2, p95Ms: 100, peakRssMb: 512, pageRps: 150 };
+/** Issue 22's targets; a Vault store's cold sync is issue 24's (within 1.3x its floor). */
+export const TARGETS = { coldRatio: 1.2, vaultColdRatio: 1.3, p95Ms: 100, peakRssMb: 512, pageRps: 150 };
+/** The viewer's grants in the Vault rows: one team whole and one service. */
+const VAULT_SCOPED_PATHS = ['/teams/payments/**', '/teams/identity/svc-01/**'];
+const VAULT_TOKEN_ENV = 'VAULT_BENCH_TOKEN';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export const AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIABENCH00000000000', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true' };
@@ -110,8 +125,20 @@ function useEnv(env: Record<string, string | undefined>): Record<string, string>
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-/** The shape's data: the built-in store's /bulk/ (one account), the two users, and a CONFIG_FILE naming the simulated stores. */
-async function prepareDataDir(dir: string, shape: InventoryShape, simUrl: string, databaseUrl?: string): Promise<Record<string, string>> {
+/** What a data directory holds: items in the built-in store's /bulk/, the stores (CONFIG_FILE lines, given the credentials file), the viewer's grants. */
+interface DataDirSpec {
+  localItems: number;
+  credentialsText: string | null;
+  storesYaml: (credentialsFile: string) => string[];
+  scopedPaths: string[];
+}
+
+/** A shape's data: the built-in store's /bulk/ (one account), the two users, and a CONFIG_FILE naming the simulated stores. */
+function shapeDataDir(shape: InventoryShape, simUrl: string): DataDirSpec {
+  return { localItems: shape.localItems, credentialsText: shape.credentialsText, storesYaml: (credentialsFile) => shape.storesYaml(simUrl, credentialsFile), scopedPaths: SCOPED_PATHS };
+}
+
+async function prepareDataDir(dir: string, shape: DataDirSpec, databaseUrl?: string): Promise<Record<string, string>> {
   const dataDir = path.join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const masterKey = randomBytes(32).toString('base64');
@@ -145,7 +172,7 @@ async function prepareDataDir(dir: string, shape: InventoryShape, simUrl: string
   const configFile = path.join(dir, 'dashboard.yaml');
   writeFileSync(
     configFile,
-    ['stores:', ...shape.storesYaml(simUrl, credentialsFile), 'grants:', `  - { user: ${SCOPED.email}, role: viewer, paths: ${JSON.stringify(SCOPED_PATHS)} }`, ''].join('\n'),
+    ['stores:', ...shape.storesYaml(credentialsFile), 'grants:', `  - { user: ${SCOPED.email}, role: viewer, paths: ${JSON.stringify(shape.scopedPaths)} }`, ''].join('\n'),
   );
   return { ...env, CONFIG_FILE: configFile };
 }
@@ -278,10 +305,10 @@ function logPerRoute(tag: string, requests: { route: string; cookie: string }[],
 export interface Row {
   items: number;
   dialect: Dialect;
-  /** 'account': one account; 'organisation': accounts x regions. */
-  shape: InventoryShape['kind'];
-  accounts: number;
-  regions: number;
+  /** 'account': one account; 'organisation': accounts x regions; 'vault': one Vault store (accounts and regions null). */
+  shape: InventoryShape['kind'] | 'vault';
+  accounts: number | null;
+  regions: number | null;
   stores: number;
   latencyMs: number;
   coldSyncS: number;
@@ -290,11 +317,12 @@ export interface Row {
   /** CPU seconds the server and the simulator had used when the cold sync ended (a cold sync far above its floor with these near its length is bound by CPU, not by AWS's quotas). */
   syncServerCpuS: number;
   syncSimulatorCpuS: number;
-  naiveS: number;
-  naiveRatio: number;
-  smColdS: number;
-  smFloorS: number;
-  smColdRatio: number;
+  /** The AWS rows' alone (null in a Vault row): the naive walk, Secrets Manager apart. */
+  naiveS: number | null;
+  naiveRatio: number | null;
+  smColdS: number | null;
+  smFloorS: number | null;
+  smColdRatio: number | null;
   warmPageP50Ms: number;
   warmPageP95Ms: number;
   adminPageP95Ms: number;
@@ -309,10 +337,11 @@ export interface Row {
   pageRps: number;
   /** Requests of both loads that failed without an answer (timeouts after 10 s): 0 on a healthy run. */
   loadErrors: number;
-  domRows: number;
-  domRowsScrolled: number;
+  /** The flat folder's DOM rows (null in a Vault row: its folders hold a few dozen secrets). */
+  domRows: number | null;
+  domRowsScrolled: number | null;
   peakRssMb: number;
-  /** Each of issue 22's targets: met or not. */
+  /** Each of issue 22's targets: met or not (a Vault row's coldSync against issue 24's 1.3x). */
   meets: { coldSync: boolean; adminPage: boolean; scopedPage: boolean; adminSearch: boolean; scopedSearch: boolean; peakRss: boolean; pageRps: boolean };
 }
 
@@ -332,7 +361,7 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
   let server: DashboardServer | null = null;
   try {
     log(`${tag} ${shape.description}: seeding`);
-    const env = await prepareDataDir(dir, shape, sim.url, context.databaseUrl);
+    const env = await prepareDataDir(dir, shapeDataDir(shape, sim.url), context.databaseUrl);
 
     log(`${tag} starting the server; cold sync of ${shape.synced.length} store(s) inside it${context.naiveMs === null ? ' and the naive walk' : ''}, against the simulator (${shape.latencyMs} ms a call)`);
     // Awaited at the end of the row: at 150 ms a call one store's naive walk outlasts the cold sync by minutes.
@@ -470,6 +499,144 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
   }
 }
 
+/**
+ * One Vault row (issue 24): n generated secrets in a simulated Vault, one Vault store in CONFIG_FILE at
+ * VAULT_RATE (the simulator's quota too), the production server's cold sync against the floor, then
+ * warm pages, search and load as in the AWS rows. Browsing must not read one value: the simulator's
+ * count of data/ reads stays 0.
+ */
+async function benchVaultRow(n: number, dialect: Dialect, databaseUrl?: string): Promise<Row> {
+  const tag = `[Vault ${n.toLocaleString('en-US')} ${LABEL[dialect]}]`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-vault-'));
+  const sim = await startVaultSimulator(n);
+  const floorS = vaultFloorS(n);
+  const { lists, reads } = vaultWalkCalls(n);
+  let server: DashboardServer | null = null;
+  try {
+    const env = await prepareDataDir(
+      dir,
+      {
+        localItems: 0,
+        credentialsText: null,
+        storesYaml: () => [
+          '  - { id: local, kind: local, label: Built-in }',
+          `  - { id: vault, kind: vault, address: "${sim.url}", mount: secret, auth: { method: token, tokenEnv: ${VAULT_TOKEN_ENV} }, rate: ${VAULT_RATE}, concurrency: ${VAULT_CONCURRENCY} }`,
+        ],
+        scopedPaths: VAULT_SCOPED_PATHS,
+      },
+      databaseUrl,
+    );
+    env[VAULT_TOKEN_ENV] = VAULT_ROOT_TOKEN;
+    log(`${tag} starting the server; cold sync of ${n.toLocaleString('en-US')} secrets inside it (${VAULT_LATENCY_MS} ms a call, ${VAULT_RATE}/s: ${lists.toLocaleString('en-US')} LISTs + ${reads.toLocaleString('en-US')} metadata GETs, floor ${floorS} s)`);
+    server = await startDashboard(env);
+    const admin = await signIn(server.url, ADMIN.email, ADMIN.password);
+    const scoped = await signIn(server.url, SCOPED.email, SCOPED.password);
+    const cold = await waitForSyncs(server, admin, ['vault'], (_done, walked) => log(`${tag}   ${walked.toLocaleString('en-US')} secrets walked`), 10 * floorS + 300);
+    const taken = cold.items + (cold.stores[0]?.unreadable?.items ?? 0);
+    if (taken !== n) throw new Error(`the Vault cold sync took in ${taken} of ${n} secrets`);
+    const serverPids = [server.child.pid!, ...descendants(server.child.pid!)];
+    const syncServerCpuS = round(serverPids.reduce((m, pid) => m + cpuSeconds(pid), 0), 1);
+    const syncSimulatorCpuS = round(cpuSeconds(sim.child.pid!), 1);
+    const calls = await vaultSimulatorCalls(sim.url);
+    log(
+      `${tag}   cold sync: ${round(cold.spanMs / 1000, 1)} s (floor ${floorS} s); Vault saw ${calls.lists} LISTs, ${calls.reads} metadata GETs, ${calls.throttled} 429s, at most ${calls.maxCallsPerSecond} calls in a second; CPU by then: server ${syncServerCpuS} s, simulator ${syncSimulatorCpuS} s`,
+    );
+
+    log(`${tag} warm folder pages and search over HTTP`);
+    const api = '/api/v1/stores/vault/items';
+    let deep: string | null = null;
+    for (let i = 0, cursor: string | null = null; i * 500 < n / 2; i++) {
+      const page: { nextCursor: string | null } = await getJson(server, admin, `${api}?path=/teams/&recursive=true&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      cursor = deep = page.nextCursor;
+      if (!cursor) break;
+    }
+    const folder = '/browse/vault/teams/payments/svc-01/prod';
+    const pages = [
+      { route: folder, cookie: admin },
+      { route: `${folder}?sort=changed&dir=desc`, cookie: admin },
+      { route: `${folder}?sort=by`, cookie: scoped },
+      { route: '/browse/vault/teams', cookie: admin },
+      { route: `${api}?path=/teams/&recursive=true&limit=100${deep ? `&cursor=${deep}` : ''}`, cookie: admin },
+      { route: `${api}?path=/teams/&recursive=true&sort=changed&dir=desc&limit=100`, cookie: admin },
+      { route: `${api}?path=/teams/payments/&recursive=true&sort=changed&dir=desc&limit=100`, cookie: scoped },
+    ];
+    const pageTimes = await timeRoutes(server, pages, 140);
+    logPerRoute(tag, pages, pageTimes, scoped);
+    const searches = ['secret-007', 'svc-01', 'payments', 'prod/secret-01', 'ledger', 'zz-no-match'].flatMap((q) => [
+      { route: `/api/v1/search?q=${encodeURIComponent(q)}`, cookie: admin },
+      { route: `/api/v1/search?q=${encodeURIComponent(q)}`, cookie: scoped },
+    ]);
+    const searchTimes = await timeRoutes(server, searches, 120);
+    logPerRoute(tag, searches, searchTimes, scoped);
+
+    log(`${tag} ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: API pages and searches, then HTML pages`);
+    const apiLoad = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
+    const htmlLoad = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
+    log(`${tag}   API pages + search: ${apiLoad.rps} req/s (p99 ${apiLoad.p99Ms} ms, ${apiLoad.errors} errors); HTML pages: ${htmlLoad.rps} req/s (p99 ${htmlLoad.p99Ms} ms, ${htmlLoad.errors} errors)`);
+    // Browsing reads metadata only (issue 24): the walk, the pages and the load asked Vault for no value.
+    const dataReads = ((await fetch(`${sim.url}/__stats`).then((r) => r.json())) as { operations: Record<string, { calls: number }> }).operations['read secret/data']?.calls ?? 0;
+    if (dataReads > 0) throw new Error(`browsing read ${dataReads} values (GET secret/data/…) from Vault`);
+    const peak = server.peakRssMb();
+    await server.stop();
+    server = null;
+
+    const coldSyncS = round(cold.spanMs / 1000, 1);
+    const coldRatio = round(cold.spanMs / 1000 / floorS);
+    const adminPageP95Ms = p95Of(pages, pageTimes, (r) => r.cookie === admin);
+    const scopedPageP95Ms = p95Of(pages, pageTimes, (r) => r.cookie === scoped);
+    const adminSearchP95Ms = p95Of(searches, searchTimes, (r) => r.cookie === admin);
+    const scopedSearchP95Ms = p95Of(searches, searchTimes, (r) => r.cookie === scoped);
+    const row: Row = {
+      items: n,
+      dialect,
+      shape: 'vault',
+      accounts: null,
+      regions: null,
+      stores: 1,
+      latencyMs: VAULT_LATENCY_MS,
+      coldSyncS,
+      floorS,
+      coldRatio,
+      syncServerCpuS,
+      syncSimulatorCpuS,
+      naiveS: null,
+      naiveRatio: null,
+      smColdS: null,
+      smFloorS: null,
+      smColdRatio: null,
+      warmPageP50Ms: percentile(pageTimes, 50),
+      warmPageP95Ms: percentile(pageTimes, 95),
+      adminPageP95Ms,
+      scopedPageP95Ms,
+      searchP50Ms: percentile(searchTimes, 50),
+      searchP95Ms: percentile(searchTimes, 95),
+      adminSearchP95Ms,
+      scopedSearchP95Ms,
+      rps: apiLoad.rps,
+      pageRps: htmlLoad.rps,
+      loadErrors: apiLoad.errors + htmlLoad.errors,
+      domRows: null,
+      domRowsScrolled: null,
+      peakRssMb: peak,
+      meets: {
+        coldSync: coldRatio <= TARGETS.vaultColdRatio,
+        adminPage: adminPageP95Ms < TARGETS.p95Ms,
+        scopedPage: scopedPageP95Ms < TARGETS.p95Ms,
+        adminSearch: adminSearchP95Ms < TARGETS.p95Ms,
+        scopedSearch: scopedSearchP95Ms < TARGETS.p95Ms,
+        peakRss: peak < TARGETS.peakRssMb,
+        pageRps: htmlLoad.rps >= TARGETS.pageRps,
+      },
+    };
+    log(`${tag} ${JSON.stringify(row)}`);
+    return row;
+  } finally {
+    await server?.stop();
+    sim.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A fresh database on the throwaway cluster; its URL. */
 async function createDatabase(postgres: ThrowawayPostgres, name: string): Promise<string> {
   const client = new pg.Client({ connectionString: postgres.adminUrl });
@@ -500,7 +667,7 @@ async function serve(spec: string): Promise<void> {
   ensureBuild();
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-bench-'));
   const sim = await startSimulatorWith(shape.simulatorArgs);
-  const server = await startDashboard(await prepareDataDir(dir, shape, sim.url));
+  const server = await startDashboard(await prepareDataDir(dir, shapeDataDir(shape, sim.url)));
   const admin = await signIn(server.url, ADMIN.email, ADMIN.password);
   await waitForSyncs(server, admin, shape.synced.map((s) => s.id), (done) => log(`${done} of ${shape.synced.length} stores synced`));
   console.log(`${server.url} (pid ${server.child.pid})\nCookie: ${admin}`);
@@ -516,7 +683,13 @@ async function serve(spec: string): Promise<void> {
 
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
-function printTables(shapes: InventoryShape[], rows: Row[], postgres: string | null): void {
+function printTables(shapes: InventoryShape[], allRows: Row[], postgres: string | null): void {
+  const rows = allRows.filter((r) => r.shape !== 'vault');
+  if (shapes.length === 0) {
+    console.log(`Inventory benchmark on ${machineDescription()}${postgres ? `, PostgreSQL ${postgres} (throwaway, fsync off)` : ''}`);
+    printVaultTable(allRows.filter((r) => r.shape === 'vault'));
+    return;
+  }
   console.log(
     `Inventory benchmark on ${machineDescription()}${postgres ? `, PostgreSQL ${postgres} (throwaway, fsync off)` : ''}; simulated AWS: DescribeParameters ${DESCRIBE_RATE}/s, ` +
       `ListSecrets 100/s, GetParametersByPath 40/s; Chromium ${CHROMIUM_PATH}`,
@@ -529,7 +702,7 @@ function printTables(shapes: InventoryShape[], rows: Row[], postgres: string | n
   console.log(`|${' ---: |'.repeat(22)}`.replace(' ---: | ---: |', ' ---: | --- |'));
   for (const r of rows)
     console.log(
-      `| ${r.items.toLocaleString('en-US')} | ${LABEL[r.dialect]} | ${r.accounts} x ${r.regions} (${r.stores}) | ${r.latencyMs} | ${r.coldSyncS} | ${r.floorS} | ${r.coldRatio} | ${r.syncServerCpuS} / ${r.syncSimulatorCpuS} | ${r.naiveS} | ${r.naiveRatio} | ${r.smColdS} | ${r.smFloorS} | ${r.smColdRatio} | ${r.warmPageP50Ms} | ${r.warmPageP95Ms} | ${r.searchP50Ms} | ${r.searchP95Ms} | ${r.rps} | ${r.pageRps} | ${r.domRows} (${r.domRowsScrolled.toLocaleString('en-US')}) | ${r.peakRssMb} | ${r.loadErrors} |`,
+      `| ${r.items.toLocaleString('en-US')} | ${LABEL[r.dialect]} | ${r.accounts} x ${r.regions} (${r.stores}) | ${r.latencyMs} | ${r.coldSyncS} | ${r.floorS} | ${r.coldRatio} | ${r.syncServerCpuS} / ${r.syncSimulatorCpuS} | ${r.naiveS} | ${r.naiveRatio} | ${r.smColdS} | ${r.smFloorS} | ${r.smColdRatio} | ${r.warmPageP50Ms} | ${r.warmPageP95Ms} | ${r.searchP50Ms} | ${r.searchP95Ms} | ${r.rps} | ${r.pageRps} | ${r.domRows} (${(r.domRowsScrolled ?? 0).toLocaleString('en-US')}) | ${r.peakRssMb} | ${r.loadErrors} |`,
     );
   console.log('');
   console.log('Against the targets (issue 22):');
@@ -541,6 +714,25 @@ function printTables(shapes: InventoryShape[], rows: Row[], postgres: string | n
     console.log(
       `| ${r.items.toLocaleString('en-US')} | ${LABEL[r.dialect]} | ${r.coldRatio} ${mark(r.meets.coldSync)} | ${r.adminPageP95Ms} ${mark(r.meets.adminPage)} | ${r.scopedPageP95Ms} ${mark(r.meets.scopedPage)} | ${r.adminSearchP95Ms} ${mark(r.meets.adminSearch)} | ${r.scopedSearchP95Ms} ${mark(r.meets.scopedSearch)} | ${r.peakRssMb} ${mark(r.meets.peakRss)} | ${r.pageRps} ${mark(r.meets.pageRps)} |`,
     );
+  printVaultTable(allRows.filter((r) => r.shape === 'vault'));
+}
+
+/** The Vault rows (issue 24): the cold sync against the floor of its configured rate, pages, search, RSS. */
+function printVaultTable(rows: Row[]): void {
+  if (rows.length === 0) return;
+  console.log('');
+  console.log(
+    `Vault (issue 24): generated secrets under teams/<team>/<service>/<env>/ in a simulated Vault, ${VAULT_LATENCY_MS} ms a call, a rate limit quota of ${VAULT_RATE}/s; ` +
+      `one store at rate ${VAULT_RATE}, concurrency ${VAULT_CONCURRENCY}; floor = (LISTs of every folder + a metadata GET per secret) / ${VAULT_RATE}`,
+  );
+  console.log(
+    `| secrets | dialect | cold sync s | floor s | cold / floor (≤ ${TARGETS.vaultColdRatio}) | server / simulator CPU s by then | page p50 ms | page p95 ms | admin page p95 ms (< ${TARGETS.p95Ms}) | viewer page p95 ms (< ${TARGETS.p95Ms}) | search p50 ms | search p95 ms | admin search p95 ms (< ${TARGETS.p95Ms}) | viewer search p95 ms (< ${TARGETS.p95Ms}) | API pages + search req/s | HTML pages req/s | peak RSS MB (< ${TARGETS.peakRssMb}) | load errors |`,
+  );
+  console.log(`| ---: | --- |${' ---: |'.repeat(16)}`);
+  for (const r of rows)
+    console.log(
+      `| ${r.items.toLocaleString('en-US')} | ${LABEL[r.dialect]} | ${r.coldSyncS} | ${r.floorS} | ${r.coldRatio} ${mark(r.meets.coldSync)} | ${r.syncServerCpuS} / ${r.syncSimulatorCpuS} | ${r.warmPageP50Ms} | ${r.warmPageP95Ms} | ${r.adminPageP95Ms} ${mark(r.meets.adminPage)} | ${r.scopedPageP95Ms} ${mark(r.meets.scopedPage)} | ${r.searchP50Ms} | ${r.searchP95Ms} | ${r.adminSearchP95Ms} ${mark(r.meets.adminSearch)} | ${r.scopedSearchP95Ms} ${mark(r.meets.scopedSearch)} | ${r.rps} | ${r.pageRps} | ${r.peakRssMb} ${mark(r.meets.peakRss)} | ${r.loadErrors} |`,
+    );
 }
 
 // Everything started is stopped in reverse order: at the end, on failure and on Ctrl-C.
@@ -548,6 +740,7 @@ const { cleanups, cleanUp } = cleanupStack(log);
 
 async function main(): Promise<number> {
   if (DIALECTS.length === 0 || DIALECTS.some((d) => d !== 'sqlite' && d !== 'postgres')) throw new Error('--dialects is a list of sqlite and postgres');
+  if (VAULT_SIZES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--vault is a list of secret counts (e.g. 100000), or none');
   const shapes = SIZES.map(shapeOf);
   ensureBuild();
   let postgres: ThrowawayPostgres | null = null;
@@ -585,10 +778,23 @@ async function main(): Promise<number> {
       }
     }
   }
+  for (const n of VAULT_SIZES) {
+    for (const dialect of DIALECTS) {
+      try {
+        rows.push(await benchVaultRow(n, dialect, dialect === 'postgres' ? await createDatabase(postgres!, `bench_${++databases}`) : undefined));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log(`[Vault ${n.toLocaleString('en-US')} ${LABEL[dialect]}] failed: ${message}`);
+        failures.push(`Vault ${n.toLocaleString('en-US')} secrets on ${LABEL[dialect]}: ${message.split('\n')[0]}`);
+      } finally {
+        if (dialect === 'postgres') await closePostgres();
+      }
+    }
+  }
   useEnv({ DATABASE_URL: undefined });
   printTables(shapes, rows, version);
   for (const failure of failures) console.log(`Failed: ${failure}`);
-  // One row per (size, dialect) that ran, every row with the same keys.
+  // One row per (size, dialect) that ran, then per (Vault size, dialect), every row with the same keys.
   if (json) console.log(JSON.stringify(rows));
   return failures.length === 0 ? 0 : 1;
 }

@@ -278,15 +278,19 @@ export class VaultStore implements SecretStore {
 
   /**
    * One request of the inventory walk: a LIST of one folder (its sub-folders and keys become work,
-   * shared with new chains while the walk has room) or a GET of one key's metadata. A 403 skips that
-   * folder or key and names it; everything else goes on.
+   * shared with new chains while the walk has room) or a GET of one key's metadata. A GET shares the
+   * chain's remaining work too while the walk has room: a LIST of a big folder hands out only what
+   * the room allowed then, and the chain that kept the rest would otherwise read it alone, one round
+   * trip at a time, after the others ended. A 403 skips that folder or key and names it; everything
+   * else goes on.
    */
   async inventoryPage(rawToken: string | undefined, hints?: InventoryPageHints): Promise<InventoryPage> {
     const token: VaultWalkToken = decodeVaultWalkToken(rawToken);
     const empty: InventoryPage = { records: [], skipped: 0 };
+    const forkRoom = hints?.forkRoom ?? 0;
     if (token.g.length > 0) {
       const [relative, ...rest] = token.g;
-      const after = nextWork({ l: token.l, g: rest }, [], [], 0);
+      const after = nextWork({ l: token.l, g: rest }, [], [], forkRoom);
       let meta: VaultMetadata | null;
       try {
         meta = await this.readMetadata(relative!);
@@ -302,7 +306,7 @@ export class VaultStore implements SecretStore {
       keys = await this.listKeys(folder!);
     } catch (error) {
       if (!(error instanceof StoreError) || error.code !== 'access-denied') throw error;
-      return { ...empty, denied: { prefix: this.nameOf(folder!), message: error.message }, ...nextWork({ l: restFolders, g: [] }, [], [], 0) };
+      return { ...empty, denied: { prefix: this.nameOf(folder!), message: error.message }, ...nextWork({ l: restFolders, g: [] }, [], [], forkRoom) };
     }
     const folders: string[] = [];
     const leaves: string[] = [];
@@ -315,7 +319,7 @@ export class VaultStore implements SecretStore {
       } else if (checkItemName(this.nameOf(relative))) skipped++;
       else leaves.push(relative);
     }
-    return { ...empty, skipped, ...nextWork({ l: restFolders, g: [] }, folders, leaves, hints?.forkRoom ?? 0) };
+    return { ...empty, skipped, ...nextWork({ l: restFolders, g: [] }, folders, leaves, forkRoom) };
   }
 
   /** The status of a walk that read everything but some refused folders or keys. */
