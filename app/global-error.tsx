@@ -1,7 +1,7 @@
 'use client';
 
 import { useSyncExternalStore } from 'react';
-import { themeChoiceFromCookieHeader } from '@/lib/validations/theme';
+import { themeChoiceFromCookieHeader } from '@/lib/theme-choice';
 import './globals.css';
 
 const noSubscription = () => () => undefined;

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { parseThemeChoice, THEME_CHOICES, THEME_COOKIE, type ThemeChoice } from '@/lib/validations/theme';
+import { isThemeChoice, THEME_CHOICES, THEME_COOKIE, type ThemeChoice } from '@/lib/theme-choice';
 
 // System / Light / Dark. A choice applies at once (the <html> attribute app/globals.css reads) and is
 // kept in a cookie for a year, which the server reads to render later pages in it; "System" forgets
@@ -27,7 +27,7 @@ export function ThemeSelect({ initial }: { initial: ThemeChoice }) {
         data-testid="theme-switch"
         value={choice}
         onChange={(event) => {
-          const next = parseThemeChoice(event.target.value);
+          const next = isThemeChoice(event.target.value) ? event.target.value : 'system';
           setChoice(next);
           remember(next);
         }}

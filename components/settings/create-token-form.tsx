@@ -10,9 +10,10 @@ export function CreateTokenForm({ users }: { users: { id: string; email: string 
   return (
     <div className="space-y-3">
       <ActionForm action={createApiTokenAction} submitLabel="Create token" onDone={setCreated} className="flex flex-wrap items-end gap-3">
-        <label className="text-sm">
+        {/* A long address must not widen the page on a phone: the select shrinks to the screen. */}
+        <label className="min-w-0 max-w-full text-sm">
           <span className="block text-slate-600">Acts as</span>
-          <select name="userId" required className="rounded-md border border-slate-300 px-2 py-1.5">
+          <select name="userId" required className="max-w-full rounded-md border border-slate-300 px-2 py-1.5">
             {users.map((u) => (
               <option key={u.id} value={u.id}>
                 {u.email}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseThemeChoice, themeChoiceFromCookieHeader } from '@/lib/validations/theme';
+import { themeChoiceFromCookieHeader } from '@/lib/theme-choice';
+import { parseThemeChoice } from '@/lib/validations/theme';
 
 // The theme cookie is whatever the browser sends: only the three choices count, anything else is no
 // choice (the system setting decides), and nothing it holds reaches the page's HTML.

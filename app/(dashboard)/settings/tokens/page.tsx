@@ -27,8 +27,8 @@ export default async function TokensPage() {
       <SimpleTable headers={['Name', 'Acts as', 'Created', 'Expires', 'Last used', '']} phoneHidden={[3, 5]}>
           {tokens.map((token) => (
             <tr key={token.id} data-testid="token-row">
-              <td className="px-3 py-2 font-mono">{token.name}</td>
-              <td className="px-3 py-2">{token.userEmail}</td>
+              <td className="px-3 py-2 font-mono break-all">{token.name}</td>
+              <td className="px-3 py-2 break-all">{token.userEmail}</td>
               <td className="px-3 py-2">
                 <RelativeTime iso={token.createdAt} /> by {token.createdBy}
               </td>
