@@ -302,6 +302,52 @@ function logPerRoute(tag: string, requests: { route: string; cookie: string }[],
   }
 }
 
+type BenchRequest = { route: string; cookie: string };
+
+/**
+ * What every row measures the same way once its store is synced: warm pages and searches one at a time
+ * (p50/p95, the admin's and the path-limited viewer's apart), then CONNECTIONS clients on the API pages
+ * with the searches, and on the HTML pages.
+ */
+async function measureWarm(server: DashboardServer, tag: string, pages: BenchRequest[], searches: BenchRequest[], admin: string, scoped: string) {
+  const pageTimes = await timeRoutes(server, pages, 140);
+  logPerRoute(tag, pages, pageTimes, scoped);
+  const searchTimes = await timeRoutes(server, searches, 120);
+  logPerRoute(tag, searches, searchTimes, scoped);
+
+  log(`${tag} ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: API pages and searches, then HTML pages`);
+  const apiLoad = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
+  const htmlLoad = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
+  log(`${tag}   API pages + search: ${apiLoad.rps} req/s (p99 ${apiLoad.p99Ms} ms, ${apiLoad.errors} errors); HTML pages: ${htmlLoad.rps} req/s (p99 ${htmlLoad.p99Ms} ms, ${htmlLoad.errors} errors)`);
+  return {
+    warmPageP50Ms: percentile(pageTimes, 50),
+    warmPageP95Ms: percentile(pageTimes, 95),
+    adminPageP95Ms: p95Of(pages, pageTimes, (r) => r.cookie === admin),
+    scopedPageP95Ms: p95Of(pages, pageTimes, (r) => r.cookie === scoped),
+    searchP50Ms: percentile(searchTimes, 50),
+    searchP95Ms: percentile(searchTimes, 95),
+    adminSearchP95Ms: p95Of(searches, searchTimes, (r) => r.cookie === admin),
+    scopedSearchP95Ms: p95Of(searches, searchTimes, (r) => r.cookie === scoped),
+    rps: apiLoad.rps,
+    pageRps: htmlLoad.rps,
+    loadErrors: apiLoad.errors + htmlLoad.errors,
+  };
+}
+type WarmFigures = Awaited<ReturnType<typeof measureWarm>>;
+
+/** Each figure against its target (the cold sync's own target: the AWS walks' or Vault's). */
+function meetsOf(warm: WarmFigures, coldRatio: number, coldTarget: number, peakRssMb: number) {
+  return {
+    coldSync: coldRatio <= coldTarget,
+    adminPage: warm.adminPageP95Ms < TARGETS.p95Ms,
+    scopedPage: warm.scopedPageP95Ms < TARGETS.p95Ms,
+    adminSearch: warm.adminSearchP95Ms < TARGETS.p95Ms,
+    scopedSearch: warm.scopedSearchP95Ms < TARGETS.p95Ms,
+    peakRss: peakRssMb < TARGETS.peakRssMb,
+    pageRps: warm.pageRps >= TARGETS.pageRps,
+  };
+}
+
 export interface Row {
   items: number;
   dialect: Dialect;
@@ -406,19 +452,11 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
       { route: `${bulkApi}&limit=100${deep ? `&cursor=${deep}` : ''}`, cookie: admin },
       { route: `${bulkApi}&sort=changed&dir=desc&limit=100`, cookie: scoped },
     ];
-    const pageTimes = await timeRoutes(server, pages, 140);
-    logPerRoute(tag, pages, pageTimes, scoped);
     const searches = ['item-0042', 'svc1', 'key7', 'team', 'stripe', 'zz-no-match'].flatMap((q) => [
       { route: `/api/v1/search?q=${q}`, cookie: admin },
       { route: `/api/v1/search?q=${q}`, cookie: scoped },
     ]);
-    const searchTimes = await timeRoutes(server, searches, 120);
-    logPerRoute(tag, searches, searchTimes, scoped);
-
-    log(`${tag} ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: API pages and searches, then HTML pages`);
-    const apiLoad = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
-    const htmlLoad = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
-    log(`${tag}   API pages + search: ${apiLoad.rps} req/s (p99 ${apiLoad.p99Ms} ms, ${apiLoad.errors} errors); HTML pages: ${htmlLoad.rps} req/s (p99 ${htmlLoad.p99Ms} ms, ${htmlLoad.errors} errors)`);
+    const warm = await measureWarm(server, tag, pages, searches, admin, scoped);
 
     log(`${tag} DOM rows of the ${shape.bulkItems.toLocaleString('en-US')}-item folder in Chromium, scrolled through`);
     const dom = await measureDomRows({
@@ -444,10 +482,6 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
     const naiveMs = await naive;
     const coldSyncS = round(cold.spanMs / 1000, 1);
     const coldRatio = round(cold.spanMs / 1000 / shape.floorS);
-    const adminPageP95Ms = p95Of(pages, pageTimes, (r) => r.cookie === admin);
-    const scopedPageP95Ms = p95Of(pages, pageTimes, (r) => r.cookie === scoped);
-    const adminSearchP95Ms = p95Of(searches, searchTimes, (r) => r.cookie === admin);
-    const scopedSearchP95Ms = p95Of(searches, searchTimes, (r) => r.cookie === scoped);
     const row: Row = {
       items: n,
       dialect,
@@ -466,29 +500,11 @@ async function benchRow(shape: InventoryShape, dialect: Dialect, context: RowCon
       smColdS: sm.coldS,
       smFloorS: sm.floorS,
       smColdRatio: sm.ratio,
-      warmPageP50Ms: percentile(pageTimes, 50),
-      warmPageP95Ms: percentile(pageTimes, 95),
-      adminPageP95Ms,
-      scopedPageP95Ms,
-      searchP50Ms: percentile(searchTimes, 50),
-      searchP95Ms: percentile(searchTimes, 95),
-      adminSearchP95Ms,
-      scopedSearchP95Ms,
-      rps: apiLoad.rps,
-      pageRps: htmlLoad.rps,
-      loadErrors: apiLoad.errors + htmlLoad.errors,
+      ...warm,
       domRows: dom.most,
       domRowsScrolled: dom.scrolledPast,
       peakRssMb: peak,
-      meets: {
-        coldSync: coldRatio <= TARGETS.coldRatio,
-        adminPage: adminPageP95Ms < TARGETS.p95Ms,
-        scopedPage: scopedPageP95Ms < TARGETS.p95Ms,
-        adminSearch: adminSearchP95Ms < TARGETS.p95Ms,
-        scopedSearch: scopedSearchP95Ms < TARGETS.p95Ms,
-        peakRss: peak < TARGETS.peakRssMb,
-        pageRps: htmlLoad.rps >= TARGETS.pageRps,
-      },
+      meets: meetsOf(warm, coldRatio, TARGETS.coldRatio, peak),
     };
     log(`${tag} ${JSON.stringify(row)}`);
     return { row, naiveMs };
@@ -560,19 +576,11 @@ async function benchVaultRow(n: number, dialect: Dialect, databaseUrl?: string):
       { route: `${api}?path=/teams/&recursive=true&sort=changed&dir=desc&limit=100`, cookie: admin },
       { route: `${api}?path=/teams/payments/&recursive=true&sort=changed&dir=desc&limit=100`, cookie: scoped },
     ];
-    const pageTimes = await timeRoutes(server, pages, 140);
-    logPerRoute(tag, pages, pageTimes, scoped);
     const searches = ['secret-007', 'svc-01', 'payments', 'prod/secret-01', 'ledger', 'zz-no-match'].flatMap((q) => [
       { route: `/api/v1/search?q=${encodeURIComponent(q)}`, cookie: admin },
       { route: `/api/v1/search?q=${encodeURIComponent(q)}`, cookie: scoped },
     ]);
-    const searchTimes = await timeRoutes(server, searches, 120);
-    logPerRoute(tag, searches, searchTimes, scoped);
-
-    log(`${tag} ${CONNECTIONS} concurrent clients for ${LOAD_SECONDS} s: API pages and searches, then HTML pages`);
-    const apiLoad = await load(server, [...pages.filter((p) => p.route.startsWith('/api/')), ...searches]);
-    const htmlLoad = await load(server, pages.filter((p) => p.route.startsWith('/browse/')));
-    log(`${tag}   API pages + search: ${apiLoad.rps} req/s (p99 ${apiLoad.p99Ms} ms, ${apiLoad.errors} errors); HTML pages: ${htmlLoad.rps} req/s (p99 ${htmlLoad.p99Ms} ms, ${htmlLoad.errors} errors)`);
+    const warm = await measureWarm(server, tag, pages, searches, admin, scoped);
     // Browsing reads metadata only (issue 24): the walk, the pages and the load asked Vault for no value.
     const dataReads = ((await fetch(`${sim.url}/__stats`).then((r) => r.json())) as { operations: Record<string, { calls: number }> }).operations['read secret/data']?.calls ?? 0;
     if (dataReads > 0) throw new Error(`browsing read ${dataReads} values (GET secret/data/…) from Vault`);
@@ -582,10 +590,6 @@ async function benchVaultRow(n: number, dialect: Dialect, databaseUrl?: string):
 
     const coldSyncS = round(cold.spanMs / 1000, 1);
     const coldRatio = round(cold.spanMs / 1000 / floorS);
-    const adminPageP95Ms = p95Of(pages, pageTimes, (r) => r.cookie === admin);
-    const scopedPageP95Ms = p95Of(pages, pageTimes, (r) => r.cookie === scoped);
-    const adminSearchP95Ms = p95Of(searches, searchTimes, (r) => r.cookie === admin);
-    const scopedSearchP95Ms = p95Of(searches, searchTimes, (r) => r.cookie === scoped);
     const row: Row = {
       items: n,
       dialect,
@@ -604,29 +608,11 @@ async function benchVaultRow(n: number, dialect: Dialect, databaseUrl?: string):
       smColdS: null,
       smFloorS: null,
       smColdRatio: null,
-      warmPageP50Ms: percentile(pageTimes, 50),
-      warmPageP95Ms: percentile(pageTimes, 95),
-      adminPageP95Ms,
-      scopedPageP95Ms,
-      searchP50Ms: percentile(searchTimes, 50),
-      searchP95Ms: percentile(searchTimes, 95),
-      adminSearchP95Ms,
-      scopedSearchP95Ms,
-      rps: apiLoad.rps,
-      pageRps: htmlLoad.rps,
-      loadErrors: apiLoad.errors + htmlLoad.errors,
+      ...warm,
       domRows: null,
       domRowsScrolled: null,
       peakRssMb: peak,
-      meets: {
-        coldSync: coldRatio <= TARGETS.vaultColdRatio,
-        adminPage: adminPageP95Ms < TARGETS.p95Ms,
-        scopedPage: scopedPageP95Ms < TARGETS.p95Ms,
-        adminSearch: adminSearchP95Ms < TARGETS.p95Ms,
-        scopedSearch: scopedSearchP95Ms < TARGETS.p95Ms,
-        peakRss: peak < TARGETS.peakRssMb,
-        pageRps: htmlLoad.rps >= TARGETS.pageRps,
-      },
+      meets: meetsOf(warm, coldRatio, TARGETS.vaultColdRatio, peak),
     };
     log(`${tag} ${JSON.stringify(row)}`);
     return row;
