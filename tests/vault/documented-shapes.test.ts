@@ -230,7 +230,7 @@ describe('the adapter on the documented answers', () => {
       const current = await store.readCurrentValue('/my-secret');
       expect(current.version).toBe('3');
       expect(JSON.parse(current.value)).toEqual(DOCUMENTED.readVersion.body.data.data);
-      const written = await store.writeValue({ name: '/my-secret', value: JSON.stringify({ username: 'app', password: 'next' }), basedOnVersion: current.version });
+      const written = await store.writeValue({ name: '/my-secret', value: JSON.stringify({ username: 'app', password: 'next' }), actor: 'alice', requestId: 'r1', basedOnVersion: current.version });
       expect(written).toEqual({ version: '4', createdAt: '2026-03-23T09:00:00.123Z' });
       const post = received.find((r) => r.method === 'POST')!;
       expect(post.path).toBe('secret/data/my-secret');
