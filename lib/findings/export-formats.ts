@@ -77,8 +77,10 @@ const SEVERITY_LABEL: Record<Severity, 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 
 /** Where an item's store lives, from the store configuration (the DTO names only the store id). */
 export interface StoreLocation {
   kind: StoreKind;
-  /** null for the built-in store. */
+  /** null for the built-in store and Vault stores. */
   region: string | null;
+  /** Vault stores: the KV v2 mount and the store's pathPrefix ('' or ending '/'), to name an item's path in Vault. */
+  vault?: { mount: string; prefix: string };
 }
 
 export interface AsffOptions {
@@ -92,6 +94,8 @@ export interface AsffResource {
   Id: string;
   Region?: string;
   Partition?: 'aws';
+  /** Vault items: where the secret is in Vault (ASFF's free-form Details.Other, string to string). */
+  Details?: { Other: Record<string, string> };
 }
 
 export interface AsffFinding {
@@ -138,6 +142,11 @@ function resourceOf(f: ExportableFinding, store: StoreLocation | undefined, acco
     const derived = region && account !== UNKNOWN_ACCOUNT ? `arn:aws:ssm:${region}:${account}:parameter${f.itemName.startsWith('/') ? '' : '/'}${f.itemName}` : null;
     return { Type: 'AwsSsmParameter', Id: f.arn ?? derived ?? fallbackId, ...(region ? { Region: region, Partition: 'aws' as const } : {}) };
   }
+  if (store?.kind === 'vault' && store.vault) {
+    // No AWS resource and no ARN: the store and item name, with the KV v2 paths a Vault policy names.
+    const key = `${store.vault.prefix}${f.itemName.replace(/^\//, '')}`;
+    return { Type: 'Other', Id: fallbackId, Details: { Other: { VaultMount: store.vault.mount, VaultDataPath: `${store.vault.mount}/data/${key}`, VaultMetadataPath: `${store.vault.mount}/metadata/${key}` } } };
+  }
   return { Type: 'Other', Id: fallbackId, ...(region ? { Region: region } : {}) };
 }
 
@@ -159,6 +168,7 @@ export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding 
     'secrets-dashboard/control': f.control,
     'secrets-dashboard/kind': f.kind,
   };
+  if (store) productFields['secrets-dashboard/store-kind'] = store.kind;
   if (f.owner) productFields['secrets-dashboard/owner'] = f.owner;
   if (f.suppression) {
     productFields['secrets-dashboard/suppression-reason'] = cut(f.suppression.reason, 1024);
