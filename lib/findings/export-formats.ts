@@ -150,9 +150,13 @@ function resourceOf(f: ExportableFinding, store: StoreLocation | undefined, acco
   return { Type: 'Other', Id: fallbackId, ...(region ? { Region: region } : {}) };
 }
 
-/** The first reference a reader can open outside the dashboard (Security Hub, Prowler, AWS Config). */
-function remediationUrl(f: FindingDto): string | undefined {
-  return controlOf(f.control)?.references.find((r) => /^https:\/\//.test(r.url))?.url;
+/**
+ * The first reference a reader can open outside the dashboard that is about the item's kind of
+ * store: HashiCorp's documentation for a Vault item, Security Hub, Prowler or AWS Config otherwise.
+ */
+function remediationUrl(f: FindingDto, store: StoreLocation | undefined): string | undefined {
+  const vault = store?.kind === 'vault';
+  return controlOf(f.control)?.references.find((r) => /^https:\/\//.test(r.url) && (r.source === 'HashiCorp') === vault)?.url;
 }
 
 export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding {
@@ -161,14 +165,13 @@ export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding 
   const workload = f.storeId === WORKLOAD_STORE_ID;
   const region = (workload ? f.itemName.split(':')[3] : store?.region) || (options.defaultRegion ?? DEFAULT_REGION);
   const updatedAt = f.resolvedAt ?? f.lastSeenAt;
-  const url = remediationUrl(f);
+  const url = remediationUrl(f, store);
   const productFields: Record<string, string> = {
     'secrets-dashboard/store': f.storeId,
     'secrets-dashboard/item': f.itemName,
     'secrets-dashboard/control': f.control,
     'secrets-dashboard/kind': f.kind,
   };
-  if (store) productFields['secrets-dashboard/store-kind'] = store.kind;
   if (f.owner) productFields['secrets-dashboard/owner'] = f.owner;
   if (f.suppression) {
     productFields['secrets-dashboard/suppression-reason'] = cut(f.suppression.reason, 1024);

@@ -293,7 +293,6 @@ describe('exports of a Vault store’s findings', () => {
     const { Findings } = JSON.parse(text) as { Findings: { Resources: { Type: string; Id: string; Details?: { Other: Record<string, string> } }[]; AwsAccountId: string; ProductFields: Record<string, string>; GeneratorId: string }[] };
     const retired = Findings.find((f) => f.GeneratorId === 'vault-current-version-deleted')!;
     expect(retired.AwsAccountId).toBe('000000000000');
-    expect(retired.ProductFields['secrets-dashboard/store-kind']).toBe('vault');
     expect(retired.Resources).toEqual([
       { Type: 'Other', Id: 'vault-kv:/app/retired', Details: { Other: { VaultMount: 'secret', VaultDataPath: 'secret/data/app/retired', VaultMetadataPath: 'secret/metadata/app/retired' } } },
     ]);
