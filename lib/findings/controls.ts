@@ -3,10 +3,11 @@ import type { ControlId, Severity } from './types';
 
 // The catalogue of controls: each with the meaning of the Prowler check, Security Hub control or
 // AWS Config rule it follows (linked, so a reviewer can compare), or marked as the dashboard's own
-// where no tool covers it (Parameter Store usage, new readers, owners across stores).
+// where no tool covers it (Parameter Store usage, new readers, owners across stores), or HashiCorp's
+// documentation where the control is Vault's own.
 
 export interface ControlReference {
-  source: 'Prowler' | 'Security Hub' | 'AWS Config' | 'Dashboard';
+  source: 'Prowler' | 'Security Hub' | 'AWS Config' | 'HashiCorp' | 'Dashboard';
   id: string;
   url: string;
 }
@@ -32,9 +33,17 @@ const securityHub = (n: number): ControlReference => ({
 });
 const config = (id: string): ControlReference => ({ source: 'AWS Config', id, url: `https://docs.aws.amazon.com/config/latest/developerguide/${id}.html` });
 const ecsControl = (n: number): ControlReference => ({ source: 'Security Hub', id: `ECS.${n}`, url: `https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html#ecs-${n}` });
+const hashicorp = (id: string, path: string): ControlReference => ({ source: 'HashiCorp', id, url: `https://developer.hashicorp.com/vault/${path}` });
 const own = (id: string): ControlReference => ({ source: 'Dashboard', id, url: `/findings?control=${id}` });
 
 const AWS: readonly StoreKind[] = ['ssm', 'secretsmanager'];
+/**
+ * Stores whose reads an audit source records: the AWS stores (CloudTrail), and Vault stores, whose
+ * reads are known only where a vault-file audit source covers the store (lib/findings/findings.ts).
+ */
+const AUDITED: readonly StoreKind[] = ['ssm', 'secretsmanager', 'vault'];
+/** Vault's file audit device, where a Vault store's reads come from. */
+const vaultAudit = hashicorp('audit/file', 'docs/audit/file');
 
 export const CONTROLS: readonly Control[] = [
   {
@@ -140,8 +149,9 @@ export const CONTROLS: readonly Control[] = [
     id: 'not-rotated-within-policy',
     title: 'Not rotated within its freshness policy',
     severity: 'medium',
-    appliesTo: ['ssm', 'local'],
-    description: "The item is overdue by the freshness policy for its path, or an expiration policy of Parameter Store's has passed.",
+    appliesTo: ['ssm', 'local', 'vault'],
+    description:
+      "The item is overdue by the freshness policy for its path (in Vault, counted from the current version's created_time), or an expiration policy of Parameter Store's has passed.",
     remediation: 'Rotate or generate a new value; the Freshness page lists what else is due.',
     references: [own('not-rotated-within-policy')],
   },
@@ -149,10 +159,11 @@ export const CONTROLS: readonly Control[] = [
     id: 'not-read-recently',
     title: 'Not read for the allowed number of days',
     severity: 'medium',
-    appliesTo: ['ssm'],
-    description: "CloudTrail shows no successful read of the parameter (alone or by path) within the allowed number of days; Parameter Store itself keeps no last-accessed date.",
-    remediation: 'Confirm on the Used by panel that nothing references it, then delete it.',
-    references: [own('not-read-recently')],
+    appliesTo: ['ssm', 'vault'],
+    description:
+      "CloudTrail (for Vault: Vault's audit log) shows no successful read of the value (alone or, for a parameter, by path) within the allowed number of days; neither Parameter Store nor Vault keeps a last-accessed date.",
+    remediation: 'Confirm with its owner that nothing still reads it (for a parameter, the Used by panel shows what references it), then delete it.',
+    references: [own('not-read-recently'), vaultAudit],
   },
   {
     id: 'unreferenced-and-unread',
@@ -177,29 +188,40 @@ export const CONTROLS: readonly Control[] = [
     id: 'new-reader',
     title: 'A new reader in the last days',
     severity: 'informational',
-    appliesTo: AWS,
-    description: 'A principal that had not read the item in the 90 days before started reading it recently.',
-    remediation: 'Confirm the new reader is expected (a new service, a new role); if not, restrict its IAM policy and rotate.',
-    references: [own('new-reader')],
+    appliesTo: AUDITED,
+    description: 'A principal (an IAM role or user; in Vault, a token\'s entity or role) that had not read the item in the 90 days before started reading it recently.',
+    remediation: 'Confirm the new reader is expected (a new service, a new role); if not, restrict its IAM policy (in Vault, the policies of its token) and rotate.',
+    references: [own('new-reader'), vaultAudit],
   },
   {
     id: 'old-version-read-after-rotation',
     title: 'Readers still ask for the old version after a rotation',
     severity: 'medium',
-    appliesTo: AWS,
+    appliesTo: AUDITED,
     description:
-      'Days after the value changed, a principal still reads a previous version (AWSPREVIOUS, an old version id or number, a label left on an old version): it never moved to the new value, so the old one stays in use and cannot be retired.',
+      'Days after the value changed, a principal still reads a previous version (AWSPREVIOUS, an old version id or number, a label left on an old version; in Vault, ?version= of an older version): it never moved to the new value, so the old one stays in use and cannot be retired.',
     remediation: 'Make the reader ask for the current value (no version or stage), then remove the old label; until then the old value must stay valid.',
-    references: [own('old-version-read-after-rotation')],
+    references: [own('old-version-read-after-rotation'), hashicorp('kv-v2/read-secret-version', 'api-docs/secret/kv/kv-v2')],
   },
   {
     id: 'no-owner',
     title: 'No owner tag',
     severity: 'low',
-    appliesTo: ['ssm', 'secretsmanager', 'local'],
-    description: 'Nobody is named as responsible (no owner or team tag), so nobody is asked when it must be rotated or removed.',
-    remediation: 'Add an owner (or team) tag.',
-    references: [securityHub(5), own('no-owner')],
+    appliesTo: ['ssm', 'secretsmanager', 'local', 'vault'],
+    description: 'Nobody is named as responsible (no owner or team tag; in Vault, no owner or team key in custom_metadata), so nobody is asked when it must be rotated or removed.',
+    remediation: 'Add an owner (or team) tag; in Vault, vault kv metadata patch -custom-metadata=owner=… <path>.',
+    references: [securityHub(5), own('no-owner'), hashicorp('kv-v2/custom-metadata', 'docs/secrets/kv/kv-v2/cookbook/custom-metadata')],
+  },
+  {
+    id: 'vault-current-version-deleted',
+    title: 'The current version is deleted',
+    severity: 'low',
+    appliesTo: ['vault'],
+    description:
+      "The secret's current version is deleted (by vault kv delete or delete_version_after) or destroyed: a read of the secret returns nothing, so whoever still reads it gets no value, yet the key stays listed and its older versions may still be read by number.",
+    remediation:
+      'If the secret is retired, remove it with its history (vault kv metadata delete); if it is still needed, undelete the version (vault kv undelete -versions=N) or write a new one.',
+    references: [hashicorp('kv-v2/delete-data', 'docs/secrets/kv/kv-v2/cookbook/delete-data'), hashicorp('kv-v2/undelete-data', 'docs/secrets/kv/kv-v2/cookbook/undelete-data')],
   },
   {
     id: 'plaintext-in-lambda',

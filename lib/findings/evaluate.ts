@@ -238,18 +238,23 @@ export function evaluateItem(
     if ((item.kind === 'String' || item.kind === 'StringList') && looksSecretLike(item.name)) {
       raise('ssm-secret-like-string', { summary: `The name reads like a secret, but the parameter is a ${item.kind}: its value is not encrypted.`, facts: { type: item.kind } });
     }
+  }
+
+  if (item.storeKind === 'ssm' || item.storeKind === 'vault') {
+    // Neither keeps a last-accessed date: the audit source's reads tell (CloudTrail, Vault's audit log).
     const windowStart = t - settings.unusedDays * DAY_MS;
     if (reads && coverage && Date.parse(coverage.since) <= windowStart && changedAt < windowStart) {
       const lastRead = reads.lastReadAt ? Date.parse(reads.lastReadAt) : null;
       if (lastRead === null || lastRead < windowStart) {
+        const source = item.storeKind === 'vault' ? "Vault's audit log" : 'CloudTrail';
         raise('not-read-recently', {
           summary:
             lastRead === null
-              ? `No read in CloudTrail since ${coverage.since.slice(0, 10)}; the limit is ${settings.unusedDays} days.`
-              : `Last read on ${day(lastRead)} (CloudTrail); the limit is ${settings.unusedDays} days.`,
+              ? `No read in ${source} since ${coverage.since.slice(0, 10)}; the limit is ${settings.unusedDays} days.`
+              : `Last read on ${day(lastRead)} (${source}); the limit is ${settings.unusedDays} days.`,
           dates: { lastReadAt: reads.lastReadAt, readsKnownSince: coverage.since, lastChangedAt: item.lastChangedAt },
           // The tier prices it: an unused advanced parameter costs money, a standard one does not.
-          facts: { limitDays: settings.unusedDays, tier: item.extra.tier ?? 'Standard' },
+          facts: { limitDays: settings.unusedDays, ...(item.storeKind === 'ssm' ? { tier: item.extra.tier ?? 'Standard' } : {}) },
         });
       }
     }
@@ -302,6 +307,15 @@ export function evaluateItem(
         facts: { graceDays: settings.oldVersionGraceDays, versions: versions.join(', '), readers: principals.length },
       });
     }
+  }
+
+  const vault = item.storeKind === 'vault' ? item.extra.vault : undefined;
+  if (vault?.currentDeleted) {
+    raise('vault-current-version-deleted', {
+      summary: `Version ${item.currentVersion ?? '?'}, the current one, is deleted or destroyed in Vault: a read of the secret returns no value.`,
+      dates: { createdAt: item.lastChangedAt },
+      facts: { currentVersion: item.currentVersion ?? null, deleteVersionAfter: vault.deleteVersionAfter },
+    });
   }
 
   if (item.tagsKnown !== false && ownerOf(item.tags) === null) {

@@ -77,8 +77,10 @@ const SEVERITY_LABEL: Record<Severity, 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 
 /** Where an item's store lives, from the store configuration (the DTO names only the store id). */
 export interface StoreLocation {
   kind: StoreKind;
-  /** null for the built-in store. */
+  /** null for the built-in store and Vault stores. */
   region: string | null;
+  /** Vault stores: the KV v2 mount and the store's pathPrefix ('' or ending '/'), to name an item's path in Vault. */
+  vault?: { mount: string; prefix: string };
 }
 
 export interface AsffOptions {
@@ -92,6 +94,8 @@ export interface AsffResource {
   Id: string;
   Region?: string;
   Partition?: 'aws';
+  /** Vault items: where the secret is in Vault (ASFF's free-form Details.Other, string to string). */
+  Details?: { Other: Record<string, string> };
 }
 
 export interface AsffFinding {
@@ -138,12 +142,21 @@ function resourceOf(f: ExportableFinding, store: StoreLocation | undefined, acco
     const derived = region && account !== UNKNOWN_ACCOUNT ? `arn:aws:ssm:${region}:${account}:parameter${f.itemName.startsWith('/') ? '' : '/'}${f.itemName}` : null;
     return { Type: 'AwsSsmParameter', Id: f.arn ?? derived ?? fallbackId, ...(region ? { Region: region, Partition: 'aws' as const } : {}) };
   }
+  if (store?.kind === 'vault' && store.vault) {
+    // No AWS resource and no ARN: the store and item name, with the KV v2 paths a Vault policy names.
+    const key = `${store.vault.prefix}${f.itemName.replace(/^\//, '')}`;
+    return { Type: 'Other', Id: fallbackId, Details: { Other: { VaultMount: store.vault.mount, VaultDataPath: `${store.vault.mount}/data/${key}`, VaultMetadataPath: `${store.vault.mount}/metadata/${key}` } } };
+  }
   return { Type: 'Other', Id: fallbackId, ...(region ? { Region: region } : {}) };
 }
 
-/** The first reference a reader can open outside the dashboard (Security Hub, Prowler, AWS Config). */
-function remediationUrl(f: FindingDto): string | undefined {
-  return controlOf(f.control)?.references.find((r) => /^https:\/\//.test(r.url))?.url;
+/**
+ * The first reference a reader can open outside the dashboard that is about the item's kind of
+ * store: HashiCorp's documentation for a Vault item, Security Hub, Prowler or AWS Config otherwise.
+ */
+function remediationUrl(f: FindingDto, store: StoreLocation | undefined): string | undefined {
+  const vault = store?.kind === 'vault';
+  return controlOf(f.control)?.references.find((r) => /^https:\/\//.test(r.url) && (r.source === 'HashiCorp') === vault)?.url;
 }
 
 export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding {
@@ -152,7 +165,7 @@ export function toAsff(f: ExportableFinding, options: AsffOptions): AsffFinding 
   const workload = f.storeId === WORKLOAD_STORE_ID;
   const region = (workload ? f.itemName.split(':')[3] : store?.region) || (options.defaultRegion ?? DEFAULT_REGION);
   const updatedAt = f.resolvedAt ?? f.lastSeenAt;
-  const url = remediationUrl(f);
+  const url = remediationUrl(f, store);
   const productFields: Record<string, string> = {
     'secrets-dashboard/store': f.storeId,
     'secrets-dashboard/item': f.itemName,

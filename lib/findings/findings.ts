@@ -4,6 +4,7 @@ import { runWhileLeader, type LeaderHandle } from '@/lib/background/leader';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
 import { DEFAULT_NEW_READER_DAYS } from '@/lib/cloudtrail/event-queries';
 import { historyComplete } from '@/lib/cloudtrail/history-complete';
+import { loadCloudTrailSources } from '@/lib/cloudtrail/sources-config';
 import type { SourceState } from '@/lib/cloudtrail/types';
 import { readEnv } from '@/lib/config/env';
 import { loadStoreConfigs } from '@/lib/config/stores';
@@ -22,6 +23,7 @@ import { FindingsDb, type ApplyCounts } from './findings-db';
 import { isPolicySource, PolicyReader } from './policy-reader';
 import { StoreReadCache, type ReadsMoved } from './read-cache';
 import { WORKLOAD_STORE_ID } from './types';
+import { auditedVaultStores } from './vault-audit-coverage';
 
 // The process-wide findings store and its evaluation: PostgreSQL's "findings" schema when
 // DATABASE_URL is set, else DATA_DIR/findings.db. Like the inventory it lives on globalThis (Next.js
@@ -102,6 +104,8 @@ async function signatureOf(
   db: FindingsDb,
   events: SourceState[],
   now: Date,
+  /** Whether the store's reads are known (a Vault store: whether an audit source covers it). */
+  readsKnown: boolean,
 ): Promise<{ signature: string; policyTimes: Map<string, string>; consumers: string } | null> {
   const status = await inventoryStatusOf(store);
   if (!hasInventory(status)) return null;
@@ -110,8 +114,16 @@ async function signatureOf(
   const policyTimes = isPolicySource(store) ? await db.policyReadTimes(store.id) : new Map<string, string>();
   const policies = [...policyTimes.values()];
   const newestPolicy = policies.reduce((a, b) => (a > b ? a : b), '');
-  const consumers = store.kind === 'local' ? '' : await db.consumers.stamp();
-  const signature = JSON.stringify([sync, events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]), policies.length, newestPolicy, consumers, now.toISOString().slice(0, 13)]);
+  const consumers = store.kind === 'ssm' || store.kind === 'secretsmanager' ? await db.consumers.stamp() : '';
+  const signature = JSON.stringify([
+    sync,
+    events.map((s) => [s.sourceId, s.eventsIndexed, s.lastSuccessAt]),
+    policies.length,
+    newestPolicy,
+    consumers,
+    now.toISOString().slice(0, 13),
+    ...(readsKnown ? [] : ['reads-unknown']),
+  ]);
   return { signature, policyTimes, consumers };
 }
 
@@ -180,10 +192,14 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
   // No new readers while the sources first walk their history (a regular reader would look new); its end evaluates every item again.
   const readersKnown = historyComplete(sources, new Date(now.getTime() - findingSettings().newReaderDays * 86_400_000).toISOString());
   const results = new Map<string, StoreOutcome>();
+  let audited: Set<string> | null = null;
   for (const store of await getStores()) {
     if (options.storeIds && !options.storeIds.includes(store.id)) continue;
     try {
-      const inputs = await signatureOf(store, db, sources, now);
+      // A Vault store's reads count only while a configured audit source covers it (vault-audit-coverage.ts).
+      if (store.kind === 'vault') audited ??= vaultStoresAudited(sources);
+      const readsKnown = store.kind !== 'vault' || audited!.has(store.id);
+      const inputs = await signatureOf(store, db, sources, now, readsKnown);
       if (inputs === null) continue;
       const { signature, policyTimes } = inputs;
       const last = await db.lastRun(store.id);
@@ -217,15 +233,17 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
         { id: store.id, kind: store.kind },
         {
           index,
-          events: events.queries,
+          events: readsKnown ? events.queries : null,
           settings,
           now,
           signature,
           readCache: reads,
           select,
-          historyComplete: readersKnown,
+          // Vault's audit files are read oldest first: a regular reader's earlier reads are in before its recent ones.
+          historyComplete: store.kind === 'vault' || readersKnown,
           ...(isPolicySource(store) ? { policies: await db.policyReadings(store.id) } : {}),
-          ...(store.kind !== 'local' ? { consumers: await db.consumers.forEvaluation(store.id) } : {}),
+          // The consumer scan reads ECS and Lambda, which name AWS items only.
+          ...(store.kind === 'ssm' || store.kind === 'secretsmanager' ? { consumers: await db.consumers.forEvaluation(store.id) } : {}),
         },
       );
       const evaluated = evaluation.items;
@@ -241,6 +259,15 @@ async function evaluateInTurn(current: Slot, options: EvaluateOptions): Promise<
   }
   if (!options.storeIds || options.storeIds.includes(WORKLOAD_STORE_ID)) await evaluateWorkloadFindings(db, now, options.force === true);
   return results;
+}
+
+/** The Vault stores whose reads are known; none when the configuration does not load (it is reported elsewhere). */
+function vaultStoresAudited(sources: SourceState[]): Set<string> {
+  try {
+    return auditedVaultStores(loadCloudTrailSources().vaultSources, sources);
+  } catch {
+    return new Set();
+  }
 }
 
 /**

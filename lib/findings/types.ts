@@ -33,6 +33,7 @@ export const CONTROL_IDS = [
   'new-reader',
   'old-version-read-after-rotation',
   'no-owner',
+  'vault-current-version-deleted',
   'plaintext-in-lambda',
   'plaintext-in-ecs',
 ] as const;

@@ -45,6 +45,7 @@ const OPTIONS: AsffOptions = {
     ['prod-params', { kind: 'ssm', region: 'eu-west-1' }],
     ['prod-secrets', { kind: 'secretsmanager', region: 'us-east-2' }],
     ['local', { kind: 'local', region: null }],
+    ['vault-apps', { kind: 'vault', region: null, vault: { mount: 'kv', prefix: 'apps/prod/' } }],
   ]),
 };
 
@@ -185,6 +186,27 @@ describe('ASFF', () => {
     expect(suppressed.ProductFields['secrets-dashboard/suppression-reason']).toBe('accepted until migration');
     const resolved = toAsff(finding({ status: 'resolved', resolvedAt: '2026-12-01T00:00:00.000Z' }), OPTIONS);
     expect(resolved).toMatchObject({ Workflow: { Status: 'RESOLVED' }, RecordState: 'ARCHIVED', Compliance: { Status: 'PASSED' }, UpdatedAt: '2026-12-01T00:00:00.000Z' });
+  });
+
+  it('names a Vault item by store and name with its KV v2 paths: no ARN, no region, the placeholder account', () => {
+    const asff = toAsff(
+      finding({ storeId: 'vault-apps', itemName: '/payments/db', kind: 'secret', account: null, control: 'vault-current-version-deleted', controlTitle: 'The current version is deleted', severity: 'low' }),
+      OPTIONS,
+    );
+    expect(asff.AwsAccountId).toBe(UNKNOWN_ACCOUNT);
+    expect(asff.Resources).toEqual([
+      { Type: 'Other', Id: 'vault-apps:/payments/db', Details: { Other: { VaultMount: 'kv', VaultDataPath: 'kv/data/apps/prod/payments/db', VaultMetadataPath: 'kv/metadata/apps/prod/payments/db' } } },
+    ]);
+    expect(asff.GeneratorId).toBe('vault-current-version-deleted');
+    // The remediation link is HashiCorp's documentation, not a made-up AWS page.
+    expect(asff.Remediation.Recommendation.Url).toMatch(/^https:\/\/developer\.hashicorp\.com\/vault\//);
+    expect(JSON.stringify(asff)).not.toMatch(/arn:aws:(ssm|secretsmanager|kms)/);
+    // A control asked of AWS and Vault items links each to its own documentation.
+    const owner = { control: 'no-owner', controlTitle: 'No owner tag', severity: 'low', owner: null } as const;
+    expect(toAsff(finding({ ...owner, storeId: 'vault-apps', itemName: '/payments/db', kind: 'secret', account: null }), OPTIONS).Remediation.Recommendation.Url).toBe(
+      'https://developer.hashicorp.com/vault/docs/secrets/kv/kv-v2/cookbook/custom-metadata',
+    );
+    expect(toAsff(finding(owner), OPTIONS).Remediation.Recommendation.Url).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/securityhub\//);
   });
 
   it('uses the placeholder account and an Other resource for the built-in store', () => {

@@ -47,7 +47,9 @@ function clean(storeKind: StoreKind, over: Partial<ItemUnderReview> = {}): ItemU
           }
         : storeKind === 'ssm'
           ? { arn: 'arn:aws:ssm:us-east-1:111111111111:parameter/app/db-host', tier: 'Standard' }
-          : {},
+          : storeKind === 'vault'
+            ? { vault: { maxVersions: null, casRequired: true, deleteVersionAfter: null, oldestVersion: 0, currentDeleted: false } }
+            : {},
     freshness: { status: 'fresh', reason: 'Last changed 1 day ago; policy / allows 90 days.', dueAt: ago(-89) },
   };
   return { ...base, ...over };
@@ -100,6 +102,9 @@ const sm = (over: Partial<ItemUnderReview> = {}) => clean('secretsmanager', over
 const rotation = (over: Partial<NonNullable<ItemUnderReview['extra']['rotation']>>) => ({ ...sm().extra, rotation: { ...sm().extra.rotation!, ...over } });
 const ssm = (over: Partial<ItemUnderReview> = {}) => clean('ssm', over);
 const smStale = (over: Partial<ItemUnderReview> = {}) => sm({ ...stale20, extra: rotation({ lastRotatedAt: ago(20) }), ...over });
+/** A Vault KV v2 secret: custom_metadata as tags, no key, the key's settings in extra.vault. */
+const vault = (over: Partial<ItemUnderReview> = {}) => clean('vault', { kmsKeyId: null, currentVersion: '4', labels: [], ...over });
+const vaultSettings = (over: Partial<NonNullable<ItemUnderReview['extra']['vault']>>) => ({ vault: { ...vault().extra.vault!, ...over } });
 
 /** Per control: items that raise it, and close items that do not. */
 const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
@@ -218,9 +223,13 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
       { name: 'ssm, overdue', item: ssm({ freshness: { status: 'overdue', reason: 'Last changed 120 days ago; policy / allows 90 days.', dueAt: ago(30) } }) },
       { name: 'ssm, rotation failing', item: ssm({ freshness: { status: 'rotation-failing', reason: 'Rotation failing.', dueAt: ago(1) } }) },
       { name: 'local, overdue', item: clean('local', { freshness: { status: 'overdue', reason: 'Last changed 120 days ago; policy / allows 90 days.', dueAt: ago(30) } }) },
+      { name: 'vault, overdue (current version created 120 days ago)', item: vault({ lastChangedAt: ago(120), freshness: { status: 'overdue', reason: 'Last changed 120 days ago; policy / allows 90 days.', dueAt: ago(30) } }) },
+      { name: 'vault, never rotated (version 1, past its policy)', item: vault({ currentVersion: '1', lastChangedAt: ago(120), freshness: { status: 'never-rotated', reason: 'Never rotated.', dueAt: ago(30) } }) },
     ],
     clears: [
       { name: 'ssm, fresh', item: ssm() },
+      { name: 'vault, fresh', item: vault() },
+      { name: 'vault, due soon', item: vault({ freshness: { status: 'due-soon', reason: 'Due in 5 days.', dueAt: ago(-5) } }) },
       { name: 'ssm, due soon', item: ssm({ freshness: { status: 'due-soon', reason: 'Due in 5 days.', dueAt: ago(-5) } }) },
       { name: 'local, fresh', item: clean('local') },
     ],
@@ -229,9 +238,15 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
     raises: [
       { name: 'last read 100 days ago', item: ssm(), reads: { lastReadAt: ago(100), newReaders: [] } },
       { name: 'no read in 200 days of coverage', item: ssm(), reads: { lastReadAt: null, newReaders: [] } },
+      { name: 'vault: last read 100 days ago (audit log)', item: vault(), reads: { lastReadAt: ago(100), newReaders: [] } },
+      { name: 'vault: no read in 200 days of audit log', item: vault(), reads: { lastReadAt: null, newReaders: [] } },
     ],
     clears: [
       { name: 'read yesterday', item: ssm() },
+      { name: 'vault: read yesterday', item: vault() },
+      { name: 'vault: no audit source covers the store (reads unknown)', item: vault(), reads: null, coverage: null },
+      { name: 'vault: audit log shorter than the window', item: vault(), reads: { lastReadAt: null, newReaders: [] }, coverage: { since: ago(30) } },
+      { name: 'vault: current version created 10 days ago, never read', item: vault({ lastChangedAt: ago(10) }), reads: { lastReadAt: null, newReaders: [] } },
       { name: 'no coverage (the index cannot tell)', item: ssm(), reads: null, coverage: null },
       { name: 'coverage shorter than the window', item: ssm(), reads: { lastReadAt: null, newReaders: [] }, coverage: { since: ago(30) } },
       { name: 'changed 10 days ago, never read', item: ssm({ lastChangedAt: ago(10) }), reads: { lastReadAt: null, newReaders: [] } },
@@ -272,10 +287,13 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
     raises: [
       { name: 'a principal first seen 2 days ago (ssm)', item: ssm(), reads: { lastReadAt: ago(1), newReaders: [{ principal: 'arn:aws:iam::111111111111:role/etl', firstReadAt: ago(2) }] } },
       { name: 'a principal first seen 2 days ago (secretsmanager)', item: sm(), reads: { lastReadAt: ago(1), newReaders: [{ principal: 'arn:aws:iam::111111111111:role/etl', firstReadAt: ago(2) }] } },
+      { name: 'a Vault role first seen 2 days ago (vault)', item: vault(), reads: { lastReadAt: ago(1), newReaders: [{ principal: 'approle/etl', firstReadAt: ago(2) }] } },
     ],
     clears: [
       { name: 'no new principal', item: ssm() },
       { name: 'no reads known', item: ssm(), reads: null, coverage: null },
+      { name: 'vault: no new principal', item: vault() },
+      { name: 'vault: no audit source covers the store', item: vault(), reads: null, coverage: null },
     ],
   },
   'old-version-read-after-rotation': {
@@ -285,6 +303,7 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
       { name: 'parameter version 3 of 4 read yesterday, changed 20 days ago', item: ssm({ ...stale20, currentVersion: '4' }), reads: versioned('version:3', 1) },
       { name: 'a parameter label left on an old version', item: ssm({ ...stale20, currentVersion: '4', labels: ['live'] }), reads: versioned('label:blue', 1) },
       { name: 'a 2-day grace', item: smStale(), reads: versioned('label:AWSPREVIOUS', 17), settings: { ...S, oldVersionGraceDays: 2 } },
+      { name: 'vault: ?version=3 read yesterday, version 4 created 20 days ago', item: vault({ lastChangedAt: ago(20) }), reads: versioned('version:3', 1) },
     ],
     clears: [
       { name: 'AWSPREVIOUS read within the grace days after the rotation', item: smStale(), reads: versioned('label:AWSPREVIOUS', 15) },
@@ -297,6 +316,8 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
       { name: 'AWSPREVIOUS read yesterday, but rotated 3 days ago', item: smStale({ lastChangedAt: ago(3), extra: rotation({ lastRotatedAt: ago(3) }) }), reads: versioned('label:AWSPREVIOUS', 1) },
       { name: 'a 30-day grace', item: smStale(), reads: versioned('label:AWSPREVIOUS', 1), settings: { ...S, oldVersionGraceDays: 30 } },
       { name: 'no versioned reads', item: smStale() },
+      { name: 'vault: ?version=4, the current one', item: vault({ lastChangedAt: ago(20) }), reads: versioned('version:4', 1) },
+      { name: 'vault: ?version=3 read within the grace days after version 4', item: vault({ lastChangedAt: ago(5) }), reads: versioned('version:3', 1) },
     ],
   },
   'no-owner': {
@@ -304,12 +325,27 @@ const TABLE: Record<ItemControlId, { raises: Case[]; clears: Case[] }> = {
       { name: 'no tags', item: ssm({ tags: {} }) },
       { name: 'only a service tag', item: sm({ tags: { service: 'api', note: SENTINEL } }) },
       { name: 'an empty owner tag', item: clean('local', { tags: { owner: '' } }) },
+      { name: 'vault: no custom_metadata', item: vault({ tags: {} }) },
+      { name: 'vault: custom_metadata without owner or team', item: vault({ tags: { service: 'api' } }) },
     ],
     clears: [
       { name: 'owner tag', item: ssm() },
+      { name: 'vault: owner in custom_metadata', item: vault({ tags: { owner: 'payments@example.com' } }) },
+      { name: 'vault: team in custom_metadata', item: vault({ tags: { team: 'payments' } }) },
       { name: 'Owner tag', item: sm({ tags: { Owner: 'a@example.com' } }) },
       { name: 'team tag', item: clean('local', { tags: { team: 'payments' } }) },
       { name: 'Team tag', item: ssm({ tags: { Team: 'payments' } }) },
+    ],
+  },
+  'vault-current-version-deleted': {
+    raises: [
+      { name: 'current version soft-deleted (vault kv delete)', item: vault({ extra: vaultSettings({ currentDeleted: true }) }) },
+      { name: 'current version deleted by delete_version_after', item: vault({ extra: vaultSettings({ currentDeleted: true, deleteVersionAfter: '720h0m0s' }) }) },
+    ],
+    clears: [
+      { name: 'current version readable', item: vault() },
+      { name: 'current version readable, older versions pruned by max_versions', item: vault({ extra: vaultSettings({ oldestVersion: 2, maxVersions: 3 }) }) },
+      { name: 'a Vault item synced before the settings were kept', item: vault({ extra: {} }) },
     ],
   },
 };
@@ -350,7 +386,7 @@ describe.each([...ITEM_CONTROL_IDS])('%s', (control) => {
 });
 
 describe('a clean item', () => {
-  it.each(['ssm', 'secretsmanager', 'local'] as const)('raises nothing in a %s store', (kind) => {
+  it.each(['ssm', 'secretsmanager', 'local', 'vault'] as const)('raises nothing in a %s store', (kind) => {
     expect(raised({ name: 'clean', item: clean(kind) })).toEqual([]);
   });
 });
@@ -401,7 +437,11 @@ describe('appliesTo', () => {
     lastChangedAt: ago(400),
     currentVersion: 'v-current',
     labels: ['AWSCURRENT'],
-    extra: { rotation: { enabled: true, schedule: 'rate(30 days)', lastRotatedAt: ago(300), nextRotationAt: ago(270), lastAccessedAt: ago(300), lambdaArn: null }, pendingVersion: 'v-pending' },
+    extra: {
+      rotation: { enabled: true, schedule: 'rate(30 days)', lastRotatedAt: ago(300), nextRotationAt: ago(270), lastAccessedAt: ago(300), lambdaArn: null },
+      pendingVersion: 'v-pending',
+      vault: { maxVersions: 0, casRequired: false, deleteVersionAfter: '1h0m0s', oldestVersion: 0, currentDeleted: true },
+    },
     freshness: { status: 'overdue', reason: 'Overdue.', dueAt: ago(310) },
   });
   const reads: ItemReads = {
@@ -427,19 +467,20 @@ describe('appliesTo', () => {
       ),
     );
 
-  it.each(['ssm', 'secretsmanager', 'local'] as const)('a %s item raises only controls that apply to its store kind', (kind) => {
+  it.each(['ssm', 'secretsmanager', 'local', 'vault'] as const)('a %s item raises only controls that apply to its store kind', (kind) => {
     const found = everything(kind);
     for (const c of found) expect(controlOf(c).appliesTo, `${c} on ${kind}`).toContain(kind);
     expect(found.size).toBeGreaterThan(0);
   });
 
   it('raises every control on each kind it applies to, and on no other', () => {
-    const byKind = new Map((['ssm', 'secretsmanager', 'local'] as const).map((k) => [k, everything(k)]));
+    const kinds = ['ssm', 'secretsmanager', 'local', 'vault'] as const;
+    const byKind = new Map(kinds.map((k) => [k, everything(k)]));
     for (const c of CONTROLS) {
-      for (const kind of ['ssm', 'secretsmanager', 'local'] as const) expect(byKind.get(kind)!.has(c.id), `${c.id} on ${kind}`).toBe(c.appliesTo.includes(kind));
+      for (const kind of kinds) expect(byKind.get(kind)!.has(c.id), `${c.id} on ${kind}`).toBe(c.appliesTo.includes(kind));
     }
     // The workload controls are never asked of an item.
-    for (const kind of ['ssm', 'secretsmanager', 'local'] as const) for (const c of byKind.get(kind)!) expect(isWorkloadControl(c), c).toBe(false);
+    for (const kind of kinds) for (const c of byKind.get(kind)!) expect(isWorkloadControl(c), c).toBe(false);
   });
 
   it('asks the Secrets Manager controls of no parameter, and the Parameter Store ones of no secret', () => {

@@ -102,10 +102,15 @@ function asffStream(principal: Principal, query: FindingQuery, first: Page, now:
   return stream(pagesAfter(principal, query, first, now), ASFF_OPEN, ASFF_CLOSE, (f, isFirst) => asffEntry(f, options, isFirst));
 }
 
-/** Each store's kind and region, from the configuration (the resource of an ASFF finding). */
+/** Each store's kind and region (a Vault store's mount and prefix), from the configuration (the resource of an ASFF finding). */
 function asffOptions(): AsffOptions {
   const stores = new Map<string, StoreLocation>(
-    loadStoreConfigs().map((c) => [c.id, { kind: c.kind, region: 'region' in c && typeof c.region === 'string' ? c.region : null }]),
+    loadStoreConfigs().map((c): [string, StoreLocation] => [
+      c.id,
+      c.kind === 'vault'
+        ? { kind: 'vault', region: null, vault: { mount: c.mount, prefix: c.pathPrefix ? `${c.pathPrefix}/` : '' } }
+        : { kind: c.kind, region: 'region' in c && typeof c.region === 'string' ? c.region : null },
+    ]),
   );
   const region = process.env.AWS_REGION;
   return { stores, ...(region && /^[a-z]{2}(-[a-z]+)+-\d$/.test(region) ? { defaultRegion: region } : {}) };
