@@ -24,10 +24,10 @@ export const DEMO_VAULT_CLIENTS = {
  * Resolves with what Vault answered: the paths read (200) and refused (403); rejects when Vault does
  * not answer as it should (the caller logs it; the demo goes on).
  */
-export async function makeDemoVaultTraffic(address, { fetchImpl = fetch } = {}) {
+export async function makeDemoVaultTraffic(address) {
   const base = address.replace(/\/+$/, '');
   const call = async (method, path, { token, body } = {}) => {
-    const response = await fetchImpl(`${base}${path}`, {
+    const response = await fetch(`${base}${path}`, {
       method,
       headers: { ...(token ? { 'X-Vault-Token': token } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
