@@ -10,7 +10,7 @@ import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_SCAN_WINDOW, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
 import { ALERTS_ENV, ALERTS_RECEIVER_URL, alertsConfigYaml } from './e2e/support/alerts-e2e';
-import { VAULT_TOKEN, VAULT_TOKEN_ENV, vaultStoresYaml } from './e2e/support/vault-stores';
+import { VAULT_AUDIT_FILE, VAULT_TOKEN, VAULT_TOKEN_ENV, vaultStoresYaml } from './e2e/support/vault-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -86,7 +86,8 @@ if (!existsSync(alertsConfigFile)) writeFileSync(alertsConfigFile, alertsConfigY
 const ALERTS_SPECS = /(^|[\\/])alerts[^\\/]*\.spec\.ts$/;
 
 // The 'vault' project: a server whose CONFIG_FILE has a writable and a read-only Vault store on the simulated
-// Vault (simulator/main.ts --vault, the simulator's demo set of 300 secrets), its requests recorded for the specs.
+// Vault (simulator/main.ts --vault, the simulator's demo set of 300 secrets), its requests recorded for the specs
+// and written to its file audit device, which CONFIG_FILE names as the writable store's access source.
 process.env.E2E_VAULT_DIR ??= mkdtempSync(path.join(tmpdir(), 'secrets-dashboard-e2e-vault-'));
 const vaultPort = Number(process.env.E2E_VAULT_PORT ?? 3218);
 const vaultBaseURL = `http://127.0.0.1:${vaultPort}`;
@@ -245,7 +246,7 @@ const alertsServer = dashboardServer('alerts', alertsBaseURL, alertsPort, {
 
 const simulatedVaultServer: TestServer = {
   name: 'simulated-vault',
-  command: `node --import tsx simulator/main.ts --vault --vault-data demo --vault-token ${VAULT_TOKEN} --port ${simulatedVaultPort} --latency 0`,
+  command: `node --import tsx simulator/main.ts --vault --vault-data demo --vault-token ${VAULT_TOKEN} --vault-audit ${path.join(process.env.E2E_VAULT_DIR, VAULT_AUDIT_FILE)} --port ${simulatedVaultPort} --latency 0`,
   url: `${process.env.E2E_SIMULATED_VAULT_URL}/__health`,
 };
 const vaultServer = dashboardServer('vault', vaultBaseURL, vaultPort, {
@@ -253,6 +254,8 @@ const vaultServer = dashboardServer('vault', vaultBaseURL, vaultPort, {
   CONFIG_FILE: vaultConfigFile,
   [VAULT_TOKEN_ENV]: VAULT_TOKEN,
   LOG_LEVEL: 'warn',
+  // The audit file is read every 3 s (the least allowed) rather than every 5 minutes: a client's read reaches the pages within seconds.
+  CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '0.05',
 }, { after: [simulatedVaultServer.url] });
 
 function replicaServers(): TestServer[] {

@@ -1,7 +1,7 @@
 import type { VaultKeySettings } from '@/lib/stores/types';
 
 // A Vault KV v2 secret's own settings from its metadata (never its data), and the Access panel's
-// place while no Vault audit log feeds it.
+// place for a store that no Vault audit log feeds.
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -34,14 +34,18 @@ export function VaultSettingsPanel({ settings, writable = false }: { settings: V
   );
 }
 
-export function VaultAccessPlaceholder() {
+/** In the Access panel's place for a Vault store that no vault-file audit source feeds: how to add one. */
+export function VaultAccessPlaceholder({ storeId }: { storeId: string }) {
   return (
-    <section className="space-y-1 rounded-lg border border-slate-200 bg-white p-4" data-testid="access-panel">
+    <section className="space-y-2 rounded-lg border border-slate-200 bg-white p-4" data-testid="access-panel">
       <h2 className="font-semibold">Access</h2>
       <p className="text-sm text-slate-600">
-        No reads of this secret are known. Access comes from the Vault audit log configured under <code className="font-mono">audit:</code> in
-        CONFIG_FILE (Vault&apos;s file audit device).
+        Who reads this secret is not known: no Vault audit log is configured for the store <span className="font-mono">{storeId}</span>. Access comes
+        from Vault&apos;s file audit device; to see it here, add the file under <code className="font-mono">audit:</code> in CONFIG_FILE and restart:
       </p>
+      <pre className="overflow-x-auto rounded bg-slate-50 p-2 font-mono text-xs text-slate-800" data-testid="vault-audit-example">
+        {`audit:\n  - { id: ${storeId}-audit, kind: vault-file, store: ${storeId}, path: /var/log/vault/vault_audit.log }`}
+      </pre>
     </section>
   );
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request, type APIRequestContext } from '@playwright/test';
+import { DEMO_VAULT_CLIENTS } from '../scripts/demo-vault-traffic.mjs';
 import { STORIES } from '../simulator/demo/stories';
+import { VALUE_SENTINEL } from '../simulator/vault/vault-data-set';
 import { inlineProblems, nextRuntimeStarted, scriptNonce, watchCsp } from './support/csp-watch';
 import { DEMO_VALUES } from './support/demo-values';
 import { recordResponses } from './support/leak-recorder';
@@ -12,7 +14,8 @@ import { expect, test } from './support/test';
 //  - a security reviewer finds the new reader of the production database password in the audit
 //    timeline and exports it as CSV;
 //  - a lead rotates a demo secret, then sees the rotation in the simulated CloudTrail;
-//  - on-call opens the overview, the overdue list, and /alerts, where the failing rotation was delivered to the demo's channel.
+//  - on-call opens the overview, the overdue list, and /alerts, where the failing rotation was delivered to the demo's channel;
+//  - the demo Vault's secrets show its clients' reads and a refusal, from its audit file.
 // Every response each one receives is searched for values: the simulated ones ("demo-" and 20
 // characters), the built-in store's, and the one the lead's rotation wrote (read from the simulator).
 
@@ -200,4 +203,24 @@ test('on-call opens the overview, the overdue list and the alert on the failing 
   await expect(page.locator(`[data-testid="alert-row"][data-event="rotation-failing"][data-item="/${STORIES.failingRotation.secret}"]`)).toBeVisible();
 
   expectNoValues(await settledBodies(recorder));
+});
+
+test("the demo Vault's Access panels show its clients' reads and the refusal, from its audit file", async ({ page }) => {
+  const recorder = recordResponses(page);
+  const { approle, token } = DEMO_VAULT_CLIENTS;
+  const panel = page.getByTestId('access-panel');
+  // The launcher's clients called at start; the audit file is read every 6 s here.
+  const panelNames = async (secret: string, who: string) =>
+    expect(async () => {
+      await page.goto(`/items/sim-vault/${secret}`);
+      await expect(panel).toContainText(who, { timeout: 1_000 });
+    }).toPass({ timeout: 60_000 });
+  await panelNames(approle.reads[0]!, `approle/${approle.roleName}`);
+  await expect(panel).toContainText(`by approle/${approle.roleName} (ReadSecretVersion)`);
+  await panelNames(token.reads[0]!, token.displayName);
+  await panelNames(token.refused, token.displayName);
+  await expect(panel.getByTestId('access-event').filter({ hasText: token.displayName }).first()).toContainText('PermissionDenied');
+  const bodies = await settledBodies(recorder);
+  expectNoValues(bodies);
+  for (const body of bodies) expect(body).not.toContain(VALUE_SENTINEL);
 });

@@ -3,7 +3,7 @@ import { VALUE_SENTINEL } from '../simulator/vault/vault-data-set';
 import { axeProblemsAt, themedPage, THEMES } from './support/axe';
 import { nextRuntimeStarted, reportCounts, watchCsp } from './support/csp-watch';
 import { recordResponses } from './support/leak-recorder';
-import { demoPathWithLabel, VAULT_RO_PREFIX, VAULT_RO_STORE, VAULT_ROTATED_PATH, VAULT_RW_STORE, VAULT_TOKEN } from './support/vault-stores';
+import { demoPathWithLabel, VAULT_CLIENT, VAULT_RO_PREFIX, VAULT_RO_STORE, VAULT_ROTATED_PATH, VAULT_RW_STORE, VAULT_TOKEN } from './support/vault-stores';
 import { expect, test } from './support/test';
 
 // Vault stores in the browser (project 'vault': a writable and a read-only store on the simulated
@@ -72,13 +72,20 @@ test('browsing Vault folders and items reads metadata only: versions, custom met
   for (const [key, value] of Object.entries(custom)) await expect(page.getByText(`${key}=${value}`)).toBeVisible();
   const settings = page.getByTestId('vault-settings');
   await expect(settings).toContainText('Check-and-set required');
-  await expect(page.getByTestId('access-panel')).toContainText('Access comes from the Vault audit log configured under audit:');
+  // The writable store's access comes from the simulator's audit file: its panel, not how to configure one.
+  await expect(page.getByTestId('access-panel')).toContainText('Last read:');
+  await expect(page.getByTestId('access-panel')).toContainText('All events of this item');
+  await expect(page.getByTestId('vault-audit-example')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Rotate now…' })).toBeVisible();
 
   // The read-only store under its prefix: deleted and destroyed versions labelled, nothing to write.
   await page.goto(roItem(deleted.path));
   await expect(page.getByTestId('version').filter({ hasText: `v${deleted.version}` })).toContainText('deleted');
   await expect(page.getByRole('button', { name: 'Rotate now…' })).toHaveCount(0);
+  // No audit source names the read-only store: the panel's place says how to add one.
+  await expect(page.getByTestId('access-panel')).toContainText(`no Vault audit log is configured for the store ${VAULT_RO_STORE}`);
+  await expect(page.getByTestId('vault-audit-example')).toContainText(`kind: vault-file, store: ${VAULT_RO_STORE}`);
+  await expect(page.getByTestId('access-panel').getByText('Last read:')).toHaveCount(0);
   await page.goto(roItem(destroyed.path));
   await expect(page.getByTestId('version').filter({ hasText: `v${destroyed.version}` })).toContainText('destroyed');
   // The same deleted current version in the writable store: no rotate (its keys cannot be read), and why.
@@ -92,10 +99,12 @@ test('browsing Vault folders and items reads metadata only: versions, custom met
   expect(JSON.stringify(await search.json())).toContain(`/${BROWSED}`);
   await page.waitForLoadState('networkidle');
 
-  // Metadata only: the item's metadata was read, and no data/ path but the one the rotate test writes.
+  // Metadata only: the item's metadata was read, and no data/ path but the one the rotate test writes
+  // and the two the access spec's own client reads through the Vault API.
   const requests = await vaultRequests(page);
   expect(requests.some((r) => r.path === `secret/metadata/${BROWSED}`)).toBe(true);
-  expect(requests.filter((r) => r.path.startsWith('secret/data/') && r.path !== `secret/data/${VAULT_ROTATED_PATH}`)).toEqual([]);
+  const others = new Set([VAULT_ROTATED_PATH, VAULT_CLIENT.readPath, VAULT_CLIENT.deniedPath].map((p) => `secret/data/${p}`));
+  expect(requests.filter((r) => r.path.startsWith('secret/data/') && !others.has(r.path))).toEqual([]);
 
   expect(await recorder.findLeaks([VALUE_SENTINEL], { withinMs: 5_000 })).toEqual([]);
   expect(watch.violations).toEqual([]);

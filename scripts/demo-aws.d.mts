@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { DemoAlertReceiver } from './demo-alerts.mjs';
+import type { DemoVaultTraffic } from './demo-vault-traffic.mjs';
 
 export interface DemoAccountEntry {
   alias: 'prod' | 'staging';
@@ -25,11 +26,12 @@ export declare function mergeDemoConfig(options: {
   credentialsFile: string;
   /** The demo's `alerts:` section (scripts/demo-alerts.mjs demoAlertsSection), added when the user's file has none. */
   alerts?: Record<string, unknown> | null;
-  /** The demo Vault (store sim-vault, its token in DEMO_VAULT_TOKEN), added when given. */
-  vault?: { address: string } | null;
+  /** The demo Vault (store sim-vault, its token in DEMO_VAULT_TOKEN; audit source sim-vault-audit reading auditFile), added when given. */
+  vault?: { address: string; auditFile: string } | null;
 }): { text: string; storeIds: string[]; auditIds: string[] };
 export declare const DEMO_VAULT_STORE: 'sim-vault';
 export declare const DEMO_VAULT_TOKEN_ENV: 'DEMO_VAULT_TOKEN';
+export declare const DEMO_VAULT_AUDIT: 'sim-vault-audit';
 export declare function demoVaultWanted(env?: Record<string, string | undefined>): boolean;
 export declare function demoEpoch(dir: string, now: number): number;
 export declare function freePort(wanted?: number): Promise<number>;
@@ -52,7 +54,9 @@ export declare function launchDemoAws(options: {
   log?: (message: string) => void;
   simulatorCommand?: { command: string; args: (port: number, epoch: number) => string[] };
   /** The demo Vault's simulator; by default simulator/main.ts --vault, and none when simulatorCommand is given without it. */
-  vaultSimulatorCommand?: { command: string; args: (port: number, token: string) => string[] };
+  vaultSimulatorCommand?: { command: string; args: (port: number, token: string, auditFile: string) => string[] };
+  /** The demo Vault's clients' calls once it is up (default scripts/demo-vault-traffic.mjs's makeDemoVaultTraffic). */
+  vaultTraffic?: (address: string) => Promise<DemoVaultTraffic>;
   timeoutMs?: number;
   now?: number;
   /** Starts the alerts' receiver (default scripts/demo-alerts.mjs's); null: no demo alerts. */

@@ -2,8 +2,9 @@ import { dataSetPaths, generatedEntry } from '../../simulator/vault/vault-data-s
 
 // The 'vault' browser project's stores (playwright.config.ts writes them to CONFIG_FILE): the
 // built-in store and two Vault stores on one simulated Vault holding the simulator's demo set
-// (simulator/main.ts --vault --vault-data demo): a writable one over the whole KV v2 mount, and a
-// read-only one under a path prefix. Shared by the config and the specs.
+// (simulator/main.ts --vault --vault-data demo): a writable one over the whole KV v2 mount, whose
+// Access comes from the simulator's audit file, and a read-only one under a path prefix. Shared by
+// the config and the specs.
 
 /** The simulator's root token, handed to the server in an environment variable (never in the file). */
 export const VAULT_TOKEN = 'e2e-vault-root-token';
@@ -13,6 +14,25 @@ export const VAULT_RW_STORE = 'vault-rw';
 export const VAULT_RO_STORE = 'vault-ro';
 /** The read-only store's path prefix: its items show as /<app>/<name>. */
 export const VAULT_RO_PREFIX = 'identity';
+
+/**
+ * The simulated Vault's file audit device writes here, relative to the folder of CONFIG_FILE (E2E_VAULT_DIR):
+ * the config names it relatively, the simulator absolutely. The writable store's Access comes from it.
+ */
+export const VAULT_AUDIT_FILE = 'vault-audit/vault_audit.log';
+export const VAULT_AUDIT_SOURCE = 'vault-rw-audit';
+
+/**
+ * A client of the simulated Vault with a token of its own (e2e/vault-access.spec.ts): it reads one
+ * secret's data and is refused another's by a policy that denies it. Paths no other spec reads.
+ */
+export const VAULT_CLIENT = {
+  displayName: 'token-e2e-payouts-reader',
+  token: 'hvs.e2e-payouts-reader-token-6c1f0a',
+  policy: 'e2e-payouts-reader',
+  readPath: 'payments/payouts/webhook-secret',
+  deniedPath: 'payments/card-vault/api-key',
+} as const;
 
 /** A demo secret of two keys (username, password) that the rotate test writes to; no other spec touches it. */
 export const VAULT_ROTATED_PATH = 'payments/checkout-api/db-password';
@@ -35,6 +55,9 @@ export function vaultStoresYaml(vaultUrl: string): string {
     `    pathPrefix: ${VAULT_RO_PREFIX}`,
     `    auth: { method: token, tokenEnv: ${VAULT_TOKEN_ENV} }`,
     '    rate: 500',
+    // The read-only store has no audit source: its items show how to configure one.
+    'audit:',
+    `  - { id: ${VAULT_AUDIT_SOURCE}, kind: vault-file, store: ${VAULT_RW_STORE}, path: ${VAULT_AUDIT_FILE} }`,
     '',
   ].join('\n');
 }

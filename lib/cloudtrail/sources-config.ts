@@ -12,6 +12,7 @@ import {
   ROLE_ARN_PATTERN,
   resolveCredentialsFile,
   STORE_ID_PATTERN,
+  storesFromConfig,
   unknownKeys,
   unknownProfileProblem,
   type AwsFileEnv,
@@ -256,6 +257,17 @@ export function vaultFileSourcesFromConfig(config: ConfigDocument, stores: reado
   });
   if (problems.length > 0) throw new ConfigError(`The audit sources name stores that are not Vault stores:\n  ${problems.join('\n  ')}`);
   return sources;
+}
+
+/**
+ * The ids of the Vault stores whose access the dashboard reads from an `audit:` entry of kind
+ * vault-file: the item page shows such a store's Access panel (empty until events arrive), and for
+ * any other Vault store says how to configure one. None without CONFIG_FILE.
+ */
+export function vaultStoresWithAuditSource(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): Set<string> {
+  if (!env.CONFIG_FILE) return new Set();
+  const config = readConfigFile(env.CONFIG_FILE);
+  return new Set(vaultFileSourcesFromConfig(config, storesFromConfig(config, awsEnv)).map((source) => source.storeId));
 }
 
 function toSourceConfig(entry: Exclude<AuditEntry, { kind: 'vault-file' }>): CloudTrailSourceConfig {

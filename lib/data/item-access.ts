@@ -2,6 +2,7 @@ import 'server-only';
 import { can } from '@/lib/auth/authorize';
 import type { Principal } from '@/lib/auth/principal';
 import { auditEventIndex } from '@/lib/cloudtrail/audit-events';
+import { vaultStoresWithAuditSource } from '@/lib/cloudtrail/sources-config';
 import type { AuditEntry } from '@/lib/cloudtrail/event-queries';
 
 // An item's Access panel: who read it (CloudTrail), when last, who is new, its latest events. Only
@@ -57,4 +58,13 @@ export async function itemAccessFor(principal: Principal, storeId: string, name:
     newReaderDays: panel.newReaderDays,
     recent: panel.recent.map(toEvent),
   };
+}
+
+/**
+ * Whether a Vault store's reads are known: only when CONFIG_FILE's `audit:` names a vault-file
+ * source for it (AWS stores always have CloudTrail). Config, not events: a store whose log has no
+ * event yet still has its Access panel.
+ */
+export function vaultAccessSourceConfigured(storeId: string): boolean {
+  return vaultStoresWithAuditSource().has(storeId);
 }

@@ -76,7 +76,10 @@ describe('Vault stores in the UI', () => {
   });
 
   it('the Access panel’s place names where Vault access comes from; the panel itself names its source', () => {
-    expect(renderToStaticMarkup(createElement(VaultAccessPlaceholder))).toMatch(/Access comes from the Vault audit log configured under <code[^>]*>audit:<\/code>/);
+    const placeholder = renderToStaticMarkup(createElement(VaultAccessPlaceholder, { storeId: 'vault-ro' }));
+    expect(placeholder).toMatch(/no Vault audit log is configured for the store <span[^>]*>vault-ro<\/span>/);
+    expect(placeholder).toMatch(/under <code[^>]*>audit:<\/code> in CONFIG_FILE/);
+    expect(placeholder).toContain('- { id: vault-ro-audit, kind: vault-file, store: vault-ro, path: /var/log/vault/vault_audit.log }');
     const access = { lastRead: null, readers30: [], readers90: [], newReaderDays: 30, recent: [] };
     const vault = renderToStaticMarkup(createElement(AccessPanel, { access, auditHref: '/audit', source: "Vault's audit log" }));
     expect(vault).toContain('never, as far as Vault&#x27;s audit log tells');

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditSourcesFromConfig, cloudTrailSources } from '@/lib/cloudtrail/sources-config';
-import { storesFromConfig, type AwsStoreConfig } from '@/lib/config/stores';
+import { auditSourcesFromConfig, cloudTrailSources, vaultFileSourcesFromConfig } from '@/lib/cloudtrail/sources-config';
+import { storesFromConfig, type AwsStoreConfig, type VaultStoreConfig } from '@/lib/config/stores';
 import { parseConfigYaml } from '@/lib/config/yaml-file';
 import { demoOrganisation } from '@/simulator/demo/organisation';
 import {
@@ -11,6 +11,7 @@ import {
   DemoConfigError,
   demoAwsWanted,
   demoVaultWanted,
+  DEMO_VAULT_AUDIT,
   DEMO_VAULT_STORE,
   launchDemoAws,
   mergeDemoConfig,
@@ -21,6 +22,8 @@ import { alertsFromConfig } from '@/lib/alerts/alerts-config';
 import { createWebhookSender } from '@/lib/alerts/channels/webhook';
 import type { AlertMessage } from '@/lib/alerts/types';
 import { demoAlertsSection, startDemoAlertReceiver } from '../../scripts/demo-alerts.mjs';
+import { DEMO_VAULT_CLIENTS, makeDemoVaultTraffic } from '../../scripts/demo-vault-traffic.mjs';
+import { startSimulatedVault } from '@/simulator/vault/simulated-vault';
 import { makeTempDir } from '../support/temp-dir';
 
 // The launcher of the demo's simulated AWS (scripts/demo-aws.mjs): the CONFIG_FILE it writes is
@@ -42,7 +45,7 @@ function validated(text: string, source = path.join(temp.dir, 'merged.yaml')) {
   const config = parseConfigYaml(text, source);
   const stores = storesFromConfig(config, awsEnv);
   const audit = auditSourcesFromConfig(config, awsEnv);
-  return { stores, audit, sources: cloudTrailSources(stores, audit) };
+  return { stores, audit, sources: cloudTrailSources(stores, audit), vaultSources: vaultFileSourcesFromConfig(config, stores) };
 }
 
 describe('mergeDemoConfig', () => {
@@ -265,11 +268,15 @@ describe('launchDemoAws', () => {
     }
   });
 
-  it('starts the demo Vault beside the organisation: store sim-vault in the config, its token in the server environment only', async () => {
+  it('starts the demo Vault beside the organisation: store sim-vault and its audit file in the config, its token in the server environment only, then its clients\' calls', async () => {
     const logs: string[] = [];
     const tokens: string[] = [];
-    const vaultStandIn = { command: working.command, args: (port: number, token: string) => (tokens.push(token), working.args(port)) };
-    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault') }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: vaultStandIn, alertReceiver: null });
+    const auditFiles: string[] = [];
+    const trafficTo: string[] = [];
+    const vaultStandIn = { command: working.command, args: (port: number, token: string, auditFile: string) => (tokens.push(token), auditFiles.push(auditFile), working.args(port)) };
+    const vaultTraffic = async (address: string) => (trafficTo.push(address), { reads: ['a', 'b', 'c'], refused: ['d'] });
+    const dataDir = path.join(temp.dir, 'data-vault');
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: dataDir }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: vaultStandIn, vaultTraffic, alertReceiver: null });
     try {
       expect(demo.vaultChild!.exitCode).toBeNull();
       expect(tokens).toHaveLength(1);
@@ -279,7 +286,14 @@ describe('launchDemoAws', () => {
       expect(text).not.toContain(tokens[0]!);
       const vault = validated(text).stores.find((s) => s.id === DEMO_VAULT_STORE);
       expect(vault).toMatchObject({ kind: 'vault', writable: true, auth: { method: 'token', tokenEnv: 'DEMO_VAULT_TOKEN' } });
-      expect(logs.join('\n')).toMatch(/Simulated Vault on http:\/\/127\.0\.0\.1:\d+: store sim-vault/);
+      // The simulator's file audit device writes under DATA_DIR, and the config names that file as sim-vault's access source.
+      const auditFile = path.join(dataDir, 'simulated-aws', 'vault-audit', 'vault_audit.log');
+      expect(auditFiles).toEqual([auditFile]);
+      expect(validated(text).vaultSources).toEqual([{ id: DEMO_VAULT_AUDIT, kind: 'vault-file', storeId: DEMO_VAULT_STORE, mount: 'secret', namespace: '', prefix: '', path: auditFile }]);
+      // Once the Vault is up its clients make their calls, against its address.
+      expect(trafficTo).toEqual([(vault as VaultStoreConfig).address]);
+      expect(logs.join('\n')).toMatch(/Simulated Vault on http:\/\/127\.0\.0\.1:\d+: store sim-vault \(.*access from audit source sim-vault-audit\)/);
+      expect(logs.join('\n')).toContain(`Simulated Vault clients read 3 secrets and were refused 1 (audit file ${auditFile}).`);
     } finally {
       for (const child of [demo.child, demo.vaultChild]) {
         const exited = new Promise((resolve) => child!.once('exit', resolve));
@@ -287,18 +301,25 @@ describe('launchDemoAws', () => {
         await exited;
       }
     }
-    // DEMO_VAULT=0: no Vault, no store.
-    const without = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-off'), DEMO_VAULT: '0' }, log: () => {}, simulatorCommand: crashing, vaultSimulatorCommand: vaultStandIn, alertReceiver: null });
+    // DEMO_VAULT=0: no Vault, no store, no audit source, no calls.
+    const without = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-off'), DEMO_VAULT: '0' }, log: () => {}, simulatorCommand: crashing, vaultSimulatorCommand: vaultStandIn, vaultTraffic, alertReceiver: null });
     expect(without.vaultChild).toBeNull();
-    expect(validated(readFileSync(without.configFile, 'utf8')).stores.map((s) => s.id)).not.toContain(DEMO_VAULT_STORE);
+    const withoutConfig = validated(readFileSync(without.configFile, 'utf8'));
+    expect(withoutConfig.stores.map((s) => s.id)).not.toContain(DEMO_VAULT_STORE);
+    expect(withoutConfig.vaultSources).toEqual([]);
+    expect(readFileSync(without.configFile, 'utf8')).not.toContain(DEMO_VAULT_AUDIT);
+    expect(trafficTo).toHaveLength(1);
     expect(demoVaultWanted({ DEMO_VAULT: 'false' })).toBe(false);
     expect(demoVaultWanted({})).toBe(true);
   });
 
-  it('a demo Vault that does not start is named, and the organisation and the dashboard go on', async () => {
+  it('a demo Vault that does not start is named (and no client calls it), and the organisation and the dashboard go on', async () => {
     const logs: string[] = [];
-    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-crash') }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: crashing, alertReceiver: null });
+    let called = false;
+    const vaultTraffic = async () => ((called = true), { reads: [], refused: [] });
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-crash') }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: crashing, vaultTraffic, alertReceiver: null });
     try {
+      expect(called).toBe(false);
       expect(logs.join('\n')).toMatch(/Simulated Vault did not start \(it exited with code 3\); the dashboard starts without it and shows the error on the store sim-vault/);
       expect(logs.join('\n')).not.toMatch(/Simulated AWS did not start/);
       expect(demo.child!.exitCode).toBeNull();
@@ -309,7 +330,53 @@ describe('launchDemoAws', () => {
     }
   });
 
+  it('demo Vault clients that cannot make their calls are named, and the demo goes on', async () => {
+    const logs: string[] = [];
+    const vaultTraffic = async () => {
+      throw new Error('reading payments/payouts/webhook-secret: HTTP 503, expected 200');
+    };
+    const demo = await launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-vault-traffic') }, log: (m) => logs.push(m), simulatorCommand: working, vaultSimulatorCommand: working, vaultTraffic, alertReceiver: null });
+    try {
+      expect(logs.join('\n')).toContain('Simulated Vault clients could not make their calls (reading payments/payouts/webhook-secret: HTTP 503, expected 200); the sim-vault Access panels stay empty.');
+      expect(demo.vaultChild!.exitCode).toBeNull();
+    } finally {
+      for (const child of [demo.child, demo.vaultChild]) {
+        const exited = new Promise((resolve) => child!.once('exit', resolve));
+        stopSimulator(child);
+        await exited;
+      }
+    }
+  });
+
   it('refuses when CONFIG_FILE is missing, before starting anything', async () => {
     await expect(launchDemoAws({ root: temp.dir, env: { DATA_DIR: path.join(temp.dir, 'data-3'), CONFIG_FILE: 'nowhere.yaml' }, simulatorCommand: working })).rejects.toThrow(/CONFIG_FILE points at .*nowhere\.yaml, but it does not exist/);
+  });
+});
+
+describe("the demo Vault's clients", () => {
+  it('read a few secrets as an AppRole service and a named token, and the token is refused one: what the audit file then holds, with no value or credential', async () => {
+    const auditFile = path.join(temp.dir, 'vault-traffic', 'vault_audit.log');
+    const sim = await startSimulatedVault({ latencyMs: 0, rootToken: 'demo-traffic-root', mounts: [{ path: 'secret', data: [{ kind: 'demo' }] }], audit: { path: auditFile } });
+    try {
+      const { approle, token } = DEMO_VAULT_CLIENTS;
+      expect(await makeDemoVaultTraffic(sim.url)).toEqual({ reads: [...approle.reads, ...token.reads], refused: [token.refused] });
+      expect(existsSync(auditFile)).toBe(true);
+      const text = readFileSync(auditFile, 'utf8');
+      const reads = text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.type === 'response' && entry.request.path.startsWith('secret/data/'))
+        .map((entry) => [entry.auth?.display_name, entry.auth?.metadata?.role_name ?? null, entry.request.path, entry.error ? 'refused' : 'read']);
+      expect(reads).toEqual([
+        ...approle.reads.map((p) => ['approle', approle.roleName, `secret/data/${p}`, 'read']),
+        ...token.reads.map((p) => [token.displayName, null, `secret/data/${p}`, 'read']),
+        [token.displayName, null, `secret/data/${token.refused}`, 'refused'],
+      ]);
+      // Values are only ever HMAC'd in the audit file.
+      expect(text).not.toContain('VAULTSIM-VALUE-SENTINEL');
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -1,9 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@/lib/config/env';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, readEnv } from '@/lib/config/env';
 import { storesFromConfig } from '@/lib/config/stores';
 import { parseConfigYaml } from '@/lib/config/yaml-file';
-import { auditSourcesFromConfig, storeLocators, vaultFileSourcesFromConfig } from '@/lib/cloudtrail/sources-config';
+import { auditSourcesFromConfig, storeLocators, vaultFileSourcesFromConfig, vaultStoresWithAuditSource } from '@/lib/cloudtrail/sources-config';
+import { makeTempDir } from '../support/temp-dir';
 
 // `audit:` entries of kind vault-file: tied to a Vault store by its id (its mount, namespace and
 // pathPrefix come from the store), the path made absolute against CONFIG_FILE's folder; every
@@ -56,5 +58,28 @@ describe('vault-file audit sources in CONFIG_FILE', () => {
     ['a repeated id', '  - { id: a, kind: vault-file, store: vault-kv, path: /x }\n  - { id: a, kind: vault-file, store: vault-kv, path: /y }\n', /id "a" is already used by audit\[0\]/],
   ])('%s is refused, naming the line', (_what, audit, message) => {
     expect(problems(audit)).toMatch(message);
+  });
+});
+
+describe('which Vault stores have an access source (the item page: Access panel, or how to configure one)', () => {
+  const temp = makeTempDir('vault-audit-config-');
+  afterAll(() => temp.cleanup());
+  const withConfig = (text: string) => {
+    const file = path.join(temp.dir, `config-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, text);
+    return vaultStoresWithAuditSource(readEnv({ CONFIG_FILE: file } as unknown as NodeJS.ProcessEnv), awsEnv);
+  };
+
+  it('the Vault store a vault-file entry names, and not the other Vault store', () => {
+    const stores = withConfig(`${STORES}audit:\n  - { id: vault-audit, kind: vault-file, store: vault-kv, path: logs/vault_audit.log }\n`);
+    expect([...stores]).toEqual(['vault-kv']);
+    expect(stores.has('team-a')).toBe(false);
+    expect(stores.has('params')).toBe(false);
+  });
+
+  it('none when the audit section has no vault-file entry, has none at all, or there is no CONFIG_FILE', () => {
+    expect([...withConfig(`${STORES}audit:\n  - { id: trail, kind: cloudtrail-s3, bucket: my-trail, region: eu-west-1 }\n`)]).toEqual([]);
+    expect([...withConfig(STORES)]).toEqual([]);
+    expect([...vaultStoresWithAuditSource(readEnv({} as unknown as NodeJS.ProcessEnv), awsEnv)]).toEqual([]);
   });
 });

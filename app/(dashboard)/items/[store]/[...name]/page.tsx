@@ -28,7 +28,7 @@ import { parseVersionCompare } from '@/lib/validations/version-diff';
 import { can } from '@/lib/auth/authorize';
 import { describeStoreFailure, findStore, getItemFreshness, getItemView, type ItemView } from '@/lib/data/browse';
 import { usedByFor } from '@/lib/data/consumers';
-import { itemAccessFor } from '@/lib/data/item-access';
+import { itemAccessFor, vaultAccessSourceConfigured } from '@/lib/data/item-access';
 import { requirePermission } from '@/lib/session';
 import { itemNameFromSegments, storeIdSchema } from '@/lib/validations/browse';
 import { ancestorsOf, leafOf } from '@/lib/validations/item-name';
@@ -89,7 +89,8 @@ export default async function ItemPage({ params, searchParams }: Props) {
   // Who uses it (ECS, Lambda, CloudTrail readers): AWS items only, for those who may audit it.
   const usedBy = view.store.kind === 'local' || view.store.kind === 'vault' ? null : await usedByFor(principal, view.store.id, item.name);
   const isVault = view.store.kind === 'vault';
-  const vaultHasAccessEvents = access !== null && (access.lastRead !== null || access.recent.length > 0);
+  // A Vault store's panel needs its audit log configured (empty until the first events); without one, how to add it.
+  const accessSourced = access !== null && (!isVault || vaultAccessSourceConfigured(view.store.id));
   const address = { storeId: view.store.id, name: item.name };
   const rotationState = await rotationStateFor(principal, view.store.id, item);
   // null for anyone who may not audit this item: then there is no panel at all.
@@ -230,14 +231,14 @@ export default async function ItemPage({ params, searchParams }: Props) {
 
       {can(principal, 'reveal', address) && <RevealValue storeId={view.store.id} name={item.name} />}
 
-      {access && (!isVault || vaultHasAccessEvents) && (
+      {access && accessSourced && (
         <AccessPanel
           access={access}
           auditHref={`/audit?store=${encodeURIComponent(view.store.id)}&item=${encodeURIComponent(item.name)}`}
           source={isVault ? "Vault's audit log" : 'CloudTrail'}
         />
       )}
-      {access && isVault && !vaultHasAccessEvents && <VaultAccessPlaceholder />}
+      {access && !accessSourced && <VaultAccessPlaceholder storeId={view.store.id} />}
 
       {usedBy && <UsedByPanel usedBy={usedBy} />}
 
