@@ -27,7 +27,7 @@ test('no seeded plaintext value reaches the browser on any page', async ({ page,
       for (const value of DEMO_VALUES) if (html.includes(value)) documentLeaks.push({ url: path, value });
     },
   });
-  console.log(`walked ${walk.visited} pages, ${walk.opened} of them (${walk.kinds} kinds) in the browser`);
+  console.log(`walked ${walk.visited} pages, ${walk.opened} of them (${Object.keys(walk.byKind).length} kinds) in the browser`);
   expect(walk.visited).toBeGreaterThan(100);
   expect(walk.opened).toBeGreaterThan(walk.visited / BROWSER_EVERY);
   expect(walk.unvisited, 'every reachable page was visited').toEqual([]);

@@ -24,7 +24,8 @@ export interface PageWalkOptions {
 export interface PageWalk {
   visited: number;
   opened: number;
-  kinds: number;
+  /** Documents fetched, by kind of page (pageKind). */
+  byKind: Record<string, number>;
   /** Links found but not visited (more than maxPages): empty when the walk reached every page. */
   unvisited: string[];
 }
@@ -46,6 +47,7 @@ export async function walkPages(page: Page, origin: string, options: PageWalkOpt
   const queue = [...options.start];
   const seen = new Set(queue);
   const kindsOpened = new Set<string>();
+  const byKind: Record<string, number> = {};
   let visited = 0;
   let opened = 0;
   while (queue.length > 0 && visited < options.maxPages) {
@@ -56,6 +58,7 @@ export async function walkPages(page: Page, origin: string, options: PageWalkOpt
     const html = await response.text();
     options.onDocument(next, html);
     const kind = pageKind(url);
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
     // An export link (/api/v1/findings?format=csv) is a download, which a browser does not open as a page;
     // its body was searched above like every document's.
     if (!url.pathname.startsWith('/api/') && (!kindsOpened.has(kind) || visited % options.browserEvery === 0)) {
@@ -78,5 +81,5 @@ export async function walkPages(page: Page, origin: string, options: PageWalkOpt
       }
     }
   }
-  return { visited, opened, kinds: kindsOpened.size, unvisited: queue };
+  return { visited, opened, byKind, unvisited: queue };
 }
