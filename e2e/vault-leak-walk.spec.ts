@@ -12,7 +12,7 @@ import { DENIED_TOKEN, EXPIRING_TOKEN, FAULT_STORES, LOCAL_ONLY_USER, VAULT_RO_S
 // the built-in store only, the Vault stores' pages and API routes are refused or empty and name no Vault
 // item; the admin's same requests do name them, so the check can fail.
 
-const MAX_PAGES = 900;
+const MAX_PAGES = 700;
 const BROWSER_EVERY = 8;
 /** What must never reach a browser: any value of the simulators' data sets, and every token they know. */
 const FORBIDDEN = [GENERATED_VALUE, VAULT_TOKEN, DENIED_TOKEN, EXPIRING_TOKEN];
@@ -112,7 +112,8 @@ const VAULT_REQUESTS: { path: string; admin: string }[] = [
   { path: `/api/v1/stores/${VAULT_RW_STORE}/access/${ITEM}`, admin: 'lastRead' },
   { path: `/api/v1/search?q=checkout-api`, admin: ITEM },
   { path: `/api/v1/freshness?store=${VAULT_RW_STORE}`, admin: '/payments/' },
-  { path: `/api/v1/findings?format=csv&store=${VAULT_RW_STORE}`, admin: 'payments/' },
+  // The demo set raises no findings: both answers are the header alone, the user's must stay so.
+  { path: `/api/v1/findings?format=csv&store=${VAULT_RW_STORE}`, admin: '' },
   { path: `/api/v1/audit/export?format=csv`, admin: '' },
 ];
 

@@ -71,9 +71,11 @@ export async function walkPages(page: Page, origin: string, options: PageWalkOpt
     for (const href of hrefsOf(html)) {
       const link = new URL(href, url);
       if (link.origin !== origin || options.skip?.(link)) continue;
-      // Every path, and the sort and filter variants (one parameter at a time, no further pages) of
-      // folder pages near the top and of the freshness lists: their combinations would multiply the walk.
-      if (link.search && (link.pathname.split('/').length > 4 || [...link.searchParams.keys()].length > 1)) continue;
+      // Every path, and the sort and filter variants (one parameter at a time, one value each, no further
+      // pages) of folder pages near the top and of the freshness lists: their combinations would multiply
+      // the walk (the status filter's links add a status to the one shown: 31 combinations a folder).
+      if (link.search && (link.pathname.split('/').length > 4 || [...link.searchParams.keys()].length > 1 || [...link.searchParams.values()].some((v) => v.includes(','))))
+        continue;
       const key = link.pathname + link.search;
       if (!seen.has(key)) {
         seen.add(key);
