@@ -74,11 +74,13 @@ test('a sealed Vault: the store names it and says to unseal; its last inventory 
   const store = FAULT_STORES.faults;
   await control(page.request, { sealed: true });
 
-  // The item page asks Vault now: the banner names the cause and what to do.
-  await page.goto(`/items/${store}${FAULTS_ITEM}`);
+  // The item page asks Vault now: the banner names the store once, the cause and what to do (a page, not an error page).
+  const opened = await page.goto(`/items/${store}${FAULTS_ITEM}`);
+  expect(opened?.status()).toBe(200);
   const banner = page.getByTestId('store-error');
-  await expect(banner).toContainText(`Store “${store}” could not be read`);
+  await expect(banner).toContainText(`Store “${store}” could not be read: unavailable.Vault at ${faultsUrl} is sealed`);
   await expect(banner).toContainText('is sealed; unseal it (vault operator unseal) and the store comes back by itself');
+  await expect(banner).not.toContainText(`Store "${store}"`);
 
   // A sync fails and says so; the folders the last sync found are still there to browse.
   await syncFromStrip(page, store, 'failed');
