@@ -1,9 +1,10 @@
-import type { APIRequestContext, Browser } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 import { dataSetPaths, GENERATED_VALUE } from '../simulator/vault/vault-data-set';
 import { leaksIn, recordResponses, type Leak } from './support/leak-recorder';
 import { walkPages } from './support/page-walk';
 import { signInState } from './support/sign-in';
 import { expect, test } from './support/test';
+import { ensureUser } from './support/users';
 import { DENIED_TOKEN, EXPIRING_TOKEN, FAULT_STORES, LOCAL_ONLY_USER, VAULT_RO_STORE, VAULT_RW_STORE, VAULT_TOKEN } from './support/vault-stores';
 
 // The Vault project's leak walks. As the admin, every page reachable from / is fetched (and a sample
@@ -83,20 +84,6 @@ test('the leak check recognises a Vault value rendered on purpose', async ({ pag
   expect(leaksIn('planted', '<p>svc-payments</p>', FORBIDDEN)).toEqual([{ url: 'planted', value: 'svc-payments' }]);
 });
 
-/** The account whose grant (CONFIG_FILE) covers the built-in store only; created by the admin once. */
-async function ensureLocalOnlyUser(browser: Browser, adminState: Awaited<ReturnType<typeof signInState>>): Promise<void> {
-  const page = await browser.newPage({ storageState: adminState });
-  await page.goto('/settings/users');
-  if ((await page.getByTestId('user-row').filter({ hasText: LOCAL_ONLY_USER.email }).count()) === 0) {
-    await page.getByLabel('Email').fill(LOCAL_ONLY_USER.email);
-    await page.getByLabel('Role').selectOption('viewer');
-    await page.getByLabel('Initial password (12+ characters)').fill(LOCAL_ONLY_USER.password);
-    await page.getByRole('button', { name: 'Add user' }).click();
-    await expect(page.getByTestId('user-row').filter({ hasText: LOCAL_ONLY_USER.email })).toBeVisible();
-  }
-  await page.close();
-}
-
 const ITEM = 'payments/checkout-api/api-key';
 /** The Vault store's pages and API routes, each with what the admin's answer holds (proof the request reaches Vault items). */
 const VAULT_REQUESTS: { path: string; admin: string }[] = [
@@ -132,7 +119,8 @@ test('a user without a grant on the Vault stores gets refusals or empty answers 
   baseURL,
 }) => {
   test.setTimeout(120_000);
-  await ensureLocalOnlyUser(browser, adminState);
+  // The account; its grant (CONFIG_FILE) covers the built-in store only.
+  await ensureUser(browser, adminState, LOCAL_ONLY_USER);
   const localOnly = await signInState(baseURL!, LOCAL_ONLY_USER.email, LOCAL_ONLY_USER.password);
   const adminContext = await browser.newContext({ storageState: adminState });
   const adminApi = adminContext.request;
