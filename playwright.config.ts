@@ -10,7 +10,7 @@ import { HISTORY_SENTINEL, KMS_DENIED_EVERY } from './e2e/support/aws-fixtures';
 import { awsStoresYaml, REGION, revealStoresYaml, SCALE_STORE, SLOW_LATENCY_MS, SLOW_SCAN_WINDOW, SLOW_STORE } from './e2e/support/aws-stores';
 import { REPLICA_AUTH_SECRET, REPLICA_MASTER_KEY } from './e2e/support/replicas';
 import { ALERTS_ENV, ALERTS_RECEIVER_URL, alertsConfigYaml } from './e2e/support/alerts-e2e';
-import { VAULT_AUDIT_FILE, VAULT_TOKEN, VAULT_TOKEN_ENV, vaultStoresYaml } from './e2e/support/vault-stores';
+import { DENIED_TOKEN, DENIED_TOKEN_ENV, EXPIRING_TOKEN, EXPIRING_TOKEN_ENV, faultsVaultConfig, VAULT_AUDIT_FILE, VAULT_TOKEN, VAULT_TOKEN_ENV, vaultStoresYaml } from './e2e/support/vault-stores';
 
 // Browser tests run against the production build on a fresh data directory with demo data.
 // Workers re-read this file, so the data directory is chosen once and passed on in the environment.
@@ -93,8 +93,14 @@ const vaultPort = Number(process.env.E2E_VAULT_PORT ?? 3218);
 const vaultBaseURL = `http://127.0.0.1:${vaultPort}`;
 const simulatedVaultPort = Number(process.env.E2E_SIMULATED_VAULT_PORT ?? 3293);
 process.env.E2E_SIMULATED_VAULT_URL = `http://127.0.0.1:${simulatedVaultPort}`;
+// A second simulated Vault whose state e2e/vault-errors.spec.ts flips (sealed, standby, an expired token), with
+// a KV v1 mount and a token refused one folder: the stores on it show each failure's banner.
+const simulatedVaultFaultsPort = Number(process.env.E2E_SIMULATED_VAULT_FAULTS_PORT ?? 3292);
+process.env.E2E_SIMULATED_VAULT_FAULTS_URL = `http://127.0.0.1:${simulatedVaultFaultsPort}`;
+const faultsVaultConfigFile = path.join(process.env.E2E_VAULT_DIR, 'faults-vault.json');
+if (!existsSync(faultsVaultConfigFile)) writeFileSync(faultsVaultConfigFile, JSON.stringify(faultsVaultConfig()));
 const vaultConfigFile = path.join(process.env.E2E_VAULT_DIR, 'stores.yaml');
-if (!existsSync(vaultConfigFile)) writeFileSync(vaultConfigFile, vaultStoresYaml(process.env.E2E_SIMULATED_VAULT_URL));
+if (!existsSync(vaultConfigFile)) writeFileSync(vaultConfigFile, vaultStoresYaml(process.env.E2E_SIMULATED_VAULT_URL, process.env.E2E_SIMULATED_VAULT_FAULTS_URL));
 const VAULT_SPECS = /(^|[\\/])vault-[^\\/]*\.spec\.ts$/;
 
 /** Projects named with --project (Playwright matches them case-insensitively, with * wildcards); null for all. */
@@ -249,14 +255,24 @@ const simulatedVaultServer: TestServer = {
   command: `node --import tsx simulator/main.ts --vault --vault-data demo --vault-token ${VAULT_TOKEN} --vault-audit ${path.join(process.env.E2E_VAULT_DIR, VAULT_AUDIT_FILE)} --port ${simulatedVaultPort} --latency 0`,
   url: `${process.env.E2E_SIMULATED_VAULT_URL}/__health`,
 };
+const simulatedVaultFaultsServer: TestServer = {
+  name: 'simulated-vault-faults',
+  command: `node --import tsx simulator/main.ts --vault --vault-config ${faultsVaultConfigFile} --port ${simulatedVaultFaultsPort} --latency 0`,
+  url: `${process.env.E2E_SIMULATED_VAULT_FAULTS_URL}/__health`,
+};
 const vaultServer = dashboardServer('vault', vaultBaseURL, vaultPort, {
   DATA_DIR: path.join(process.env.E2E_VAULT_DIR, 'data'),
   CONFIG_FILE: vaultConfigFile,
   [VAULT_TOKEN_ENV]: VAULT_TOKEN,
-  LOG_LEVEL: 'warn',
+  [DENIED_TOKEN_ENV]: DENIED_TOKEN,
+  [EXPIRING_TOKEN_ENV]: EXPIRING_TOKEN,
+  // Store failures are expected here (the faults simulator's); warnings about them would only clutter the output.
+  LOG_LEVEL: 'error',
+  // A sealed or standby Vault should fail its sync within a second or two, not after 8 patient retries.
+  SYNC_MAX_ATTEMPTS: '2',
   // The audit file is read every 3 s (the least allowed) rather than every 5 minutes: a client's read reaches the pages within seconds.
   CLOUDTRAIL_SYNC_INTERVAL_MINUTES: '0.05',
-}, { after: [simulatedVaultServer.url] });
+}, { after: [simulatedVaultServer.url, simulatedVaultFaultsServer.url] });
 
 function replicaServers(): TestServer[] {
   if (!process.env.E2E_DATABASE_URL) {
@@ -354,7 +370,7 @@ export default defineConfig({
     ...(runs('reveal') ? [revealServer] : []),
     ...(runs('oidc') ? [issuerServer, oidcServer] : []),
     ...(runs('alerts') ? [alertsReceiver, alertsServer] : []),
-    ...(runs('vault') ? [simulatedVaultServer, vaultServer] : []),
+    ...(runs('vault') ? [simulatedVaultServer, simulatedVaultFaultsServer, vaultServer] : []),
     ...(runs('replicas') ? replicaServers() : []),
   ]),
 });

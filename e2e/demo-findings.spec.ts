@@ -6,6 +6,7 @@ import { DEMO_VALUES } from './support/demo-values';
 import { recordResponses } from './support/leak-recorder';
 import { signInState } from './support/sign-in';
 import { expect, test } from './support/test';
+import { ensureUser } from './support/users';
 
 // The findings page as a security reviewer held to one team's paths walks it, on the demo's
 // simulated organisation (the demo project: its CONFIG_FILE grants FINDINGS_AUDITOR auditor on
@@ -70,16 +71,7 @@ test.beforeAll(async ({ adminState, browser }, workerInfo) => {
     .toBe('evaluated');
 
   // The reviewer's account; their role comes from the CONFIG_FILE grant.
-  const page = await browser.newPage({ storageState: adminState });
-  await page.goto('/settings/users');
-  if ((await page.getByTestId('user-row').filter({ hasText: FINDINGS_AUDITOR.email }).count()) === 0) {
-    await page.getByLabel('Email').fill(FINDINGS_AUDITOR.email);
-    await page.getByLabel('Role').selectOption('viewer');
-    await page.getByLabel('Initial password (12+ characters)').fill(FINDINGS_AUDITOR.password);
-    await page.getByRole('button', { name: 'Add user' }).click();
-    await expect(page.getByTestId('user-row').filter({ hasText: FINDINGS_AUDITOR.email })).toBeVisible();
-  }
-  await page.close();
+  await ensureUser(browser, adminState, FINDINGS_AUDITOR);
 });
 
 test.afterAll(async () => {

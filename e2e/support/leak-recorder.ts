@@ -64,13 +64,26 @@ export function recordResponses(page: Page) {
       }
       return responses;
     },
-    async findLeaks(values: string[], options: SettleOptions = {}): Promise<Leak[]> {
+    /** Every response holding one of `values`: a string found as it is, or a pattern's first match in the body. */
+    async findLeaks(values: readonly (string | RegExp)[], options: SettleOptions = {}): Promise<Leak[]> {
       await this.settle(options);
       const leaks: Leak[] = [];
-      for (const response of responses) {
-        for (const value of values) if (response.body.includes(value)) leaks.push({ url: response.url, value });
-      }
+      for (const response of responses) leaks.push(...leaksIn(response.url, response.body, values));
       return leaks;
     },
   };
+}
+
+/** The leaks in one body: each string value it holds, and each pattern's first match in it. */
+export function leaksIn(url: string, body: string, values: readonly (string | RegExp)[]): Leak[] {
+  const leaks: Leak[] = [];
+  for (const value of values) {
+    if (typeof value === 'string') {
+      if (body.includes(value)) leaks.push({ url, value });
+    } else {
+      const match = value.exec(body);
+      if (match) leaks.push({ url, value: match[0] });
+    }
+  }
+  return leaks;
 }

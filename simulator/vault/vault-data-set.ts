@@ -50,6 +50,12 @@ export function dataSetPaths(set: GeneratedSet): string[] {
   });
 }
 
+/**
+ * Any value a generated entry holds (a password carries VALUE_SENTINEL, a username is svc-<team>), for
+ * tests that must recognise every value the simulator holds without reading them all.
+ */
+export const GENERATED_VALUE = new RegExp(`${VALUE_SENTINEL}|\\bsvc-(?:${[...new Set([...TEAMS, ...Object.keys(DEMO_APPS)])].join('|')})\\b`);
+
 const DAY = 86_400_000;
 
 /** One generated secret, derived from its path and the seed alone (the same every time it is asked for). */

@@ -6,7 +6,7 @@ vi.mock('next/navigation', () => ({ useRouter: () => ({ refresh: () => undefined
 
 import { AccessPanel } from '@/components/access-panel';
 import { InventoryStatusStrip } from '@/components/inventory-status';
-import { StoreErrorBanner } from '@/components/store-error-banner';
+import { StoreErrorBanner, withoutStoreHead } from '@/components/store-error-banner';
 import { VaultAccessPlaceholder, VaultSettingsPanel } from '@/components/vault-settings-panel';
 import type { InventoryStatus } from '@/lib/inventory/status-types';
 
@@ -36,10 +36,22 @@ describe('Vault stores in the UI', () => {
     const html = renderToStaticMarkup(
       createElement(StoreErrorBanner, { storeId: 'vault-prod', code: 'unavailable', message: 'Vault at http://127.0.0.1:8200 is sealed; unseal it (vault operator unseal).' }),
     );
-    expect(html).toContain('Store “vault-prod” could not be read: unavailable (unavailable).');
+    // The code beside the words only where they differ: not "unavailable (unavailable)".
+    expect(html).toContain('Store “vault-prod” could not be read: unavailable.');
     expect(html).toContain('is sealed; unseal it');
     const token = renderToStaticMarkup(createElement(StoreErrorBanner, { storeId: 'vault-prod', code: 'credentials-expired', message: 'expired' }));
     expect(token).toContain('could not be read: credentials refused or expired (credentials-expired)');
+  });
+
+  it('the banner does not name the store twice: a message starting with it starts with the cause', () => {
+    const message = 'Store "vault-prod": the mount "legacy/" is KV version 1, which keeps no versions or metadata.';
+    const html = renderToStaticMarkup(createElement(StoreErrorBanner, { storeId: 'vault-prod', code: 'unavailable', message }));
+    expect(html).toContain('>The mount &quot;legacy/&quot; is KV version 1');
+    expect(html).not.toContain('Store &quot;vault-prod&quot;');
+    expect(withoutStoreHead('vault-prod', message)).toBe('The mount "legacy/" is KV version 1, which keeps no versions or metadata.');
+    // Another store's name, or none, is kept as it is.
+    expect(withoutStoreHead('vault-dev', message)).toBe(message);
+    expect(withoutStoreHead('vault-prod', 'Vault is sealed.')).toBe('Vault is sealed.');
   });
 
   it('paths the policy refused: the strip says the Vault sync completed except there; an AWS store keeps its wording', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedVault, type SimulatedVault } from '@/simulator/vault/simulated-vault';
-import { generatedEntry, VALUE_SENTINEL } from '@/simulator/vault/vault-data-set';
+import { dataSetPaths, GENERATED_VALUE, generatedEntry, VALUE_SENTINEL } from '@/simulator/vault/vault-data-set';
 import { vaultHttp } from './vault-http';
 
 // The seedable data sets (100,000 generated lazily; the demo's few hundred under team folders, the
@@ -95,6 +95,26 @@ describe('the demo set and the counters', () => {
     expect(demo.requests().at(-1)).toMatchObject({ method: 'GET', path: `secret/data/${keys[0]}`, operation: 'read' });
     const overHttp = (await (await fetch(`${demo.url}/__requests`)).json()) as { requests: unknown[] };
     expect(overHttp.requests.length).toBe(88);
+  });
+
+  it('GENERATED_VALUE recognises every value of both sets, and no path or custom metadata', () => {
+    const now = Date.parse('2026-06-01T00:00:00Z');
+    const paths = [...dataSetPaths({ kind: 'demo' }), ...dataSetPaths({ kind: 'generated', count: 3_000 })];
+    let values = 0;
+    for (const path of paths) {
+      const entry = generatedEntry(path, 3, now);
+      expect(GENERATED_VALUE.test(path), path).toBe(false);
+      expect(GENERATED_VALUE.test(JSON.stringify(entry.custom)), path).toBe(false);
+      for (const version of entry.versions.values()) {
+        for (const value of Object.values(version.data ?? {})) {
+          expect(GENERATED_VALUE.exec(String(value))?.[0], `${path}: ${String(value)}`).toBe(String(value).startsWith(VALUE_SENTINEL) ? VALUE_SENTINEL : value);
+          values++;
+        }
+      }
+    }
+    expect(values).toBeGreaterThan(paths.length * 2);
+    // A longer word is not a username.
+    expect(GENERATED_VALUE.test('svc-paymentsx svc-00')).toBe(false);
   });
 
   it('answers after the latency it is given', async () => {

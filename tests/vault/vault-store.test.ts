@@ -177,6 +177,10 @@ describe('bad input: each gives a named error', () => {
   it('403 on a path: access-denied naming the item, while other paths answer', async () => {
     const s = store(['partial']);
     await expect(s.getItem('/prod/payments/stripe-key')).rejects.toMatchObject({ code: 'access-denied', message: expect.stringContaining('/prod/payments/stripe-key') });
+    // The Vault path and capability the policy must allow, as the folder listing names them.
+    await expect(s.getItem('/prod/payments/stripe-key')).rejects.toMatchObject({
+      message: expect.stringContaining('reading the metadata of /prod/payments/stripe-key (read on secret/metadata/prod/payments/stripe-key)'),
+    });
     await expect(s.listFolders('/prod/payments/')).rejects.toMatchObject({ code: 'access-denied' });
     expect((await s.getItem('/motd'))?.name).toBe('/motd');
   });

@@ -156,7 +156,7 @@ export class VaultStore implements SecretStore {
   private async readMetadata(relative: string): Promise<VaultMetadata | null> {
     const answer = await this.call('GET', this.metadataPath(relative));
     if (answer.status === 404) return null;
-    if (answer.status === 403) throw this.denied(`reading the metadata of ${this.nameOf(relative)}`);
+    if (answer.status === 403) throw this.denied(`reading the metadata of ${this.nameOf(relative)} (read on ${this.mount}/metadata/${this.prefix}${relative})`);
     if (answer.status !== 200) throw new StoreError('unavailable', this.id, `${this.head()}: reading the metadata of ${this.nameOf(relative)} failed (HTTP ${answer.status}).`);
     return (answer.body?.data ?? null) as VaultMetadata | null;
   }
