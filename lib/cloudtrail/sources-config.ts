@@ -265,9 +265,8 @@ export function vaultFileSourcesFromConfig(config: ConfigDocument, stores: reado
  * any other Vault store says how to configure one. None without CONFIG_FILE.
  */
 export function vaultStoresWithAuditSource(env: AppEnv = readEnv(), awsEnv: AwsFileEnv = process.env): Set<string> {
-  if (!env.CONFIG_FILE) return new Set();
-  const config = readConfigFile(env.CONFIG_FILE);
-  return new Set(vaultFileSourcesFromConfig(config, storesFromConfig(config, awsEnv)).map((source) => source.storeId));
+  // The same reading of the configuration as the audit sources themselves and the findings' read coverage.
+  return new Set(loadCloudTrailSources(env, awsEnv).vaultSources.map((source) => source.storeId));
 }
 
 function toSourceConfig(entry: Exclude<AuditEntry, { kind: 'vault-file' }>): CloudTrailSourceConfig {
