@@ -1,6 +1,7 @@
 import { DEMO_METADATA_HISTORY } from '../lib/demo/demo-data';
 import { axeProblems, axeProblemsAt, THEMES, themedPage, WIDTHS } from './support/axe';
 import { nextRuntimeStarted } from './support/csp-watch';
+import { openShortcuts } from './support/shortcuts';
 import { expect, test } from './support/test';
 
 // axe-core (WCAG 2.0 and 2.1, levels A and AA) on every page of the app, in the light and the dark
@@ -51,8 +52,7 @@ for (const theme of THEMES) {
         problems.push(...(await axeProblems(page, 'the open folder drawer')));
         await page.keyboard.press('Escape');
       }
-      await page.keyboard.press('?');
-      await expect(page.getByTestId('shortcuts-dialog')).toBeVisible();
+      await openShortcuts(page);
       problems.push(...(await axeProblems(page, 'the shortcuts dialog')));
       await page.keyboard.press('Escape');
       // A dialog, open (the item page's rotation, on a writable item).

@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
+import { openShortcuts } from './support/shortcuts';
 import { signInState } from './support/sign-in';
 import { expect, test } from './support/test';
 
@@ -7,13 +8,9 @@ import { expect, test } from './support/test';
 // pages, j/k move through a folder's rows and Enter opens one, [ and ] go up and down the folder
 // tree, and nothing fires while typing in the search box.
 
-/** Presses `?` until the page's scripts listen (after hydration): the shortcuts list opens. */
+/** Opens the shortcuts list once the page's scripts listen, and checks what it lists. */
 async function shortcutsReady(page: Page) {
-  const dialog = page.getByTestId('shortcuts-dialog');
-  await expect(async () => {
-    await page.keyboard.press('?');
-    await expect(dialog).toBeVisible({ timeout: 500 });
-  }).toPass({ timeout: 15_000 });
+  const dialog = await openShortcuts(page);
   await expect(dialog.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeVisible();
   await expect(dialog).toContainText('Go to the audit log');
   return dialog;
@@ -118,11 +115,7 @@ test('a viewer (no audit permission) is not offered g a, g a does nothing for th
   await viewer.goto('/');
   await expect(viewer.getByRole('heading', { level: 1 })).toHaveText('Overview');
   // The list offers the other destinations, not the audit log.
-  const dialog = viewer.getByTestId('shortcuts-dialog');
-  await expect(async () => {
-    await viewer.keyboard.press('?');
-    await expect(dialog).toBeVisible({ timeout: 500 });
-  }).toPass({ timeout: 15_000 });
+  const dialog = await openShortcuts(viewer);
   await expect(dialog).toContainText('Go to freshness');
   await expect(dialog).not.toContainText('Go to the audit log');
   await viewer.keyboard.press('Escape');
