@@ -4,6 +4,7 @@ import type { Browser, Page } from '@playwright/test';
 import { VALUE_SENTINEL } from '../simulator/vault/vault-data-set';
 import { recordResponses } from './support/leak-recorder';
 import { signInState } from './support/sign-in';
+import { ensureUser } from './support/users';
 import { VAULT_AUDIT_FILE, VAULT_AUDIT_SOURCE, VAULT_CLIENT, VAULT_RW_STORE } from './support/vault-stores';
 import { expect, test } from './support/test';
 
@@ -67,14 +68,10 @@ function secrets(): string[] {
   return [VALUE_SENTINEL, VAULT_CLIENT.token, accessor, 'hmac-sha256', ...hmacs];
 }
 
-async function addUser(page: Page, role: 'viewer' | 'auditor'): Promise<{ email: string; password: string }> {
+/** A user of the role, new to this run (the role is the one they are created with: no grant names them). */
+async function addUser(browser: Browser, adminState: Parameters<typeof ensureUser>[1], role: 'viewer' | 'auditor'): Promise<{ email: string; password: string }> {
   const user = { email: `vault-${role}-${Date.now()}@example.com`, password: `e2e-vault-${role}-password-42` };
-  await page.goto('/settings/users');
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Role').selectOption(role);
-  await page.getByLabel('Initial password (12+ characters)').fill(user.password);
-  await page.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.getByTestId('user-row').filter({ hasText: user.email })).toContainText(role);
+  await ensureUser(browser, adminState, user, role);
   return user;
 }
 
@@ -128,9 +125,9 @@ test('a client’s read and its refusal, from Vault’s audit file, on the item 
   expect(await recorder.findLeaks(secrets(), { withinMs: 5_000 })).toEqual([]);
 });
 
-test('an auditor sees the Vault item’s Access panel; a viewer, who may not audit, sees none and no timeline', async ({ page, browser, baseURL }) => {
-  const auditorUser = await addUser(page, 'auditor');
-  const viewerUser = await addUser(page, 'viewer');
+test('an auditor sees the Vault item’s Access panel; a viewer, who may not audit, sees none and no timeline', async ({ browser, baseURL, adminState }) => {
+  const auditorUser = await addUser(browser, adminState, 'auditor');
+  const viewerUser = await addUser(browser, adminState, 'viewer');
 
   const auditor = await signedInPage(browser, baseURL!, auditorUser);
   try {
