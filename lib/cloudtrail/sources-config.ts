@@ -12,7 +12,6 @@ import {
   ROLE_ARN_PATTERN,
   resolveCredentialsFile,
   STORE_ID_PATTERN,
-  storesFromConfig,
   unknownKeys,
   unknownProfileProblem,
   type AwsFileEnv,
